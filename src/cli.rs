@@ -1,0 +1,174 @@
+//! The command line, and nothing else: clap definitions. What the flags mean is resolved in
+//! `cmd`; what they do lives in the library.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Keeps protected health information (PHI) and secrets out of Git.
+///
+/// Exit codes: 0 nothing blocks; 1 a finding or policy violation blocks; 2 usage,
+/// configuration, repository or internal error (hooks fail closed).
+#[derive(Debug, Parser)]
+#[command(name = "phiguard", version, max_term_width = 100)]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// Read this configuration file too (after the repository's).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file at all.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+    /// An extra rule pack (phiguard or gitleaks TOML); repeatable.
+    #[arg(long = "rules", global = true, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Also report values carrying synthetic-data markers.
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Show only findings at or above this severity.
+    #[arg(long, global = true, value_enum)]
+    pub min_severity: Option<SeverityArg>,
+    /// Print findings only (no summary or hints).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to color output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FormatArg {
+    /// Grouped by file, with hints.
+    Human,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// `path:line:col: level: message`.
+    Gcc,
+}
+
+/// `--min-severity`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SeverityArg {
+    /// Only blocking findings.
+    Block,
+    /// Blocking findings and warnings.
+    Warn,
+    /// Everything.
+    Info,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorArg {
+    /// Color when stdout is a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files, the staged change, or stdin.
+    Scan(ScanArgs),
+    /// Run as a git hook (installed shims call this).
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Install the client hooks into this clone.
+    Install(InstallArgs),
+    /// List or check rule packs.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Show the resolved configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Copy stdin to stdout with PHI and secrets masked (for CI logs).
+    Redact,
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories (default `.`); `-` with --stdin-filename reads stdin.
+    pub paths: Vec<PathBuf>,
+    /// Scan what `git commit` would add (index vs HEAD).
+    #[arg(long, conflicts_with_all = ["paths", "stdin_filename"])]
+    pub staged: bool,
+    /// Treat stdin as the content of this file (editors).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+    /// Run every rule's regex everywhere (debugging; results must not change).
+    #[arg(long, hide = true)]
+    pub no_prefilter: bool,
+}
+
+/// `hook`.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Before a commit is created.
+    PreCommit,
+    /// Before an automatic merge commit is created.
+    PreMergeCommit,
+    /// With the commit message file.
+    CommitMsg {
+        /// The message file git passes.
+        file: PathBuf,
+    },
+}
+
+/// `install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Hooks to install (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "pre-commit,commit-msg")]
+    pub hooks: Vec<String>,
+    /// Replace existing hooks (the old one is kept as `<hook>.phiguard-backup`).
+    #[arg(long)]
+    pub force: bool,
+    /// Remove phiguard's hooks (restoring backups).
+    #[arg(long)]
+    pub uninstall: bool,
+}
+
+/// `rules`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the active rules.
+    List,
+    /// Run every rule's examples (built-ins, or the given packs).
+    Check {
+        /// Pack files to check instead of the built-ins.
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The resolved configuration and where each value came from.
+    Show,
+}

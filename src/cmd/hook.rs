@@ -1,0 +1,47 @@
+//! `phiguard hook <name>`: what the installed shims run. Every failure to decide is exit 2,
+//! which git treats as a rejection (fail closed).
+
+use super::{Exit, Origin, Session};
+use crate::cli::{Global, HookCommand};
+use anyhow::{Context as _, Result};
+use phiguard::report::Context;
+use phiguard::source::{self, Job, RepoAt};
+use std::path::Path;
+
+pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
+    match hook {
+        HookCommand::PreCommit | HookCommand::PreMergeCommit => {
+            super::scan::staged(g, Context::Commit, false)
+        }
+        HookCommand::CommitMsg { file } => commit_msg(g, file),
+    }
+}
+
+/// The message as git will record it: comment lines and the `commit -v` diff below the
+/// scissors line are not part of it.
+fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
+    let text = std::fs::read(file)
+        .with_context(|| format!("reading the message file {}", file.display()))?;
+    let repo = git2::Repository::open_from_env().ok();
+    let comment = repo
+        .as_ref()
+        .and_then(|r| r.config().ok())
+        .and_then(|c| c.get_string("core.commentChar").ok());
+    let root = repo
+        .as_ref()
+        .and_then(|r| r.workdir().map(Path::to_path_buf));
+    let session = Session::new(
+        g,
+        Origin {
+            repo_root: root,
+            server_git_dir: None,
+        },
+        Context::Message,
+    )?;
+    let name = file.file_name().map_or_else(
+        || "COMMIT_EDITMSG".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let item = source::message::item(&name, text, comment.as_deref());
+    session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0)
+}

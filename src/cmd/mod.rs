@@ -1,0 +1,211 @@
+//! Command execution for the binary. Each command resolves what it needs into a [`Session`]
+//! (configuration, compiled rules, policy, output style) and hands work to the library.
+
+mod config;
+mod hook;
+mod install;
+mod redact;
+mod rules;
+mod scan;
+
+use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
+use anyhow::{Context as _, Result};
+use phiguard::config::{Config, Sources};
+use phiguard::detect::DetectOptions;
+use phiguard::policy::Policy;
+use phiguard::report::{self, Context, Format, Report, Style};
+use phiguard::rules::{Pack, RuleDb, RuleDbBuilder, Severity, load};
+use phiguard::scan::{Engine, RunOptions};
+use phiguard::source::{Job, RepoAt};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The exit-code contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing blocks.
+    Clean,
+    /// A finding or policy violation blocks.
+    Blocked,
+    /// Usage, configuration, repository or internal error.
+    Error,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(match e {
+            Exit::Clean => 0,
+            Exit::Blocked => 1,
+            Exit::Error => 2,
+        })
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Exit> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Scan(args) => scan::run(g, args),
+        Command::Hook(h) => hook::run(g, h),
+        Command::Install(args) => install::run(args),
+        Command::Rules(r) => rules::run(g, r),
+        Command::Config(_) => config::show(g),
+        Command::Redact => redact::run(g),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());
+            Ok(Exit::Clean)
+        }
+    }
+}
+
+/// Everything a scanning command needs, resolved once.
+pub struct Session {
+    pub config: Config,
+    pub db: RuleDb,
+    pub policy: Policy,
+    pub format: Format,
+    pub style: Style,
+    pub detect: DetectOptions,
+}
+
+/// Where configuration comes from for this command.
+pub struct Origin {
+    pub repo_root: Option<PathBuf>,
+    pub server_git_dir: Option<PathBuf>,
+}
+
+impl Session {
+    pub fn new(g: &Global, origin: Origin, context: Context) -> Result<Session> {
+        let config = Config::load(&Sources {
+            none: g.no_config,
+            user: None,
+            repo_root: origin.repo_root,
+            server_git_dir: origin.server_git_dir,
+            explicit: g.config.clone(),
+        })?;
+        let db = build_db(&config, &g.rules)?;
+        let policy = Policy {
+            strict: g.strict || config.strict,
+            test_paths: config.test_path_set.clone(),
+            ..Policy::default()
+        };
+        Ok(Session {
+            format: format(g.format),
+            style: Style {
+                color: use_color(g.color, g.format),
+                quiet: g.quiet,
+                min_severity: g.min_severity.map(severity),
+                context,
+            },
+            detect: DetectOptions::default(),
+            config,
+            db,
+            policy,
+        })
+    }
+
+    pub fn engine(&self) -> Engine<'_> {
+        Engine {
+            db: &self.db,
+            policy: &self.policy,
+            detect: self.detect,
+            fingerprint_key: &self.config.fingerprint_key,
+        }
+    }
+
+    /// Scans `jobs`, prints the report, returns the exit code.
+    pub fn scan_and_report(&self, jobs: &[Job], repo: RepoAt, skipped: usize) -> Result<Exit> {
+        let started = Instant::now();
+        let threads = self.config.threads.min(1 + jobs.len() / 16);
+        let opts = RunOptions {
+            repo,
+            max_file_bytes: self.config.max_file_bytes,
+            threads,
+            deadline: None,
+        };
+        let mut report = phiguard::scan::run(&self.engine(), jobs, &opts)?;
+        report.summary.skipped += skipped;
+        report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        self.print(&report)?;
+        Ok(if report.blocks() {
+            Exit::Blocked
+        } else {
+            Exit::Clean
+        })
+    }
+
+    pub fn print(&self, report: &Report) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let written =
+            report::write(report, self.format, self.style, &mut out).and_then(|()| out.flush());
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("writing the report"),
+        }
+    }
+}
+
+/// Built-in packs, then imports from config, then `--rules`, then inline custom rules.
+pub fn build_db(config: &Config, extra: &[PathBuf]) -> Result<RuleDb> {
+    let mut b = RuleDbBuilder::new();
+    for pack in load::builtin()? {
+        b = b.pack(pack);
+    }
+    for path in config.imports.iter().chain(extra) {
+        b = b.pack(load::from_file(path)?);
+    }
+    for (source, spec) in &config.custom {
+        load::validate_spec(source, spec)?;
+        b = b.pack(Pack {
+            source: source.clone(),
+            rules: vec![spec.clone()],
+        });
+    }
+    let mut selection = config.selection.clone();
+    selection.eager = !extra.is_empty() || !config.imports.is_empty() || !config.custom.is_empty();
+    let db = b.select(selection, config.rules_origin()).build()?;
+    if !extra.is_empty() || !config.imports.is_empty() || !config.custom.is_empty() {
+        db.compile_all()?;
+    }
+    Ok(db)
+}
+
+fn format(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Gcc => Format::Gcc,
+    }
+}
+
+fn severity(s: SeverityArg) -> Severity {
+    match s {
+        SeverityArg::Block => Severity::Block,
+        SeverityArg::Warn => Severity::Warn,
+        SeverityArg::Info => Severity::Info,
+    }
+}
+
+/// Color is decided once: only for the human format, on a terminal, without `NO_COLOR`.
+fn use_color(c: ColorArg, f: FormatArg) -> bool {
+    let on = match c {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let on = on && f == FormatArg::Human;
+    colored::control::set_override(on);
+    on
+}
+
+/// The work tree root of the repository around the current directory, if any.
+pub fn discover_root() -> Option<PathBuf> {
+    git2::Repository::open_from_env()
+        .ok()
+        .and_then(|r| r.workdir().map(PathBuf::from))
+}

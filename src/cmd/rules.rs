@@ -1,0 +1,110 @@
+//! `phiguard rules list | check`.
+
+use super::{Exit, build_db, discover_root};
+use crate::cli::{FormatArg, Global, RulesCommand};
+use anyhow::Result;
+use phiguard::config::{Config, Sources};
+use phiguard::detect::DetectOptions;
+use phiguard::rules::{self, KeywordRole, RuleDbBuilder};
+
+pub fn run(g: &Global, cmd: &RulesCommand) -> Result<Exit> {
+    match cmd {
+        RulesCommand::List => list(g),
+        RulesCommand::Check { files } => check(g, files),
+    }
+}
+
+fn load_config(g: &Global) -> Result<Config> {
+    Ok(Config::load(&Sources {
+        none: g.no_config,
+        repo_root: discover_root(),
+        explicit: g.config.clone(),
+        ..Sources::default()
+    })?)
+}
+
+fn list(g: &Global) -> Result<Exit> {
+    let config = load_config(g)?;
+    let db = build_db(&config, &g.rules)?;
+    if g.format == FormatArg::Json {
+        let rules: Vec<_> = db
+            .rules()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id(), "name": r.spec.name, "category": r.category().as_str(),
+                    "severity": r.severity.as_str(), "keywords": r.spec.keywords,
+                    "keyword_role": if r.spec.keyword_role == KeywordRole::Required { "required" } else { "booster" },
+                    "validator": r.spec.validator, "source": r.source,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rules)?);
+        return Ok(Exit::Clean);
+    }
+    for r in db.rules() {
+        let gate = if r.keyword_required() {
+            format!("{} keyword(s)", r.spec.keywords.len())
+        } else {
+            format!("structural, >= {} digits/line", r.spec.min_digits)
+        };
+        println!(
+            "{:<40} {:<6} {:<5} {:<28} {}",
+            r.id(),
+            r.category().as_str(),
+            r.severity.as_str(),
+            gate,
+            r.spec.name
+        );
+    }
+    println!("{} rules", db.rules().len());
+    Ok(Exit::Clean)
+}
+
+fn check(g: &Global, files: &[std::path::PathBuf]) -> Result<Exit> {
+    let db = if files.is_empty() && g.rules.is_empty() {
+        let config = load_config(g)?;
+        build_db(&config, &[])?
+    } else {
+        let mut b = RuleDbBuilder::new();
+        for f in files.iter().chain(&g.rules) {
+            b = b.pack(rules::load::from_file(f)?);
+        }
+        b.build()?
+    };
+    let mut failures = rules::check::check(&db, DetectOptions::default())?;
+    failures.extend(rules::check::check(
+        &db,
+        DetectOptions { prefilter: false },
+    )?);
+    failures.sort_by(|a, b| (&a.rule, a.what, a.index).cmp(&(&b.rule, b.what, b.index)));
+    failures.dedup();
+    let examples: usize = db
+        .rules()
+        .iter()
+        .map(|r| r.spec.examples.len() + r.spec.negative_examples.len())
+        .sum();
+    for f in &failures {
+        println!("FAIL {f}");
+    }
+    let without = db
+        .rules()
+        .iter()
+        .filter(|r| r.spec.report && r.spec.examples.is_empty())
+        .count();
+    println!(
+        "{} rules, {examples} examples: {} failure(s){}",
+        db.rules().len(),
+        failures.len(),
+        if without > 0 {
+            format!(", {without} rule(s) without examples")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if failures.is_empty() && without == 0 {
+        Exit::Clean
+    } else {
+        Exit::Blocked
+    })
+}

@@ -1,0 +1,426 @@
+//! Configuration: files in TOML, layered, resolved once into an immutable [`Config`].
+//!
+//! Layers, later ones winning for single values and appending for lists:
+//! built-in defaults → user config (`~/.config/phiguard/config.toml`) → the repository's
+//! `.phiguard.toml` → `--config FILE`. A server hook reads `$GIT_DIR/phiguard.toml` instead of
+//! the user and repository files: on a server the repository content is the pusher's, not the
+//! admin's. Each file may `extend = "other.toml"` (relative to itself). Unknown keys are
+//! errors that name the file, the line and the key.
+
+use crate::error::{Error, Result};
+use crate::rules::{RuleSpec, Selection, Severity};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// `[scan]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSection {
+    /// Globs of paths never scanned.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Files larger than this are skipped and said so.
+    pub max_file_bytes: Option<u64>,
+    /// Globs of test paths where `block` becomes `warn` (replaces the default list).
+    pub test_paths: Option<Vec<String>>,
+    /// Show synthetic values (like `--strict`).
+    pub strict: Option<bool>,
+    /// Worker threads (default: the number of cores).
+    pub threads: Option<usize>,
+}
+
+/// `[rules]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSection {
+    /// Rule ids to switch off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Rule ids to switch on.
+    #[serde(default)]
+    pub enable: Vec<String>,
+    /// Severity per rule id.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+    /// Extra pack files (phiguard or gitleaks format), relative to the config file.
+    #[serde(default)]
+    pub import: Vec<String>,
+    /// Rules written inline, same schema as packs.
+    #[serde(default)]
+    pub custom: Vec<RuleSpec>,
+}
+
+/// `require_signed = "ssh" | "gpg" | "any" | false`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum RequireSigned {
+    /// `false` (or `true`, meaning "any").
+    Flag(bool),
+    /// `"ssh"`, `"gpg"` or `"any"`.
+    Kind(String),
+}
+
+/// `[[policy]]`: what applies to pushes to matching refs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// Ref globs (`refs/heads/main`, `refs/heads/release/*`).
+    #[serde(default)]
+    pub refs: Vec<String>,
+    /// The lowest severity that rejects a push.
+    pub block_severity: Option<Severity>,
+    /// Signature requirement.
+    pub require_signed: Option<RequireSigned>,
+    /// The `allowed_signers` file for SSH signatures.
+    pub allowed_signers: Option<String>,
+    /// Whether inline allow markers count (`false` on protected branches).
+    pub allow_inline_suppressions: Option<bool>,
+    /// Pushers allowed to use `-o phiguard.bypass=<reason>`.
+    #[serde(default)]
+    pub bypass: Vec<String>,
+    /// Whether deleting matching refs is rejected.
+    pub protect_delete: Option<bool>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Time budget of a server hook in milliseconds (default 4000).
+    pub budget_ms: Option<u64>,
+    /// Path of the append-only audit log.
+    pub audit_log: Option<String>,
+    /// Accept the push when the budget runs out (default false: fail closed).
+    pub fail_open: Option<bool>,
+}
+
+/// `[report]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    /// Key for fingerprint hashes (keep it stable: baselines depend on it).
+    pub fingerprint_key: Option<String>,
+}
+
+/// One configuration file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Another file whose settings this one builds on.
+    pub extend: Option<String>,
+    /// `[scan]`.
+    #[serde(default)]
+    pub scan: ScanSection,
+    /// `[rules]`.
+    #[serde(default)]
+    pub rules: RulesSection,
+    /// `[[policy]]`.
+    #[serde(default)]
+    pub policy: Vec<PolicySection>,
+    /// `[server]`.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[report]`.
+    #[serde(default)]
+    pub report: ReportSection,
+}
+
+/// Default test paths (detectors.md §4): findings there are downgraded, never suppressed.
+pub const DEFAULT_TEST_PATHS: &[&str] = &[
+    "**/tests/**",
+    "**/test/**",
+    "**/fixtures/**",
+    "**/testdata/**",
+    "tests/**",
+    "test/**",
+    "fixtures/**",
+    "testdata/**",
+];
+
+/// Default `max_file_bytes`: 32 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 << 20;
+
+/// The resolved configuration. Built once, read everywhere.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Files read, in layer order.
+    pub files: Vec<PathBuf>,
+    /// Where each setting came from (`scan.exclude` → file), for `config show`.
+    pub origin: BTreeMap<&'static str, String>,
+    /// `[scan] exclude` globs, as written.
+    pub exclude: Vec<String>,
+    /// Compiled `exclude`.
+    pub exclude_set: GlobSet,
+    /// `[scan] max_file_bytes`.
+    pub max_file_bytes: u64,
+    /// Test path globs.
+    pub test_paths: Vec<String>,
+    /// Compiled `test_paths`.
+    pub test_path_set: GlobSet,
+    /// `[scan] strict`.
+    pub strict: bool,
+    /// Worker threads.
+    pub threads: usize,
+    /// Rule selection.
+    pub selection: Selection,
+    /// Extra pack files, resolved against their config file.
+    pub imports: Vec<PathBuf>,
+    /// Inline custom rules with the file they came from.
+    pub custom: Vec<(String, RuleSpec)>,
+    /// `[[policy]]` sections in order.
+    pub policies: Vec<PolicySection>,
+    /// `[server]`.
+    pub server: ServerSection,
+    /// The fingerprint key.
+    pub fingerprint_key: Vec<u8>,
+}
+
+/// Which files to read.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Read no file at all (`--no-config`).
+    pub none: bool,
+    /// The user's config (`None`: the platform default location).
+    pub user: Option<PathBuf>,
+    /// The repository work tree root, for `.phiguard.toml`.
+    pub repo_root: Option<PathBuf>,
+    /// A server's git dir, for `phiguard.toml` (server hooks skip user and repo files).
+    pub server_git_dir: Option<PathBuf>,
+    /// `--config FILE`.
+    pub explicit: Option<PathBuf>,
+}
+
+fn user_config_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PHIGUARD_CONFIG_HOME") {
+        return Some(PathBuf::from(p).join("config.toml"));
+    }
+    directories::ProjectDirs::from("", "", "phiguard").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Reads one file and its `extend` chain, oldest ancestor first.
+fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -> Result<()> {
+    if depth > 8 {
+        return Err(Error::config(
+            path,
+            "`extend` chain deeper than 8 files (a cycle?)",
+        ));
+    }
+    if out.iter().any(|(p, _)| p == path) {
+        return Err(Error::config(path, "`extend` cycle"));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::config(path, e.to_string()))?;
+    let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map_or(0, |s| crate::rules::load::line_of(&text, s.start));
+        Error::config(path, format!("line {line}: {}", e.message().trim()))
+    })?;
+    if let Some(parent) = &file.extend {
+        let base = path.parent().unwrap_or(Path::new("."));
+        read_chain(&base.join(parent), out, depth + 1)?;
+    }
+    out.push((path.to_path_buf(), file));
+    Ok(())
+}
+
+fn globset(path: &str, key: &str, globs: &[String]) -> Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = Glob::new(g).map_err(|e| Error::config(path, format!("{key}: {e}")))?;
+        b.add(glob);
+    }
+    b.build()
+        .map_err(|e| Error::config(path, format!("{key}: {e}")))
+}
+
+impl Config {
+    /// Reads and resolves the configuration.
+    ///
+    /// # Errors
+    ///
+    /// A file that cannot be read or parsed, an unknown key, a bad glob: each names the file.
+    pub fn load(sources: &Sources) -> Result<Config> {
+        let mut chain = Vec::new();
+        if !sources.none {
+            let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
+            if let Some(git_dir) = &sources.server_git_dir {
+                candidates.push((git_dir.join("phiguard.toml"), false));
+            } else {
+                if let Some(user) = sources.user.clone().or_else(user_config_path) {
+                    candidates.push((user, false));
+                }
+                if let Some(root) = &sources.repo_root {
+                    candidates.push((root.join(".phiguard.toml"), false));
+                }
+            }
+            if let Some(explicit) = &sources.explicit {
+                candidates.push((explicit.clone(), true));
+            }
+            for (path, required) in candidates {
+                if required || path.is_file() {
+                    read_chain(&path, &mut chain, 0)?;
+                }
+            }
+        }
+        Config::resolve(chain)
+    }
+
+    /// Resolves parsed files (oldest first) into a configuration.
+    ///
+    /// # Errors
+    ///
+    /// Bad globs or values; each names its file.
+    pub fn resolve(chain: Vec<(PathBuf, ConfigFile)>) -> Result<Config> {
+        let mut c = Config::defaults();
+        for (path, file) in chain {
+            c.apply(&path, file)?;
+            c.files.push(path);
+        }
+        let last = |c: &Config, key| {
+            c.origin
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| "<default>".into())
+        };
+        c.exclude_set = globset(&last(&c, "scan.exclude"), "scan.exclude", &c.exclude)?;
+        c.test_path_set = globset(
+            &last(&c, "scan.test_paths"),
+            "scan.test_paths",
+            &c.test_paths,
+        )?;
+        Ok(c)
+    }
+
+    fn defaults() -> Config {
+        Config {
+            files: Vec::new(),
+            origin: BTreeMap::new(),
+            exclude: Vec::new(),
+            exclude_set: GlobSet::empty(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            test_paths: DEFAULT_TEST_PATHS.iter().map(|s| (*s).to_owned()).collect(),
+            test_path_set: GlobSet::empty(),
+            strict: false,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            selection: Selection::default(),
+            imports: Vec::new(),
+            custom: Vec::new(),
+            policies: Vec::new(),
+            server: ServerSection::default(),
+            fingerprint_key: crate::report::fingerprint::DEFAULT_KEY.to_vec(),
+        }
+    }
+
+    fn apply(&mut self, path: &Path, f: ConfigFile) -> Result<()> {
+        let src = path.display().to_string();
+        let mut set = |key: &'static str| {
+            self.origin.insert(key, src.clone());
+        };
+        if !f.scan.exclude.is_empty() {
+            set("scan.exclude");
+        }
+        if f.scan.max_file_bytes.is_some() {
+            set("scan.max_file_bytes");
+        }
+        if f.scan.test_paths.is_some() {
+            set("scan.test_paths");
+        }
+        if f.scan.strict.is_some() {
+            set("scan.strict");
+        }
+        if f.scan.threads.is_some() {
+            set("scan.threads");
+        }
+        if !f.rules.disable.is_empty() || !f.rules.enable.is_empty() || !f.rules.severity.is_empty()
+        {
+            set("rules");
+        }
+        if !f.policy.is_empty() {
+            set("policy");
+        }
+        if f.server.budget_ms.is_some()
+            || f.server.audit_log.is_some()
+            || f.server.fail_open.is_some()
+        {
+            set("server");
+        }
+        if f.report.fingerprint_key.is_some() {
+            set("report.fingerprint_key");
+        }
+        self.exclude.extend(f.scan.exclude);
+        self.max_file_bytes = f.scan.max_file_bytes.unwrap_or(self.max_file_bytes);
+        if let Some(t) = f.scan.test_paths {
+            self.test_paths = t;
+        }
+        self.strict = f.scan.strict.unwrap_or(self.strict);
+        if let Some(n) = f.scan.threads {
+            if n == 0 {
+                return Err(Error::config(path, "scan.threads must be at least 1"));
+            }
+            self.threads = n;
+        }
+        self.selection.disable.extend(f.rules.disable);
+        self.selection.enable.extend(f.rules.enable);
+        self.selection.severity.extend(f.rules.severity);
+        let base = path.parent().unwrap_or(Path::new("."));
+        self.imports
+            .extend(f.rules.import.iter().map(|p| base.join(p)));
+        self.custom
+            .extend(f.rules.custom.into_iter().map(|r| (src.clone(), r)));
+        self.policies.extend(f.policy);
+        let s = f.server;
+        self.server.budget_ms = s.budget_ms.or(self.server.budget_ms);
+        self.server.audit_log = s
+            .audit_log
+            .map(|p| base.join(p).display().to_string())
+            .or(self.server.audit_log.take());
+        self.server.fail_open = s.fail_open.or(self.server.fail_open);
+        if let Some(k) = f.report.fingerprint_key {
+            self.fingerprint_key = k.into_bytes();
+        }
+        Ok(())
+    }
+
+    /// Where the rule selection came from (for error messages).
+    pub fn rules_origin(&self) -> String {
+        self.origin
+            .get("rules")
+            .cloned()
+            .unwrap_or_else(|| "<config>".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> std::result::Result<ConfigFile, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = parse("[scan]\nexclud = [\"x\"]\n").unwrap_err();
+        assert!(err.contains("exclud"), "{err}");
+        assert!(parse("[scan]\nexclude = [\"vendor/**\"]\n").is_ok());
+        assert!(
+            parse("[[policy]]\nrefs = [\"refs/heads/main\"]\nrequire_signed = \"ssh\"\n").is_ok()
+        );
+        assert!(parse("[[policy]]\nrequire_signed = false\n").is_ok());
+    }
+
+    #[test]
+    fn later_layers_win_and_lists_append() {
+        let a = parse("[scan]\nexclude = [\"a/**\"]\nmax_file_bytes = 10\n").unwrap();
+        let b = parse("[scan]\nexclude = [\"b/**\"]\n[rules]\ndisable = [\"phi.ssn\"]\n").unwrap();
+        let c = Config::resolve(vec![("a.toml".into(), a), ("b.toml".into(), b)]).unwrap();
+        assert_eq!(c.exclude, vec!["a/**", "b/**"]);
+        assert_eq!(c.max_file_bytes, 10);
+        assert_eq!(c.selection.disable, vec!["phi.ssn"]);
+        assert_eq!(c.origin["scan.max_file_bytes"], "a.toml");
+        assert!(c.exclude_set.is_match("b/x.rs"));
+        assert!(c.test_path_set.is_match("src/tests/fixture.json"));
+    }
+}

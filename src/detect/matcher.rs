@@ -1,0 +1,443 @@
+//! The scan loop. One Aho-Corasick pass over the added regions (plus two lines of context
+//! before each, where keywords may sit) records keyword hits; each hit opens a small span in
+//! which only that keyword's rules run their regex. Rules without a required keyword run only
+//! on added lines that pass their digit or literal gate. No allocation per line: all buffers
+//! live in a per-thread [`Scratch`].
+
+use super::RawMatch;
+use super::validators::common::{in_regions, shannon_entropy};
+use super::validators::{Candidate, Verdict};
+use crate::error::Result;
+use crate::rules::{Rule, RuleDb, RuleIdx};
+use memchr::{memchr, memrchr};
+use std::ops::Range;
+
+/// Lines of unchanged context before an added region in which a keyword still counts.
+pub const CONTEXT_LINES: usize = 2;
+/// How far before a match (same line) a keyword counts, in bytes.
+pub const KEYWORD_BEFORE: usize = 48;
+/// How far after a match (same line) a keyword counts, in bytes.
+pub const KEYWORD_AFTER: usize = 16;
+
+/// Switches for the scan loop.
+#[derive(Debug, Clone, Copy)]
+pub struct DetectOptions {
+    /// Use keyword hits and line gates to pick where regexes run. Off, every rule's regex runs
+    /// over every added region; results must be identical (tests check it).
+    pub prefilter: bool,
+}
+
+impl Default for DetectOptions {
+    fn default() -> DetectOptions {
+        DetectOptions { prefilter: true }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    end: usize,
+    pattern: u32,
+}
+
+/// Per-thread buffers, reused from item to item.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    context: Vec<Range<usize>>,
+    hits: Vec<Hit>,
+    spans: Vec<(RuleIdx, usize, usize)>,
+    lines: Vec<(usize, usize, u32)>,
+}
+
+/// Finds every validated match in the `regions` of `text` (sorted, disjoint byte ranges that
+/// start at line starts) and appends them to `out`.
+///
+/// # Errors
+///
+/// When a rule's pattern does not compile (only possible for packs that were not checked).
+pub fn find(
+    db: &RuleDb,
+    text: &[u8],
+    regions: &[Range<usize>],
+    path: &str,
+    opts: DetectOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<RawMatch>,
+) -> Result<()> {
+    if regions.is_empty() {
+        return Ok(());
+    }
+    extend_regions(text, regions, &mut scratch.context);
+    collect_hits(db, text, &scratch.context, &mut scratch.hits);
+    scratch.spans.clear();
+    if opts.prefilter {
+        keyword_spans(db, text, path, &scratch.hits, &mut scratch.spans);
+        gated_spans(
+            db,
+            text,
+            regions,
+            path,
+            &mut scratch.lines,
+            &mut scratch.spans,
+        );
+    } else {
+        every_span(
+            db,
+            text,
+            &scratch.context,
+            regions,
+            path,
+            &mut scratch.spans,
+        );
+    }
+    scratch.spans.sort_unstable();
+    let mut i = 0;
+    while i < scratch.spans.len() {
+        let (rule, start, mut end) = scratch.spans[i];
+        i += 1;
+        while i < scratch.spans.len() && scratch.spans[i].0 == rule && scratch.spans[i].1 <= end {
+            end = end.max(scratch.spans[i].2);
+            i += 1;
+        }
+        let ctx = Ctx {
+            db,
+            text,
+            regions,
+            path,
+            hits: &scratch.hits,
+        };
+        run_rule(&ctx, rule, start..end, out)?;
+    }
+    Ok(())
+}
+
+/// Start of the line holding `offset`.
+fn line_start(text: &[u8], offset: usize) -> usize {
+    memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1)
+}
+
+/// Start of the line `n` lines before the line starting at `start`.
+fn lines_back(text: &[u8], mut start: usize, n: usize) -> usize {
+    for _ in 0..n {
+        if start == 0 {
+            break;
+        }
+        start = line_start(text, start - 1);
+    }
+    start
+}
+
+/// End (past the newline) of the line `n` lines after the one holding `offset`.
+fn lines_forward(text: &[u8], mut offset: usize, n: u32) -> usize {
+    for _ in 0..=n {
+        match memchr(b'\n', &text[offset..]) {
+            Some(i) => offset += i + 1,
+            None => return text.len(),
+        }
+    }
+    offset
+}
+
+fn extend_regions(text: &[u8], regions: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+    out.clear();
+    for r in regions {
+        let start = lines_back(text, r.start, CONTEXT_LINES);
+        match out.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(start..r.end),
+        }
+    }
+}
+
+/// Whether a keyword hit stands at a word boundary. Short keywords (`ssn`, `tin`, `dob`) must
+/// not start inside a word (`setting`, `adobe`) nor run on into a lowercase word (`tinder`);
+/// a camel-case hump (`patientSsn`, `ssnValue`) and an upper-case token (`AKIA...`) are
+/// fine. A keyword ending in a digit (an OID) must not be followed by one.
+fn keyword_boundary_ok(text: &[u8], start: usize, end: usize, short: bool) -> bool {
+    let first = text[start];
+    let last = text[end - 1];
+    let prev = start.checked_sub(1).map(|i| text[i]);
+    let next = text.get(end).copied();
+    if last.is_ascii_digit() && next.is_some_and(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    if first.is_ascii_digit() && prev.is_some_and(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    if !short {
+        return true;
+    }
+    let prev_ok = !first.is_ascii_alphabetic()
+        || match prev {
+            Some(p) if p.is_ascii_alphabetic() => {
+                p.is_ascii_lowercase() && first.is_ascii_uppercase()
+            }
+            _ => true,
+        };
+    let next_ok = !last.is_ascii_alphabetic() || !next.is_some_and(|n| n.is_ascii_lowercase());
+    prev_ok && next_ok
+}
+
+fn collect_hits(db: &RuleDb, text: &[u8], context: &[Range<usize>], hits: &mut Vec<Hit>) {
+    hits.clear();
+    let Some(ac) = db.automaton() else {
+        return;
+    };
+    for range in context {
+        for m in ac.find_iter(&text[range.clone()]) {
+            let (start, end) = (range.start + m.start(), range.start + m.end());
+            let pattern = m.pattern().as_u32();
+            if keyword_boundary_ok(
+                text,
+                start,
+                end,
+                db.keyword(pattern as usize).needs_boundary,
+            ) {
+                hits.push(Hit {
+                    start,
+                    end,
+                    pattern,
+                });
+            }
+        }
+    }
+}
+
+fn keyword_spans(
+    db: &RuleDb,
+    text: &[u8],
+    path: &str,
+    hits: &[Hit],
+    spans: &mut Vec<(RuleIdx, usize, usize)>,
+) {
+    for hit in hits {
+        let start = line_start(text, hit.start);
+        for &idx in &db.keyword(hit.pattern as usize).rules {
+            let rule = db.rule(idx);
+            if rule.keyword_required() && rule.applies_to(path) {
+                spans.push((
+                    idx,
+                    start,
+                    lines_forward(text, hit.start, rule.span_lines()),
+                ));
+            }
+        }
+    }
+}
+
+fn count_digits(line: &[u8]) -> u32 {
+    line.iter()
+        .map(|b| u32::from(b.wrapping_sub(b'0') < 10))
+        .sum()
+}
+
+fn gated_spans(
+    db: &RuleDb,
+    text: &[u8],
+    regions: &[Range<usize>],
+    path: &str,
+    lines: &mut Vec<(usize, usize, u32)>,
+    spans: &mut Vec<(RuleIdx, usize, usize)>,
+) {
+    let rules: Vec<RuleIdx> = db
+        .unconditional()
+        .iter()
+        .copied()
+        .filter(|&i| db.rule(i).applies_to(path))
+        .collect();
+    if rules.is_empty() {
+        return;
+    }
+    for region in regions {
+        lines.clear();
+        let mut pos = region.start;
+        while pos < region.end {
+            let end = memchr(b'\n', &text[pos..region.end]).map_or(region.end, |i| pos + i + 1);
+            lines.push((pos, end, count_digits(&text[pos..end])));
+            pos = end;
+        }
+        for &idx in &rules {
+            push_gated(db.rule(idx), idx, text, lines, spans);
+        }
+    }
+}
+
+/// Coalesces runs of consecutive lines that pass a rule's gate into spans.
+fn push_gated(
+    rule: &Rule,
+    idx: RuleIdx,
+    text: &[u8],
+    lines: &[(usize, usize, u32)],
+    spans: &mut Vec<(RuleIdx, usize, usize)>,
+) {
+    let min = u32::from(rule.spec.min_digits);
+    let mut run: Option<(usize, usize)> = None;
+    for &(start, end, digits) in lines {
+        if digits >= min && (min > 0 || !text[start..end].is_empty()) {
+            run = Some(run.map_or((start, end), |(s, _)| (s, end)));
+        } else if let Some((s, e)) = run.take() {
+            spans.push((idx, s, e));
+        }
+    }
+    if let Some((s, e)) = run {
+        spans.push((idx, s, e));
+    }
+}
+
+fn every_span(
+    db: &RuleDb,
+    text: &[u8],
+    context: &[Range<usize>],
+    regions: &[Range<usize>],
+    path: &str,
+    spans: &mut Vec<(RuleIdx, usize, usize)>,
+) {
+    for (i, rule) in db.rules().iter().enumerate() {
+        if !rule.applies_to(path) {
+            continue;
+        }
+        let idx = RuleIdx(i as u32);
+        if rule.keyword_required() {
+            spans.extend(context.iter().map(|r| (idx, r.start, text.len())));
+        } else {
+            spans.extend(regions.iter().map(|r| (idx, r.start, r.end)));
+        }
+    }
+}
+
+struct Ctx<'a> {
+    db: &'a RuleDb,
+    text: &'a [u8],
+    regions: &'a [Range<usize>],
+    path: &'a str,
+    hits: &'a [Hit],
+}
+
+fn run_rule(
+    ctx: &Ctx<'_>,
+    idx: RuleIdx,
+    span: Range<usize>,
+    out: &mut Vec<RawMatch>,
+) -> Result<()> {
+    let rule = ctx.db.rule(idx);
+    let compiled = rule.compiled()?;
+    let hay = &ctx.text[span.clone()];
+    for caps in compiled.regex.captures_iter(hay) {
+        let whole = caps.get(0).expect("group 0 always participates");
+        let whole = span.start + whole.start()..span.start + whole.end();
+        let value = caps.get(compiled.value_group).map_or(whole.clone(), |m| {
+            span.start + m.start()..span.start + m.end()
+        });
+        let value_bytes = &ctx.text[value.clone()];
+        if rule.allowed_value(value_bytes)
+            || rule
+                .spec
+                .entropy
+                .is_some_and(|min| shannon_entropy(value_bytes) < min)
+        {
+            continue;
+        }
+        let keyword = keyword_near(ctx, idx, &whole);
+        if rule.keyword_required() && !keyword {
+            continue;
+        }
+        let candidate = Candidate {
+            text: ctx.text,
+            whole: whole.clone(),
+            value: value.clone(),
+            keyword,
+            path: ctx.path,
+            added: ctx.regions,
+            captures: &caps,
+            base: span.start,
+        };
+        let verdict = rule
+            .validator
+            .map_or_else(Verdict::accept, |f| f(&candidate));
+        if let Verdict::Accept(a) = verdict {
+            let span = a.span.unwrap_or(value);
+            if !in_regions(ctx.regions, span.start) {
+                continue;
+            }
+            let severity = match a.severity {
+                Some(s) if !rule.severity_overridden() => s,
+                _ => rule.severity,
+            };
+            out.push(RawMatch {
+                rule: idx,
+                span,
+                severity,
+                synthetic: a.synthetic,
+                detail: a.detail,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// detectors.md §1.4: a keyword of the rule within 48 bytes before or 16 after the match on
+/// the same line, inside the match, or anywhere on the two lines before.
+fn keyword_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
+    let text = ctx.text;
+    let line = line_start(text, whole.start);
+    let lo = lines_back(text, line, CONTEXT_LINES);
+    let first = ctx.hits.partition_point(|h| h.start < lo);
+    for h in &ctx.hits[first..] {
+        if h.start > whole.end + KEYWORD_AFTER {
+            break;
+        }
+        if !ctx.db.keyword(h.pattern as usize).rules.contains(&idx) {
+            continue;
+        }
+        let same_line_before = h.start >= line && h.start < whole.start;
+        if same_line_before && whole.start.saturating_sub(h.end) > KEYWORD_BEFORE {
+            continue;
+        }
+        let after = h.start >= whole.end;
+        if after
+            && (h.end > whole.end + KEYWORD_AFTER
+                || memchr(b'\n', &text[whole.end..h.start]).is_some())
+        {
+            continue;
+        }
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_boundaries() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("ssn: 1", "ssn", true),
+            ("patient_ssn=1", "ssn", true),
+            ("patientSsn=1", "Ssn", true),
+            ("ssnValue", "ssn", true),
+            ("setting", "tin", false),
+            ("adobe", "dob", false),
+            ("dobby", "dob", false),
+            ("key=AKIAOUDOCUZRENUN7Z5J", "AKIA", true),
+            ("x:ghp_abc", "ghp_", true),
+            ("x.4.1 ", ".4.1", true),
+            ("x.4.10", ".4.1", false),
+        ];
+        for (text, kw, want) in cases {
+            let start = text.find(kw).unwrap();
+            let got = keyword_boundary_ok(text.as_bytes(), start, start + kw.len(), kw.len() <= 4);
+            assert_eq!(got, *want, "{text} / {kw}");
+        }
+    }
+
+    #[test]
+    fn line_walks() {
+        let t = b"a\nbb\nccc\ndddd\n";
+        assert_eq!(lines_back(t, 9, 2), 2);
+        assert_eq!(lines_back(t, 2, 5), 0);
+        assert_eq!(lines_forward(t, 0, 0), 2);
+        assert_eq!(lines_forward(t, 0, 2), 9);
+        assert_eq!(lines_forward(t, 0, 9), t.len());
+    }
+}

@@ -1,0 +1,204 @@
+//! Helpers every validator family shares: line bounds, the boundary emulation of
+//! detectors.md §1.5, entropy, check digits, placeholders.
+
+use super::{Candidate, Validator, Verdict};
+use std::ops::Range;
+
+/// Validators that belong to no family.
+pub static REGISTRY: &[(&str, Validator)] = &[("entropy_only", entropy_only)];
+
+/// Accepts everything the regex, `entropy` and `allow` keys let through.
+fn entropy_only(_: &Candidate<'_>) -> Verdict {
+    Verdict::accept()
+}
+
+/// The line around `offset`, without its terminator (`\n` or `\r\n`).
+pub fn line_bounds(text: &[u8], offset: usize) -> Range<usize> {
+    let offset = offset.min(text.len());
+    let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
+    let mut end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
+    if end > start && text[end - 1] == b'\r' {
+        end -= 1;
+    }
+    start..end
+}
+
+/// Whether `offset` lies in one of the sorted, disjoint `regions`.
+pub fn in_regions(regions: &[Range<usize>], offset: usize) -> bool {
+    let i = regions.partition_point(|r| r.end <= offset);
+    regions.get(i).is_some_and(|r| r.start <= offset)
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// detectors.md §1.5: rejects a match whose neighbours make it part of a longer token or
+/// number chain (a version, an IP, `1-312-867-4421-99`). No lookaround in `regex`, so this is
+/// done here.
+pub fn boundary_ok(text: &[u8], span: Range<usize>) -> bool {
+    let before = &text[..span.start];
+    let after = &text[span.end..];
+    if before.last().is_some_and(|&b| is_word(b)) {
+        return false;
+    }
+    if let [.., d, s] = before
+        && d.is_ascii_digit()
+        && b"-./".contains(s)
+    {
+        return false;
+    }
+    if let [s, d, ..] = after
+        && d.is_ascii_digit()
+        && b"-./".contains(s)
+    {
+        return false;
+    }
+    !after.first().is_some_and(|&b| is_word(b))
+}
+
+/// Shannon entropy of `bytes` in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The ASCII digits of `bytes`, in order.
+pub fn digits(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .map(|b| b - b'0')
+        .collect()
+}
+
+/// Luhn check over digit values (the last one is the check digit).
+pub fn luhn_valid(digits: &[u8]) -> bool {
+    if digits.is_empty() {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Whether every byte is the same (`111111111`).
+pub fn all_same(bytes: &[u8]) -> bool {
+    bytes.windows(2).all(|w| w[0] == w[1])
+}
+
+/// Whether the digits run up or down by one (`123456`, `654321`).
+pub fn is_sequential(digits: &[u8]) -> bool {
+    digits.len() >= 3
+        && (digits.windows(2).all(|w| w[1] == (w[0] + 1) % 10)
+            || digits.windows(2).all(|w| w[0] == (w[1] + 1) % 10))
+}
+
+/// Whether `needle` occurs in `hay` as a whole word, ignoring ASCII case (`EXAMPLE`,
+/// `dummy`): the bytes around it are not letters.
+pub fn contains_word_ci(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return false;
+    }
+    (0..=hay.len() - needle.len()).any(|i| {
+        hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
+            && (i == 0 || !hay[i - 1].is_ascii_alphabetic())
+            && hay
+                .get(i + needle.len())
+                .is_none_or(|b| !b.is_ascii_alphabetic())
+    })
+}
+
+/// Whether `needle` occurs anywhere in `hay`, ignoring ASCII case.
+pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundary_table() {
+        let cases: &[(&str, Range<usize>, bool)] = &[
+            ("x 536-90-4399 y", 2..13, true),
+            ("a536-90-4399", 1..12, false),
+            ("1.536-90-4399", 2..13, false),
+            ("536-90-4399-99", 0..11, false),
+            ("536-90-4399.5", 0..11, false),
+            ("536-90-4399.", 0..11, true),
+            ("(536-90-4399)", 1..12, true),
+        ];
+        for (text, span, want) in cases {
+            assert_eq!(boundary_ok(text.as_bytes(), span.clone()), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn luhn_table() {
+        let cases: &[(&str, bool)] = &[
+            ("79927398713", true),
+            ("79927398710", false),
+            ("808401234567893", true),
+            ("808401234567890", false),
+        ];
+        for (s, want) in cases {
+            assert_eq!(luhn_valid(&digits(s.as_bytes())), *want, "{s}");
+        }
+    }
+
+    #[test]
+    fn sequences_and_words() {
+        assert!(is_sequential(&digits(b"123456")));
+        assert!(is_sequential(&digits(b"654321")));
+        assert!(is_sequential(&digits(b"1234567890")));
+        assert!(!is_sequential(&digits(b"4471923")));
+        assert!(contains_word_ci(b"AKIA_EXAMPLE_KEY", b"example"));
+        assert!(!contains_word_ci(b"counterexamples", b"example"));
+        assert!(all_same(b"111111111"));
+        assert!(shannon_entropy(b"aaaa") < 0.01);
+        assert!(shannon_entropy(b"a1B2c3D4e5F6") > 3.0);
+    }
+
+    #[test]
+    fn line_bounds_and_regions() {
+        let t = b"one\r\ntwo\nthree";
+        assert_eq!(line_bounds(t, 1), 0..3);
+        assert_eq!(line_bounds(t, 6), 5..8);
+        assert_eq!(line_bounds(t, 12), 9..14);
+        let regions = [2..5, 9..12];
+        assert!(!in_regions(&regions, 1));
+        assert!(in_regions(&regions, 2));
+        assert!(!in_regions(&regions, 5));
+        assert!(in_regions(&regions, 11));
+    }
+}

@@ -1,0 +1,123 @@
+//! D1 `us_ssn`: the formatted shape `ddd-dd-dddd` (separators `-`, space or `.`, both the
+//! same) runs everywhere; the unformatted nine digits only next to an SSN keyword.
+
+use crate::detect::validators::common::{all_same, boundary_ok};
+use crate::detect::validators::{Candidate, Verdict};
+use crate::rules::Severity;
+
+/// What nine digits are, as far as SSN rules go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsnClass {
+    /// Could be issued: area 001–899 except 666, group ≠ 00, serial ≠ 0000.
+    Valid,
+    /// A well-known dummy or synthetic value (Woolworth card, advertising SSNs,
+    /// `123-45-6789`, all one digit, Synthea's 999 area).
+    Synthetic,
+    /// Area 900–998: the ITIN / fake-SSN space, left to the ITIN rule.
+    ItinSpace,
+    /// Never issued (area 000 or 666, group 00, serial 0000).
+    Invalid,
+}
+
+/// Classifies nine ASCII digits.
+pub fn classify_ssn(d: &[u8; 9]) -> SsnClass {
+    const DUMMIES: [&[u8; 9]; 4] = [b"078051120", b"219099999", b"457555462", b"123456789"];
+    if DUMMIES.contains(&d) || all_same(d) || d.starts_with(b"98765432") {
+        return SsnClass::Synthetic;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        d[r].iter()
+            .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+    };
+    let (area, group, serial) = (num(0..3), num(3..5), num(5..9));
+    if area == 999 {
+        return SsnClass::Synthetic;
+    }
+    if area >= 900 {
+        return SsnClass::ItinSpace;
+    }
+    if area == 0 || area == 666 || group == 0 || serial == 0 {
+        return SsnClass::Invalid;
+    }
+    SsnClass::Valid
+}
+
+/// The nine digits of `ddd?dd?dddd` with matching separators, or `None`.
+fn nine_digits(value: &[u8]) -> Option<([u8; 9], Option<u8>)> {
+    let (digits, sep): (Vec<u8>, Option<u8>) = match value.len() {
+        9 => (value.to_vec(), None),
+        11 if value[3] == value[6] && !value[3].is_ascii_digit() => {
+            let mut v = value[..3].to_vec();
+            v.extend_from_slice(&value[4..6]);
+            v.extend_from_slice(&value[7..]);
+            (v, Some(value[3]))
+        }
+        _ => return None,
+    };
+    let arr: [u8; 9] = digits.try_into().ok()?;
+    arr.iter().all(u8::is_ascii_digit).then_some((arr, sep))
+}
+
+/// detectors.md D1.
+pub(super) fn validate(c: &Candidate<'_>) -> Verdict {
+    let Some((digits, sep)) = nine_digits(c.value_bytes()) else {
+        return Verdict::Reject;
+    };
+    if !boundary_ok(c.text, c.value.clone()) {
+        return Verdict::Reject;
+    }
+    // Unformatted nine digits and dotted ones (version strings) need an SSN keyword.
+    if (sep.is_none() || sep == Some(b'.')) && !c.keyword {
+        return Verdict::Reject;
+    }
+    match classify_ssn(&digits) {
+        SsnClass::Valid if c.keyword => Verdict::accept(),
+        SsnClass::Valid => Verdict::at(Severity::Warn).with_detail("no SSN label nearby"),
+        SsnClass::Synthetic => Verdict::synthetic(),
+        SsnClass::ItinSpace | SsnClass::Invalid => Verdict::Reject,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_table() {
+        let cases: &[(&[u8; 9], SsnClass)] = &[
+            (b"536904399", SsnClass::Valid),
+            (b"772104567", SsnClass::Valid),
+            (b"078051120", SsnClass::Synthetic),
+            (b"219099999", SsnClass::Synthetic),
+            (b"457555462", SsnClass::Synthetic),
+            (b"123456789", SsnClass::Synthetic),
+            (b"111111111", SsnClass::Synthetic),
+            (b"987654320", SsnClass::Synthetic),
+            (b"999179365", SsnClass::Synthetic),
+            (b"912701234", SsnClass::ItinSpace),
+            (b"000123456", SsnClass::Invalid),
+            (b"666123456", SsnClass::Invalid),
+            (b"536004399", SsnClass::Invalid),
+            (b"536900000", SsnClass::Invalid),
+        ];
+        for (d, want) in cases {
+            assert_eq!(classify_ssn(d), *want, "{}", String::from_utf8_lossy(*d));
+        }
+    }
+
+    #[test]
+    fn separators_table() {
+        let cases: &[(&str, bool)] = &[
+            ("536-90-4399", true),
+            ("536 90 4399", true),
+            ("536.90.4399", true),
+            ("536904399", true),
+            ("693-09.4444", false),
+            ("536-904399", false),
+            ("53690439", false),
+        ];
+        for (v, want) in cases {
+            assert_eq!(nine_digits(v.as_bytes()).is_some(), *want, "{v}");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! phiguard keeps protected health information (PHI) and secrets out of Git.
+//!
+//! The library is a pipeline, and the modules are its rooms:
+//!
+//! * [`source`] turns a change (staged index, commits, files, stdin) into [`source::Item`]s:
+//!   the new text of a file plus the byte regions the change *adds*;
+//! * [`rules`] loads rule packs (TOML data with their own examples) and compiles them once into
+//!   a read-only [`rules::RuleDb`];
+//! * [`detect`] runs the keyword prefilter, regex confirmation and validators over the added
+//!   regions and yields candidate matches; it knows bytes and paths, never git or terminals;
+//! * [`policy`] decides what a candidate becomes: suppressed (inline allow, synthetic data),
+//!   downgraded (test paths) or raised (co-location);
+//! * [`report`] masks values, computes value-safe fingerprints and writes every output format.
+//!
+//! [`scan`] wires those stages together for one item. The `phiguard` binary (`main.rs`,
+//! `cli.rs`, `cmd/`) only parses flags, resolves one [`config::Config`] and calls into them.
+
+pub mod config;
+pub mod detect;
+pub mod error;
+pub mod install;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,130 @@
+//! The human format: findings grouped by file, a summary, and what to do next.
+
+use super::{Context, Finding, Report, Style, sanitize, shown};
+use crate::rules::Severity;
+use colored::Colorize;
+use std::io::{self, Write};
+
+fn severity_label(s: Severity, color: bool) -> String {
+    let text = format!("{:<5}", s.as_str());
+    if !color {
+        return text;
+    }
+    match s {
+        Severity::Block => text.red().bold().to_string(),
+        Severity::Warn => text.yellow().to_string(),
+        Severity::Info => text.blue().to_string(),
+    }
+}
+
+fn write_finding(f: &Finding, style: Style, w: &mut dyn Write) -> io::Result<()> {
+    let mut loc = format!("{}:{}:{}", sanitize::display_str(&f.path), f.line, f.column);
+    if style.color {
+        loc = loc.bold().to_string();
+    }
+    write!(
+        w,
+        "  {loc}  {}  {}",
+        severity_label(f.severity, style.color),
+        f.rule
+    )?;
+    if let Some(commit) = &f.commit {
+        write!(w, "  (commit {})", &commit[..commit.len().min(12)])?;
+    }
+    writeln!(w)?;
+    writeln!(w, "      {}", f.message)?;
+    writeln!(w, "      | {}", f.excerpt)
+}
+
+/// Writes the human format.
+///
+/// # Errors
+///
+/// I/O errors of `w`.
+pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()> {
+    let mut last_group: Option<(&str, Option<&str>)> = None;
+    for f in report.findings.iter().filter(|f| shown(&style, f)) {
+        let group = (&*f.path, f.refname.as_deref());
+        if last_group != Some(group) {
+            let mut head = sanitize::display_str(&f.path);
+            if let Some(r) = &f.refname {
+                head = format!("{head} (ref {})", sanitize::display_str(r));
+            }
+            writeln!(
+                w,
+                "{}",
+                if style.color {
+                    head.underline().to_string()
+                } else {
+                    head
+                }
+            )?;
+            last_group = Some(group);
+        }
+        write_finding(f, style, w)?;
+    }
+    if style.quiet {
+        return Ok(());
+    }
+    write_summary(report, w)?;
+    for note in &report.notes {
+        writeln!(w, "note: {note}")?;
+    }
+    if report.blocks() {
+        write_hint(style.context, w)?;
+    }
+    Ok(())
+}
+
+fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    write!(
+        w,
+        "phiguard: {} blocking, {} warning, {} info in {} file(s), {} bytes, {} ms",
+        s.block, s.warn, s.info, s.files, s.bytes, s.elapsed_ms
+    )?;
+    let mut extra = Vec::new();
+    if s.allowed > 0 {
+        extra.push(format!("{} allowed inline", s.allowed));
+    }
+    if s.synthetic > 0 {
+        extra.push(format!("{} synthetic (--strict shows them)", s.synthetic));
+    }
+    if s.baselined > 0 {
+        extra.push(format!("{} in baseline", s.baselined));
+    }
+    if s.skipped > 0 {
+        extra.push(format!("{} file(s) skipped", s.skipped));
+    }
+    if !extra.is_empty() {
+        write!(w, "; {}", extra.join(", "))?;
+    }
+    writeln!(w)
+}
+
+fn write_hint(context: Context, w: &mut dyn Write) -> io::Result<()> {
+    let fix = match context {
+        Context::Commit => {
+            "remove the value from the file and `git add` it again \
+             (or `git restore --staged <file>` to unstage the file)"
+        }
+        Context::Message => "edit the commit message and commit again",
+        Context::History => {
+            "rewrite the commit that introduced it (`git rebase -i`, then amend); \
+             a new commit on top does not remove it from history"
+        }
+        Context::Files => "remove the value from the file",
+    };
+    writeln!(w, "how to fix:")?;
+    writeln!(w, "  - {fix};")?;
+    writeln!(
+        w,
+        "  - test data: use a synthetic value (SSN 9xx-xx-xxxx, phone 555-01xx, \
+         example.com, a Synthea record) or move it under tests/ or fixtures/ (warn only);"
+    )?;
+    writeln!(
+        w,
+        "  - a false positive: add `phiguard:allow <reason>` to the line or the line above \
+         (counted and shown in the summary)."
+    )
+}

@@ -1,0 +1,153 @@
+//! Masking (DESIGN §4): an identifier keeps at most its last 2 characters; a secret shows at
+//! most the first 4 characters of a known, non-secret prefix (`AKIA`, `ghp_`). The excerpt is
+//! the value's line, cut to a window around the value, with every value on the line masked.
+
+use super::sanitize;
+use crate::rules::Category;
+use std::ops::Range;
+
+/// Characters shown on each side of the value in an excerpt.
+pub const WINDOW: usize = 48;
+
+/// How one value on a line is masked.
+#[derive(Debug, Clone)]
+pub struct MaskSpan {
+    /// The value's bytes, as offsets into the text.
+    pub span: Range<usize>,
+    /// PHI keeps a tail, secrets keep a known prefix.
+    pub category: Category,
+    /// For secrets: how many leading bytes are a known prefix that may be shown (≤ 4).
+    pub reveal_prefix: usize,
+}
+
+/// Masks `value` bytes in place.
+fn mask_value(value: &mut [u8], category: Category, reveal_prefix: usize) {
+    let n = value.len();
+    let keep: Range<usize> = match category {
+        Category::Phi => n.saturating_sub(2).max(n / 2)..n,
+        Category::Secret => 0..reveal_prefix.min(4).min(n / 2),
+    };
+    for (i, b) in value.iter_mut().enumerate() {
+        if !keep.contains(&i) && !matches!(b, b'\n' | b'\r') {
+            *b = b'*';
+        }
+    }
+}
+
+/// Masks every span of `spans` inside `text` (a copy) — used by `phiguard redact` too.
+pub fn mask_all(text: &[u8], spans: &[MaskSpan]) -> Vec<u8> {
+    let mut out = text.to_vec();
+    for s in spans {
+        let end = s.span.end.min(out.len());
+        if s.span.start < end {
+            mask_value(&mut out[s.span.start..end], s.category, s.reveal_prefix);
+        }
+    }
+    out
+}
+
+/// The excerpt for the value at `focus`: its line, every value in `spans` masked, cut to
+/// [`WINDOW`] bytes either side, escaped for display.
+pub fn excerpt(text: &[u8], focus: Range<usize>, spans: &[MaskSpan]) -> String {
+    let line = crate::detect::validators::common::line_bounds(text, focus.start);
+    let on_line: Vec<MaskSpan> = spans
+        .iter()
+        .filter(|s| s.span.start < line.end && s.span.end > line.start)
+        .map(|s| MaskSpan {
+            span: s.span.start.max(line.start) - line.start..s.span.end.min(line.end) - line.start,
+            category: s.category,
+            reveal_prefix: if s.span.start >= line.start {
+                s.reveal_prefix
+            } else {
+                0
+            },
+        })
+        .collect();
+    let masked = mask_all(&text[line.clone()], &on_line);
+    let (fs, fe) = (
+        focus.start - line.start,
+        focus.end.min(line.end).max(focus.start) - line.start,
+    );
+    let from = floor_char(&masked, fs.saturating_sub(WINDOW));
+    let to = ceil_char(&masked, (fe + WINDOW).min(masked.len()));
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    out.push_str(sanitize::display(&masked[from..to]).trim());
+    if to < masked.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn floor_char(b: &[u8], mut i: usize) -> usize {
+    while i > 0 && i < b.len() && (b[i] & 0xC0) == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && (b[i] & 0xC0) == 0x80 {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phi(span: Range<usize>) -> MaskSpan {
+        MaskSpan {
+            span,
+            category: Category::Phi,
+            reveal_prefix: 0,
+        }
+    }
+
+    #[test]
+    fn masks_phi_to_last_two() {
+        let text = b"ssn: 536-90-4399\n";
+        let e = excerpt(text, 5..16, &[phi(5..16)]);
+        assert_eq!(e, "ssn: *********99");
+    }
+
+    #[test]
+    fn masks_secret_to_prefix() {
+        let text = b"key = AKIAQYLPMN5HFIQR7XYZ";
+        let s = MaskSpan {
+            span: 6..26,
+            category: Category::Secret,
+            reveal_prefix: 4,
+        };
+        assert_eq!(excerpt(text, 6..26, &[s]), "key = AKIA****************");
+    }
+
+    #[test]
+    fn masks_every_value_on_the_line_and_cuts_long_lines() {
+        let mut text = vec![b'x'; 200];
+        text.extend_from_slice(b" 536-90-4399 and 772-10-4567 ");
+        text.extend(vec![b'y'; 200]);
+        let a = 201..212;
+        let b = 217..228;
+        let e = excerpt(&text, a.clone(), &[phi(a), phi(b)]);
+        assert!(e.starts_with('…') && e.ends_with('…'));
+        assert!(e.contains("*********99") && e.contains("*********67"));
+        assert!(!e.contains("536") && !e.contains("4567"));
+    }
+
+    #[test]
+    fn short_values_keep_at_most_half() {
+        let mut v = b"1234".to_vec();
+        mask_value(&mut v, Category::Phi, 0);
+        assert_eq!(v, b"**34");
+        let mut v = b"ab".to_vec();
+        mask_value(&mut v, Category::Phi, 0);
+        assert_eq!(v, b"*b");
+        let mut v = b"ghp_".to_vec();
+        mask_value(&mut v, Category::Secret, 4);
+        assert_eq!(v, b"gh**");
+    }
+}

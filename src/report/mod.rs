@@ -1,0 +1,180 @@
+//! Reporting: value-free [`Finding`]s and every output format. This is the only library
+//! module that writes for people; everything it writes has been masked ([`mask`]) and escaped
+//! ([`sanitize`]) first.
+
+pub mod fingerprint;
+pub mod gcc;
+pub mod human;
+pub mod json;
+pub mod mask;
+pub mod sanitize;
+pub mod sarif;
+
+use crate::policy::Suppression;
+use crate::rules::{Category, Severity};
+use std::io::{self, Write};
+use std::sync::Arc;
+
+/// One finding, as printed. It holds no matched value: only a masked excerpt and a
+/// fingerprint that cannot be reversed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Rule id.
+    pub rule: Arc<str>,
+    /// `phi` or `secret`.
+    pub category: Category,
+    /// Final severity after policy.
+    pub severity: Severity,
+    /// Path of the file (or message name), as shown (lossy UTF-8).
+    pub path: Arc<str>,
+    /// 1-based line in the new version.
+    pub line: u32,
+    /// 1-based byte column of the value's first byte.
+    pub column: u32,
+    /// 1-based byte column just past the value (on the value's first line).
+    pub end_column: u32,
+    /// The commit, when the finding comes from history.
+    pub commit: Option<Arc<str>>,
+    /// The ref, when the finding comes from a push.
+    pub refname: Option<Arc<str>>,
+    /// The line with every value on it masked, control characters escaped.
+    pub excerpt: String,
+    /// `<rule>:<path>:<5 hex digits>` (DESIGN §4).
+    pub fingerprint: String,
+    /// What was found, in words.
+    pub message: String,
+    /// Set when the finding does not count.
+    pub suppressed: Option<Suppression>,
+}
+
+/// Totals for the summary line and the JSON `summary` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Findings that block.
+    pub block: usize,
+    /// Warnings.
+    pub warn: usize,
+    /// Informational findings.
+    pub info: usize,
+    /// Findings allowed by an inline marker.
+    pub allowed: usize,
+    /// Synthetic values not reported (see `--strict`).
+    pub synthetic: usize,
+    /// Findings in the baseline.
+    pub baselined: usize,
+    /// Files (and messages) scanned.
+    pub files: usize,
+    /// Bytes scanned (the new versions of the files).
+    pub bytes: u64,
+    /// Files skipped (binary, too large, excluded), by reason.
+    pub skipped: usize,
+    /// Wall time.
+    pub elapsed_ms: u64,
+}
+
+/// What the run was for, so the human hint can say the right thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Context {
+    /// `phiguard scan PATH` or stdin.
+    #[default]
+    Files,
+    /// A commit about to be made (pre-commit, `scan --staged`).
+    Commit,
+    /// A commit message.
+    Message,
+    /// Commits in history (range, push, receive).
+    History,
+}
+
+/// A finished scan.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Findings that count (sorted by path, line, column).
+    pub findings: Vec<Finding>,
+    /// Findings that do not count, kept for totals and `--strict`.
+    pub suppressed: Vec<Finding>,
+    /// Totals.
+    pub summary: Summary,
+    /// Human-readable notes (skipped files, ...). Never contain scanned content.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Whether anything blocks (exit 1).
+    pub fn blocks(&self) -> bool {
+        self.summary.block > 0
+    }
+
+    /// Recomputes the severity totals from the findings.
+    pub fn tally(&mut self) {
+        let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        self.summary.block = count(Severity::Block);
+        self.summary.warn = count(Severity::Warn);
+        self.summary.info = count(Severity::Info);
+        let sup = |s| {
+            self.suppressed
+                .iter()
+                .filter(|f| f.suppressed == Some(s))
+                .count()
+        };
+        self.summary.allowed = sup(Suppression::Inline);
+        self.summary.synthetic = sup(Suppression::Synthetic);
+        self.summary.baselined = sup(Suppression::Baseline);
+    }
+
+    /// Sorts findings into output order: path, line, column, rule.
+    pub fn sort(&mut self) {
+        let key = |f: &Finding| (f.path.clone(), f.line, f.column, f.rule.clone());
+        self.findings.sort_by_key(key);
+        self.suppressed.sort_by_key(key);
+    }
+}
+
+/// Output formats (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Grouped by file, colored on a TTY, with a hint how to fix.
+    #[default]
+    Human,
+    /// One JSON document.
+    Json,
+    /// One JSON object per finding per line.
+    Jsonl,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// `path:line:col: error|warning|note: [rule] message`.
+    Gcc,
+}
+
+/// How to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Use ANSI colors (decided once, from `--color` and whether stdout is a TTY).
+    pub color: bool,
+    /// Print only findings (no summary or hints).
+    pub quiet: bool,
+    /// The lowest severity shown.
+    pub min_severity: Option<Severity>,
+    /// What the run was for.
+    pub context: Context,
+}
+
+/// Writes `report` in `format` — the one seam every output goes through.
+///
+/// # Errors
+///
+/// Only I/O errors of `w`.
+pub fn write(report: &Report, format: Format, style: Style, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Human => human::write(report, style, w),
+        Format::Json => json::write(report, style, w),
+        Format::Jsonl => json::write_lines(report, style, w),
+        Format::Sarif => sarif::write(report, style, w),
+        Format::Gcc => gcc::write(report, style, w),
+    }
+}
+
+/// Whether `style` shows a finding.
+pub(crate) fn shown(style: &Style, f: &Finding) -> bool {
+    style.min_severity.is_none_or(|min| f.severity >= min)
+}

@@ -1,0 +1,364 @@
+//! The compiled rule database: built once per process, shared read-only by every thread.
+//!
+//! One case-insensitive Aho-Corasick automaton over every keyword of every rule decides which
+//! rules run where. Regexes compile lazily, on the first keyword hit for their rule, so a hook
+//! on a ten-line diff pays only for the rules that diff can trigger.
+
+use super::load::Pack;
+use super::model::{Category, Colocation, KeywordRole, RuleSpec, Severity};
+use crate::detect::validators::{self, Validator};
+use crate::error::{Error, Result};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+/// Index of a rule in its [`RuleDb`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleIdx(pub u32);
+
+/// A compiled regex and the capture group that holds the value.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The regex (ASCII mode).
+    pub regex: Regex,
+    /// Capture group index of the value (0 = the whole match).
+    pub value_group: usize,
+}
+
+/// One rule, ready to run.
+#[derive(Debug)]
+pub struct Rule {
+    /// The spec as written (for `rules list`, `rules check`, SARIF metadata).
+    pub spec: RuleSpec,
+    /// The pack it came from.
+    pub source: String,
+    /// Severity after config overrides.
+    pub severity: Severity,
+    /// Code-side validation.
+    pub validator: Option<Validator>,
+    /// Compiled on first use.
+    compiled: OnceLock<std::result::Result<Compiled, String>>,
+    /// Values matching any of these are dropped.
+    allow: Vec<Regex>,
+    /// The configuration overrides the severity (it then beats the validator's choice).
+    overridden: bool,
+    /// Only paths matching this are scanned.
+    path: Option<Regex>,
+}
+
+impl Rule {
+    /// The stable id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// `phi` or `secret`.
+    pub fn category(&self) -> Category {
+        self.spec.category
+    }
+
+    /// The message shown with a finding.
+    pub fn message(&self) -> &str {
+        self.spec.message.as_deref().unwrap_or(&self.spec.name)
+    }
+
+    /// Whether a keyword must be near a match.
+    pub fn keyword_required(&self) -> bool {
+        self.spec.keyword_role == KeywordRole::Required && !self.spec.keywords.is_empty()
+    }
+
+    /// Lines after a keyword's line that a match may reach.
+    pub fn span_lines(&self) -> u32 {
+        self.spec.span_lines.unwrap_or(2)
+    }
+
+    /// The part in co-location.
+    pub fn colocation(&self) -> Colocation {
+        self.spec.colocation
+    }
+
+    /// The regex, compiling it on first use.
+    ///
+    /// # Errors
+    ///
+    /// When the pattern does not compile; names the pack, the rule and the key.
+    pub fn compiled(&self) -> Result<&Compiled> {
+        self.compiled
+            .get_or_init(|| compile(&self.spec))
+            .as_ref()
+            .map_err(|msg| Error::rule(&self.source, self.id(), Some("pattern"), msg.clone()))
+    }
+
+    /// Whether the configuration set this rule's severity.
+    pub fn severity_overridden(&self) -> bool {
+        self.overridden
+    }
+
+    /// Whether the value is on the rule's allow list.
+    pub fn allowed_value(&self, value: &[u8]) -> bool {
+        self.allow.iter().any(|re| re.is_match(value))
+    }
+
+    /// Whether the rule applies to this path.
+    pub fn applies_to(&self, path: &str) -> bool {
+        self.path
+            .as_ref()
+            .is_none_or(|re| re.is_match(path.as_bytes()))
+    }
+}
+
+fn regex(pattern: &str) -> std::result::Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(32 << 20)
+        .dfa_size_limit(32 << 20)
+        .build()
+        .map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid regex")
+                .trim()
+                .to_owned()
+        })
+}
+
+fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
+    let regex = regex(&spec.pattern)?;
+    let group_name = spec.value_group.as_deref().unwrap_or("value");
+    let value_group = match regex.capture_names().position(|n| n == Some(group_name)) {
+        Some(i) => i,
+        None if spec.value_group.is_some() => {
+            return Err(format!("the pattern has no group named {group_name:?}"));
+        }
+        None => 0,
+    };
+    Ok(Compiled { regex, value_group })
+}
+
+/// What the configuration changes about the rule set.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Rule ids to switch off.
+    pub disable: Vec<String>,
+    /// Rule ids to switch on (rules with `enabled = false`).
+    pub enable: Vec<String>,
+    /// Severity overrides by rule id.
+    pub severity: HashMap<String, Severity>,
+    /// Compile every regex now (for packs from files: fail before scanning, not during).
+    pub eager: bool,
+}
+
+/// Builds a [`RuleDb`] from packs and a [`Selection`].
+#[derive(Debug, Default)]
+pub struct RuleDbBuilder {
+    packs: Vec<Pack>,
+    selection: Selection,
+    selection_source: String,
+}
+
+impl RuleDbBuilder {
+    /// An empty builder.
+    pub fn new() -> RuleDbBuilder {
+        RuleDbBuilder::default()
+    }
+
+    /// Adds a pack; later packs may not reuse an earlier id.
+    pub fn pack(mut self, pack: Pack) -> RuleDbBuilder {
+        self.packs.push(pack);
+        self
+    }
+
+    /// Applies a selection; `source` names where it came from in errors (a config file).
+    pub fn select(mut self, selection: Selection, source: impl Into<String>) -> RuleDbBuilder {
+        self.selection = selection;
+        self.selection_source = source.into();
+        self
+    }
+
+    /// Compiles the database.
+    ///
+    /// # Errors
+    ///
+    /// Duplicate ids, unknown validators, selections naming unknown rules, and (when eager)
+    /// patterns that do not compile.
+    pub fn build(self) -> Result<RuleDb> {
+        let sel = &self.selection;
+        let mut seen = HashSet::new();
+        let mut rules = Vec::new();
+        for pack in self.packs {
+            for spec in pack.rules {
+                if !seen.insert(spec.id.clone()) {
+                    return Err(Error::rule(
+                        &pack.source,
+                        &spec.id,
+                        Some("id"),
+                        "duplicate rule id",
+                    ));
+                }
+                let on = (spec.enabled || sel.enable.contains(&spec.id))
+                    && !sel.disable.contains(&spec.id);
+                if on {
+                    rules.push(make_rule(spec, &pack.source, sel)?);
+                }
+            }
+        }
+        for id in sel
+            .disable
+            .iter()
+            .chain(&sel.enable)
+            .chain(sel.severity.keys())
+        {
+            if !seen.contains(id) {
+                return Err(Error::rules(
+                    &self.selection_source,
+                    format!("[rules] names unknown rule {id:?} (see `phiguard rules list`)"),
+                ));
+            }
+        }
+        RuleDb::new(rules)
+    }
+}
+
+fn make_rule(spec: RuleSpec, source: &str, sel: &Selection) -> Result<Rule> {
+    let validator = match &spec.validator {
+        None => None,
+        Some(name) => Some(validators::lookup(name).ok_or_else(|| {
+            Error::rule(
+                source,
+                &spec.id,
+                Some("validator"),
+                format!("unknown validator {name:?}"),
+            )
+        })?),
+    };
+    let re = |key: &str, p: &str| regex(p).map_err(|m| Error::rule(source, &spec.id, Some(key), m));
+    let allow = spec
+        .allow
+        .iter()
+        .map(|p| re("allow", p))
+        .collect::<Result<_>>()?;
+    let path = spec.path.as_deref().map(|p| re("path", p)).transpose()?;
+    let rule = Rule {
+        severity: sel.severity.get(&spec.id).copied().unwrap_or(spec.severity),
+        source: source.to_owned(),
+        validator,
+        compiled: OnceLock::new(),
+        overridden: sel.severity.contains_key(&spec.id),
+        allow,
+        path,
+        spec,
+    };
+    if sel.eager {
+        rule.compiled()?;
+    }
+    Ok(rule)
+}
+
+/// One keyword of the automaton and the rules it serves.
+#[derive(Debug)]
+pub struct Keyword {
+    /// Rules that list this keyword.
+    pub rules: Vec<RuleIdx>,
+    /// Short keywords (≤ 4 bytes, such as `ssn` or `tin`) must stand at a word boundary, so
+    /// `setting` does not count as `tin`.
+    pub needs_boundary: bool,
+}
+
+/// The compiled, read-only rule database.
+#[derive(Debug)]
+pub struct RuleDb {
+    rules: Vec<Rule>,
+    automaton: Option<AhoCorasick>,
+    keywords: Vec<Keyword>,
+    unconditional: Vec<RuleIdx>,
+}
+
+impl RuleDb {
+    fn new(rules: Vec<Rule>) -> Result<RuleDb> {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut words: Vec<String> = Vec::new();
+        let mut keywords: Vec<Keyword> = Vec::new();
+        let mut unconditional = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let idx = RuleIdx(i as u32);
+            if !rule.keyword_required() {
+                unconditional.push(idx);
+            }
+            for kw in &rule.spec.keywords {
+                let kw = kw.to_ascii_lowercase();
+                let slot = *index.entry(kw.clone()).or_insert_with(|| {
+                    words.push(kw.clone());
+                    keywords.push(Keyword {
+                        rules: Vec::new(),
+                        needs_boundary: kw.len() <= 4,
+                    });
+                    words.len() - 1
+                });
+                if !keywords[slot].rules.contains(&idx) {
+                    keywords[slot].rules.push(idx);
+                }
+            }
+        }
+        let automaton = if words.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&words)
+                    .map_err(|e| Error::rules("<keywords>", e.to_string()))?,
+            )
+        };
+        Ok(RuleDb {
+            rules,
+            automaton,
+            keywords,
+            unconditional,
+        })
+    }
+
+    /// All rules, in pack order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// One rule.
+    pub fn rule(&self, idx: RuleIdx) -> &Rule {
+        &self.rules[idx.0 as usize]
+    }
+
+    /// Finds a rule by id.
+    pub fn find(&self, id: &str) -> Option<RuleIdx> {
+        self.rules
+            .iter()
+            .position(|r| r.id() == id)
+            .map(|i| RuleIdx(i as u32))
+    }
+
+    /// The keyword automaton (`None` when no rule has keywords).
+    pub fn automaton(&self) -> Option<&AhoCorasick> {
+        self.automaton.as_ref()
+    }
+
+    /// The keyword behind an automaton pattern id.
+    pub fn keyword(&self, pattern: usize) -> &Keyword {
+        &self.keywords[pattern]
+    }
+
+    /// Rules that run on every line passing their gate (booster or keyword-less rules).
+    pub fn unconditional(&self) -> &[RuleIdx] {
+        &self.unconditional
+    }
+
+    /// Compiles every rule's regex now.
+    ///
+    /// # Errors
+    ///
+    /// The first pattern that does not compile.
+    pub fn compile_all(&self) -> Result<()> {
+        self.rules.iter().try_for_each(|r| r.compiled().map(|_| ()))
+    }
+}

@@ -1,0 +1,145 @@
+//! Reading packs: the built-in ones embedded at build time, and extra ones from files.
+
+use super::model::{KeywordRole, PackFile, RuleSpec};
+use crate::error::{Error, Result};
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_packs.rs"));
+
+/// A pack after parsing: where it came from and its rules.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    /// `<builtin>/phi/ssn.toml`, or the file path as given.
+    pub source: String,
+    /// The rules in file order.
+    pub rules: Vec<RuleSpec>,
+}
+
+/// Parses every built-in pack.
+///
+/// # Errors
+///
+/// Only if a built-in pack is malformed, which the test suite rules out.
+pub fn builtin() -> Result<Vec<Pack>> {
+    BUILTIN_PACKS
+        .iter()
+        .map(|(name, text)| parse(&format!("<builtin>/{name}"), text))
+        .collect()
+}
+
+/// Reads and parses a pack file.
+///
+/// # Errors
+///
+/// When the file cannot be read, is not valid TOML, has unknown keys or an invalid rule.
+pub fn from_file(path: &Path) -> Result<Pack> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    parse(&path.display().to_string(), &text)
+}
+
+/// Parses pack text; `source` names it in errors.
+///
+/// # Errors
+///
+/// When the text is not a valid pack (see [`validate_spec`]).
+pub fn parse(source: &str, text: &str) -> Result<Pack> {
+    let file: PackFile = toml::from_str(text).map_err(|e| parse_error(source, text, &e))?;
+    for spec in &file.rules {
+        validate_spec(source, spec)?;
+    }
+    Ok(Pack {
+        source: source.to_owned(),
+        rules: file.rules,
+    })
+}
+
+/// Turns a TOML error into one that names the line, the rule (the `[[rules]]` table the error
+/// sits in) and the key, without quoting file content.
+fn parse_error(source: &str, text: &str, e: &toml::de::Error) -> Error {
+    let Some(span) = e.span() else {
+        return Error::rules(source, e.message().trim());
+    };
+    let message = format!("line {}: {}", line_of(text, span.start), e.message().trim());
+    match rule_id_before(text, span.start) {
+        Some(id) => Error::rule(source, id, unknown_key(e.message()), message),
+        None => Error::rules(source, message),
+    }
+}
+
+/// 1-based line number of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..end]).count() + 1
+}
+
+/// The key named by serde's "unknown field `x`" message.
+pub(crate) fn unknown_key(message: &str) -> Option<&str> {
+    let rest = message.split("unknown field `").nth(1)?;
+    rest.split('`').next()
+}
+
+/// The `id` of the `[[rules]]` table that contains `offset`, if it is written before it.
+fn rule_id_before(text: &str, offset: usize) -> Option<String> {
+    let head = &text[..offset.min(text.len())];
+    let table = head.rfind("[[rules]]")?;
+    let body = &text[table..];
+    let body = &body[..body[9..].find("[[rules").map_or(body.len(), |i| i + 9)];
+    body.lines().find_map(|line| {
+        let rest = line
+            .trim_start()
+            .strip_prefix("id")?
+            .trim_start()
+            .strip_prefix('=')?;
+        Some(rest.trim().trim_matches('"').trim_matches('\'').to_owned())
+    })
+}
+
+/// Checks what serde cannot: id syntax, keyword sanity, bounds.
+///
+/// # Errors
+///
+/// Names the source, the rule and the key at fault.
+pub fn validate_spec(source: &str, spec: &RuleSpec) -> Result<()> {
+    let id = &spec.id;
+    let bad = |key: &str, msg: String| Err(Error::rule(source, id.clone(), Some(key), msg));
+    let id_ok = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !id_ok {
+        return bad(
+            "id",
+            "use lowercase letters, digits, '.', '_' and '-'".into(),
+        );
+    }
+    if spec.keyword_role == KeywordRole::Required
+        && spec.keywords.is_empty()
+        && spec.min_digits == 0
+    {
+        return bad(
+            "keywords",
+            "a rule needs keywords, or keyword_role = \"booster\" with a min_digits gate \
+             (a rule that runs on every line must say so)"
+                .into(),
+        );
+    }
+    if let Some(k) = spec.keywords.iter().find(|k| k.trim().len() < 2) {
+        return bad(
+            "keywords",
+            format!("keyword {k:?} is shorter than 2 characters"),
+        );
+    }
+    if spec.reveal_prefix > 4 {
+        return bad(
+            "reveal_prefix",
+            "at most 4 characters may be revealed".into(),
+        );
+    }
+    if let Some(e) = spec.entropy
+        && !(0.0..=8.0).contains(&e)
+    {
+        return bad("entropy", "entropy is in bits per byte, 0.0 to 8.0".into());
+    }
+    Ok(())
+}

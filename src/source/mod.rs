@@ -1,0 +1,284 @@
+//! Sources turn a change into [`Item`]s: the new text of a file (or message) and the byte
+//! regions the change adds. They plan [`Job`]s cheaply on one thread; a per-thread [`Reader`]
+//! turns jobs into items, so blob inflation runs in parallel.
+//!
+//! **What "added" means.** For content from git, a line is added when its exact content (a
+//! trailing `\r` ignored) occurs in no old version of the file: the `HEAD` version for a
+//! commit, every parent's version for a merge. This is `diff`'s `+` lines except for lines
+//! that merely moved or were duplicated inside the file — content that was already in the
+//! repository was scanned when it arrived. It costs one hash set per file instead of a diff,
+//! and gives merges combined-diff semantics for free.
+
+pub mod added;
+pub mod files;
+pub mod message;
+pub mod staged;
+pub mod stdin;
+
+use crate::error::{Error, Result};
+use git2::{Oid, Repository};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Content handed to detection.
+#[derive(Debug, Clone, Default)]
+pub struct Item {
+    /// Path as shown in reports (lossy UTF-8 for non-UTF-8 paths).
+    pub path: Arc<str>,
+    /// The new version of the content.
+    pub text: Vec<u8>,
+    /// Sorted, disjoint byte regions of `text` that are added; each starts at a line start.
+    pub added: Vec<Range<usize>>,
+    /// The commit the content belongs to, for history scans.
+    pub commit: Option<Arc<str>>,
+    /// The ref being pushed, for push scans.
+    pub refname: Option<Arc<str>>,
+}
+
+impl Item {
+    /// An item whose every line is added.
+    pub fn whole(path: impl Into<Arc<str>>, text: Vec<u8>) -> Item {
+        let added = whole_region(text.len());
+        Item {
+            path: path.into(),
+            text,
+            added,
+            commit: None,
+            refname: None,
+        }
+    }
+}
+
+/// A unit of planned work.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// A file on disk: every line is added.
+    File {
+        /// Where to read it.
+        path: PathBuf,
+        /// How to show it.
+        display: Arc<str>,
+    },
+    /// A blob from git; lines present in any of `old` are not added.
+    Blob {
+        /// Path in the tree.
+        path: Arc<str>,
+        /// The new blob.
+        new: Oid,
+        /// The old versions (empty for a new file).
+        old: Vec<Oid>,
+        /// The commit, for history scans.
+        commit: Option<Arc<str>>,
+        /// The ref, for push scans.
+        refname: Option<Arc<str>>,
+    },
+    /// Content already in memory (stdin, a commit message).
+    Text(Item),
+}
+
+/// The single region covering `len` bytes (nothing for empty content).
+pub fn whole_region(len: usize) -> Vec<Range<usize>> {
+    std::iter::once(0..len).filter(|r| !r.is_empty()).collect()
+}
+
+/// What a byte buffer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text to scan.
+    Text,
+    /// Binary: skipped.
+    Binary,
+    /// A DICOM file (`DICM` at offset 128): medical imaging, itself PHI.
+    Dicom,
+}
+
+/// Classifies content: DICOM by its preamble, binary by a NUL byte in the first 8 KiB (git's
+/// own heuristic).
+pub fn classify(bytes: &[u8]) -> Kind {
+    if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
+        return Kind::Dicom;
+    }
+    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+        Kind::Binary
+    } else {
+        Kind::Text
+    }
+}
+
+/// Files that are never scanned: lockfiles and minified bundles are generated, huge, and full
+/// of hashes that look like secrets.
+pub fn skipped_path(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    const NAMES: &[&str] = &[
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "go.sum",
+        "Cargo.lock",
+        "Gemfile.lock",
+        "composer.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "npm-shrinkwrap.json",
+    ];
+    NAMES.contains(&name)
+        || name.ends_with(".lock")
+        || name.ends_with(".min.js")
+        || name.ends_with(".min.css")
+        || name.ends_with(".map")
+}
+
+/// Why a job produced no item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Binary content.
+    Binary,
+    /// Larger than `max_file_bytes`.
+    TooLarge(u64),
+    /// Not a regular file (socket, submodule, vanished).
+    NotAFile,
+}
+
+/// What a reader produced for a job.
+#[derive(Debug)]
+pub enum Loaded {
+    /// Text to scan (for a DICOM file: its 132-byte preamble, which the `phi.dicom` rule
+    /// reports; the image itself is never read further).
+    Item(Item),
+    /// Nothing to scan.
+    Skipped(Arc<str>, Skip),
+}
+
+/// How a reader finds the repository (each thread opens its own: `git2::Repository` is not
+/// `Sync`).
+#[derive(Debug, Clone)]
+pub enum RepoAt {
+    /// No repository needed (files, stdin).
+    None,
+    /// `Repository::open_from_env()`: honours `GIT_DIR`, `GIT_OBJECT_DIRECTORY` and the
+    /// quarantine of a receiving repository.
+    FromEnv,
+    /// A repository path.
+    Path(PathBuf),
+}
+
+impl RepoAt {
+    /// Opens the repository.
+    ///
+    /// # Errors
+    ///
+    /// When there is none.
+    pub fn open(&self) -> Result<Option<Repository>> {
+        match self {
+            RepoAt::None => Ok(None),
+            RepoAt::FromEnv => Repository::open_from_env()
+                .map(Some)
+                .map_err(|e| Error::git("opening the repository", &e)),
+            RepoAt::Path(p) => Repository::open(p)
+                .map(Some)
+                .map_err(|e| Error::git(format!("opening {}", p.display()), &e)),
+        }
+    }
+}
+
+/// Turns jobs into items on one thread.
+pub struct Reader {
+    repo: Option<Repository>,
+    max_file_bytes: u64,
+}
+
+impl Reader {
+    /// A reader for one thread.
+    ///
+    /// # Errors
+    ///
+    /// When the repository cannot be opened.
+    pub fn new(at: &RepoAt, max_file_bytes: u64) -> Result<Reader> {
+        Ok(Reader {
+            repo: at.open()?,
+            max_file_bytes,
+        })
+    }
+
+    /// Loads one job.
+    ///
+    /// # Errors
+    ///
+    /// When a file or blob cannot be read: the caller fails closed.
+    pub fn load(&mut self, job: &Job) -> Result<Loaded> {
+        match job {
+            Job::File { path, display } => self.load_file(path, display),
+            Job::Blob {
+                path,
+                new,
+                old,
+                commit,
+                refname,
+            } => {
+                let mut loaded = self.load_blob(path, *new, old)?;
+                if let Loaded::Item(item) = &mut loaded {
+                    item.commit.clone_from(commit);
+                    item.refname.clone_from(refname);
+                }
+                Ok(loaded)
+            }
+            Job::Text(item) => Ok(Loaded::Item(item.clone())),
+        }
+    }
+
+    fn load_file(&self, path: &Path, display: &Arc<str>) -> Result<Loaded> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(display.to_string(), e))?;
+        if !meta.is_file() {
+            return Ok(Loaded::Skipped(display.clone(), Skip::NotAFile));
+        }
+        if meta.len() > self.max_file_bytes {
+            return Ok(Loaded::Skipped(display.clone(), Skip::TooLarge(meta.len())));
+        }
+        let text = std::fs::read(path).map_err(|e| Error::io(display.to_string(), e))?;
+        Ok(finish(Item::whole(display.clone(), text)))
+    }
+
+    fn load_blob(&self, path: &Arc<str>, new: Oid, old: &[Oid]) -> Result<Loaded> {
+        let repo = self
+            .repo
+            .as_ref()
+            .ok_or_else(|| Error::usage("internal: blob job without a repository"))?;
+        let read = |oid: Oid| {
+            repo.find_blob(oid)
+                .map_err(|e| Error::git(format!("reading blob {oid} of {path}"), &e))
+        };
+        let blob = read(new)?;
+        let size = blob.size() as u64;
+        if size > self.max_file_bytes {
+            return Ok(Loaded::Skipped(path.clone(), Skip::TooLarge(size)));
+        }
+        let text = blob.content();
+        if classify(text) != Kind::Text {
+            return Ok(finish(Item::whole(path.clone(), text.to_vec())));
+        }
+        let olds = old.iter().map(|&o| read(o)).collect::<Result<Vec<_>>>()?;
+        let old_texts: Vec<&[u8]> = olds.iter().map(|b| b.content()).collect();
+        let added = added::added_regions(&old_texts, text);
+        Ok(Loaded::Item(Item {
+            path: path.clone(),
+            text: text.to_vec(),
+            added,
+            commit: None,
+            refname: None,
+        }))
+    }
+}
+
+/// Classifies a whole item: binary is skipped, DICOM cut to its preamble.
+fn finish(item: Item) -> Loaded {
+    match classify(&item.text) {
+        Kind::Text => Loaded::Item(item),
+        Kind::Binary => Loaded::Skipped(item.path, Skip::Binary),
+        Kind::Dicom => Loaded::Item(Item {
+            text: item.text[..132].to_vec(),
+            added: whole_region(132),
+            ..item
+        }),
+    }
+}

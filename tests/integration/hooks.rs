@@ -1,0 +1,257 @@
+//! Real `git commit` through the installed hooks.
+
+use crate::common::{AWS_KEY, SSN, TempRepo};
+
+fn commit(repo: &TempRepo, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["commit", "-q"];
+    all.extend_from_slice(args);
+    repo.git_output(&all)
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn repo_with_history() -> TempRepo {
+    let repo = TempRepo::new();
+    repo.add("README.md", "hello\n");
+    repo.commit("init");
+    repo.install_hooks();
+    repo
+}
+
+#[test]
+fn staged_ssn_blocks_the_commit() {
+    let repo = repo_with_history();
+    repo.add("notes.txt", format!("patient ssn: {SSN}\n"));
+    let out = commit(&repo, &["-m", "add notes"]);
+    assert!(!out.status.success(), "commit should be blocked");
+    let t = text(&out);
+    assert!(t.contains("phi.ssn") && t.contains("notes.txt:1:"), "{t}");
+    crate::common::assert_no_value(&out.stdout, &[SSN, "536904399"]);
+    crate::common::assert_no_value(&out.stderr, &[SSN]);
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "1");
+}
+
+#[test]
+fn staged_aws_key_blocks_the_commit() {
+    let repo = repo_with_history();
+    repo.add("config/app.env", format!("AWS_ACCESS_KEY_ID={AWS_KEY}\n"));
+    let out = commit(&repo, &["-m", "config"]);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains("secret.aws.access-key-id"), "{t}");
+    crate::common::assert_no_value(&out.stdout, &[AWS_KEY]);
+}
+
+#[test]
+fn clean_change_commits() {
+    let repo = repo_with_history();
+    repo.add(
+        "src/lib.rs",
+        "pub fn add(a: u32, b: u32) -> u32 { a + b }\n",
+    );
+    let out = commit(&repo, &["-m", "add"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "2");
+}
+
+#[test]
+fn commit_all_scans_the_temporary_index() {
+    let repo = repo_with_history();
+    repo.write("README.md", format!("hello\nssn {SSN}\n"));
+    let out = commit(&repo, &["-a", "-m", "edit"]);
+    assert!(
+        !out.status.success(),
+        "commit -a must be blocked: {}",
+        text(&out)
+    );
+    assert!(text(&out).contains("README.md:2:"));
+}
+
+#[test]
+fn commit_with_path_scans_only_that_path() {
+    let repo = repo_with_history();
+    repo.add("a.txt", "fine\n");
+    repo.commit("a");
+    repo.write("a.txt", format!("fine\nssn {SSN}\n"));
+    let out = commit(&repo, &["-m", "only a", "a.txt"]);
+    assert!(
+        !out.status.success(),
+        "commit <path> must be blocked: {}",
+        text(&out)
+    );
+    // A different path with the SSN in the work tree only is not part of `commit b.txt`.
+    repo.git(&["checkout", "--", "a.txt"]);
+    repo.add("b.txt", "b\n");
+    repo.commit("b");
+    repo.write("b.txt", "b2\n");
+    repo.write("a.txt", format!("fine\nssn {SSN}\n"));
+    let out = commit(&repo, &["-m", "only b", "b.txt"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn partially_staged_file_counts_only_the_staged_half() {
+    let repo = repo_with_history();
+    // Staged: clean. Work tree: an SSN added after staging.
+    repo.add("data.txt", "clean line\n");
+    repo.write("data.txt", format!("clean line\nssn {SSN}\n"));
+    let out = commit(&repo, &["-m", "staged half"]);
+    assert!(
+        out.status.success(),
+        "work-tree-only SSN must not block: {}",
+        text(&out)
+    );
+    // Staged: the SSN. Work tree: removed again.
+    repo.add("data.txt", format!("clean line\nssn {SSN}\n"));
+    repo.write("data.txt", "clean line\n");
+    let out = commit(&repo, &["-m", "staged ssn"]);
+    assert!(
+        !out.status.success(),
+        "staged SSN must block: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn unborn_head_is_scanned() {
+    let repo = TempRepo::new();
+    repo.install_hooks();
+    repo.add("first.txt", format!("ssn: {SSN}\n"));
+    let out = commit(&repo, &["-m", "first"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    repo.add("first.txt", "nothing here\n");
+    let out = commit(&repo, &["-m", "first"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn rename_reports_nothing() {
+    let repo = TempRepo::new();
+    repo.add(
+        "old/name.txt",
+        format!("legacy ssn {SSN}\nsecond line\nthird line\n"),
+    );
+    repo.commit("existing");
+    repo.install_hooks();
+    std::fs::create_dir_all(repo.path().join("new")).unwrap();
+    repo.git(&["mv", "old/name.txt", "new/name.txt"]);
+    let out = commit(&repo, &["-m", "rename"]);
+    assert!(
+        out.status.success(),
+        "a rename adds nothing: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn binary_file_is_skipped() {
+    let repo = repo_with_history();
+    let mut bytes = b"\x00\x01binary".to_vec();
+    bytes.extend_from_slice(format!("ssn {SSN}").as_bytes());
+    repo.add("blob.bin", bytes);
+    let out = commit(&repo, &["-m", "binary"]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn linked_worktree_uses_its_own_index() {
+    let repo = repo_with_history();
+    let wt = tempfile::tempdir().unwrap();
+    let wt_path = wt.path().join("wt");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature",
+        wt_path.to_str().unwrap(),
+    ]);
+    std::fs::write(wt_path.join("w.txt"), format!("ssn {SSN}\n")).unwrap();
+    assert!(repo.git_in(&wt_path, &["add", "w.txt"]).status.success());
+    let out = repo.git_in(&wt_path, &["commit", "-q", "-m", "wt"]);
+    assert!(
+        !out.status.success(),
+        "worktree commit must be blocked: {}",
+        text(&out)
+    );
+    assert!(text(&out).contains("w.txt"));
+    // The main worktree's index is untouched and clean.
+    let r = repo.phiguard(&["scan", "--staged"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn commit_message_with_ssn_is_blocked_but_comments_are_not() {
+    let repo = repo_with_history();
+    repo.add("ok.txt", "ok\n");
+    let out = commit(&repo, &["-m", &format!("fix lookup for ssn {SSN}")]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("phi.ssn"));
+    let msg = repo.path().join("msg.txt");
+    std::fs::write(&msg, format!("fix lookup\n# ssn {SSN} in a comment\n")).unwrap();
+    let out = repo.git_output(&[
+        "commit",
+        "-q",
+        "--cleanup=strip",
+        "-F",
+        msg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn install_refuses_to_overwrite_a_foreign_hook() {
+    let repo = TempRepo::new();
+    let hooks = repo.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho mine\n").unwrap();
+    let r = repo.phiguard(&["install"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.err().contains("not a phiguard hook"), "{}", r.err());
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    assert!(
+        !hooks.join("commit-msg").exists(),
+        "nothing is written on refusal"
+    );
+    let r = repo.phiguard(&["install", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(hooks.join("pre-commit.phiguard-backup").exists());
+    let r = repo.phiguard(&["install", "--uninstall"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+}
+
+#[test]
+fn hook_fails_closed_outside_a_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = TempRepo::new();
+    let r = repo.phiguard_in(dir.path(), &["hook", "pre-commit"], None);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.err().contains("not in a git repository"), "{}", r.err());
+}
+
+#[test]
+fn hook_fails_closed_on_a_bad_config() {
+    let repo = repo_with_history();
+    repo.write(".phiguard.toml", "[scan]\nexclud = [\"x\"]\n");
+    repo.add("ok.txt", "ok\n");
+    let out = commit(&repo, &["-m", "x"]);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(
+        t.contains(".phiguard.toml") && t.contains("exclud") && t.contains("line 2"),
+        "{t}"
+    );
+}

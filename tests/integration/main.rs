@@ -1,0 +1,11 @@
+//! One integration-test binary. Every test builds real git repositories at test time, runs the
+//! real `phiguard` binary (and real `git commit` through installed hooks) and asserts on exit
+//! codes and output. All PHI and secrets here are synthetic; this directory is a fixture path
+//! in the repository's own `.phiguard.toml`.
+
+mod common;
+
+mod formats;
+mod hooks;
+mod rules;
+mod scan;

@@ -1,0 +1,137 @@
+//! Rule packs, configuration errors and the prefilter's neutrality.
+
+use crate::common::{SSN, TempRepo, phiguard_stdin};
+
+#[test]
+fn builtin_rules_pass_their_own_examples() {
+    let repo = TempRepo::new();
+    let r = repo.phiguard(&["rules", "check"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.out().contains("0 failure(s)"), "{}", r.out());
+}
+
+#[test]
+fn rules_list_names_every_builtin() {
+    let repo = TempRepo::new();
+    let r = repo.phiguard(&["rules", "list"]);
+    assert_eq!(r.code, 0);
+    for id in [
+        "phi.ssn",
+        "secret.aws.access-key-id",
+        "secret.private-key",
+        "secret.github-token",
+    ] {
+        assert!(r.out().contains(id), "{id} missing: {}", r.out());
+    }
+}
+
+#[test]
+fn malformed_pack_exits_2_naming_file_rule_and_key() {
+    let repo = TempRepo::new();
+    repo.write(
+        "bad.toml",
+        "[[rules]]\nid = \"org.mrn\"\nname = \"x\"\ncategory = \"phi\"\nseverity = \"block\"\npattern = 'x'\nkeywords = [\"mrn\"]\npatern = 'y'\n",
+    );
+    let r = repo.phiguard(&["scan", ".", "--rules", "bad.toml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    let e = r.err();
+    assert!(
+        e.contains("bad.toml")
+            && e.contains("org.mrn")
+            && e.contains("patern")
+            && e.contains("line 8"),
+        "{e}"
+    );
+}
+
+#[test]
+fn pack_with_bad_regex_or_validator_exits_2() {
+    let repo = TempRepo::new();
+    repo.write(
+        "re.toml",
+        "[[rules]]\nid = \"org.x\"\nname = \"x\"\ncategory = \"phi\"\nseverity = \"block\"\npattern = '(unclosed'\nkeywords = [\"xx\"]\n",
+    );
+    let r = repo.phiguard(&["scan", ".", "--rules", "re.toml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.err().contains("org.x") && r.err().contains("pattern"),
+        "{}",
+        r.err()
+    );
+    repo.write(
+        "val.toml",
+        "[[rules]]\nid = \"org.y\"\nname = \"y\"\ncategory = \"phi\"\nseverity = \"block\"\npattern = 'x'\nkeywords = [\"xx\"]\nvalidator = \"nope\"\n",
+    );
+    let r = repo.phiguard(&["scan", ".", "--rules", "val.toml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.err().contains("validator") && r.err().contains("nope"),
+        "{}",
+        r.err()
+    );
+}
+
+#[test]
+fn custom_rule_from_config_finds_an_org_mrn() {
+    let repo = TempRepo::new();
+    repo.write(
+        ".phiguard.toml",
+        "[[rules.custom]]\nid = \"org.mrn\"\nname = \"Acme MRN\"\ncategory = \"phi\"\nseverity = \"block\"\nkeywords = [\"acme-\"]\npattern = '''\\bACME-(?P<value>\\d{7})\\b'''\n",
+    );
+    repo.write("a.txt", "patient ACME-4471923 seen\n");
+    let r = repo.phiguard(&["scan", "a.txt", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["org.mrn"]);
+}
+
+#[test]
+fn config_can_disable_rules_and_rejects_unknown_ids() {
+    let repo = TempRepo::new();
+    repo.write("a.txt", format!("ssn {SSN}\n"));
+    repo.write(".phiguard.toml", "[rules]\ndisable = [\"phi.ssn\"]\n");
+    assert_eq!(repo.phiguard(&["scan", "a.txt"]).code, 0);
+    repo.write(".phiguard.toml", "[rules]\ndisable = [\"phi.nope\"]\n");
+    let r = repo.phiguard(&["scan", "a.txt"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.err().contains("phi.nope"), "{}", r.err());
+    repo.write(
+        ".phiguard.toml",
+        "[rules.severity]\n\"phi.ssn\" = \"warn\"\n",
+    );
+    assert_eq!(repo.phiguard(&["scan", "a.txt"]).code, 0);
+}
+
+#[test]
+fn no_config_ignores_a_broken_config() {
+    let repo = TempRepo::new();
+    repo.write(".phiguard.toml", "this is not toml");
+    repo.write("a.txt", "fine\n");
+    assert_eq!(repo.phiguard(&["scan", "a.txt"]).code, 2);
+    assert_eq!(repo.phiguard(&["scan", "a.txt", "--no-config"]).code, 0);
+}
+
+#[test]
+fn prefilter_never_changes_results() {
+    let corpus = format!(
+        "ssn: {SSN}\nsocial security\n\n536904399\norder 536904399\n{{\"ssn\":\"772104567\"}}\n\
+         key=AKIAOUDOCUZRENUN7Z5J 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\nversion 1.2.3 536.90.4399\n\
+         SSN 536.90.4399\n"
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--stdin-filename",
+            "a.txt",
+            "-",
+            "--format",
+            "json",
+            "--strict",
+        ];
+        args.extend_from_slice(extra);
+        phiguard_stdin(&args, corpus.as_bytes()).json()["findings"].clone()
+    };
+    let on = run(&[]);
+    let off = run(&["--no-prefilter"]);
+    assert!(on.as_array().unwrap().len() >= 5, "{on}");
+    assert_eq!(on, off);
+}

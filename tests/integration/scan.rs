@@ -1,0 +1,141 @@
+//! `phiguard scan` over files, directories, stdin and the staged change.
+
+use crate::common::{SSN, TempRepo, phiguard_stdin};
+
+#[test]
+fn scan_directory_honours_gitignore_and_skips_lockfiles() {
+    let repo = TempRepo::new();
+    repo.write(".gitignore", "ignored/\n");
+    repo.write("ignored/a.txt", format!("ssn {SSN}\n"));
+    repo.write("Cargo.lock", format!("ssn {SSN}\n"));
+    repo.write(".env", format!("SSN={SSN}\n"));
+    let r = repo.phiguard(&["scan", ".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let paths: Vec<String> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(paths, vec![".env"]);
+}
+
+#[test]
+fn scan_stdin_as_a_named_file() {
+    let r = phiguard_stdin(
+        &[
+            "scan",
+            "--stdin-filename",
+            "src/main.rs",
+            "-",
+            "--format",
+            "gcc",
+        ],
+        format!("let ssn = \"{SSN}\";\n").as_bytes(),
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.out().starts_with("src/main.rs:1:12: error: [phi.ssn]"),
+        "{}",
+        r.out()
+    );
+    crate::common::assert_no_value(&r.stdout, &[SSN]);
+}
+
+#[test]
+fn stdin_without_a_name_is_a_usage_error() {
+    let r = phiguard_stdin(&["scan", "-"], b"x");
+    assert_eq!(r.code, 2, "{}", r.all());
+}
+
+#[test]
+fn missing_path_is_an_error() {
+    let repo = TempRepo::new();
+    let r = repo.phiguard(&["scan", "does-not-exist"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.err().contains("does-not-exist"));
+}
+
+#[test]
+fn test_paths_downgrade_block_to_warn() {
+    let repo = TempRepo::new();
+    repo.write("tests/fixtures/patient.txt", format!("ssn: {SSN}\n"));
+    let r = repo.phiguard(&["scan", ".", "--format", "json"]);
+    assert_eq!(r.code, 0, "a warning exits 0: {}", r.all());
+    assert_eq!(r.json()["findings"][0]["severity"], "warn");
+}
+
+#[test]
+fn synthetic_values_show_only_with_strict() {
+    let r = phiguard_stdin(
+        &["scan", "--stdin-filename", "a.txt", "-", "--format", "json"],
+        b"ssn: 999-17-9365\nssn: 078-05-1120\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json()["summary"]["synthetic"], 2);
+    let r = phiguard_stdin(
+        &[
+            "scan",
+            "--strict",
+            "--stdin-filename",
+            "a.txt",
+            "-",
+            "--format",
+            "json",
+        ],
+        b"ssn: 999-17-9365\n",
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+}
+
+#[test]
+fn inline_allow_is_counted_not_reported() {
+    let input =
+        format!("ssn: {SSN} # phiguard:allow synthetic demo\n# gitleaks:allow\nssn={SSN}\n");
+    let r = phiguard_stdin(
+        &["scan", "--stdin-filename", "a.txt", "-", "--format", "json"],
+        input.as_bytes(),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let j = r.json();
+    assert_eq!(j["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(j["summary"]["allowed"], 2);
+    let r = phiguard_stdin(
+        &["scan", "--stdin-filename", "a.txt", "-"],
+        input.as_bytes(),
+    );
+    assert!(r.out().contains("2 allowed inline"), "{}", r.out());
+}
+
+#[test]
+fn invalid_utf8_and_huge_lines_are_handled() {
+    let mut input = vec![0xff, 0xfe, b' '];
+    input.extend(std::iter::repeat_n(b'a', 200_000));
+    input.extend_from_slice(format!(" ssn {SSN} ").as_bytes());
+    input.extend_from_slice(b"\xff\n");
+    let r = phiguard_stdin(
+        &["scan", "--stdin-filename", "a.txt", "-", "--format", "json"],
+        &input,
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    let excerpt = r.json()["findings"][0]["excerpt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(excerpt.len() < 200, "excerpt is cut: {excerpt}");
+    assert!(
+        excerpt.contains("\\xff"),
+        "invalid UTF-8 shown as \\xNN: {excerpt}"
+    );
+}
+
+#[test]
+fn redact_masks_values_line_by_line() {
+    let input = format!("start\nuser ssn={SSN} key AKIAOUDOCUZRENUN7Z5J\nend\n");
+    let r = phiguard_stdin(&["redact"], input.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        r.out(),
+        "start\nuser ssn=*********99 key AKIA****************\nend\n"
+    );
+}
