@@ -1,0 +1,24 @@
+//! Unit tests (test vectors are synthetic; this file is a fixture path in `.phiguard.toml`).
+
+use super::*;
+
+#[test]
+fn crc_known_vector() {
+    // crc32("") == 0 -> "000000"; crc32("a") == 0xE8B7BE43 == 3904355907.
+    assert_eq!(&base62_crc(b""), b"000000");
+    let mut n: u64 = 3_904_355_907;
+    let mut s = Vec::new();
+    while n > 0 {
+        s.push(B62[(n % 62) as usize]);
+        n /= 62;
+    }
+    s.reverse();
+    assert_eq!(base62_crc(b"a").to_vec(), s);
+}
+
+#[test]
+fn documentation_values() {
+    assert!(is_documentation_value(b"AKIAIOSFODNN7EXAMPLE"));
+    assert!(is_documentation_value(b"my_fake_token"));
+    assert!(!is_documentation_value(b"AKIAQYLPMN5HFIQR7XYZ"));
+}
