@@ -303,6 +303,36 @@ pub fn run(engine: &Engine<'_>, jobs: &[Job], opts: &RunOptions) -> Result<Repor
     Ok(assemble(parts))
 }
 
+/// Walks `roots` and scans every file as it is found (walking and scanning overlap). Output
+/// order is by path, so it does not depend on thread timing.
+///
+/// # Errors
+///
+/// The first error of the walk or of any file; the run stops (fail closed).
+pub fn run_files(
+    engine: &Engine<'_>,
+    roots: &[&std::path::Path],
+    exclude: &globset::GlobSet,
+    opts: &RunOptions,
+) -> Result<Report> {
+    let parts: std::sync::Mutex<Vec<Part>> = std::sync::Mutex::new(Vec::new());
+    let skipped = crate::source::files::walk(roots, exclude, opts.threads, || {
+        let mut reader = Reader::new(&RepoAt::None, opts.max_file_bytes);
+        let mut scratch = Scratch::default();
+        let parts = &parts;
+        move |job: Job| {
+            let reader = reader.as_mut().map_err(|e| Error::usage(e.to_string()))?;
+            let part = scan_job(engine, reader, &mut scratch, &job, 0)?;
+            parts.lock().unwrap_or_else(|p| p.into_inner()).push(part);
+            Ok(())
+        }
+    })?;
+    let mut report = assemble(parts.into_inner().unwrap_or_else(|p| p.into_inner()));
+    report.summary.skipped += skipped;
+    report.notes.sort();
+    Ok(report)
+}
+
 fn scan_job(
     engine: &Engine<'_>,
     reader: &mut Reader,

@@ -136,6 +136,22 @@ impl Session {
         })
     }
 
+    /// Walks and scans files and directories, prints the report, returns the exit code.
+    pub fn scan_files(&self, roots: &[&std::path::Path]) -> Result<Exit> {
+        let started = Instant::now();
+        let opts = RunOptions {
+            repo: RepoAt::None,
+            max_file_bytes: self.config.max_file_bytes,
+            threads: self.config.threads,
+            deadline: None,
+        };
+        let mut report =
+            phiguard::scan::run_files(&self.engine(), roots, &self.config.exclude_set, &opts)?;
+        report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        self.print(&report)?;
+        Ok(if report.blocks() { Exit::Blocked } else { Exit::Clean })
+    }
+
     pub fn print(&self, report: &Report) -> Result<()> {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());

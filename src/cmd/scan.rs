@@ -44,8 +44,7 @@ pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
     } else {
         args.paths.iter().map(|p| p.as_path()).collect()
     };
-    let (jobs, skipped) = source::files::plan(&roots, &session.config.exclude_set)?;
-    session.scan_and_report(&jobs, RepoAt::None, skipped)
+    session.scan_files(&roots)
 }
 
 /// What `git commit` would add; shared by `scan --staged` and the pre-commit hooks.

@@ -1,49 +1,88 @@
 //! `scan PATH...`: files and directories on disk, every line added. Honours `.gitignore`
 //! (also outside a repository), scans dotfiles such as `.env`, never enters `.git`.
+//!
+//! The walk is parallel (ripgrep's `ignore` crate) and each walker thread scans the files it
+//! finds, so walking and scanning overlap instead of running one after the other.
 
 use super::{Job, skipped_path};
 use crate::error::{Error, Result};
 use globset::GlobSet;
+use ignore::WalkState;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-/// Plans a job per file under `roots`, skipping excluded, lockfile and minified paths.
+/// Walks `roots` on `threads` threads and hands every file to scan, as a [`Job::File`], to a
+/// per-thread visitor made by `make_visitor`. Returns how many paths were skipped (lockfiles,
+/// minified bundles, excluded). The first error stops the walk and is returned.
 ///
 /// # Errors
 ///
-/// When a root does not exist or a directory cannot be read.
-pub fn plan(roots: &[&Path], exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
-    let mut jobs = Vec::new();
-    let mut skipped = 0;
-    for root in roots {
-        if !root.exists() {
-            return Err(Error::usage(format!(
-                "{}: no such file or directory",
-                root.display()
-            )));
-        }
-        let walk = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .require_git(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walk {
-            let entry =
-                entry.map_err(|e| Error::usage(format!("walking {}: {e}", root.display())))?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let path = entry.path();
-            let shown = path.strip_prefix("./").unwrap_or(path).to_string_lossy();
-            if skipped_path(&shown) || exclude.is_match(&*shown) {
-                skipped += 1;
-                continue;
-            }
-            jobs.push(Job::File {
-                display: Arc::from(&*shown),
-                path: path.to_path_buf(),
-            });
-        }
+/// When a root does not exist, a directory cannot be read, or a visitor fails.
+pub fn walk<F, V>(roots: &[&Path], exclude: &GlobSet, threads: usize, make_visitor: F) -> Result<usize>
+where
+    F: Fn() -> V + Sync,
+    V: FnMut(Job) -> Result<()> + Send,
+{
+    let Some((first, rest)) = roots.split_first() else {
+        return Ok(0);
+    };
+    if let Some(missing) = roots.iter().find(|r| !r.exists()) {
+        return Err(Error::usage(format!("{}: no such file or directory", missing.display())));
     }
-    Ok((jobs, skipped))
+    let mut builder = ignore::WalkBuilder::new(first);
+    for r in rest {
+        builder.add(r);
+    }
+    builder
+        .hidden(false)
+        .require_git(false)
+        .threads(threads.max(1))
+        .filter_entry(|e| e.file_name() != ".git");
+    let skipped = AtomicUsize::new(0);
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    builder.build_parallel().run(|| {
+        let mut visit = make_visitor();
+        let (skipped, failure) = (&skipped, &failure);
+        Box::new(move |entry| {
+            let step = entry
+                .map_err(|e| Error::usage(format!("walking: {e}")))
+                .and_then(|entry| match to_job(&entry, exclude) {
+                    Some(job) => visit(job),
+                    None => {
+                        if entry.file_type().is_some_and(|t| t.is_file()) {
+                            skipped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(())
+                    }
+                });
+            match step {
+                Ok(()) => WalkState::Continue,
+                Err(e) => {
+                    failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    WalkState::Quit
+                }
+            }
+        })
+    });
+    match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(skipped.into_inner()),
+    }
+}
+
+/// The job for a walked entry, or `None` for directories and skipped paths.
+fn to_job(entry: &ignore::DirEntry, exclude: &GlobSet) -> Option<Job> {
+    if !entry.file_type().is_some_and(|t| t.is_file()) {
+        return None;
+    }
+    let path = entry.path();
+    let shown = path.strip_prefix("./").unwrap_or(path).to_string_lossy();
+    if skipped_path(&shown) || exclude.is_match(&*shown) {
+        return None;
+    }
+    Some(Job::File {
+        display: Arc::from(&*shown),
+        path: path.to_path_buf(),
+    })
 }

@@ -163,6 +163,14 @@ pub enum RepoAt {
     Path(PathBuf),
 }
 
+/// libgit2 re-hashes every object it reads to verify it (SHA-1 with collision detection):
+/// a fifth of a large scan. phiguard only reads objects git itself wrote and reports on their
+/// content, so verification is switched off once per process.
+fn tune_libgit2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
+}
+
 impl RepoAt {
     /// Opens the repository.
     ///
@@ -170,6 +178,7 @@ impl RepoAt {
     ///
     /// When there is none.
     pub fn open(&self) -> Result<Option<Repository>> {
+        tune_libgit2();
         match self {
             RepoAt::None => Ok(None),
             RepoAt::FromEnv => Repository::open_from_env()
