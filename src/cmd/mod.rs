@@ -149,7 +149,11 @@ impl Session {
             phiguard::scan::run_files(&self.engine(), roots, &self.config.exclude_set, &opts)?;
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.print(&report)?;
-        Ok(if report.blocks() { Exit::Blocked } else { Exit::Clean })
+        Ok(if report.blocks() {
+            Exit::Blocked
+        } else {
+            Exit::Clean
+        })
     }
 
     pub fn print(&self, report: &Report) -> Result<()> {

@@ -19,7 +19,12 @@ use std::sync::{Arc, Mutex};
 /// # Errors
 ///
 /// When a root does not exist, a directory cannot be read, or a visitor fails.
-pub fn walk<F, V>(roots: &[&Path], exclude: &GlobSet, threads: usize, make_visitor: F) -> Result<usize>
+pub fn walk<F, V>(
+    roots: &[&Path],
+    exclude: &GlobSet,
+    threads: usize,
+    make_visitor: F,
+) -> Result<usize>
 where
     F: Fn() -> V + Sync,
     V: FnMut(Job) -> Result<()> + Send,
@@ -28,7 +33,10 @@ where
         return Ok(0);
     };
     if let Some(missing) = roots.iter().find(|r| !r.exists()) {
-        return Err(Error::usage(format!("{}: no such file or directory", missing.display())));
+        return Err(Error::usage(format!(
+            "{}: no such file or directory",
+            missing.display()
+        )));
     }
     let mut builder = ignore::WalkBuilder::new(first);
     for r in rest {
@@ -59,7 +67,10 @@ where
             match step {
                 Ok(()) => WalkState::Continue,
                 Err(e) => {
-                    failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    failure
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(e);
                     WalkState::Quit
                 }
             }

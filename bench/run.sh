@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The benchmark: phiguard next to gitleaks and kingfisher, in the same run, on the shared corpus.
+#
+#   bench/run.sh                 # all workloads
+#   bench/run.sh staged tree     # some of: staged tree typical receive redact startup
+#
+# Builds what is missing: the release binary, the peers (../shared/bench/install_peers.sh) and
+# the corpus (make_corpus.py, which needs local mirrors of the five source repositories: set
+# BENCH_MIRROR to the folder holding <owner>+<name>/repo). Times with hyperfine (wall, mean of
+# RUNS runs after a warm-up), peak RSS with /usr/bin/time -v, and writes a Markdown table with
+# the ratios to target/bench/results.md (and prints it).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SHARED="${PHIGUARD_SHARED:-$ROOT/../shared}"
+BENCH="${BENCH_HOME:-$ROOT/target/bench}"
+PEERS="$BENCH/peers"
+CORPUS="$BENCH/corpus"
+OUT="$BENCH/results"
+RUNS="${RUNS:-5}"
+WORK="${*:-staged tree typical receive redact startup}"
+mkdir -p "$OUT"
+
+[ -x "$PEERS/gitleaks" ] && command -v hyperfine >/dev/null || (cd "$ROOT" && BENCH_HOME="$BENCH" "$SHARED/bench/install_peers.sh")
+if [ ! -d "$CORPUS/repo" ]; then
+  : "${BENCH_MIRROR:?the corpus is missing: set BENCH_MIRROR to the folder with <owner>+<name>/repo mirrors}"
+  (cd "$ROOT" && BENCH_HOME="$BENCH" "$PEERS/venv/bin/python" "$SHARED/bench/make_corpus.py" --mirror "$BENCH_MIRROR")
+fi
+(cd "$ROOT" && cargo build --release --locked --quiet)
+PG="$ROOT/target/release/phiguard"
+GL="$PEERS/gitleaks"
+KF="$PEERS/kingfisher"
+: > "$OUT/rows.tsv"
+
+# rss DIR CMD...: peak RSS in MiB of one run.
+rss() {
+  local dir="$1"; shift
+  (cd "$dir" && /usr/bin/time -v "$@" >/dev/null 2>"$OUT/time.txt") || true
+  awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$OUT/time.txt"
+}
+
+# measure WORKLOAD DIR BYTES NAME CMD [NAME CMD]...: hyperfine in DIR, one row per command.
+measure() {
+  local workload="$1" dir="$2" bytes="$3"; shift 3
+  local names=() cmds=()
+  while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+  local args=()
+  for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+  (cd "$dir" && hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$OUT/$workload.json" "${args[@]}" >/dev/null 2>>"$OUT/hyperfine.log")
+  for i in "${!names[@]}"; do
+    # shellcheck disable=SC2086
+    printf '%s\t%s\t%s\t%s\n' "$workload" "${names[$i]}" "$bytes" "$(rss "$dir" ${cmds[$i]})" >> "$OUT/rows.tsv"
+  done
+}
+
+for w in $WORK; do
+  case "$w" in
+  staged)
+    bytes=$(python3 -c "import json;print(json.load(open('$CORPUS/corpus_manifest.json'))['staged']['diff_added_line_bytes'])")
+    measure staged "$CORPUS/repo" "$bytes" \
+      phiguard "$PG scan --staged --no-config -q --format json" \
+      gitleaks "$GL git --staged --no-banner --report-format json --report-path $OUT/gl-staged.json --exit-code 0" \
+      kingfisher "$KF scan . --git-history none --no-validate --no-update-check -f json -o $OUT/kf-staged.json -q"
+    ;;
+  tree)
+    bytes=$(du -sb "$CORPUS/tree" | cut -f1)
+    measure tree "$CORPUS/tree" "$bytes" \
+      phiguard "$PG scan . --no-config -q --format json" \
+      gitleaks "$GL dir . --no-banner --report-format json --report-path $OUT/gl-tree.json --exit-code 0" \
+      kingfisher "$KF scan . --git-history none --no-validate --no-update-check -f json -o $OUT/kf-tree.json -q"
+    ;;
+  typical)
+    T="$BENCH/typical"
+    if [ ! -d "$T/.git" ]; then
+      rm -rf "$T" && mkdir -p "$T" && cp -r "$CORPUS/tree/redis/." "$T/"
+      (cd "$T" && git init -q && git add -A && git -c user.name=b -c user.email=b@example.invalid commit -qm base)
+    fi
+    (cd "$T" && git reset -q --hard && python3 "$ROOT/bench/typical_change.py")
+    bytes=$(git -C "$T" diff --cached | grep '^+' | grep -v '^+++' | wc -c)
+    measure typical "$T" "$bytes" \
+      phiguard "$PG scan --staged --no-config -q --format json" \
+      "git diff --cached --quiet" "git diff --cached --quiet" \
+      gitleaks "$GL git --staged --no-banner --report-format json --report-path $OUT/gl-typ.json --exit-code 0"
+    ;;
+  receive)
+    if [ -x "$ROOT/bench/push_bench.sh" ]; then "$ROOT/bench/push_bench.sh" >> "$OUT/receive.md" || true
+    else echo "receive: bench/push_bench.sh not present" >&2; fi
+    ;;
+  redact)
+    LOG="$BENCH/large.log"
+    [ -f "$LOG" ] || find "$CORPUS/tree/spring-framework" -name '*.java' -size -64k | head -3000 | xargs cat > "$LOG"
+    bytes=$(stat -c %s "$LOG")
+    measure redact "$BENCH" "$bytes" \
+      phiguard "sh -c '$PG redact --no-config < $LOG > /dev/null'" \
+      cat "sh -c 'cat < $LOG > /dev/null'"
+    ;;
+  startup)
+    E="$BENCH/empty"
+    [ -d "$E/.git" ] || (mkdir -p "$E" && cd "$E" && git init -q && echo x > f && git add f && git -c user.name=b -c user.email=b@example.invalid commit -qm x)
+    measure startup "$E" 0 \
+      phiguard "$PG scan --staged --no-config -q" \
+      "git diff --cached --quiet" "git diff --cached --quiet"
+    ;;
+  *) echo "unknown workload $w" >&2; exit 2 ;;
+  esac
+done
+python3 "$ROOT/bench/table.py" "$OUT" | tee "$BENCH/results.md"
