@@ -68,7 +68,7 @@ fn ordinary_code() -> Vec<u8> {
 /// The same code with a planted identifier or secret every 200 lines (synthetic values).
 fn planted_code() -> Vec<u8> {
     let base = ordinary_code();
-    let mut out = Vec::with_capacity(base.len() + 64 << 10);
+    let mut out = Vec::with_capacity(base.len() + (64 << 10));
     for (i, line) in base.split_inclusive(|&b| b == b'\n').enumerate() {
         out.extend_from_slice(line);
         if i % 200 == 0 {
