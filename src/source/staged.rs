@@ -1,7 +1,7 @@
 //! `scan --staged` and the pre-commit hooks: what `git commit` would add — the index against
 //! `HEAD` (an unborn `HEAD` is an empty tree). The repository comes from
 //! `Repository::open_from_env()`, so the temporary index of `commit -a` / `commit <path>`
-//! (`GIT_INDEX_FILE`) and linked worktrees work. During a merge, the versions in `MERGE_HEAD`
+//! (`GIT_INDEX_FILE`) and linked worktrees work. During a merge, the other parents' versions
 //! count as old too: a merge commit is scanned for what the merge itself introduces.
 
 use super::{Job, skipped_path};
@@ -22,18 +22,46 @@ fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
     }
 }
 
-/// Trees of the commits in `MERGE_HEAD`, when a merge is being committed.
+/// The other parents of a merge being committed: `MERGE_HEAD` after a conflict (git runs
+/// pre-commit then). During an automatic merge git runs pre-merge-commit *before* writing
+/// `MERGE_HEAD`; the merged names are then in `GIT_REFLOG_ACTION` (`merge <name>...`), or, for
+/// `git pull`, in `FETCH_HEAD`. Unresolvable names are ignored: the merge is then scanned
+/// against `HEAD` alone, which can only report more, never less.
+fn merge_parents(repo: &Repository) -> Vec<Oid> {
+    let read = |name: &str| std::fs::read_to_string(repo.path().join(name)).unwrap_or_default();
+    let merge_head = read("MERGE_HEAD");
+    if !merge_head.trim().is_empty() {
+        return merge_head
+            .split_whitespace()
+            .filter_map(|h| Oid::from_str(h).ok())
+            .collect();
+    }
+    let action = std::env::var("GIT_REFLOG_ACTION").unwrap_or_default();
+    if let Some(names) = action.strip_prefix("merge ") {
+        return names
+            .split_whitespace()
+            .filter_map(|n| repo.revparse_single(n).ok()?.peel_to_commit().ok())
+            .map(|c| c.id())
+            .collect();
+    }
+    if action.starts_with("pull") {
+        return read("FETCH_HEAD")
+            .lines()
+            .filter(|l| !l.contains("not-for-merge"))
+            .filter_map(|l| Oid::from_str(l.split_whitespace().next()?).ok())
+            .collect();
+    }
+    Vec::new()
+}
+
+/// Trees of the other parents of a merge being committed.
 fn merge_trees(repo: &Repository) -> Result<Vec<Tree<'_>>> {
-    let file = repo.path().join("MERGE_HEAD");
-    let Ok(text) = std::fs::read_to_string(&file) else {
-        return Ok(Vec::new());
-    };
-    text.split_whitespace()
-        .map(|hex| {
-            let oid = Oid::from_str(hex).map_err(|e| Error::git("parsing MERGE_HEAD", &e))?;
+    merge_parents(repo)
+        .into_iter()
+        .map(|oid| {
             repo.find_commit(oid)
                 .and_then(|c| c.tree())
-                .map_err(|e| Error::git(format!("reading merge head {oid}"), &e))
+                .map_err(|e| Error::git(format!("reading merge parent {oid}"), &e))
         })
         .collect()
 }

@@ -255,3 +255,66 @@ fn hook_fails_closed_on_a_bad_config() {
         "{t}"
     );
 }
+
+fn merge_setup() -> TempRepo {
+    let repo = TempRepo::new();
+    repo.add("shared.txt", "line one\nline two\nline three\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    // The feature branch already carries a value (committed with --no-verify).
+    repo.add("feature.txt", format!("legacy ssn {SSN}\n"));
+    repo.commit("feature");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.add("main.txt", "main side\n");
+    repo.commit("main work");
+    repo.git(&["config", "core.hooksPath", ".git/hooks"]);
+    let r = repo.phiguard(&[
+        "install",
+        "--hooks",
+        "pre-commit,pre-merge-commit,commit-msg",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    repo
+}
+
+#[test]
+fn merge_does_not_re_report_the_merged_in_side() {
+    let repo = merge_setup();
+    let out = repo.git_output(&["merge", "-q", "--no-ff", "-m", "merge feature", "feature"]);
+    assert!(
+        out.status.success(),
+        "content from the other parent is not added: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn merge_resolution_that_adds_a_value_is_blocked() {
+    let repo = merge_setup();
+    repo.git(&["checkout", "-q", "feature"]);
+    repo.add("shared.txt", "line one\nfeature edit\nline three\n");
+    repo.commit("feature edit");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.add("shared.txt", "line one\nmain edit\nline three\n");
+    repo.commit("main edit");
+    let out = repo.git_output(&["merge", "-q", "feature"]);
+    assert!(!out.status.success(), "conflict expected");
+    repo.add(
+        "shared.txt",
+        format!("line one\nresolved with ssn {SSN}\nline three\n"),
+    );
+    let out = repo.git_output(&["commit", "-q", "--no-edit"]);
+    assert!(
+        !out.status.success(),
+        "the resolution adds an SSN: {}",
+        text(&out)
+    );
+    assert!(text(&out).contains("shared.txt:2:"), "{}", text(&out));
+    repo.add("shared.txt", "line one\nfeature edit\nline three\n");
+    let out = repo.git_output(&["commit", "-q", "--no-edit"]);
+    assert!(
+        out.status.success(),
+        "a clean resolution commits: {}",
+        text(&out)
+    );
+}
