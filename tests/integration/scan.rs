@@ -139,3 +139,25 @@ fn redact_masks_values_line_by_line() {
         "start\nuser ssn=*********99 key AKIA****************\nend\n"
     );
 }
+
+#[test]
+fn redact_masks_a_multi_line_private_key() {
+    let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+    let input = format!(
+        "before\n-----BEGIN RSA PRIVATE KEY-----\n{body}\n{body}\n-----END RSA PRIVATE KEY-----\nafter\n"
+    );
+    let r = phiguard_stdin(&["redact"], input.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.all());
+    crate::common::assert_no_value(&r.stdout, &[body, &body[10..30]]);
+    assert!(
+        r.out()
+            .starts_with("before\n-----BEGIN RSA PRIVATE KEY-----\n*****"),
+        "{}",
+        r.out()
+    );
+    assert!(
+        r.out().ends_with("-----END RSA PRIVATE KEY-----\nafter\n"),
+        "{}",
+        r.out()
+    );
+}
