@@ -83,3 +83,6 @@ pub fn check(db: &RuleDb, opts: DetectOptions) -> Result<Vec<Failure>> {
     }
     Ok(failures)
 }
+
+#[cfg(test)]
+mod tests;

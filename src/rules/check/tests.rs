@@ -1,0 +1,74 @@
+//! The prefilter must never change results: every example and negative example of every
+//! built-in rule, interleaved with ordinary code, scanned as one file with the prefilter on and
+//! off (strict, so synthetic values are compared too). Grows with the packs by itself.
+
+use super::*;
+use crate::rules::{RuleDbBuilder, Selection, load};
+
+fn builtin_db() -> RuleDb {
+    let mut b = RuleDbBuilder::new();
+    for p in load::builtin().unwrap() {
+        b = b.pack(p);
+    }
+    b.select(Selection::default(), "test").build().unwrap()
+}
+
+fn sample(db: &RuleDb) -> String {
+    let filler = [
+        "fn main() { let x = 1700000000; println!(\"{x}\"); }",
+        "version = \"1.2.3\"",
+        "    // TODO: see https://example.com/docs/123456789",
+        "",
+        "{\"id\": \"5f2b6c1e-8d3a-4c2b-9a1e-3b2c1d0e9f8a\", \"count\": 42}",
+    ];
+    let mut out = String::new();
+    for (i, rule) in db.rules().iter().enumerate() {
+        let all = rule
+            .spec
+            .examples
+            .iter()
+            .chain(&rule.spec.negative_examples);
+        for (j, ex) in all.enumerate() {
+            out.push_str(filler[(i + j) % filler.len()]);
+            out.push('\n');
+            out.push_str(ex.text());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn findings(db: &RuleDb, text: &str, prefilter: bool) -> Vec<(String, u32, u32, &'static str)> {
+    let policy = Policy {
+        strict: true,
+        ..Policy::default()
+    };
+    let engine = Engine {
+        db,
+        policy: &policy,
+        detect: DetectOptions { prefilter },
+        fingerprint_key: b"test",
+    };
+    let item = Item::whole("sample.txt", text.as_bytes().to_vec());
+    let found = engine.scan_item(&item, &mut Scratch::default()).unwrap();
+    found
+        .findings
+        .iter()
+        .chain(&found.suppressed)
+        .map(|f| (f.rule.to_string(), f.line, f.column, f.severity.as_str()))
+        .collect()
+}
+
+#[test]
+fn prefilter_on_and_off_agree_on_every_example() {
+    let db = builtin_db();
+    let text = sample(&db);
+    let on = findings(&db, &text, true);
+    let off = findings(&db, &text, false);
+    assert!(
+        on.len() >= db.rules().len(),
+        "the sample should produce findings: {}",
+        on.len()
+    );
+    assert_eq!(on, off);
+}
