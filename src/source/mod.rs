@@ -237,14 +237,19 @@ impl Reader {
     }
 
     fn load_file(&self, path: &Path, display: &Arc<str>) -> Result<Loaded> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(display.to_string(), e))?;
+        use std::io::Read;
+        let io = |e| Error::io(display.to_string(), e);
+        // One open and one fstat: a path lookup per call is a visible cost over 20,000 files.
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
         if !meta.is_file() {
             return Ok(Loaded::Skipped(display.clone(), Skip::NotAFile));
         }
         if meta.len() > self.max_file_bytes {
             return Ok(Loaded::Skipped(display.clone(), Skip::TooLarge(meta.len())));
         }
-        let text = std::fs::read(path).map_err(|e| Error::io(display.to_string(), e))?;
+        let mut text = Vec::with_capacity(meta.len() as usize + 1);
+        file.read_to_end(&mut text).map_err(io)?;
         Ok(finish(Item::whole(display.clone(), text)))
     }
 
