@@ -135,3 +135,39 @@ fn prefilter_never_changes_results() {
     assert!(on.as_array().unwrap().len() >= 5, "{on}");
     assert_eq!(on, off);
 }
+
+#[test]
+fn config_show_names_where_values_come_from() {
+    let repo = TempRepo::new();
+    repo.write("base.toml", "[scan]\nmax_file_bytes = 1234\n");
+    repo.write(
+        ".phiguard.toml",
+        "extend = \"base.toml\"\n[scan]\nexclude = [\"vendor/**\"]\n",
+    );
+    let r = repo.phiguard(&["config", "show"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let out = r.out();
+    assert!(
+        out.contains("max_file_bytes = 1234") && out.contains("base.toml"),
+        "{out}"
+    );
+    assert!(
+        out.contains("vendor/**") && out.contains(".phiguard.toml"),
+        "{out}"
+    );
+    repo.write(".phiguard.toml", "extend = \".phiguard.toml\"\n");
+    let r = repo.phiguard(&["config", "show"]);
+    assert_eq!(r.code, 2, "an extend cycle is an error: {}", r.all());
+}
+
+#[test]
+fn completions_are_generated() {
+    let repo = TempRepo::new();
+    let r = repo.phiguard(&["completions", "bash"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.out().contains("phiguard") && r.out().contains("--staged"),
+        "{}",
+        &r.out()[..200.min(r.out().len())]
+    );
+}
