@@ -179,7 +179,14 @@ pub fn run(mut cmd: Command, stdin: Option<&[u8]>) -> Run {
     .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
+        // A child that exits before reading (a usage error) closes the pipe: not a test failure.
+        if let Err(e) = child.stdin.take().unwrap().write_all(input) {
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "writing stdin: {e}"
+            );
+        }
     }
     let out = child.wait_with_output().unwrap();
     Run {
