@@ -117,6 +117,17 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "null",
 ];
 
+/// Words that weak or demo credentials are built from (`P@ssw0rd!`, `Cl1ent$ecret`,
+/// `adminpass123`): a value that is nothing but these, after undoing leetspeak and dropping
+/// trailing digits and punctuation, is a placeholder.
+const DEMO_WORDS: &[&str] = &[
+    "password", "passwd", "pass", "pwd", "secret", "client", "admin", "root", "user", "changeme",
+    "change", "me", "welcome", "letmein", "let", "in", "qwerty", "test", "default", "token", "key",
+    "api", "my", "super", "top", "db", "app", "demo", "guest", "sample", "example", "dummy",
+    "fake", "hello", "world", "foo", "bar", "baz", "abc", "xyz", "open", "sesame", "access",
+    "private", "public", "dev", "local", "service", "account", "the", "new", "old", "some",
+];
+
 /// Substrings that mean the value is computed or templated, not a literal.
 const INDIRECTIONS: &[&str] = &[
     "${",
@@ -323,6 +334,52 @@ fn has_format_verb(lower: &[u8]) -> bool {
     })
 }
 
+/// `value` lowercased with leetspeak undone (`@`→a, `0`→o, `1`→i, `3`→e, `$`/`5`→s, `4`→a,
+/// `7`→t) and trailing digits and punctuation dropped.
+fn deleet(v: &[u8]) -> Vec<u8> {
+    let end = v
+        .iter()
+        .rposition(|b| b.is_ascii_alphabetic())
+        .map_or(0, |i| i + 1);
+    v[..end]
+        .iter()
+        .filter_map(|&b| {
+            let c = match b.to_ascii_lowercase() {
+                b'@' | b'4' => b'a',
+                b'0' => b'o',
+                b'1' | b'!' => b'i',
+                b'3' => b'e',
+                b'$' | b'5' => b's',
+                b'7' => b't',
+                c => c,
+            };
+            c.is_ascii_lowercase().then_some(c)
+        })
+        .collect()
+}
+
+/// Whether `v` (see [`deleet`]) splits entirely into [`DEMO_WORDS`].
+fn is_demo_words(v: &[u8]) -> bool {
+    let w = deleet(v);
+    if w.len() < 4 {
+        return false;
+    }
+    // reach[i]: the first i letters split into words.
+    let mut reach = vec![false; w.len() + 1];
+    reach[0] = true;
+    for i in 0..w.len() {
+        if !reach[i] {
+            continue;
+        }
+        for d in DEMO_WORDS {
+            if w[i..].starts_with(d.as_bytes()) {
+                reach[i + d.len()] = true;
+            }
+        }
+    }
+    reach[w.len()]
+}
+
 /// Whether the value looks like a file path or a URL rather than a secret.
 fn is_path_like(v: &[u8]) -> bool {
     let starts = |p: &[u8]| v.starts_with(p);
@@ -358,8 +415,8 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
             .any(|s| contains_ci(&lower, s.as_bytes()))
         || has_format_verb(&lower)
         || (lower.starts_with(b"__") && lower.ends_with(b"__"))
-        || (lower.starts_with(b"{") && lower.ends_with(b"}"))
-        || (lower.starts_with(b"[") && lower.ends_with(b"]"))
+        || lower.first().is_some_and(|b| b"{[(<".contains(b))
+        || is_demo_words(v)
         || (lower.starts_with(b"$")
             && lower[1..]
                 .iter()
@@ -510,6 +567,20 @@ fn is_meta_key(key: &[u8]) -> bool {
         .any(|w| META.iter().any(|m| m.as_bytes() == w.as_slice()))
 }
 
+/// The line before the value names it as fake (`dummyClientSecret config.Secret = ...`,
+/// `const testToken = ...`).
+fn is_fake_context(c: &Candidate<'_>) -> bool {
+    let bounds = crate::detect::validators::common::line_bounds(c.text, c.value.start);
+    let before = &c.text[bounds.start..c.value.start];
+    key_words(before).iter().any(|w| {
+        [
+            "test", "tests", "dummy", "fake", "mock", "example", "sample", "stub",
+        ]
+        .iter()
+        .any(|m| m.as_bytes() == w.as_slice())
+    })
+}
+
 /// A value made of words, not randomness: no digits, only letters and `_ - .`, and either
 /// one case or a few camelCase humps (`crates-io-token`, `realToken`, `AZURE_TOKEN_FILE`).
 fn is_wordy(v: &[u8]) -> bool {
@@ -610,6 +681,9 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     {
         return Verdict::Reject;
     }
+    if is_fake_context(c) {
+        return Verdict::Reject;
+    }
     if is_placeholder(v) || has_provider_prefix(v) {
         return Verdict::Reject;
     }
@@ -683,7 +757,8 @@ pub(super) fn basic_auth(c: &Candidate<'_>) -> Verdict {
     if user.is_empty() || !printable(user) || !printable(pass) || pass.len() < 4 {
         return Verdict::Reject;
     }
-    if pass.eq_ignore_ascii_case(user) || is_placeholder(pass) {
+    // RFC 7617's example pair is documentation, like AWS's EXAMPLE key.
+    if pass.eq_ignore_ascii_case(user) || is_placeholder(pass) || raw == b"Aladdin:open sesame" {
         return Verdict::Reject;
     }
     grade(pass).map_or(Verdict::at(Severity::Warn), Verdict::at)
