@@ -372,6 +372,11 @@ pub(crate) fn translate(re: &str) -> std::result::Result<String, String> {
                 in_class = false;
                 out.push(c);
             }
+            '{' if !in_class && !is_repetition(chars.clone()) => {
+                // RE2 reads a `{` that starts no `{n}`, `{n,}` or `{n,m}` as a literal.
+                out.push_str("\\{");
+            }
+            '}' if !in_class && !closes_repetition(&out) => out.push_str("\\}"),
             '(' if !in_class && chars.peek() == Some(&'?') => {
                 out.push(c);
                 let rest: String = chars.clone().take(4).collect();
@@ -387,6 +392,33 @@ pub(crate) fn translate(re: &str) -> std::result::Result<String, String> {
         }
     }
     compiles(&out)
+}
+
+/// Whether the characters after a `{` form a repetition: `n}`, `n,}` or `n,m}`.
+fn is_repetition(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut comma = false;
+    for c in rest.by_ref() {
+        match c {
+            '0'..='9' => digits += 1,
+            ',' if !comma && digits > 0 => comma = true,
+            '}' => return digits > 0,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether a `}` closes a repetition opened in `out` (an unescaped `{` followed by digits).
+fn closes_repetition(out: &str) -> bool {
+    let Some(open) = out.rfind('{') else {
+        return false;
+    };
+    let escaped = out[..open].ends_with('\\') && !out[..open].ends_with("\\\\");
+    !escaped
+        && out[open + 1..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',')
 }
 
 /// The pattern as phiguard will compile it (ASCII mode), falling back to a Unicode group.

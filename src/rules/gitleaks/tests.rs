@@ -13,6 +13,9 @@ fn translate_table() {
         (r"\C", Err("\\C")),
         (r"\pL+", Ok(r"(?u:\pL+)")),
         (r"(unclosed", Err("does not compile")),
+        (r"^\$(?:\d+|{\d+})$", Ok(r"^\$(?:\d+|\{\d+\})$")),
+        (r"^\{\d{0,2}}$", Ok(r"^\{\d{0,2}\}$")),
+        (r"a{2,}b{3}", Ok(r"a{2,}b{3}")),
     ];
     for (re, want) in cases {
         match (translate(re), want) {
