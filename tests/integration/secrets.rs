@@ -220,6 +220,16 @@ const POSITIVES: &[Case] = &[
 /// (name, path, text): none of these is a secret.
 const NEGATIVES: &[(&str, &str, &str)] = &[
     (
+        "password_hashes",
+        "db/seed/users.json",
+        "[{\"user\": \"ops\", \"password\": \"$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW\"}]\n",
+    ),
+    (
+        "encoded_prose",
+        "k8s/configmap.yaml",
+        "data:\n  secret: dGhpcyBpcyBub3QgYSBrZXk=\n",
+    ),
+    (
         "env_placeholders",
         ".env",
         "DB_PASSWORD=${DB_PASSWORD}\nAPI_KEY=<your-api-key>\nSECRET_KEY=changeme\nTOKEN=xxxxxxxxxxxxxxxx\nPASSWORD=********\n",

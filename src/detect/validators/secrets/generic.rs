@@ -690,13 +690,76 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     if quote.is_empty() && (is_code_path(c.path) || is_code_like(v)) {
         return Verdict::Reject;
     }
-    literal_verdict(c.path, v)
+    let key = c.group_bytes("key").unwrap_or_default();
+    match literal_verdict(c.path, v) {
+        // A hex digest under a password key is usually a stored hash (fixtures, dumps).
+        Verdict::Accept(_) if is_hex_digest(v) && contains_ci(key, b"pass") => {
+            Verdict::at(Severity::Warn)
+        }
+        verdict => verdict,
+    }
+}
+
+/// A password hash or digest, not a password: crypt formats (`$2b$12$...`, `$argon2id$`,
+/// `$6$`), LDAP schemes (`{SSHA}`), Django's `pbkdf2_sha256$`, `sha256:` digests.
+fn is_hash_format(v: &[u8]) -> bool {
+    const PREFIXES: &[&str] = &[
+        "$1$",
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$5$",
+        "$6$",
+        "$7$",
+        "$y$",
+        "$argon2",
+        "$scrypt$",
+        "$pbkdf2",
+        "pbkdf2_sha",
+        "bcrypt$",
+        "argon2$",
+        "scrypt:",
+        "sha1$",
+        "md5$",
+        "sha256:",
+        "sha512:",
+        "sha1:",
+        "md5:",
+        "{ssha}",
+        "{sha}",
+        "{ssha256}",
+        "{ssha512}",
+        "{crypt}",
+        "{bcrypt}",
+        "{noop}",
+    ];
+    let lower = v.to_ascii_lowercase();
+    PREFIXES.iter().any(|p| lower.starts_with(p.as_bytes()))
+}
+
+/// Base64 whose decoded text is prose or a placeholder (`c2VjcmV0` = `secret`): an encoded
+/// non-secret, as in ConfigMaps and test fixtures.
+fn is_encoded_non_secret(v: &[u8]) -> bool {
+    use base64::Engine as _;
+    if v.len() < 8 || v.len() % 4 != 0 {
+        return false;
+    }
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(v) else {
+        return false;
+    };
+    raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+        && (raw.contains(&b' ') || is_placeholder(&raw) || is_demo_words(&raw))
+}
+
+/// A hex digest of a usual length (MD5, SHA-1, SHA-224/256/384/512).
+fn is_hex_digest(v: &[u8]) -> bool {
+    [32, 40, 56, 64, 96, 128].contains(&v.len()) && v.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// The verdict on a literal that passed the placeholder checks: rejected when it reads as
 /// words or a typed sequence, else graded; test and documentation files at most warn.
 fn literal_verdict(path: &str, v: &[u8]) -> Verdict {
-    if is_wordy(v) || is_sequence(v) {
+    if is_wordy(v) || is_sequence(v) || is_hash_format(v) || is_encoded_non_secret(v) {
         return Verdict::Reject;
     }
     match grade(v) {

@@ -138,3 +138,26 @@ fn test_or_doc_path_table() {
         assert_eq!(is_test_or_doc_path(p), *want, "{p}");
     }
 }
+
+#[test]
+fn hash_and_encoding_table() {
+    let cases: &[(&str, bool, bool)] = &[
+        // (value, hash format, encoded non-secret)
+        (
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            true,
+            false,
+        ),
+        ("{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", true, false),
+        ("pbkdf2_sha256$600000$abc$def", true, false),
+        ("c2VjcmV0", false, true),                 // "secret"
+        ("dGhpcyBpcyBub3QgYSBrZXk=", false, true), // "this is not a key"
+        ("Qm7vR2xK9pLw4TzA", false, false),
+    ];
+    for (v, hash, encoded) in cases {
+        assert_eq!(is_hash_format(v.as_bytes()), *hash, "hash {v}");
+        assert_eq!(is_encoded_non_secret(v.as_bytes()), *encoded, "encoded {v}");
+    }
+    assert!(is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf99"));
+    assert!(!is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf9"));
+}
