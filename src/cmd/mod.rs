@@ -175,13 +175,18 @@ pub fn build_db(config: &Config, extra: &[PathBuf]) -> Result<RuleDb> {
         b = b.pack(pack);
     }
     for path in config.imports.iter().chain(extra) {
-        b = b.pack(load::from_file(path)?);
+        let pack = load::from_file(path)?;
+        for w in &pack.warnings {
+            eprintln!("phiguard: warning: {w}");
+        }
+        b = b.pack(pack);
     }
     for (source, spec) in &config.custom {
         load::validate_spec(source, spec)?;
         b = b.pack(Pack {
             source: source.clone(),
             rules: vec![spec.clone()],
+            warnings: Vec::new(),
         });
     }
     let mut selection = config.selection.clone();

@@ -13,6 +13,9 @@ pub struct Pack {
     pub source: String,
     /// The rules in file order.
     pub rules: Vec<RuleSpec>,
+    /// What could not be honoured while reading the pack (a gitleaks feature phiguard lacks):
+    /// printed to stderr, never silently dropped. Empty for native packs.
+    pub warnings: Vec<String>,
 }
 
 /// Parses every built-in pack.
@@ -27,7 +30,8 @@ pub fn builtin() -> Result<Vec<Pack>> {
         .collect()
 }
 
-/// Reads and parses a pack file.
+/// Reads and parses a pack file: a phiguard pack, or a gitleaks configuration (detected by
+/// its `regex` keys, see [`super::gitleaks`]) converted into one.
 ///
 /// # Errors
 ///
@@ -35,6 +39,9 @@ pub fn builtin() -> Result<Vec<Pack>> {
 pub fn from_file(path: &Path) -> Result<Pack> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    if super::gitleaks::looks_like(&text) {
+        return super::gitleaks::convert(&path.display().to_string(), &text);
+    }
     parse(&path.display().to_string(), &text)
 }
 
@@ -51,6 +58,7 @@ pub fn parse(source: &str, text: &str) -> Result<Pack> {
     Ok(Pack {
         source: source.to_owned(),
         rules: file.rules,
+        warnings: Vec::new(),
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod db;
+pub mod gitleaks;
 pub mod load;
 pub mod model;
 

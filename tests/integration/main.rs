@@ -9,3 +9,4 @@ mod formats;
 mod hooks;
 mod rules;
 mod scan;
+mod secrets;

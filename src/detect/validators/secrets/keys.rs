@@ -55,6 +55,31 @@ pub(super) fn private_key(c: &Candidate<'_>) -> Verdict {
     Verdict::accept()
 }
 
+/// A GCP service-account key file: the rule matches `"type": "service_account"`; the file is
+/// a credential only when a `"private_key"` with PEM content sits within a few kilobytes
+/// (a service-account *reference* or a schema mentioning the type is not).
+pub(super) fn gcp_service_account(c: &Candidate<'_>) -> Verdict {
+    let lo = c.whole.start.saturating_sub(4096);
+    let hi = (c.whole.end + 4096).min(c.text.len());
+    let window = &c.text[lo..hi];
+    let Some(at) = find(window, b"\"private_key\"") else {
+        return Verdict::Reject;
+    };
+    let rest = &window[at..];
+    let Some(begin) = find(rest, b"PRIVATE KEY-----") else {
+        return Verdict::Reject;
+    };
+    let body_end = find(&rest[begin + 16..], b"-----END").map_or(rest.len(), |e| begin + 16 + e);
+    if payload(&rest[begin + 16..body_end]).len() < 64 {
+        return Verdict::Reject;
+    }
+    Verdict::accept()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

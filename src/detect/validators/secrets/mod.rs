@@ -1,5 +1,7 @@
 //! Validators of the secrets pack (`patterns/secrets/`).
 
+mod generic;
+mod jwt;
 mod keys;
 mod tokens;
 
@@ -8,6 +10,15 @@ use super::Validator;
 /// Secret validators by name.
 pub static REGISTRY: &[(&str, Validator)] = &[
     ("aws_access_key_id", tokens::aws_access_key_id),
+    ("aws_secret_key", tokens::aws_secret_key),
+    ("basic_auth", generic::basic_auth),
+    ("db_password", generic::db_password),
+    ("gcp_service_account", keys::gcp_service_account),
+    ("generic_secret", generic::generic_secret),
     ("github_token", tokens::github_token),
+    ("jwt", jwt::jwt),
+    ("prefixed_token", tokens::prefixed_token),
     ("private_key", keys::private_key),
+    ("secret_literal", generic::secret_literal),
+    ("stripe_key", tokens::stripe_key),
 ];

@@ -1,14 +1,18 @@
 //! Prefixed tokens: structure and checksums.
 
-use crate::detect::validators::common::{all_same, contains_word_ci};
+use crate::detect::validators::common::{all_same, contains_ci, contains_word_ci};
 use crate::detect::validators::{Candidate, Verdict};
+use crate::rules::Severity;
+
+#[cfg(test)]
+mod tests;
 
 /// Values that documentation and tests use on purpose.
 pub(crate) fn is_documentation_value(value: &[u8]) -> bool {
     ["example", "dummy", "fake", "test", "sample", "placeholder"]
         .iter()
         .any(|w| contains_word_ci(value, w.as_bytes()))
-        || contains_word_ci(value, b"EXAMPLEKEY")
+        || contains_ci(value, b"EXAMPLEKEY")
 }
 
 /// AWS access key id: `AKIA`/`ASIA`/`ABIA`/`ACCA` + 16 base32 characters. The documentation
@@ -61,5 +65,59 @@ pub(super) fn github_token(c: &Candidate<'_>) -> Verdict {
     }
 }
 
-#[cfg(test)]
-mod tests;
+/// The placeholders a prefixed token can still be: documentation words, a run of one
+/// character (`xoxb-xxxxxxxx`), or too few distinct characters for random output.
+pub(crate) fn is_placeholder_token(v: &[u8]) -> bool {
+    let mut seen = [false; 256];
+    v.iter().for_each(|&b| seen[b as usize] = true);
+    let distinct = seen.iter().filter(|&&s| s).count();
+    is_documentation_value(v)
+        || super::generic::longest_run(v) >= 6
+        || distinct < (v.len() / 4).clamp(4, 10)
+        || contains_ci(v, b"example")
+        || contains_ci(v, b"xxxx")
+        || contains_ci(v, b"0000000")
+        || contains_ci(v, b"1234567")
+        || contains_ci(v, b"abcdefg")
+}
+
+/// A token with a provider prefix (`glpat-`, `xoxb-`, `npm_`, `SG.`): the prefix already makes
+/// it specific, so only placeholders are rejected.
+pub(super) fn prefixed_token(c: &Candidate<'_>) -> Verdict {
+    if is_placeholder_token(c.value_bytes()) {
+        Verdict::Reject
+    } else {
+        Verdict::accept()
+    }
+}
+
+/// Stripe keys: live keys (`sk_live_`, `rk_live_`) block; test-mode keys (`sk_test_`,
+/// `rk_test_`) only reach a sandbox with no real money or customer data, so they are reported
+/// at `info` (visible, never failing a hook).
+pub(super) fn stripe_key(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    if is_placeholder_token(&v[8.min(v.len())..]) {
+        return Verdict::Reject;
+    }
+    if contains_ci(v, b"_test_") {
+        Verdict::at(Severity::Info)
+    } else {
+        Verdict::accept()
+    }
+}
+
+/// AWS secret access key: 40 characters of base64 next to a secret-key name. Real keys mix
+/// upper- and lowercase; 40 hex characters are a SHA-1, not a key. The documentation key
+/// (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`) is public.
+pub(super) fn aws_secret_key(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    let upper = v.iter().any(u8::is_ascii_uppercase);
+    let lower = v.iter().any(u8::is_ascii_lowercase);
+    if !(upper && lower) || v.iter().all(u8::is_ascii_hexdigit) || is_placeholder_token(v) {
+        return Verdict::Reject;
+    }
+    if crate::detect::validators::common::shannon_entropy(v) < 4.0 {
+        return Verdict::Reject;
+    }
+    Verdict::accept()
+}

@@ -1,5 +1,3 @@
-//! Unit tests (test vectors are synthetic; this file is a fixture path in `.phiguard.toml`).
-
 use super::*;
 
 #[test]
@@ -21,4 +19,22 @@ fn documentation_values() {
     assert!(is_documentation_value(b"AKIAIOSFODNN7EXAMPLE"));
     assert!(is_documentation_value(b"my_fake_token"));
     assert!(!is_documentation_value(b"AKIAQYLPMN5HFIQR7XYZ"));
+}
+
+#[test]
+fn placeholder_token_table() {
+    let cases: &[(&str, bool)] = &[
+        ("glpat-xxxxxxxxxxxxxxxxxxxx", true),
+        (
+            "xoxb-000000000000-0000000000000-aaaaaaaaaaaaaaaaaaaaaaaa",
+            true,
+        ),
+        ("npm_EXAMPLEtokenNotReal0000000000000000", true),
+        ("sk_live_1234567890abcdefghij", true),
+        ("glpat-3kF9qLm2ZxR7vT4wYp8N", false),
+        ("npm_Z8c3Qn2LrV7xW1pK5tY9mB4hJ6dF0sG2aE3u", false),
+    ];
+    for (v, want) in cases {
+        assert_eq!(is_placeholder_token(v.as_bytes()), *want, "{v}");
+    }
 }

@@ -1,0 +1,163 @@
+use super::*;
+
+#[test]
+fn placeholder_table() {
+    let cases: &[(&str, bool)] = &[
+        ("${DB_PASSWORD}", true),
+        ("{{ .Values.password }}", true),
+        ("%s", true),
+        ("user-%s-key", true),
+        ("I2oaL8zmJ%s6Lruf", false),
+        ("8cgQluxO%SERydv", false),
+        ("<your-password>", true),
+        ("changeme", true),
+        ("CHANGEME", true),
+        ("password", true),
+        ("xxxxxxxxxxxx", true),
+        ("************", true),
+        ("os.environ['DB_PASS']", true),
+        ("process.env.API_KEY", true),
+        ("System.getenv(\"PW\")", true),
+        ("ENV['SECRET']", true),
+        ("!Ref DbPassword", true),
+        ("secretKeyRef", true),
+        ("/run/secrets/db_password", true),
+        ("./certs/client.key", true),
+        ("your_api_key_here", true),
+        ("my-test-secret", true),
+        ("550e8400-e29b-41d4-a716-446655440000", true),
+        ("__DB_PASSWORD__", true),
+        ("$DB_PASSWORD", true),
+        ("", true),
+        ("P@ssw0rd!", true),
+        ("Cl1ent$ecret!", true),
+        ("adminpass123", true),
+        ("[specify", true),
+        ("(none)", true),
+        ("Qm7vR2xK9pLw4Tz", false),
+        ("CrysI4*df8Kwc", false),
+        ("h7Fk2LmQ9xZr", false),
+    ];
+    for (v, want) in cases {
+        assert_eq!(is_placeholder(v.as_bytes()), *want, "{v}");
+    }
+}
+
+#[test]
+fn grade_table() {
+    let cases: &[(&str, Option<Severity>)] = &[
+        ("Qm7vR2xK9pLw4Tz", Some(Severity::Block)),
+        ("CrysI4*df8Kwc", Some(Severity::Block)),
+        ("9f86d081884c7d659a2feaa0c55ad015", Some(Severity::Block)),
+        ("kitten427", Some(Severity::Warn)),
+        ("abcdefgh", None),
+        ("short1A", None),
+        ("aaaaaaaa11", None),
+    ];
+    for (v, want) in cases {
+        assert_eq!(grade(v.as_bytes()), *want, "{v}");
+    }
+}
+
+#[test]
+fn code_like_table() {
+    let cases: &[(&str, bool)] = &[
+        ("config.db.password", true),
+        ("getPassword()", true),
+        ("DB_PASSWORD", true),
+        ("dbPassword", true),
+        ("Qm7vR2xK9pLw4Tz", false),
+        ("s3cr3t-Value!", false),
+    ];
+    for (v, want) in cases {
+        assert_eq!(is_code_like(v.as_bytes()), *want, "{v}");
+    }
+}
+
+#[test]
+fn meta_key_table() {
+    let cases: &[(&str, bool)] = &[
+        ("password_hash", true),
+        ("token_url", true),
+        ("secret_name", true),
+        ("PASSWORD_MIN_LENGTH", true),
+        ("db.password", false),
+        ("client_secret", false),
+        ("AWS_SECRET_ACCESS_KEY", false),
+        ("dummyClientSecret", true),
+        ("hcloudTestToken", true),
+        ("AzureFederatedTokenFileEnvVar", true),
+        ("secretName", true),
+        ("clientSecret", false),
+    ];
+    for (k, want) in cases {
+        assert_eq!(is_meta_key(k.as_bytes()), *want, "{k}");
+    }
+}
+
+#[test]
+fn uuid_and_run_table() {
+    assert!(is_uuid(b"123e4567-e89b-12d3-a456-426614174000"));
+    assert!(!is_uuid(b"123e4567-e89b-12d3-a456-42661417400"));
+    assert!(!is_uuid(b"Qm7vR2xK9pLw4Tz"));
+    assert_eq!(longest_run(b"abbbbc"), 4);
+    assert_eq!(longest_run(b""), 0);
+}
+
+#[test]
+fn wordy_and_sequence_table() {
+    let cases: &[(&str, bool, bool)] = &[
+        ("crates-io-token", true, false),
+        ("realToken", true, false),
+        ("AZURE_FEDERATED_TOKEN_FILE", true, false),
+        ("A1B2C3D4E5F6G7H8I9J0", false, true),
+        ("abcdef99", false, true),
+        ("Qm7vR2xK9pLw4Tz", false, false),
+        ("hFqLzRkWmBvTyPcXnJdS", false, false),
+    ];
+    for (v, wordy, seq) in cases {
+        assert_eq!(is_wordy(v.as_bytes()), *wordy, "wordy {v}");
+        assert_eq!(is_sequence(v.as_bytes()), *seq, "sequence {v}");
+    }
+}
+
+#[test]
+fn test_or_doc_path_table() {
+    let cases: &[(&str, bool)] = &[
+        ("discovery/vultr/mock_test.go", true),
+        ("docs/registries.md", true),
+        ("src/test_client.py", true),
+        ("web/app.spec.ts", true),
+        ("src/main/java/ConfigTests.java", true),
+        ("config/application.properties", false),
+        (".env", false),
+        ("config/latest.yaml", false),
+        ("deploy/main.tf", false),
+    ];
+    for (p, want) in cases {
+        assert_eq!(is_test_or_doc_path(p), *want, "{p}");
+    }
+}
+
+#[test]
+fn hash_and_encoding_table() {
+    let cases: &[(&str, bool, bool)] = &[
+        // (value, hash format, encoded non-secret)
+        (
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            true,
+            false,
+        ),
+        ("{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", true, false),
+        ("pbkdf2_sha256$600000$abc$def", true, false),
+        ("c2VjcmV0", false, true),                 // "secret"
+        ("dGhpcyBpcyBub3QgYSBrZXk=", false, true), // "this is not a key"
+        ("Qm7vR2xK9pLw4TzA", false, false),
+    ];
+    for (v, hash, encoded) in cases {
+        assert_eq!(is_hash_format(v.as_bytes()), *hash, "hash {v}");
+        assert_eq!(is_encoded_non_secret(v.as_bytes()), *encoded, "encoded {v}");
+    }
+    assert!(is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf99"));
+    assert!(!is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf9"));
+}
