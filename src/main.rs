@@ -8,6 +8,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
         Ok(exit) => exit.into(),
@@ -16,5 +17,15 @@ fn main() -> ExitCode {
             eprintln!("phiguard: error: {text}");
             cmd::Exit::Error.into()
         }
+    }
+}
+
+/// `phiguard rules list | head` must end quietly, like every Unix filter, instead of panicking
+/// in `println!`: Rust ignores SIGPIPE by default, so restore the default action.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -60,7 +60,7 @@ impl Engine<'_> {
         }
         raws.sort_by_key(|r| (r.span.start, std::cmp::Reverse(r.severity), r.rule));
         let masks: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
-        let raws = self.dedupe(raws);
+        let raws = self.dedupe(&item.text, raws);
         let lines = line_numbers(&item.text, &raws);
         let mut severities: Vec<_> = raws.iter().map(|r| r.severity).collect();
         if colocate::any(self.db) {
@@ -155,9 +155,12 @@ impl Engine<'_> {
         }
     }
 
-    /// Of overlapping reportable matches, keeps the most severe (then the earliest rule):
-    /// `536904399A` is a HICN, not also an SSN. Anchor-only matches are kept for co-location.
-    fn dedupe(&self, raws: Vec<RawMatch>) -> Vec<RawMatch> {
+    /// Of overlapping reportable matches that start on the same line, keeps the most severe
+    /// (then the earliest rule): `536904399A` is a HICN, not also an SSN; a provider token is
+    /// not also a generic assignment. A match starting on a later line inside a multi-line one
+    /// (a token inside a key block) is a value of its own. Anchor-only matches are kept for
+    /// co-location.
+    fn dedupe(&self, text: &[u8], raws: Vec<RawMatch>) -> Vec<RawMatch> {
         let mut kept: Vec<RawMatch> = Vec::with_capacity(raws.len());
         let mut last: Option<usize> = None;
         for r in raws {
@@ -167,6 +170,7 @@ impl Engine<'_> {
             }
             if let Some(i) = last
                 && kept[i].span.end > r.span.start
+                && memchr::memchr(b'\n', &text[kept[i].span.start..r.span.start]).is_none()
             {
                 let better = (r.severity, std::cmp::Reverse(r.rule), r.span.len())
                     > (

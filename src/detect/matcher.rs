@@ -152,17 +152,18 @@ fn extend_regions(text: &[u8], regions: &[Range<usize>], out: &mut Vec<Range<usi
 /// Whether a keyword hit stands at a word boundary. Short keywords (`ssn`, `tin`, `dob`) must
 /// not start inside a word (`setting`, `adobe`) nor run on into a lowercase word (`tinder`);
 /// a camel-case hump (`patientSsn`, `ssnValue`) and an upper-case token (`AKIA...`) are
-/// fine. A keyword ending in a digit (an OID) must not be followed by one.
+/// fine. A numeric keyword (an OID such as `2.16.840.1.113883.4.1`) must not run on into more
+/// digits on either side, so `.4.1` never counts inside `.4.10`.
 fn keyword_boundary_ok(text: &[u8], start: usize, end: usize, short: bool) -> bool {
     let first = text[start];
     let last = text[end - 1];
     let prev = start.checked_sub(1).map(|i| text[i]);
     let next = text.get(end).copied();
-    if last.is_ascii_digit() && next.is_some_and(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    if first.is_ascii_digit() && prev.is_some_and(|b| b.is_ascii_digit()) {
-        return false;
+    if first.is_ascii_digit() {
+        let digit = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_digit());
+        if digit(prev) || (last.is_ascii_digit() && digit(next)) {
+            return false;
+        }
     }
     if !short {
         return true;
@@ -184,7 +185,7 @@ fn collect_hits(db: &RuleDb, text: &[u8], context: &[Range<usize>], hits: &mut V
         return;
     };
     for range in context {
-        for m in ac.find_iter(&text[range.clone()]) {
+        for m in ac.find_overlapping_iter(&text[range.clone()]) {
             let (start, end) = (range.start + m.start(), range.start + m.end());
             let pattern = m.pattern().as_u32();
             if keyword_boundary_ok(

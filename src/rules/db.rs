@@ -1,7 +1,9 @@
 //! The compiled rule database: built once per process, shared read-only by every thread.
 //!
 //! One case-insensitive Aho-Corasick automaton over every keyword of every rule decides which
-//! rules run where. Regexes compile lazily, on the first keyword hit for their rule, so a hook
+//! rules run where. It reports overlapping hits (standard semantics), so a keyword inside
+//! another (`password` in `_password`) still counts for its own rules; short keywords are held
+//! to word boundaries instead. Regexes compile lazily, on the first keyword hit for their rule, so a hook
 //! on a ten-line diff pays only for the rules that diff can trigger.
 
 use super::load::Pack;
@@ -307,7 +309,7 @@ impl RuleDb {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostLongest)
+                    .match_kind(MatchKind::Standard)
                     .build(&words)
                     .map_err(|e| Error::rules("<keywords>", e.to_string()))?,
             )

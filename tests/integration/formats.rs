@@ -171,3 +171,34 @@ fn color_only_when_asked_or_on_a_terminal() {
     let r = repo.phiguard(&["scan", ".", "--color", "always", "--format", "json"]);
     assert!(!r.out().contains('\x1b'), "JSON is never colored");
 }
+
+#[test]
+fn a_value_inside_a_multi_line_match_is_reported_on_its_own_line() {
+    let mut input = input();
+    input.extend_from_slice(b"-----BEGIN PRIVATE KEY-----\n");
+    for _ in 0..3 {
+        input.extend_from_slice(PEM_LINE.as_bytes());
+        input.push(b'\n');
+    }
+    input.extend_from_slice(format!("ssn {SSN}\n-----END PRIVATE KEY-----\n").as_bytes());
+    let r = phiguard_stdin(
+        &["scan", "--stdin-filename", "x.txt", "-", "--format", "json"],
+        &input,
+    );
+    let lines: Vec<(String, u64)> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        lines.contains(&("secret.private-key".to_owned(), 7)),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&("phi.ssn".to_owned(), 11)), "{lines:?}");
+}

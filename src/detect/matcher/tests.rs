@@ -14,8 +14,11 @@ fn keyword_boundaries() {
         ("dobby", "dob", false),
         ("key=AKIAOUDOCUZRENUN7Z5J", "AKIA", true),
         ("x:ghp_abc", "ghp_", true),
-        ("x.4.1 ", ".4.1", true),
-        ("x.4.10", ".4.1", false),
+        ("oid 2.16.840.1.113883.4.1\"", "2.16.840.1.113883.4.1", true),
+        ("oid 2.16.840.1.113883.4.10", "2.16.840.1.113883.4.1", false),
+        ("oid 12.16.840.1.113883.4.1", "2.16.840.1.113883.4.1", false),
+        ("key sk-ant-api03-9xQ", "sk-ant-api03", true),
+        ("GR13489410abc", "GR1348941", true),
     ];
     for (text, kw, want) in cases {
         let start = text.find(kw).unwrap();
