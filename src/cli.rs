@@ -118,6 +118,10 @@ pub struct ScanArgs {
     /// Scan what `git commit` would add (index vs HEAD).
     #[arg(long, conflicts_with_all = ["paths", "stdin_filename"])]
     pub staged: bool,
+    /// Scan commits: `A..B` (in B, not in A) or `REV` (its whole history); each commit's own
+    /// added lines and its message.
+    #[arg(long, value_name = "RANGE", conflicts_with_all = ["paths", "stdin_filename", "staged"])]
+    pub range: Option<String>,
     /// Treat stdin as the content of this file (editors).
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,
@@ -137,6 +141,24 @@ pub enum HookCommand {
     CommitMsg {
         /// The message file git passes.
         file: PathBuf,
+    },
+    /// Before a push leaves this clone (ref lines on stdin).
+    PrePush {
+        /// The remote's name.
+        remote: String,
+        /// The remote's URL.
+        url: Option<String>,
+    },
+    /// On the server, once per push (ref lines on stdin); all refs are accepted or none.
+    PreReceive,
+    /// On the server, once per ref.
+    Update {
+        /// The ref being updated.
+        refname: String,
+        /// Its old id (zeros when created).
+        old: String,
+        /// Its new id (zeros when deleted).
+        new: String,
     },
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 pub const MARKER: &str = "# phiguard:hook v1";
 
 /// Client hooks `install` knows.
-pub const CLIENT_HOOKS: &[&str] = &["pre-commit", "pre-merge-commit", "commit-msg"];
+pub const CLIENT_HOOKS: &[&str] = &["pre-commit", "pre-merge-commit", "commit-msg", "pre-push"];
 
 /// The shim text for `hook`, preferring the binary at `exe`.
 pub fn shim(hook: &str, exe: Option<&Path>) -> String {

@@ -14,6 +14,9 @@ pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
             super::scan::staged(g, Context::Commit, false)
         }
         HookCommand::CommitMsg { file } => commit_msg(g, file),
+        HookCommand::PrePush { remote, .. } => super::push::pre_push(g, remote),
+        HookCommand::PreReceive => super::push::pre_receive(g),
+        HookCommand::Update { refname, old, new } => super::push::update(g, refname, old, new),
     }
 }
 

@@ -4,6 +4,7 @@
 mod config;
 mod hook;
 mod install;
+mod push;
 mod redact;
 mod rules;
 mod scan;

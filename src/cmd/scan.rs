@@ -11,6 +11,9 @@ pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
     if args.staged {
         return staged(g, Context::Commit, args.no_prefilter);
     }
+    if let Some(range) = &args.range {
+        return super::push::range(g, range);
+    }
     if let Some(name) = &args.stdin_filename {
         if !(args.paths.is_empty() || args.paths.iter().all(|p| p == Path::new("-"))) {
             bail!("--stdin-filename reads stdin: pass `-` (or nothing) as the path");

@@ -3,7 +3,9 @@
 //! anchor and an identifier). Detection decides *what* a value is; policy decides what the
 //! organisation wants done about it.
 
+pub mod bypass;
 pub mod colocate;
+pub mod refs;
 pub mod suppress;
 
 use crate::rules::{Category, Severity};

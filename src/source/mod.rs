@@ -11,7 +11,9 @@
 
 pub mod added;
 pub mod files;
+pub mod history;
 pub mod message;
+pub mod refs;
 pub mod staged;
 pub mod stdin;
 

@@ -94,6 +94,25 @@ impl TempRepo {
         cmd.output().unwrap()
     }
 
+    /// Runs git in the repository with extra environment; returns (success, all output).
+    pub fn git_in_env(&self, args: &mut Vec<&str>, vars: &[(&str, &str)]) -> (bool, String) {
+        let mut cmd = Command::new("git");
+        cmd.args(args.iter())
+            .current_dir(self.path())
+            .stdin(Stdio::null());
+        self.env(&mut cmd);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
     /// Writes a file (creating directories).
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &TempRepo {
         let p = self.path().join(rel);

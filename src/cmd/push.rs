@@ -1,0 +1,232 @@
+//! History hooks: `scan --range`, pre-push on the client, pre-receive and update on the server.
+
+use super::{Exit, Origin, Session};
+use crate::cli::Global;
+use anyhow::{Context as _, Result};
+use phiguard::error::ErrorKind;
+use phiguard::policy::Suppression;
+use phiguard::policy::bypass;
+use phiguard::policy::refs::{self as refpolicy, RefPolicy};
+use phiguard::report::{Context, Finding, Report};
+use phiguard::scan::RunOptions;
+use phiguard::source::refs::{self, RefUpdate};
+use phiguard::source::{RepoAt, history};
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Default time budget of a server hook: under GitHub Enterprise's 5 s hook timeout.
+const DEFAULT_BUDGET_MS: u64 = 4000;
+
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok()
+}
+
+fn read_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the ref lines on stdin")?;
+    Ok(s)
+}
+
+/// Opens the repository the hook runs in; a SHA-256 repository is named as such.
+fn open_repo() -> Result<git2::Repository> {
+    git2::Repository::open_from_env().map_err(|e| {
+        if e.message().contains("objectformat") {
+            anyhow::Error::new(refs::sha256_error())
+        } else {
+            anyhow::anyhow!("not in a git repository ({})", e.message())
+        }
+    })
+}
+
+/// `scan --range A..B | REV`.
+pub fn range(g: &Global, spec: &str) -> Result<Exit> {
+    let repo = open_repo()?;
+    let root = repo.workdir().map(Path::to_path_buf);
+    let session = Session::new(
+        g,
+        Origin {
+            repo_root: root,
+            server_git_dir: None,
+        },
+        Context::History,
+    )?;
+    let commits: Vec<_> = history::range(&repo, spec)?
+        .into_iter()
+        .map(|c| (c, None))
+        .collect();
+    let jobs = history::plan(&repo, &commits, &session.config.exclude_set, None)?;
+    session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
+}
+
+/// pre-push: every stdin line; what the remote does not have yet.
+pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
+    let input = read_stdin()?;
+    let repo = open_repo()?;
+    let updates = refs::parse_push(&input)?;
+    let root = repo.workdir().map(Path::to_path_buf);
+    let session = Session::new(
+        g,
+        Origin {
+            repo_root: root,
+            server_git_dir: None,
+        },
+        Context::History,
+    )?;
+    let mut hide = refs::remote_tips(&repo, remote)?;
+    hide.extend(updates.iter().filter_map(|u| u.old));
+    let jobs = refs::plan(&repo, &updates, &hide, &session.config.exclude_set, None)?;
+    session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
+}
+
+/// pre-receive: all updates of the push, accepted or rejected together.
+pub fn pre_receive(g: &Global) -> Result<Exit> {
+    let updates = refs::parse_receive(&read_stdin()?)?;
+    server(g, &updates)
+}
+
+/// update: one ref.
+pub fn update(g: &Global, refname: &str, old: &str, new: &str) -> Result<Exit> {
+    let updates = vec![RefUpdate {
+        refname: refname.to_owned(),
+        old: refs::parse_oid(old)?,
+        new: refs::parse_oid(new)?,
+    }];
+    server(g, &updates)
+}
+
+/// The verdict on one ref.
+struct Verdict {
+    refname: String,
+    reasons: Vec<String>,
+}
+
+fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
+    let started = Instant::now();
+    let repo = open_repo()?;
+    let origin = Origin {
+        repo_root: None,
+        server_git_dir: Some(repo.path().to_path_buf()),
+    };
+    let session = Session::new(g, origin, Context::History)?;
+    let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
+    let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
+    let policies: Vec<(&RefUpdate, RefPolicy)> = updates
+        .iter()
+        .map(|u| Ok((u, refpolicy::for_ref(&session.config.policies, &u.refname)?)))
+        .collect::<Result<_>>()?;
+    let scanned = refs::existing_tips(&repo)
+        .and_then(|hide| refs::plan(&repo, updates, &hide, &session.config.exclude_set, deadline))
+        .and_then(|jobs| {
+            let opts = RunOptions {
+                repo: RepoAt::FromEnv,
+                max_file_bytes: session.config.max_file_bytes,
+                threads: session.config.threads.min(1 + jobs.len() / 16),
+                deadline,
+            };
+            phiguard::scan::run(&session.engine(), &jobs, &opts)
+        });
+    let mut report = match scanned {
+        Ok(r) => r,
+        Err(e)
+            if matches!(e.kind(), ErrorKind::Budget { .. })
+                && session.config.server.fail_open == Some(true) =>
+        {
+            println!("phiguard: WARNING: {e}; accepted because [server] fail_open = true");
+            return Ok(Exit::Clean);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    let verdicts: Vec<Verdict> = policies.iter().map(|(u, p)| judge(u, p, &report)).collect();
+    session.print(&report)?;
+    decide(&verdicts, &policies)
+}
+
+/// Why a ref is rejected (empty: accepted).
+fn judge(u: &RefUpdate, p: &RefPolicy, report: &Report) -> Verdict {
+    let mut reasons = Vec::new();
+    if u.is_delete() && p.protect_delete {
+        reasons.push("deleting this ref is not allowed by policy".to_owned());
+    }
+    if let Some(kind) = &p.require_signed
+        && !u.is_delete()
+    {
+        reasons.push(format!(
+            "policy requires {kind} signatures, and signature verification is not available in \
+             this phiguard version: rejected rather than accepted unchecked"
+        ));
+    }
+    let mine = |f: &&Finding| f.refname.as_deref() == Some(u.refname.as_str());
+    let live = report
+        .findings
+        .iter()
+        .filter(mine)
+        .filter(|f| f.severity >= p.block_severity)
+        .count();
+    let inline = if p.allow_inline {
+        0
+    } else {
+        report
+            .suppressed
+            .iter()
+            .filter(mine)
+            .filter(|f| f.suppressed == Some(Suppression::Inline) && f.severity >= p.block_severity)
+            .count()
+    };
+    if live + inline > 0 {
+        reasons.push(format!(
+            "{} finding(s) at or above {} (inline allows {})",
+            live + inline,
+            p.block_severity,
+            if p.allow_inline {
+                "count"
+            } else {
+                "do not count on this ref"
+            }
+        ));
+    }
+    Verdict {
+        refname: u.refname.clone(),
+        reasons,
+    }
+}
+
+fn decide(verdicts: &[Verdict], policies: &[(&RefUpdate, RefPolicy)]) -> Result<Exit> {
+    let rejected: Vec<&Verdict> = verdicts.iter().filter(|v| !v.reasons.is_empty()).collect();
+    if rejected.is_empty() {
+        return Ok(Exit::Clean);
+    }
+    let prefix = if bypass::on_gitlab(env) {
+        "GL-HOOK-ERR: "
+    } else {
+        ""
+    };
+    if let Some(reason) = bypass::requested(env) {
+        let who = bypass::pusher(env).unwrap_or_else(|| "<unknown>".to_owned());
+        let allowed = rejected.iter().all(|v| {
+            policies
+                .iter()
+                .any(|(u, p)| u.refname == v.refname && p.bypass.contains(&who))
+        });
+        if allowed {
+            println!(
+                "phiguard: BYPASS by {who}: {reason:?} — push accepted despite findings; this is recorded"
+            );
+            return Ok(Exit::Clean);
+        }
+        println!("{prefix}phiguard: bypass refused: {who} is not allowed to bypass these refs");
+    }
+    for v in &rejected {
+        for r in &v.reasons {
+            println!("{prefix}phiguard: rejecting {}: {r}", v.refname);
+        }
+    }
+    println!(
+        "{prefix}phiguard: fix the commits that introduced these values (git rebase -i, amend), \
+         then push again; a new commit on top leaves them in history"
+    );
+    Ok(Exit::Blocked)
+}

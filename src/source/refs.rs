@@ -1,0 +1,205 @@
+//! Ref updates of a push: the lines git gives pre-push (`<local ref> <local oid> <remote ref>
+//! <remote oid>`) and pre-receive (`<old> <new> <ref>`), and what each update adds.
+//!
+//! New commits are those reachable from the new tips and from no ref that already exists (on
+//! the server: every ref, read before the push is applied; on the client: the remote's tip and
+//! `refs/remotes/<remote>/*`). Annotated tags are peeled and their messages scanned. A zero
+//! id (40 or 64 `0`s) means create or delete.
+
+use super::history::{self, TAG_MESSAGE_PATH};
+use super::{Item, Job};
+use crate::error::{Error, Result};
+use git2::{ObjectType, Oid, Repository};
+use globset::GlobSet;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One ref update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    /// The ref being updated (the remote ref for pre-push).
+    pub refname: String,
+    /// The old tip; `None` when the ref is created.
+    pub old: Option<Oid>,
+    /// The new tip; `None` when the ref is deleted.
+    pub new: Option<Oid>,
+}
+
+impl RefUpdate {
+    /// Whether this update deletes the ref.
+    pub fn is_delete(&self) -> bool {
+        self.new.is_none()
+    }
+}
+
+/// Parses an object id; all zeros (40 or 64) is `None`. A 64-digit id means a SHA-256
+/// repository, which libgit2 cannot read: an error, so the hook fails closed.
+///
+/// # Errors
+///
+/// Not hex, a wrong length, or SHA-256.
+pub fn parse_oid(hex: &str) -> Result<Option<Oid>> {
+    let valid = matches!(hex.len(), 40 | 64) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid {
+        return Err(Error::usage(format!("not an object id: {hex:?}")));
+    }
+    if hex.bytes().all(|b| b == b'0') {
+        return Ok(None);
+    }
+    if hex.len() == 64 {
+        return Err(sha256_error());
+    }
+    Oid::from_str(hex)
+        .map(Some)
+        .map_err(|e| Error::git("parsing an object id", &e))
+}
+
+/// The error for SHA-256 repositories.
+pub fn sha256_error() -> Error {
+    Error::usage(
+        "this is a SHA-256 repository, which phiguard (libgit2) cannot read yet; \
+         the push is rejected because phiguard fails closed",
+    )
+}
+
+fn fields(line: &str, n: usize, what: &str) -> Result<Vec<String>> {
+    let f: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    if f.len() != n {
+        return Err(Error::usage(format!(
+            "{what}: expected {n} fields on stdin, got {line:?}"
+        )));
+    }
+    Ok(f)
+}
+
+/// Parses pre-receive stdin (`<old> <new> <ref>` per line).
+///
+/// # Errors
+///
+/// A malformed line.
+pub fn parse_receive(input: &str) -> Result<Vec<RefUpdate>> {
+    input
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f = fields(l, 3, "pre-receive")?;
+            Ok(RefUpdate {
+                old: parse_oid(&f[0])?,
+                new: parse_oid(&f[1])?,
+                refname: f[2].clone(),
+            })
+        })
+        .collect()
+}
+
+/// Parses pre-push stdin (`<local ref> <local oid> <remote ref> <remote oid>` per line); the
+/// update is named by the remote ref. `(delete)` as local ref means a delete.
+///
+/// # Errors
+///
+/// A malformed line.
+pub fn parse_push(input: &str) -> Result<Vec<RefUpdate>> {
+    input
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f = fields(l, 4, "pre-push")?;
+            let new = if f[0] == "(delete)" {
+                None
+            } else {
+                parse_oid(&f[1])?
+            };
+            Ok(RefUpdate {
+                refname: f[2].clone(),
+                old: parse_oid(&f[3])?,
+                new,
+            })
+        })
+        .collect()
+}
+
+/// The commit a tip points to, planning the message job of every annotated tag on the way.
+fn peel(
+    repo: &Repository,
+    tip: Oid,
+    refname: &Arc<str>,
+    jobs: &mut Vec<Job>,
+) -> Result<Option<Oid>> {
+    let mut obj = repo
+        .find_object(tip, None)
+        .map_err(|e| Error::git(format!("reading {tip} for {refname}"), &e))?;
+    while let Some(tag) = obj.as_tag() {
+        let mut item = Item::whole(
+            TAG_MESSAGE_PATH,
+            tag.message_bytes().unwrap_or_default().to_vec(),
+        );
+        item.commit = Some(Arc::from(tag.id().to_string()));
+        item.refname = Some(refname.clone());
+        jobs.push(Job::Text(item));
+        obj = tag
+            .target()
+            .map_err(|e| Error::git(format!("peeling tag {} for {refname}", tag.id()), &e))?;
+    }
+    Ok((obj.kind() == Some(ObjectType::Commit)).then(|| obj.id()))
+}
+
+/// Ids of every ref of the repository, peeled to commits (what the server already has).
+pub fn existing_tips(repo: &Repository) -> Result<Vec<Oid>> {
+    let refs = repo
+        .references()
+        .map_err(|e| Error::git("listing refs", &e))?;
+    Ok(refs
+        .flatten()
+        .filter_map(|r| r.peel_to_commit().ok().map(|c| c.id()))
+        .collect())
+}
+
+/// Ids of `refs/remotes/<remote>/*` (what the remote is known to have).
+pub fn remote_tips(repo: &Repository, remote: &str) -> Result<Vec<Oid>> {
+    let glob = format!("refs/remotes/{remote}/*");
+    let refs = repo
+        .references_glob(&glob)
+        .map_err(|e| Error::git("listing remote refs", &e))?;
+    Ok(refs
+        .flatten()
+        .filter_map(|r| r.peel_to_commit().ok().map(|c| c.id()))
+        .collect())
+}
+
+/// Plans the jobs of a push: for each non-delete update, the commits only it brings (each
+/// commit scanned once, under the first ref that brings it) and its tag messages.
+///
+/// # Errors
+///
+/// An unreadable object or the deadline passing.
+pub fn plan(
+    repo: &Repository,
+    updates: &[RefUpdate],
+    hide: &[Oid],
+    exclude: &GlobSet,
+    deadline: Option<(Instant, u64)>,
+) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    let mut seen: HashSet<Oid> = HashSet::new();
+    let mut commits = Vec::new();
+    for u in updates {
+        let Some(new) = u.new else { continue };
+        let refname: Arc<str> = Arc::from(u.refname.as_str());
+        let Some(tip) = peel(repo, new, &refname, &mut jobs)? else {
+            continue;
+        };
+        let mut hidden = hide.to_vec();
+        hidden.extend(u.old);
+        for oid in history::walk(repo, &[tip], &hidden)? {
+            if seen.insert(oid) {
+                commits.push((oid, Some(refname.clone())));
+            }
+        }
+    }
+    jobs.extend(history::plan(repo, &commits, exclude, deadline)?);
+    Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests;
