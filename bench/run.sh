@@ -82,8 +82,7 @@ for w in $WORK; do
       gitleaks "$GL git --staged --no-banner --report-format json --report-path $OUT/gl-typ.json --exit-code 0"
     ;;
   receive)
-    if [ -x "$ROOT/bench/push_bench.sh" ]; then "$ROOT/bench/push_bench.sh" >> "$OUT/receive.md" || true
-    else echo "receive: bench/push_bench.sh not present" >&2; fi
+    python3 "$ROOT/bench/push_bench.py" --corpus "$CORPUS" --bin "$PG" --runs "$RUNS" > "$OUT/receive.md"
     ;;
   redact)
     LOG="$BENCH/large.log"
@@ -104,3 +103,7 @@ for w in $WORK; do
   esac
 done
 python3 "$ROOT/bench/table.py" "$OUT" | tee "$BENCH/results.md"
+if [ -s "$OUT/receive.md" ]; then
+  printf '\n| workload | mean | peak RSS |\n|---|---|---|\n' | tee -a "$BENCH/results.md"
+  tee -a "$BENCH/results.md" < "$OUT/receive.md"
+fi

@@ -376,3 +376,31 @@ fn scan_range_reports_commit_ids() {
     assert_eq!(r.code, 2, "{}", r.all());
     let _ = Path::new(".");
 }
+
+#[test]
+fn a_moved_file_adds_nothing_but_an_edited_move_is_scanned() {
+    let s = Server::new("update");
+    std::fs::remove_file(s.bare.path().join("hooks/update")).unwrap();
+    bad(&s.work, "old/place.txt");
+    assert!(s.push(&["main"]).0);
+    s.install("pre-receive");
+    std::fs::create_dir_all(s.work.path().join("new")).unwrap();
+    s.work.git(&["mv", "old/place.txt", "new/place.txt"]);
+    s.work.commit("move");
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "a move re-reports nothing: {text}");
+    std::fs::create_dir_all(s.work.path().join("third")).unwrap();
+    s.work.git(&["mv", "new/place.txt", "third/place.txt"]);
+    s.work.write(
+        "third/place.txt",
+        format!("patient ssn: {SSN}\nsecond ssn 772-10-4567\n"),
+    );
+    s.work.git(&["add", "-A"]);
+    s.work.commit("move and edit");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "the added line is scanned: {text}");
+    assert!(
+        text.contains("third/place.txt:2:") && !text.contains("third/place.txt:1:"),
+        "{text}"
+    );
+}
