@@ -1,0 +1,119 @@
+//! CSV/TSV exports: which column a value sits in, by the header line. A column name is a
+//! label (detectors.md §1.4: "the key/element/column … that owns the value"), so an `ssn` or
+//! `mrn` column makes a bare value in it as good as `ssn: …`.
+
+use std::ops::Range;
+
+/// How many lines above a row the header may be (a CSV pasted into code or docs).
+const HEADER_REACH: usize = 40;
+
+fn delimiter(row: &[u8]) -> Option<u8> {
+    [b',', b'\t', b'|', b';']
+        .into_iter()
+        .map(|d| (memchr::memchr_iter(d, row).count(), d))
+        .filter(|&(n, _)| n >= 1)
+        .max()
+        .map(|(_, d)| d)
+}
+
+/// Field ranges of one line (quote-aware), relative to the text.
+fn fields(text: &[u8], line: Range<usize>, delim: u8) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (line.start, false);
+    for i in line.clone() {
+        match text[i] {
+            b'"' => quoted = !quoted,
+            b if b == delim && !quoted => {
+                out.push(start..i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(start..line.end);
+    out
+}
+
+fn unquote(text: &[u8], r: Range<usize>) -> Range<usize> {
+    let r = super::trim(text, r);
+    if r.len() >= 2 && text[r.start] == b'"' && text[r.end - 1] == b'"' {
+        r.start + 1..r.end - 1
+    } else {
+        r
+    }
+}
+
+/// Whether a line looks like a header: every field starts with a letter or `_` and none is a
+/// number.
+fn is_header(text: &[u8], fields: &[Range<usize>]) -> bool {
+    fields.iter().all(|f| {
+        let f = unquote(text, f.clone());
+        text.get(f.start)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && f.len() <= 64
+            && text[f]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"_ -.#/".contains(b))
+    })
+}
+
+fn line_at(text: &[u8], start: usize) -> Range<usize> {
+    super::super::validators::common::line_bounds(text, start)
+}
+
+/// The header name of the column holding `value` (a range inside one line of `text`), or
+/// `None` when the line is not a row of a CSV with a header in reach.
+pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
+    let row = line_at(text, value.start);
+    let delim = delimiter(&text[row.clone()])?;
+    let cells = fields(text, row.clone(), delim);
+    let col = cells
+        .iter()
+        .position(|c| c.start <= value.start && value.end <= c.end)?;
+    let mut candidates = vec![line_at(text, 0)];
+    let mut start = row.start;
+    for _ in 0..HEADER_REACH {
+        if start == 0 {
+            break;
+        }
+        let prev = line_at(text, start - 1);
+        start = prev.start;
+        candidates.push(prev);
+    }
+    for line in candidates {
+        if line == row {
+            continue;
+        }
+        let head = fields(text, line, delim);
+        if head.len() == cells.len() && is_header(text, &head) {
+            return Some(unquote(text, head[col].clone()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names() {
+        let find = |t: &[u8], v: &[u8]| {
+            let i = memchr::memmem::find(t, v).unwrap();
+            i..i + v.len()
+        };
+        let t = b"id,name,ssn,mrn\n1,Lucia Ortega,536-90-4399,H4471923\n";
+        assert_eq!(
+            &t[column_name(t, &find(t, b"536-90-4399")).unwrap()],
+            b"ssn"
+        );
+        assert_eq!(&t[column_name(t, &find(t, b"H4471923")).unwrap()], b"mrn");
+        let no_header = b"1,2,3\n4,536904399,6\n";
+        assert_eq!(column_name(no_header, &find(no_header, b"536904399")), None);
+        let q = b"\"id\"\t\"member_id\"\t\"x\"\n1\tW48213376\t2\n";
+        assert_eq!(
+            &q[column_name(q, &find(q, b"W48213376")).unwrap()],
+            b"member_id"
+        );
+    }
+}
