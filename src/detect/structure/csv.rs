@@ -48,8 +48,10 @@ fn unquote(text: &[u8], r: Range<usize>) -> Range<usize> {
 fn is_header(text: &[u8], fields: &[Range<usize>]) -> bool {
     fields.iter().all(|f| {
         let f = unquote(text, f.clone());
-        text.get(f.start)
-            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        !f.is_empty()
+            && text
+                .get(f.start)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
             && f.len() <= 64
             && text[f]
                 .iter()
@@ -80,7 +82,14 @@ pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
         start = prev.start;
         candidates.push(prev);
     }
-    for line in candidates {
+    // Two columns are too weak a shape (`"key": "v",` has them) unless the header is the
+    // file's first line.
+    let reach = if cells.len() == 2 {
+        1
+    } else {
+        candidates.len()
+    };
+    for line in candidates.into_iter().take(reach) {
         if line == row {
             continue;
         }

@@ -152,6 +152,20 @@ fn container_end(text: &[u8], open: usize, end: usize) -> usize {
     object_end(&text[..end], open)
 }
 
+/// The FHIR resource around `pos` (outside any string): the nearest enclosing object that has
+/// a `resourceType` member, at most eight levels out.
+pub fn resource_at(text: &[u8], pos: usize) -> Option<Range<usize>> {
+    let mut at = pos;
+    for _ in 0..8 {
+        let obj = enclosing_object(text, at)?;
+        if member(text, obj.clone(), b"resourceType").is_some() {
+            return Some(obj);
+        }
+        at = obj.start;
+    }
+    None
+}
+
 /// The value of the depth-0 member `key` of `obj`.
 pub fn member(text: &[u8], obj: Range<usize>, key: &[u8]) -> Option<Member> {
     members(text, obj)

@@ -2,8 +2,8 @@
 //! owns it, and whether it sits in a patient-level record.
 
 use crate::detect::structure;
-use crate::detect::validators::Candidate;
 use crate::detect::validators::common::{contains_ci, line_bounds};
+use crate::detect::validators::{Candidate, Verdict};
 use std::ops::Range;
 
 /// Words that make a line part of a patient-level record (detectors.md D10–D13 "patient
@@ -11,11 +11,14 @@ use std::ops::Range;
 pub const PATIENT_WORDS: &[&[u8]] = &[
     b"patient",
     b"telecom",
-    b"member",
+    b"member_id",
+    b"memberid",
+    b"member id",
     b"subscriber",
     b"beneficiary",
     b"guarantor",
-    b"emergency",
+    b"emergency contact",
+    b"emergency_contact",
     b"next_of_kin",
     b"nextofkin",
     b"insured",
@@ -71,4 +74,23 @@ pub fn normalize(s: &[u8]) -> Vec<u8> {
 /// Whether the bytes of `r` all lie on added lines.
 pub fn added(c: &Candidate<'_>, r: &Range<usize>) -> bool {
     c.is_added(r.start)
+}
+
+/// Reclassifies an accepted verdict as synthetic when the value sits in an HL7 message or FHIR
+/// resource that carries a synthetic-data marker.
+pub fn unless_marked(c: &Candidate<'_>, v: Verdict) -> Verdict {
+    match v {
+        Verdict::Accept(ref a) if !a.synthetic => {
+            let at = a.span.as_ref().map_or(c.value.start, |s| s.start);
+            if super::markers::in_marked_structure(c.text, at) {
+                Verdict::Accept(crate::detect::validators::Accepted {
+                    synthetic: true,
+                    ..a.clone()
+                })
+            } else {
+                v
+            }
+        }
+        v => v,
+    }
 }

@@ -103,17 +103,8 @@ fn license(v: &[u8]) -> Check {
     }
 }
 
-/// The FHIR resource (JSON) around `pos`: the nearest enclosing object with a `resourceType`.
 fn json_resource(text: &[u8], pos: usize) -> Option<Range<usize>> {
-    let mut at = pos;
-    for _ in 0..8 {
-        let obj = json::enclosing_object(text, at)?;
-        if json::member(text, obj.clone(), b"resourceType").is_some() {
-            return Some(obj);
-        }
-        at = obj.start;
-    }
-    None
+    json::resource_at(text, pos)
 }
 
 /// Whether the resource around `pos` is about one person (NPI there ties patient and provider).

@@ -84,7 +84,7 @@ pub(super) fn segment(c: &Candidate<'_>) -> Verdict {
             let Some(nm) = field(name_f) else {
                 return Verdict::Reject;
             };
-            if markers::synthea_name(&t[nm.clone()]) {
+            if markers::any_synthea_name([&t[nm.clone()]]) {
                 return Verdict::synthetic().with_span(nm);
             }
             let other = id_fs.iter().filter_map(|&n| field(n)).find(|r| added(r));
@@ -107,7 +107,7 @@ fn pid(c: &Candidate<'_>, f: &[Range<usize>], d: Delims) -> Verdict {
     let Some(name) = field(5) else {
         return Verdict::Reject;
     };
-    if markers::synthea_name(&t[name.clone()]) {
+    if markers::any_synthea_name([&t[name.clone()]]) {
         return Verdict::synthetic().with_span(name);
     }
     let dob = field(7).filter(|r| full_date(&t[r.clone()]));

@@ -3,6 +3,7 @@
 //! suppresses the whole structure.
 
 use crate::detect::validators::common::contains_ci;
+use memchr::memmem;
 
 /// Markers that, anywhere in a structure, make it test data: Synthea URLs, the FHIR spec
 /// example patient, the HL7 v2 chapter-3 sample patient, `HTEST` security labels.
@@ -15,6 +16,7 @@ const STRUCTURE_MARKERS: &[&[u8]] = &[
     b"Chalmers",
     b"1.2.36.146.595.217.0.1",
     b"EVERYMAN",
+    b"EVERYWOMAN",
     b"NUCLEAR^NELDA",
     b"PATID1234",
 ];
@@ -48,10 +50,104 @@ fn synthea_word(w: &[u8]) -> bool {
         })
 }
 
+/// Placeholder names people type into test records: `Doe`, `Test`, `Sample`, `Dummy`, …, or
+/// one letter repeated (`AAAAAA`).
+pub fn placeholder_name(name: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"doe",
+        b"test",
+        b"tester",
+        b"testpatient",
+        b"sample",
+        b"dummy",
+        b"fake",
+        b"example",
+        b"demo",
+        b"anonymous",
+        b"unknown",
+        b"patient",
+        b"everyman",
+        b"everywoman",
+        b"mouse",
+        b"duck",
+        b"simpson",
+    ];
+    name.split(|b| !b.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+                || (w.len() >= 3 && w.iter().all(|&b| b.eq_ignore_ascii_case(&w[0])))
+        })
+}
+
 /// Whether the names in a structure (`"family"`/`"given"` values, HL7 name components) are
 /// Synthea's.
 pub fn any_synthea_name<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> bool {
-    names.into_iter().any(synthea_name)
+    names
+        .into_iter()
+        .any(|n| synthea_name(n) || placeholder_name(n))
+}
+
+/// How far a message or resource walk goes for markers.
+const REACH: usize = 64 * 1024;
+
+/// Whether the HL7 message or FHIR JSON resource holding `pos` carries a marker (detectors.md
+/// §4: "a marker anywhere in a FHIR resource or HL7 message suppresses that whole
+/// structure"), so every finding inside it — an SSN in IN2, a phone in PID-13 — is synthetic.
+pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
+    let line = crate::detect::validators::common::line_bounds(text, pos);
+    let l = &text[line.clone()];
+    let seg = |s: &[u8]| {
+        s.len() > 4
+            && s[3] == b'|'
+            && s[..3]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    let trimmed = l
+        .iter()
+        .position(|b| !b" \t\"'".contains(b))
+        .map_or(&l[..0], |i| &l[i..]);
+    if seg(trimmed) || memmem::find(l, b"PID|").is_some() {
+        let lo = pos.saturating_sub(REACH);
+        let start = memmem::rfind(&text[lo..pos], b"MSH|").map_or(line.start, |i| lo + i);
+        let hi = text.len().min(pos + REACH);
+        let end =
+            memmem::find(&text[pos..hi], b"MSH|").map_or(hi.min(line.end + REACH / 4), |i| pos + i);
+        let msg = &text[start..end];
+        return structure_marked(msg) || hl7_names_marked(msg);
+    }
+    if memchr::memchr(b'"', l).is_some() {
+        let key =
+            memchr::memrchr(b'"', &text[line.start..pos]).map_or(line.start, |i| line.start + i);
+        let key =
+            memchr::memrchr(b'"', &text[line.start..key]).map_or(line.start, |i| line.start + i);
+        if let Some(res) = crate::detect::structure::json::resource_at(text, key) {
+            let names = crate::detect::structure::json::strings_named(text, res.clone(), b"family")
+                .into_iter()
+                .chain(crate::detect::structure::json::strings_named(
+                    text,
+                    res.clone(),
+                    b"given",
+                ));
+            return structure_marked(&text[res.clone()])
+                || any_synthea_name(names.map(|r| &text[r]));
+        }
+    }
+    false
+}
+
+/// PID-5 of every PID segment in an HL7 message: placeholder or Synthea names.
+fn hl7_names_marked(msg: &[u8]) -> bool {
+    memmem::find_iter(msg, b"PID|").any(|at| {
+        msg[at..].split(|&b| b == b'|').nth(5).is_some_and(|name| {
+            let end = name
+                .iter()
+                .position(|b| b"\r\n\\\"".contains(b))
+                .unwrap_or(name.len());
+            any_synthea_name([&name[..end]])
+        })
+    })
 }
 
 #[cfg(test)]
@@ -73,6 +169,22 @@ mod tests {
         ];
         for (name, want) in cases {
             assert_eq!(synthea_name(name.as_bytes()), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn placeholder_names() {
+        let cases: &[(&str, bool)] = &[
+            ("Doe^Jane", true),
+            ("Test^Test^A", true),
+            ("PROSOLV^SAMPLE", true),
+            ("AAAAAAAA^AAAAAA^A", true),
+            ("ORTEGA^LUCIA^M", false),
+            ("Reyes", false),
+            ("Dodge", false),
+        ];
+        for (name, want) in cases {
+            assert_eq!(placeholder_name(name.as_bytes()), *want, "{name}");
         }
     }
 

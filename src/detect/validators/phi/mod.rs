@@ -15,17 +15,18 @@ mod x12;
 
 use super::Validator;
 
-/// PHI validators by name.
+/// PHI validators by name. Person-level ones go through [`context::unless_marked`]: inside a
+/// marked HL7 message or FHIR resource every value is synthetic.
 pub static REGISTRY: &[(&str, Validator)] = &[
-    ("ssn", ssn::validate),
-    ("itin", simple::itin),
-    ("mrn", simple::mrn),
+    ("ssn", |c| context::unless_marked(c, ssn::validate(c))),
+    ("itin", |c| context::unless_marked(c, simple::itin(c))),
+    ("mrn", |c| context::unless_marked(c, simple::mrn(c))),
     ("mrn_org", simple::mrn_org),
-    ("mbi", simple::mbi),
-    ("hicn", simple::hicn),
-    ("npi", simple::npi),
-    ("dea", simple::dea),
-    ("vin", simple::vin),
+    ("mbi", |c| context::unless_marked(c, simple::mbi(c))),
+    ("hicn", |c| context::unless_marked(c, simple::hicn(c))),
+    ("npi", |c| context::unless_marked(c, simple::npi(c))),
+    ("dea", |c| context::unless_marked(c, simple::dea(c))),
+    ("vin", |c| context::unless_marked(c, simple::vin(c))),
     ("udi", simple::udi),
     ("dicom", simple::dicom),
     ("fhir_identifier", fhir::identifier),
@@ -34,16 +35,19 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("fhir_patient_url", fhir::patient_url),
     ("hl7_segment", hl7::segment),
     ("x12_nm1", x12::nm1),
-    ("column_identifier", column::identifier),
+    ("column_identifier", |c| {
+        context::unless_marked(c, column::identifier(c))
+    }),
     ("column_anchor", column::anchor),
-    ("dob", person::dob),
-    ("age_over_89", person::age),
-    ("phone", person::phone),
-    ("email", person::email),
-    ("address", person::address),
-    ("zip", person::zip),
-    ("ip", person::ip),
+    ("dob", |c| context::unless_marked(c, person::dob(c))),
+    ("age_over_89", |c| context::unless_marked(c, person::age(c))),
+    ("phone", |c| context::unless_marked(c, person::phone(c))),
+    ("email", |c| context::unless_marked(c, person::email(c))),
+    ("address", |c| context::unless_marked(c, person::address(c))),
+    ("zip", |c| context::unless_marked(c, person::zip(c))),
+    ("ip", |c| context::unless_marked(c, person::ip(c))),
     ("name_label", person::name_label),
 ];
 
+pub use simple::mrn_org_rule;
 pub use ssn::{SsnClass, classify_ssn};

@@ -47,6 +47,15 @@ pub(super) fn age(c: &Candidate<'_>) -> Verdict {
     if !(90..=119).contains(&n) {
         return Verdict::Reject;
     }
+    // `age > 110` is a comparison in code, not a person's age.
+    let between = &c.text[c.whole.start..span.start];
+    if between.iter().any(|b| b"<>!".contains(b)) {
+        return Verdict::Reject;
+    }
+    // `92 y/o`, `101 years old` are clinical phrasing; a bare `age: 94` needs a patient.
+    if c.group("value").is_some() && !context::patient(c) {
+        return Verdict::at(Severity::Info).with_span(span);
+    }
     Verdict::accept().with_span(span)
 }
 
@@ -139,6 +148,26 @@ pub(super) fn email(c: &Candidate<'_>) -> Verdict {
 /// D12: a street address. INFO; WARN with an address label or in a patient context.
 pub(super) fn address(c: &Candidate<'_>) -> Verdict {
     let v = c.value_bytes();
+    // Business and licence texts: a company's address is not a patient's.
+    const BUSINESS: &[&[u8]] = &[
+        b"foundation",
+        b"inc.",
+        b"inc,",
+        b"llc",
+        b"ltd",
+        b"corporation",
+        b"corp.",
+        b"software",
+        b"license",
+        b"licence",
+        b"copyright",
+        b"company",
+        b"gmbh",
+        b"headquarters",
+    ];
+    if context::near(c, BUSINESS) {
+        return Verdict::Reject;
+    }
     const DUMMIES: [&[u8]; 7] = [
         b"123 Main St",
         b"1 Main St",

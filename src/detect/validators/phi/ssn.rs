@@ -22,7 +22,9 @@ pub enum SsnClass {
 /// Classifies nine ASCII digits.
 pub fn classify_ssn(d: &[u8; 9]) -> SsnClass {
     const DUMMIES: [&[u8; 9]; 4] = [b"078051120", b"219099999", b"457555462", b"123456789"];
-    if DUMMIES.contains(&d) || all_same(d) || d.starts_with(b"98765432") {
+    // `111-22-3333`, `444-22-2222`: each group one repeated digit is a typed-in placeholder.
+    let placeholder = all_same(&d[..3]) && all_same(&d[3..5]) && all_same(&d[5..]);
+    if DUMMIES.contains(&d) || placeholder || d.starts_with(b"98765432") {
         return SsnClass::Synthetic;
     }
     let num = |r: std::ops::Range<usize>| {
@@ -93,6 +95,8 @@ mod tests {
             (b"123456789", SsnClass::Synthetic),
             (b"111111111", SsnClass::Synthetic),
             (b"987654320", SsnClass::Synthetic),
+            (b"111223333", SsnClass::Synthetic),
+            (b"444222222", SsnClass::Synthetic),
             (b"999179365", SsnClass::Synthetic),
             (b"912701234", SsnClass::ItinSpace),
             (b"000123456", SsnClass::Invalid),

@@ -24,7 +24,8 @@ pub(super) fn nm1(c: &Candidate<'_>) -> Verdict {
     let v = &t[id.clone()];
     let person = el(2).is_some_and(|r| &t[r] == b"1");
     let named = el(3).is_some_and(|r| t[r].iter().any(u8::is_ascii_alphabetic));
-    if el(3).is_some_and(|r| markers::synthea_name(&t[r])) || markers::structure_marked(&t[seg_all])
+    if el(3).is_some_and(|r| markers::any_synthea_name([&t[r]]))
+        || markers::structure_marked(&t[seg_all])
     {
         return Verdict::synthetic().with_span(id);
     }
