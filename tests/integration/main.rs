@@ -7,5 +7,6 @@ mod common;
 
 mod formats;
 mod hooks;
+mod phi;
 mod rules;
 mod scan;

@@ -29,6 +29,19 @@ fn full_date(v: &[u8]) -> bool {
         && ids::parse_date(&v[..8]).is_some_and(|(y, m, d)| ids::real_date(y, m, d))
 }
 
+/// From `first` to the end of the segment's last non-empty field, on `first`'s line: the
+/// reported span covers every identifying field, so the masked excerpt shows none of them.
+fn to_segment_end(t: &[u8], fields: &[Range<usize>], first: Range<usize>) -> Range<usize> {
+    let line_end = crate::detect::validators::common::line_bounds(t, first.start).end;
+    let end = fields
+        .iter()
+        .rev()
+        .find(|r| !r.is_empty())
+        .map_or(first.end, |r| r.end)
+        .clamp(first.end, line_end.max(first.end));
+    first.start..end
+}
+
 /// PID-3 repeats: (first valid id, SSN repeat valid, synthetic).
 fn pid3(t: &[u8], f: &Range<usize>, d: Delims) -> (Option<Range<usize>>, bool, bool) {
     let (mut id, mut ssn, mut synthetic) = (None, false, false);
@@ -69,35 +82,41 @@ pub(super) fn segment(c: &Candidate<'_>) -> Verdict {
     let f = hl7::fields(t, seg, d);
     let name = &t[start.clone()][..3];
     let field = |n| hl7::field(t, &f, n);
-    let added = |r: &Range<usize>| c.is_added(r.start);
     if markers::structure_marked(message(c)) {
         return field(5).map_or(Verdict::Reject, |r| Verdict::synthetic().with_span(r));
     }
     match name {
         b"PID" => pid(c, &f, d),
-        _ => {
-            let (name_f, id_fs): (usize, &[usize]) = match name {
-                b"NK1" => (2, &[4, 5, 33]),
-                b"IN1" => (16, &[2, 36, 49, 18]),
-                _ => (3, &[12, 5, 8]),
-            };
-            let Some(nm) = field(name_f) else {
-                return Verdict::Reject;
-            };
-            if markers::any_synthea_name([&t[nm.clone()]]) {
-                return Verdict::synthetic().with_span(nm);
-            }
-            let other = id_fs.iter().filter_map(|&n| field(n)).find(|r| added(r));
-            match other {
-                Some(r) if added(&nm) || added(&r) => Verdict::at(Severity::Warn)
-                    .with_span(if added(&nm) { nm } else { r })
-                    .with_detail(format!(
-                        "HL7 {} segment with a name and an identifier",
-                        String::from_utf8_lossy(name)
-                    )),
-                _ => Verdict::Reject,
-            }
-        }
+        _ => other_segment(c, &f, name),
+    }
+}
+
+/// NK1, IN1, GT1: a name plus an identifier, address or DOB field: WARN.
+fn other_segment(c: &Candidate<'_>, f: &[Range<usize>], name: &[u8]) -> Verdict {
+    let t = c.text;
+    let field = |n| hl7::field(t, f, n);
+    let added = |r: &Range<usize>| c.is_added(r.start);
+    let (name_f, id_fs): (usize, &[usize]) = match name {
+        b"NK1" => (2, &[4, 5, 33]),
+        b"IN1" => (16, &[2, 36, 49, 18]),
+        _ => (3, &[12, 5, 8]),
+    };
+    let Some(nm) = field(name_f) else {
+        return Verdict::Reject;
+    };
+    if markers::any_synthea_name([&t[nm.clone()]]) {
+        return Verdict::synthetic().with_span(nm);
+    }
+    let other = id_fs.iter().filter_map(|&n| field(n)).find(|r| added(r));
+    match other {
+        // The name only: the address and phone fields are their own findings.
+        Some(r) if added(&nm) || added(&r) => Verdict::at(Severity::Warn)
+            .with_span(if added(&nm) { nm } else { r })
+            .with_detail(format!(
+                "HL7 {} segment with a name and an identifier",
+                String::from_utf8_lossy(name)
+            )),
+        _ => Verdict::Reject,
     }
 }
 
@@ -129,12 +148,15 @@ fn pid(c: &Candidate<'_>, f: &[Range<usize>], d: Delims) -> Verdict {
     } else {
         "HL7 PID segment with a patient name and birth date"
     };
-    let span = [ssn19, id3, Some(name), dob]
+    let first = [id3, Some(name), dob, ssn19]
         .into_iter()
         .flatten()
-        .find(|r| c.is_added(r.start));
-    match span {
-        Some(s) => Verdict::at(Severity::Block).with_span(s).with_detail(what),
+        .filter(|r| c.is_added(r.start))
+        .min_by_key(|r| r.start);
+    match first {
+        Some(s) => Verdict::at(Severity::Block)
+            .with_span(to_segment_end(t, f, s))
+            .with_detail(what),
         None => Verdict::Reject,
     }
 }

@@ -118,11 +118,8 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         return structure_marked(msg) || hl7_names_marked(msg);
     }
     if memchr::memchr(b'"', l).is_some() {
-        let key =
-            memchr::memrchr(b'"', &text[line.start..pos]).map_or(line.start, |i| line.start + i);
-        let key =
-            memchr::memrchr(b'"', &text[line.start..key]).map_or(line.start, |i| line.start + i);
-        if let Some(res) = crate::detect::structure::json::resource_at(text, key) {
+        let at = outside_string(text, line.start, pos);
+        if let Some(res) = crate::detect::structure::json::resource_at(text, at) {
             let names = crate::detect::structure::json::strings_named(text, res.clone(), b"family")
                 .into_iter()
                 .chain(crate::detect::structure::json::strings_named(
@@ -135,6 +132,22 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         }
     }
     false
+}
+
+/// The last offset in `line_start..pos` that lies outside any JSON string (a structural byte
+/// or the line start), assuming the line starts outside a string (pretty JSON, NDJSON).
+fn outside_string(text: &[u8], line_start: usize, pos: usize) -> usize {
+    let (mut in_str, mut last, mut i) = (false, line_start, line_start);
+    while i < pos {
+        match text[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'{' | b'[' | b',' | b':' if !in_str => last = i,
+            _ => {}
+        }
+        i += 1;
+    }
+    last
 }
 
 /// PID-5 of every PID segment in an HL7 message: placeholder or Synthea names.

@@ -141,7 +141,7 @@ pub(super) fn dicom(c: &Candidate<'_>) -> Verdict {
 
 /// The label half of the MRN rule (`patterns/phi/mrn.toml`): an MRN-like label, an optional
 /// type annotation, up to six separator bytes.
-const MRN_LABEL: &str = r"(?i:mrn(?:[ _.-]?(?:number|num|nbr|no|id|#))?|medical[ _.-]?record(?:[ _.-]?(?:number|num|nbr|no|id))?|med[ _.-]?rec(?:[ _.-]?(?:number|num|nbr|no|id))?|patient[ _.-]?(?:id|identifier|number|num|nbr|no)|chart[ _.-]?(?:number|num|nbr|no|id))s?\b(?:[ \t]*:?[ \t]*&?(?:'static[ \t]+)?(?:str|string|String|int|long|Long|Integer|number|text)\b)?[^\w\n]{0,6}";
+const MRN_LABEL: &str = r"(?i:mrn(?:[ _.-]?(?:number|num|nbr|no|id|#))?|medical[ _.-]?record(?:[ _.-]?(?:number|num|nbr|no|id))?|med[ _.-]?rec(?:[ _.-]?(?:number|num|nbr|no|id))?|patient[ _.-]?(?:id|identifier|number|num|nbr|no)|chart[ _.-]?(?:number|num|nbr|no|id))s?\b(?:[ \t]*:?[ \t]*&?(?:'static[ \t]+)?(?:str|string|String|int|long|Long|Integer|number|text)\b)?(?:[ \t]+(?:is|was))?[^\w\n]{0,6}";
 
 /// The `phi.mrn.org` rule for `[rules.mrn] value_regex`: the MRN label followed by a value in
 /// the organisation's own format (which need not look like the generic 5–12 digit MRN).

@@ -55,5 +55,8 @@ pub(super) fn nm1(c: &Candidate<'_>) -> Verdict {
         },
         _ => Verdict::Reject,
     };
-    verdict.with_span(id)
+    // Cover name through id, so the masked excerpt shows neither.
+    let from = el(3).map_or(id.start, |r| r.start.min(id.start));
+    let line_end = crate::detect::validators::common::line_bounds(t, from).end;
+    verdict.with_span(from..id.end.min(line_end.max(id.end)))
 }
