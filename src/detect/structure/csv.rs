@@ -67,7 +67,12 @@ fn line_at(text: &[u8], start: usize) -> Range<usize> {
 /// `None` when the line is not a row of a CSV with a header in reach.
 pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
     let row = line_at(text, value.start);
-    let delim = delimiter(&text[row.clone()])?;
+    let line = &text[row.clone()];
+    // Code, not a data row: assignments, blocks, calls ending a statement.
+    if line.iter().any(|b| b"={}".contains(b)) || line.ends_with(b";") || line.ends_with(b"(") {
+        return None;
+    }
+    let delim = delimiter(line)?;
     let cells = fields(text, row.clone(), delim);
     let col = cells
         .iter()

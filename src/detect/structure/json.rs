@@ -15,7 +15,12 @@ fn escaped(text: &[u8], i: usize) -> bool {
 /// string (e.g. at the start of a key). Walks backwards toggling "in string" at unescaped
 /// quotes, which is exact when the start is outside a string.
 pub fn object_start(text: &[u8], pos: usize) -> Option<usize> {
-    let floor = pos.saturating_sub(BUDGET);
+    object_start_within(text, pos, BUDGET)
+}
+
+/// [`object_start`] looking at most `reach` bytes back.
+pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
+    let floor = pos.saturating_sub(reach);
     let (mut depth, mut in_str) = (0usize, false);
     let mut i = pos;
     while i > floor {
@@ -60,9 +65,13 @@ pub fn object_end(text: &[u8], open: usize) -> usize {
 }
 
 /// The object enclosing `pos`: `{ ... }`, possibly cut off at the end of the text.
+///
+/// The backward walk trusts quote parity; text that is not JSON (a planted line, a template)
+/// can fool it, so an object whose forward scan ends before `pos` is no answer.
 pub fn enclosing_object(text: &[u8], pos: usize) -> Option<Range<usize>> {
     let open = object_start(text, pos)?;
-    Some(open..object_end(text, open))
+    let end = object_end(text, open);
+    (end > pos).then_some(open..end)
 }
 
 /// A member of an object as offsets: the key's opening quote and the value (inside its quotes
@@ -153,13 +162,23 @@ fn container_end(text: &[u8], open: usize, end: usize) -> usize {
 }
 
 /// The FHIR resource around `pos` (outside any string): the nearest enclosing object that has
-/// a `resourceType` member, at most eight levels out.
+/// a `resourceType` member, at most eight levels out. A `Bundle` is a container of resources,
+/// not one: reaching it means `pos` belongs to no resource.
 pub fn resource_at(text: &[u8], pos: usize) -> Option<Range<usize>> {
+    const NEAR: usize = 16 * 1024;
+    // Cheap test first: no `resourceType` nearby, no FHIR resource to walk to.
+    let lo = pos.saturating_sub(NEAR);
+    memchr::memmem::find(&text[lo..text.len().min(pos + NEAR)], b"resourceType")?;
     let mut at = pos;
     for _ in 0..8 {
-        let obj = enclosing_object(text, at)?;
-        if member(text, obj.clone(), b"resourceType").is_some() {
-            return Some(obj);
+        let open = object_start_within(text, at, NEAR.saturating_sub(pos - at))?;
+        let end = object_end(text, open);
+        if end <= pos {
+            return None;
+        }
+        let obj = open..end;
+        if let Some(rt) = member(text, obj.clone(), b"resourceType") {
+            return (&text[rt.value] != b"Bundle").then_some(obj);
         }
         at = obj.start;
     }

@@ -14,7 +14,7 @@ pub mod xml;
 
 /// How far any structure walk goes from its starting point, in bytes. A FHIR resource or an
 /// HL7 message in a source file is far smaller; a walk that hits the limit gives up.
-pub const BUDGET: usize = 256 * 1024;
+pub const BUDGET: usize = 64 * 1024;
 
 /// Trims ASCII whitespace from both ends of a range of `text`.
 pub fn trim(text: &[u8], mut r: std::ops::Range<usize>) -> std::ops::Range<usize> {

@@ -117,15 +117,3 @@ pub(super) fn identifier(c: &Candidate<'_>) -> Verdict {
         Check::Invalid => Verdict::Reject,
     }
 }
-
-/// Anchor-only: a name, birth date or address in a labelled column (feeds co-location).
-pub(super) fn anchor(c: &Candidate<'_>) -> Verdict {
-    let v = trimmed(c);
-    if v.len() < 2 {
-        return Verdict::Reject;
-    }
-    match context::column(c).and_then(kind) {
-        Some(Kind::Anchor) => Verdict::accept(),
-        _ => Verdict::Reject,
-    }
-}

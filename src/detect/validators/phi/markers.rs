@@ -88,8 +88,10 @@ pub fn any_synthea_name<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> bool {
         .any(|n| synthea_name(n) || placeholder_name(n))
 }
 
-/// How far a message or resource walk goes for markers.
+/// How far a message walk goes for markers.
 const REACH: usize = 64 * 1024;
+/// How far above a value its FHIR resource may start.
+const RESOURCE_REACH: usize = 16 * 1024;
 
 /// Whether the HL7 message or FHIR JSON resource holding `pos` carries a marker (detectors.md
 /// §4: "a marker anywhere in a FHIR resource or HL7 message suppresses that whole
@@ -119,7 +121,11 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
     }
     if memchr::memchr(b'"', l).is_some() {
         let at = outside_string(text, line.start, pos);
-        if let Some(res) = crate::detect::structure::json::resource_at(text, at) {
+        // A resource that starts far above is more likely a brace walk fooled by non-JSON text
+        // than one patient's record; suppressing on it would hide real values.
+        let res = crate::detect::structure::json::resource_at(text, at)
+            .filter(|r| at - r.start <= RESOURCE_REACH);
+        if let Some(res) = res {
             let names = crate::detect::structure::json::strings_named(text, res.clone(), b"family")
                 .into_iter()
                 .chain(crate::detect::structure::json::strings_named(

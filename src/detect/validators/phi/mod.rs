@@ -38,7 +38,6 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("column_identifier", |c| {
         context::unless_marked(c, column::identifier(c))
     }),
-    ("column_anchor", column::anchor),
     ("dob", |c| context::unless_marked(c, person::dob(c))),
     ("age_over_89", |c| context::unless_marked(c, person::age(c))),
     ("phone", |c| context::unless_marked(c, person::phone(c))),

@@ -184,7 +184,8 @@ pub(super) fn address(c: &Candidate<'_>) -> Verdict {
     if DUMMIES.iter().any(|d| norm.starts_with(d)) {
         return Verdict::synthetic();
     }
-    if c.keyword || context::patient(c) {
+    const LABELS: &[&[u8]] = &[b"address", b"addr", b"street", b"residence", b"\"line\""];
+    if context::near(c, LABELS) || context::patient(c) {
         Verdict::at(Severity::Warn)
     } else {
         Verdict::at(Severity::Info)

@@ -109,16 +109,13 @@ pub(super) fn dea(c: &Candidate<'_>) -> Verdict {
     }
 }
 
-/// VIN (Safe Harbor L): ISO 3779 check digit; WARN with a vehicle keyword, else INFO.
+/// VIN (Safe Harbor L): ISO 3779 check digit next to a vehicle keyword; INFO (a vehicle, not
+/// a patient, unless co-located with one).
 pub(super) fn vin(c: &Candidate<'_>) -> Verdict {
     if !bounded(c) || ids::vin(c.value_bytes()) != Check::Valid {
         return Verdict::Reject;
     }
-    if c.keyword {
-        Verdict::at(Severity::Warn)
-    } else {
-        Verdict::at(Severity::Info)
-    }
+    Verdict::at(Severity::Info)
 }
 
 /// UDI device identifier `(01)` + GTIN-14 (Safe Harbor M).
