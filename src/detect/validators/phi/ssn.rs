@@ -95,8 +95,6 @@ mod tests {
             (b"123456789", SsnClass::Synthetic),
             (b"111111111", SsnClass::Synthetic),
             (b"987654320", SsnClass::Synthetic),
-            (b"111223333", SsnClass::Synthetic),
-            (b"444222222", SsnClass::Synthetic),
             (b"999179365", SsnClass::Synthetic),
             (b"912701234", SsnClass::ItinSpace),
             (b"000123456", SsnClass::Invalid),

@@ -126,3 +126,21 @@ fn dates_table() {
     assert!(!real_date(1899, 1, 2));
     assert!(!real_date(current_year() + 1, 1, 2));
 }
+
+#[test]
+fn ssn_shapes_and_placeholders() {
+    let cases: &[(&str, Check)] = &[
+        ("536-90-4399", Check::Valid),
+        ("536 90 4399", Check::Valid),
+        ("536904399", Check::Valid),
+        ("536-90 4399", Check::Invalid),
+        ("111-22-3333", Check::Synthetic),
+        ("444222222", Check::Synthetic),
+        ("999-17-9365", Check::Synthetic),
+        ("912-70-1234", Check::Synthetic),
+        ("000-12-3456", Check::Invalid),
+    ];
+    for (v, want) in cases {
+        assert_eq!(ssn(v.as_bytes()), *want, "{v}");
+    }
+}
