@@ -2,7 +2,6 @@
 //! (suppressed unless `--strict`); a marker anywhere in a FHIR resource or an HL7 message
 //! suppresses the whole structure.
 
-use crate::detect::validators::common::contains_ci;
 use memchr::memmem;
 
 /// Markers that, anywhere in a structure, make it test data: Synthea URLs, the FHIR spec
@@ -21,9 +20,14 @@ const STRUCTURE_MARKERS: &[&[u8]] = &[
     b"PATID1234",
 ];
 
-/// Whether a structure (a FHIR resource, an HL7 message, an X12 loop) carries a marker.
+/// Whether a structure (a FHIR resource, an HL7 message, an X12 loop) carries a marker. The
+/// markers are matched as written (they are fixed strings in URLs, codes and the standards'
+/// sample messages), in one automaton pass.
 pub fn structure_marked(bytes: &[u8]) -> bool {
-    STRUCTURE_MARKERS.iter().any(|m| contains_ci(bytes, m))
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    AC.get_or_init(|| aho_corasick::AhoCorasick::new(STRUCTURE_MARKERS).ok())
+        .as_ref()
+        .is_some_and(|ac| ac.is_match(bytes))
 }
 
 /// Synthea's digit-suffixed names (`Daniel959`, `Villaseñor332`): a capital, letters
