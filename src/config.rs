@@ -50,6 +50,18 @@ pub struct RulesSection {
     /// Rules written inline, same schema as packs.
     #[serde(default)]
     pub custom: Vec<RuleSpec>,
+    /// `[rules.mrn]`: the organisation's own MRN format.
+    #[serde(default)]
+    pub mrn: MrnSection,
+}
+
+/// `[rules.mrn]`. MRN formats are facility-specific (detectors.md §5), so an organisation can
+/// say what its MRNs look like; a label-anchored rule `phi.mrn.org` then finds exactly those.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MrnSection {
+    /// Regex (ASCII, `regex::bytes` syntax) that an MRN value must match, e.g. `ACME\d{7}`.
+    pub value_regex: Option<String>,
 }
 
 /// `require_signed = "ssh" | "gpg" | "any" | false`.
@@ -169,6 +181,8 @@ pub struct Config {
     pub imports: Vec<PathBuf>,
     /// Inline custom rules with the file they came from.
     pub custom: Vec<(String, RuleSpec)>,
+    /// `[rules.mrn] value_regex` with the file it came from.
+    pub mrn_value_regex: Option<(String, String)>,
     /// `[[policy]]` sections in order.
     pub policies: Vec<PolicySection>,
     /// `[server]`.
@@ -307,6 +321,7 @@ impl Config {
             selection: Selection::default(),
             imports: Vec::new(),
             custom: Vec::new(),
+            mrn_value_regex: None,
             policies: Vec::new(),
             server: ServerSection::default(),
             fingerprint_key: crate::report::fingerprint::DEFAULT_KEY.to_vec(),
@@ -360,6 +375,14 @@ impl Config {
                 return Err(Error::config(path, "scan.threads must be at least 1"));
             }
             self.threads = n;
+        }
+        if let Some(re) = f.rules.mrn.value_regex {
+            regex::bytes::RegexBuilder::new(&re)
+                .unicode(false)
+                .build()
+                .map_err(|e| Error::config(path, format!("rules.mrn.value_regex: {e}")))?;
+            set("rules.mrn");
+            self.mrn_value_regex = Some((src.clone(), re));
         }
         self.selection.disable.extend(f.rules.disable);
         self.selection.enable.extend(f.rules.enable);

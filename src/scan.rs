@@ -156,7 +156,7 @@ impl Engine<'_> {
     }
 
     /// Of overlapping reportable matches that start on the same line, keeps the most severe
-    /// (then the earliest rule): `536904399A` is a HICN, not also an SSN; a provider token is
+    /// (then the earliest rule): nine digits and a letter are a HICN, not also an SSN; a provider token is
     /// not also a generic assignment. A match starting on a later line inside a multi-line one
     /// (a token inside a key block) is a value of its own. Anchor-only matches are kept for
     /// co-location.

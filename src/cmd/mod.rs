@@ -190,10 +190,21 @@ pub fn build_db(config: &Config, extra: &[PathBuf]) -> Result<RuleDb> {
             warnings: Vec::new(),
         });
     }
+    if let Some((source, re)) = &config.mrn_value_regex {
+        b = b.pack(Pack {
+            source: source.clone(),
+            rules: vec![phiguard::detect::validators::phi::mrn_org_rule(re)],
+            warnings: Vec::new(),
+        });
+    }
     let mut selection = config.selection.clone();
-    selection.eager = !extra.is_empty() || !config.imports.is_empty() || !config.custom.is_empty();
+    let user_rules = !extra.is_empty()
+        || !config.imports.is_empty()
+        || !config.custom.is_empty()
+        || config.mrn_value_regex.is_some();
+    selection.eager = user_rules;
     let db = b.select(selection, config.rules_origin()).build()?;
-    if !extra.is_empty() || !config.imports.is_empty() || !config.custom.is_empty() {
+    if user_rules {
         db.compile_all()?;
     }
     Ok(db)

@@ -272,9 +272,14 @@ fn push_gated(
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
     let min = u32::from(rule.spec.min_digits);
+    let gate = rule.spec.line_gate.as_deref().map(str::as_bytes);
     let mut run: Option<(usize, usize)> = None;
     for &(start, end, digits) in lines {
-        if digits >= min && (min > 0 || !text[start..end].is_empty()) {
+        let line = &text[start..end];
+        if digits >= min
+            && (min > 0 || !line.is_empty())
+            && gate.is_none_or(|g| line.iter().any(|b| g.contains(b)))
+        {
             run = Some(run.map_or((start, end), |(s, _)| (s, end)));
         } else if let Some((s, e)) = run.take() {
             spans.push((idx, s, e));

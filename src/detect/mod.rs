@@ -7,6 +7,7 @@
 //! [`crate::policy`]'s business.
 
 pub mod matcher;
+pub mod structure;
 pub mod validators;
 
 pub use matcher::{DetectOptions, Scratch, find};

@@ -299,6 +299,7 @@ fn convert_rule(
         message: None,
         min_digits: 0,
         span_lines: None,
+        line_gate: None,
         colocation: Colocation::None,
         reveal_prefix: 0,
         entropy,

@@ -176,6 +176,10 @@ pub struct RuleSpec {
     /// Rules that run without a keyword only look at lines with at least this many ASCII digits.
     #[serde(default)]
     pub min_digits: u8,
+    /// Rules that run without a keyword only look at lines holding at least one of these bytes
+    /// (`"@"` for e-mail addresses): a cheap gate where a digit count says nothing.
+    #[serde(default)]
+    pub line_gate: Option<String>,
     /// How many lines after a keyword's line a match may reach (multi-line secrets such as PEM
     /// blocks need more than the default 2).
     #[serde(default)]

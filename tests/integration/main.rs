@@ -7,6 +7,7 @@ mod common;
 
 mod formats;
 mod hooks;
+mod phi;
 mod push;
 mod rules;
 mod scan;

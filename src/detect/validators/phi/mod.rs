@@ -1,10 +1,52 @@
-//! Validators of the PHI pack (`patterns/phi/`), one module per detector of detectors.md.
+//! Validators of the PHI pack (`patterns/phi/`), one module per detector family of
+//! detectors.md. Pure value checks live in [`ids`]; context and synthetic-data markers in
+//! [`context`] and [`markers`]; structure walks in [`crate::detect::structure`].
 
+mod column;
+pub mod context;
+mod fhir;
+mod hl7;
+pub mod ids;
+pub mod markers;
+mod person;
+mod simple;
 mod ssn;
+mod x12;
 
 use super::Validator;
 
-/// PHI validators by name.
-pub static REGISTRY: &[(&str, Validator)] = &[("ssn", ssn::validate)];
+/// PHI validators by name. Person-level ones go through [`context::unless_marked`]: inside a
+/// marked HL7 message or FHIR resource every value is synthetic.
+pub static REGISTRY: &[(&str, Validator)] = &[
+    ("ssn", |c| context::unless_marked(c, ssn::validate(c))),
+    ("itin", |c| context::unless_marked(c, simple::itin(c))),
+    ("mrn", |c| context::unless_marked(c, simple::mrn(c))),
+    ("mrn_org", simple::mrn_org),
+    ("mbi", |c| context::unless_marked(c, simple::mbi(c))),
+    ("hicn", |c| context::unless_marked(c, simple::hicn(c))),
+    ("npi", |c| context::unless_marked(c, simple::npi(c))),
+    ("dea", |c| context::unless_marked(c, simple::dea(c))),
+    ("vin", |c| context::unless_marked(c, simple::vin(c))),
+    ("udi", simple::udi),
+    ("dicom", simple::dicom),
+    ("fhir_identifier", fhir::identifier),
+    ("fhir_identifier_type", fhir::identifier_type),
+    ("fhir_patient", fhir::patient),
+    ("fhir_patient_url", fhir::patient_url),
+    ("hl7_segment", hl7::segment),
+    ("x12_nm1", x12::nm1),
+    ("column_identifier", |c| {
+        context::unless_marked(c, column::identifier(c))
+    }),
+    ("dob", |c| context::unless_marked(c, person::dob(c))),
+    ("age_over_89", |c| context::unless_marked(c, person::age(c))),
+    ("phone", |c| context::unless_marked(c, person::phone(c))),
+    ("email", |c| context::unless_marked(c, person::email(c))),
+    ("address", |c| context::unless_marked(c, person::address(c))),
+    ("zip", |c| context::unless_marked(c, person::zip(c))),
+    ("ip", |c| context::unless_marked(c, person::ip(c))),
+    ("name_label", person::name_label),
+];
 
+pub use simple::mrn_org_rule;
 pub use ssn::{SsnClass, classify_ssn};

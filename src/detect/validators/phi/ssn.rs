@@ -22,7 +22,9 @@ pub enum SsnClass {
 /// Classifies nine ASCII digits.
 pub fn classify_ssn(d: &[u8; 9]) -> SsnClass {
     const DUMMIES: [&[u8; 9]; 4] = [b"078051120", b"219099999", b"457555462", b"123456789"];
-    if DUMMIES.contains(&d) || all_same(d) || d.starts_with(b"98765432") {
+    // `111-22-3333`, `444-22-2222`: each group one repeated digit is a typed-in placeholder.
+    let placeholder = all_same(&d[..3]) && all_same(&d[3..5]) && all_same(&d[5..]);
+    if DUMMIES.contains(&d) || placeholder || d.starts_with(b"98765432") {
         return SsnClass::Synthetic;
     }
     let num = |r: std::ops::Range<usize>| {

@@ -1,0 +1,110 @@
+//! CSV/TSV exports: which column a value sits in, by the header line. A column name is a
+//! label (detectors.md §1.4: "the key/element/column … that owns the value"), so an `ssn` or
+//! `mrn` column makes a bare value in it as good as `ssn: …`.
+
+use std::ops::Range;
+
+/// How many lines above a row the header may be (a CSV pasted into code or docs).
+const HEADER_REACH: usize = 40;
+
+fn delimiter(row: &[u8]) -> Option<u8> {
+    [b',', b'\t', b'|', b';']
+        .into_iter()
+        .map(|d| (memchr::memchr_iter(d, row).count(), d))
+        .filter(|&(n, _)| n >= 1)
+        .max()
+        .map(|(_, d)| d)
+}
+
+/// Field ranges of one line (quote-aware), relative to the text.
+fn fields(text: &[u8], line: Range<usize>, delim: u8) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (line.start, false);
+    for i in line.clone() {
+        match text[i] {
+            b'"' => quoted = !quoted,
+            b if b == delim && !quoted => {
+                out.push(start..i);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(start..line.end);
+    out
+}
+
+fn unquote(text: &[u8], r: Range<usize>) -> Range<usize> {
+    let r = super::trim(text, r);
+    if r.len() >= 2 && text[r.start] == b'"' && text[r.end - 1] == b'"' {
+        r.start + 1..r.end - 1
+    } else {
+        r
+    }
+}
+
+/// Whether a line looks like a header: every field starts with a letter or `_` and none is a
+/// number.
+fn is_header(text: &[u8], fields: &[Range<usize>]) -> bool {
+    fields.iter().all(|f| {
+        let f = unquote(text, f.clone());
+        !f.is_empty()
+            && text
+                .get(f.start)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && f.len() <= 64
+            && text[f]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"_ -.#/".contains(b))
+    })
+}
+
+fn line_at(text: &[u8], start: usize) -> Range<usize> {
+    super::super::validators::common::line_bounds(text, start)
+}
+
+/// The header name of the column holding `value` (a range inside one line of `text`), or
+/// `None` when the line is not a row of a CSV with a header in reach.
+pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
+    let row = line_at(text, value.start);
+    let line = &text[row.clone()];
+    // Code, not a data row: assignments, blocks, calls ending a statement.
+    if line.iter().any(|b| b"={}".contains(b)) || line.ends_with(b";") || line.ends_with(b"(") {
+        return None;
+    }
+    let delim = delimiter(line)?;
+    let cells = fields(text, row.clone(), delim);
+    let col = cells
+        .iter()
+        .position(|c| c.start <= value.start && value.end <= c.end)?;
+    let mut candidates = vec![line_at(text, 0)];
+    let mut start = row.start;
+    for _ in 0..HEADER_REACH {
+        if start == 0 {
+            break;
+        }
+        let prev = line_at(text, start - 1);
+        start = prev.start;
+        candidates.push(prev);
+    }
+    // Two columns are too weak a shape (`"key": "v",` has them) unless the header is the
+    // file's first line.
+    let reach = if cells.len() == 2 {
+        1
+    } else {
+        candidates.len()
+    };
+    for line in candidates.into_iter().take(reach) {
+        if line == row {
+            continue;
+        }
+        let head = fields(text, line, delim);
+        if head.len() == cells.len() && is_header(text, &head) {
+            return Some(unquote(text, head[col].clone()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

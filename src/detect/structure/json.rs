@@ -1,0 +1,252 @@
+//! A string-aware brace scan over JSON (or JSON-like JS/Python literals) that may be cut off
+//! at either end. FHIR key order is free, so a `"system"` and its `"value"` are paired by
+//! finding the object that encloses the `system` key and reading that object's own
+//! (depth-0) `"value"` member.
+
+use super::BUDGET;
+use std::ops::Range;
+
+/// Whether the quote at `i` is escaped (an odd run of backslashes before it).
+fn escaped(text: &[u8], i: usize) -> bool {
+    text[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+/// The offset of the `{` that opens the object enclosing `pos`, which must lie outside any
+/// string (e.g. at the start of a key). Walks backwards toggling "in string" at unescaped
+/// quotes, which is exact when the start is outside a string.
+pub fn object_start(text: &[u8], pos: usize) -> Option<usize> {
+    object_start_within(text, pos, BUDGET)
+}
+
+/// [`object_start`] looking at most `reach` bytes back.
+pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
+    let floor = pos.saturating_sub(reach);
+    let (mut depth, mut in_str) = (0usize, false);
+    let mut i = pos;
+    while i > floor {
+        i -= 1;
+        match text[i] {
+            b'"' if !escaped(text, i) => in_str = !in_str,
+            _ if in_str => {}
+            b'}' | b']' => depth += 1,
+            b'{' if depth == 0 => return Some(i),
+            // An array around `pos`: its object is further out.
+            b'[' if depth == 0 => {}
+            b'{' | b'[' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The end (past the `}`) of the object opened at `open`, or the end of `text` (capped by the
+/// budget) when the hunk stops mid-object.
+pub fn object_end(text: &[u8], open: usize) -> usize {
+    let limit = text.len().min(open + BUDGET);
+    let (mut depth, mut in_str) = (0usize, false);
+    let mut i = open;
+    while i < limit {
+        match text[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            _ if in_str => {}
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    limit
+}
+
+/// The object enclosing `pos`: `{ ... }`, possibly cut off at the end of the text.
+///
+/// The backward walk trusts quote parity; text that is not JSON (a planted line, a template)
+/// can fool it, so an object whose forward scan ends before `pos` is no answer.
+pub fn enclosing_object(text: &[u8], pos: usize) -> Option<Range<usize>> {
+    let open = object_start(text, pos)?;
+    let end = object_end(text, open);
+    (end > pos).then_some(open..end)
+}
+
+/// A member of an object as offsets: the key's opening quote and the value (inside its quotes
+/// for a string; the bare token otherwise; the whole `[...]`/`{...}` for containers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The key, without quotes.
+    pub key: Range<usize>,
+    /// The value.
+    pub value: Range<usize>,
+    /// Whether the value is a JSON string.
+    pub string: bool,
+}
+
+fn skip_ws(text: &[u8], mut i: usize, end: usize) -> usize {
+    while i < end && text[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// End of the string starting with the quote at `i` (offset of the closing quote).
+fn string_end(text: &[u8], mut i: usize, end: usize) -> usize {
+    i += 1;
+    while i < end {
+        match text[i] {
+            b'\\' => i += 1,
+            b'"' => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    end
+}
+
+/// The depth-0 members of the object `obj` (as returned by [`enclosing_object`]), in order.
+pub fn members(text: &[u8], obj: Range<usize>) -> Vec<Member> {
+    let mut out = Vec::new();
+    let end = obj.end.min(text.len());
+    let mut i = obj.start + 1;
+    while i < end {
+        i = skip_ws(text, i, end);
+        if i >= end || text[i] == b'}' {
+            break;
+        }
+        if text[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let kend = string_end(text, i, end);
+        let key = i + 1..kend;
+        i = skip_ws(text, kend + 1, end);
+        if i >= end || text[i] != b':' {
+            continue;
+        }
+        i = skip_ws(text, i + 1, end);
+        if i >= end {
+            break;
+        }
+        let (value, string, next) = match text[i] {
+            b'"' => {
+                let e = string_end(text, i, end);
+                (i + 1..e, true, e + 1)
+            }
+            b'{' | b'[' => {
+                let e = container_end(text, i, end);
+                (i..e, false, e)
+            }
+            _ => {
+                let s = i;
+                while i < end && !b",}]\n".contains(&text[i]) {
+                    i += 1;
+                }
+                (super::trim(text, s..i), false, i)
+            }
+        };
+        out.push(Member { key, value, string });
+        i = next;
+        while i < end && (text[i] == b',' || text[i].is_ascii_whitespace()) {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn container_end(text: &[u8], open: usize, end: usize) -> usize {
+    object_end(&text[..end], open)
+}
+
+/// The FHIR resource around `pos` (outside any string): the nearest enclosing object that has
+/// a `resourceType` member, at most eight levels out. A `Bundle` is a container of resources,
+/// not one: reaching it means `pos` belongs to no resource.
+pub fn resource_at(text: &[u8], pos: usize) -> Option<Range<usize>> {
+    const NEAR: usize = 16 * 1024;
+    // Cheap test first: no `resourceType` nearby, no FHIR resource to walk to.
+    let lo = pos.saturating_sub(NEAR);
+    memchr::memmem::find(&text[lo..text.len().min(pos + NEAR)], b"resourceType")?;
+    let mut at = pos;
+    for _ in 0..8 {
+        let open = object_start_within(text, at, NEAR.saturating_sub(pos - at))?;
+        let end = object_end(text, open);
+        if end <= pos {
+            return None;
+        }
+        let obj = open..end;
+        if let Some(rt) = member(text, obj.clone(), b"resourceType") {
+            return (&text[rt.value] != b"Bundle").then_some(obj);
+        }
+        at = obj.start;
+    }
+    None
+}
+
+/// The value of the depth-0 member `key` of `obj`.
+pub fn member(text: &[u8], obj: Range<usize>, key: &[u8]) -> Option<Member> {
+    members(text, obj)
+        .into_iter()
+        .find(|m| &text[m.key.clone()] == key)
+}
+
+/// Every string value, at any depth inside `obj`, of a member named `key`.
+pub fn strings_named(text: &[u8], obj: Range<usize>, key: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut stack = vec![obj];
+    while let Some(o) = stack.pop() {
+        for m in members(text, o) {
+            let name_hit = &text[m.key.clone()] == key;
+            if m.string {
+                if name_hit {
+                    out.push(m.value);
+                }
+            } else if text.get(m.value.start) == Some(&b'{') {
+                stack.push(m.value);
+            } else if text.get(m.value.start) == Some(&b'[') {
+                array_items(text, m.value, name_hit, &mut out, &mut stack);
+            }
+        }
+    }
+    out.sort_by_key(|r| r.start);
+    out
+}
+
+/// Walks an array: strings (when the array's key matched) and nested objects.
+fn array_items(
+    text: &[u8],
+    arr: Range<usize>,
+    take_strings: bool,
+    out: &mut Vec<Range<usize>>,
+    stack: &mut Vec<Range<usize>>,
+) {
+    let end = arr.end.min(text.len());
+    let mut i = arr.start + 1;
+    while i < end {
+        match text[i] {
+            b'"' => {
+                let e = string_end(text, i, end);
+                if take_strings {
+                    out.push(i + 1..e);
+                }
+                i = e + 1;
+            }
+            b'{' => {
+                let e = container_end(text, i, end);
+                stack.push(i..e);
+                i = e;
+            }
+            b'[' => {
+                let e = container_end(text, i, end);
+                array_items(text, i..e, take_strings, out, stack);
+                i = e;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

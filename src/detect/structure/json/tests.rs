@@ -1,0 +1,47 @@
+use super::*;
+
+fn s<'a>(text: &'a [u8], r: &Range<usize>) -> &'a str {
+    std::str::from_utf8(&text[r.clone()]).unwrap()
+}
+
+#[test]
+fn pairs_system_with_depth0_value() {
+    let cases: &[(&str, Option<&str>)] = &[
+        (r#"{"system": "S", "value": "V1"}"#, Some("V1")),
+        (
+            r#"{"value": "V2", "type": {"coding": [{"system": "x", "value": "no"}]}, "system": "S"}"#,
+            Some("V2"),
+        ),
+        (r#"{"system": "S", "type": {"value": "inner"}}"#, None),
+        (r#"{"a": "}{\"", "system": "S", "value": "V3""#, Some("V3")),
+        (r#"{"system": "S", "value": 12345}"#, Some("12345")),
+    ];
+    for (text, want) in cases {
+        let t = text.as_bytes();
+        let pos = text.rfind("\"system\"").unwrap();
+        let obj = enclosing_object(t, pos).unwrap();
+        let got = member(t, obj, b"value").map(|m| s(t, &m.value).to_owned());
+        assert_eq!(got.as_deref(), *want, "{text}");
+    }
+}
+
+#[test]
+fn strings_at_any_depth() {
+    let t = br#"{"name": [{"family": "Ortega", "given": ["Lucia", "M"]}], "x": {"family": "B"}}"#;
+    let obj = enclosing_object(t, 1).unwrap();
+    let fam: Vec<&str> = strings_named(t, obj.clone(), b"family")
+        .iter()
+        .map(|r| s(t, r))
+        .collect();
+    assert_eq!(fam, vec!["Ortega", "B"]);
+    let given: Vec<&str> = strings_named(t, obj, b"given")
+        .iter()
+        .map(|r| s(t, r))
+        .collect();
+    assert_eq!(given, vec!["Lucia", "M"]);
+}
+
+#[test]
+fn no_object_outside_braces() {
+    assert_eq!(object_start(b"x = 1 \"system\"", 7), None);
+}

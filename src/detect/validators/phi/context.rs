@@ -1,0 +1,96 @@
+//! Context shared by the PHI validators: words near a value, the label (CSV column, key) that
+//! owns it, and whether it sits in a patient-level record.
+
+use crate::detect::structure;
+use crate::detect::validators::common::{contains_ci, line_bounds};
+use crate::detect::validators::{Candidate, Verdict};
+use std::ops::Range;
+
+/// Words that make a line part of a patient-level record (detectors.md D10–D13 "patient
+/// context").
+pub const PATIENT_WORDS: &[&[u8]] = &[
+    b"patient",
+    b"telecom",
+    b"member_id",
+    b"memberid",
+    b"member id",
+    b"subscriber",
+    b"beneficiary",
+    b"guarantor",
+    b"emergency contact",
+    b"emergency_contact",
+    b"next_of_kin",
+    b"nextofkin",
+    b"insured",
+    b"pid|",
+    b"nk1|",
+    b"gt1|",
+    b"in1|",
+];
+
+/// The value's line and the two lines before it.
+pub fn window<'a>(c: &Candidate<'a>) -> &'a [u8] {
+    let line = line_bounds(c.text, c.value.start);
+    let mut start = line.start;
+    for _ in 0..2 {
+        if start == 0 {
+            break;
+        }
+        start = line_bounds(c.text, start - 1).start;
+    }
+    &c.text[start..line.end]
+}
+
+/// Whether any of `words` occurs (ignoring case) in the value's window.
+pub fn near(c: &Candidate<'_>, words: &[&[u8]]) -> bool {
+    let w = window(c);
+    words.iter().any(|word| contains_ci(w, word))
+}
+
+/// Whether the value sits in a patient-level record.
+pub fn patient(c: &Candidate<'_>) -> bool {
+    near(c, PATIENT_WORDS) || column(c).is_some_and(|col| has_any(col, PATIENT_WORDS))
+}
+
+/// The CSV column name (header) that owns the value, if the line is a CSV row.
+pub fn column<'a>(c: &Candidate<'a>) -> Option<&'a [u8]> {
+    structure::csv::column_name(c.text, &c.value).map(|r| &c.text[r])
+}
+
+/// Whether `hay` holds any of `words`, ignoring case and `_`/`-`/space differences.
+pub fn has_any(hay: &[u8], words: &[&[u8]]) -> bool {
+    let norm = normalize(hay);
+    words.iter().any(|w| contains_ci(&norm, &normalize(w)))
+}
+
+/// Lower-cases and drops `_`, `-`, `.` and spaces (`Medical_Record-No` → `medicalrecordno`).
+pub fn normalize(s: &[u8]) -> Vec<u8> {
+    s.iter()
+        .filter(|b| !b"_-. ".contains(b))
+        .map(u8::to_ascii_lowercase)
+        .collect()
+}
+
+/// Whether the bytes of `r` all lie on added lines.
+pub fn added(c: &Candidate<'_>, r: &Range<usize>) -> bool {
+    c.is_added(r.start)
+}
+
+/// Reclassifies an accepted verdict as synthetic when the value sits in an HL7 message or FHIR
+/// resource that carries a synthetic-data marker.
+pub fn unless_marked(c: &Candidate<'_>, v: Verdict) -> Verdict {
+    match v {
+        Verdict::Accept(ref a) if !a.synthetic => {
+            let at = a.span.as_ref().map_or(c.value.start, |s| s.start);
+            if super::markers::in_marked_structure(c.text, at) {
+                Verdict::Accept(crate::detect::validators::Accepted {
+                    synthetic: true,
+                    ..a.clone()
+                })
+            } else {
+                v
+            }
+        }
+        v => v,
+    }
+}

@@ -1,0 +1,222 @@
+//! Synthetic-data markers (detectors.md §4). A value carrying one is reported `synthetic`
+//! (suppressed unless `--strict`); a marker anywhere in a FHIR resource or an HL7 message
+//! suppresses the whole structure.
+
+use memchr::memmem;
+
+/// Markers that, anywhere in a structure, make it test data: Synthea URLs, the FHIR spec
+/// example patient, the HL7 v2 chapter-3 sample patient, `HTEST` security labels.
+const STRUCTURE_MARKERS: &[&[u8]] = &[
+    b"synthetichealth",
+    b"hospital.smarthealthit.org",
+    b"\"HTEST\"",
+    b"value=\"HTEST\"",
+    b"code: HTEST",
+    b"Chalmers",
+    b"1.2.36.146.595.217.0.1",
+    b"EVERYMAN",
+    b"EVERYWOMAN",
+    b"NUCLEAR^NELDA",
+    b"PATID1234",
+];
+
+/// Whether a structure (a FHIR resource, an HL7 message, an X12 loop) carries a marker. The
+/// markers are matched as written (they are fixed strings in URLs, codes and the standards'
+/// sample messages), in one automaton pass.
+pub fn structure_marked(bytes: &[u8]) -> bool {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    AC.get_or_init(|| aho_corasick::AhoCorasick::new(STRUCTURE_MARKERS).ok())
+        .as_ref()
+        .is_some_and(|ac| ac.is_match(bytes))
+}
+
+/// Synthea's digit-suffixed names (`Daniel959`, `Villaseñor332`): a capital, letters
+/// (ASCII, `'`, `-`, or Latin-1/Latin Extended-A in UTF-8), then 1–3 digits. Only meaningful
+/// inside a name field (`Build2` would match too).
+pub fn synthea_name(name: &[u8]) -> bool {
+    name.split(|b| b.is_ascii_whitespace() || *b == b'^' || *b == b',')
+        .any(synthea_word)
+}
+
+fn synthea_word(w: &[u8]) -> bool {
+    let digits = w.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if !(1..=3).contains(&digits) || w.len() <= digits + 1 {
+        return false;
+    }
+    let letters = &w[..w.len() - digits];
+    let Ok(s) = std::str::from_utf8(letters) else {
+        return false;
+    };
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| {
+            c.is_ascii_lowercase() || c == '\'' || c == '-' || ('\u{C0}'..='\u{17F}').contains(&c)
+        })
+}
+
+/// Placeholder names people type into test records: `Doe`, `Test`, `Sample`, `Dummy`, …, or
+/// one letter repeated (`AAAAAA`).
+pub fn placeholder_name(name: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"doe",
+        b"test",
+        b"tester",
+        b"testpatient",
+        b"sample",
+        b"dummy",
+        b"fake",
+        b"example",
+        b"demo",
+        b"anonymous",
+        b"unknown",
+        b"patient",
+        b"everyman",
+        b"everywoman",
+        b"mouse",
+        b"duck",
+        b"simpson",
+    ];
+    name.split(|b| !b.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .any(|w| {
+            WORDS.iter().any(|p| w.eq_ignore_ascii_case(p))
+                || (w.len() >= 3 && w.iter().all(|&b| b.eq_ignore_ascii_case(&w[0])))
+        })
+}
+
+/// Whether the names in a structure (`"family"`/`"given"` values, HL7 name components) are
+/// Synthea's.
+pub fn any_synthea_name<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> bool {
+    names
+        .into_iter()
+        .any(|n| synthea_name(n) || placeholder_name(n))
+}
+
+/// How far a message walk goes for markers.
+const REACH: usize = 64 * 1024;
+/// How far above a value its FHIR resource may start.
+const RESOURCE_REACH: usize = 16 * 1024;
+
+/// Whether the HL7 message or FHIR JSON resource holding `pos` carries a marker (detectors.md
+/// §4: "a marker anywhere in a FHIR resource or HL7 message suppresses that whole
+/// structure"), so every finding inside it — an SSN in IN2, a phone in PID-13 — is synthetic.
+pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
+    let line = crate::detect::validators::common::line_bounds(text, pos);
+    let l = &text[line.clone()];
+    let seg = |s: &[u8]| {
+        s.len() > 4
+            && s[3] == b'|'
+            && s[..3]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    let trimmed = l
+        .iter()
+        .position(|b| !b" \t\"'".contains(b))
+        .map_or(&l[..0], |i| &l[i..]);
+    if seg(trimmed) || memmem::find(l, b"PID|").is_some() {
+        let lo = pos.saturating_sub(REACH);
+        let start = memmem::rfind(&text[lo..pos], b"MSH|").map_or(line.start, |i| lo + i);
+        let hi = text.len().min(pos + REACH);
+        let end =
+            memmem::find(&text[pos..hi], b"MSH|").map_or(hi.min(line.end + REACH / 4), |i| pos + i);
+        let msg = &text[start..end];
+        return structure_marked(msg) || hl7_names_marked(msg);
+    }
+    if memchr::memchr(b'"', l).is_some() {
+        let at = outside_string(text, line.start, pos);
+        // A resource that starts far above is more likely a brace walk fooled by non-JSON text
+        // than one patient's record; suppressing on it would hide real values.
+        let res = crate::detect::structure::json::resource_at(text, at)
+            .filter(|r| at - r.start <= RESOURCE_REACH);
+        if let Some(res) = res {
+            let names = crate::detect::structure::json::strings_named(text, res.clone(), b"family")
+                .into_iter()
+                .chain(crate::detect::structure::json::strings_named(
+                    text,
+                    res.clone(),
+                    b"given",
+                ));
+            return structure_marked(&text[res.clone()])
+                || any_synthea_name(names.map(|r| &text[r]));
+        }
+    }
+    false
+}
+
+/// The last offset in `line_start..pos` that lies outside any JSON string (a structural byte
+/// or the line start), assuming the line starts outside a string (pretty JSON, NDJSON).
+fn outside_string(text: &[u8], line_start: usize, pos: usize) -> usize {
+    let (mut in_str, mut last, mut i) = (false, line_start, line_start);
+    while i < pos {
+        match text[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'{' | b'[' | b',' | b':' if !in_str => last = i,
+            _ => {}
+        }
+        i += 1;
+    }
+    last
+}
+
+/// PID-5 of every PID segment in an HL7 message: placeholder or Synthea names.
+fn hl7_names_marked(msg: &[u8]) -> bool {
+    memmem::find_iter(msg, b"PID|").any(|at| {
+        msg[at..].split(|&b| b == b'|').nth(5).is_some_and(|name| {
+            let end = name
+                .iter()
+                .position(|b| b"\r\n\\\"".contains(b))
+                .unwrap_or(name.len());
+            any_synthea_name([&name[..end]])
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthea_names() {
+        let cases: &[(&str, bool)] = &[
+            ("Daniel959", true),
+            ("Villaseñor332", true),
+            ("ORTEGA", false),
+            ("Lucia", false),
+            ("Build2", true),
+            ("A1", false),
+            ("Ortega1234", false),
+            ("O'Neil12", false),
+            ("D'angelo12", true),
+        ];
+        for (name, want) in cases {
+            assert_eq!(synthea_name(name.as_bytes()), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn placeholder_names() {
+        let cases: &[(&str, bool)] = &[
+            ("Doe^Jane", true),
+            ("Test^Test^A", true),
+            ("PROSOLV^SAMPLE", true),
+            ("AAAAAAAA^AAAAAA^A", true),
+            ("ORTEGA^LUCIA^M", false),
+            ("Reyes", false),
+            ("Dodge", false),
+        ];
+        for (name, want) in cases {
+            assert_eq!(placeholder_name(name.as_bytes()), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn structure_markers() {
+        assert!(structure_marked(
+            br#"{"url": "http://synthetichealth.github.io/synthea/race"}"#
+        ));
+        assert!(structure_marked(b"PID|1||PATID1234^5^M11"));
+        assert!(!structure_marked(b"PID|1||4417732^^^HOSP^MR||ORTEGA^LUCIA"));
+    }
+}

@@ -1,0 +1,294 @@
+//! Validators of the person-level PHI rules: D9 dates of birth and ages over 89, D10 phone and
+//! fax numbers, D11 e-mail addresses, D12 street addresses and ZIP codes, D13 IP addresses,
+//! and the anchor-only name label rule. Most are INFO alone and WARN in a patient context;
+//! co-location (src/policy/colocate.rs) raises them further.
+
+use super::context;
+use super::ids;
+use crate::detect::validators::common::boundary_ok;
+use crate::detect::validators::{Candidate, Verdict};
+use crate::rules::Severity;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// D9: a labelled date of birth that exists, is not in the future and not a placeholder.
+pub(super) fn dob(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    if c.text.get(c.value.end).is_some_and(u8::is_ascii_digit) {
+        return Verdict::Reject;
+    }
+    let Some((y, m, d)) = ids::parse_date(v) else {
+        return Verdict::Reject;
+    };
+    if !ids::real_date(y, m, d) {
+        return Verdict::Reject;
+    }
+    if (m, d) == (1, 1) && (y == 1970 || y == 1900) {
+        return Verdict::synthetic();
+    }
+    if (m, d) == (1, 1) {
+        return Verdict::at(Severity::Info).with_detail("January 1st is a placeholder date");
+    }
+    if (y, m, d) == (1974, 12, 25) {
+        return Verdict::synthetic();
+    }
+    Verdict::accept()
+}
+
+/// D9: an age over 89 (Safe Harbor: "90 or older").
+pub(super) fn age(c: &Candidate<'_>) -> Verdict {
+    let Some(span) = c.group("value").or_else(|| c.group("v2")) else {
+        return Verdict::Reject;
+    };
+    let v = &c.text[span.clone()];
+    if !v.iter().all(u8::is_ascii_digit) {
+        return Verdict::Reject;
+    }
+    let n: u32 = v.iter().fold(0, |a, b| a * 10 + u32::from(b - b'0'));
+    if !(90..=119).contains(&n) {
+        return Verdict::Reject;
+    }
+    // `age > 110` is a comparison in code, not a person's age.
+    let between = &c.text[c.whole.start..span.start];
+    if between.iter().any(|b| b"<>!".contains(b)) {
+        return Verdict::Reject;
+    }
+    // `92 y/o`, `101 years old` are clinical phrasing; a bare `age: 94` needs a patient.
+    if c.group("value").is_some() && !context::patient(c) {
+        return Verdict::at(Severity::Info).with_span(span);
+    }
+    Verdict::accept().with_span(span)
+}
+
+/// D10: a NANP phone or fax number. INFO; WARN in a patient context.
+pub(super) fn phone(c: &Candidate<'_>) -> Verdict {
+    let npa = c.group_bytes("npa").or_else(|| c.group_bytes("npa2"));
+    let (Some(npa), Some(nxx)) = (npa, c.group_bytes("nxx")) else {
+        return Verdict::Reject;
+    };
+    let n11 = |x: &[u8]| x[1] == b'1' && x[2] == b'1';
+    if n11(npa) || n11(nxx) || !boundary_ok(c.text, c.whole.clone()) || !same_seps(c) {
+        return Verdict::Reject;
+    }
+    // Synthea writes every number as 555-NNN-NNNN; NANP reserves NXX 555 for fiction.
+    if nxx == b"555" || npa == b"555" {
+        return Verdict::synthetic();
+    }
+    const TOLL_FREE: [&[u8]; 7] = [b"800", b"833", b"844", b"855", b"866", b"877", b"888"];
+    if TOLL_FREE.contains(&npa) {
+        return Verdict::at(Severity::Info).with_detail("toll-free business number");
+    }
+    if context::patient(c)
+        || context::column(c)
+            .is_some_and(|col| context::has_any(col, &[b"phone", b"fax", b"mobile"]))
+    {
+        Verdict::at(Severity::Warn).with_detail("in a patient record")
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
+/// `312-867.4421` mixes separators: a version or an id, not a phone number.
+fn same_seps(c: &Candidate<'_>) -> bool {
+    let v = &c.text[c.whole.clone()];
+    let tail = &v[v.len().saturating_sub(8)..];
+    let sep = tail[3];
+    let before = c.group("nxx").map(|r| c.text[r.start - 1]);
+    before.is_none_or(|b| b == sep || b == b')' || b == b' ')
+}
+
+/// D11: an e-mail address outside the reserved, example and file-name spaces.
+pub(super) fn email(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    let Some(at) = v.iter().position(|&b| b == b'@') else {
+        return Verdict::Reject;
+    };
+    let (local, domain) = (&v[..at], v[at + 1..].to_ascii_lowercase());
+    let tld = domain.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    const RESERVED: [&[u8]; 6] = [
+        b"test",
+        b"example",
+        b"invalid",
+        b"localhost",
+        b"local",
+        b"internal",
+    ];
+    const FILES: [&[u8]; 11] = [
+        b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"js", b"ts", b"css", b"map", b"json",
+    ];
+    let example = [
+        b"example.com".as_slice(),
+        b"example.net",
+        b"example.org",
+        b"test.com",
+    ]
+    .iter()
+    .any(|e| domain == *e || domain.ends_with(&[b".", *e].concat()));
+    let lower_local = local.to_ascii_lowercase();
+    if FILES.contains(&tld) || c.text.get(c.value.end) == Some(&b':') && local == b"git" {
+        return Verdict::Reject;
+    }
+    if domain.ends_with(b"users.noreply.github.com")
+        || lower_local.starts_with(b"noreply")
+        || lower_local.starts_with(b"no-reply")
+    {
+        return Verdict::Reject;
+    }
+    if RESERVED.contains(&tld) || example {
+        return Verdict::synthetic();
+    }
+    if context::patient(c)
+        || context::column(c).is_some_and(|col| context::has_any(col, &[b"email"]))
+    {
+        Verdict::at(Severity::Warn).with_detail("in a patient record")
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
+/// D12: a street address. INFO; WARN with an address label or in a patient context.
+pub(super) fn address(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    // Business and licence texts: a company's address is not a patient's.
+    const BUSINESS: &[&[u8]] = &[
+        b"foundation",
+        b"inc.",
+        b"inc,",
+        b"llc",
+        b"ltd",
+        b"corporation",
+        b"corp.",
+        b"software",
+        b"license",
+        b"licence",
+        b"copyright",
+        b"company",
+        b"gmbh",
+        b"headquarters",
+    ];
+    if context::near(c, BUSINESS) {
+        return Verdict::Reject;
+    }
+    const DUMMIES: [&[u8]; 7] = [
+        b"123 Main St",
+        b"1 Main St",
+        b"742 Evergreen Terrace",
+        b"1600 Pennsylvania Ave",
+        b"1600 Amphitheatre Pkwy",
+        b"1600 Amphitheatre Parkway",
+        b"1 Infinite Loop",
+    ];
+    if !boundary_ok(c.text, c.value.clone()) {
+        return Verdict::Reject;
+    }
+    let norm: Vec<u8> = v.iter().copied().filter(|&b| b != b'.').collect();
+    if DUMMIES.iter().any(|d| norm.starts_with(d)) {
+        return Verdict::synthetic();
+    }
+    const LABELS: &[&[u8]] = &[b"address", b"addr", b"street", b"residence", b"\"line\""];
+    if context::near(c, LABELS) || context::patient(c) {
+        Verdict::at(Severity::Warn)
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
+/// D12: a labelled ZIP code or a state + ZIP. ZIP+4 with a label or patient context: WARN;
+/// otherwise INFO. The 17 restricted ZIP3 prefixes are noted.
+pub(super) fn zip(c: &Candidate<'_>) -> Verdict {
+    let Some(zip) = c.group_bytes("zip") else {
+        return Verdict::Reject;
+    };
+    let plus4 = c.group_bytes("plus4");
+    if zip == b"00000" || plus4 == Some(b"0000") || !boundary_ok(c.text, c.whole.clone()) {
+        return Verdict::Reject;
+    }
+    let labelled = c.group("label").is_some();
+    if plus4.is_some() && (labelled || context::patient(c)) {
+        Verdict::at(Severity::Warn).with_detail("ZIP+4 narrows to a few households")
+    } else if labelled || context::patient(c) || plus4.is_some() {
+        Verdict::at(Severity::Info)
+    } else {
+        Verdict::Reject
+    }
+}
+
+/// D13: a public IPv4/IPv6 address (reserved, private and documentation ranges dropped).
+pub(super) fn ip(c: &Candidate<'_>) -> Verdict {
+    let Ok(s) = std::str::from_utf8(c.value_bytes()) else {
+        return Verdict::Reject;
+    };
+    let addr: IpAddr = match s.parse() {
+        Ok(a) => a,
+        Err(_) => return Verdict::Reject,
+    };
+    if !ip_boundary(c) {
+        return Verdict::Reject;
+    }
+    let public = match addr {
+        IpAddr::V4(a) => public_v4(a),
+        IpAddr::V6(a) => public_v6(a),
+    };
+    if !public {
+        return Verdict::Reject;
+    }
+    if context::patient(c) {
+        Verdict::at(Severity::Warn)
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
+/// An IP is part of a longer chain (`1.2.3.4.5`, a version) when a `.digit` or a word byte
+/// touches it.
+fn ip_boundary(c: &Candidate<'_>) -> bool {
+    let before = &c.text[..c.value.start];
+    let after = &c.text[c.value.end..];
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    !(before.last().is_some_and(word)
+        || before.last() == Some(&b'.')
+        || after.first().is_some_and(word)
+        || matches!(after, [b'.', d, ..] if d.is_ascii_digit())
+        || matches!(after, [b':', d, ..] if d.is_ascii_hexdigit() && c.value_bytes().contains(&b':')))
+}
+
+fn public_v4(a: Ipv4Addr) -> bool {
+    let o = a.octets();
+    !(a.is_private()
+        || a.is_loopback()
+        || a.is_link_local()
+        || a.is_multicast()
+        || a.is_broadcast()
+        || a.is_unspecified()
+        || o[0] == 0
+        || o[0] >= 240
+        || (o[0] == 100 && (64..128).contains(&o[1]))
+        || (o[0] == 198 && (18..20).contains(&o[1]))
+        || matches!(
+            o,
+            [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _] | [192, 0, 0, _]
+        ))
+}
+
+fn public_v6(a: Ipv6Addr) -> bool {
+    let s = a.segments();
+    if let Some(v4) = a.to_ipv4_mapped() {
+        return public_v4(v4);
+    }
+    !(a.is_loopback()
+        || a.is_unspecified()
+        || a.is_multicast()
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || s[0] == 0
+        || s.iter().filter(|&&x| x != 0).count() < 3)
+}
+
+/// Anchor-only: a person's name under a label (`patient_name:`, `"family":`), for co-location.
+pub(super) fn name_label(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    if v.len() < 2 || !v[0].is_ascii_uppercase() || super::markers::synthea_name(v) {
+        return Verdict::Reject;
+    }
+    Verdict::accept()
+}

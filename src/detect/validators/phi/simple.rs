@@ -1,0 +1,174 @@
+//! Validators of the label- and shape-driven PHI rules: D2 ITIN, D3 MRN, D5 MBI/HICN, D6 NPI,
+//! D7 DEA, VIN, UDI and the DICOM file rule. Each checks the value (via [`super::ids`]) and
+//! picks a severity from the context the matcher and [`super::context`] report.
+
+use super::context;
+use super::ids::{self, Check};
+use crate::detect::validators::common::boundary_ok;
+use crate::detect::validators::{Candidate, Verdict};
+use crate::rules::{Category, Colocation, KeywordRole, RuleSpec, Severity};
+
+fn bounded(c: &Candidate<'_>) -> bool {
+    boundary_ok(c.text, c.value.clone())
+}
+
+/// D2: ITIN. Separators both absent or equal; unformatted needs a keyword.
+pub(super) fn itin(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    let seps: Vec<u8> = v.iter().copied().filter(|b| !b.is_ascii_digit()).collect();
+    let formatted = match seps.as_slice() {
+        [] => false,
+        [a, b] if a == b && v[3] == *a => true,
+        _ => return Verdict::Reject,
+    };
+    if !bounded(c) || (!formatted && !c.keyword) {
+        return Verdict::Reject;
+    }
+    match (c.keyword, v.starts_with(b"999")) {
+        (true, _) => Verdict::accept().with_detail("labelled as a taxpayer id"),
+        (false, true) => Verdict::synthetic(),
+        (false, false) => Verdict::at(Severity::Info).with_detail("no ITIN label nearby"),
+    }
+}
+
+/// D3: a label-anchored MRN (the label is in the regex).
+pub(super) fn mrn(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) || ids::mrn(c.value_bytes()) != Check::Valid {
+        return Verdict::Reject;
+    }
+    Verdict::accept()
+}
+
+/// `[rules.mrn] value_regex`: the org's own MRN shape, still label-anchored.
+pub(super) fn mrn_org(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) {
+        return Verdict::Reject;
+    }
+    Verdict::accept().with_detail("matches the organisation's MRN format")
+}
+
+/// D5: MBI. Dashed: WARN, BLOCK with context; undashed: INFO, BLOCK with context. Context is
+/// a keyword or a CSV column naming Medicare.
+pub(super) fn mbi(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) {
+        return Verdict::Reject;
+    }
+    let ctx = c.keyword
+        || context::column(c).is_some_and(|col| {
+            context::has_any(col, &[b"mbi", b"medicare", b"beneficiary", b"hicn"])
+        });
+    match (ids::mbi(c.value_bytes()), ctx) {
+        (Check::Invalid, _) => Verdict::Reject,
+        (Check::Synthetic, _) => Verdict::synthetic(),
+        (Check::Valid, true) => Verdict::at(Severity::Block).with_detail("labelled as Medicare"),
+        (Check::Valid, false) if c.value.len() == 13 => Verdict::at(Severity::Warn),
+        (Check::Valid, false) => Verdict::at(Severity::Info),
+    }
+}
+
+/// D5: HICN (an SSN plus a beneficiary code), keyword required by the rule.
+pub(super) fn hicn(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) {
+        return Verdict::Reject;
+    }
+    match ids::hicn(c.value_bytes()) {
+        Check::Valid => Verdict::accept(),
+        Check::Synthetic => Verdict::synthetic(),
+        Check::Invalid => Verdict::Reject,
+    }
+}
+
+/// D6: NPI, keyword required. A provider id is public (NPPES): INFO, WARN when labelled as an
+/// NPI outright or inside a patient-level record (it ties the patient to a provider).
+pub(super) fn npi(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) {
+        return Verdict::Reject;
+    }
+    match ids::npi(c.value_bytes()) {
+        Check::Invalid => Verdict::Reject,
+        Check::Synthetic => Verdict::synthetic(),
+        Check::Valid
+            if context::near(c, &[b"npi", b"national provider"]) || context::patient(c) =>
+        {
+            Verdict::at(Severity::Warn)
+        }
+        Check::Valid => Verdict::at(Severity::Info),
+    }
+}
+
+/// D7: DEA registration number. WARN with a keyword, INFO without (SKUs pass 10% of the time).
+pub(super) fn dea(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) {
+        return Verdict::Reject;
+    }
+    match (ids::dea(c.value_bytes()), c.keyword) {
+        (Check::Invalid, _) => Verdict::Reject,
+        (Check::Synthetic, _) => Verdict::synthetic(),
+        (Check::Valid, true) => Verdict::at(Severity::Warn),
+        (Check::Valid, false) => Verdict::at(Severity::Info),
+    }
+}
+
+/// VIN (Safe Harbor L): ISO 3779 check digit next to a vehicle keyword; INFO (a vehicle, not
+/// a patient, unless co-located with one).
+pub(super) fn vin(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) || ids::vin(c.value_bytes()) != Check::Valid {
+        return Verdict::Reject;
+    }
+    Verdict::at(Severity::Info)
+}
+
+/// UDI device identifier `(01)` + GTIN-14 (Safe Harbor M).
+pub(super) fn udi(c: &Candidate<'_>) -> Verdict {
+    let after = c.text.get(c.value.end).copied();
+    if after.is_some_and(|b| b.is_ascii_digit()) || ids::gtin14(c.value_bytes()) != Check::Valid {
+        return Verdict::Reject;
+    }
+    Verdict::accept()
+}
+
+/// An added DICOM file: the source hands its 132-byte preamble over as the whole text.
+pub(super) fn dicom(c: &Candidate<'_>) -> Verdict {
+    if c.text.len() == 132 && c.value == (128..132) {
+        Verdict::accept().with_detail("a DICOM image carries patient demographics in its header")
+    } else {
+        Verdict::Reject
+    }
+}
+
+/// The label half of the MRN rule (`patterns/phi/mrn.toml`): an MRN-like label, an optional
+/// type annotation, up to six separator bytes.
+const MRN_LABEL: &str = r"(?i:mrn(?:[ _.-]?(?:number|num|nbr|no|id|#))?|medical[ _.-]?record(?:[ _.-]?(?:number|num|nbr|no|id))?|med[ _.-]?rec(?:[ _.-]?(?:number|num|nbr|no|id))?|patient[ _.-]?(?:id|identifier|number|num|nbr|no)|chart[ _.-]?(?:number|num|nbr|no|id))s?\b(?:[ \t]*:?[ \t]*&?(?:'static[ \t]+)?(?:str|string|String|int|long|Long|Integer|number|text)\b)?(?:[ \t]+(?:is|was))?[^\w\n]{0,6}";
+
+/// The `phi.mrn.org` rule for `[rules.mrn] value_regex`: the MRN label followed by a value in
+/// the organisation's own format (which need not look like the generic 5–12 digit MRN).
+pub fn mrn_org_rule(value_regex: &str) -> RuleSpec {
+    RuleSpec {
+        id: "phi.mrn.org".to_owned(),
+        name: "Medical record number (organisation format)".to_owned(),
+        category: Category::Phi,
+        severity: Severity::Warn,
+        pattern: format!(r"{MRN_LABEL}(?P<value>(?:{value_regex}))\b"),
+        keywords: [
+            "mrn", "medrec", "med rec", "med_rec", "med-rec", "medical", "patient", "chart",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        keyword_role: KeywordRole::Required,
+        value_group: None,
+        validator: Some("mrn_org".to_owned()),
+        message: Some("Medical record number in the organisation's MRN format".to_owned()),
+        min_digits: 0,
+        line_gate: None,
+        span_lines: None,
+        colocation: Colocation::Identifier,
+        reveal_prefix: 0,
+        entropy: None,
+        allow: Vec::new(),
+        path: None,
+        enabled: true,
+        report: true,
+        examples: Vec::new(),
+        negative_examples: Vec::new(),
+    }
+}
