@@ -263,6 +263,21 @@ fn gated_spans(
     }
 }
 
+/// Whether `line` holds any byte of `set` (SIMD memchr for up to three bytes: gates run on
+/// every added line).
+fn has_any_byte(line: &[u8], set: &[u8]) -> bool {
+    match *set {
+        [] => true,
+        [a] => memchr(a, line).is_some(),
+        [a, b] => memchr::memchr2(a, b, line).is_some(),
+        [a, b, c] => memchr::memchr3(a, b, c, line).is_some(),
+        [a, b, c, ref rest @ ..] => {
+            memchr::memchr3(a, b, c, line).is_some()
+                || rest.iter().any(|&d| memchr(d, line).is_some())
+        }
+    }
+}
+
 /// Coalesces runs of consecutive lines that pass a rule's gate into spans.
 fn push_gated(
     rule: &Rule,
@@ -278,7 +293,7 @@ fn push_gated(
         let line = &text[start..end];
         if digits >= min
             && (min > 0 || !line.is_empty())
-            && gate.is_none_or(|g| line.iter().any(|b| g.contains(b)))
+            && gate.is_none_or(|g| has_any_byte(line, g))
         {
             run = Some(run.map_or((start, end), |(s, _)| (s, end)));
         } else if let Some((s, e)) = run.take() {

@@ -310,6 +310,7 @@ impl RuleDb {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .build(&words)
                     .map_err(|e| Error::rules("<keywords>", e.to_string()))?,
             )

@@ -7,6 +7,9 @@ use std::ops::Range;
 /// How many lines above a row the header may be (a CSV pasted into code or docs).
 const HEADER_REACH: usize = 40;
 
+/// The longest line read as a CSV row (or header).
+const MAX_ROW: usize = 4096;
+
 fn delimiter(row: &[u8]) -> Option<u8> {
     [b',', b'\t', b'|', b';']
         .into_iter()
@@ -59,6 +62,15 @@ fn is_header(text: &[u8], fields: &[Range<usize>]) -> bool {
     })
 }
 
+/// A cheap test before splitting a line into fields: a header starts with a letter, `_` or a
+/// quote and has at least as many delimiters as the row has fields minus one. Validators ask
+/// for the column of every candidate value, so this runs up to 40 times per value.
+fn could_be_header(line: &[u8], delim: u8, cells: usize) -> bool {
+    let first = line.iter().find(|b| !b.is_ascii_whitespace());
+    first.is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'"')
+        && memchr::memchr_iter(delim, line).count() + 1 >= cells
+}
+
 fn line_at(text: &[u8], start: usize) -> Range<usize> {
     super::super::validators::common::line_bounds(text, start)
 }
@@ -68,6 +80,11 @@ fn line_at(text: &[u8], start: usize) -> Range<usize> {
 pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
     let row = line_at(text, value.start);
     let line = &text[row.clone()];
+    // A longer line is minified code or a blob, not an export row; splitting it for every
+    // candidate value on it would be quadratic.
+    if line.len() > MAX_ROW {
+        return None;
+    }
     // Code, not a data row: assignments, blocks, calls ending a statement.
     if line.iter().any(|b| b"={}".contains(b)) || line.ends_with(b";") || line.ends_with(b"(") {
         return None;
@@ -95,7 +112,10 @@ pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
         candidates.len()
     };
     for line in candidates.into_iter().take(reach) {
-        if line == row {
+        if line == row
+            || line.len() > MAX_ROW
+            || !could_be_header(&text[line.clone()], delim, cells.len())
+        {
             continue;
         }
         let head = fields(text, line, delim);
