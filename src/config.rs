@@ -9,7 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::rules::{RuleSpec, Selection, Severity};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -140,15 +140,32 @@ pub struct ConfigFile {
 }
 
 /// Default test paths (detectors.md §4): findings there are downgraded, never suppressed.
+/// Matched case-insensitively (`TestData/`, `UnitTests/`, `SampleData/`): directories of tests,
+/// fixtures and sample data, and the test-file names of common languages.
 pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/tests/**",
     "**/test/**",
+    "**/*tests/**",
+    "**/*.tests/**",
+    "**/__tests__/**",
+    "**/spec/**",
     "**/fixtures/**",
     "**/testdata/**",
-    "tests/**",
-    "test/**",
-    "fixtures/**",
-    "testdata/**",
+    "**/test-data/**",
+    "**/test_data/**",
+    "**/sampledata/**",
+    "**/sample-data/**",
+    "**/samples/**",
+    "**/*_test.go",
+    "**/*_test.py",
+    "**/test_*.py",
+    "**/*test.java",
+    "**/*tests.java",
+    "**/*tests.cs",
+    "**/*.test.[jt]s",
+    "**/*.test.[jt]sx",
+    "**/*.spec.[jt]s",
+    "**/*_spec.rb",
 ];
 
 /// Default `max_file_bytes`: 32 MiB.
@@ -239,10 +256,14 @@ fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -
     Ok(())
 }
 
+/// Compiles globs; test paths match case-insensitively (`TestData/` is `testdata/`).
 fn globset(path: &str, key: &str, globs: &[String]) -> Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        let glob = Glob::new(g).map_err(|e| Error::config(path, format!("{key}: {e}")))?;
+        let glob = globset::GlobBuilder::new(g)
+            .case_insensitive(key == "scan.test_paths")
+            .build()
+            .map_err(|e| Error::config(path, format!("{key}: {e}")))?;
         b.add(glob);
     }
     b.build()
