@@ -55,7 +55,7 @@ measure() {
 for w in $WORK; do
   case "$w" in
   staged)
-    bytes=$(python3 -c "import json;print(json.load(open('$CORPUS/corpus_manifest.json'))['staged']['diff_added_line_bytes'])")
+    bytes=$(python3 -c "import json;print(json.load(open('$CORPUS/corpus_manifest.json'))['diff_added_line_bytes'])")
     measure staged "$CORPUS/repo" "$bytes" \
       phiguard "$PG scan --staged --no-config -q --format json" \
       gitleaks "$GL git --staged --no-banner --report-format json --report-path $OUT/gl-staged.json --exit-code 0" \
