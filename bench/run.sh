@@ -86,7 +86,7 @@ for w in $WORK; do
     ;;
   redact)
     LOG="$BENCH/large.log"
-    [ -f "$LOG" ] || find "$CORPUS/tree/spring-framework" -name '*.java' -size -64k | head -3000 | xargs cat > "$LOG"
+    [ -f "$LOG" ] || find "$CORPUS/tree/spring-framework" -name '*.java' -size -64k | sort | awk 'NR <= 3000' | xargs cat > "$LOG"
     bytes=$(stat -c %s "$LOG")
     measure redact "$BENCH" "$bytes" \
       phiguard "sh -c '$PG redact --no-config < $LOG > /dev/null'" \

@@ -64,7 +64,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
 /// Everything a scanning command needs, resolved once.
 pub struct Session {
     pub config: Config,
-    pub db: RuleDb,
+    /// Extra packs from `--rules`.
+    extra_rules: Vec<PathBuf>,
+    /// Built on first use: an empty diff never pays for compiling 160 rules.
+    db: std::cell::OnceCell<RuleDb>,
     pub policy: Policy,
     pub format: Format,
     pub style: Style,
@@ -86,7 +89,6 @@ impl Session {
             server_git_dir: origin.server_git_dir,
             explicit: g.config.clone(),
         })?;
-        let db = build_db(&config, &g.rules)?;
         let policy = Policy {
             strict: g.strict || config.strict,
             test_paths: config.test_path_set.clone(),
@@ -102,18 +104,29 @@ impl Session {
             },
             detect: DetectOptions::default(),
             config,
-            db,
+            extra_rules: g.rules.clone(),
+            db: std::cell::OnceCell::new(),
             policy,
         })
     }
 
-    pub fn engine(&self) -> Engine<'_> {
-        Engine {
-            db: &self.db,
+    /// The rules, compiled on first use; `small` (a few files) builds the keyword automaton
+    /// for start-up time rather than throughput.
+    pub fn db(&self, small: bool) -> Result<&RuleDb> {
+        if let Some(db) = self.db.get() {
+            return Ok(db);
+        }
+        let db = build_db(&self.config, &self.extra_rules, small)?;
+        Ok(self.db.get_or_init(|| db))
+    }
+
+    pub fn engine(&self, small: bool) -> Result<Engine<'_>> {
+        Ok(Engine {
+            db: self.db(small)?,
             policy: &self.policy,
             detect: self.detect,
             fingerprint_key: &self.config.fingerprint_key,
-        }
+        })
     }
 
     /// Scans `jobs`, prints the report, returns the exit code.
@@ -126,7 +139,11 @@ impl Session {
             threads,
             deadline: None,
         };
-        let mut report = phiguard::scan::run(&self.engine(), jobs, &opts)?;
+        let mut report = if jobs.is_empty() {
+            Report::default()
+        } else {
+            phiguard::scan::run(&self.engine(jobs.len() <= SMALL_CHANGE)?, jobs, &opts)?
+        };
         report.summary.skipped += skipped;
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.print(&report)?;
@@ -146,8 +163,12 @@ impl Session {
             threads: self.config.threads,
             deadline: None,
         };
-        let mut report =
-            phiguard::scan::run_files(&self.engine(), roots, &self.config.exclude_set, &opts)?;
+        let mut report = phiguard::scan::run_files(
+            &self.engine(false)?,
+            roots,
+            &self.config.exclude_set,
+            &opts,
+        )?;
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.print(&report)?;
         Ok(if report.blocks() {
@@ -169,9 +190,12 @@ impl Session {
     }
 }
 
+/// Up to this many files a change counts as small (see [`Session::db`]).
+const SMALL_CHANGE: usize = 64;
+
 /// Built-in packs, then imports from config, then `--rules`, then inline custom rules.
-pub fn build_db(config: &Config, extra: &[PathBuf]) -> Result<RuleDb> {
-    let mut b = RuleDbBuilder::new();
+pub fn build_db(config: &Config, extra: &[PathBuf], small: bool) -> Result<RuleDb> {
+    let mut b = RuleDbBuilder::new().quick_build(small);
     for pack in load::builtin()? {
         b = b.pack(pack);
     }

@@ -117,6 +117,7 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
         .iter()
         .map(|u| Ok((u, refpolicy::for_ref(&session.config.policies, &u.refname)?)))
         .collect::<Result<_>>()?;
+    let engine = session.engine(false)?;
     let scanned = refs::existing_tips(&repo)
         .and_then(|hide| refs::plan(&repo, updates, &hide, &session.config.exclude_set, deadline))
         .and_then(|jobs| {
@@ -126,7 +127,7 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
                 threads: session.config.threads.min(1 + jobs.len() / 16),
                 deadline,
             };
-            phiguard::scan::run(&session.engine(), &jobs, &opts)
+            phiguard::scan::run(&engine, &jobs, &opts)
         });
     let mut report = match scanned {
         Ok(r) => r,

@@ -19,7 +19,7 @@ pub fn run(g: &Global) -> Result<Exit> {
         },
         Context::Files,
     )?;
-    let engine = session.engine();
+    let engine = session.engine(true)?;
     let mut scratch = Scratch::default();
     let stdin = std::io::stdin();
     let mut input = stdin.lock();

@@ -158,6 +158,7 @@ pub struct RuleDbBuilder {
     packs: Vec<Pack>,
     selection: Selection,
     selection_source: String,
+    quick_build: bool,
 }
 
 impl RuleDbBuilder {
@@ -176,6 +177,14 @@ impl RuleDbBuilder {
     pub fn select(mut self, selection: Selection, source: impl Into<String>) -> RuleDbBuilder {
         self.selection = selection;
         self.selection_source = source.into();
+        self
+    }
+
+    /// Builds the keyword automaton as a contiguous NFA instead of a DFA: about 1 ms to build
+    /// instead of 5, and slower per byte. Right for a hook on a handful of files, wrong for
+    /// a directory or a large push. Results are the same either way.
+    pub fn quick_build(mut self, yes: bool) -> RuleDbBuilder {
+        self.quick_build = yes;
         self
     }
 
@@ -219,7 +228,7 @@ impl RuleDbBuilder {
                 ));
             }
         }
-        RuleDb::new(rules)
+        RuleDb::new(rules, self.quick_build)
     }
 }
 
@@ -278,7 +287,7 @@ pub struct RuleDb {
 }
 
 impl RuleDb {
-    fn new(rules: Vec<Rule>) -> Result<RuleDb> {
+    fn new(rules: Vec<Rule>, quick_build: bool) -> Result<RuleDb> {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut words: Vec<String> = Vec::new();
         let mut keywords: Vec<Keyword> = Vec::new();
@@ -310,7 +319,11 @@ impl RuleDb {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .kind(Some(if quick_build {
+                        aho_corasick::AhoCorasickKind::ContiguousNFA
+                    } else {
+                        aho_corasick::AhoCorasickKind::DFA
+                    }))
                     .build(&words)
                     .map_err(|e| Error::rules("<keywords>", e.to_string()))?,
             )
