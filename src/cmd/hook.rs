@@ -20,16 +20,21 @@ pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
     }
 }
 
-/// The message as git will record it: comment lines and the `commit -v` diff below the
-/// scissors line are not part of it.
+/// The message as git will record it: when git strips comments, comment lines and the
+/// `commit -v` diff below the scissors line are not part of it; `git commit -m "# …"` keeps
+/// them, so they are scanned.
 fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     let text = std::fs::read(file)
         .with_context(|| format!("reading the message file {}", file.display()))?;
     let repo = git2::Repository::open_from_env().ok();
-    let comment = repo
-        .as_ref()
-        .and_then(|r| r.config().ok())
-        .and_then(|c| c.get_string("core.commentChar").ok());
+    let config = repo.as_ref().and_then(|r| r.config().ok());
+    let get = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+    let editor = std::env::var("GIT_EDITOR").map_or(true, |e| e != ":");
+    let comments = source::message::Comments::decide(
+        get("commit.cleanup").as_deref(),
+        editor,
+        get("core.commentChar"),
+    );
     let root = repo
         .as_ref()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
@@ -45,6 +50,6 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
         || "COMMIT_EDITMSG".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let item = source::message::item(&name, text, comment.as_deref());
+    let item = source::message::item(&name, text, &comments);
     session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0)
 }

@@ -193,16 +193,35 @@ fn commit_message_with_ssn_is_blocked_but_comments_are_not() {
     let out = commit(&repo, &["-m", &format!("fix lookup for ssn {SSN}")]);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("phi.ssn"));
+    // With an editor, git strips comment lines: they are not part of the message.
     let msg = repo.path().join("msg.txt");
     std::fs::write(&msg, format!("fix lookup\n# ssn {SSN} in a comment\n")).unwrap();
-    let out = repo.git_output(&[
-        "commit",
-        "-q",
-        "--cleanup=strip",
-        "-F",
-        msg.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let mut args = vec!["commit", "-q", "-e", "-F", msg.to_str().unwrap()];
+    let (ok, out) = repo.git_in_env(&mut args, &[("GIT_EDITOR", "true")]);
+    assert!(ok, "{out}");
+    let recorded = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        !recorded.contains("ssn"),
+        "git stripped the comment: {recorded}"
+    );
+}
+
+#[test]
+fn comment_looking_lines_that_git_keeps_are_scanned() {
+    // `git commit -m "# ..."` records the line (cleanup is whitespace without an editor).
+    let repo = repo_with_history();
+    repo.add("ok.txt", "ok\n");
+    let out = commit(&repo, &["-m", &format!("# ssn {SSN}")]);
+    assert!(!out.status.success(), "{}", text(&out));
+    // commentChar=auto: git picks one character for its template; a message line starting
+    // with another candidate is message text.
+    repo.git(&["config", "core.commentChar", "auto"]);
+    let msg = repo.path().join("msg.txt");
+    std::fs::write(&msg, format!("fix\n: ssn {SSN}\n")).unwrap();
+    let mut args = vec!["commit", "-q", "-e", "-F", msg.to_str().unwrap()];
+    let (ok, out) = repo.git_in_env(&mut args, &[("GIT_EDITOR", "true")]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("COMMIT_EDITMSG:2:"), "{out}");
 }
 
 #[test]
@@ -317,4 +336,18 @@ fn merge_resolution_that_adds_a_value_is_blocked() {
         "a clean resolution commits: {}",
         text(&out)
     );
+}
+
+#[test]
+fn commit_verbose_diff_below_the_scissors_is_not_the_message() {
+    let repo = repo_with_history();
+    // In a test path the value is a warning, so pre-commit lets it through; the diff that
+    // `commit -v` puts below the scissors line then shows it to commit-msg.
+    repo.add("tests/fixture.txt", format!("ssn {SSN}\n"));
+    let msg = repo.path().join("msg.txt");
+    std::fs::write(&msg, "add fixture\n").unwrap();
+    let mut args = vec!["commit", "-q", "-v", "-e", "-F", msg.to_str().unwrap()];
+    let (ok, out) = repo.git_in_env(&mut args, &[("GIT_EDITOR", "true")]);
+    assert!(ok, "{out}");
+    assert!(!out.contains("COMMIT_EDITMSG"), "{out}");
 }
