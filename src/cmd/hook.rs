@@ -20,21 +20,18 @@ pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
     }
 }
 
-/// The message as git will record it: when git strips comments, comment lines and the
-/// `commit -v` diff below the scissors line are not part of it; `git commit -m "# …"` keeps
-/// them, so they are scanned.
+/// The message as git may record it: every line up to the `commit -v` scissors line.
 fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     let text = std::fs::read(file)
         .with_context(|| format!("reading the message file {}", file.display()))?;
-    let repo = git2::Repository::open_from_env().ok();
-    let config = repo.as_ref().and_then(|r| r.config().ok());
-    let get = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
-    let editor = std::env::var("GIT_EDITOR").map_or(true, |e| e != ":");
-    let comments = source::message::Comments::decide(
-        get("commit.cleanup").as_deref(),
-        editor,
-        get("core.commentChar"),
-    );
+    // A repository git names (GIT_DIR) must open: its config decides the rules (fail closed).
+    let repo = match git2::Repository::open_from_env() {
+        Ok(r) => Some(r),
+        Err(e) if std::env::var_os("GIT_DIR").is_some() => {
+            return Err(anyhow::anyhow!("opening the repository ({})", e.message()));
+        }
+        Err(_) => None,
+    };
     let root = repo
         .as_ref()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
@@ -50,6 +47,6 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
         || "COMMIT_EDITMSG".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let item = source::message::item(&name, text, &comments);
+    let item = source::message::item(&name, text);
     session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0)
 }

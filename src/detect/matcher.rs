@@ -202,6 +202,8 @@ fn collect_hits(db: &RuleDb, text: &[u8], context: &[Range<usize>], hits: &mut V
             }
         }
     }
+    // Overlapping search reports hits by end; `keyword_near` binary-searches by start.
+    hits.sort_unstable_by_key(|h| (h.start, h.end));
 }
 
 fn keyword_spans(
