@@ -77,8 +77,8 @@ pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
     )?;
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
-    let jobs = refs::plan(&repo, &updates, &hide, &session.config.exclude_set, None)?;
-    session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
+    let planned = refs::plan(&repo, &updates, &hide, &session.config.exclude_set, None)?;
+    session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
 }
 
 /// pre-receive: all updates of the push, accepted or rejected together.
@@ -120,16 +120,16 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
     let engine = session.engine(false)?;
     let scanned = refs::existing_tips(&repo)
         .and_then(|hide| refs::plan(&repo, updates, &hide, &session.config.exclude_set, deadline))
-        .and_then(|jobs| {
+        .and_then(|planned| {
             let opts = RunOptions {
                 repo: RepoAt::FromEnv,
                 max_file_bytes: session.config.max_file_bytes,
-                threads: session.config.threads.min(1 + jobs.len() / 16),
+                threads: session.config.threads.min(1 + planned.jobs.len() / 16),
                 deadline,
             };
-            phiguard::scan::run(&engine, &jobs, &opts)
+            Ok((phiguard::scan::run(&engine, &planned.jobs, &opts)?, planned.brings))
         });
-    let mut report = match scanned {
+    let (mut report, brings) = match scanned {
         Ok(r) => r,
         Err(e)
             if matches!(e.kind(), ErrorKind::Budget { .. })
@@ -141,13 +141,22 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
         Err(e) => return Err(e.into()),
     };
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    let verdicts: Vec<Verdict> = policies.iter().map(|(u, p)| judge(u, p, &report)).collect();
+    let none = std::collections::HashSet::new();
+    let verdicts: Vec<Verdict> = policies
+        .iter()
+        .map(|(u, p)| judge(u, p, &report, brings.get(&u.refname).unwrap_or(&none)))
+        .collect();
     session.print(&report)?;
     decide(&verdicts, &policies)
 }
 
 /// Why a ref is rejected (empty: accepted).
-fn judge(u: &RefUpdate, p: &RefPolicy, report: &Report) -> Verdict {
+fn judge(
+    u: &RefUpdate,
+    p: &RefPolicy,
+    report: &Report,
+    brings: &std::collections::HashSet<String>,
+) -> Verdict {
     let mut reasons = Vec::new();
     if u.is_delete() && p.protect_delete {
         reasons.push("deleting this ref is not allowed by policy".to_owned());
@@ -160,7 +169,8 @@ fn judge(u: &RefUpdate, p: &RefPolicy, report: &Report) -> Verdict {
              this phiguard version: rejected rather than accepted unchecked"
         ));
     }
-    let mine = |f: &&Finding| f.refname.as_deref() == Some(u.refname.as_str());
+    // Every finding in a commit this ref brings counts for it, whichever ref scanned it first.
+    let mine = |f: &&Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
     let live = report
         .findings
         .iter()

@@ -11,7 +11,7 @@ use super::{Item, Job};
 use crate::error::{Error, Result};
 use git2::{ObjectType, Oid, Repository};
 use globset::GlobSet;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -167,6 +167,17 @@ pub fn remote_tips(repo: &Repository, remote: &str) -> Result<Vec<Oid>> {
         .collect())
 }
 
+/// A planned push: the jobs, and for every updated ref the ids of the commits (and annotated
+/// tags) it brings — a commit that two refs bring is scanned once but judged under both refs'
+/// policies.
+#[derive(Debug, Default)]
+pub struct Planned {
+    /// Jobs, each commit once.
+    pub jobs: Vec<Job>,
+    /// Ref name → ids (full hex) of what the update brings.
+    pub brings: HashMap<String, HashSet<String>>,
+}
+
 /// Plans the jobs of a push: for each non-delete update, the commits only it brings (each
 /// commit scanned once, under the first ref that brings it) and its tag messages.
 ///
@@ -179,26 +190,33 @@ pub fn plan(
     hide: &[Oid],
     exclude: &GlobSet,
     deadline: Option<(Instant, u64)>,
-) -> Result<Vec<Job>> {
-    let mut jobs = Vec::new();
+) -> Result<Planned> {
+    let mut planned = Planned::default();
     let mut seen: HashSet<Oid> = HashSet::new();
     let mut commits = Vec::new();
     for u in updates {
         let Some(new) = u.new else { continue };
         let refname: Arc<str> = Arc::from(u.refname.as_str());
-        let Some(tip) = peel(repo, new, &refname, &mut jobs)? else {
-            continue;
-        };
+        let first_tag_job = planned.jobs.len();
+        let tip = peel(repo, new, &refname, &mut planned.jobs)?;
+        let brings = planned.brings.entry(u.refname.clone()).or_default();
+        for job in &planned.jobs[first_tag_job..] {
+            if let Job::Text(item) = job {
+                brings.extend(item.commit.as_deref().map(str::to_owned));
+            }
+        }
+        let Some(tip) = tip else { continue };
         let mut hidden = hide.to_vec();
         hidden.extend(u.old);
         for oid in history::walk(repo, &[tip], &hidden)? {
+            brings.insert(oid.to_string());
             if seen.insert(oid) {
                 commits.push((oid, Some(refname.clone())));
             }
         }
     }
-    jobs.extend(history::plan(repo, &commits, exclude, deadline)?);
-    Ok(jobs)
+    planned.jobs.extend(history::plan(repo, &commits, exclude, deadline)?);
+    Ok(planned)
 }
 
 #[cfg(test)]
