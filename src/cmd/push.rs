@@ -127,7 +127,10 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
                 threads: session.config.threads.min(1 + planned.jobs.len() / 16),
                 deadline,
             };
-            Ok((phiguard::scan::run(&engine, &planned.jobs, &opts)?, planned.brings))
+            Ok((
+                phiguard::scan::run(&engine, &planned.jobs, &opts)?,
+                planned.brings,
+            ))
         });
     let (mut report, brings) = match scanned {
         Ok(r) => r,

@@ -23,15 +23,38 @@ pub fn normalize(value: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// The 20-bit keyed hash of `value` under `rule`, as 5 hex digits.
+/// Rules whose values have few possibilities whatever their length (about 36,500 birth
+/// dates in a century; ages; five-digit ZIP codes): their fingerprints keep 6 bits.
+const LOW_ENTROPY_RULES: &[&str] = &["phi.dob", "phi.age-over-89", "phi.zip"];
+
+/// How many bits of the hash a fingerprint of `normalized` may keep so that each fingerprint
+/// still stands for about a thousand (2^10) possible values: a value space of 2^s allows
+/// s - 10 bits, at most [`BITS`], at least 6.
+pub fn bits_for(rule: &str, normalized: &[u8]) -> u32 {
+    if LOW_ENTROPY_RULES.contains(&rule) {
+        return 6;
+    }
+    let per_char = if normalized.iter().all(u8::is_ascii_digit) {
+        3.32
+    } else {
+        5.17
+    };
+    let space = (normalized.len() as f64 * per_char) as u32;
+    space.saturating_sub(10).clamp(6, BITS)
+}
+
+/// The keyed hash of `value` under `rule` (at most 20 bits, see [`bits_for`]), as 5 hex
+/// digits.
 pub fn hash(key: &[u8], rule: &str, value: &[u8]) -> String {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(rule.as_bytes());
     mac.update(&[0]);
-    mac.update(&normalize(value));
+    let normalized = normalize(value);
+    mac.update(&normalized);
     let out = mac.finalize().into_bytes();
-    let h = (u32::from(out[0]) << 16 | u32::from(out[1]) << 8 | u32::from(out[2])) >> (24 - BITS);
+    let bits = bits_for(rule, &normalized);
+    let h = (u32::from(out[0]) << 16 | u32::from(out[1]) << 8 | u32::from(out[2])) >> (24 - bits);
     format!("{h:05x}")
 }
 

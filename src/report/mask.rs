@@ -1,4 +1,5 @@
-//! Masking (DESIGN §4): an identifier keeps at most its last 2 characters; a secret shows at
+//! Masking (DESIGN §4): an identifier keeps at most its last 2 characters (only identifiers of
+//! at least 12 letters and digits do, see [`MIN_TAIL_LEN`]); a secret shows at
 //! most the first 4 characters of a known, non-secret prefix (`AKIA`, `ghp_`). The excerpt is
 //! the value's line, cut to a window around the value, with every value on the line masked.
 
@@ -21,10 +22,17 @@ pub struct MaskSpan {
 }
 
 /// Masks `value` bytes in place.
+/// Letters and digits a PHI value needs before its last 2 may be shown. A shown tail plus the
+/// value's fingerprint narrow the candidates a hundredfold: for an SSN (9 digits) from about
+/// a thousand to ten, so shorter identifiers, dates and ZIP codes are masked whole.
+pub const MIN_TAIL_LEN: usize = 12;
+
 fn mask_value(value: &mut [u8], category: Category, reveal_prefix: usize) {
     let n = value.len();
+    let alnum = value.iter().filter(|b| b.is_ascii_alphanumeric()).count();
     let keep: Range<usize> = match category {
-        Category::Phi => n.saturating_sub(2).max(n / 2)..n,
+        Category::Phi if alnum >= MIN_TAIL_LEN => n - 2..n,
+        Category::Phi => n..n,
         Category::Secret => 0..reveal_prefix.min(4).min(n / 2),
     };
     for (i, b) in value.iter_mut().enumerate() {

@@ -215,7 +215,9 @@ pub fn plan(
             }
         }
     }
-    planned.jobs.extend(history::plan(repo, &commits, exclude, deadline)?);
+    planned
+        .jobs
+        .extend(history::plan(repo, &commits, exclude, deadline)?);
     Ok(planned)
 }
 

@@ -407,10 +407,14 @@ fn a_moved_file_adds_nothing_but_an_edited_move_is_scanned() {
 
 #[test]
 fn a_commit_brought_by_two_refs_is_judged_under_both_policies() {
-    for order in [["HEAD:refs/heads/aaa", "HEAD:refs/heads/main"], ["HEAD:refs/heads/main", "HEAD:refs/heads/aaa"]] {
+    for order in [
+        ["HEAD:refs/heads/aaa", "HEAD:refs/heads/main"],
+        ["HEAD:refs/heads/main", "HEAD:refs/heads/aaa"],
+    ] {
         let s = Server::new("pre-receive");
         s.config("[[policy]]\nrefs = [\"refs/heads/main\"]\nallow_inline_suppressions = false\n");
-        s.work.add("x.txt", format!("ssn: {SSN} # phiguard:allow demo\n"));
+        s.work
+            .add("x.txt", format!("ssn: {SSN} # phiguard:allow demo\n"));
         s.work.commit("allowed inline");
         let (ok, text) = s.push(&order);
         assert!(!ok, "{order:?}: main forbids inline allows: {text}");

@@ -26,3 +26,35 @@ fn twenty_bits_collide_across_many_values() {
         .count();
     assert_eq!(collisions, 1);
 }
+
+#[test]
+fn bits_follow_the_value_space() {
+    let cases: &[(&str, &str, u32)] = &[
+        ("phi.ssn", "536904399", 19),
+        ("phi.phone", "3128674421", 20),
+        ("phi.mrn", "4471923", 13),
+        ("phi.mrn", "44719", 6),
+        ("phi.dob", "04121961", 6),
+        ("phi.zip", "62704", 6),
+        ("secret.aws.access-key-id", "AKIAOUDOCUZRENUN7Z5J", 20),
+    ];
+    for (rule, v, want) in cases {
+        assert_eq!(bits_for(rule, v.as_bytes()), *want, "{rule} {v}");
+    }
+}
+
+#[test]
+fn a_birth_date_cannot_be_recovered_from_its_fingerprint() {
+    // The attack from the review: hash every date of a century and keep those matching.
+    let target = hash(DEFAULT_KEY, "phi.dob", b"04/12/1961");
+    let mut matches = 0;
+    for y in 1900..2026 {
+        for m in 1..=12 {
+            for d in 1..=31 {
+                let v = format!("{m:02}/{d:02}/{y}");
+                matches += usize::from(hash(DEFAULT_KEY, "phi.dob", v.as_bytes()) == target);
+            }
+        }
+    }
+    assert!(matches >= 300, "only {matches} dates share the fingerprint");
+}
