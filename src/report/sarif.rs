@@ -7,6 +7,20 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+/// A relative path as a URI reference: everything but unreserved characters and `/` is
+/// percent-encoded (a path with a space or `#` is otherwise no valid `artifactLocation.uri`).
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn level(s: Severity) -> &'static str {
     match s {
         Severity::Block => "error",
@@ -63,7 +77,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
                 "level": level(f.severity),
                 "message": {"text": f.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": &*f.path},
+                    "artifactLocation": {"uri": uri(&f.path)},
                     "region": region,
                 }}],
                 "partialFingerprints": {"phiguard/v1": f.fingerprint},

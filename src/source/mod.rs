@@ -123,12 +123,16 @@ pub fn skipped_path(path: &str) -> bool {
         "poetry.lock",
         "Pipfile.lock",
         "npm-shrinkwrap.json",
+        "flake.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "packages.lock.json",
     ];
     NAMES.contains(&name)
-        || name.ends_with(".lock")
         || name.ends_with(".min.js")
         || name.ends_with(".min.css")
-        || name.ends_with(".map")
+        || name.ends_with(".js.map")
+        || name.ends_with(".css.map")
 }
 
 /// Why a job produced no item.
@@ -286,8 +290,33 @@ impl Reader {
     }
 }
 
-/// Classifies a whole item: binary is skipped, DICOM cut to its preamble.
+/// UTF-16 text with a byte-order mark (Excel's "Unicode text" exports, Windows tools) as
+/// UTF-8; `None` for anything else. Its NUL bytes would otherwise make it look binary.
+pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks_exact(2).map(|c| {
+        if little {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
+}
+
+/// Classifies a whole item: UTF-16 is decoded (every line added), binary is skipped, DICOM
+/// cut to its preamble.
 fn finish(item: Item) -> Loaded {
+    if let Some(text) = decode_utf16(&item.text) {
+        return Loaded::Item(Item::whole(item.path, text));
+    }
     match classify(&item.text) {
         Kind::Text => Loaded::Item(item),
         Kind::Binary => Loaded::Skipped(item.path, Skip::Binary),

@@ -202,3 +202,20 @@ fn a_value_inside_a_multi_line_match_is_reported_on_its_own_line() {
     );
     assert!(lines.contains(&("phi.ssn".to_owned(), 11)), "{lines:?}");
 }
+
+#[test]
+fn sarif_uris_are_percent_encoded() {
+    let r = phiguard_stdin(
+        &[
+            "scan",
+            "--stdin-filename",
+            "my notes#1.txt",
+            "-",
+            "--format",
+            "sarif",
+        ],
+        format!("ssn {SSN}\n").as_bytes(),
+    );
+    let uri = r.json()["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone();
+    assert_eq!(uri, "my%20notes%231.txt");
+}

@@ -161,3 +161,24 @@ fn redact_masks_a_multi_line_private_key() {
         r.out()
     );
 }
+
+#[test]
+fn utf16_exports_and_lock_named_files_are_scanned() {
+    let repo = TempRepo::new();
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in format!("name,ssn\nLucia,{SSN}\n").encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    repo.write("export.csv", utf16);
+    repo.write("notes.lock", format!("ssn: {SSN}\n"));
+    repo.write("Cargo.lock", format!("ssn: {SSN}\n"));
+    let r = repo.phiguard(&["scan", ".", "--format", "json"]);
+    let mut paths: Vec<String> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    paths.dedup();
+    assert_eq!(paths, vec!["export.csv", "notes.lock"], "{}", r.all());
+}
