@@ -120,6 +120,7 @@ def main():
     ap.add_argument("--min-severity", default="warn", choices=["info", "warn", "block"])
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
+    a.bin = os.path.abspath(a.bin)
     truth = load_truth(a.corpus)
     evaluate(truth, phiguard_findings(a.corpus, a.bin, a.findings), a.min_severity, a.verbose, "phiguard")
     if a.gitleaks:
