@@ -35,14 +35,7 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     let root = repo
         .as_ref()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
-    let session = Session::new(
-        g,
-        Origin {
-            repo_root: root,
-            server_git_dir: None,
-        },
-        Context::Message,
-    )?;
+    let session = Session::new(g, Origin::client(root), Context::Message)?;
     let name = file.file_name().map_or_else(
         || "COMMIT_EDITMSG".into(),
         |n| n.to_string_lossy().into_owned(),

@@ -80,6 +80,16 @@ pub struct Origin {
     pub server_git_dir: Option<PathBuf>,
 }
 
+impl Origin {
+    /// A client command: user config, then the work tree's `.phiguard.toml`.
+    pub fn client(repo_root: Option<PathBuf>) -> Origin {
+        Origin {
+            repo_root,
+            server_git_dir: None,
+        }
+    }
+}
+
 impl Session {
     pub fn new(g: &Global, origin: Origin, context: Context) -> Result<Session> {
         let config = Config::load(&Sources {

@@ -45,14 +45,7 @@ fn open_repo() -> Result<git2::Repository> {
 pub fn range(g: &Global, spec: &str) -> Result<Exit> {
     let repo = open_repo()?;
     let root = repo.workdir().map(Path::to_path_buf);
-    let session = Session::new(
-        g,
-        Origin {
-            repo_root: root,
-            server_git_dir: None,
-        },
-        Context::History,
-    )?;
+    let session = Session::new(g, Origin::client(root), Context::History)?;
     let commits: Vec<_> = history::range(&repo, spec)?
         .into_iter()
         .map(|c| (c, None))
@@ -67,14 +60,7 @@ pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
     let repo = open_repo()?;
     let updates = refs::parse_push(&input)?;
     let root = repo.workdir().map(Path::to_path_buf);
-    let session = Session::new(
-        g,
-        Origin {
-            repo_root: root,
-            server_git_dir: None,
-        },
-        Context::History,
-    )?;
+    let session = Session::new(g, Origin::client(root), Context::History)?;
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
     let planned = refs::plan(&repo, &updates, &hide, &session.config.exclude_set, None)?;

@@ -11,14 +11,7 @@ use phiguard::report::Context;
 use std::io::{BufRead, Write};
 
 pub fn run(g: &Global) -> Result<Exit> {
-    let session = Session::new(
-        g,
-        Origin {
-            repo_root: discover_root(),
-            server_git_dir: None,
-        },
-        Context::Files,
-    )?;
+    let session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
     let engine = session.engine(true)?;
     let mut scratch = Scratch::default();
     let stdin = std::io::stdin();

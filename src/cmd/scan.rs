@@ -18,14 +18,7 @@ pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
         if !(args.paths.is_empty() || args.paths.iter().all(|p| p == Path::new("-"))) {
             bail!("--stdin-filename reads stdin: pass `-` (or nothing) as the path");
         }
-        let mut session = Session::new(
-            g,
-            Origin {
-                repo_root: discover_root(),
-                server_git_dir: None,
-            },
-            Context::Files,
-        )?;
+        let mut session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
         session.detect.prefilter = !args.no_prefilter;
         let item = source::stdin::read(name, std::io::stdin().lock())?;
         return session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0);
@@ -33,14 +26,7 @@ pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
     if args.paths.iter().any(|p| p == Path::new("-")) {
         bail!("reading stdin needs --stdin-filename NAME (the name decides which rules apply)");
     }
-    let mut session = Session::new(
-        g,
-        Origin {
-            repo_root: discover_root(),
-            server_git_dir: None,
-        },
-        Context::Files,
-    )?;
+    let mut session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
     session.detect.prefilter = !args.no_prefilter;
     let roots: Vec<&Path> = if args.paths.is_empty() {
         vec![Path::new(".")]
@@ -55,14 +41,7 @@ pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> 
     let repo = git2::Repository::open_from_env()
         .map_err(|e| anyhow::anyhow!("not in a git repository ({})", e.message()))?;
     let root = repo.workdir().map(Path::to_path_buf);
-    let mut session = Session::new(
-        g,
-        Origin {
-            repo_root: root,
-            server_git_dir: None,
-        },
-        context,
-    )?;
+    let mut session = Session::new(g, Origin::client(root), context)?;
     session.detect.prefilter = !no_prefilter;
     let (jobs, skipped) = source::staged::plan(&repo, &session.config.exclude_set)?;
     session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), skipped)
