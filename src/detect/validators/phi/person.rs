@@ -73,6 +73,9 @@ pub(super) fn phone(c: &Candidate<'_>) -> Verdict {
     if nxx == b"555" || npa == b"555" {
         return Verdict::synthetic();
     }
+    if organisation_line(c) {
+        return Verdict::Reject;
+    }
     const TOLL_FREE: [&[u8]; 7] = [b"800", b"833", b"844", b"855", b"866", b"877", b"888"];
     if TOLL_FREE.contains(&npa) {
         return Verdict::at(Severity::Info).with_detail("toll-free business number");
@@ -85,6 +88,26 @@ pub(super) fn phone(c: &Candidate<'_>) -> Verdict {
     } else {
         Verdict::at(Severity::Info)
     }
+}
+
+/// Whether the number's label names an organisation's line (`supportPhone`, `helpdesk`,
+/// `callback_number`, `hotline`, `sales`): a business contact, never a person's, and not
+/// an identifier to pair with a patient next to it. A patient's own work phone is not
+/// exempt (HIPAA counts it), so `work`/`office` are not on the list.
+fn organisation_line(c: &Candidate<'_>) -> bool {
+    let line = crate::detect::validators::common::line_bounds(c.text, c.whole.start);
+    let label = &c.text[line.start.max(c.whole.start.saturating_sub(48))..c.whole.start];
+    [
+        &b"support"[..],
+        b"helpdesk",
+        b"help_desk",
+        b"help-desk",
+        b"callback",
+        b"hotline",
+        b"sales",
+    ]
+    .iter()
+    .any(|w| crate::detect::validators::common::contains_ci(label, w))
 }
 
 /// `312-867.4421` mixes separators: a version or an id, not a phone number.
