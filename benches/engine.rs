@@ -4,7 +4,7 @@
 
 use phiguard::detect::{DetectOptions, Scratch};
 use phiguard::policy::Policy;
-use phiguard::rules::{RuleDb, RuleDbBuilder, Selection, load};
+use phiguard::rules::{RuleDb, RuleDbBuilder, Selection};
 use phiguard::scan::Engine;
 use phiguard::source::Item;
 use std::sync::OnceLock;
@@ -16,10 +16,7 @@ fn main() {
 fn db() -> &'static RuleDb {
     static DB: OnceLock<RuleDb> = OnceLock::new();
     DB.get_or_init(|| {
-        let mut b = RuleDbBuilder::new();
-        for p in load::builtin().unwrap() {
-            b = b.pack(p);
-        }
+        let b = RuleDbBuilder::builtin().unwrap();
         let db = b.select(Selection::default(), "bench").build().unwrap();
         db.compile_all().unwrap();
         db

@@ -155,13 +155,7 @@ impl Session {
             phiguard::scan::run(&self.engine(jobs.len() <= SMALL_CHANGE)?, jobs, &opts)?
         };
         report.summary.skipped += skipped;
-        report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-        self.print(&report)?;
-        Ok(if report.blocks() {
-            Exit::Blocked
-        } else {
-            Exit::Clean
-        })
+        self.finish(report, started)
     }
 
     /// Walks and scans files and directories, prints the report, returns the exit code.
@@ -173,12 +167,17 @@ impl Session {
             threads: self.config.threads,
             deadline: None,
         };
-        let mut report = phiguard::scan::run_files(
+        let report = phiguard::scan::run_files(
             &self.engine(false)?,
             roots,
             &self.config.exclude_set,
             &opts,
         )?;
+        self.finish(report, started)
+    }
+
+    /// Stamps the wall time, prints the report and maps it to the exit code.
+    fn finish(&self, mut report: Report, started: Instant) -> Result<Exit> {
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.print(&report)?;
         Ok(if report.blocks() {
@@ -205,10 +204,7 @@ const SMALL_CHANGE: usize = 64;
 
 /// Built-in packs, then imports from config, then `--rules`, then inline custom rules.
 pub fn build_db(config: &Config, extra: &[PathBuf], small: bool) -> Result<RuleDb> {
-    let mut b = RuleDbBuilder::new().quick_build(small);
-    for pack in load::builtin()? {
-        b = b.pack(pack);
-    }
+    let mut b = RuleDbBuilder::builtin()?.quick_build(small);
     for path in config.imports.iter().chain(extra) {
         let pack = load::from_file(path)?;
         for w in &pack.warnings {

@@ -167,6 +167,17 @@ impl RuleDbBuilder {
         RuleDbBuilder::default()
     }
 
+    /// A builder holding every built-in pack (`patterns/`).
+    ///
+    /// # Errors
+    ///
+    /// Only if a built-in pack is malformed, which the test suite rules out.
+    pub fn builtin() -> Result<RuleDbBuilder> {
+        Ok(super::load::builtin()?
+            .into_iter()
+            .fold(RuleDbBuilder::new(), RuleDbBuilder::pack))
+    }
+
     /// Adds a pack; later packs may not reuse an earlier id.
     pub fn pack(mut self, pack: Pack) -> RuleDbBuilder {
         self.packs.push(pack);

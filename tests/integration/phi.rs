@@ -5,16 +5,13 @@
 
 use crate::common::{TempRepo, assert_no_value, phiguard_stdin};
 use phiguard::detect::DetectOptions;
-use phiguard::rules::{RuleDb, RuleDbBuilder, Selection, check::finds, load};
+use phiguard::rules::{RuleDb, RuleDbBuilder, Selection, check::finds};
 use std::sync::OnceLock;
 
 fn db() -> &'static RuleDb {
     static DB: OnceLock<RuleDb> = OnceLock::new();
     DB.get_or_init(|| {
-        let mut b = RuleDbBuilder::new();
-        for p in load::builtin().unwrap() {
-            b = b.pack(p);
-        }
+        let b = RuleDbBuilder::builtin().unwrap();
         b.select(Selection::default(), "test").build().unwrap()
     })
 }

@@ -3,13 +3,10 @@
 //! off (strict, so synthetic values are compared too). Grows with the packs by itself.
 
 use super::*;
-use crate::rules::{RuleDbBuilder, Selection, load};
+use crate::rules::{RuleDbBuilder, Selection};
 
 fn builtin_db() -> RuleDb {
-    let mut b = RuleDbBuilder::new();
-    for p in load::builtin().unwrap() {
-        b = b.pack(p);
-    }
+    let b = RuleDbBuilder::builtin().unwrap();
     b.select(Selection::default(), "test").build().unwrap()
 }
 
