@@ -296,6 +296,7 @@ fn push_gated(
         if digits >= min
             && (min > 0 || !line.is_empty())
             && gate.is_none_or(|g| has_any_byte(line, g))
+            && rule.line_filter.is_none_or(|f| f(text, start))
         {
             run = Some(run.map_or((start, end), |(s, _)| (s, end)));
         } else if let Some((s, e)) = run.take() {

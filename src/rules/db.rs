@@ -8,6 +8,7 @@
 
 use super::load::Pack;
 use super::model::{Category, Colocation, KeywordRole, RuleSpec, Severity};
+use crate::detect::structure::{LineFilter, line_filter};
 use crate::detect::validators::{self, Validator};
 use crate::error::{Error, Result};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -39,6 +40,8 @@ pub struct Rule {
     pub severity: Severity,
     /// Code-side validation.
     pub validator: Option<Validator>,
+    /// Skips gated lines that cannot hold a finding.
+    pub line_filter: Option<LineFilter>,
     /// Compiled on first use.
     compiled: OnceLock<std::result::Result<Compiled, String>>,
     /// Values matching any of these are dropped.
@@ -255,6 +258,17 @@ fn make_rule(spec: RuleSpec, source: &str, sel: &Selection) -> Result<Rule> {
             )
         })?),
     };
+    let line_filter = match &spec.line_filter {
+        None => None,
+        Some(name) => Some(line_filter(name).ok_or_else(|| {
+            Error::rule(
+                source,
+                &spec.id,
+                Some("line_filter"),
+                format!("unknown line filter {name:?}"),
+            )
+        })?),
+    };
     let re = |key: &str, p: &str| regex(p).map_err(|m| Error::rule(source, &spec.id, Some(key), m));
     let allow = spec
         .allow
@@ -266,6 +280,7 @@ fn make_rule(spec: RuleSpec, source: &str, sel: &Selection) -> Result<Rule> {
         severity: sel.severity.get(&spec.id).copied().unwrap_or(spec.severity),
         source: source.to_owned(),
         validator,
+        line_filter,
         compiled: OnceLock::new(),
         overridden: sel.severity.contains_key(&spec.id),
         allow,

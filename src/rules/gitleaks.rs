@@ -300,6 +300,7 @@ fn convert_rule(
         min_digits: 0,
         span_lines: None,
         line_gate: None,
+        line_filter: None,
         colocation: Colocation::None,
         reveal_prefix: 0,
         entropy,

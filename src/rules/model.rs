@@ -180,6 +180,11 @@ pub struct RuleSpec {
     /// (`"@"` for e-mail addresses): a cheap gate where a digit count says nothing.
     #[serde(default)]
     pub line_gate: Option<String>,
+    /// Name of a line filter in code (`csv_row`): rules that run without a keyword skip gated
+    /// lines it rejects. Only for conditions the validator would reject anyway, so a filter
+    /// saves regex and validator work but never changes a result.
+    #[serde(default)]
+    pub line_filter: Option<String>,
     /// How many lines after a keyword's line a match may reach (multi-line secrets such as PEM
     /// blocks need more than the default 2).
     #[serde(default)]

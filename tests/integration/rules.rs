@@ -69,6 +69,17 @@ fn pack_with_bad_regex_or_validator_exits_2() {
         "{}",
         r.err()
     );
+    repo.write(
+        "filter.toml",
+        "[[rules]]\nid = \"org.z\"\nname = \"z\"\ncategory = \"phi\"\nseverity = \"block\"\npattern = 'x'\nkeywords = [\"xx\"]\nline_filter = \"nope\"\n",
+    );
+    let r = repo.phiguard(&["scan", ".", "--rules", "filter.toml"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.err().contains("line_filter") && r.err().contains("nope"),
+        "{}",
+        r.err()
+    );
 }
 
 #[test]

@@ -75,25 +75,28 @@ fn line_at(text: &[u8], start: usize) -> Range<usize> {
     super::super::validators::common::line_bounds(text, start)
 }
 
-/// The header name of the column holding `value` (a range inside one line of `text`), or
-/// `None` when the line is not a row of a CSV with a header in reach.
-pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
-    let row = line_at(text, value.start);
-    let line = &text[row.clone()];
-    // A longer line is minified code or a blob, not an export row; splitting it for every
-    // candidate value on it would be quadratic.
-    if line.len() > MAX_ROW {
+/// Whether a line could be a data row: not longer than [`MAX_ROW`] (a longer line is
+/// minified code or a blob, and splitting it for every candidate value on it would be
+/// quadratic), not code (assignments, blocks, calls ending a statement), and with a delimiter.
+fn could_be_row(line: &[u8]) -> Option<u8> {
+    if line.len() > MAX_ROW
+        || memchr::memchr3(b'=', b'{', b'}', line).is_some()
+        || line.ends_with(b";")
+        || line.ends_with(b"(")
+    {
         return None;
     }
-    // Code, not a data row: assignments, blocks, calls ending a statement.
-    if line.iter().any(|b| b"={}".contains(b)) || line.ends_with(b";") || line.ends_with(b"(") {
-        return None;
-    }
-    let delim = delimiter(line)?;
+    delimiter(line)
+}
+
+/// The row at `row` split into cells, and the header line above it (or the file's first
+/// line) with as many header-like cells.
+fn row_and_header(
+    text: &[u8],
+    row: Range<usize>,
+) -> Option<(Vec<Range<usize>>, Vec<Range<usize>>)> {
+    let delim = could_be_row(&text[row.clone()])?;
     let cells = fields(text, row.clone(), delim);
-    let col = cells
-        .iter()
-        .position(|c| c.start <= value.start && value.end <= c.end)?;
     let mut candidates = vec![line_at(text, 0)];
     let mut start = row.start;
     for _ in 0..HEADER_REACH {
@@ -120,10 +123,26 @@ pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
         }
         let head = fields(text, line, delim);
         if head.len() == cells.len() && is_header(text, &head) {
-            return Some(unquote(text, head[col].clone()));
+            return Some((cells, head));
         }
     }
     None
+}
+
+/// Whether the line starting at `start` is a row of a CSV with a header in reach: the
+/// `csv_row` line filter, so that most source lines never reach the regex of a column rule.
+pub fn row_with_header(text: &[u8], start: usize) -> bool {
+    row_and_header(text, line_at(text, start)).is_some()
+}
+
+/// The header name of the column holding `value` (a range inside one line of `text`), or
+/// `None` when the line is not a row of a CSV with a header in reach.
+pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
+    let (cells, head) = row_and_header(text, line_at(text, value.start))?;
+    let col = cells
+        .iter()
+        .position(|c| c.start <= value.start && value.end <= c.end)?;
+    Some(unquote(text, head[col].clone()))
 }
 
 #[cfg(test)]

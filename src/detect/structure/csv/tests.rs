@@ -20,3 +20,25 @@ fn column_names() {
         b"member_id"
     );
 }
+
+#[test]
+fn row_filter_keeps_rows_under_a_header_and_drops_code() {
+    let cases: &[(&[u8], &[u8], bool)] = &[
+        (b"id,name,ssn\n1,A,536-90-4399\n", b"1,A", true),
+        (b"id;name;ssn\n1;A;536904399\r\n", b"1;A", true),
+        (b"id,name,ssn\n1,A,536-90-4399\n", b"id,name", false), // the header itself
+        (b"let v = [1, 2, 3];\n", b"let", false),
+        (b"id,name,ssn\nf(1, 2, 536904399);\n", b"f(1", false),
+        (b"id,name,ssn\nx = {1, 536904399}\n", b"x =", false),
+        (b"1,2,3\n4,536904399,6\n", b"4,5", false), // no header
+    ];
+    for (text, line, want) in cases {
+        let start = memchr::memmem::find(text, line).unwrap();
+        assert_eq!(
+            row_with_header(text, start),
+            *want,
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
+    }
+}

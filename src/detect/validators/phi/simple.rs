@@ -160,6 +160,7 @@ pub fn mrn_org_rule(value_regex: &str) -> RuleSpec {
         message: Some("Medical record number in the organisation's MRN format".to_owned()),
         min_digits: 0,
         line_gate: None,
+        line_filter: None,
         span_lines: None,
         colocation: Colocation::Identifier,
         reveal_prefix: 0,
