@@ -89,12 +89,12 @@ fn could_be_row(line: &[u8]) -> Option<u8> {
     delimiter(line)
 }
 
+/// Cells of one line, as ranges of the text.
+type Cells = Vec<Range<usize>>;
+
 /// The row at `row` split into cells, and the header line above it (or the file's first
 /// line) with as many header-like cells.
-fn row_and_header(
-    text: &[u8],
-    row: Range<usize>,
-) -> Option<(Vec<Range<usize>>, Vec<Range<usize>>)> {
+fn row_and_header(text: &[u8], row: Range<usize>) -> Option<(Cells, Cells)> {
     let delim = could_be_row(&text[row.clone()])?;
     let cells = fields(text, row.clone(), delim);
     let mut candidates = vec![line_at(text, 0)];
