@@ -346,6 +346,11 @@ fn run_rule(
     let rule = ctx.db.rule(idx);
     let compiled = rule.compiled()?;
     let hay = &ctx.text[span.clone()];
+    // Most spans hold no match: a match-only search needs no capture slots, so it is
+    // cheaper than starting `captures_iter` (which allocates them).
+    if !compiled.regex.is_match(hay) {
+        return Ok(());
+    }
     for caps in compiled.regex.captures_iter(hay) {
         let whole = caps.get(0).expect("group 0 always participates");
         let whole = span.start + whole.start()..span.start + whole.end();
