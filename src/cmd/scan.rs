@@ -44,5 +44,9 @@ pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> 
     let mut session = Session::new(g, Origin::client(root), context)?;
     session.detect.prefilter = !no_prefilter;
     let (jobs, skipped) = source::staged::plan(&repo, &session.config.exclude_set)?;
-    session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), skipped)
+    let at = match repo.workdir() {
+        Some(w) => RepoAt::WithWorktree(repo.path().to_path_buf(), w.to_path_buf()),
+        None => RepoAt::Path(repo.path().to_path_buf()),
+    };
+    session.scan_and_report(&jobs, at, skipped)
 }

@@ -118,6 +118,22 @@ fn partially_staged_file_counts_only_the_staged_half() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_place_of_a_staged_file_neither_blocks_nor_hides_it() {
+    let repo = repo_with_history();
+    repo.add("data.txt", format!("ssn {SSN}\n"));
+    std::fs::remove_file(repo.path().join("data.txt")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(repo.path().join("data.txt"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let r = repo.phiguard(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(r.code, 1, "the staged blob is scanned: {}", r.all());
+    assert!(r.rules().contains(&"phi.ssn".to_owned()), "{}", r.all());
+}
+
 #[test]
 fn unborn_head_is_scanned() {
     let repo = TempRepo::new();
