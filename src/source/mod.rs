@@ -285,7 +285,7 @@ impl Reader {
             repo.find_blob(oid)
                 .map_err(|e| Error::git(format!("reading blob {oid} of {path}"), &e))
         };
-        let text = match self.from_worktree(path, new) {
+        let text = match self.worktree_copy(path, new) {
             Some(text) => text,
             None => {
                 let blob = read(new)?;
@@ -313,7 +313,7 @@ impl Reader {
 
     /// The work tree's copy of `path` when it is exactly blob `id` (and within the size
     /// limit); `None` sends the caller to the object database.
-    fn from_worktree(&self, path: &str, id: Oid) -> Option<Vec<u8>> {
+    fn worktree_copy(&self, path: &str, id: Oid) -> Option<Vec<u8>> {
         use sha1::{Digest, Sha1};
         use std::io::Read;
         let root = self.worktree.as_ref()?;
