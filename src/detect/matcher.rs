@@ -91,6 +91,20 @@ pub fn find(
         );
     }
     scratch.spans.sort_unstable();
+    crate::detect::structure::json::remembering_ends(text, || {
+        run_spans(db, text, regions, path, scratch, out)
+    })
+}
+
+/// Runs each rule over its merged spans.
+fn run_spans(
+    db: &RuleDb,
+    text: &[u8],
+    regions: &[Range<usize>],
+    path: &str,
+    scratch: &Scratch,
+    out: &mut Vec<RawMatch>,
+) -> Result<()> {
     let mut i = 0;
     while i < scratch.spans.len() {
         let (rule, start, mut end) = scratch.spans[i];

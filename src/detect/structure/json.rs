@@ -4,7 +4,38 @@
 //! (depth-0) `"value"` member.
 
 use super::BUDGET;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 use std::ops::Range;
+
+/// Object ends found so far in the text being scanned (see [`remembering_ends`]).
+struct Ends {
+    /// Address and length of the text the ends belong to.
+    text: (usize, usize),
+    ends: FxHashMap<usize, usize>,
+}
+
+thread_local! {
+    static ENDS: RefCell<Option<Ends>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with [`object_end`] remembering its answers for `text`.
+///
+/// Every FHIR candidate in a Bundle walks out to the same few objects (its resource, the
+/// entry, the Bundle), and each walk scans them to their closing brace: without the memo a
+/// file of 300 identifiers is scanned to its end 300 times. The memo lives for one call of
+/// `f` on one thread and answers only for the very slice it was opened for (same address
+/// and length), so nothing outlives the text it describes.
+pub fn remembering_ends<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
+    let fresh = Ends {
+        text: (text.as_ptr() as usize, text.len()),
+        ends: FxHashMap::default(),
+    };
+    let outer = ENDS.with(|m| m.replace(Some(fresh)));
+    let result = f();
+    ENDS.with(|m| *m.borrow_mut() = outer);
+    result
+}
 
 /// Whether the quote at `i` is escaped (an odd run of backslashes before it).
 fn escaped(text: &[u8], i: usize) -> bool {
@@ -42,6 +73,27 @@ pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usiz
 /// The end (past the `}`) of the object opened at `open`, or the end of `text` (capped by the
 /// budget) when the hunk stops mid-object.
 pub fn object_end(text: &[u8], open: usize) -> usize {
+    let key = (text.as_ptr() as usize, text.len());
+    let known = ENDS.with(|m| match &*m.borrow() {
+        Some(e) if e.text == key => Some(e.ends.get(&open).copied()),
+        _ => None,
+    });
+    match known {
+        Some(Some(end)) => end,
+        Some(None) => {
+            let end = scan_object_end(text, open);
+            ENDS.with(|m| {
+                if let Some(e) = m.borrow_mut().as_mut() {
+                    e.ends.insert(open, end);
+                }
+            });
+            end
+        }
+        None => scan_object_end(text, open),
+    }
+}
+
+fn scan_object_end(text: &[u8], open: usize) -> usize {
     let limit = text.len().min(open + BUDGET);
     let (mut depth, mut in_str) = (0usize, false);
     let mut i = open;
@@ -157,8 +209,11 @@ pub fn members(text: &[u8], obj: Range<usize>) -> Vec<Member> {
     out
 }
 
+/// The end of the container opened at `open`, not past `end` (the end of the object being
+/// read). The same as scanning `text[..end]`: a scan that stops early stops at the same
+/// place, one that would run past `end` is cut there.
 fn container_end(text: &[u8], open: usize, end: usize) -> usize {
-    object_end(&text[..end], open)
+    object_end(text, open).min(end)
 }
 
 /// The FHIR resource around `pos` (outside any string): the nearest enclosing object that has
