@@ -6,6 +6,7 @@
 //! [`RawMatch`]. What a raw match turns into (suppressed, downgraded, raised) is
 //! [`crate::policy`]'s business.
 
+pub mod filters;
 pub mod matcher;
 pub mod structure;
 pub mod validators;

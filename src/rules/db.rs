@@ -8,7 +8,7 @@
 
 use super::load::Pack;
 use super::model::{Category, Colocation, KeywordRole, RuleSpec, Severity};
-use crate::detect::structure::{LineFilter, line_filter};
+use crate::detect::filters::{LineFilter, line_filter};
 use crate::detect::validators::{self, Validator};
 use crate::error::{Error, Result};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};

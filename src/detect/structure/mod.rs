@@ -12,21 +12,6 @@ pub mod json;
 pub mod x12;
 pub mod xml;
 
-/// A line filter: whether the line starting at an offset of the text can hold a rule's
-/// finding at all.
-pub type LineFilter = fn(&[u8], usize) -> bool;
-
-/// Line filters by name, for a rule's `line_filter = "..."`.
-const LINE_FILTERS: &[(&str, LineFilter)] = &[("csv_row", csv::row_with_header)];
-
-/// The line filter registered under `name`.
-pub fn line_filter(name: &str) -> Option<LineFilter> {
-    LINE_FILTERS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, f)| *f)
-}
-
 /// How far any structure walk goes from its starting point, in bytes. A FHIR resource or an
 /// HL7 message in a source file is far smaller; a walk that hits the limit gives up.
 pub const BUDGET: usize = 64 * 1024;
