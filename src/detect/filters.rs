@@ -46,13 +46,13 @@ fn blank(b: u8) -> bool {
 /// direction): `4821 Maple`, `12 N. Main`.
 pub fn street_number(text: &[u8], start: usize) -> bool {
     let l = line(text, start);
-    memchr::memchr2_iter(b' ', b'\t', l).any(|i| {
-        i > 0 && l[i - 1].is_ascii_digit() && {
-            let rest = &l[i..];
-            rest.iter()
+    (1..l.len()).any(|i| {
+        blank(l[i])
+            && l[i - 1].is_ascii_digit()
+            && l[i..]
+                .iter()
                 .find(|&&b| !blank(b))
                 .is_some_and(u8::is_ascii_uppercase)
-        }
     })
 }
 
@@ -75,33 +75,33 @@ pub fn ip_shape(text: &[u8], start: usize) -> bool {
 /// `phi.ssn`, `phi.itin`: nine digits standing alone, as one run or as runs of 3-2-4, 3-6
 /// or 5-4 joined by single `-`, `.` or blank separators.
 pub fn nine_digits(text: &[u8], start: usize) -> bool {
-    const SHAPES: &[&[usize]] = &[&[9], &[3, 2, 4], &[3, 6], &[5, 4]];
     let l = line(text, start);
-    // Maximal digit runs as (start, len).
-    let mut runs: Vec<(usize, usize)> = Vec::new();
+    // The last three maximal digit runs as (start, len), newest last; a run joins the one
+    // before it when a single separator stands between them.
+    let mut last: [(usize, usize); 3] = [(usize::MAX, 0); 3];
+    let joined = |a: (usize, usize), b: (usize, usize)| {
+        a.0 != usize::MAX && b.0 == a.0 + a.1 + 1 && matches!(l[a.0 + a.1], b'-' | b'.' | b' ')
+    };
     let mut i = 0;
     while i < l.len() {
-        if l[i].is_ascii_digit() {
-            let s = i;
-            while i < l.len() && l[i].is_ascii_digit() {
-                i += 1;
-            }
-            runs.push((s, i - s));
-        } else {
+        if !l[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < l.len() && l[i].is_ascii_digit() {
             i += 1;
         }
+        last = [last[1], last[2], (s, i - s)];
+        let [a, b, c] = last;
+        let shape_ends_here = c.1 == 9
+            || (c.1 == 4 && joined(b, c) && (b.1 == 5 || (b.1 == 2 && joined(a, b) && a.1 == 3)))
+            || (c.1 == 6 && joined(b, c) && b.1 == 3);
+        if shape_ends_here {
+            return true;
+        }
     }
-    let joined = |a: (usize, usize), b: (usize, usize)| {
-        b.0 == a.0 + a.1 + 1 && matches!(l[a.0 + a.1], b'-' | b'.' | b' ')
-    };
-    (0..runs.len()).any(|r| {
-        SHAPES.iter().any(|shape| {
-            r + shape.len() <= runs.len()
-                && shape.iter().enumerate().all(|(k, &len)| {
-                    runs[r + k].1 == len && (k == 0 || joined(runs[r + k - 1], runs[r + k]))
-                })
-        })
-    })
+    false
 }
 
 #[cfg(test)]

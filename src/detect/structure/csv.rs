@@ -89,59 +89,68 @@ fn could_be_row(line: &[u8]) -> Option<u8> {
     delimiter(line)
 }
 
-/// Cells of one line, as ranges of the text.
-type Cells = Vec<Range<usize>>;
+/// How many fields [`fields`] would split the line into (without splitting it).
+fn field_count(line: &[u8], delim: u8) -> usize {
+    let mut quoted = false;
+    1 + line
+        .iter()
+        .filter(|&&b| {
+            if b == b'"' {
+                quoted = !quoted;
+            }
+            b == delim && !quoted
+        })
+        .count()
+}
 
-/// The row at `row` split into cells, and the header line above it (or the file's first
-/// line) with as many header-like cells.
-fn row_and_header(text: &[u8], row: Range<usize>) -> Option<(Cells, Cells)> {
-    let delim = could_be_row(&text[row.clone()])?;
-    let cells = fields(text, row.clone(), delim);
-    let mut candidates = vec![line_at(text, 0)];
+/// The header line for the row at `row` (delimited by `delim`, with `cells` fields): the
+/// file's first line, else the nearest of the [`HEADER_REACH`] lines above, whose fields are
+/// as many and all header-like. Two columns are too weak a shape (`"key": "v",` has them)
+/// unless the header is the file's first line.
+fn header_of(text: &[u8], row: &Range<usize>, delim: u8, cells: usize) -> Option<Range<usize>> {
     let mut start = row.start;
-    for _ in 0..HEADER_REACH {
-        if start == 0 {
-            break;
-        }
-        let prev = line_at(text, start - 1);
-        start = prev.start;
-        candidates.push(prev);
-    }
-    // Two columns are too weak a shape (`"key": "v",` has them) unless the header is the
-    // file's first line.
-    let reach = if cells.len() == 2 {
-        1
-    } else {
-        candidates.len()
-    };
-    for line in candidates.into_iter().take(reach) {
-        if line == row
-            || line.len() > MAX_ROW
-            || !could_be_header(&text[line.clone()], delim, cells.len())
-        {
-            continue;
-        }
-        let head = fields(text, line, delim);
-        if head.len() == cells.len() && is_header(text, &head) {
-            return Some((cells, head));
-        }
-    }
-    None
+    let above = std::iter::from_fn(|| {
+        (start > 0).then(|| {
+            let prev = line_at(text, start - 1);
+            start = prev.start;
+            prev
+        })
+    })
+    .take(HEADER_REACH);
+    let reach = if cells == 2 { 1 } else { 1 + HEADER_REACH };
+    std::iter::once(line_at(text, 0))
+        .chain(above)
+        .take(reach)
+        .find(|line| {
+            *line != *row
+                && line.len() <= MAX_ROW
+                && could_be_header(&text[line.clone()], delim, cells)
+                && field_count(&text[line.clone()], delim) == cells
+                && is_header(text, &fields(text, line.clone(), delim))
+        })
 }
 
 /// Whether the line starting at `start` is a row of a CSV with a header in reach: the
 /// `csv_row` line filter, so that most source lines never reach the regex of a column rule.
 pub fn row_with_header(text: &[u8], start: usize) -> bool {
-    row_and_header(text, line_at(text, start)).is_some()
+    let row = line_at(text, start);
+    could_be_row(&text[row.clone()]).is_some_and(|delim| {
+        let cells = field_count(&text[row.clone()], delim);
+        header_of(text, &row, delim, cells).is_some()
+    })
 }
 
 /// The header name of the column holding `value` (a range inside one line of `text`), or
 /// `None` when the line is not a row of a CSV with a header in reach.
 pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
-    let (cells, head) = row_and_header(text, line_at(text, value.start))?;
+    let row = line_at(text, value.start);
+    let delim = could_be_row(&text[row.clone()])?;
+    let cells = fields(text, row.clone(), delim);
+    let header = header_of(text, &row, delim, cells.len())?;
     let col = cells
         .iter()
         .position(|c| c.start <= value.start && value.end <= c.end)?;
+    let head = fields(text, header, delim);
     Some(unquote(text, head[col].clone()))
 }
 
