@@ -12,6 +12,7 @@
 pub mod added;
 pub mod files;
 pub mod history;
+pub mod index;
 pub mod message;
 pub mod refs;
 pub mod staged;

@@ -6,7 +6,7 @@
 
 use super::{Job, skipped_path};
 use crate::error::{Error, Result};
-use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid, Repository, Tree};
+use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository, Tree};
 use globset::GlobSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -66,8 +66,163 @@ fn merge_trees(repo: &Repository) -> Result<Vec<Tree<'_>>> {
         .collect()
 }
 
-fn is_blob(mode: FileMode) -> bool {
-    matches!(mode, FileMode::Blob | FileMode::BlobExecutable)
+/// A staged file: its path, mode and id in the index, and its mode and id in `HEAD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Staged {
+    path: Vec<u8>,
+    mode: u32,
+    id: Oid,
+    old: Option<(u32, Oid)>,
+}
+
+fn blob_mode(mode: u32) -> bool {
+    mode == 0o100644 || mode == 0o100755
+}
+
+/// The index file `git commit` uses: `$GIT_INDEX_FILE` (a temporary index for `commit -a`
+/// and `commit <path>`), else `index` in the git directory.
+fn index_file(repo: &Repository) -> std::path::PathBuf {
+    std::env::var_os("GIT_INDEX_FILE")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| repo.path().join("index"), std::path::PathBuf::from)
+}
+
+/// The staged change from the index file and its cache tree (see [`super::index`]): only
+/// directories whose cached tree differs from `HEAD`'s are read. `None` when the index is not
+/// one the reader understands, or when files were both added and deleted (renames need
+/// libgit2's similarity detection): the caller then asks libgit2.
+fn staged_by_cache_tree(repo: &Repository, head: Option<&Tree<'_>>) -> Option<Vec<Staged>> {
+    let data = std::fs::read(index_file(repo)).ok()?;
+    let index = super::index::parse(&data)?;
+    let mut out = Vec::new();
+    let mut deleted = false;
+    compare_dir(
+        repo,
+        &index,
+        b"",
+        head.map(Tree::id),
+        &index.entries,
+        &mut out,
+        &mut deleted,
+    )?;
+    let added = out.iter().any(|s| s.old.is_none());
+    (!(added && deleted)).then_some(out)
+}
+
+/// Compares the index entries under `dir` (all of `entries` start with it) with the `HEAD`
+/// tree `head` of that directory.
+fn compare_dir(
+    repo: &Repository,
+    index: &super::index::Index,
+    dir: &[u8],
+    head: Option<Oid>,
+    entries: &[super::index::Entry],
+    out: &mut Vec<Staged>,
+    deleted: &mut bool,
+) -> Option<()> {
+    let cached = index.trees.get(dir.strip_suffix(b"/").unwrap_or(dir));
+    if head.is_some() && cached == head.as_ref() {
+        return Some(());
+    }
+    let tree = match head {
+        Some(id) => Some(repo.find_tree(id).ok()?),
+        None => None,
+    };
+    let listed: Vec<git2::TreeEntry<'_>> = tree.iter().flat_map(|t| t.iter()).collect();
+    let mut olds: rustc_hash::FxHashMap<&[u8], (u32, Oid)> = listed
+        .iter()
+        .map(|e| (e.name_bytes(), (e.filemode() as u32, e.id())))
+        .collect();
+    let mut i = 0;
+    while i < entries.len() {
+        let rest = &entries[i].path[dir.len()..];
+        match memchr::memchr(b'/', rest) {
+            None => {
+                let e = &entries[i];
+                let old = olds.remove(rest);
+                let same = old.is_some_and(|(m, id)| m == e.mode && id == e.id);
+                let gitlink = e.mode == 0o160000 || old.is_some_and(|(m, _)| m == 0o160000);
+                // A file where HEAD has a directory: the directory's files are deleted.
+                *deleted |= old.is_some_and(|(m, _)| m & 0o170000 == 0o040000);
+                if !same && !gitlink {
+                    out.push(Staged {
+                        path: e.path.clone(),
+                        mode: e.mode,
+                        id: e.id,
+                        old: old.filter(|(m, _)| *m & 0o170000 != 0o040000),
+                    });
+                }
+                i += 1;
+            }
+            Some(slash) => {
+                let name = &rest[..slash];
+                let sub_len = dir.len() + slash + 1;
+                let j = i + entries[i..]
+                    .iter()
+                    .position(|e| !e.path.starts_with(&entries[i].path[..sub_len]))
+                    .unwrap_or(entries.len() - i);
+                let sub_head = match olds.remove(name) {
+                    Some((m, id)) if m & 0o170000 == 0o040000 => Some(id),
+                    Some((m, _)) => {
+                        *deleted |= m != 0o160000;
+                        None
+                    }
+                    None => None,
+                };
+                let sub_dir = entries[i].path[..sub_len].to_vec();
+                compare_dir(
+                    repo,
+                    index,
+                    &sub_dir,
+                    sub_head,
+                    &entries[i..j],
+                    out,
+                    deleted,
+                )?;
+                i = j;
+            }
+        }
+    }
+    *deleted |= olds.values().any(|(m, _)| *m != 0o160000);
+    Some(())
+}
+
+/// The staged change by libgit2's tree-to-index diff, with rename detection when files were
+/// both added and deleted.
+fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Staged>> {
+    let index = repo
+        .index()
+        .map_err(|e| Error::git("reading the index", &e))?;
+    let mut opts = DiffOptions::new();
+    opts.ignore_submodules(true).include_typechange(true);
+    let mut diff = repo
+        .diff_tree_to_index(head, Some(&index), Some(&mut opts))
+        .map_err(|e| Error::git("comparing the index with HEAD", &e))?;
+    let has = |s: Delta| diff.deltas().any(|d| d.status() == s);
+    if has(Delta::Added) && has(Delta::Deleted) {
+        let mut find = DiffFindOptions::new();
+        find.renames(true).rename_limit(2000);
+        diff.find_similar(Some(&mut find))
+            .map_err(|e| Error::git("detecting renames", &e))?;
+    }
+    Ok(diff
+        .deltas()
+        .filter(|d| {
+            matches!(
+                d.status(),
+                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+            )
+        })
+        .filter_map(|d| {
+            let (n, o) = (d.new_file(), d.old_file());
+            Some(Staged {
+                path: n.path_bytes()?.to_vec(),
+                mode: u32::from(n.mode()),
+                id: n.id(),
+                old: (!o.id().is_zero()).then(|| (u32::from(o.mode()), o.id())),
+            })
+        })
+        .collect())
 }
 
 /// Plans one job per staged file that has content to scan. Returns the jobs and how many
@@ -78,44 +233,58 @@ fn is_blob(mode: FileMode) -> bool {
 /// When `HEAD`, the index or a tree cannot be read.
 pub fn plan(repo: &Repository, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
     let head = head_tree(repo)?;
-    let index = repo
-        .index()
-        .map_err(|e| Error::git("reading the index", &e))?;
-    let mut opts = DiffOptions::new();
-    opts.ignore_submodules(true).include_typechange(true);
-    let mut diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
-        .map_err(|e| Error::git("comparing the index with HEAD", &e))?;
-    let has = |s: Delta| diff.deltas().any(|d| d.status() == s);
-    if has(Delta::Added) && has(Delta::Deleted) {
-        let mut find = DiffFindOptions::new();
-        find.renames(true).rename_limit(2000);
-        diff.find_similar(Some(&mut find))
-            .map_err(|e| Error::git("detecting renames", &e))?;
-    }
+    let staged = match staged_by_cache_tree(repo, head.as_ref()) {
+        Some(s) => s,
+        None => staged_by_libgit2(repo, head.as_ref())?,
+    };
+    jobs(repo, staged, exclude)
+}
+
+/// The plan from the index's cache tree alone; `None` when [`plan`] would ask libgit2 (tests
+/// compare the two).
+///
+/// # Errors
+///
+/// As [`plan`].
+pub fn plan_by_cache_tree(
+    repo: &Repository,
+    exclude: &GlobSet,
+) -> Result<Option<(Vec<Job>, usize)>> {
+    let head = head_tree(repo)?;
+    staged_by_cache_tree(repo, head.as_ref())
+        .map(|staged| jobs(repo, staged, exclude))
+        .transpose()
+}
+
+/// The same plan, always by libgit2's diff (tests compare the two).
+///
+/// # Errors
+///
+/// As [`plan`].
+pub fn plan_by_libgit2(repo: &Repository, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
+    let head = head_tree(repo)?;
+    let staged = staged_by_libgit2(repo, head.as_ref())?;
+    jobs(repo, staged, exclude)
+}
+
+fn jobs(repo: &Repository, staged: Vec<Staged>, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
     let merges = merge_trees(repo)?;
     let mut jobs = Vec::new();
     let mut skipped = 0;
-    for delta in diff.deltas() {
-        if !matches!(
-            delta.status(),
-            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-        ) || !is_blob(delta.new_file().mode())
-        {
+    for s in staged {
+        if !blob_mode(s.mode) {
             continue;
         }
-        let Some(path_bytes) = delta.new_file().path_bytes() else {
-            continue;
-        };
-        let path: Arc<str> = Arc::from(String::from_utf8_lossy(path_bytes));
+        let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
         if skipped_path(&path) || exclude.is_match(&*path) {
             skipped += 1;
             continue;
         }
         let mut old = Vec::new();
-        let o = delta.old_file();
-        if !o.id().is_zero() && is_blob(o.mode()) {
-            old.push(o.id());
+        if let Some((mode, id)) = s.old
+            && blob_mode(mode)
+        {
+            old.push(id);
         }
         for tree in &merges {
             if let Ok(entry) = tree.get_path(Path::new(&*path))
@@ -126,7 +295,7 @@ pub fn plan(repo: &Repository, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
         }
         jobs.push(Job::Blob {
             path,
-            new: delta.new_file().id(),
+            new: s.id,
             old,
             commit: None,
             refname: None,

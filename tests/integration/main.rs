@@ -8,6 +8,7 @@ mod common;
 mod formats;
 mod hooks;
 mod phi;
+mod planning;
 mod push;
 mod rules;
 mod scan;

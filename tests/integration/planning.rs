@@ -1,0 +1,117 @@
+//! The staged plan read from the index's cache tree must equal libgit2's tree-to-index diff,
+//! and must hand over to libgit2 whenever it cannot be sure (renames, split index).
+
+use crate::common::TempRepo;
+use phiguard::source::staged::{plan_by_cache_tree, plan_by_libgit2};
+
+fn base() -> TempRepo {
+    let repo = TempRepo::new();
+    for (path, text) in [
+        ("README.md", "readme\n"),
+        ("src/a.rs", "fn a() {}\n"),
+        ("src/deep/b.rs", "fn b() {}\n"),
+        ("src/deep/er/c.rs", "fn c() {}\n"),
+        ("docs/guide.md", "guide\n"),
+        ("docs-old/x.txt", "x\n"),
+        ("tool.sh", "echo hi\n"),
+        ("link-me.txt", "target\n"),
+    ] {
+        repo.add(path, text);
+    }
+    repo.commit("base");
+    repo
+}
+
+/// Both planners' jobs and skip counts, as text.
+fn plans(repo: &TempRepo) -> (Option<String>, String) {
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let none = globset::GlobSet::empty();
+    let fast = plan_by_cache_tree(&git, &none)
+        .unwrap()
+        .map(|p| format!("{p:?}"));
+    let slow = format!("{:?}", plan_by_libgit2(&git, &none).unwrap());
+    (fast, slow)
+}
+
+fn assert_same(repo: &TempRepo, what: &str) {
+    let (fast, slow) = plans(repo);
+    assert_eq!(fast.as_deref(), Some(slow.as_str()), "{what}");
+}
+
+#[test]
+fn cache_tree_plan_equals_libgit2_for_ordinary_changes() {
+    let repo = base();
+    assert_same(&repo, "nothing staged");
+    repo.add("src/deep/er/c.rs", "fn c() { changed() }\n");
+    repo.add("src/new/mod.rs", "new dir\n");
+    repo.add("docs/extra.md", "new file in an old dir\n");
+    repo.add("Cargo.lock", "skipped by name\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let tool = repo.path().join("tool.sh");
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::remove_file(repo.path().join("link-me.txt")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("README.md", repo.path().join("link-me.txt")).unwrap();
+    repo.git(&["add", "-A"]);
+    assert_same(&repo, "edits, new files, chmod, typechange");
+    let (fast, _) = plans(&repo);
+    let fast = fast.unwrap();
+    let mut expected = vec!["src/deep/er/c.rs", "src/new/mod.rs", "docs/extra.md"];
+    if cfg!(unix) {
+        expected.push("tool.sh"); // a mode change is a change (with nothing added)
+    }
+    for path in expected {
+        assert!(fast.contains(path), "{path} planned: {fast}");
+    }
+    repo.git(&["update-index", "--index-version", "4"]);
+    assert_same(&repo, "index v4 (prefix-compressed paths)");
+    repo.write("intent.txt", "intent to add\n");
+    repo.git(&["add", "-N", "intent.txt"]);
+    assert_same(&repo, "intent-to-add entry");
+}
+
+#[test]
+fn unborn_head_plans_every_file() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "a\n").add("d/b.txt", "b\n");
+    assert_same(&repo, "unborn HEAD");
+}
+
+#[test]
+fn renames_and_split_indexes_go_to_libgit2() {
+    let repo = base();
+    repo.git(&["mv", "src/a.rs", "src/renamed.rs"]);
+    let (fast, slow) = plans(&repo);
+    assert_eq!(fast, None, "a rename needs similarity detection");
+    // libgit2 pairs the new path with its old blob, so the move adds no line.
+    let id = repo.git(&["rev-parse", "HEAD:src/a.rs"]);
+    assert!(
+        slow.contains("src/renamed.rs") && slow.contains(&format!("old: [{}]", id.trim())),
+        "{slow}"
+    );
+    repo.git(&["mv", "src/renamed.rs", "src/a.rs"]);
+    repo.add("src/a.rs", "fn a() { 1 }\n");
+    assert_same(&repo, "back to an edit");
+    repo.git(&["update-index", "--split-index"]);
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let none = globset::GlobSet::empty();
+    assert!(
+        plan_by_cache_tree(&git, &none).unwrap().is_none(),
+        "a split index is left to libgit2"
+    );
+    // which refuses it by name: `scan --staged` then fails closed (exit 2).
+    let err = plan_by_libgit2(&git, &none).unwrap_err().to_string();
+    assert!(err.contains("link"), "{err}");
+}
+
+#[test]
+fn a_file_replacing_a_directory_goes_to_libgit2() {
+    let repo = base();
+    repo.git(&["rm", "-q", "-r", "docs-old"]);
+    repo.add("docs-old", "now a file\n");
+    let (fast, _) = plans(&repo);
+    assert_eq!(fast, None, "deleted directory plus added file");
+}
