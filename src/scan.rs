@@ -70,7 +70,7 @@ impl Engine<'_> {
                 .zip(&lines)
                 .map(|(r, l)| colocate::Placed {
                     part: self.db.rule(r.rule).colocation(),
-                    line: l.0,
+                    line: l.line,
                     hunk: hunks[item.added.partition_point(|a| a.end <= r.span.start)],
                     synthetic: r.synthetic,
                 })
@@ -78,7 +78,7 @@ impl Engine<'_> {
             colocate::raise(&placed, &mut severities);
         }
         let mut out = ItemFindings::default();
-        for ((raw, &(line, col, end_col)), severity) in raws.iter().zip(&lines).zip(severities) {
+        for ((raw, at), severity) in raws.iter().zip(&lines).zip(severities) {
             let rule = self.db.rule(raw.rule);
             if !rule.spec.report {
                 continue;
@@ -101,9 +101,10 @@ impl Engine<'_> {
                 category: rule.category(),
                 severity: self.policy.path_severity(&item.path, severity),
                 path: item.path.clone(),
-                line,
-                column: col,
-                end_column: end_col,
+                line: at.line,
+                column: at.column,
+                end_column: at.end_column,
+                utf16_columns: at.utf16_columns,
                 commit: item.commit.clone(),
                 refname: item.refname.clone(),
                 excerpt: mask::excerpt(&item.text, raw.span.clone(), &masks),
@@ -191,8 +192,28 @@ impl Engine<'_> {
     }
 }
 
-/// (line, column, end column), 1-based, for matches sorted by start.
-fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<(u32, u32, u32)> {
+/// Where a match is, 1-based.
+struct Position {
+    line: u32,
+    column: u32,
+    end_column: u32,
+    utf16_columns: (u32, u32),
+}
+
+/// UTF-16 code units of (UTF-8) `bytes`: a continuation byte adds none, a 4-byte character two.
+fn utf16_len(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0xBF => 0,
+            0xF0..=0xFF => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Positions of matches sorted by start.
+fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<Position> {
     let mut line = 1u32;
     let mut pos = 0usize;
     let mut line_start = 0usize;
@@ -205,9 +226,14 @@ fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<(u32, u32, u32)> {
             }
             pos = at;
             let line_end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-            let col = (at - line_start + 1) as u32;
-            let end_col = (r.span.end.min(line_end).max(at) - line_start + 1) as u32;
-            (line, col, end_col)
+            let end = r.span.end.min(line_end).max(at);
+            let before = utf16_len(&text[line_start..at]);
+            Position {
+                line,
+                column: (at - line_start + 1) as u32,
+                end_column: (end - line_start + 1) as u32,
+                utf16_columns: (before + 1, before + utf16_len(&text[at..end]) + 1),
+            }
         })
         .collect()
 }

@@ -33,6 +33,8 @@ pub struct Finding {
     pub column: u32,
     /// 1-based byte column just past the value (on the value's first line).
     pub end_column: u32,
+    /// The same two columns in UTF-16 code units (SARIF's and LSP's unit).
+    pub utf16_columns: (u32, u32),
     /// The commit, when the finding comes from history.
     pub commit: Option<Arc<str>>,
     /// The ref, when the finding comes from a push.

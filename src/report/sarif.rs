@@ -64,11 +64,11 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         .map(|f| {
             let mut region = json!({
                 "startLine": f.line,
-                "startColumn": f.column,
-                "endColumn": f.end_column,
+                "startColumn": f.utf16_columns.0,
+                "endColumn": f.utf16_columns.1,
                 "snippet": {"text": f.excerpt},
             });
-            if f.end_column <= f.column {
+            if f.utf16_columns.1 <= f.utf16_columns.0 {
                 region.as_object_mut().unwrap().remove("endColumn");
             }
             let mut r = json!({

@@ -219,3 +219,30 @@ fn sarif_uris_are_percent_encoded() {
     let uri = r.json()["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].clone();
     assert_eq!(uri, "my%20notes%231.txt");
 }
+
+#[test]
+fn sarif_columns_count_utf16_units_while_json_counts_bytes() {
+    // "Zoë 😀 ssn " is 10 characters: 14 bytes, 11 UTF-16 units (the emoji is a pair).
+    let text = format!("Zoë 😀 ssn {SSN}\n");
+    let run = |format: &str| {
+        phiguard_stdin(
+            &[
+                "scan",
+                "--stdin-filename",
+                "notes.txt",
+                "-",
+                "--format",
+                format,
+            ],
+            text.as_bytes(),
+        )
+        .json()
+    };
+    let sarif = run("sarif");
+    let region = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"], 12, "{region}");
+    assert_eq!(region["endColumn"], 23, "{region}");
+    let json = run("json");
+    assert_eq!(json["findings"][0]["column"], 15, "{json}");
+    assert_eq!(json["findings"][0]["end_column"], 26, "{json}");
+}
