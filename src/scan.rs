@@ -126,13 +126,17 @@ impl Engine<'_> {
         Ok(out)
     }
 
-    /// `text` with every detected value masked (synthetic ones too): `phiguard redact`.
+    /// `text[context..]` with every detected value masked (synthetic ones too): `phiguard
+    /// redact`. `text[..context]` is the lines before, where keywords still count (as the
+    /// unchanged lines before an added region do in a file).
     ///
     /// # Errors
     ///
     /// When a rule's regex does not compile.
-    pub fn redact(&self, text: &[u8], scratch: &mut Scratch) -> Result<Vec<u8>> {
-        let regions = crate::source::whole_region(text.len());
+    pub fn redact(&self, text: &[u8], context: usize, scratch: &mut Scratch) -> Result<Vec<u8>> {
+        let regions: Vec<Range<usize>> = std::iter::once(context..text.len())
+            .filter(|r| !r.is_empty())
+            .collect();
         let mut raws = Vec::new();
         detect::find(
             self.db,
@@ -144,7 +148,9 @@ impl Engine<'_> {
             &mut raws,
         )?;
         let spans: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
-        Ok(mask::mask_all(text, &spans))
+        let mut masked = mask::mask_all(text, &spans);
+        masked.drain(..context.min(masked.len()));
+        Ok(masked)
     }
 
     fn mask_span(&self, raw: &RawMatch) -> MaskSpan {

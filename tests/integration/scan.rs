@@ -141,6 +141,41 @@ fn redact_masks_values_line_by_line() {
 }
 
 #[test]
+fn redact_output_does_not_depend_on_how_input_arrives() {
+    use std::io::{Read, Write};
+    // The keyword is a line above the value: it counts in a file, and must count the same
+    // whether the two lines reach redact in one read or in two.
+    let first = "provider npi:\n";
+    let rest = "  1245319599\ndone\n";
+    let at_once = phiguard_stdin(&["redact"], format!("{first}{rest}").as_bytes());
+    assert_eq!(at_once.out(), "provider npi:\n  **********\ndone\n");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(crate::common::bin())
+        .arg("redact")
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("PHIGUARD_CONFIG_HOME", dir.path().join("phiguard"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    stdin.write_all(first.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // The first line streams out before the rest is written.
+    let mut echoed = vec![0u8; first.len()];
+    stdout.read_exact(&mut echoed).unwrap();
+    assert_eq!(echoed, first.as_bytes());
+    stdin.write_all(rest.as_bytes()).unwrap();
+    drop(stdin);
+    let mut tail = String::new();
+    stdout.read_to_string(&mut tail).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(format!("{first}{tail}"), at_once.out());
+}
+
+#[test]
 fn redact_masks_a_multi_line_private_key() {
     let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
     let input = format!(
