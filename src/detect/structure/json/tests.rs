@@ -45,3 +45,41 @@ fn strings_at_any_depth() {
 fn no_object_outside_braces() {
     assert_eq!(object_start(b"x = 1 \"system\"", 7), None);
 }
+
+#[test]
+fn remembered_ends_answer_as_a_fresh_scan_does() {
+    let t = br#"{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient",
+ "identifier": [{"system": "http://hl7.org/fhir/sid/us-ssn", "value": "x\"}"}],
+ "name": [{"family": "Ortega"}]}}, {"resource": {"resourceType": "Coverage", "a": [1, {"b": 2}]}}
+"#;
+    let opens: Vec<usize> = (0..t.len()).filter(|&i| b"{[".contains(&t[i])).collect();
+    let fresh: Vec<usize> = opens.iter().map(|&o| object_end(t, o)).collect();
+    let fresh_members: Vec<Vec<Member>> = opens
+        .iter()
+        .zip(&fresh)
+        .map(|(&o, &e)| members(t, o..e))
+        .collect();
+    let fresh_resources: Vec<_> = (0..t.len()).map(|p| resource_at(t, p)).collect();
+    remembering_ends(t, || {
+        for _ in 0..2 {
+            let ends: Vec<usize> = opens.iter().map(|&o| object_end(t, o)).collect();
+            assert_eq!(ends, fresh);
+            let m: Vec<Vec<Member>> = opens
+                .iter()
+                .zip(&ends)
+                .map(|(&o, &e)| members(t, o..e))
+                .collect();
+            assert_eq!(m, fresh_members);
+            let r: Vec<_> = (0..t.len()).map(|p| resource_at(t, p)).collect();
+            assert_eq!(r, fresh_resources);
+        }
+        // Another text is never answered from the memo.
+        let other = br#"{"a": {"b": 1}}"#;
+        assert_eq!(object_end(other, 0), other.len());
+        assert_eq!(
+            object_end(&t[..20], 0),
+            20,
+            "a cut text ends where it is cut"
+        );
+    });
+}
