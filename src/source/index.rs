@@ -150,11 +150,23 @@ pub fn parse(data: &[u8]) -> Option<Index> {
 /// followed by the tree id when `count` is not negative (valid).
 fn cache_tree(data: &[u8], out: &mut FxHashMap<Vec<u8>, Oid>) -> Option<()> {
     let mut c = Cursor { data, pos: 0 };
-    node(&mut c, Vec::new(), out)?;
+    node(&mut c, Vec::new(), 0, out)?;
     Some(())
 }
 
-fn node(c: &mut Cursor<'_>, dir: Vec<u8>, out: &mut FxHashMap<Vec<u8>, Oid>) -> Option<()> {
+/// Deeper cache trees are not read (a path of 4,096 directories is no real checkout, and a
+/// crafted index must not exhaust the stack).
+const MAX_DEPTH: usize = 4096;
+
+fn node(
+    c: &mut Cursor<'_>,
+    dir: Vec<u8>,
+    depth: usize,
+    out: &mut FxHashMap<Vec<u8>, Oid>,
+) -> Option<()> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     let name = c.until(0)?;
     let count: i64 = std::str::from_utf8(c.until(b' ')?).ok()?.parse().ok()?;
     let subtrees: usize = std::str::from_utf8(c.until(b'\n')?).ok()?.parse().ok()?;
@@ -169,7 +181,7 @@ fn node(c: &mut Cursor<'_>, dir: Vec<u8>, out: &mut FxHashMap<Vec<u8>, Oid>) -> 
         out.insert(path.clone(), Oid::from_bytes(c.take(HASH)?).ok()?);
     }
     for _ in 0..subtrees {
-        node(c, path.clone(), out)?;
+        node(c, path.clone(), depth + 1, out)?;
     }
     Some(())
 }

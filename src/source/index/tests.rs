@@ -73,6 +73,10 @@ fn anything_not_understood_is_none_never_a_panic() {
     for (i, case) in cases.iter().enumerate() {
         assert!(parse(case).is_none(), "case {i}");
     }
+    // A cache tree nested deeper than any checkout is refused, not recursed into.
+    let mut deep: Vec<u8> = (0..100_000).flat_map(|_| b"d\x00-1 1\n".to_vec()).collect();
+    deep.extend_from_slice(b"d\x00-1 0\n");
+    assert!(parse(&one_entry(2, &tree_ext(&deep))).is_none());
     // Unknown optional extensions are skipped.
     assert!(parse(&one_entry(2, b"UNTR\x00\x00\x00\x00")).is_some());
 }
