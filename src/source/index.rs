@@ -147,44 +147,46 @@ pub fn parse(data: &[u8]) -> Option<Index> {
 }
 
 /// Reads the `TREE` extension: nodes in pre-order, each `path NUL count SP subtrees LF`
-/// followed by the tree id when `count` is not negative (valid).
+/// followed by the tree id when `count` is not negative (valid). Iterative, so a crafted
+/// index cannot exhaust the stack.
 fn cache_tree(data: &[u8], out: &mut FxHashMap<Vec<u8>, Oid>) -> Option<()> {
     let mut c = Cursor { data, pos: 0 };
-    node(&mut c, Vec::new(), 0, out)?;
-    Some(())
-}
-
-/// Deeper cache trees are not read (a path of 4,096 directories is no real checkout, and a
-/// crafted index must not exhaust the stack).
-const MAX_DEPTH: usize = 4096;
-
-fn node(
-    c: &mut Cursor<'_>,
-    dir: Vec<u8>,
-    depth: usize,
-    out: &mut FxHashMap<Vec<u8>, Oid>,
-) -> Option<()> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let name = c.until(0)?;
-    let count: i64 = std::str::from_utf8(c.until(b' ')?).ok()?.parse().ok()?;
-    let subtrees: usize = std::str::from_utf8(c.until(b'\n')?).ok()?.parse().ok()?;
-    let mut path = dir;
-    if !name.is_empty() {
-        if !path.is_empty() {
-            path.push(b'/');
+    // Open directories: their path and how many of their subtrees are still to come.
+    let mut open: Vec<(Vec<u8>, usize)> = Vec::new();
+    loop {
+        let name = c.until(0)?;
+        let count: i64 = std::str::from_utf8(c.until(b' ')?).ok()?.parse().ok()?;
+        let subtrees: usize = std::str::from_utf8(c.until(b'\n')?).ok()?.parse().ok()?;
+        let mut path = Vec::new();
+        if let Some((parent, left)) = open.last_mut() {
+            *left -= 1;
+            path.extend_from_slice(parent);
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
         }
-        path.extend_from_slice(name);
+        if count >= 0 {
+            out.insert(path.clone(), Oid::from_bytes(c.take(HASH)?).ok()?);
+        }
+        if subtrees > 0 {
+            open.push((path, subtrees));
+        }
+        while open.last().is_some_and(|(_, left)| *left == 0) {
+            open.pop();
+        }
+        if open.is_empty() {
+            return Some(());
+        }
+        if open.len() > MAX_DEPTH {
+            return None;
+        }
     }
-    if count >= 0 {
-        out.insert(path.clone(), Oid::from_bytes(c.take(HASH)?).ok()?);
-    }
-    for _ in 0..subtrees {
-        node(c, path.clone(), depth + 1, out)?;
-    }
-    Some(())
 }
+
+/// Deeper cache trees are not read: no real checkout nests 1,024 directories, and the paths
+/// of a crafted one would grow quadratically.
+const MAX_DEPTH: usize = 1024;
 
 #[cfg(test)]
 mod tests;
