@@ -8,7 +8,7 @@
 
 use super::{Item, Job, skipped_path};
 use crate::error::{Error, Result};
-use git2::{Commit, FileMode, ObjectType, Oid, Repository, Sort};
+use git2::{Commit, ObjectType, Oid, Repository, Sort};
 use globset::GlobSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -64,7 +64,7 @@ fn tree_changes(
                 prefix.push(b'/');
                 tree_changes(repo, old_sub.as_ref(), &sub, prefix, changes, deleted)?;
             }
-            Some(ObjectType::Blob) if is_blob_mode(entry.filemode()) => {
+            Some(ObjectType::Blob) if super::mode::is_file(entry.filemode() as u32) => {
                 let old = before
                     .filter(|b| b.kind() == Some(ObjectType::Blob))
                     .map(|b| b.id());
@@ -101,10 +101,6 @@ fn tree_changes(
         }
     }
     Ok(())
-}
-
-fn is_blob_mode(mode: i32) -> bool {
-    mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable)
 }
 
 fn base_name(path: &[u8]) -> &[u8] {

@@ -124,7 +124,7 @@ pub fn parse(data: &[u8]) -> Option<Index> {
         let stage = (flags >> 12) & 3;
         // A conflict cannot be committed, and a sparse index's directory entries stand for
         // whole trees: leave both to libgit2.
-        if stage != 0 || mode & 0o170000 == 0o040000 {
+        if stage != 0 || super::mode::is_tree(mode) {
             return None;
         }
         prev.clone_from(&path);

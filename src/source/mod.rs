@@ -80,6 +80,27 @@ pub enum Job {
     Text(Item),
 }
 
+/// Git file modes as stored in trees and the index (`0o100644`, `0o040000`, ...).
+pub mod mode {
+    const TYPE: u32 = 0o170000;
+
+    /// A regular file, executable or not: content phiguard scans (not a symlink's target
+    /// path, not a submodule's commit).
+    pub fn is_file(mode: u32) -> bool {
+        mode == 0o100644 || mode == 0o100755
+    }
+
+    /// A directory (a tree).
+    pub fn is_tree(mode: u32) -> bool {
+        mode & TYPE == 0o040000
+    }
+
+    /// A submodule (a commit of another repository).
+    pub fn is_gitlink(mode: u32) -> bool {
+        mode & TYPE == 0o160000
+    }
+}
+
 /// The single region covering `len` bytes (nothing for empty content).
 pub fn whole_region(len: usize) -> Vec<Range<usize>> {
     std::iter::once(0..len).filter(|r| !r.is_empty()).collect()

@@ -4,6 +4,7 @@
 //! (`GIT_INDEX_FILE`) and linked worktrees work. During a merge, the other parents' versions
 //! count as old too: a merge commit is scanned for what the merge itself introduces.
 
+use super::mode::{is_file, is_gitlink, is_tree};
 use super::{Job, skipped_path};
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository, Tree};
@@ -75,10 +76,6 @@ struct Staged {
     old: Option<(u32, Oid)>,
 }
 
-fn blob_mode(mode: u32) -> bool {
-    mode == 0o100644 || mode == 0o100755
-}
-
 /// The index file `git commit` uses: `$GIT_INDEX_FILE` (a temporary index for `commit -a`
 /// and `commit <path>`), else `index` in the git directory.
 fn index_file(repo: &Repository) -> std::path::PathBuf {
@@ -141,15 +138,15 @@ fn compare_dir(
                 let e = &entries[i];
                 let old = olds.remove(rest);
                 let same = old.is_some_and(|(m, id)| m == e.mode && id == e.id);
-                let gitlink = e.mode == 0o160000 || old.is_some_and(|(m, _)| m == 0o160000);
+                let gitlink = is_gitlink(e.mode) || old.is_some_and(|(m, _)| is_gitlink(m));
                 // A file where HEAD has a directory: the directory's files are deleted.
-                *deleted |= old.is_some_and(|(m, _)| m & 0o170000 == 0o040000);
+                *deleted |= old.is_some_and(|(m, _)| is_tree(m));
                 if !same && !gitlink {
                     out.push(Staged {
                         path: e.path.clone(),
                         mode: e.mode,
                         id: e.id,
-                        old: old.filter(|(m, _)| *m & 0o170000 != 0o040000),
+                        old: old.filter(|(m, _)| !is_tree(*m)),
                     });
                 }
                 i += 1;
@@ -162,9 +159,9 @@ fn compare_dir(
                     .position(|e| !e.path.starts_with(&entries[i].path[..sub_len]))
                     .unwrap_or(entries.len() - i);
                 let sub_head = match olds.remove(name) {
-                    Some((m, id)) if m & 0o170000 == 0o040000 => Some(id),
+                    Some((m, id)) if is_tree(m) => Some(id),
                     Some((m, _)) => {
-                        *deleted |= m != 0o160000;
+                        *deleted |= !is_gitlink(m);
                         None
                     }
                     None => None,
@@ -183,7 +180,7 @@ fn compare_dir(
             }
         }
     }
-    *deleted |= olds.values().any(|(m, _)| *m != 0o160000);
+    *deleted |= olds.values().any(|(m, _)| !is_gitlink(*m));
     Some(())
 }
 
@@ -272,7 +269,7 @@ fn jobs(repo: &Repository, staged: Vec<Staged>, exclude: &GlobSet) -> Result<(Ve
     let mut jobs = Vec::new();
     let mut skipped = 0;
     for s in staged {
-        if !blob_mode(s.mode) {
+        if !is_file(s.mode) {
             continue;
         }
         let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
@@ -282,7 +279,7 @@ fn jobs(repo: &Repository, staged: Vec<Staged>, exclude: &GlobSet) -> Result<(Ve
         }
         let mut old = Vec::new();
         if let Some((mode, id)) = s.old
-            && blob_mode(mode)
+            && is_file(mode)
         {
             old.push(id);
         }
