@@ -282,20 +282,10 @@ impl Reader {
     }
 
     fn load_file(&self, path: &Path, display: &Arc<str>) -> Result<Loaded> {
-        use std::io::Read;
-        let io = |e| Error::io(display.to_string(), e);
-        // One open and one fstat: a path lookup per call is a visible cost over 20,000 files.
-        let mut file = std::fs::File::open(path).map_err(io)?;
-        let meta = file.metadata().map_err(io)?;
-        if !meta.is_file() {
-            return Ok(Loaded::Skipped(display.clone(), Skip::NotAFile));
+        match read_file(path, self.max_file_bytes).map_err(|e| Error::io(display.to_string(), e))? {
+            Ok(text) => Ok(finish(Item::whole(display.clone(), text))),
+            Err(skip) => Ok(Loaded::Skipped(display.clone(), skip)),
         }
-        if meta.len() > self.max_file_bytes {
-            return Ok(Loaded::Skipped(display.clone(), Skip::TooLarge(meta.len())));
-        }
-        let mut text = Vec::with_capacity(meta.len() as usize + 1);
-        file.read_to_end(&mut text).map_err(io)?;
-        Ok(finish(Item::whole(display.clone(), text)))
     }
 
     fn load_blob(&self, path: &Arc<str>, new: Oid, old: &[Oid]) -> Result<Loaded> {
@@ -337,25 +327,37 @@ impl Reader {
     /// limit); `None` sends the caller to the object database.
     fn worktree_copy(&self, path: &str, id: Oid) -> Option<Vec<u8>> {
         use sha1::{Digest, Sha1};
-        use std::io::Read;
         let root = self.worktree.as_ref()?;
-        let mut open = std::fs::OpenOptions::new();
-        open.read(true);
-        // A FIFO where the index has a file must not block the hook.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
-        let mut file = open.open(root.join(path)).ok()?;
-        let meta = file.metadata().ok()?;
-        if !meta.is_file() || meta.len() > self.max_file_bytes {
-            return None;
-        }
-        let mut text = Vec::with_capacity(meta.len() as usize + 1);
-        file.read_to_end(&mut text).ok()?;
+        let text = read_file(&root.join(path), self.max_file_bytes)
+            .ok()?
+            .ok()?;
         let mut hash = Sha1::new();
         hash.update(format!("blob {}\0", text.len()).as_bytes());
         hash.update(&text);
         (hash.finalize().as_slice() == id.as_bytes()).then_some(text)
     }
+}
+
+/// A regular file's content, or why it is not read (not a regular file, over `max_bytes`).
+/// One open and one fstat: a path lookup per call is a visible cost over 20,000 files. Opened
+/// non-blocking, so a FIFO where a file was expected cannot hang a hook.
+fn read_file(path: &Path, max_bytes: u64) -> std::io::Result<std::result::Result<Vec<u8>, Skip>> {
+    use std::io::Read;
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let mut file = open.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Err(Skip::NotAFile));
+    }
+    if meta.len() > max_bytes {
+        return Ok(Err(Skip::TooLarge(meta.len())));
+    }
+    let mut text = Vec::with_capacity(meta.len() as usize + 1);
+    file.read_to_end(&mut text)?;
+    Ok(Ok(text))
 }
 
 /// UTF-16 text with a byte-order mark (Excel's "Unicode text" exports, Windows tools) as
