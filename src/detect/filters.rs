@@ -34,8 +34,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 fn line(text: &[u8], start: usize) -> &[u8] {
-    let rest = &text[start..];
-    &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())]
+    &text[crate::detect::validators::common::line_bounds(text, start)]
 }
 
 fn blank(b: u8) -> bool {

@@ -246,29 +246,38 @@ impl RuleDbBuilder {
     }
 }
 
+/// Code a rule names by `key = "name"` (a validator, a line filter), from its registry; an
+/// unknown name is an error naming the pack, the rule and the key.
+fn lookup_named<T>(
+    source: &str,
+    spec: &RuleSpec,
+    key: &str,
+    name: &Option<String>,
+    registry: fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
+    name.as_deref()
+        .map(|n| {
+            registry(n).ok_or_else(|| {
+                Error::rule(
+                    source,
+                    &spec.id,
+                    Some(key),
+                    format!("unknown {} {n:?}", key.replace('_', " ")),
+                )
+            })
+        })
+        .transpose()
+}
+
 fn make_rule(spec: RuleSpec, source: &str, sel: &Selection) -> Result<Rule> {
-    let validator = match &spec.validator {
-        None => None,
-        Some(name) => Some(validators::lookup(name).ok_or_else(|| {
-            Error::rule(
-                source,
-                &spec.id,
-                Some("validator"),
-                format!("unknown validator {name:?}"),
-            )
-        })?),
-    };
-    let line_filter = match &spec.line_filter {
-        None => None,
-        Some(name) => Some(line_filter(name).ok_or_else(|| {
-            Error::rule(
-                source,
-                &spec.id,
-                Some("line_filter"),
-                format!("unknown line filter {name:?}"),
-            )
-        })?),
-    };
+    let validator = lookup_named(
+        source,
+        &spec,
+        "validator",
+        &spec.validator,
+        validators::lookup,
+    )?;
+    let line_filter = lookup_named(source, &spec, "line_filter", &spec.line_filter, line_filter)?;
     let re = |key: &str, p: &str| regex(p).map_err(|m| Error::rule(source, &spec.id, Some(key), m));
     let allow = spec
         .allow

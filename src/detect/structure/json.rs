@@ -74,23 +74,13 @@ pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usiz
 /// budget) when the hunk stops mid-object.
 pub fn object_end(text: &[u8], open: usize) -> usize {
     let key = (text.as_ptr() as usize, text.len());
-    let known = ENDS.with(|m| match &*m.borrow() {
-        Some(e) if e.text == key => Some(e.ends.get(&open).copied()),
-        _ => None,
-    });
-    match known {
-        Some(Some(end)) => end,
-        Some(None) => {
-            let end = scan_object_end(text, open);
-            ENDS.with(|m| {
-                if let Some(e) = m.borrow_mut().as_mut() {
-                    e.ends.insert(open, end);
-                }
-            });
-            end
-        }
-        None => scan_object_end(text, open),
-    }
+    ENDS.with(|m| match m.borrow_mut().as_mut() {
+        Some(e) if e.text == key => *e
+            .ends
+            .entry(open)
+            .or_insert_with(|| scan_object_end(text, open)),
+        _ => scan_object_end(text, open),
+    })
 }
 
 fn scan_object_end(text: &[u8], open: usize) -> usize {
