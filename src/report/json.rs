@@ -63,21 +63,12 @@ struct SummaryJson {
     warn: usize,
 }
 
-/// The document: findings are serialized lazily from an iterator.
+/// The document.
 #[derive(Serialize)]
-struct Document<'a, I: Iterator<Item = FindingJson<'a>> + Clone> {
-    #[serde(serialize_with = "seq")]
-    findings: I,
+struct Document<'a> {
+    findings: Vec<FindingJson<'a>>,
     summary: SummaryJson,
     version: u32,
-}
-
-fn seq<'a, I, S>(items: &I, s: S) -> Result<S::Ok, S::Error>
-where
-    I: Iterator<Item = FindingJson<'a>> + Clone,
-    S: serde::Serializer,
-{
-    s.collect_seq(items.clone())
 }
 
 fn summary(report: &Report) -> SummaryJson {
@@ -107,7 +98,8 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             .findings
             .iter()
             .filter(|f| shown(&style, f))
-            .map(FindingJson::from),
+            .map(FindingJson::from)
+            .collect(),
         summary: summary(report),
         version: 1,
     };
