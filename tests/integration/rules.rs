@@ -47,39 +47,42 @@ fn malformed_pack_exits_2_naming_file_rule_and_key() {
 #[test]
 fn pack_with_bad_regex_or_validator_exits_2() {
     let repo = TempRepo::new();
-    repo.write(
-        "re.toml",
-        "[[rules]]\nid = \"org.x\"\nname = \"x\"\ncategory = \"phi\"\nseverity = \"block\"\npattern = '(unclosed'\nkeywords = [\"xx\"]\n",
-    );
-    let r = repo.phiguard(&["scan", ".", "--rules", "re.toml"]);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.err().contains("org.x") && r.err().contains("pattern"),
-        "{}",
-        r.err()
-    );
-    repo.write(
-        "val.toml",
-        "[[rules]]\nid = \"org.y\"\nname = \"y\"\ncategory = \"phi\"\nseverity = \"block\"\npattern = 'x'\nkeywords = [\"xx\"]\nvalidator = \"nope\"\n",
-    );
-    let r = repo.phiguard(&["scan", ".", "--rules", "val.toml"]);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.err().contains("validator") && r.err().contains("nope"),
-        "{}",
-        r.err()
-    );
-    repo.write(
-        "filter.toml",
-        "[[rules]]\nid = \"org.z\"\nname = \"z\"\ncategory = \"phi\"\nseverity = \"block\"\npattern = 'x'\nkeywords = [\"xx\"]\nline_filter = \"nope\"\n",
-    );
-    let r = repo.phiguard(&["scan", ".", "--rules", "filter.toml"]);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.err().contains("line_filter") && r.err().contains("nope"),
-        "{}",
-        r.err()
-    );
+    // (file, rule id, the rule's last lines, words the error must hold)
+    let cases: &[(&str, &str, &str, [&str; 2])] = &[
+        (
+            "re.toml",
+            "org.x",
+            "pattern = '(unclosed'\n",
+            ["org.x", "pattern"],
+        ),
+        (
+            "val.toml",
+            "org.y",
+            "pattern = 'x'\nvalidator = \"nope\"\n",
+            ["validator", "nope"],
+        ),
+        (
+            "filter.toml",
+            "org.z",
+            "pattern = 'x'\nline_filter = \"nope\"\n",
+            ["line_filter", "nope"],
+        ),
+    ];
+    for (file, id, tail, words) in cases {
+        repo.write(
+            file,
+            format!(
+                "[[rules]]\nid = \"{id}\"\nname = \"n\"\ncategory = \"phi\"\nseverity = \"block\"\nkeywords = [\"xx\"]\n{tail}"
+            ),
+        );
+        let r = repo.phiguard(&["scan", ".", "--rules", file]);
+        assert_eq!(r.code, 2, "{file}: {}", r.all());
+        assert!(
+            words.iter().all(|w| r.err().contains(w)),
+            "{file}: {}",
+            r.err()
+        );
+    }
 }
 
 #[test]
