@@ -408,24 +408,32 @@ fn contact(v: &[u8]) -> bool {
     }
 }
 
-fn json_score(c: &Candidate<'_>, res: Range<usize>) -> Score {
-    let t = c.text;
-    let mut s = Score::default();
-    let names: Vec<Range<usize>> = json::strings_named(t, res.clone(), b"family")
+/// Names and address of a resource, from `values`: the values of its elements (or members)
+/// of a name, at any depth. JSON and XML resources differ only in how values are found.
+fn names_and_address(
+    c: &Candidate<'_>,
+    s: &mut Score,
+    values: impl Fn(&[u8]) -> Vec<Range<usize>>,
+) {
+    let names: Vec<Range<usize>> = values(b"family")
         .into_iter()
-        .chain(json::strings_named(t, res.clone(), b"given"))
+        .chain(values(b"given"))
         .collect();
     s.name = first_added(c, names.clone(), |v| v.iter().any(u8::is_ascii_alphabetic));
     s.names = names;
+    s.address = first_added(c, values(b"line"), |v| v.iter().any(u8::is_ascii_digit))
+        .or_else(|| first_added(c, values(b"postalCode"), zip5));
+}
+
+fn json_score(c: &Candidate<'_>, res: Range<usize>) -> Score {
+    let t = c.text;
+    let mut s = Score::default();
+    names_and_address(c, &mut s, |key| json::strings_named(t, res.clone(), key));
     s.birth = first_added(
         c,
         json::member(t, res.clone(), b"birthDate").map(|m| m.value),
         full_date,
     );
-    s.address = first_added(c, json::strings_named(t, res.clone(), b"line"), |v| {
-        v.iter().any(u8::is_ascii_digit)
-    })
-    .or_else(|| first_added(c, json::strings_named(t, res.clone(), b"postalCode"), zip5));
     if let Some(tel) = json::member(t, res.clone(), b"telecom") {
         s.telecom = first_added(c, json::strings_named(t, tel.value, b"value"), contact);
     }
@@ -486,17 +494,8 @@ fn json_identifiers(c: &Candidate<'_>, arr: Range<usize>) -> Option<Range<usize>
 fn xml_score(c: &Candidate<'_>, res: Range<usize>) -> Score {
     let t = c.text;
     let mut s = Score::default();
-    let names: Vec<Range<usize>> = xml::values_of(t, res.clone(), b"family")
-        .into_iter()
-        .chain(xml::values_of(t, res.clone(), b"given"))
-        .collect();
-    s.name = first_added(c, names.clone(), |v| v.iter().any(u8::is_ascii_alphabetic));
-    s.names = names;
+    names_and_address(c, &mut s, |key| xml::values_of(t, res.clone(), key));
     s.birth = first_added(c, xml::values_of(t, res.clone(), b"birthDate"), full_date);
-    s.address = first_added(c, xml::values_of(t, res.clone(), b"line"), |v| {
-        v.iter().any(u8::is_ascii_digit)
-    })
-    .or_else(|| first_added(c, xml::values_of(t, res.clone(), b"postalCode"), zip5));
     let values = xml::values_of(t, res.clone(), b"value");
     s.telecom = first_added(c, values.clone(), contact);
     s.identifier = first_added(c, values, |v| {
