@@ -13,6 +13,7 @@ pub mod added;
 pub mod files;
 pub mod history;
 pub mod index;
+pub mod loose;
 pub mod message;
 pub mod refs;
 pub mod staged;
@@ -237,6 +238,8 @@ impl RepoAt {
 /// edited since `git add`, converted by a filter) fails the hash and the blob is read.
 pub struct Reader {
     repo: Option<Repository>,
+    /// The repository's loose object store, read directly (see [`loose`]).
+    objects: Option<PathBuf>,
     worktree: Option<PathBuf>,
     max_file_bytes: u64,
 }
@@ -248,8 +251,10 @@ impl Reader {
     ///
     /// When the repository cannot be opened.
     pub fn new(at: &RepoAt, max_file_bytes: u64) -> Result<Reader> {
+        let repo = at.open()?;
         Ok(Reader {
-            repo: at.open()?,
+            objects: repo.as_ref().map(|r| r.commondir().join("objects")),
+            repo,
             worktree: at.worktree(),
             max_file_bytes,
         })
@@ -289,30 +294,23 @@ impl Reader {
     }
 
     fn load_blob(&self, path: &Arc<str>, new: Oid, old: &[Oid]) -> Result<Loaded> {
-        let repo = self
-            .repo
-            .as_ref()
-            .ok_or_else(|| Error::usage("internal: blob job without a repository"))?;
-        let read = |oid: Oid| {
-            repo.find_blob(oid)
-                .map_err(|e| Error::git(format!("reading blob {oid} of {path}"), &e))
-        };
         let text = match self.worktree_copy(path, new) {
             Some(text) => text,
-            None => {
-                let blob = read(new)?;
-                let size = blob.size() as u64;
-                if size > self.max_file_bytes {
+            None => match self.read_blob(path, new, self.max_file_bytes)? {
+                BlobBytes::TooLarge(size) => {
                     return Ok(Loaded::Skipped(path.clone(), Skip::TooLarge(size)));
                 }
-                blob.content().to_vec()
-            }
+                blob => blob.bytes().to_vec(),
+            },
         };
         if classify(&text) != Kind::Text {
             return Ok(finish(Item::whole(path.clone(), text)));
         }
-        let olds = old.iter().map(|&o| read(o)).collect::<Result<Vec<_>>>()?;
-        let old_texts: Vec<&[u8]> = olds.iter().map(|b| b.content()).collect();
+        let olds = old
+            .iter()
+            .map(|&o| self.read_blob(path, o, u64::MAX))
+            .collect::<Result<Vec<_>>>()?;
+        let old_texts: Vec<&[u8]> = olds.iter().map(BlobBytes::bytes).collect();
         let added = added::added_regions(&old_texts, &text);
         Ok(Loaded::Item(Item {
             path: path.clone(),
@@ -321,6 +319,31 @@ impl Reader {
             commit: None,
             refname: None,
         }))
+    }
+
+    /// Blob `id` of `path`: from its loose object file when it is one, else from libgit2
+    /// (packs, alternates, quarantine, and the errors).
+    fn read_blob(&self, path: &str, id: Oid, max_bytes: u64) -> Result<BlobBytes<'_>> {
+        let repo = self
+            .repo
+            .as_ref()
+            .ok_or_else(|| Error::usage("internal: blob job without a repository"))?;
+        if let Some(objects) = &self.objects {
+            match loose::read_blob(objects, id, max_bytes) {
+                Some(loose::LooseBlob::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
+                Some(loose::LooseBlob::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
+                None => {}
+            }
+        }
+        let blob = repo
+            .find_blob(id)
+            .map_err(|e| Error::git(format!("reading blob {id} of {path}"), &e))?;
+        let size = blob.size() as u64;
+        Ok(if size > max_bytes {
+            BlobBytes::TooLarge(size)
+        } else {
+            BlobBytes::Git(blob)
+        })
     }
 
     /// The work tree's copy of `path` when it is exactly blob `id` (and within the size
@@ -335,6 +358,23 @@ impl Reader {
         hash.update(format!("blob {}\0", text.len()).as_bytes());
         hash.update(&text);
         (hash.finalize().as_slice() == id.as_bytes()).then_some(text)
+    }
+}
+
+/// A blob's content as read: inflated by [`loose`], or held by libgit2 (no copy).
+enum BlobBytes<'r> {
+    Owned(Vec<u8>),
+    Git(git2::Blob<'r>),
+    TooLarge(u64),
+}
+
+impl BlobBytes<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            BlobBytes::Owned(b) => b,
+            BlobBytes::Git(b) => b.content(),
+            BlobBytes::TooLarge(_) => &[],
+        }
     }
 }
 

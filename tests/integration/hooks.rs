@@ -118,6 +118,48 @@ fn partially_staged_file_counts_only_the_staged_half() {
     );
 }
 
+/// The old version of a file is read from its loose object file by phiguard itself, or from a
+/// pack by libgit2: either way its lines are not added.
+#[test]
+fn old_versions_read_the_same_from_loose_objects_and_packs() {
+    let repo = repo_with_history();
+    repo.add("data.txt", format!("ssn {SSN}\n"));
+    repo.commit("old value");
+    repo.add("data.txt", format!("ssn {SSN}\nagain: ssn {SSN}\n"));
+    let lines = |repo: &TempRepo| {
+        let run = repo.phiguard(&["scan", "--staged", "--format", "json"]);
+        assert_eq!(run.code, 1, "{}", run.all());
+        let json = run.json();
+        let findings = json["findings"].as_array().expect("findings").clone();
+        findings
+            .iter()
+            .map(|f| (f["path"].to_string(), f["line"].as_u64().expect("line")))
+            .collect::<Vec<_>>()
+    };
+    let old = repo.git(&["rev-parse", "HEAD:data.txt"]);
+    let old = old.trim();
+    let loose_file = repo
+        .path()
+        .join(".git/objects")
+        .join(&old[..2])
+        .join(&old[2..]);
+    assert!(
+        loose_file.exists(),
+        "{} should be loose",
+        loose_file.display()
+    );
+    let loose = lines(&repo);
+    assert_eq!(loose, vec![("\"data.txt\"".to_owned(), 2)]);
+    repo.git(&["repack", "-a", "-d", "-q"]);
+    repo.git(&["prune-packed"]);
+    assert!(
+        !loose_file.exists(),
+        "{} should be packed",
+        loose_file.display()
+    );
+    assert_eq!(lines(&repo), loose);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_in_place_of_a_staged_file_neither_blocks_nor_hides_it() {
