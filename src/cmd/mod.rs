@@ -120,19 +120,18 @@ impl Session {
         })
     }
 
-    /// The rules, compiled on first use; `small` (a few files) builds the keyword automaton
-    /// for start-up time rather than throughput.
-    pub fn db(&self, small: bool) -> Result<&RuleDb> {
+    /// The rules, compiled on first use.
+    pub fn db(&self) -> Result<&RuleDb> {
         if let Some(db) = self.db.get() {
             return Ok(db);
         }
-        let db = build_db(&self.config, &self.extra_rules, small)?;
+        let db = build_db(&self.config, &self.extra_rules)?;
         Ok(self.db.get_or_init(|| db))
     }
 
-    pub fn engine(&self, small: bool) -> Result<Engine<'_>> {
+    pub fn engine(&self) -> Result<Engine<'_>> {
         Ok(Engine {
-            db: self.db(small)?,
+            db: self.db()?,
             policy: &self.policy,
             detect: self.detect,
             fingerprint_key: &self.config.fingerprint_key,
@@ -152,7 +151,7 @@ impl Session {
         let mut report = if jobs.is_empty() {
             Report::default()
         } else {
-            phiguard::scan::run(&self.engine(jobs.len() <= SMALL_CHANGE)?, jobs, &opts)?
+            phiguard::scan::run(&self.engine()?, jobs, &opts)?
         };
         report.summary.skipped += skipped;
         self.finish(report, started)
@@ -167,12 +166,8 @@ impl Session {
             threads: self.config.threads,
             deadline: None,
         };
-        let report = phiguard::scan::run_files(
-            &self.engine(false)?,
-            roots,
-            &self.config.exclude_set,
-            &opts,
-        )?;
+        let report =
+            phiguard::scan::run_files(&self.engine()?, roots, &self.config.exclude_set, &opts)?;
         self.finish(report, started)
     }
 
@@ -199,12 +194,9 @@ impl Session {
     }
 }
 
-/// Up to this many files a change counts as small (see [`Session::db`]).
-const SMALL_CHANGE: usize = 64;
-
 /// Built-in packs, then imports from config, then `--rules`, then inline custom rules.
-pub fn build_db(config: &Config, extra: &[PathBuf], small: bool) -> Result<RuleDb> {
-    let mut b = RuleDbBuilder::builtin()?.quick_build(small);
+pub fn build_db(config: &Config, extra: &[PathBuf]) -> Result<RuleDb> {
+    let mut b = RuleDbBuilder::builtin()?;
     for path in config.imports.iter().chain(extra) {
         let pack = load::from_file(path)?;
         for w in &pack.warnings {

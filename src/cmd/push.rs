@@ -103,7 +103,7 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
         .iter()
         .map(|u| Ok((u, refpolicy::for_ref(&session.config.policies, &u.refname)?)))
         .collect::<Result<_>>()?;
-    let engine = session.engine(false)?;
+    let engine = session.engine()?;
     let scanned = refs::existing_tips(&repo)
         .and_then(|hide| refs::plan(&repo, updates, &hide, &session.config.exclude_set, deadline))
         .and_then(|planned| {

@@ -20,7 +20,7 @@ const CHUNK: usize = 256 * 1024;
 
 pub fn run(g: &Global) -> Result<Exit> {
     let session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
-    let engine = session.engine(false)?;
+    let engine = session.engine()?;
     let mut redactor = Redactor {
         engine: &engine,
         scratch: Scratch::default(),

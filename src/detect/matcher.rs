@@ -199,9 +199,8 @@ fn collect_hits(db: &RuleDb, text: &[u8], context: &[Range<usize>], hits: &mut V
         return;
     };
     for range in context {
-        for m in ac.find_overlapping_iter(&text[range.clone()]) {
-            let (start, end) = (range.start + m.start(), range.start + m.end());
-            let pattern = m.pattern().as_u32();
+        ac.for_each_match(&text[range.clone()], |start, end, pattern| {
+            let (start, end) = (range.start + start, range.start + end);
             if keyword_boundary_ok(
                 text,
                 start,
@@ -214,9 +213,9 @@ fn collect_hits(db: &RuleDb, text: &[u8], context: &[Range<usize>], hits: &mut V
                     pattern,
                 });
             }
-        }
+        });
     }
-    // Overlapping search reports hits by end; `keyword_near` binary-searches by start.
+    // Matches come in no particular order; `keyword_near` binary-searches by start.
     hits.sort_unstable_by_key(|h| (h.start, h.end));
 }
 

@@ -7,6 +7,7 @@
 //! [`crate::policy`]'s business.
 
 pub mod filters;
+pub mod keywords;
 pub mod matcher;
 pub mod structure;
 pub mod validators;

@@ -9,9 +9,9 @@
 use super::load::Pack;
 use super::model::{Category, Colocation, KeywordRole, RuleSpec, Severity};
 use crate::detect::filters::{LineFilter, line_filter};
+use crate::detect::keywords::KeywordSet;
 use crate::detect::validators::{self, Validator};
 use crate::error::{Error, Result};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -161,7 +161,6 @@ pub struct RuleDbBuilder {
     packs: Vec<Pack>,
     selection: Selection,
     selection_source: String,
-    quick_build: bool,
 }
 
 impl RuleDbBuilder {
@@ -191,14 +190,6 @@ impl RuleDbBuilder {
     pub fn select(mut self, selection: Selection, source: impl Into<String>) -> RuleDbBuilder {
         self.selection = selection;
         self.selection_source = source.into();
-        self
-    }
-
-    /// Builds the keyword automaton as a contiguous NFA instead of a DFA: about 1 ms to build
-    /// instead of 5, and slower per byte. Right for a hook on a handful of files, wrong for
-    /// a directory or a large push. Results are the same either way.
-    pub fn quick_build(mut self, yes: bool) -> RuleDbBuilder {
-        self.quick_build = yes;
         self
     }
 
@@ -242,7 +233,7 @@ impl RuleDbBuilder {
                 ));
             }
         }
-        RuleDb::new(rules, self.quick_build)
+        RuleDb::new(rules)
     }
 }
 
@@ -316,13 +307,13 @@ pub struct Keyword {
 #[derive(Debug)]
 pub struct RuleDb {
     rules: Vec<Rule>,
-    automaton: Option<AhoCorasick>,
+    automaton: Option<KeywordSet>,
     keywords: Vec<Keyword>,
     unconditional: Vec<RuleIdx>,
 }
 
 impl RuleDb {
-    fn new(rules: Vec<Rule>, quick_build: bool) -> Result<RuleDb> {
+    fn new(rules: Vec<Rule>) -> Result<RuleDb> {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut words: Vec<String> = Vec::new();
         let mut keywords: Vec<Keyword> = Vec::new();
@@ -350,18 +341,7 @@ impl RuleDb {
         let automaton = if words.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(if quick_build {
-                        aho_corasick::AhoCorasickKind::ContiguousNFA
-                    } else {
-                        aho_corasick::AhoCorasickKind::DFA
-                    }))
-                    .build(&words)
-                    .map_err(|e| Error::rules("<keywords>", e.to_string()))?,
-            )
+            Some(KeywordSet::new(&words).map_err(|e| Error::rules("<keywords>", e.to_string()))?)
         };
         Ok(RuleDb {
             rules,
@@ -390,7 +370,7 @@ impl RuleDb {
     }
 
     /// The keyword automaton (`None` when no rule has keywords).
-    pub fn automaton(&self) -> Option<&AhoCorasick> {
+    pub fn automaton(&self) -> Option<&KeywordSet> {
         self.automaton.as_ref()
     }
 
