@@ -17,6 +17,7 @@
 //! Building it takes about 1 ms for the built-in packs (the crate's DFA took 3–4 ms, so small
 //! hooks used its slower NFA); small hooks and large scans now use the same automaton.
 
+use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -100,7 +101,7 @@ impl KeywordSet {
         let classes = byte_classes(&words);
         let stride = usize::from(classes.iter().copied().max().unwrap_or(0)) + 1;
         let trie = Trie::new(&words, &classes, stride)?;
-        Ok(trie.into_dfa(classes, &words))
+        Ok(trie.into_dfa(classes, stride, &words))
     }
 
     /// Number of keywords.
@@ -205,102 +206,121 @@ fn byte_classes(words: &[&[u8]]) -> [u8; 256] {
     std::array::from_fn(|b| class_of_lower[usize::from((b as u8).to_ascii_lowercase())])
 }
 
-/// The keyword trie with dense rows, turned into a DFA by [`Trie::into_dfa`].
+/// The keyword trie, kept sparse (a hash map of edges) until the DFA is laid out, so the
+/// dense table is allocated once and written once, already in its final numbering.
 struct Trie {
-    stride: usize,
-    /// `goto[state * stride + class]`, `NONE` where the trie has no edge.
-    goto: Vec<u32>,
-    /// Keywords ending at each state (its own, then through failure links).
-    outs: Vec<Vec<u32>>,
+    /// `(state, class) → child`.
+    edges: FxHashMap<(u32, u8), u32>,
+    /// Edges in creation order, as `(parent, class, child)`.
+    list: Vec<(u32, u8, u32)>,
+    /// Keywords ending exactly at each state.
+    own: Vec<Vec<u32>>,
 }
-
-const NONE: u32 = u32::MAX;
 
 impl Trie {
     fn new(words: &[&[u8]], classes: &[u8; 256], stride: usize) -> Result<Trie, KeywordError> {
         let mut trie = Trie {
-            stride,
-            goto: vec![NONE; stride],
-            outs: vec![Vec::new()],
+            edges: FxHashMap::default(),
+            list: Vec::new(),
+            own: vec![Vec::new()],
         };
         for (k, word) in words.iter().enumerate() {
-            let mut state = 0usize;
+            let mut state = 0u32;
             for &b in *word {
-                let slot = state * stride + usize::from(classes[usize::from(b)]);
-                if trie.goto[slot] == NONE {
-                    let states = trie.outs.len() + 1;
-                    if states * stride > MAX_ENTRIES {
+                let class = classes[usize::from(b)];
+                let next = trie.own.len() as u32;
+                let child = *trie.edges.entry((state, class)).or_insert(next);
+                if child == next {
+                    if trie.own.len() + 1 > MAX_ENTRIES / stride {
                         return Err(KeywordError::TooLarge {
-                            states,
+                            states: trie.own.len() + 1,
                             classes: stride,
                         });
                     }
-                    trie.goto[slot] = trie.outs.len() as u32;
-                    trie.goto.extend(std::iter::repeat_n(NONE, stride));
-                    trie.outs.push(Vec::new());
+                    trie.own.push(Vec::new());
+                    trie.list.push((state, class, child));
                 }
-                state = trie.goto[slot] as usize;
+                state = child;
             }
-            if !trie.outs[state].contains(&(k as u32)) {
-                trie.outs[state].push(k as u32);
+            if !trie.own[state as usize].contains(&(k as u32)) {
+                trie.own[state as usize].push(k as u32);
             }
         }
         Ok(trie)
     }
 
-    /// Fills every missing edge with the failure transition (breadth first, so a state's
-    /// failure target is complete before it is used), merges outputs along failure links,
-    /// then renumbers states so those with outputs come last.
-    fn into_dfa(mut self, classes: [u8; 256], words: &[&[u8]]) -> KeywordSet {
-        let stride = self.stride;
-        let mut fail = vec![0u32; self.outs.len()];
-        let mut queue = VecDeque::new();
-        for c in 0..stride {
-            match self.goto[c] {
-                NONE => self.goto[c] = 0,
-                t => queue.push_back(t),
-            }
+    /// Failure links breadth first (a state's link is shallower than it), then the layout:
+    /// states without matches first (the start state is 0), each row a copy of its failure
+    /// target's row with its own edges written over it.
+    fn into_dfa(self, classes: [u8; 256], stride: usize, words: &[&[u8]]) -> KeywordSet {
+        let states = self.own.len();
+        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new(); states];
+        for &(parent, class, child) in &self.list {
+            children[parent as usize].push((class, child));
         }
+        let mut fail = vec![0u32; states];
+        let mut order = Vec::with_capacity(states);
+        let mut queue = VecDeque::from([0u32]);
         while let Some(s) = queue.pop_front() {
-            let s = s as usize;
-            let f = fail[s] as usize;
-            if f != 0 && !self.outs[f].is_empty() {
-                let inherited = self.outs[f].clone();
-                self.outs[s].extend(inherited);
-            }
-            for c in 0..stride {
-                let via_fail = self.goto[f * stride + c];
-                match self.goto[s * stride + c] {
-                    NONE => self.goto[s * stride + c] = via_fail,
-                    t => {
-                        fail[t as usize] = via_fail;
-                        queue.push_back(t);
-                    }
+            order.push(s);
+            for &(class, t) in &children[s as usize] {
+                if s != 0 {
+                    let mut f = fail[s as usize];
+                    fail[t as usize] = loop {
+                        if let Some(&g) = self.edges.get(&(f, class)) {
+                            break g;
+                        }
+                        if f == 0 {
+                            break 0;
+                        }
+                        f = fail[f as usize];
+                    };
                 }
+                queue.push_back(t);
             }
         }
-        let states = self.outs.len();
-        let order: Vec<usize> = (0..states)
-            .filter(|&s| self.outs[s].is_empty())
-            .chain((0..states).filter(|&s| !self.outs[s].is_empty()))
-            .collect();
-        let plain = self.outs.iter().filter(|o| o.is_empty()).count();
-        let mut new_id = vec![0u32; states];
-        for (i, &s) in order.iter().enumerate() {
-            new_id[s] = (i * stride) as u32;
-        }
-        let mut trans = Vec::with_capacity(states * stride);
+        // Whether a state matches (itself or through its failure chain): shallower first.
+        let mut matches = vec![false; states];
         for &s in &order {
-            trans.extend(
-                self.goto[s * stride..(s + 1) * stride]
-                    .iter()
-                    .map(|&t| new_id[t as usize]),
-            );
+            matches[s as usize] =
+                !self.own[s as usize].is_empty() || (s != 0 && matches[fail[s as usize] as usize]);
+        }
+        let final_order: Vec<u32> = order
+            .iter()
+            .copied()
+            .filter(|&s| !matches[s as usize])
+            .chain(order.iter().copied().filter(|&s| matches[s as usize]))
+            .collect();
+        let plain = final_order
+            .iter()
+            .filter(|&&s| !matches[s as usize])
+            .count();
+        let mut id = vec![0u32; states];
+        for (i, &s) in final_order.iter().enumerate() {
+            id[s as usize] = (i * stride) as u32;
+        }
+        let mut trans = vec![0u32; states * stride];
+        for &s in &order {
+            let row = id[s as usize] as usize;
+            if s != 0 {
+                let from = id[fail[s as usize] as usize] as usize;
+                trans.copy_within(from..from + stride, row);
+            }
+            for &(class, t) in &children[s as usize] {
+                trans[row + usize::from(class)] = id[t as usize];
+            }
         }
         let mut out_start = vec![0u32];
         let mut out_keywords = Vec::new();
-        for &s in &order[plain..] {
-            out_keywords.extend_from_slice(&self.outs[s]);
+        for &s in &final_order[plain..] {
+            let mut at = s;
+            loop {
+                out_keywords.extend_from_slice(&self.own[at as usize]);
+                if at == 0 {
+                    break;
+                }
+                at = fail[at as usize];
+            }
             out_start.push(out_keywords.len() as u32);
         }
         KeywordSet {

@@ -91,7 +91,7 @@ pub fn find(
         );
     }
     scratch.spans.sort_unstable();
-    crate::detect::structure::json::remembering_ends(text, || {
+    crate::detect::structure::json::remembering(text, || {
         run_spans(db, text, regions, path, scratch, out)
     })
 }

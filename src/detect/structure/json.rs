@@ -8,33 +8,76 @@ use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::ops::Range;
 
-/// Object ends found so far in the text being scanned (see [`remembering_ends`]).
-struct Ends {
-    /// Address and length of the text the ends belong to.
+/// What has been worked out so far about the text being scanned (see [`remembering`]).
+struct Memo {
+    /// Address and length of the text the answers belong to.
     text: (usize, usize),
+    /// Object start → end ([`object_end`]).
     ends: FxHashMap<usize, usize>,
+    /// Object → its depth-0 `resourceType` value, if any ([`resource_type`]).
+    resource_types: FxHashMap<(usize, usize), Option<Range<usize>>>,
+    /// Range → a caller's verdict on it ([`remembered`]).
+    verdicts: FxHashMap<(usize, usize), bool>,
 }
 
 thread_local! {
-    static ENDS: RefCell<Option<Ends>> = const { RefCell::new(None) };
+    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with [`object_end`] remembering its answers for `text`.
+/// Runs `f` with [`object_end`], [`resource_at`] and [`remembered`] remembering their answers
+/// for `text`.
 ///
 /// Every FHIR candidate in a Bundle walks out to the same few objects (its resource, the
 /// entry, the Bundle), and each walk scans them to their closing brace: without the memo a
 /// file of 300 identifiers is scanned to its end 300 times. The memo lives for one call of
 /// `f` on one thread and answers only for the very slice it was opened for (same address
 /// and length), so nothing outlives the text it describes.
-pub fn remembering_ends<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
-    let fresh = Ends {
+pub fn remembering<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
+    let fresh = Memo {
         text: (text.as_ptr() as usize, text.len()),
         ends: FxHashMap::default(),
+        resource_types: FxHashMap::default(),
+        verdicts: FxHashMap::default(),
     };
-    let outer = ENDS.with(|m| m.replace(Some(fresh)));
+    let outer = MEMO.with(|m| m.replace(Some(fresh)));
     let result = f();
-    ENDS.with(|m| *m.borrow_mut() = outer);
+    MEMO.with(|m| *m.borrow_mut() = outer);
     result
+}
+
+/// Looks `key` up in the memo for `text`, or computes it with `compute` (outside any borrow of
+/// the memo, so `compute` may use the memo itself) and stores it.
+fn memoized<K: std::hash::Hash + Eq, V: Clone>(
+    text: &[u8],
+    table: fn(&mut Memo) -> &mut FxHashMap<K, V>,
+    key: K,
+    compute: impl FnOnce() -> V,
+) -> V {
+    let id = (text.as_ptr() as usize, text.len());
+    let known = MEMO.with(|m| match m.borrow_mut().as_mut() {
+        Some(memo) if memo.text == id => Some(table(memo).get(&key).cloned()),
+        _ => None,
+    });
+    match known {
+        Some(Some(v)) => v,
+        Some(None) => {
+            let v = compute();
+            MEMO.with(|m| {
+                if let Some(memo) = m.borrow_mut().as_mut().filter(|memo| memo.text == id) {
+                    table(memo).insert(key, v.clone());
+                }
+            });
+            v
+        }
+        None => compute(),
+    }
+}
+
+/// `verdict()` on `text[range]`, remembered while [`remembering`] runs on `text`: for
+/// checks that many candidates make on the same structure (is this resource test data?).
+/// `verdict` must depend only on `text` and `range`.
+pub fn remembered(text: &[u8], range: Range<usize>, verdict: impl FnOnce() -> bool) -> bool {
+    memoized(text, |m| &mut m.verdicts, (range.start, range.end), verdict)
 }
 
 /// Whether the quote at `i` is escaped (an odd run of backslashes before it).
@@ -73,14 +116,7 @@ pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usiz
 /// The end (past the `}`) of the object opened at `open`, or the end of `text` (capped by the
 /// budget) when the hunk stops mid-object.
 pub fn object_end(text: &[u8], open: usize) -> usize {
-    let key = (text.as_ptr() as usize, text.len());
-    ENDS.with(|m| match m.borrow_mut().as_mut() {
-        Some(e) if e.text == key => *e
-            .ends
-            .entry(open)
-            .or_insert_with(|| scan_object_end(text, open)),
-        _ => scan_object_end(text, open),
-    })
+    memoized(text, |m| &mut m.ends, open, || scan_object_end(text, open))
 }
 
 fn scan_object_end(text: &[u8], open: usize) -> usize {
@@ -222,12 +258,23 @@ pub fn resource_at(text: &[u8], pos: usize) -> Option<Range<usize>> {
             return None;
         }
         let obj = open..end;
-        if let Some(rt) = member(text, obj.clone(), b"resourceType") {
-            return (&text[rt.value] != b"Bundle").then_some(obj);
+        if let Some(rt) = resource_type(text, obj.clone()) {
+            return (&text[rt] != b"Bundle").then_some(obj);
         }
         at = obj.start;
     }
     None
+}
+
+/// The value of `obj`'s depth-0 `resourceType` member (remembered per object while
+/// [`remembering`] runs).
+pub fn resource_type(text: &[u8], obj: Range<usize>) -> Option<Range<usize>> {
+    memoized(
+        text,
+        |m| &mut m.resource_types,
+        (obj.start, obj.end),
+        || member(text, obj.clone(), b"resourceType").map(|m| m.value),
+    )
 }
 
 /// The value of the depth-0 member `key` of `obj`.

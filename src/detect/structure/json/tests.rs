@@ -60,7 +60,7 @@ fn remembered_ends_answer_as_a_fresh_scan_does() {
         .map(|(&o, &e)| members(t, o..e))
         .collect();
     let fresh_resources: Vec<_> = (0..t.len()).map(|p| resource_at(t, p)).collect();
-    remembering_ends(t, || {
+    remembering(t, || {
         for _ in 0..2 {
             let ends: Vec<usize> = opens.iter().map(|&o| object_end(t, o)).collect();
             assert_eq!(ends, fresh);
@@ -82,4 +82,39 @@ fn remembered_ends_answer_as_a_fresh_scan_does() {
             "a cut text ends where it is cut"
         );
     });
+}
+
+#[test]
+fn remembered_verdicts_are_computed_once_per_range_and_text() {
+    let t = br#"{"resourceType": "Patient", "name": [{"family": "Doe"}]}"#;
+    let calls = std::cell::Cell::new(0);
+    let verdict = |v: bool| {
+        calls.set(calls.get() + 1);
+        v
+    };
+    // Outside a scan nothing is remembered.
+    assert!(remembered(t, 0..t.len(), || verdict(true)));
+    assert!(remembered(t, 0..t.len(), || verdict(true)));
+    assert_eq!(calls.get(), 2);
+    remembering(t, || {
+        assert!(remembered(t, 0..t.len(), || verdict(true)));
+        assert!(remembered(t, 0..t.len(), || verdict(false)), "remembered");
+        assert!(
+            !remembered(t, 1..t.len(), || verdict(false)),
+            "another range"
+        );
+        assert!(
+            !remembered(&t[..10], 0..10, || verdict(false)),
+            "another text"
+        );
+        assert_eq!(calls.get(), 5);
+        let types: Vec<_> = (0..2)
+            .map(|_| resource_type(t, 0..t.len()).map(|r| &t[r]))
+            .collect();
+        assert_eq!(types, vec![Some(&b"Patient"[..]); 2]);
+    });
+    assert!(
+        !remembered(t, 0..t.len(), || verdict(false)),
+        "gone with the scan"
+    );
 }

@@ -110,9 +110,9 @@ fn json_resource(text: &[u8], pos: usize) -> Option<Range<usize>> {
 /// Whether the resource around `pos` is about one person (NPI there ties patient and provider).
 fn in_patient_resource(text: &[u8], pos: usize) -> bool {
     json_resource(text, pos).is_some_and(|r| {
-        json::member(text, r, b"resourceType").is_some_and(|m| {
+        json::resource_type(text, r).is_some_and(|t| {
             matches!(
-                &text[m.value],
+                &text[t],
                 b"Patient"
                     | b"Person"
                     | b"RelatedPerson"
@@ -131,14 +131,7 @@ fn marked(c: &Candidate<'_>) -> bool {
         let hi = c.text.len().min(c.whole.end + 2048);
         lo..hi
     });
-    let bytes = &c.text[region.clone()];
-    markers::structure_marked(bytes)
-        || markers::any_synthea_name(
-            json::strings_named(c.text, region.clone(), b"given")
-                .into_iter()
-                .chain(json::strings_named(c.text, region, b"family"))
-                .map(|r| &c.text[r]),
-        )
+    markers::json_marked(c.text, region)
 }
 
 /// Finds the value an identifier system is paired with.

@@ -3,6 +3,7 @@
 //! suppresses the whole structure.
 
 use memchr::memmem;
+use std::ops::Range;
 
 /// Markers that, anywhere in a structure, make it test data: Synthea URLs, the FHIR spec
 /// example patient, the HL7 v2 chapter-3 sample patient, `HTEST` security labels.
@@ -130,18 +131,23 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         let res = crate::detect::structure::json::resource_at(text, at)
             .filter(|r| at - r.start <= RESOURCE_REACH);
         if let Some(res) = res {
-            let names = crate::detect::structure::json::strings_named(text, res.clone(), b"family")
-                .into_iter()
-                .chain(crate::detect::structure::json::strings_named(
-                    text,
-                    res.clone(),
-                    b"given",
-                ));
-            return structure_marked(&text[res.clone()])
-                || any_synthea_name(names.map(|r| &text[r]));
+            return json_marked(text, res);
         }
     }
     false
+}
+
+/// Whether a JSON resource (or a region standing in for one) is test data: a marker anywhere
+/// in it, or Synthea or placeholder names in its `family` and `given` members. Every candidate
+/// in a resource asks this of the same range, so the answer is remembered while a scan runs.
+pub fn json_marked(text: &[u8], region: Range<usize>) -> bool {
+    use crate::detect::structure::json::{remembered, strings_named};
+    remembered(text, region.clone(), || {
+        let names = strings_named(text, region.clone(), b"family")
+            .into_iter()
+            .chain(strings_named(text, region.clone(), b"given"));
+        structure_marked(&text[region.clone()]) || any_synthea_name(names.map(|r| &text[r]))
+    })
 }
 
 /// The last offset in `line_start..pos` that lies outside any JSON string (a structural byte
