@@ -25,6 +25,10 @@ fn lines(text: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
 
 /// Byte regions of `new` whose lines occur in none of `old`. Consecutive added lines form one
 /// region; every region starts at a line start and ends after a newline (or at the end).
+///
+/// Lines in the longest run of whole lines that `new` shares with the start of an old version
+/// are in that version by definition, so they are skipped without hashing: most edits append
+/// or change a few lines, and the shared start is found with `memcmp`, not line by line.
 pub fn added_regions(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {
     if new.is_empty() {
         return Vec::new();
@@ -32,21 +36,45 @@ pub fn added_regions(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {
     if old.iter().all(|o| o.is_empty()) {
         return super::whole_region(new.len());
     }
+    let skip = old.iter().map(|o| shared_lines(o, new)).max().unwrap_or(0);
+    let rest = &new[skip..];
+    let mut regions: Vec<Range<usize>> = Vec::new();
+    if rest.is_empty() {
+        return regions;
+    }
     let mut seen: FxHashSet<&[u8]> = FxHashSet::default();
     for o in old {
         seen.extend(lines(o).map(|(s, e, _)| &o[s..e]));
     }
-    let mut regions: Vec<Range<usize>> = Vec::new();
-    for (s, e, next) in lines(new) {
-        if seen.contains(&new[s..e]) {
+    for (s, e, next) in lines(rest) {
+        if seen.contains(&rest[s..e]) {
             continue;
         }
+        let (s, next) = (skip + s, skip + next);
         match regions.last_mut() {
             Some(last) if last.end == s => last.end = next,
             _ => regions.push(s..next),
         }
     }
     regions
+}
+
+/// Length of the longest prefix of `new` made of whole lines that `old` starts with too: up
+/// to the last newline the two share, or all of `new` when they are equal.
+fn shared_lines(old: &[u8], new: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = old.len().min(new.len());
+    let mut same = 0;
+    while same + BLOCK <= n && old[same..same + BLOCK] == new[same..same + BLOCK] {
+        same += BLOCK;
+    }
+    while same < n && old[same] == new[same] {
+        same += 1;
+    }
+    if same == new.len() && same == old.len() {
+        return same;
+    }
+    memchr::memrchr(b'\n', &new[..same]).map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]

@@ -21,4 +21,67 @@ fn added_table() {
     assert_eq!(added(&["x\ny\n"], "y\nx\n"), Vec::<&str>::new());
     // A merge: lines from either parent are not added; the resolution line is.
     assert_eq!(added(&["a\nb\n", "a\nc\n"], "a\nb\nc\nz\n"), vec!["z\n"]);
+    // Appended lines; one that repeats an old line is not added.
+    assert_eq!(added(&["a\nb\n"], "a\nb\nc\na\n"), vec!["c\n"]);
+    // A shared start that ends inside a line: that line is compared whole.
+    assert_eq!(added(&["a\nbc\n"], "a\nb"), vec!["b"]);
+    assert_eq!(added(&["a\nb"], "a\nbc\n"), vec!["bc\n"]);
+    assert_eq!(added(&["a\nb"], "a\nb"), Vec::<&str>::new());
+    assert_eq!(added(&["a\nb\n"], "a\nb"), Vec::<&str>::new());
+    assert_eq!(added(&["a\nb"], "a\nb\n"), Vec::<&str>::new());
+    // Past the 64-byte blocks of the shared-start scan.
+    let long = "0123456789abcdef".repeat(9);
+    let old = format!("{long}\nx\n");
+    let new = format!("{long}\nx\n{long}z\n");
+    assert_eq!(added(&[&old], &new), vec![format!("{long}z\n").as_str()]);
+    // The longest shared start of any parent counts.
+    assert_eq!(added(&["q\n", "a\nb\n"], "a\nb\nq\nr\n"), vec!["r\n"]);
+}
+
+/// The shared-start shortcut never changes the answer: the regions equal a plain line-set
+/// difference for every pair of short texts over a small alphabet.
+#[test]
+fn shortcut_agrees_with_the_plain_difference() {
+    fn plain(old: &[u8], new: &[u8]) -> Vec<Range<usize>> {
+        let seen: FxHashSet<&[u8]> = lines(old).map(|(s, e, _)| &old[s..e]).collect();
+        let mut regions: Vec<Range<usize>> = Vec::new();
+        for (s, e, next) in lines(new) {
+            if seen.contains(&new[s..e]) {
+                continue;
+            }
+            match regions.last_mut() {
+                Some(last) if last.end == s => last.end = next,
+                _ => regions.push(s..next),
+            }
+        }
+        regions
+    }
+    // Every text of 1 to 5 bytes over `a`, `b` and newline.
+    let texts: Vec<Vec<u8>> = (1..=5u32)
+        .flat_map(|len| {
+            (0..3u32.pow(len)).map(move |mut n| {
+                (0..len)
+                    .map(|_| {
+                        let b = b"ab\n"[(n % 3) as usize];
+                        n /= 3;
+                        b
+                    })
+                    .collect()
+            })
+        })
+        .collect();
+    for old in texts.iter().step_by(3) {
+        for new in &texts {
+            if old.is_empty() || new.is_empty() {
+                continue;
+            }
+            assert_eq!(
+                added_regions(&[old], new),
+                plain(old, new),
+                "old {:?} new {:?}",
+                String::from_utf8_lossy(old),
+                String::from_utf8_lossy(new)
+            );
+        }
+    }
 }
