@@ -18,7 +18,6 @@
 //! hooks used its slower NFA); small hooks and large scans now use the same automaton.
 
 use rustc_hash::FxHashMap;
-use std::collections::VecDeque;
 use std::fmt;
 
 /// Pieces walked in lockstep (see the module docs). On the benchmark machine (x86-64) one
@@ -219,11 +218,15 @@ struct Trie {
 
 impl Trie {
     fn new(words: &[&[u8]], classes: &[u8; 256], stride: usize) -> Result<Trie, KeywordError> {
+        let bytes: usize = words.iter().map(|w| w.len()).sum();
+        let mut edges = FxHashMap::default();
+        edges.reserve(bytes);
         let mut trie = Trie {
-            edges: FxHashMap::default(),
-            list: Vec::new(),
-            own: vec![Vec::new()],
+            edges,
+            list: Vec::with_capacity(bytes),
+            own: Vec::with_capacity(bytes + 1),
         };
+        trie.own.push(Vec::new());
         for (k, word) in words.iter().enumerate() {
             let mut state = 0u32;
             for &b in *word {
@@ -254,16 +257,29 @@ impl Trie {
     /// target's row with its own edges written over it.
     fn into_dfa(self, classes: [u8; 256], stride: usize, words: &[&[u8]]) -> KeywordSet {
         let states = self.own.len();
-        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new(); states];
-        for &(parent, class, child) in &self.list {
-            children[parent as usize].push((class, child));
+        // Children of each state, grouped by parent (a counting sort of the edge list).
+        let mut first = vec![0u32; states + 1];
+        for &(parent, _, _) in &self.list {
+            first[parent as usize + 1] += 1;
         }
+        for s in 0..states {
+            first[s + 1] += first[s];
+        }
+        let mut fill = first.clone();
+        let mut edges = vec![(0u8, 0u32); self.list.len()];
+        for &(parent, class, child) in &self.list {
+            edges[fill[parent as usize] as usize] = (class, child);
+            fill[parent as usize] += 1;
+        }
+        let children = |s: u32| &edges[first[s as usize] as usize..first[s as usize + 1] as usize];
         let mut fail = vec![0u32; states];
+        // Breadth-first order; the order itself is the queue.
         let mut order = Vec::with_capacity(states);
-        let mut queue = VecDeque::from([0u32]);
-        while let Some(s) = queue.pop_front() {
-            order.push(s);
-            for &(class, t) in &children[s as usize] {
+        order.push(0u32);
+        let mut next = 0;
+        while let Some(&s) = order.get(next) {
+            next += 1;
+            for &(class, t) in children(s) {
                 if s != 0 {
                     let mut f = fail[s as usize];
                     fail[t as usize] = loop {
@@ -276,7 +292,7 @@ impl Trie {
                         f = fail[f as usize];
                     };
                 }
-                queue.push_back(t);
+                order.push(t);
             }
         }
         // Whether a state matches (itself or through its failure chain): shallower first.
@@ -306,7 +322,7 @@ impl Trie {
                 let from = id[fail[s as usize] as usize] as usize;
                 trans.copy_within(from..from + stride, row);
             }
-            for &(class, t) in &children[s as usize] {
+            for &(class, t) in children(s) {
                 trans[row + usize::from(class)] = id[t as usize];
             }
         }
