@@ -125,7 +125,7 @@ impl Session {
         if let Some(db) = self.db.get() {
             return Ok(db);
         }
-        let db = build_db(&self.config, &self.extra_rules)?;
+        let db = build_db(&self.config, &self.extra_rules, false)?;
         Ok(self.db.get_or_init(|| db))
     }
 
@@ -195,8 +195,13 @@ impl Session {
 }
 
 /// Built-in packs, then imports from config, then `--rules`, then inline custom rules.
-pub fn build_db(config: &Config, extra: &[PathBuf]) -> Result<RuleDb> {
-    let mut b = RuleDbBuilder::builtin()?;
+/// `examples`: keep the built-in rules' examples (only `rules check` runs them).
+pub fn build_db(config: &Config, extra: &[PathBuf], examples: bool) -> Result<RuleDb> {
+    let mut b = if examples {
+        RuleDbBuilder::builtin()?
+    } else {
+        RuleDbBuilder::builtin_for_scanning()?
+    };
     for path in config.imports.iter().chain(extra) {
         let pack = load::from_file(path)?;
         for w in &pack.warnings {

@@ -25,7 +25,7 @@ fn load_config(g: &Global) -> Result<Config> {
 
 fn list(g: &Global) -> Result<Exit> {
     let config = load_config(g)?;
-    let db = build_db(&config, &g.rules)?;
+    let db = build_db(&config, &g.rules, false)?;
     if g.format == FormatArg::Json {
         let rules: Vec<_> = db
             .rules()
@@ -64,7 +64,7 @@ fn list(g: &Global) -> Result<Exit> {
 fn check(g: &Global, files: &[std::path::PathBuf]) -> Result<Exit> {
     let db = if files.is_empty() && g.rules.is_empty() {
         let config = load_config(g)?;
-        build_db(&config, &[])?
+        build_db(&config, &[], true)?
     } else {
         let mut b = RuleDbBuilder::new();
         for f in files.iter().chain(&g.rules) {

@@ -180,6 +180,18 @@ impl RuleDbBuilder {
             .fold(RuleDbBuilder::new(), RuleDbBuilder::pack))
     }
 
+    /// [`RuleDbBuilder::builtin`] without the rules' examples (see
+    /// [`super::load::builtin_for_scanning`]): for everything but `rules check`.
+    ///
+    /// # Errors
+    ///
+    /// Only if a built-in pack is malformed, which the test suite rules out.
+    pub fn builtin_for_scanning() -> Result<RuleDbBuilder> {
+        Ok(super::load::builtin_for_scanning()?
+            .into_iter()
+            .fold(RuleDbBuilder::new(), RuleDbBuilder::pack))
+    }
+
     /// Adds a pack; later packs may not reuse an earlier id.
     pub fn pack(mut self, pack: Pack) -> RuleDbBuilder {
         self.packs.push(pack);
