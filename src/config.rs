@@ -9,10 +9,11 @@
 
 use crate::error::{Error, Result};
 use crate::rules::{RuleSpec, Selection, Severity};
-use globset::{GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// `[scan]`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -186,8 +187,8 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// Test path globs.
     pub test_paths: Vec<String>,
-    /// Compiled `test_paths`.
-    pub test_path_set: GlobSet,
+    /// `test_paths`, compiled on first use.
+    pub test_path_set: LazyGlobSet,
     /// `[scan] strict`.
     pub strict: bool,
     /// Worker threads.
@@ -256,18 +257,61 @@ fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -
     Ok(())
 }
 
-/// Compiles globs; test paths match case-insensitively (`TestData/` is `testdata/`).
-fn globset(path: &str, key: &str, globs: &[String]) -> Result<GlobSet> {
+/// Parses globs (a bad one is an error naming `path` and `key`); test paths match
+/// case-insensitively (`TestData/` is `testdata/`).
+fn globs(path: &str, key: &str, globs: &[String]) -> Result<Vec<Glob>> {
+    globs
+        .iter()
+        .map(|g| {
+            globset::GlobBuilder::new(g)
+                .case_insensitive(key == "scan.test_paths")
+                .build()
+                .map_err(|e| Error::config(path, format!("{key}: {e}")))
+        })
+        .collect()
+}
+
+/// Compiles globs into a set.
+fn globset(path: &str, key: &str, list: &[String]) -> Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
-    for g in globs {
-        let glob = globset::GlobBuilder::new(g)
-            .case_insensitive(key == "scan.test_paths")
-            .build()
-            .map_err(|e| Error::config(path, format!("{key}: {e}")))?;
+    for glob in globs(path, key, list)? {
         b.add(glob);
     }
     b.build()
         .map_err(|e| Error::config(path, format!("{key}: {e}")))
+}
+
+/// Globs checked when the configuration is read and compiled into a set on the first match.
+///
+/// Compiling the default test-path globs is most of a millisecond, and a clean commit never
+/// asks whether a path is a test path (only findings do). A set that parsed but fails to
+/// compile matches nothing: a test path then keeps `block` — the safe side.
+#[derive(Debug, Clone, Default)]
+pub struct LazyGlobSet {
+    globs: Arc<[Glob]>,
+    set: Arc<OnceLock<GlobSet>>,
+}
+
+impl LazyGlobSet {
+    fn new(globs: Vec<Glob>) -> LazyGlobSet {
+        LazyGlobSet {
+            globs: globs.into(),
+            set: Arc::default(),
+        }
+    }
+
+    /// Whether any glob matches `path`.
+    pub fn is_match(&self, path: &str) -> bool {
+        self.set
+            .get_or_init(|| {
+                let mut b = GlobSetBuilder::new();
+                for g in self.globs.iter() {
+                    b.add(g.clone());
+                }
+                b.build().unwrap_or_else(|_| GlobSet::empty())
+            })
+            .is_match(path)
+    }
 }
 
 impl Config {
@@ -320,11 +364,11 @@ impl Config {
                 .unwrap_or_else(|| "<default>".into())
         };
         c.exclude_set = globset(&last(&c, "scan.exclude"), "scan.exclude", &c.exclude)?;
-        c.test_path_set = globset(
+        c.test_path_set = LazyGlobSet::new(globs(
             &last(&c, "scan.test_paths"),
             "scan.test_paths",
             &c.test_paths,
-        )?;
+        )?);
         Ok(c)
     }
 
@@ -336,7 +380,7 @@ impl Config {
             exclude_set: GlobSet::empty(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             test_paths: DEFAULT_TEST_PATHS.iter().map(|s| (*s).to_owned()).collect(),
-            test_path_set: GlobSet::empty(),
+            test_path_set: LazyGlobSet::default(),
             strict: false,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             selection: Selection::default(),
@@ -466,5 +510,23 @@ mod tests {
         assert_eq!(c.origin["scan.max_file_bytes"], "a.toml");
         assert!(c.exclude_set.is_match("b/x.rs"));
         assert!(c.test_path_set.is_match("src/tests/fixture.json"));
+    }
+
+    /// Test-path globs compile on first use, but a bad one still fails the configuration.
+    #[test]
+    fn bad_globs_fail_when_the_config_is_read() {
+        for key in ["test_paths", "exclude"] {
+            let file = parse(&format!("[scan]\n{key} = [\"src/[a\"]\n")).unwrap();
+            let err = Config::resolve(vec![("bad.toml".into(), file)]).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("bad.toml") && text.contains(key), "{text}");
+        }
+        let file = parse("[scan]\ntest_paths = [\"**/Fixtures/**\"]\n").unwrap();
+        let c = Config::resolve(vec![("ok.toml".into(), file)]).unwrap();
+        assert!(
+            c.test_path_set.is_match("app/fixtures/patient.json"),
+            "case-insensitive"
+        );
+        assert!(!c.test_path_set.is_match("src/main.rs"));
     }
 }

@@ -9,7 +9,6 @@ pub mod refs;
 pub mod suppress;
 
 use crate::rules::{Category, Severity};
-use globset::GlobSet;
 
 /// Why a finding is not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +38,7 @@ pub struct Policy {
     /// Show synthetic values as findings.
     pub strict: bool,
     /// Paths where `block` is downgraded to `warn` (never suppressed).
-    pub test_paths: GlobSet,
+    pub test_paths: crate::config::LazyGlobSet,
     /// Whether inline allow markers count for PHI findings.
     pub inline_phi: bool,
     /// Whether inline allow markers count for secret findings.
@@ -50,7 +49,7 @@ impl Default for Policy {
     fn default() -> Policy {
         Policy {
             strict: false,
-            test_paths: GlobSet::empty(),
+            test_paths: crate::config::LazyGlobSet::default(),
             inline_phi: true,
             inline_secret: true,
         }
