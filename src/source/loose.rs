@@ -33,20 +33,59 @@ const HEADER_MAX: usize = 32;
 /// Reads blob `id` from the loose object store `objects` (a repository's `objects`
 /// directory); `None` when the fast path does not apply (see the module docs).
 pub fn read_blob(objects: &Path, id: Oid, max_bytes: u64) -> Option<LooseBlob> {
-    let hex = id.to_string();
-    let compressed = std::fs::read(objects.join(&hex[..2]).join(&hex[2..])).ok()?;
-    inflate_blob(&compressed, max_bytes)
+    inflate_object(&read_compressed(objects, id)?, b"blob ", max_bytes)
 }
 
-/// Inflates a loose object's bytes when they are a well-formed blob.
-fn inflate_blob(compressed: &[u8], max_bytes: u64) -> Option<LooseBlob> {
+/// The entries of tree `id` as `(name, mode, id)`, read like [`read_blob`]; `None` when the
+/// fast path does not apply, including any entry whose mode is not one git writes today
+/// (libgit2 normalises old ones such as `100664`; it gets those trees).
+pub fn read_tree(objects: &Path, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
+    match inflate_object(&read_compressed(objects, id)?, b"tree ", u64::MAX)? {
+        LooseBlob::Content(bytes) => parse_tree(&bytes),
+        LooseBlob::TooLarge(_) => None,
+    }
+}
+
+fn read_compressed(objects: &Path, id: Oid) -> Option<Vec<u8>> {
+    let hex = id.to_string();
+    std::fs::read(objects.join(&hex[..2]).join(&hex[2..])).ok()
+}
+
+/// Tree entries: `<octal mode> <name>\0<20-byte id>`, repeated.
+fn parse_tree(mut bytes: &[u8]) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let space = memchr::memchr(b' ', bytes)?;
+        let mode = match &bytes[..space] {
+            b"40000" => 0o040_000,
+            b"100644" => 0o100_644,
+            b"100755" => 0o100_755,
+            b"120000" => 0o120_000,
+            b"160000" => 0o160_000,
+            _ => return None,
+        };
+        let rest = &bytes[space + 1..];
+        let nul = memchr::memchr(0, rest)?;
+        let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+        if nul == 0 {
+            return None;
+        }
+        out.push((rest[..nul].to_vec(), mode, id));
+        bytes = &rest[nul + 21..];
+    }
+    Some(out)
+}
+
+/// Inflates a loose object's bytes when they are a well-formed object of `kind` (`b"blob "`
+/// or `b"tree "`).
+fn inflate_object(compressed: &[u8], kind: &[u8], max_bytes: u64) -> Option<LooseBlob> {
     let mut z = Decompress::new(true);
     let mut head = Vec::with_capacity(HEADER_MAX);
     let first = z
         .decompress_vec(compressed, &mut head, FlushDecompress::None)
         .ok()?;
     let nul = memchr::memchr(0, &head)?;
-    let size = parse_size(head[..nul].strip_prefix(b"blob ")?)?;
+    let size = parse_size(head[..nul].strip_prefix(kind)?)?;
     if size > max_bytes {
         return Some(LooseBlob::TooLarge(size));
     }
@@ -87,6 +126,10 @@ fn parse_size(digits: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
     use flate2::{Compress, Compression, FlushCompress};
+
+    fn inflate_blob(bytes: &[u8], max_bytes: u64) -> Option<LooseBlob> {
+        inflate_object(bytes, b"blob ", max_bytes)
+    }
 
     fn deflate(raw: &[u8]) -> Vec<u8> {
         let mut z = Compress::new(Compression::default(), true);
@@ -147,6 +190,57 @@ mod tests {
             inflate_blob(&bytes, 1000),
             Some(LooseBlob::Content(_))
         ));
+    }
+
+    #[test]
+    fn trees_parse_into_entries_and_odd_ones_are_left_to_libgit2() {
+        let id = |b: u8| [b; 20];
+        let mut body = Vec::new();
+        for (mode, name, b) in [
+            ("100644", "a.txt", 1u8),
+            ("100755", "run.sh", 2),
+            ("120000", "link", 3),
+            ("160000", "sub", 4),
+            ("40000", "dir", 5),
+        ] {
+            body.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            body.extend_from_slice(&id(b));
+        }
+        let entries = parse_tree(&body).expect("a well-formed tree");
+        let modes: Vec<(String, u32, u8)> = entries
+            .iter()
+            .map(|(n, m, i)| (String::from_utf8_lossy(n).into_owned(), *m, i.as_bytes()[0]))
+            .collect();
+        assert_eq!(
+            modes,
+            vec![
+                ("a.txt".to_owned(), 0o100_644, 1),
+                ("run.sh".to_owned(), 0o100_755, 2),
+                ("link".to_owned(), 0o120_000, 3),
+                ("sub".to_owned(), 0o160_000, 4),
+                ("dir".to_owned(), 0o040_000, 5),
+            ]
+        );
+        assert_eq!(parse_tree(b""), Some(Vec::new()));
+        let mut odd = b"100664 old.txt\0".to_vec();
+        odd.extend_from_slice(&id(1));
+        let truncated = &body[..body.len() - 1];
+        let mut unnamed = b"100644 \0".to_vec();
+        unnamed.extend_from_slice(&id(1));
+        for (what, bytes) in [
+            ("legacy mode", odd.as_slice()),
+            ("truncated id", truncated),
+            ("empty name", unnamed.as_slice()),
+            ("no NUL", b"100644 a.txt".as_slice()),
+        ] {
+            assert_eq!(parse_tree(bytes), None, "{what}");
+        }
+        let tree_object = object("tree", &body);
+        assert!(matches!(
+            inflate_object(&tree_object, b"tree ", u64::MAX),
+            Some(LooseBlob::Content(_))
+        ));
+        assert_eq!(inflate_object(&tree_object, b"blob ", u64::MAX), None);
     }
 
     #[test]

@@ -93,8 +93,12 @@ fn staged_by_cache_tree(repo: &Repository, head: Option<&Tree<'_>>) -> Option<Ve
     let index = super::index::parse(&data)?;
     let mut out = Vec::new();
     let mut deleted = false;
-    compare_dir(
+    let trees = Trees {
         repo,
+        objects: repo.commondir().join("objects"),
+    };
+    compare_dir(
+        &trees,
         &index,
         b"",
         head.map(Tree::id),
@@ -106,10 +110,32 @@ fn staged_by_cache_tree(repo: &Repository, head: Option<&Tree<'_>>) -> Option<Ve
     (!(added && deleted)).then_some(out)
 }
 
+/// Reads `HEAD`'s trees: from their loose object files when they are loose (the common case
+/// right after a commit), else through libgit2.
+struct Trees<'r> {
+    repo: &'r Repository,
+    objects: std::path::PathBuf,
+}
+
+impl Trees<'_> {
+    /// The entries of tree `id` as `(name, mode, id)`; `None` when it cannot be read.
+    fn entries(&self, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
+        if let Some(entries) = super::loose::read_tree(&self.objects, id) {
+            return Some(entries);
+        }
+        let tree = self.repo.find_tree(id).ok()?;
+        Some(
+            tree.iter()
+                .map(|e| (e.name_bytes().to_vec(), e.filemode() as u32, e.id()))
+                .collect(),
+        )
+    }
+}
+
 /// Compares the index entries under `dir` (all of `entries` start with it) with the `HEAD`
 /// tree `head` of that directory.
 fn compare_dir(
-    repo: &Repository,
+    trees: &Trees<'_>,
     index: &super::index::Index,
     dir: &[u8],
     head: Option<Oid>,
@@ -121,14 +147,13 @@ fn compare_dir(
     if head.is_some() && cached == head.as_ref() {
         return Some(());
     }
-    let tree = match head {
-        Some(id) => Some(repo.find_tree(id).ok()?),
-        None => None,
+    let listed = match head {
+        Some(id) => trees.entries(id)?,
+        None => Vec::new(),
     };
-    let listed: Vec<git2::TreeEntry<'_>> = tree.iter().flat_map(|t| t.iter()).collect();
     let mut olds: rustc_hash::FxHashMap<&[u8], (u32, Oid)> = listed
         .iter()
-        .map(|e| (e.name_bytes(), (e.filemode() as u32, e.id())))
+        .map(|(name, mode, id)| (name.as_slice(), (*mode, *id)))
         .collect();
     let mut i = 0;
     while i < entries.len() {
@@ -168,7 +193,7 @@ fn compare_dir(
                 };
                 let sub_dir = entries[i].path[..sub_len].to_vec();
                 compare_dir(
-                    repo,
+                    trees,
                     index,
                     &sub_dir,
                     sub_head,
