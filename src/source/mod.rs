@@ -236,6 +236,8 @@ impl RepoAt {
 /// content hashes to the staged blob's id: a staged blob is a loose object, and inflating it
 /// costs more than reading the file and hashing it. A file that differs (partly staged,
 /// edited since `git add`, converted by a filter) fails the hash and the blob is read.
+/// Blobs are read from their loose object files when they are loose ([`loose`]) and through
+/// libgit2 otherwise.
 pub struct Reader {
     repo: Option<Repository>,
     /// The repository's loose object store, read directly (see [`loose`]).
@@ -300,7 +302,7 @@ impl Reader {
                 BlobBytes::TooLarge(size) => {
                     return Ok(Loaded::Skipped(path.clone(), Skip::TooLarge(size)));
                 }
-                blob => blob.bytes().to_vec(),
+                blob => blob.into_vec(),
             },
         };
         if classify(&text) != Kind::Text {
@@ -369,11 +371,19 @@ enum BlobBytes<'r> {
 }
 
 impl BlobBytes<'_> {
+    /// The content (empty for a blob over the limit, which callers skip before asking).
     fn bytes(&self) -> &[u8] {
         match self {
             BlobBytes::Owned(b) => b,
             BlobBytes::Git(b) => b.content(),
             BlobBytes::TooLarge(_) => &[],
+        }
+    }
+
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            BlobBytes::Owned(b) => b,
+            other => other.bytes().to_vec(),
         }
     }
 }
