@@ -271,14 +271,18 @@ fn globs(path: &str, key: &str, globs: &[String]) -> Result<Vec<Glob>> {
         .collect()
 }
 
-/// Compiles globs into a set.
-fn globset(path: &str, key: &str, list: &[String]) -> Result<GlobSet> {
+/// Compiles parsed globs into one set.
+fn compile(globs: impl IntoIterator<Item = Glob>) -> std::result::Result<GlobSet, globset::Error> {
     let mut b = GlobSetBuilder::new();
-    for glob in globs(path, key, list)? {
+    for glob in globs {
         b.add(glob);
     }
     b.build()
-        .map_err(|e| Error::config(path, format!("{key}: {e}")))
+}
+
+/// Parses and compiles globs into a set.
+fn globset(path: &str, key: &str, list: &[String]) -> Result<GlobSet> {
+    compile(globs(path, key, list)?).map_err(|e| Error::config(path, format!("{key}: {e}")))
 }
 
 /// Globs checked when the configuration is read and compiled into a set on the first match.
@@ -304,11 +308,7 @@ impl LazyGlobSet {
     pub fn is_match(&self, path: &str) -> bool {
         self.set
             .get_or_init(|| {
-                let mut b = GlobSetBuilder::new();
-                for g in self.globs.iter() {
-                    b.add(g.clone());
-                }
-                b.build().unwrap_or_else(|_| GlobSet::empty())
+                compile(self.globs.iter().cloned()).unwrap_or_else(|_| GlobSet::empty())
             })
             .is_match(path)
     }

@@ -1,38 +1,43 @@
-//! Reads a blob straight from its loose object file (`objects/ab/cdef…`): one `open`, one
-//! read, one inflate into a buffer of the exact size the header announces.
+//! Reads a blob or a tree straight from its loose object file (`objects/ab/cdef…`): one
+//! `open`, one read, one inflate into a buffer of the exact size the header announces.
 //!
-//! Why not libgit2: a staged change's old versions are loose objects (`git add` and
-//! `git commit` write them that way until a `gc`), and reading them through libgit2 was a
-//! fifth of the CPU of a large staged scan — its backend lookups, a growing output buffer and
-//! the system zlib. zlib-rs inflates faster, and the size header lets the buffer be allocated
-//! once.
+//! Why not libgit2: a staged change's old versions and `HEAD`'s trees are loose objects
+//! (`git add` and `git commit` write them that way until a `gc`), and reading them through
+//! libgit2 was a fifth of the CPU of a large staged scan — its backend lookups, a growing
+//! output buffer and the system zlib. zlib-rs inflates faster, and the size header lets the
+//! buffer be allocated once.
 //!
 //! This is only a fast path. Anything it does not recognise — no loose file (the object is
-//! packed, or in a quarantine or an alternate), a header that is not `blob <size>`, a stream
+//! packed, or in a quarantine or an alternate), a header that is not `<kind> <size>`, a stream
 //! that does not end exactly at that size, an inflate error (zlib's Adler-32 check catches
 //! corrupt files) — returns `None` and the caller asks libgit2, which reads every store and
 //! reports real errors. Objects are addressed by content, so a loose file found under the
 //! id's path is that object wherever else it also lives.
 
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::Oid;
-use std::path::Path;
+use git2::{Oid, Repository};
+use std::path::{Path, PathBuf};
 
-/// What a loose blob read gives.
+/// The loose object store of `repo` (shared by its linked worktrees).
+pub fn objects_dir(repo: &Repository) -> PathBuf {
+    repo.commondir().join("objects")
+}
+
+/// What a loose object read gives.
 #[derive(Debug, PartialEq, Eq)]
-pub enum LooseBlob {
+pub enum LooseObject {
     /// The content.
     Content(Vec<u8>),
     /// The header announces more than the size limit; nothing was inflated past it.
     TooLarge(u64),
 }
 
-/// `blob <size>\0` at most: "blob " and 20 digits and the NUL.
+/// `<kind> <size>\0` at most: "blob " or "tree ", 20 digits and the NUL.
 const HEADER_MAX: usize = 32;
 
 /// Reads blob `id` from the loose object store `objects` (a repository's `objects`
 /// directory); `None` when the fast path does not apply (see the module docs).
-pub fn read_blob(objects: &Path, id: Oid, max_bytes: u64) -> Option<LooseBlob> {
+pub fn read_blob(objects: &Path, id: Oid, max_bytes: u64) -> Option<LooseObject> {
     inflate_object(&read_compressed(objects, id)?, b"blob ", max_bytes)
 }
 
@@ -41,8 +46,8 @@ pub fn read_blob(objects: &Path, id: Oid, max_bytes: u64) -> Option<LooseBlob> {
 /// (libgit2 normalises old ones such as `100664`; it gets those trees).
 pub fn read_tree(objects: &Path, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
     match inflate_object(&read_compressed(objects, id)?, b"tree ", u64::MAX)? {
-        LooseBlob::Content(bytes) => parse_tree(&bytes),
-        LooseBlob::TooLarge(_) => None,
+        LooseObject::Content(bytes) => parse_tree(&bytes),
+        LooseObject::TooLarge(_) => None,
     }
 }
 
@@ -78,7 +83,7 @@ fn parse_tree(mut bytes: &[u8]) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
 
 /// Inflates a loose object's bytes when they are a well-formed object of `kind` (`b"blob "`
 /// or `b"tree "`).
-fn inflate_object(compressed: &[u8], kind: &[u8], max_bytes: u64) -> Option<LooseBlob> {
+fn inflate_object(compressed: &[u8], kind: &[u8], max_bytes: u64) -> Option<LooseObject> {
     let mut z = Decompress::new(true);
     let mut head = Vec::with_capacity(HEADER_MAX);
     let first = z
@@ -87,7 +92,7 @@ fn inflate_object(compressed: &[u8], kind: &[u8], max_bytes: u64) -> Option<Loos
     let nul = memchr::memchr(0, &head)?;
     let size = parse_size(head[..nul].strip_prefix(kind)?)?;
     if size > max_bytes {
-        return Some(LooseBlob::TooLarge(size));
+        return Some(LooseObject::TooLarge(size));
     }
     let size = usize::try_from(size).ok()?;
     let body = &head[nul + 1..];
@@ -107,7 +112,7 @@ fn inflate_object(compressed: &[u8], kind: &[u8], max_bytes: u64) -> Option<Loos
         )
         .ok()?
     };
-    (status == Status::StreamEnd && out.len() == size).then_some(LooseBlob::Content(out))
+    (status == Status::StreamEnd && out.len() == size).then_some(LooseObject::Content(out))
 }
 
 /// A decimal size without sign, leading zeros or overflow (what git writes).
@@ -127,7 +132,7 @@ mod tests {
     use super::*;
     use flate2::{Compress, Compression, FlushCompress};
 
-    fn inflate_blob(bytes: &[u8], max_bytes: u64) -> Option<LooseBlob> {
+    fn inflate_blob(bytes: &[u8], max_bytes: u64) -> Option<LooseObject> {
         inflate_object(bytes, b"blob ", max_bytes)
     }
 
@@ -151,7 +156,7 @@ mod tests {
             let body: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             assert_eq!(
                 inflate_blob(&object("blob", &body), u64::MAX),
-                Some(LooseBlob::Content(body)),
+                Some(LooseObject::Content(body)),
                 "{len}-byte blob"
             );
         }
@@ -185,10 +190,10 @@ mod tests {
     #[test]
     fn an_oversized_blob_is_reported_by_its_header() {
         let bytes = object("blob", &[b'a'; 1000]);
-        assert_eq!(inflate_blob(&bytes, 999), Some(LooseBlob::TooLarge(1000)));
+        assert_eq!(inflate_blob(&bytes, 999), Some(LooseObject::TooLarge(1000)));
         assert!(matches!(
             inflate_blob(&bytes, 1000),
-            Some(LooseBlob::Content(_))
+            Some(LooseObject::Content(_))
         ));
     }
 
@@ -238,7 +243,7 @@ mod tests {
         let tree_object = object("tree", &body);
         assert!(matches!(
             inflate_object(&tree_object, b"tree ", u64::MAX),
-            Some(LooseBlob::Content(_))
+            Some(LooseObject::Content(_))
         ));
         assert_eq!(inflate_object(&tree_object, b"blob ", u64::MAX), None);
     }

@@ -255,7 +255,7 @@ impl Reader {
     pub fn new(at: &RepoAt, max_file_bytes: u64) -> Result<Reader> {
         let repo = at.open()?;
         Ok(Reader {
-            objects: repo.as_ref().map(|r| r.commondir().join("objects")),
+            objects: repo.as_ref().map(loose::objects_dir),
             repo,
             worktree: at.worktree(),
             max_file_bytes,
@@ -332,8 +332,8 @@ impl Reader {
             .ok_or_else(|| Error::usage("internal: blob job without a repository"))?;
         if let Some(objects) = &self.objects {
             match loose::read_blob(objects, id, max_bytes) {
-                Some(loose::LooseBlob::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
-                Some(loose::LooseBlob::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
+                Some(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
+                Some(loose::LooseObject::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
                 None => {}
             }
         }

@@ -95,7 +95,7 @@ fn staged_by_cache_tree(repo: &Repository, head: Option<&Tree<'_>>) -> Option<Ve
     let mut deleted = false;
     let trees = Trees {
         repo,
-        objects: repo.commondir().join("objects"),
+        objects: super::loose::objects_dir(repo),
     };
     compare_dir(
         &trees,

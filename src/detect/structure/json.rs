@@ -24,7 +24,7 @@ thread_local! {
     static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with [`object_end`], [`resource_at`] and [`remembered`] remembering their answers
+/// Runs `f` with [`object_end`], [`resource_type`] and [`remembered`] remembering their answers
 /// for `text`.
 ///
 /// Every FHIR candidate in a Bundle walks out to the same few objects (its resource, the
