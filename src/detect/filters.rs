@@ -10,9 +10,12 @@
 //! findings with and without it.
 
 use crate::detect::structure::csv;
+use std::ops::Range;
 
-/// Whether the line starting at `start` in `text` can hold a finding of the rule.
-pub type LineFilter = fn(text: &[u8], start: usize) -> bool;
+/// Whether `line` of `text` (a range without its line ending) can hold a finding of the
+/// rule. The scan loop already knows where each line starts and ends; a filter that looked
+/// them up again would search back and forth on every gated line.
+pub type LineFilter = fn(text: &[u8], line: Range<usize>) -> bool;
 
 /// Line filters by name.
 const REGISTRY: &[(&str, LineFilter)] = &[
@@ -33,38 +36,39 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().map(|(n, _)| *n)
 }
 
-fn line(text: &[u8], start: usize) -> &[u8] {
-    &text[crate::detect::validators::common::line_bounds(text, start)]
-}
-
 fn blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
 /// `phi.address`: a house number, blanks, then a capital letter (a street name or a
 /// direction): `4821 Maple`, `12 N. Main`.
-pub fn street_number(text: &[u8], start: usize) -> bool {
-    let l = line(text, start);
-    (1..l.len()).any(|i| {
-        blank(l[i])
-            && l[i - 1].is_ascii_digit()
-            && l[i..]
-                .iter()
-                .find(|&&b| !blank(b))
-                .is_some_and(u8::is_ascii_uppercase)
-    })
+pub fn street_number(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
+    let mut i = 1;
+    while i < l.len() {
+        if blank(l[i]) && l[i - 1].is_ascii_digit() {
+            while i < l.len() && blank(l[i]) {
+                i += 1;
+            }
+            if l.get(i).is_some_and(u8::is_ascii_uppercase) {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 /// `phi.mbi`: an MBI starts with a digit 1–9 followed by a capital letter.
-pub fn digit_then_capital(text: &[u8], start: usize) -> bool {
-    line(text, start)
+pub fn digit_then_capital(text: &[u8], line: Range<usize>) -> bool {
+    text[line]
         .windows(2)
         .any(|w| matches!(w[0], b'1'..=b'9') && w[1].is_ascii_uppercase())
 }
 
 /// `phi.ip`: an IPv4 address has a digit, a dot and a digit; an IPv6 address two colons.
-pub fn ip_shape(text: &[u8], start: usize) -> bool {
-    let l = line(text, start);
+pub fn ip_shape(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
     memchr::memchr_iter(b':', l).nth(1).is_some()
         || memchr::memchr_iter(b'.', l).any(|i| {
             i > 0 && l[i - 1].is_ascii_digit() && l.get(i + 1).is_some_and(u8::is_ascii_digit)
@@ -73,8 +77,8 @@ pub fn ip_shape(text: &[u8], start: usize) -> bool {
 
 /// `phi.ssn`, `phi.itin`: nine digits standing alone, as one run or as runs of 3-2-4, 3-6
 /// or 5-4 joined by single `-`, `.` or blank separators.
-pub fn nine_digits(text: &[u8], start: usize) -> bool {
-    let l = line(text, start);
+pub fn nine_digits(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
     // The last three maximal digit runs as (start, len), newest last; a run joins the one
     // before it when a single separator stands between them.
     let mut last: [(usize, usize); 3] = [(usize::MAX, 0); 3];

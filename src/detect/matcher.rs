@@ -46,7 +46,14 @@ pub struct Scratch {
     context: Vec<Range<usize>>,
     hits: Vec<Hit>,
     spans: Vec<(RuleIdx, usize, usize)>,
-    lines: Vec<(usize, usize, u32)>,
+    gate: GateScratch,
+}
+
+/// Buffers of [`gated_spans`].
+#[derive(Debug, Default)]
+struct GateScratch {
+    rules: Vec<RuleIdx>,
+    lines: Vec<GatedLine>,
 }
 
 /// Finds every validated match in the `regions` of `text` (sorted, disjoint byte ranges that
@@ -77,7 +84,7 @@ pub fn find(
             text,
             regions,
             path,
-            &mut scratch.lines,
+            &mut scratch.gate,
             &mut scratch.spans,
         );
     } else {
@@ -247,39 +254,132 @@ fn count_digits(line: &[u8]) -> u32 {
         .sum()
 }
 
+/// An added line that some keyword-less rule may want.
+#[derive(Debug, Clone, Copy)]
+struct GatedLine {
+    start: usize,
+    /// Past the newline.
+    end: usize,
+    digits: u32,
+    /// Whether the line holds a byte of the digitless rules' gate ([`DigitlessGate`]).
+    gate_hit: bool,
+}
+
+/// Which lines without a digit the keyword-less rules can use. Most added lines have none
+/// (85 % of `tree/`), and only a rule with `min_digits = 0` looks at them: today the e-mail
+/// rule, gated on `@`. So a digitless line is kept only when it holds a gate byte, which one
+/// `memchr` over the region finds, instead of one search per line per rule.
+#[derive(Debug, Default)]
+struct DigitlessGate {
+    /// Some rule with `min_digits = 0` applies.
+    wanted: bool,
+    /// Such a rule has no line gate: every digitless line is kept.
+    every_line: bool,
+    /// The union of those rules' gate bytes (at most three: more are searched line by line).
+    bytes: Vec<u8>,
+}
+
+impl DigitlessGate {
+    fn new(db: &RuleDb, rules: &[RuleIdx]) -> DigitlessGate {
+        let mut gate = DigitlessGate::default();
+        for &idx in rules {
+            let spec = &db.rule(idx).spec;
+            if spec.min_digits > 0 {
+                continue;
+            }
+            gate.wanted = true;
+            match spec.line_gate.as_deref() {
+                Some(g) if !g.is_empty() => gate.bytes.extend_from_slice(g.as_bytes()),
+                _ => gate.every_line = true,
+            }
+        }
+        gate.bytes.sort_unstable();
+        gate.bytes.dedup();
+        gate
+    }
+
+    /// Whether a rule whose gate is `set` may take `gate_hit` for its own test.
+    fn is(&self, set: &[u8]) -> bool {
+        !self.every_line
+            && self.bytes.len() <= 3
+            && set.iter().all(|b| self.bytes.contains(b))
+            && self.bytes.iter().all(|b| set.contains(b))
+    }
+}
+
+/// The first offset at or after `from` in `text[..end]` holding a byte of `set` (at most
+/// three bytes), or `end`.
+fn next_gate_byte(text: &[u8], from: usize, end: usize, set: &[u8]) -> usize {
+    let hay = &text[from..end];
+    let found = match *set {
+        [a] => memchr(a, hay),
+        [a, b] => memchr::memchr2(a, b, hay),
+        [a, b, c] => memchr::memchr3(a, b, c, hay),
+        _ => None,
+    };
+    found.map_or(end, |i| from + i)
+}
+
 fn gated_spans(
     db: &RuleDb,
     text: &[u8],
     regions: &[Range<usize>],
     path: &str,
-    lines: &mut Vec<(usize, usize, u32)>,
+    scratch: &mut GateScratch,
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
-    let rules: Vec<RuleIdx> = db
-        .unconditional()
-        .iter()
-        .copied()
-        .filter(|&i| db.rule(i).applies_to(path))
-        .collect();
+    let GateScratch { rules, lines } = scratch;
+    rules.clear();
+    rules.extend(
+        db.unconditional()
+            .iter()
+            .copied()
+            .filter(|&i| db.rule(i).applies_to(path)),
+    );
     if rules.is_empty() {
         return;
     }
+    let digitless = DigitlessGate::new(db, rules);
+    let cursor = digitless.wanted && !digitless.every_line && digitless.bytes.len() <= 3;
     for region in regions {
         lines.clear();
+        // The next gate byte at or after the current line; searched again only once the
+        // scan has passed it, so the region is searched once in all.
+        let mut next_gate = if cursor {
+            next_gate_byte(text, region.start, region.end, &digitless.bytes)
+        } else {
+            region.end
+        };
         let mut pos = region.start;
         while pos < region.end {
             let end = memchr(b'\n', &text[pos..region.end]).map_or(region.end, |i| pos + i + 1);
-            lines.push((pos, end, count_digits(&text[pos..end])));
+            let line = &text[pos..end];
+            let digits = count_digits(line);
+            let gate_hit = if cursor {
+                if next_gate < pos {
+                    next_gate = next_gate_byte(text, pos, region.end, &digitless.bytes);
+                }
+                next_gate < end
+            } else {
+                digitless.wanted && (digitless.every_line || has_any_byte(line, &digitless.bytes))
+            };
+            if digits > 0 || gate_hit {
+                lines.push(GatedLine {
+                    start: pos,
+                    end,
+                    digits,
+                    gate_hit,
+                });
+            }
             pos = end;
         }
-        for &idx in &rules {
-            push_gated(db.rule(idx), idx, text, lines, spans);
+        for &idx in rules.iter() {
+            push_gated(db.rule(idx), idx, text, lines, &digitless, spans);
         }
     }
 }
 
-/// Whether `line` holds any byte of `set` (SIMD memchr for up to three bytes: gates run on
-/// every added line).
+/// Whether `line` holds any byte of `set` (SIMD memchr for up to three bytes).
 fn has_any_byte(line: &[u8], set: &[u8]) -> bool {
     match *set {
         [] => true,
@@ -293,28 +393,57 @@ fn has_any_byte(line: &[u8], set: &[u8]) -> bool {
     }
 }
 
-/// Coalesces runs of consecutive lines that pass a rule's gate into spans.
+/// `start..end` without the line ending (`\n` or `\r\n`), as line filters take it.
+fn without_eol(text: &[u8], start: usize, mut end: usize) -> Range<usize> {
+    if end > start && text[end - 1] == b'\n' {
+        end -= 1;
+    }
+    if end > start && text[end - 1] == b'\r' {
+        end -= 1;
+    }
+    start..end
+}
+
+/// Coalesces runs of adjacent kept lines that pass a rule's gate into spans.
 fn push_gated(
     rule: &Rule,
     idx: RuleIdx,
     text: &[u8],
-    lines: &[(usize, usize, u32)],
+    lines: &[GatedLine],
+    digitless: &DigitlessGate,
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
     let min = u32::from(rule.spec.min_digits);
     let gate = rule.spec.line_gate.as_deref().map(str::as_bytes);
+    let gate_known = min == 0 && gate.is_some_and(|g| digitless.is(g));
     let mut run: Option<(usize, usize)> = None;
-    for &(start, end, digits) in lines {
-        let line = &text[start..end];
-        if digits >= min
-            && (min > 0 || !line.is_empty())
-            && gate.is_none_or(|g| has_any_byte(line, g))
-            && rule.line_filter.is_none_or(|f| f(text, start))
-        {
-            run = Some(run.map_or((start, end), |(s, _)| (s, end)));
-        } else if let Some((s, e)) = run.take() {
-            spans.push((idx, s, e));
-        }
+    for line in lines {
+        let pass = line.digits >= min
+            && gate.is_none_or(|g| {
+                if gate_known {
+                    line.gate_hit
+                } else {
+                    has_any_byte(&text[line.start..line.end], g)
+                }
+            })
+            && rule
+                .line_filter
+                .is_none_or(|f| f(text, without_eol(text, line.start, line.end)));
+        run = match (pass, run) {
+            (true, Some((s, e))) if e == line.start => Some((s, line.end)),
+            (true, r) => {
+                if let Some((s, e)) = r {
+                    spans.push((idx, s, e));
+                }
+                Some((line.start, line.end))
+            }
+            (false, r) => {
+                if let Some((s, e)) = r {
+                    spans.push((idx, s, e));
+                }
+                None
+            }
+        };
     }
     if let Some((s, e)) = run {
         spans.push((idx, s, e));

@@ -36,3 +36,57 @@ fn line_walks() {
     assert_eq!(lines_forward(t, 0, 2), 9);
     assert_eq!(lines_forward(t, 0, 9), t.len());
 }
+
+/// The line gates (digit counts, the digitless `@` cursor, adjacency of kept lines, line
+/// filters on CRLF and unterminated lines) find exactly what running every rule over every
+/// region finds.
+#[test]
+fn gated_lines_find_what_every_rule_everywhere_finds() {
+    let db = crate::rules::RuleDbBuilder::builtin_for_scanning()
+        .unwrap()
+        .build()
+        .unwrap();
+    let text: &[u8] = b"intro line without digits\n\
+        contact: jo.doe@example.org\n\
+        call 312-867-4421 or mail pat@clinic.example.com\r\n\
+        address: 4821 Maple Ridge Drive\n\
+        \n\
+        id,name,zip\n\
+        1,Ann Lee,60614-2231\n\
+        2,Bo Kim,60615-1120\n\
+        server 73.158.64.21 and 2001:db8::1\n\
+        nothing here @ all\n\
+        Springfield, IL 62704-1234\n\
+        last line 536-90-4399 unterminated user@host.example.net";
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+        .collect();
+    let line_end = |i: usize| starts.get(i + 1).copied().unwrap_or(text.len());
+    let n = starts.len();
+    // Every region set of up to two runs of whole lines.
+    let mut sets: Vec<Vec<Range<usize>>> = Vec::new();
+    for a in 0..n {
+        for b in a..n {
+            sets.push(std::iter::once(starts[a]..line_end(b)).collect());
+            for c in b + 2..n {
+                sets.push(vec![starts[a]..line_end(b), starts[c]..line_end(n - 1)]);
+            }
+        }
+    }
+    let mut scratch = Scratch::default();
+    let mut found_any = false;
+    for regions in &sets {
+        let run = |prefilter: bool, scratch: &mut Scratch| {
+            let mut out = Vec::new();
+            let opts = DetectOptions { prefilter };
+            find(&db, text, regions, "notes.txt", opts, scratch, &mut out).unwrap();
+            out.sort_by_key(|m| (m.span.start, m.rule));
+            out
+        };
+        let gated = run(true, &mut scratch);
+        let every = run(false, &mut scratch);
+        assert_eq!(gated, every, "regions {regions:?}");
+        found_any |= !gated.is_empty();
+    }
+    assert!(found_any);
+}

@@ -130,10 +130,9 @@ fn header_of(text: &[u8], row: &Range<usize>, delim: u8, cells: usize) -> Option
         })
 }
 
-/// Whether the line starting at `start` is a row of a CSV with a header in reach: the
+/// Whether `row` (a line without its ending) is a row of a CSV with a header in reach: the
 /// `csv_row` line filter, so that most source lines never reach the regex of a column rule.
-pub fn row_with_header(text: &[u8], start: usize) -> bool {
-    let row = line_at(text, start);
+pub fn row_with_header(text: &[u8], row: Range<usize>) -> bool {
     could_be_row(&text[row.clone()]).is_some_and(|delim| {
         let cells = field_count(&text[row.clone()], delim);
         header_of(text, &row, delim, cells).is_some()

@@ -35,7 +35,10 @@ fn row_filter_keeps_rows_under_a_header_and_drops_code() {
     for (text, line, want) in cases {
         let start = memchr::memmem::find(text, line).unwrap();
         assert_eq!(
-            row_with_header(text, start),
+            row_with_header(
+                text,
+                crate::detect::validators::common::line_bounds(text, start)
+            ),
             *want,
             "{:?}",
             String::from_utf8_lossy(text)
