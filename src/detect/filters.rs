@@ -24,6 +24,9 @@ const REGISTRY: &[(&str, LineFilter)] = &[
     ("digit_then_capital", digit_then_capital),
     ("ip_shape", ip_shape),
     ("nine_digits", nine_digits),
+    ("email_shape", email_shape),
+    ("phone_shape", phone_shape),
+    ("five_digits", five_digits),
 ];
 
 /// The line filter registered under `name`.
@@ -66,13 +69,57 @@ pub fn digit_then_capital(text: &[u8], line: Range<usize>) -> bool {
         .any(|w| matches!(w[0], b'1'..=b'9') && w[1].is_ascii_uppercase())
 }
 
-/// `phi.ip`: an IPv4 address has a digit, a dot and a digit; an IPv6 address two colons.
+/// `phi.ip`: an IPv4 address is four digit runs joined by single dots (`73.158.64.21`); an
+/// IPv6 address starts, at a word boundary, with one to four hex digits, a colon, up to four
+/// more and a second colon (`2600:1700:`, `fe80::`). `1.2` (a version) and `std::` (a path:
+/// no boundary before its `d`) have neither shape.
 pub fn ip_shape(text: &[u8], line: Range<usize>) -> bool {
     let l = &text[line];
-    memchr::memchr_iter(b':', l).nth(1).is_some()
-        || memchr::memchr_iter(b'.', l).any(|i| {
-            i > 0 && l[i - 1].is_ascii_digit() && l.get(i + 1).is_some_and(u8::is_ascii_digit)
-        })
+    dotted_quad(l) || ipv6_start(l)
+}
+
+fn dotted_quad(l: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', l).any(|first| {
+        if first == 0 || !l[first - 1].is_ascii_digit() {
+            return false;
+        }
+        // After each of three dots, a digit run; the first two end at the next dot.
+        let mut dot = first;
+        for k in 0..3 {
+            let run = l[dot + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if run == 0 {
+                return false;
+            }
+            if k == 2 {
+                return true;
+            }
+            dot += 1 + run;
+            if l.get(dot) != Some(&b'.') {
+                return false;
+            }
+        }
+        false
+    })
+}
+
+fn ipv6_start(l: &[u8]) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    memchr::memchr_iter(b':', l).any(|colon| {
+        let hex = l[..colon]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        let before_ok = colon == hex || !word(l[colon - hex - 1]);
+        let after = l[colon + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        (1..=4).contains(&hex) && before_ok && after <= 4 && l.get(colon + 1 + after) == Some(&b':')
+    })
 }
 
 /// `phi.ssn`, `phi.itin`: nine digits standing alone, as one run or as runs of 3-2-4, 3-6
@@ -105,6 +152,61 @@ pub fn nine_digits(text: &[u8], line: Range<usize>) -> bool {
         }
     }
     false
+}
+
+/// `phi.email`: an `@` between a local-part character and a letter or digit, followed by a
+/// domain (letters, digits, `-` and `.`) holding a dot before a letter. `@param`, `@Override`
+/// and `foo@2x` have no such shape.
+pub fn email_shape(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
+    let local = |b: u8| b.is_ascii_alphanumeric() || b"._%+-".contains(&b);
+    memchr::memchr_iter(b'@', l).any(|at| {
+        at > 0 && local(l[at - 1]) && l.get(at + 1).is_some_and(u8::is_ascii_alphanumeric) && {
+            let domain = l[at + 1..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                .count();
+            l[at + 1..at + 1 + domain]
+                .windows(2)
+                .any(|w| w[0] == b'.' && w[1].is_ascii_alphabetic())
+        }
+    })
+}
+
+/// Maximal runs of ASCII digits in `l`, as (start, length).
+fn digit_runs(l: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < l.len() && !l[i].is_ascii_digit() {
+            i += 1;
+        }
+        (i < l.len()).then(|| {
+            let s = i;
+            while i < l.len() && l[i].is_ascii_digit() {
+                i += 1;
+            }
+            (s, i - s)
+        })
+    })
+}
+
+/// `phi.phone`: an exchange and line number, three digits, one `-`, `.` or blank and four
+/// digits, each a whole digit run (`867-4421`).
+pub fn phone_shape(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
+    let mut prev: Option<(usize, usize)> = None;
+    digit_runs(l).any(|run| {
+        let joined = prev.is_some_and(|(s, n)| {
+            n == 3 && run.1 == 4 && run.0 == s + 4 && matches!(l[s + 3], b'-' | b'.' | b' ')
+        });
+        prev = Some(run);
+        joined
+    })
+}
+
+/// `phi.zip`: a ZIP code is a run of exactly five digits.
+pub fn five_digits(text: &[u8], line: Range<usize>) -> bool {
+    digit_runs(&text[line]).any(|(_, n)| n == 5)
 }
 
 #[cfg(test)]

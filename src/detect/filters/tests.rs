@@ -48,9 +48,17 @@ fn ip_shape_needs_a_dotted_digit_or_two_colons() {
         &[
             ("client_ip: 73.158.64.21", true),
             ("addr 2001:db8::1", true),
-            ("version 1.2", true),
+            ("ip=10.0.0.1;", true),
+            ("fe80::1%eth0", true),
+            ("at 12:30:45 UTC", true),
+            ("version 1.2", false),
+            ("version 1.2.3", false),
+            ("a.1.2.3.b", false),
             ("time 12:30 only", false),
             ("sentence. 2024 ends", false),
+            ("use std::collections::HashMap; 1234", false),
+            ("Vec::new() 1234", false),
+            ("deadbeef1::2", false),
         ],
     );
 }
@@ -70,6 +78,54 @@ fn nine_digits_in_every_ssn_and_itin_shape() {
             ("phone 312-867-4421", false),
             ("two-part 536--90-4399", false),
             ("eight 53690439", false),
+        ],
+    );
+}
+
+#[test]
+fn email_shape_needs_a_local_part_and_a_dotted_domain() {
+    check(
+        email_shape,
+        &[
+            ("contact: r.smith@yahoo.com", true),
+            ("\"value\":\"m.g71@mail.example.org\"", true),
+            ("x@b-c.io", true),
+            ("@param name the name", false),
+            ("@Override", false),
+            ("logo@2x", false),
+            ("user@localhost", false),
+            ("a @ b.com", false),
+            ("see foo@bar.123", false),
+        ],
+    );
+}
+
+#[test]
+fn phone_shape_needs_an_exchange_and_a_line_number() {
+    check(
+        phone_shape,
+        &[
+            ("phone: 312-867-4421", true),
+            ("tel: +1 (415) 623-0198", true),
+            ("mobile=206.724.3307", true),
+            ("x 867 4421", true),
+            ("ts=1700000000", false),
+            ("version 31.8670-4421", false),
+            ("range 1234-5678", false),
+            ("867--4421", false),
+        ],
+    );
+}
+
+#[test]
+fn five_digits_needs_a_five_digit_run() {
+    check(
+        five_digits,
+        &[
+            ("zip 98109-4421", true),
+            ("IL 62704", true),
+            ("id 123456-7890", false),
+            ("1234-5678", false),
         ],
     );
 }
