@@ -293,44 +293,194 @@ pub fn run(engine: &Engine<'_>, jobs: &[Job], opts: &RunOptions) -> Result<Repor
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let threads = opts.threads.clamp(1, jobs.len().max(1));
-    let work = || -> Result<Vec<Part>> {
-        let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?;
-        let mut scratch = Scratch::default();
-        let mut parts = Vec::new();
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            if index >= jobs.len() || failed.load(Ordering::Relaxed) {
-                return Ok(parts);
-            }
-            if let Some((deadline, budget_ms)) = opts.deadline
-                && Instant::now() > deadline
-            {
-                return Err(Error::from(ErrorKind::Budget { budget_ms }));
-            }
-            let part = scan_job(engine, &mut reader, &mut scratch, &jobs[index], index);
-            match part {
-                Ok(p) => parts.push(p),
-                Err(e) => {
-                    failed.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-            }
-        }
+    let take = || {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        jobs.get(index).map(|job| (index, job))
     };
     let results: Vec<Result<Vec<Part>>> = if threads == 1 {
-        vec![work()]
+        vec![work(engine, opts, &failed, take)]
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::usage("internal: a scan thread panicked")))
-                })
-                .collect()
+            let handles: Vec<_> = (0..threads)
+                .map(|_| s.spawn(|| work(engine, opts, &failed, take)))
+                .collect();
+            handles.into_iter().map(joined).collect()
         })
     };
+    collect(results)
+}
+
+/// [`run`] over jobs that `feed` hands over one by one while it still works them out (the
+/// staged plan reads `HEAD`'s trees), so scanning overlaps planning. `engine` is asked for
+/// once, when the first job arrives: an empty change never compiles the rules. Workers start
+/// as jobs come, one per 16 jobs up to `opts.threads`, as [`run`] sizes them; fewer than 16
+/// jobs are scanned on the calling thread once `feed` is done.
+///
+/// `feed` returns `Ok(false)` to abandon the run (its plan turned out not to apply): the jobs
+/// already handed over are dropped and `Ok(None)` returned, for the caller to plan again.
+///
+/// # Errors
+///
+/// The first error of `feed`, of `engine` or of any job (fail closed). Errors are of the
+/// caller's type `E` (the binary's `anyhow`), which job errors convert into.
+pub fn run_fed<'e, E, F>(
+    engine: &dyn Fn() -> std::result::Result<Engine<'e>, E>,
+    opts: &RunOptions,
+    feed: F,
+) -> std::result::Result<Option<Report>, E>
+where
+    E: From<Error>,
+    F: FnOnce(&mut dyn FnMut(Job)) -> std::result::Result<bool, E>,
+{
+    let queue = Queue::default();
+    let built: std::sync::OnceLock<Engine<'e>> = std::sync::OnceLock::new();
+    let mut setup_error = None;
+    let (fed, results) = std::thread::scope(|s| {
+        let worker = || {
+            let engine = built.get().expect("set before any worker starts");
+            work(engine, opts, &queue.failed, || queue.next())
+        };
+        let mut handles = Vec::new();
+        let mut count = 0usize;
+        // Closes the queue even if `feed` panics, so no worker waits forever.
+        let closing = CloseOnDrop(&queue);
+        let fed = feed(&mut |job: Job| {
+            if queue.failed.load(Ordering::Relaxed) {
+                return;
+            }
+            if built.get().is_none() {
+                match engine() {
+                    Ok(e) => {
+                        let _ = built.set(e);
+                    }
+                    Err(e) => {
+                        setup_error = Some(e);
+                        queue.failed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            }
+            queue.push(count, job);
+            count += 1;
+            // A small change is scanned on this thread once planned, as `run` would.
+            if count >= 16 {
+                while handles.len() < opts.threads.clamp(1, 1 + count / 16) {
+                    handles.push(s.spawn(worker));
+                }
+            }
+        });
+        if !matches!(fed, Ok(true)) {
+            queue.failed.store(true, Ordering::Relaxed);
+        }
+        drop(closing);
+        let mut results: Vec<Result<Vec<Part>>> = Vec::new();
+        if handles.is_empty() && built.get().is_some() {
+            results.push(worker());
+        }
+        results.extend(handles.into_iter().map(joined));
+        (fed, results)
+    });
+    match fed {
+        Err(e) => return Err(e),
+        Ok(false) => return Ok(None),
+        Ok(true) => {}
+    }
+    if let Some(e) = setup_error {
+        return Err(e);
+    }
+    Ok(Some(collect(results)?))
+}
+
+/// Jobs handed from the planning thread to the workers of [`run_fed`].
+#[derive(Default)]
+struct Queue {
+    jobs: std::sync::Mutex<(std::collections::VecDeque<(usize, Job)>, bool)>,
+    ready: std::sync::Condvar,
+    failed: AtomicBool,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<(usize, Job)>, bool)> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, index: usize, job: Job) {
+        self.lock().0.push_back((index, job));
+        self.ready.notify_one();
+    }
+
+    /// No more jobs will come.
+    fn close(&self) {
+        self.lock().1 = true;
+        self.ready.notify_all();
+    }
+
+    /// The next job; `None` once the queue is closed and empty, or the run failed.
+    fn next(&self) -> Option<(usize, Job)> {
+        let mut q = self.lock();
+        loop {
+            if self.failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            if let Some(job) = q.0.pop_front() {
+                return Some(job);
+            }
+            if q.1 {
+                return None;
+            }
+            q = self.ready.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+struct CloseOnDrop<'q>(&'q Queue);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// One worker: scans the jobs `next` hands out until there are none or a job fails.
+fn work<J: std::borrow::Borrow<Job>>(
+    engine: &Engine<'_>,
+    opts: &RunOptions,
+    failed: &AtomicBool,
+    mut next: impl FnMut() -> Option<(usize, J)>,
+) -> Result<Vec<Part>> {
+    let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?;
+    let mut scratch = Scratch::default();
+    let mut parts = Vec::new();
+    loop {
+        if failed.load(Ordering::Relaxed) {
+            return Ok(parts);
+        }
+        let Some((index, job)) = next() else {
+            return Ok(parts);
+        };
+        if let Some((deadline, budget_ms)) = opts.deadline
+            && Instant::now() > deadline
+        {
+            failed.store(true, Ordering::Relaxed);
+            return Err(Error::from(ErrorKind::Budget { budget_ms }));
+        }
+        match scan_job(engine, &mut reader, &mut scratch, job.borrow(), index) {
+            Ok(p) => parts.push(p),
+            Err(e) => {
+                failed.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
+    h.join()
+        .unwrap_or_else(|_| Err(Error::usage("internal: a scan thread panicked")))
+}
+
+/// The workers' parts in job order, assembled; the first error if any worker failed.
+fn collect(results: Vec<Result<Vec<Part>>>) -> Result<Report> {
     let mut parts = Vec::new();
     for r in results {
         parts.extend(r?);

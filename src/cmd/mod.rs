@@ -157,6 +157,34 @@ impl Session {
         self.finish(report, started)
     }
 
+    /// Scans the jobs `feed` hands over while it is still planning them
+    /// ([`phiguard::scan::run_fed`]), prints the report and returns the exit code. `feed`
+    /// returns how many paths it skipped, or `None` to abandon its plan: nothing is printed
+    /// and `None` returned, for the caller to plan again.
+    pub fn scan_fed_and_report(
+        &self,
+        repo: RepoAt,
+        feed: impl FnOnce(&mut dyn FnMut(Job)) -> Result<Option<usize>>,
+    ) -> Result<Option<Exit>> {
+        let started = Instant::now();
+        let opts = RunOptions {
+            repo,
+            max_file_bytes: self.config.max_file_bytes,
+            threads: self.config.threads,
+            deadline: None,
+        };
+        let mut skipped = None;
+        let report = phiguard::scan::run_fed(&|| self.engine(), &opts, |emit| {
+            skipped = feed(emit)?;
+            Ok(skipped.is_some())
+        })?;
+        let (Some(mut report), Some(skipped)) = (report, skipped) else {
+            return Ok(None);
+        };
+        report.summary.skipped += skipped;
+        self.finish(report, started).map(Some)
+    }
+
     /// Walks and scans files and directories, prints the report, returns the exit code.
     pub fn scan_files(&self, roots: &[&std::path::Path]) -> Result<Exit> {
         let started = Instant::now();

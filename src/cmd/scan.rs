@@ -43,10 +43,21 @@ pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> 
     let root = repo.workdir().map(Path::to_path_buf);
     let mut session = Session::new(g, Origin::client(root), context)?;
     session.detect.prefilter = !no_prefilter;
-    let (jobs, skipped) = source::staged::plan(&repo, &session.config.exclude_set)?;
     let at = match repo.workdir() {
         Some(w) => RepoAt::WithWorktree(repo.path().to_path_buf(), w.to_path_buf()),
         None => RepoAt::Path(repo.path().to_path_buf()),
     };
+    // Scanning starts while HEAD's trees are still being compared with the index.
+    let exclude = &session.config.exclude_set;
+    let streamed = session.scan_fed_and_report(at.clone(), |emit| {
+        Ok(match source::staged::plan_each(&repo, exclude, emit)? {
+            source::staged::Streamed::Done { skipped } => Some(skipped),
+            source::staged::Streamed::Replan => None,
+        })
+    })?;
+    if let Some(exit) = streamed {
+        return Ok(exit);
+    }
+    let (jobs, skipped) = source::staged::plan(&repo, exclude)?;
     session.scan_and_report(&jobs, at, skipped)
 }

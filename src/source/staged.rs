@@ -89,25 +89,34 @@ fn index_file(repo: &Repository) -> std::path::PathBuf {
 /// one the reader understands, or when files were both added and deleted (renames need
 /// libgit2's similarity detection): the caller then asks libgit2.
 fn staged_by_cache_tree(repo: &Repository, head: Option<&Tree<'_>>) -> Option<Vec<Staged>> {
+    let mut out = Vec::new();
+    each_staged_by_cache_tree(repo, head, &mut |s| out.push(s))?;
+    Some(out)
+}
+
+/// [`staged_by_cache_tree`], handing each file to `sink` as soon as its directory is
+/// compared. Stops with `None` as soon as files were both added and deleted (some may have
+/// been handed over by then).
+fn each_staged_by_cache_tree(
+    repo: &Repository,
+    head: Option<&Tree<'_>>,
+    sink: &mut dyn FnMut(Staged),
+) -> Option<()> {
     let data = std::fs::read(index_file(repo)).ok()?;
     let index = super::index::parse(&data)?;
-    let mut out = Vec::new();
-    let mut deleted = false;
     let trees = Trees {
         repo,
         objects: super::loose::objects_dir(repo),
     };
-    compare_dir(
-        &trees,
-        &index,
-        b"",
-        head.map(Tree::id),
-        &index.entries,
-        &mut out,
-        &mut deleted,
-    )?;
-    let added = out.iter().any(|s| s.old.is_none());
-    (!(added && deleted)).then_some(out)
+    let mut walk = Walk {
+        trees: &trees,
+        index: &index,
+        added: false,
+        deleted: false,
+        sink,
+    };
+    walk.compare_dir(b"", head.map(Tree::id), &index.entries)?;
+    (!(walk.added && walk.deleted)).then_some(())
 }
 
 /// Reads `HEAD`'s trees: from their loose object files when they are loose (the common case
@@ -132,81 +141,89 @@ impl Trees<'_> {
     }
 }
 
-/// Compares the index entries under `dir` (all of `entries` start with it) with the `HEAD`
-/// tree `head` of that directory.
-fn compare_dir(
-    trees: &Trees<'_>,
-    index: &super::index::Index,
-    dir: &[u8],
-    head: Option<Oid>,
-    entries: &[super::index::Entry],
-    out: &mut Vec<Staged>,
-    deleted: &mut bool,
-) -> Option<()> {
-    let cached = index.trees.get(dir.strip_suffix(b"/").unwrap_or(dir));
-    if head.is_some() && cached == head.as_ref() {
-        return Some(());
-    }
-    let listed = match head {
-        Some(id) => trees.entries(id)?,
-        None => Vec::new(),
-    };
-    let mut olds: rustc_hash::FxHashMap<&[u8], (u32, Oid)> = listed
-        .iter()
-        .map(|(name, mode, id)| (name.as_slice(), (*mode, *id)))
-        .collect();
-    let mut i = 0;
-    while i < entries.len() {
-        let rest = &entries[i].path[dir.len()..];
-        match memchr::memchr(b'/', rest) {
-            None => {
-                let e = &entries[i];
-                let old = olds.remove(rest);
-                let same = old.is_some_and(|(m, id)| m == e.mode && id == e.id);
-                let gitlink = is_gitlink(e.mode) || old.is_some_and(|(m, _)| is_gitlink(m));
-                // A file where HEAD has a directory: the directory's files are deleted.
-                *deleted |= old.is_some_and(|(m, _)| is_tree(m));
-                if !same && !gitlink {
-                    out.push(Staged {
-                        path: e.path.clone(),
-                        mode: e.mode,
-                        id: e.id,
-                        old: old.filter(|(m, _)| !is_tree(*m)),
-                    });
-                }
-                i += 1;
+/// The walk of [`each_staged_by_cache_tree`].
+struct Walk<'a> {
+    trees: &'a Trees<'a>,
+    index: &'a super::index::Index,
+    /// A file was added (no old version).
+    added: bool,
+    /// A file of `HEAD` is gone.
+    deleted: bool,
+    sink: &'a mut dyn FnMut(Staged),
+}
+
+impl Walk<'_> {
+    /// Compares the index entries under `dir` (all of `entries` start with it) with the
+    /// `HEAD` tree `head` of that directory. `None` when a tree cannot be read, or as soon as
+    /// files were both added and deleted.
+    fn compare_dir(
+        &mut self,
+        dir: &[u8],
+        head: Option<Oid>,
+        entries: &[super::index::Entry],
+    ) -> Option<()> {
+        let cached = self.index.trees.get(dir.strip_suffix(b"/").unwrap_or(dir));
+        if head.is_some() && cached == head.as_ref() {
+            return Some(());
+        }
+        let listed = match head {
+            Some(id) => self.trees.entries(id)?,
+            None => Vec::new(),
+        };
+        let mut olds: rustc_hash::FxHashMap<&[u8], (u32, Oid)> = listed
+            .iter()
+            .map(|(name, mode, id)| (name.as_slice(), (*mode, *id)))
+            .collect();
+        let mut i = 0;
+        while i < entries.len() {
+            if self.added && self.deleted {
+                return None;
             }
-            Some(slash) => {
-                let name = &rest[..slash];
-                let sub_len = dir.len() + slash + 1;
-                let j = i + entries[i..]
-                    .iter()
-                    .position(|e| !e.path.starts_with(&entries[i].path[..sub_len]))
-                    .unwrap_or(entries.len() - i);
-                let sub_head = match olds.remove(name) {
-                    Some((m, id)) if is_tree(m) => Some(id),
-                    Some((m, _)) => {
-                        *deleted |= !is_gitlink(m);
-                        None
+            let rest = &entries[i].path[dir.len()..];
+            match memchr::memchr(b'/', rest) {
+                None => {
+                    let e = &entries[i];
+                    let old = olds.remove(rest);
+                    let same = old.is_some_and(|(m, id)| m == e.mode && id == e.id);
+                    let gitlink = is_gitlink(e.mode) || old.is_some_and(|(m, _)| is_gitlink(m));
+                    // A file where HEAD has a directory: the directory's files are deleted.
+                    self.deleted |= old.is_some_and(|(m, _)| is_tree(m));
+                    if !same && !gitlink {
+                        let old = old.filter(|(m, _)| !is_tree(*m));
+                        self.added |= old.is_none();
+                        (self.sink)(Staged {
+                            path: e.path.clone(),
+                            mode: e.mode,
+                            id: e.id,
+                            old,
+                        });
                     }
-                    None => None,
-                };
-                let sub_dir = entries[i].path[..sub_len].to_vec();
-                compare_dir(
-                    trees,
-                    index,
-                    &sub_dir,
-                    sub_head,
-                    &entries[i..j],
-                    out,
-                    deleted,
-                )?;
-                i = j;
+                    i += 1;
+                }
+                Some(slash) => {
+                    let name = &rest[..slash];
+                    let sub_len = dir.len() + slash + 1;
+                    let j = i + entries[i..]
+                        .iter()
+                        .position(|e| !e.path.starts_with(&entries[i].path[..sub_len]))
+                        .unwrap_or(entries.len() - i);
+                    let sub_head = match olds.remove(name) {
+                        Some((m, id)) if is_tree(m) => Some(id),
+                        Some((m, _)) => {
+                            self.deleted |= !is_gitlink(m);
+                            None
+                        }
+                        None => None,
+                    };
+                    let sub_dir = entries[i].path[..sub_len].to_vec();
+                    self.compare_dir(&sub_dir, sub_head, &entries[i..j])?;
+                    i = j;
+                }
             }
         }
+        self.deleted |= olds.values().any(|(m, _)| !is_gitlink(*m));
+        Some(())
     }
-    *deleted |= olds.values().any(|(m, _)| !is_gitlink(*m));
-    Some(())
 }
 
 /// The staged change by libgit2's tree-to-index diff, with rename detection when files were
@@ -294,34 +311,102 @@ fn jobs(repo: &Repository, staged: Vec<Staged>, exclude: &GlobSet) -> Result<(Ve
     let mut jobs = Vec::new();
     let mut skipped = 0;
     for s in staged {
-        if !is_file(s.mode) {
-            continue;
+        match job(s, &merges, exclude) {
+            Planned::Job(j) => jobs.push(j),
+            Planned::Skipped => skipped += 1,
+            Planned::Nothing => {}
         }
-        let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
-        if skipped_path(&path) || exclude.is_match(&*path) {
-            skipped += 1;
-            continue;
-        }
-        let mut old = Vec::new();
-        if let Some((mode, id)) = s.old
-            && is_file(mode)
-        {
-            old.push(id);
-        }
-        for tree in &merges {
-            if let Ok(entry) = tree.get_path(Path::new(&*path))
-                && entry.kind() == Some(git2::ObjectType::Blob)
-            {
-                old.push(entry.id());
-            }
-        }
-        jobs.push(Job::Blob {
-            path,
-            new: s.id,
-            old,
-            commit: None,
-            refname: None,
-        });
     }
     Ok((jobs, skipped))
+}
+
+/// What one staged file comes to.
+enum Planned {
+    Job(Job),
+    /// A lockfile or an excluded path: counted as skipped.
+    Skipped,
+    /// Not a file (a symlink): nothing to scan.
+    Nothing,
+}
+
+fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
+    if !is_file(s.mode) {
+        return Planned::Nothing;
+    }
+    let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
+    if skipped_path(&path) || exclude.is_match(&*path) {
+        return Planned::Skipped;
+    }
+    let mut old = Vec::new();
+    if let Some((mode, id)) = s.old
+        && is_file(mode)
+    {
+        old.push(id);
+    }
+    for tree in merges {
+        if let Ok(entry) = tree.get_path(Path::new(&*path))
+            && entry.kind() == Some(git2::ObjectType::Blob)
+        {
+            old.push(entry.id());
+        }
+    }
+    Planned::Job(Job::Blob {
+        path,
+        new: s.id,
+        old,
+        commit: None,
+        refname: None,
+    })
+}
+
+/// How [`plan_each`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streamed {
+    /// Every job was handed over; this many paths were skipped.
+    Done {
+        /// Lockfiles and excluded paths.
+        skipped: usize,
+    },
+    /// The cache-tree plan stopped after handing some jobs over (files were both added and
+    /// deleted: renames need libgit2): drop those jobs and use [`plan`].
+    Replan,
+}
+
+/// [`plan`], handing each job to `emit` as soon as it is known, so that scanning can start
+/// while `HEAD`'s trees are still being read. The jobs come in the order [`plan`] lists them.
+///
+/// # Errors
+///
+/// As [`plan`].
+pub fn plan_each(
+    repo: &Repository,
+    exclude: &GlobSet,
+    emit: &mut dyn FnMut(Job),
+) -> Result<Streamed> {
+    let head = head_tree(repo)?;
+    let merges = merge_trees(repo)?;
+    let (mut skipped, mut emitted) = (0, false);
+    let mut hand =
+        |s: Staged, skipped: &mut usize, emitted: &mut bool| match job(s, &merges, exclude) {
+            Planned::Job(j) => {
+                *emitted = true;
+                emit(j);
+            }
+            Planned::Skipped => *skipped += 1,
+            Planned::Nothing => {}
+        };
+    let by_cache_tree = each_staged_by_cache_tree(repo, head.as_ref(), &mut |s| {
+        hand(s, &mut skipped, &mut emitted);
+    });
+    if by_cache_tree.is_some() {
+        return Ok(Streamed::Done { skipped });
+    }
+    if emitted {
+        return Ok(Streamed::Replan);
+    }
+    skipped = 0;
+    for s in staged_by_libgit2(repo, head.as_ref())? {
+        hand(s, &mut skipped, &mut emitted);
+    }
+    Ok(Streamed::Done { skipped })
 }

@@ -115,3 +115,39 @@ fn a_file_replacing_a_directory_goes_to_libgit2() {
     let (fast, _) = plans(&repo);
     assert_eq!(fast, None, "deleted directory plus added file");
 }
+
+/// `scan --staged` starts scanning while it plans. When the plan turns out to need libgit2
+/// (files added *and* deleted: a rename) after workers have already scanned jobs (16 or
+/// more start them), those results are dropped and the change is scanned again from
+/// libgit2's plan: the renamed file, whose lines all come from its old path, reports nothing.
+#[test]
+fn a_rename_found_mid_plan_rescans_from_libgit2() {
+    let repo = base();
+    let mut moved: String = (0..30).map(|i| format!("moved line {i}\n")).collect();
+    moved.push_str(&format!("ssn {}\n", crate::common::SSN));
+    repo.add("zz-old/moved.txt", moved);
+    repo.commit("moved file");
+    for i in 0..40 {
+        repo.add(
+            &format!("a{i:02}.txt"),
+            format!("file {i}\nssn {}\n", crate::common::SSN),
+        );
+    }
+    repo.git(&["mv", "zz-old", "zz-new"]);
+    let git = git2::Repository::open(repo.path()).unwrap();
+    assert!(
+        plan_by_cache_tree(&git, &globset::GlobSet::empty())
+            .unwrap()
+            .is_none(),
+        "the cache-tree plan gives up on the rename"
+    );
+    let run = repo.phiguard(&["scan", "--staged", "--no-config", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let findings = run.json()["findings"].as_array().unwrap().clone();
+    let paths: Vec<&str> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 40, "{paths:?}");
+    assert!(paths.iter().all(|p| p.starts_with('a')), "{paths:?}");
+}
