@@ -33,7 +33,10 @@ pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
     } else {
         args.paths.iter().map(|p| p.as_path()).collect()
     };
-    session.scan_files(&roots)
+    let exit = session.scan_files(&roots);
+    // As in `staged`: no point freeing the rules just before exiting.
+    std::mem::forget(session);
+    exit
 }
 
 /// What `git commit` would add; shared by `scan --staged` and the pre-commit hooks.
@@ -55,9 +58,15 @@ pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> 
             source::staged::Streamed::Replan => None,
         })
     })?;
-    if let Some(exit) = streamed {
-        return Ok(exit);
-    }
-    let (jobs, skipped) = source::staged::plan(&repo, exclude)?;
-    session.scan_and_report(&jobs, at, skipped)
+    let exit = match streamed {
+        Some(exit) => exit,
+        None => {
+            let (jobs, skipped) = source::staged::plan(&repo, exclude)?;
+            session.scan_and_report(&jobs, at, skipped)?
+        }
+    };
+    // The process ends right after: freeing the compiled rules and their per-thread regex
+    // caches would only cost time (a few milliseconds after a large scan).
+    std::mem::forget(session);
+    Ok(exit)
 }

@@ -101,6 +101,8 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             "results": results,
         }],
     });
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)
+    let mut buf = io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut buf, &doc)?;
+    writeln!(buf)?;
+    buf.flush()
 }
