@@ -53,7 +53,9 @@ pub fn read_tree(objects: &Path, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
 
 fn read_compressed(objects: &Path, id: Oid) -> Option<Vec<u8>> {
     let hex = id.to_string();
-    std::fs::read(objects.join(&hex[..2]).join(&hex[2..])).ok()
+    let mut file = std::fs::File::open(objects.join(&hex[..2]).join(&hex[2..])).ok()?;
+    let len = file.metadata().ok()?.len();
+    super::read_sized(&mut file, len).ok()
 }
 
 /// Tree entries: `<octal mode> <name>\0<20-byte id>`, repeated.
