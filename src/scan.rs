@@ -336,10 +336,7 @@ where
     let built: std::sync::OnceLock<Engine<'e>> = std::sync::OnceLock::new();
     let mut setup_error = None;
     let (fed, results) = std::thread::scope(|s| {
-        let worker = || {
-            let engine = built.get().expect("set before any worker starts");
-            work(engine, opts, &queue.failed, || queue.next())
-        };
+        let work_on = |engine: &Engine<'e>| work(engine, opts, &queue.failed, || queue.next());
         let mut handles = Vec::new();
         let mut count = 0usize;
         // Closes the queue even if `feed` panics, so no worker waits forever.
@@ -363,9 +360,11 @@ where
             queue.push(count, job);
             count += 1;
             // A small change is scanned on this thread once planned, as `run` would.
-            if count >= 16 {
+            if count >= 16
+                && let Some(engine) = built.get()
+            {
                 while handles.len() < opts.threads.clamp(1, 1 + count / 16) {
-                    handles.push(s.spawn(worker));
+                    handles.push(s.spawn(move || work_on(engine)));
                 }
             }
         });
@@ -374,8 +373,10 @@ where
         }
         drop(closing);
         let mut results: Vec<Result<Vec<Part>>> = Vec::new();
-        if handles.is_empty() && built.get().is_some() {
-            results.push(worker());
+        if handles.is_empty()
+            && let Some(engine) = built.get()
+        {
+            results.push(work_on(engine));
         }
         results.extend(handles.into_iter().map(joined));
         (fed, results)
@@ -394,24 +395,32 @@ where
 /// Jobs handed from the planning thread to the workers of [`run_fed`].
 #[derive(Default)]
 struct Queue {
-    jobs: std::sync::Mutex<(std::collections::VecDeque<(usize, Job)>, bool)>,
+    pending: std::sync::Mutex<Pending>,
     ready: std::sync::Condvar,
     failed: AtomicBool,
 }
 
+#[derive(Default)]
+struct Pending {
+    /// Jobs not yet taken, with their index in the plan.
+    jobs: std::collections::VecDeque<(usize, Job)>,
+    /// No more jobs will come.
+    closed: bool,
+}
+
 impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<(usize, Job)>, bool)> {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn push(&self, index: usize, job: Job) {
-        self.lock().0.push_back((index, job));
+        self.lock().jobs.push_back((index, job));
         self.ready.notify_one();
     }
 
     /// No more jobs will come.
     fn close(&self) {
-        self.lock().1 = true;
+        self.lock().closed = true;
         self.ready.notify_all();
     }
 
@@ -422,10 +431,10 @@ impl Queue {
             if self.failed.load(Ordering::Relaxed) {
                 return None;
             }
-            if let Some(job) = q.0.pop_front() {
+            if let Some(job) = q.jobs.pop_front() {
                 return Some(job);
             }
-            if q.1 {
+            if q.closed {
                 return None;
             }
             q = self.ready.wait(q).unwrap_or_else(|p| p.into_inner());
