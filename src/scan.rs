@@ -284,6 +284,16 @@ struct Part {
     skipped: Option<(Arc<str>, Skip)>,
 }
 
+/// Jobs per worker thread: a smaller change is scanned on one thread, whose start costs more
+/// than a second one would save.
+const JOBS_PER_WORKER: usize = 16;
+
+/// How many of `threads` workers to start for `jobs` jobs: one per [`JOBS_PER_WORKER`], at
+/// least one.
+pub fn workers_for(threads: usize, jobs: usize) -> usize {
+    threads.clamp(1, 1 + jobs / JOBS_PER_WORKER)
+}
+
 /// Scans every job and assembles the report (without `elapsed_ms`, which the caller sets).
 ///
 /// # Errors
@@ -313,7 +323,7 @@ pub fn run(engine: &Engine<'_>, jobs: &[Job], opts: &RunOptions) -> Result<Repor
 /// [`run`] over jobs that `feed` hands over one by one while it still works them out (the
 /// staged plan reads `HEAD`'s trees), so scanning overlaps planning. `engine` is asked for
 /// once, when the first job arrives: an empty change never compiles the rules. Workers start
-/// as jobs come, one per 16 jobs up to `opts.threads`, as [`run`] sizes them; fewer than 16
+/// as jobs come, as many as [`workers_for`] the jobs so far; fewer than [`JOBS_PER_WORKER`]
 /// jobs are scanned on the calling thread once `feed` is done.
 ///
 /// `feed` returns `Ok(false)` to abandon the run (its plan turned out not to apply): the jobs
@@ -360,10 +370,10 @@ where
             queue.push(count, job);
             count += 1;
             // A small change is scanned on this thread once planned, as `run` would.
-            if count >= 16
+            if count >= JOBS_PER_WORKER
                 && let Some(engine) = built.get()
             {
-                while handles.len() < opts.threads.clamp(1, 1 + count / 16) {
+                while handles.len() < workers_for(opts.threads, count) {
                     handles.push(s.spawn(move || work_on(engine)));
                 }
             }

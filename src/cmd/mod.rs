@@ -141,7 +141,7 @@ impl Session {
     /// Scans `jobs`, prints the report, returns the exit code.
     pub fn scan_and_report(&self, jobs: &[Job], repo: RepoAt, skipped: usize) -> Result<Exit> {
         let started = Instant::now();
-        let threads = self.config.threads.min(1 + jobs.len() / 16);
+        let threads = phiguard::scan::workers_for(self.config.threads, jobs.len());
         let opts = RunOptions {
             repo,
             max_file_bytes: self.config.max_file_bytes,

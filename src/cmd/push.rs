@@ -110,7 +110,7 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
             let opts = RunOptions {
                 repo: RepoAt::FromEnv,
                 max_file_bytes: session.config.max_file_bytes,
-                threads: session.config.threads.min(1 + planned.jobs.len() / 16),
+                threads: phiguard::scan::workers_for(session.config.threads, planned.jobs.len()),
                 deadline,
             };
             Ok((

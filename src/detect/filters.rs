@@ -79,29 +79,10 @@ pub fn ip_shape(text: &[u8], line: Range<usize>) -> bool {
 }
 
 fn dotted_quad(l: &[u8]) -> bool {
-    memchr::memchr_iter(b'.', l).any(|first| {
-        if first == 0 || !l[first - 1].is_ascii_digit() {
-            return false;
-        }
-        // After each of three dots, a digit run; the first two end at the next dot.
-        let mut dot = first;
-        for k in 0..3 {
-            let run = l[dot + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
-            if run == 0 {
-                return false;
-            }
-            if k == 2 {
-                return true;
-            }
-            dot += 1 + run;
-            if l.get(dot) != Some(&b'.') {
-                return false;
-            }
-        }
-        false
+    let mut last = [NO_RUN; 4];
+    digit_runs(l).any(|run| {
+        last = [last[1], last[2], last[3], run];
+        last.windows(2).all(|w| joined(l, w[0], w[1], b"."))
     })
 }
 
@@ -126,32 +107,16 @@ fn ipv6_start(l: &[u8]) -> bool {
 /// or 5-4 joined by single `-`, `.` or blank separators.
 pub fn nine_digits(text: &[u8], line: Range<usize>) -> bool {
     let l = &text[line];
-    // The last three maximal digit runs as (start, len), newest last; a run joins the one
-    // before it when a single separator stands between them.
-    let mut last: [(usize, usize); 3] = [(usize::MAX, 0); 3];
-    let joined = |a: (usize, usize), b: (usize, usize)| {
-        a.0 != usize::MAX && b.0 == a.0 + a.1 + 1 && matches!(l[a.0 + a.1], b'-' | b'.' | b' ')
-    };
-    let mut i = 0;
-    while i < l.len() {
-        if !l[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < l.len() && l[i].is_ascii_digit() {
-            i += 1;
-        }
-        last = [last[1], last[2], (s, i - s)];
+    // The last three digit runs, newest last.
+    let mut last = [NO_RUN; 3];
+    digit_runs(l).any(|run| {
+        last = [last[1], last[2], run];
         let [a, b, c] = last;
-        let shape_ends_here = c.1 == 9
-            || (c.1 == 4 && joined(b, c) && (b.1 == 5 || (b.1 == 2 && joined(a, b) && a.1 == 3)))
-            || (c.1 == 6 && joined(b, c) && b.1 == 3);
-        if shape_ends_here {
-            return true;
-        }
-    }
-    false
+        let j = |x, y| joined(l, x, y, b"-. ");
+        c.1 == 9
+            || (c.1 == 4 && j(b, c) && (b.1 == 5 || (b.1 == 2 && j(a, b) && a.1 == 3)))
+            || (c.1 == 6 && j(b, c) && b.1 == 3)
+    })
 }
 
 /// `phi.email`: an `@` between a local-part character and a letter or digit, followed by a
@@ -190,17 +155,23 @@ fn digit_runs(l: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     })
 }
 
+/// A run before the first one ([`joined`] to nothing).
+const NO_RUN: (usize, usize) = (usize::MAX, 0);
+
+/// Whether digit run `b` follows run `a` across exactly one byte, one of `seps`.
+fn joined(l: &[u8], a: (usize, usize), b: (usize, usize), seps: &[u8]) -> bool {
+    a != NO_RUN && b.0 == a.0 + a.1 + 1 && seps.contains(&l[a.0 + a.1])
+}
+
 /// `phi.phone`: an exchange and line number, three digits, one `-`, `.` or blank and four
 /// digits, each a whole digit run (`867-4421`).
 pub fn phone_shape(text: &[u8], line: Range<usize>) -> bool {
     let l = &text[line];
-    let mut prev: Option<(usize, usize)> = None;
+    let mut prev = NO_RUN;
     digit_runs(l).any(|run| {
-        let joined = prev.is_some_and(|(s, n)| {
-            n == 3 && run.1 == 4 && run.0 == s + 4 && matches!(l[s + 3], b'-' | b'.' | b' ')
-        });
-        prev = Some(run);
-        joined
+        let hit = prev.1 == 3 && run.1 == 4 && joined(l, prev, run, b"-. ");
+        prev = run;
+        hit
     })
 }
 

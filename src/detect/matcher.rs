@@ -310,14 +310,7 @@ impl DigitlessGate {
 /// The first offset at or after `from` in `text[..end]` holding a byte of `set` (at most
 /// three bytes), or `end`.
 fn next_gate_byte(text: &[u8], from: usize, end: usize, set: &[u8]) -> usize {
-    let hay = &text[from..end];
-    let found = match *set {
-        [a] => memchr(a, hay),
-        [a, b] => memchr::memchr2(a, b, hay),
-        [a, b, c] => memchr::memchr3(a, b, c, hay),
-        _ => None,
-    };
-    found.map_or(end, |i| from + i)
+    find_any_byte(&text[from..end], set).map_or(end, |i| from + i)
 }
 
 fn gated_spans(
@@ -379,17 +372,24 @@ fn gated_spans(
     }
 }
 
-/// Whether `line` holds any byte of `set` (SIMD memchr for up to three bytes).
+/// Whether `line` holds any byte of `set` (an empty set: yes).
 fn has_any_byte(line: &[u8], set: &[u8]) -> bool {
+    match set.len() {
+        0 => true,
+        1..=3 => find_any_byte(line, set).is_some(),
+        _ => set
+            .chunks(3)
+            .any(|part| find_any_byte(line, part).is_some()),
+    }
+}
+
+/// The first offset of a byte of `set` (one to three bytes: SIMD `memchr`) in `hay`.
+fn find_any_byte(hay: &[u8], set: &[u8]) -> Option<usize> {
     match *set {
-        [] => true,
-        [a] => memchr(a, line).is_some(),
-        [a, b] => memchr::memchr2(a, b, line).is_some(),
-        [a, b, c] => memchr::memchr3(a, b, c, line).is_some(),
-        [a, b, c, ref rest @ ..] => {
-            memchr::memchr3(a, b, c, line).is_some()
-                || rest.iter().any(|&d| memchr(d, line).is_some())
-        }
+        [a] => memchr(a, hay),
+        [a, b] => memchr::memchr2(a, b, hay),
+        [a, b, c] => memchr::memchr3(a, b, c, hay),
+        _ => None,
     }
 }
 
@@ -429,21 +429,17 @@ fn push_gated(
             && rule
                 .line_filter
                 .is_none_or(|f| f(text, without_eol(text, line.start, line.end)));
-        run = match (pass, run) {
-            (true, Some((s, e))) if e == line.start => Some((s, line.end)),
-            (true, r) => {
-                if let Some((s, e)) = r {
+        match &mut run {
+            Some((_, e)) if pass && *e == line.start => *e = line.end,
+            _ => {
+                if let Some((s, e)) = run.take() {
                     spans.push((idx, s, e));
                 }
-                Some((line.start, line.end))
-            }
-            (false, r) => {
-                if let Some((s, e)) = r {
-                    spans.push((idx, s, e));
+                if pass {
+                    run = Some((line.start, line.end));
                 }
-                None
             }
-        };
+        }
     }
     if let Some((s, e)) = run {
         spans.push((idx, s, e));

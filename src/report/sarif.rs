@@ -101,8 +101,5 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             "results": results,
         }],
     });
-    let mut buf = io::BufWriter::with_capacity(1 << 16, w);
-    serde_json::to_writer_pretty(&mut buf, &doc)?;
-    writeln!(buf)?;
-    buf.flush()
+    super::write_pretty_json(w, &doc)
 }

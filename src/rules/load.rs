@@ -44,14 +44,7 @@ pub fn builtin_for_scanning() -> Result<Vec<Pack>> {
             let source = format!("<builtin>/{name}");
             let file: PackFile =
                 serde_json::from_str(json).map_err(|e| Error::rules(&source, e.to_string()))?;
-            for spec in &file.rules {
-                validate_spec(&source, spec)?;
-            }
-            Ok(Pack {
-                source,
-                rules: file.rules,
-                warnings: Vec::new(),
-            })
+            checked(source, file)
         })
         .collect()
 }
@@ -78,11 +71,16 @@ pub fn from_file(path: &Path) -> Result<Pack> {
 /// When the text is not a valid pack (see [`validate_spec`]).
 pub fn parse(source: &str, text: &str) -> Result<Pack> {
     let file: PackFile = toml::from_str(text).map_err(|e| parse_error(source, text, &e))?;
+    checked(source.to_owned(), file)
+}
+
+/// A parsed native pack, once every rule in it is valid.
+fn checked(source: String, file: PackFile) -> Result<Pack> {
     for spec in &file.rules {
-        validate_spec(source, spec)?;
+        validate_spec(&source, spec)?;
     }
     Ok(Pack {
-        source: source.to_owned(),
+        source,
         rules: file.rules,
         warnings: Vec::new(),
     })

@@ -271,12 +271,11 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
 ///
 /// When `HEAD`, the index or a tree cannot be read.
 pub fn plan(repo: &Repository, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
-    let head = head_tree(repo)?;
-    let staged = match staged_by_cache_tree(repo, head.as_ref()) {
-        Some(s) => s,
-        None => staged_by_libgit2(repo, head.as_ref())?,
-    };
-    jobs(repo, staged, exclude)
+    let mut jobs = Vec::new();
+    match plan_each(repo, exclude, &mut |job| jobs.push(job))? {
+        Streamed::Done { skipped } => Ok((jobs, skipped)),
+        Streamed::Replan => plan_by_libgit2(repo, exclude),
+    }
 }
 
 /// The plan from the index's cache tree alone; `None` when [`plan`] would ask libgit2 (tests
