@@ -14,6 +14,9 @@ struct Memo {
     text: (usize, usize),
     /// Object start → end ([`object_end`]).
     ends: FxHashMap<usize, usize>,
+    /// Position → the enclosing object's `{` and how far back that was searched
+    /// ([`object_start_within`]).
+    starts: FxHashMap<usize, Start>,
     /// Object → its depth-0 `resourceType` value, if any ([`resource_type`]).
     resource_types: FxHashMap<(usize, usize), Option<Range<usize>>>,
     /// Range → a caller's verdict on it ([`remembered`]).
@@ -36,6 +39,7 @@ pub fn remembering<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
     let fresh = Memo {
         text: (text.as_ptr() as usize, text.len()),
         ends: FxHashMap::default(),
+        starts: FxHashMap::default(),
         resource_types: FxHashMap::default(),
         verdicts: FxHashMap::default(),
     };
@@ -92,8 +96,46 @@ pub fn object_start(text: &[u8], pos: usize) -> Option<usize> {
     object_start_within(text, pos, BUDGET)
 }
 
+/// A remembered answer of [`object_start_within`]: the `{` found, or none within `reach`.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    Found(usize),
+    NoneWithin(usize),
+}
+
 /// [`object_start`] looking at most `reach` bytes back.
+///
+/// Remembered while [`remembering`] runs: candidates in one resource walk out through the
+/// same objects, and the walk from an object's start back to the `{` around it crosses every
+/// member before it, so without the memo each candidate re-reads the resource's head.
 pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
+    let id = (text.as_ptr() as usize, text.len());
+    let known = MEMO.with(|m| match m.borrow().as_ref() {
+        Some(memo) if memo.text == id => Some(memo.starts.get(&pos).copied()),
+        _ => None,
+    });
+    let answer = |start: Start| match start {
+        Start::Found(open) => (pos - open <= reach).then_some(open),
+        Start::NoneWithin(_) => None,
+    };
+    match known {
+        None => scan_object_start(text, pos, reach),
+        Some(Some(start @ Start::Found(_))) => answer(start),
+        Some(Some(Start::NoneWithin(searched))) if searched >= reach.min(pos) => None,
+        Some(_) => {
+            let found = scan_object_start(text, pos, reach);
+            let start = found.map_or(Start::NoneWithin(reach.min(pos)), Start::Found);
+            MEMO.with(|m| {
+                if let Some(memo) = m.borrow_mut().as_mut().filter(|memo| memo.text == id) {
+                    memo.starts.insert(pos, start);
+                }
+            });
+            found
+        }
+    }
+}
+
+fn scan_object_start(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
     let floor = pos.saturating_sub(reach);
     let (mut depth, mut in_str) = (0usize, false);
     let mut i = pos;
@@ -115,24 +157,78 @@ pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usiz
 
 /// The end (past the `}`) of the object opened at `open`, or the end of `text` (capped by the
 /// budget) when the hunk stops mid-object.
+///
+/// While [`remembering`] runs, the scan also remembers the end of every container it closes
+/// on the way: a scan from a nested `{` or `[` starts in the same state (outside any string)
+/// and has a limit at least as far, so it would stop at the same byte. Walking a resource's
+/// members then finds each nested end already known, instead of rescanning every level.
 pub fn object_end(text: &[u8], open: usize) -> usize {
-    memoized(text, |m| &mut m.ends, open, || scan_object_end(text, open))
+    let id = (text.as_ptr() as usize, text.len());
+    let known = MEMO.with(|m| match m.borrow().as_ref() {
+        Some(memo) if memo.text == id => Some(memo.ends.get(&open).copied()),
+        _ => None,
+    });
+    match known {
+        None => scan_object_end(text, open, |_| None, |_, _| {}),
+        Some(Some(end)) => end,
+        Some(None) => {
+            let mut closed = Vec::new();
+            let end = MEMO.with(|m| {
+                let memo = m.borrow();
+                let ends = memo.as_ref().map(|memo| &memo.ends);
+                scan_object_end(
+                    text,
+                    open,
+                    |o| ends.and_then(|e| e.get(&o).copied()),
+                    |o, e| closed.push((o, e)),
+                )
+            });
+            MEMO.with(|m| {
+                if let Some(memo) = m.borrow_mut().as_mut().filter(|memo| memo.text == id) {
+                    memo.ends.extend(closed);
+                    memo.ends.insert(open, end);
+                }
+            });
+            end
+        }
+    }
 }
 
-fn scan_object_end(text: &[u8], open: usize) -> usize {
+/// The end of the container opened at `open`. `known(o)` is the end of a nested container
+/// opened at `o` when already worked out (the scan jumps over it: its own scan had a limit at
+/// least as far); `closed(o, end)` hears of each nested container the scan closes.
+fn scan_object_end(
+    text: &[u8],
+    open: usize,
+    known: impl Fn(usize) -> Option<usize>,
+    mut closed: impl FnMut(usize, usize),
+) -> usize {
     let limit = text.len().min(open + BUDGET);
-    let (mut depth, mut in_str) = (0usize, false);
+    let mut in_str = false;
+    // Opens of the containers not yet closed, outermost first.
+    let mut opens: Vec<usize> = Vec::new();
     let mut i = open;
     while i < limit {
         match text[i] {
             b'\\' if in_str => i += 1,
             b'"' => in_str = !in_str,
             _ if in_str => {}
-            b'{' | b'[' => depth += 1,
+            b'{' | b'[' if i > open && !opens.is_empty() => match known(i) {
+                // An end past this scan's limit ends the loop: the scan runs out first.
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => opens.push(i),
+            },
+            b'{' | b'[' => opens.push(i),
             b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
+                let o = opens.pop();
+                if opens.is_empty() {
                     return i + 1;
+                }
+                if let Some(o) = o {
+                    closed(o, i + 1);
                 }
             }
             _ => {}
@@ -286,11 +382,17 @@ pub fn member(text: &[u8], obj: Range<usize>, key: &[u8]) -> Option<Member> {
 
 /// Every string value, at any depth inside `obj`, of a member named `key`.
 pub fn strings_named(text: &[u8], obj: Range<usize>, key: &[u8]) -> Vec<Range<usize>> {
+    strings_named_any(text, obj, &[key])
+}
+
+/// Every string value, at any depth inside `obj`, of a member named by one of `keys`: one
+/// walk for several names.
+pub fn strings_named_any(text: &[u8], obj: Range<usize>, keys: &[&[u8]]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut stack = vec![obj];
     while let Some(o) = stack.pop() {
         for m in members(text, o) {
-            let name_hit = &text[m.key.clone()] == key;
+            let name_hit = keys.contains(&&text[m.key.clone()]);
             if m.string {
                 if name_hit {
                     out.push(m.value);

@@ -118,3 +118,69 @@ fn remembered_verdicts_are_computed_once_per_range_and_text() {
         "gone with the scan"
     );
 }
+
+/// xorshift64*: deterministic, no dependency.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+#[test]
+fn remembered_walks_answer_as_fresh_ones_in_any_order() {
+    // Brackets, quotes and escapes in random order: balanced, cut off, inside strings. Inner
+    // containers asked first let outer scans jump over them; outer ones first record the
+    // inner ends; starts are asked with reaches that both find and miss the `{`.
+    let alphabet = br#"{}[]""\a,:"#;
+    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
+    for round in 0..400 {
+        let len = 1 + (next(&mut rng) % 120) as usize;
+        let t: Vec<u8> = (0..len)
+            .map(|_| alphabet[(next(&mut rng) % alphabet.len() as u64) as usize])
+            .collect();
+        let opens: Vec<usize> = (0..len).filter(|&i| b"{[".contains(&t[i])).collect();
+        let reaches = [0, 1, 3, 10, 40, BUDGET];
+        let fresh_ends: Vec<usize> = opens.iter().map(|&o| object_end(&t, o)).collect();
+        let fresh_starts: Vec<Vec<Option<usize>>> = (0..=len)
+            .map(|p| {
+                reaches
+                    .iter()
+                    .map(|&r| object_start_within(&t, p, r))
+                    .collect()
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..opens.len()).collect();
+        match round % 3 {
+            0 => order.reverse(),
+            1 => {
+                let keys: Vec<u64> = order.iter().map(|_| next(&mut rng)).collect();
+                order.sort_by_key(|&k| keys[k]);
+            }
+            _ => {}
+        }
+        remembering(&t, || {
+            for _ in 0..2 {
+                for &k in &order {
+                    assert_eq!(object_end(&t, opens[k]), fresh_ends[k], "round {round}");
+                }
+                for p in (0..=len).rev() {
+                    // Wide reaches first, then narrow ones first: a miss within a narrow
+                    // reach says nothing of a wider one.
+                    let mut asks: Vec<usize> = (0..reaches.len()).collect();
+                    if round % 2 == 0 {
+                        asks.reverse();
+                    }
+                    for j in asks {
+                        let r = reaches[j];
+                        assert_eq!(
+                            object_start_within(&t, p, r),
+                            fresh_starts[p][j],
+                            "round {round}: start from {p} within {r}"
+                        );
+                    }
+                }
+            }
+        });
+    }
+}

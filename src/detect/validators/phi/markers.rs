@@ -141,12 +141,14 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
 /// in it, or Synthea or placeholder names in its `family` and `given` members. Every candidate
 /// in a resource asks this of the same range, so the answer is remembered while a scan runs.
 pub fn json_marked(text: &[u8], region: Range<usize>) -> bool {
-    use crate::detect::structure::json::{remembered, strings_named};
+    use crate::detect::structure::json::{remembered, strings_named_any};
     remembered(text, region.clone(), || {
-        let names = strings_named(text, region.clone(), b"family")
-            .into_iter()
-            .chain(strings_named(text, region.clone(), b"given"));
-        structure_marked(&text[region.clone()]) || any_synthea_name(names.map(|r| &text[r]))
+        structure_marked(&text[region.clone()])
+            || any_synthea_name(
+                strings_named_any(text, region.clone(), &[b"family", b"given"])
+                    .into_iter()
+                    .map(|r| &text[r]),
+            )
     })
 }
 
