@@ -74,6 +74,24 @@ pub fn find(
     if regions.is_empty() {
         return Ok(());
     }
+    // Line filters (`csv_row`) and validators walk the same structures over and over; both
+    // remember what they found for this text while it is scanned.
+    crate::detect::structure::csv::remembering(text, || {
+        crate::detect::structure::json::remembering(text, || {
+            find_in(db, text, regions, path, opts, scratch, out)
+        })
+    })
+}
+
+fn find_in(
+    db: &RuleDb,
+    text: &[u8],
+    regions: &[Range<usize>],
+    path: &str,
+    opts: DetectOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<RawMatch>,
+) -> Result<()> {
     extend_regions(text, regions, &mut scratch.context);
     collect_hits(db, text, &scratch.context, &mut scratch.hits);
     scratch.spans.clear();
@@ -98,9 +116,7 @@ pub fn find(
         );
     }
     scratch.spans.sort_unstable();
-    crate::detect::structure::json::remembering(text, || {
-        run_spans(db, text, regions, path, scratch, out)
-    })
+    run_spans(db, text, regions, path, scratch, out)
 }
 
 /// Runs each rule over its merged spans.

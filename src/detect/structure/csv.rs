@@ -2,6 +2,7 @@
 //! label (detectors.md §1.4: "the key/element/column … that owns the value"), so an `ssn` or
 //! `mrn` column makes a bare value in it as good as `ssn: …`.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 /// How many lines above a row the header may be (a CSV pasted into code or docs).
@@ -108,26 +109,133 @@ fn field_count(line: &[u8], delim: u8) -> usize {
 /// as many and all header-like. Two columns are too weak a shape (`"key": "v",` has them)
 /// unless the header is the file's first line.
 fn header_of(text: &[u8], row: &Range<usize>, delim: u8, cells: usize) -> Option<Range<usize>> {
-    let mut start = row.start;
-    let above = std::iter::from_fn(|| {
-        (start > 0).then(|| {
-            let prev = line_at(text, start - 1);
-            start = prev.start;
-            prev
-        })
+    let first = line_at(text, 0);
+    if first != *row && header_cells(text, &first, delim) == Some(cells) {
+        return Some(first);
+    }
+    if cells == 2 {
+        return None;
+    }
+    let known = memo_get(text, delim).filter(|m| m.row < row.start);
+    let mut walked = Miss {
+        row: row.start,
+        top: row.start,
+        cells: 0,
+    };
+    let mut n = 0;
+    while n < HEADER_REACH && walked.top > 0 {
+        let line = line_at(text, walked.top - 1);
+        if let Some(k) = known
+            && line.start < k.row
+        {
+            // The lines from here up to the reach were all seen from a row above: none is
+            // a header with this many fields, or the walk goes on and looks again.
+            if k.cells & cells_bit(cells) == 0 {
+                walked.top = k.top;
+                walked.cells |= k.cells;
+                memo_put(text, delim, walked);
+                return None;
+            }
+        }
+        walked.top = line.start;
+        n += 1;
+        if let Some(c) = header_cells(text, &line, delim) {
+            if c == cells {
+                return Some(line);
+            }
+            walked.cells |= cells_bit(c);
+        }
+    }
+    memo_put(text, delim, walked);
+    None
+}
+
+/// The number of fields of `line` when it could be a header (short enough, starts like one,
+/// every field header-like), whatever the row below it.
+fn header_cells(text: &[u8], line: &Range<usize>, delim: u8) -> Option<usize> {
+    let l = &text[line.clone()];
+    (l.len() <= MAX_ROW
+        && could_be_header(l, delim, 0)
+        && l.iter().all(|&b| header_byte(b))
+        && is_header(text, &fields(text, line.clone(), delim)))
+    .then(|| field_count(l, delim))
+}
+
+/// Bytes a header line may hold: those of its names, quotes, blanks and the delimiters. Code
+/// lines mostly fail on their first bracket, `=` or `:`.
+fn header_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b.is_ascii_whitespace() || b"_-.#/\",|;".contains(&b)
+}
+
+/// A bit per field count (the last one stands for 63 and more).
+fn cells_bit(cells: usize) -> u64 {
+    1 << cells.min(63)
+}
+
+/// What a header walk found above a row: from `top` (a line start) to `row`, no line is a
+/// header unless its field count is in `cells`; and every line above `top` is out of reach
+/// of `row` and of any row below it (the walk went the whole reach, or `top` is 0).
+#[derive(Debug, Clone, Copy)]
+struct Miss {
+    row: usize,
+    top: usize,
+    cells: u64,
+}
+
+/// The walks of the text being scanned, one per delimiter (see [`remembering`]).
+struct Memo {
+    text: (usize, usize),
+    misses: [Option<(u8, Miss)>; 4],
+}
+
+thread_local! {
+    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with header walks remembering what they passed over in `text`.
+///
+/// On source code the `csv_row` filter asks for the header of thousands of comma lines, and
+/// each walk reads the 40 lines above; consecutive lines read nearly the same ones. With the
+/// memo a walk stops where the previous one (same delimiter) already looked and found no
+/// header with its field count. It answers only for the slice it was opened for and lives
+/// for one call of `f`.
+pub fn remembering<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
+    let fresh = Memo {
+        text: (text.as_ptr() as usize, text.len()),
+        misses: [None; 4],
+    };
+    let outer = MEMO.with(|m| m.replace(Some(fresh)));
+    let result = f();
+    MEMO.with(|m| *m.borrow_mut() = outer);
+    result
+}
+
+fn memo_get(text: &[u8], delim: u8) -> Option<Miss> {
+    let id = (text.as_ptr() as usize, text.len());
+    MEMO.with(|m| {
+        let m = m.borrow();
+        let memo = m.as_ref().filter(|memo| memo.text == id)?;
+        memo.misses
+            .iter()
+            .flatten()
+            .find(|(d, _)| *d == delim)
+            .map(|(_, miss)| *miss)
     })
-    .take(HEADER_REACH);
-    let reach = if cells == 2 { 1 } else { 1 + HEADER_REACH };
-    std::iter::once(line_at(text, 0))
-        .chain(above)
-        .take(reach)
-        .find(|line| {
-            *line != *row
-                && line.len() <= MAX_ROW
-                && could_be_header(&text[line.clone()], delim, cells)
-                && field_count(&text[line.clone()], delim) == cells
-                && is_header(text, &fields(text, line.clone(), delim))
-        })
+}
+
+fn memo_put(text: &[u8], delim: u8, miss: Miss) {
+    let id = (text.as_ptr() as usize, text.len());
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(memo) = m.as_mut().filter(|memo| memo.text == id) {
+            let slot = memo
+                .misses
+                .iter()
+                .position(|e| e.is_none_or(|(d, _)| d == delim))
+                .unwrap_or(0);
+            memo.misses[slot] = Some((delim, miss));
+        }
+    });
 }
 
 /// Whether `row` (a line without its ending) is a row of a CSV with a header in reach: the

@@ -45,3 +45,72 @@ fn row_filter_keeps_rows_under_a_header_and_drops_code() {
         );
     }
 }
+
+/// xorshift64*: deterministic, no dependency.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+#[test]
+fn remembered_header_walks_answer_as_fresh_ones() {
+    // Files of headers with two to four fields, rows, code and prose lines under two
+    // delimiters, long enough that headers fall in and out of the 40-line reach. Rows are
+    // asked top to bottom (the order of a scan), some twice, some skipped.
+    let pieces: &[&[u8]] = &[
+        b"id,name,ssn",
+        b"id;name;ssn;mrn",
+        b"a,b",
+        b"\"x\",\"y\",\"z\"",
+        b"1,A,536-90-4399",
+        b"2;B;536904399;H1",
+        b"7,8",
+        b"f(1, 2, 3);",
+        b"// a comment, with commas",
+        b"x = {1, 2}",
+        b"",
+        b"name, dob, zip, phone",
+        b"3, 4, 5, 6",
+    ];
+    let mut rng = 0x2545_F491_4F6C_DD1D_u64;
+    for round in 0..300 {
+        let lines = 1 + (next(&mut rng) % 120) as usize;
+        let mut t = Vec::new();
+        for _ in 0..lines {
+            t.extend_from_slice(pieces[(next(&mut rng) % pieces.len() as u64) as usize]);
+            t.extend_from_slice(if next(&mut rng) % 5 == 0 {
+                b"\r\n"
+            } else {
+                b"\n"
+            });
+        }
+        let rows: Vec<Range<usize>> = memchr::memchr_iter(b'\n', &t)
+            .scan(0, |start, nl| {
+                let line = crate::detect::validators::common::line_bounds(&t, *start);
+                *start = nl + 1;
+                Some(line)
+            })
+            .collect();
+        let fresh: Vec<bool> = rows
+            .iter()
+            .map(|r| row_with_header(&t, r.clone()))
+            .collect();
+        remembering(&t, || {
+            for (i, r) in rows.iter().enumerate() {
+                if next(&mut rng) % 4 == 0 {
+                    continue;
+                }
+                for _ in 0..1 + next(&mut rng) % 2 {
+                    assert_eq!(
+                        row_with_header(&t, r.clone()),
+                        fresh[i],
+                        "round {round}, line {i}: {:?}",
+                        String::from_utf8_lossy(&t)
+                    );
+                }
+            }
+        });
+    }
+}
