@@ -54,6 +54,8 @@ pub struct Scratch {
 struct GateScratch {
     rules: Vec<RuleIdx>,
     lines: Vec<GatedLine>,
+    /// For each of `rules`: an earlier rule with the same gate ([`same_gate`]), if any.
+    twins: Vec<Option<RuleIdx>>,
 }
 
 /// Finds every validated match in the `regions` of `text` (sorted, disjoint byte ranges that
@@ -337,7 +339,11 @@ fn gated_spans(
     scratch: &mut GateScratch,
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
-    let GateScratch { rules, lines } = scratch;
+    let GateScratch {
+        rules,
+        lines,
+        twins,
+    } = scratch;
     rules.clear();
     rules.extend(
         db.unconditional()
@@ -348,6 +354,13 @@ fn gated_spans(
     if rules.is_empty() {
         return;
     }
+    twins.clear();
+    twins.extend(rules.iter().enumerate().map(|(k, &idx)| {
+        rules[..k]
+            .iter()
+            .copied()
+            .find(|&other| same_gate(db.rule(other), db.rule(idx)))
+    }));
     let digitless = DigitlessGate::new(db, rules);
     let cursor = digitless.wanted && !digitless.every_line && digitless.bytes.len() <= 3;
     for region in regions {
@@ -382,10 +395,31 @@ fn gated_spans(
             }
             pos = end;
         }
-        for &idx in rules.iter() {
-            push_gated(db.rule(idx), idx, text, lines, &digitless, spans);
+        // Rules with the same gate (`phi.ssn` and `phi.itin`) get the same spans: the
+        // first one's are copied instead of filtering every line again.
+        let region_start = spans.len();
+        for (&idx, &twin) in rules.iter().zip(twins.iter()) {
+            match twin {
+                Some(from) => {
+                    for i in region_start..spans.len() {
+                        if spans[i].0 == from {
+                            spans.push((idx, spans[i].1, spans[i].2));
+                        }
+                    }
+                }
+                None => push_gated(db.rule(idx), idx, text, lines, &digitless, spans),
+            }
         }
     }
+}
+
+/// Whether two keyword-less rules keep exactly the same lines: same digit count, line gate
+/// and line filter.
+fn same_gate(a: &Rule, b: &Rule) -> bool {
+    a.spec.min_digits == b.spec.min_digits
+        && a.spec.line_gate == b.spec.line_gate
+        && a.spec.line_filter.is_some()
+        && a.spec.line_filter == b.spec.line_filter
 }
 
 /// Whether `line` holds any byte of `set` (an empty set: yes).
