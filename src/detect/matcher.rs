@@ -266,12 +266,6 @@ fn keyword_spans(
     }
 }
 
-fn count_digits(line: &[u8]) -> u32 {
-    line.iter()
-        .map(|b| u32::from(b.wrapping_sub(b'0') < 10))
-        .sum()
-}
-
 /// An added line that some keyword-less rule may want.
 #[derive(Debug, Clone, Copy)]
 struct GatedLine {
@@ -372,18 +366,15 @@ fn gated_spans(
         } else {
             region.end
         };
-        let mut pos = region.start;
-        while pos < region.end {
-            let end = memchr(b'\n', &text[pos..region.end]).map_or(region.end, |i| pos + i + 1);
-            let line = &text[pos..end];
-            let digits = count_digits(line);
+        super::lines::for_each_line(text, region.clone(), |pos, end, digits| {
             let gate_hit = if cursor {
                 if next_gate < pos {
                     next_gate = next_gate_byte(text, pos, region.end, &digitless.bytes);
                 }
                 next_gate < end
             } else {
-                digitless.wanted && (digitless.every_line || has_any_byte(line, &digitless.bytes))
+                digitless.wanted
+                    && (digitless.every_line || has_any_byte(&text[pos..end], &digitless.bytes))
             };
             if digits > 0 || gate_hit {
                 lines.push(GatedLine {
@@ -393,8 +384,7 @@ fn gated_spans(
                     gate_hit,
                 });
             }
-            pos = end;
-        }
+        });
         // Rules with the same gate (`phi.ssn` and `phi.itin`) get the same spans: the
         // first one's are copied instead of filtering every line again.
         let region_start = spans.len();
