@@ -137,3 +137,53 @@ fn every_name_resolves() {
     }
     assert!(line_filter("nope").is_none());
 }
+
+#[test]
+fn pair_filters_agree_with_a_byte_by_byte_walk() {
+    // The walks the block-wise filters replaced, as oracles: lines up to three blocks long,
+    // pairs across block edges.
+    fn street_walk(l: &[u8]) -> bool {
+        (1..l.len()).any(|i| {
+            blank(l[i]) && l[i - 1].is_ascii_digit() && {
+                let j = i + l[i..].iter().take_while(|&&b| blank(b)).count();
+                l.get(j).is_some_and(u8::is_ascii_uppercase)
+            }
+        })
+    }
+    fn mbi_walk(l: &[u8]) -> bool {
+        l.windows(2)
+            .any(|w| matches!(w[0], b'1'..=b'9') && w[1].is_ascii_uppercase())
+    }
+    let alphabet = b"019 \tAZax.";
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    for round in 0..2000 {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let len = (x.wrapping_mul(0x2545_F491_4F6C_DD1D) % 100) as usize;
+        let l: Vec<u8> = (0..len)
+            .map(|i| {
+                let r = x.rotate_left(i as u32 * 7) ^ (round * 31 + i as u64);
+                // Mostly filler, so hits are rare and land anywhere in a block.
+                if r % 5 == 0 {
+                    alphabet[(r / 5 % alphabet.len() as u64) as usize]
+                } else {
+                    b'x'
+                }
+            })
+            .collect();
+        let line = 0..l.len();
+        assert_eq!(
+            street_number(&l, line.clone()),
+            street_walk(&l),
+            "{:?}",
+            String::from_utf8_lossy(&l)
+        );
+        assert_eq!(
+            digit_then_capital(&l, line),
+            mbi_walk(&l),
+            "{:?}",
+            String::from_utf8_lossy(&l)
+        );
+    }
+}
