@@ -118,7 +118,7 @@ fn find_in(
         );
     }
     scratch.spans.sort_unstable();
-    run_spans(db, text, regions, path, scratch, out)
+    run_spans(db, text, regions, path, opts, scratch, out)
 }
 
 /// Runs each rule over its merged spans.
@@ -127,6 +127,7 @@ fn run_spans(
     text: &[u8],
     regions: &[Range<usize>],
     path: &str,
+    opts: DetectOptions,
     scratch: &Scratch,
     out: &mut Vec<RawMatch>,
 ) -> Result<()> {
@@ -144,6 +145,7 @@ fn run_spans(
             regions,
             path,
             hits: &scratch.hits,
+            prefilter: opts.prefilter,
         };
         run_rule(&ctx, rule, start..end, out)?;
     }
@@ -513,6 +515,8 @@ struct Ctx<'a> {
     regions: &'a [Range<usize>],
     path: &'a str,
     hits: &'a [Hit],
+    /// Whether the prefilter is on (keyword rules then honour their byte gate too).
+    prefilter: bool,
 }
 
 fn run_rule(
@@ -524,6 +528,15 @@ fn run_rule(
     let rule = ctx.db.rule(idx);
     let compiled = rule.compiled()?;
     let hay = &ctx.text[span.clone()];
+    // A keyword rule's byte gate (`@` for a URL with a password) must be in the span for a
+    // match to be: most keyword hits (`https://`) are on lines without one.
+    if ctx.prefilter
+        && rule.keyword_required()
+        && let Some(gate) = rule.spec.line_gate.as_deref()
+        && !has_any_byte(hay, gate.as_bytes())
+    {
+        return Ok(());
+    }
     // Most spans hold no match: a match-only search needs no capture slots, so it is
     // cheaper than starting `captures_iter` (which allocates them).
     if !compiled.regex.is_match(hay) {

@@ -177,7 +177,8 @@ pub struct RuleSpec {
     #[serde(default)]
     pub min_digits: u8,
     /// Rules that run without a keyword only look at lines holding at least one of these bytes
-    /// (`"@"` for e-mail addresses): a cheap gate where a digit count says nothing.
+    /// (`"@"` for e-mail addresses): a cheap gate where a digit count says nothing. A keyword
+    /// rule's regex runs only on spans holding one (`"@"` for a URL with a password).
     #[serde(default)]
     pub line_gate: Option<String>,
     /// Name of a line filter in code (`csv_row`): rules that run without a keyword skip gated
