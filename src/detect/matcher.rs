@@ -76,24 +76,38 @@ pub fn find(
     if regions.is_empty() {
         return Ok(());
     }
+    let input = Input {
+        db,
+        text,
+        regions,
+        path,
+        opts,
+    };
     // Line filters (`csv_row`) and validators walk the same structures over and over; both
     // remember what they found for this text while it is scanned.
     crate::detect::structure::csv::remembering(text, || {
-        crate::detect::structure::json::remembering(text, || {
-            find_in(db, text, regions, path, opts, scratch, out)
-        })
+        crate::detect::structure::json::remembering(text, || find_in(input, scratch, out))
     })
 }
 
-fn find_in(
-    db: &RuleDb,
-    text: &[u8],
-    regions: &[Range<usize>],
-    path: &str,
+/// What one call of [`find`] scans.
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    db: &'a RuleDb,
+    text: &'a [u8],
+    regions: &'a [Range<usize>],
+    path: &'a str,
     opts: DetectOptions,
-    scratch: &mut Scratch,
-    out: &mut Vec<RawMatch>,
-) -> Result<()> {
+}
+
+fn find_in(input: Input<'_>, scratch: &mut Scratch, out: &mut Vec<RawMatch>) -> Result<()> {
+    let Input {
+        db,
+        text,
+        regions,
+        path,
+        opts,
+    } = input;
     extend_regions(text, regions, &mut scratch.context);
     collect_hits(db, text, &scratch.context, &mut scratch.hits);
     scratch.spans.clear();
@@ -118,19 +132,19 @@ fn find_in(
         );
     }
     scratch.spans.sort_unstable();
-    run_spans(db, text, regions, path, opts, scratch, out)
+    run_spans(input, scratch, out)
 }
 
 /// Runs each rule over its merged spans.
-fn run_spans(
-    db: &RuleDb,
-    text: &[u8],
-    regions: &[Range<usize>],
-    path: &str,
-    opts: DetectOptions,
-    scratch: &Scratch,
-    out: &mut Vec<RawMatch>,
-) -> Result<()> {
+fn run_spans(input: Input<'_>, scratch: &Scratch, out: &mut Vec<RawMatch>) -> Result<()> {
+    let ctx = Ctx {
+        db: input.db,
+        text: input.text,
+        regions: input.regions,
+        path: input.path,
+        hits: &scratch.hits,
+        prefilter: input.opts.prefilter,
+    };
     let mut i = 0;
     while i < scratch.spans.len() {
         let (rule, start, mut end) = scratch.spans[i];
@@ -139,14 +153,6 @@ fn run_spans(
             end = end.max(scratch.spans[i].2);
             i += 1;
         }
-        let ctx = Ctx {
-            db,
-            text,
-            regions,
-            path,
-            hits: &scratch.hits,
-            prefilter: opts.prefilter,
-        };
         run_rule(&ctx, rule, start..end, out)?;
     }
     Ok(())
