@@ -22,6 +22,7 @@ const REGISTRY: &[(&str, LineFilter)] = &[
     ("csv_row", csv::row_with_header),
     ("street_number", street_number),
     ("digit_then_capital", digit_then_capital),
+    ("mbi_start", mbi_start),
     ("ip_shape", ip_shape),
     ("nine_digits", nine_digits),
     ("email_shape", email_shape),
@@ -63,6 +64,22 @@ pub fn digit_then_capital(text: &[u8], line: Range<usize>) -> bool {
         &text[line],
         |a, b| matches!(a, b'1'..=b'9') && b.is_ascii_uppercase(),
         |_| true,
+    )
+}
+
+/// `phi.mbi`: an MBI starts with a digit 1–9, a capital letter, a capital or a digit, and a
+/// digit (`1EG4`, `3CD5`). Stricter than [`digit_then_capital`]: `2D` in `vec2D` or `1A` in a
+/// hex string passes that one and rarely this.
+pub fn mbi_start(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
+    any_pair(
+        l,
+        |a, b| matches!(a, b'1'..=b'9') && b.is_ascii_uppercase(),
+        |k| {
+            l.get(k + 2)
+                .is_some_and(|&c| c.is_ascii_digit() || c.is_ascii_uppercase())
+                && l.get(k + 3).is_some_and(u8::is_ascii_digit)
+        },
     )
 }
 

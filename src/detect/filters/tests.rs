@@ -29,6 +29,23 @@ fn street_number_needs_a_number_blanks_and_a_capital() {
 }
 
 #[test]
+fn mbi_start_needs_the_first_four_characters_of_an_mbi() {
+    check(
+        mbi_start,
+        &[
+            ("Medicare ID: 3CD5-FG7-HJ89", true),
+            ("mbi=1EG4TE5MK73", true),
+            ("1EE4", true),
+            ("vec2D(1, 2)", false),
+            ("0A12 is not one", false),
+            ("1A-2", false),
+            ("9ZZ", false),
+            ("values 12345 and abc", false),
+        ],
+    );
+}
+
+#[test]
 fn digit_then_capital_marks_an_mbi_start() {
     check(
         digit_then_capital,
@@ -150,6 +167,14 @@ fn pair_filters_agree_with_a_byte_by_byte_walk() {
             }
         })
     }
+    fn mbi4_walk(l: &[u8]) -> bool {
+        l.windows(4).any(|w| {
+            matches!(w[0], b'1'..=b'9')
+                && w[1].is_ascii_uppercase()
+                && (w[2].is_ascii_digit() || w[2].is_ascii_uppercase())
+                && w[3].is_ascii_digit()
+        })
+    }
     fn mbi_walk(l: &[u8]) -> bool {
         l.windows(2)
             .any(|w| matches!(w[0], b'1'..=b'9') && w[1].is_ascii_uppercase())
@@ -180,8 +205,14 @@ fn pair_filters_agree_with_a_byte_by_byte_walk() {
             String::from_utf8_lossy(&l)
         );
         assert_eq!(
-            digit_then_capital(&l, line),
+            digit_then_capital(&l, line.clone()),
             mbi_walk(&l),
+            "{:?}",
+            String::from_utf8_lossy(&l)
+        );
+        assert_eq!(
+            mbi_start(&l, line),
+            mbi4_walk(&l),
             "{:?}",
             String::from_utf8_lossy(&l)
         );
