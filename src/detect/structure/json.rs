@@ -284,6 +284,16 @@ fn string_end(text: &[u8], mut i: usize, end: usize) -> usize {
 /// The depth-0 members of the object `obj` (as returned by [`enclosing_object`]), in order.
 pub fn members(text: &[u8], obj: Range<usize>) -> Vec<Member> {
     let mut out = Vec::new();
+    each_member(text, obj, |m| {
+        out.push(m);
+        false
+    });
+    out
+}
+
+/// Calls `f` on the depth-0 members of `obj` in order, until it returns `true` (then that
+/// member is the last one read: a lookup by key stops at its key).
+fn each_member(text: &[u8], obj: Range<usize>, mut f: impl FnMut(Member) -> bool) {
     let end = obj.end.min(text.len());
     let mut i = obj.start + 1;
     while i < end {
@@ -322,13 +332,14 @@ pub fn members(text: &[u8], obj: Range<usize>) -> Vec<Member> {
                 (super::trim(text, s..i), false, i)
             }
         };
-        out.push(Member { key, value, string });
+        if f(Member { key, value, string }) {
+            return;
+        }
         i = next;
         while i < end && (text[i] == b',' || text[i].is_ascii_whitespace()) {
             i += 1;
         }
     }
-    out
 }
 
 /// The end of the container opened at `open`, not past `end` (the end of the object being
@@ -375,9 +386,15 @@ pub fn resource_type(text: &[u8], obj: Range<usize>) -> Option<Range<usize>> {
 
 /// The value of the depth-0 member `key` of `obj`.
 pub fn member(text: &[u8], obj: Range<usize>, key: &[u8]) -> Option<Member> {
-    members(text, obj)
-        .into_iter()
-        .find(|m| &text[m.key.clone()] == key)
+    let mut found = None;
+    each_member(text, obj, |m| {
+        let hit = &text[m.key.clone()] == key;
+        if hit {
+            found = Some(m);
+        }
+        hit
+    });
+    found
 }
 
 /// Every string value, at any depth inside `obj`, of a member named `key`.

@@ -42,6 +42,16 @@ fn strings_at_any_depth() {
 }
 
 #[test]
+fn member_is_the_first_with_its_key_at_depth_0() {
+    let t =
+        br#"{"a": {"value": "in"}, "value": "first", "b": [1, {"value": "x"}], "value": "second"}"#;
+    let m = member(t, 0..t.len(), b"value").unwrap();
+    assert_eq!(s(t, &m.value), "first");
+    assert_eq!(member(t, 0..t.len(), b"missing"), None);
+    assert_eq!(members(t, 0..t.len()).len(), 4);
+}
+
+#[test]
 fn no_object_outside_braces() {
     assert_eq!(object_start(b"x = 1 \"system\"", 7), None);
 }
