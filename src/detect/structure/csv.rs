@@ -2,7 +2,7 @@
 //! label (detectors.md §1.4: "the key/element/column … that owns the value"), so an `ssn` or
 //! `mrn` column makes a bare value in it as good as `ssn: …`.
 
-use std::cell::RefCell;
+use super::memo;
 use std::ops::Range;
 
 /// How many lines above a row the header may be (a CSV pasted into code or docs).
@@ -182,60 +182,42 @@ struct Miss {
     cells: u64,
 }
 
-/// The walks of the text being scanned, one per delimiter (see [`remembering`]).
-struct Memo {
-    text: (usize, usize),
-    misses: [Option<(u8, Miss)>; 4],
-}
-
-thread_local! {
-    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` with header walks remembering what they passed over in `text`.
+/// The last walk that found no header, per delimiter, in one text (kept by [`memo`]).
 ///
 /// On source code the `csv_row` filter asks for the header of thousands of comma lines, and
 /// each walk reads the 40 lines above; consecutive lines read nearly the same ones. With the
 /// memo a walk stops where the previous one (same delimiter) already looked and found no
-/// header with its field count. It answers only for the slice it was opened for and lives
-/// for one call of `f`.
-pub fn remembering<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
-    let fresh = Memo {
-        text: (text.as_ptr() as usize, text.len()),
-        misses: [None; 4],
-    };
-    let outer = MEMO.with(|m| m.replace(Some(fresh)));
-    let result = f();
-    MEMO.with(|m| *m.borrow_mut() = outer);
-    result
+/// header with its field count.
+#[derive(Default)]
+pub(super) struct Memo {
+    misses: [Option<(u8, Miss)>; 4],
 }
 
-fn memo_get(text: &[u8], delim: u8) -> Option<Miss> {
-    let id = (text.as_ptr() as usize, text.len());
-    MEMO.with(|m| {
-        let m = m.borrow();
-        let memo = m.as_ref().filter(|memo| memo.text == id)?;
-        memo.misses
+impl Memo {
+    fn get(&self, delim: u8) -> Option<Miss> {
+        self.misses
             .iter()
             .flatten()
             .find(|(d, _)| *d == delim)
             .map(|(_, miss)| *miss)
-    })
+    }
+
+    fn put(&mut self, delim: u8, miss: Miss) {
+        let slot = self
+            .misses
+            .iter()
+            .position(|e| e.is_none_or(|(d, _)| d == delim))
+            .unwrap_or(0);
+        self.misses[slot] = Some((delim, miss));
+    }
+}
+
+fn memo_get(text: &[u8], delim: u8) -> Option<Miss> {
+    memo::with(text, |t| t.csv.get(delim)).flatten()
 }
 
 fn memo_put(text: &[u8], delim: u8, miss: Miss) {
-    let id = (text.as_ptr() as usize, text.len());
-    MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        if let Some(memo) = m.as_mut().filter(|memo| memo.text == id) {
-            let slot = memo
-                .misses
-                .iter()
-                .position(|e| e.is_none_or(|(d, _)| d == delim))
-                .unwrap_or(0);
-            memo.misses[slot] = Some((delim, miss));
-        }
-    });
+    memo::with(text, |t| t.csv.put(delim, miss));
 }
 
 /// Whether `row` (a line without its ending) is a row of a CSV with a header in reach: the

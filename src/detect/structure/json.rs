@@ -4,14 +4,13 @@
 //! (depth-0) `"value"` member.
 
 use super::BUDGET;
+use super::memo::{self, memoized};
 use rustc_hash::FxHashMap;
-use std::cell::RefCell;
 use std::ops::Range;
 
-/// What has been worked out so far about the text being scanned (see [`remembering`]).
-struct Memo {
-    /// Address and length of the text the answers belong to.
-    text: (usize, usize),
+/// What the walks here have worked out about one text (kept by [`memo`]).
+#[derive(Default)]
+pub(super) struct Memo {
     /// Object start → end ([`object_end`]).
     ends: FxHashMap<usize, usize>,
     /// Position → the enclosing object's `{` and how far back that was searched
@@ -23,65 +22,16 @@ struct Memo {
     verdicts: FxHashMap<(usize, usize), bool>,
 }
 
-thread_local! {
-    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` with [`object_end`], [`resource_type`] and [`remembered`] remembering their answers
-/// for `text`.
-///
-/// Every FHIR candidate in a Bundle walks out to the same few objects (its resource, the
-/// entry, the Bundle), and each walk scans them to their closing brace: without the memo a
-/// file of 300 identifiers is scanned to its end 300 times. The memo lives for one call of
-/// `f` on one thread and answers only for the very slice it was opened for (same address
-/// and length), so nothing outlives the text it describes.
-pub fn remembering<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
-    let fresh = Memo {
-        text: (text.as_ptr() as usize, text.len()),
-        ends: FxHashMap::default(),
-        starts: FxHashMap::default(),
-        resource_types: FxHashMap::default(),
-        verdicts: FxHashMap::default(),
-    };
-    let outer = MEMO.with(|m| m.replace(Some(fresh)));
-    let result = f();
-    MEMO.with(|m| *m.borrow_mut() = outer);
-    result
-}
-
-/// Looks `key` up in the memo for `text`, or computes it with `compute` (outside any borrow of
-/// the memo, so `compute` may use the memo itself) and stores it.
-fn memoized<K: std::hash::Hash + Eq, V: Clone>(
-    text: &[u8],
-    table: fn(&mut Memo) -> &mut FxHashMap<K, V>,
-    key: K,
-    compute: impl FnOnce() -> V,
-) -> V {
-    let id = (text.as_ptr() as usize, text.len());
-    let known = MEMO.with(|m| match m.borrow_mut().as_mut() {
-        Some(memo) if memo.text == id => Some(table(memo).get(&key).cloned()),
-        _ => None,
-    });
-    match known {
-        Some(Some(v)) => v,
-        Some(None) => {
-            let v = compute();
-            MEMO.with(|m| {
-                if let Some(memo) = m.borrow_mut().as_mut().filter(|memo| memo.text == id) {
-                    table(memo).insert(key, v.clone());
-                }
-            });
-            v
-        }
-        None => compute(),
-    }
-}
-
-/// `verdict()` on `text[range]`, remembered while [`remembering`] runs on `text`: for
+/// `verdict()` on `text[range]`, remembered while [`memo::remembering`] runs on `text`: for
 /// checks that many candidates make on the same structure (is this resource test data?).
 /// `verdict` must depend only on `text` and `range`.
 pub fn remembered(text: &[u8], range: Range<usize>, verdict: impl FnOnce() -> bool) -> bool {
-    memoized(text, |m| &mut m.verdicts, (range.start, range.end), verdict)
+    memoized(
+        text,
+        |t| &mut t.json.verdicts,
+        (range.start, range.end),
+        verdict,
+    )
 }
 
 /// Whether the quote at `i` is escaped (an odd run of backslashes before it).
@@ -105,31 +55,22 @@ enum Start {
 
 /// [`object_start`] looking at most `reach` bytes back.
 ///
-/// Remembered while [`remembering`] runs: candidates in one resource walk out through the
+/// Remembered while [`memo::remembering`] runs: candidates in one resource walk out through the
 /// same objects, and the walk from an object's start back to the `{` around it crosses every
 /// member before it, so without the memo each candidate re-reads the resource's head.
 pub fn object_start_within(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
-    let id = (text.as_ptr() as usize, text.len());
-    let known = MEMO.with(|m| match m.borrow().as_ref() {
-        Some(memo) if memo.text == id => Some(memo.starts.get(&pos).copied()),
-        _ => None,
-    });
     let answer = |start: Start| match start {
         Start::Found(open) => (pos - open <= reach).then_some(open),
         Start::NoneWithin(_) => None,
     };
-    match known {
+    match memo::with(text, |t| t.json.starts.get(&pos).copied()) {
         None => scan_object_start(text, pos, reach),
         Some(Some(start @ Start::Found(_))) => answer(start),
         Some(Some(Start::NoneWithin(searched))) if searched >= reach.min(pos) => None,
         Some(_) => {
             let found = scan_object_start(text, pos, reach);
             let start = found.map_or(Start::NoneWithin(reach.min(pos)), Start::Found);
-            MEMO.with(|m| {
-                if let Some(memo) = m.borrow_mut().as_mut().filter(|memo| memo.text == id) {
-                    memo.starts.insert(pos, start);
-                }
-            });
+            memo::with(text, |t| t.json.starts.insert(pos, start));
             found
         }
     }
@@ -158,40 +99,28 @@ fn scan_object_start(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
 /// The end (past the `}`) of the object opened at `open`, or the end of `text` (capped by the
 /// budget) when the hunk stops mid-object.
 ///
-/// While [`remembering`] runs, the scan also remembers the end of every container it closes
+/// While [`memo::remembering`] runs, the scan also remembers the end of every container it closes
 /// on the way: a scan from a nested `{` or `[` starts in the same state (outside any string)
 /// and has a limit at least as far, so it would stop at the same byte. Walking a resource's
 /// members then finds each nested end already known, instead of rescanning every level.
 pub fn object_end(text: &[u8], open: usize) -> usize {
-    let id = (text.as_ptr() as usize, text.len());
-    let known = MEMO.with(|m| match m.borrow().as_ref() {
-        Some(memo) if memo.text == id => Some(memo.ends.get(&open).copied()),
-        _ => None,
-    });
-    match known {
-        None => scan_object_end(text, open, |_| None, |_, _| {}),
-        Some(Some(end)) => end,
-        Some(None) => {
-            let mut closed = Vec::new();
-            let end = MEMO.with(|m| {
-                let memo = m.borrow();
-                let ends = memo.as_ref().map(|memo| &memo.ends);
-                scan_object_end(
-                    text,
-                    open,
-                    |o| ends.and_then(|e| e.get(&o).copied()),
-                    |o, e| closed.push((o, e)),
-                )
-            });
-            MEMO.with(|m| {
-                if let Some(memo) = m.borrow_mut().as_mut().filter(|memo| memo.text == id) {
-                    memo.ends.extend(closed);
-                    memo.ends.insert(open, end);
-                }
-            });
-            end
+    let remembered = memo::with(text, |t| {
+        let ends = &mut t.json.ends;
+        if let Some(&end) = ends.get(&open) {
+            return end;
         }
-    }
+        let mut closed = Vec::new();
+        let end = scan_object_end(
+            text,
+            open,
+            |o| ends.get(&o).copied(),
+            |o, e| closed.push((o, e)),
+        );
+        ends.extend(closed);
+        ends.insert(open, end);
+        end
+    });
+    remembered.unwrap_or_else(|| scan_object_end(text, open, |_| None, |_, _| {}))
 }
 
 /// The end of the container opened at `open`. `known(o)` is the end of a nested container
@@ -374,11 +303,11 @@ pub fn resource_at(text: &[u8], pos: usize) -> Option<Range<usize>> {
 }
 
 /// The value of `obj`'s depth-0 `resourceType` member (remembered per object while
-/// [`remembering`] runs).
+/// [`memo::remembering`] runs).
 pub fn resource_type(text: &[u8], obj: Range<usize>) -> Option<Range<usize>> {
     memoized(
         text,
-        |m| &mut m.resource_types,
+        |t| &mut t.json.resource_types,
         (obj.start, obj.end),
         || member(text, obj.clone(), b"resourceType").map(|m| m.value),
     )

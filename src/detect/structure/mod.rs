@@ -9,6 +9,7 @@
 pub mod csv;
 pub mod hl7;
 pub mod json;
+pub mod memo;
 pub mod x12;
 pub mod xml;
 

@@ -97,7 +97,7 @@ fn remembered_header_walks_answer_as_fresh_ones() {
             .iter()
             .map(|r| row_with_header(&t, r.clone()))
             .collect();
-        remembering(&t, || {
+        memo::remembering(&t, || {
             for (i, r) in rows.iter().enumerate() {
                 if next(&mut rng) % 4 == 0 {
                     continue;

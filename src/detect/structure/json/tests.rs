@@ -70,7 +70,7 @@ fn remembered_ends_answer_as_a_fresh_scan_does() {
         .map(|(&o, &e)| members(t, o..e))
         .collect();
     let fresh_resources: Vec<_> = (0..t.len()).map(|p| resource_at(t, p)).collect();
-    remembering(t, || {
+    memo::remembering(t, || {
         for _ in 0..2 {
             let ends: Vec<usize> = opens.iter().map(|&o| object_end(t, o)).collect();
             assert_eq!(ends, fresh);
@@ -106,7 +106,7 @@ fn remembered_verdicts_are_computed_once_per_range_and_text() {
     assert!(remembered(t, 0..t.len(), || verdict(true)));
     assert!(remembered(t, 0..t.len(), || verdict(true)));
     assert_eq!(calls.get(), 2);
-    remembering(t, || {
+    memo::remembering(t, || {
         assert!(remembered(t, 0..t.len(), || verdict(true)));
         assert!(remembered(t, 0..t.len(), || verdict(false)), "remembered");
         assert!(
@@ -169,7 +169,7 @@ fn remembered_walks_answer_as_fresh_ones_in_any_order() {
             }
             _ => {}
         }
-        remembering(&t, || {
+        memo::remembering(&t, || {
             for _ in 0..2 {
                 for &k in &order {
                     assert_eq!(object_end(&t, opens[k]), fresh_ends[k], "round {round}");
