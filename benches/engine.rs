@@ -117,3 +117,48 @@ fn added_regions_1mib(bencher: divan::Bencher) {
         .counter(divan::counter::BytesCount::of_slice(&new))
         .bench(|| phiguard::source::added::added_regions(&[&old], divan::black_box(&new)).len());
 }
+
+/// The keyword automaton alone: every built-in keyword over ordinary code.
+#[divan::bench]
+fn keywords_1mib(bencher: divan::Bencher) {
+    let text = ordinary_code();
+    let automaton = db().automaton().expect("the built-in packs have keywords");
+    bencher
+        .counter(divan::counter::BytesCount::of_slice(&text))
+        .bench(|| {
+            let mut n = 0usize;
+            automaton.for_each_match(divan::black_box(&text), |_, _, _| n += 1);
+            n
+        });
+}
+
+/// Lines and their digit counts in one pass ([`phiguard::detect::lines`]), next to the way
+/// it replaced: one `memchr` and one digit count per line.
+#[divan::bench(args = ["masks", "memchr"])]
+fn lines_1mib(bencher: divan::Bencher, way: &str) {
+    let text = ordinary_code();
+    bencher
+        .counter(divan::counter::BytesCount::of_slice(&text))
+        .bench(|| {
+            let text = divan::black_box(&text[..]);
+            let mut sum = 0u64;
+            if way == "masks" {
+                phiguard::detect::lines::for_each_line(text, 0..text.len(), |s, e, d| {
+                    sum += (s ^ e) as u64 + u64::from(d);
+                });
+            } else {
+                let mut start = 0;
+                while start < text.len() {
+                    let end =
+                        memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1);
+                    let d = text[start..end]
+                        .iter()
+                        .filter(|b| b.is_ascii_digit())
+                        .count() as u64;
+                    sum += (start ^ end) as u64 + d;
+                    start = end;
+                }
+            }
+            sum
+        });
+}

@@ -85,9 +85,7 @@ pub fn find(
     };
     // Line filters (`csv_row`) and validators walk the same structures over and over; both
     // remember what they found for this text while it is scanned.
-    crate::detect::structure::csv::remembering(text, || {
-        crate::detect::structure::json::remembering(text, || find_in(input, scratch, out))
-    })
+    crate::detect::structure::memo::remembering(text, || find_in(input, scratch, out))
 }
 
 /// What one call of [`find`] scans.

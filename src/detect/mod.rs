@@ -8,7 +8,7 @@
 
 pub mod filters;
 pub mod keywords;
-mod lines;
+pub mod lines;
 pub mod matcher;
 pub mod structure;
 pub mod validators;
