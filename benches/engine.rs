@@ -118,10 +118,42 @@ fn added_regions_1mib(bencher: divan::Bencher) {
         .bench(|| phiguard::source::added::added_regions(&[&old], divan::black_box(&new)).len());
 }
 
-/// The keyword automaton alone: every built-in keyword over ordinary code.
-#[divan::bench]
-fn keywords_1mib(bencher: divan::Bencher) {
-    let text = ordinary_code();
+/// This crate's own Rust sources, concatenated: real code that every clone has.
+fn own_sources() -> Vec<u8> {
+    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("src/ is readable")
+            .map(|e| e.expect("src/ is readable").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    files
+        .iter()
+        .flat_map(|f| std::fs::read(f).expect("a source file is readable"))
+        .collect()
+}
+
+/// The keyword automaton alone: every built-in keyword over ordinary code (`synthetic`) and
+/// over this crate's sources (`own_src`).
+#[divan::bench(args = ["synthetic", "own_src"])]
+fn keywords(bencher: divan::Bencher, text: &str) {
+    let text = if text == "synthetic" {
+        ordinary_code()
+    } else {
+        own_sources()
+    };
     let automaton = db().automaton().expect("the built-in packs have keywords");
     bencher
         .counter(divan::counter::BytesCount::of_slice(&text))

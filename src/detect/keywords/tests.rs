@@ -87,20 +87,22 @@ fn agrees_with_aho_corasick_on_random_sets_and_haystacks() {
 
 #[test]
 fn matches_across_every_cut_are_found_once() {
-    // One long keyword placed across the middle (where the lockstep walk cuts) at every
+    // One long keyword placed across each place where the lockstep walk cuts, at every
     // offset, in a haystack of filler that matches nothing.
     let word = b"patient_identifier".as_slice();
     let set = KeywordSet::new(&[word, b"ent_id".as_slice()]).expect("builds");
     let len = 2 * SPLIT_MIN;
-    for shift in 0..word.len() + 2 {
-        let mut hay = vec![b'z'; len];
-        let at = len / 2 - shift;
-        hay[at..at + word.len()].copy_from_slice(word);
-        assert_eq!(
-            ours(&set, &hay),
-            vec![(at, at + word.len(), 0), (at + 4, at + 10, 1)],
-            "shift {shift}"
-        );
+    for cut in (1..STREAMS).map(|k| k * len / STREAMS) {
+        for shift in 0..word.len() + 2 {
+            let mut hay = vec![b'z'; len];
+            let at = cut - shift;
+            hay[at..at + word.len()].copy_from_slice(word);
+            assert_eq!(
+                ours(&set, &hay),
+                vec![(at, at + word.len(), 0), (at + 4, at + 10, 1)],
+                "cut {cut}, shift {shift}"
+            );
+        }
     }
 }
 
