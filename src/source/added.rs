@@ -4,7 +4,9 @@
 use rustc_hash::FxHashSet;
 use std::ops::Range;
 
-/// Iterates lines of `text` as `(start, end_without_newline, end_with_newline)`.
+/// Iterates lines of `text` as `(start, end_without_newline, end_with_newline)`, one
+/// `memchr` per line: the plain way, kept as the tests' oracle for [`each_line`].
+#[cfg(test)]
 fn lines(text: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     let mut pos = 0;
     std::iter::from_fn(move || {
@@ -21,6 +23,22 @@ fn lines(text: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         pos = next;
         Some((start, end, next))
     })
+}
+
+/// Calls `each(start, end_without_newline, end_with_newline)` for every line of `text`, in
+/// order (a final line without a newline included). Lines come from the 64-byte newline
+/// masks of [`crate::detect::lines`]: a `memchr` call per line costs more than the line.
+fn each_line(text: &[u8], mut each: impl FnMut(usize, usize, usize)) {
+    crate::detect::lines::for_each_line(text, 0..text.len(), |start, next, _| {
+        let mut end = next;
+        if end > start && text[end - 1] == b'\n' {
+            end -= 1;
+        }
+        if end > start && text[end - 1] == b'\r' {
+            end -= 1;
+        }
+        each(start, end, next);
+    });
 }
 
 /// Byte regions of `new` whose lines occur in none of `old`. Consecutive added lines form one
@@ -42,20 +60,27 @@ pub fn added_regions(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {
     if rest.is_empty() {
         return regions;
     }
-    let mut seen: FxHashSet<&[u8]> = FxHashSet::default();
+    // Sized up front for source lines (~30 bytes on average): growing the set as it fills
+    // rehashes every line seen so far, several times. Capped (about 1 MiB of table), so a
+    // large file of long lines (minified) does not reserve room for lines it lacks.
+    let old_bytes: usize = old.iter().map(|o| o.len()).sum();
+    let mut seen: FxHashSet<&[u8]> =
+        FxHashSet::with_capacity_and_hasher((old_bytes / 32).min(1 << 16), Default::default());
     for o in old {
-        seen.extend(lines(o).map(|(s, e, _)| &o[s..e]));
+        each_line(o, |s, e, _| {
+            seen.insert(&o[s..e]);
+        });
     }
-    for (s, e, next) in lines(rest) {
+    each_line(rest, |s, e, next| {
         if seen.contains(&rest[s..e]) {
-            continue;
+            return;
         }
         let (s, next) = (skip + s, skip + next);
         match regions.last_mut() {
             Some(last) if last.end == s => last.end = next,
             _ => regions.push(s..next),
         }
-    }
+    });
     regions
 }
 

@@ -85,3 +85,32 @@ fn shortcut_agrees_with_the_plain_difference() {
         }
     }
 }
+
+/// The mask-based line splitter gives exactly the plain splitter's lines, `\r\n` endings and
+/// a last line without a newline included, on texts long enough to cross many 64-byte
+/// chunks.
+#[test]
+fn each_line_agrees_with_the_plain_splitter() {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..500 {
+        let len = (next() % 400) as usize;
+        let text: Vec<u8> = (0..len)
+            .map(|_| match next() % 10 {
+                0 | 1 => b'\n',
+                2 => b'\r',
+                3 => b'7',
+                _ => b'a',
+            })
+            .collect();
+        let mut ours = Vec::new();
+        each_line(&text, |s, e, n| ours.push((s, e, n)));
+        let plain: Vec<_> = lines(&text).collect();
+        assert_eq!(ours, plain, "{:?}", String::from_utf8_lossy(&text));
+    }
+}
