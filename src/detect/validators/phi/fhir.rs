@@ -60,7 +60,7 @@ impl System {
 }
 
 /// Checks a value against what its system says it is: (severity, synthetic) or `None`.
-fn judge(sys: System, v: &[u8], patient: bool) -> Option<Verdict> {
+fn judge(sys: System, v: &[u8], patient: impl FnOnce() -> bool) -> Option<Verdict> {
     let check = match sys {
         System::Ssn => ids::ssn(v),
         System::Mbi => ids::mbi(v),
@@ -74,7 +74,7 @@ fn judge(sys: System, v: &[u8], patient: bool) -> Option<Verdict> {
     };
     let sev = match sys {
         System::Ssn | System::Mbi | System::Medicare => Severity::Block,
-        System::Npi if patient => Severity::Warn,
+        System::Npi if patient() => Severity::Warn,
         System::Npi => Severity::Info,
         System::Dea | System::License => Severity::Warn,
     };
@@ -209,7 +209,7 @@ pub(super) fn identifier(c: &Candidate<'_>) -> Verdict {
         return Verdict::Reject;
     };
     let v = &c.text[value.clone()];
-    let patient = in_patient_resource(c.text, c.whole.start);
+    let patient = || in_patient_resource(c.text, c.whole.start);
     let Some(verdict) = judge(sys, v, patient) else {
         return Verdict::Reject;
     };
@@ -240,7 +240,7 @@ pub(super) fn identifier_type(c: &Candidate<'_>) -> Verdict {
     };
     let v = &c.text[value.clone()];
     let code_s = String::from_utf8_lossy(&c.text[code]).into_owned();
-    let patient = in_patient_resource(c.text, c.whole.start);
+    let patient = || in_patient_resource(c.text, c.whole.start);
     let verdict = match code_s.as_str() {
         "MR" | "MB" | "SN" | "AN" | "PI" | "PT" if ids::is_uuid(v) => Verdict::at(Severity::Info),
         "MR" | "MB" | "SN" | "AN" | "PI" | "PT" if ids::mrn(v) == Check::Valid || mixed_id(v) => {
@@ -253,7 +253,7 @@ pub(super) fn identifier_type(c: &Candidate<'_>) -> Verdict {
         "MA" | "DL" | "PPN" if license(v) != Check::Invalid => Verdict::at(Severity::Warn),
         _ => Verdict::Reject,
     };
-    let verdict = if marked(c) && verdict != Verdict::Reject {
+    let verdict = if verdict != Verdict::Reject && marked(c) {
         Verdict::synthetic()
     } else {
         verdict
@@ -460,7 +460,7 @@ fn json_identifiers(c: &Candidate<'_>, arr: Range<usize>) -> Option<Range<usize>
         let v = &t[value.clone()];
         let by_system = json::member(t, obj.clone(), b"system")
             .and_then(|m| System::parse(&t[m.value]))
-            .and_then(|sys| judge(sys, v, true))
+            .and_then(|sys| judge(sys, v, || true))
             .is_some();
         let codes = json::strings_named(t, obj, b"code");
         let by_type =

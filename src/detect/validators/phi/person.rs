@@ -188,7 +188,8 @@ pub(super) fn address(c: &Candidate<'_>) -> Verdict {
         b"gmbh",
         b"headquarters",
     ];
-    if context::near(c, BUSINESS) {
+    // The boundary check first: it reads two bytes, the business words a window of lines.
+    if !boundary_ok(c.text, c.value.clone()) || context::near(c, BUSINESS) {
         return Verdict::Reject;
     }
     const DUMMIES: [&[u8]; 7] = [
@@ -200,9 +201,6 @@ pub(super) fn address(c: &Candidate<'_>) -> Verdict {
         b"1600 Amphitheatre Parkway",
         b"1 Infinite Loop",
     ];
-    if !boundary_ok(c.text, c.value.clone()) {
-        return Verdict::Reject;
-    }
     let norm: Vec<u8> = v.iter().copied().filter(|&b| b != b'.').collect();
     if DUMMIES.iter().any(|d| norm.starts_with(d)) {
         return Verdict::synthetic();
