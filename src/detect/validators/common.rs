@@ -123,12 +123,8 @@ pub fn is_sequential(digits: &[u8]) -> bool {
 /// Whether `needle` occurs in `hay` as a whole word, ignoring ASCII case (`EXAMPLE`,
 /// `dummy`): the bytes around it are not letters.
 pub fn contains_word_ci(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return false;
-    }
-    (0..=hay.len() - needle.len()).any(|i| {
-        hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
-            && (i == 0 || !hay[i - 1].is_ascii_alphabetic())
+    matches_ci(hay, needle).any(|i| {
+        (i == 0 || !hay[i - 1].is_ascii_alphabetic())
             && hay
                 .get(i + needle.len())
                 .is_none_or(|b| !b.is_ascii_alphabetic())
@@ -137,10 +133,23 @@ pub fn contains_word_ci(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Whether `needle` occurs anywhere in `hay`, ignoring ASCII case.
 pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty()
-        && hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    matches_ci(hay, needle).next().is_some()
+}
+
+/// The positions where `needle` occurs in `hay`, ignoring ASCII case (none for an empty one).
+///
+/// Candidate positions come from a `memchr2` for the needle's first byte in both cases, so
+/// the comparison runs only where the needle can start: validators ask this of every
+/// context word over a window of lines, for each candidate.
+fn matches_ci<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    let (first, rest) = needle.split_first().map_or((0, &[][..]), |(&f, r)| (f, r));
+    let starts = match hay.len().checked_sub(needle.len()) {
+        Some(last) if !needle.is_empty() => &hay[..=last],
+        _ => &[][..],
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, starts)
+        .filter(move |&i| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 #[cfg(test)]

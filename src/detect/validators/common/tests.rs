@@ -56,3 +56,59 @@ fn line_bounds_and_regions() {
     assert!(!in_regions(&regions, 5));
     assert!(in_regions(&regions, 11));
 }
+
+/// `contains_ci` and `contains_word_ci` answer as plain window-by-window comparisons do, for
+/// needles of every length (empty, longer than the text) over texts mixing cases, digits and
+/// punctuation.
+#[test]
+fn contains_ci_agrees_with_a_plain_window_scan() {
+    let plain = |hay: &[u8], needle: &[u8]| {
+        !needle.is_empty()
+            && hay
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    let plain_word = |hay: &[u8], needle: &[u8]| {
+        !needle.is_empty()
+            && hay.len() >= needle.len()
+            && (0..=hay.len() - needle.len()).any(|i| {
+                hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
+                    && (i == 0 || !hay[i - 1].is_ascii_alphabetic())
+                    && hay
+                        .get(i + needle.len())
+                        .is_none_or(|b| !b.is_ascii_alphabetic())
+            })
+    };
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let alphabet = b"aAbB1_|";
+    for _ in 0..3000 {
+        let mut text = |max: u64| -> Vec<u8> {
+            let len = next() % max;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect()
+        };
+        let hay = text(40);
+        let needle = text(5);
+        assert_eq!(
+            contains_ci(&hay, &needle),
+            plain(&hay, &needle),
+            "{:?} in {:?}",
+            String::from_utf8_lossy(&needle),
+            String::from_utf8_lossy(&hay)
+        );
+        assert_eq!(
+            contains_word_ci(&hay, &needle),
+            plain_word(&hay, &needle),
+            "word {:?} in {:?}",
+            String::from_utf8_lossy(&needle),
+            String::from_utf8_lossy(&hay)
+        );
+    }
+}
