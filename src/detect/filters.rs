@@ -60,11 +60,7 @@ pub fn street_number(text: &[u8], line: Range<usize>) -> bool {
 
 /// `phi.mbi`: an MBI starts with a digit 1–9 followed by a capital letter.
 pub fn digit_then_capital(text: &[u8], line: Range<usize>) -> bool {
-    any_pair(
-        &text[line],
-        |a, b| matches!(a, b'1'..=b'9') && b.is_ascii_uppercase(),
-        |_| true,
-    )
+    any_pair(&text[line], mbi_pair, |_| true)
 }
 
 /// `phi.mbi`: an MBI starts with a digit 1–9, a capital letter, a capital or a digit, and a
@@ -72,15 +68,16 @@ pub fn digit_then_capital(text: &[u8], line: Range<usize>) -> bool {
 /// hex string passes that one and rarely this.
 pub fn mbi_start(text: &[u8], line: Range<usize>) -> bool {
     let l = &text[line];
-    any_pair(
-        l,
-        |a, b| matches!(a, b'1'..=b'9') && b.is_ascii_uppercase(),
-        |k| {
-            l.get(k + 2)
-                .is_some_and(|&c| c.is_ascii_digit() || c.is_ascii_uppercase())
-                && l.get(k + 3).is_some_and(u8::is_ascii_digit)
-        },
-    )
+    any_pair(l, mbi_pair, |k| {
+        l.get(k + 2)
+            .is_some_and(|&c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            && l.get(k + 3).is_some_and(u8::is_ascii_digit)
+    })
+}
+
+/// An MBI's first two characters: a digit 1–9, then a capital letter.
+fn mbi_pair(a: u8, b: u8) -> bool {
+    matches!(a, b'1'..=b'9') && b.is_ascii_uppercase()
 }
 
 /// Whether some adjacent pair `l[k], l[k + 1]` passes `pair` and then `then(k)`. Pairs are
