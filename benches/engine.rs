@@ -164,7 +164,7 @@ fn keywords(bencher: divan::Bencher, text: &str) {
         });
 }
 
-/// Lines and their digit counts in one pass ([`phiguard::detect::lines`]), next to the way
+/// Lines and their digit counts in one pass ([`phiguard::lines`]), next to the way
 /// it replaced: one `memchr` and one digit count per line.
 #[divan::bench(args = ["masks", "memchr"])]
 fn lines_1mib(bencher: divan::Bencher, way: &str) {
@@ -175,7 +175,7 @@ fn lines_1mib(bencher: divan::Bencher, way: &str) {
             let text = divan::black_box(&text[..]);
             let mut sum = 0u64;
             if way == "masks" {
-                phiguard::detect::lines::for_each_line(text, 0..text.len(), |s, e, d| {
+                phiguard::lines::for_each_line_with_digits(text, 0..text.len(), |s, e, d| {
                     sum += (s ^ e) as u64 + u64::from(d);
                 });
             } else {

@@ -12,13 +12,15 @@
 //!   downgraded (test paths) or raised (co-location);
 //! * [`report`] masks values, computes value-safe fingerprints and writes every output format.
 //!
-//! [`scan`] wires those stages together for one item. The `phiguard` binary (`main.rs`,
+//! [`lines`] splits text into lines for both `source` (added lines) and `detect` (gated
+//! lines), so neither depends on the other. [`scan`] wires those stages together for one item. The `phiguard` binary (`main.rs`,
 //! `cli.rs`, `cmd/`) only parses flags, resolves one [`config::Config`] and calls into them.
 
 pub mod config;
 pub mod detect;
 pub mod error;
 pub mod install;
+pub mod lines;
 pub mod policy;
 pub mod report;
 pub mod rules;

@@ -372,7 +372,7 @@ fn gated_spans(
         } else {
             region.end
         };
-        super::lines::for_each_line(text, region.clone(), |pos, end, digits| {
+        crate::lines::for_each_line_with_digits(text, region.clone(), |pos, end, digits| {
             let gate_hit = if cursor {
                 if next_gate < pos {
                     next_gate = next_gate_byte(text, pos, region.end, &digitless.bytes);

@@ -8,7 +8,6 @@
 
 pub mod filters;
 pub mod keywords;
-pub mod lines;
 pub mod matcher;
 pub mod structure;
 pub mod validators;

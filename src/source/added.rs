@@ -27,9 +27,9 @@ fn lines(text: &[u8]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
 
 /// Calls `each(start, end_without_newline, end_with_newline)` for every line of `text`, in
 /// order (a final line without a newline included). Lines come from the 64-byte newline
-/// masks of [`crate::detect::lines`]: a `memchr` call per line costs more than the line.
+/// masks of [`crate::lines`]: a `memchr` call per line costs more than the line.
 fn each_line(text: &[u8], mut each: impl FnMut(usize, usize, usize)) {
-    crate::detect::lines::for_each_line(text, 0..text.len(), |start, next, _| {
+    crate::lines::for_each_line(text, 0..text.len(), |start, next| {
         let mut end = next;
         if end > start && text[end - 1] == b'\n' {
             end -= 1;

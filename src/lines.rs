@@ -1,10 +1,12 @@
-//! Splitting added text into lines while counting each line's digits, in one pass.
+//! Splitting text into lines, 64 bytes at a time, optionally counting each line's digits in
+//! the same pass.
 //!
-//! The keyword-less rules keep only lines with a digit (or a gate byte), so the scan loop
-//! needs every added line's bounds and digit count. A `memchr` and a digit count per line
-//! pay a call's overhead per line (source lines average 35 bytes); this pass takes 64 bytes
-//! at a time, makes a bit mask of their newlines and one of their digits, and reads each
-//! line's count off the masks with a population count. `cargo bench --bench engine --
+//! Two rooms need every line of a text: the source's added-line diff
+//! ([`crate::source`], bounds only) and the scan loop, whose keyword-less rules keep only
+//! lines with a digit or a gate byte (bounds and digit counts). A `memchr` and a digit count
+//! per line pay a call's overhead per line (source lines average 35 bytes); this pass takes
+//! 64 bytes at a time, makes a bit mask of their newlines (and, when asked, one of their
+//! digits), and reads each line's count off the masks with a population count. `cargo bench --bench engine --
 //! lines` measures both on a mebibyte of ordinary code: 0.17–0.27 ns per byte for the
 //! masks, 0.97–1.26 for `memchr` and a count (fastest to median, on the 2-core benchmark
 //! machine).
@@ -14,17 +16,36 @@ use std::ops::Range;
 /// Bytes per step.
 const CHUNK: usize = 64;
 
-/// Calls `each(start, end, digits)` for every line of `text[span]`, in order: `end` is past
-/// the newline (or the end of `span` for an unterminated last line), `digits` the number of
-/// ASCII digits in `start..end`.
-pub fn for_each_line(text: &[u8], span: Range<usize>, mut each: impl FnMut(usize, usize, u32)) {
+/// Calls `each(start, end)` for every line of `text[span]`, in order: `end` is past the
+/// newline (or the end of `span` for an unterminated last line).
+pub fn for_each_line(text: &[u8], span: Range<usize>, mut each: impl FnMut(usize, usize)) {
+    walk::<false>(text, span, |start, end, _| each(start, end));
+}
+
+/// [`for_each_line`], also handing over the number of ASCII digits in `start..end`.
+pub fn for_each_line_with_digits(
+    text: &[u8],
+    span: Range<usize>,
+    each: impl FnMut(usize, usize, u32),
+) {
+    walk::<true>(text, span, each);
+}
+
+/// The pass behind both: with `DIGITS` false the digit mask is never computed (and `each`
+/// gets 0 digits).
+fn walk<const DIGITS: bool>(
+    text: &[u8],
+    span: Range<usize>,
+    mut each: impl FnMut(usize, usize, u32),
+) {
     let hay = &text[span.clone()];
     let base = span.start;
     let (mut line_start, mut digits) = (0usize, 0u32);
     let mut chunks = hay.chunks_exact(CHUNK);
     for (k, chunk) in chunks.by_ref().enumerate() {
         let at = k * CHUNK;
-        let (mut newlines, digit_bits) = masks(chunk.try_into().expect("chunks are 64 bytes"));
+        let (mut newlines, digit_bits) =
+            masks::<DIGITS>(chunk.try_into().expect("chunks are 64 bytes"));
         // Bits below `from` belong to lines already reported.
         let mut from = 0u32;
         while newlines != 0 {
@@ -45,7 +66,7 @@ pub fn for_each_line(text: &[u8], span: Range<usize>, mut each: impl FnMut(usize
     let rest = chunks.remainder();
     let at = hay.len() - rest.len();
     for (i, &b) in rest.iter().enumerate() {
-        digits += u32::from(b.is_ascii_digit());
+        digits += u32::from(DIGITS && b.is_ascii_digit());
         if b == b'\n' {
             each(base + line_start, base + at + i + 1, digits);
             line_start = at + i + 1;
@@ -57,9 +78,10 @@ pub fn for_each_line(text: &[u8], span: Range<usize>, mut each: impl FnMut(usize
     }
 }
 
-/// Bit `i` of the first mask: `chunk[i]` is a newline; of the second: an ASCII digit.
+/// Bit `i` of the first mask: `chunk[i]` is a newline; of the second: an ASCII digit (0
+/// unless `DIGITS`).
 #[cfg(target_arch = "x86_64")]
-fn masks(chunk: &[u8; CHUNK]) -> (u64, u64) {
+fn masks<const DIGITS: bool>(chunk: &[u8; CHUNK]) -> (u64, u64) {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8,
         _mm_sub_epi8,
@@ -71,10 +93,14 @@ fn masks(chunk: &[u8; CHUNK]) -> (u64, u64) {
         let (n, d) = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().add(16 * j).cast());
             let n = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)));
-            // A digit is a byte whose distance above `0` is at most 9 (unsigned).
-            let off = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-            let d = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
-            (n, d)
+            if !DIGITS {
+                (n, 0)
+            } else {
+                // A digit is a byte whose distance above `0` is at most 9 (unsigned).
+                let off = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+                let d = _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off);
+                (n, _mm_movemask_epi8(d))
+            }
         };
         newlines |= u64::from(n as u16) << (16 * j);
         digits |= u64::from(d as u16) << (16 * j);
@@ -87,11 +113,11 @@ use masks_portable as masks;
 
 /// [`masks`] without SIMD: the other targets' version, and the x86-64 one's oracle in tests.
 #[cfg(any(test, not(target_arch = "x86_64")))]
-fn masks_portable(chunk: &[u8; CHUNK]) -> (u64, u64) {
+fn masks_portable<const DIGITS: bool>(chunk: &[u8; CHUNK]) -> (u64, u64) {
     let (mut newlines, mut digits) = (0u64, 0u64);
     for (i, &b) in chunk.iter().enumerate() {
         newlines |= u64::from(b == b'\n') << i;
-        digits |= u64::from(b.is_ascii_digit()) << i;
+        digits |= u64::from(DIGITS && b.is_ascii_digit()) << i;
     }
     (newlines, digits)
 }
@@ -122,7 +148,15 @@ mod tests {
                 chunk[at] = b;
                 chunk[(at + 17) % CHUNK] = b'\n';
                 chunk[(at + 40) % CHUNK] = b'7';
-                assert_eq!(masks(&chunk), masks_portable(&chunk), "byte {b} at {at}");
+                assert_eq!(
+                    masks::<true>(&chunk),
+                    masks_portable::<true>(&chunk),
+                    "byte {b} at {at}"
+                );
+                assert_eq!(
+                    masks::<false>(&chunk),
+                    (masks_portable::<true>(&chunk).0, 0)
+                );
             }
         }
     }
@@ -156,12 +190,16 @@ mod tests {
                 (next() % (len as u64 + 1)) as usize
             };
             let end = start + (next() % (len - start + 1) as u64) as usize;
+            let want = naive(&text, start..end);
             let mut got = Vec::new();
-            for_each_line(&text, start..end, |s, e, d| got.push((s, e, d)));
+            for_each_line_with_digits(&text, start..end, |s, e, d| got.push((s, e, d)));
+            assert_eq!(got, want, "round {round}: {start}..{end} of {len}");
+            let mut bounds = Vec::new();
+            for_each_line(&text, start..end, |s, e| bounds.push((s, e)));
+            let want: Vec<_> = want.iter().map(|&(s, e, _)| (s, e)).collect();
             assert_eq!(
-                got,
-                naive(&text, start..end),
-                "round {round}: {start}..{end} of {len}"
+                bounds, want,
+                "round {round}: bounds of {start}..{end} of {len}"
             );
         }
     }
