@@ -547,11 +547,11 @@ fn run_rule(
         return Ok(());
     }
     for caps in compiled.regex.captures_iter(hay) {
-        let whole = caps.get(0).expect("group 0 always participates");
+        let whole = caps.get_match().expect("an iterated match always matched");
         let whole = span.start + whole.start()..span.start + whole.end();
-        let value = caps.get(compiled.value_group).map_or(whole.clone(), |m| {
-            span.start + m.start()..span.start + m.end()
-        });
+        let value = caps
+            .get_group(compiled.value_group)
+            .map_or(whole.clone(), |m| span.start + m.start..span.start + m.end);
         let value_bytes = &ctx.text[value.clone()];
         if rule.allowed_value(value_bytes)
             || rule

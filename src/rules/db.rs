@@ -13,6 +13,8 @@ use crate::detect::keywords::KeywordSet;
 use crate::detect::validators::{self, Validator};
 use crate::error::{Error, Result};
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::util::syntax;
+use regex_automata::{MatchKind, PatternID, meta};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -23,8 +25,8 @@ pub struct RuleIdx(pub u32);
 /// A compiled regex and the capture group that holds the value.
 #[derive(Debug)]
 pub struct Compiled {
-    /// The regex (ASCII mode).
-    pub regex: Regex,
+    /// The regex (ASCII mode; see [`rule_regex`] for why it is not a `regex::bytes::Regex`).
+    pub regex: meta::Regex,
     /// Capture group index of the value (0 = the whole match).
     pub value_group: usize,
 }
@@ -129,10 +131,48 @@ fn regex(pattern: &str) -> std::result::Result<Regex, String> {
         })
 }
 
+/// A rule's pattern compiled as `regex::bytes::RegexBuilder` would (ASCII classes, any
+/// bytes, leftmost-first, the same limits as [`regex`]), but with no literal prefilter.
+///
+/// Why: the `regex` builder always lets the engine pick a prefilter from the pattern's
+/// literal prefixes, and an identifier's prefixes are hundreds of two- or three-byte
+/// strings (`[1-9][AC-HJKMNP-RT-Y]` starts an MBI). In code such strings occur every few
+/// bytes, so the prefilter stops and restarts the DFA at each one; and building it is a third
+/// of the time spent compiling the packs. The rules only ever search the spans the keyword
+/// prefilter and the line gates chose, which leaves a literal prefilter little to skip.
+/// Measured with `valgrind --tool=callgrind`, one thread: instructions for `scan tree/`
+/// 4.61 G → 4.36 G, for the staged change 3.04 G → 2.96 G; findings identical.
+fn rule_regex(pattern: &str) -> std::result::Result<meta::Regex, String> {
+    let config = meta::Config::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(false)
+        .nfa_size_limit(Some(32 << 20))
+        .hybrid_cache_capacity(32 << 20)
+        .auto_prefilter(false);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .build(pattern)
+        .map_err(|e| {
+            // The messages `regex::Error` gives for the same failures.
+            let msg = match (e.size_limit(), e.syntax_error()) {
+                (Some(limit), _) => format!("Compiled regex exceeds size limit of {limit} bytes."),
+                (None, Some(syntax)) => syntax.to_string(),
+                (None, None) => e.to_string(),
+            };
+            msg.lines()
+                .last()
+                .unwrap_or("invalid regex")
+                .trim()
+                .to_owned()
+        })
+}
+
 fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
-    let regex = regex(&spec.pattern)?;
+    let regex = rule_regex(&spec.pattern)?;
     let group_name = spec.value_group.as_deref().unwrap_or("value");
-    let value_group = match regex.capture_names().position(|n| n == Some(group_name)) {
+    let mut names = regex.group_info().pattern_names(PatternID::ZERO);
+    let value_group = match names.position(|n| n == Some(group_name)) {
         Some(i) => i,
         None if spec.value_group.is_some() => {
             return Err(format!("the pattern has no group named {group_name:?}"));

@@ -11,7 +11,7 @@ pub mod phi;
 pub mod secrets;
 
 use crate::rules::Severity;
-use regex::bytes::Captures;
+use regex_automata::util::captures::Captures;
 use std::ops::Range;
 
 /// A validator: a plain function from a regex match to a decision.
@@ -33,7 +33,7 @@ pub struct Candidate<'a> {
     /// Byte regions of `text` the change adds, sorted.
     pub added: &'a [Range<usize>],
     /// The regex captures; offsets are relative to `base`.
-    pub(crate) captures: &'a Captures<'a>,
+    pub(crate) captures: &'a Captures,
     /// Offset of the searched slice inside `text`.
     pub(crate) base: usize,
 }
@@ -47,8 +47,8 @@ impl<'a> Candidate<'a> {
     /// A named capture group, as offsets into `text`.
     pub fn group(&self, name: &str) -> Option<Range<usize>> {
         self.captures
-            .name(name)
-            .map(|m| m.start() + self.base..m.end() + self.base)
+            .get_group_by_name(name)
+            .map(|m| m.start + self.base..m.end + self.base)
     }
 
     /// A named capture group's bytes.
