@@ -288,7 +288,7 @@ struct Part {
 /// than a second one would save.
 const JOBS_PER_WORKER: usize = 16;
 
-/// How many of `threads` workers to start for `jobs` jobs: one per [`JOBS_PER_WORKER`], at
+/// How many of `threads` workers to start for `jobs` jobs: one per `JOBS_PER_WORKER`, at
 /// least one.
 pub fn workers_for(threads: usize, jobs: usize) -> usize {
     threads.clamp(1, 1 + jobs / JOBS_PER_WORKER)
@@ -323,7 +323,7 @@ pub fn run(engine: &Engine<'_>, jobs: &[Job], opts: &RunOptions) -> Result<Repor
 /// [`run`] over jobs that `feed` hands over one by one while it still works them out (the
 /// staged plan reads `HEAD`'s trees), so scanning overlaps planning. `engine` is asked for
 /// once, when the first job arrives: an empty change never compiles the rules. Workers start
-/// as jobs come, as many as [`workers_for`] the jobs so far; fewer than [`JOBS_PER_WORKER`]
+/// as jobs come, as many as [`workers_for`] the jobs so far; fewer than `JOBS_PER_WORKER`
 /// jobs are scanned on the calling thread once `feed` is done.
 ///
 /// `feed` returns `Ok(false)` to abandon the run (its plan turned out not to apply): the jobs

@@ -6,7 +6,7 @@
 //!
 //! - **Several streams at once.** A DFA search is a chain of dependent loads (the next state
 //!   needs the current one), so one stream waits on memory latency at every byte. A large
-//!   haystack is cut into [`STREAMS`] pieces that are walked in lockstep, so the loads of
+//!   haystack is cut into `STREAMS` pieces that are walked in lockstep, so the loads of
 //!   different pieces overlap. A piece runs on past its end by the longest keyword's length,
 //!   minus one, and keeps only matches that start inside it, so no match across a cut is
 //!   lost or reported twice.
@@ -39,7 +39,7 @@ const MAX_ENTRIES: usize = 1 << 24;
 pub enum KeywordError {
     /// A keyword is the empty string (it would match everywhere).
     Empty(usize),
-    /// The automaton would exceed [`MAX_ENTRIES`] transitions.
+    /// The automaton would exceed `MAX_ENTRIES` transitions.
     TooLarge {
         /// States the keywords need.
         states: usize,

@@ -25,7 +25,8 @@ pub struct RuleIdx(pub u32);
 /// A compiled regex and the capture group that holds the value.
 #[derive(Debug)]
 pub struct Compiled {
-    /// The regex (ASCII mode; see [`rule_regex`] for why it is not a `regex::bytes::Regex`).
+    /// The regex (ASCII mode; `rule_regex` in this module says why it is not a
+    /// `regex::bytes::Regex`).
     pub regex: meta::Regex,
     /// Capture group index of the value (0 = the whole match).
     pub value_group: usize,
@@ -132,7 +133,7 @@ fn regex(pattern: &str) -> std::result::Result<Regex, String> {
 }
 
 /// A rule's pattern compiled as `regex::bytes::RegexBuilder` would (ASCII classes, any
-/// bytes, leftmost-first, the same limits as [`regex`]), but with no literal prefilter.
+/// bytes, leftmost-first, the same limits as [`regex()`]), but with no literal prefilter.
 ///
 /// Why: the `regex` builder always lets the engine pick a prefilter from the pattern's
 /// literal prefixes, and an identifier's prefixes are hundreds of two- or three-byte

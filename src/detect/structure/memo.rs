@@ -5,7 +5,7 @@
 //! Bundle walks out to the same resource, entry and Bundle objects, and every comma line of
 //! a source file looks for a CSV header among nearly the same 40 lines. [`remembering`]
 //! opens a memo for one text around a whole scan of it; the walks look their answers up in
-//! it and store new ones. Each reader keeps its own table here ([`Tables`]); the mechanism
+//! it and store new ones. Each reader keeps its own table here (`Tables`); the mechanism
 //! (one memo per thread, tied to one slice, gone when the scan returns) is written once.
 //!
 //! The memo answers only for the very slice it was opened for (same address and length),
