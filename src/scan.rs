@@ -45,18 +45,38 @@ impl Engine<'_> {
     ///
     /// When a rule's regex does not compile.
     pub fn scan_item(&self, item: &Item, scratch: &mut Scratch) -> Result<ItemFindings> {
-        let mut raws = Vec::new();
-        detect::find(
-            self.db,
-            &item.text,
-            &item.added,
-            &item.path,
-            self.detect,
-            scratch,
-            &mut raws,
-        )?;
+        let mut found = self.scan_items(std::slice::from_ref(item), scratch)?;
+        Ok(found.pop().unwrap_or_default())
+    }
+
+    /// Scans a batch of items, rule by rule over all of them ([`detect::find_each`] says
+    /// why); the findings of each are what [`Engine::scan_item`] gives for it.
+    ///
+    /// # Errors
+    ///
+    /// When a rule's regex does not compile.
+    pub fn scan_items(&self, items: &[Item], scratch: &mut Scratch) -> Result<Vec<ItemFindings>> {
+        let targets: Vec<detect::Target<'_>> = items
+            .iter()
+            .map(|item| detect::Target {
+                text: &item.text,
+                regions: &item.added,
+                path: &item.path,
+            })
+            .collect();
+        let mut raws = vec![Vec::new(); items.len()];
+        detect::find_each(self.db, &targets, self.detect, scratch, &mut raws)?;
+        Ok(items
+            .iter()
+            .zip(raws)
+            .map(|(item, raws)| self.findings(item, raws))
+            .collect())
+    }
+
+    /// What one item's raw matches come to.
+    fn findings(&self, item: &Item, mut raws: Vec<RawMatch>) -> ItemFindings {
         if raws.is_empty() {
-            return Ok(ItemFindings::default());
+            return ItemFindings::default();
         }
         raws.sort_by_key(|r| (r.span.start, std::cmp::Reverse(r.severity), r.rule));
         let masks: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
@@ -123,7 +143,7 @@ impl Engine<'_> {
                 out.findings.push(finding);
             }
         }
-        Ok(out)
+        out
     }
 
     /// `text[context..]` with every detected value masked (synthetic ones too): `phiguard
@@ -460,6 +480,74 @@ impl Drop for CloseOnDrop<'_> {
     }
 }
 
+/// A batch is scanned once it holds this many bytes of text...
+const BATCH_BYTES: usize = 1 << 20;
+/// ...or this many items.
+const BATCH_ITEMS: usize = 256;
+
+/// Items loaded but not scanned yet, with their job index; scanned together by
+/// [`Engine::scan_items`].
+#[derive(Default)]
+struct Batch {
+    indices: Vec<usize>,
+    items: Vec<Item>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Takes `job`'s content: an item joins the batch, a skipped file becomes a part at
+    /// once. Scans the batch into `parts` when it is full.
+    fn load(
+        &mut self,
+        engine: &Engine<'_>,
+        reader: &mut Reader,
+        scratch: &mut Scratch,
+        job: &Job,
+        index: usize,
+        parts: &mut Vec<Part>,
+    ) -> Result<()> {
+        match reader.load(job)? {
+            Loaded::Item(item) => {
+                self.bytes += item.text.len();
+                self.indices.push(index);
+                self.items.push(item);
+                if self.bytes >= BATCH_BYTES || self.items.len() >= BATCH_ITEMS {
+                    self.scan(engine, scratch, parts)?;
+                }
+            }
+            Loaded::Skipped(path, why) => parts.push(Part {
+                index,
+                skipped: Some((path, why)),
+                ..Part::default()
+            }),
+        }
+        Ok(())
+    }
+
+    /// Scans what the batch holds into `parts` and empties it.
+    fn scan(
+        &mut self,
+        engine: &Engine<'_>,
+        scratch: &mut Scratch,
+        parts: &mut Vec<Part>,
+    ) -> Result<()> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        let found = engine.scan_items(&self.items, scratch)?;
+        for ((index, item), found) in self.indices.drain(..).zip(self.items.drain(..)).zip(found) {
+            parts.push(Part {
+                index,
+                bytes: item.text.len() as u64,
+                found,
+                skipped: None,
+            });
+        }
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
 /// One worker: scans the jobs `next` hands out until there are none or a job fails.
 fn work<J: std::borrow::Borrow<Job>>(
     engine: &Engine<'_>,
@@ -469,28 +557,42 @@ fn work<J: std::borrow::Borrow<Job>>(
 ) -> Result<Vec<Part>> {
     let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?;
     let mut scratch = Scratch::default();
+    let mut batch = Batch::default();
     let mut parts = Vec::new();
-    loop {
+    let mut step = || -> Result<bool> {
         if failed.load(Ordering::Relaxed) {
-            return Ok(parts);
+            return Ok(false);
         }
         let Some((index, job)) = next() else {
-            return Ok(parts);
+            batch.scan(engine, &mut scratch, &mut parts)?;
+            return Ok(false);
         };
         if let Some((deadline, budget_ms)) = opts.deadline
             && Instant::now() > deadline
         {
-            failed.store(true, Ordering::Relaxed);
             return Err(Error::from(ErrorKind::Budget { budget_ms }));
         }
-        match scan_job(engine, &mut reader, &mut scratch, job.borrow(), index) {
-            Ok(p) => parts.push(p),
+        batch.load(
+            engine,
+            &mut reader,
+            &mut scratch,
+            job.borrow(),
+            index,
+            &mut parts,
+        )?;
+        Ok(true)
+    };
+    loop {
+        match step() {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 failed.store(true, Ordering::Relaxed);
                 return Err(e);
             }
         }
     }
+    Ok(parts)
 }
 
 fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
@@ -521,42 +623,68 @@ pub fn run_files(
     opts: &RunOptions,
 ) -> Result<Report> {
     let parts: std::sync::Mutex<Vec<Part>> = std::sync::Mutex::new(Vec::new());
+    let last_batch: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
     let skipped = crate::source::files::walk(roots, exclude, opts.threads, || {
-        let mut reader = Reader::new(&RepoAt::None, opts.max_file_bytes);
-        let mut scratch = Scratch::default();
-        let parts = &parts;
-        move |job: Job| {
-            let reader = reader.as_mut().map_err(|e| Error::usage(e.to_string()))?;
-            let part = scan_job(engine, reader, &mut scratch, &job, 0)?;
-            parts.lock().unwrap_or_else(|p| p.into_inner()).push(part);
-            Ok(())
-        }
+        let mut worker = FileWorker {
+            engine,
+            reader: Reader::new(&RepoAt::None, opts.max_file_bytes).map_err(|e| e.to_string()),
+            scratch: Scratch::default(),
+            batch: Batch::default(),
+            parts: Vec::new(),
+            into: &parts,
+            failure: &last_batch,
+        };
+        move |job: Job| worker.visit(&job)
     })?;
+    if let Some(e) = last_batch.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
     let mut report = assemble(parts.into_inner().unwrap_or_else(|p| p.into_inner()));
     report.summary.skipped += skipped;
     report.notes.sort();
     Ok(report)
 }
 
-fn scan_job(
-    engine: &Engine<'_>,
-    reader: &mut Reader,
-    scratch: &mut Scratch,
-    job: &Job,
-    index: usize,
-) -> Result<Part> {
-    match reader.load(job)? {
-        Loaded::Item(item) => Ok(Part {
-            index,
-            bytes: item.text.len() as u64,
-            found: engine.scan_item(&item, scratch)?,
-            skipped: None,
-        }),
-        Loaded::Skipped(path, why) => Ok(Part {
-            index,
-            skipped: Some((path, why)),
-            ..Part::default()
-        }),
+/// One walker thread's scanning for [`run_files`]. The walker has no end-of-thread call, so
+/// the batch it leaves is scanned when the walker drops its visitor (before the walk
+/// returns); an error there is handed over through `failure`.
+struct FileWorker<'a, 'e> {
+    engine: &'a Engine<'e>,
+    reader: std::result::Result<Reader, String>,
+    scratch: Scratch,
+    batch: Batch,
+    parts: Vec<Part>,
+    into: &'a std::sync::Mutex<Vec<Part>>,
+    failure: &'a std::sync::Mutex<Option<Error>>,
+}
+
+impl FileWorker<'_, '_> {
+    fn visit(&mut self, job: &Job) -> Result<()> {
+        let reader = self.reader.as_mut().map_err(|e| Error::usage(e.clone()))?;
+        self.batch.load(
+            self.engine,
+            reader,
+            &mut self.scratch,
+            job,
+            0,
+            &mut self.parts,
+        )
+    }
+}
+
+impl Drop for FileWorker<'_, '_> {
+    fn drop(&mut self) {
+        let scanned = self
+            .batch
+            .scan(self.engine, &mut self.scratch, &mut self.parts);
+        if let Err(e) = scanned {
+            let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+            failure.get_or_insert(e);
+        }
+        self.into
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(&mut self.parts);
     }
 }
 

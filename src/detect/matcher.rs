@@ -40,13 +40,22 @@ struct Hit {
     pattern: u32,
 }
 
-/// Per-thread buffers, reused from item to item.
+/// Per-thread buffers, reused from batch to batch.
 #[derive(Debug, Default)]
 pub struct Scratch {
     context: Vec<Range<usize>>,
+    gate: GateScratch,
+    /// The hits and spans of each text of the batch.
+    texts: Vec<TextSpans>,
+    /// Every span of the batch as `(rule, text, start, end)`, sorted: rule by rule.
+    order: Vec<(RuleIdx, u32, usize, usize)>,
+}
+
+/// The keyword hits and rule spans of one text.
+#[derive(Debug, Default)]
+struct TextSpans {
     hits: Vec<Hit>,
     spans: Vec<(RuleIdx, usize, usize)>,
-    gate: GateScratch,
 }
 
 /// Buffers of [`gated_spans`].
@@ -56,6 +65,18 @@ struct GateScratch {
     lines: Vec<GatedLine>,
     /// For each of `rules`: an earlier rule with the same gate ([`same_gate`]), if any.
     twins: Vec<Option<RuleIdx>>,
+}
+
+/// One text to scan: the `regions` of `text` (sorted, disjoint byte ranges that start at
+/// line starts), from the file at `path`.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The whole text (keywords may sit in the lines before a region).
+    pub text: &'a [u8],
+    /// What the change adds.
+    pub regions: &'a [Range<usize>],
+    /// The file's path (rules and validators read it).
+    pub path: &'a str,
 }
 
 /// Finds every validated match in the `regions` of `text` (sorted, disjoint byte ranges that
@@ -73,85 +94,123 @@ pub fn find(
     scratch: &mut Scratch,
     out: &mut Vec<RawMatch>,
 ) -> Result<()> {
-    if regions.is_empty() {
-        return Ok(());
-    }
-    let input = Input {
-        db,
+    let target = Target {
         text,
         regions,
         path,
-        opts,
     };
-    // Line filters (`csv_row`) and validators walk the same structures over and over; both
-    // remember what they found for this text while it is scanned.
-    crate::detect::structure::memo::remembering(text, || find_in(input, scratch, out))
+    find_each(db, &[target], opts, scratch, std::slice::from_mut(out))
 }
 
-/// What one call of [`find`] scans.
-#[derive(Clone, Copy)]
-struct Input<'a> {
-    db: &'a RuleDb,
-    text: &'a [u8],
-    regions: &'a [Range<usize>],
-    path: &'a str,
+/// [`find`] for a batch of texts: the matches of `targets[i]` are appended to `outs[i]`,
+/// exactly as [`find`] would append them.
+///
+/// Why batches: the keyword pass is per text, but the rules then run rule by rule over the
+/// spans of *all* the texts. A rule's lazy DFA and captures engine are then still in the CPU
+/// caches for its next span; text by text, some 150 other rules run between two spans of
+/// one rule, and a regex search costs ~3× more on a cold cache (a generic-token capture
+/// over its 877 spans of the corpus change: 5.7 µs per span back to back, 18.6 µs with
+/// every other rule run in between; measured outside the crate with regex-automata).
+///
+/// # Errors
+///
+/// As [`find`].
+///
+/// # Panics
+///
+/// When `targets` and `outs` differ in length.
+pub fn find_each(
+    db: &RuleDb,
+    targets: &[Target<'_>],
     opts: DetectOptions,
+    scratch: &mut Scratch,
+    outs: &mut [Vec<RawMatch>],
+) -> Result<()> {
+    assert_eq!(targets.len(), outs.len(), "one output per target");
+    let texts: Vec<&[u8]> = targets.iter().map(|t| t.text).collect();
+    // Line filters (`csv_row`) and validators walk the same structures over and over; they
+    // remember what they found for each text while the batch is scanned.
+    crate::detect::structure::memo::remembering_all(&texts, || {
+        if scratch.texts.len() < targets.len() {
+            scratch.texts.resize_with(targets.len(), TextSpans::default);
+        }
+        scratch.order.clear();
+        for (i, &target) in targets.iter().enumerate() {
+            let spans = &mut scratch.texts[i];
+            plan(
+                db,
+                target,
+                opts,
+                &mut scratch.context,
+                &mut scratch.gate,
+                spans,
+            );
+            let i = u32::try_from(i).expect("a batch holds fewer than 2^32 texts");
+            scratch
+                .order
+                .extend(spans.spans.iter().map(|&(rule, s, e)| (rule, i, s, e)));
+        }
+        scratch.order.sort_unstable();
+        run_spans(db, targets, opts, scratch, outs)
+    })
 }
 
-fn find_in(input: Input<'_>, scratch: &mut Scratch, out: &mut Vec<RawMatch>) -> Result<()> {
-    let Input {
-        db,
+/// The keyword hits of one text and the spans where its rules run.
+fn plan(
+    db: &RuleDb,
+    target: Target<'_>,
+    opts: DetectOptions,
+    context: &mut Vec<Range<usize>>,
+    gate: &mut GateScratch,
+    out: &mut TextSpans,
+) {
+    let Target {
         text,
         regions,
         path,
-        opts,
-    } = input;
-    extend_regions(text, regions, &mut scratch.context);
-    collect_hits(db, text, &scratch.context, &mut scratch.hits);
-    scratch.spans.clear();
-    if opts.prefilter {
-        keyword_spans(db, text, path, &scratch.hits, &mut scratch.spans);
-        gated_spans(
-            db,
-            text,
-            regions,
-            path,
-            &mut scratch.gate,
-            &mut scratch.spans,
-        );
-    } else {
-        every_span(
-            db,
-            text,
-            &scratch.context,
-            regions,
-            path,
-            &mut scratch.spans,
-        );
+    } = target;
+    out.hits.clear();
+    out.spans.clear();
+    if regions.is_empty() {
+        return;
     }
-    scratch.spans.sort_unstable();
-    run_spans(input, scratch, out)
+    extend_regions(text, regions, context);
+    collect_hits(db, text, context, &mut out.hits);
+    if opts.prefilter {
+        keyword_spans(db, text, path, &out.hits, &mut out.spans);
+        gated_spans(db, text, regions, path, gate, &mut out.spans);
+    } else {
+        every_span(db, text, context, regions, path, &mut out.spans);
+    }
 }
 
-/// Runs each rule over its merged spans.
-fn run_spans(input: Input<'_>, scratch: &Scratch, out: &mut Vec<RawMatch>) -> Result<()> {
-    let ctx = Ctx {
-        db: input.db,
-        text: input.text,
-        regions: input.regions,
-        path: input.path,
-        hits: &scratch.hits,
-        prefilter: input.opts.prefilter,
-    };
+/// Runs each rule over its merged spans, text by text within a rule.
+fn run_spans(
+    db: &RuleDb,
+    targets: &[Target<'_>],
+    opts: DetectOptions,
+    scratch: &Scratch,
+    outs: &mut [Vec<RawMatch>],
+) -> Result<()> {
+    let order = &scratch.order;
     let mut i = 0;
-    while i < scratch.spans.len() {
-        let (rule, start, mut end) = scratch.spans[i];
+    while i < order.len() {
+        let (rule, t, start, mut end) = order[i];
         i += 1;
-        while i < scratch.spans.len() && scratch.spans[i].0 == rule && scratch.spans[i].1 <= end {
-            end = end.max(scratch.spans[i].2);
+        while i < order.len() && order[i].0 == rule && order[i].1 == t && order[i].2 <= end {
+            end = end.max(order[i].3);
             i += 1;
         }
-        run_rule(&ctx, rule, start..end, out)?;
+        let (t, target) = (t as usize, targets[t as usize]);
+        let ctx = Ctx {
+            db,
+            text: target.text,
+            regions: target.regions,
+            path: target.path,
+            hits: &scratch.texts[t].hits,
+            prefilter: opts.prefilter,
+        };
+        run_rule(&ctx, rule, start..end, &mut outs[t])?;
     }
     Ok(())
 }

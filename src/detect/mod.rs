@@ -12,7 +12,7 @@ pub mod matcher;
 pub mod structure;
 pub mod validators;
 
-pub use matcher::{DetectOptions, Scratch, find};
+pub use matcher::{DetectOptions, Scratch, Target, find, find_each};
 
 use crate::rules::{RuleIdx, Severity};
 use std::ops::Range;

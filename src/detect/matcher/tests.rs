@@ -90,3 +90,65 @@ fn gated_lines_find_what_every_rule_everywhere_finds() {
     }
     assert!(found_any);
 }
+
+/// A batch finds, for each of its texts, exactly what scanning that text alone finds: every
+/// built-in rule's examples and negative examples (FHIR bundles, CSV tables, HL7 messages,
+/// secrets), batched in a shuffled order so that the structure memos of neighbouring texts
+/// and the rule-by-rule order across texts are exercised. Reading another text's memo, a
+/// span merged across texts or an output put in the wrong slot fails it.
+#[test]
+fn a_batch_finds_what_each_text_finds_alone() {
+    let db = crate::rules::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut texts: Vec<(String, Vec<u8>)> = db
+        .rules()
+        .iter()
+        .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
+        .map(|ex| (ex.path().to_owned(), ex.text().as_bytes().to_vec()))
+        .collect();
+    // A fixed shuffle (xorshift), so rules' examples are not grouped by rule.
+    let mut x = 0x2545_F491_4F6C_DD1D_u64;
+    for i in (1..texts.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        texts.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let regions: Vec<Vec<Range<usize>>> = texts
+        .iter()
+        .map(|(_, t)| std::iter::once(0..t.len()).collect())
+        .collect();
+    let opts = DetectOptions::default();
+    let mut scratch = Scratch::default();
+    let alone: Vec<Vec<RawMatch>> = texts
+        .iter()
+        .zip(&regions)
+        .map(|((path, text), regions)| {
+            let mut out = Vec::new();
+            find(&db, text, regions, path, opts, &mut scratch, &mut out).unwrap();
+            out
+        })
+        .collect();
+    let found = alone.iter().filter(|o| !o.is_empty()).count();
+    assert!(found > 400, "{found} of {} texts have matches", texts.len());
+    for size in [2, 7, 64, texts.len()] {
+        for (chunk, want) in texts.chunks(size).zip(alone.chunks(size)) {
+            let first = chunk.as_ptr() as usize - texts.as_ptr() as usize;
+            let first = first / std::mem::size_of::<(String, Vec<u8>)>();
+            let targets: Vec<Target<'_>> = chunk
+                .iter()
+                .zip(&regions[first..])
+                .map(|((path, text), regions)| Target {
+                    text,
+                    regions,
+                    path,
+                })
+                .collect();
+            let mut outs = vec![Vec::new(); chunk.len()];
+            find_each(&db, &targets, opts, &mut scratch, &mut outs).unwrap();
+            assert_eq!(outs, want, "batches of {size}, from text {first}");
+        }
+    }
+}

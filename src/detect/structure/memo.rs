@@ -4,9 +4,10 @@
 //! The walks answer the same questions many times over one file: every FHIR candidate in a
 //! Bundle walks out to the same resource, entry and Bundle objects, and every comma line of
 //! a source file looks for a CSV header among nearly the same 40 lines. [`remembering`]
-//! opens a memo for one text around a whole scan of it; the walks look their answers up in
-//! it and store new ones. Each reader keeps its own table here (`Tables`); the mechanism
-//! (one memo per thread, tied to one slice, gone when the scan returns) is written once.
+//! opens a memo for one text around a whole scan of it ([`remembering_all`] one per text
+//! around a batch); the walks look their answers up in it and store new ones. Each reader
+//! keeps its own table here (`Tables`); the mechanism (memos per thread, each tied to one
+//! slice, gone when the scan returns) is written once.
 //!
 //! The memo answers only for the very slice it was opened for (same address and length),
 //! so a walk over any other text computes afresh, and nothing outlives the text it
@@ -29,8 +30,20 @@ struct Memo {
     tables: Tables,
 }
 
+/// The memos open on this thread, innermost last, and which one answered last (a batch of
+/// texts is scanned rule by rule, so lookups come in runs for one text).
+struct Open {
+    memos: Vec<Memo>,
+    hit: usize,
+}
+
 thread_local! {
-    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
+    static MEMO: RefCell<Open> = const {
+        RefCell::new(Open {
+            memos: Vec::new(),
+            hit: 0,
+        })
+    };
 }
 
 fn id(text: &[u8]) -> (usize, usize) {
@@ -38,17 +51,39 @@ fn id(text: &[u8]) -> (usize, usize) {
 }
 
 /// Runs `f` with the structure walks remembering their answers for `text` (see the module
-/// docs). A memo opened inside `f` for another text stands in for this one until it
-/// returns.
+/// docs).
 pub fn remembering<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
-    let fresh = Memo {
-        text: id(text),
-        tables: Tables::default(),
-    };
-    let outer = MEMO.with(|m| m.replace(Some(fresh)));
-    let result = f();
-    MEMO.with(|m| *m.borrow_mut() = outer);
-    result
+    remembering_all(&[text], f)
+}
+
+/// Runs `f` with the structure walks remembering their answers for each of `texts`, each in
+/// its own tables. Memos opened inside `f` come on top of these and are looked at first; all
+/// are gone when `f` returns (or unwinds).
+pub fn remembering_all<R>(texts: &[&[u8]], f: impl FnOnce() -> R) -> R {
+    /// Closes the memos opened above `depth`, even if `f` panics.
+    struct Close(usize);
+    impl Drop for Close {
+        fn drop(&mut self) {
+            MEMO.with(|m| {
+                let mut open = m.borrow_mut();
+                open.memos.truncate(self.0);
+                open.hit = usize::MAX;
+            });
+        }
+    }
+    let depth = MEMO.with(|m| {
+        let mut open = m.borrow_mut();
+        let depth = open.memos.len();
+        open.memos.extend(texts.iter().map(|t| Memo {
+            text: id(t),
+            tables: Tables::default(),
+        }));
+        // The innermost memo of a text answers for it: look again.
+        open.hit = usize::MAX;
+        depth
+    });
+    let _close = Close(depth);
+    f()
 }
 
 /// `f` on the tables of `text`, or `None` when no memo is open for it. `f` must not call
@@ -56,9 +91,16 @@ pub fn remembering<R>(text: &[u8], f: impl FnOnce() -> R) -> R {
 pub(super) fn with<R>(text: &[u8], f: impl FnOnce(&mut Tables) -> R) -> Option<R> {
     let id = id(text);
     MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        let memo = m.as_mut().filter(|memo| memo.text == id)?;
-        Some(f(&mut memo.tables))
+        let mut open = m.borrow_mut();
+        let Open { memos, hit } = &mut *open;
+        let at = match memos.get(*hit) {
+            Some(memo) if memo.text == id => *hit,
+            _ => {
+                *hit = memos.iter().rposition(|memo| memo.text == id)?;
+                *hit
+            }
+        };
+        Some(f(&mut memos[at].tables))
     })
 }
 
