@@ -559,38 +559,30 @@ fn work<J: std::borrow::Borrow<Job>>(
     let mut scratch = Scratch::default();
     let mut batch = Batch::default();
     let mut parts = Vec::new();
-    let mut step = || -> Result<bool> {
-        if failed.load(Ordering::Relaxed) {
-            return Ok(false);
-        }
-        let Some((index, job)) = next() else {
-            batch.scan(engine, &mut scratch, &mut parts)?;
-            return Ok(false);
-        };
-        if let Some((deadline, budget_ms)) = opts.deadline
-            && Instant::now() > deadline
-        {
-            return Err(Error::from(ErrorKind::Budget { budget_ms }));
-        }
-        batch.load(
-            engine,
-            &mut reader,
-            &mut scratch,
-            job.borrow(),
-            index,
-            &mut parts,
-        )?;
-        Ok(true)
-    };
-    loop {
-        match step() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                failed.store(true, Ordering::Relaxed);
-                return Err(e);
+    let mut scan_all = || -> Result<()> {
+        while !failed.load(Ordering::Relaxed) {
+            let Some((index, job)) = next() else {
+                return batch.scan(engine, &mut scratch, &mut parts);
+            };
+            if let Some((deadline, budget_ms)) = opts.deadline
+                && Instant::now() > deadline
+            {
+                return Err(Error::from(ErrorKind::Budget { budget_ms }));
             }
+            batch.load(
+                engine,
+                &mut reader,
+                &mut scratch,
+                job.borrow(),
+                index,
+                &mut parts,
+            )?;
         }
+        Ok(())
+    };
+    if let Err(e) = scan_all() {
+        failed.store(true, Ordering::Relaxed);
+        return Err(e);
     }
     Ok(parts)
 }
