@@ -6,10 +6,10 @@
 //! lines with a digit or a gate byte (bounds and digit counts). A `memchr` and a digit count
 //! per line pay a call's overhead per line (source lines average 35 bytes); this pass takes
 //! 64 bytes at a time, makes a bit mask of their newlines (and, when asked, one of their
-//! digits), and reads each line's count off the masks with a population count. `cargo bench --bench engine --
-//! lines` measures both on a mebibyte of ordinary code: 0.17–0.27 ns per byte for the
-//! masks, 0.97–1.26 for `memchr` and a count (fastest to median, on the 2-core benchmark
-//! machine).
+//! digits), and reads each line's count off the masks with a population count. `cargo bench
+//! --bench engine -- lines` measures both on a mebibyte of ordinary code: 0.17–0.27 ns per
+//! byte for the masks, 0.97–1.26 for `memchr` and a count (fastest to median, on the 2-core
+//! benchmark machine).
 
 use std::ops::Range;
 
