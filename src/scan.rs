@@ -666,12 +666,17 @@ impl FileWorker<'_, '_> {
 
 impl Drop for FileWorker<'_, '_> {
     fn drop(&mut self) {
-        let scanned = self
-            .batch
-            .scan(self.engine, &mut self.scratch, &mut self.parts);
-        if let Err(e) = scanned {
-            let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-            failure.get_or_insert(e);
+        let failure = || self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        // A failed walk returns its error and no report, so its last batch is not worth a scan.
+        // The lock is not held during the scan, so the threads' last batches run side by side.
+        let failed = failure().is_some();
+        if !failed {
+            let scanned = self
+                .batch
+                .scan(self.engine, &mut self.scratch, &mut self.parts);
+            if let Err(e) = scanned {
+                failure().get_or_insert(e);
+            }
         }
         self.into
             .lock()

@@ -41,7 +41,7 @@ thread_local! {
     static MEMO: RefCell<Open> = const {
         RefCell::new(Open {
             memos: Vec::new(),
-            hit: 0,
+            hit: usize::MAX,
         })
     };
 }
