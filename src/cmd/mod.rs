@@ -203,11 +203,14 @@ impl Session {
     fn finish(&self, mut report: Report, started: Instant) -> Result<Exit> {
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.print(&report)?;
-        Ok(if report.blocks() {
+        let exit = if report.blocks() {
             Exit::Blocked
         } else {
             Exit::Clean
-        })
+        };
+        // The process ends right after: freeing thousands of findings would only cost time.
+        std::mem::forget(report);
+        Ok(exit)
     }
 
     pub fn print(&self, report: &Report) -> Result<()> {

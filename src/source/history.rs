@@ -170,6 +170,7 @@ pub fn commit_jobs(
             old,
             commit: Some(id.clone()),
             refname: refname.cloned(),
+            stat: None,
         });
     }
     let mut msg = Item::whole(MESSAGE_PATH, commit.message_bytes().to_vec());

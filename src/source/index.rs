@@ -14,23 +14,85 @@
 
 use git2::Oid;
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 
 /// One stage-0 index entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Path relative to the work tree, `/`-separated.
-    pub path: Vec<u8>,
+pub struct Entry<'a> {
+    /// Path relative to the work tree, `/`-separated: borrowed from the index file's bytes
+    /// (20,000 entries are 20,000 allocations otherwise), owned when index v4 compresses it.
+    pub path: Cow<'a, [u8]>,
     /// File mode (`0o100644`, `0o100755`, `0o120000`, `0o160000`).
     pub mode: u32,
     /// Blob (or commit, for a submodule) id.
     pub id: Oid,
+    /// What the work tree file's `stat` said when git last hashed it; `None` when git itself
+    /// does not vouch for it (assume-unchanged, skip-worktree or intent-to-add entries).
+    pub stat: Option<Stat>,
+}
+
+/// The `stat` fields git keeps per index entry, each truncated to 32 bits as the index
+/// stores them. While a file's `stat` still equals its entry's, and the entry is not *racy*
+/// (see [`Stat::racy`]), git takes the file to be unchanged since it hashed it: `git status`
+/// and `git diff` read no content to say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Change time: seconds, nanoseconds.
+    pub ctime: (u32, u32),
+    /// Modification time: seconds, nanoseconds.
+    pub mtime: (u32, u32),
+    /// Inode number.
+    pub ino: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Size in bytes.
+    pub size: u32,
+}
+
+impl Stat {
+    fn parse(fixed: &[u8]) -> Stat {
+        let at =
+            |i: usize| u32::from_be_bytes([fixed[i], fixed[i + 1], fixed[i + 2], fixed[i + 3]]);
+        Stat {
+            ctime: (at(0), at(4)),
+            mtime: (at(8), at(12)),
+            ino: at(20),
+            uid: at(28),
+            gid: at(32),
+            size: at(36),
+        }
+    }
+
+    /// The same fields of a file's metadata, truncated as git truncates them.
+    #[cfg(unix)]
+    pub fn of(meta: &std::fs::Metadata) -> Stat {
+        use std::os::unix::fs::MetadataExt;
+        Stat {
+            ctime: (meta.ctime() as u32, meta.ctime_nsec() as u32),
+            mtime: (meta.mtime() as u32, meta.mtime_nsec() as u32),
+            ino: meta.ino() as u32,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            size: meta.len() as u32,
+        }
+    }
+
+    /// Whether the file may have changed in the same second the index was written
+    /// (`index_mtime`, seconds), so that equal `stat` data proves nothing: git's racy-git
+    /// rule, taken at whole seconds as git does without nanosecond support (the stricter
+    /// reading).
+    pub fn racy(&self, index_mtime: u32) -> bool {
+        self.mtime.0 >= index_mtime
+    }
 }
 
 /// The parsed index.
 #[derive(Debug, Default)]
-pub struct Index {
+pub struct Index<'a> {
     /// Entries in index order (by path bytes).
-    pub entries: Vec<Entry>,
+    pub entries: Vec<Entry<'a>>,
     /// Valid cache-tree nodes: directory path (empty for the root, no trailing `/`) → tree id.
     pub trees: FxHashMap<Vec<u8>, Oid>,
 }
@@ -80,7 +142,7 @@ const HASH: usize = 20;
 const FIXED: usize = 40 + HASH + 2;
 
 /// Parses an index file. `None` for anything not understood (see the module docs).
-pub fn parse(data: &[u8]) -> Option<Index> {
+pub fn parse(data: &[u8]) -> Option<Index<'_>> {
     if data.len() < HEADER + HASH || &data[..4] != b"DIRC" {
         return None;
     }
@@ -95,27 +157,30 @@ pub fn parse(data: &[u8]) -> Option<Index> {
         entries: Vec::with_capacity(count.min(body.len() / FIXED)),
         trees: FxHashMap::default(),
     };
-    let mut prev: Vec<u8> = Vec::new();
     for _ in 0..count {
         let start = c.pos;
         let fixed = c.take(FIXED)?;
         let mode = u32::from_be_bytes(fixed[24..28].try_into().ok()?);
         let id = Oid::from_bytes(&fixed[40..40 + HASH]).ok()?;
         let flags = u16::from_be_bytes(fixed[60..62].try_into().ok()?);
+        // Assume-unchanged: git stops checking the file, so its stat data vouches for nothing.
+        let mut vouched = flags & 0x8000 == 0;
         if flags & 0x4000 != 0 {
             if version < 3 {
                 return None;
             }
-            c.u16()?;
+            // Skip-worktree or intent-to-add: the work tree file is not what was hashed.
+            vouched &= c.u16()? & 0x6000 == 0;
         }
         let path = if version == 4 {
             let strip = c.varint()?;
+            let prev: &[u8] = index.entries.last().map_or(&[], |e| &e.path);
             let keep = prev.len().checked_sub(strip)?;
             let mut path = prev[..keep].to_vec();
             path.extend_from_slice(c.until(0)?);
-            path
+            Cow::Owned(path)
         } else {
-            let path = c.until(0)?.to_vec();
+            let path = Cow::Borrowed(c.until(0)?);
             // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
             let len = (c.pos - 1 - start + 8) & !7;
             c.pos = start + len;
@@ -127,8 +192,12 @@ pub fn parse(data: &[u8]) -> Option<Index> {
         if stage != 0 || super::mode::is_tree(mode) {
             return None;
         }
-        prev.clone_from(&path);
-        index.entries.push(Entry { path, mode, id });
+        index.entries.push(Entry {
+            path,
+            mode,
+            id,
+            stat: vouched.then(|| Stat::parse(fixed)),
+        });
     }
     while c.pos + 8 <= body.len() {
         let sig = c.take(4)?;

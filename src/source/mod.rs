@@ -18,6 +18,7 @@ pub mod message;
 pub mod refs;
 pub mod staged;
 pub mod stdin;
+pub mod worktree;
 
 use crate::error::{Error, Result};
 use git2::{Oid, Repository};
@@ -76,6 +77,10 @@ pub enum Job {
         commit: Option<Arc<str>>,
         /// The ref, for push scans.
         refname: Option<Arc<str>>,
+        /// For a staged file: the index's `stat` data of its work tree copy, when the plan
+        /// found them trustworthy (not racy, no content filters; see [`worktree`]). Lets the
+        /// reader take the copy for the blob without hashing it.
+        stat: Option<index::Stat>,
     },
     /// Content already in memory (stdin, a commit message).
     Text(Item),
@@ -232,10 +237,11 @@ impl RepoAt {
 
 /// Turns jobs into items on one thread.
 ///
-/// With a work tree, the new version of a staged file is read from the file itself when its
-/// content hashes to the staged blob's id: a staged blob is a loose object, and inflating it
-/// costs more than reading the file and hashing it. A file that differs (partly staged,
-/// edited since `git add`, converted by a filter) fails the hash and the blob is read.
+/// With a work tree, the new version of a staged file is read from the file itself when it
+/// is provably the staged blob — by the index's stat data, else by hash ([`worktree`]): a
+/// staged blob is a loose object, and inflating it costs more than reading the file. A file
+/// that differs (partly staged, edited since `git add`, converted by a filter) fails both
+/// and the blob is read.
 /// Blobs are read from their loose object files when they are loose ([`loose`]) and through
 /// libgit2 otherwise.
 pub struct Reader {
@@ -276,8 +282,9 @@ impl Reader {
                 old,
                 commit,
                 refname,
+                stat,
             } => {
-                let mut loaded = self.load_blob(path, *new, old)?;
+                let mut loaded = self.load_blob(path, *new, old, stat.as_ref())?;
                 if let Loaded::Item(item) = &mut loaded {
                     item.commit.clone_from(commit);
                     item.refname.clone_from(refname);
@@ -295,8 +302,14 @@ impl Reader {
         }
     }
 
-    fn load_blob(&self, path: &Arc<str>, new: Oid, old: &[Oid]) -> Result<Loaded> {
-        let text = match self.worktree_copy(path, new) {
+    fn load_blob(
+        &self,
+        path: &Arc<str>,
+        new: Oid,
+        old: &[Oid],
+        stat: Option<&index::Stat>,
+    ) -> Result<Loaded> {
+        let text = match self.worktree_copy(path, new, stat) {
             Some(text) => text,
             None => match self.read_blob(path, new, self.max_file_bytes)? {
                 BlobBytes::TooLarge(size) => {
@@ -348,18 +361,27 @@ impl Reader {
         })
     }
 
-    /// The work tree's copy of `path` when it is exactly blob `id` (and within the size
-    /// limit); `None` sends the caller to the object database.
-    fn worktree_copy(&self, path: &str, id: Oid) -> Option<Vec<u8>> {
-        use sha1::{Digest, Sha1};
+    /// The work tree's copy of `path` when it is provably blob `id` (and within the size
+    /// limit): by the index's `stat` data `recorded`, else by hash ([`worktree`] says
+    /// when each applies). `None` sends the caller to the object database.
+    fn worktree_copy(
+        &self,
+        path: &str,
+        id: Oid,
+        recorded: Option<&index::Stat>,
+    ) -> Option<Vec<u8>> {
         let root = self.worktree.as_ref()?;
-        let text = read_file(&root.join(path), self.max_file_bytes)
+        let (mut file, meta) = open_file(&root.join(path), self.max_file_bytes)
             .ok()?
             .ok()?;
-        let mut hash = Sha1::new();
-        hash.update(format!("blob {}\0", text.len()).as_bytes());
-        hash.update(&text);
-        (hash.finalize().as_slice() == id.as_bytes()).then_some(text)
+        let text = read_sized(&mut file, meta.len()).ok()?;
+        #[cfg(unix)]
+        if worktree::vouched_by_stat(recorded, &index::Stat::of(&meta), &text) {
+            return Some(text);
+        }
+        #[cfg(not(unix))]
+        let _ = recorded;
+        worktree::same_as_blob(&text, id).then_some(text)
     }
 }
 
@@ -392,11 +414,22 @@ impl BlobBytes<'_> {
 /// One open and one fstat: a path lookup per call is a visible cost over 20,000 files. Opened
 /// non-blocking, so a FIFO where a file was expected cannot hang a hook.
 fn read_file(path: &Path, max_bytes: u64) -> std::io::Result<std::result::Result<Vec<u8>, Skip>> {
+    match open_file(path, max_bytes)? {
+        Ok((mut file, meta)) => Ok(Ok(read_sized(&mut file, meta.len())?)),
+        Err(skip) => Ok(Err(skip)),
+    }
+}
+
+/// [`read_file`]'s open and `fstat`: the open file and its metadata, or why it is not read.
+pub(crate) fn open_file(
+    path: &Path,
+    max_bytes: u64,
+) -> std::io::Result<std::result::Result<(std::fs::File, std::fs::Metadata), Skip>> {
     let mut open = std::fs::OpenOptions::new();
     open.read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
-    let mut file = open.open(path)?;
+    let file = open.open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Ok(Err(Skip::NotAFile));
@@ -404,7 +437,7 @@ fn read_file(path: &Path, max_bytes: u64) -> std::io::Result<std::result::Result
     if meta.len() > max_bytes {
         return Ok(Err(Skip::TooLarge(meta.len())));
     }
-    Ok(Ok(read_sized(&mut file, meta.len())?))
+    Ok(Ok((file, meta)))
 }
 
 /// Reads an open file whose size was just taken from its metadata: one `read` for a regular

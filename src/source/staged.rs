@@ -74,6 +74,8 @@ struct Staged {
     mode: u32,
     id: Oid,
     old: Option<(u32, Oid)>,
+    /// The index's `stat` data of the work tree file, when trustworthy (see [`Job::Blob`]).
+    stat: Option<super::index::Stat>,
 }
 
 /// The index file `git commit` uses: `$GIT_INDEX_FILE` (a temporary index for `commit -a`
@@ -102,8 +104,10 @@ fn each_staged_by_cache_tree(
     head: Option<&Tree<'_>>,
     sink: &mut dyn FnMut(Staged),
 ) -> Option<()> {
-    let data = std::fs::read(index_file(repo)).ok()?;
+    let (mut file, meta) = super::open_file(&index_file(repo), u64::MAX).ok()?.ok()?;
+    let data = super::read_sized(&mut file, meta.len()).ok()?;
     let index = super::index::parse(&data)?;
+    let stat_since = stat_trusted_before(repo, &index, &meta);
     let trees = Trees {
         repo,
         objects: super::loose::objects_dir(repo),
@@ -111,12 +115,34 @@ fn each_staged_by_cache_tree(
     let mut walk = Walk {
         trees: &trees,
         index: &index,
+        stat_since,
         added: false,
         deleted: false,
         sink,
     };
     walk.compare_dir(b"", head.map(Tree::id), &index.entries)?;
     (!(walk.added && walk.deleted)).then_some(())
+}
+
+/// The index file's mtime (seconds), when the `stat` data of its entries may vouch for work
+/// tree files ([`super::worktree`]): the repository has a work tree and no content filters.
+fn stat_trusted_before(
+    repo: &Repository,
+    index: &super::index::Index<'_>,
+    meta: &std::fs::Metadata,
+) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let worktree = repo.workdir()?;
+        super::worktree::no_content_filters(repo, worktree, &index.entries)
+            .then_some(meta.mtime() as u32)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (repo, index, meta);
+        None
+    }
 }
 
 /// Reads `HEAD`'s trees: from their loose object files when they are loose (the common case
@@ -144,7 +170,10 @@ impl Trees<'_> {
 /// The walk of [`each_staged_by_cache_tree`].
 struct Walk<'a> {
     trees: &'a Trees<'a>,
-    index: &'a super::index::Index,
+    index: &'a super::index::Index<'a>,
+    /// Entries' `stat` data are handed on when not racy against this index mtime (seconds);
+    /// `None`: never (see [`stat_trusted_before`]).
+    stat_since: Option<u32>,
     /// A file was added (no old version).
     added: bool,
     /// A file of `HEAD` is gone.
@@ -160,7 +189,7 @@ impl Walk<'_> {
         &mut self,
         dir: &[u8],
         head: Option<Oid>,
-        entries: &[super::index::Entry],
+        entries: &[super::index::Entry<'_>],
     ) -> Option<()> {
         let cached = self.index.trees.get(dir.strip_suffix(b"/").unwrap_or(dir));
         if head.is_some() && cached == head.as_ref() {
@@ -191,11 +220,15 @@ impl Walk<'_> {
                     if !same && !gitlink {
                         let old = old.filter(|(m, _)| !is_tree(*m));
                         self.added |= old.is_none();
+                        let stat = self
+                            .stat_since
+                            .and_then(|since| e.stat.filter(|st| !st.racy(since)));
                         (self.sink)(Staged {
-                            path: e.path.clone(),
+                            path: e.path.to_vec(),
                             mode: e.mode,
                             id: e.id,
                             old,
+                            stat,
                         });
                     }
                     i += 1;
@@ -259,6 +292,7 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
                 mode: u32::from(n.mode()),
                 id: n.id(),
                 old: (!o.id().is_zero()).then(|| (u32::from(o.mode()), o.id())),
+                stat: None,
             })
         })
         .collect())
@@ -355,6 +389,7 @@ fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
         old,
         commit: None,
         refname: None,
+        stat: s.stat,
     })
 }
 

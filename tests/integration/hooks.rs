@@ -118,6 +118,75 @@ fn partially_staged_file_counts_only_the_staged_half() {
     );
 }
 
+/// Sets `rel`'s modification time an hour back, so `git add` records it as not racy and the
+/// scan may take the work tree copy on the index's word (its stat data).
+fn age(repo: &TempRepo, rel: &str) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(repo.path().join(rel))
+        .unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    file.set_modified(hour_ago).unwrap();
+}
+
+/// A file rewritten after `git add` with the same size and modification time still differs
+/// in its change time: the index's stat data no longer vouch for it, and the staged (clean)
+/// blob is what is scanned.
+#[cfg(unix)]
+#[test]
+fn a_rewrite_hidden_from_mtime_is_not_taken_for_the_staged_blob() {
+    let repo = repo_with_history();
+    let clean = "ssn 000-00-0000\n";
+    repo.write("data.txt", clean);
+    age(&repo, "data.txt");
+    repo.git(&["add", "data.txt"]);
+    let staged_mtime = std::fs::metadata(repo.path().join("data.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    // Same length, an SSN instead, and the old mtime put back.
+    let dirty = format!("ssn {SSN}\n");
+    assert_eq!(dirty.len(), clean.len());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    repo.write("data.txt", &dirty);
+    std::fs::File::options()
+        .write(true)
+        .open(repo.path().join("data.txt"))
+        .unwrap()
+        .set_modified(staged_mtime)
+        .unwrap();
+    let out = commit(&repo, &["-m", "clean blob"]);
+    assert!(
+        out.status.success(),
+        "the SSN is only in the work tree: {}",
+        text(&out)
+    );
+}
+
+/// With a clean filter, the staged blob is what the filter made of the file, not the file:
+/// the index's stat data are not taken to vouch for the copy, and the blob is scanned.
+#[cfg(unix)]
+#[test]
+fn a_clean_filter_is_scanned_as_git_stores_it() {
+    let repo = repo_with_history();
+    // The filter blanks every digit: the file has an SSN, the blob does not.
+    repo.git(&["config", "filter.blank.clean", "tr 0-9 x"]);
+    repo.git(&["config", "filter.blank.smudge", "cat"]);
+    repo.add(".gitattributes", "*.txt filter=blank\n");
+    repo.commit("attributes");
+    repo.write("data.txt", format!("ssn {SSN}\n"));
+    age(&repo, "data.txt");
+    repo.git(&["add", "data.txt"]);
+    let staged = repo.git(&["cat-file", "-p", ":data.txt"]);
+    assert_eq!(staged, "ssn xxx-xx-xxxx\n", "the filter ran");
+    let out = commit(&repo, &["-m", "filtered"]);
+    assert!(
+        out.status.success(),
+        "the SSN never reaches the blob: {}",
+        text(&out)
+    );
+}
+
 /// The old version of a file is read from its loose object file by phiguard itself, or from a
 /// pack by libgit2: either way its lines are not added.
 #[test]

@@ -36,9 +36,10 @@ fn reads_entries_and_the_cache_tree() {
     body.extend_from_slice(&[0x11; 20]);
     body.extend_from_slice(b"sub\x00-1 0\n");
     for version in [2, 3, 4] {
-        let idx = parse(&one_entry(version, &tree_ext(&body))).expect("parses");
+        let data = one_entry(version, &tree_ext(&body));
+        let idx = parse(&data).expect("parses");
         assert_eq!(idx.entries.len(), 1);
-        assert_eq!(idx.entries[0].path, b"a.txt");
+        assert_eq!(&*idx.entries[0].path, b"a.txt");
         assert_eq!(idx.entries[0].mode, 0o100644);
         assert_eq!(idx.trees.len(), 1, "the invalid `sub` node is left out");
         assert_eq!(idx.trees[&b""[..]], Oid::from_bytes(&[0x11; 20]).unwrap());
