@@ -4,8 +4,8 @@
 //! Why not libgit2: a staged change's old versions and `HEAD`'s trees are loose objects
 //! (`git add` and `git commit` write them that way until a `gc`), and reading them through
 //! libgit2 was a fifth of the CPU of a large staged scan — its backend lookups, a growing
-//! output buffer and the system zlib. zlib-rs inflates faster, and the size header lets the
-//! buffer be allocated once.
+//! output buffer and the system zlib. zlib-rs reads the header, libdeflate inflates the
+//! object whole, and the size header lets the buffer be allocated once.
 //!
 //! This is only a fast path. Anything it does not recognise — no loose file (the object is
 //! packed, or in a quarantine or an alternate), a header that is not `<kind> <size>`, a stream
@@ -101,20 +101,28 @@ fn inflate_object(compressed: &[u8], kind: &[u8], max_bytes: u64) -> Option<Loos
     if body.len() > size {
         return None;
     }
-    let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(body);
-    let status = if first == Status::StreamEnd {
-        first
-    } else {
-        let consumed = usize::try_from(z.total_in()).ok()?;
-        z.decompress_vec(
-            compressed.get(consumed..)?,
-            &mut out,
-            FlushDecompress::Finish,
-        )
-        .ok()?
-    };
-    (status == Status::StreamEnd && out.len() == size).then_some(LooseObject::Content(out))
+    if first == Status::StreamEnd {
+        return (body.len() == size).then(|| LooseObject::Content(body.to_vec()));
+    }
+    // The whole stream again, header included, into a buffer of exactly the announced size:
+    // libdeflate inflates a whole buffer at once about twice as fast as a streaming inflate
+    // (the 1,900 old versions of the corpus staged change, 13 MB: 16 ms against 29 ms), and
+    // checks the Adler-32 sum too. A stream that needs more room, or ends short, is not the
+    // object its header says.
+    // Deflate shrinks at most 1032:1; a header announcing more is not worth the allocation.
+    if size / 1032 > compressed.len() {
+        return None;
+    }
+    let total = (nul + 1).checked_add(size)?;
+    let mut out = vec![0u8; total];
+    let inflated = libdeflater::Decompressor::new()
+        .zlib_decompress(compressed, &mut out)
+        .ok()?;
+    if inflated != total {
+        return None;
+    }
+    out.drain(..=nul);
+    Some(LooseObject::Content(out))
 }
 
 /// A decimal size without sign, leading zeros or overflow (what git writes).
@@ -183,6 +191,35 @@ mod tests {
             ("flipped bit", corrupt),
             ("not zlib", b"blob 6\0hello\n".to_vec()),
             ("empty file", Vec::new()),
+        ];
+        for (what, bytes) in cases {
+            assert_eq!(inflate_blob(bytes, u64::MAX), None, "{what}");
+        }
+    }
+
+    /// The same for a body past the first read of the header, which is inflated whole.
+    #[test]
+    fn anything_unexpected_in_a_large_object_is_left_to_libgit2() {
+        let body: Vec<u8> = (0..5000).map(|i| (i * 13 % 251) as u8).collect();
+        let good = object("blob", &body);
+        assert_eq!(
+            inflate_blob(&good, u64::MAX),
+            Some(LooseObject::Content(body.clone()))
+        );
+        let mut corrupt = good.clone();
+        let mid = corrupt.len() / 2;
+        corrupt[mid] ^= 0x40;
+        let with_size = |size: usize| {
+            let mut raw = format!("blob {size}\0").into_bytes();
+            raw.extend_from_slice(&body);
+            deflate(&raw)
+        };
+        let cases: &[(&str, Vec<u8>)] = &[
+            ("size too small", with_size(body.len() - 1)),
+            ("size too large", with_size(body.len() + 1)),
+            ("size past deflate's ratio", with_size(1 << 40)),
+            ("truncated stream", good[..good.len() - 4].to_vec()),
+            ("flipped bit", corrupt),
         ];
         for (what, bytes) in cases {
             assert_eq!(inflate_blob(bytes, u64::MAX), None, "{what}");
