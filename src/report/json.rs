@@ -97,7 +97,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
     write_in_parts(report, style, w, parts)
 }
 
-/// [`write`], the findings serialized in up to `parts` parts on as many threads.
+/// [`write()`], the findings serialized in up to `parts` parts on as many threads.
 fn write_in_parts(
     report: &Report,
     style: Style,
