@@ -131,20 +131,15 @@ fn inflate_whole(
     let bound = usize::try_from((compressed.len() as u64).saturating_mul(MAX_RATIO))
         .ok()?
         .saturating_add(HEADER_MAX);
-    if buf.len()
-        < compressed
-            .len()
-            .saturating_mul(4)
-            .saturating_add(HEADER_MAX)
-    {
-        buf.resize(
-            compressed
-                .len()
-                .saturating_mul(4)
-                .saturating_add(HEADER_MAX)
-                .min(bound),
-            0,
-        );
+    // Source code inflates to about four times its compressed size; a buffer kept from a
+    // larger object is used as it is.
+    let guess = compressed
+        .len()
+        .saturating_mul(4)
+        .saturating_add(HEADER_MAX)
+        .min(bound);
+    if buf.len() < guess {
+        buf.resize(guess, 0);
     }
     let inflated = loop {
         match decompressor.zlib_decompress(compressed, buf) {

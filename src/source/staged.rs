@@ -107,7 +107,7 @@ fn each_staged_by_cache_tree(
     let (mut file, meta) = super::open_file(&index_file(repo), u64::MAX).ok()?.ok()?;
     let data = super::read_sized(&mut file, meta.len()).ok()?;
     let index = super::index::parse(&data)?;
-    let stat_since = stat_trusted_before(repo, &index, &meta);
+    let index_mtime = mtime_secs(&meta);
     let trees = Trees {
         repo,
         objects: super::loose::objects_dir(repo),
@@ -115,7 +115,8 @@ fn each_staged_by_cache_tree(
     let mut walk = Walk {
         trees: &trees,
         index: &index,
-        stat_since,
+        index_mtime,
+        stat_since: std::cell::OnceCell::new(),
         added: false,
         deleted: false,
         sink,
@@ -124,25 +125,31 @@ fn each_staged_by_cache_tree(
     (!(walk.added && walk.deleted)).then_some(())
 }
 
-/// The index file's mtime (seconds), when the `stat` data of its entries may vouch for work
-/// tree files ([`super::worktree`]): the repository has a work tree and no content filters.
-fn stat_trusted_before(
-    repo: &Repository,
-    index: &super::index::Index<'_>,
-    meta: &std::fs::Metadata,
-) -> Option<u32> {
+/// A file's mtime in whole seconds, truncated as the index stores times; `None` where file
+/// metadata carries no Unix times (index stat data are then never trusted).
+fn mtime_secs(meta: &std::fs::Metadata) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let worktree = repo.workdir()?;
-        super::worktree::no_content_filters(repo, worktree, &index.entries)
-            .then_some(meta.mtime() as u32)
+        Some(meta.mtime() as u32)
     }
     #[cfg(not(unix))]
     {
-        let _ = (repo, index, meta);
+        let _ = meta;
         None
     }
+}
+
+/// `index_mtime`, when the `stat` data of the index's entries may vouch for work tree files
+/// ([`super::worktree`]): the repository has a work tree and no content filters.
+fn stat_trusted_before(
+    repo: &Repository,
+    index: &super::index::Index<'_>,
+    index_mtime: Option<u32>,
+) -> Option<u32> {
+    let index_mtime = index_mtime?;
+    let worktree = repo.workdir()?;
+    super::worktree::no_content_filters(repo, worktree, &index.entries).then_some(index_mtime)
 }
 
 /// Reads `HEAD`'s trees: from their loose object files when they are loose (the common case
@@ -171,9 +178,12 @@ impl Trees<'_> {
 struct Walk<'a> {
     trees: &'a Trees<'a>,
     index: &'a super::index::Index<'a>,
+    /// The index file's mtime in seconds, if known.
+    index_mtime: Option<u32>,
     /// Entries' `stat` data are handed on when not racy against this index mtime (seconds);
-    /// `None`: never (see [`stat_trusted_before`]).
-    stat_since: Option<u32>,
+    /// `None`: never (see [`stat_trusted_before`]). Decided when the first staged file needs
+    /// it, so an unchanged index never reads the config or any attributes file.
+    stat_since: std::cell::OnceCell<Option<u32>>,
     /// A file was added (no old version).
     added: bool,
     /// A file of `HEAD` is gone.
@@ -220,9 +230,10 @@ impl Walk<'_> {
                     if !same && !gitlink {
                         let old = old.filter(|(m, _)| !is_tree(*m));
                         self.added |= old.is_none();
-                        let stat = self
-                            .stat_since
-                            .and_then(|since| e.stat.filter(|st| !st.racy(since)));
+                        let since = *self.stat_since.get_or_init(|| {
+                            stat_trusted_before(self.trees.repo, self.index, self.index_mtime)
+                        });
+                        let stat = since.and_then(|since| e.stat.filter(|st| !st.racy(since)));
                         (self.sink)(Staged {
                             path: e.path.to_vec(),
                             mode: e.mode,

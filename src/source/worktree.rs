@@ -18,8 +18,8 @@
 use super::index::{Entry, Stat};
 use std::path::Path;
 
-/// Whether no attribute that rewrites content on `git add` can apply in the repository whose
-/// git directory is `git_dir`, work tree `worktree` and index `entries`. Reads every
+/// Whether no attribute that rewrites content on `git add` can apply in `repo`, whose work
+/// tree is `worktree` and whose index holds `entries`. Reads every
 /// attributes file git reads: the tracked `.gitattributes` files (from the work tree, where
 /// git reads them), `info/attributes`, the user's (`core.attributesFile` or the XDG default)
 /// and the system's. A file that cannot be read, or that names `filter`, `ident` or
