@@ -239,3 +239,107 @@ pub fn assert_no_value(bytes: &[u8], values: &[&str]) {
         );
     }
 }
+
+/// A bare server repository with a phiguard hook, and a clone to push from.
+pub struct Server {
+    /// The server side.
+    pub bare: TempRepo,
+    /// The clone pushed from.
+    pub work: TempRepo,
+}
+
+impl Server {
+    pub fn new(hook: &str) -> Server {
+        let bare = TempRepo::bare();
+        let work = TempRepo::new();
+        work.git(&["remote", "add", "origin", bare.path().to_str().unwrap()]);
+        work.add("README.md", "hello\n");
+        work.commit("init");
+        let out = work.git_output(&["push", "-q", "origin", "main"]);
+        assert!(out.status.success());
+        let s = Server { bare, work };
+        s.install(hook);
+        s
+    }
+
+    pub fn install(&self, hook: &str) {
+        let path = self.bare.path().join("hooks").join(hook);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, phiguard::install::shim(hook, Some(&bin()))).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
+    pub fn config(&self, toml: &str) {
+        std::fs::write(self.bare.path().join("phiguard.toml"), toml).unwrap();
+    }
+
+    pub fn push(&self, args: &[&str]) -> (bool, String) {
+        let mut all = vec!["push", "origin"];
+        all.extend_from_slice(args);
+        let out = self.work.git_output(&all);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_value(text.as_bytes(), &[SSN, "536904399"]);
+        (out.status.success(), text)
+    }
+
+    pub fn server_has(&self, refname: &str) -> Option<String> {
+        let out = self
+            .bare
+            .git_output(&["rev-parse", "--verify", "-q", refname]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+/// Runs `cmd` (with `stdin`) but gives up after `secs` seconds: the child is killed and `None`
+/// returned. For regression tests of hangs, so that a hang fails the test instead of stalling
+/// the suite; the bound is far above the run's real time and measures nothing.
+pub fn run_within(mut cmd: Command, stdin: Option<&[u8]>, secs: u64) -> Option<Run> {
+    use std::io::{Read, Write};
+    let out = tempfile::tempfile().unwrap();
+    let err = tempfile::tempfile().unwrap();
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(out.try_clone().unwrap())
+    .stderr(err.try_clone().unwrap());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        let _ = child.stdin.take().unwrap().write_all(input);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let read = |mut f: std::fs::File| {
+        use std::io::Seek;
+        let mut v = Vec::new();
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.read_to_end(&mut v).unwrap();
+        v
+    };
+    Some(Run {
+        code: status.code().unwrap_or(-1),
+        stdout: read(out),
+        stderr: read(err),
+    })
+}

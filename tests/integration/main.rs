@@ -10,6 +10,7 @@ mod hooks;
 mod phi;
 mod planning;
 mod push;
+mod regression;
 mod rules;
 mod scan;
 mod secrets;

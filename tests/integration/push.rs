@@ -1,66 +1,8 @@
 //! Real `git push` to local bare repositories with phiguard's server hooks installed, and
 //! pre-push on the client.
 
-use crate::common::{SSN, TempRepo, bin};
+use crate::common::{SSN, Server, TempRepo, bin};
 use std::path::{Path, PathBuf};
-
-/// A bare server repository with a phiguard hook, and a clone to push from.
-struct Server {
-    bare: TempRepo,
-    work: TempRepo,
-}
-
-impl Server {
-    fn new(hook: &str) -> Server {
-        let bare = TempRepo::bare();
-        let work = TempRepo::new();
-        work.git(&["remote", "add", "origin", bare.path().to_str().unwrap()]);
-        work.add("README.md", "hello\n");
-        work.commit("init");
-        let out = work.git_output(&["push", "-q", "origin", "main"]);
-        assert!(out.status.success());
-        let s = Server { bare, work };
-        s.install(hook);
-        s
-    }
-
-    fn install(&self, hook: &str) {
-        let path = self.bare.path().join("hooks").join(hook);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, phiguard::install::shim(hook, Some(&bin()))).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-    }
-
-    fn config(&self, toml: &str) {
-        std::fs::write(self.bare.path().join("phiguard.toml"), toml).unwrap();
-    }
-
-    fn push(&self, args: &[&str]) -> (bool, String) {
-        let mut all = vec!["push", "origin"];
-        all.extend_from_slice(args);
-        let out = self.work.git_output(&all);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        crate::common::assert_no_value(text.as_bytes(), &[SSN, "536904399"]);
-        (out.status.success(), text)
-    }
-
-    fn server_has(&self, refname: &str) -> Option<String> {
-        let out = self
-            .bare
-            .git_output(&["rev-parse", "--verify", "-q", refname]);
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    }
-}
 
 fn bad(repo: &TempRepo, file: &str) -> String {
     repo.add(file, format!("patient ssn: {SSN}\n"));

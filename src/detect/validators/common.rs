@@ -23,6 +23,14 @@ pub fn line_bounds(text: &[u8], offset: usize) -> Range<usize> {
     start..end
 }
 
+/// Where the line after the one ending at `end` (an end from [`line_bounds`]) starts: past
+/// its `\n` or `\r\n`, or `text.len()` on the last line. Stepping with `end + 1` stops on
+/// the `\n` of a CRLF line and never moves on.
+pub fn next_line_start(text: &[u8], end: usize) -> usize {
+    let end = end.min(text.len());
+    memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |i| end + i + 1)
+}
+
 /// Whether `offset` lies in one of the sorted, disjoint `regions`.
 pub fn in_regions(regions: &[Range<usize>], offset: usize) -> bool {
     let i = regions.partition_point(|r| r.end <= offset);

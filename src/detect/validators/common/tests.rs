@@ -50,6 +50,9 @@ fn line_bounds_and_regions() {
     assert_eq!(line_bounds(t, 1), 0..3);
     assert_eq!(line_bounds(t, 6), 5..8);
     assert_eq!(line_bounds(t, 12), 9..14);
+    assert_eq!(next_line_start(t, 3), 5);
+    assert_eq!(next_line_start(t, 8), 9);
+    assert_eq!(next_line_start(t, 14), 14);
     let regions = [2..5, 9..12];
     assert!(!in_regions(&regions, 1));
     assert!(in_regions(&regions, 2));

@@ -153,7 +153,7 @@ fn paired_value(c: &Candidate<'_>) -> Option<Range<usize>> {
 
 /// A YAML sibling `key: value` within four lines of `pos`, at the same indentation.
 fn yaml_sibling(text: &[u8], pos: usize, key: &[u8]) -> Option<Range<usize>> {
-    use crate::detect::validators::common::line_bounds;
+    use crate::detect::validators::common::{line_bounds, next_line_start};
     let line = line_bounds(text, pos);
     let indent = |r: &Range<usize>| {
         text[r.clone()]
@@ -170,8 +170,9 @@ fn yaml_sibling(text: &[u8], pos: usize, key: &[u8]) -> Option<Range<usize>> {
             up = l.start;
             lines.push(l);
         }
-        if down + 1 < text.len() {
-            let l = line_bounds(text, down + 1);
+        let next = next_line_start(text, down);
+        if next < text.len() {
+            let l = line_bounds(text, next);
             down = l.end;
             lines.push(l);
         }
@@ -505,7 +506,7 @@ fn flat_score(c: &Candidate<'_>, res: Range<usize>) -> Score {
     let mut pos = res.start;
     while pos < res.end {
         let line = crate::detect::validators::common::line_bounds(t, pos);
-        pos = line.end + 1;
+        pos = crate::detect::validators::common::next_line_start(t, line.end);
         let Some((key, val)) = flat_pair(t, line) else {
             continue;
         };
