@@ -98,6 +98,7 @@ impl Engine<'_> {
             colocate::raise(&placed, &mut severities);
         }
         let mut out = ItemFindings::default();
+        let mut marked = suppress::Lines::default();
         for ((raw, at), severity) in raws.iter().zip(&lines).zip(severities) {
             let rule = self.db.rule(raw.rule);
             if !rule.spec.report {
@@ -106,7 +107,7 @@ impl Engine<'_> {
             let suppressed = if raw.synthetic && !self.policy.strict {
                 Some(Suppression::Synthetic)
             } else if self.policy.inline_allowed(rule.category())
-                && suppress::inline_allowed(&item.text, raw.span.start)
+                && marked.allowed(&item.text, raw.span.start, rule.category())
             {
                 Some(Suppression::Inline)
             } else {

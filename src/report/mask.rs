@@ -176,7 +176,11 @@ pub fn excerpt(text: &[u8], focus: Range<usize>, category: Category, masks: &Mas
     let from = floor_char(&shown, fs.saturating_sub(WINDOW));
     let to = ceil_char(&shown, (fe + WINDOW).min(shown.len()));
     if category == Category::Phi {
-        mask_context(&mut shown[from..to], &values[from..to], from == 0 && !at.cut_before);
+        mask_context(
+            &mut shown[from..to],
+            &values[from..to],
+            from == 0 && !at.cut_before,
+        );
     }
     let mut out = String::new();
     if from > 0 || at.cut_before {

@@ -65,3 +65,34 @@ fn crlf_yaml_patient_does_not_hang_the_commit_or_the_push() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(s.server_has("refs/heads/main").is_some());
 }
+
+/// Issue 24 §2: `KEY = "AKIA…" # gitleaks:allow` on one line let a new key on the next line
+/// through; another scanner's marker hid PHI; a bare `phiguard:allow` allowed without a reason.
+#[test]
+fn a_trailing_marker_covers_its_own_line_only_and_foreign_markers_never_hide_phi() {
+    use crate::common::{AWS_KEY, SSN, phiguard_stdin};
+    let scan = |text: String| {
+        let r = phiguard_stdin(
+            &["scan", "--stdin-filename", "a.py", "-", "--format", "json"],
+            text.as_bytes(),
+        );
+        let j = r.json();
+        (r.code, j["summary"]["allowed"].as_u64().unwrap())
+    };
+    let other = "AKIAQYLPMN5HFIQR7XYZ";
+    assert_eq!(
+        scan(format!(
+            "OLD = \"{AWS_KEY}\"  # gitleaks:allow\nNEW = \"{other}\"\n"
+        )),
+        (1, 1),
+        "the key on the second line is not covered"
+    );
+    assert_eq!(scan(format!("ssn = \"{SSN}\"  # gitleaks:allow\n")), (1, 0));
+    assert_eq!(scan(format!("ssn = \"{SSN}\"  # phiguard:allow\n")), (1, 0));
+    assert_eq!(
+        scan(format!(
+            "# phiguard:allow synthetic fixture\nssn = \"{SSN}\"\n"
+        )),
+        (0, 1)
+    );
+}

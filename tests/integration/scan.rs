@@ -91,7 +91,7 @@ fn synthetic_values_show_only_with_strict() {
 #[test]
 fn inline_allow_is_counted_not_reported() {
     let input =
-        format!("ssn: {SSN} # phiguard:allow synthetic demo\n# gitleaks:allow\nssn={SSN}\n");
+        format!("ssn: {SSN} # phiguard:allow synthetic demo\n# gitleaks:allow\nkey={AWS_KEY}\n");
     let r = phiguard_stdin(
         &["scan", "--stdin-filename", "a.txt", "-", "--format", "json"],
         input.as_bytes(),

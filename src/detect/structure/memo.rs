@@ -22,6 +22,8 @@ use std::cell::RefCell;
 pub(super) struct Tables {
     pub(super) json: json::Memo,
     pub(super) csv: csv::Memo,
+    /// The line [`line_bounds`] answered last.
+    line: Option<std::ops::Range<usize>>,
 }
 
 struct Memo {
@@ -118,6 +120,31 @@ pub(super) fn memoized<K: std::hash::Hash + Eq, V: Clone>(
             let v = compute();
             with(text, |t| table(t).insert(key, v.clone()));
             v
+        }
+        None => compute(),
+    }
+}
+
+/// The line around `offset` in `text` from `compute`, remembered while a memo is open for
+/// `text`: the validators ask for the line of every candidate, and on a minified file (one
+/// line of megabytes) looking for its ends each time made a scan quadratic. A remembered line
+/// answers for every offset from its start to its end (its `\r` or `\n`).
+pub fn line_bounds(
+    text: &[u8],
+    offset: usize,
+    compute: impl FnOnce() -> std::ops::Range<usize>,
+) -> std::ops::Range<usize> {
+    let known = with(text, |t| {
+        t.line
+            .clone()
+            .filter(|l| l.start <= offset && offset <= l.end)
+    });
+    match known {
+        Some(Some(line)) => line,
+        Some(None) => {
+            let line = compute();
+            with(text, |t| t.line = Some(line.clone()));
+            line
         }
         None => compute(),
     }

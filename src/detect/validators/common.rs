@@ -13,14 +13,19 @@ fn entropy_only(_: &Candidate<'_>) -> Verdict {
 }
 
 /// The line around `offset`, without its terminator (`\n` or `\r\n`).
+///
+/// Remembered while a scan of `text` runs ([`crate::detect::structure::memo::line_bounds`]),
+/// so the candidates of one long line find its ends once.
 pub fn line_bounds(text: &[u8], offset: usize) -> Range<usize> {
     let offset = offset.min(text.len());
-    let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
-    let mut end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
-    if end > start && text[end - 1] == b'\r' {
-        end -= 1;
-    }
-    start..end
+    crate::detect::structure::memo::line_bounds(text, offset, || {
+        let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
+        let mut end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
+        if end > start && text[end - 1] == b'\r' {
+            end -= 1;
+        }
+        start..end
+    })
 }
 
 /// Where the line after the one ending at `end` (an end from [`line_bounds`]) starts: past

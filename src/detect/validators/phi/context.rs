@@ -28,17 +28,25 @@ pub const PATIENT_WORDS: &[&[u8]] = &[
     b"in1|",
 ];
 
-/// The value's line and the two lines before it.
+/// Bytes of context [`window`] reaches before a value and after it.
+const REACH_BEFORE: usize = 512;
+const REACH_AFTER: usize = 256;
+
+/// The value's line and the two lines before it, cut to [`REACH_BEFORE`] bytes before the
+/// value and [`REACH_AFTER`] after it: on a minified file or CR-separated HL7 the "line" is
+/// the whole file, and reading it for every candidate made a scan quadratic.
 pub fn window<'a>(c: &Candidate<'a>) -> &'a [u8] {
     let line = line_bounds(c.text, c.value.start);
+    let floor = c.value.start.saturating_sub(REACH_BEFORE);
     let mut start = line.start;
     for _ in 0..2 {
-        if start == 0 {
+        if start <= floor || start == 0 {
             break;
         }
-        start = line_bounds(c.text, start - 1).start;
+        start = memchr::memrchr(b'\n', &c.text[floor..start - 1]).map_or(floor, |i| floor + i + 1);
     }
-    &c.text[start..line.end]
+    let end = line.end.min(c.value.end.max(c.value.start) + REACH_AFTER);
+    &c.text[start.max(floor)..end.max(start.max(floor))]
 }
 
 /// Whether any of `words` occurs (ignoring case) in the value's window.

@@ -95,6 +95,8 @@ pub fn any_synthea_name<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> bool {
 
 /// How far a message walk goes for markers.
 const REACH: usize = 64 * 1024;
+/// How much of a value's line the marker checks read either side of it.
+const LINE_REACH: usize = 4 * 1024;
 /// How far above a value its FHIR resource may start.
 const RESOURCE_REACH: usize = 16 * 1024;
 
@@ -102,7 +104,13 @@ const RESOURCE_REACH: usize = 16 * 1024;
 /// §4: "a marker anywhere in a FHIR resource or HL7 message suppresses that whole
 /// structure"), so every finding inside it — an SSN in IN2, a phone in PID-13 — is synthetic.
 pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
-    let line = crate::detect::validators::common::line_bounds(text, pos);
+    let full = crate::detect::validators::common::line_bounds(text, pos);
+    // The line, cut to LINE_REACH either side of `pos`, and starting at an HL7 segment
+    // separator (`\r`) when there is one: a minified file or CR-separated HL7 is one line, and
+    // reading all of it for every candidate made a scan quadratic.
+    let lo = full.start.max(pos.saturating_sub(LINE_REACH));
+    let start = memchr::memrchr(b'\r', &text[lo..pos.min(full.end)]).map_or(lo, |i| lo + i + 1);
+    let line = start..full.end.min(pos + LINE_REACH);
     let l = &text[line.clone()];
     let seg = |s: &[u8]| {
         s.len() > 4
