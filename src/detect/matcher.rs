@@ -9,7 +9,7 @@ use super::validators::common::{in_regions, shannon_entropy};
 use super::validators::{Candidate, Verdict};
 use crate::error::Result;
 use crate::rules::{Rule, RuleDb, RuleIdx};
-use memchr::{memchr, memrchr};
+use memchr::memchr;
 use std::ops::Range;
 
 /// Lines of unchanged context before an added region in which a keyword still counts.
@@ -215,9 +215,9 @@ fn run_spans(
     Ok(())
 }
 
-/// Start of the line holding `offset`.
+/// Start of the line holding `offset` (far starts from the text's newline index).
 fn line_start(text: &[u8], offset: usize) -> usize {
-    memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1)
+    crate::detect::structure::memo::prev_newline(text, offset).map_or(0, |i| i + 1)
 }
 
 /// Start of the line `n` lines before the line starting at `start`.
@@ -234,8 +234,8 @@ fn lines_back(text: &[u8], mut start: usize, n: usize) -> usize {
 /// End (past the newline) of the line `n` lines after the one holding `offset`.
 fn lines_forward(text: &[u8], mut offset: usize, n: u32) -> usize {
     for _ in 0..=n {
-        match memchr(b'\n', &text[offset..]) {
-            Some(i) => offset += i + 1,
+        match crate::detect::structure::memo::next_newline(text, offset) {
+            Some(i) => offset = i + 1,
             None => return text.len(),
         }
     }
@@ -664,8 +664,17 @@ fn keyword_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
     let text = ctx.text;
     let line = line_start(text, whole.start);
     let lo = lines_back(text, line, CONTEXT_LINES);
-    let first = ctx.hits.partition_point(|h| h.start < lo);
-    for h in &ctx.hits[first..] {
+    // Hits on the lines before, then hits on this line from where one could still end
+    // within KEYWORD_BEFORE bytes of the match: on a minified file (one line) going through
+    // every hit of the line for every match was quadratic.
+    let before =
+        ctx.hits.partition_point(|h| h.start < lo)..ctx.hits.partition_point(|h| h.start < line);
+    let near = whole
+        .start
+        .saturating_sub(KEYWORD_BEFORE + crate::rules::db::LONGEST_KEYWORD)
+        .max(line);
+    let first = ctx.hits.partition_point(|h| h.start < near);
+    for h in ctx.hits[before].iter().chain(&ctx.hits[first..]) {
         if h.start > whole.end + KEYWORD_AFTER {
             break;
         }

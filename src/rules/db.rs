@@ -365,6 +365,10 @@ pub struct RuleDb {
     unconditional: Vec<RuleIdx>,
 }
 
+/// Keywords are shorter than this: the matcher looks for a keyword standing before a match on
+/// its line only this far (plus the 48 bytes of detectors.md §1.4) back.
+pub const LONGEST_KEYWORD: usize = 200;
+
 impl RuleDb {
     fn new(rules: Vec<Rule>) -> Result<RuleDb> {
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -378,6 +382,17 @@ impl RuleDb {
             }
             for kw in &rule.spec.keywords {
                 let kw = kw.to_ascii_lowercase();
+                if kw.len() >= LONGEST_KEYWORD {
+                    return Err(Error::rules(
+                        rule.id(),
+                        format!(
+                            "keyword {:?}… is {} bytes long: keywords are shorter than {}",
+                            kw.get(..16).unwrap_or(""),
+                            kw.len(),
+                            LONGEST_KEYWORD
+                        ),
+                    ));
+                }
                 let slot = *index.entry(kw.clone()).or_insert_with(|| {
                     words.push(kw.clone());
                     keywords.push(Keyword {

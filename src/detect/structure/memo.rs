@@ -24,6 +24,9 @@ pub(super) struct Tables {
     pub(super) csv: csv::Memo,
     /// The line [`line_bounds`] answered last.
     line: Option<std::ops::Range<usize>>,
+    /// Offsets of the text's newlines, made the first time a line end is looked for far
+    /// from an offset ([`prev_newline`], [`next_newline`]).
+    newlines: Option<Vec<u32>>,
 }
 
 struct Memo {
@@ -148,4 +151,57 @@ pub fn line_bounds(
         }
         None => compute(),
     }
+}
+
+/// How far [`prev_newline`] and [`next_newline`] look with `memchr` before they use the text's
+/// newline index.
+const NEAR: usize = 4096;
+
+/// `f` on the newline index of `text`, made on first use; `None` when no memo is open for
+/// `text` or the text is too long for 32-bit offsets.
+fn with_newlines<R>(text: &[u8], f: impl FnOnce(&[u32]) -> R) -> Option<R> {
+    if u32::try_from(text.len()).is_err() {
+        return None;
+    }
+    with(text, |t| {
+        let index = t
+            .newlines
+            .get_or_insert_with(|| memchr::memchr_iter(b'\n', text).map(|i| i as u32).collect());
+        f(index)
+    })
+}
+
+/// The last `\n` before `offset`. Within [`NEAR`] bytes `memrchr` finds it; farther (a line of
+/// megabytes, asked about once per candidate) the text's newline index answers in `O(log n)`.
+pub fn prev_newline(text: &[u8], offset: usize) -> Option<usize> {
+    let offset = offset.min(text.len());
+    let near = offset.saturating_sub(NEAR);
+    if let Some(i) = memchr::memrchr(b'\n', &text[near..offset]) {
+        return Some(near + i);
+    }
+    if near == 0 {
+        return None;
+    }
+    with_newlines(text, |nl| {
+        let k = nl.partition_point(|&p| (p as usize) < offset);
+        k.checked_sub(1).map(|k| nl[k] as usize)
+    })
+    .unwrap_or_else(|| memchr::memrchr(b'\n', &text[..near]))
+}
+
+/// The first `\n` at or after `offset` ([`prev_newline`]'s twin).
+pub fn next_newline(text: &[u8], offset: usize) -> Option<usize> {
+    let offset = offset.min(text.len());
+    let near = (offset + NEAR).min(text.len());
+    if let Some(i) = memchr::memchr(b'\n', &text[offset..near]) {
+        return Some(offset + i);
+    }
+    if near == text.len() {
+        return None;
+    }
+    with_newlines(text, |nl| {
+        let k = nl.partition_point(|&p| (p as usize) < offset);
+        nl.get(k).map(|&p| p as usize)
+    })
+    .unwrap_or_else(|| memchr::memchr(b'\n', &text[near..]).map(|i| near + i))
 }

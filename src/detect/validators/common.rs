@@ -18,9 +18,10 @@ fn entropy_only(_: &Candidate<'_>) -> Verdict {
 /// so the candidates of one long line find its ends once.
 pub fn line_bounds(text: &[u8], offset: usize) -> Range<usize> {
     let offset = offset.min(text.len());
-    crate::detect::structure::memo::line_bounds(text, offset, || {
-        let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
-        let mut end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
+    use crate::detect::structure::memo;
+    memo::line_bounds(text, offset, || {
+        let start = memo::prev_newline(text, offset).map_or(0, |i| i + 1);
+        let mut end = memo::next_newline(text, offset).unwrap_or(text.len());
         if end > start && text[end - 1] == b'\r' {
             end -= 1;
         }
