@@ -109,7 +109,7 @@ pub enum Command {
     /// Write a CI evidence record (no values) for a range of commits, and a SARIF beside it.
     Evidence(EvidenceArgs),
     /// Copy stdin to stdout with PHI and secrets masked (for CI logs).
-    Redact,
+    Redact(RedactArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -234,4 +234,14 @@ pub struct EvidenceArgs {
     /// Where to write the JSON record (the SARIF goes to `FILE.sarif`).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// `redact`.
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Mask only what a scan would report (the behaviour before 0.2); by default every PHI
+    /// shape, every value after a PHI label and identifiers in HL7/X12/C-CDA/FHIR fragments
+    /// are masked too.
+    #[arg(long)]
+    pub conservative: bool,
 }

@@ -56,7 +56,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Config(_) => config::show(g),
         Command::Audit(a) => audit::run(g, a),
         Command::Evidence(args) => evidence::run(g, args),
-        Command::Redact => redact::run(g),
+        Command::Redact(args) => redact::run(g, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());

@@ -394,3 +394,156 @@ fn evidence_lists_signed_and_unsigned_commits_counts_findings_and_writes_sarif()
             .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
 }
+
+/// A build log with PHI in every shape `redact` must catch, and lines that hold none.
+const LOG_LINES: &[(&str, &[&str])] = &[
+    ("   Compiling phiguard v0.1.0 (/work/app)\n", &[]),
+    (
+        "\x1b[32mINFO\x1b[0m chart pull failed for MRN: \x1b[1mH4471923\x1b[0m\n",
+        &["H4471923", "4471923"],
+    ),
+    ("patient id=PX-0091 loaded\n", &["PX-0091", "0091"]),
+    ("lookup MRN#7734521 done\n", &["7734521"]),
+    (
+        "the mrn number is 00-4471923.\n",
+        &["00-4471923", "004471923"],
+    ),
+    (
+        "attending provider npi 1245319599 attached\n",
+        &["1245319599"],
+    ),
+    ("claim for 1538217047 queued\n", &["1538217047"]),
+    (
+        "hl7: PID|1|4471923|H4471923^^^HOSP^MR||ORTEGA^LUCIA||19610412|F|||12 MAIN ST^^SPRINGFIELD^IL^62701\n",
+        &["ORTEGA", "LUCIA", "19610412", "MAIN ST", "H4471923"],
+    ),
+    (
+        "got \"MSH|^~\\&|LAB\\rPID|1||A99812^^^HOSP^MR||DOE^JANE||19700101|F\" (cut)\n",
+        &["A99812", "DOE", "JANE", "19700101"],
+    ),
+    (
+        "<id root=\"2.16.840.1.113883.19.5\" extension=\"MR-558812\"/>\n",
+        &["MR-558812", "558812"],
+    ),
+    (
+        "<patientRole><id extension=\"998877\" root=\"1.2.3\"/><patient><name><given>Ana</given><family>Quintero\n",
+        &["998877", "Ana", "Quintero"],
+    ),
+    (
+        "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:oid:1.2.3\",\"value\":\"FH-44120\"}\n",
+        &["FH-44120", "44120"],
+    ),
+    ("DOB: 04/12/1961\n", &["04/12/1961", "1961"]),
+    ("warning: unused variable `mrn_count`\n", &[]),
+    (
+        "\x1b[1;32m    Finished\x1b[0m `release` profile [optimized] target(s) in 12.31s\n",
+        &[],
+    ),
+    (
+        "test result: ok. 152 passed; 0 failed; 0 ignored; finished in 3.02s\n",
+        &[],
+    ),
+    ("the patient id is required when the chart is opened\n", &[]),
+];
+
+#[test]
+fn redact_leaves_no_labelled_mrn_npi_or_hl7_ccda_fhir_value_and_no_other_line_changed() {
+    let input: String = LOG_LINES.iter().map(|(l, _)| *l).collect();
+    let r = crate::common::phiguard_stdin(&["redact"], input.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.all());
+    let out = r.out();
+    let lines: Vec<&str> = out.split_inclusive('\n').collect();
+    assert_eq!(lines.len(), LOG_LINES.len(), "{out}");
+    for ((line, values), got) in LOG_LINES.iter().zip(&lines) {
+        if values.is_empty() {
+            assert_eq!(got, line, "a line without a value is unchanged");
+        } else {
+            crate::common::assert_no_value(got.as_bytes(), values);
+            assert_eq!(got.len(), line.len(), "only value bytes change: {got:?}");
+        }
+    }
+    assert!(
+        lines[1].starts_with("\x1b[32mINFO\x1b[0m") && lines[1].contains("\x1b[1m********\x1b[0m"),
+        "{:?}",
+        lines[1]
+    );
+    // --conservative keeps the old behaviour: a labelled value no rule reports stays.
+    let r = crate::common::phiguard_stdin(&["redact", "--conservative"], LOG_LINES[2].0.as_bytes());
+    assert_eq!(r.out(), LOG_LINES[2].0);
+}
+
+#[test]
+fn redact_of_input_without_newlines_streams_in_bounded_windows_and_masks_values_on_their_boundaries()
+ {
+    // Issue 25: a line without a newline was held whole until it ended (3 GiB in, 3 GiB held).
+    // Now 1 MiB windows stream out while the line is still open. Values sit every ~1000
+    // bytes, so some straddle each window boundary.
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut input = Vec::new();
+    let mut n = 0;
+    while input.len() < 3 << 20 {
+        input.extend_from_slice(format!("{:0990} MRN: H{:07} ", 0, n).as_bytes());
+        n += 1;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin())
+        .arg("redact")
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("PHIGUARD_CONFIG_HOME", dir.path().join("phiguard"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let got = AtomicUsize::new(0);
+    let (close, closed) = std::sync::mpsc::channel::<()>();
+    let input_ref = &input;
+    let out = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            stdin.write_all(input_ref).unwrap();
+            stdin.flush().unwrap();
+            // Keep the line open until the output has been seen (or the wait gave up).
+            let _ = closed.recv();
+            drop(stdin);
+        });
+        let reader = scope.spawn(|| {
+            let mut out = Vec::new();
+            let mut buf = vec![0; 64 * 1024];
+            loop {
+                let k = stdout.read(&mut buf).unwrap();
+                if k == 0 {
+                    return out;
+                }
+                out.extend_from_slice(&buf[..k]);
+                got.store(out.len(), Ordering::SeqCst);
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while got.load(Ordering::SeqCst) < 2 << 20 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let streamed = got.load(Ordering::SeqCst);
+        close.send(()).unwrap();
+        let out = reader.join().unwrap();
+        assert!(
+            streamed >= 2 << 20,
+            "only {streamed} bytes out before the line ended"
+        );
+        out
+    });
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        out.len(),
+        input.len(),
+        "same length, nothing lost or doubled"
+    );
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text.matches("MRN: ********").count(),
+        n,
+        "every value masked"
+    );
+}
