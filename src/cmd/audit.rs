@@ -75,8 +75,11 @@ impl Trail {
             findings_total: 0,
             bypass: None,
             phiguard: env!("CARGO_PKG_VERSION").to_owned(),
-            rules_hash: audit::hash::rules(&packs)?,
-            config_hash: audit::hash::files(&session.config.files)?,
+            // A pack or file that cannot be read fails the hook later, naming it; the record
+            // of that error must still be written.
+            rules_hash: audit::hash::rules(&packs).unwrap_or_else(|_| "unreadable".to_owned()),
+            config_hash: audit::hash::files(&session.config.files)
+                .unwrap_or_else(|_| "unreadable".to_owned()),
             prev: String::new(),
         };
         Ok(Some(Trail {

@@ -103,8 +103,10 @@ fn server(g: &Global, updates: &[RefUpdate], hook: &str) -> Result<Exit> {
     let session = Session::new(g, origin, Context::History)?;
     let trail = Trail::open(g, &session, repo.path(), hook, updates)?;
     let decided = decide_push(&session, &repo, updates, started, trail.as_ref());
-    if let (Err(e), Some(trail)) = (&decided, &trail) {
-        trail.error(e)?;
+    if let (Err(e), Some(trail)) = (&decided, &trail)
+        && let Err(w) = trail.error(e)
+    {
+        return Err(anyhow::anyhow!("{e:#}; recording that failed too: {w:#}"));
     }
     decided
 }

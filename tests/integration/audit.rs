@@ -294,6 +294,21 @@ fn budget_exceeded_is_recorded_as_budget_or_fail_open() {
 }
 
 #[test]
+fn an_error_exit_is_recorded_with_its_kind_and_rejects() {
+    let (s, log) = audited("pre-receive", "[rules]\nimport = [\"missing-pack.toml\"]\n");
+    s.work.add("a.txt", "text\n");
+    s.work.commit("a");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("missing-pack.toml"), "{text}");
+    let recs = records(&log);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["decision"], "error");
+    assert_eq!(recs[0]["reasons"][0]["code"], "error");
+    assert_eq!(recs[0]["rules_hash"], "unreadable");
+}
+
+#[test]
 fn export_filters_by_date_and_writes_csv() {
     let (_s, log, _) = six_pushes();
     let r = phiguard(&[
