@@ -8,8 +8,10 @@
 //! * [`log`] appends under an exclusive lock, fsyncs, and rotates by size without breaking the
 //!   chain;
 //! * [`mod@verify`] walks one or more files in order and names the first line that breaks it;
+//! * [`export`] writes the records as JSON or CSV for an evidence package;
 //! * [`hash`] fingerprints what decided: the rule packs and the configuration files.
 
+pub mod export;
 pub mod hash;
 pub mod log;
 pub mod time;

@@ -163,3 +163,26 @@ fn records_filters_by_time_as_text() {
         ["2026-12-03T00:00:00.000Z", "2026-12-04T00:00:00.000Z"]
     );
 }
+
+#[test]
+fn push_cert_is_read_only_when_git_passed_one() {
+    let vars = [
+        ("GIT_PUSH_CERT", "abc123"),
+        ("GIT_PUSH_CERT_SIGNER", "Alice <alice@example.com>"),
+        ("GIT_PUSH_CERT_KEY", "0xDEADBEEF"),
+        ("GIT_PUSH_CERT_STATUS", "G"),
+        ("GIT_PUSH_CERT_NONCE_STATUS", "OK"),
+    ];
+    let env = |k: &str| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let cert = PushCert::from_env(env).unwrap();
+    assert_eq!(cert.signer.as_deref(), Some("Alice <alice@example.com>"));
+    assert_eq!(
+        (cert.status.as_deref(), cert.nonce_status.as_deref()),
+        (Some("G"), Some("OK"))
+    );
+    assert!(PushCert::from_env(|_| None).is_none());
+}

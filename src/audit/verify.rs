@@ -8,6 +8,7 @@ use super::{GENESIS, Record};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::io::BufRead;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 /// The outcome of [`verify`].
@@ -40,135 +41,140 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Checks the chain over `files` (oldest first) and, if given, that `head` is in it.
+/// Checks the chain over `files` (oldest first) and, if given, that `head` is in it. Memory
+/// stays constant whatever the log's length: only the running head is kept.
 ///
 /// # Errors
 ///
 /// When a file cannot be read (named in the error). A broken chain is not an error: it is
 /// the [`Verdict`].
 pub fn verify(files: &[PathBuf], head: Option<&str>) -> Result<Verdict> {
-    let mut v = Verdict {
-        ok: true,
-        lines: 0,
-        head: GENESIS.to_owned(),
-        anchored_at: None,
-        problem: None,
+    let mut walk = Walk {
+        verdict: Verdict {
+            ok: true,
+            lines: 0,
+            head: GENESIS.to_owned(),
+            anchored_at: None,
+            problem: None,
+        },
+        anchor: head.map(str::to_ascii_lowercase),
+        missing: None,
     };
-    // Hashes of the lines seen, to tell a reordering from an edit; one per line, 32 bytes.
-    let mut seen = std::collections::HashMap::new();
-    // After a `prev` mismatch, the rest is only hashed: is the missing line further down?
-    let mut missing: Option<String> = None;
     'files: for path in files {
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|e| Error::io(&name, e))?;
         let mut reader = std::io::BufReader::new(file);
         let mut line = Vec::new();
-        let mut n = 0;
-        loop {
+        for n in 1.. {
             line.clear();
-            let read = reader
+            if reader
                 .read_until(b'\n', &mut line)
-                .map_err(|e| Error::io(&name, e))?;
-            if read == 0 {
+                .map_err(|e| Error::io(&name, e))?
+                == 0
+            {
                 break;
             }
-            n += 1;
-            if let Some(prev) = &missing {
-                if sha256_hex(line.strip_suffix(b"\n").unwrap_or(&line)) == *prev {
-                    if let Some(p) = v.problem.as_mut() {
-                        p.code = "reordered";
-                        p.message = format!(
-                            "its `prev` is the hash of {name} line {n}, which comes later: \
-                             lines were reordered"
-                        );
-                    }
-                    break 'files;
-                }
-                continue;
-            }
-            let problem = |code, message: &str| Problem {
-                file: name.clone(),
-                line: n,
-                code,
-                message: message.to_owned(),
-            };
-            let Some(body) = line.strip_suffix(b"\n") else {
-                let m = "the last line has no newline: a torn write or a cut file";
-                v.problem = Some(problem("incomplete", m));
+            if walk.line(&name, n, &line).is_break() {
                 break 'files;
-            };
-            let Ok(record) = serde_json::from_slice::<Record>(body) else {
-                let m = "not an audit record (edited, or not a phiguard log)";
-                v.problem = Some(problem("malformed", m));
-                break 'files;
-            };
-            if record.prev != v.head {
-                let (code, message) = mismatch(v.lines, &record.prev, &seen);
-                v.problem = Some(Problem {
-                    message,
-                    ..problem(code, "")
-                });
-                missing = (code != "reordered").then_some(record.prev);
-                if missing.is_none() {
-                    break 'files;
-                }
-                continue;
-            }
-            v.lines += 1;
-            v.head = sha256_hex(body);
-            seen.insert(v.head.clone(), (name.clone(), n));
-        }
-    }
-    if v.problem.is_none()
-        && let Some(anchor) = head
-    {
-        match seen.get(&anchor.to_ascii_lowercase()) {
-            Some(at) => v.anchored_at = Some(at.clone()),
-            None => {
-                v.problem = Some(Problem {
-                    file: files
-                        .last()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    line: 0,
-                    code: "head-not-found",
-                    message: format!(
-                        "the anchored head {anchor} is not the hash of any line: the log was \
-                         truncated, or its tail edited, after it was anchored"
-                    ),
-                })
             }
         }
     }
-    v.ok = v.problem.is_none();
-    Ok(v)
+    Ok(walk.finish(files))
 }
 
-/// Why a line's `prev` does not match the line before it.
-fn mismatch(
-    before: usize,
-    prev: &str,
-    seen: &std::collections::HashMap<String, (String, usize)>,
-) -> (&'static str, String) {
-    if let Some((file, at)) = seen.get(prev) {
-        return (
-            "reordered",
-            format!(
-                "its `prev` is the hash of {file} line {at}, not of the line before it: lines were reordered or removed"
-            ),
-        );
+/// The state of a [`verify`] walk.
+struct Walk {
+    verdict: Verdict,
+    anchor: Option<String>,
+    /// After a `prev` mismatch, the rest is only hashed: is the line it names further down
+    /// (a reordering)?
+    missing: Option<String>,
+}
+
+impl Walk {
+    /// Checks line `n` of file `name` (with its newline, if it has one).
+    fn line(&mut self, name: &str, n: usize, line: &[u8]) -> ControlFlow<()> {
+        let v = &mut self.verdict;
+        if let Some(prev) = &self.missing {
+            if sha256_hex(line.strip_suffix(b"\n").unwrap_or(line)) == *prev
+                && let Some(p) = v.problem.as_mut()
+            {
+                p.code = "reordered";
+                p.message = format!(
+                    "its `prev` is the hash of {name} line {n}, which comes later: lines were \
+                     reordered"
+                );
+                return ControlFlow::Break(());
+            }
+            return ControlFlow::Continue(());
+        }
+        let mut problem = |code, message: String| {
+            v.problem = Some(Problem {
+                file: name.to_owned(),
+                line: n,
+                code,
+                message,
+            });
+            ControlFlow::Break(())
+        };
+        let Some(body) = line.strip_suffix(b"\n") else {
+            let m = "the last line has no newline: a torn write or a cut file";
+            return problem("incomplete", m.into());
+        };
+        let Ok(record) = serde_json::from_slice::<Record>(body) else {
+            let m = "not an audit record (edited, or not a phiguard log)";
+            return problem("malformed", m.into());
+        };
+        if record.prev != v.head {
+            let first = v.lines == 0;
+            let _ = problem("prev-mismatch", mismatch(first, &record.prev));
+            self.missing = Some(record.prev);
+            return ControlFlow::Continue(());
+        }
+        v.lines += 1;
+        v.head = sha256_hex(body);
+        if self.anchor.as_deref() == Some(v.head.as_str()) {
+            v.anchored_at = Some((name.to_owned(), n));
+        }
+        ControlFlow::Continue(())
     }
-    if before == 0 && prev != GENESIS {
-        return (
-            "prev-mismatch",
-            "the first line does not start the chain: lines before it were removed (or an older rotated file is missing)".into(),
-        );
+
+    fn finish(mut self, files: &[PathBuf]) -> Verdict {
+        let v = &mut self.verdict;
+        if v.problem.is_none()
+            && v.anchored_at.is_none()
+            && let Some(anchor) = &self.anchor
+        {
+            v.problem = Some(Problem {
+                file: files
+                    .last()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                line: 0,
+                code: "head-not-found",
+                message: format!(
+                    "the anchored head {anchor} is not the hash of any line: the log was \
+                     truncated, or its tail edited, after it was anchored"
+                ),
+            });
+        }
+        v.ok = v.problem.is_none();
+        self.verdict
     }
-    (
-        "prev-mismatch",
-        "its `prev` matches no line read: the line before it was edited, or lines were removed"
-            .into(),
-    )
+}
+
+/// Why a line's `prev` does not match the line before it (a later line may still show it was
+/// a reordering).
+fn mismatch(first: bool, prev: &str) -> String {
+    if first && prev != GENESIS {
+        "the first line does not start the chain: lines before it were removed (or an older \
+         rotated file is missing)"
+            .into()
+    } else {
+        "its `prev` matches no line before it: the line before it was edited, or lines were \
+         removed"
+            .into()
+    }
 }
 
 /// The records of `files` (oldest first) whose time is at or after `since` (a date or UTC

@@ -5,7 +5,7 @@
 use super::{Exit, Session};
 use crate::cli::{AuditCommand, FormatArg, Global};
 use anyhow::{Context as _, Result, bail};
-use phiguard::audit::{self, Decision, FindingRecord, PushCert, Reason, Record, RefRecord};
+use phiguard::audit::{self, Decision, FindingRecord, PushCert, Reason, Record, RefRecord, export};
 use phiguard::policy::bypass;
 use phiguard::report::Report;
 use phiguard::source::refs::RefUpdate;
@@ -201,90 +201,13 @@ fn export(g: &Global, files: &[PathBuf], since: Option<&str>) -> Result<Exit> {
     let records = audit::verify::records(files, since)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match g.format {
-        FormatArg::Human | FormatArg::Json => {
-            let items: Vec<_> = records.iter().map(|(r, h)| exported(r, h)).collect();
-            let doc = serde_json::json!({"version": 1, "records": items});
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-        FormatArg::Jsonl => {
-            for (r, h) in &records {
-                serde_json::to_writer(&mut out, &exported(r, h))?;
-                writeln!(out)?;
-            }
-        }
-        FormatArg::Csv => write_csv(&mut out, &records)?,
+        FormatArg::Human | FormatArg::Json => export::json(&mut out, &records)?,
+        FormatArg::Jsonl => export::jsonl(&mut out, &records)?,
+        FormatArg::Csv => export::csv(&mut out, &records)?,
         FormatArg::Sarif | FormatArg::Gcc => {
             bail!("audit export writes --format json, jsonl or csv")
         }
     }
     out.flush().context("writing stdout")?;
     Ok(Exit::Clean)
-}
-
-fn exported(r: &Record, hash: &str) -> serde_json::Value {
-    let mut v = serde_json::to_value(r).unwrap_or_default();
-    v["hash"] = hash.into();
-    v
-}
-
-const CSV_HEADER: &str = "time,repository,hook,pusher,pusher_source,pusher_verified,\
-                          push_cert_signer,refs,decision,reasons,rules,findings_total,bypass,\
-                          phiguard,rules_hash,config_hash,prev,hash";
-
-fn write_csv(out: &mut dyn Write, records: &[(Record, String)]) -> Result<()> {
-    writeln!(out, "{CSV_HEADER}")?;
-    for (r, hash) in records {
-        let pusher = r.pusher.as_ref();
-        let refs: Vec<String> = r
-            .refs
-            .iter()
-            .map(|x| format!("{} {}..{}", x.name, x.old, x.new))
-            .collect();
-        let reasons: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
-        let mut rules: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
-        rules.sort_unstable();
-        rules.dedup();
-        let fields = [
-            r.time.clone(),
-            r.repository.clone(),
-            r.hook.clone(),
-            pusher.map(|p| p.name.clone()).unwrap_or_default(),
-            pusher.map(|p| p.source.clone()).unwrap_or_default(),
-            pusher.map(|p| p.verified.to_string()).unwrap_or_default(),
-            r.push_cert
-                .as_ref()
-                .and_then(|c| c.signer.clone())
-                .unwrap_or_default(),
-            refs.join(" "),
-            r.decision.as_str().to_owned(),
-            reasons.join(";"),
-            rules.join(";"),
-            r.findings_total.to_string(),
-            r.bypass.clone().unwrap_or_default(),
-            r.phiguard.clone(),
-            r.rules_hash.clone(),
-            r.config_hash.clone(),
-            r.prev.clone(),
-            hash.clone(),
-        ];
-        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", row.join(","))?;
-    }
-    Ok(())
-}
-
-/// RFC 4180 quoting; a field a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets
-/// a leading `'`.
-fn csv_field(f: &str) -> String {
-    let f = if f.starts_with(['=', '+', '-', '@']) {
-        format!("'{f}")
-    } else {
-        f.to_owned()
-    };
-    if f.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
-    } else {
-        f
-    }
 }

@@ -85,6 +85,25 @@ fn twenty_concurrent_pushes_write_one_chained_line_each() {
     );
 }
 
+#[test]
+fn the_update_hook_writes_one_line_per_ref() {
+    let (s, log) = audited("update", "");
+    branch(&s, "one", "clean one\n");
+    branch(&s, "two", "clean two\n");
+    assert!(s.push(&["one", "two"]).0);
+    let recs = records(&log);
+    let refs: Vec<&str> = recs
+        .iter()
+        .map(|r| r["refs"][0]["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["refs/heads/one", "refs/heads/two"]);
+    assert!(
+        recs.iter()
+            .all(|r| r["hook"] == "update" && r["decision"] == "accept")
+    );
+    assert_eq!(verify(&[&log], None)["lines"], 2);
+}
+
 /// A log of six real pushes, and its head.
 fn six_pushes() -> (Server, PathBuf, String) {
     let (s, log) = audited("pre-receive", "");
