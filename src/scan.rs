@@ -161,8 +161,9 @@ impl Engine<'_> {
     /// unchanged lines before an added region do in a file).
     ///
     /// [`Redaction::Aggressive`] also masks what [`detect::scrub`] finds (values after PHI
-    /// labels, identifiers in HL7/X12/C-CDA/FHIR fragments, NPI-shaped numbers) and matches
-    /// through ANSI colour codes, which it keeps byte for byte.
+    /// labels, identifiers in HL7/X12/C-CDA/FHIR fragments, NPI-shaped numbers), every other
+    /// occurrence of a value found once, and matches through ANSI colour codes, which it keeps
+    /// byte for byte.
     ///
     /// # Errors
     ///
@@ -197,6 +198,12 @@ impl Engine<'_> {
         if mode == Redaction::Aggressive {
             let mut extra = Vec::new();
             detect::scrub::spans(seen, context..text.len(), &mut extra);
+            let found: Vec<Range<usize>> = extra
+                .iter()
+                .cloned()
+                .chain(raws.iter().map(|r| r.span.clone()))
+                .collect();
+            detect::scrub::recurrences(seen, context..text.len(), &found, &mut extra);
             detect::scrub::mask(&mut masked, &extra);
             if let Some(blanked) = &blanked {
                 // Colour codes stay as they were, whatever span covered them.

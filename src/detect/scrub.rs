@@ -12,6 +12,8 @@
 //!   X12 segments (`NM1*`, `REF*`, `DMG*`, `N3*`, `PER*`), C-CDA elements (`<id extension=..>`,
 //!   `<birthTime value=..>`, `<given>`, `<family>`, …) and FHIR JSON identifiers
 //!   (`"value"` inside `"identifier"`), even when the fragment is cut;
+//! * values of SQL `INSERT … (columns) VALUES (…)` whose column is a PHI label, a name, an
+//!   address, a phone number or an e-mail, and `value:` lines of a YAML `identifier:` block;
 //! * ten-digit runs that pass the NPI check digit, with or without a label.
 //!
 //! Spans are byte ranges of the text given; the caller masks them ([`mask`]). Every pass is
@@ -34,6 +36,9 @@ const LABELS: &[&str] = &[
     "medical record no",
     "medical record",
     "medicalrecordnumber",
+    "record number",
+    "record no",
+    "record id",
     "med rec",
     "patient id",
     "patient_id",
@@ -67,6 +72,22 @@ const LABELS: &[&str] = &[
     "policy number",
     "account number",
 ];
+
+/// Words that are labels only before a value holding at least [`WEAK_DIGITS`] digits
+/// (`patient H7275367`, `Chart #45909953`, `/patients/59285932/chart`, but not
+/// `patient 3 of 5`).
+const WEAK_LABELS: &[&str] = &[
+    "patient",
+    "patients",
+    "chart",
+    "member",
+    "subscriber",
+    "account",
+    "acct",
+];
+
+/// Digits a value after a [`WEAK_LABELS`] word must hold.
+const WEAK_DIGITS: usize = 4;
 
 /// Suffixes a label may carry before its value (`MRN number:`, `npi_no=`).
 const SUFFIXES: &[&[u8]] = &[b"number", b"num", b"nbr", b"no", b"id", b"#"];
@@ -117,7 +138,7 @@ fn labels() -> &'static AhoCorasick {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .build(LABELS)
+            .build(LABELS.iter().chain(WEAK_LABELS))
             .expect("the label list is a valid automaton")
     })
 }
@@ -130,7 +151,44 @@ pub fn spans(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) {
     x12(text, region.clone(), out);
     ccda(text, region.clone(), out);
     fhir_identifiers(text, region.clone(), out);
+    yaml_identifiers(text, region.clone(), out);
+    sql_inserts(text, region.clone(), out);
     npi_shapes(text, region, out);
+}
+
+/// Where the values at `found` occur again in `text[region]` (`merged 61939238 into
+/// 61939238` after a label masked the first): one automaton pass over the distinct values of
+/// at least 6 bytes that hold a digit (shorter ones would hit unrelated numbers).
+pub fn recurrences(
+    text: &[u8],
+    region: Range<usize>,
+    found: &[Range<usize>],
+    out: &mut Vec<Range<usize>>,
+) {
+    let mut values: Vec<&[u8]> = found
+        .iter()
+        .filter(|r| r.end <= text.len() && r.len() >= 6)
+        .map(|r| &text[r.clone()])
+        .filter(|v| v.iter().any(u8::is_ascii_digit))
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    if values.is_empty() {
+        return;
+    }
+    let Ok(ac) = AhoCorasick::new(&values) else {
+        return;
+    };
+    let region = region.start.min(text.len())..region.end.min(text.len());
+    // The places found are masked as their finder decided (a secret keeps its known prefix).
+    let mut at: Vec<usize> = found.iter().map(|r| r.start).collect();
+    at.sort_unstable();
+    for m in ac.find_iter(&text[region.clone()]) {
+        let start = region.start + m.start();
+        if at.binary_search(&start).is_err() {
+            out.push(start..region.start + m.end());
+        }
+    }
 }
 
 /// Masks the spans in place: letters, digits and non-ASCII bytes become `*`; punctuation
@@ -202,7 +260,17 @@ fn after_labels(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) 
         if text.get(end).is_some_and(|&b| word_byte(b)) {
             continue;
         }
-        if let Some(v) = value_after(text, end, region.end) {
+        let Some(v) = value_after(text, end, region.end) else {
+            continue;
+        };
+        let weak = m.pattern().as_usize() >= LABELS.len();
+        if !weak
+            || text[v.clone()]
+                .iter()
+                .filter(|b| b.is_ascii_digit())
+                .count()
+                >= WEAK_DIGITS
+        {
             out.push(v);
         }
     }
@@ -221,7 +289,9 @@ fn value_after(text: &[u8], from: usize, limit: usize) -> Option<Range<usize>> {
                 strong = true;
                 i += 1;
             }
-            b' ' | b'\t' | b'"' | b'\'' | b'`' | b'(' | b'[' | b'{' | b'>' | b'-' | b'.' => i += 1,
+            b' ' | b'\t' | b'"' | b'\'' | b'`' | b'(' | b'[' | b'{' | b'>' | b'-' | b'.' | b'/' => {
+                i += 1
+            }
             b'i' | b'I'
                 if text[i..limit].len() > 2 && text[i..i + 3].eq_ignore_ascii_case(b"is ") =>
             {
@@ -236,8 +306,13 @@ fn value_after(text: &[u8], from: usize, limit: usize) -> Option<Range<usize>> {
         }
         skipped += 1;
     }
-    let first = token(text, i, limit);
-    if first.is_empty() {
+    // A path segment (`/patients/H8409291/chart`) ends at the next `/`.
+    let in_path = i > from && text[i - 1] == b'/';
+    let mut first = token(text, i, limit);
+    if in_path && let Some(k) = memchr::memchr(b'/', &text[first.clone()]) {
+        first.end = first.start + k;
+    }
+    if first.is_empty() || in_path && !text[first.clone()].iter().any(u8::is_ascii_alphanumeric) {
         return None;
     }
     let has_digit = |r: &Range<usize>| text[r.clone()].iter().any(u8::is_ascii_digit);
@@ -435,6 +510,156 @@ fn fhir_identifiers(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize
         }
         from = i.max(at).min(region.end);
     }
+}
+
+/// `value:` lines inside a YAML `identifier:` block (FHIR in YAML): the lines after it that are
+/// indented deeper, up to [`MAX_IDENTIFIER`] bytes.
+fn yaml_identifiers(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) {
+    const KEY: &[u8] = b"identifier:";
+    let mut from = region.start;
+    while let Some(k) = memchr::memmem::find(&text[from..region.end], KEY) {
+        let at = from + k;
+        from = at + KEY.len();
+        let line_start = memchr::memrchr(b'\n', &text[region.start..at])
+            .map_or(region.start, |i| region.start + i + 1);
+        let rest = skip(text, from, region.end, b" \t\r");
+        if text.get(rest).is_some_and(|&b| b != b'\n')
+            || !text[line_start..at].iter().all(|b| b" -\t".contains(b))
+        {
+            continue;
+        }
+        let depth = at - line_start;
+        let stop = (at + MAX_IDENTIFIER).min(region.end);
+        let mut line = rest + 1;
+        while line < stop {
+            let end = memchr::memchr(b'\n', &text[line..stop]).map_or(stop, |i| line + i);
+            let body = skip(text, line, end, b" -\t");
+            if body - line <= depth && body < end {
+                break;
+            }
+            if text[body..end].starts_with(b"value:")
+                && let Some(v) = value_after(text, body + b"value".len(), end)
+            {
+                out.push(v);
+            }
+            line = end + 1;
+        }
+        from = from.max(line.min(region.end));
+    }
+}
+
+/// Values of `INSERT INTO t (columns) VALUES (…), (…)` whose column is a PHI label or holds a
+/// name, address, phone number or e-mail, within [`MAX_IDENTIFIER`] bytes of the `INSERT`.
+fn sql_inserts(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    let ac = AC.get_or_init(|| {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(["insert into"])
+            .expect("a valid automaton")
+    });
+    let mut from = region.start;
+    while let Some(m) = ac.find(&text[from..region.end]) {
+        let at = from + m.end();
+        let stop = (at + MAX_IDENTIFIER).min(region.end);
+        from = at;
+        let Some(open) = memchr::memchr2(b'(', b';', &text[at..stop]).map(|i| at + i) else {
+            continue;
+        };
+        if text[open] != b'(' {
+            continue;
+        }
+        let Some(close) = memchr::memchr(b')', &text[open..stop]).map(|i| open + i) else {
+            continue;
+        };
+        let phi: Vec<bool> = text[open + 1..close]
+            .split(|&b| b == b',')
+            .map(phi_column)
+            .collect();
+        let after = skip(text, close + 1, stop, b" \t\r\n");
+        if !text[after..stop]
+            .get(..6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"values"))
+        {
+            continue;
+        }
+        let mut i = after + 6;
+        // Each tuple: `(v, 'v', …)`, separated by commas, until anything else.
+        loop {
+            i = skip(text, i, stop, b" \t\r\n,");
+            if text.get(i) != Some(&b'(') || i >= stop {
+                break;
+            }
+            i = tuple(text, i + 1, stop, &phi, out);
+        }
+        from = i.max(at).min(region.end);
+    }
+}
+
+/// One `VALUES` tuple from just after its `(`: masks the values whose column is PHI; returns
+/// where the tuple ends.
+fn tuple(
+    text: &[u8],
+    mut i: usize,
+    stop: usize,
+    phi: &[bool],
+    out: &mut Vec<Range<usize>>,
+) -> usize {
+    let mut n = 0;
+    while i < stop {
+        i = skip(text, i, stop, b" \t\r\n");
+        let value = if text.get(i) == Some(&b'\'') {
+            // SQL doubles a quote inside a string.
+            let mut e = i + 1;
+            while e < stop && !(text[e] == b'\'' && text.get(e + 1) != Some(&b'\'')) {
+                e += if text[e] == b'\'' { 2 } else { 1 };
+            }
+            let v = i + 1..e.min(stop);
+            i = (e + 1).min(stop);
+            v
+        } else {
+            let e = text[i..stop]
+                .iter()
+                .position(|b| b",)".contains(b))
+                .map_or(stop, |k| i + k);
+            let v = i..e;
+            i = e;
+            v
+        };
+        if phi.get(n).copied().unwrap_or(false) && !value.is_empty() {
+            out.push(value);
+        }
+        i = skip(text, i, stop, b" \t\r\n");
+        match text.get(i) {
+            Some(b',') if i < stop => {
+                n += 1;
+                i += 1;
+            }
+            _ => return (i + 1).min(stop),
+        }
+    }
+    stop
+}
+
+/// Whether a column name is a PHI label, or holds a name, address, phone number or e-mail.
+fn phi_column(name: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"name", b"address", b"street", b"phone", b"email", b"zip", b"birth",
+    ];
+    let name: Vec<u8> = name
+        .iter()
+        .filter(|b| !b" \t\r\n`\"[]".contains(b))
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let label = labels().find_iter(&name).any(|m| {
+        m.pattern().as_usize() < LABELS.len()
+            && (m.start() == 0 || !word_byte(name[m.start() - 1]))
+            && !name.get(m.end()).is_some_and(|&b| word_byte(b))
+    });
+    label
+        || WORDS
+            .iter()
+            .any(|w| memchr::memmem::find(&name, w).is_some())
 }
 
 /// The index of the closing quote of a JSON string whose body starts at `from` (or `stop`).

@@ -468,6 +468,11 @@ const LOG_LINES: &[(&str, &[&str])] = &[
         &["FH-44120", "44120"],
     ),
     ("DOB: 04/12/1961\n", &["04/12/1961", "1961"]),
+    (
+        "INSERT INTO patients (mrn, last_name) VALUES ('E1999941', 'Ortega');\n",
+        &["E1999941", "Ortega"],
+    ),
+    ("lookup failed for patient H7275367 (MRN)\n", &["H7275367"]),
     ("warning: unused variable `mrn_count`\n", &[]),
     (
         "\x1b[1;32m    Finished\x1b[0m `release` profile [optimized] target(s) in 12.31s\n",

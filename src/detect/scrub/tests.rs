@@ -25,6 +25,20 @@ fn masks_values_after_labels_whatever_their_shape() {
         ("medical record number 5544", "medical record number ****"),
         ("SSN 536-90-4399", "SSN ***-**-****"),
         ("MRN: \x1b[1mH4471923\x1b[0m", "MRN: \x1b[1m********\x1b[0m"),
+        (
+            "lookup failed for patient H7275367 (MRN)",
+            "lookup failed for patient ******** (MRN)",
+        ),
+        ("Chart #45909953 reviewed", "Chart #******** reviewed"),
+        (
+            "Record number 61939238 merged",
+            "Record number ******** merged",
+        ),
+        (
+            "GET /patients/H8409291/chart 200",
+            "GET /patients/********/chart 200",
+        ),
+        ("GET /api/v2/patients/ 200", "GET /api/v2/patients/ 200"),
     ];
     for (input, want) in table {
         assert_eq!(scrubbed(input), want, "{input:?}");
@@ -40,6 +54,8 @@ fn leaves_lines_without_values_alone() {
         "pid 4242 exited",
         "Finished `test` profile [unoptimized] target(s) in 40.12s",
         "epoch 1700000000 reached",
+        "patient 3 of 5 done",
+        "INSERT INTO audit (id, note) VALUES (7, 'patient id checked')",
         "PIDFILE=/run/app.pid",
     ] {
         assert_eq!(scrubbed(line), line);
@@ -76,6 +92,14 @@ fn masks_identifiers_in_cut_hl7_x12_ccda_and_fhir_fragments() {
             "\"identifier\": [{\"value\": \"****",
         ),
         ("attending 1245319599 signed", "attending ********** signed"),
+        (
+            "INSERT INTO patients (id, mrn, last_name) VALUES (7, 'E199''9941', 'Ortega'), (8, '593-7474', NULL);",
+            "INSERT INTO patients (id, mrn, last_name) VALUES (7, '****''****', '******'), (8, '***-****', ****);",
+        ),
+        (
+            "identifier:\n  - system: urn:oid:1.2.36\n    value: H3745328\nname: x\nvalue: keep\n",
+            "identifier:\n  - system: urn:oid:1.2.36\n    value: ********\nname: x\nvalue: keep\n",
+        ),
     ];
     for (input, want) in table {
         assert_eq!(scrubbed(input), want, "{input:?}");
@@ -100,6 +124,9 @@ fn many_fragments_on_one_line_take_linear_time() {
         b"NM1*IL*1*",
         b"MRN: ",
         b"\"identifier\":[{",
+        b"INSERT INTO t (mrn) VALUES ('1', ",
+        b"insert into ",
+        b"identifier:\n  value: 1\n",
     ] {
         let text = unit.repeat((1 << 20) / unit.len());
         let started = std::time::Instant::now();
