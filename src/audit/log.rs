@@ -76,6 +76,10 @@ pub fn append_rotating(path: &Path, rotate_bytes: Option<u64>, record: &Record) 
             let _ = file.set_len(meta.len());
             return Err(io(path, "cannot write", e));
         }
+        if meta.len() == 0 {
+            // A new file's name must survive a crash as its first line does.
+            sync_dir(path);
+        }
         return Ok(head);
     }
     Err(Error::usage(format!(
@@ -220,9 +224,16 @@ fn rotate(path: &Path) -> Result<()> {
     let mut to = path.as_os_str().to_owned();
     to.push(format!(".{next}"));
     std::fs::rename(path, &to).map_err(|e| io(path, "cannot rotate", e))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // The rename must survive a crash before the next line does.
-        let _ = File::open(dir).and_then(|d| d.sync_all());
-    }
+    // The rename must survive a crash before the next line does.
+    sync_dir(path);
     Ok(())
+}
+
+/// Flushes the directory holding `path` (best effort: some file systems refuse).
+fn sync_dir(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let _ = File::open(dir).and_then(|d| d.sync_all());
 }

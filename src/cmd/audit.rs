@@ -175,6 +175,21 @@ fn verify(g: &Global, files: &[PathBuf], head: Option<&str>) -> Result<Exit> {
         writeln!(out, "audit log BROKEN at {at}: {} [{}]", p.message, p.code)?;
         writeln!(out, "lines verified before it: {}", v.lines)?;
         writeln!(out, "last good head: {}", v.head)?;
+        // The very first line does not start the chain: older rotated files left out?
+        if let (0, 1, Some(first)) = (v.lines, p.line, files.first()) {
+            let older = audit::log::rotated(first)?;
+            if !older.is_empty() && !files.contains(&older[0]) {
+                let names: Vec<String> = older.iter().map(|f| f.display().to_string()).collect();
+                writeln!(
+                    out,
+                    "hint: {} was rotated; verify the older files first: \
+                     phiguard audit verify {} {}",
+                    first.display(),
+                    names.join(" "),
+                    first.display()
+                )?;
+            }
+        }
     } else {
         writeln!(
             out,

@@ -193,6 +193,12 @@ fn rotation_by_size_keeps_one_chain_that_verify_checks_across_files() {
         false,
         "the last file alone does not start the chain"
     );
+    let r = phiguard(&["audit", "verify", log.to_str().unwrap()]);
+    assert!(
+        r.out().contains("hint:") && r.out().contains("audit.log.1"),
+        "{}",
+        r.out()
+    );
 }
 
 #[test]
