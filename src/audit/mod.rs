@@ -38,6 +38,10 @@ pub struct Record {
     pub time: String,
     /// The repository (its git dir).
     pub repository: String,
+    /// The platform's name for it (`GL_PROJECT_PATH`, `GITHUB_REPO_NAME`,
+    /// `GITEA_REPO_USER_NAME/GITEA_REPO_NAME`), when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_name: Option<String>,
     /// `pre-receive` or `update`.
     pub hook: String,
     /// Who pushed, as the hosting platform tells it (or `$USER`, unverified).
@@ -207,6 +211,20 @@ impl PushCert {
         };
         (cert.signer.is_some() || cert.status.is_some()).then_some(cert)
     }
+}
+
+/// The hosting platform's name for the repository, from its hook environment.
+pub fn repository_name(env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let get = |k: &str| env(k).filter(|v| !v.is_empty());
+    get("GL_PROJECT_PATH")
+        .or_else(|| get("GITHUB_REPO_NAME"))
+        .or_else(|| {
+            Some(format!(
+                "{}/{}",
+                get("GITEA_REPO_USER_NAME")?,
+                get("GITEA_REPO_NAME")?
+            ))
+        })
 }
 
 /// A ref id as written in the log: hex, or 40 zeros for none.

@@ -5,6 +5,7 @@ fn record(n: usize) -> Record {
     Record {
         time: format!("2026-12-0{}T00:00:00.000Z", 1 + n % 9),
         repository: "/srv/git/r.git".into(),
+        repository_name: None,
         hook: "pre-receive".into(),
         pusher: None,
         push_cert: None,
@@ -185,4 +186,26 @@ fn push_cert_is_read_only_when_git_passed_one() {
         (Some("G"), Some("OK"))
     );
     assert!(PushCert::from_env(|_| None).is_none());
+}
+
+#[test]
+fn repository_name_comes_from_the_platform() {
+    let name = |vars: &'static [(&str, &str)]| {
+        repository_name(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    };
+    assert_eq!(
+        name(&[("GL_PROJECT_PATH", "grp/app")]).as_deref(),
+        Some("grp/app")
+    );
+    assert_eq!(
+        name(&[("GITHUB_REPO_NAME", "org/app")]).as_deref(),
+        Some("org/app")
+    );
+    let gitea = &[("GITEA_REPO_USER_NAME", "org"), ("GITEA_REPO_NAME", "app")];
+    assert_eq!(name(gitea).as_deref(), Some("org/app"));
+    assert_eq!(name(&[("GITEA_REPO_NAME", "app")]), None);
 }

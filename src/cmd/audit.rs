@@ -58,6 +58,7 @@ impl Trail {
         let base = Record {
             time: String::new(),
             repository: git_dir.display().to_string(),
+            repository_name: audit::repository_name(env),
             hook: hook.to_owned(),
             pusher: bypass::identity(env),
             push_cert: PushCert::from_env(env),
