@@ -61,6 +61,8 @@ pub enum FormatArg {
     Sarif,
     /// `path:line:col: level: message`.
     Gcc,
+    /// Comma-separated values (`audit export` only).
+    Csv,
 }
 
 /// `--min-severity`.
@@ -101,8 +103,13 @@ pub enum Command {
     /// Show the resolved configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check or export the server's hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a CI evidence record (no values) for a range of commits, and a SARIF beside it.
+    Evidence(EvidenceArgs),
     /// Copy stdin to stdout with PHI and secrets masked (for CI logs).
-    Redact,
+    Redact(RedactArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -193,4 +200,48 @@ pub enum RulesCommand {
 pub enum ConfigCommand {
     /// The resolved configuration and where each value came from.
     Show,
+}
+
+/// `audit`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; print the head hash to anchor elsewhere. Exit 1 when broken.
+    Verify {
+        /// Log files, oldest first (rotated files `LOG.1 LOG.2 … LOG`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A head hash anchored earlier: it must still be in the chain (a cut tail is not).
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+    },
+    /// Print the records (with --format json, jsonl or csv) for an evidence package.
+    Export {
+        /// Only records at or after this date (`2026-12-01`) or UTC time.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Log files, oldest first.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `evidence`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// The commits checked: `A..B` or `REV`.
+    #[arg(long, value_name = "RANGE")]
+    pub range: String,
+    /// Where to write the JSON record (the SARIF goes to `FILE.sarif`).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `redact`.
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Mask only what a scan would report (the behaviour before 0.2); by default every PHI
+    /// shape, every value after a PHI label and identifiers in HL7/X12/C-CDA/FHIR fragments
+    /// are masked too.
+    #[arg(long)]
+    pub conservative: bool,
 }

@@ -107,6 +107,9 @@ pub struct ServerSection {
     pub audit_log: Option<String>,
     /// Accept the push when the budget runs out (default false: fail closed).
     pub fail_open: Option<bool>,
+    /// Rotate the audit log once it reaches this size (`LOG` becomes `LOG.N`; the chain
+    /// continues in the new file).
+    pub audit_rotate_bytes: Option<u64>,
 }
 
 /// `[report]`.
@@ -422,6 +425,7 @@ impl Config {
         }
         if f.server.budget_ms.is_some()
             || f.server.audit_log.is_some()
+            || f.server.audit_rotate_bytes.is_some()
             || f.server.fail_open.is_some()
         {
             set("server");
@@ -465,6 +469,7 @@ impl Config {
             .map(|p| base.join(p).display().to_string())
             .or(self.server.audit_log.take());
         self.server.fail_open = s.fail_open.or(self.server.fail_open);
+        self.server.audit_rotate_bytes = s.audit_rotate_bytes.or(self.server.audit_rotate_bytes);
         if let Some(k) = f.report.fingerprint_key {
             self.fingerprint_key = k.into_bytes();
         }

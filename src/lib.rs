@@ -16,6 +16,7 @@
 //! lines), so neither depends on the other. [`scan`] wires those stages together for one item. The `phiguard` binary (`main.rs`,
 //! `cli.rs`, `cmd/`) only parses flags, resolves one [`config::Config`] and calls into them.
 
+pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod error;

@@ -29,6 +29,16 @@ pub struct Engine<'a> {
     pub fingerprint_key: &'a [u8],
 }
 
+/// How much `phiguard redact` masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redaction {
+    /// Every value a rule reports, plus labelled values and structured identifiers
+    /// ([`detect::scrub`]), through ANSI colour codes.
+    Aggressive,
+    /// Only what the rules report (`--conservative`).
+    Conservative,
+}
+
 /// Findings of one item: counted ones and suppressed ones.
 #[derive(Debug, Default)]
 pub struct ItemFindings {
@@ -151,17 +161,33 @@ impl Engine<'_> {
     /// redact`. `text[..context]` is the lines before, where keywords still count (as the
     /// unchanged lines before an added region do in a file).
     ///
+    /// [`Redaction::Aggressive`] also masks what [`detect::scrub`] finds (values after PHI
+    /// labels, identifiers in HL7/X12/C-CDA/FHIR fragments, NPI-shaped numbers), every other
+    /// occurrence of a value found once, and matches through ANSI colour codes, which it keeps
+    /// byte for byte.
+    ///
     /// # Errors
     ///
     /// When a rule's regex does not compile.
-    pub fn redact(&self, text: &[u8], context: usize, scratch: &mut Scratch) -> Result<Vec<u8>> {
+    pub fn redact(
+        &self,
+        text: &[u8],
+        context: usize,
+        mode: Redaction,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<u8>> {
         let regions: Vec<Range<usize>> = std::iter::once(context..text.len())
             .filter(|r| !r.is_empty())
             .collect();
+        let blanked = match mode {
+            Redaction::Aggressive => detect::scrub::blank_ansi(text),
+            Redaction::Conservative => None,
+        };
+        let seen = blanked.as_deref().unwrap_or(text);
         let mut raws = Vec::new();
         detect::find(
             self.db,
-            text,
+            seen,
             &regions,
             "<stdin>",
             self.detect,
@@ -170,6 +196,25 @@ impl Engine<'_> {
         )?;
         let spans: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
         let mut masked = mask::mask_all(text, &spans);
+        if mode == Redaction::Aggressive {
+            let mut extra = Vec::new();
+            detect::scrub::spans(seen, context..text.len(), &mut extra);
+            let found: Vec<Range<usize>> = extra
+                .iter()
+                .cloned()
+                .chain(raws.iter().map(|r| r.span.clone()))
+                .collect();
+            detect::scrub::recurrences(seen, context..text.len(), &found, &mut extra);
+            detect::scrub::mask(&mut masked, &extra);
+            if let Some(blanked) = &blanked {
+                // Colour codes stay as they were, whatever span covered them.
+                for ((m, &t), &b) in masked.iter_mut().zip(text).zip(blanked) {
+                    if t != b {
+                        *m = t;
+                    }
+                }
+            }
+        }
         masked.drain(..context.min(masked.len()));
         Ok(masked)
     }

@@ -56,6 +56,7 @@ pub fn show(g: &Global) -> Result<Exit> {
     println!("budget_ms = {}", c.server.budget_ms.unwrap_or(4000));
     println!("audit_log = {:?}", c.server.audit_log);
     println!("fail_open = {}", c.server.fail_open.unwrap_or(false));
+    println!("audit_rotate_bytes = {:?}", c.server.audit_rotate_bytes);
     println!(
         "# {} [[policy]] section(s)  # {}",
         c.policies.len(),

@@ -1,7 +1,9 @@
 //! Command execution for the binary. Each command resolves what it needs into a [`Session`]
 //! (configuration, compiled rules, policy, output style) and hands work to the library.
 
+mod audit;
 mod config;
+mod evidence;
 mod hook;
 mod install;
 mod push;
@@ -52,7 +54,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Install(args) => install::run(args),
         Command::Rules(r) => rules::run(g, r),
         Command::Config(_) => config::show(g),
-        Command::Redact => redact::run(g),
+        Command::Audit(a) => audit::run(g, a),
+        Command::Evidence(args) => evidence::run(g, args),
+        Command::Redact(args) => redact::run(g, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());
@@ -105,7 +109,7 @@ impl Session {
             ..Policy::default()
         };
         Ok(Session {
-            format: format(g.format),
+            format: format(g.format)?,
             style: Style {
                 color: use_color(g.color, g.format),
                 quiet: g.quiet,
@@ -268,14 +272,15 @@ pub fn build_db(config: &Config, extra: &[PathBuf], examples: bool) -> Result<Ru
     Ok(db)
 }
 
-fn format(f: FormatArg) -> Format {
-    match f {
+fn format(f: FormatArg) -> Result<Format> {
+    Ok(match f {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Gcc => Format::Gcc,
-    }
+        FormatArg::Csv => anyhow::bail!("--format csv is only for `audit export`"),
+    })
 }
 
 fn severity(s: SeverityArg) -> Severity {

@@ -1,8 +1,10 @@
 //! History hooks: `scan --range`, pre-push on the client, pre-receive and update on the server.
 
+use super::audit::Trail;
 use super::{Exit, Origin, Session};
 use crate::cli::Global;
 use anyhow::{Context as _, Result};
+use phiguard::audit::{Decision, Reason};
 use phiguard::error::ErrorKind;
 use phiguard::policy::Suppression;
 use phiguard::policy::bypass;
@@ -31,7 +33,7 @@ fn read_stdin() -> Result<String> {
 }
 
 /// Opens the repository the hook runs in; a SHA-256 repository is named as such.
-fn open_repo() -> Result<git2::Repository> {
+pub(super) fn open_repo() -> Result<git2::Repository> {
     git2::Repository::open_from_env().map_err(|e| {
         if e.message().contains("objectformat") {
             anyhow::Error::new(refs::sha256_error())
@@ -70,7 +72,7 @@ pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
 /// pre-receive: all updates of the push, accepted or rejected together.
 pub fn pre_receive(g: &Global) -> Result<Exit> {
     let updates = refs::parse_receive(&read_stdin()?)?;
-    server(g, &updates)
+    server(g, &updates, "pre-receive")
 }
 
 /// update: one ref.
@@ -80,16 +82,18 @@ pub fn update(g: &Global, refname: &str, old: &str, new: &str) -> Result<Exit> {
         old: refs::parse_oid(old)?,
         new: refs::parse_oid(new)?,
     }];
-    server(g, &updates)
+    server(g, &updates, "update")
 }
 
-/// The verdict on one ref.
+/// The verdict on one ref: each reason as an audit code and a message.
 struct Verdict {
     refname: String,
-    reasons: Vec<String>,
+    reasons: Vec<(Reason, String)>,
 }
 
-fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
+/// A server hook: decide, record the decision in the audit log (before printing anything),
+/// print, exit. An error after the configuration is read is recorded too (exit 2).
+fn server(g: &Global, updates: &[RefUpdate], hook: &str) -> Result<Exit> {
     let started = Instant::now();
     let repo = open_repo()?;
     let origin = Origin {
@@ -97,6 +101,23 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
         server_git_dir: Some(repo.path().to_path_buf()),
     };
     let session = Session::new(g, origin, Context::History)?;
+    let trail = Trail::open(g, &session, repo.path(), hook, updates)?;
+    let decided = decide_push(&session, &repo, updates, started, trail.as_ref());
+    if let (Err(e), Some(trail)) = (&decided, &trail)
+        && let Err(w) = trail.error(e)
+    {
+        return Err(anyhow::anyhow!("{e:#}; recording that failed too: {w:#}"));
+    }
+    decided
+}
+
+fn decide_push(
+    session: &Session,
+    repo: &git2::Repository,
+    updates: &[RefUpdate],
+    started: Instant,
+    trail: Option<&Trail>,
+) -> Result<Exit> {
     let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
     let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
     let policies: Vec<(&RefUpdate, RefPolicy)> = updates
@@ -104,8 +125,8 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
         .map(|u| Ok((u, refpolicy::for_ref(&session.config.policies, &u.refname)?)))
         .collect::<Result<_>>()?;
     let engine = session.engine()?;
-    let scanned = refs::existing_tips(&repo)
-        .and_then(|hide| refs::plan(&repo, updates, &hide, &session.config.exclude_set, deadline))
+    let scanned = refs::existing_tips(repo)
+        .and_then(|hide| refs::plan(repo, updates, &hide, &session.config.exclude_set, deadline))
         .and_then(|planned| {
             let opts = RunOptions {
                 repo: RepoAt::FromEnv,
@@ -124,6 +145,13 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
             if matches!(e.kind(), ErrorKind::Budget { .. })
                 && session.config.server.fail_open == Some(true) =>
         {
+            if let Some(trail) = trail {
+                let reason = Reason {
+                    detail: Some(budget_ms.to_string()),
+                    ..Reason::code("budget-exceeded")
+                };
+                trail.write(Decision::FailOpen, vec![reason], None, None)?;
+            }
             println!("phiguard: WARNING: {e}; accepted because [server] fail_open = true");
             return Ok(Exit::Clean);
         }
@@ -135,8 +163,23 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
         .iter()
         .map(|(u, p)| judge(u, p, &report, brings.get(&u.refname).unwrap_or(&none)))
         .collect();
+    let outcome = decide(&verdicts, &policies);
+    if let Some(trail) = trail {
+        let bypass = (outcome.decision == Decision::Bypass)
+            .then(|| bypass::requested(env))
+            .flatten();
+        trail.write(
+            outcome.decision,
+            outcome.reasons,
+            Some(&report),
+            bypass.as_deref(),
+        )?;
+    }
     session.print(&report)?;
-    decide(&verdicts, &policies)
+    for line in &outcome.messages {
+        println!("{line}");
+    }
+    Ok(outcome.exit)
 }
 
 /// Why a ref is rejected (empty: accepted).
@@ -147,16 +190,25 @@ fn judge(
     brings: &std::collections::HashSet<String>,
 ) -> Verdict {
     let mut reasons = Vec::new();
+    let code = |c: &str, detail: Option<String>| Reason {
+        refname: Some(u.refname.clone()),
+        detail,
+        ..Reason::code(c)
+    };
     if u.is_delete() && p.protect_delete {
-        reasons.push("deleting this ref is not allowed by policy".to_owned());
+        reasons.push((
+            code("delete-denied", None),
+            "deleting this ref is not allowed by policy".to_owned(),
+        ));
     }
     if let Some(kind) = &p.require_signed
         && !u.is_delete()
     {
-        reasons.push(format!(
+        let why = format!(
             "policy requires {kind} signatures, and signature verification is not available in \
              this phiguard version: rejected rather than accepted unchecked"
-        ));
+        );
+        reasons.push((code("signature-unverifiable", Some(kind.to_string())), why));
     }
     // Every finding in a commit this ref brings counts for it, whichever ref scanned it first.
     let mine = |f: &&Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
@@ -177,7 +229,11 @@ fn judge(
             .count()
     };
     if live + inline > 0 {
-        reasons.push(format!(
+        let found = Reason {
+            count: Some(live + inline),
+            ..code("findings", Some(p.block_severity.to_string()))
+        };
+        let why = format!(
             "{} finding(s) at or above {} (inline allows {})",
             live + inline,
             p.block_severity,
@@ -186,7 +242,8 @@ fn judge(
             } else {
                 "do not count on this ref"
             }
-        ));
+        );
+        reasons.push((found, why));
     }
     Verdict {
         refname: u.refname.clone(),
@@ -194,10 +251,29 @@ fn judge(
     }
 }
 
-fn decide(verdicts: &[Verdict], policies: &[(&RefUpdate, RefPolicy)]) -> Result<Exit> {
+/// What the push comes to: the exit, the audit decision and reasons, and the lines to print
+/// once the decision is recorded.
+struct Outcome {
+    exit: Exit,
+    decision: Decision,
+    reasons: Vec<Reason>,
+    messages: Vec<String>,
+}
+
+fn decide(verdicts: &[Verdict], policies: &[(&RefUpdate, RefPolicy)]) -> Outcome {
     let rejected: Vec<&Verdict> = verdicts.iter().filter(|v| !v.reasons.is_empty()).collect();
+    let mut reasons: Vec<Reason> = rejected
+        .iter()
+        .flat_map(|v| v.reasons.iter().map(|(r, _)| r.clone()))
+        .collect();
+    let mut messages = Vec::new();
     if rejected.is_empty() {
-        return Ok(Exit::Clean);
+        return Outcome {
+            exit: Exit::Clean,
+            decision: Decision::Accept,
+            reasons,
+            messages,
+        };
     }
     let prefix = if bypass::on_gitlab(env) {
         "GL-HOOK-ERR: "
@@ -212,21 +288,34 @@ fn decide(verdicts: &[Verdict], policies: &[(&RefUpdate, RefPolicy)]) -> Result<
                 .any(|(u, p)| u.refname == v.refname && p.bypass.contains(&who))
         });
         if allowed {
-            println!(
+            messages.push(format!(
                 "phiguard: BYPASS by {who}: {reason:?} — push accepted despite findings; this is recorded"
-            );
-            return Ok(Exit::Clean);
+            ));
+            return Outcome {
+                exit: Exit::Clean,
+                decision: Decision::Bypass,
+                reasons,
+                messages,
+            };
         }
-        println!("{prefix}phiguard: bypass refused: {who} is not allowed to bypass these refs");
+        reasons.push(Reason::code("bypass-refused"));
+        messages.push(format!(
+            "{prefix}phiguard: bypass refused: {who} is not allowed to bypass these refs"
+        ));
     }
     for v in &rejected {
-        for r in &v.reasons {
-            println!("{prefix}phiguard: rejecting {}: {r}", v.refname);
+        for (_, r) in &v.reasons {
+            messages.push(format!("{prefix}phiguard: rejecting {}: {r}", v.refname));
         }
     }
-    println!(
+    messages.push(format!(
         "{prefix}phiguard: fix the commits that introduced these values (git rebase -i, amend), \
          then push again; a new commit on top leaves them in history"
-    );
-    Ok(Exit::Blocked)
+    ));
+    Outcome {
+        exit: Exit::Blocked,
+        decision: Decision::Reject,
+        reasons,
+        messages,
+    }
 }

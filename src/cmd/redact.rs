@@ -6,24 +6,42 @@
 //! last, unterminated line waits for its newline (or the end of input). A private key printed
 //! over several lines is masked from its `BEGIN` line to its `END` line, since no single line
 //! of its body can be recognised on its own.
+//!
+//! A line longer than [`MAX_LINE`] (input without newlines) is not held whole: it is redacted
+//! in windows of [`MAX_LINE`] bytes, each but the last [`OVERLAP`] bytes written out, those
+//! carried — already masked — to the front of the next window. A value shorter than
+//! [`OVERLAP`] lies whole inside some window, so it is masked wherever the cut falls; memory
+//! stays bounded and every byte is scanned at most twice.
 
 use super::{Exit, Origin, Session, discover_root};
-use crate::cli::Global;
+use crate::cli::{Global, RedactArgs};
 use anyhow::{Context as _, Result};
 use phiguard::detect::Scratch;
 use phiguard::report::Context;
-use phiguard::scan::Engine;
+use phiguard::scan::{Engine, Redaction};
 use std::io::{BufRead, BufReader, Write};
 
 /// How much input is read at once (a pipe rarely holds more).
 const CHUNK: usize = 256 * 1024;
 
-pub fn run(g: &Global) -> Result<Exit> {
+/// The longest line held whole; a longer one is redacted in windows of this size.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// How much of a window is carried into the next one: values up to this long are masked even
+/// when a window boundary cuts them.
+pub const OVERLAP: usize = 4096;
+
+pub fn run(g: &Global, args: &RedactArgs) -> Result<Exit> {
     let session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
     let engine = session.engine()?;
     let mut redactor = Redactor {
         engine: &engine,
         scratch: Scratch::default(),
+        mode: if args.conservative {
+            Redaction::Conservative
+        } else {
+            Redaction::Aggressive
+        },
         in_key: false,
         before: Vec::new(),
     };
@@ -43,11 +61,15 @@ pub fn run(g: &Global) -> Result<Exit> {
         pending.extend_from_slice(&buf[..take]);
         let complete = at_end || pending.last() == Some(&b'\n');
         input.consume(take);
-        if !complete {
+        let masked = if complete {
+            let masked = redactor.redact(&pending)?;
+            pending.clear();
+            masked
+        } else if pending.len() >= MAX_LINE {
+            redactor.window(&mut pending)?
+        } else {
             continue;
-        }
-        let masked = redactor.redact(&pending)?;
-        pending.clear();
+        };
         let written = out.write_all(&masked).and_then(|()| out.flush());
         match written {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Exit::Clean),
@@ -62,6 +84,7 @@ pub fn run(g: &Global) -> Result<Exit> {
 struct Redactor<'a> {
     engine: &'a Engine<'a>,
     scratch: Scratch,
+    mode: Redaction,
     /// Inside a private key block that began in an earlier chunk.
     in_key: bool,
     /// The last lines redacted, kept as keyword context for the next ones (the same lines
@@ -102,11 +125,34 @@ impl Redactor<'_> {
         self.before.extend_from_slice(lines);
         out.extend(
             self.engine
-                .redact(&self.before, context, &mut self.scratch)?,
+                .redact(&self.before, context, self.mode, &mut self.scratch)?,
         );
         let keep = last_lines(&self.before, phiguard::detect::matcher::CONTEXT_LINES);
         self.before.drain(..keep);
         Ok(())
+    }
+}
+
+impl Redactor<'_> {
+    /// Redacts the front of an over-long line held in `pending` (no newline in it): returns
+    /// all but the last [`OVERLAP`] bytes, masked; leaves those, masked too, in `pending`.
+    fn window(&mut self, pending: &mut Vec<u8>) -> Result<Vec<u8>> {
+        self.before.clear();
+        let mut masked = if self.in_key {
+            mask_key_line(pending)
+        } else {
+            self.engine
+                .redact(pending, 0, self.mode, &mut self.scratch)?
+        };
+        let mut keep = masked.len().saturating_sub(OVERLAP);
+        // Cut on a character boundary, so the carried bytes stay valid UTF-8 for the next window.
+        while keep > 0 && (masked[keep] & 0xC0) == 0x80 {
+            keep -= 1;
+        }
+        pending.clear();
+        pending.extend_from_slice(&masked[keep..]);
+        masked.truncate(keep);
+        Ok(masked)
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod filters;
 pub mod keywords;
 pub mod matcher;
+pub mod scrub;
 pub mod structure;
 pub mod validators;
 

@@ -17,25 +17,107 @@ pub fn requested(env: impl Fn(&str) -> Option<String>) -> Option<String> {
         })
 }
 
-/// Who is pushing, from the platform's environment: GitHub Enterprise Server
-/// (`GITHUB_USER_LOGIN`), GitLab (`GL_USERNAME`), Gitea/Forgejo (`GITEA_PUSHER_NAME`),
-/// Bitbucket Data Center external hooks (`BB_USER_NAME`), Gerrit (`GERRIT_USER`), else the
-/// account running the hook (`USER`).
+/// Who is pushing, as recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pusher {
+    /// The login or user name.
+    pub name: String,
+    /// The platform's numeric or opaque user id, when it gives one (`GL_ID`, `GITEA_PUSHER_ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The environment variable the name came from.
+    pub source: String,
+    /// Whether a hosting platform vouches for it (`false` for `$USER`: the account running
+    /// the hook, which on a shared SSH account says nothing about the person).
+    pub verified: bool,
+}
+
+/// Platform variables naming the pusher, in the order they are trusted, with the variable
+/// holding the platform's user id: GitHub Enterprise Server (`GITHUB_USER_LOGIN`,
+/// `GITHUB_USER`), GitLab (`GL_USERNAME`, `GL_ID`), Gitea/Forgejo (`GITEA_PUSHER_NAME`,
+/// `GITEA_PUSHER_ID`), Bitbucket Data Center external hooks (`BB_USER_NAME`, `BB_USER_ID`),
+/// Gerrit (`GERRIT_USER`).
+const PLATFORMS: &[(&str, Option<&str>)] = &[
+    ("GITHUB_USER_LOGIN", None),
+    ("GITHUB_USER", None),
+    ("GL_USERNAME", Some("GL_ID")),
+    ("GITEA_PUSHER_NAME", Some("GITEA_PUSHER_ID")),
+    ("BB_USER_NAME", Some("BB_USER_ID")),
+    ("GERRIT_USER", None),
+];
+
+/// Who is pushing, from the platform's environment (the variables above), else the account running
+/// the hook (`USER`, marked unverified). GitLab's `GL_ID` alone (a deploy key) names an
+/// identity too.
+pub fn identity(env: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
+    let get = |k: &str| env(k).filter(|v| !v.is_empty());
+    for (name_var, id_var) in PLATFORMS {
+        if let Some(name) = get(name_var) {
+            return Some(Pusher {
+                name,
+                id: id_var.and_then(get),
+                source: (*name_var).to_owned(),
+                verified: true,
+            });
+        }
+    }
+    if let Some(id) = get("GL_ID") {
+        return Some(Pusher {
+            name: id.clone(),
+            id: Some(id),
+            source: "GL_ID".to_owned(),
+            verified: true,
+        });
+    }
+    get("USER").map(|name| Pusher {
+        name,
+        id: None,
+        source: "USER".to_owned(),
+        verified: false,
+    })
+}
+
+/// The pusher's name ([`identity`]): what a policy's `bypass` list is matched against.
 pub fn pusher(env: impl Fn(&str) -> Option<String>) -> Option<String> {
-    [
-        "GITHUB_USER_LOGIN",
-        "GL_USERNAME",
-        "GITEA_PUSHER_NAME",
-        "BB_USER_NAME",
-        "GERRIT_USER",
-        "USER",
-    ]
-    .iter()
-    .find_map(|k| env(k).filter(|v| !v.is_empty()))
+    identity(env).map(|p| p.name)
 }
 
 /// Whether the hook runs under GitLab (messages then carry the `GL-HOOK-ERR:` prefix GitLab
 /// shows in its UI).
 pub fn on_gitlab(env: impl Fn(&str) -> Option<String>) -> bool {
     env("GL_ID").is_some() || env("GL_USERNAME").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn identity_prefers_the_platform_and_marks_user_unverified() {
+        let p = identity(env(&[
+            ("USER", "git"),
+            ("GL_USERNAME", "alice"),
+            ("GL_ID", "user-7"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.id.as_deref(), p.verified),
+            ("alice", Some("user-7"), true)
+        );
+        let p = identity(env(&[("USER", "git"), ("GITHUB_USER", "bob")])).unwrap();
+        assert_eq!((p.name.as_str(), p.source.as_str()), ("bob", "GITHUB_USER"));
+        let p = identity(env(&[("USER", "git"), ("GL_USERNAME", "")])).unwrap();
+        assert_eq!((p.name.as_str(), p.verified), ("git", false));
+        let p = identity(env(&[("GL_ID", "key-3")])).unwrap();
+        assert_eq!((p.name.as_str(), p.source.as_str()), ("key-3", "GL_ID"));
+        assert!(identity(env(&[])).is_none());
+    }
 }

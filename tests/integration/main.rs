@@ -5,6 +5,7 @@
 
 mod common;
 
+mod audit;
 mod formats;
 mod hooks;
 mod phi;

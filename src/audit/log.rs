@@ -1,0 +1,239 @@
+//! Appending to the log: one line per record, chained, never interleaved.
+//!
+//! Every writer opens the file with `O_APPEND | O_CREAT`, takes an exclusive `flock`, reads
+//! the last line (from the end, bounded by [`MAX_LINE`]) to compute `prev`, writes its line
+//! with one `write`, fsyncs and unlocks. A writer that waited while another rotated the file
+//! away notices (the path no longer names its inode) and starts over on the new file.
+//!
+//! Rotation by size renames `LOG` to `LOG.N` (N one above the highest present) under the lock;
+//! the first line of the new `LOG` chains to the last line of `LOG.N`, so `audit verify LOG.1
+//! LOG.2 … LOG` checks one chain.
+
+use super::hash::sha256_hex;
+use super::{GENESIS, Record};
+use crate::error::{Error, Result};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// The longest line read back to chain: a record lists at most
+/// [`MAX_FINDINGS`](super::MAX_FINDINGS) findings, far below this.
+pub const MAX_LINE: u64 = 4 << 20;
+
+/// Appends `record` to the log at `path` (with `prev` set to the hash of the last line) and
+/// returns the new head: the hash of the line written.
+///
+/// # Errors
+///
+/// When the log cannot be opened, locked, read, written or synced; the error names the path.
+/// A server hook must then reject the push (fail closed).
+pub fn append(path: &Path, record: &Record) -> Result<String> {
+    append_rotating(path, None, record)
+}
+
+/// [`append`], first rotating the log when it has reached `rotate_bytes`.
+///
+/// # Errors
+///
+/// As [`append`]; also when rotation cannot rename the file.
+pub fn append_rotating(path: &Path, rotate_bytes: Option<u64>, record: &Record) -> Result<String> {
+    // Each retry means another writer rotated the file in between: a handful at most.
+    for _ in 0..64 {
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o640)
+            .open(path)
+            .map_err(|e| io(path, "cannot open", e))?;
+        let _lock = Lock::exclusive(&file).map_err(|e| io(path, "cannot lock", e))?;
+        let meta = file.metadata().map_err(|e| io(path, "cannot stat", e))?;
+        match std::fs::metadata(path) {
+            Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => {}
+            _ => continue,
+        }
+        if rotate_bytes.is_some_and(|max| meta.len() >= max.max(1)) {
+            rotate(path)?;
+            continue;
+        }
+        let prev = match last_line(&file, meta.len(), path)? {
+            Some(line) => sha256_hex(&line),
+            None => match newest_rotated(path)? {
+                Some(old) => chain_from(&old)?,
+                None => GENESIS.to_owned(),
+            },
+        };
+        let mut stamped = record.clone();
+        stamped.prev = prev;
+        let mut line = serde_json::to_vec(&stamped).map_err(|e| {
+            Error::usage(format!("audit log {}: cannot encode: {e}", path.display()))
+        })?;
+        let head = sha256_hex(&line);
+        line.push(b'\n');
+        if let Err(e) = (&file).write_all(&line).and_then(|()| file.sync_data()) {
+            // Leave no torn line behind: it would break the chain for every later push.
+            let _ = file.set_len(meta.len());
+            return Err(io(path, "cannot write", e));
+        }
+        if meta.len() == 0 {
+            // A new file's name must survive a crash as its first line does.
+            sync_dir(path);
+        }
+        return Ok(head);
+    }
+    Err(Error::usage(format!(
+        "audit log {}: rotated away 64 times while waiting for its lock",
+        path.display()
+    )))
+}
+
+fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
+    Error::io(format!("audit log {}: {what}", path.display()), e)
+}
+
+/// An exclusive advisory lock, released on drop (and by the kernel when the file closes).
+struct Lock<'a>(&'a File);
+
+impl<'a> Lock<'a> {
+    fn exclusive(file: &'a File) -> std::io::Result<Lock<'a>> {
+        use std::os::fd::AsRawFd;
+        loop {
+            // SAFETY: the descriptor is open for the lifetime of `file`.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(Lock(file));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+impl Drop for Lock<'_> {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: as in `exclusive`.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+/// The last line of a file of `len` bytes, without its newline; `None` when empty.
+///
+/// # Errors
+///
+/// When the file does not end with a newline (a torn write that was not rolled back) or its
+/// last line is longer than [`MAX_LINE`]: chaining to either would hide the damage.
+fn last_line(mut file: &File, len: u64, path: &Path) -> Result<Option<Vec<u8>>> {
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut tail = Vec::new();
+    let mut from = len;
+    loop {
+        let step = (from).min(64 * 1024);
+        from -= step;
+        let mut chunk = vec![0; step as usize];
+        file.seek(SeekFrom::Start(from))
+            .and_then(|_| file.read_exact(&mut chunk))
+            .map_err(|e| io(path, "cannot read", e))?;
+        chunk.extend_from_slice(&tail);
+        tail = chunk;
+        if tail.last() != Some(&b'\n') {
+            return Err(Error::usage(format!(
+                "audit log {}: the last line is incomplete (an interrupted write?); \
+                 check it with `phiguard audit verify` and repair it before pushing again",
+                path.display()
+            )));
+        }
+        let body = &tail[..tail.len() - 1];
+        if let Some(i) = memchr::memrchr(b'\n', body) {
+            return Ok(Some(body[i + 1..].to_vec()));
+        }
+        if from == 0 {
+            return Ok(Some(body.to_vec()));
+        }
+        if tail.len() as u64 > MAX_LINE {
+            return Err(Error::usage(format!(
+                "audit log {}: last line longer than {MAX_LINE} bytes: not a phiguard audit log?",
+                path.display()
+            )));
+        }
+    }
+}
+
+/// `prev` for the first line of a new file: the head of the rotated file before it.
+fn chain_from(old: &Path) -> Result<String> {
+    let file = File::open(old).map_err(|e| io(old, "cannot open", e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| io(old, "cannot stat", e))?
+        .len();
+    Ok(last_line(&file, len, old)?.map_or_else(|| GENESIS.to_owned(), |l| sha256_hex(&l)))
+}
+
+/// The rotated files of `path` (`path.1`, `path.2`, …), oldest first.
+///
+/// # Errors
+///
+/// When the directory cannot be listed.
+pub fn rotated(path: &Path) -> Result<Vec<PathBuf>> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir, "cannot list", e)),
+    };
+    let mut found: Vec<(u64, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name();
+            let n = n
+                .to_str()?
+                .strip_prefix(name)?
+                .strip_prefix('.')?
+                .to_owned();
+            let k: u64 = n
+                .parse()
+                .ok()
+                .filter(|_| n.bytes().all(|b| b.is_ascii_digit()))?;
+            Some((k, e.path()))
+        })
+        .collect();
+    found.sort();
+    Ok(found.into_iter().map(|(_, p)| p).collect())
+}
+
+fn newest_rotated(path: &Path) -> Result<Option<PathBuf>> {
+    Ok(rotated(path)?.pop())
+}
+
+/// Renames `path` to `path.N`, N one above the highest present. Called under the lock.
+fn rotate(path: &Path) -> Result<()> {
+    let next = rotated(path)?
+        .last()
+        .and_then(|p| p.extension()?.to_str()?.parse::<u64>().ok())
+        .map_or(1, |n| n + 1);
+    let mut to = path.as_os_str().to_owned();
+    to.push(format!(".{next}"));
+    std::fs::rename(path, &to).map_err(|e| io(path, "cannot rotate", e))?;
+    // The rename must survive a crash before the next line does.
+    sync_dir(path);
+    Ok(())
+}
+
+/// Flushes the directory holding `path` (best effort: some file systems refuse).
+fn sync_dir(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let _ = File::open(dir).and_then(|d| d.sync_all());
+}
