@@ -28,9 +28,10 @@ pub const PATIENT_WORDS: &[&[u8]] = &[
     b"in1|",
 ];
 
-/// Bytes of context [`window`] reaches before a value and after it.
-const REACH_BEFORE: usize = 512;
-const REACH_AFTER: usize = 256;
+/// Bytes of context [`window`] reaches before a value.
+pub const REACH_BEFORE: usize = 512;
+/// Bytes of context [`window`] reaches after a value.
+pub const REACH_AFTER: usize = 256;
 
 /// The value's line and the two lines before it, cut to [`REACH_BEFORE`] bytes before the
 /// value and [`REACH_AFTER`] after it: on a minified file or CR-separated HL7 the "line" is
