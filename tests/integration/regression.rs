@@ -1,6 +1,6 @@
 //! Regression tests, each named after the defect it pins; real git wherever a hook is involved.
 
-use crate::common::{Server, bin, run_within};
+use crate::common::{SSN, Server, TempRepo, bin, run_within};
 use std::process::Command;
 
 /// A YAML Patient with CRLF line ends: the YAML/FSH line walk stepped by `end + 1`, which on
@@ -64,4 +64,70 @@ fn crlf_yaml_patient_does_not_hang_the_commit_or_the_push() {
     let run = run_within(push, None, 60).expect("git push hung in pre-receive");
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(s.server_has("refs/heads/main").is_some());
+}
+
+/// Writes `leak.txt` with an SSN as a loose blob (never committed) and returns its id.
+fn leak_blob(repo: &TempRepo) -> String {
+    repo.write("leak.txt", format!("patient ssn: {SSN}\n"));
+    repo.git(&["hash-object", "-w", "leak.txt"])
+        .trim()
+        .to_owned()
+}
+
+/// A tree holding `dir/leak.txt` (the blob above), made with `git mktree`.
+fn leak_tree(repo: &TempRepo, blob: &str) -> String {
+    let mk = |input: String| {
+        let mut cmd = Command::new("git");
+        cmd.arg("mktree").current_dir(repo.path());
+        repo.env(&mut cmd);
+        let run = run_within(cmd, Some(input.as_bytes()), 60).expect("git mktree hung");
+        assert_eq!(run.code, 0, "{}", run.all());
+        run.out().trim().to_owned()
+    };
+    let inner = mk(format!("100644 blob {blob}\tleak.txt\n"));
+    mk(format!("040000 tree {inner}\tdir\n"))
+}
+
+#[test]
+fn refs_pointing_at_a_blob_or_a_tree_are_scanned_on_the_server() {
+    for hook in ["pre-receive", "update"] {
+        let s = Server::new(hook);
+        let blob = leak_blob(&s.work);
+        s.work.git(&["tag", "leak", &blob]);
+        let (ok, text) = s.push(&["leak"]);
+        assert!(!ok, "{hook}: a tag of a blob: {text}");
+        assert!(text.contains("phi.ssn"), "{hook}: {text}");
+        assert!(s.server_has("refs/tags/leak").is_none(), "{hook}");
+        let (ok, text) = s.push(&[&format!("{blob}:refs/custom/x")]);
+        assert!(!ok, "{hook}: a blob pushed to a custom ref: {text}");
+        let tree = leak_tree(&s.work, &blob);
+        s.work
+            .git(&["tag", "-a", "tree-tag", "-m", "a tree", &tree]);
+        let (ok, text) = s.push(&["tree-tag"]);
+        assert!(!ok, "{hook}: an annotated tag of a tree: {text}");
+        assert!(text.contains("dir/leak.txt"), "{hook}: {text}");
+    }
+    // A clean blob is accepted.
+    let s = Server::new("pre-receive");
+    s.work.write("fine.txt", "nothing to see\n");
+    let blob = s.work.git(&["hash-object", "-w", "fine.txt"]);
+    s.work.git(&["tag", "fine", blob.trim()]);
+    let (ok, text) = s.push(&["fine"]);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn refs_pointing_at_a_blob_or_a_tree_are_scanned_by_pre_push() {
+    let s = Server::new("post-receive");
+    let r = s.work.phiguard(&["install", "--hooks", "pre-push"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let blob = leak_blob(&s.work);
+    s.work.git(&["tag", "leak", &blob]);
+    let (ok, text) = s.push(&["leak"]);
+    assert!(!ok, "a tag of a blob: {text}");
+    assert!(s.server_has("refs/tags/leak").is_none());
+    let tree = leak_tree(&s.work, &blob);
+    let (ok, text) = s.push(&[&format!("{tree}:refs/custom/t")]);
+    assert!(!ok, "a tree pushed to a custom ref: {text}");
+    assert!(text.contains("dir/leak.txt"), "{text}");
 }
