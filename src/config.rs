@@ -169,6 +169,11 @@ pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/*_spec.rb",
 ];
 
+/// Most worker threads `[scan] threads` may ask for: far above any machine's cores, and
+/// small enough that per-thread state can be allocated (`threads = 1e18` once panicked with
+/// "capacity overflow").
+pub const MAX_THREADS: usize = 1024;
+
 /// Default `max_file_bytes`: 32 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 << 20;
 
@@ -231,6 +236,55 @@ fn user_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "phiguard").map(|d| d.config_dir().join("config.toml"))
 }
 
+/// Largest configuration file read: a configuration is a few kilobytes; a path that names
+/// `/dev/zero` or a huge file must not exhaust memory.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a configuration (or rule pack) file as UTF-8 text: only a regular file (a FIFO would
+/// block forever, `/dev/zero` never ends), at most `max_bytes`. Every error names `path`.
+///
+/// # Errors
+///
+/// Not a regular file, larger than `max_bytes`, unreadable, or not UTF-8.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String> {
+    use std::io::Read;
+    let fail = |m: String| Error::config(path, m);
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    // Non-blocking, so that opening a FIFO does not wait for a writer.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let file = open.open(path).map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(fail(format!("larger than {max_bytes} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))
+}
+
+/// Whether an optional configuration file is there to be read. A path that exists in any
+/// form — a dangling symlink, a directory, a file without read permission — counts: reading
+/// it then fails with an error naming it, instead of the file being silently ignored (a
+/// server whose policy file is broken must not accept pushes unchecked).
+///
+/// # Errors
+///
+/// When whether it exists cannot be told (a parent directory without search permission).
+fn present(path: &Path) -> Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::config(path, e.to_string())),
+    }
+}
+
 /// Reads one file and its `extend` chain, oldest ancestor first.
 fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -> Result<()> {
     if depth > 8 {
@@ -242,7 +296,7 @@ fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -
     if out.iter().any(|(p, _)| p == path) {
         return Err(Error::config(path, "`extend` cycle"));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::config(path, e.to_string()))?;
+    let text = read_text(path, MAX_CONFIG_BYTES)?;
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
@@ -338,7 +392,7 @@ impl Config {
                 candidates.push((explicit.clone(), true));
             }
             for (path, required) in candidates {
-                if required || path.is_file() {
+                if required || present(&path)? {
                     read_chain(&path, &mut chain, 0)?;
                 }
             }
@@ -436,8 +490,11 @@ impl Config {
         }
         self.strict = f.scan.strict.unwrap_or(self.strict);
         if let Some(n) = f.scan.threads {
-            if n == 0 {
-                return Err(Error::config(path, "scan.threads must be at least 1"));
+            if !(1..=MAX_THREADS).contains(&n) {
+                return Err(Error::config(
+                    path,
+                    format!("scan.threads must be between 1 and {MAX_THREADS}"),
+                ));
             }
             self.threads = n;
         }

@@ -131,3 +131,91 @@ fn refs_pointing_at_a_blob_or_a_tree_are_scanned_by_pre_push() {
     assert!(!ok, "a tree pushed to a custom ref: {text}");
     assert!(text.contains("dir/leak.txt"), "{text}");
 }
+
+/// Runs `phiguard ARGS` in `repo` (a work tree) within 60 s; a hang fails the test.
+fn phiguard_within(repo: &TempRepo, args: &[&str], stdin: Option<&[u8]>) -> crate::common::Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).current_dir(repo.path());
+    repo.env(&mut cmd);
+    run_within(cmd, stdin, 60).unwrap_or_else(|| panic!("phiguard {args:?} hung"))
+}
+
+#[test]
+fn server_config_that_exists_but_cannot_be_read_rejects_the_push() {
+    let s = Server::new("pre-receive");
+    let config = s.bare.path().join("phiguard.toml");
+    // A dangling symlink, then a directory.
+    std::os::unix::fs::symlink(s.bare.path().join("gone.toml"), &config).unwrap();
+    s.work.add("a.txt", "fine\n");
+    s.work.commit("a");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "a dangling phiguard.toml: {text}");
+    assert!(text.contains("phiguard.toml"), "names the path: {text}");
+    std::fs::remove_file(&config).unwrap();
+    std::fs::create_dir(&config).unwrap();
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "a directory phiguard.toml: {text}");
+    assert!(text.contains("phiguard.toml"), "names the path: {text}");
+    std::fs::remove_dir(&config).unwrap();
+    assert!(s.push(&["main"]).0, "no file at all is the default policy");
+}
+
+#[test]
+fn client_config_that_exists_but_cannot_be_read_fails_the_hook() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    std::os::unix::fs::symlink("missing.toml", repo.path().join(".phiguard.toml")).unwrap();
+    let run = phiguard_within(&repo, &["hook", "pre-commit"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains(".phiguard.toml"), "{}", run.all());
+}
+
+#[test]
+fn config_files_that_are_not_regular_files_are_refused() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    let fifo = repo.path().join("pipe.toml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let cases: [(&str, &str); 4] = [
+        ("--config", "/dev/zero"),
+        ("--config", "pipe.toml"),
+        ("extend", "extend = \"/dev/zero\"\n"),
+        ("extend", "extend = \"pipe.toml\"\n"),
+    ];
+    for (how, what) in cases {
+        let run = if how == "--config" {
+            phiguard_within(&repo, &["--config", what, "scan", "--staged"], None)
+        } else {
+            repo.write(".phiguard.toml", what);
+            phiguard_within(&repo, &["scan", "--staged"], None)
+        };
+        assert_eq!(run.code, 2, "{how} {what}: {}", run.all());
+        assert!(
+            run.err().contains("not a regular file"),
+            "{how} {what}: {}",
+            run.all()
+        );
+    }
+    repo.write(".phiguard.toml", "[rules]\nimport = [\"/dev/zero\"]\n");
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "import /dev/zero: {}", run.all());
+    // A regular file too large for a configuration.
+    repo.write(".phiguard.toml", "#".repeat(2 << 20));
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "a 2 MiB config: {}", run.all());
+    assert!(run.err().contains("larger than"), "{}", run.all());
+}
+
+#[test]
+fn huge_scan_threads_is_a_config_error_not_a_panic() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    repo.write(".phiguard.toml", "[scan]\nthreads = 1000000000000\n");
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("scan.threads"), "{}", run.all());
+    let run = phiguard_within(&repo, &["scan", "."], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+}
