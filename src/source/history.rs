@@ -6,7 +6,7 @@
 //! equals one parent's version was already scanned on that side and produces nothing; a
 //! conflict resolution that adds a line no parent had is caught.
 
-use super::{Item, Job, skipped_path};
+use super::{Item, Job};
 use crate::error::{Error, Result};
 use git2::{Commit, ObjectType, Oid, Repository, Sort};
 use globset::GlobSet;
@@ -141,7 +141,7 @@ pub fn commit_jobs(
     .map_err(|e| err("comparing trees", &e))?;
     for change in changes {
         let path: Arc<str> = Arc::from(String::from_utf8_lossy(&change.path));
-        if skipped_path(&path) || exclude.is_match(&*path) {
+        if exclude.is_match(&*path) {
             continue;
         }
         let mut old: Vec<Oid> = change.old.into_iter().collect();

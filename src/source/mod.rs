@@ -136,9 +136,10 @@ pub fn classify(bytes: &[u8]) -> Kind {
     }
 }
 
-/// Files that are never scanned: lockfiles and minified bundles are generated, huge, and full
-/// of hashes that look like secrets.
-pub fn skipped_path(path: &str) -> bool {
+/// Generated files: lockfiles and minified bundles. They are scanned for secrets (a token in
+/// a `package-lock.json` `resolved` URL is as live as anywhere else), but PHI rules skip them:
+/// they are huge, full of hashes and version numbers, and never hold patient data.
+pub fn generated_path(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     const NAMES: &[&str] = &[
         "package-lock.json",

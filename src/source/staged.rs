@@ -4,8 +4,8 @@
 //! (`GIT_INDEX_FILE`) and linked worktrees work. During a merge, the other parents' versions
 //! count as old too: a merge commit is scanned for what the merge itself introduces.
 
+use super::Job;
 use super::mode::{is_file, is_gitlink, is_tree};
-use super::{Job, skipped_path};
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository, Tree};
 use globset::GlobSet;
@@ -310,7 +310,7 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
 }
 
 /// Plans one job per staged file that has content to scan. Returns the jobs and how many
-/// paths were skipped (lockfiles, excluded).
+/// paths were skipped (excluded).
 ///
 /// # Errors
 ///
@@ -367,7 +367,7 @@ fn jobs(repo: &Repository, staged: Vec<Staged>, exclude: &GlobSet) -> Result<(Ve
 /// What one staged file comes to.
 enum Planned {
     Job(Job),
-    /// A lockfile or an excluded path: counted as skipped.
+    /// An excluded path: counted as skipped.
     Skipped,
     /// Not a file (a symlink): nothing to scan.
     Nothing,
@@ -378,7 +378,7 @@ fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
         return Planned::Nothing;
     }
     let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
-    if skipped_path(&path) || exclude.is_match(&*path) {
+    if exclude.is_match(&*path) {
         return Planned::Skipped;
     }
     let mut old = Vec::new();

@@ -219,3 +219,39 @@ fn huge_scan_threads_is_a_config_error_not_a_panic() {
     let run = phiguard_within(&repo, &["scan", "."], None);
     assert_eq!(run.code, 2, "{}", run.all());
 }
+
+/// A generated npm token (not a real one) in a lockfile's `resolved` URL.
+const NPM_TOKEN: &str = "npm_cCe41WJLZ1biJLYDcL5clgtOj45BkKOnSUn3";
+
+fn lockfile_with_token() -> String {
+    format!(
+        "{{\n  \"packages\": {{\n    \"node_modules/left-pad\": {{\n      \"version\": \"1.3.0\",\n      \
+         \"resolved\": \"https://registry.example.com/left-pad/-/left-pad-1.3.0.tgz?token={NPM_TOKEN}\"\n    }}\n  }}\n}}\n"
+    )
+}
+
+#[test]
+fn secrets_in_lockfiles_and_minified_files_are_found() {
+    let s = Server::new("pre-receive");
+    s.work.add("package-lock.json", lockfile_with_token());
+    s.work
+        .add("web/app.min.js", format!("var t=\"{NPM_TOKEN}\";\n"));
+    let run = phiguard_within(&s.work, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "pre-commit: {}", run.all());
+    let paths: Vec<String> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(paths.contains(&"package-lock.json".to_owned()), "{paths:?}");
+    assert!(paths.contains(&"web/app.min.js".to_owned()), "{paths:?}");
+    crate::common::assert_no_value(&run.stdout, &[NPM_TOKEN]);
+    let run = phiguard_within(&s.work, &["scan", "package-lock.json"], None);
+    assert_eq!(run.code, 1, "scan PATH: {}", run.all());
+    s.work.commit("deps");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "the server: {text}");
+    assert!(text.contains("package-lock.json"), "{text}");
+    crate::common::assert_no_value(text.as_bytes(), &[NPM_TOKEN]);
+}
