@@ -8,7 +8,7 @@
 //! errors that name the file, the line and the key.
 
 use crate::error::{Error, Result};
-use crate::rules::{RuleSpec, Selection, Severity};
+use crate::rules::{Category, RuleSpec, Selection, Severity};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -26,6 +26,9 @@ pub struct ScanSection {
     pub max_file_bytes: Option<u64>,
     /// Globs of test paths where `block` becomes `warn` (replaces the default list).
     pub test_paths: Option<Vec<String>>,
+    /// The categories test paths downgrade (`["phi"]` by default; `["phi", "secret"]` lets
+    /// secrets under test paths warn too).
+    pub test_path_categories: Option<Vec<Category>>,
     /// Show synthetic values (like `--strict`).
     pub strict: Option<bool>,
     /// Worker threads (default: the number of cores).
@@ -188,6 +191,8 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// Compiled `exclude`.
     pub exclude_set: GlobSet,
+    /// `[scan] test_path_categories`: whose findings test paths downgrade.
+    pub test_path_categories: Vec<Category>,
     /// `[scan] max_file_bytes`.
     pub max_file_bytes: u64,
     /// Test path globs.
@@ -432,6 +437,7 @@ impl Config {
             origin: BTreeMap::new(),
             exclude: Vec::new(),
             exclude_set: GlobSet::empty(),
+            test_path_categories: vec![Category::Phi],
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             test_paths: DEFAULT_TEST_PATHS.iter().map(|s| (*s).to_owned()).collect(),
             test_path_set: LazyGlobSet::default(),
@@ -464,6 +470,9 @@ impl Config {
         if f.scan.strict.is_some() {
             set("scan.strict");
         }
+        if f.scan.test_path_categories.is_some() {
+            set("scan.test_path_categories");
+        }
         if f.scan.threads.is_some() {
             set("scan.threads");
         }
@@ -489,6 +498,9 @@ impl Config {
             self.test_paths = t;
         }
         self.strict = f.scan.strict.unwrap_or(self.strict);
+        if let Some(c) = f.scan.test_path_categories {
+            self.test_path_categories = c;
+        }
         if let Some(n) = f.scan.threads {
             if !(1..=MAX_THREADS).contains(&n) {
                 return Err(Error::config(

@@ -119,7 +119,9 @@ impl Engine<'_> {
             let finding = Finding {
                 rule: Arc::from(rule.id()),
                 category: rule.category(),
-                severity: self.policy.path_severity(&item.path, severity),
+                severity: self
+                    .policy
+                    .path_severity(rule.category(), &item.path, severity),
                 path: item.path.clone(),
                 line: at.line,
                 column: at.column,

@@ -102,6 +102,7 @@ impl Session {
         let policy = Policy {
             strict: g.strict || config.strict,
             test_paths: config.test_path_set.clone(),
+            test_path_categories: config.test_path_categories.clone(),
             ..Policy::default()
         };
         Ok(Session {

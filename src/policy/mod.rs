@@ -39,6 +39,9 @@ pub struct Policy {
     pub strict: bool,
     /// Paths where `block` is downgraded to `warn` (never suppressed).
     pub test_paths: crate::config::LazyGlobSet,
+    /// The categories whose findings test paths downgrade (`[scan] test_path_categories`;
+    /// default PHI only: a live secret is as live under `tests/` as anywhere).
+    pub test_path_categories: Vec<Category>,
     /// Whether inline allow markers count for PHI findings.
     pub inline_phi: bool,
     /// Whether inline allow markers count for secret findings.
@@ -50,6 +53,7 @@ impl Default for Policy {
         Policy {
             strict: false,
             test_paths: crate::config::LazyGlobSet::default(),
+            test_path_categories: vec![Category::Phi],
             inline_phi: true,
             inline_secret: true,
         }
@@ -65,9 +69,14 @@ impl Policy {
         }
     }
 
-    /// The severity after path policy: test paths downgrade `block` to `warn`.
-    pub fn path_severity(&self, path: &str, severity: Severity) -> Severity {
-        if severity == Severity::Block && self.test_paths.is_match(path) {
+    /// The severity after path policy: test paths downgrade `block` to `warn` for the
+    /// categories [`Policy::test_path_categories`] lists (PHI by default; a secret blocks
+    /// wherever it is — documentation and example values are recognised as synthetic).
+    pub fn path_severity(&self, category: Category, path: &str, severity: Severity) -> Severity {
+        if severity == Severity::Block
+            && self.test_path_categories.contains(&category)
+            && self.test_paths.is_match(path)
+        {
             Severity::Warn
         } else {
             severity

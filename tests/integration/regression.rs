@@ -255,3 +255,38 @@ fn secrets_in_lockfiles_and_minified_files_are_found() {
     assert!(text.contains("package-lock.json"), "{text}");
     crate::common::assert_no_value(text.as_bytes(), &[NPM_TOKEN]);
 }
+
+#[test]
+fn secrets_under_test_paths_block_and_the_hint_does_not_suggest_tests() {
+    let s = Server::new("pre-receive");
+    s.work.install_hooks();
+    s.work.write(
+        "tests/fixtures/env.txt",
+        format!("NPM_TOKEN={NPM_TOKEN}\npatient ssn: {SSN}\n"),
+    );
+    s.work.git(&["add", "tests"]);
+    let run = phiguard_within(&s.work, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    for f in run.json()["findings"].as_array().unwrap() {
+        let want = if f["category"] == "secret" {
+            "block"
+        } else {
+            "warn"
+        };
+        assert_eq!(f["severity"], want, "{f}");
+    }
+    let run = phiguard_within(&s.work, &["scan", "--staged"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(!run.out().contains("move it under tests/"), "{}", run.out());
+    assert!(run.out().contains("revoke"), "{}", run.out());
+    s.work.commit("fixtures");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "the server: {text}");
+    // The config may let test paths downgrade secrets too.
+    s.work.write(
+        ".phiguard.toml",
+        "[scan]\ntest_path_categories = [\"phi\", \"secret\"]\n",
+    );
+    let run = phiguard_within(&s.work, &["scan", "--range", "HEAD"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
