@@ -290,3 +290,48 @@ fn secrets_under_test_paths_block_and_the_hint_does_not_suggest_tests() {
     let run = phiguard_within(&s.work, &["scan", "--range", "HEAD"], None);
     assert_eq!(run.code, 0, "{}", run.all());
 }
+
+/// Runs the installed commit-msg hook's command on a message file; returns the exit code.
+fn commit_msg_on(repo: &TempRepo, message: &str) -> crate::common::Run {
+    repo.write(".git/MSG_UNDER_TEST", message);
+    phiguard_within(repo, &["hook", "commit-msg", ".git/MSG_UNDER_TEST"], None)
+}
+
+#[test]
+fn commit_msg_stops_only_at_gits_exact_scissors_line() {
+    let repo = TempRepo::new();
+    let marker = "------------------------ >8 ------------------------";
+    // Lines that merely contain the marker do not end the message.
+    for line in [
+        format!("see {marker}"),
+        format!("## {marker}"),
+        format!("# {marker} cut here"),
+        format!("; {marker}"),
+    ] {
+        let run = commit_msg_on(&repo, &format!("fix\n{line}\npatient ssn {SSN}\n"));
+        assert_eq!(run.code, 1, "{line:?}: {}", run.all());
+    }
+    // git's own scissors line (commit -v) ends it: the diff below is not the message.
+    let run = commit_msg_on(&repo, &format!("fix\n# {marker}\n+patient ssn {SSN}\n"));
+    assert_eq!(run.code, 0, "{}", run.all());
+    // With core.commentChar = ';' the scissors line starts with ';', not '#'.
+    repo.git(&["config", "core.commentChar", ";"]);
+    let run = commit_msg_on(&repo, &format!("fix\n# {marker}\npatient ssn {SSN}\n"));
+    assert_eq!(run.code, 1, "{}", run.all());
+    let run = commit_msg_on(&repo, &format!("fix\n; {marker}\n+patient ssn {SSN}\n"));
+    assert_eq!(run.code, 0, "{}", run.all());
+    // And through git itself: `commit -v` with the hook installed.
+    repo.git(&["config", "--unset", "core.commentChar"]);
+    repo.install_hooks();
+    repo.add("a.txt", "fine\n");
+    let (ok, text) = repo.git_in_env(
+        &mut vec![
+            "commit",
+            "-q",
+            "-m",
+            &format!("x\n\n## {marker}\nssn {SSN}"),
+        ],
+        &[],
+    );
+    assert!(!ok, "{text}");
+}
