@@ -165,8 +165,13 @@ pub enum HookCommand {
 /// `install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// Hooks to install (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "pre-commit,commit-msg")]
+    /// Hooks to install (comma-separated). Default: all four client hooks — git runs no
+    /// pre-commit during rebase, cherry-pick or revert, so pre-push is the last check.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pre-commit,pre-merge-commit,commit-msg,pre-push"
+    )]
     pub hooks: Vec<String>,
     /// Replace existing hooks (the old one is kept as `<hook>.phiguard-backup`).
     #[arg(long)]

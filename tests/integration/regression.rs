@@ -335,3 +335,29 @@ fn commit_msg_stops_only_at_gits_exact_scissors_line() {
     );
     assert!(!ok, "{text}");
 }
+
+#[test]
+fn install_without_hooks_installs_all_four_client_hooks() {
+    let repo = TempRepo::new();
+    let run = phiguard_within(&repo, &["install"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let hooks = repo.path().join(".git/hooks");
+    for hook in phiguard::install::CLIENT_HOOKS {
+        let text = std::fs::read_to_string(hooks.join(hook)).unwrap_or_default();
+        assert!(
+            text.contains(phiguard::install::MARKER),
+            "{hook} not installed"
+        );
+    }
+    // A cherry-pick runs no pre-commit: pre-push is what still stops the value.
+    let s = Server::new("post-receive");
+    s.work.git(&["checkout", "-q", "-b", "side"]);
+    s.work.add("leak.txt", format!("patient ssn: {SSN}\n"));
+    s.work.commit("side");
+    s.work.git(&["checkout", "-q", "main"]);
+    let run = phiguard_within(&s.work, &["install"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    s.work.git(&["cherry-pick", "side"]);
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "pre-push: {text}");
+}
