@@ -110,6 +110,21 @@ pub struct ServerSection {
     pub audit_log: Option<String>,
     /// Accept the push when the budget runs out (default false: fail closed).
     pub fail_open: Option<bool>,
+    /// What a push with a file over `max_file_bytes` gets (default: rejected).
+    pub oversize: Option<OnUnscanned>,
+    /// What a push with content that cannot be decoded gets (default: rejected).
+    pub unscannable: Option<OnUnscanned>,
+}
+
+/// `[server] oversize` / `unscannable`: what content phiguard could not scan gets.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnscanned {
+    /// Reject the push, naming the file (fail closed).
+    #[default]
+    Block,
+    /// Accept it (the file is still named in a note).
+    Pass,
 }
 
 /// `[report]`.
@@ -486,6 +501,8 @@ impl Config {
         if f.server.budget_ms.is_some()
             || f.server.audit_log.is_some()
             || f.server.fail_open.is_some()
+            || f.server.oversize.is_some()
+            || f.server.unscannable.is_some()
         {
             set("server");
         }
@@ -534,6 +551,8 @@ impl Config {
             .map(|p| base.join(p).display().to_string())
             .or(self.server.audit_log.take());
         self.server.fail_open = s.fail_open.or(self.server.fail_open);
+        self.server.oversize = s.oversize.or(self.server.oversize);
+        self.server.unscannable = s.unscannable.or(self.server.unscannable);
         if let Some(k) = f.report.fingerprint_key {
             self.fingerprint_key = k.into_bytes();
         }

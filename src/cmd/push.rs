@@ -130,6 +130,19 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
         Err(e) => return Err(e.into()),
     };
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    let unscanned = phiguard::policy::unscanned_rejections(&report, &session.config.server);
+    if !unscanned.is_empty() {
+        session.print(&report)?;
+        let prefix = if bypass::on_gitlab(env) {
+            "GL-HOOK-ERR: "
+        } else {
+            ""
+        };
+        for reason in &unscanned {
+            println!("{prefix}phiguard: rejecting the push: {reason}");
+        }
+        return Ok(Exit::Blocked);
+    }
     let none = std::collections::HashSet::new();
     let verdicts: Vec<Verdict> = policies
         .iter()

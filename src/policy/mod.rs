@@ -83,3 +83,35 @@ impl Policy {
         }
     }
 }
+
+/// Why a server rejects a push for content it could not scan: one line per file over the
+/// size limit (unless `[server] oversize = "pass"`) or undecodable (unless `[server]
+/// unscannable = "pass"`). Accepting what was never looked at would be a way past the gate.
+pub fn unscanned_rejections(
+    report: &crate::report::Report,
+    server: &crate::config::ServerSection,
+) -> Vec<String> {
+    use crate::config::OnUnscanned;
+    use crate::report::UnscannedKind;
+    report
+        .unscanned
+        .iter()
+        .filter(|u| match u.kind {
+            UnscannedKind::Oversize(_) => server.oversize.unwrap_or_default() == OnUnscanned::Block,
+            UnscannedKind::Unscannable(_) => {
+                server.unscannable.unwrap_or_default() == OnUnscanned::Block
+            }
+        })
+        .map(|u| {
+            let key = match u.kind {
+                UnscannedKind::Oversize(_) => "oversize",
+                UnscannedKind::Unscannable(_) => "unscannable",
+            };
+            format!(
+                "{} (content that is not scanned is not accepted; [server] {key} = \"pass\" \
+                 accepts it)",
+                u.describe()
+            )
+        })
+        .collect()
+}

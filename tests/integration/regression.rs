@@ -361,3 +361,86 @@ fn install_without_hooks_installs_all_four_client_hooks() {
     let (ok, text) = s.push(&["main"]);
     assert!(!ok, "pre-push: {text}");
 }
+
+#[test]
+fn oversize_content_is_rejected_by_the_server_unless_configured_to_pass() {
+    let s = Server::new("pre-receive");
+    s.config("[scan]\nmax_file_bytes = 100\n");
+    s.work.add("big/data.txt", "x".repeat(150) + "\n");
+    s.work.commit("big");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("big/data.txt") && text.contains("max_file_bytes"),
+        "names the file: {text}"
+    );
+    s.config("[scan]\nmax_file_bytes = 100\n[server]\noversize = \"pass\"\n");
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "{text}");
+    // On the client the file is named in a note.
+    s.work
+        .write(".phiguard.toml", "[scan]\nmax_file_bytes = 100\n");
+    s.work.add("big/more.txt", "y".repeat(150) + "\n");
+    let run = phiguard_within(&s.work, &["scan", "--staged"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.out().contains("big/more.txt"), "{}", run.all());
+}
+
+#[test]
+fn old_versions_obey_the_size_limit_and_then_every_line_counts() {
+    let repo = TempRepo::new();
+    let ssn_line = format!("patient ssn: {SSN}\n");
+    repo.add("notes.txt", format!("{ssn_line}{}\n", "z".repeat(300)));
+    repo.commit("big old version");
+    repo.write(".phiguard.toml", "[scan]\nmax_file_bytes = 200\n");
+    // A small edit: the old version (over the limit) is not read, so the kept line counts.
+    repo.add("notes.txt", format!("{ssn_line}short\n"));
+    let run = phiguard_within(&repo, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+}
+
+/// `text` as UTF-16LE bytes, without a byte-order mark.
+fn utf16le(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+#[test]
+fn encodings_decode_only_what_validates_and_name_what_is_skipped() {
+    let repo = TempRepo::new();
+    let value = format!("patient ssn: {SSN}\n");
+    // FF FE then plain text: not UTF-16.
+    let mut ff_fe = vec![0xFF, 0xFE];
+    ff_fe.extend_from_slice(value.as_bytes());
+    repo.write("a.txt", &ff_fe);
+    // UTF-16 without a byte-order mark.
+    repo.write("b.txt", utf16le(&value));
+    // A stray NUL near the start of a text file.
+    repo.write("c.txt", format!("\0header\n{value}"));
+    for f in ["a.txt", "b.txt", "c.txt"] {
+        let run = phiguard_within(&repo, &["--format", "json", "scan", f], None);
+        assert_eq!(run.code, 1, "{f}: {}", run.all());
+        assert_eq!(run.rules(), vec!["phi.ssn".to_owned()], "{f}");
+    }
+    // UTF-16 with a byte-order mark that does not validate (a lone surrogate): named.
+    let mut bad = vec![0xFF, 0xFE];
+    bad.extend(utf16le("ssn: "));
+    bad.extend([0x00, 0xD8]);
+    bad.extend(utf16le("\n"));
+    repo.write("d.txt", &bad);
+    let run = phiguard_within(&repo, &["scan", "d.txt"], None);
+    assert!(
+        run.out().contains("d.txt") && run.out().contains("UTF-16"),
+        "{}",
+        run.all()
+    );
+    // The server rejects what it could not decode, naming it.
+    let s = Server::new("pre-receive");
+    s.work.add("d.txt", &bad);
+    s.work.commit("undecodable");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("d.txt"), "{text}");
+    s.config("[server]\nunscannable = \"pass\"\n");
+    assert!(s.push(&["main"]).0);
+}
