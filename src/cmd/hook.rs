@@ -43,6 +43,9 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     // A repository git names (GIT_DIR) must open: its config decides the rules (fail closed).
     let repo = match git2::Repository::open_from_env() {
         Ok(r) => Some(r),
+        Err(e) if super::is_sha256(&e) => {
+            return Err(anyhow::Error::new(source::refs::sha256_error()));
+        }
         Err(e) if std::env::var_os("GIT_DIR").is_some() => {
             return Err(anyhow::anyhow!("opening the repository ({})", e.message()));
         }

@@ -299,6 +299,24 @@ fn use_color(c: ColorArg, f: FormatArg) -> bool {
     on
 }
 
+/// Opens the repository the command runs in (`open_from_env`: `GIT_DIR`, `GIT_INDEX_FILE`,
+/// the push quarantine). A SHA-256 repository, which libgit2 cannot read, is named as such
+/// on the client as on the server, instead of "not in a git repository".
+pub fn open_repo() -> Result<git2::Repository> {
+    git2::Repository::open_from_env().map_err(|e| {
+        if is_sha256(&e) {
+            anyhow::Error::new(phiguard::source::refs::sha256_error())
+        } else {
+            anyhow::anyhow!("not in a git repository ({})", e.message())
+        }
+    })
+}
+
+/// Whether libgit2 refused a repository for its object format (SHA-256).
+pub fn is_sha256(e: &git2::Error) -> bool {
+    e.message().contains("objectformat") || e.message().contains("object format")
+}
+
 /// The work tree root of the repository around the current directory, if any.
 pub fn discover_root() -> Option<PathBuf> {
     git2::Repository::open_from_env()

@@ -32,13 +32,7 @@ fn read_stdin() -> Result<String> {
 
 /// Opens the repository the hook runs in; a SHA-256 repository is named as such.
 fn open_repo() -> Result<git2::Repository> {
-    git2::Repository::open_from_env().map_err(|e| {
-        if e.message().contains("objectformat") {
-            anyhow::Error::new(refs::sha256_error())
-        } else {
-            anyhow::anyhow!("not in a git repository ({})", e.message())
-        }
-    })
+    super::open_repo()
 }
 
 /// `scan --range A..B | REV`.

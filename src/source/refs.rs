@@ -59,7 +59,7 @@ pub fn parse_oid(hex: &str) -> Result<Option<Oid>> {
 pub fn sha256_error() -> Error {
     Error::usage(
         "this is a SHA-256 repository, which phiguard (libgit2) cannot read yet; \
-         the push is rejected because phiguard fails closed",
+         the commit or push is rejected because phiguard fails closed",
     )
 }
 

@@ -444,3 +444,25 @@ fn encodings_decode_only_what_validates_and_name_what_is_skipped() {
     s.config("[server]\nunscannable = \"pass\"\n");
     assert!(s.push(&["main"]).0);
 }
+
+#[test]
+fn sha256_clone_client_hooks_name_the_object_format() {
+    let repo = TempRepo::new();
+    std::fs::remove_dir_all(repo.path().join(".git")).unwrap();
+    repo.git(&["init", "-q", "--object-format=sha256", "-b", "main"]);
+    repo.add("a.txt", "fine\n");
+    let run = phiguard_within(&repo, &["hook", "pre-commit"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("SHA-256"), "{}", run.all());
+    repo.write(".git/MSG", "fine\n");
+    let run = phiguard_within(&repo, &["hook", "commit-msg", ".git/MSG"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("SHA-256"), "{}", run.all());
+    let run = phiguard_within(
+        &repo,
+        &["hook", "pre-push", "origin", "/nowhere"],
+        Some(b""),
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("SHA-256"), "{}", run.all());
+}
