@@ -466,3 +466,23 @@ fn sha256_clone_client_hooks_name_the_object_format() {
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.err().contains("SHA-256"), "{}", run.all());
 }
+
+#[test]
+fn a_panic_on_any_thread_exits_2_without_the_payload() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    for thread in ["main", "worker"] {
+        let mut cmd = Command::new(bin());
+        cmd.args(["hook", "pre-commit"]).current_dir(repo.path());
+        repo.env(&mut cmd);
+        cmd.env("PHIGUARD_TEST_PANIC", thread);
+        let run = run_within(cmd, None, 60).expect("hung");
+        assert_eq!(run.code, 2, "{thread}: {}", run.all());
+        assert!(
+            run.err().contains("internal error"),
+            "{thread}: {}",
+            run.all()
+        );
+        crate::common::assert_no_value(&run.stderr, &[SSN]);
+    }
+}
