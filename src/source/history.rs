@@ -56,6 +56,12 @@ fn tree_changes(
         prefix.extend_from_slice(entry.name_bytes());
         match entry.kind() {
             Some(ObjectType::Tree) => {
+                if super::loose::is_corrupt(&super::loose::objects_dir(repo), entry.id()) {
+                    return Err(git2::Error::from_str(&format!(
+                        "tree {} is corrupt (a truncated loose object)",
+                        entry.id()
+                    )));
+                }
                 let sub = repo.find_tree(entry.id())?;
                 let old_sub = match before {
                     Some(b) if b.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(b.id())?),
@@ -123,6 +129,14 @@ pub fn commit_jobs(
 ) -> Result<()> {
     let id: Arc<str> = Arc::from(commit.id().to_string());
     let err = |what: &str, e: &git2::Error| Error::git(format!("{what} of commit {id}"), e);
+    super::check_loose(
+        repo,
+        commit.tree_id(),
+        &format!("reading the tree of commit {id}"),
+    )?;
+    for parent in commit.parent_ids() {
+        super::check_loose(repo, parent, &format!("reading a parent of commit {id}"))?;
+    }
     let tree = commit.tree().map_err(|e| err("reading the tree", &e))?;
     let parents: Vec<git2::Tree<'_>> = commit
         .parents()
@@ -193,6 +207,7 @@ pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
         .map_err(|e| Error::git("sorting a walk", &e))?;
     for tip in tips {
+        super::check_loose(repo, *tip, "walking commits")?;
         walk.push(*tip)
             .map_err(|e| Error::git(format!("walking from {tip}"), &e))?;
     }
@@ -224,6 +239,7 @@ pub fn plan(
         {
             return Err(Error::from(crate::error::ErrorKind::Budget { budget_ms }));
         }
+        super::check_loose(repo, *oid, "reading a commit")?;
         let commit = repo
             .find_commit(*oid)
             .map_err(|e| Error::git(format!("reading commit {oid}"), &e))?;

@@ -12,7 +12,8 @@
 //! packed, or in a quarantine or an alternate), a header that is not `<kind> <size>`, a stream
 //! that does not end exactly at that size, an inflate error (zlib's Adler-32 check catches
 //! corrupt files) — returns `None` and the caller asks libgit2, which reads every store and
-//! reports real errors. Objects are addressed by content, so a loose file found under the
+//! reports real errors. Except one: libgit2 spins forever on a truncated loose object, so a
+//! caller first asks [`is_corrupt`] and fails closed on a damaged loose file. Objects are addressed by content, so a loose file found under the
 //! id's path is that object wherever else it also lives.
 
 use flate2::{Decompress, FlushDecompress, Status};
@@ -49,6 +50,32 @@ pub fn read_tree(objects: &Path, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
     match inflate_object(&read_compressed(objects, id)?, b"tree ", u64::MAX)? {
         LooseObject::Content(bytes) => parse_tree(&bytes),
         LooseObject::TooLarge(_) => None,
+    }
+}
+
+/// Whether `id` is a loose object whose file is damaged: its zlib stream errors or ends
+/// before its end marker (a truncated file). libgit2 spins forever on a truncated loose
+/// object, so every read that falls back to libgit2 asks this first and fails closed.
+/// Inflates into a small buffer it discards (memory is bounded whatever the object's size);
+/// `false` when there is no loose file (the object is packed or elsewhere).
+pub fn is_corrupt(objects: &Path, id: Oid) -> bool {
+    let Some(compressed) = read_compressed(objects, id) else {
+        return false;
+    };
+    let mut z = Decompress::new(true);
+    let mut sink = vec![0u8; 64 << 10];
+    loop {
+        let (before_in, before_out) = (z.total_in(), z.total_out());
+        let at = usize::try_from(before_in).unwrap_or(usize::MAX);
+        let Some(input) = compressed.get(at..) else {
+            return true;
+        };
+        match z.decompress(input, &mut sink, FlushDecompress::None) {
+            Ok(Status::StreamEnd) => return false,
+            Ok(_) if z.total_in() != before_in || z.total_out() != before_out => {}
+            // No progress and no end: the stream stops short; or it is not deflate at all.
+            Ok(_) | Err(_) => return true,
+        }
     }
 }
 

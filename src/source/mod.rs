@@ -107,6 +107,19 @@ pub mod mode {
     }
 }
 
+/// Fails when `id` is a damaged loose object, before libgit2 is asked for it: libgit2 spins
+/// forever on a truncated loose object where `git cat-file` fails cleanly ([`loose::is_corrupt`]).
+///
+/// # Errors
+///
+/// When the object's loose file is truncated or damaged.
+pub fn check_loose(repo: &Repository, id: Oid, what: &str) -> Result<()> {
+    if loose::is_corrupt(&loose::objects_dir(repo), id) {
+        return Err(Error::corrupt_object(what, id));
+    }
+    Ok(())
+}
+
 /// The single region covering `len` bytes (nothing for empty content).
 pub fn whole_region(len: usize) -> Vec<Range<usize>> {
     std::iter::once(0..len).filter(|r| !r.is_empty()).collect()
@@ -366,6 +379,9 @@ impl Reader {
             match loose::read_blob(objects, id, max_bytes) {
                 Some(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
                 Some(loose::LooseObject::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
+                None if loose::is_corrupt(objects, id) => {
+                    return Err(Error::corrupt_object(format!("reading blob of {path}"), id));
+                }
                 None => {}
             }
         }

@@ -486,3 +486,64 @@ fn a_panic_on_any_thread_exits_2_without_the_payload() {
         crate::common::assert_no_value(&run.stderr, &[SSN]);
     }
 }
+
+/// Cuts the loose object file of `id` to half its size.
+fn truncate_object(repo: &TempRepo, id: &str) {
+    let path = repo
+        .path()
+        .join(".git/objects")
+        .join(&id[..2])
+        .join(&id[2..]);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let mut perm = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
+    std::fs::set_permissions(&path, perm).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+}
+
+#[test]
+fn a_truncated_loose_object_fails_closed_instead_of_spinning() {
+    let numbers: String = (1..3000).map(|i| format!("line {i}\n")).collect();
+    // A HEAD blob (the old version of a staged edit), and the same blob in --range.
+    let repo = TempRepo::new();
+    repo.add("a.txt", &numbers);
+    repo.commit("a");
+    let old = repo.git(&["rev-parse", "HEAD:a.txt"]).trim().to_owned();
+    repo.add("a.txt", format!("{numbers}more\n"));
+    truncate_object(&repo, &old);
+    for args in [&["scan", "--staged"][..], &["scan", "--range", "HEAD"][..]] {
+        let run = phiguard_within(&repo, args, None);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.all());
+        assert!(run.err().contains("corrupt"), "{args:?}: {}", run.all());
+    }
+    // A staged blob whose work-tree copy differs (so the blob itself must be read).
+    let repo = TempRepo::new();
+    repo.add("b.txt", "start\n");
+    repo.commit("b");
+    repo.add("b.txt", &numbers);
+    repo.write("b.txt", "edited after git add\n");
+    let staged = repo.git(&["rev-parse", ":b.txt"]).trim().to_owned();
+    truncate_object(&repo, &staged);
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    // A HEAD tree: the root, then a subdirectory the staged change is in.
+    for tree in ["HEAD^{tree}", "HEAD:d"] {
+        let repo = TempRepo::new();
+        for i in 0..40 {
+            repo.write(&format!("d/f{i}.txt"), format!("{i}\n"));
+        }
+        repo.git(&["add", "d"]);
+        repo.commit("d");
+        repo.add("d/f1.txt", "changed\n");
+        let id = repo.git(&["rev-parse", tree]).trim().to_owned();
+        truncate_object(&repo, &id);
+        let run = phiguard_within(&repo, &["scan", "--staged"], None);
+        assert_eq!(run.code, 2, "{tree}: {}", run.all());
+        assert!(run.err().contains("corrupt"), "{tree}: {}", run.all());
+    }
+}
