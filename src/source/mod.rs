@@ -408,8 +408,13 @@ impl Reader {
             .ok()?
             .ok()?;
         let text = read_sized(&mut file, meta.len()).ok()?;
+        // The stat data again after reading: a file written to meanwhile is not vouched for.
         #[cfg(unix)]
-        if worktree::vouched_by_stat(recorded, &index::Stat::of(&meta), &text) {
+        if worktree::vouched_by_stat(recorded, &index::Stat::of(&meta), &text)
+            && file
+                .metadata()
+                .is_ok_and(|after| index::Stat::of(&after) == index::Stat::of(&meta))
+        {
             return Some(text);
         }
         #[cfg(not(unix))]

@@ -547,3 +547,31 @@ fn a_truncated_loose_object_fails_closed_instead_of_spinning() {
         assert!(run.err().contains("corrupt"), "{tree}: {}", run.all());
     }
 }
+
+#[test]
+fn a_clean_filter_from_an_untracked_gitattributes_is_honoured() {
+    let repo = TempRepo::new();
+    repo.add("README.md", "hello\n");
+    repo.commit("init");
+    // An untracked .gitattributes and a clean filter that puts a value into the blob.
+    repo.write(".gitattributes", "*.txt filter=fill\n");
+    repo.git(&[
+        "config",
+        "filter.fill.clean",
+        &format!("sed 's/PLACEHOLDER/{SSN}/'"),
+    ]);
+    repo.write("notes.txt", "patient ssn: PLACEHOLDER\n");
+    // Not racy: the file is older than the index git writes next.
+    let status = Command::new("touch")
+        .args(["-d", "2020-01-01 00:00:00"])
+        .arg(repo.path().join("notes.txt"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    repo.git(&["add", "notes.txt"]);
+    let blob = repo.git(&["cat-file", "-p", ":notes.txt"]);
+    assert!(blob.contains(SSN), "the filter ran: {blob}");
+    let run = phiguard_within(&repo, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "the staged blob is scanned: {}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+}
