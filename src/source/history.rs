@@ -70,7 +70,7 @@ fn tree_changes(
                 prefix.push(b'/');
                 tree_changes(repo, old_sub.as_ref(), &sub, prefix, changes, deleted)?;
             }
-            Some(ObjectType::Blob) if super::mode::is_file(entry.filemode() as u32) => {
+            Some(ObjectType::Blob) if super::mode::is_scanned(entry.filemode() as u32) => {
                 let old = before
                     .filter(|b| b.kind() == Some(ObjectType::Blob))
                     .map(|b| b.id());

@@ -96,6 +96,17 @@ pub mod mode {
         mode == 0o100644 || mode == 0o100755
     }
 
+    /// A symbolic link: its blob is the target path, scanned as text (a value can hide in a
+    /// link target as well as in a file).
+    pub fn is_symlink(mode: u32) -> bool {
+        mode == 0o120000
+    }
+
+    /// Content phiguard scans: a regular file or a symlink's target text.
+    pub fn is_scanned(mode: u32) -> bool {
+        is_file(mode) || is_symlink(mode)
+    }
+
     /// A directory (a tree).
     pub fn is_tree(mode: u32) -> bool {
         mode & TYPE == 0o040000

@@ -174,7 +174,7 @@ fn content_jobs(repo: &Repository, id: Oid, refname: &Arc<str>, jobs: &mut Vec<J
             let mut walked = Ok(());
             tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
                 if entry.kind() == Some(ObjectType::Blob)
-                    && super::mode::is_file(entry.filemode() as u32)
+                    && super::mode::is_scanned(entry.filemode() as u32)
                 {
                     let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
                     jobs.push(blob(Arc::from(path), entry.id()));

@@ -5,7 +5,7 @@
 //! count as old too: a merge commit is scanned for what the merge itself introduces.
 
 use super::Job;
-use super::mode::{is_file, is_gitlink, is_tree};
+use super::mode::{is_gitlink, is_scanned, is_symlink, is_tree};
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository, Tree};
 use globset::GlobSet;
@@ -397,12 +397,12 @@ enum Planned {
     Job(Job),
     /// An excluded path: counted as skipped.
     Skipped,
-    /// Not a file (a symlink): nothing to scan.
+    /// Not content (a submodule): nothing to scan.
     Nothing,
 }
 
 fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
-    if !is_file(s.mode) {
+    if !is_scanned(s.mode) {
         return Planned::Nothing;
     }
     let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
@@ -411,7 +411,7 @@ fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
     }
     let mut old = Vec::new();
     if let Some((mode, id)) = s.old
-        && is_file(mode)
+        && is_scanned(mode)
     {
         old.push(id);
     }
@@ -428,7 +428,8 @@ fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
         old,
         commit: None,
         refname: None,
-        stat: s.stat,
+        // A symlink's work-tree path is its target's file, never its blob: no stand-in.
+        stat: if is_symlink(s.mode) { None } else { s.stat },
     })
 }
 

@@ -575,3 +575,20 @@ fn a_clean_filter_from_an_untracked_gitattributes_is_honoured() {
     assert_eq!(run.code, 1, "the staged blob is scanned: {}", run.all());
     assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
 }
+
+#[test]
+fn symlink_targets_added_in_a_change_are_scanned() {
+    let s = Server::new("pre-receive");
+    let target = format!("patient ssn: {SSN}");
+    std::os::unix::fs::symlink(&target, s.work.path().join("link")).unwrap();
+    s.work.git(&["add", "link"]);
+    let run = phiguard_within(&s.work, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "pre-commit: {}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+    s.work.commit("link");
+    let run = phiguard_within(&s.work, &["scan", "--range", "HEAD~1..HEAD"], None);
+    assert_eq!(run.code, 1, "--range: {}", run.all());
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "the server: {text}");
+    assert!(text.contains("link"), "{text}");
+}
