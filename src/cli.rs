@@ -118,8 +118,8 @@ pub struct ScanArgs {
     /// Scan what `git commit` would add (index vs HEAD).
     #[arg(long, conflicts_with_all = ["paths", "stdin_filename"])]
     pub staged: bool,
-    /// Scan commits: `A..B` (in B, not in A) or `REV` (its whole history); each commit's own
-    /// added lines and its message.
+    /// Scan commits: `A..B` (in B, not in A), `A...B` (in either, not in their merge base) or
+    /// `REV` (its whole history); each commit's own added lines and its message.
     #[arg(long, value_name = "RANGE", conflicts_with_all = ["paths", "stdin_filename", "staged"])]
     pub range: Option<String>,
     /// Treat stdin as the content of this file (editors).

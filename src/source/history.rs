@@ -248,23 +248,34 @@ pub fn plan(
     Ok(jobs)
 }
 
-/// Resolves `A..B` or `REV` into commits (oldest first).
+/// Resolves `A..B`, `A...B` or `REV` into commits (oldest first), as git does: `A..B` is
+/// what `B` has and `A` has not; `A...B` the symmetric difference, what either has and
+/// their merge bases have not (both sides of a fork). An empty side is `HEAD`.
 ///
 /// # Errors
 ///
 /// When the range does not name commits.
 pub fn range(repo: &Repository, spec: &str) -> Result<Vec<Oid>> {
     let bad = |e: git2::Error| Error::usage(format!("--range {spec:?}: {}", e.message()));
-    if let Some((a, b)) = spec.split_once("..") {
-        let peel = |s: &str| -> Result<Oid> {
-            let s = if s.is_empty() { "HEAD" } else { s };
-            Ok(repo
-                .revparse_single(s)
-                .and_then(|o| o.peel_to_commit())
-                .map_err(bad)?
-                .id())
+    let peel = |s: &str| -> Result<Oid> {
+        let s = if s.is_empty() { "HEAD" } else { s };
+        Ok(repo
+            .revparse_single(s)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(bad)?
+            .id())
+    };
+    if let Some((a, b)) = spec.split_once("...") {
+        let (a, b) = (peel(a)?, peel(b)?);
+        let bases = match repo.merge_bases(a, b) {
+            Ok(bases) => bases.iter().copied().collect(),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
+            Err(e) => return Err(bad(e)),
         };
-        let (a, b) = (peel(a)?, peel(b.trim_start_matches('.'))?);
+        return walk(repo, &[a, b], &bases);
+    }
+    if let Some((a, b)) = spec.split_once("..") {
+        let (a, b) = (peel(a)?, peel(b)?);
         return walk(repo, &[b], &[a]);
     }
     let tip = repo

@@ -592,3 +592,32 @@ fn symlink_targets_added_in_a_change_are_scanned() {
     assert!(!ok, "the server: {text}");
     assert!(text.contains("link"), "{text}");
 }
+
+#[test]
+fn range_with_three_dots_is_the_symmetric_difference() {
+    let repo = TempRepo::new();
+    repo.add("base.txt", "base\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.add("side.txt", "side work\n");
+    repo.commit("side");
+    repo.git(&["checkout", "-q", "main"]);
+    // The value is on main's side of the fork: A..B (main..side) does not see it, A...B does.
+    repo.add("main.txt", format!("patient ssn: {SSN}\n"));
+    repo.commit("main");
+    let run = phiguard_within(&repo, &["scan", "--range", "main..side"], None);
+    assert_eq!(run.code, 0, "two dots: {}", run.all());
+    let run = phiguard_within(
+        &repo,
+        &["--format", "json", "scan", "--range", "main...side"],
+        None,
+    );
+    assert_eq!(run.code, 1, "three dots: {}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+    let run = phiguard_within(
+        &repo,
+        &["--format", "json", "scan", "--range", "side...main"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+}
