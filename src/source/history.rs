@@ -201,6 +201,7 @@ pub fn commit_jobs(
 ///
 /// When a tip cannot be walked.
 pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
+    check_loose_commits(repo, tips, hide)?;
     let mut walk = repo
         .revwalk()
         .map_err(|e| Error::git("starting a walk", &e))?;
@@ -219,6 +220,32 @@ pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
     }
     walk.map(|r| r.map_err(|e| Error::git("walking commits", &e)))
         .collect()
+}
+
+/// Checks the loose commits a walk from `tips` reaches, down to `hide` or to the first commit
+/// that is not loose (packed history, which libgit2 reads safely): libgit2's revwalk spins
+/// forever on a truncated loose commit. Each loose commit is inflated once more here; a
+/// repository keeps few (git packs them past a few thousand loose objects).
+///
+/// # Errors
+///
+/// A damaged loose commit, named.
+fn check_loose_commits(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<()> {
+    let objects = super::loose::objects_dir(repo);
+    let hidden: std::collections::HashSet<Oid> = hide.iter().copied().collect();
+    let mut seen: std::collections::HashSet<Oid> = std::collections::HashSet::new();
+    let mut todo: Vec<Oid> = tips.to_vec();
+    while let Some(id) = todo.pop() {
+        if hidden.contains(&id) || !seen.insert(id) {
+            continue;
+        }
+        match super::loose::commit_parents(&objects, id) {
+            Some(Ok(parents)) => todo.extend(parents),
+            Some(Err(())) => return Err(Error::corrupt_object("walking commits", id)),
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// Plans jobs for a list of commits, checking the deadline between commits.

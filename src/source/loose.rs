@@ -59,9 +59,35 @@ pub fn read_tree(objects: &Path, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
 /// Inflates into a small buffer it discards (memory is bounded whatever the object's size);
 /// `false` when there is no loose file (the object is packed or elsewhere).
 pub fn is_corrupt(objects: &Path, id: Oid) -> bool {
-    let Some(compressed) = read_compressed(objects, id) else {
-        return false;
-    };
+    read_compressed(objects, id).is_some_and(|c| stream_is_corrupt(&c))
+}
+
+/// The parents of commit `id` read from its loose object file: `None` when it is not a loose
+/// commit phiguard reads (packed, elsewhere, or another kind), `Some(Err(()))` when its
+/// loose file is damaged ([`is_corrupt`]). Lets a history walk check, before libgit2's
+/// revwalk parses them, the loose commits it will reach.
+pub fn commit_parents(objects: &Path, id: Oid) -> Option<Result<Vec<Oid>, ()>> {
+    let compressed = read_compressed(objects, id)?;
+    match inflate_object(&compressed, b"commit ", u64::MAX) {
+        Some(LooseObject::Content(body)) => Some(Ok(parse_parents(&body))),
+        _ if stream_is_corrupt(&compressed) => Some(Err(())),
+        _ => None,
+    }
+}
+
+/// The `parent <hex>` lines after a commit's `tree` line (ids that do not parse end them).
+fn parse_parents(body: &[u8]) -> Vec<Oid> {
+    body.split(|&b| b == b'\n')
+        .skip(1)
+        .map_while(|line| {
+            let hex = line.strip_prefix(b"parent ")?;
+            Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+        })
+        .collect()
+}
+
+/// Whether a loose object's compressed bytes are not one complete zlib stream.
+fn stream_is_corrupt(compressed: &[u8]) -> bool {
     let mut z = Decompress::new(true);
     let mut sink = vec![0u8; 64 << 10];
     loop {

@@ -531,6 +531,17 @@ fn a_truncated_loose_object_fails_closed_instead_of_spinning() {
     truncate_object(&repo, &staged);
     let run = phiguard_within(&repo, &["scan", "--staged"], None);
     assert_eq!(run.code, 2, "{}", run.all());
+    // A commit in the middle of --range's walk (libgit2's revwalk parses it).
+    let repo = TempRepo::new();
+    for i in 0..3 {
+        repo.add(&format!("f{i}.txt"), format!("{i}\n"));
+        repo.commit(&format!("c{i}"));
+    }
+    let middle = repo.git(&["rev-parse", "HEAD~1"]).trim().to_owned();
+    truncate_object(&repo, &middle);
+    let run = phiguard_within(&repo, &["scan", "--range", "HEAD"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("corrupt"), "{}", run.all());
     // A HEAD tree: the root, then a subdirectory the staged change is in.
     for tree in ["HEAD^{tree}", "HEAD:d"] {
         let repo = TempRepo::new();
