@@ -125,8 +125,8 @@ pub struct ScanArgs {
     /// Scan what `git commit` would add (index vs HEAD).
     #[arg(long, conflicts_with_all = ["paths", "stdin_filename"])]
     pub staged: bool,
-    /// Scan commits: `A..B` (in B, not in A) or `REV` (its whole history); each commit's own
-    /// added lines and its message.
+    /// Scan commits: `A..B` (in B, not in A), `A...B` (in either, not in their merge base) or
+    /// `REV` (its whole history); each commit's own added lines and its message.
     #[arg(long, value_name = "RANGE", conflicts_with_all = ["paths", "stdin_filename", "staged"])]
     pub range: Option<String>,
     /// Treat stdin as the content of this file (editors).
@@ -172,8 +172,13 @@ pub enum HookCommand {
 /// `install`.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// Hooks to install (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "pre-commit,commit-msg")]
+    /// Hooks to install (comma-separated). Default: all four client hooks — git runs no
+    /// pre-commit during rebase, cherry-pick or revert, so pre-push is the last check.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pre-commit,pre-merge-commit,commit-msg,pre-push"
+    )]
     pub hooks: Vec<String>,
     /// Replace existing hooks (the old one is kept as `<hook>.phiguard-backup`).
     #[arg(long)]

@@ -8,7 +8,7 @@
 //! errors that name the file, the line and the key.
 
 use crate::error::{Error, Result};
-use crate::rules::{RuleSpec, Selection, Severity};
+use crate::rules::{Category, RuleSpec, Selection, Severity};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -26,6 +26,9 @@ pub struct ScanSection {
     pub max_file_bytes: Option<u64>,
     /// Globs of test paths where `block` becomes `warn` (replaces the default list).
     pub test_paths: Option<Vec<String>>,
+    /// The categories test paths downgrade (`["phi"]` by default; `["phi", "secret"]` lets
+    /// secrets under test paths warn too).
+    pub test_path_categories: Option<Vec<Category>>,
     /// Show synthetic values (like `--strict`).
     pub strict: Option<bool>,
     /// Worker threads (default: the number of cores).
@@ -110,6 +113,21 @@ pub struct ServerSection {
     /// Rotate the audit log once it reaches this size (`LOG` becomes `LOG.N`; the chain
     /// continues in the new file).
     pub audit_rotate_bytes: Option<u64>,
+    /// What a push with a file over `max_file_bytes` gets (default: rejected).
+    pub oversize: Option<OnUnscanned>,
+    /// What a push with content that cannot be decoded gets (default: rejected).
+    pub unscannable: Option<OnUnscanned>,
+}
+
+/// `[server] oversize` / `unscannable`: what content phiguard could not scan gets.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnscanned {
+    /// Reject the push, naming the file (fail closed).
+    #[default]
+    Block,
+    /// Accept it (the file is still named in a note).
+    Pass,
 }
 
 /// `[report]`.
@@ -172,6 +190,11 @@ pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/*_spec.rb",
 ];
 
+/// Most worker threads `[scan] threads` may ask for: far above any machine's cores, and
+/// small enough that per-thread state can be allocated (`threads = 1e18` once panicked with
+/// "capacity overflow").
+pub const MAX_THREADS: usize = 1024;
+
 /// Default `max_file_bytes`: 32 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 << 20;
 
@@ -186,6 +209,8 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// Compiled `exclude`.
     pub exclude_set: GlobSet,
+    /// `[scan] test_path_categories`: whose findings test paths downgrade.
+    pub test_path_categories: Vec<Category>,
     /// `[scan] max_file_bytes`.
     pub max_file_bytes: u64,
     /// Test path globs.
@@ -234,6 +259,55 @@ fn user_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "phiguard").map(|d| d.config_dir().join("config.toml"))
 }
 
+/// Largest configuration file read: a configuration is a few kilobytes; a path that names
+/// `/dev/zero` or a huge file must not exhaust memory.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a configuration (or rule pack) file as UTF-8 text: only a regular file (a FIFO would
+/// block forever, `/dev/zero` never ends), at most `max_bytes`. Every error names `path`.
+///
+/// # Errors
+///
+/// Not a regular file, larger than `max_bytes`, unreadable, or not UTF-8.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String> {
+    use std::io::Read;
+    let fail = |m: String| Error::config(path, m);
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    // Non-blocking, so that opening a FIFO does not wait for a writer.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let file = open.open(path).map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(fail(format!("larger than {max_bytes} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))
+}
+
+/// Whether an optional configuration file is there to be read. A path that exists in any
+/// form — a dangling symlink, a directory, a file without read permission — counts: reading
+/// it then fails with an error naming it, instead of the file being silently ignored (a
+/// server whose policy file is broken must not accept pushes unchecked).
+///
+/// # Errors
+///
+/// When whether it exists cannot be told (a parent directory without search permission).
+fn present(path: &Path) -> Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::config(path, e.to_string())),
+    }
+}
+
 /// Reads one file and its `extend` chain, oldest ancestor first.
 fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -> Result<()> {
     if depth > 8 {
@@ -245,7 +319,7 @@ fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -
     if out.iter().any(|(p, _)| p == path) {
         return Err(Error::config(path, "`extend` cycle"));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::config(path, e.to_string()))?;
+    let text = read_text(path, MAX_CONFIG_BYTES)?;
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
@@ -341,7 +415,7 @@ impl Config {
                 candidates.push((explicit.clone(), true));
             }
             for (path, required) in candidates {
-                if required || path.is_file() {
+                if required || present(&path)? {
                     read_chain(&path, &mut chain, 0)?;
                 }
             }
@@ -381,6 +455,7 @@ impl Config {
             origin: BTreeMap::new(),
             exclude: Vec::new(),
             exclude_set: GlobSet::empty(),
+            test_path_categories: vec![Category::Phi],
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             test_paths: DEFAULT_TEST_PATHS.iter().map(|s| (*s).to_owned()).collect(),
             test_path_set: LazyGlobSet::default(),
@@ -413,6 +488,9 @@ impl Config {
         if f.scan.strict.is_some() {
             set("scan.strict");
         }
+        if f.scan.test_path_categories.is_some() {
+            set("scan.test_path_categories");
+        }
         if f.scan.threads.is_some() {
             set("scan.threads");
         }
@@ -427,6 +505,8 @@ impl Config {
             || f.server.audit_log.is_some()
             || f.server.audit_rotate_bytes.is_some()
             || f.server.fail_open.is_some()
+            || f.server.oversize.is_some()
+            || f.server.unscannable.is_some()
         {
             set("server");
         }
@@ -439,9 +519,15 @@ impl Config {
             self.test_paths = t;
         }
         self.strict = f.scan.strict.unwrap_or(self.strict);
+        if let Some(c) = f.scan.test_path_categories {
+            self.test_path_categories = c;
+        }
         if let Some(n) = f.scan.threads {
-            if n == 0 {
-                return Err(Error::config(path, "scan.threads must be at least 1"));
+            if !(1..=MAX_THREADS).contains(&n) {
+                return Err(Error::config(
+                    path,
+                    format!("scan.threads must be between 1 and {MAX_THREADS}"),
+                ));
             }
             self.threads = n;
         }
@@ -470,6 +556,8 @@ impl Config {
             .or(self.server.audit_log.take());
         self.server.fail_open = s.fail_open.or(self.server.fail_open);
         self.server.audit_rotate_bytes = s.audit_rotate_bytes.or(self.server.audit_rotate_bytes);
+        self.server.oversize = s.oversize.or(self.server.oversize);
+        self.server.unscannable = s.unscannable.or(self.server.unscannable);
         if let Some(k) = f.report.fingerprint_key {
             self.fingerprint_key = k.into_bytes();
         }

@@ -103,6 +103,17 @@ impl Error {
         })
     }
 
+    /// A git object that is present but damaged (e.g. a truncated loose object file).
+    pub(crate) fn corrupt_object(context: impl Into<String>, id: git2::Oid) -> Error {
+        Error::from(ErrorKind::Git {
+            context: context.into(),
+            message: format!(
+                "object {id} is corrupt (its loose object file is truncated or damaged); \
+                 `git fsck` shows the damage"
+            ),
+        })
+    }
+
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> Error {
         Error::from(ErrorKind::Io {
             path: path.into(),

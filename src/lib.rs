@@ -27,5 +27,6 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod work;
 
 pub use error::{Error, ErrorKind, Result};

@@ -8,7 +8,7 @@ use crate::detect::{self, DetectOptions, RawMatch, Scratch};
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::{Policy, Suppression, colocate, suppress};
 use crate::report::mask::MaskSpan;
-use crate::report::{Finding, Report, fingerprint, mask};
+use crate::report::{Finding, Report, Unscanned, UnscannedKind, fingerprint, mask};
 use crate::rules::RuleDb;
 use crate::source::{Item, Job, Loaded, Reader, RepoAt, Skip};
 use std::ops::Range;
@@ -130,7 +130,9 @@ impl Engine<'_> {
             let finding = Finding {
                 rule: Arc::from(rule.id()),
                 category: rule.category(),
-                severity: self.policy.path_severity(&item.path, severity),
+                severity: self
+                    .policy
+                    .path_severity(rule.category(), &item.path, severity),
                 path: item.path.clone(),
                 line: at.line,
                 column: at.column,
@@ -298,6 +300,7 @@ fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<Position> {
         .map(|r| {
             let at = r.span.start;
             let gap = &text[pos..at];
+            crate::work::add(gap.len());
             if let Some(nl) = memchr::memrchr(b'\n', gap) {
                 line += memchr::memchr_iter(b'\n', gap).count() as u32;
                 line_start = pos + nl + 1;
@@ -308,7 +311,9 @@ fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<Position> {
             }
             pos = at;
             let end_of_line = *line_end.get_or_insert_with(|| {
-                memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i)
+                let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+                crate::work::add(end - at);
+                end
             });
             let end = r.span.end.min(end_of_line).max(at);
             Position {
@@ -359,6 +364,8 @@ struct Part {
     found: ItemFindings,
     bytes: u64,
     skipped: Option<(Arc<str>, Skip)>,
+    /// The commit and ref of a skipped blob.
+    skipped_in: (Option<Arc<str>>, Option<Arc<str>>),
 }
 
 /// Jobs per worker thread: a smaller change is scanned on one thread, whose start costs more
@@ -572,11 +579,20 @@ impl Batch {
                     self.scan(engine, scratch, parts)?;
                 }
             }
-            Loaded::Skipped(path, why) => parts.push(Part {
-                index,
-                skipped: Some((path, why)),
-                ..Part::default()
-            }),
+            Loaded::Skipped(path, why) => {
+                let (commit, refname) = match job {
+                    Job::Blob {
+                        commit, refname, ..
+                    } => (commit.clone(), refname.clone()),
+                    _ => (None, None),
+                };
+                parts.push(Part {
+                    index,
+                    skipped: Some((path, why)),
+                    skipped_in: (commit, refname),
+                    ..Part::default()
+                });
+            }
         }
         Ok(())
     }
@@ -597,7 +613,7 @@ impl Batch {
                 index,
                 bytes: item.text.len() as u64,
                 found,
-                skipped: None,
+                ..Part::default()
             });
         }
         self.bytes = 0;
@@ -746,14 +762,25 @@ fn assemble(parts: Vec<Part>) -> Report {
     let mut report = Report::default();
     for p in parts {
         match p.skipped {
-            Some((path, Skip::TooLarge(n))) => {
+            Some((path, why)) => {
                 report.summary.skipped += 1;
-                report.notes.push(format!(
-                    "{} skipped: {n} bytes is over [scan] max_file_bytes",
-                    crate::report::sanitize::display_str(&path)
-                ));
+                let kind = match why {
+                    Skip::TooLarge(n) => Some(UnscannedKind::Oversize(n)),
+                    Skip::Unscannable(why) => Some(UnscannedKind::Unscannable(why)),
+                    Skip::Binary | Skip::NotAFile => None,
+                };
+                if let Some(kind) = kind {
+                    let (commit, refname) = p.skipped_in;
+                    let unscanned = Unscanned {
+                        path,
+                        kind,
+                        commit,
+                        refname,
+                    };
+                    report.notes.push(unscanned.describe());
+                    report.unscanned.push(unscanned);
+                }
             }
-            Some(_) => report.summary.skipped += 1,
             None => report.summary.files += 1,
         }
         report.summary.bytes += p.bytes;
@@ -764,3 +791,6 @@ fn assemble(parts: Vec<Part>) -> Report {
     report.tally();
     report
 }
+
+#[cfg(test)]
+mod tests;

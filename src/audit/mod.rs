@@ -123,7 +123,7 @@ pub struct RefRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Reason {
     /// `findings`, `delete-denied`, `signature-unverifiable`, `bypass-refused`,
-    /// `budget-exceeded`, `error`.
+    /// `budget-exceeded`, `unscanned` (oversize or undecodable content), `error`.
     pub code: String,
     /// The ref it is about, if one.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "ref")]

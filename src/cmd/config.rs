@@ -41,6 +41,11 @@ pub fn show(g: &Global) -> Result<Exit> {
         c.test_paths,
         from("scan.test_paths")
     );
+    let categories: Vec<&str> = c.test_path_categories.iter().map(|k| k.as_str()).collect();
+    println!(
+        "test_path_categories = {categories:?}  # {}",
+        from("scan.test_path_categories")
+    );
     println!("strict = {}  # {}", c.strict, from("scan.strict"));
     println!("threads = {}  # {}", c.threads, from("scan.threads"));
     println!("[rules]  # {}", from("rules"));
@@ -57,6 +62,12 @@ pub fn show(g: &Global) -> Result<Exit> {
     println!("audit_log = {:?}", c.server.audit_log);
     println!("fail_open = {}", c.server.fail_open.unwrap_or(false));
     println!("audit_rotate_bytes = {:?}", c.server.audit_rotate_bytes);
+    let on = |v: Option<phiguard::config::OnUnscanned>| match v.unwrap_or_default() {
+        phiguard::config::OnUnscanned::Block => "block",
+        phiguard::config::OnUnscanned::Pass => "pass",
+    };
+    println!("oversize = {:?}", on(c.server.oversize));
+    println!("unscannable = {:?}", on(c.server.unscannable));
     println!(
         "# {} [[policy]] section(s)  # {}",
         c.policies.len(),

@@ -20,6 +20,22 @@ pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
     }
 }
 
+/// The comment strings that may start git's scissors line in this repository:
+/// `core.commentString`, else `core.commentChar` (default `#`; `auto` lets git choose among
+/// a fixed set, so each of them counts).
+fn comment_strings(repo: Option<&git2::Repository>) -> Vec<String> {
+    let config = repo.and_then(|r| r.config().ok());
+    let get = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
+    match get("core.commentString").or_else(|| get("core.commentChar")) {
+        Some(c) if c == "auto" => source::message::AUTO_COMMENT_CHARS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect(),
+        Some(c) if !c.is_empty() => vec![c],
+        _ => vec!["#".to_owned()],
+    }
+}
+
 /// The message as git may record it: every line up to the `commit -v` scissors line.
 fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     let text = std::fs::read(file)
@@ -27,6 +43,9 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     // A repository git names (GIT_DIR) must open: its config decides the rules (fail closed).
     let repo = match git2::Repository::open_from_env() {
         Ok(r) => Some(r),
+        Err(e) if super::is_sha256(&e) => {
+            return Err(anyhow::Error::new(source::refs::sha256_error()));
+        }
         Err(e) if std::env::var_os("GIT_DIR").is_some() => {
             return Err(anyhow::anyhow!("opening the repository ({})", e.message()));
         }
@@ -40,6 +59,8 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
         || "COMMIT_EDITMSG".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let item = source::message::item(&name, text);
+    let comments = comment_strings(repo.as_ref());
+    let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
+    let item = source::message::item_with_comments(&name, text, &comments);
     session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0)
 }

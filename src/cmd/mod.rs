@@ -106,6 +106,7 @@ impl Session {
         let policy = Policy {
             strict: g.strict || config.strict,
             test_paths: config.test_path_set.clone(),
+            test_path_categories: config.test_path_categories.clone(),
             ..Policy::default()
         };
         Ok(Session {
@@ -301,6 +302,24 @@ fn use_color(c: ColorArg, f: FormatArg) -> bool {
     let on = on && f == FormatArg::Human;
     colored::control::set_override(on);
     on
+}
+
+/// Opens the repository the command runs in (`open_from_env`: `GIT_DIR`, `GIT_INDEX_FILE`,
+/// the push quarantine). A SHA-256 repository, which libgit2 cannot read, is named as such
+/// on the client as on the server, instead of "not in a git repository".
+pub fn open_repo() -> Result<git2::Repository> {
+    git2::Repository::open_from_env().map_err(|e| {
+        if is_sha256(&e) {
+            anyhow::Error::new(phiguard::source::refs::sha256_error())
+        } else {
+            anyhow::anyhow!("not in a git repository ({})", e.message())
+        }
+    })
+}
+
+/// Whether libgit2 refused a repository for its object format (SHA-256).
+pub fn is_sha256(e: &git2::Error) -> bool {
+    e.message().contains("objectformat") || e.message().contains("object format")
 }
 
 /// The work tree root of the repository around the current directory, if any.

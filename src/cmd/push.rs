@@ -34,13 +34,7 @@ fn read_stdin() -> Result<String> {
 
 /// Opens the repository the hook runs in; a SHA-256 repository is named as such.
 pub(super) fn open_repo() -> Result<git2::Repository> {
-    git2::Repository::open_from_env().map_err(|e| {
-        if e.message().contains("objectformat") {
-            anyhow::Error::new(refs::sha256_error())
-        } else {
-            anyhow::anyhow!("not in a git repository ({})", e.message())
-        }
-    })
+    super::open_repo()
 }
 
 /// `scan --range A..B | REV`.
@@ -158,6 +152,26 @@ fn decide_push(
         Err(e) => return Err(e.into()),
     };
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    let unscanned = phiguard::policy::unscanned_rejections(&report, &session.config.server);
+    if !unscanned.is_empty() {
+        if let Some(trail) = trail {
+            let reason = Reason {
+                count: Some(unscanned.len()),
+                ..Reason::code("unscanned")
+            };
+            trail.write(Decision::Reject, vec![reason], Some(&report), None)?;
+        }
+        session.print(&report)?;
+        let prefix = if bypass::on_gitlab(env) {
+            "GL-HOOK-ERR: "
+        } else {
+            ""
+        };
+        for reason in &unscanned {
+            println!("{prefix}phiguard: rejecting the push: {reason}");
+        }
+        return Ok(Exit::Blocked);
+    }
     let none = std::collections::HashSet::new();
     let verdicts: Vec<Verdict> = policies
         .iter()

@@ -41,8 +41,7 @@ pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
 
 /// What `git commit` would add; shared by `scan --staged` and the pre-commit hooks.
 pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> {
-    let repo = git2::Repository::open_from_env()
-        .map_err(|e| anyhow::anyhow!("not in a git repository ({})", e.message()))?;
+    let repo = super::open_repo()?;
     let root = repo.workdir().map(Path::to_path_buf);
     let mut session = Session::new(g, Origin::client(root), context)?;
     session.detect.prefilter = !no_prefilter;

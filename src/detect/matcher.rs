@@ -675,6 +675,7 @@ fn keyword_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
         .max(line);
     let first = ctx.hits.partition_point(|h| h.start < near);
     for h in ctx.hits[before].iter().chain(&ctx.hits[first..]) {
+        crate::work::add(1);
         if h.start > whole.end + KEYWORD_AFTER {
             break;
         }

@@ -39,6 +39,9 @@ pub struct Policy {
     pub strict: bool,
     /// Paths where `block` is downgraded to `warn` (never suppressed).
     pub test_paths: crate::config::LazyGlobSet,
+    /// The categories whose findings test paths downgrade (`[scan] test_path_categories`;
+    /// default PHI only: a live secret is as live under `tests/` as anywhere).
+    pub test_path_categories: Vec<Category>,
     /// Whether inline allow markers count for PHI findings.
     pub inline_phi: bool,
     /// Whether inline allow markers count for secret findings.
@@ -50,6 +53,7 @@ impl Default for Policy {
         Policy {
             strict: false,
             test_paths: crate::config::LazyGlobSet::default(),
+            test_path_categories: vec![Category::Phi],
             inline_phi: true,
             inline_secret: true,
         }
@@ -65,12 +69,49 @@ impl Policy {
         }
     }
 
-    /// The severity after path policy: test paths downgrade `block` to `warn`.
-    pub fn path_severity(&self, path: &str, severity: Severity) -> Severity {
-        if severity == Severity::Block && self.test_paths.is_match(path) {
+    /// The severity after path policy: test paths downgrade `block` to `warn` for the
+    /// categories [`Policy::test_path_categories`] lists (PHI by default; a secret blocks
+    /// wherever it is — documentation and example values are recognised as synthetic).
+    pub fn path_severity(&self, category: Category, path: &str, severity: Severity) -> Severity {
+        if severity == Severity::Block
+            && self.test_path_categories.contains(&category)
+            && self.test_paths.is_match(path)
+        {
             Severity::Warn
         } else {
             severity
         }
     }
+}
+
+/// Why a server rejects a push for content it could not scan: one line per file over the
+/// size limit (unless `[server] oversize = "pass"`) or undecodable (unless `[server]
+/// unscannable = "pass"`). Accepting what was never looked at would be a way past the gate.
+pub fn unscanned_rejections(
+    report: &crate::report::Report,
+    server: &crate::config::ServerSection,
+) -> Vec<String> {
+    use crate::config::OnUnscanned;
+    use crate::report::UnscannedKind;
+    report
+        .unscanned
+        .iter()
+        .filter(|u| match u.kind {
+            UnscannedKind::Oversize(_) => server.oversize.unwrap_or_default() == OnUnscanned::Block,
+            UnscannedKind::Unscannable(_) => {
+                server.unscannable.unwrap_or_default() == OnUnscanned::Block
+            }
+        })
+        .map(|u| {
+            let key = match u.kind {
+                UnscannedKind::Oversize(_) => "oversize",
+                UnscannedKind::Unscannable(_) => "unscannable",
+            };
+            format!(
+                "{} (content that is not scanned is not accepted; [server] {key} = \"pass\" \
+                 accepts it)",
+                u.describe()
+            )
+        })
+        .collect()
 }

@@ -94,6 +94,7 @@ impl Lines {
             None => {
                 let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
                 let end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
+                crate::work::add(end - start);
                 let own = marks(&text[start..end]);
                 let above = if start == 0 {
                     Marks::default()

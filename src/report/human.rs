@@ -1,7 +1,7 @@
 //! The human format: findings grouped by file, a summary, and what to do next.
 
 use super::{Context, Finding, Report, Style, sanitize, shown};
-use crate::rules::Severity;
+use crate::rules::{Category, Severity};
 use colored::Colorize;
 use std::io::{self, Write};
 
@@ -71,7 +71,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         writeln!(w, "note: {note}")?;
     }
     if report.blocks() {
-        write_hint(style.context, w)?;
+        write_hint(style.context, report, w)?;
     }
     Ok(())
 }
@@ -102,7 +102,15 @@ fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
-fn write_hint(context: Context, w: &mut dyn Write) -> io::Result<()> {
+/// How to fix a blocked change. Moving values under a test path is offered for PHI only:
+/// a secret blocks wherever it is, and the advice for it is to revoke it.
+fn write_hint(context: Context, report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let blocking = |c: Category| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.category == c && f.severity == Severity::Block)
+    };
     let fix = match context {
         Context::Commit => {
             "remove the value from the file and `git add` it again \
@@ -117,11 +125,20 @@ fn write_hint(context: Context, w: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(w, "how to fix:")?;
     writeln!(w, "  - {fix};")?;
-    writeln!(
-        w,
-        "  - test data: use a synthetic value (SSN 9xx-xx-xxxx, phone 555-01xx, \
-         example.com, a Synthea record) or move it under tests/ or fixtures/ (warn only);"
-    )?;
+    if blocking(Category::Phi) {
+        writeln!(
+            w,
+            "  - test data: use a synthetic value (SSN 9xx-xx-xxxx, phone 555-01xx, \
+             example.com, a Synthea record); PHI under tests/ or fixtures/ only warns;"
+        )?;
+    }
+    if blocking(Category::Secret) {
+        writeln!(
+            w,
+            "  - a secret: revoke it and load it from the environment or a secret store \
+             (it blocks under test paths too; documentation example keys are not findings);"
+        )?;
+    }
     writeln!(
         w,
         "  - a false positive: add `phiguard:allow <reason>` to the line or the line above \

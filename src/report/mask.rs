@@ -164,9 +164,11 @@ pub fn excerpt(text: &[u8], focus: Range<usize>, category: Category, masks: &Mas
     let at = around(text, &focus);
     let base = at.buf.start;
     let mut shown = text[at.buf.clone()].to_vec();
+    crate::work::add(shown.len());
     // Bytes of detected values: masked by their own rule, left alone by `mask_context`.
     let mut values = vec![false; shown.len()];
     masks.overlapping(at.buf.clone(), &mut |s| {
+        crate::work::add(1);
         mask_in(&mut shown, base, &at, s);
         let r = s.span.start.max(base) - base..s.span.end.min(at.buf.end).max(base) - base;
         values[r].fill(true);

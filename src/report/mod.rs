@@ -99,6 +99,49 @@ pub struct Report {
     pub summary: Summary,
     /// Human-readable notes (skipped files, ...). Never contain scanned content.
     pub notes: Vec<String>,
+    /// Content left unscanned that could hold a value (over the size limit, undecodable),
+    /// each named: a server rejects the push for it unless configured to pass it.
+    pub unscanned: Vec<Unscanned>,
+}
+
+/// Why content was left unscanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnscannedKind {
+    /// Over `[scan] max_file_bytes` (the size in bytes).
+    Oversize(u64),
+    /// Not decodable as text (the reason, e.g. "invalid UTF-16").
+    Unscannable(&'static str),
+}
+
+/// A file phiguard did not scan although it could hold a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unscanned {
+    /// The file, as shown (lossy UTF-8).
+    pub path: Arc<str>,
+    /// Why.
+    pub kind: UnscannedKind,
+    /// The commit (or object) it belongs to, for history scans.
+    pub commit: Option<Arc<str>>,
+    /// The ref being pushed, for push scans.
+    pub refname: Option<Arc<str>>,
+}
+
+impl Unscanned {
+    /// One line naming the file and why (the path escaped; no content).
+    pub fn describe(&self) -> String {
+        let path = sanitize::display_str(&self.path);
+        let at = self
+            .commit
+            .as_deref()
+            .map(|c| format!(" in {}", &c[..c.len().min(12)]))
+            .unwrap_or_default();
+        match self.kind {
+            UnscannedKind::Oversize(n) => {
+                format!("{path}{at} skipped: {n} bytes is over [scan] max_file_bytes")
+            }
+            UnscannedKind::Unscannable(why) => format!("{path}{at} skipped: {why}, not scanned"),
+        }
+    }
 }
 
 impl Report {

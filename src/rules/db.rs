@@ -108,8 +108,12 @@ impl Rule {
         self.allow.iter().any(|re| re.is_match(value))
     }
 
-    /// Whether the rule applies to this path.
+    /// Whether the rule applies to this path: its own path pattern, and no PHI rule on a
+    /// generated file ([`crate::source::generated_path`]).
     pub fn applies_to(&self, path: &str) -> bool {
+        if self.category() == Category::Phi && crate::source::generated_path(path) {
+            return false;
+        }
         self.path
             .as_ref()
             .is_none_or(|re| re.is_match(path.as_bytes()))

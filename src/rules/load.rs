@@ -49,15 +49,17 @@ pub fn builtin_for_scanning() -> Result<Vec<Pack>> {
         .collect()
 }
 
-/// Reads and parses a pack file: a phiguard pack, or a gitleaks configuration (detected by
+/// Largest rule pack read: gitleaks' own configuration, the largest known, is about 100 KB.
+pub const MAX_PACK_BYTES: u64 = 8 << 20;
+
+/// Reads and parses a pack file (a regular file of at most [`MAX_PACK_BYTES`]): a phiguard pack, or a gitleaks configuration (detected by
 /// its `regex` keys, see [`super::gitleaks`]) converted into one.
 ///
 /// # Errors
 ///
 /// When the file cannot be read, is not valid TOML, has unknown keys or an invalid rule.
 pub fn from_file(path: &Path) -> Result<Pack> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    let text = crate::config::read_text(path, MAX_PACK_BYTES)?;
     if super::gitleaks::looks_like(&text) {
         return super::gitleaks::convert(&path.display().to_string(), &text);
     }

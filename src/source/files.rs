@@ -4,7 +4,7 @@
 //! The walk is parallel (ripgrep's `ignore` crate) and each walker thread scans the files it
 //! finds, so walking and scanning overlap instead of running one after the other.
 
-use super::{Job, skipped_path};
+use super::Job;
 use crate::error::{Error, Result};
 use globset::GlobSet;
 use ignore::WalkState;
@@ -89,7 +89,7 @@ fn to_job(entry: &ignore::DirEntry, exclude: &GlobSet) -> Option<Job> {
     }
     let path = entry.path();
     let shown = path.strip_prefix("./").unwrap_or(path).to_string_lossy();
-    if skipped_path(&shown) || exclude.is_match(&*shown) {
+    if exclude.is_match(&*shown) {
         return None;
     }
     Some(Job::File {

@@ -6,7 +6,7 @@
 //! equals one parent's version was already scanned on that side and produces nothing; a
 //! conflict resolution that adds a line no parent had is caught.
 
-use super::{Item, Job, skipped_path};
+use super::{Item, Job};
 use crate::error::{Error, Result};
 use git2::{Commit, ObjectType, Oid, Repository, Sort};
 use globset::GlobSet;
@@ -56,6 +56,12 @@ fn tree_changes(
         prefix.extend_from_slice(entry.name_bytes());
         match entry.kind() {
             Some(ObjectType::Tree) => {
+                if super::loose::is_corrupt(&super::loose::objects_dir(repo), entry.id()) {
+                    return Err(git2::Error::from_str(&format!(
+                        "tree {} is corrupt (a truncated loose object)",
+                        entry.id()
+                    )));
+                }
                 let sub = repo.find_tree(entry.id())?;
                 let old_sub = match before {
                     Some(b) if b.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(b.id())?),
@@ -64,7 +70,7 @@ fn tree_changes(
                 prefix.push(b'/');
                 tree_changes(repo, old_sub.as_ref(), &sub, prefix, changes, deleted)?;
             }
-            Some(ObjectType::Blob) if super::mode::is_file(entry.filemode() as u32) => {
+            Some(ObjectType::Blob) if super::mode::is_scanned(entry.filemode() as u32) => {
                 let old = before
                     .filter(|b| b.kind() == Some(ObjectType::Blob))
                     .map(|b| b.id());
@@ -123,6 +129,14 @@ pub fn commit_jobs(
 ) -> Result<()> {
     let id: Arc<str> = Arc::from(commit.id().to_string());
     let err = |what: &str, e: &git2::Error| Error::git(format!("{what} of commit {id}"), e);
+    super::check_loose(
+        repo,
+        commit.tree_id(),
+        &format!("reading the tree of commit {id}"),
+    )?;
+    for parent in commit.parent_ids() {
+        super::check_loose(repo, parent, &format!("reading a parent of commit {id}"))?;
+    }
     let tree = commit.tree().map_err(|e| err("reading the tree", &e))?;
     let parents: Vec<git2::Tree<'_>> = commit
         .parents()
@@ -141,7 +155,7 @@ pub fn commit_jobs(
     .map_err(|e| err("comparing trees", &e))?;
     for change in changes {
         let path: Arc<str> = Arc::from(String::from_utf8_lossy(&change.path));
-        if skipped_path(&path) || exclude.is_match(&*path) {
+        if exclude.is_match(&*path) {
             continue;
         }
         let mut old: Vec<Oid> = change.old.into_iter().collect();
@@ -187,12 +201,14 @@ pub fn commit_jobs(
 ///
 /// When a tip cannot be walked.
 pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
+    check_loose_commits(repo, tips, hide)?;
     let mut walk = repo
         .revwalk()
         .map_err(|e| Error::git("starting a walk", &e))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
         .map_err(|e| Error::git("sorting a walk", &e))?;
     for tip in tips {
+        super::check_loose(repo, *tip, "walking commits")?;
         walk.push(*tip)
             .map_err(|e| Error::git(format!("walking from {tip}"), &e))?;
     }
@@ -204,6 +220,32 @@ pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
     }
     walk.map(|r| r.map_err(|e| Error::git("walking commits", &e)))
         .collect()
+}
+
+/// Checks the loose commits a walk from `tips` reaches, down to `hide` or to the first commit
+/// that is not loose (packed history, which libgit2 reads safely): libgit2's revwalk spins
+/// forever on a truncated loose commit. Each loose commit is inflated once more here; a
+/// repository keeps few (git packs them past a few thousand loose objects).
+///
+/// # Errors
+///
+/// A damaged loose commit, named.
+fn check_loose_commits(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<()> {
+    let objects = super::loose::objects_dir(repo);
+    let hidden: std::collections::HashSet<Oid> = hide.iter().copied().collect();
+    let mut seen: std::collections::HashSet<Oid> = std::collections::HashSet::new();
+    let mut todo: Vec<Oid> = tips.to_vec();
+    while let Some(id) = todo.pop() {
+        if hidden.contains(&id) || !seen.insert(id) {
+            continue;
+        }
+        match super::loose::commit_parents(&objects, id) {
+            Some(Ok(parents)) => todo.extend(parents),
+            Some(Err(())) => return Err(Error::corrupt_object("walking commits", id)),
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// Plans jobs for a list of commits, checking the deadline between commits.
@@ -224,6 +266,7 @@ pub fn plan(
         {
             return Err(Error::from(crate::error::ErrorKind::Budget { budget_ms }));
         }
+        super::check_loose(repo, *oid, "reading a commit")?;
         let commit = repo
             .find_commit(*oid)
             .map_err(|e| Error::git(format!("reading commit {oid}"), &e))?;
@@ -232,23 +275,34 @@ pub fn plan(
     Ok(jobs)
 }
 
-/// Resolves `A..B` or `REV` into commits (oldest first).
+/// Resolves `A..B`, `A...B` or `REV` into commits (oldest first), as git does: `A..B` is
+/// what `B` has and `A` has not; `A...B` the symmetric difference, what either has and
+/// their merge bases have not (both sides of a fork). An empty side is `HEAD`.
 ///
 /// # Errors
 ///
 /// When the range does not name commits.
 pub fn range(repo: &Repository, spec: &str) -> Result<Vec<Oid>> {
     let bad = |e: git2::Error| Error::usage(format!("--range {spec:?}: {}", e.message()));
-    if let Some((a, b)) = spec.split_once("..") {
-        let peel = |s: &str| -> Result<Oid> {
-            let s = if s.is_empty() { "HEAD" } else { s };
-            Ok(repo
-                .revparse_single(s)
-                .and_then(|o| o.peel_to_commit())
-                .map_err(bad)?
-                .id())
+    let peel = |s: &str| -> Result<Oid> {
+        let s = if s.is_empty() { "HEAD" } else { s };
+        Ok(repo
+            .revparse_single(s)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(bad)?
+            .id())
+    };
+    if let Some((a, b)) = spec.split_once("...") {
+        let (a, b) = (peel(a)?, peel(b)?);
+        let bases = match repo.merge_bases(a, b) {
+            Ok(bases) => bases.iter().copied().collect(),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Vec::new(),
+            Err(e) => return Err(bad(e)),
         };
-        let (a, b) = (peel(a)?, peel(b.trim_start_matches('.'))?);
+        return walk(repo, &[a, b], &bases);
+    }
+    if let Some((a, b)) = spec.split_once("..") {
+        let (a, b) = (peel(a)?, peel(b)?);
         return walk(repo, &[b], &[a]);
     }
     let tip = repo

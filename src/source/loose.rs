@@ -12,7 +12,8 @@
 //! packed, or in a quarantine or an alternate), a header that is not `<kind> <size>`, a stream
 //! that does not end exactly at that size, an inflate error (zlib's Adler-32 check catches
 //! corrupt files) — returns `None` and the caller asks libgit2, which reads every store and
-//! reports real errors. Objects are addressed by content, so a loose file found under the
+//! reports real errors. Except one: libgit2 spins forever on a truncated loose object, so a
+//! caller first asks [`is_corrupt`] and fails closed on a damaged loose file. Objects are addressed by content, so a loose file found under the
 //! id's path is that object wherever else it also lives.
 
 use flate2::{Decompress, FlushDecompress, Status};
@@ -49,6 +50,58 @@ pub fn read_tree(objects: &Path, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
     match inflate_object(&read_compressed(objects, id)?, b"tree ", u64::MAX)? {
         LooseObject::Content(bytes) => parse_tree(&bytes),
         LooseObject::TooLarge(_) => None,
+    }
+}
+
+/// Whether `id` is a loose object whose file is damaged: its zlib stream errors or ends
+/// before its end marker (a truncated file). libgit2 spins forever on a truncated loose
+/// object, so every read that falls back to libgit2 asks this first and fails closed.
+/// Inflates into a small buffer it discards (memory is bounded whatever the object's size);
+/// `false` when there is no loose file (the object is packed or elsewhere).
+pub fn is_corrupt(objects: &Path, id: Oid) -> bool {
+    read_compressed(objects, id).is_some_and(|c| stream_is_corrupt(&c))
+}
+
+/// The parents of commit `id` read from its loose object file: `None` when it is not a loose
+/// commit phiguard reads (packed, elsewhere, or another kind), `Some(Err(()))` when its
+/// loose file is damaged ([`is_corrupt`]). Lets a history walk check, before libgit2's
+/// revwalk parses them, the loose commits it will reach.
+pub fn commit_parents(objects: &Path, id: Oid) -> Option<Result<Vec<Oid>, ()>> {
+    let compressed = read_compressed(objects, id)?;
+    match inflate_object(&compressed, b"commit ", u64::MAX) {
+        Some(LooseObject::Content(body)) => Some(Ok(parse_parents(&body))),
+        _ if stream_is_corrupt(&compressed) => Some(Err(())),
+        _ => None,
+    }
+}
+
+/// The `parent <hex>` lines after a commit's `tree` line (ids that do not parse end them).
+fn parse_parents(body: &[u8]) -> Vec<Oid> {
+    body.split(|&b| b == b'\n')
+        .skip(1)
+        .map_while(|line| {
+            let hex = line.strip_prefix(b"parent ")?;
+            Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+        })
+        .collect()
+}
+
+/// Whether a loose object's compressed bytes are not one complete zlib stream.
+fn stream_is_corrupt(compressed: &[u8]) -> bool {
+    let mut z = Decompress::new(true);
+    let mut sink = vec![0u8; 64 << 10];
+    loop {
+        let (before_in, before_out) = (z.total_in(), z.total_out());
+        let at = usize::try_from(before_in).unwrap_or(usize::MAX);
+        let Some(input) = compressed.get(at..) else {
+            return true;
+        };
+        match z.decompress(input, &mut sink, FlushDecompress::None) {
+            Ok(Status::StreamEnd) => return false,
+            Ok(_) if z.total_in() != before_in || z.total_out() != before_out => {}
+            // No progress and no end: the stream stops short; or it is not deflate at all.
+            Ok(_) | Err(_) => return true,
+        }
     }
 }
 

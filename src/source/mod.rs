@@ -96,6 +96,17 @@ pub mod mode {
         mode == 0o100644 || mode == 0o100755
     }
 
+    /// A symbolic link: its blob is the target path, scanned as text (a value can hide in a
+    /// link target as well as in a file).
+    pub fn is_symlink(mode: u32) -> bool {
+        mode == 0o120000
+    }
+
+    /// Content phiguard scans: a regular file or a symlink's target text.
+    pub fn is_scanned(mode: u32) -> bool {
+        is_file(mode) || is_symlink(mode)
+    }
+
     /// A directory (a tree).
     pub fn is_tree(mode: u32) -> bool {
         mode & TYPE == 0o040000
@@ -105,6 +116,19 @@ pub mod mode {
     pub fn is_gitlink(mode: u32) -> bool {
         mode & TYPE == 0o160000
     }
+}
+
+/// Fails when `id` is a damaged loose object, before libgit2 is asked for it: libgit2 spins
+/// forever on a truncated loose object where `git cat-file` fails cleanly ([`loose::is_corrupt`]).
+///
+/// # Errors
+///
+/// When the object's loose file is truncated or damaged.
+pub fn check_loose(repo: &Repository, id: Oid, what: &str) -> Result<()> {
+    if loose::is_corrupt(&loose::objects_dir(repo), id) {
+        return Err(Error::corrupt_object(what, id));
+    }
+    Ok(())
 }
 
 /// The single region covering `len` bytes (nothing for empty content).
@@ -136,9 +160,10 @@ pub fn classify(bytes: &[u8]) -> Kind {
     }
 }
 
-/// Files that are never scanned: lockfiles and minified bundles are generated, huge, and full
-/// of hashes that look like secrets.
-pub fn skipped_path(path: &str) -> bool {
+/// Generated files: lockfiles and minified bundles. They are scanned for secrets (a token in
+/// a `package-lock.json` `resolved` URL is as live as anywhere else), but PHI rules skip them:
+/// they are huge, full of hashes and version numbers, and never hold patient data.
+pub fn generated_path(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     const NAMES: &[&str] = &[
         "package-lock.json",
@@ -172,6 +197,17 @@ pub enum Skip {
     TooLarge(u64),
     /// Not a regular file (socket, submodule, vanished).
     NotAFile,
+    /// Text phiguard cannot decode (UTF-16 that does not validate): named in the report,
+    /// and rejected by a server unless `[server] unscannable = "pass"`.
+    Unscannable(&'static str),
+}
+
+impl Skip {
+    /// Whether content was left unscanned that could hold a value (too large, undecodable),
+    /// as opposed to content that holds none phiguard scans for (binary, not a file).
+    pub fn hides_content(&self) -> bool {
+        matches!(self, Skip::TooLarge(_) | Skip::Unscannable(_))
+    }
 }
 
 /// What a reader produced for a job.
@@ -321,11 +357,18 @@ impl Reader {
         if classify(&text) != Kind::Text {
             return Ok(finish(Item::whole(path.clone(), text)));
         }
+        // Old versions obey the size limit too (a 25-byte edit of a 1 GB file must not read
+        // the gigabyte): one over it is left out, so every line of the new version that no
+        // other old version has counts as added.
         let olds = old
             .iter()
-            .map(|&o| self.read_blob(path, o, u64::MAX))
+            .map(|&o| self.read_blob(path, o, self.max_file_bytes))
             .collect::<Result<Vec<_>>>()?;
-        let old_texts: Vec<&[u8]> = olds.iter().map(BlobBytes::bytes).collect();
+        let old_texts: Vec<&[u8]> = olds
+            .iter()
+            .filter(|b| !matches!(b, BlobBytes::TooLarge(_)))
+            .map(BlobBytes::bytes)
+            .collect();
         let added = added::added_regions(&old_texts, &text);
         Ok(Loaded::Item(Item {
             path: path.clone(),
@@ -347,18 +390,19 @@ impl Reader {
             match loose::read_blob(objects, id, max_bytes) {
                 Some(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
                 Some(loose::LooseObject::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
+                None if loose::is_corrupt(objects, id) => {
+                    return Err(Error::corrupt_object(format!("reading blob of {path}"), id));
+                }
                 None => {}
             }
         }
-        let blob = repo
-            .find_blob(id)
-            .map_err(|e| Error::git(format!("reading blob {id} of {path}"), &e))?;
-        let size = blob.size() as u64;
-        Ok(if size > max_bytes {
-            BlobBytes::TooLarge(size)
-        } else {
-            BlobBytes::Git(blob)
-        })
+        let fail = |e: git2::Error| Error::git(format!("reading blob {id} of {path}"), &e);
+        // The size from the header first: libgit2 inflates a whole blob to hand it over.
+        let (size, _) = repo.odb().and_then(|o| o.read_header(id)).map_err(fail)?;
+        if size as u64 > max_bytes {
+            return Ok(BlobBytes::TooLarge(size as u64));
+        }
+        Ok(BlobBytes::Git(repo.find_blob(id).map_err(fail)?))
     }
 
     /// The work tree's copy of `path` when it is provably blob `id` (and within the size
@@ -375,8 +419,13 @@ impl Reader {
             .ok()?
             .ok()?;
         let text = read_sized(&mut file, meta.len()).ok()?;
+        // The stat data again after reading: a file written to meanwhile is not vouched for.
         #[cfg(unix)]
-        if worktree::vouched_by_stat(recorded, &index::Stat::of(&meta), &text) {
+        if worktree::vouched_by_stat(recorded, &index::Stat::of(&meta), &text)
+            && file
+                .metadata()
+                .is_ok_and(|after| index::Stat::of(&after) == index::Stat::of(&meta))
+        {
             return Some(text);
         }
         #[cfg(not(unix))]
@@ -458,35 +507,88 @@ pub(crate) fn read_sized(file: &mut std::fs::File, len: u64) -> std::io::Result<
     Ok(text)
 }
 
-/// UTF-16 text with a byte-order mark (Excel's "Unicode text" exports, Windows tools) as
-/// UTF-8; `None` for anything else. Its NUL bytes would otherwise make it look binary.
-pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
-    let little = match bytes {
-        [0xFF, 0xFE, ..] => true,
-        [0xFE, 0xFF, ..] => false,
+/// UTF-16 text as UTF-8, when `bytes` is UTF-16 that validates: with a byte-order mark, or
+/// without one when its NUL bytes say so (every other byte NUL, as in Latin-script UTF-16);
+/// an even length and well-formed surrogate pairs either way. `None` when it is not UTF-16,
+/// `Some(Err(()))` when it looks like UTF-16 but does not validate.
+///
+/// A file starting with `FF FE` that holds no NUL is not taken for UTF-16: two bytes of
+/// ASCII decode to one valid UTF-16 unit, so such a file "validates" as CJK text and every
+/// value in it would vanish; it is scanned as the bytes it is.
+pub fn decode_utf16(bytes: &[u8]) -> Option<std::result::Result<Vec<u8>, ()>> {
+    let nul = memchr::memchr(0, bytes).is_some();
+    let (little, body) = match bytes {
+        [0xFF, 0xFE, rest @ ..] if nul => (true, rest),
+        [0xFE, 0xFF, rest @ ..] if nul => (false, rest),
+        _ if nul => (utf16_without_bom(bytes)?, bytes),
         _ => return None,
     };
-    let units = bytes[2..].chunks_exact(2).map(|c| {
+    if body.len() % 2 != 0 {
+        return Some(Err(()));
+    }
+    let units = body.chunks_exact(2).map(|c| {
         if little {
             u16::from_le_bytes([c[0], c[1]])
         } else {
             u16::from_be_bytes([c[0], c[1]])
         }
     });
-    let text: String = char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect();
-    Some(text.into_bytes())
+    let text: std::result::Result<String, _> = char::decode_utf16(units).collect();
+    Some(text.map(String::into_bytes).map_err(|_| ()))
 }
 
-/// Classifies a whole item: UTF-16 is decoded (every line added), binary is skipped, DICOM
-/// cut to its preamble.
+/// Whether `bytes` (with no byte-order mark) look like UTF-16: in the first 8 KiB, at least
+/// 40 % of the two-byte units have a NUL in one half and almost none (under 5 %) in the
+/// other. `Some(true)` little-endian, `Some(false)` big-endian.
+fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let head = &bytes[..bytes.len().min(8192) & !1];
+    let units = head.len() / 2;
+    if units < 4 {
+        return None;
+    }
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    let many = |n: usize| n * 10 >= units * 4;
+    let few = |n: usize| n * 20 < units;
+    if many(odd) && few(even) {
+        Some(true)
+    } else if many(even) && few(odd) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether content with NUL bytes is still text: in the first 8 KiB, NULs are under 10 %
+/// and other control bytes (not tab, line ends, form feed, escape) under 1 %. A stray NUL
+/// near the start of a text file must not make it a skipped "binary".
+fn text_with_nuls(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    let controls = head
+        .iter()
+        .filter(|&&b| {
+            b < 0x20 && b != 0 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b)
+        })
+        .count();
+    nuls * 10 < head.len() && controls * 100 < head.len()
+}
+
+/// Classifies a whole item: UTF-16 that validates is decoded (every line added), UTF-16 that
+/// does not is skipped as unscannable (and named), text with a stray NUL is scanned, binary
+/// is skipped, DICOM cut to its preamble.
 fn finish(item: Item) -> Loaded {
-    if let Some(text) = decode_utf16(&item.text) {
-        return Loaded::Item(Item::whole(item.path, text));
+    match decode_utf16(&item.text) {
+        Some(Ok(text)) => return Loaded::Item(Item::whole(item.path, text)),
+        Some(Err(())) => return Loaded::Skipped(item.path, Skip::Unscannable("invalid UTF-16")),
+        None => {}
     }
     match classify(&item.text) {
         Kind::Text => Loaded::Item(item),
+        Kind::Binary if text_with_nuls(&item.text) => Loaded::Item(item),
         Kind::Binary => Loaded::Skipped(item.path, Skip::Binary),
         Kind::Dicom => Loaded::Item(Item {
             text: item.text[..132].to_vec(),

@@ -59,7 +59,7 @@ pub fn parse_oid(hex: &str) -> Result<Option<Oid>> {
 pub fn sha256_error() -> Error {
     Error::usage(
         "this is a SHA-256 repository, which phiguard (libgit2) cannot read yet; \
-         the push is rejected because phiguard fails closed",
+         the commit or push is rejected because phiguard fails closed",
     )
 }
 
@@ -119,13 +119,17 @@ pub fn parse_push(input: &str) -> Result<Vec<RefUpdate>> {
         .collect()
 }
 
-/// The commit a tip points to, planning the message job of every annotated tag on the way.
-fn peel(
-    repo: &Repository,
-    tip: Oid,
-    refname: &Arc<str>,
-    jobs: &mut Vec<Job>,
-) -> Result<Option<Oid>> {
+/// What a tip points to once its tags are peeled.
+enum Peeled {
+    /// A commit: its history is walked.
+    Commit(Oid),
+    /// A blob or a tree: scanned as it is (see [`content_jobs`]).
+    Content(Oid),
+}
+
+/// Peels `tip` down to what it ends in, planning the message job of every annotated tag on
+/// the way.
+fn peel(repo: &Repository, tip: Oid, refname: &Arc<str>, jobs: &mut Vec<Job>) -> Result<Peeled> {
     let mut obj = repo
         .find_object(tip, None)
         .map_err(|e| Error::git(format!("reading {tip} for {refname}"), &e))?;
@@ -141,7 +145,52 @@ fn peel(
             .target()
             .map_err(|e| Error::git(format!("peeling tag {} for {refname}", tag.id()), &e))?;
     }
-    Ok((obj.kind() == Some(ObjectType::Commit)).then(|| obj.id()))
+    Ok(match obj.kind() {
+        Some(ObjectType::Commit) => Peeled::Commit(obj.id()),
+        _ => Peeled::Content(obj.id()),
+    })
+}
+
+/// A ref that points at a blob or a tree (`git tag leak $(git hash-object -w leak.txt)`,
+/// a tag of a `git mktree`) brings content no commit carries: a blob is scanned as a whole
+/// new file named after the ref, a tree as all its files, against nothing. Findings carry
+/// the object's id as their `commit`, so the ref's policy judges them as it judges commits.
+fn content_jobs(repo: &Repository, id: Oid, refname: &Arc<str>, jobs: &mut Vec<Job>) -> Result<()> {
+    let err = |e: &git2::Error| Error::git(format!("reading {id} for {refname}"), e);
+    let object = repo.find_object(id, None).map_err(|e| err(&e))?;
+    let owner: Arc<str> = Arc::from(id.to_string());
+    let blob = |path: Arc<str>, new: Oid| Job::Blob {
+        path,
+        new,
+        old: Vec::new(),
+        commit: Some(owner.clone()),
+        refname: Some(refname.clone()),
+        stat: None,
+    };
+    match object.kind() {
+        Some(ObjectType::Blob) => jobs.push(blob(refname.clone(), id)),
+        Some(ObjectType::Tree) => {
+            let tree = object.peel_to_tree().map_err(|e| err(&e))?;
+            let mut walked = Ok(());
+            tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(ObjectType::Blob)
+                    && super::mode::is_scanned(entry.filemode() as u32)
+                {
+                    let path = format!("{dir}{}", String::from_utf8_lossy(entry.name_bytes()));
+                    jobs.push(blob(Arc::from(path), entry.id()));
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .unwrap_or_else(|e| walked = Err(err(&e)));
+            walked?;
+        }
+        _ => {
+            return Err(Error::usage(format!(
+                "{refname} points at {id}, which is neither a commit, a tag, a tree nor a blob"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Ids of every ref of the repository, peeled to commits (what the server already has).
@@ -205,7 +254,14 @@ pub fn plan(
                 brings.extend(item.commit.as_deref().map(str::to_owned));
             }
         }
-        let Some(tip) = tip else { continue };
+        let tip = match tip {
+            Peeled::Commit(tip) => tip,
+            Peeled::Content(id) => {
+                brings.insert(id.to_string());
+                content_jobs(repo, id, &refname, &mut planned.jobs)?;
+                continue;
+            }
+        };
         let mut hidden = hide.to_vec();
         hidden.extend(u.old);
         for oid in history::walk(repo, &[tip], &hidden)? {

@@ -4,8 +4,8 @@
 //! (`GIT_INDEX_FILE`) and linked worktrees work. During a merge, the other parents' versions
 //! count as old too: a merge commit is scanned for what the merge itself introduces.
 
-use super::mode::{is_file, is_gitlink, is_tree};
-use super::{Job, skipped_path};
+use super::Job;
+use super::mode::{is_gitlink, is_scanned, is_symlink, is_tree};
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository, Tree};
 use globset::GlobSet;
@@ -15,7 +15,14 @@ use std::sync::Arc;
 fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
     match repo.head() {
         Ok(head) => head
-            .peel_to_tree()
+            .peel_to_commit()
+            .map_err(|e| Error::git("reading the HEAD commit", &e))
+            .and_then(|c| {
+                // libgit2 spins on a truncated loose object: check before it reads one.
+                super::check_loose(repo, c.tree_id(), "reading the HEAD tree")?;
+                Ok(c)
+            })?
+            .tree()
             .map(Some)
             .map_err(|e| Error::git("reading the HEAD tree", &e)),
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
@@ -90,10 +97,13 @@ fn index_file(repo: &Repository) -> std::path::PathBuf {
 /// directories whose cached tree differs from `HEAD`'s are read. `None` when the index is not
 /// one the reader understands, or when files were both added and deleted (renames need
 /// libgit2's similarity detection): the caller then asks libgit2.
-fn staged_by_cache_tree(repo: &Repository, head: Option<&Tree<'_>>) -> Option<Vec<Staged>> {
+///
+/// # Errors
+///
+/// A damaged `HEAD` tree (see [`super::check_loose`]).
+fn staged_by_cache_tree(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Option<Vec<Staged>>> {
     let mut out = Vec::new();
-    each_staged_by_cache_tree(repo, head, &mut |s| out.push(s))?;
-    Some(out)
+    Ok(each_staged_by_cache_tree(repo, head, &mut |s| out.push(s))?.map(|()| out))
 }
 
 /// [`staged_by_cache_tree`], handing each file to `sink` as soon as its directory is
@@ -103,14 +113,21 @@ fn each_staged_by_cache_tree(
     repo: &Repository,
     head: Option<&Tree<'_>>,
     sink: &mut dyn FnMut(Staged),
-) -> Option<()> {
-    let (mut file, meta) = super::open_file(&index_file(repo), u64::MAX).ok()?.ok()?;
-    let data = super::read_sized(&mut file, meta.len()).ok()?;
-    let index = super::index::parse(&data)?;
+) -> Result<Option<()>> {
+    let Ok(Ok((mut file, meta))) = super::open_file(&index_file(repo), u64::MAX) else {
+        return Ok(None);
+    };
+    let Ok(data) = super::read_sized(&mut file, meta.len()) else {
+        return Ok(None);
+    };
+    let Some(index) = super::index::parse(&data) else {
+        return Ok(None);
+    };
     let index_mtime = mtime_secs(&meta);
     let trees = Trees {
         repo,
         objects: super::loose::objects_dir(repo),
+        corrupt: std::cell::Cell::new(None),
     };
     let mut walk = Walk {
         trees: &trees,
@@ -121,8 +138,12 @@ fn each_staged_by_cache_tree(
         deleted: false,
         sink,
     };
-    walk.compare_dir(b"", head.map(Tree::id), &index.entries)?;
-    (!(walk.added && walk.deleted)).then_some(())
+    let compared = walk.compare_dir(b"", head.map(Tree::id), &index.entries);
+    let both = walk.added && walk.deleted;
+    if let Some(id) = trees.corrupt.get() {
+        return Err(Error::corrupt_object("reading a HEAD tree", id));
+    }
+    Ok(compared.filter(|()| !both))
 }
 
 /// A file's mtime in whole seconds, truncated as the index stores times; `None` where file
@@ -157,6 +178,9 @@ fn stat_trusted_before(
 struct Trees<'r> {
     repo: &'r Repository,
     objects: std::path::PathBuf,
+    /// A tree found damaged (a truncated loose object): the plan fails closed rather than
+    /// hand the repository to libgit2, which spins on it.
+    corrupt: std::cell::Cell<Option<Oid>>,
 }
 
 impl Trees<'_> {
@@ -164,6 +188,10 @@ impl Trees<'_> {
     fn entries(&self, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
         if let Some(entries) = super::loose::read_tree(&self.objects, id) {
             return Some(entries);
+        }
+        if super::loose::is_corrupt(&self.objects, id) {
+            self.corrupt.set(Some(id));
+            return None;
         }
         let tree = self.repo.find_tree(id).ok()?;
         Some(
@@ -310,7 +338,7 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
 }
 
 /// Plans one job per staged file that has content to scan. Returns the jobs and how many
-/// paths were skipped (lockfiles, excluded).
+/// paths were skipped (excluded).
 ///
 /// # Errors
 ///
@@ -334,7 +362,7 @@ pub fn plan_by_cache_tree(
     exclude: &GlobSet,
 ) -> Result<Option<(Vec<Job>, usize)>> {
     let head = head_tree(repo)?;
-    staged_by_cache_tree(repo, head.as_ref())
+    staged_by_cache_tree(repo, head.as_ref())?
         .map(|staged| jobs(repo, staged, exclude))
         .transpose()
 }
@@ -367,23 +395,23 @@ fn jobs(repo: &Repository, staged: Vec<Staged>, exclude: &GlobSet) -> Result<(Ve
 /// What one staged file comes to.
 enum Planned {
     Job(Job),
-    /// A lockfile or an excluded path: counted as skipped.
+    /// An excluded path: counted as skipped.
     Skipped,
-    /// Not a file (a symlink): nothing to scan.
+    /// Not content (a submodule): nothing to scan.
     Nothing,
 }
 
 fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
-    if !is_file(s.mode) {
+    if !is_scanned(s.mode) {
         return Planned::Nothing;
     }
     let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
-    if skipped_path(&path) || exclude.is_match(&*path) {
+    if exclude.is_match(&*path) {
         return Planned::Skipped;
     }
     let mut old = Vec::new();
     if let Some((mode, id)) = s.old
-        && is_file(mode)
+        && is_scanned(mode)
     {
         old.push(id);
     }
@@ -400,7 +428,8 @@ fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
         old,
         commit: None,
         refname: None,
-        stat: s.stat,
+        // A symlink's work-tree path is its target's file, never its blob: no stand-in.
+        stat: if is_symlink(s.mode) { None } else { s.stat },
     })
 }
 
@@ -442,7 +471,7 @@ pub fn plan_each(
         };
     let by_cache_tree = each_staged_by_cache_tree(repo, head.as_ref(), &mut |s| {
         hand(s, &mut skipped, &mut emitted);
-    });
+    })?;
     if by_cache_tree.is_some() {
         return Ok(Streamed::Done { skipped });
     }

@@ -23,14 +23,34 @@ use std::path::Path;
 /// attributes file git reads: the tracked `.gitattributes` files (from the work tree, where
 /// git reads them), `info/attributes`, the user's (`core.attributesFile` or the XDG default)
 /// and the system's. A file that cannot be read, or that names `filter`, `ident` or
-/// `encoding` anywhere (comments included), answers no. An *untracked* `.gitattributes`
-/// is not looked for: a filter set up that way does not travel with the repository, and
-/// the content it makes still passes the check by hash when the stat data differ.
+/// `encoding` anywhere (comments included), answers no. Git reads a work tree's
+/// `.gitattributes` whether it is tracked or not, so an *untracked* one in any directory
+/// that holds an index entry counts too. And whenever a clean or process filter is
+/// configured at all (`filter.<name>.clean` / `.process`), the answer is no: the filter may
+/// apply through an attributes file this check does not see.
 pub fn no_content_filters(repo: &git2::Repository, worktree: &Path, entries: &[Entry<'_>]) -> bool {
-    let tracked = entries
+    if filter_configured(repo) {
+        return false;
+    }
+    let mut dirs: Vec<&[u8]> = entries
+        .iter()
+        .map(|e| match e.path.iter().rposition(|&b| b == b'/') {
+            Some(i) => &e.path[..=i],
+            None => &b""[..],
+        })
+        .collect();
+    dirs.dedup();
+    dirs.sort_unstable();
+    dirs.dedup();
+    let files: Vec<_> = dirs
+        .iter()
+        .map(|d| worktree.join(format!("{}.gitattributes", String::from_utf8_lossy(d))))
+        .collect();
+    let tracked: Vec<std::path::PathBuf> = entries
         .iter()
         .filter(|e| &*e.path == b".gitattributes" || e.path.ends_with(b"/.gitattributes"))
-        .map(|e| worktree.join(String::from_utf8_lossy(&e.path).as_ref()));
+        .map(|e| worktree.join(String::from_utf8_lossy(&e.path).as_ref()))
+        .collect();
     let mut others = vec![repo.commondir().join("info/attributes")];
     match repo
         .config()
@@ -53,7 +73,25 @@ pub fn no_content_filters(repo: &git2::Repository, worktree: &Path, entries: &[E
         Ok(text) => !rewrites(&text),
         Err(e) => !must_exist && e.kind() == std::io::ErrorKind::NotFound,
     };
-    tracked.into_iter().all(|p| clean(&p, true)) && others.iter().all(|p| clean(p, false))
+    tracked.iter().all(|p| clean(p, true))
+        && files.iter().all(|p| clean(p, false))
+        && others.iter().all(|p| clean(p, false))
+}
+
+/// Whether any `filter.<name>.clean` or `filter.<name>.process` is configured (or the
+/// configuration cannot be read: then assume one is).
+fn filter_configured(repo: &git2::Repository) -> bool {
+    let Ok(config) = repo.config() else {
+        return true;
+    };
+    let Ok(mut entries) = config.entries(Some(r"^filter\..*\.(clean|process)$")) else {
+        return true;
+    };
+    let mut any = false;
+    while let Some(entry) = entries.next() {
+        any |= entry.is_ok();
+    }
+    any
 }
 
 /// Whether attributes text may name an attribute that rewrites content: `filter`, `ident`,

@@ -1,6 +1,6 @@
 //! Regression tests, each named after the defect it pins; real git wherever a hook is involved.
 
-use crate::common::{Server, bin, run_within};
+use crate::common::{SSN, Server, TempRepo, bin, run_within};
 use std::process::Command;
 
 /// A YAML Patient with CRLF line ends: the YAML/FSH line walk stepped by `end + 1`, which on
@@ -95,4 +95,571 @@ fn a_trailing_marker_covers_its_own_line_only_and_foreign_markers_never_hide_phi
         )),
         (0, 1)
     );
+}
+
+/// Writes `leak.txt` with an SSN as a loose blob (never committed) and returns its id.
+fn leak_blob(repo: &TempRepo) -> String {
+    repo.write("leak.txt", format!("patient ssn: {SSN}\n"));
+    repo.git(&["hash-object", "-w", "leak.txt"])
+        .trim()
+        .to_owned()
+}
+
+/// A tree holding `dir/leak.txt` (the blob above), made with `git mktree`.
+fn leak_tree(repo: &TempRepo, blob: &str) -> String {
+    let mk = |input: String| {
+        let mut cmd = Command::new("git");
+        cmd.arg("mktree").current_dir(repo.path());
+        repo.env(&mut cmd);
+        let run = run_within(cmd, Some(input.as_bytes()), 60).expect("git mktree hung");
+        assert_eq!(run.code, 0, "{}", run.all());
+        run.out().trim().to_owned()
+    };
+    let inner = mk(format!("100644 blob {blob}\tleak.txt\n"));
+    mk(format!("040000 tree {inner}\tdir\n"))
+}
+
+#[test]
+fn refs_pointing_at_a_blob_or_a_tree_are_scanned_on_the_server() {
+    for hook in ["pre-receive", "update"] {
+        let s = Server::new(hook);
+        let blob = leak_blob(&s.work);
+        s.work.git(&["tag", "leak", &blob]);
+        let (ok, text) = s.push(&["leak"]);
+        assert!(!ok, "{hook}: a tag of a blob: {text}");
+        assert!(text.contains("phi.ssn"), "{hook}: {text}");
+        assert!(s.server_has("refs/tags/leak").is_none(), "{hook}");
+        let (ok, text) = s.push(&[&format!("{blob}:refs/custom/x")]);
+        assert!(!ok, "{hook}: a blob pushed to a custom ref: {text}");
+        let tree = leak_tree(&s.work, &blob);
+        s.work
+            .git(&["tag", "-a", "tree-tag", "-m", "a tree", &tree]);
+        let (ok, text) = s.push(&["tree-tag"]);
+        assert!(!ok, "{hook}: an annotated tag of a tree: {text}");
+        assert!(text.contains("dir/leak.txt"), "{hook}: {text}");
+    }
+    // A clean blob is accepted.
+    let s = Server::new("pre-receive");
+    s.work.write("fine.txt", "nothing to see\n");
+    let blob = s.work.git(&["hash-object", "-w", "fine.txt"]);
+    s.work.git(&["tag", "fine", blob.trim()]);
+    let (ok, text) = s.push(&["fine"]);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn refs_pointing_at_a_blob_or_a_tree_are_scanned_by_pre_push() {
+    let s = Server::new("post-receive");
+    let r = s.work.phiguard(&["install", "--hooks", "pre-push"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let blob = leak_blob(&s.work);
+    s.work.git(&["tag", "leak", &blob]);
+    let (ok, text) = s.push(&["leak"]);
+    assert!(!ok, "a tag of a blob: {text}");
+    assert!(s.server_has("refs/tags/leak").is_none());
+    let tree = leak_tree(&s.work, &blob);
+    let (ok, text) = s.push(&[&format!("{tree}:refs/custom/t")]);
+    assert!(!ok, "a tree pushed to a custom ref: {text}");
+    assert!(text.contains("dir/leak.txt"), "{text}");
+}
+
+/// Runs `phiguard ARGS` in `repo` (a work tree) within 60 s; a hang fails the test.
+fn phiguard_within(repo: &TempRepo, args: &[&str], stdin: Option<&[u8]>) -> crate::common::Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).current_dir(repo.path());
+    repo.env(&mut cmd);
+    run_within(cmd, stdin, 60).unwrap_or_else(|| panic!("phiguard {args:?} hung"))
+}
+
+#[test]
+fn server_config_that_exists_but_cannot_be_read_rejects_the_push() {
+    let s = Server::new("pre-receive");
+    let config = s.bare.path().join("phiguard.toml");
+    // A dangling symlink, then a directory.
+    std::os::unix::fs::symlink(s.bare.path().join("gone.toml"), &config).unwrap();
+    s.work.add("a.txt", "fine\n");
+    s.work.commit("a");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "a dangling phiguard.toml: {text}");
+    assert!(text.contains("phiguard.toml"), "names the path: {text}");
+    std::fs::remove_file(&config).unwrap();
+    std::fs::create_dir(&config).unwrap();
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "a directory phiguard.toml: {text}");
+    assert!(text.contains("phiguard.toml"), "names the path: {text}");
+    std::fs::remove_dir(&config).unwrap();
+    assert!(s.push(&["main"]).0, "no file at all is the default policy");
+}
+
+#[test]
+fn client_config_that_exists_but_cannot_be_read_fails_the_hook() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    std::os::unix::fs::symlink("missing.toml", repo.path().join(".phiguard.toml")).unwrap();
+    let run = phiguard_within(&repo, &["hook", "pre-commit"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains(".phiguard.toml"), "{}", run.all());
+}
+
+#[test]
+fn config_files_that_are_not_regular_files_are_refused() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    let fifo = repo.path().join("pipe.toml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let cases: [(&str, &str); 4] = [
+        ("--config", "/dev/zero"),
+        ("--config", "pipe.toml"),
+        ("extend", "extend = \"/dev/zero\"\n"),
+        ("extend", "extend = \"pipe.toml\"\n"),
+    ];
+    for (how, what) in cases {
+        let run = if how == "--config" {
+            phiguard_within(&repo, &["--config", what, "scan", "--staged"], None)
+        } else {
+            repo.write(".phiguard.toml", what);
+            phiguard_within(&repo, &["scan", "--staged"], None)
+        };
+        assert_eq!(run.code, 2, "{how} {what}: {}", run.all());
+        assert!(
+            run.err().contains("not a regular file"),
+            "{how} {what}: {}",
+            run.all()
+        );
+    }
+    repo.write(".phiguard.toml", "[rules]\nimport = [\"/dev/zero\"]\n");
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "import /dev/zero: {}", run.all());
+    // A regular file too large for a configuration.
+    repo.write(".phiguard.toml", "#".repeat(2 << 20));
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "a 2 MiB config: {}", run.all());
+    assert!(run.err().contains("larger than"), "{}", run.all());
+}
+
+#[test]
+fn huge_scan_threads_is_a_config_error_not_a_panic() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    repo.write(".phiguard.toml", "[scan]\nthreads = 1000000000000\n");
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("scan.threads"), "{}", run.all());
+    let run = phiguard_within(&repo, &["scan", "."], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+}
+
+/// A generated npm token (not a real one) in a lockfile's `resolved` URL.
+const NPM_TOKEN: &str = "npm_cCe41WJLZ1biJLYDcL5clgtOj45BkKOnSUn3";
+
+fn lockfile_with_token() -> String {
+    format!(
+        "{{\n  \"packages\": {{\n    \"node_modules/left-pad\": {{\n      \"version\": \"1.3.0\",\n      \
+         \"resolved\": \"https://registry.example.com/left-pad/-/left-pad-1.3.0.tgz?token={NPM_TOKEN}\"\n    }}\n  }}\n}}\n"
+    )
+}
+
+#[test]
+fn secrets_in_lockfiles_and_minified_files_are_found() {
+    let s = Server::new("pre-receive");
+    s.work.add("package-lock.json", lockfile_with_token());
+    s.work
+        .add("web/app.min.js", format!("var t=\"{NPM_TOKEN}\";\n"));
+    let run = phiguard_within(&s.work, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "pre-commit: {}", run.all());
+    let paths: Vec<String> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(paths.contains(&"package-lock.json".to_owned()), "{paths:?}");
+    assert!(paths.contains(&"web/app.min.js".to_owned()), "{paths:?}");
+    crate::common::assert_no_value(&run.stdout, &[NPM_TOKEN]);
+    let run = phiguard_within(&s.work, &["scan", "package-lock.json"], None);
+    assert_eq!(run.code, 1, "scan PATH: {}", run.all());
+    s.work.commit("deps");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "the server: {text}");
+    assert!(text.contains("package-lock.json"), "{text}");
+    crate::common::assert_no_value(text.as_bytes(), &[NPM_TOKEN]);
+}
+
+#[test]
+fn secrets_under_test_paths_block_and_the_hint_does_not_suggest_tests() {
+    let s = Server::new("pre-receive");
+    s.work.install_hooks();
+    s.work.write(
+        "tests/fixtures/env.txt",
+        format!("NPM_TOKEN={NPM_TOKEN}\npatient ssn: {SSN}\n"),
+    );
+    s.work.git(&["add", "tests"]);
+    let run = phiguard_within(&s.work, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    for f in run.json()["findings"].as_array().unwrap() {
+        let want = if f["category"] == "secret" {
+            "block"
+        } else {
+            "warn"
+        };
+        assert_eq!(f["severity"], want, "{f}");
+    }
+    let run = phiguard_within(&s.work, &["scan", "--staged"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(!run.out().contains("move it under tests/"), "{}", run.out());
+    assert!(run.out().contains("revoke"), "{}", run.out());
+    s.work.commit("fixtures");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "the server: {text}");
+    // The config may let test paths downgrade secrets too.
+    s.work.write(
+        ".phiguard.toml",
+        "[scan]\ntest_path_categories = [\"phi\", \"secret\"]\n",
+    );
+    let run = phiguard_within(&s.work, &["scan", "--range", "HEAD"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+/// Runs the installed commit-msg hook's command on a message file; returns the exit code.
+fn commit_msg_on(repo: &TempRepo, message: &str) -> crate::common::Run {
+    repo.write(".git/MSG_UNDER_TEST", message);
+    phiguard_within(repo, &["hook", "commit-msg", ".git/MSG_UNDER_TEST"], None)
+}
+
+#[test]
+fn commit_msg_stops_only_at_gits_exact_scissors_line() {
+    let repo = TempRepo::new();
+    let marker = "------------------------ >8 ------------------------";
+    // Lines that merely contain the marker do not end the message.
+    for line in [
+        format!("see {marker}"),
+        format!("## {marker}"),
+        format!("# {marker} cut here"),
+        format!("; {marker}"),
+    ] {
+        let run = commit_msg_on(&repo, &format!("fix\n{line}\npatient ssn {SSN}\n"));
+        assert_eq!(run.code, 1, "{line:?}: {}", run.all());
+    }
+    // git's own scissors line (commit -v) ends it: the diff below is not the message.
+    let run = commit_msg_on(&repo, &format!("fix\n# {marker}\n+patient ssn {SSN}\n"));
+    assert_eq!(run.code, 0, "{}", run.all());
+    // With core.commentChar = ';' the scissors line starts with ';', not '#'.
+    repo.git(&["config", "core.commentChar", ";"]);
+    let run = commit_msg_on(&repo, &format!("fix\n# {marker}\npatient ssn {SSN}\n"));
+    assert_eq!(run.code, 1, "{}", run.all());
+    let run = commit_msg_on(&repo, &format!("fix\n; {marker}\n+patient ssn {SSN}\n"));
+    assert_eq!(run.code, 0, "{}", run.all());
+    // And through git itself: `commit -v` with the hook installed.
+    repo.git(&["config", "--unset", "core.commentChar"]);
+    repo.install_hooks();
+    repo.add("a.txt", "fine\n");
+    let (ok, text) = repo.git_in_env(
+        &mut vec![
+            "commit",
+            "-q",
+            "-m",
+            &format!("x\n\n## {marker}\nssn {SSN}"),
+        ],
+        &[],
+    );
+    assert!(!ok, "{text}");
+}
+
+#[test]
+fn install_without_hooks_installs_all_four_client_hooks() {
+    let repo = TempRepo::new();
+    let run = phiguard_within(&repo, &["install"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let hooks = repo.path().join(".git/hooks");
+    for hook in phiguard::install::CLIENT_HOOKS {
+        let text = std::fs::read_to_string(hooks.join(hook)).unwrap_or_default();
+        assert!(
+            text.contains(phiguard::install::MARKER),
+            "{hook} not installed"
+        );
+    }
+    // A cherry-pick runs no pre-commit: pre-push is what still stops the value.
+    let s = Server::new("post-receive");
+    s.work.git(&["checkout", "-q", "-b", "side"]);
+    s.work.add("leak.txt", format!("patient ssn: {SSN}\n"));
+    s.work.commit("side");
+    s.work.git(&["checkout", "-q", "main"]);
+    let run = phiguard_within(&s.work, &["install"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    s.work.git(&["cherry-pick", "side"]);
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "pre-push: {text}");
+}
+
+#[test]
+fn oversize_content_is_rejected_by_the_server_unless_configured_to_pass() {
+    let s = Server::new("pre-receive");
+    s.config("[scan]\nmax_file_bytes = 100\n");
+    s.work.add("big/data.txt", "x".repeat(150) + "\n");
+    s.work.commit("big");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("big/data.txt") && text.contains("max_file_bytes"),
+        "names the file: {text}"
+    );
+    s.config("[scan]\nmax_file_bytes = 100\n[server]\noversize = \"pass\"\n");
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "{text}");
+    // On the client the file is named in a note.
+    s.work
+        .write(".phiguard.toml", "[scan]\nmax_file_bytes = 100\n");
+    s.work.add("big/more.txt", "y".repeat(150) + "\n");
+    let run = phiguard_within(&s.work, &["scan", "--staged"], None);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.out().contains("big/more.txt"), "{}", run.all());
+}
+
+#[test]
+fn old_versions_obey_the_size_limit_and_then_every_line_counts() {
+    let repo = TempRepo::new();
+    let ssn_line = format!("patient ssn: {SSN}\n");
+    repo.add("notes.txt", format!("{ssn_line}{}\n", "z".repeat(300)));
+    repo.commit("big old version");
+    repo.write(".phiguard.toml", "[scan]\nmax_file_bytes = 200\n");
+    // A small edit: the old version (over the limit) is not read, so the kept line counts.
+    repo.add("notes.txt", format!("{ssn_line}short\n"));
+    let run = phiguard_within(&repo, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+}
+
+/// `text` as UTF-16LE bytes, without a byte-order mark.
+fn utf16le(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+#[test]
+fn encodings_decode_only_what_validates_and_name_what_is_skipped() {
+    let repo = TempRepo::new();
+    let value = format!("patient ssn: {SSN}\n");
+    // FF FE then plain text: not UTF-16.
+    let mut ff_fe = vec![0xFF, 0xFE];
+    ff_fe.extend_from_slice(value.as_bytes());
+    repo.write("a.txt", &ff_fe);
+    // UTF-16 without a byte-order mark.
+    repo.write("b.txt", utf16le(&value));
+    // A stray NUL near the start of a text file.
+    repo.write("c.txt", format!("\0header\n{value}"));
+    for f in ["a.txt", "b.txt", "c.txt"] {
+        let run = phiguard_within(&repo, &["--format", "json", "scan", f], None);
+        assert_eq!(run.code, 1, "{f}: {}", run.all());
+        assert_eq!(run.rules(), vec!["phi.ssn".to_owned()], "{f}");
+    }
+    // UTF-16 with a byte-order mark that does not validate (a lone surrogate): named.
+    let mut bad = vec![0xFF, 0xFE];
+    bad.extend(utf16le("ssn: "));
+    bad.extend([0x00, 0xD8]);
+    bad.extend(utf16le("\n"));
+    repo.write("d.txt", &bad);
+    let run = phiguard_within(&repo, &["scan", "d.txt"], None);
+    assert!(
+        run.out().contains("d.txt") && run.out().contains("UTF-16"),
+        "{}",
+        run.all()
+    );
+    // The server rejects what it could not decode, naming it.
+    let s = Server::new("pre-receive");
+    s.work.add("d.txt", &bad);
+    s.work.commit("undecodable");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("d.txt"), "{text}");
+    s.config("[server]\nunscannable = \"pass\"\n");
+    assert!(s.push(&["main"]).0);
+}
+
+#[test]
+fn sha256_clone_client_hooks_name_the_object_format() {
+    let repo = TempRepo::new();
+    std::fs::remove_dir_all(repo.path().join(".git")).unwrap();
+    repo.git(&["init", "-q", "--object-format=sha256", "-b", "main"]);
+    repo.add("a.txt", "fine\n");
+    let run = phiguard_within(&repo, &["hook", "pre-commit"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("SHA-256"), "{}", run.all());
+    repo.write(".git/MSG", "fine\n");
+    let run = phiguard_within(&repo, &["hook", "commit-msg", ".git/MSG"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("SHA-256"), "{}", run.all());
+    let run = phiguard_within(
+        &repo,
+        &["hook", "pre-push", "origin", "/nowhere"],
+        Some(b""),
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("SHA-256"), "{}", run.all());
+}
+
+#[test]
+fn a_panic_on_any_thread_exits_2_without_the_payload() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "fine\n");
+    for thread in ["main", "worker"] {
+        let mut cmd = Command::new(bin());
+        cmd.args(["hook", "pre-commit"]).current_dir(repo.path());
+        repo.env(&mut cmd);
+        cmd.env("PHIGUARD_TEST_PANIC", thread);
+        let run = run_within(cmd, None, 60).expect("hung");
+        assert_eq!(run.code, 2, "{thread}: {}", run.all());
+        assert!(
+            run.err().contains("internal error"),
+            "{thread}: {}",
+            run.all()
+        );
+        crate::common::assert_no_value(&run.stderr, &[SSN]);
+    }
+}
+
+/// Cuts the loose object file of `id` to half its size.
+fn truncate_object(repo: &TempRepo, id: &str) {
+    let path = repo
+        .path()
+        .join(".git/objects")
+        .join(&id[..2])
+        .join(&id[2..]);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let mut perm = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
+    std::fs::set_permissions(&path, perm).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+}
+
+#[test]
+fn a_truncated_loose_object_fails_closed_instead_of_spinning() {
+    let numbers: String = (1..3000).map(|i| format!("line {i}\n")).collect();
+    // A HEAD blob (the old version of a staged edit), and the same blob in --range.
+    let repo = TempRepo::new();
+    repo.add("a.txt", &numbers);
+    repo.commit("a");
+    let old = repo.git(&["rev-parse", "HEAD:a.txt"]).trim().to_owned();
+    repo.add("a.txt", format!("{numbers}more\n"));
+    truncate_object(&repo, &old);
+    for args in [&["scan", "--staged"][..], &["scan", "--range", "HEAD"][..]] {
+        let run = phiguard_within(&repo, args, None);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.all());
+        assert!(run.err().contains("corrupt"), "{args:?}: {}", run.all());
+    }
+    // A staged blob whose work-tree copy differs (so the blob itself must be read).
+    let repo = TempRepo::new();
+    repo.add("b.txt", "start\n");
+    repo.commit("b");
+    repo.add("b.txt", &numbers);
+    repo.write("b.txt", "edited after git add\n");
+    let staged = repo.git(&["rev-parse", ":b.txt"]).trim().to_owned();
+    truncate_object(&repo, &staged);
+    let run = phiguard_within(&repo, &["scan", "--staged"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    // A commit in the middle of --range's walk (libgit2's revwalk parses it).
+    let repo = TempRepo::new();
+    for i in 0..3 {
+        repo.add(&format!("f{i}.txt"), format!("{i}\n"));
+        repo.commit(&format!("c{i}"));
+    }
+    let middle = repo.git(&["rev-parse", "HEAD~1"]).trim().to_owned();
+    truncate_object(&repo, &middle);
+    let run = phiguard_within(&repo, &["scan", "--range", "HEAD"], None);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.err().contains("corrupt"), "{}", run.all());
+    // A HEAD tree: the root, then a subdirectory the staged change is in.
+    for tree in ["HEAD^{tree}", "HEAD:d"] {
+        let repo = TempRepo::new();
+        for i in 0..40 {
+            repo.write(&format!("d/f{i}.txt"), format!("{i}\n"));
+        }
+        repo.git(&["add", "d"]);
+        repo.commit("d");
+        repo.add("d/f1.txt", "changed\n");
+        let id = repo.git(&["rev-parse", tree]).trim().to_owned();
+        truncate_object(&repo, &id);
+        let run = phiguard_within(&repo, &["scan", "--staged"], None);
+        assert_eq!(run.code, 2, "{tree}: {}", run.all());
+        assert!(run.err().contains("corrupt"), "{tree}: {}", run.all());
+    }
+}
+
+#[test]
+fn a_clean_filter_from_an_untracked_gitattributes_is_honoured() {
+    let repo = TempRepo::new();
+    repo.add("README.md", "hello\n");
+    repo.commit("init");
+    // An untracked .gitattributes and a clean filter that puts a value into the blob.
+    repo.write(".gitattributes", "*.txt filter=fill\n");
+    repo.git(&[
+        "config",
+        "filter.fill.clean",
+        &format!("sed 's/PLACEHOLDER/{SSN}/'"),
+    ]);
+    repo.write("notes.txt", "patient ssn: PLACEHOLDER\n");
+    // Not racy: the file is older than the index git writes next.
+    let status = Command::new("touch")
+        .args(["-d", "2020-01-01 00:00:00"])
+        .arg(repo.path().join("notes.txt"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    repo.git(&["add", "notes.txt"]);
+    let blob = repo.git(&["cat-file", "-p", ":notes.txt"]);
+    assert!(blob.contains(SSN), "the filter ran: {blob}");
+    let run = phiguard_within(&repo, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "the staged blob is scanned: {}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+}
+
+#[test]
+fn symlink_targets_added_in_a_change_are_scanned() {
+    let s = Server::new("pre-receive");
+    let target = format!("patient ssn: {SSN}");
+    std::os::unix::fs::symlink(&target, s.work.path().join("link")).unwrap();
+    s.work.git(&["add", "link"]);
+    let run = phiguard_within(&s.work, &["--format", "json", "scan", "--staged"], None);
+    assert_eq!(run.code, 1, "pre-commit: {}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+    s.work.commit("link");
+    let run = phiguard_within(&s.work, &["scan", "--range", "HEAD~1..HEAD"], None);
+    assert_eq!(run.code, 1, "--range: {}", run.all());
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "the server: {text}");
+    assert!(text.contains("link"), "{text}");
+}
+
+#[test]
+fn range_with_three_dots_is_the_symmetric_difference() {
+    let repo = TempRepo::new();
+    repo.add("base.txt", "base\n");
+    repo.commit("base");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.add("side.txt", "side work\n");
+    repo.commit("side");
+    repo.git(&["checkout", "-q", "main"]);
+    // The value is on main's side of the fork: A..B (main..side) does not see it, A...B does.
+    repo.add("main.txt", format!("patient ssn: {SSN}\n"));
+    repo.commit("main");
+    let run = phiguard_within(&repo, &["scan", "--range", "main..side"], None);
+    assert_eq!(run.code, 0, "two dots: {}", run.all());
+    let run = phiguard_within(
+        &repo,
+        &["--format", "json", "scan", "--range", "main...side"],
+        None,
+    );
+    assert_eq!(run.code, 1, "three dots: {}", run.all());
+    assert_eq!(run.rules(), vec!["phi.ssn".to_owned()]);
+    let run = phiguard_within(
+        &repo,
+        &["--format", "json", "scan", "--range", "side...main"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
 }

@@ -155,7 +155,7 @@ pub fn line_bounds(
 
 /// How far [`prev_newline`] and [`next_newline`] look with `memchr` before they use the text's
 /// newline index.
-const NEAR: usize = 4096;
+const NEAR: usize = 256;
 
 /// `f` on the newline index of `text`, made on first use; `None` when no memo is open for
 /// `text` or the text is too long for 32-bit offsets.
@@ -164,9 +164,10 @@ fn with_newlines<R>(text: &[u8], f: impl FnOnce(&[u32]) -> R) -> Option<R> {
         return None;
     }
     with(text, |t| {
-        let index = t
-            .newlines
-            .get_or_insert_with(|| memchr::memchr_iter(b'\n', text).map(|i| i as u32).collect());
+        let index = t.newlines.get_or_insert_with(|| {
+            crate::work::add(text.len());
+            memchr::memchr_iter(b'\n', text).map(|i| i as u32).collect()
+        });
         f(index)
     })
 }
@@ -177,8 +178,10 @@ pub fn prev_newline(text: &[u8], offset: usize) -> Option<usize> {
     let offset = offset.min(text.len());
     let near = offset.saturating_sub(NEAR);
     if let Some(i) = memchr::memrchr(b'\n', &text[near..offset]) {
+        crate::work::add(offset - near - i);
         return Some(near + i);
     }
+    crate::work::add(offset - near);
     if near == 0 {
         return None;
     }
@@ -194,8 +197,10 @@ pub fn next_newline(text: &[u8], offset: usize) -> Option<usize> {
     let offset = offset.min(text.len());
     let near = (offset + NEAR).min(text.len());
     if let Some(i) = memchr::memchr(b'\n', &text[offset..near]) {
+        crate::work::add(i + 1);
         return Some(offset + i);
     }
+    crate::work::add(near - offset);
     if near == text.len() {
         return None;
     }

@@ -47,7 +47,9 @@ pub fn window<'a>(c: &Candidate<'a>) -> &'a [u8] {
         start = memchr::memrchr(b'\n', &c.text[floor..start - 1]).map_or(floor, |i| floor + i + 1);
     }
     let end = line.end.min(c.value.end.max(c.value.start) + REACH_AFTER);
-    &c.text[start.max(floor)..end.max(start.max(floor))]
+    let window = start.max(floor)..end.max(start.max(floor));
+    crate::work::add(window.len());
+    &c.text[window]
 }
 
 /// Whether any of `words` occurs (ignoring case) in the value's window.

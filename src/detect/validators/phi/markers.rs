@@ -96,7 +96,7 @@ pub fn any_synthea_name<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> bool {
 /// How far a message walk goes for markers.
 const REACH: usize = 64 * 1024;
 /// How much of a value's line the marker checks read either side of it.
-const LINE_REACH: usize = 4 * 1024;
+const LINE_REACH: usize = 1024;
 /// How far above a value its FHIR resource may start.
 const RESOURCE_REACH: usize = 16 * 1024;
 
@@ -112,6 +112,7 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
     let start = memchr::memrchr(b'\r', &text[lo..pos.min(full.end)]).map_or(lo, |i| lo + i + 1);
     let line = start..full.end.min(pos + LINE_REACH);
     let l = &text[line.clone()];
+    crate::work::add(l.len());
     let seg = |s: &[u8]| {
         s.len() > 4
             && s[3] == b'|'
@@ -130,6 +131,7 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         let end =
             memmem::find(&text[pos..hi], b"MSH|").map_or(hi.min(line.end + REACH / 4), |i| pos + i);
         let msg = &text[start..end];
+        crate::work::add(msg.len());
         return structure_marked(msg) || hl7_names_marked(msg);
     }
     if memchr::memchr(b'"', l).is_some() {

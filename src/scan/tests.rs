@@ -1,0 +1,151 @@
+//! Linearity of a scan, by counted work (`crate::work`), on the PHI-dense shapes that were
+//! quadratic (issues 20 and 25). Test vectors are synthetic; this file is a fixture path in
+//! `.phiguard.toml`.
+
+use super::*;
+use crate::detect::DetectOptions;
+use crate::policy::Policy;
+use crate::rules::RuleDbBuilder;
+
+/// A small generator, so the same values come every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+    fn ssn(&mut self) -> String {
+        format!(
+            "{:03}-{:02}-{:04}",
+            101 + self.next(500),
+            1 + self.next(98),
+            1 + self.next(9998)
+        )
+    }
+    fn date(&mut self) -> String {
+        format!(
+            "{}-{:02}-{:02}",
+            1930 + self.next(80),
+            1 + self.next(12),
+            1 + self.next(28)
+        )
+    }
+    fn mrn(&mut self) -> String {
+        format!("MR{}", 1_000_000 + self.next(8_999_999))
+    }
+}
+
+const NAMES: &[&str] = &["Rosa", "Mateo", "Ortega", "Nguyen", "Okafor", "Haddad"];
+
+fn patient(r: &mut Lcg, i: usize) -> String {
+    format!(
+        r#"{{"resourceType":"Patient","id":"p{i}","identifier":[{{"system":"http://hl7.org/fhir/sid/us-ssn","value":"{}"}},{{"system":"urn:oid:1.3.6.1.4.1.54392.5.1","value":"{}"}}],"name":[{{"family":"{}","given":["{}"]}}],"birthDate":"{}"}}"#,
+        r.ssn(),
+        r.mrn(),
+        NAMES[i % 6],
+        NAMES[(i + 1) % 6],
+        r.date()
+    )
+}
+
+/// `n` records of each shape.
+fn shapes(n: usize) -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let mut r = Lcg(7);
+    let csv: String = std::iter::once("mrn,first_name,last_name,dob,ssn\n".to_owned())
+        .chain((0..n).map(|i| {
+            format!(
+                "{},{},{},{},{}\n",
+                r.mrn(),
+                NAMES[i % 6],
+                NAMES[(i + 2) % 6],
+                r.date(),
+                r.ssn()
+            )
+        }))
+        .collect();
+    let entries: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"resource":{}}}"#, patient(&mut r, i)))
+        .collect();
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","type":"collection","entry":[{}]}}"#,
+        entries.join(",")
+    );
+    let ndjson: String = (0..n).map(|i| patient(&mut r, i) + "\n").collect();
+    let hl7 = |r: &mut Lcg, sep: &str| -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "MSH|^~\\&|EPIC|HOSP|LAB|HOSP|20240101120000||ADT^A01|M{i}|P|2.5{sep}PID|1||{}^^^HOSP^MR||{}^{}||{}|F|||||||||{}{sep}",
+                    r.mrn(),
+                    NAMES[i % 6],
+                    NAMES[(i + 3) % 6],
+                    r.date().replace('-', ""),
+                    r.ssn()
+                )
+            })
+            .collect()
+    };
+    let hl7_lf = hl7(&mut r, "\n");
+    let hl7_cr = hl7(&mut r, "\r");
+    let ssn_line: String = (0..n).map(|_| r.ssn() + " ").collect::<String>() + "\n";
+    let ssn_lines: String = (0..n).map(|_| format!("id {} ssn\n", r.ssn())).collect();
+    let dashes: String = (0..n).map(|_| r.ssn()).collect::<Vec<_>>().join("-") + "\n";
+    vec![
+        ("csv", "patients.csv", csv.into_bytes()),
+        ("bundle (one line)", "bundle.json", bundle.into_bytes()),
+        ("ndjson", "patients.ndjson", ndjson.into_bytes()),
+        ("hl7 (LF)", "adt.hl7", hl7_lf.into_bytes()),
+        ("hl7 (CR only)", "adt-cr.hl7", hl7_cr.into_bytes()),
+        ("ssn line", "ids.txt", ssn_line.into_bytes()),
+        ("ssn lines", "ids2.txt", ssn_lines.into_bytes()),
+        ("digits and dashes", "dashes.txt", dashes.into_bytes()),
+    ]
+}
+
+/// Counted work and findings of one scan of `text` as `path`.
+fn scan(engine: &Engine<'_>, path: &str, text: Vec<u8>) -> (u64, usize) {
+    let item = Item::whole(path, text);
+    let mut scratch = crate::detect::Scratch::default();
+    crate::work::take();
+    let found = engine.scan_item(&item, &mut scratch).unwrap();
+    (
+        crate::work::take(),
+        found.findings.len() + found.suppressed.len(),
+    )
+}
+
+#[test]
+fn dense_shapes_take_work_linear_in_their_size() {
+    let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
+    let policy = Policy::default();
+    let engine = Engine {
+        db: &db,
+        policy: &policy,
+        detect: DetectOptions::default(),
+        fingerprint_key: b"linearity",
+    };
+    for ((name, path, small), (_, _, large)) in shapes(400).into_iter().zip(shapes(1600)) {
+        let (w1, f1) = scan(&engine, path, small);
+        let (w4, f4) = scan(&engine, path, large);
+        // Digits chained by dashes are no SSNs (detectors.md §1.5): that shape has no findings,
+        // and its candidates must still cost linear work.
+        if name != "digits and dashes" {
+            assert!(
+                f1 > 0,
+                "{name}: no findings at 1x, so the shape tests nothing"
+            );
+            assert!(f4 >= 3 * f1, "{name}: {f1} findings at 1x, {f4} at 4x");
+        }
+        assert!(w1 > 0, "{name}: no work counted");
+        // 4x the input: at most ~4.6x the work (a quadratic step gives ~16x).
+        assert!(
+            w4 * 10 <= w1 * 46,
+            "{name}: {w1} steps at 1x, {w4} at 4x ({:.1}x)",
+            w4 as f64 / w1 as f64
+        );
+    }
+}
