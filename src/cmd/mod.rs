@@ -213,6 +213,30 @@ impl Session {
         Ok(exit)
     }
 
+    /// Prints a server hook's report and decision (`report::push`).
+    pub fn print_push(
+        &self,
+        report: &Report,
+        decision: &phiguard::policy::push::PushDecision,
+    ) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let mut err = std::io::stderr();
+        let written = report::push::write(
+            report,
+            decision,
+            self.format,
+            self.style,
+            &mut out,
+            &mut err,
+        )
+        .and_then(|()| out.flush());
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("writing the push decision"),
+        }
+    }
+
     pub fn print(&self, report: &Report) -> Result<()> {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());

@@ -4,13 +4,15 @@ use super::{Exit, Origin, Session};
 use crate::cli::Global;
 use anyhow::{Context as _, Result};
 use phiguard::error::ErrorKind;
-use phiguard::policy::Suppression;
 use phiguard::policy::bypass;
+use phiguard::policy::push::{self, Hook, PushContext, PushDecision};
 use phiguard::policy::refs::{self as refpolicy, RefPolicy};
-use phiguard::report::{Context, Finding, Report};
+use phiguard::policy::signing::Verdict;
+use phiguard::report::{Context, Report};
 use phiguard::scan::RunOptions;
 use phiguard::source::refs::{self, RefUpdate};
 use phiguard::source::{RepoAt, history};
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -70,7 +72,7 @@ pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
 /// pre-receive: all updates of the push, accepted or rejected together.
 pub fn pre_receive(g: &Global) -> Result<Exit> {
     let updates = refs::parse_receive(&read_stdin()?)?;
-    server(g, &updates)
+    server(g, Hook::PreReceive, &updates)
 }
 
 /// update: one ref.
@@ -80,32 +82,79 @@ pub fn update(g: &Global, refname: &str, old: &str, new: &str) -> Result<Exit> {
         old: refs::parse_oid(old)?,
         new: refs::parse_oid(new)?,
     }];
-    server(g, &updates)
+    server(g, Hook::Update, &updates)
 }
 
-/// The verdict on one ref.
-struct Verdict {
-    refname: String,
-    reasons: Vec<String>,
-}
-
-fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
+/// A server hook, in one straight line: plan and scan what the push brings, gather the
+/// facts each ref's policy needs, judge every ref, decide the push, record, print, exit.
+fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     let started = Instant::now();
     let repo = open_repo()?;
     let origin = Origin {
         repo_root: None,
         server_git_dir: Some(repo.path().to_path_buf()),
     };
-    let session = Session::new(g, origin, Context::History)?;
+    let session = Session::new(g, origin, Context::Push)?;
     let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
-    let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
-    let policies: Vec<(&RefUpdate, RefPolicy)> = updates
+    let policies: Vec<RefPolicy> = updates
         .iter()
-        .map(|u| Ok((u, refpolicy::for_ref(&session.config.policies, &u.refname)?)))
-        .collect::<Result<_>>()?;
+        .map(|u| refpolicy::for_ref(&session.config.policies, &u.refname))
+        .collect::<phiguard::Result<_>>()?;
+    let (mut report, brings, unscanned) = scan(&session, &repo, updates, started, budget_ms)?;
+    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    let pusher = bypass::pusher(env);
+    let none = HashSet::new();
+    let mut verify = |_: &git2::Repository, _: git2::Oid, _: bool| {
+        Ok(Verdict::Unsupported {
+            what: "signature verification in this phiguard version".to_owned(),
+        })
+    };
+    let decisions = updates
+        .iter()
+        .zip(&policies)
+        .map(|(u, p)| {
+            let brought = brings.get(&u.refname).unwrap_or(&none);
+            let facts = push::gather(&repo, u, p, brought, &mut verify)?;
+            Ok(push::judge(&facts, &report, pusher.as_deref()))
+        })
+        .collect::<phiguard::Result<Vec<_>>>()?;
+    let decision = push::decide(
+        hook,
+        decisions,
+        &policies.iter().collect::<Vec<_>>(),
+        PushContext {
+            bypass_requested: bypass::requested(env),
+            pusher,
+            unscanned,
+            budget_ms,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            audit_log: session.config.server.audit_log.is_some(),
+            gitlab: bypass::on_gitlab(env),
+        },
+    );
+    record(&session, &decision)?;
+    session.print_push(&report, &decision)?;
+    Ok(if decision.accepted() {
+        Exit::Clean
+    } else {
+        Exit::Blocked
+    })
+}
+
+/// Plans and scans what the push brings within the budget. Returns the report, what each
+/// ref brings, and whether the content went unscanned (the budget ran out and
+/// `[server] fail_open = true`; without it, running out is an error: exit 2, fail closed).
+fn scan(
+    session: &Session,
+    repo: &git2::Repository,
+    updates: &[RefUpdate],
+    started: Instant,
+    budget_ms: u64,
+) -> Result<(Report, HashMap<String, HashSet<String>>, bool)> {
+    let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
     let engine = session.engine()?;
-    let scanned = refs::existing_tips(&repo)
-        .and_then(|hide| refs::plan(&repo, updates, &hide, &session.config.exclude_set, deadline))
+    let scanned = refs::existing_tips(repo)
+        .and_then(|hide| refs::plan(repo, updates, &hide, &session.config.exclude_set, deadline))
         .and_then(|planned| {
             let opts = RunOptions {
                 repo: RepoAt::FromEnv,
@@ -118,115 +167,24 @@ fn server(g: &Global, updates: &[RefUpdate]) -> Result<Exit> {
                 planned.brings,
             ))
         });
-    let (mut report, brings) = match scanned {
-        Ok(r) => r,
+    match scanned {
+        Ok((report, brings)) => Ok((report, brings, false)),
         Err(e)
             if matches!(e.kind(), ErrorKind::Budget { .. })
                 && session.config.server.fail_open == Some(true) =>
         {
-            println!("phiguard: WARNING: {e}; accepted because [server] fail_open = true");
-            return Ok(Exit::Clean);
+            Ok((Report::default(), HashMap::new(), true))
         }
-        Err(e) => return Err(e.into()),
-    };
-    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    let none = std::collections::HashSet::new();
-    let verdicts: Vec<Verdict> = policies
-        .iter()
-        .map(|(u, p)| judge(u, p, &report, brings.get(&u.refname).unwrap_or(&none)))
-        .collect();
-    session.print(&report)?;
-    decide(&verdicts, &policies)
-}
-
-/// Why a ref is rejected (empty: accepted).
-fn judge(
-    u: &RefUpdate,
-    p: &RefPolicy,
-    report: &Report,
-    brings: &std::collections::HashSet<String>,
-) -> Verdict {
-    let mut reasons = Vec::new();
-    if u.is_delete() && p.protect_delete {
-        reasons.push("deleting this ref is not allowed by policy".to_owned());
-    }
-    if let Some(kind) = &p.require_signed
-        && !u.is_delete()
-    {
-        reasons.push(format!(
-            "policy requires {kind} signatures, and signature verification is not available in \
-             this phiguard version: rejected rather than accepted unchecked"
-        ));
-    }
-    // Every finding in a commit this ref brings counts for it, whichever ref scanned it first.
-    let mine = |f: &&Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
-    let live = report
-        .findings
-        .iter()
-        .filter(mine)
-        .filter(|f| f.severity >= p.block_severity)
-        .count();
-    let inline = if p.allow_inline {
-        0
-    } else {
-        report
-            .suppressed
-            .iter()
-            .filter(mine)
-            .filter(|f| f.suppressed == Some(Suppression::Inline) && f.severity >= p.block_severity)
-            .count()
-    };
-    if live + inline > 0 {
-        reasons.push(format!(
-            "{} finding(s) at or above {} (inline allows {})",
-            live + inline,
-            p.block_severity,
-            if p.allow_inline {
-                "count"
-            } else {
-                "do not count on this ref"
-            }
-        ));
-    }
-    Verdict {
-        refname: u.refname.clone(),
-        reasons,
+        Err(e) => Err(e.into()),
     }
 }
 
-fn decide(verdicts: &[Verdict], policies: &[(&RefUpdate, RefPolicy)]) -> Result<Exit> {
-    let rejected: Vec<&Verdict> = verdicts.iter().filter(|v| !v.reasons.is_empty()).collect();
-    if rejected.is_empty() {
-        return Ok(Exit::Clean);
-    }
-    let prefix = if bypass::on_gitlab(env) {
-        "GL-HOOK-ERR: "
-    } else {
-        ""
-    };
-    if let Some(reason) = bypass::requested(env) {
-        let who = bypass::pusher(env).unwrap_or_else(|| "<unknown>".to_owned());
-        let allowed = rejected.iter().all(|v| {
-            policies
-                .iter()
-                .any(|(u, p)| u.refname == v.refname && p.bypass.contains(&who))
-        });
-        if allowed {
-            println!(
-                "phiguard: BYPASS by {who}: {reason:?} — push accepted despite findings; this is recorded"
-            );
-            return Ok(Exit::Clean);
-        }
-        println!("{prefix}phiguard: bypass refused: {who} is not allowed to bypass these refs");
-    }
-    for v in &rejected {
-        for r in &v.reasons {
-            println!("{prefix}phiguard: rejecting {}: {r}", v.refname);
-        }
-    }
-    println!(
-        "{prefix}phiguard: fix the commits that introduced these values (git rebase -i, amend), \
-         then push again; a new commit on top leaves them in history"
-    );
-    Ok(Exit::Blocked)
+/// The audit hook point: every server decision passes here once, final (bypass and
+/// fail-open resolved), before anything is printed. `src/audit.rs` (DESIGN §8) plugs in
+/// here: append one line for `decision` to `[server] audit_log` when it is set, and fail the
+/// push closed (return an error: exit 2) when the line cannot be written. Until then nothing
+/// is written, and [`PushDecision::audit_log`] only says whether a log is configured.
+fn record(session: &Session, decision: &PushDecision) -> Result<()> {
+    let _ = (&session.config.server.audit_log, decision);
+    Ok(())
 }

@@ -70,8 +70,8 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
     for note in &report.notes {
         writeln!(w, "note: {note}")?;
     }
-    if report.blocks() {
-        write_hint(style.context, w)?;
+    if report.blocks() && style.context != Context::Push {
+        write_hint(style.context, true, w)?;
     }
     Ok(())
 }
@@ -102,14 +102,16 @@ fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
-fn write_hint(context: Context, w: &mut dyn Write) -> io::Result<()> {
+/// What to do about blocking findings; `inline`: whether an inline allow marker would count
+/// (a server ref may refuse them, and the hint must not offer what does not work).
+pub(crate) fn write_hint(context: Context, inline: bool, w: &mut dyn Write) -> io::Result<()> {
     let fix = match context {
         Context::Commit => {
             "remove the value from the file and `git add` it again \
              (or `git restore --staged <file>` to unstage the file)"
         }
         Context::Message => "edit the commit message and commit again",
-        Context::History => {
+        Context::History | Context::Push => {
             "rewrite the commit that introduced it (`git rebase -i`, then amend); \
              a new commit on top does not remove it from history"
         }
@@ -120,8 +122,12 @@ fn write_hint(context: Context, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
         "  - test data: use a synthetic value (SSN 9xx-xx-xxxx, phone 555-01xx, \
-         example.com, a Synthea record) or move it under tests/ or fixtures/ (warn only);"
+         example.com, a Synthea record) or move it under tests/ or fixtures/ (warn only){}",
+        if inline { ";" } else { "." }
     )?;
+    if !inline {
+        return Ok(());
+    }
     writeln!(
         w,
         "  - a false positive: add `phiguard:allow <reason>` to the line or the line above \

@@ -1,0 +1,153 @@
+//! Signature verification of commits and annotated tags: what signed an object, and whether
+//! the policy's signers vouch for it. Never "a signature exists": every object gets a
+//! [`Verdict`] naming the signer or the reason it does not count.
+
+use super::refs::SigKind;
+
+/// The result of checking one commit's or annotated tag's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A valid signature by a key the policy trusts for this signer.
+    Good {
+        /// `ssh` or `gpg`.
+        kind: SigKind,
+        /// The principal (SSH, the committer e-mail matched) or the user id (GPG).
+        principal: String,
+        /// The key fingerprint (`SHA256:...` for SSH, the hex fingerprint for GPG).
+        fingerprint: String,
+    },
+    /// The signature does not match the object (changed after signing) or is malformed.
+    Bad {
+        /// `ssh` or `gpg`.
+        kind: SigKind,
+        /// What failed, in words.
+        detail: String,
+    },
+    /// The signing key is not trusted at all (not in `allowed_signers`, not in the keyring).
+    UnknownKey {
+        /// `ssh` or `gpg`.
+        kind: SigKind,
+        /// The key's fingerprint or id, when known.
+        fingerprint: String,
+    },
+    /// The key is in `allowed_signers`, but not for the committer's e-mail.
+    WrongPrincipal {
+        /// The key's fingerprint.
+        fingerprint: String,
+        /// The committer e-mail looked up.
+        principal: String,
+    },
+    /// The key (or signature) was not valid at the committer date.
+    Expired {
+        /// `ssh` or `gpg`.
+        kind: SigKind,
+        /// The key's fingerprint or id.
+        fingerprint: String,
+        /// Why, in words (`valid-before 20200101 is before the commit date`, ...).
+        detail: String,
+    },
+    /// The key is revoked.
+    Revoked {
+        /// `ssh` or `gpg`.
+        kind: SigKind,
+        /// The key's fingerprint or id.
+        fingerprint: String,
+    },
+    /// An SSH signature made for another namespace than `git`.
+    WrongNamespace {
+        /// The namespace in the signature (sanitized by the printer).
+        namespace: String,
+    },
+    /// No signature at all.
+    Unsigned,
+    /// A signature phiguard cannot check (an X.509 signature, a certificate authority, a
+    /// key type it does not support, ...): never counted as good.
+    Unsupported {
+        /// What is not supported.
+        what: String,
+    },
+}
+
+impl Verdict {
+    /// The short name used in JSON (`good`, `bad`, `unknown_key`, ...).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Good { .. } => "good",
+            Verdict::Bad { .. } => "bad",
+            Verdict::UnknownKey { .. } => "unknown_key",
+            Verdict::WrongPrincipal { .. } => "wrong_principal",
+            Verdict::Expired { .. } => "expired",
+            Verdict::Revoked { .. } => "revoked",
+            Verdict::WrongNamespace { .. } => "wrong_namespace",
+            Verdict::Unsigned => "unsigned",
+            Verdict::Unsupported { .. } => "unsupported",
+        }
+    }
+
+    /// The signature kind, when there is a signature of a known kind.
+    pub fn kind(&self) -> Option<SigKind> {
+        match self {
+            Verdict::Good { kind, .. }
+            | Verdict::Bad { kind, .. }
+            | Verdict::UnknownKey { kind, .. }
+            | Verdict::Expired { kind, .. }
+            | Verdict::Revoked { kind, .. } => Some(*kind),
+            Verdict::WrongPrincipal { .. } | Verdict::WrongNamespace { .. } => Some(SigKind::Ssh),
+            Verdict::Unsigned | Verdict::Unsupported { .. } => None,
+        }
+    }
+
+    /// Whether this verdict satisfies `required`: a good signature of an accepted kind.
+    pub fn satisfies(&self, required: SigKind) -> bool {
+        match self {
+            Verdict::Good { kind, .. } => required == SigKind::Any || *kind == required,
+            _ => false,
+        }
+    }
+
+    /// One line describing the verdict (no scanned content: principals and fingerprints
+    /// come from the configured files and the signature itself, and are escaped when
+    /// printed).
+    pub fn describe(&self) -> String {
+        match self {
+            Verdict::Good {
+                kind,
+                principal,
+                fingerprint,
+            } => format!(
+                "good {} signature by {principal} ({fingerprint})",
+                kind.as_str()
+            ),
+            Verdict::Bad { kind, detail } => {
+                format!("bad {} signature: {detail}", kind.as_str())
+            }
+            Verdict::UnknownKey { kind, fingerprint } => match kind {
+                SigKind::Gpg => {
+                    format!("signed by an unknown GPG key {fingerprint} (not in the keyring)")
+                }
+                _ => format!("signed by a key not in allowed_signers ({fingerprint})"),
+            },
+            Verdict::WrongPrincipal {
+                fingerprint,
+                principal,
+            } => format!(
+                "signed by {fingerprint}, which allowed_signers does not allow for the committer {principal}"
+            ),
+            Verdict::Expired {
+                kind,
+                fingerprint,
+                detail,
+            } => format!("{} key {fingerprint} not valid: {detail}", kind.as_str()),
+            Verdict::Revoked { kind, fingerprint } => {
+                format!("signed by the revoked {} key {fingerprint}", kind.as_str())
+            }
+            Verdict::WrongNamespace { namespace } => {
+                format!("SSH signature made for namespace {namespace:?}, not \"git\"")
+            }
+            Verdict::Unsigned => "not signed".to_owned(),
+            Verdict::Unsupported { what } => {
+                format!("signature not checked: {what} is not supported")
+            }
+        }
+    }
+}
