@@ -340,7 +340,14 @@ fn check_policy(path: &Path, index: usize, p: &PolicySection) -> Result<()> {
         Glob::new(g).map_err(|e| at("refs", e.to_string()))?;
     }
     if let Some(v) = &p.require_signed {
-        crate::policy::refs::SigKind::from_config(v).map_err(|e| at("require_signed", e))?;
+        let kind =
+            crate::policy::refs::SigKind::from_config(v).map_err(|e| at("require_signed", e))?;
+        if kind == Some(crate::policy::refs::SigKind::Ssh) && p.allowed_signers.is_none() {
+            return Err(at(
+                "require_signed",
+                "\"ssh\" needs allowed_signers = \"path\" (OpenSSH format) to know whose keys count".to_owned(),
+            ));
+        }
     }
     if p.deny_delete.is_some() && p.protect_delete.is_some() && p.deny_delete != p.protect_delete {
         return Err(at(

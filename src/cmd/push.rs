@@ -7,7 +7,7 @@ use phiguard::error::ErrorKind;
 use phiguard::policy::bypass;
 use phiguard::policy::push::{self, Hook, PushContext, PushDecision};
 use phiguard::policy::refs::{self as refpolicy, RefPolicy};
-use phiguard::policy::signing::Verdict;
+use phiguard::policy::signing::{Verdict, Verifier};
 use phiguard::report::{Context, Report};
 use phiguard::scan::RunOptions;
 use phiguard::source::refs::{self, RefUpdate};
@@ -104,20 +104,21 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
     let pusher = bypass::pusher(env);
     let none = HashSet::new();
-    let mut verify = |_: &git2::Repository, _: git2::Oid, _: bool| {
-        Ok(Verdict::Unsupported {
-            what: "signature verification in this phiguard version".to_owned(),
-        })
-    };
-    let decisions = updates
-        .iter()
-        .zip(&policies)
-        .map(|(u, p)| {
-            let brought = brings.get(&u.refname).unwrap_or(&none);
-            let facts = push::gather(&repo, u, p, brought, &mut verify)?;
-            Ok(push::judge(&facts, &report, pusher.as_deref()))
-        })
-        .collect::<phiguard::Result<Vec<_>>>()?;
+    let mut verifiers: HashMap<usize, Verifier> = HashMap::new();
+    let mut decisions = Vec::with_capacity(updates.len());
+    for (u, p) in updates.iter().zip(&policies) {
+        let brought = brings.get(&u.refname).unwrap_or(&none);
+        if p.require_signed.is_some() && !verifiers.contains_key(&p.section) {
+            verifiers.insert(p.section, Verifier::for_policy(p)?);
+        }
+        let verifier = verifiers.get(&p.section);
+        let mut verify = |repo: &git2::Repository, id: git2::Oid, tag: bool| match verifier {
+            Some(v) => v.verify(repo, id, tag),
+            None => Ok(Verdict::Unsigned),
+        };
+        let facts = push::gather(&repo, u, p, brought, &mut verify)?;
+        decisions.push(push::judge(&facts, &report, pusher.as_deref()));
+    }
     let decision = push::decide(
         hook,
         decisions,

@@ -14,3 +14,4 @@ mod regression;
 mod rules;
 mod scan;
 mod secrets;
+mod signing;

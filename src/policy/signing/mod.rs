@@ -2,7 +2,10 @@
 //! the policy's signers vouch for it. Never "a signature exists": every object gets a
 //! [`Verdict`] naming the signer or the reason it does not count.
 
-use super::refs::SigKind;
+use super::refs::{RefPolicy, SigKind};
+use crate::error::{Error, Result};
+use git2::{Oid, Repository};
+use object::Armor;
 
 /// The result of checking one commit's or annotated tag's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,5 +152,109 @@ impl Verdict {
                 format!("signature not checked: {what} is not supported")
             }
         }
+    }
+}
+
+pub mod object;
+pub mod ssh;
+
+/// Checks signatures for one policy: its `allowed_signers` and `revoked_keys`, read once.
+#[derive(Debug, Clone, Default)]
+pub struct Verifier {
+    /// SSH trust, when `allowed_signers` is configured.
+    ssh: Option<ssh::SshTrust>,
+    /// Now, Unix seconds (a committer date after it is in the future).
+    now: i64,
+}
+
+impl Verifier {
+    /// Reads what `policy` trusts.
+    ///
+    /// # Errors
+    ///
+    /// A trust file that cannot be read or parsed (each names the file).
+    pub fn for_policy(policy: &RefPolicy) -> Result<Verifier> {
+        let ssh = match &policy.allowed_signers {
+            Some(path) => Some(ssh::SshTrust {
+                signers: ssh::AllowedSigners::load(path)?,
+                revoked: match &policy.revoked_keys {
+                    Some(r) => ssh::load_revoked(r)?,
+                    None => Vec::new(),
+                },
+            }),
+            None => None,
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Ok(Verifier { ssh, now })
+    }
+
+    /// The verdict on commit or annotated tag `id`: its signature checked against the
+    /// committer's (tagger's) e-mail at the committer (tagger) date.
+    ///
+    /// # Errors
+    ///
+    /// The object cannot be read.
+    pub fn verify(&self, repo: &Repository, id: Oid, tag: bool) -> Result<Verdict> {
+        let odb = repo
+            .odb()
+            .map_err(|e| Error::git("opening the object database", &e))?;
+        let raw = odb
+            .read(id)
+            .map_err(|e| Error::git(format!("reading {id}"), &e))?;
+        let signed = if tag {
+            object::split_tag(raw.data())
+        } else {
+            object::split_commit(raw.data())
+        };
+        let Some(signature) = signed.signature else {
+            return Ok(Verdict::Unsigned);
+        };
+        let (email, when) = signer(repo, id, tag)?;
+        let at = ssh::Signing {
+            principal: &email,
+            when,
+            now: self.now,
+        };
+        Ok(match object::armor(&signature) {
+            Some(Armor::Ssh) => match &self.ssh {
+                Some(trust) => trust.verify(&signature, &signed.payload, at),
+                None => Verdict::Unsupported {
+                    what: "an SSH signature where the policy names no allowed_signers".to_owned(),
+                },
+            },
+            Some(Armor::Pgp) => Verdict::Unsupported {
+                what: "a GPG signature in this phiguard version".to_owned(),
+            },
+            Some(Armor::X509) => Verdict::Unsupported {
+                what: "an X.509 (gpgsm) signature".to_owned(),
+            },
+            None => Verdict::Bad {
+                kind: SigKind::Any,
+                detail: "the signature header holds no known signature".to_owned(),
+            },
+        })
+    }
+}
+
+/// The committer's (tagger's) e-mail and date.
+fn signer(repo: &Repository, id: Oid, tag: bool) -> Result<(String, i64)> {
+    let who = |s: git2::Signature<'_>| {
+        (
+            String::from_utf8_lossy(s.email_bytes()).into_owned(),
+            s.when().seconds(),
+        )
+    };
+    if tag {
+        let t = repo
+            .find_tag(id)
+            .map_err(|e| Error::git(format!("reading tag {id}"), &e))?;
+        Ok(t.tagger().map(who).unwrap_or_default())
+    } else {
+        let c = repo
+            .find_commit(id)
+            .map_err(|e| Error::git(format!("reading commit {id}"), &e))?;
+        Ok(who(c.committer()))
     }
 }
