@@ -7,7 +7,7 @@ use phiguard::error::ErrorKind;
 use phiguard::policy::bypass;
 use phiguard::policy::push::{self, Hook, PushContext, PushDecision};
 use phiguard::policy::refs::{self as refpolicy, RefPolicy};
-use phiguard::policy::signing::{Verdict, Verifier};
+use phiguard::policy::signing::{TrustFiles, Verdict, Verifier};
 use phiguard::report::{Context, Report};
 use phiguard::scan::RunOptions;
 use phiguard::source::refs::{self, RefUpdate};
@@ -109,7 +109,9 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     for (u, p) in updates.iter().zip(&policies) {
         let brought = brings.get(&u.refname).unwrap_or(&none);
         if p.require_signed.is_some() && !verifiers.contains_key(&p.section) {
-            verifiers.insert(p.section, Verifier::for_policy(p)?);
+            let deadline = started + Duration::from_millis(budget_ms);
+            let verifier = Verifier::load(&TrustFiles::of(p), p.require_signed, deadline)?;
+            verifiers.insert(p.section, verifier);
         }
         let verifier = verifiers.get(&p.section);
         let mut verify = |repo: &git2::Repository, id: git2::Oid, tag: bool| match verifier {

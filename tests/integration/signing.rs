@@ -428,3 +428,112 @@ fn pushers_outside_allowed_pushers_are_rejected() {
     let (ok, text) = s.work.git_in_env(&mut args, &vars);
     assert!(ok, "{text}");
 }
+
+/// Runs gpg with `home` as its home directory; panics on failure.
+fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args([
+            "--batch",
+            "--no-tty",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+        ])
+        .args(args)
+        .output()
+        .expect("gpg is installed");
+    assert!(
+        out.status.success(),
+        "gpg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A GnuPG home with one signing key for `uid`; returns its fingerprint.
+fn gpg_key(home: &Path, uid: &str) -> String {
+    std::fs::create_dir_all(home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    gpg(home, &["--quick-gen-key", uid, "ed25519", "sign", "never"]);
+    let listing = String::from_utf8(gpg(home, &["--with-colons", "--list-keys", uid])).unwrap();
+    listing
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|f| f.trim_matches(':').to_owned())
+        })
+        .unwrap()
+}
+
+/// Stops the gpg-agent a home started.
+fn gpg_stop(home: &Path) {
+    let _ = std::process::Command::new("gpgconf")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--kill", "gpg-agent"])
+        .output();
+}
+
+/// A server whose `main` requires GPG signatures, trusting the keys in `server_home`, and a
+/// clone signing with the key in its own `~/.gnupg`.
+fn gpg_server(trust_client_key: bool) -> (Server, PathBuf, PathBuf) {
+    let s = Server::new("pre-receive");
+    let client_home = s.work.home().join(".gnupg");
+    let fpr = gpg_key(&client_home, "Test Author <author@example.com>");
+    let server_home = s.bare.path().join("gnupg");
+    if trust_client_key {
+        std::fs::create_dir_all(&server_home).unwrap();
+        let public = gpg(&client_home, &["--armor", "--export", &fpr]);
+        let file = s.bare.path().join("author.asc");
+        std::fs::write(&file, public).unwrap();
+        gpg(&server_home, &["--import", file.to_str().unwrap()]);
+    } else {
+        gpg_key(&server_home, "Someone Else <else@example.com>");
+    }
+    s.config("[[policy]]\nrefs = [\"refs/heads/main\"]\nrequire_signed = \"gpg\"\ngpg_home = \"gnupg\"\n");
+    s.work.git(&["config", "gpg.format", "openpgp"]);
+    s.work.git(&["config", "user.signingkey", &fpr]);
+    s.work.git(&["config", "commit.gpgsign", "true"]);
+    (s, client_home, server_home)
+}
+
+/// Whether `git verify-commit` accepts `id` with the server's GnuPG home.
+fn git_verifies_gpg(s: &Server, server_home: &Path, id: &str) -> bool {
+    let mut args = vec!["verify-commit", id];
+    s.work
+        .git_in_env(&mut args, &[("GNUPGHOME", server_home.to_str().unwrap())])
+        .0
+}
+
+#[test]
+fn gpg_signed_by_a_trusted_key_is_accepted() {
+    let (s, client, server) = gpg_server(true);
+    let id = commit(&s.work, "a.txt");
+    let (ok, text) = s.push(&["main"]);
+    gpg_stop(&client);
+    gpg_stop(&server);
+    assert!(ok, "{text}");
+    assert!(git_verifies_gpg(&s, &server, &id), "git agrees");
+}
+
+#[test]
+fn gpg_signed_by_an_unknown_key_is_rejected() {
+    let (s, client, server) = gpg_server(false);
+    let id = commit(&s.work, "a.txt");
+    let (ok, text) = s.push(&["main"]);
+    gpg_stop(&client);
+    gpg_stop(&server);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("signed by an unknown GPG key") && text.contains(&id[..12]),
+        "{text}"
+    );
+    assert!(!git_verifies_gpg(&s, &server, &id), "git agrees");
+}

@@ -6,6 +6,8 @@ use super::refs::{RefPolicy, SigKind};
 use crate::error::{Error, Result};
 use git2::{Oid, Repository};
 use object::Armor;
+use std::path::PathBuf;
+use std::time::Instant;
 
 /// The result of checking one commit's or annotated tag's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,39 +157,94 @@ impl Verdict {
     }
 }
 
+pub mod gpg;
 pub mod object;
 pub mod ssh;
 
-/// Checks signatures for one policy: its `allowed_signers` and `revoked_keys`, read once.
+/// Where trust comes from: a policy's files, or on a client git's own settings.
 #[derive(Debug, Clone, Default)]
+pub struct TrustFiles {
+    /// OpenSSH `allowed_signers`.
+    pub allowed_signers: Option<PathBuf>,
+    /// Revoked SSH public keys, one a line.
+    pub revoked_keys: Option<PathBuf>,
+    /// The GnuPG home with the trusted keys (`None`: gpg's default).
+    pub gpg_home: Option<PathBuf>,
+    /// The gpg program (`None`: `gpg`).
+    pub gpg_program: Option<PathBuf>,
+}
+
+impl TrustFiles {
+    /// The files a `[[policy]]` names.
+    pub fn of(policy: &RefPolicy) -> TrustFiles {
+        TrustFiles {
+            allowed_signers: policy.allowed_signers.clone(),
+            revoked_keys: policy.revoked_keys.clone(),
+            gpg_home: policy.gpg_home.clone(),
+            gpg_program: None,
+        }
+    }
+}
+
+/// Checks signatures against one set of trust files, read once.
+#[derive(Debug, Clone)]
 pub struct Verifier {
     /// SSH trust, when `allowed_signers` is configured.
     ssh: Option<ssh::SshTrust>,
+    /// How gpg runs.
+    gpg: gpg::Gpg,
+    /// gpg is killed at this moment (the server's budget).
+    deadline: Instant,
     /// Now, Unix seconds (a committer date after it is in the future).
     now: i64,
 }
 
 impl Verifier {
-    /// Reads what `policy` trusts.
+    /// Reads the trust files. `required`: the policy's requirement; `gpg` then needs the gpg
+    /// program to exist.
     ///
     /// # Errors
     ///
-    /// A trust file that cannot be read or parsed (each names the file).
-    pub fn for_policy(policy: &RefPolicy) -> Result<Verifier> {
-        let ssh = match &policy.allowed_signers {
+    /// A trust file that cannot be read or parsed (each names the file), or gpg missing
+    /// where the policy requires GPG signatures.
+    pub fn load(
+        files: &TrustFiles,
+        required: Option<SigKind>,
+        deadline: Instant,
+    ) -> Result<Verifier> {
+        let ssh = match &files.allowed_signers {
             Some(path) => Some(ssh::SshTrust {
                 signers: ssh::AllowedSigners::load(path)?,
-                revoked: match &policy.revoked_keys {
+                revoked: match &files.revoked_keys {
                     Some(r) => ssh::load_revoked(r)?,
                     None => Vec::new(),
                 },
             }),
             None => None,
         };
+        let gpg = gpg::Gpg {
+            program: files
+                .gpg_program
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("gpg")),
+            home: files.gpg_home.clone(),
+        };
+        if required == Some(SigKind::Gpg) && !gpg::available(&gpg.program) {
+            return Err(Error::usage(format!(
+                "require_signed = \"gpg\" needs {}, which is not installed (Debian: apt-get install gnupg); \
+                 the push is refused (fail closed)",
+                gpg.program.display()
+            )));
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        Ok(Verifier { ssh, now })
+        Ok(Verifier {
+            ssh,
+            gpg,
+            deadline,
+            now,
+        })
     }
 
     /// The verdict on commit or annotated tag `id`: its signature checked against the
@@ -195,7 +252,7 @@ impl Verifier {
     ///
     /// # Errors
     ///
-    /// The object cannot be read.
+    /// The object cannot be read, or gpg cannot decide (missing, killed, past the deadline).
     pub fn verify(&self, repo: &Repository, id: Oid, tag: bool) -> Result<Verdict> {
         let odb = repo
             .odb()
@@ -224,9 +281,9 @@ impl Verifier {
                     what: "an SSH signature where the policy names no allowed_signers".to_owned(),
                 },
             },
-            Some(Armor::Pgp) => Verdict::Unsupported {
-                what: "a GPG signature in this phiguard version".to_owned(),
-            },
+            Some(Armor::Pgp) => self
+                .gpg
+                .verify(&signature, &signed.payload, self.deadline)?,
             Some(Armor::X509) => Verdict::Unsupported {
                 what: "an X.509 (gpgsm) signature".to_owned(),
             },
