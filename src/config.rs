@@ -581,4 +581,49 @@ mod tests {
         );
         assert!(!c.test_path_set.is_match("src/main.rs"));
     }
+
+    /// `[[policy]]` paths are relative to their file; bad values name the file, the section
+    /// and the key; `protect_delete` still works as `deny_delete`.
+    #[test]
+    fn policy_sections_resolve_against_their_file() {
+        let file = parse(
+            "[[policy]]\nrefs = [\"refs/heads/main\"]\nrequire_signed = \"any\"\nallowed_signers = \"keys/allowed\"\nrevoked_keys = \"keys/revoked\"\ngpg_home = \"gnupg\"\nprotect_delete = true\nrequire_trailers = [\"Reviewed-by\"]\nallowed_pushers = [\"bot\"]\ndeny_non_fast_forward = true\n",
+        )
+        .unwrap();
+        let c = Config::resolve(vec![("/srv/repo.git/phiguard.toml".into(), file)]).unwrap();
+        let p = crate::policy::refs::for_ref(&c.policies, "refs/heads/main").unwrap();
+        assert_eq!(
+            p.allowed_signers,
+            Some(PathBuf::from("/srv/repo.git/keys/allowed"))
+        );
+        assert_eq!(
+            p.revoked_keys,
+            Some(PathBuf::from("/srv/repo.git/keys/revoked"))
+        );
+        assert_eq!(p.gpg_home, Some(PathBuf::from("/srv/repo.git/gnupg")));
+        assert!(p.deny_delete && p.deny_non_fast_forward);
+        assert_eq!(p.require_signed, Some(crate::policy::refs::SigKind::Any));
+        assert_eq!(
+            (p.require_trailers.len(), p.allowed_pushers.len(), p.section),
+            (1, 1, 1)
+        );
+        for (text, key) in [
+            ("[[policy]]\nrequire_signed = \"x509\"\n", "require_signed"),
+            ("[[policy]]\nrequire_signed = \"ssh\"\n", "allowed_signers"),
+            ("[[policy]]\nrefs = [\"refs/[x\"]\n", "refs"),
+            (
+                "[[policy]]\ndeny_delete = false\nprotect_delete = true\n",
+                "deny_delete",
+            ),
+        ] {
+            let err = Config::resolve(vec![("bad.toml".into(), parse(text).unwrap())]).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains("bad.toml") && msg.contains("[[policy]] #1") && msg.contains(key),
+                "{msg}"
+            );
+        }
+        let err = parse("[[policy]]\nrequire_signatures = true\n").unwrap_err();
+        assert!(err.contains("require_signatures"), "{err}");
+    }
 }
