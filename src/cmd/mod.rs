@@ -8,6 +8,7 @@ mod push;
 mod redact;
 mod rules;
 mod scan;
+mod verify;
 
 use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Rules(r) => rules::run(g, r),
         Command::Config(_) => config::show(g),
         Command::Redact => redact::run(g),
+        Command::Verify(args) => verify::run(g, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());

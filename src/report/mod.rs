@@ -10,6 +10,7 @@ pub mod mask;
 pub mod push;
 pub mod sanitize;
 pub mod sarif;
+pub mod verify;
 
 use crate::policy::Suppression;
 use crate::rules::{Category, Severity};

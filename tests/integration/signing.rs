@@ -537,3 +537,78 @@ fn gpg_signed_by_an_unknown_key_is_rejected() {
     );
     assert!(!git_verifies_gpg(&s, &server, &id), "git agrees");
 }
+
+#[test]
+fn verify_lists_every_commit_and_fails_only_under_a_signing_policy() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = ssh_key(keys.path(), "ann");
+    let repo = TempRepo::new();
+    let allowed = keys.path().join("allowed_signers");
+    std::fs::write(&allowed, format!("author@example.com {public}\n")).unwrap();
+    repo.git(&[
+        "config",
+        "gpg.ssh.allowedSignersFile",
+        allowed.to_str().unwrap(),
+    ]);
+    repo.add("a.txt", "a\n");
+    let base = repo.commit("base");
+    sign_with(&repo, &key);
+    repo.add("b.txt", "b\n");
+    let signed = repo.commit("signed\n\nReviewed-by: Rita Reviewer <rita@example.com>\nTicket: 42");
+    repo.add("c.txt", "c\n");
+    repo.git(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "--no-gpg-sign",
+        "-m",
+        "unsigned",
+    ]);
+    let unsigned = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let range = format!("{base}..HEAD");
+    let r = repo.phiguard(&["verify", &range, "--format", "json"]);
+    assert_eq!(r.code, 0, "no policy requires signing: {}", r.all());
+    let j = r.json();
+    let commits = j["commits"].as_array().unwrap();
+    assert_eq!(commits.len(), 2, "{j}");
+    assert_eq!(commits[0]["commit"], unsigned.as_str());
+    assert_eq!(commits[0]["signature"]["status"], "unsigned");
+    assert_eq!(commits[1]["signature"]["status"], "good", "{j}");
+    assert_eq!(commits[1]["signature"]["principal"], "author@example.com");
+    assert_eq!(
+        commits[1]["trailers"][0],
+        "Reviewed-by: Rita Reviewer <rita@example.com>"
+    );
+    assert_eq!(
+        commits[1]["trailers"][1], "Ticket",
+        "other trailers show their key only"
+    );
+    for (id, ok) in [(&signed, true), (&unsigned, false)] {
+        assert_eq!(
+            repo.git_output(&["verify-commit", id]).status.success(),
+            ok,
+            "git agrees on {id}"
+        );
+    }
+    let r = repo.phiguard(&["verify"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.out().contains("unsigned") && r.out().contains("1 commit(s) in HEAD"),
+        "HEAD alone: {}",
+        r.out()
+    );
+    repo.write(
+        ".phiguard.toml",
+        format!(
+            "[[policy]]\nrefs = [\"refs/heads/main\"]\nrequire_signed = \"ssh\"\nallowed_signers = \"{}\"\n",
+            allowed.display()
+        ),
+    );
+    let r = repo.phiguard(&["verify", &range]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.out().contains("requires ssh signatures") && r.out().contains("1 fail it"),
+        "{}",
+        r.out()
+    );
+}
