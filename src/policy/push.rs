@@ -7,11 +7,9 @@
 //! without git. The hooks (`cmd/push.rs`) run plan → scan → gather → judge → decide → record →
 //! print → exit, and `report::push` prints the decision.
 
-use super::Suppression;
 use super::refs::{RefPolicy, SigKind};
 use super::signing::Verdict;
 use crate::error::{Error, Result};
-use crate::report::Report;
 use crate::rules::Severity;
 use crate::source::refs::RefUpdate;
 use git2::{ObjectType, Oid, Repository};
@@ -209,7 +207,7 @@ pub struct RefFacts<'a> {
 }
 
 /// Why `facts.update` is refused under its policy (no reasons: accepted). Pure.
-pub fn judge(facts: &RefFacts<'_>, report: &Report, pusher: Option<&str>) -> RefDecision {
+pub fn judge(facts: &RefFacts<'_>, scan: &dyn ScanResult, pusher: Option<&str>) -> RefDecision {
     let (u, p) = (facts.update, facts.policy);
     let mut reasons = Vec::new();
     if !p.allowed_pushers.is_empty()
@@ -225,7 +223,7 @@ pub fn judge(facts: &RefFacts<'_>, report: &Report, pusher: Option<&str>) -> Ref
     if p.deny_non_fast_forward && facts.fast_forward == Some(false) {
         reasons.push(Reason::NonFastForward);
     }
-    let count = findings(report, p, facts.brings);
+    let count = scan.count(facts.brings, p.block_severity, !p.allow_inline);
     if count > 0 {
         reasons.push(Reason::Findings {
             count,
@@ -266,29 +264,13 @@ pub fn judge(facts: &RefFacts<'_>, report: &Report, pusher: Option<&str>) -> Ref
     }
 }
 
-/// Findings at or above the policy's severity in what the ref brings; with inline allows
-/// off, findings allowed inline count too. Every finding in a commit this ref brings counts
-/// for it, whichever ref scanned it first.
-fn findings(report: &Report, p: &RefPolicy, brings: &HashSet<String>) -> usize {
-    let mine =
-        |f: &&crate::report::Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
-    let live = report
-        .findings
-        .iter()
-        .filter(mine)
-        .filter(|f| f.severity >= p.block_severity)
-        .count();
-    let inline = if p.allow_inline {
-        0
-    } else {
-        report
-            .suppressed
-            .iter()
-            .filter(mine)
-            .filter(|f| f.suppressed == Some(Suppression::Inline) && f.severity >= p.block_severity)
-            .count()
-    };
-    live + inline
+/// What a scan found, as far as judging a ref needs it. `report::Report` implements it; the
+/// trait keeps policy below report in the layering.
+pub trait ScanResult {
+    /// How many findings at or above `min` lie in the commits (and tags) of `brings`; with
+    /// `with_inline`, findings allowed by an inline marker count too. Every finding in a
+    /// commit a ref brings counts for that ref, whichever ref scanned it first.
+    fn count(&self, brings: &HashSet<String>, min: Severity, with_inline: bool) -> usize;
 }
 
 /// `None` when the commit carries `key` naming someone other than its author; else whether

@@ -4,11 +4,36 @@
 //! document; under `jsonl`, one more line `{"push": ...}`.
 
 use super::{Format, Report, Style, human, json, sanitize};
-use crate::policy::push::{PushDecision, Reason, RefDecision};
+use crate::policy::Suppression;
+use crate::policy::push::{PushDecision, Reason, RefDecision, ScanResult};
 use crate::policy::refs::SigKind;
 use crate::policy::signing::Verdict;
+use crate::rules::Severity;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::io::{self, Write};
+
+impl ScanResult for Report {
+    fn count(&self, brings: &HashSet<String>, min: Severity, with_inline: bool) -> usize {
+        let mine = |f: &&super::Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
+        let live = self
+            .findings
+            .iter()
+            .filter(mine)
+            .filter(|f| f.severity >= min)
+            .count();
+        let inline = if with_inline {
+            self.suppressed
+                .iter()
+                .filter(mine)
+                .filter(|f| f.suppressed == Some(Suppression::Inline) && f.severity >= min)
+                .count()
+        } else {
+            0
+        };
+        live + inline
+    }
+}
 
 /// At most this many reasons are printed per ref (the JSON has them all).
 const MAX_LINES_PER_REF: usize = 12;

@@ -1,6 +1,4 @@
 use super::*;
-use crate::report::Finding;
-use std::sync::Arc;
 
 const A: &str = "1111111111111111111111111111111111111111";
 const B: &str = "2222222222222222222222222222222222222222";
@@ -13,22 +11,15 @@ fn update(refname: &str, old: Option<&str>, new: Option<&str>) -> RefUpdate {
     }
 }
 
-fn finding(commit: &str, severity: Severity, suppressed: Option<Suppression>) -> Finding {
-    Finding {
-        rule: Arc::from("phi.ssn"),
-        category: crate::rules::Category::Phi,
-        severity,
-        path: Arc::from("a.txt"),
-        line: 1,
-        column: 1,
-        end_column: 2,
-        utf16_columns: (1, 2),
-        commit: Some(Arc::from(commit)),
-        refname: None,
-        excerpt: String::new(),
-        fingerprint: String::new(),
-        message: String::new(),
-        suppressed,
+/// Findings as `(commit, severity, allowed inline)`.
+struct Scan(Vec<(&'static str, Severity, bool)>);
+
+impl ScanResult for Scan {
+    fn count(&self, brings: &HashSet<String>, min: Severity, with_inline: bool) -> usize {
+        self.0
+            .iter()
+            .filter(|(c, s, inline)| brings.contains(*c) && *s >= min && (with_inline || !inline))
+            .count()
     }
 }
 
@@ -51,7 +42,7 @@ fn commit(id: &str, trailers: &[(&str, &str)], signature: Option<Verdict>) -> Ob
 fn judged(
     u: &RefUpdate,
     p: &RefPolicy,
-    report: &Report,
+    report: &Scan,
     objects: Vec<ObjectFacts>,
     ff: Option<bool>,
 ) -> Vec<Reason> {
@@ -69,14 +60,11 @@ fn judged(
 #[test]
 fn findings_count_at_the_policy_severity_and_inline_only_when_off() {
     let u = update("refs/heads/main", Some(A), Some(B));
-    let report = Report {
-        findings: vec![
-            finding(B, Severity::Warn, None),
-            finding(A, Severity::Block, None),
-        ],
-        suppressed: vec![finding(B, Severity::Block, Some(Suppression::Inline))],
-        ..Report::default()
-    };
+    let report = Scan(vec![
+        (B, Severity::Warn, false),
+        (A, Severity::Block, false),
+        (B, Severity::Block, true),
+    ]);
     assert!(
         judged(&u, &RefPolicy::default(), &report, vec![], None).is_empty(),
         "warn does not block; A is not brought"
@@ -110,7 +98,7 @@ fn findings_count_at_the_policy_severity_and_inline_only_when_off() {
 #[test]
 fn delete_and_non_fast_forward_only_when_denied() {
     let del = update("refs/heads/main", Some(A), None);
-    let report = Report::default();
+    let report = Scan(vec![]);
     assert!(judged(&del, &RefPolicy::default(), &report, vec![], None).is_empty());
     let p = RefPolicy {
         deny_delete: true,
@@ -157,7 +145,7 @@ fn signatures_must_be_good_and_of_the_required_kind() {
         let reasons = judged(
             &u,
             &p,
-            &Report::default(),
+            &Scan(vec![]),
             vec![commit(B, &[], Some(verdict.clone()))],
             None,
         );
@@ -225,7 +213,7 @@ fn pushers_outside_the_list_are_refused() {
         ..RefPolicy::default()
     };
     assert_eq!(
-        judged(&u, &p, &Report::default(), vec![], None),
+        judged(&u, &p, &Scan(vec![]), vec![], None),
         vec![Reason::PusherNotAllowed {
             who: Some("alice".to_owned())
         }]
