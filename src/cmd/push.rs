@@ -118,7 +118,12 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
             Some(v) => v.verify(repo, id, tag),
             None => Ok(Verdict::Unsigned),
         };
-        let facts = push::gather(&repo, u, p, brought, &mut verify)?;
+        let same = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
+            same_policy_tips(&repo, &session.config.policies, p.section)?
+        } else {
+            Vec::new()
+        };
+        let facts = push::gather(&repo, u, p, brought, &same, &mut verify)?;
         decisions.push(push::judge(&facts, &report, pusher.as_deref()));
     }
     let decision = push::decide(
@@ -142,6 +147,26 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     } else {
         Exit::Blocked
     })
+}
+
+/// The commits at the tips of the existing refs whose policy is section `section`: what a
+/// ref under that policy already holds (its rules held when they were pushed).
+fn same_policy_tips(
+    repo: &git2::Repository,
+    sections: &[phiguard::config::PolicySection],
+    section: usize,
+) -> Result<Vec<git2::Oid>> {
+    let mut tips = Vec::new();
+    for r in repo.references().context("listing refs")?.flatten() {
+        let Ok(name) = r.name() else { continue };
+        if refpolicy::for_ref(sections, name)?.section != section {
+            continue;
+        }
+        if let Ok(c) = r.peel_to_commit() {
+            tips.push(c.id());
+        }
+    }
+    Ok(tips)
 }
 
 /// Plans and scans what the push brings within the budget. Returns the report, what each

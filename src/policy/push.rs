@@ -356,8 +356,13 @@ pub fn decide(
 }
 
 /// Reads what [`judge`] needs about `u` from the repository: whether it fast-forwards (when
-/// the policy asks) and, when the policy requires signatures or trailers, the objects it
-/// brings with their trailers and `verify`'s verdict on each signature.
+/// the policy asks) and, when the policy requires signatures or trailers, the objects that
+/// are new *to this ref* with their trailers and `verify`'s verdict on each signature.
+///
+/// New to a branch are the commits reachable from its new tip and from neither its old tip
+/// nor `same_policy` (the tips of the existing refs under the same `[[policy]]` section):
+/// a commit first pushed to a laxer ref is still judged when it reaches this one. For a tag,
+/// the annotated tags and commits the push brings.
 ///
 /// # Errors
 ///
@@ -368,6 +373,7 @@ pub fn gather<'a>(
     u: &'a RefUpdate,
     policy: &'a RefPolicy,
     brings: &'a HashSet<String>,
+    same_policy: &[Oid],
     verify: &mut dyn FnMut(&Repository, Oid, bool) -> Result<Verdict>,
 ) -> Result<RefFacts<'a>> {
     let fast_forward = match (u.old, u.new) {
@@ -381,12 +387,7 @@ pub fn gather<'a>(
     };
     let mut objects = Vec::new();
     if policy.require_signed.is_some() || !policy.require_trailers.is_empty() {
-        let mut ids: Vec<Oid> = brings
-            .iter()
-            .filter_map(|h| Oid::from_str(h).ok())
-            .collect();
-        ids.sort();
-        for id in ids {
+        for id in new_to_ref(repo, u, brings, same_policy)? {
             objects.push(object_facts(
                 repo,
                 id,
@@ -404,6 +405,36 @@ pub fn gather<'a>(
         fast_forward,
         objects: objects.into_iter().map(|(o, _)| o).collect(),
     })
+}
+
+/// The objects new to `u`'s ref (see [`gather`]), each once, in id order.
+fn new_to_ref(
+    repo: &Repository,
+    u: &RefUpdate,
+    brings: &HashSet<String>,
+    same_policy: &[Oid],
+) -> Result<Vec<Oid>> {
+    let mut ids: Vec<Oid> = brings
+        .iter()
+        .filter_map(|h| Oid::from_str(h).ok())
+        .collect();
+    if let Some(new) = u.new
+        && !u.refname.starts_with("refs/tags/")
+    {
+        let tip = repo
+            .find_object(new, None)
+            .and_then(|o| o.peel(ObjectType::Commit))
+            .ok()
+            .map(|c| c.id());
+        if let Some(tip) = tip {
+            let mut hide = same_policy.to_vec();
+            hide.extend(u.old);
+            ids.extend(crate::source::history::walk(repo, &[tip], &hide)?);
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// One object's facts, with its time (for ordering).

@@ -612,3 +612,41 @@ fn verify_lists_every_commit_and_fails_only_under_a_signing_policy() {
         r.out()
     );
 }
+
+/// A commit first pushed to an unprotected ref is no longer new to the repository, but it is
+/// new to `main`: the signing and trailer rules still judge it there.
+#[test]
+fn a_commit_first_pushed_to_a_laxer_ref_is_judged_on_the_protected_one() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = ssh_key(keys.path(), "ann");
+    let s = ssh_server(
+        &key,
+        &format!("author@example.com {public}\n"),
+        "require_trailers = [\"Reviewed-by\"]\n",
+    );
+    s.work.git(&["config", "commit.gpgsign", "false"]);
+    let id = commit(&s.work, "a.txt");
+    let (ok, text) = s.push(&["HEAD:refs/heads/topic"]);
+    assert!(ok, "{text}");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(&format!("commit {}: not signed", &id[..12]))
+            && text.contains(&format!("commit {}: no Reviewed-by: trailer", &id[..12])),
+        "{text}"
+    );
+    // In one push, too (update: the earlier ref is already updated when main is judged).
+    for hook in ["pre-receive", "update"] {
+        let s = ssh_server(&key, &format!("author@example.com {public}\n"), "");
+        if hook == "update" {
+            std::fs::remove_file(s.bare.path().join("hooks/pre-receive")).unwrap();
+            s.install("update");
+        }
+        s.work.git(&["config", "commit.gpgsign", "false"]);
+        commit(&s.work, "b.txt");
+        let (ok, text) = s.push(&["HEAD:refs/heads/aaa", "HEAD:refs/heads/main"]);
+        assert!(!ok, "{hook}: {text}");
+        assert!(s.server_has("refs/heads/main").is_some(), "init is there");
+        assert!(text.contains("not signed"), "{hook}: {text}");
+    }
+}
