@@ -7,8 +7,8 @@ use phiguard::error::ErrorKind;
 use phiguard::policy::bypass;
 use phiguard::policy::push::{self, Hook, PushContext, PushDecision};
 use phiguard::policy::refs::{self as refpolicy, RefPolicy};
-use phiguard::policy::signing::{TrustFiles, Verdict, Verifier};
-use phiguard::report::{Context, Report};
+use phiguard::policy::signing::{TrustFiles, Verifier};
+use phiguard::report::{self, Context, Report};
 use phiguard::scan::RunOptions;
 use phiguard::source::refs::{self, RefUpdate};
 use phiguard::source::{RepoAt, history};
@@ -66,7 +66,54 @@ pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
     let planned = refs::plan(&repo, &updates, &hide, &session.config.exclude_set, None)?;
-    session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
+    let exit =
+        session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)?;
+    advise(&session, &repo, &updates, &planned.brings, &hide)?;
+    Ok(exit)
+}
+
+/// pre-push, advisory: the repository's own `[[policy]]` rules (signatures, trailers,
+/// fast-forward, delete) checked locally, so that the developer learns before the server
+/// refuses. Never changes the exit code: the server is authoritative.
+fn advise(
+    session: &Session,
+    repo: &git2::Repository,
+    updates: &[RefUpdate],
+    brings: &HashMap<String, HashSet<String>>,
+    remote_has: &[git2::Oid],
+) -> Result<()> {
+    if session.config.policies.is_empty() {
+        return Ok(());
+    }
+    let none = HashSet::new();
+    let mut decisions = Vec::new();
+    for u in updates {
+        let p = refpolicy::for_ref(&session.config.policies, &u.refname)?;
+        let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| {
+            let files = super::verify::trust(repo, &p)
+                .map_err(|e| phiguard::Error::from(ErrorKind::Usage(format!("{e:#}"))))?;
+            Verifier::load(
+                &files,
+                p.require_signed,
+                Instant::now() + Duration::from_secs(600),
+            )?
+            .verify_many(repo, items)
+        };
+        let brought = brings.get(&u.refname).unwrap_or(&none);
+        let facts = push::gather(repo, u, &p, brought, remote_has, &mut verify)?;
+        decisions.push(push::judge(&facts, &NoFindings, None));
+    }
+    let mut err = std::io::stderr();
+    report::push::write_advisory(&decisions, &mut err).context("writing the advice")
+}
+
+/// The scan's findings are reported by the scan itself: the advisory judges the other rules.
+struct NoFindings;
+
+impl push::ScanResult for NoFindings {
+    fn count(&self, _: &HashSet<String>, _: phiguard::rules::Severity, _: bool) -> usize {
+        0
+    }
 }
 
 /// pre-receive: all updates of the push, accepted or rejected together.
@@ -114,9 +161,11 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
             verifiers.insert(p.section, verifier);
         }
         let verifier = verifiers.get(&p.section);
-        let mut verify = |repo: &git2::Repository, id: git2::Oid, tag: bool| match verifier {
-            Some(v) => v.verify(repo, id, tag),
-            None => Ok(Verdict::Unsigned),
+        let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| match verifier {
+            Some(v) => v.verify_many(repo, items),
+            None => Err(phiguard::Error::from(ErrorKind::Usage(
+                "internal: no signature verifier for a policy that requires signatures".to_owned(),
+            ))),
         };
         let same = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
             same_policy_tips(&repo, &session.config.policies, p.section)?

@@ -33,15 +33,17 @@ pub fn run(g: &Global, args: &VerifyArgs) -> Result<Exit> {
     let policy = refpolicy::for_ref(&session.config.policies, &head_ref)?;
     let files = trust(&repo, &policy)?;
     let verifier = Verifier::load(&files, policy.require_signed, Instant::now() + GPG_BUDGET)?;
-    let mut checks = Vec::with_capacity(commits.len());
     // Newest first, as `git log` shows them.
-    for id in commits.into_iter().rev() {
+    let items: Vec<(git2::Oid, bool)> = commits.into_iter().rev().map(|id| (id, false)).collect();
+    let verdicts = verifier.verify_many(&repo, &items)?;
+    let mut checks = Vec::with_capacity(items.len());
+    for (&(id, _), verdict) in items.iter().zip(verdicts) {
         let commit = repo
             .find_commit(id)
             .with_context(|| format!("reading commit {id}"))?;
         checks.push(CommitCheck {
             id: id.to_string(),
-            verdict: verifier.verify(&repo, id, false)?,
+            verdict,
             trailers: trailers(commit.message_raw_bytes()),
         });
     }
@@ -91,7 +93,7 @@ fn commits(repo: &git2::Repository, spec: Option<&str>) -> Result<(String, Vec<g
 }
 
 /// The policy's trust files, each falling back to git's own setting.
-fn trust(repo: &git2::Repository, policy: &refpolicy::RefPolicy) -> Result<TrustFiles> {
+pub(super) fn trust(repo: &git2::Repository, policy: &refpolicy::RefPolicy) -> Result<TrustFiles> {
     let config = repo.config().context("reading git's configuration")?;
     let path = |key: &str| config.get_path(key).ok();
     let mut files = TrustFiles::of(policy);
@@ -107,4 +109,54 @@ fn trust(repo: &git2::Repository, policy: &refpolicy::RefPolicy) -> Result<Trust
         .ok()
         .map(PathBuf::from);
     Ok(files)
+}
+
+/// pre-commit: when the policy for the current branch requires signatures and
+/// `commit.gpgsign` is not set, say so once per repository (a marker in the git dir), on
+/// stderr: the commit itself goes ahead, and pre-push and the server check the signatures.
+pub(super) fn warn_signing_setup(
+    repo: &git2::Repository,
+    policies: &[phiguard::config::PolicySection],
+) {
+    if policies.is_empty() {
+        return;
+    }
+    let Some(head) = repo
+        .head()
+        .ok()
+        .and_then(|h| h.name().ok().map(str::to_owned))
+    else {
+        return;
+    };
+    let Ok(policy) = refpolicy::for_ref(policies, &head) else {
+        return;
+    };
+    let Some(kind) = policy.require_signed else {
+        return;
+    };
+    let signs = repo
+        .config()
+        .and_then(|c| c.get_bool("commit.gpgsign"))
+        .unwrap_or(false);
+    let marker = repo.path().join("phiguard-signing-note");
+    if signs || marker.exists() {
+        return;
+    }
+    let _ = std::fs::write(
+        &marker,
+        "phiguard said once that commits here must be signed\n",
+    );
+    let format = if kind.as_str() == "gpg" {
+        "openpgp"
+    } else {
+        "ssh"
+    };
+    eprintln!(
+        "phiguard: note: {} requires {} signatures on {}, and commit.gpgsign is not set; \
+         set up signing: `git config gpg.format {format}`, `git config user.signingkey <key>`, \
+         `git config commit.gpgsign true` (shown once)",
+        policy.name(),
+        kind.as_str(),
+        phiguard::report::sanitize::display_str(&head)
+    );
 }

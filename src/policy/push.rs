@@ -355,6 +355,10 @@ pub fn decide(
     }
 }
 
+/// Checks the signatures of `(object id, is a tag)` pairs, verdicts in order
+/// ([`super::signing::Verifier::verify_many`]).
+pub type VerifyMany<'v> = dyn FnMut(&Repository, &[(Oid, bool)]) -> Result<Vec<Verdict>> + 'v;
+
 /// Reads what [`judge`] needs about `u` from the repository: whether it fast-forwards (when
 /// the policy asks) and, when the policy requires signatures or trailers, the objects that
 /// are new *to this ref* with their trailers and `verify`'s verdict on each signature.
@@ -374,7 +378,7 @@ pub fn gather<'a>(
     policy: &'a RefPolicy,
     brings: &'a HashSet<String>,
     same_policy: &[Oid],
-    verify: &mut dyn FnMut(&Repository, Oid, bool) -> Result<Verdict>,
+    verify: &mut VerifyMany<'_>,
 ) -> Result<RefFacts<'a>> {
     let fast_forward = match (u.old, u.new) {
         (Some(old), Some(new)) if policy.deny_non_fast_forward => Some(
@@ -388,12 +392,18 @@ pub fn gather<'a>(
     let mut objects = Vec::new();
     if policy.require_signed.is_some() || !policy.require_trailers.is_empty() {
         for id in new_to_ref(repo, u, brings, same_policy)? {
-            objects.push(object_facts(
-                repo,
-                id,
-                policy.require_signed.is_some(),
-                verify,
-            )?);
+            objects.push(object_facts(repo, id)?);
+        }
+        if policy.require_signed.is_some() {
+            let items: Vec<(Oid, bool)> = objects
+                .iter()
+                .map(|(o, _)| Oid::from_str(&o.id).map(|id| (id, o.tag)))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| Error::git("parsing an object id", &e))?;
+            let verdicts = verify(repo, &items)?;
+            for ((o, _), v) in objects.iter_mut().zip(verdicts) {
+                o.signature = Some(v);
+            }
         }
         // Newest first, so that messages lead with the tip.
         objects.sort_by_key(|o| std::cmp::Reverse(o.1));
@@ -438,12 +448,7 @@ fn new_to_ref(
 }
 
 /// One object's facts, with its time (for ordering).
-fn object_facts(
-    repo: &Repository,
-    id: Oid,
-    signed: bool,
-    verify: &mut dyn FnMut(&Repository, Oid, bool) -> Result<Verdict>,
-) -> Result<(ObjectFacts, i64)> {
+fn object_facts(repo: &Repository, id: Oid) -> Result<(ObjectFacts, i64)> {
     let obj = repo
         .find_object(id, None)
         .map_err(|e| Error::git(format!("reading {id}"), &e))?;
@@ -463,18 +468,13 @@ fn object_facts(
         return Err(Error::usage(format!("{id} is neither a commit nor a tag")));
     };
     let trailers = if tag { Vec::new() } else { trailers(&message) };
-    let signature = if signed {
-        Some(verify(repo, id, tag)?)
-    } else {
-        None
-    };
     Ok((
         ObjectFacts {
             id: id.to_string(),
             tag,
             author,
             trailers,
-            signature,
+            signature: None,
         },
         time,
     ))

@@ -275,6 +275,45 @@ fn advice(r: &Reason) -> Option<String> {
     })
 }
 
+/// pre-push's advisory: what the repository's policy would refuse, one line per rule, then
+/// what to do. The server decides; these lines say so.
+///
+/// # Errors
+///
+/// I/O errors of `w`.
+pub fn write_advisory(refs: &[RefDecision], w: &mut dyn Write) -> io::Result<()> {
+    let mut todo: Vec<String> = Vec::new();
+    for r in refs.iter().filter(|r| r.refused()) {
+        let name = sanitize::display_str(&r.refname);
+        for (i, reason) in r.reasons.iter().enumerate() {
+            if let Some(a) = advice(reason)
+                && !todo.contains(&a)
+            {
+                todo.push(a);
+            }
+            if i < MAX_LINES_PER_REF {
+                writeln!(
+                    w,
+                    "phiguard: warning: the server will refuse {name}: {} ({}: {})",
+                    text(reason),
+                    r.policy,
+                    reason.as_str()
+                )?;
+            } else if i == MAX_LINES_PER_REF {
+                writeln!(
+                    w,
+                    "phiguard: warning: {name}: ... and {} more",
+                    r.reasons.len() - i
+                )?;
+            }
+        }
+    }
+    for a in &todo {
+        writeln!(w, "phiguard: to fix: {a}")?;
+    }
+    Ok(())
+}
+
 /// The decision in lines of text.
 fn write_human(d: &PushDecision, w: &mut dyn Write) -> io::Result<()> {
     let err = if d.gitlab { "GL-HOOK-ERR: " } else { "" };

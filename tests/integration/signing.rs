@@ -650,3 +650,43 @@ fn a_commit_first_pushed_to_a_laxer_ref_is_judged_on_the_protected_one() {
         assert!(text.contains("not signed"), "{hook}: {text}");
     }
 }
+
+/// pre-push checks the repository's own signing policy and says what the server will refuse,
+/// without blocking (the server decides); pre-commit says once that signing is not set up.
+#[test]
+fn client_hooks_warn_about_the_signing_policy() {
+    let keys = tempfile::tempdir().unwrap();
+    let (_, public) = ssh_key(keys.path(), "ann");
+    let allowed = keys.path().join("allowed_signers");
+    std::fs::write(&allowed, format!("author@example.com {public}\n")).unwrap();
+    let s = Server::new("post-receive");
+    let r = s
+        .work
+        .phiguard(&["install", "--hooks", "pre-commit,pre-push"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    s.work.write(
+        ".phiguard.toml",
+        format!(
+            "[[policy]]\nrefs = [\"refs/heads/main\"]\nrequire_signed = \"ssh\"\nallowed_signers = \"{}\"\n",
+            allowed.display()
+        ),
+    );
+    let commit_via_hook = |file: &str| {
+        s.work.add(file, "fine\n");
+        let out = s.work.git_output(&["commit", "-q", "-m", file]);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = commit_via_hook("a.txt");
+    assert!(first.contains("commit.gpgsign is not set"), "{first}");
+    let second = commit_via_hook("b.txt");
+    assert!(!second.contains("commit.gpgsign"), "once: {second}");
+    let id = s.work.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "advisory only: {text}");
+    assert!(
+        text.contains("warning: the server will refuse refs/heads/main")
+            && text.contains(&format!("commit {}: not signed", &id[..12])),
+        "{text}"
+    );
+}
