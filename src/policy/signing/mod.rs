@@ -123,6 +123,10 @@ impl Verdict {
                 "good {} signature by {principal} ({fingerprint})",
                 kind.as_str()
             ),
+            Verdict::Bad {
+                kind: SigKind::Any,
+                detail,
+            } => format!("bad signature: {detail}"),
             Verdict::Bad { kind, detail } => {
                 format!("bad {} signature: {detail}", kind.as_str())
             }
