@@ -690,3 +690,27 @@ fn client_hooks_warn_about_the_signing_policy() {
         "{text}"
     );
 }
+
+/// A policy that requires GPG signatures on a server without gpg: exit 2 naming the cause
+/// (git shows the push refused), never accepted unchecked.
+#[cfg(unix)]
+#[test]
+fn missing_gpg_fails_the_push_closed() {
+    let s = Server::new("pre-receive");
+    s.config("[[policy]]\nrefs = [\"refs/heads/main\"]\nrequire_signed = \"gpg\"\n");
+    commit(&s.work, "a.txt");
+    // A PATH with git and nothing else: no gpg for the hook.
+    let bin_dir = tempfile::tempdir().unwrap();
+    let git = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let git = String::from_utf8_lossy(&git.stdout).trim().to_owned();
+    std::os::unix::fs::symlink(&git, bin_dir.path().join("git")).unwrap();
+    let mut args = vec!["push", "origin", "main"];
+    let (ok, text) = s
+        .work
+        .git_in_env(&mut args, &[("PATH", bin_dir.path().to_str().unwrap())]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("needs gpg, which is not installed"), "{text}");
+}

@@ -302,6 +302,22 @@ fn supported(key: &KeyData) -> bool {
     }
 }
 
+/// Whether an armored SSHSIG names a certificate as its key (`...-cert-v01@openssh.com`),
+/// which the `ssh-key` crate cannot read: such a signature is unsupported, not bad.
+fn by_certificate(armored: &[u8]) -> bool {
+    use base64::Engine as _;
+    let body: Vec<u8> = armored
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.starts_with(b"-----"))
+        .flatten()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .is_ok_and(|raw| memchr::memmem::find(&raw, b"-cert-v01@openssh.com").is_some())
+}
+
 /// What SSH signatures are checked against.
 #[derive(Debug, Clone, Default)]
 pub struct SshTrust {
@@ -327,6 +343,11 @@ impl SshTrust {
     pub fn verify(&self, armored: &[u8], payload: &[u8], at: Signing<'_>) -> Verdict {
         let sig = match SshSig::from_pem(armored) {
             Ok(s) => s,
+            Err(_) if by_certificate(armored) => {
+                return Verdict::Unsupported {
+                    what: "a signature by an SSH certificate (cert-authority)".to_owned(),
+                };
+            }
             Err(e) => {
                 return Verdict::Bad {
                     kind: SigKind::Ssh,

@@ -309,3 +309,56 @@ fn verdicts_agree_with_ssh_keygen() {
     };
     assert_eq!(windowed.verify(&good, &payload, future).as_str(), "expired");
 }
+
+/// A signature made with an SSH certificate is reported unsupported (phiguard does not
+/// verify cert-authority chains), never good or bad.
+#[test]
+fn a_certificate_signature_is_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, ca_pub) = keygen(d, "ca", "ed25519");
+    let (user, _) = keygen(d, "user", "ed25519");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-s"])
+        .arg(&ca)
+        .args(["-I", "user", "-n", "ann@example.com"])
+        .arg(user.with_extension("pub"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert = user.with_file_name("user-cert.pub");
+    let payload = b"tree 0\n\nmessage\n";
+    std::fs::write(d.join("payload"), payload).unwrap();
+    let out = Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "git", "-f"])
+        .arg(&cert)
+        .arg(d.join("payload"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sig = std::fs::read(d.join("payload.sig")).unwrap();
+    let allowed = format!("*@example.com cert-authority {ca_pub}\n");
+    let trust = SshTrust {
+        signers: AllowedSigners::parse(&allowed, "allowed").unwrap(),
+        revoked: Vec::new(),
+    };
+    let now = 1_900_000_000;
+    let at = Signing {
+        principal: "ann@example.com",
+        when: now,
+        now,
+    };
+    assert_eq!(trust.verify(&sig, payload, at).as_str(), "unsupported");
+    assert!(
+        keygen_verifies(d, &allowed, "ann@example.com", &sig, payload),
+        "ssh-keygen accepts it"
+    );
+}
