@@ -143,9 +143,10 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     };
     let session = Session::new(g, origin, Context::Push)?;
     let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
+    let set = refpolicy::PolicySet::new(&session.config.policies)?;
     let policies: Vec<RefPolicy> = updates
         .iter()
-        .map(|u| refpolicy::for_ref(&session.config.policies, &u.refname))
+        .map(|u| set.for_ref(&u.refname))
         .collect::<phiguard::Result<_>>()?;
     let (mut report, brings, unscanned) = scan(&session, &repo, updates, started, budget_ms)?;
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -168,7 +169,7 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
             ))),
         };
         let same = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
-            same_policy_tips(&repo, &session.config.policies, p.section)?
+            same_policy_tips(&repo, &set, p.section)?
         } else {
             Vec::new()
         };
@@ -202,13 +203,13 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
 /// ref under that policy already holds (its rules held when they were pushed).
 fn same_policy_tips(
     repo: &git2::Repository,
-    sections: &[phiguard::config::PolicySection],
+    set: &refpolicy::PolicySet<'_>,
     section: usize,
 ) -> Result<Vec<git2::Oid>> {
     let mut tips = Vec::new();
     for r in repo.references().context("listing refs")?.flatten() {
         let Ok(name) = r.name() else { continue };
-        if refpolicy::for_ref(sections, name)?.section != section {
+        if set.section_of(name) != section {
             continue;
         }
         if let Ok(c) = r.peel_to_commit() {

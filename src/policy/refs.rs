@@ -109,29 +109,65 @@ impl RefPolicy {
     }
 }
 
-/// The policy for `refname`: the first matching section, else the defaults.
-///
-/// # Errors
-///
-/// A bad glob or `require_signed` value (names the section).
-pub fn for_ref(sections: &[PolicySection], refname: &str) -> Result<RefPolicy> {
-    for (i, s) in sections.iter().enumerate() {
-        let mut matched = false;
-        for g in &s.refs {
-            let glob = Glob::new(g)
-                .map_err(|e| Error::usage(format!("[[policy]] #{}: refs: {e}", i + 1)))?;
-            matched |= glob.compile_matcher().is_match(refname);
-        }
-        if !matched {
-            continue;
-        }
+/// The `[[policy]]` sections with their ref globs compiled once: a hook asks for the policy
+/// of every existing ref when it works out what is new to a protected one.
+#[derive(Debug, Clone)]
+pub struct PolicySet<'a> {
+    sections: Vec<(globset::GlobSet, &'a PolicySection)>,
+}
+
+impl<'a> PolicySet<'a> {
+    /// Compiles the sections' globs.
+    ///
+    /// # Errors
+    ///
+    /// A bad glob (names the section).
+    pub fn new(sections: &'a [PolicySection]) -> Result<PolicySet<'a>> {
+        let compiled =
+            sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut b = globset::GlobSetBuilder::new();
+                    for g in &s.refs {
+                        b.add(Glob::new(g).map_err(|e| {
+                            Error::usage(format!("[[policy]] #{}: refs: {e}", i + 1))
+                        })?);
+                    }
+                    let set = b
+                        .build()
+                        .map_err(|e| Error::usage(format!("[[policy]] #{}: refs: {e}", i + 1)))?;
+                    Ok((set, s))
+                })
+                .collect::<Result<_>>()?;
+        Ok(PolicySet { sections: compiled })
+    }
+
+    /// The 1-based section whose globs match `refname` first (0: none).
+    pub fn section_of(&self, refname: &str) -> usize {
+        self.sections
+            .iter()
+            .position(|(set, _)| set.is_match(refname))
+            .map_or(0, |i| i + 1)
+    }
+
+    /// The policy for `refname`: the first matching section, else the defaults.
+    ///
+    /// # Errors
+    ///
+    /// A bad `require_signed` value (names the section).
+    pub fn for_ref(&self, refname: &str) -> Result<RefPolicy> {
+        let i = self.section_of(refname);
+        let Some(s) = i.checked_sub(1).map(|k| self.sections[k].1) else {
+            return Ok(RefPolicy::default());
+        };
         let require_signed = match &s.require_signed {
             None => None,
             Some(v) => SigKind::from_config(v)
-                .map_err(|e| Error::usage(format!("[[policy]] #{}: {e}", i + 1)))?,
+                .map_err(|e| Error::usage(format!("[[policy]] #{i}: {e}")))?,
         };
-        return Ok(RefPolicy {
-            section: i + 1,
+        Ok(RefPolicy {
+            section: i,
             block_severity: s.block_severity.unwrap_or(Severity::Block),
             allow_inline: s.allow_inline_suppressions.unwrap_or(true),
             bypass: s.bypass.clone(),
@@ -143,7 +179,45 @@ pub fn for_ref(sections: &[PolicySection], refname: &str) -> Result<RefPolicy> {
             gpg_home: s.gpg_home.as_ref().map(PathBuf::from),
             require_trailers: s.require_trailers.clone(),
             allowed_pushers: s.allowed_pushers.clone(),
-        });
+        })
     }
-    Ok(RefPolicy::default())
+}
+
+/// The policy for `refname`: the first matching section, else the defaults.
+///
+/// # Errors
+///
+/// A bad glob or `require_signed` value (names the section).
+pub fn for_ref(sections: &[PolicySection], refname: &str) -> Result<RefPolicy> {
+    PolicySet::new(sections)?.for_ref(refname)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_matching_section_wins() {
+        let section = |refs: &[&str], delete: bool| PolicySection {
+            refs: refs.iter().map(|r| (*r).to_owned()).collect(),
+            deny_delete: Some(delete),
+            ..PolicySection::default()
+        };
+        let sections = [
+            section(&["refs/heads/main", "refs/heads/release/*"], true),
+            section(&["refs/heads/*"], false),
+        ];
+        let set = PolicySet::new(&sections).unwrap();
+        for (name, want) in [
+            ("refs/heads/main", 1),
+            ("refs/heads/release/1.0", 1),
+            ("refs/heads/topic", 2),
+            ("refs/tags/v1", 0),
+        ] {
+            assert_eq!(set.section_of(name), want, "{name}");
+            assert_eq!(for_ref(&sections, name).unwrap().section, want, "{name}");
+        }
+        assert!(set.for_ref("refs/heads/main").unwrap().deny_delete);
+        assert_eq!(set.for_ref("refs/tags/v1").unwrap(), RefPolicy::default());
+    }
 }
