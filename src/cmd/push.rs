@@ -151,31 +151,14 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     let (mut report, brings, unscanned) = scan(&session, &repo, updates, started, budget_ms)?;
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
     let pusher = bypass::pusher(env);
-    let none = HashSet::new();
-    let mut verifiers: HashMap<usize, Verifier> = HashMap::new();
-    let mut decisions = Vec::with_capacity(updates.len());
-    for (u, p) in updates.iter().zip(&policies) {
-        let brought = brings.get(&u.refname).unwrap_or(&none);
-        if p.require_signed.is_some() && !verifiers.contains_key(&p.section) {
-            let deadline = started + Duration::from_millis(budget_ms);
-            let verifier = Verifier::load(&TrustFiles::of(p), p.require_signed, deadline)?;
-            verifiers.insert(p.section, verifier);
-        }
-        let verifier = verifiers.get(&p.section);
-        let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| match verifier {
-            Some(v) => v.verify_many(repo, items),
-            None => Err(phiguard::Error::from(ErrorKind::Usage(
-                "internal: no signature verifier for a policy that requires signatures".to_owned(),
-            ))),
-        };
-        let same = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
-            same_policy_tips(&repo, &set, p.section)?
-        } else {
-            Vec::new()
-        };
-        let facts = push::gather(&repo, u, p, brought, &same, &mut verify)?;
-        decisions.push(push::judge(&facts, &report, pusher.as_deref()));
-    }
+    let deadline = started + Duration::from_millis(budget_ms);
+    let refs_at = RefsAt {
+        repo: &repo,
+        set: &set,
+        brings: &brings,
+        deadline,
+    };
+    let decisions = judge_refs(&refs_at, updates, &policies, &report, pusher.as_deref())?;
     let decision = push::decide(
         hook,
         decisions,
@@ -197,6 +180,51 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     } else {
         Exit::Blocked
     })
+}
+
+/// What judging the refs of a push reads.
+struct RefsAt<'a> {
+    repo: &'a git2::Repository,
+    set: &'a refpolicy::PolicySet<'a>,
+    brings: &'a HashMap<String, HashSet<String>>,
+    /// When gpg is killed (the end of the budget).
+    deadline: Instant,
+}
+
+/// Gathers each update's facts and judges it under its policy; signature verifiers are
+/// built once per policy section.
+fn judge_refs(
+    at: &RefsAt<'_>,
+    updates: &[RefUpdate],
+    policies: &[RefPolicy],
+    report: &Report,
+    pusher: Option<&str>,
+) -> Result<Vec<push::RefDecision>> {
+    let none = HashSet::new();
+    let mut verifiers: HashMap<usize, Verifier> = HashMap::new();
+    let mut decisions = Vec::with_capacity(updates.len());
+    for (u, p) in updates.iter().zip(policies) {
+        if p.require_signed.is_some() && !verifiers.contains_key(&p.section) {
+            let verifier = Verifier::load(&TrustFiles::of(p), p.require_signed, at.deadline)?;
+            verifiers.insert(p.section, verifier);
+        }
+        let verifier = verifiers.get(&p.section);
+        let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| match verifier {
+            Some(v) => v.verify_many(repo, items),
+            None => Err(phiguard::Error::from(ErrorKind::Usage(
+                "internal: no signature verifier for a policy that requires signatures".to_owned(),
+            ))),
+        };
+        let same = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
+            same_policy_tips(at.repo, at.set, p.section)?
+        } else {
+            Vec::new()
+        };
+        let brought = at.brings.get(&u.refname).unwrap_or(&none);
+        let facts = push::gather(at.repo, u, p, brought, &same, &mut verify)?;
+        decisions.push(push::judge(&facts, report, pusher));
+    }
+    Ok(decisions)
 }
 
 /// The commits at the tips of the existing refs whose policy is section `section`: what a
