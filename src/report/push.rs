@@ -282,114 +282,89 @@ fn advice(r: &Reason) -> Option<String> {
 ///
 /// I/O errors of `w`.
 pub fn write_advisory(refs: &[RefDecision], w: &mut dyn Write) -> io::Result<()> {
-    let mut todo: Vec<String> = Vec::new();
-    for r in refs.iter().filter(|r| r.refused()) {
-        let name = sanitize::display_str(&r.refname);
-        for (i, reason) in r.reasons.iter().enumerate() {
-            if let Some(a) = advice(reason)
-                && !todo.contains(&a)
-            {
-                todo.push(a);
-            }
-            if i < MAX_LINES_PER_REF {
-                writeln!(
-                    w,
-                    "phiguard: warning: the server will refuse {name}: {} ({}: {})",
-                    text(reason),
-                    r.policy,
-                    reason.as_str()
-                )?;
-            } else if i == MAX_LINES_PER_REF {
-                writeln!(
-                    w,
-                    "phiguard: warning: {name}: ... and {} more",
-                    r.reasons.len() - i
-                )?;
-            }
-        }
-    }
-    for a in &todo {
+    let refused: Vec<&RefDecision> = refs.iter().filter(|r| r.refused()).collect();
+    let lines = Lines {
+        lead: "phiguard: warning: the server will refuse",
+        prefix: "",
+    };
+    let todo = lines.write(&refused, w)?;
+    for a in &todo.advice {
         writeln!(w, "phiguard: to fix: {a}")?;
     }
     Ok(())
+}
+
+/// How refusal lines start.
+struct Lines<'a> {
+    /// `phiguard: rejecting`, `phiguard: bypassed`, ...
+    lead: &'a str,
+    /// `GL-HOOK-ERR: ` on GitLab refusals, else empty.
+    prefix: &'a str,
+}
+
+/// What to do after the refusal lines.
+#[derive(Default)]
+struct Todo {
+    /// Advice lines, each once, in order.
+    advice: Vec<String>,
+    /// `Some(whether inline allows count on every ref refused for findings)` when a ref is
+    /// refused for findings.
+    findings_inline: Option<bool>,
+}
+
+impl Lines<'_> {
+    /// One line per reason (at most [`MAX_LINES_PER_REF`] a ref), collecting what to do.
+    fn write(&self, refused: &[&RefDecision], w: &mut dyn Write) -> io::Result<Todo> {
+        let (lead, prefix) = (self.lead, self.prefix);
+        let mut todo = Todo::default();
+        for r in refused {
+            let name = sanitize::display_str(&r.refname);
+            for (i, reason) in r.reasons.iter().enumerate() {
+                if let Reason::Findings { inline_counted, .. } = reason {
+                    todo.findings_inline =
+                        Some(todo.findings_inline.unwrap_or(true) && !inline_counted);
+                }
+                if let Some(a) = advice(reason)
+                    && !todo.advice.contains(&a)
+                {
+                    todo.advice.push(a);
+                }
+                if i < MAX_LINES_PER_REF {
+                    let (what, policy, rule) = (text(reason), &r.policy, reason.as_str());
+                    writeln!(w, "{prefix}{lead} {name}: {what} ({policy}: {rule})")?;
+                } else if i == MAX_LINES_PER_REF {
+                    let more = r.reasons.len() - i;
+                    writeln!(
+                        w,
+                        "{prefix}{lead} {name}: ... and {more} more (--format json lists them all)"
+                    )?;
+                }
+            }
+        }
+        Ok(todo)
+    }
 }
 
 /// The decision in lines of text.
 fn write_human(d: &PushDecision, w: &mut dyn Write) -> io::Result<()> {
     let err = if d.gitlab { "GL-HOOK-ERR: " } else { "" };
     let refused: Vec<&RefDecision> = d.refused().collect();
-    if d.unscanned {
-        let verdict = if refused.is_empty() {
-            "push accepted unscanned because [server] fail_open = true"
-        } else {
-            "[server] fail_open = true would accept it, but the push is refused for the reasons below"
-        };
-        writeln!(
-            w,
-            "phiguard: WARNING: the time budget of {} ms ran out before the content was scanned; {verdict}",
-            d.budget_ms
-        )?;
-    }
+    write_preamble(d, refused.is_empty(), err, w)?;
     if refused.is_empty() {
         return Ok(());
     }
-    if let Some(b) = &d.bypass {
-        let who = sanitize::display_str(&b.who);
-        if b.allowed {
-            let recorded = if d.audit_log {
-                "recorded in the audit log"
-            } else {
-                "not recorded: no [server] audit_log is configured"
-            };
-            writeln!(
-                w,
-                "phiguard: BYPASS by {who}: {:?} — push accepted despite the refusals below; {recorded}",
-                sanitize::display_str(&b.reason)
-            )?;
-        } else {
-            writeln!(
-                w,
-                "{err}phiguard: bypass refused: {who} is not allowed to bypass these refs"
-            )?;
+    let lines = if d.accepted() {
+        Lines {
+            lead: "phiguard: bypassed",
+            prefix: "",
         }
-    }
-    let (verb, prefix) = if d.accepted() {
-        ("bypassed", "")
     } else {
-        ("rejecting", err)
-    };
-    let mut todo: Vec<String> = Vec::new();
-    let mut findings_inline = None;
-    for r in &refused {
-        let name = sanitize::display_str(&r.refname);
-        for (i, reason) in r.reasons.iter().enumerate() {
-            if let Reason::Findings { inline_counted, .. } = reason {
-                findings_inline = Some(findings_inline.unwrap_or(true) && !inline_counted);
-            }
-            if let Some(a) = advice(reason)
-                && !todo.contains(&a)
-            {
-                todo.push(a);
-            }
-            if i == MAX_LINES_PER_REF {
-                writeln!(
-                    w,
-                    "{prefix}phiguard: {verb} {name}: ... and {} more (--format json lists them all)",
-                    r.reasons.len() - i
-                )?;
-            }
-            if i >= MAX_LINES_PER_REF {
-                continue;
-            }
-            writeln!(
-                w,
-                "{prefix}phiguard: {verb} {name}: {} ({}: {})",
-                text(reason),
-                r.policy,
-                reason.as_str()
-            )?;
+        Lines {
+            lead: "phiguard: rejecting",
+            prefix: err,
         }
-    }
+    };
+    let todo = lines.write(&refused, w)?;
     if d.hook == crate::policy::push::Hook::Update && d.bypass_configured && !d.accepted() {
         writeln!(
             w,
@@ -400,17 +375,54 @@ fn write_human(d: &PushDecision, w: &mut dyn Write) -> io::Result<()> {
     if d.accepted() {
         return Ok(());
     }
-    if let Some(inline) = findings_inline {
+    if let Some(inline) = todo.findings_inline {
         let mut hint = Vec::new();
         human::write_hint(super::Context::History, inline, &mut hint)?;
         for line in String::from_utf8_lossy(&hint).lines() {
-            writeln!(w, "{prefix}{line}")?;
+            writeln!(w, "{err}{line}")?;
         }
     }
-    for a in &todo {
-        writeln!(w, "{prefix}phiguard: to fix: {a}")?;
+    for a in &todo.advice {
+        writeln!(w, "{err}phiguard: to fix: {a}")?;
     }
     Ok(())
+}
+
+/// The lines before the refusals: content left unscanned under `fail_open`, and a bypass.
+fn write_preamble(d: &PushDecision, clean: bool, err: &str, w: &mut dyn Write) -> io::Result<()> {
+    if d.unscanned {
+        let verdict = if clean {
+            "push accepted unscanned because [server] fail_open = true"
+        } else {
+            "[server] fail_open = true would accept it, but the push is refused for the reasons below"
+        };
+        writeln!(
+            w,
+            "phiguard: WARNING: the time budget of {} ms ran out before the content was scanned; {verdict}",
+            d.budget_ms
+        )?;
+    }
+    let Some(b) = d.bypass.as_ref().filter(|_| !clean) else {
+        return Ok(());
+    };
+    let who = sanitize::display_str(&b.who);
+    if b.allowed {
+        let recorded = if d.audit_log {
+            "recorded in the audit log"
+        } else {
+            "not recorded: no [server] audit_log is configured"
+        };
+        writeln!(
+            w,
+            "phiguard: BYPASS by {who}: {:?} — push accepted despite the refusals below; {recorded}",
+            sanitize::display_str(&b.reason)
+        )
+    } else {
+        writeln!(
+            w,
+            "{err}phiguard: bypass refused: {who} is not allowed to bypass these refs"
+        )
+    }
 }
 
 #[cfg(test)]
