@@ -110,11 +110,22 @@ pub enum Command {
     Evidence(EvidenceArgs),
     /// Copy stdin to stdout with PHI and secrets masked (for CI logs).
     Redact(RedactArgs),
+    /// Show every commit's signature status and trailers (exit 1 when a commit fails a
+    /// policy that requires signing).
+    Verify(VerifyArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Commits: `A..B` (in B, not in A) or `REV` (its whole history). Default: the current
+    /// branch's commits not on its upstream, or HEAD alone when it has none.
+    pub range: Option<String>,
 }
 
 /// `scan`.

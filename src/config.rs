@@ -89,15 +89,31 @@ pub struct PolicySection {
     pub block_severity: Option<Severity>,
     /// Signature requirement.
     pub require_signed: Option<RequireSigned>,
-    /// The `allowed_signers` file for SSH signatures.
+    /// The OpenSSH `allowed_signers` file for SSH signatures (relative to this file).
     pub allowed_signers: Option<String>,
+    /// A file of revoked SSH public keys, one per line (relative to this file).
+    pub revoked_keys: Option<String>,
+    /// The GnuPG home directory with the keys trusted for GPG signatures (relative to this
+    /// file).
+    pub gpg_home: Option<String>,
     /// Whether inline allow markers count (`false` on protected branches).
     pub allow_inline_suppressions: Option<bool>,
     /// Pushers allowed to use `-o phiguard.bypass=<reason>`.
     #[serde(default)]
     pub bypass: Vec<String>,
     /// Whether deleting matching refs is rejected.
+    pub deny_delete: Option<bool>,
+    /// The older name of `deny_delete`, still accepted.
     pub protect_delete: Option<bool>,
+    /// Whether an update that is not a fast-forward is rejected.
+    pub deny_non_fast_forward: Option<bool>,
+    /// Trailers (`Reviewed-by`) each new commit must carry, naming someone other than its
+    /// author.
+    #[serde(default)]
+    pub require_trailers: Vec<String>,
+    /// Who may push to matching refs (empty: everyone); the identity is the one bypass uses.
+    #[serde(default)]
+    pub allowed_pushers: Vec<String>,
 }
 
 /// `[server]`.
@@ -391,6 +407,34 @@ impl LazyGlobSet {
     }
 }
 
+/// Checks a `[[policy]]` section when its file is read: globs and `require_signed` values,
+/// each error naming the file, the section and the key.
+fn check_policy(path: &Path, index: usize, p: &PolicySection) -> Result<()> {
+    let at = |key: &str, msg: String| {
+        Error::config(path, format!("[[policy]] #{}: {key}: {msg}", index + 1))
+    };
+    for g in &p.refs {
+        Glob::new(g).map_err(|e| at("refs", e.to_string()))?;
+    }
+    if let Some(v) = &p.require_signed {
+        let kind =
+            crate::policy::refs::SigKind::from_config(v).map_err(|e| at("require_signed", e))?;
+        if kind == Some(crate::policy::refs::SigKind::Ssh) && p.allowed_signers.is_none() {
+            return Err(at(
+                "require_signed",
+                "\"ssh\" needs allowed_signers = \"path\" (OpenSSH format) to know whose keys count".to_owned(),
+            ));
+        }
+    }
+    if p.deny_delete.is_some() && p.protect_delete.is_some() && p.deny_delete != p.protect_delete {
+        return Err(at(
+            "deny_delete",
+            "contradicts protect_delete (its older name): keep one".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 impl Config {
     /// Reads and resolves the configuration.
     ///
@@ -547,7 +591,15 @@ impl Config {
             .extend(f.rules.import.iter().map(|p| base.join(p)));
         self.custom
             .extend(f.rules.custom.into_iter().map(|r| (src.clone(), r)));
-        self.policies.extend(f.policy);
+        for (i, mut p) in f.policy.into_iter().enumerate() {
+            check_policy(path, i, &p)?;
+            for file in [&mut p.allowed_signers, &mut p.revoked_keys, &mut p.gpg_home] {
+                if let Some(f) = file.as_mut() {
+                    *f = base.join(&*f).display().to_string();
+                }
+            }
+            self.policies.push(p);
+        }
         let s = f.server;
         self.server.budget_ms = s.budget_ms.or(self.server.budget_ms);
         self.server.audit_log = s
@@ -621,5 +673,50 @@ mod tests {
             "case-insensitive"
         );
         assert!(!c.test_path_set.is_match("src/main.rs"));
+    }
+
+    /// `[[policy]]` paths are relative to their file; bad values name the file, the section
+    /// and the key; `protect_delete` still works as `deny_delete`.
+    #[test]
+    fn policy_sections_resolve_against_their_file() {
+        let file = parse(
+            "[[policy]]\nrefs = [\"refs/heads/main\"]\nrequire_signed = \"any\"\nallowed_signers = \"keys/allowed\"\nrevoked_keys = \"keys/revoked\"\ngpg_home = \"gnupg\"\nprotect_delete = true\nrequire_trailers = [\"Reviewed-by\"]\nallowed_pushers = [\"bot\"]\ndeny_non_fast_forward = true\n",
+        )
+        .unwrap();
+        let c = Config::resolve(vec![("/srv/repo.git/phiguard.toml".into(), file)]).unwrap();
+        let p = crate::policy::refs::for_ref(&c.policies, "refs/heads/main").unwrap();
+        assert_eq!(
+            p.allowed_signers,
+            Some(PathBuf::from("/srv/repo.git/keys/allowed"))
+        );
+        assert_eq!(
+            p.revoked_keys,
+            Some(PathBuf::from("/srv/repo.git/keys/revoked"))
+        );
+        assert_eq!(p.gpg_home, Some(PathBuf::from("/srv/repo.git/gnupg")));
+        assert!(p.deny_delete && p.deny_non_fast_forward);
+        assert_eq!(p.require_signed, Some(crate::policy::refs::SigKind::Any));
+        assert_eq!(
+            (p.require_trailers.len(), p.allowed_pushers.len(), p.section),
+            (1, 1, 1)
+        );
+        for (text, key) in [
+            ("[[policy]]\nrequire_signed = \"x509\"\n", "require_signed"),
+            ("[[policy]]\nrequire_signed = \"ssh\"\n", "allowed_signers"),
+            ("[[policy]]\nrefs = [\"refs/[x\"]\n", "refs"),
+            (
+                "[[policy]]\ndeny_delete = false\nprotect_delete = true\n",
+                "deny_delete",
+            ),
+        ] {
+            let err = Config::resolve(vec![("bad.toml".into(), parse(text).unwrap())]).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains("bad.toml") && msg.contains("[[policy]] #1") && msg.contains(key),
+                "{msg}"
+            );
+        }
+        let err = parse("[[policy]]\nrequire_signatures = true\n").unwrap_err();
+        assert!(err.contains("require_signatures"), "{err}");
     }
 }

@@ -3,7 +3,7 @@
 //! The places whose cost grows with what surrounds a candidate (the line-end searches, the
 //! context windows, the marker checks, the keyword lookups, the excerpt windows) add the
 //! bytes or items they go through with [`add`]. In test builds a per-thread counter keeps the
-//! sum ([`take`]); in other builds [`add`] is empty and compiles away. A test scans the same
+//! sum (`take`); in other builds [`add`] is empty and compiles away. A test scans the same
 //! shape at 1× and 4× and asserts that the count grows no more than about 4×: a per-candidate
 //! read of a whole line, or a pass over every finding for each finding, shows up as 16×.
 

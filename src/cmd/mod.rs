@@ -10,6 +10,7 @@ mod push;
 mod redact;
 mod rules;
 mod scan;
+mod verify;
 
 use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Audit(a) => audit::run(g, a),
         Command::Evidence(args) => evidence::run(g, args),
         Command::Redact(args) => redact::run(g, args),
+        Command::Verify(args) => verify::run(g, args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());
@@ -216,6 +218,30 @@ impl Session {
         // The process ends right after: freeing thousands of findings would only cost time.
         std::mem::forget(report);
         Ok(exit)
+    }
+
+    /// Prints a server hook's report and decision (`report::push`).
+    pub fn print_push(
+        &self,
+        report: &Report,
+        decision: &phiguard::policy::push::PushDecision,
+    ) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let mut err = std::io::stderr();
+        let written = report::push::write(
+            report,
+            decision,
+            self.format,
+            self.style,
+            &mut out,
+            &mut err,
+        )
+        .and_then(|()| out.flush());
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("writing the push decision"),
+        }
     }
 
     pub fn print(&self, report: &Report) -> Result<()> {

@@ -4,15 +4,16 @@ use super::audit::Trail;
 use super::{Exit, Origin, Session};
 use crate::cli::Global;
 use anyhow::{Context as _, Result};
-use phiguard::audit::{Decision, Reason};
 use phiguard::error::ErrorKind;
-use phiguard::policy::Suppression;
 use phiguard::policy::bypass;
+use phiguard::policy::push::{self, Hook, PushContext, PushDecision};
 use phiguard::policy::refs::{self as refpolicy, RefPolicy};
-use phiguard::report::{Context, Finding, Report};
+use phiguard::policy::signing::{TrustFiles, Verifier};
+use phiguard::report::{self, Context, Report};
 use phiguard::scan::RunOptions;
 use phiguard::source::refs::{self, RefUpdate};
 use phiguard::source::{RepoAt, history};
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -60,13 +61,60 @@ pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
     let planned = refs::plan(&repo, &updates, &hide, &session.config.exclude_set, None)?;
-    session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
+    let exit =
+        session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)?;
+    advise(&session, &repo, &updates, &planned.brings, &hide)?;
+    Ok(exit)
+}
+
+/// pre-push, advisory: the repository's own `[[policy]]` rules (signatures, trailers,
+/// fast-forward, delete) checked locally, so that the developer learns before the server
+/// refuses. Never changes the exit code: the server is authoritative.
+fn advise(
+    session: &Session,
+    repo: &git2::Repository,
+    updates: &[RefUpdate],
+    brings: &HashMap<String, HashSet<String>>,
+    remote_has: &[git2::Oid],
+) -> Result<()> {
+    if session.config.policies.is_empty() {
+        return Ok(());
+    }
+    let none = HashSet::new();
+    let mut decisions = Vec::new();
+    for u in updates {
+        let p = refpolicy::for_ref(&session.config.policies, &u.refname)?;
+        let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| {
+            let files = super::verify::trust(repo, &p)
+                .map_err(|e| phiguard::Error::from(ErrorKind::Usage(format!("{e:#}"))))?;
+            Verifier::load(
+                &files,
+                p.require_signed,
+                Instant::now() + Duration::from_secs(600),
+            )?
+            .verify_many(repo, items)
+        };
+        let brought = brings.get(&u.refname).unwrap_or(&none);
+        let facts = push::gather(repo, u, &p, brought, remote_has, &mut verify)?;
+        decisions.push(push::judge(&facts, &NoFindings, None));
+    }
+    let mut err = std::io::stderr();
+    report::push::write_advisory(&decisions, &mut err).context("writing the advice")
+}
+
+/// The scan's findings are reported by the scan itself: the advisory judges the other rules.
+struct NoFindings;
+
+impl push::ScanResult for NoFindings {
+    fn count(&self, _: &HashSet<String>, _: phiguard::rules::Severity, _: bool) -> usize {
+        0
+    }
 }
 
 /// pre-receive: all updates of the push, accepted or rejected together.
 pub fn pre_receive(g: &Global) -> Result<Exit> {
     let updates = refs::parse_receive(&read_stdin()?)?;
-    server(g, &updates, "pre-receive")
+    server(g, Hook::PreReceive, &updates)
 }
 
 /// update: one ref.
@@ -76,27 +124,22 @@ pub fn update(g: &Global, refname: &str, old: &str, new: &str) -> Result<Exit> {
         old: refs::parse_oid(old)?,
         new: refs::parse_oid(new)?,
     }];
-    server(g, &updates, "update")
+    server(g, Hook::Update, &updates)
 }
 
-/// The verdict on one ref: each reason as an audit code and a message.
-struct Verdict {
-    refname: String,
-    reasons: Vec<(Reason, String)>,
-}
-
-/// A server hook: decide, record the decision in the audit log (before printing anything),
-/// print, exit. An error after the configuration is read is recorded too (exit 2).
-fn server(g: &Global, updates: &[RefUpdate], hook: &str) -> Result<Exit> {
+/// A server hook, in one straight line: plan and scan what the push brings, gather the
+/// facts each ref's policy needs, judge every ref, decide the push, record, print, exit. An
+/// error after the configuration is read is recorded in the audit log too (exit 2).
+fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     let started = Instant::now();
     let repo = open_repo()?;
     let origin = Origin {
         repo_root: None,
         server_git_dir: Some(repo.path().to_path_buf()),
     };
-    let session = Session::new(g, origin, Context::History)?;
-    let trail = Trail::open(g, &session, repo.path(), hook, updates)?;
-    let decided = decide_push(&session, &repo, updates, started, trail.as_ref());
+    let session = Session::new(g, origin, Context::Push)?;
+    let trail = Trail::open(g, &session, repo.path(), hook.as_str(), updates)?;
+    let decided = decide_push(&session, &repo, hook, updates, started, trail.as_ref());
     if let (Err(e), Some(trail)) = (&decided, &trail)
         && let Err(w) = trail.error(e)
     {
@@ -105,19 +148,137 @@ fn server(g: &Global, updates: &[RefUpdate], hook: &str) -> Result<Exit> {
     decided
 }
 
+/// [`server`] up to its exit code.
 fn decide_push(
     session: &Session,
     repo: &git2::Repository,
+    hook: Hook,
     updates: &[RefUpdate],
     started: Instant,
     trail: Option<&Trail>,
 ) -> Result<Exit> {
     let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
-    let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
-    let policies: Vec<(&RefUpdate, RefPolicy)> = updates
+    let set = refpolicy::PolicySet::new(&session.config.policies)?;
+    let policies: Vec<RefPolicy> = updates
         .iter()
-        .map(|u| Ok((u, refpolicy::for_ref(&session.config.policies, &u.refname)?)))
-        .collect::<Result<_>>()?;
+        .map(|u| set.for_ref(&u.refname))
+        .collect::<phiguard::Result<_>>()?;
+    let (mut report, brings, unscanned) = scan(session, repo, updates, started, budget_ms)?;
+    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    let pusher = bypass::pusher(env);
+    let deadline = started + Duration::from_millis(budget_ms);
+    let refs_at = RefsAt {
+        repo,
+        set: &set,
+        brings: &brings,
+        deadline,
+    };
+    let mut decisions = judge_refs(&refs_at, updates, &policies, &report, pusher.as_deref())?;
+    push::refuse_unscanned(
+        &mut decisions,
+        phiguard::policy::unscanned_rejections(&report, &session.config.server),
+    );
+    let decision = push::decide(
+        hook,
+        decisions,
+        &policies.iter().collect::<Vec<_>>(),
+        PushContext {
+            bypass_requested: bypass::requested(env),
+            pusher,
+            unscanned,
+            budget_ms,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            audit_log: session.config.server.audit_log.is_some(),
+            gitlab: bypass::on_gitlab(env),
+        },
+    );
+    if let Some(trail) = trail {
+        record(trail, &report, &decision)?;
+    }
+    session.print_push(&report, &decision)?;
+    Ok(if decision.accepted() {
+        Exit::Clean
+    } else {
+        Exit::Blocked
+    })
+}
+
+/// What judging the refs of a push reads.
+struct RefsAt<'a> {
+    repo: &'a git2::Repository,
+    set: &'a refpolicy::PolicySet<'a>,
+    brings: &'a HashMap<String, HashSet<String>>,
+    /// When gpg is killed (the end of the budget).
+    deadline: Instant,
+}
+
+/// Gathers each update's facts and judges it under its policy; signature verifiers are
+/// built once per policy section.
+fn judge_refs(
+    at: &RefsAt<'_>,
+    updates: &[RefUpdate],
+    policies: &[RefPolicy],
+    report: &Report,
+    pusher: Option<&str>,
+) -> Result<Vec<push::RefDecision>> {
+    let none = HashSet::new();
+    let mut verifiers: HashMap<usize, Verifier> = HashMap::new();
+    let mut decisions = Vec::with_capacity(updates.len());
+    for (u, p) in updates.iter().zip(policies) {
+        if p.require_signed.is_some() && !verifiers.contains_key(&p.section) {
+            let verifier = Verifier::load(&TrustFiles::of(p), p.require_signed, at.deadline)?;
+            verifiers.insert(p.section, verifier);
+        }
+        let verifier = verifiers.get(&p.section);
+        let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| match verifier {
+            Some(v) => v.verify_many(repo, items),
+            None => Err(phiguard::Error::from(ErrorKind::Usage(
+                "internal: no signature verifier for a policy that requires signatures".to_owned(),
+            ))),
+        };
+        let same = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
+            same_policy_tips(at.repo, at.set, p.section)?
+        } else {
+            Vec::new()
+        };
+        let brought = at.brings.get(&u.refname).unwrap_or(&none);
+        let facts = push::gather(at.repo, u, p, brought, &same, &mut verify)?;
+        decisions.push(push::judge(&facts, report, pusher));
+    }
+    Ok(decisions)
+}
+
+/// The commits at the tips of the existing refs whose policy is section `section`: what a
+/// ref under that policy already holds (its rules held when they were pushed).
+fn same_policy_tips(
+    repo: &git2::Repository,
+    set: &refpolicy::PolicySet<'_>,
+    section: usize,
+) -> Result<Vec<git2::Oid>> {
+    let mut tips = Vec::new();
+    for r in repo.references().context("listing refs")?.flatten() {
+        let Ok(name) = r.name() else { continue };
+        if set.section_of(name) != section {
+            continue;
+        }
+        if let Ok(c) = r.peel_to_commit() {
+            tips.push(c.id());
+        }
+    }
+    Ok(tips)
+}
+
+/// Plans and scans what the push brings within the budget. Returns the report, what each
+/// ref brings, and whether the content went unscanned (the budget ran out and
+/// `[server] fail_open = true`; without it, running out is an error: exit 2, fail closed).
+fn scan(
+    session: &Session,
+    repo: &git2::Repository,
+    updates: &[RefUpdate],
+    started: Instant,
+    budget_ms: u64,
+) -> Result<(Report, HashMap<String, HashSet<String>>, bool)> {
+    let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
     let engine = session.engine()?;
     let scanned = refs::existing_tips(repo)
         .and_then(|hide| refs::plan(repo, updates, &hide, &session.config.exclude_set, deadline))
@@ -133,203 +294,64 @@ fn decide_push(
                 planned.brings,
             ))
         });
-    let (mut report, brings) = match scanned {
-        Ok(r) => r,
+    match scanned {
+        Ok((report, brings)) => Ok((report, brings, false)),
         Err(e)
             if matches!(e.kind(), ErrorKind::Budget { .. })
                 && session.config.server.fail_open == Some(true) =>
         {
-            if let Some(trail) = trail {
-                let reason = Reason {
-                    detail: Some(budget_ms.to_string()),
-                    ..Reason::code("budget-exceeded")
-                };
-                trail.write(Decision::FailOpen, vec![reason], None, None)?;
-            }
-            println!("phiguard: WARNING: {e}; accepted because [server] fail_open = true");
-            return Ok(Exit::Clean);
+            Ok((Report::default(), HashMap::new(), true))
         }
-        Err(e) => return Err(e.into()),
-    };
-    report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    let unscanned = phiguard::policy::unscanned_rejections(&report, &session.config.server);
-    if !unscanned.is_empty() {
-        if let Some(trail) = trail {
-            let reason = Reason {
-                count: Some(unscanned.len()),
-                ..Reason::code("unscanned")
-            };
-            trail.write(Decision::Reject, vec![reason], Some(&report), None)?;
-        }
-        session.print(&report)?;
-        let prefix = if bypass::on_gitlab(env) {
-            "GL-HOOK-ERR: "
-        } else {
-            ""
-        };
-        for reason in &unscanned {
-            println!("{prefix}phiguard: rejecting the push: {reason}");
-        }
-        return Ok(Exit::Blocked);
+        Err(e) => Err(e.into()),
     }
-    let none = std::collections::HashSet::new();
-    let verdicts: Vec<Verdict> = policies
-        .iter()
-        .map(|(u, p)| judge(u, p, &report, brings.get(&u.refname).unwrap_or(&none)))
-        .collect();
-    let outcome = decide(&verdicts, &policies);
-    if let Some(trail) = trail {
-        let bypass = (outcome.decision == Decision::Bypass)
-            .then(|| bypass::requested(env))
-            .flatten();
-        trail.write(
-            outcome.decision,
-            outcome.reasons,
-            Some(&report),
-            bypass.as_deref(),
-        )?;
-    }
-    session.print(&report)?;
-    for line in &outcome.messages {
-        println!("{line}");
-    }
-    Ok(outcome.exit)
 }
 
-/// Why a ref is rejected (empty: accepted).
-fn judge(
-    u: &RefUpdate,
-    p: &RefPolicy,
-    report: &Report,
-    brings: &std::collections::HashSet<String>,
-) -> Verdict {
-    let mut reasons = Vec::new();
-    let code = |c: &str, detail: Option<String>| Reason {
-        refname: Some(u.refname.clone()),
-        detail,
-        ..Reason::code(c)
-    };
-    if u.is_delete() && p.protect_delete {
-        reasons.push((
-            code("delete-denied", None),
-            "deleting this ref is not allowed by policy".to_owned(),
-        ));
-    }
-    if let Some(kind) = &p.require_signed
-        && !u.is_delete()
-    {
-        let why = format!(
-            "policy requires {kind} signatures, and signature verification is not available in \
-             this phiguard version: rejected rather than accepted unchecked"
-        );
-        reasons.push((code("signature-unverifiable", Some(kind.to_string())), why));
-    }
-    // Every finding in a commit this ref brings counts for it, whichever ref scanned it first.
-    let mine = |f: &&Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
-    let live = report
-        .findings
-        .iter()
-        .filter(mine)
-        .filter(|f| f.severity >= p.block_severity)
-        .count();
-    let inline = if p.allow_inline {
-        0
+/// Writes the final decision (bypass and fail-open resolved) to the audit log, before
+/// anything is printed; a line that cannot be written fails the push closed (exit 2).
+fn record(trail: &Trail, report: &Report, decision: &PushDecision) -> Result<()> {
+    use phiguard::audit::{Decision, Reason as Code};
+    let bypassed = decision.bypass.as_ref().filter(|b| b.allowed);
+    let verdict = if !decision.accepted() {
+        Decision::Reject
+    } else if bypassed.is_some() && decision.refused().next().is_some() {
+        Decision::Bypass
+    } else if decision.unscanned {
+        Decision::FailOpen
     } else {
-        report
-            .suppressed
-            .iter()
-            .filter(mine)
-            .filter(|f| f.suppressed == Some(Suppression::Inline) && f.severity >= p.block_severity)
-            .count()
+        Decision::Accept
     };
-    if live + inline > 0 {
-        let found = Reason {
-            count: Some(live + inline),
-            ..code("findings", Some(p.block_severity.to_string()))
-        };
-        let why = format!(
-            "{} finding(s) at or above {} (inline allows {})",
-            live + inline,
-            p.block_severity,
-            if p.allow_inline {
-                "count"
-            } else {
-                "do not count on this ref"
-            }
-        );
-        reasons.push((found, why));
-    }
-    Verdict {
-        refname: u.refname.clone(),
-        reasons,
-    }
-}
-
-/// What the push comes to: the exit, the audit decision and reasons, and the lines to print
-/// once the decision is recorded.
-struct Outcome {
-    exit: Exit,
-    decision: Decision,
-    reasons: Vec<Reason>,
-    messages: Vec<String>,
-}
-
-fn decide(verdicts: &[Verdict], policies: &[(&RefUpdate, RefPolicy)]) -> Outcome {
-    let rejected: Vec<&Verdict> = verdicts.iter().filter(|v| !v.reasons.is_empty()).collect();
-    let mut reasons: Vec<Reason> = rejected
+    let mut reasons: Vec<Code> = decision
+        .refs
         .iter()
-        .flat_map(|v| v.reasons.iter().map(|(r, _)| r.clone()))
+        .flat_map(|r| {
+            r.reasons.iter().map(|reason| Code {
+                refname: Some(r.refname.clone()),
+                count: match reason {
+                    push::Reason::Findings { count, .. } => Some(*count),
+                    _ => None,
+                },
+                detail: push::audit_detail(reason),
+                ..Code::code(reason.as_str())
+            })
+        })
         .collect();
-    let mut messages = Vec::new();
-    if rejected.is_empty() {
-        return Outcome {
-            exit: Exit::Clean,
-            decision: Decision::Accept,
-            reasons,
-            messages,
-        };
-    }
-    let prefix = if bypass::on_gitlab(env) {
-        "GL-HOOK-ERR: "
-    } else {
-        ""
-    };
-    if let Some(reason) = bypass::requested(env) {
-        let who = bypass::pusher(env).unwrap_or_else(|| "<unknown>".to_owned());
-        let allowed = rejected.iter().all(|v| {
-            policies
-                .iter()
-                .any(|(u, p)| u.refname == v.refname && p.bypass.contains(&who))
+    if decision.unscanned {
+        reasons.push(Code {
+            detail: Some(decision.budget_ms.to_string()),
+            ..Code::code("budget-exceeded")
         });
-        if allowed {
-            messages.push(format!(
-                "phiguard: BYPASS by {who}: {reason:?} — push accepted despite findings; this is recorded"
-            ));
-            return Outcome {
-                exit: Exit::Clean,
-                decision: Decision::Bypass,
-                reasons,
-                messages,
-            };
-        }
-        reasons.push(Reason::code("bypass-refused"));
-        messages.push(format!(
-            "{prefix}phiguard: bypass refused: {who} is not allowed to bypass these refs"
-        ));
     }
-    for v in &rejected {
-        for (_, r) in &v.reasons {
-            messages.push(format!("{prefix}phiguard: rejecting {}: {r}", v.refname));
-        }
+    if let Some(b) = decision.bypass.as_ref().filter(|b| !b.allowed) {
+        reasons.push(Code {
+            detail: Some(b.who.clone()),
+            ..Code::code("bypass-refused")
+        });
     }
-    messages.push(format!(
-        "{prefix}phiguard: fix the commits that introduced these values (git rebase -i, amend), \
-         then push again; a new commit on top leaves them in history"
-    ));
-    Outcome {
-        exit: Exit::Blocked,
-        decision: Decision::Reject,
+    let report = (!decision.unscanned).then_some(report);
+    trail.write(
+        verdict,
         reasons,
-        messages,
-    }
+        report,
+        bypassed.map(|b| b.reason.as_str()),
+    )
 }

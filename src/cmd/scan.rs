@@ -45,6 +45,9 @@ pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> 
     let root = repo.workdir().map(Path::to_path_buf);
     let mut session = Session::new(g, Origin::client(root), context)?;
     session.detect.prefilter = !no_prefilter;
+    if context == Context::Commit {
+        super::verify::warn_signing_setup(&repo, &session.config.policies);
+    }
     let at = match repo.workdir() {
         Some(w) => RepoAt::WithWorktree(repo.path().to_path_buf(), w.to_path_buf()),
         None => RepoAt::Path(repo.path().to_path_buf()),

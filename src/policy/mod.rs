@@ -5,7 +5,9 @@
 
 pub mod bypass;
 pub mod colocate;
+pub mod push;
 pub mod refs;
+pub mod signing;
 pub mod suppress;
 
 use crate::rules::{Category, Severity};

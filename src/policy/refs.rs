@@ -5,31 +5,181 @@ use crate::config::{PolicySection, RequireSigned};
 use crate::error::{Error, Result};
 use crate::rules::Severity;
 use globset::Glob;
+use std::path::PathBuf;
+
+/// Which signatures satisfy `require_signed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigKind {
+    /// SSH signatures (`gpg.format = ssh`), verified in-process.
+    Ssh,
+    /// OpenPGP signatures, verified by `gpg`.
+    Gpg,
+    /// Either.
+    Any,
+}
+
+impl SigKind {
+    /// The name used in configuration and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigKind::Ssh => "ssh",
+            SigKind::Gpg => "gpg",
+            SigKind::Any => "any",
+        }
+    }
+
+    /// Parses a `require_signed` value.
+    ///
+    /// # Errors
+    ///
+    /// Anything but `"ssh"`, `"gpg"`, `"any"`, `true` or `false` (the message says what is
+    /// accepted).
+    pub fn from_config(value: &RequireSigned) -> std::result::Result<Option<SigKind>, String> {
+        match value {
+            RequireSigned::Flag(false) => Ok(None),
+            RequireSigned::Flag(true) => Ok(Some(SigKind::Any)),
+            RequireSigned::Kind(k) => match k.as_str() {
+                "ssh" => Ok(Some(SigKind::Ssh)),
+                "gpg" => Ok(Some(SigKind::Gpg)),
+                "any" => Ok(Some(SigKind::Any)),
+                _ => Err(format!(
+                    "require_signed = {k:?}: use \"ssh\", \"gpg\", \"any\" or false"
+                )),
+            },
+        }
+    }
+}
 
 /// What applies to one ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefPolicy {
+    /// Which `[[policy]]` section matched (1-based; 0: none, the defaults), for messages.
+    pub section: usize,
     /// The lowest severity that rejects (default `block`).
     pub block_severity: Severity,
     /// Whether inline allow markers count (default true).
     pub allow_inline: bool,
     /// Pushers allowed to bypass with `-o phiguard.bypass=<reason>`.
     pub bypass: Vec<String>,
-    /// Whether deleting the ref is rejected.
-    pub protect_delete: bool,
-    /// A signature requirement (`ssh`, `gpg`, `any`), if any.
-    pub require_signed: Option<String>,
+    /// Whether deleting the ref is rejected (`deny_delete`, alias `protect_delete`).
+    pub deny_delete: bool,
+    /// Whether an update that does not descend from the old tip is rejected.
+    pub deny_non_fast_forward: bool,
+    /// A signature requirement, if any.
+    pub require_signed: Option<SigKind>,
+    /// The OpenSSH `allowed_signers` file (resolved against its config file).
+    pub allowed_signers: Option<PathBuf>,
+    /// A file of revoked SSH public keys, one per line.
+    pub revoked_keys: Option<PathBuf>,
+    /// The GnuPG home directory holding the trusted keys.
+    pub gpg_home: Option<PathBuf>,
+    /// Trailers every new commit must carry, naming someone other than its author.
+    pub require_trailers: Vec<String>,
+    /// Who may push to the ref at all (empty: everyone).
+    pub allowed_pushers: Vec<String>,
 }
 
 impl Default for RefPolicy {
     fn default() -> RefPolicy {
         RefPolicy {
+            section: 0,
             block_severity: Severity::Block,
             allow_inline: true,
             bypass: Vec::new(),
-            protect_delete: false,
+            deny_delete: false,
+            deny_non_fast_forward: false,
             require_signed: None,
+            allowed_signers: None,
+            revoked_keys: None,
+            gpg_home: None,
+            require_trailers: Vec::new(),
+            allowed_pushers: Vec::new(),
         }
+    }
+}
+
+impl RefPolicy {
+    /// How messages name the rule: `[[policy]] #2`, or the defaults.
+    pub fn name(&self) -> String {
+        if self.section == 0 {
+            "the default policy".to_owned()
+        } else {
+            format!("[[policy]] #{}", self.section)
+        }
+    }
+}
+
+/// The `[[policy]]` sections with their ref globs compiled once: a hook asks for the policy
+/// of every existing ref when it works out what is new to a protected one.
+#[derive(Debug, Clone)]
+pub struct PolicySet<'a> {
+    sections: Vec<(globset::GlobSet, &'a PolicySection)>,
+}
+
+impl<'a> PolicySet<'a> {
+    /// Compiles the sections' globs.
+    ///
+    /// # Errors
+    ///
+    /// A bad glob (names the section).
+    pub fn new(sections: &'a [PolicySection]) -> Result<PolicySet<'a>> {
+        let compiled =
+            sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut b = globset::GlobSetBuilder::new();
+                    for g in &s.refs {
+                        b.add(Glob::new(g).map_err(|e| {
+                            Error::usage(format!("[[policy]] #{}: refs: {e}", i + 1))
+                        })?);
+                    }
+                    let set = b
+                        .build()
+                        .map_err(|e| Error::usage(format!("[[policy]] #{}: refs: {e}", i + 1)))?;
+                    Ok((set, s))
+                })
+                .collect::<Result<_>>()?;
+        Ok(PolicySet { sections: compiled })
+    }
+
+    /// The 1-based section whose globs match `refname` first (0: none).
+    pub fn section_of(&self, refname: &str) -> usize {
+        self.sections
+            .iter()
+            .position(|(set, _)| set.is_match(refname))
+            .map_or(0, |i| i + 1)
+    }
+
+    /// The policy for `refname`: the first matching section, else the defaults.
+    ///
+    /// # Errors
+    ///
+    /// A bad `require_signed` value (names the section).
+    pub fn for_ref(&self, refname: &str) -> Result<RefPolicy> {
+        let i = self.section_of(refname);
+        let Some(s) = i.checked_sub(1).map(|k| self.sections[k].1) else {
+            return Ok(RefPolicy::default());
+        };
+        let require_signed = match &s.require_signed {
+            None => None,
+            Some(v) => SigKind::from_config(v)
+                .map_err(|e| Error::usage(format!("[[policy]] #{i}: {e}")))?,
+        };
+        Ok(RefPolicy {
+            section: i,
+            block_severity: s.block_severity.unwrap_or(Severity::Block),
+            allow_inline: s.allow_inline_suppressions.unwrap_or(true),
+            bypass: s.bypass.clone(),
+            deny_delete: s.deny_delete.or(s.protect_delete).unwrap_or(false),
+            deny_non_fast_forward: s.deny_non_fast_forward.unwrap_or(false),
+            require_signed,
+            allowed_signers: s.allowed_signers.as_ref().map(PathBuf::from),
+            revoked_keys: s.revoked_keys.as_ref().map(PathBuf::from),
+            gpg_home: s.gpg_home.as_ref().map(PathBuf::from),
+            require_trailers: s.require_trailers.clone(),
+            allowed_pushers: s.allowed_pushers.clone(),
+        })
     }
 }
 
@@ -39,36 +189,35 @@ impl Default for RefPolicy {
 ///
 /// A bad glob or `require_signed` value (names the section).
 pub fn for_ref(sections: &[PolicySection], refname: &str) -> Result<RefPolicy> {
-    for (i, s) in sections.iter().enumerate() {
-        let mut matched = false;
-        for g in &s.refs {
-            let glob = Glob::new(g)
-                .map_err(|e| Error::usage(format!("[[policy]] #{}: refs: {e}", i + 1)))?;
-            matched |= glob.compile_matcher().is_match(refname);
-        }
-        if !matched {
-            continue;
-        }
-        let require_signed = match &s.require_signed {
-            None | Some(RequireSigned::Flag(false)) => None,
-            Some(RequireSigned::Flag(true)) => Some("any".to_owned()),
-            Some(RequireSigned::Kind(k)) if ["ssh", "gpg", "any"].contains(&k.as_str()) => {
-                Some(k.clone())
-            }
-            Some(RequireSigned::Kind(k)) => {
-                return Err(Error::usage(format!(
-                    "[[policy]] #{}: require_signed = {k:?}: use \"ssh\", \"gpg\", \"any\" or false",
-                    i + 1
-                )));
-            }
+    PolicySet::new(sections)?.for_ref(refname)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_matching_section_wins() {
+        let section = |refs: &[&str], delete: bool| PolicySection {
+            refs: refs.iter().map(|r| (*r).to_owned()).collect(),
+            deny_delete: Some(delete),
+            ..PolicySection::default()
         };
-        return Ok(RefPolicy {
-            block_severity: s.block_severity.unwrap_or(Severity::Block),
-            allow_inline: s.allow_inline_suppressions.unwrap_or(true),
-            bypass: s.bypass.clone(),
-            protect_delete: s.protect_delete.unwrap_or(false),
-            require_signed,
-        });
+        let sections = [
+            section(&["refs/heads/main", "refs/heads/release/*"], true),
+            section(&["refs/heads/*"], false),
+        ];
+        let set = PolicySet::new(&sections).unwrap();
+        for (name, want) in [
+            ("refs/heads/main", 1),
+            ("refs/heads/release/1.0", 1),
+            ("refs/heads/topic", 2),
+            ("refs/tags/v1", 0),
+        ] {
+            assert_eq!(set.section_of(name), want, "{name}");
+            assert_eq!(for_ref(&sections, name).unwrap().section, want, "{name}");
+        }
+        assert!(set.for_ref("refs/heads/main").unwrap().deny_delete);
+        assert_eq!(set.for_ref("refs/tags/v1").unwrap(), RefPolicy::default());
     }
-    Ok(RefPolicy::default())
 }

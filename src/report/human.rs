@@ -70,8 +70,8 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
     for note in &report.notes {
         writeln!(w, "note: {note}")?;
     }
-    if report.blocks() {
-        write_hint(style.context, report, w)?;
+    if report.blocks() && style.context != Context::Push {
+        write_hint(style.context, Blocking::of(report), true, w)?;
     }
     Ok(())
 }
@@ -102,22 +102,48 @@ fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
+/// Which categories block, for the advice that fits them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Blocking {
+    /// A PHI finding blocks.
+    pub phi: bool,
+    /// A secret blocks.
+    pub secret: bool,
+}
+
+impl Blocking {
+    /// What blocks in `report`.
+    pub(crate) fn of(report: &Report) -> Blocking {
+        let blocking = |c: Category| {
+            report
+                .findings
+                .iter()
+                .any(|f| f.category == c && f.severity == Severity::Block)
+        };
+        Blocking {
+            phi: blocking(Category::Phi),
+            secret: blocking(Category::Secret),
+        }
+    }
+}
+
 /// How to fix a blocked change. Moving values under a test path is offered for PHI only:
-/// a secret blocks wherever it is, and the advice for it is to revoke it.
-fn write_hint(context: Context, report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    let blocking = |c: Category| {
-        report
-            .findings
-            .iter()
-            .any(|f| f.category == c && f.severity == Severity::Block)
-    };
+/// a secret blocks wherever it is, and the advice for it is to revoke it. `inline`: whether an
+/// inline allow marker would count (a server ref may refuse them, and the hint must not offer
+/// what does not work).
+pub(crate) fn write_hint(
+    context: Context,
+    blocking: Blocking,
+    inline: bool,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let fix = match context {
         Context::Commit => {
             "remove the value from the file and `git add` it again \
              (or `git restore --staged <file>` to unstage the file)"
         }
         Context::Message => "edit the commit message and commit again",
-        Context::History => {
+        Context::History | Context::Push => {
             "rewrite the commit that introduced it (`git rebase -i`, then amend); \
              a new commit on top does not remove it from history"
         }
@@ -125,19 +151,22 @@ fn write_hint(context: Context, report: &Report, w: &mut dyn Write) -> io::Resul
     };
     writeln!(w, "how to fix:")?;
     writeln!(w, "  - {fix};")?;
-    if blocking(Category::Phi) {
+    if blocking.phi {
         writeln!(
             w,
             "  - test data: use a synthetic value (SSN 9xx-xx-xxxx, phone 555-01xx, \
              example.com, a Synthea record); PHI under tests/ or fixtures/ only warns;"
         )?;
     }
-    if blocking(Category::Secret) {
+    if blocking.secret {
         writeln!(
             w,
             "  - a secret: revoke it and load it from the environment or a secret store \
              (it blocks under test paths too; documentation example keys are not findings);"
         )?;
+    }
+    if !inline {
+        return Ok(());
     }
     writeln!(
         w,

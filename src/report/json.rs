@@ -67,6 +67,9 @@ struct SummaryJson {
 #[derive(Serialize)]
 struct Document<'a> {
     findings: Vec<FindingJson<'a>>,
+    /// The server's decision on a push (`hook pre-receive`/`update`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    push: Option<&'a serde_json::Value>,
     summary: SummaryJson,
     version: u32,
 }
@@ -93,13 +96,28 @@ fn summary(report: &Report) -> SummaryJson {
 ///
 /// I/O errors of `w`.
 pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()> {
+    write_with(report, None, style, w)
+}
+
+/// Writes one JSON document, with a top-level `push` object when given.
+///
+/// # Errors
+///
+/// I/O errors of `w`.
+pub fn write_with(
+    report: &Report,
+    push: Option<&serde_json::Value>,
+    style: Style,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PARTS));
-    write_in_parts(report, style, w, parts)
+    write_in_parts(report, push, style, w, parts)
 }
 
 /// [`write()`], the findings serialized in up to `parts` parts on as many threads.
 fn write_in_parts(
     report: &Report,
+    push: Option<&serde_json::Value>,
     style: Style,
     w: &mut dyn Write,
     parts: usize,
@@ -113,6 +131,7 @@ fn write_in_parts(
     if findings.len() < PARALLEL_FROM || parts < 2 {
         let doc = Document {
             findings,
+            push,
             summary: summary(report),
             version: 1,
         };
@@ -134,6 +153,7 @@ fn write_in_parts(
     })?;
     let tail = after_findings(&Document {
         findings: Vec::new(),
+        push,
         summary: summary(report),
         version: 1,
     })?;
@@ -250,6 +270,7 @@ mod tests {
             };
             let doc = Document {
                 findings: report.findings.iter().map(FindingJson::from).collect(),
+                push: None,
                 summary: summary(&report),
                 version: 1,
             };
@@ -258,7 +279,7 @@ mod tests {
             let want = String::from_utf8(want).unwrap();
             for parts in 1..=MAX_PARTS {
                 let mut got = Vec::new();
-                write_in_parts(&report, Style::default(), &mut got, parts).unwrap();
+                write_in_parts(&report, None, Style::default(), &mut got, parts).unwrap();
                 let got = String::from_utf8(got).unwrap();
                 assert_eq!(got, want, "{n} findings in {parts} parts");
             }

@@ -7,8 +7,10 @@ pub mod gcc;
 pub mod human;
 pub mod json;
 pub mod mask;
+pub mod push;
 pub mod sanitize;
 pub mod sarif;
+pub mod verify;
 
 use crate::policy::Suppression;
 use crate::rules::{Category, Severity};
@@ -84,8 +86,10 @@ pub enum Context {
     Commit,
     /// A commit message.
     Message,
-    /// Commits in history (range, push, receive).
+    /// Commits in history (range, pre-push).
     History,
+    /// A server hook: the push decision ([`push`]) says what to do, not the report.
+    Push,
 }
 
 /// A finished scan.

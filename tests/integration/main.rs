@@ -15,3 +15,4 @@ mod regression;
 mod rules;
 mod scan;
 mod secrets;
+mod signing;

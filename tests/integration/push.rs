@@ -363,3 +363,60 @@ fn a_commit_brought_by_two_refs_is_judged_under_both_policies() {
         assert!(text.contains("rejecting refs/heads/main"), "{text}");
     }
 }
+
+/// Runs `phiguard <args> hook pre-receive` in the server repository with `lines` on stdin,
+/// as git would (the objects are already there: pushed without the hook).
+fn pre_receive_direct(
+    s: &Server,
+    args: &[&str],
+    lines: &str,
+    vars: &[(&str, &str)],
+) -> crate::common::Run {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(args)
+        .args(["hook", "pre-receive"])
+        .current_dir(s.bare.path());
+    s.bare.env(&mut cmd);
+    cmd.env("GIT_DIR", s.bare.path());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    crate::common::run(cmd, Some(lines.as_bytes()))
+}
+
+#[test]
+fn pre_receive_json_is_one_document_with_the_push_decision() {
+    let s = Server::new("post-receive");
+    let base = s.work.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let c = bad(&s.work, "leak.txt");
+    assert!(
+        s.push(&["HEAD:refs/heads/side"]).0,
+        "no pre-receive hook yet"
+    );
+    s.bare.git(&["update-ref", "-d", "refs/heads/side"]);
+    s.config("[[policy]]\nrefs = [\"refs/heads/main\"]\ndeny_delete = true\n");
+    let lines = format!(
+        "{base} {c} refs/heads/main\n{base} {} refs/heads/main2\n",
+        "0".repeat(40)
+    );
+    let r = pre_receive_direct(&s, &["--format", "json"], &lines, &[]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let j = r.json();
+    let push = &j["push"];
+    assert_eq!(push["accepted"], false, "{j}");
+    assert_eq!(push["hook"], "pre-receive");
+    assert_eq!(push["refs"][0]["reasons"][0]["rule"], "findings", "{j}");
+    assert_eq!(push["refs"][0]["policy"], "[[policy]] #1");
+    assert_eq!(
+        push["refs"][1]["accepted"], true,
+        "main2 is an unprotected delete: {j}"
+    );
+    assert_eq!(j["findings"][0]["commit"], c.as_str());
+    let delete = format!("{base} {} refs/heads/main\n", "0".repeat(40));
+    let r = pre_receive_direct(&s, &["--format", "json"], &delete, &[]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(
+        r.json()["push"]["refs"][0]["reasons"][0]["rule"],
+        "deny_delete"
+    );
+}

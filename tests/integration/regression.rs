@@ -663,3 +663,96 @@ fn range_with_three_dots_is_the_symmetric_difference() {
     );
     assert_eq!(run.code, 1, "{}", run.all());
 }
+
+/// Issue 19 item 16: a bypass said "this is recorded" with no audit log configured.
+#[test]
+fn bypass_without_an_audit_log_says_it_is_not_recorded() {
+    let s = Server::new("pre-receive");
+    s.bare
+        .git(&["config", "receive.advertisePushOptions", "true"]);
+    s.work.add(
+        "incident.txt",
+        format!("patient ssn: {}\n", crate::common::SSN),
+    );
+    s.work.commit("incident");
+    s.config("[[policy]]\nrefs = [\"refs/heads/*\"]\nbypass = [\"oncall\"]\n");
+    let mut args = vec![
+        "push",
+        "-o",
+        "phiguard.bypass=incident 42",
+        "origin",
+        "main",
+    ];
+    let (ok, text) = s.work.git_in_env(
+        &mut args,
+        &[
+            ("USER", "oncall"),
+            ("GL_USERNAME", ""),
+            ("GITHUB_USER_LOGIN", ""),
+        ],
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("BYPASS by oncall"), "{text}");
+    assert!(!text.contains("this is recorded"), "{text}");
+    assert!(
+        text.contains("not recorded: no [server] audit_log"),
+        "{text}"
+    );
+}
+
+/// Issue 19 item 16: under `fail_open`, the budget message said the push "is rejected" and
+/// then that it was accepted.
+#[test]
+fn fail_open_does_not_say_rejected_and_accepted() {
+    let s = Server::new("pre-receive");
+    s.config("[server]\nbudget_ms = 0\nfail_open = true\n");
+    s.work.add("x.txt", "fine\n");
+    s.work.commit("x");
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("accepted unscanned") && !text.contains("rejected"),
+        "{text}"
+    );
+}
+
+/// Issue 19 item 16: with the `update` hook a bypass option never arrives; the refusal says
+/// so when the ref's policy lists bypassers.
+#[test]
+fn update_hook_refusal_says_bypass_cannot_arrive() {
+    let s = Server::new("update");
+    s.work.add("x.txt", format!("ssn {}\n", crate::common::SSN));
+    s.work.commit("x");
+    s.config("[[policy]]\nrefs = [\"refs/heads/*\"]\nbypass = [\"oncall\"]\n");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("cannot reach the update hook"), "{text}");
+}
+
+/// Issue 19 item 16: a refused delete ended with advice to rewrite commits, and with inline
+/// allows off the hint still offered `phiguard:allow`.
+#[test]
+fn refusal_advice_fits_the_rule() {
+    let s = Server::new("pre-receive");
+    s.config("[[policy]]\nrefs = [\"refs/heads/main\"]\ndeny_delete = true\nallow_inline_suppressions = false\n");
+    s.work.git(&["checkout", "-q", "-b", "other"]);
+    assert!(s.push(&["other"]).0);
+    let (ok, text) = s.push(&["--delete", "main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        !text.contains("rebase -i") && !text.contains("amend"),
+        "{text}"
+    );
+    s.work.git(&["checkout", "-q", "main"]);
+    s.work.add(
+        "y.txt",
+        format!("ssn {} # phiguard:allow demo\n", crate::common::SSN),
+    );
+    s.work.commit("y");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("rebase -i") && !text.contains("phiguard:allow <reason>"),
+        "{text}"
+    );
+}

@@ -172,7 +172,7 @@ fn with_newlines<R>(text: &[u8], f: impl FnOnce(&[u32]) -> R) -> Option<R> {
     })
 }
 
-/// The last `\n` before `offset`. Within [`NEAR`] bytes `memrchr` finds it; farther (a line of
+/// The last `\n` before `offset`. Within 256 bytes (`NEAR`) `memrchr` finds it; farther (a line of
 /// megabytes, asked about once per candidate) the text's newline index answers in `O(log n)`.
 pub fn prev_newline(text: &[u8], offset: usize) -> Option<usize> {
     let offset = offset.min(text.len());
