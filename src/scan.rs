@@ -46,6 +46,8 @@ pub struct ItemFindings {
     pub findings: Vec<Finding>,
     /// Suppressed findings (inline, synthetic).
     pub suppressed: Vec<Finding>,
+    /// Findings past [`crate::report::LISTED_PER_RULE`] of a rule: counted, not listed.
+    pub capped: Vec<crate::report::Capped>,
 }
 
 impl Engine<'_> {
@@ -109,11 +111,15 @@ impl Engine<'_> {
         }
         let mut out = ItemFindings::default();
         let mut marked = suppress::Lines::default();
+        let mut listed: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
         for ((raw, at), severity) in raws.iter().zip(&lines).zip(severities) {
             let rule = self.db.rule(raw.rule);
             if !rule.spec.report {
                 continue;
             }
+            let seen = listed.entry(raw.rule.0).or_default();
+            *seen += 1;
+            let over = *seen > crate::report::LISTED_PER_RULE;
             let suppressed = if raw.synthetic && !self.policy.strict {
                 Some(Suppression::Synthetic)
             } else if self.policy.inline_allowed(rule.category())
@@ -123,6 +129,13 @@ impl Engine<'_> {
             } else {
                 None
             };
+            let severity = self
+                .policy
+                .path_severity(rule.category(), &item.path, severity);
+            if over {
+                count_capped(&mut out.capped, rule.id(), item, severity, suppressed);
+                continue;
+            }
             let message = match &raw.detail {
                 Some(d) => format!("{} ({d})", rule.message()),
                 None => rule.message().to_owned(),
@@ -130,9 +143,7 @@ impl Engine<'_> {
             let finding = Finding {
                 rule: Arc::from(rule.id()),
                 category: rule.category(),
-                severity: self
-                    .policy
-                    .path_severity(rule.category(), &item.path, severity),
+                severity,
                 path: item.path.clone(),
                 line: at.line,
                 column: at.column,
@@ -263,6 +274,31 @@ impl Engine<'_> {
         }
         kept.sort_by_key(|r| r.span.start);
         kept
+    }
+}
+
+/// Counts one finding past the listed ones into `capped` (one entry per rule, severity and
+/// suppression of the item).
+fn count_capped(
+    capped: &mut Vec<crate::report::Capped>,
+    rule: &str,
+    item: &Item,
+    severity: crate::rules::Severity,
+    suppressed: Option<Suppression>,
+) {
+    match capped
+        .iter_mut()
+        .find(|c| &*c.rule == rule && c.severity == severity && c.suppressed == suppressed)
+    {
+        Some(c) => c.count += 1,
+        None => capped.push(crate::report::Capped {
+            rule: Arc::from(rule),
+            path: item.path.clone(),
+            commit: item.commit.clone(),
+            severity,
+            suppressed,
+            count: 1,
+        }),
     }
 }
 
@@ -786,6 +822,7 @@ fn assemble(parts: Vec<Part>) -> Report {
         report.summary.bytes += p.bytes;
         report.findings.extend(p.found.findings);
         report.suppressed.extend(p.found.suppressed);
+        report.capped.extend(p.found.capped);
     }
     report.sort();
     report.tally();

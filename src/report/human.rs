@@ -67,6 +67,17 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         return Ok(());
     }
     write_summary(report, w)?;
+    for c in report.capped.iter().filter(|c| c.suppressed.is_none()) {
+        writeln!(
+            w,
+            "note: {} more {} {} finding(s) in {} are counted, not listed (the first {} are)",
+            c.count,
+            c.severity,
+            c.rule,
+            sanitize::display_str(&c.path),
+            super::LISTED_PER_RULE
+        )?;
+    }
     for note in &report.notes {
         writeln!(w, "note: {note}")?;
     }

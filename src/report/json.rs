@@ -63,15 +63,45 @@ struct SummaryJson {
     warn: usize,
 }
 
+/// Findings counted but not listed (more than [`super::LISTED_PER_RULE`] of a rule in a file).
+#[derive(Serialize)]
+struct CappedJson<'a> {
+    commit: Option<&'a str>,
+    count: usize,
+    path: &'a str,
+    rule: &'a str,
+    severity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'static str>,
+}
+
 /// The document.
 #[derive(Serialize)]
 struct Document<'a> {
     findings: Vec<FindingJson<'a>>,
+    /// Where the findings list is capped: counted in `summary`, not listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    findings_capped: Vec<CappedJson<'a>>,
     /// The server's decision on a push (`hook pre-receive`/`update`).
     #[serde(skip_serializing_if = "Option::is_none")]
     push: Option<&'a serde_json::Value>,
     summary: SummaryJson,
     version: u32,
+}
+
+fn capped(report: &Report) -> Vec<CappedJson<'_>> {
+    report
+        .capped
+        .iter()
+        .map(|c| CappedJson {
+            commit: c.commit.as_deref(),
+            count: c.count,
+            path: &c.path,
+            rule: &c.rule,
+            severity: c.severity.as_str(),
+            suppressed: c.suppressed.map(|s| s.as_str()),
+        })
+        .collect()
 }
 
 fn summary(report: &Report) -> SummaryJson {
@@ -131,6 +161,7 @@ fn write_in_parts(
     if findings.len() < PARALLEL_FROM || parts < 2 {
         let doc = Document {
             findings,
+            findings_capped: capped(report),
             push,
             summary: summary(report),
             version: 1,
@@ -153,6 +184,7 @@ fn write_in_parts(
     })?;
     let tail = after_findings(&Document {
         findings: Vec::new(),
+        findings_capped: capped(report),
         push,
         summary: summary(report),
         version: 1,
@@ -270,6 +302,7 @@ mod tests {
             };
             let doc = Document {
                 findings: report.findings.iter().map(FindingJson::from).collect(),
+                findings_capped: Vec::new(),
                 push: None,
                 summary: summary(&report),
                 version: 1,

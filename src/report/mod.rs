@@ -106,6 +106,32 @@ pub struct Report {
     /// Content left unscanned that could hold a value (over the size limit, undecodable),
     /// each named: a server rejects the push for it unless configured to pass it.
     pub unscanned: Vec<Unscanned>,
+    /// Findings past the first [`LISTED_PER_RULE`] of a rule in a file: counted (in the
+    /// summary, and by the server), not listed.
+    pub capped: Vec<Capped>,
+}
+
+/// Findings of one rule in one file listed in full, in every format; the rest are counted in
+/// [`Report::capped`]. A 100,000-row patient extract holds 400,000 findings: listing them all
+/// held them all as owned strings (480 MiB) and printed pages nobody reads.
+pub const LISTED_PER_RULE: usize = 100;
+
+/// Findings counted but not listed: of one rule, in one file (and commit), with one severity
+/// and suppression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capped {
+    /// The rule's id.
+    pub rule: Arc<str>,
+    /// The file, as shown.
+    pub path: Arc<str>,
+    /// The commit, for history scans.
+    pub commit: Option<Arc<str>>,
+    /// The severity (after policy).
+    pub severity: Severity,
+    /// How the findings are suppressed, if they are.
+    pub suppressed: Option<Suppression>,
+    /// How many.
+    pub count: usize,
 }
 
 /// Why content was left unscanned.
@@ -156,7 +182,17 @@ impl Report {
 
     /// Recomputes the severity totals from the findings.
     pub fn tally(&mut self) {
-        let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        let capped = |live: bool, s: Option<Severity>, by: Option<Suppression>| {
+            self.capped
+                .iter()
+                .filter(|c| c.suppressed.is_none() == live)
+                .filter(|c| s.is_none_or(|s| c.severity == s) && (live || c.suppressed == by))
+                .map(|c| c.count)
+                .sum::<usize>()
+        };
+        let count = |s| {
+            self.findings.iter().filter(|f| f.severity == s).count() + capped(true, Some(s), None)
+        };
         self.summary.block = count(Severity::Block);
         self.summary.warn = count(Severity::Warn);
         self.summary.info = count(Severity::Info);
@@ -165,6 +201,7 @@ impl Report {
                 .iter()
                 .filter(|f| f.suppressed == Some(s))
                 .count()
+                + capped(false, None, Some(s))
         };
         self.summary.allowed = sup(Suppression::Inline);
         self.summary.synthetic = sup(Suppression::Synthetic);

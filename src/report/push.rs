@@ -31,7 +31,17 @@ impl ScanResult for Report {
         } else {
             0
         };
-        live + inline
+        let capped: usize = self
+            .capped
+            .iter()
+            .filter(|c| c.commit.as_deref().is_some_and(|id| brings.contains(id)))
+            .filter(|c| c.severity >= min)
+            .filter(|c| {
+                c.suppressed.is_none() || (with_inline && c.suppressed == Some(Suppression::Inline))
+            })
+            .map(|c| c.count)
+            .sum();
+        live + inline + capped
     }
 }
 

@@ -112,9 +112,10 @@ fn scan(engine: &Engine<'_>, path: &str, text: Vec<u8>) -> (u64, usize) {
     let mut scratch = crate::detect::Scratch::default();
     crate::work::take();
     let found = engine.scan_item(&item, &mut scratch).unwrap();
+    let capped: usize = found.capped.iter().map(|c| c.count).sum();
     (
         crate::work::take(),
-        found.findings.len() + found.suppressed.len(),
+        found.findings.len() + found.suppressed.len() + capped,
     )
 }
 

@@ -756,3 +756,75 @@ fn refusal_advice_fits_the_rule() {
         "{text}"
     );
 }
+
+/// Issue 20: a patient extract with hundreds of thousands of findings held every one as owned
+/// strings. The first findings of a rule in a file are listed; the rest are counted in the
+/// summary and in `findings_capped`, and still block.
+#[test]
+fn a_patient_extract_lists_the_first_findings_per_rule_and_counts_the_rest() {
+    use crate::common::phiguard_stdin;
+    let mut csv = String::from("mrn,ssn\n");
+    for i in 0..300u32 {
+        // Synthetic, valid-looking: areas 101-400, never 9xx or 666.
+        csv.push_str(&format!(
+            "MR{},{:03}-{:02}-{:04}\n",
+            4_000_000 + i,
+            101 + i,
+            10 + i % 80,
+            1000 + i
+        ));
+    }
+    let r = phiguard_stdin(
+        &[
+            "scan",
+            "--stdin-filename",
+            "patients.csv",
+            "-",
+            "--format",
+            "json",
+        ],
+        csv.as_bytes(),
+    );
+    assert_eq!(r.code, 1, "{}", r.err());
+    let j = r.json();
+    let findings = j["findings"].as_array().unwrap();
+    let capped = j["findings_capped"]
+        .as_array()
+        .expect("findings_capped is listed");
+    let mut per_rule = std::collections::BTreeMap::<String, (u64, u64)>::new();
+    for f in findings {
+        per_rule
+            .entry(f["rule"].as_str().unwrap().to_owned())
+            .or_default()
+            .0 += 1;
+    }
+    for c in capped {
+        assert_eq!(c["path"], "patients.csv");
+        per_rule
+            .entry(c["rule"].as_str().unwrap().to_owned())
+            .or_default()
+            .1 += c["count"].as_u64().unwrap();
+    }
+    // Every row is reported (whichever rule reports it), 100 listed per rule at most.
+    let (rule, (listed, more)) = per_rule.iter().max_by_key(|(_, (l, m))| l + m).unwrap();
+    assert!(
+        listed + more >= 300,
+        "{rule}: {listed} listed, {more} counted"
+    );
+    assert!(per_rule.values().all(|(l, _)| *l <= 100), "{per_rule:?}");
+    assert!(*more > 0, "{per_rule:?}");
+    let total = j["summary"]["block"].as_u64().unwrap()
+        + j["summary"]["warn"].as_u64().unwrap()
+        + j["summary"]["info"].as_u64().unwrap();
+    let counted: u64 = per_rule.values().map(|(l, m)| l + m).sum();
+    assert_eq!(total, counted);
+    let human = phiguard_stdin(
+        &["scan", "--stdin-filename", "patients.csv", "-"],
+        csv.as_bytes(),
+    );
+    assert!(
+        human.out().contains("more block") && human.out().contains("are counted, not listed"),
+        "{}",
+        human.out()
+    );
+}
