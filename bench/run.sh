@@ -2,7 +2,7 @@
 # The benchmark: phiguard next to gitleaks and kingfisher, in the same run, on the shared corpus.
 #
 #   bench/run.sh                 # all workloads
-#   bench/run.sh staged tree     # some of: staged tree typical receive redact startup
+#   bench/run.sh staged tree     # some of: staged tree typical receive redact startup dense
 #
 # Builds what is missing: the release binary, the peers (../shared/bench/install_peers.sh) and
 # the corpus (make_corpus.py, which needs local mirrors of the five source repositories: set
@@ -91,6 +91,26 @@ for w in $WORK; do
     measure redact "$BENCH" "$bytes" \
       phiguard "sh -c '$PG redact --no-config < $LOG > /dev/null'" \
       cat "sh -c 'cat < $LOG > /dev/null'"
+    ;;
+  dense)
+    # PHI-dense content (bench/dense.py, synthetic): a 100,000-row patient CSV, an 8,333-patient
+    # FHIR bundle minified onto one line and pretty-printed, 20,000 HL7 messages. Each file
+    # scanned as a file (JSON) and staged in a repository (the pre-commit path, human output).
+    D="$BENCH/dense"
+    [ -f "$D/patients.csv" ] || python3 "$ROOT/bench/dense.py" "$D" --scale 100000
+    for f in patients.csv bundle.min.json bundle.json hl7.txt; do
+      R="$BENCH/dense-repo-$f"
+      if [ ! -d "$R/.git" ]; then
+        mkdir -p "$R" && (cd "$R" && git init -q && cp "$D/$f" . && git add "$f")
+      fi
+      bytes=$(stat -c %s "$D/$f")
+      measure "dense-$f" "$D" "$bytes" \
+        phiguard "$PG scan --no-config -q --format json $f" \
+        gitleaks "$GL dir $f --no-banner --report-format json --report-path $OUT/gl-dense.json --exit-code 0"
+      measure "dense-staged-$f" "$R" "$bytes" \
+        phiguard "$PG scan --staged --no-config" \
+        gitleaks "$GL git --staged --no-banner --report-format json --report-path $OUT/gl-dense-staged.json --exit-code 0"
+    done
     ;;
   startup)
     E="$BENCH/empty"
