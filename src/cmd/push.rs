@@ -163,7 +163,14 @@ fn decide_push(
         .iter()
         .map(|u| set.for_ref(&u.refname))
         .collect::<phiguard::Result<_>>()?;
-    let (mut report, brings, unscanned) = scan(session, repo, updates, started, budget_ms)?;
+    let (mut report, brings, unscanned) = scan(
+        session,
+        repo,
+        updates,
+        (&set, &policies),
+        started,
+        budget_ms,
+    )?;
     report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
     let pusher = bypass::pusher(env);
     let deadline = started + Duration::from_millis(budget_ms);
@@ -268,6 +275,28 @@ fn same_policy_tips(
     Ok(tips)
 }
 
+/// Every existing ref's tip with the policy its ref is under.
+fn existing_by_policy(
+    repo: &git2::Repository,
+    set: &refpolicy::PolicySet<'_>,
+) -> phiguard::Result<Vec<(RefPolicy, git2::Oid)>> {
+    let mut by_section: HashMap<usize, RefPolicy> = HashMap::new();
+    let mut out = Vec::new();
+    for (name, id) in refs::named_tips(repo)? {
+        let section = set.section_of(&name);
+        let policy = match by_section.get(&section) {
+            Some(p) => p.clone(),
+            None => {
+                let p = set.for_ref(&name)?;
+                by_section.insert(section, p.clone());
+                p
+            }
+        };
+        out.push((policy, id));
+    }
+    Ok(out)
+}
+
 /// Plans and scans what the push brings within the budget. Returns the report, what each
 /// ref brings, and whether the content went unscanned (the budget ran out and
 /// `[server] fail_open = true`; without it, running out is an error: exit 2, fail closed).
@@ -275,13 +304,25 @@ fn scan(
     session: &Session,
     repo: &git2::Repository,
     updates: &[RefUpdate],
+    (set, policies): (&refpolicy::PolicySet<'_>, &[RefPolicy]),
     started: Instant,
     budget_ms: u64,
 ) -> Result<(Report, HashMap<String, HashSet<String>>, bool)> {
     let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
     let engine = session.engine()?;
-    let scanned = refs::existing_tips(repo)
-        .and_then(|hide| refs::plan(repo, updates, &hide, &session.config.exclude_set, deadline))
+    let scanned = existing_by_policy(repo, set)
+        .and_then(|existing| {
+            // What is new to a ref: not on any existing ref whose policy judged findings at
+            // least as strictly (refs updated by this push are judged, not trusted).
+            let hide = |k: usize| -> Vec<git2::Oid> {
+                existing
+                    .iter()
+                    .filter(|(p, _)| p.judges_findings_as_strictly_as(&policies[k]))
+                    .map(|(_, id)| *id)
+                    .collect()
+            };
+            refs::plan_each(repo, updates, &hide, &session.config.exclude_set, deadline)
+        })
         .and_then(|planned| {
             let opts = RunOptions {
                 repo: RepoAt::FromEnv,

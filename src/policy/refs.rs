@@ -79,6 +79,16 @@ pub struct RefPolicy {
     pub allowed_pushers: Vec<String>,
 }
 
+impl RefPolicy {
+    /// Whether findings were judged under this policy at least as strictly as `other` judges
+    /// them: a lower or equal `block_severity`, and inline allows not counted where `other`
+    /// does not count them. A commit an existing ref under such a policy holds was judged then;
+    /// any other commit is new to a ref under `other` (issue 19 item 2).
+    pub fn judges_findings_as_strictly_as(&self, other: &RefPolicy) -> bool {
+        self.block_severity <= other.block_severity && (!self.allow_inline || other.allow_inline)
+    }
+}
+
 impl Default for RefPolicy {
     fn default() -> RefPolicy {
         RefPolicy {

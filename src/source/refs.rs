@@ -195,12 +195,24 @@ fn content_jobs(repo: &Repository, id: Oid, refname: &Arc<str>, jobs: &mut Vec<J
 
 /// Ids of every ref of the repository, peeled to commits (what the server already has).
 pub fn existing_tips(repo: &Repository) -> Result<Vec<Oid>> {
+    Ok(named_tips(repo)?.into_iter().map(|(_, id)| id).collect())
+}
+
+/// Every existing ref that leads to a commit, with its name.
+///
+/// # Errors
+///
+/// The refs cannot be listed.
+pub fn named_tips(repo: &Repository) -> Result<Vec<(String, Oid)>> {
     let refs = repo
         .references()
         .map_err(|e| Error::git("listing refs", &e))?;
     Ok(refs
         .flatten()
-        .filter_map(|r| r.peel_to_commit().ok().map(|c| c.id()))
+        .filter_map(|r| {
+            let name = r.name().ok()?.to_owned();
+            r.peel_to_commit().ok().map(|c| (name, c.id()))
+        })
         .collect())
 }
 
@@ -240,10 +252,28 @@ pub fn plan(
     exclude: &GlobSet,
     deadline: Option<(Instant, u64)>,
 ) -> Result<Planned> {
+    plan_each(repo, updates, &|_| hide.to_vec(), exclude, deadline)
+}
+
+/// [`plan`] with what counts as existing chosen per update (`hide(i)` for `updates[i]`): on a server, a ref's
+/// policy judges every commit new *to that ref* — a commit already on a laxer ref is brought,
+/// and judged, again (issue 19 item 2). A commit is still scanned once, whichever refs bring
+/// it.
+///
+/// # Errors
+///
+/// An unreadable object or the deadline passing.
+pub fn plan_each(
+    repo: &Repository,
+    updates: &[RefUpdate],
+    hide: &dyn Fn(usize) -> Vec<Oid>,
+    exclude: &GlobSet,
+    deadline: Option<(Instant, u64)>,
+) -> Result<Planned> {
     let mut planned = Planned::default();
     let mut seen: HashSet<Oid> = HashSet::new();
     let mut commits = Vec::new();
-    for u in updates {
+    for (i, u) in updates.iter().enumerate() {
         let Some(new) = u.new else { continue };
         let refname: Arc<str> = Arc::from(u.refname.as_str());
         let first_tag_job = planned.jobs.len();
@@ -262,7 +292,7 @@ pub fn plan(
                 continue;
             }
         };
-        let mut hidden = hide.to_vec();
+        let mut hidden = hide(i);
         hidden.extend(u.old);
         for oid in history::walk(repo, &[tip], &hidden)? {
             brings.insert(oid.to_string());

@@ -828,3 +828,39 @@ fn a_patient_extract_lists_the_first_findings_per_rule_and_counts_the_rest() {
         human.out()
     );
 }
+
+/// Issue 19 item 2: a commit with a warn-level finding was accepted on a lax ref, then on a
+/// ref whose policy blocks warnings, because it was no longer new to the repository. With the
+/// `update` hook one push of `HEAD:aaa-feature HEAD:main` was enough.
+#[test]
+fn a_finding_accepted_on_a_lax_ref_is_judged_again_on_a_stricter_one() {
+    let strict = "[[policy]]\nrefs = [\"refs/heads/main\"]\nblock_severity = \"warn\"\n";
+    // A PHI value under a test path: a warning, which main's policy blocks.
+    let warn_commit = |s: &Server| {
+        s.work
+            .add("tests/fixtures/p.txt", format!("patient ssn: {SSN}\n"));
+        s.work.commit("fixture");
+    };
+    let s = Server::new("pre-receive");
+    s.config(strict);
+    warn_commit(&s);
+    let (ok, text) = s.push(&["HEAD:refs/heads/feature"]);
+    assert!(ok, "the lax ref takes the warning: {text}");
+    let (ok, text) = s.push(&["HEAD:refs/heads/main"]);
+    assert!(!ok, "main judges the commit it has not seen: {text}");
+    for hook in ["pre-receive", "update"] {
+        let s = Server::new(hook);
+        s.config(strict);
+        warn_commit(&s);
+        let (_, text) = s.push(&["HEAD:refs/heads/aaa-feature", "HEAD:refs/heads/main"]);
+        let main = s.server_has("refs/heads/main");
+        let init = s
+            .bare
+            .git(&["rev-list", "--max-parents=0", "refs/heads/main"]);
+        assert_eq!(
+            main.as_deref(),
+            Some(init.trim()),
+            "{hook}: main must not move to the warned commit: {text}"
+        );
+    }
+}
