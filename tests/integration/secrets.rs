@@ -479,3 +479,58 @@ fn invalid_gitleaks_config_exits_2_naming_the_file() {
         assert!(r.err().contains(file), "{file}: {}", r.err());
     }
 }
+
+/// Shapes from real repositories (issue 23) that read like `password = value` but hold UI
+/// text, a setting name, a DOM call or a paging cursor: no secret finding at all.
+#[test]
+fn translations_setting_names_calls_and_cursors_are_not_secrets() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "api/src/main/resources/messages_fr.properties",
+            "install.advanced.admin.password.info=Actuellement, par d\u{e9}faut le mot de passe est <strong>admin:test</strong>.\n",
+        ),
+        (
+            "api/src/main/resources/messages_it.properties",
+            "install.advanced.admin.password.info=Attualmente, il nome utente predefinito / password \u{e8} admin\n",
+        ),
+        (
+            "api/src/main/resources/messages_zh_CN.properties",
+            "install.testing.password.remote = \u{8fdc}\u{7a0b}\u{7cfb}\u{7edf}\u{7684}\u{5bc6}\u{7801}\n",
+        ),
+        (
+            "api/src/main/java/org/example/Constants.java",
+            "public static final String GP_PASSWORD_REQUIRES_MIXED = \"security.passwordRequiresUpperAndLowerCase\";\n",
+        ),
+        (
+            "web/src/main/resources/setup.vm",
+            "    var passwordInputContainer = document.getElementById('passwordInputContainer');\n",
+        ),
+        (
+            "TestFiles/ReindexJobRecord.json",
+            "{\n  \"continuationToken\": \"kq73Zb0PuWsLgYGOqaGBiamxsaGJkaGBoYGBgYWxaSwAAAD//w==\",\n  \"nextPageToken\": \"Q2p3dFowWkdSemN6TXk5dGRXUXpOWE5qVG5Sb1ZG\"\n}\n",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (path, text) in cases {
+        let got = secret_rules(path, text, &[]);
+        if !got.is_empty() {
+            failures.push(format!("{path}: {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A `test` word in another field of the line (`username="test_user"`) used to drop the
+/// password beside it, even with `--strict`.
+#[test]
+fn password_beside_a_test_user_is_still_found() {
+    let text = "<user username=\"test_user\" password=\"Tq8#vLm2Rz9wK4pE\" roles=\"admin\"/>\n";
+    let got = secret_rules("conf/users.xml", text, &["Tq8#vLm2Rz9wK4pE"]);
+    assert!(got.contains("secret.generic.password"), "{got:?}");
+    let json = "{\"user\": \"test\", \"password\": \"Tq8#vLm2Rz9wK4pE\"}\n";
+    let got = secret_rules("conf/users.json", json, &["Tq8#vLm2Rz9wK4pE"]);
+    assert!(got.contains("secret.generic.password"), "{got:?}");
+    // The key itself still says it is fake.
+    let fake = "testPassword = \"Tq8#vLm2Rz9wK4pE\"\n";
+    assert!(secret_rules("conf/app.conf", fake, &["Tq8#vLm2Rz9wK4pE"]).is_empty());
+}

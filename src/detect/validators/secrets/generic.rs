@@ -435,6 +435,8 @@ fn is_code_like(v: &[u8]) -> bool {
             && (s[0].is_ascii_alphabetic() || s[0] == b'_')
             && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     };
+    // `document.getElementById(`: the value stops at the call's argument.
+    let v = v.strip_suffix(b"(").unwrap_or(v);
     let body = v.strip_suffix(b"()").unwrap_or(v);
     let parts: Vec<&[u8]> = body.split(|&b| b == b'.').collect();
     if parts.iter().all(|p| ident(p)) && (parts.len() > 1 || body.len() < v.len()) {
@@ -561,17 +563,44 @@ fn is_meta_key(key: &[u8]) -> bool {
         "description",
         "desc",
         "doc",
+        // Paging and sync cursors (`continuationToken`, `nextPageToken`): opaque, not secret.
+        "continuation",
+        "cursor",
+        "paging",
+        "pagination",
+        "etag",
+        // Resource-bundle keys (`install.advanced.admin.password.info`).
+        "info",
+        "help",
+        "title",
+        "message",
+        "msg",
+        "error",
+        "tooltip",
+        "caption",
     ];
-    key_words(key)
+    let words = key_words(key);
+    words
         .iter()
         .any(|w| META.iter().any(|m| m.as_bytes() == w.as_slice()))
+        || words
+            .windows(2)
+            .any(|p| matches!(p[0].as_slice(), b"next" | b"prev" | b"previous") && p[1] == b"page")
 }
 
-/// The line before the value names it as fake (`dummyClientSecret config.Secret = ...`,
-/// `const testToken = ...`).
+/// The assignment that owns the value names it as fake (`dummyClientSecret config.Secret =
+/// ...`, `const testToken = ...`). Only the text since the previous field on the line counts:
+/// in `<user username="test_user" password="..."/>` or `{"user": "test", "password": ...}` the
+/// `test` belongs to another field and says nothing about the password.
 fn is_fake_context(c: &Candidate<'_>) -> bool {
     let bounds = crate::detect::validators::common::line_bounds(c.text, c.value.start);
-    let before = &c.text[bounds.start..c.value.start];
+    let start = c.group("key").map_or(c.value.start, |k| k.start);
+    let line_head = &c.text[bounds.start..start.max(bounds.start)];
+    let own = line_head
+        .iter()
+        .rposition(|b| b"\"'`,;{}()[]|&".contains(b))
+        .map_or(bounds.start, |i| bounds.start + i + 1);
+    let before = &c.text[own..c.value.start];
     key_words(before).iter().any(|w| {
         [
             "test", "tests", "dummy", "fake", "mock", "example", "sample", "stub",
@@ -595,6 +624,81 @@ fn is_wordy(v: &[u8]) -> bool {
         .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
         .count();
     humps <= 3
+}
+
+/// A setting or property name (`security.passwordRequiresUpperAndLowerCase`,
+/// `app.auth.tokenSigningAlgorithm`): no digits, only letters and `. _ -`, and camelCase or
+/// separated words of four letters on average. A random letters-only token switches case every
+/// two letters or so.
+fn is_setting_name(v: &[u8]) -> bool {
+    if v.iter().any(u8::is_ascii_digit)
+        || !v
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() || b"._-".contains(b))
+    {
+        return false;
+    }
+    let words = key_words(v);
+    let letters: usize = words.iter().map(Vec::len).sum();
+    words.len() >= 2 && letters >= 4 * words.len() && words.iter().all(|w| w.len() >= 2)
+}
+
+/// Natural language, not a token: a value with non-ASCII bytes (a translation:
+/// `远程系统的…`, `Usuário/Senha`), or an unquoted value followed on its line by more words
+/// (`password.info=Actuellement, par défaut ...`). In `.properties`, resource bundles and
+/// `.po` files one following word is enough; elsewhere three (`PASSWORD=x9 node app.js` keeps
+/// its finding).
+fn is_prose(c: &Candidate<'_>, quoted: bool) -> bool {
+    let v = c.value_bytes();
+    if !v.is_ascii() {
+        return true;
+    }
+    if quoted {
+        return false;
+    }
+    let bounds = crate::detect::validators::common::line_bounds(c.text, c.value.start);
+    let rest = &c.text[c.value.end.min(bounds.end)..bounds.end];
+    if !rest.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+        return false;
+    }
+    let rest = rest.trim_ascii_start();
+    if rest.starts_with(b"#") || rest.starts_with(b"//") || rest.starts_with(b";") {
+        return false; // a trailing comment
+    }
+    let words = rest
+        .split(|b| b.is_ascii_whitespace())
+        .take(4)
+        .filter(|w| {
+            w.first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b >= 0x80)
+        })
+        .count();
+    let lower = c.path.to_ascii_lowercase();
+    let bundle =
+        lower.ends_with(".properties") || lower.ends_with(".po") || lower.ends_with(".strings");
+    words >= if bundle { 1 } else { 3 }
+}
+
+/// A resource bundle or translation catalogue (`messages_fr.properties`, `locales/de.json`,
+/// `*.po`): UI text, where a value after `password` is a label or a documented default.
+fn is_translation_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    (name.starts_with("messages") && name.ends_with(".properties"))
+        || name.ends_with(".po")
+        || name.ends_with(".pot")
+        || name.ends_with(".strings")
+        || name.ends_with(".resx")
+        || [
+            "/i18n/",
+            "/l10n/",
+            "/locales/",
+            "/locale/",
+            "/lang/",
+            "/translations/",
+        ]
+        .iter()
+        .any(|d| lower.contains(d) || lower.starts_with(&d[1..]))
 }
 
 /// A hand-typed pattern: an ascending run of five letters or five digits among the value's
@@ -690,8 +794,12 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     if quote.is_empty() && (is_code_path(c.path) || is_code_like(v)) {
         return Verdict::Reject;
     }
+    if is_setting_name(v) || is_prose(c, !quote.is_empty()) {
+        return Verdict::Reject;
+    }
     let key = c.group_bytes("key").unwrap_or_default();
     match literal_verdict(c.path, v) {
+        Verdict::Accept(_) if is_translation_path(c.path) => Verdict::at(Severity::Warn),
         // A hex digest under a password key is usually a stored hash (fixtures, dumps).
         Verdict::Accept(_) if is_hex_digest(v) && contains_ci(key, b"pass") => {
             Verdict::at(Severity::Warn)

@@ -161,3 +161,65 @@ fn hash_and_encoding_table() {
     assert!(is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf99"));
     assert!(!is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf9"));
 }
+
+#[test]
+fn setting_names_are_not_secrets() {
+    let cases: &[(&str, bool)] = &[
+        ("security.passwordRequiresUpperAndLowerCase", true),
+        ("app.auth.tokenSigningAlgorithm", true),
+        ("password_reset_url_template", true),
+        ("hFqLzRkWmBvTyPcXnJdS", false),
+        ("Qm7vR2xK9pLw4Tz", false),
+        ("aBcDeFgHiJkLmNoP", false),
+    ];
+    for (v, want) in cases {
+        assert_eq!(is_setting_name(v.as_bytes()), *want, "{v}");
+    }
+}
+
+#[test]
+fn method_calls_are_code() {
+    assert!(is_code_like(b"document.getElementById("));
+    assert!(is_code_like(b"window.prompt("));
+    assert!(!is_code_like(b"Qm7vR2xK9pLw4Tz("));
+}
+
+#[test]
+fn paging_cursor_and_bundle_keys_are_meta() {
+    for k in [
+        "continuationToken",
+        "nextPageToken",
+        "next_page_token",
+        "cursor_token",
+        "install.advanced.admin.password.info",
+    ] {
+        assert!(is_meta_key(k.as_bytes()), "{k}");
+    }
+    for k in [
+        "NEXT_AUTH_SECRET",
+        "PAGE_ACCESS_TOKEN",
+        "REMOTE_PASSWORD",
+        "INPUT_TOKEN",
+    ] {
+        assert!(!is_meta_key(k.as_bytes()), "{k}");
+    }
+}
+
+#[test]
+fn translation_paths() {
+    for p in [
+        "api/src/main/resources/messages_fr.properties",
+        "messages.properties",
+        "web/locales/de.json",
+        "po/fr.po",
+    ] {
+        assert!(is_translation_path(p), "{p}");
+    }
+    for p in [
+        "src/main/resources/application.properties",
+        ".env",
+        "config/app.yml",
+    ] {
+        assert!(!is_translation_path(p), "{p}");
+    }
+}
