@@ -273,6 +273,10 @@ impl RuleDbBuilder {
                 }
             }
         }
+        // The generic assignment rules are a fallback: of two overlapping findings of equal
+        // severity the earlier rule wins, so they go after every provider rule, built-in or
+        // from an extra pack (a team's `acme_live_...` rule beats `ACME_KEY=...`).
+        rules.sort_by_key(|r: &Rule| r.spec.id.starts_with("secret.generic."));
         for id in sel
             .disable
             .iter()

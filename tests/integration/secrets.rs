@@ -48,6 +48,50 @@ type Case = (
 
 const POSITIVES: &[Case] = &[
     (
+        "codeclimate_repo_token",
+        ".env",
+        "CODECLIMATE_REPO_TOKEN=9209dcb468e07e032fd0db161b56bb9a2f5fe555a6323d188a3b99e68433f7a4\n",
+        &["secret.generic.token"],
+        &["9209dcb468e07e032fd0db161b56bb9a2f5fe555a6323d188a3b99e68433f7a4"],
+    ),
+    (
+        "android_build_config",
+        "app/build.gradle",
+        "buildConfigField 'String', 'API_KEY', '\"3c5e11dc057071e2b0cf6128e6e96235\"'\n",
+        &["secret.generic.build-config"],
+        &["3c5e11dc057071e2b0cf6128e6e96235"],
+    ),
+    (
+        "web_config_add_key",
+        "Web.config",
+        "<add key=\"PaymentsSecretKey\" value=\"SIJ0pqgAk5aCWvQ5A0k5NSZAeS915OVp\" />\n",
+        &["secret.generic.xml-setting"],
+        &["SIJ0pqgAk5aCWvQ5A0k5NSZAeS915OVp"],
+    ),
+    (
+        "cli_api_key_flag",
+        "scripts/publish.sh",
+        "uploader --api-key IsBAtX3JNJd0sgbOiv9JU1Bpk8QfvJSI --dry-run\n",
+        &["secret.generic.cli-flag"],
+        &["IsBAtX3JNJd0sgbOiv9JU1Bpk8QfvJSI"],
+    ),
+    (
+        "env_vendor_key",
+        ".env",
+        "MAILER_KEY=hp4J9EZCTravybY9jV3znYRblPCVB9fASrEMSIUJ\n",
+        &["secret.generic.key"],
+        &["hp4J9EZCTravybY9jV3znYRblPCVB9fASrEMSIUJ"],
+    ),
+    (
+        "long_access_token",
+        "config/dropbox.json",
+        "{\"access_token\": \"wMHlCh_Wc60LO0SMJRuXf19GJlXBHsVo7pJ4aeHoF8f0kJzUslxYULkvfpxcrrL8LgfnPdrSluBA2OC3UCN6qTWNf-YSAuAO02hfO28u1UFOeL5wZV_c2x4y3i6aYWGhe1XSIvsi7pi2\"}\n",
+        &["secret.generic.token"],
+        &[
+            "wMHlCh_Wc60LO0SMJRuXf19GJlXBHsVo7pJ4aeHoF8f0kJzUslxYULkvfpxcrrL8LgfnPdrSluBA2OC3UCN6qTWNf-YSAuAO02hfO28u1UFOeL5wZV_c2x4y3i6aYWGhe1XSIvsi7pi2",
+        ],
+    ),
+    (
         "terraform_aws_provider",
         "infra/main.tf",
         "provider \"aws\" {\n  region     = \"eu-west-1\"\n  access_key = \"AKIAUJZDEGXDNCF32EPF\"\n  secret_key = \"2hpChYgCfrL1spNxnyVmihA/2O76UMFxFkM/R5Kj\"\n}\n",
@@ -533,4 +577,14 @@ fn password_beside_a_test_user_is_still_found() {
     // The key itself still says it is fake.
     let fake = "testPassword = \"Tq8#vLm2Rz9wK4pE\"\n";
     assert!(secret_rules("conf/app.conf", fake, &["Tq8#vLm2Rz9wK4pE"]).is_empty());
+}
+
+/// jwt.io's sample claims (`"sub": "1234567890"`, `"iat": 1516239022`) in an `.http` file
+/// blocked on microsoft/fhir-server: documentation, suppressed unless `--strict`.
+#[test]
+fn jwt_io_sample_token_is_documentation() {
+    // {"alg":"RS256","typ":"JWT"} . {"sub":"1234567890","name":"Fake User","iat":1516239022}
+    let token = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkZha2UgVXNlciIsImlhdCI6MTUxNjIzOTAyMn0.Qm9ndXNTaWduYXR1cmVCeXRlc0ZvckFUZXN0T25seTEyMzQ1Njc4OTA";
+    let text = format!("POST {{{{host}}}}/connect/introspect\n\ntoken={token}\n");
+    assert!(secret_rules("docs/rest/TokenIntrospection.http", &text, &[token]).is_empty());
 }

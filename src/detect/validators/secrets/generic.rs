@@ -450,7 +450,7 @@ fn is_code_path(path: &str) -> bool {
     const CODE: &[&str] = &[
         ".rs", ".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".go", ".java", ".kt", ".kts",
         ".scala", ".rb", ".php", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".m", ".dart",
-        ".lua", ".ex", ".exs", ".groovy", ".vue", ".svelte", ".jl", ".r",
+        ".lua", ".ex", ".exs", ".groovy", ".vue", ".svelte", ".jl", ".r", ".ps1", ".psm1",
     ];
     let lower = path.to_ascii_lowercase();
     CODE.iter().any(|e| lower.ends_with(e))
@@ -791,10 +791,17 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     if is_placeholder(v) || has_provider_prefix(v) {
         return Verdict::Reject;
     }
-    if quote.is_empty() && (is_code_path(c.path) || is_code_like(v)) {
+    // A literal opened by a quote the rule does not capture (`"\"value\""` in a
+    // buildConfigField, an XML attribute) is still a literal.
+    let quoted = !quote.is_empty()
+        || c.value
+            .start
+            .checked_sub(1)
+            .is_some_and(|i| matches!(c.text[i], b'"' | b'\''));
+    if !quoted && (is_code_path(c.path) || is_code_like(v)) {
         return Verdict::Reject;
     }
-    if is_setting_name(v) || is_prose(c, !quote.is_empty()) {
+    if is_setting_name(v) || is_prose(c, quoted) {
         return Verdict::Reject;
     }
     let key = c.group_bytes("key").unwrap_or_default();
@@ -806,6 +813,144 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
         }
         verdict => verdict,
     }
+}
+
+/// Words that make a name credential-like when they end it or stand in it.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "key",
+    "apikey",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "auth",
+    "credential",
+    "credentials",
+    "creds",
+];
+
+/// Words that make a `..._key` name an index, a lookup or a public part, not a credential
+/// (`primary_key`, `sort_key`, `cache_key`, `idempotency_key`, `public_key`).
+const KEY_META: &[&str] = &[
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "range",
+    "cache",
+    "lookup",
+    "map",
+    "row",
+    "unique",
+    "idempotency",
+    "composite",
+    "hot",
+    "shortcut",
+    "routing",
+    "translation",
+    "i18n",
+    "dict",
+    "object",
+    "column",
+    "index",
+    "group",
+    "foreign",
+    "license",
+    "licence",
+    "license",
+    "site",
+    "recaptcha",
+    "publishable",
+    "anon",
+    "client",
+    "ssh",
+    "gpg",
+    "pgp",
+    "kid",
+    "jwk",
+    "jwks",
+    "storage",
+    "bucket",
+    "s3",
+    "redis",
+    "event",
+    "metric",
+    "react",
+    "vue",
+    "protobuf",
+    "json",
+    "xml",
+    "yaml",
+    "charset",
+    "normalized",
+];
+
+/// A value with a token's character mix: letters and digits, at least 16 bytes, and either a
+/// hex digest's length or the entropy of random text. Names such as `*_KEY` or `auth` are too
+/// common for anything less.
+fn is_token_mix(v: &[u8]) -> bool {
+    let letters = v.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
+    if v.len() < 16 || letters == 0 || digits == 0 {
+        return false;
+    }
+    let hex = v.iter().all(u8::is_ascii_hexdigit);
+    (hex && v.len() >= 32) || (!hex && shannon_entropy(v) >= 3.6)
+}
+
+/// A credential under a name that only says so by its last word (`STRIPE_KEY`,
+/// `app.signing.key`, `auth`, `credentials`), a `buildConfigField 'String', 'API_KEY', ...`,
+/// an XML `<add key="..." value="..."/>` pair or a CLI flag (`--api-key VALUE`). The name must
+/// be credential-like and not an index or public part (`primary_key`, `publishable_key`); the
+/// value must pass [`generic_secret`] and have a token's character mix.
+pub(super) fn named_secret(c: &Candidate<'_>) -> Verdict {
+    let key = c.group_bytes("key").unwrap_or_default();
+    let words = key_words(key);
+    let credential = words.iter().any(|w| {
+        CREDENTIAL_WORDS
+            .iter()
+            .any(|m| m.as_bytes() == w.as_slice())
+    }) || contains_ci(key, b"apikey")
+        || contains_ci(key, b"secret")
+        || contains_ci(key, b"password")
+        || contains_ci(key, b"token");
+    if !credential
+        || words
+            .iter()
+            .any(|w| KEY_META.iter().any(|m| m.as_bytes() == w.as_slice()))
+    {
+        return Verdict::Reject;
+    }
+    let v = c.value_bytes();
+    // Commas (`bytes,1,opt,name=key`) and variables (`$valueSet[0].x`) are not in tokens.
+    if !is_token_mix(v)
+        || is_word_chain(v)
+        || v.contains(&b',')
+        || (v.first() == Some(&b'$') && v.get(1).is_some_and(|b| b.is_ascii_alphabetic()))
+    {
+        return Verdict::Reject;
+    }
+    generic_secret(c)
+}
+
+/// Three or more words joined by `-`, `_` or `.`, each of one case with at most two trailing
+/// digits (`oauth2-client-credentials-flow`, `users.by_email.v2`): a name, not a token.
+fn is_word_chain(v: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = v
+        .split(|b| b"-_.:".contains(b))
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            let digits = p.iter().filter(|b| b.is_ascii_digit()).count();
+            p[0].is_ascii_alphabetic()
+                && digits <= 2
+                && p.iter().all(u8::is_ascii_alphanumeric)
+                && (p.iter().all(|b| !b.is_ascii_uppercase())
+                    || p.iter().all(|b| !b.is_ascii_lowercase()))
+        })
 }
 
 /// A password hash or digest, not a password: crypt formats (`$2b$12$...`, `$argon2id$`,

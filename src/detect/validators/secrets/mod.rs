@@ -17,6 +17,7 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("generic_secret", generic::generic_secret),
     ("github_token", tokens::github_token),
     ("jwt", jwt::jwt),
+    ("named_secret", generic::named_secret),
     ("prefixed_token", tokens::prefixed_token),
     ("private_key", keys::private_key),
     ("secret_literal", generic::secret_literal),

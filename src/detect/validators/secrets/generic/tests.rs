@@ -223,3 +223,15 @@ fn translation_paths() {
         assert!(!is_translation_path(p), "{p}");
     }
 }
+
+#[test]
+fn token_mix_and_word_chains() {
+    assert!(is_token_mix(b"nW3ZCaMb9Sxh1dLTgqUvRk7Yp0eJfo2HiA5rBtD6"));
+    assert!(is_token_mix(b"3f9c1a7e5b2d8046c1e9a7b3d5f2c8e4"));
+    assert!(!is_token_mix(b"account_id_and_region_code"));
+    assert!(!is_token_mix(b"3f9c1a7e5b2d8046"));
+    assert!(is_word_chain(b"oauth2-client-credentials-flow"));
+    assert!(is_word_chain(b"users.by_email.v2"));
+    assert!(is_word_chain(b"ca.uhn.hl7v2.llp.charset"));
+    assert!(!is_word_chain(b"Zr4nP8wK-2vB6xM1q-T9sL3dH7"));
+}
