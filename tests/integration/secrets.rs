@@ -48,10 +48,33 @@ type Case = (
 
 const POSITIVES: &[Case] = &[
     (
+        "adafruit_io_key",
+        ".env",
+        "IO_KEY=\"aio_zymMlopiWfqUyHRSIf8NFmAUNLnY\"\n",
+        &["secret.adafruit.io-key"],
+        &["aio_zymMlopiWfqUyHRSIf8NFmAUNLnY"],
+    ),
+    (
+        "dropbox_short_lived",
+        "config/dropbox.json",
+        "{\"access_token\": \"sl.VXBt7wRkl8OZfIa2AUk7z7gTqBu4wweocv81k2lsNaWQrZzhB4GZqT8hqt0pmpsLww0sAO_DGpUxjKbgRBWZRZX1VlxeVZ4DNCNnOBFXL4k41GiLP9qG3L0uKW4yWRzSaTLyvH1D0SZa\"}\n",
+        &["secret.dropbox.short-lived-token"],
+        &[
+            "sl.VXBt7wRkl8OZfIa2AUk7z7gTqBu4wweocv81k2lsNaWQrZzhB4GZqT8hqt0pmpsLww0sAO_DGpUxjKbgRBWZRZX1VlxeVZ4DNCNnOBFXL4k41GiLP9qG3L0uKW4yWRzSaTLyvH1D0SZa",
+        ],
+    ),
+    (
+        "sonarqube_user_token",
+        ".github/workflows/ci.yml",
+        "      SONAR_TOKEN: squ_36095e68de96039211d9b963cc58ea44ecd5b868\n",
+        &["secret.sonarqube.token"],
+        &["squ_36095e68de96039211d9b963cc58ea44ecd5b868"],
+    ),
+    (
         "codeclimate_repo_token",
         ".env",
         "CODECLIMATE_REPO_TOKEN=9209dcb468e07e032fd0db161b56bb9a2f5fe555a6323d188a3b99e68433f7a4\n",
-        &["secret.generic.token"],
+        &["secret.codeclimate.reporter-id"],
         &["9209dcb468e07e032fd0db161b56bb9a2f5fe555a6323d188a3b99e68433f7a4"],
     ),
     (
