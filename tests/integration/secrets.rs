@@ -611,3 +611,53 @@ fn jwt_io_sample_token_is_documentation() {
     let text = format!("POST {{{{host}}}}/connect/introspect\n\ntoken={token}\n");
     assert!(secret_rules("docs/rest/TokenIntrospection.http", &text, &[token]).is_empty());
 }
+
+/// A base64-encoded AWS key id in a Kubernetes Secret (gitleaks decodes and finds it): found,
+/// the finding covers the encoded text, and neither the encoded nor the decoded value is
+/// printed.
+#[test]
+fn base64_encoded_aws_key_in_a_kubernetes_secret_is_found() {
+    // base64 of the generated key id AKIAQZ3XMLV7RT4WPN2H
+    let encoded = "QUtJQVFaM1hNTFY3UlQ0V1BOMkg=";
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\ntype: Opaque\ndata:\n  AWS_ACCESS_KEY_ID: {encoded}\n"
+    );
+    let r = scan("k8s/aws.yaml", &text);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_no_value(
+        &r.stdout,
+        &[encoded, "AKIAQZ3XMLV7RT4WPN2H", "QUtJQVFaM1hNTFY3"],
+    );
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let f = findings
+        .iter()
+        .find(|f| f["rule"] == "secret.encoded.base64")
+        .unwrap_or_else(|| panic!("{}", r.all()));
+    // Columns cover the encoded characters that carry the key id (1-based, end exclusive).
+    let col = f["column"].as_u64().unwrap() as usize;
+    let end = f["end_column"].as_u64().unwrap() as usize;
+    let line = "  AWS_ACCESS_KEY_ID: ";
+    assert_eq!(col, line.len() + 1, "{f}");
+    assert!(
+        end > col + 24 && end <= line.len() + 1 + encoded.len(),
+        "{f}"
+    );
+}
+
+/// Azure connection strings: Service Bus / IoT Hub `SharedAccessKey=` and App Configuration
+/// `Secret=` each have a rule of their own.
+#[test]
+fn azure_shared_access_key_and_app_configuration_secret_are_found() {
+    let sb = "Wm5xR0hKc0x2T0p6TVFwYkVjVm1aUjJ5dUZ0a0hZZ0k=";
+    let text = format!(
+        "{{\"Bus\": \"Endpoint=sb://orders.servicebus.windows.net/;SharedAccessKeyName=Send;SharedAccessKey={sb}\"}}\n"
+    );
+    let got = secret_rules("appsettings.json", &text, &[sb]);
+    assert!(got.contains("secret.azure.shared-access-key"), "{got:?}");
+    let ac = "c3VwZXJSYW5kb21WYWx1ZU5vdFJlYWxXcVQ5TW5QcTJMc1Y=";
+    let text = format!(
+        "APPCFG=Endpoint=https://shop.azconfig.io;Id=Xk2c-l9-s0:Qw8rT2yU6iO0;Secret={ac}\n"
+    );
+    let got = secret_rules(".env", &text, &[ac]);
+    assert!(got.contains("secret.azure.app-configuration"), "{got:?}");
+}

@@ -1,5 +1,6 @@
 //! Validators of the secrets pack (`patterns/secrets/`).
 
+mod encoded;
 mod generic;
 mod jwt;
 mod keys;
@@ -13,6 +14,7 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("aws_secret_key", tokens::aws_secret_key),
     ("basic_auth", generic::basic_auth),
     ("db_password", generic::db_password),
+    ("encoded_secret", encoded::encoded_secret),
     ("gcp_service_account", keys::gcp_service_account),
     ("generic_secret", generic::generic_secret),
     ("github_token", tokens::github_token),
