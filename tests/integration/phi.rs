@@ -774,3 +774,82 @@ fn hl7_value_only_on_context_lines_is_not_reported() {
     let r = repo.phiguard(&["scan", "--staged", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+/// Issue 23, noise on real repositories: HL7 conformance profiles number their sections
+/// (`<Reference>3.4.2.30</Reference>`: 601 warns in hapi-hl7v2) and FHIR spec packages name a
+/// mailing list as the publisher's contact (`...@lists...`: 4,316 warns in google/fhir). Neither is
+/// a person's data; a real client IP and a patient's e-mail still are.
+#[test]
+fn section_numbers_and_mailing_lists_are_not_patient_contacts() {
+    run(
+        "noise",
+        &[
+            (
+                "phi.ip",
+                T,
+                "<Field Name=\"Patient ID\"><Reference>3.4.2.30</Reference>",
+                false,
+            ),
+            (
+                "phi.ip",
+                T,
+                "patient: see chapter 7, section 7.4.2.16 of the standard",
+                false,
+            ),
+            ("phi.ip", T, "patient id field 3.3.2.1", false),
+            ("phi.ip", T, "patient client_ip: 73.158.64.21", true),
+            (
+                "phi.email",
+                "Patient.json",
+                "{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"email\",\"value\":\"fhir-devs@lists.acme-health.org\"}]}",
+                false,
+            ),
+            (
+                "phi.email",
+                T,
+                "patient contact: support@acme-clinic.org",
+                false,
+            ),
+            (
+                "phi.email",
+                T,
+                "patient contact: r.okafor71@yahoo.com",
+                true,
+            ),
+        ],
+    );
+}
+
+/// Labelled birth dates written with the month's name, day first or month first.
+#[test]
+fn labelled_birth_dates_with_month_names() {
+    run(
+        "dob",
+        &[
+            ("phi.dob", T, "DOB: 22-Mar-1985", true),
+            ("phi.dob", T, "Date of Birth: March 22, 1985", true),
+            ("phi.dob", T, "birth_date = \"7 September 1972\"", true),
+            ("phi.dob", T, "DOB: 31-Feb-1985", false),
+            ("phi.dob", T, "released 22-Mar-1985", false),
+        ],
+    );
+}
+
+/// A FHIR Patient with a name and a full birth date but no identifier is PHI (it used to
+/// need three elements).
+#[test]
+fn fhir_patient_with_name_and_birth_date_only() {
+    let text = "{\"resourceType\": \"Patient\", \"name\": [{\"family\": \"Okafor\", \"given\": [\"Adaeze\"]}], \"birthDate\": \"1983-06-17\"}";
+    run(
+        "patient",
+        &[
+            ("phi.fhir.patient", "Patient-okafor.json", text, true),
+            (
+                "phi.fhir.patient",
+                "Patient-okafor.json",
+                "{\"resourceType\": \"Patient\", \"name\": [{\"family\": \"Okafor\"}], \"gender\": \"female\"}",
+                false,
+            ),
+        ],
+    );
+}

@@ -153,6 +153,7 @@ pub(super) fn email(c: &Candidate<'_>) -> Verdict {
     if domain.ends_with(b"users.noreply.github.com")
         || lower_local.starts_with(b"noreply")
         || lower_local.starts_with(b"no-reply")
+        || is_list_or_role_address(&lower_local, &domain)
     {
         return Verdict::Reject;
     }
@@ -166,6 +167,61 @@ pub(super) fn email(c: &Candidate<'_>) -> Verdict {
     } else {
         Verdict::at(Severity::Info)
     }
+}
+
+/// A mailing list or a role mailbox, not a person: a `list`/`lists` host label
+/// (`fhir@lists.hl7.org`), a list local part (`announce-list`, `users-request`, `dev-l`), or a
+/// role name (`support`, `info`, `webmaster`).
+fn is_list_or_role_address(local: &[u8], domain: &[u8]) -> bool {
+    const ROLES: &[&[u8]] = &[
+        b"list",
+        b"lists",
+        b"info",
+        b"support",
+        b"help",
+        b"helpdesk",
+        b"admin",
+        b"webmaster",
+        b"postmaster",
+        b"hostmaster",
+        b"abuse",
+        b"security",
+        b"privacy",
+        b"contact",
+        b"sales",
+        b"team",
+        b"dev",
+        b"devs",
+        b"developers",
+        b"announce",
+        b"users",
+        b"community",
+        b"press",
+        b"office",
+        b"feedback",
+        b"notifications",
+        b"donotreply",
+        b"do-not-reply",
+        b"mailer-daemon",
+        b"majordomo",
+        b"listserv",
+        b"bounce",
+        b"bounces",
+    ];
+    domain
+        .split(|&b| b == b'.')
+        .any(|label| label == b"list" || label == b"lists" || label == b"listserv")
+        || ROLES.contains(&local)
+        || [
+            b"-list".as_slice(),
+            b"-request",
+            b"-l",
+            b"-announce",
+            b"-users",
+            b"-dev",
+        ]
+        .iter()
+        .any(|s| local.ends_with(s))
 }
 
 /// D12: a street address. INFO; WARN with an address label or in a patient context.
@@ -249,7 +305,7 @@ pub(super) fn ip(c: &Candidate<'_>) -> Verdict {
         IpAddr::V4(a) => public_v4(a),
         IpAddr::V6(a) => public_v6(a),
     };
-    if !public {
+    if !public || is_section_number(c, addr) {
         return Verdict::Reject;
     }
     if context::patient(c) {
@@ -257,6 +313,40 @@ pub(super) fn ip(c: &Candidate<'_>) -> Verdict {
     } else {
         Verdict::at(Severity::Info)
     }
+}
+
+/// A dotted quad that numbers a section of a specification, not a host: every part is one
+/// digit (`3.3.2.1`), or a word before it on the line says so (`<Reference>3.4.2.30`,
+/// `Section 4.5.2.11`, `chapter 7, section 7.4.2.6`, `<a name="0359.1.2.3">`).
+fn is_section_number(c: &Candidate<'_>, addr: IpAddr) -> bool {
+    if let IpAddr::V4(a) = addr
+        && a.octets().iter().all(|&o| o < 10)
+    {
+        return true;
+    }
+    let line = crate::detect::validators::common::line_bounds(c.text, c.value.start);
+    let from = c.value.start.saturating_sub(32).max(line.start);
+    let before = c.text[from..c.value.start].to_ascii_lowercase();
+    const WORDS: &[&[u8]] = &[
+        b"<reference>",
+        b"section",
+        b"sect.",
+        b"chapter",
+        b"clause",
+        b"paragraph",
+        b"appendix",
+        b"annex",
+        b"figure",
+        b"table ",
+        b"\xc2\xa7", // §
+        b"name=\"",
+        b"name=\\\"",
+        b"version",
+        b"release",
+    ];
+    WORDS
+        .iter()
+        .any(|w| before.windows(w.len()).any(|x| x == *w))
 }
 
 /// An IP is part of a longer chain (`1.2.3.4.5`, a version) when a `.digit` or a word byte
