@@ -797,6 +797,12 @@ fn section_numbers_and_mailing_lists_are_not_patient_contacts() {
                 false,
             ),
             ("phi.ip", T, "patient id field 3.3.2.1", false),
+            (
+                "phi.ip",
+                T,
+                "patient: replaces the CM type in 4.5.3.32 and 7.4.1.32 (OBR-32)",
+                false,
+            ),
             ("phi.ip", T, "patient client_ip: 73.158.64.21", true),
             (
                 "phi.email",
@@ -851,5 +857,56 @@ fn fhir_patient_with_name_and_birth_date_only() {
                 false,
             ),
         ],
+    );
+}
+
+/// Issue 23: a C-CDA document whose patient appears only under recordTarget/patientRole got
+/// no finding. The patient's id (under any facility root), birthTime, name, upper-case street
+/// line and unseparated phone are findings; the same elements of the author are not.
+#[test]
+fn ccda_patient_identity_under_record_target() {
+    const DOC: &str = "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n  <recordTarget>\n    <patientRole>\n      <id extension=\"4417732\" root=\"2.16.840.1.113883.3.6132.1\"/>\n      <addr use=\"HP\">\n        <streetAddressLine>4821 MAPLE RIDGE</streetAddressLine>\n      </addr>\n      <telecom use=\"HP\" value=\"tel:9374128830\"/>\n      <patient>\n        <name use=\"L\"><given>Lucia</given><family>Ortega</family></name>\n        <birthTime value=\"19381212\"/>\n      </patient>\n    </patientRole>\n  </recordTarget>\n</ClinicalDocument>\n";
+    const AUTHOR: &str = "<author>\n  <assignedAuthor>\n    <id extension=\"99120077\" root=\"2.16.840.1.113883.3.6132.9\"/>\n    <addr><streetAddressLine>1 Clinic Plaza 400</streetAddressLine></addr>\n    <telecom value=\"tel:9374120000\"/>\n    <assignedPerson><name><given>Dana</given><family>Whitfield</family></name></assignedPerson>\n  </assignedAuthor>\n</author>\n";
+    let p = "ccda/summary.xml";
+    run(
+        "ccda",
+        &[
+            ("phi.ccda.patient-id", p, DOC, true),
+            ("phi.ccda.birth-time", p, DOC, true),
+            ("phi.ccda.patient-name", p, DOC, true),
+            ("phi.ccda.patient-address", p, DOC, true),
+            ("phi.ccda.patient-telecom", p, DOC, true),
+            ("phi.ccda.patient-id", p, AUTHOR, false),
+            ("phi.ccda.patient-name", p, AUTHOR, false),
+            ("phi.ccda.patient-address", p, AUTHOR, false),
+            ("phi.ccda.patient-telecom", p, AUTHOR, false),
+        ],
+    );
+    // An identifier and a name in one document raise each other to block (co-location).
+    assert_eq!(severity_of(p, DOC, "phi.ccda.patient-id"), "block");
+}
+
+/// Issue 23: an unformatted SSN in GT1-12, NK1-37 or an `SS`-typed IN1-49 made at most a
+/// warning (a name and "an identifier"); it blocks as an SSN. A 9xx one is synthetic.
+#[test]
+fn hl7_ssn_in_guarantor_next_of_kin_and_insured_fields_blocks() {
+    let gt1 =
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rGT1|1||ORTEGA^LUCIA|||||||||536904399\r";
+    assert_eq!(severity_of("adt.hl7", gt1, "phi.hl7.patient"), "block");
+    let nk1 = format!(
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rNK1|1|ORTEGA^MARCO|SPO{}536904399\r",
+        "|".repeat(34)
+    );
+    assert_eq!(severity_of("adt.hl7", &nk1, "phi.hl7.patient"), "block");
+    let in1 = format!(
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rIN1|1|PLAN1||||||||||||||ORTEGA^LUCIA{}536904399^^^USSSA^SS\r",
+        "|".repeat(33)
+    );
+    assert_eq!(severity_of("adt.hl7", &in1, "phi.hl7.patient"), "block");
+    let synthetic =
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rGT1|1||ORTEGA^LUCIA|||||||||999174567\r";
+    assert_ne!(
+        severity_of("adt.hl7", synthetic, "phi.hl7.patient"),
+        "block"
     );
 }

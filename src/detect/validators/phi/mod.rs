@@ -2,6 +2,7 @@
 //! detectors.md. Pure value checks live in [`ids`]; context and synthetic-data markers in
 //! [`context`] and [`markers`]; structure walks in [`crate::detect::structure`].
 
+mod ccda;
 mod column;
 pub mod context;
 mod fhir;
@@ -46,6 +47,21 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("zip", |c| context::unless_marked(c, person::zip(c))),
     ("ip", |c| context::unless_marked(c, person::ip(c))),
     ("name_label", person::name_label),
+    ("ccda_patient_id", |c| {
+        context::unless_marked(c, ccda::patient_id(c))
+    }),
+    ("ccda_birth_time", |c| {
+        context::unless_marked(c, ccda::birth_time(c))
+    }),
+    ("ccda_patient_name", |c| {
+        context::unless_marked(c, ccda::patient_name(c))
+    }),
+    ("ccda_patient_address", |c| {
+        context::unless_marked(c, ccda::patient_address(c))
+    }),
+    ("ccda_patient_telecom", |c| {
+        context::unless_marked(c, ccda::patient_telecom(c))
+    }),
 ];
 
 pub use simple::mrn_org_rule;

@@ -315,12 +315,13 @@ pub(super) fn ip(c: &Candidate<'_>) -> Verdict {
     }
 }
 
-/// A dotted quad that numbers a section of a specification, not a host: every part is one
-/// digit (`3.3.2.1`), or a word before it on the line says so (`<Reference>3.4.2.30`,
+/// A dotted quad that numbers a section of a specification, not a host: the first three
+/// parts are one digit each (`3.3.2.1`, `4.5.3.32`; hosts there are public resolvers such as
+/// `8.8.4.4`, no one's data), or a word before it on the line says so (`<Reference>3.4.2.30`,
 /// `Section 4.5.2.11`, `chapter 7, section 7.4.2.6`, `<a name="0359.1.2.3">`).
 fn is_section_number(c: &Candidate<'_>, addr: IpAddr) -> bool {
     if let IpAddr::V4(a) = addr
-        && a.octets().iter().all(|&o| o < 10)
+        && a.octets()[..3].iter().all(|&o| o < 10)
     {
         return true;
     }
