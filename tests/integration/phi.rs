@@ -910,3 +910,42 @@ fn hl7_ssn_in_guarantor_next_of_kin_and_insured_fields_blocks() {
         "block"
     );
 }
+
+/// Issue 23: FHIR in protobuf text format (google/fhir testdata) got no Patient finding. A
+/// name with a day-precision birth date is one; with an identifier it blocks outside tests.
+#[test]
+fn fhir_patient_in_protobuf_text_format() {
+    // 1983-06-17 at midnight in UTC+10.
+    let text = "identifier {\n  value {\n    value: \"4417732\"\n  }\n}\nname {\n  family {\n    value: \"Okafor\"\n  }\n  given {\n    value: \"Adaeze\"\n  }\n}\nbirth_date {\n  value_us: 424620000000000\n  timezone: \"Australia/Sydney\"\n  precision: DAY\n}\n";
+    run(
+        "textproto",
+        &[
+            (
+                "phi.fhir.textproto-patient",
+                "data/Patient-okafor.prototxt",
+                text,
+                true,
+            ),
+            (
+                "phi.fhir.textproto-patient",
+                "data/Patient-okafor.textproto",
+                text,
+                true,
+            ),
+            (
+                "phi.fhir.textproto-patient",
+                "data/Patient-okafor.txt",
+                text,
+                false,
+            ),
+        ],
+    );
+    assert_eq!(
+        severity_of(
+            "data/Patient-okafor.prototxt",
+            text,
+            "phi.fhir.textproto-patient"
+        ),
+        "block"
+    );
+}

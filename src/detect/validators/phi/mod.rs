@@ -12,6 +12,7 @@ pub mod markers;
 mod person;
 mod simple;
 mod ssn;
+mod textproto;
 mod x12;
 
 use super::Validator;
@@ -47,6 +48,7 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("zip", |c| context::unless_marked(c, person::zip(c))),
     ("ip", |c| context::unless_marked(c, person::ip(c))),
     ("name_label", person::name_label),
+    ("fhir_textproto_patient", textproto::patient),
     ("ccda_patient_id", |c| {
         context::unless_marked(c, ccda::patient_id(c))
     }),
