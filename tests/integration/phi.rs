@@ -949,3 +949,33 @@ fn fhir_patient_in_protobuf_text_format() {
         "block"
     );
 }
+
+/// Issue 23: a phone number without separators after a phone label was no finding.
+#[test]
+fn labelled_phone_without_separators() {
+    run(
+        "phone",
+        &[
+            (
+                "phi.phone-unformatted",
+                T,
+                "patient_phone: 9374128830",
+                true,
+            ),
+            (
+                "phi.phone-unformatted",
+                T,
+                "\"mobile\": \"+19374128831\"",
+                true,
+            ),
+            ("phi.phone-unformatted", T, "phone: 9375550142", false),
+            (
+                "phi.phone-unformatted",
+                T,
+                "support_phone: 9374128830",
+                false,
+            ),
+            ("phi.phone-unformatted", T, "timeout: 9374128830", false),
+        ],
+    );
+}

@@ -43,6 +43,9 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("dob", |c| context::unless_marked(c, person::dob(c))),
     ("age_over_89", |c| context::unless_marked(c, person::age(c))),
     ("phone", |c| context::unless_marked(c, person::phone(c))),
+    ("phone_labelled", |c| {
+        context::unless_marked(c, person::phone_labelled(c))
+    }),
     ("email", |c| context::unless_marked(c, person::email(c))),
     ("address", |c| context::unless_marked(c, person::address(c))),
     ("zip", |c| context::unless_marked(c, person::zip(c))),

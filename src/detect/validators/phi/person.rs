@@ -90,6 +90,35 @@ pub(super) fn phone(c: &Candidate<'_>) -> Verdict {
     }
 }
 
+/// D10 without separators: ten digits (or `1` + ten) after a phone label (`phone:
+/// 9374128830`, `"mobile": "+19374128830"`), groups `npa`, `nxx`. The same NANP checks and
+/// severities as [`phone`].
+pub(super) fn phone_labelled(c: &Candidate<'_>) -> Verdict {
+    let (Some(npa), Some(nxx)) = (c.group_bytes("npa"), c.group_bytes("nxx")) else {
+        return Verdict::Reject;
+    };
+    let n11 = |x: &[u8]| x[1] == b'1' && x[2] == b'1';
+    if n11(npa) || n11(nxx) || c.text.get(c.value.end).is_some_and(u8::is_ascii_digit) {
+        return Verdict::Reject;
+    }
+    if nxx == b"555" || npa == b"555" {
+        return Verdict::synthetic();
+    }
+    let line = &c.text[c.value.end - 4..c.value.end];
+    if organisation_line(c) || line.iter().all(|&b| b == line[0]) {
+        return Verdict::Reject;
+    }
+    const TOLL_FREE: [&[u8]; 7] = [b"800", b"833", b"844", b"855", b"866", b"877", b"888"];
+    if TOLL_FREE.contains(&npa) {
+        return Verdict::at(Severity::Info).with_detail("toll-free business number");
+    }
+    if context::patient(c) {
+        Verdict::at(Severity::Warn).with_detail("in a patient record")
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
 /// Whether the number's label names an organisation's line (`supportPhone`, `helpdesk`,
 /// `callback_number`, `hotline`, `sales`): a business contact, never a person's, and not
 /// an identifier to pair with a patient next to it. A patient's own work phone is not
