@@ -935,8 +935,9 @@ pub(super) fn named_secret(c: &Candidate<'_>) -> Verdict {
     generic_secret(c)
 }
 
-/// Three or more words joined by `-`, `_` or `.`, each of one case with at most two trailing
-/// digits (`oauth2-client-credentials-flow`, `users.by_email.v2`): a name, not a token.
+/// Three or more words joined by `-`, `_`, `.` or `:`, each of one case with at most two
+/// digits, or a short number (`oauth2-client-credentials-flow`, `users.by_email.v2`,
+/// `google.fhir.r4.testing-1`): a name, not a token.
 fn is_word_chain(v: &[u8]) -> bool {
     let parts: Vec<&[u8]> = v
         .split(|b| b"-_.:".contains(b))
@@ -945,6 +946,9 @@ fn is_word_chain(v: &[u8]) -> bool {
     parts.len() >= 3
         && parts.iter().all(|p| {
             let digits = p.iter().filter(|b| b.is_ascii_digit()).count();
+            if digits == p.len() {
+                return digits <= 3; // a counter or version part (`testing-1`, `v2.10`)
+            }
             p[0].is_ascii_alphabetic()
                 && digits <= 2
                 && p.iter().all(u8::is_ascii_alphanumeric)

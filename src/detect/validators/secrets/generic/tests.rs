@@ -233,5 +233,7 @@ fn token_mix_and_word_chains() {
     assert!(is_word_chain(b"oauth2-client-credentials-flow"));
     assert!(is_word_chain(b"users.by_email.v2"));
     assert!(is_word_chain(b"ca.uhn.hl7v2.llp.charset"));
+    assert!(is_word_chain(b"google.fhir.r4.testing-1"));
+    assert!(!is_word_chain(b"x.1234.5678.9012"));
     assert!(!is_word_chain(b"Zr4nP8wK-2vB6xM1q-T9sL3dH7"));
 }
