@@ -356,7 +356,7 @@ pub struct Keyword {
     /// Rules that list this keyword.
     pub rules: Vec<RuleIdx>,
     /// Short keywords (≤ 4 bytes, such as `ssn` or `tin`) must stand at a word boundary, so
-    /// `setting` does not count as `tin`.
+    /// `setting` does not count as `tin`; unless written with a capital (a token prefix).
     pub needs_boundary: bool,
 }
 
@@ -380,13 +380,16 @@ impl RuleDb {
             if !rule.keyword_required() {
                 unconditional.push(idx);
             }
-            for kw in &rule.spec.keywords {
-                let kw = kw.to_ascii_lowercase();
+            for written in &rule.spec.keywords {
+                let kw = written.to_ascii_lowercase();
+                // A short keyword written with a capital is a token prefix (`EZAK`, `AKCp`):
+                // random characters follow it, so it needs no word boundary.
+                let token_prefix = written.bytes().any(|b| b.is_ascii_uppercase());
                 let slot = *index.entry(kw.clone()).or_insert_with(|| {
                     words.push(kw.clone());
                     keywords.push(Keyword {
                         rules: Vec::new(),
-                        needs_boundary: kw.len() <= 4,
+                        needs_boundary: kw.len() <= 4 && !token_prefix,
                     });
                     words.len() - 1
                 });

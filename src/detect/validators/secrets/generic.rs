@@ -12,6 +12,10 @@ use crate::rules::Severity;
 #[cfg(test)]
 mod tests;
 
+/// The longest literal the generic rules judge (their patterns leave the length open, which
+/// keeps the regexes small).
+const MAX_LITERAL: usize = 256;
+
 /// Values people write where a secret will go later, lowercased.
 const PLACEHOLDERS: &[&str] = &[
     "changeme",
@@ -774,6 +778,9 @@ pub(crate) fn grade(v: &[u8]) -> Option<Severity> {
 /// `key` (the assignment's key), `q` (the opening quote, possibly empty) and `value`.
 pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     let v = c.value_bytes();
+    if v.len() > MAX_LITERAL {
+        return Verdict::Reject; // a blob (minified data, an embedded file), not a credential
+    }
     let quote = c.group_bytes("q").unwrap_or_default();
     if let Some(&q) = quote.first()
         && c.text.get(c.value.end) != Some(&q)
