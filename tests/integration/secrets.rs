@@ -661,3 +661,22 @@ fn azure_shared_access_key_and_app_configuration_secret_are_found() {
     let got = secret_rules(".env", &text, &[ac]);
     assert!(got.contains("secret.azure.app-configuration"), "{got:?}");
 }
+
+/// A provider prefix of at most four letters (`EZAK`, `AKCp`) followed by a lowercase letter
+/// failed the short-keyword word-boundary test, so the rule never ran; a keyword written with
+/// a capital is a token prefix and needs no boundary.
+#[test]
+fn token_prefix_keywords_need_no_word_boundary() {
+    let got = secret_rules(
+        ".env",
+        "EASYPOST_API_KEY=EZAKkBOadg7aqeDKtl1rkFBjHZpzEKyjkAgmQBRwGjufbwVmvYuBZw89vJ\n",
+        &["EZAKkBOadg7aqeDKtl1rkFBjHZpzEKyjkAgmQBRwGjufbwVmvYuBZw89vJ"],
+    );
+    assert!(got.contains("secret.easypost.api-key"), "{got:?}");
+    let got = secret_rules(
+        "ci.yml",
+        "  ARTIFACTORY_APIKEY: AKCpqrfFtpJfOuWzDIapWIq4E4vOLpTh3vz0yPF8VjX2wS0JL1r9RyUZtyvHenqyT0TtfeZLL\n",
+        &["AKCpqrfFtpJfOuWzDIapWIq4E4vOLpTh3vz0yPF8VjX2wS0JL1r9RyUZtyvHenqyT0TtfeZLL"],
+    );
+    assert!(got.contains("secret.artifactory.api-key"), "{got:?}");
+}
