@@ -380,11 +380,11 @@ impl RuleDb {
             if !rule.keyword_required() {
                 unconditional.push(idx);
             }
-            for written in &rule.spec.keywords {
-                let kw = written.to_ascii_lowercase();
+            for kw in &rule.spec.keywords {
                 // A short keyword written with a capital is a token prefix (`EZAK`, `AKCp`):
                 // random characters follow it, so it needs no word boundary.
-                let token_prefix = written.bytes().any(|b| b.is_ascii_uppercase());
+                let token_prefix = kw.bytes().any(|b| b.is_ascii_uppercase());
+                let kw = kw.to_ascii_lowercase();
                 let slot = *index.entry(kw.clone()).or_insert_with(|| {
                     words.push(kw.clone());
                     keywords.push(Keyword {
