@@ -277,6 +277,10 @@ impl RuleDbBuilder {
                 }
             }
         }
+        // The generic assignment rules are a fallback: of two overlapping findings of equal
+        // severity the earlier rule wins, so they go after every provider rule, built-in or
+        // from an extra pack (a team's `acme_live_...` rule beats `ACME_KEY=...`).
+        rules.sort_by_key(|r: &Rule| r.spec.id.starts_with("secret.generic."));
         for id in sel
             .disable
             .iter()
@@ -356,7 +360,7 @@ pub struct Keyword {
     /// Rules that list this keyword.
     pub rules: Vec<RuleIdx>,
     /// Short keywords (≤ 4 bytes, such as `ssn` or `tin`) must stand at a word boundary, so
-    /// `setting` does not count as `tin`.
+    /// `setting` does not count as `tin`; unless written with a capital (a token prefix).
     pub needs_boundary: bool,
 }
 
@@ -385,6 +389,9 @@ impl RuleDb {
                 unconditional.push(idx);
             }
             for kw in &rule.spec.keywords {
+                // A short keyword written with a capital is a token prefix (`EZAK`, `AKCp`):
+                // random characters follow it, so it needs no word boundary.
+                let token_prefix = kw.bytes().any(|b| b.is_ascii_uppercase());
                 let kw = kw.to_ascii_lowercase();
                 if kw.len() >= LONGEST_KEYWORD {
                     return Err(Error::rules(
@@ -401,7 +408,7 @@ impl RuleDb {
                     words.push(kw.clone());
                     keywords.push(Keyword {
                         rules: Vec::new(),
-                        needs_boundary: kw.len() <= 4,
+                        needs_boundary: kw.len() <= 4 && !token_prefix,
                     });
                     words.len() - 1
                 });

@@ -774,3 +774,208 @@ fn hl7_value_only_on_context_lines_is_not_reported() {
     let r = repo.phiguard(&["scan", "--staged", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+/// Issue 23, noise on real repositories: HL7 conformance profiles number their sections
+/// (`<Reference>3.4.2.30</Reference>`: 601 warns in hapi-hl7v2) and FHIR spec packages name a
+/// mailing list as the publisher's contact (`...@lists...`: 4,316 warns in google/fhir). Neither is
+/// a person's data; a real client IP and a patient's e-mail still are.
+#[test]
+fn section_numbers_and_mailing_lists_are_not_patient_contacts() {
+    run(
+        "noise",
+        &[
+            (
+                "phi.ip",
+                T,
+                "<Field Name=\"Patient ID\"><Reference>3.4.2.30</Reference>",
+                false,
+            ),
+            (
+                "phi.ip",
+                T,
+                "patient: see chapter 7, section 7.4.2.16 of the standard",
+                false,
+            ),
+            ("phi.ip", T, "patient id field 3.3.2.1", false),
+            (
+                "phi.ip",
+                T,
+                "patient: replaces the CM type in 4.5.3.32 and 7.4.1.32 (OBR-32)",
+                false,
+            ),
+            ("phi.ip", T, "patient client_ip: 73.158.64.21", true),
+            (
+                "phi.email",
+                "Patient.json",
+                "{\"resourceType\":\"Patient\",\"telecom\":[{\"system\":\"email\",\"value\":\"fhir-devs@lists.acme-health.org\"}]}",
+                false,
+            ),
+            (
+                "phi.email",
+                T,
+                "patient contact: support@acme-clinic.org",
+                false,
+            ),
+            (
+                "phi.email",
+                T,
+                "patient contact: r.okafor71@yahoo.com",
+                true,
+            ),
+        ],
+    );
+}
+
+/// Labelled birth dates written with the month's name, day first or month first.
+#[test]
+fn labelled_birth_dates_with_month_names() {
+    run(
+        "dob",
+        &[
+            ("phi.dob", T, "DOB: 22-Mar-1985", true),
+            ("phi.dob", T, "Date of Birth: March 22, 1985", true),
+            ("phi.dob", T, "birth_date = \"7 September 1972\"", true),
+            ("phi.dob", T, "DOB: 31-Feb-1985", false),
+            ("phi.dob", T, "released 22-Mar-1985", false),
+        ],
+    );
+}
+
+/// A FHIR Patient with a name and a full birth date but no identifier is PHI (it used to
+/// need three elements).
+#[test]
+fn fhir_patient_with_name_and_birth_date_only() {
+    let text = "{\"resourceType\": \"Patient\", \"name\": [{\"family\": \"Okafor\", \"given\": [\"Adaeze\"]}], \"birthDate\": \"1983-06-17\"}";
+    run(
+        "patient",
+        &[
+            ("phi.fhir.patient", "Patient-okafor.json", text, true),
+            (
+                "phi.fhir.patient",
+                "Patient-okafor.json",
+                "{\"resourceType\": \"Patient\", \"name\": [{\"family\": \"Okafor\"}], \"gender\": \"female\"}",
+                false,
+            ),
+        ],
+    );
+}
+
+/// Issue 23: a C-CDA document whose patient appears only under recordTarget/patientRole got
+/// no finding. The patient's id (under any facility root), birthTime, name, upper-case street
+/// line and unseparated phone are findings; the same elements of the author are not.
+#[test]
+fn ccda_patient_identity_under_record_target() {
+    const DOC: &str = "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n  <recordTarget>\n    <patientRole>\n      <id extension=\"4417732\" root=\"2.16.840.1.113883.3.6132.1\"/>\n      <addr use=\"HP\">\n        <streetAddressLine>4821 MAPLE RIDGE</streetAddressLine>\n      </addr>\n      <telecom use=\"HP\" value=\"tel:9374128830\"/>\n      <patient>\n        <name use=\"L\"><given>Lucia</given><family>Ortega</family></name>\n        <birthTime value=\"19381212\"/>\n      </patient>\n    </patientRole>\n  </recordTarget>\n</ClinicalDocument>\n";
+    const AUTHOR: &str = "<author>\n  <assignedAuthor>\n    <id extension=\"99120077\" root=\"2.16.840.1.113883.3.6132.9\"/>\n    <addr><streetAddressLine>1 Clinic Plaza 400</streetAddressLine></addr>\n    <telecom value=\"tel:9374120000\"/>\n    <assignedPerson><name><given>Dana</given><family>Whitfield</family></name></assignedPerson>\n  </assignedAuthor>\n</author>\n";
+    let p = "ccda/summary.xml";
+    run(
+        "ccda",
+        &[
+            ("phi.ccda.patient-id", p, DOC, true),
+            ("phi.ccda.birth-time", p, DOC, true),
+            ("phi.ccda.patient-name", p, DOC, true),
+            ("phi.ccda.patient-address", p, DOC, true),
+            ("phi.ccda.patient-telecom", p, DOC, true),
+            ("phi.ccda.patient-id", p, AUTHOR, false),
+            ("phi.ccda.patient-name", p, AUTHOR, false),
+            ("phi.ccda.patient-address", p, AUTHOR, false),
+            ("phi.ccda.patient-telecom", p, AUTHOR, false),
+        ],
+    );
+    // An identifier and a name in one document raise each other to block (co-location).
+    assert_eq!(severity_of(p, DOC, "phi.ccda.patient-id"), "block");
+}
+
+/// Issue 23: an unformatted SSN in GT1-12, NK1-37 or an `SS`-typed IN1-49 made at most a
+/// warning (a name and "an identifier"); it blocks as an SSN. A 9xx one is synthetic.
+#[test]
+fn hl7_ssn_in_guarantor_next_of_kin_and_insured_fields_blocks() {
+    let gt1 =
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rGT1|1||ORTEGA^LUCIA|||||||||536904399\r";
+    assert_eq!(severity_of("adt.hl7", gt1, "phi.hl7.patient"), "block");
+    let nk1 = format!(
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rNK1|1|ORTEGA^MARCO|SPO{}536904399\r",
+        "|".repeat(34)
+    );
+    assert_eq!(severity_of("adt.hl7", &nk1, "phi.hl7.patient"), "block");
+    let in1 = format!(
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rIN1|1|PLAN1||||||||||||||ORTEGA^LUCIA{}536904399^^^USSSA^SS\r",
+        "|".repeat(33)
+    );
+    assert_eq!(severity_of("adt.hl7", &in1, "phi.hl7.patient"), "block");
+    let synthetic =
+        "MSH|^~\\&|A|B|C|D|202401021200||ADT^A04|1|P|2.5\rGT1|1||ORTEGA^LUCIA|||||||||999174567\r";
+    assert_ne!(
+        severity_of("adt.hl7", synthetic, "phi.hl7.patient"),
+        "block"
+    );
+}
+
+/// Issue 23: FHIR in protobuf text format (google/fhir testdata) got no Patient finding. A
+/// name with a day-precision birth date is one; with an identifier it blocks outside tests.
+#[test]
+fn fhir_patient_in_protobuf_text_format() {
+    // 1983-06-17 at midnight in UTC+10.
+    let text = "identifier {\n  value {\n    value: \"4417732\"\n  }\n}\nname {\n  family {\n    value: \"Okafor\"\n  }\n  given {\n    value: \"Adaeze\"\n  }\n}\nbirth_date {\n  value_us: 424620000000000\n  timezone: \"Australia/Sydney\"\n  precision: DAY\n}\n";
+    run(
+        "textproto",
+        &[
+            (
+                "phi.fhir.textproto-patient",
+                "data/Patient-okafor.prototxt",
+                text,
+                true,
+            ),
+            (
+                "phi.fhir.textproto-patient",
+                "data/Patient-okafor.textproto",
+                text,
+                true,
+            ),
+            (
+                "phi.fhir.textproto-patient",
+                "data/Patient-okafor.txt",
+                text,
+                false,
+            ),
+        ],
+    );
+    assert_eq!(
+        severity_of(
+            "data/Patient-okafor.prototxt",
+            text,
+            "phi.fhir.textproto-patient"
+        ),
+        "block"
+    );
+}
+
+/// Issue 23: a phone number without separators after a phone label was no finding.
+#[test]
+fn labelled_phone_without_separators() {
+    run(
+        "phone",
+        &[
+            (
+                "phi.phone-unformatted",
+                T,
+                "patient_phone: 9374128830",
+                true,
+            ),
+            (
+                "phi.phone-unformatted",
+                T,
+                "\"mobile\": \"+19374128831\"",
+                true,
+            ),
+            ("phi.phone-unformatted", T, "phone: 9375550142", false),
+            (
+                "phi.phone-unformatted",
+                T,
+                "support_phone: 9374128830",
+                false,
+            ),
+            ("phi.phone-unformatted", T, "timeout: 9374128830", false),
+        ],
+    );
+}

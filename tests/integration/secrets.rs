@@ -48,6 +48,73 @@ type Case = (
 
 const POSITIVES: &[Case] = &[
     (
+        "adafruit_io_key",
+        ".env",
+        "IO_KEY=\"aio_zymMlopiWfqUyHRSIf8NFmAUNLnY\"\n",
+        &["secret.adafruit.io-key"],
+        &["aio_zymMlopiWfqUyHRSIf8NFmAUNLnY"],
+    ),
+    (
+        "dropbox_short_lived",
+        "config/dropbox.json",
+        "{\"access_token\": \"sl.VXBt7wRkl8OZfIa2AUk7z7gTqBu4wweocv81k2lsNaWQrZzhB4GZqT8hqt0pmpsLww0sAO_DGpUxjKbgRBWZRZX1VlxeVZ4DNCNnOBFXL4k41GiLP9qG3L0uKW4yWRzSaTLyvH1D0SZa\"}\n",
+        &["secret.dropbox.short-lived-token"],
+        &[
+            "sl.VXBt7wRkl8OZfIa2AUk7z7gTqBu4wweocv81k2lsNaWQrZzhB4GZqT8hqt0pmpsLww0sAO_DGpUxjKbgRBWZRZX1VlxeVZ4DNCNnOBFXL4k41GiLP9qG3L0uKW4yWRzSaTLyvH1D0SZa",
+        ],
+    ),
+    (
+        "sonarqube_user_token",
+        ".github/workflows/ci.yml",
+        "      SONAR_TOKEN: squ_36095e68de96039211d9b963cc58ea44ecd5b868\n",
+        &["secret.sonarqube.token"],
+        &["squ_36095e68de96039211d9b963cc58ea44ecd5b868"],
+    ),
+    (
+        "codeclimate_repo_token",
+        ".env",
+        "CODECLIMATE_REPO_TOKEN=9209dcb468e07e032fd0db161b56bb9a2f5fe555a6323d188a3b99e68433f7a4\n",
+        &["secret.codeclimate.reporter-id"],
+        &["9209dcb468e07e032fd0db161b56bb9a2f5fe555a6323d188a3b99e68433f7a4"],
+    ),
+    (
+        "android_build_config",
+        "app/build.gradle",
+        "buildConfigField 'String', 'API_KEY', '\"3c5e11dc057071e2b0cf6128e6e96235\"'\n",
+        &["secret.generic.build-config"],
+        &["3c5e11dc057071e2b0cf6128e6e96235"],
+    ),
+    (
+        "web_config_add_key",
+        "Web.config",
+        "<add key=\"PaymentsSecretKey\" value=\"SIJ0pqgAk5aCWvQ5A0k5NSZAeS915OVp\" />\n",
+        &["secret.generic.xml-setting"],
+        &["SIJ0pqgAk5aCWvQ5A0k5NSZAeS915OVp"],
+    ),
+    (
+        "cli_api_key_flag",
+        "scripts/publish.sh",
+        "uploader --api-key IsBAtX3JNJd0sgbOiv9JU1Bpk8QfvJSI --dry-run\n",
+        &["secret.generic.cli-flag"],
+        &["IsBAtX3JNJd0sgbOiv9JU1Bpk8QfvJSI"],
+    ),
+    (
+        "env_vendor_key",
+        ".env",
+        "MAILER_KEY=hp4J9EZCTravybY9jV3znYRblPCVB9fASrEMSIUJ\n",
+        &["secret.generic.key"],
+        &["hp4J9EZCTravybY9jV3znYRblPCVB9fASrEMSIUJ"],
+    ),
+    (
+        "long_access_token",
+        "config/dropbox.json",
+        "{\"access_token\": \"wMHlCh_Wc60LO0SMJRuXf19GJlXBHsVo7pJ4aeHoF8f0kJzUslxYULkvfpxcrrL8LgfnPdrSluBA2OC3UCN6qTWNf-YSAuAO02hfO28u1UFOeL5wZV_c2x4y3i6aYWGhe1XSIvsi7pi2\"}\n",
+        &["secret.generic.token"],
+        &[
+            "wMHlCh_Wc60LO0SMJRuXf19GJlXBHsVo7pJ4aeHoF8f0kJzUslxYULkvfpxcrrL8LgfnPdrSluBA2OC3UCN6qTWNf-YSAuAO02hfO28u1UFOeL5wZV_c2x4y3i6aYWGhe1XSIvsi7pi2",
+        ],
+    ),
+    (
         "terraform_aws_provider",
         "infra/main.tf",
         "provider \"aws\" {\n  region     = \"eu-west-1\"\n  access_key = \"AKIAUJZDEGXDNCF32EPF\"\n  secret_key = \"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\"\n}\n",
@@ -478,4 +545,138 @@ fn invalid_gitleaks_config_exits_2_naming_the_file() {
         assert_eq!(r.code, 2, "{file}: {}", r.all());
         assert!(r.err().contains(file), "{file}: {}", r.err());
     }
+}
+
+/// Shapes from real repositories (issue 23) that read like `password = value` but hold UI
+/// text, a setting name, a DOM call or a paging cursor: no secret finding at all.
+#[test]
+fn translations_setting_names_calls_and_cursors_are_not_secrets() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "api/src/main/resources/messages_fr.properties",
+            "install.advanced.admin.password.info=Actuellement, par d\u{e9}faut le mot de passe est <strong>admin:test</strong>.\n",
+        ),
+        (
+            "api/src/main/resources/messages_it.properties",
+            "install.advanced.admin.password.info=Attualmente, il nome utente predefinito / password \u{e8} admin\n",
+        ),
+        (
+            "api/src/main/resources/messages_zh_CN.properties",
+            "install.testing.password.remote = \u{8fdc}\u{7a0b}\u{7cfb}\u{7edf}\u{7684}\u{5bc6}\u{7801}\n",
+        ),
+        (
+            "api/src/main/java/org/example/Constants.java",
+            "public static final String GP_PASSWORD_REQUIRES_MIXED = \"security.passwordRequiresUpperAndLowerCase\";\n",
+        ),
+        (
+            "web/src/main/resources/setup.vm",
+            "    var passwordInputContainer = document.getElementById('passwordInputContainer');\n",
+        ),
+        (
+            "TestFiles/ReindexJobRecord.json",
+            "{\n  \"continuationToken\": \"kq73Zb0PuWsLgYGOqaGBiamxsaGJkaGBoYGBgYWxaSwAAAD//w==\",\n  \"nextPageToken\": \"Q2p3dFowWkdSemN6TXk5dGRXUXpOWE5qVG5Sb1ZG\"\n}\n",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (path, text) in cases {
+        let got = secret_rules(path, text, &[]);
+        if !got.is_empty() {
+            failures.push(format!("{path}: {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A `test` word in another field of the line (`username="test_user"`) used to drop the
+/// password beside it, even with `--strict`.
+#[test]
+fn password_beside_a_test_user_is_still_found() {
+    let text = "<user username=\"test_user\" password=\"Tq8#vLm2Rz9wK4pE\" roles=\"admin\"/>\n";
+    let got = secret_rules("conf/users.xml", text, &["Tq8#vLm2Rz9wK4pE"]);
+    assert!(got.contains("secret.generic.password"), "{got:?}");
+    let json = "{\"user\": \"test\", \"password\": \"Tq8#vLm2Rz9wK4pE\"}\n";
+    let got = secret_rules("conf/users.json", json, &["Tq8#vLm2Rz9wK4pE"]);
+    assert!(got.contains("secret.generic.password"), "{got:?}");
+    // The key itself still says it is fake.
+    let fake = "testPassword = \"Tq8#vLm2Rz9wK4pE\"\n";
+    assert!(secret_rules("conf/app.conf", fake, &["Tq8#vLm2Rz9wK4pE"]).is_empty());
+}
+
+/// jwt.io's sample claims (`"sub": "1234567890"`, `"iat": 1516239022`) in an `.http` file
+/// blocked on microsoft/fhir-server: documentation, suppressed unless `--strict`.
+#[test]
+fn jwt_io_sample_token_is_documentation() {
+    // {"alg":"RS256","typ":"JWT"} . {"sub":"1234567890","name":"Fake User","iat":1516239022}
+    let token = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkZha2UgVXNlciIsImlhdCI6MTUxNjIzOTAyMn0.Qm9ndXNTaWduYXR1cmVCeXRlc0ZvckFUZXN0T25seTEyMzQ1Njc4OTA";
+    let text = format!("POST {{{{host}}}}/connect/introspect\n\ntoken={token}\n");
+    assert!(secret_rules("docs/rest/TokenIntrospection.http", &text, &[token]).is_empty());
+}
+
+/// A base64-encoded AWS key id in a Kubernetes Secret (gitleaks decodes and finds it): found,
+/// the finding covers the encoded text, and neither the encoded nor the decoded value is
+/// printed.
+#[test]
+fn base64_encoded_aws_key_in_a_kubernetes_secret_is_found() {
+    // base64 of the generated key id AKIAQZ3XMLV7RT4WPN2H
+    let encoded = "QUtJQVFaM1hNTFY3UlQ0V1BOMkg=";
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\ntype: Opaque\ndata:\n  AWS_ACCESS_KEY_ID: {encoded}\n"
+    );
+    let r = scan("k8s/aws.yaml", &text);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_no_value(
+        &r.stdout,
+        &[encoded, "AKIAQZ3XMLV7RT4WPN2H", "QUtJQVFaM1hNTFY3"],
+    );
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let f = findings
+        .iter()
+        .find(|f| f["rule"] == "secret.encoded.base64")
+        .unwrap_or_else(|| panic!("{}", r.all()));
+    // Columns cover the encoded characters that carry the key id (1-based, end exclusive).
+    let col = f["column"].as_u64().unwrap() as usize;
+    let end = f["end_column"].as_u64().unwrap() as usize;
+    let line = "  AWS_ACCESS_KEY_ID: ";
+    assert_eq!(col, line.len() + 1, "{f}");
+    assert!(
+        end > col + 24 && end <= line.len() + 1 + encoded.len(),
+        "{f}"
+    );
+}
+
+/// Azure connection strings: Service Bus / IoT Hub `SharedAccessKey=` and App Configuration
+/// `Secret=` each have a rule of their own.
+#[test]
+fn azure_shared_access_key_and_app_configuration_secret_are_found() {
+    let sb = "Wm5xR0hKc0x2T0p6TVFwYkVjVm1aUjJ5dUZ0a0hZZ0k=";
+    let text = format!(
+        "{{\"Bus\": \"Endpoint=sb://orders.servicebus.windows.net/;SharedAccessKeyName=Send;SharedAccessKey={sb}\"}}\n"
+    );
+    let got = secret_rules("appsettings.json", &text, &[sb]);
+    assert!(got.contains("secret.azure.shared-access-key"), "{got:?}");
+    let ac = "c3VwZXJSYW5kb21WYWx1ZU5vdFJlYWxXcVQ5TW5QcTJMc1Y=";
+    let text = format!(
+        "APPCFG=Endpoint=https://shop.azconfig.io;Id=Xk2c-l9-s0:Qw8rT2yU6iO0;Secret={ac}\n"
+    );
+    let got = secret_rules(".env", &text, &[ac]);
+    assert!(got.contains("secret.azure.app-configuration"), "{got:?}");
+}
+
+/// A provider prefix of at most four letters (`EZAK`, `AKCp`) followed by a lowercase letter
+/// failed the short-keyword word-boundary test, so the rule never ran; a keyword written with
+/// a capital is a token prefix and needs no boundary.
+#[test]
+fn token_prefix_keywords_need_no_word_boundary() {
+    let got = secret_rules(
+        ".env",
+        "EASYPOST_API_KEY=EZAKkBOadg7aqeDKtl1rkFBjHZpzEKyjkAgmQBRwGjufbwVmvYuBZw89vJ\n",
+        &["EZAKkBOadg7aqeDKtl1rkFBjHZpzEKyjkAgmQBRwGjufbwVmvYuBZw89vJ"],
+    );
+    assert!(got.contains("secret.easypost.api-key"), "{got:?}");
+    let got = secret_rules(
+        "ci.yml",
+        "  ARTIFACTORY_APIKEY: AKCpqrfFtpJfOuWzDIapWIq4E4vOLpTh3vz0yPF8VjX2wS0JL1r9RyUZtyvHenqyT0TtfeZLL\n",
+        &["AKCpqrfFtpJfOuWzDIapWIq4E4vOLpTh3vz0yPF8VjX2wS0JL1r9RyUZtyvHenqyT0TtfeZLL"],
+    );
+    assert!(got.contains("secret.artifactory.api-key"), "{got:?}");
 }

@@ -586,7 +586,10 @@ pub(super) fn patient(c: &Candidate<'_>) -> Verdict {
         (res.clone(), flat_score(c, res))
     };
     let n = score.count();
-    if n < 3 {
+    // A name with a full birth date identifies a person even with no identifier (Safe
+    // Harbor A + C): a finding at 2 when those are the two.
+    let name_and_birth = score.name.is_some() && score.birth.is_some();
+    if n < 3 && !name_and_birth {
         return Verdict::Reject;
     }
     let Some(span) = score.first() else {

@@ -107,6 +107,9 @@ fn other_segment(c: &Candidate<'_>, f: &[Range<usize>], name: &[u8]) -> Verdict 
     if markers::any_synthea_name([&t[nm.clone()]]) {
         return Verdict::synthetic().with_span(nm);
     }
+    if let Some(v) = segment_ssn(c, f, name) {
+        return v;
+    }
     let other = id_fs.iter().filter_map(|&n| field(n)).find(|r| added(r));
     match other {
         // The name only: the address and phone fields are their own findings.
@@ -117,6 +120,43 @@ fn other_segment(c: &Candidate<'_>, f: &[Range<usize>], name: &[u8]) -> Verdict 
                 String::from_utf8_lossy(name)
             )),
         _ => Verdict::Reject,
+    }
+}
+
+/// An SSN, formatted or not, in the field that holds one: NK1-37 (contact person's SSN),
+/// GT1-12 (guarantor's SSN), IN1-49 (insured's id) when its CX type is `SS`. A valid one
+/// blocks, a synthetic one (9xx, the SSA's examples) is marked.
+fn segment_ssn(c: &Candidate<'_>, f: &[Range<usize>], name: &[u8]) -> Option<Verdict> {
+    let t = c.text;
+    let d = hl7::delims_at(t, c.whole.start);
+    let r = match name {
+        b"NK1" => hl7::field(t, f, 37)?,
+        b"GT1" => hl7::field(t, f, 12)?,
+        b"IN1" => {
+            let r = hl7::field(t, f, 49)?;
+            let kind = component(t, &r, d, 4)?;
+            if &t[kind] != b"SS" {
+                return None;
+            }
+            r
+        }
+        _ => return None,
+    };
+    let v = component(t, &r, d, 0).unwrap_or(r);
+    if !c.is_added(v.start) {
+        return None;
+    }
+    match ids::ssn(&t[v.clone()]) {
+        Check::Valid => Some(
+            Verdict::at(Severity::Block)
+                .with_span(v)
+                .with_detail(format!(
+                    "HL7 {} segment with an SSN",
+                    String::from_utf8_lossy(name)
+                )),
+        ),
+        Check::Synthetic => Some(Verdict::synthetic().with_span(v)),
+        Check::Invalid => None,
     }
 }
 

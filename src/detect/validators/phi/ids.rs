@@ -276,6 +276,14 @@ pub fn parse_date(v: &[u8]) -> Option<(u32, u32, u32)> {
     if v.first().is_some_and(u8::is_ascii_alphabetic) {
         return parse_month_name(v);
     }
+    // `22-Mar-1985`, `22 March 1985`: the day first, then the month's name, then the year.
+    if let Some(at) = v.iter().position(u8::is_ascii_alphabetic) {
+        let day: Vec<u8> = v[..at].iter().copied().filter(u8::is_ascii_digit).collect();
+        let (_, m, _) =
+            parse_month_name(&[&v[at..], b" 1"].concat()).or_else(|| parse_month_name(&v[at..]))?;
+        let digits = v[at..].iter().position(u8::is_ascii_digit)?;
+        return Some((num(&v[at + digits..])?, m, num(&day)?));
+    }
     let sep = *v.iter().find(|b| !b.is_ascii_digit())?;
     let parts: Vec<&[u8]> = v.split(|b| *b == sep).collect();
     let [a, b, c] = parts.as_slice() else {

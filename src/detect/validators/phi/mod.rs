@@ -2,6 +2,7 @@
 //! detectors.md. Pure value checks live in [`ids`]; context and synthetic-data markers in
 //! [`context`] and [`markers`]; structure walks in [`crate::detect::structure`].
 
+mod ccda;
 mod column;
 pub mod context;
 mod fhir;
@@ -11,6 +12,7 @@ pub mod markers;
 mod person;
 mod simple;
 mod ssn;
+mod textproto;
 mod x12;
 
 use super::Validator;
@@ -41,11 +43,30 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("dob", |c| context::unless_marked(c, person::dob(c))),
     ("age_over_89", |c| context::unless_marked(c, person::age(c))),
     ("phone", |c| context::unless_marked(c, person::phone(c))),
+    ("phone_labelled", |c| {
+        context::unless_marked(c, person::phone_labelled(c))
+    }),
     ("email", |c| context::unless_marked(c, person::email(c))),
     ("address", |c| context::unless_marked(c, person::address(c))),
     ("zip", |c| context::unless_marked(c, person::zip(c))),
     ("ip", |c| context::unless_marked(c, person::ip(c))),
     ("name_label", person::name_label),
+    ("fhir_textproto_patient", textproto::patient),
+    ("ccda_patient_id", |c| {
+        context::unless_marked(c, ccda::patient_id(c))
+    }),
+    ("ccda_birth_time", |c| {
+        context::unless_marked(c, ccda::birth_time(c))
+    }),
+    ("ccda_patient_name", |c| {
+        context::unless_marked(c, ccda::patient_name(c))
+    }),
+    ("ccda_patient_address", |c| {
+        context::unless_marked(c, ccda::patient_address(c))
+    }),
+    ("ccda_patient_telecom", |c| {
+        context::unless_marked(c, ccda::patient_telecom(c))
+    }),
 ];
 
 pub use simple::mrn_org_rule;

@@ -90,6 +90,35 @@ pub(super) fn phone(c: &Candidate<'_>) -> Verdict {
     }
 }
 
+/// D10 without separators: ten digits (or `1` + ten) after a phone label (`phone:
+/// 9374128830`, `"mobile": "+19374128830"`), groups `npa`, `nxx`. The same NANP checks and
+/// severities as [`phone`].
+pub(super) fn phone_labelled(c: &Candidate<'_>) -> Verdict {
+    let (Some(npa), Some(nxx)) = (c.group_bytes("npa"), c.group_bytes("nxx")) else {
+        return Verdict::Reject;
+    };
+    let n11 = |x: &[u8]| x[1] == b'1' && x[2] == b'1';
+    if n11(npa) || n11(nxx) || c.text.get(c.value.end).is_some_and(u8::is_ascii_digit) {
+        return Verdict::Reject;
+    }
+    if nxx == b"555" || npa == b"555" {
+        return Verdict::synthetic();
+    }
+    let line = &c.text[c.value.end - 4..c.value.end];
+    if organisation_line(c) || line.iter().all(|&b| b == line[0]) {
+        return Verdict::Reject;
+    }
+    const TOLL_FREE: [&[u8]; 7] = [b"800", b"833", b"844", b"855", b"866", b"877", b"888"];
+    if TOLL_FREE.contains(&npa) {
+        return Verdict::at(Severity::Info).with_detail("toll-free business number");
+    }
+    if context::patient(c) {
+        Verdict::at(Severity::Warn).with_detail("in a patient record")
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
 /// Whether the number's label names an organisation's line (`supportPhone`, `helpdesk`,
 /// `callback_number`, `hotline`, `sales`): a business contact, never a person's, and not
 /// an identifier to pair with a patient next to it. A patient's own work phone is not
@@ -153,6 +182,7 @@ pub(super) fn email(c: &Candidate<'_>) -> Verdict {
     if domain.ends_with(b"users.noreply.github.com")
         || lower_local.starts_with(b"noreply")
         || lower_local.starts_with(b"no-reply")
+        || is_list_or_role_address(&lower_local, &domain)
     {
         return Verdict::Reject;
     }
@@ -166,6 +196,61 @@ pub(super) fn email(c: &Candidate<'_>) -> Verdict {
     } else {
         Verdict::at(Severity::Info)
     }
+}
+
+/// A mailing list or a role mailbox, not a person: a `list`/`lists` host label
+/// (`fhir@lists.hl7.org`), a list local part (`announce-list`, `users-request`, `dev-l`), or a
+/// role name (`support`, `info`, `webmaster`).
+fn is_list_or_role_address(local: &[u8], domain: &[u8]) -> bool {
+    const ROLES: &[&[u8]] = &[
+        b"list",
+        b"lists",
+        b"info",
+        b"support",
+        b"help",
+        b"helpdesk",
+        b"admin",
+        b"webmaster",
+        b"postmaster",
+        b"hostmaster",
+        b"abuse",
+        b"security",
+        b"privacy",
+        b"contact",
+        b"sales",
+        b"team",
+        b"dev",
+        b"devs",
+        b"developers",
+        b"announce",
+        b"users",
+        b"community",
+        b"press",
+        b"office",
+        b"feedback",
+        b"notifications",
+        b"donotreply",
+        b"do-not-reply",
+        b"mailer-daemon",
+        b"majordomo",
+        b"listserv",
+        b"bounce",
+        b"bounces",
+    ];
+    domain
+        .split(|&b| b == b'.')
+        .any(|label| label == b"list" || label == b"lists" || label == b"listserv")
+        || ROLES.contains(&local)
+        || [
+            b"-list".as_slice(),
+            b"-request",
+            b"-l",
+            b"-announce",
+            b"-users",
+            b"-dev",
+        ]
+        .iter()
+        .any(|s| local.ends_with(s))
 }
 
 /// D12: a street address. INFO; WARN with an address label or in a patient context.
@@ -249,7 +334,7 @@ pub(super) fn ip(c: &Candidate<'_>) -> Verdict {
         IpAddr::V4(a) => public_v4(a),
         IpAddr::V6(a) => public_v6(a),
     };
-    if !public {
+    if !public || is_section_number(c, addr) {
         return Verdict::Reject;
     }
     if context::patient(c) {
@@ -257,6 +342,41 @@ pub(super) fn ip(c: &Candidate<'_>) -> Verdict {
     } else {
         Verdict::at(Severity::Info)
     }
+}
+
+/// A dotted quad that numbers a section of a specification, not a host: the first three
+/// parts are one digit each (`3.3.2.1`, `4.5.3.32`; hosts there are public resolvers such as
+/// `8.8.4.4`, no one's data), or a word before it on the line says so (`<Reference>3.4.2.30`,
+/// `Section 4.5.2.11`, `chapter 7, section 7.4.2.6`, `<a name="0359.1.2.3">`).
+fn is_section_number(c: &Candidate<'_>, addr: IpAddr) -> bool {
+    if let IpAddr::V4(a) = addr
+        && a.octets()[..3].iter().all(|&o| o < 10)
+    {
+        return true;
+    }
+    let line = crate::detect::validators::common::line_bounds(c.text, c.value.start);
+    let from = c.value.start.saturating_sub(32).max(line.start);
+    let before = c.text[from..c.value.start].to_ascii_lowercase();
+    const WORDS: &[&[u8]] = &[
+        b"<reference>",
+        b"section",
+        b"sect.",
+        b"chapter",
+        b"clause",
+        b"paragraph",
+        b"appendix",
+        b"annex",
+        b"figure",
+        b"table ",
+        b"\xc2\xa7", // §
+        b"name=\"",
+        b"name=\\\"",
+        b"version",
+        b"release",
+    ];
+    WORDS
+        .iter()
+        .any(|w| before.windows(w.len()).any(|x| x == *w))
 }
 
 /// An IP is part of a longer chain (`1.2.3.4.5`, a version) when a `.digit` or a word byte

@@ -12,6 +12,10 @@ use crate::rules::Severity;
 #[cfg(test)]
 mod tests;
 
+/// The longest literal the generic rules judge (their patterns leave the length open, which
+/// keeps the regexes small).
+const MAX_LITERAL: usize = 256;
+
 /// Values people write where a secret will go later, lowercased.
 const PLACEHOLDERS: &[&str] = &[
     "changeme",
@@ -435,6 +439,8 @@ fn is_code_like(v: &[u8]) -> bool {
             && (s[0].is_ascii_alphabetic() || s[0] == b'_')
             && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     };
+    // `document.getElementById(`: the value stops at the call's argument.
+    let v = v.strip_suffix(b"(").unwrap_or(v);
     let body = v.strip_suffix(b"()").unwrap_or(v);
     let parts: Vec<&[u8]> = body.split(|&b| b == b'.').collect();
     if parts.iter().all(|p| ident(p)) && (parts.len() > 1 || body.len() < v.len()) {
@@ -448,7 +454,7 @@ fn is_code_path(path: &str) -> bool {
     const CODE: &[&str] = &[
         ".rs", ".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".go", ".java", ".kt", ".kts",
         ".scala", ".rb", ".php", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".m", ".dart",
-        ".lua", ".ex", ".exs", ".groovy", ".vue", ".svelte", ".jl", ".r",
+        ".lua", ".ex", ".exs", ".groovy", ".vue", ".svelte", ".jl", ".r", ".ps1", ".psm1",
     ];
     let lower = path.to_ascii_lowercase();
     CODE.iter().any(|e| lower.ends_with(e))
@@ -561,17 +567,44 @@ fn is_meta_key(key: &[u8]) -> bool {
         "description",
         "desc",
         "doc",
+        // Paging and sync cursors (`continuationToken`, `nextPageToken`): opaque, not secret.
+        "continuation",
+        "cursor",
+        "paging",
+        "pagination",
+        "etag",
+        // Resource-bundle keys (`install.advanced.admin.password.info`).
+        "info",
+        "help",
+        "title",
+        "message",
+        "msg",
+        "error",
+        "tooltip",
+        "caption",
     ];
-    key_words(key)
+    let words = key_words(key);
+    words
         .iter()
         .any(|w| META.iter().any(|m| m.as_bytes() == w.as_slice()))
+        || words
+            .windows(2)
+            .any(|p| matches!(p[0].as_slice(), b"next" | b"prev" | b"previous") && p[1] == b"page")
 }
 
-/// The line before the value names it as fake (`dummyClientSecret config.Secret = ...`,
-/// `const testToken = ...`).
+/// The assignment that owns the value names it as fake (`dummyClientSecret config.Secret =
+/// ...`, `const testToken = ...`). Only the text since the previous field on the line counts:
+/// in `<user username="test_user" password="..."/>` or `{"user": "test", "password": ...}` the
+/// `test` belongs to another field and says nothing about the password.
 fn is_fake_context(c: &Candidate<'_>) -> bool {
     let bounds = crate::detect::validators::common::line_bounds(c.text, c.value.start);
-    let before = &c.text[bounds.start..c.value.start];
+    let start = c.group("key").map_or(c.value.start, |k| k.start);
+    let line_head = &c.text[bounds.start..start.max(bounds.start)];
+    let own = line_head
+        .iter()
+        .rposition(|b| b"\"'`,;{}()[]|&".contains(b))
+        .map_or(bounds.start, |i| bounds.start + i + 1);
+    let before = &c.text[own..c.value.start];
     key_words(before).iter().any(|w| {
         [
             "test", "tests", "dummy", "fake", "mock", "example", "sample", "stub",
@@ -595,6 +628,81 @@ fn is_wordy(v: &[u8]) -> bool {
         .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
         .count();
     humps <= 3
+}
+
+/// A setting or property name (`security.passwordRequiresUpperAndLowerCase`,
+/// `app.auth.tokenSigningAlgorithm`): no digits, only letters and `. _ -`, and camelCase or
+/// separated words of four letters on average. A random letters-only token switches case every
+/// two letters or so.
+fn is_setting_name(v: &[u8]) -> bool {
+    if v.iter().any(u8::is_ascii_digit)
+        || !v
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() || b"._-".contains(b))
+    {
+        return false;
+    }
+    let words = key_words(v);
+    let letters: usize = words.iter().map(Vec::len).sum();
+    words.len() >= 2 && letters >= 4 * words.len() && words.iter().all(|w| w.len() >= 2)
+}
+
+/// Natural language, not a token: a value with non-ASCII bytes (a translation:
+/// `远程系统的…`, `Usuário/Senha`), or an unquoted value followed on its line by more words
+/// (`password.info=Actuellement, par défaut ...`). In `.properties`, resource bundles and
+/// `.po` files one following word is enough; elsewhere three (`PASSWORD=x9 node app.js` keeps
+/// its finding).
+fn is_prose(c: &Candidate<'_>, quoted: bool) -> bool {
+    let v = c.value_bytes();
+    if !v.is_ascii() {
+        return true;
+    }
+    if quoted {
+        return false;
+    }
+    let bounds = crate::detect::validators::common::line_bounds(c.text, c.value.start);
+    let rest = &c.text[c.value.end.min(bounds.end)..bounds.end];
+    if !rest.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+        return false;
+    }
+    let rest = rest.trim_ascii_start();
+    if rest.starts_with(b"#") || rest.starts_with(b"//") || rest.starts_with(b";") {
+        return false; // a trailing comment
+    }
+    let words = rest
+        .split(|b| b.is_ascii_whitespace())
+        .take(4)
+        .filter(|w| {
+            w.first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b >= 0x80)
+        })
+        .count();
+    let lower = c.path.to_ascii_lowercase();
+    let bundle =
+        lower.ends_with(".properties") || lower.ends_with(".po") || lower.ends_with(".strings");
+    words >= if bundle { 1 } else { 3 }
+}
+
+/// A resource bundle or translation catalogue (`messages_fr.properties`, `locales/de.json`,
+/// `*.po`): UI text, where a value after `password` is a label or a documented default.
+fn is_translation_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    (name.starts_with("messages") && name.ends_with(".properties"))
+        || name.ends_with(".po")
+        || name.ends_with(".pot")
+        || name.ends_with(".strings")
+        || name.ends_with(".resx")
+        || [
+            "/i18n/",
+            "/l10n/",
+            "/locales/",
+            "/locale/",
+            "/lang/",
+            "/translations/",
+        ]
+        .iter()
+        .any(|d| lower.contains(d) || lower.starts_with(&d[1..]))
 }
 
 /// A hand-typed pattern: an ascending run of five letters or five digits among the value's
@@ -670,6 +778,9 @@ pub(crate) fn grade(v: &[u8]) -> Option<Severity> {
 /// `key` (the assignment's key), `q` (the opening quote, possibly empty) and `value`.
 pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     let v = c.value_bytes();
+    if v.len() > MAX_LITERAL {
+        return Verdict::Reject; // a blob (minified data, an embedded file), not a credential
+    }
     let quote = c.group_bytes("q").unwrap_or_default();
     if let Some(&q) = quote.first()
         && c.text.get(c.value.end) != Some(&q)
@@ -687,17 +798,170 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     if is_placeholder(v) || has_provider_prefix(v) {
         return Verdict::Reject;
     }
-    if quote.is_empty() && (is_code_path(c.path) || is_code_like(v)) {
+    // A literal opened by a quote the rule does not capture (`"\"value\""` in a
+    // buildConfigField, an XML attribute) is still a literal.
+    let quoted = !quote.is_empty()
+        || c.value
+            .start
+            .checked_sub(1)
+            .is_some_and(|i| matches!(c.text[i], b'"' | b'\''));
+    if !quoted && (is_code_path(c.path) || is_code_like(v)) {
+        return Verdict::Reject;
+    }
+    if is_setting_name(v) || is_prose(c, quoted) {
         return Verdict::Reject;
     }
     let key = c.group_bytes("key").unwrap_or_default();
     match literal_verdict(c.path, v) {
+        Verdict::Accept(_) if is_translation_path(c.path) => Verdict::at(Severity::Warn),
         // A hex digest under a password key is usually a stored hash (fixtures, dumps).
         Verdict::Accept(_) if is_hex_digest(v) && contains_ci(key, b"pass") => {
             Verdict::at(Severity::Warn)
         }
         verdict => verdict,
     }
+}
+
+/// Words that make a name credential-like when they end it or stand in it.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "key",
+    "apikey",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "auth",
+    "credential",
+    "credentials",
+    "creds",
+];
+
+/// Words that make a `..._key` name an index, a lookup or a public part, not a credential
+/// (`primary_key`, `sort_key`, `cache_key`, `idempotency_key`, `public_key`).
+const KEY_META: &[&str] = &[
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "range",
+    "cache",
+    "lookup",
+    "map",
+    "row",
+    "unique",
+    "idempotency",
+    "composite",
+    "hot",
+    "shortcut",
+    "routing",
+    "translation",
+    "i18n",
+    "dict",
+    "object",
+    "column",
+    "index",
+    "group",
+    "foreign",
+    "license",
+    "licence",
+    "license",
+    "site",
+    "recaptcha",
+    "publishable",
+    "anon",
+    "client",
+    "ssh",
+    "gpg",
+    "pgp",
+    "kid",
+    "jwk",
+    "jwks",
+    "storage",
+    "bucket",
+    "s3",
+    "redis",
+    "event",
+    "metric",
+    "react",
+    "vue",
+    "protobuf",
+    "json",
+    "xml",
+    "yaml",
+    "charset",
+    "normalized",
+];
+
+/// A value with a token's character mix: letters and digits, at least 16 bytes, and either a
+/// hex digest's length or the entropy of random text. Names such as `*_KEY` or `auth` are too
+/// common for anything less.
+fn is_token_mix(v: &[u8]) -> bool {
+    let letters = v.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
+    if v.len() < 16 || letters == 0 || digits == 0 {
+        return false;
+    }
+    let hex = v.iter().all(u8::is_ascii_hexdigit);
+    (hex && v.len() >= 32) || (!hex && shannon_entropy(v) >= 3.6)
+}
+
+/// A credential under a name that only says so by its last word (`STRIPE_KEY`,
+/// `app.signing.key`, `auth`, `credentials`), a `buildConfigField 'String', 'API_KEY', ...`,
+/// an XML `<add key="..." value="..."/>` pair or a CLI flag (`--api-key VALUE`). The name must
+/// be credential-like and not an index or public part (`primary_key`, `publishable_key`); the
+/// value must pass [`generic_secret`] and have a token's character mix.
+pub(super) fn named_secret(c: &Candidate<'_>) -> Verdict {
+    let key = c.group_bytes("key").unwrap_or_default();
+    let words = key_words(key);
+    let credential = words.iter().any(|w| {
+        CREDENTIAL_WORDS
+            .iter()
+            .any(|m| m.as_bytes() == w.as_slice())
+    }) || contains_ci(key, b"apikey")
+        || contains_ci(key, b"secret")
+        || contains_ci(key, b"password")
+        || contains_ci(key, b"token");
+    if !credential
+        || words
+            .iter()
+            .any(|w| KEY_META.iter().any(|m| m.as_bytes() == w.as_slice()))
+    {
+        return Verdict::Reject;
+    }
+    let v = c.value_bytes();
+    // Commas (`bytes,1,opt,name=key`) and variables (`$valueSet[0].x`) are not in tokens.
+    if !is_token_mix(v)
+        || is_word_chain(v)
+        || v.contains(&b',')
+        || (v.first() == Some(&b'$') && v.get(1).is_some_and(|b| b.is_ascii_alphabetic()))
+    {
+        return Verdict::Reject;
+    }
+    generic_secret(c)
+}
+
+/// Three or more words joined by `-`, `_`, `.` or `:`, each of one case with at most two
+/// digits, or a short number (`oauth2-client-credentials-flow`, `users.by_email.v2`,
+/// `google.fhir.r4.testing-1`): a name, not a token.
+fn is_word_chain(v: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = v
+        .split(|b| b"-_.:".contains(b))
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            let digits = p.iter().filter(|b| b.is_ascii_digit()).count();
+            if digits == p.len() {
+                return digits <= 3; // a counter or version part (`testing-1`, `v2.10`)
+            }
+            p[0].is_ascii_alphabetic()
+                && digits <= 2
+                && p.iter().all(u8::is_ascii_alphanumeric)
+                && (p.iter().all(|b| !b.is_ascii_uppercase())
+                    || p.iter().all(|b| !b.is_ascii_lowercase()))
+        })
 }
 
 /// A password hash or digest, not a password: crypt formats (`$2b$12$...`, `$argon2id$`,

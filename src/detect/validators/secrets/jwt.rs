@@ -54,11 +54,47 @@ pub(super) fn jwt(c: &Candidate<'_>) -> Verdict {
     if !payload.trim_ascii().starts_with(b"{") {
         return Verdict::Reject;
     }
+    if is_documentation_payload(&payload) {
+        return Verdict::synthetic();
+    }
     let unsigned =
         parts[2].len() < 16 || head.windows(6).any(|w| w.eq_ignore_ascii_case(b"\"none\""));
-    if unsigned {
+    if unsigned || is_expired(&payload) {
         Verdict::at(Severity::Warn)
     } else {
         Verdict::accept()
     }
+}
+
+/// The number after `"key":` in a JSON object text, when it is an integer.
+fn number_claim(json: &[u8], key: &[u8]) -> Option<u64> {
+    let quoted = [b"\"", key, b"\""].concat();
+    let at = json
+        .windows(quoted.len())
+        .position(|w| w == quoted.as_slice())?;
+    let rest = json[at + quoted.len()..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?;
+    let rest = rest.trim_ascii_start();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
+/// Claims that mark a token as documentation: jwt.io's sample (`"sub": "1234567890"`,
+/// `"iat": 1516239022`), or a claim value that says so (`"name": "Fake User"`).
+fn is_documentation_payload(payload: &[u8]) -> bool {
+    number_claim(payload, b"iat") == Some(1_516_239_022)
+        || payload.windows(12).any(|w| w == b"\"1234567890\"")
+        || ["fake", "example", "dummy", "sample", "placeholder"]
+            .iter()
+            .any(|w| crate::detect::validators::common::contains_word_ci(payload, w.as_bytes()))
+}
+
+/// A token whose `exp` lies in the past no longer authenticates anyone: a finding, but one
+/// that warns (an example token response in documentation).
+fn is_expired(payload: &[u8]) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    number_claim(payload, b"exp").is_some_and(|exp| exp < now)
 }

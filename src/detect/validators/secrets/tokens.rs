@@ -7,12 +7,21 @@ use crate::rules::Severity;
 #[cfg(test)]
 mod tests;
 
+/// Keys that vendors publish for their local emulators: the Azurite / Azure Storage Emulator
+/// account key (`devstoreaccount1`) and the Azure Cosmos DB Emulator key. They open only a
+/// local emulator; Microsoft's documentation prints them.
+const EMULATOR_KEYS: &[&[u8]] = &[
+    b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    b"C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==",
+];
+
 /// Values that documentation and tests use on purpose.
 pub(crate) fn is_documentation_value(value: &[u8]) -> bool {
     ["example", "dummy", "fake", "test", "sample", "placeholder"]
         .iter()
         .any(|w| contains_word_ci(value, w.as_bytes()))
         || contains_ci(value, b"EXAMPLEKEY")
+        || EMULATOR_KEYS.iter().any(|k| value.starts_with(k))
 }
 
 /// AWS access key id: `AKIA`/`ASIA`/`ABIA`/`ACCA` + 16 base32 characters. The documentation

@@ -116,6 +116,10 @@ fn dates_table() {
         ("April 12 1961", Some((1961, 4, 12))),
         ("4/12/61", Some((1961, 4, 12))),
         ("04/12-1961", None),
+        ("22-Mar-1985", Some((1985, 3, 22))),
+        ("22 March 1985", Some((1985, 3, 22))),
+        ("7 Sept. 1972", Some((1972, 9, 7))),
+        ("22-Mar", None),
     ];
     for (v, want) in cases {
         assert_eq!(parse_date(v.as_bytes()), *want, "{v}");

@@ -161,3 +161,79 @@ fn hash_and_encoding_table() {
     assert!(is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf99"));
     assert!(!is_hex_digest(b"5f4dcc3b5aa765d61d8327deb882cf9"));
 }
+
+#[test]
+fn setting_names_are_not_secrets() {
+    let cases: &[(&str, bool)] = &[
+        ("security.passwordRequiresUpperAndLowerCase", true),
+        ("app.auth.tokenSigningAlgorithm", true),
+        ("password_reset_url_template", true),
+        ("hFqLzRkWmBvTyPcXnJdS", false),
+        ("Qm7vR2xK9pLw4Tz", false),
+        ("aBcDeFgHiJkLmNoP", false),
+    ];
+    for (v, want) in cases {
+        assert_eq!(is_setting_name(v.as_bytes()), *want, "{v}");
+    }
+}
+
+#[test]
+fn method_calls_are_code() {
+    assert!(is_code_like(b"document.getElementById("));
+    assert!(is_code_like(b"window.prompt("));
+    assert!(!is_code_like(b"Qm7vR2xK9pLw4Tz("));
+}
+
+#[test]
+fn paging_cursor_and_bundle_keys_are_meta() {
+    for k in [
+        "continuationToken",
+        "nextPageToken",
+        "next_page_token",
+        "cursor_token",
+        "install.advanced.admin.password.info",
+    ] {
+        assert!(is_meta_key(k.as_bytes()), "{k}");
+    }
+    for k in [
+        "NEXT_AUTH_SECRET",
+        "PAGE_ACCESS_TOKEN",
+        "REMOTE_PASSWORD",
+        "INPUT_TOKEN",
+    ] {
+        assert!(!is_meta_key(k.as_bytes()), "{k}");
+    }
+}
+
+#[test]
+fn translation_paths() {
+    for p in [
+        "api/src/main/resources/messages_fr.properties",
+        "messages.properties",
+        "web/locales/de.json",
+        "po/fr.po",
+    ] {
+        assert!(is_translation_path(p), "{p}");
+    }
+    for p in [
+        "src/main/resources/application.properties",
+        ".env",
+        "config/app.yml",
+    ] {
+        assert!(!is_translation_path(p), "{p}");
+    }
+}
+
+#[test]
+fn token_mix_and_word_chains() {
+    assert!(is_token_mix(b"nW3ZCaMb9Sxh1dLTgqUvRk7Yp0eJfo2HiA5rBtD6"));
+    assert!(is_token_mix(b"3f9c1a7e5b2d8046c1e9a7b3d5f2c8e4"));
+    assert!(!is_token_mix(b"account_id_and_region_code"));
+    assert!(!is_token_mix(b"3f9c1a7e5b2d8046"));
+    assert!(is_word_chain(b"oauth2-client-credentials-flow"));
+    assert!(is_word_chain(b"users.by_email.v2"));
+    assert!(is_word_chain(b"ca.uhn.hl7v2.llp.charset"));
+    assert!(is_word_chain(b"google.fhir.r4.testing-1"));
+    assert!(!is_word_chain(b"x.1234.5678.9012"));
+    assert!(!is_word_chain(b"Zr4nP8wK-2vB6xM1q-T9sL3dH7"));
+}

@@ -24,3 +24,20 @@ fn key_lookup_table() {
     assert!(!contains_key(br#"{"x":"alg"}"#, b"alg"));
     assert!(!contains_key(br#"{"algo":"x"}"#, b"alg"));
 }
+
+#[test]
+fn documentation_and_expired_payloads() {
+    assert!(is_documentation_payload(
+        br#"{"sub":"1234567890","name":"Fake User","iat":1516239022}"#
+    ));
+    assert!(is_documentation_payload(
+        br#"{"sub":"42","iat":1516239022}"#
+    ));
+    assert!(!is_documentation_payload(
+        br#"{"sub":"a81bc81b","iat":1733300000,"exp":4102444800}"#
+    ));
+    assert!(is_expired(br#"{"exp":1523558394}"#));
+    assert!(!is_expired(br#"{"exp": 4102444800}"#));
+    assert!(!is_expired(br#"{"sub":"x"}"#));
+    assert_eq!(number_claim(br#"{"exp" : 17}"#, b"exp"), Some(17));
+}
