@@ -113,6 +113,8 @@ pub enum Command {
     /// Show every commit's signature status and trailers (exit 1 when a commit fails a
     /// policy that requires signing).
     Verify(VerifyArgs),
+    /// Serve editors: a language server on stdio (diagnostics as you type, on save).
+    Lsp,
     /// Print shell completions.
     Completions {
         /// The shell.

@@ -22,6 +22,7 @@ pub mod detect;
 pub mod error;
 pub mod install;
 pub mod lines;
+pub mod lsp;
 pub mod policy;
 pub mod report;
 pub mod rules;

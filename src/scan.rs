@@ -149,6 +149,7 @@ impl Engine<'_> {
                 column: at.column,
                 end_column: at.end_column,
                 utf16_columns: at.utf16_columns,
+                utf16_end: at.utf16_end,
                 commit: item.commit.clone(),
                 refname: item.refname.clone(),
                 excerpt: mask::excerpt(&item.text, raw.span.clone(), rule.category(), &masks),
@@ -308,6 +309,8 @@ struct Position {
     column: u32,
     end_column: u32,
     utf16_columns: (u32, u32),
+    /// The line of the value's last character and the UTF-16 column past it.
+    utf16_end: (u32, u32),
 }
 
 /// UTF-16 code units of (UTF-8) `bytes`: a continuation byte adds none, a 4-byte character two.
@@ -352,14 +355,32 @@ fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<Position> {
                 end
             });
             let end = r.span.end.min(end_of_line).max(at);
+            let utf16_columns = (before + 1, before + utf16_len(&text[at..end]) + 1);
             Position {
                 line,
                 column: (at - line_start + 1) as u32,
                 end_column: (end - line_start + 1) as u32,
-                utf16_columns: (before + 1, before + utf16_len(&text[at..end]) + 1),
+                utf16_columns,
+                utf16_end: value_end(text, at..r.span.end, line, utf16_columns.1),
             }
         })
         .collect()
+}
+
+/// Where the value `text[span]` ends ([`Finding::utf16_end`]): on its first line, that line
+/// and `first_end`; else the line of its last character (a trailing line end is not part of
+/// it) and the UTF-16 column past that character. Costs the value's length, not the line's.
+fn value_end(text: &[u8], span: Range<usize>, line: u32, first_end: u32) -> (u32, u32) {
+    let value = &text[span];
+    let value = value.strip_suffix(b"\n").unwrap_or(value);
+    let value = value.strip_suffix(b"\r").unwrap_or(value);
+    match memchr::memrchr(b'\n', value) {
+        None => (line, first_end),
+        Some(nl) => {
+            let lines = memchr::memchr_iter(b'\n', value).count() as u32;
+            (line + lines, utf16_len(&value[nl + 1..]) + 1)
+        }
+    }
 }
 
 /// Groups added regions into hunks: regions separated by at most 6 unchanged lines (what a

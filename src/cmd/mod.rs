@@ -6,6 +6,7 @@ mod config;
 mod evidence;
 mod hook;
 mod install;
+mod lsp;
 mod push;
 mod redact;
 mod rules;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Evidence(args) => evidence::run(g, args),
         Command::Redact(args) => redact::run(g, args),
         Command::Verify(args) => verify::run(g, args),
+        Command::Lsp => lsp::run(g),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());

@@ -275,6 +275,7 @@ mod tests {
             column: 3,
             end_column: 14,
             utf16_columns: (3, 14),
+            utf16_end: (i as u32 + 1, 14),
             commit: (i % 3 == 0).then(|| Arc::from("abc123")),
             refname: None,
             excerpt: format!("ssn = \"***-**-****\"\t\\ é {i}"),

@@ -37,6 +37,9 @@ pub struct Finding {
     pub end_column: u32,
     /// The same two columns in UTF-16 code units (SARIF's and LSP's unit).
     pub utf16_columns: (u32, u32),
+    /// Where the value ends, for a value over several lines too: the 1-based line of its last
+    /// character and the 1-based UTF-16 column just past it (an LSP range's end, plus one).
+    pub utf16_end: (u32, u32),
     /// The commit, when the finding comes from history.
     pub commit: Option<Arc<str>>,
     /// The ref, when the finding comes from a push.

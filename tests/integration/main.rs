@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod formats;
 mod hooks;
+mod lsp;
 mod phi;
 mod planning;
 mod push;
