@@ -182,21 +182,51 @@ pub enum HookCommand {
 
 /// `install`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  phiguard install                      hooks in this clone (existing hooks are chained)
+  phiguard install --uninstall          remove them, putting chained hooks back
+  phiguard install --global             every clone of this user (core.hooksPath)
+  phiguard install --server --git-dir /srv/git/app.git --platform gitlab")]
 pub struct InstallArgs {
     /// Hooks to install (comma-separated). Default: all four client hooks — git runs no
-    /// pre-commit during rebase, cherry-pick or revert, so pre-push is the last check.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "pre-commit,pre-merge-commit,commit-msg,pre-push"
-    )]
+    /// pre-commit during rebase, cherry-pick or revert, so pre-push is the last check; with
+    /// --server: pre-receive (add `update` for per-ref decisions).
+    #[arg(long, value_delimiter = ',')]
     pub hooks: Vec<String>,
-    /// Replace existing hooks (the old one is kept as `<hook>.phiguard-backup`).
+    /// Install into a `core.hooksPath` shared with other repositories (`~/.githooks`);
+    /// existing hooks there are chained as everywhere.
     #[arg(long)]
     pub force: bool,
-    /// Remove phiguard's hooks (restoring backups).
+    /// Remove phiguard's hooks (putting chained hooks back).
     #[arg(long)]
     pub uninstall: bool,
+    /// For every clone of this user: shims in phiguard's user config directory and
+    /// `git config --global core.hooksPath` pointing there; each runs the clone's own
+    /// `.git/hooks/<hook>` first.
+    #[arg(long, conflicts_with = "server")]
+    pub global: bool,
+    /// Server hooks for the repository at --git-dir.
+    #[arg(long)]
+    pub server: bool,
+    /// The server repository (its git directory; for ghes, the hook repository's directory).
+    #[arg(long, value_name = "DIR", requires = "server", default_value = ".")]
+    pub git_dir: PathBuf,
+    /// Where the server platform looks for hooks.
+    #[arg(long, value_enum, requires = "server", default_value_t = PlatformArg::Bare)]
+    pub platform: PlatformArg,
+}
+
+/// `install --platform`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PlatformArg {
+    /// A bare repository: `hooks/pre-receive`.
+    Bare,
+    /// GitLab: `custom_hooks/pre-receive.d/phiguard`.
+    Gitlab,
+    /// Gitea / Forgejo: `hooks/pre-receive.d/phiguard`.
+    Gitea,
+    /// GitHub Enterprise Server: `phiguard-pre-receive.sh` for the hook repository.
+    Ghes,
 }
 
 /// `rules`.

@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod formats;
 mod hooks;
+mod install;
 mod phi;
 mod planning;
 mod push;
