@@ -169,6 +169,16 @@ pub enum HookCommand {
     },
     /// On the server, once per push (ref lines on stdin); all refs are accepted or none.
     PreReceive,
+    /// For the pre-commit framework (`.pre-commit-hooks.yaml`): inside `git commit`, what the
+    /// commit adds to FILES; otherwise (`pre-commit run --all-files`, `--files`) FILES whole.
+    /// With --push, the commits of `PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF`.
+    PreCommitFramework {
+        /// The pre-push stage: the range from pre-commit's environment.
+        #[arg(long)]
+        push: bool,
+        /// The files pre-commit passes (relative to the repository root).
+        files: Vec<PathBuf>,
+    },
     /// On the server, once per ref.
     Update {
         /// The ref being updated.

@@ -53,9 +53,44 @@ pub fn range(g: &Global, spec: &str) -> Result<Exit> {
 
 /// pre-push: every stdin line; what the remote does not have yet.
 pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
-    let input = read_stdin()?;
+    pre_push_lines(g, remote, &read_stdin()?)
+}
+
+/// The pre-commit framework's pre-push stage: git's ref line rebuilt from
+/// `PRE_COMMIT_LOCAL_BRANCH`, `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_BRANCH` and
+/// `PRE_COMMIT_FROM_REF` (absent when a root commit is pushed: then what no remote-tracking
+/// ref of `PRE_COMMIT_REMOTE_NAME` has is scanned).
+pub fn framework_push(g: &Global) -> Result<Exit> {
+    // Pushing a root commit, pre-commit sets no range ("all files"): the local branch's
+    // commits that no remote-tracking ref has are what leaves.
+    let to = env("PRE_COMMIT_TO_REF")
+        .or_else(|| env("PRE_COMMIT_LOCAL_BRANCH"))
+        .unwrap_or_else(|| "HEAD".to_owned());
     let repo = open_repo()?;
-    let updates = refs::parse_push(&input)?;
+    let resolve = |r: &str| -> Result<String> {
+        Ok(repo
+            .revparse_single(r)
+            .with_context(|| format!("resolving {r}"))?
+            .peel_to_commit()
+            .with_context(|| format!("{r} is not a commit"))?
+            .id()
+            .to_string())
+    };
+    let to = resolve(&to)?;
+    let from = match env("PRE_COMMIT_FROM_REF") {
+        Some(f) if !f.is_empty() => resolve(&f)?,
+        _ => "0".repeat(to.len()),
+    };
+    let local = env("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|| "HEAD".to_owned());
+    let remote_ref = env("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_else(|| local.clone());
+    let remote = env("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|| "origin".to_owned());
+    drop(repo);
+    pre_push_lines(g, &remote, &format!("{local} {to} {remote_ref} {from}\n"))
+}
+
+fn pre_push_lines(g: &Global, remote: &str, input: &str) -> Result<Exit> {
+    let repo = open_repo()?;
+    let updates = refs::parse_push(input)?;
     let root = repo.workdir().map(Path::to_path_buf);
     let session = Session::new(g, Origin::client(root), Context::History)?;
     let mut hide = refs::remote_tips(&repo, remote)?;

@@ -11,6 +11,7 @@ mod hooks;
 mod install;
 mod phi;
 mod planning;
+mod precommit;
 mod push;
 mod regression;
 mod rules;
