@@ -130,6 +130,11 @@ pub struct VerifyArgs {
 
 /// `scan`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  phiguard scan                               every file under the current directory
+  phiguard scan --staged                      what `git commit` would add
+  phiguard scan --range origin/main..HEAD --format sarif --report-path phiguard.sarif
+  cat note.txt | phiguard scan --stdin-filename note.txt -")]
 pub struct ScanArgs {
     /// Files or directories (default `.`); `-` with --stdin-filename reads stdin.
     pub paths: Vec<PathBuf>,
@@ -143,6 +148,14 @@ pub struct ScanArgs {
     /// Treat stdin as the content of this file (editors).
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,
+    /// Write the report (in --format, e.g. sarif or json) to FILE; the human report goes to
+    /// stderr (as gitleaks' --report-path).
+    #[arg(long, value_name = "FILE")]
+    pub report_path: Option<PathBuf>,
+    /// The exit code when a finding blocks (default 1; errors stay 2), as gitleaks'
+    /// --exit-code: `--exit-code 0` reports without failing the job.
+    #[arg(long, value_name = "N")]
+    pub exit_code: Option<u8>,
     /// Run every rule's regex everywhere (debugging; results must not change).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,

@@ -9,6 +9,17 @@ use std::collections::HashSet;
 use std::path::Path;
 
 pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
+    if let Some(p) = &args.report_path {
+        let _ = super::REPORT_PATH.set(p.clone());
+    }
+    let exit = scan(g, args)?;
+    Ok(match (exit, args.exit_code) {
+        (Exit::Blocked, Some(n)) => Exit::BlockedWith(n),
+        (exit, _) => exit,
+    })
+}
+
+fn scan(g: &Global, args: &ScanArgs) -> Result<Exit> {
     if args.staged {
         return staged(g, Context::Commit, args.no_prefilter);
     }

@@ -93,6 +93,17 @@ pub enum Context {
 }
 
 /// A finished scan.
+/// A rule's description for SARIF's `tool.driver.rules`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// The rule's name.
+    pub name: String,
+    /// Its message (defaults to the name).
+    pub message: String,
+    /// Its default severity.
+    pub severity: crate::rules::Severity,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Findings that count (sorted by path, line, column).
@@ -106,6 +117,9 @@ pub struct Report {
     /// Content left unscanned that could hold a value (over the size limit, undecodable),
     /// each named: a server rejects the push for it unless configured to pass it.
     pub unscanned: Vec<Unscanned>,
+    /// What SARIF says about each rule reported (from the rule, not from a finding); filled
+    /// by the caller that has the rules, empty otherwise.
+    pub rule_meta: std::collections::BTreeMap<Arc<str>, RuleMeta>,
 }
 
 /// Why content was left unscanned.

@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod ci;
 mod formats;
 mod hooks;
 mod install;
