@@ -9,7 +9,18 @@ use std::path::PathBuf;
 /// Exit codes: 0 nothing blocks; 1 a finding or policy violation blocks; 2 usage,
 /// configuration, repository or internal error (hooks fail closed).
 #[derive(Debug, Parser)]
-#[command(name = "phiguard", version, max_term_width = 100)]
+#[command(
+    name = "phiguard",
+    version,
+    max_term_width = 100,
+    after_help = "Examples:
+  phiguard install                          hooks in this clone (existing hooks are chained)
+  phiguard scan --staged                    what `git commit` would add
+  phiguard scan --range origin/main..HEAD --format sarif --report-path phiguard.sarif
+  phiguard install --server --git-dir /srv/git/app.git
+  git log -p | phiguard redact              mask values in a log
+  phiguard man > phiguard.1                 this manual as a man page"
+)]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -113,6 +124,8 @@ pub enum Command {
     /// Show every commit's signature status and trailers (exit 1 when a commit fails a
     /// policy that requires signing).
     Verify(VerifyArgs),
+    /// Print the manual page (roff): `phiguard man > phiguard.1; man ./phiguard.1`.
+    Man,
     /// Print shell completions.
     Completions {
         /// The shell.

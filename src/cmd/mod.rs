@@ -52,6 +52,21 @@ impl From<Exit> for std::process::ExitCode {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<Exit> {
     let g = &cli.global;
+    let reportless = match &cli.command {
+        Command::Install(_) => Some("install"),
+        Command::Redact(_) => Some("redact"),
+        Command::Evidence(_) => Some("evidence"),
+        Command::Config(_) => Some("config show"),
+        Command::Man => Some("man"),
+        Command::Completions { .. } => Some("completions"),
+        _ => None,
+    };
+    if let Some(name) = reportless.filter(|_| g.format != FormatArg::Human) {
+        anyhow::bail!(
+            "`phiguard {name}` has no --format other than human (scan, hook, verify, rules \
+             list and audit take --format)"
+        );
+    }
     match &cli.command {
         Command::Scan(args) => scan::run(g, args),
         Command::Hook(h) => hook::run(g, h),
@@ -62,6 +77,13 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Evidence(args) => evidence::run(g, args),
         Command::Redact(args) => redact::run(g, args),
         Command::Verify(args) => verify::run(g, args),
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
+            Ok(Exit::Clean)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());

@@ -139,3 +139,32 @@ fn sarif_rules_are_described_by_the_rule_with_help_and_security_severity() {
         .find(|x| x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "a.txt");
     assert!(file.is_some(), "{doc}");
 }
+
+#[test]
+fn man_page_renders_and_report_less_commands_reject_format_json() {
+    let repo = TempRepo::new();
+    let r = repo.phiguard(&["man"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.out().starts_with(".ie") && r.out().contains(".TH phiguard 1"),
+        "{}",
+        r.out()
+    );
+    assert!(r.out().contains("install"), "subcommands are listed");
+    for args in [
+        &["--format", "json", "install"][..],
+        &["--format", "json", "man"],
+        &["--format", "json", "config", "show"],
+        &["--format", "json", "completions", "bash"],
+    ] {
+        let r = repo.phiguard(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.all());
+        assert!(r.err().contains("has no --format"), "{args:?}: {}", r.err());
+        assert!(r.out().is_empty(), "{args:?}");
+    }
+    let r = repo.phiguard(&["--format", "json", "rules", "list"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    r.json();
+    let r = repo.phiguard(&["install", "--help"]);
+    assert!(r.out().contains("Examples:"), "{}", r.out());
+}
