@@ -482,11 +482,16 @@ pub fn install_server(
         actions.push(action);
     }
     let config = git_dir.join("phiguard.toml");
+    // A GitHub Enterprise hook environment is read-only: no audit log there.
+    let starter = if platform == Platform::Ghes {
+        STARTER_CONFIG.replace("audit_log = ", "# audit_log = ")
+    } else {
+        STARTER_CONFIG.to_owned()
+    };
     if exists(&config) {
         actions.push(Action::ConfigKept(config));
     } else {
-        std::fs::write(&config, STARTER_CONFIG)
-            .map_err(|e| Error::io(config.display().to_string(), e))?;
+        std::fs::write(&config, starter).map_err(|e| Error::io(config.display().to_string(), e))?;
         actions.push(Action::Config(config));
     }
     Ok(actions)

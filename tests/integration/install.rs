@@ -490,6 +490,11 @@ fn server_install_ghes_writes_the_hook_script_for_the_environment() {
             && s.contains("--config /etc/phiguard/phiguard.toml hook pre-receive"),
         "{s}"
     );
+    let toml = std::fs::read_to_string(dir.path().join("phiguard.toml")).unwrap();
+    assert!(
+        toml.contains("# audit_log = "),
+        "the environment is read-only: {toml}"
+    );
     let r = repo.phiguard(&[
         "install",
         "--server",
