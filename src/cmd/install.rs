@@ -25,7 +25,23 @@ pub fn run(args: &InstallArgs) -> Result<Exit> {
     }
     let cwd = std::env::current_dir()?;
     let dir = match install::locate(&cwd)? {
-        Location::Repo(dir) | Location::Global(dir) => dir,
+        Location::Repo(dir) => dir,
+        // The global shims chain the clone's own hooks; per-repository shims there would not.
+        Location::Global(dir) if args.uninstall => {
+            eprintln!(
+                "phiguard: this repository uses phiguard's global hooks ({}); nothing was \
+                 changed. `phiguard install --global --uninstall` removes them for every clone",
+                dir.display()
+            );
+            return Ok(Exit::Error);
+        }
+        Location::Global(dir) => {
+            println!(
+                "phiguard's global hooks ({}) already run in this repository; nothing to do",
+                dir.display()
+            );
+            return Ok(Exit::Clean);
+        }
         Location::Shared(dir) if args.force => dir,
         Location::Shared(dir) => {
             refuse_shared(&dir, &hooks);

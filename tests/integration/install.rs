@@ -323,7 +323,19 @@ fn install_global_covers_every_clone_and_runs_the_clones_own_hook() {
     repo.add("notes.txt", format!("ssn {SSN}\n"));
     let out = repo.git_output(&["commit", "-q", "-m", "notes"]);
     assert!(!out.status.success(), "{}", text(&out));
-    // In a repository, `install` sees the global directory as phiguard's own.
+    // In a repository, `install` sees the global directory as phiguard's own and leaves its
+    // shims (which chain the clone's hooks) alone.
+    let before = std::fs::read_to_string(dir.join("pre-commit")).unwrap();
+    let r = repo.phiguard(&["install"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.out().contains("global hooks"), "{}", r.out());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("pre-commit")).unwrap(),
+        before
+    );
+    let r = repo.phiguard(&["install", "--uninstall"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(dir.join("pre-commit").exists());
     let r = repo.phiguard(&["install", "--global", "--uninstall"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(

@@ -176,3 +176,31 @@ fn pre_commit_framework_commit_msg_and_pre_push_ids_block() {
     let (ok, out) = f.git(&["push", "-q", "origin", "main:refs/heads/topic"]);
     assert!(!ok, "{out}");
 }
+
+#[test]
+fn pre_commit_hooks_manifest_ids_share_entries_with_their_system_variant() {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let entry = |id: &str| -> String {
+        let start = manifest
+            .find(&format!("- id: {id}\n"))
+            .unwrap_or_else(|| panic!("{id}"));
+        let block = &manifest[start..];
+        let block = &block[..block[1..].find("\n- id:").map_or(block.len(), |e| e + 1)];
+        block
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("entry: "))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(entry("phiguard"), entry("phiguard-system"));
+    assert_eq!(entry("phiguard"), "phiguard hook pre-commit-framework");
+    assert_eq!(
+        entry("phiguard-pre-push"),
+        "phiguard hook pre-commit-framework --push"
+    );
+    assert_eq!(entry("phiguard-commit-msg"), "phiguard hook commit-msg");
+    assert!(manifest.contains("language: system"));
+}
