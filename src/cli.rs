@@ -9,7 +9,18 @@ use std::path::PathBuf;
 /// Exit codes: 0 nothing blocks; 1 a finding or policy violation blocks; 2 usage,
 /// configuration, repository or internal error (hooks fail closed).
 #[derive(Debug, Parser)]
-#[command(name = "phiguard", version, max_term_width = 100)]
+#[command(
+    name = "phiguard",
+    version,
+    max_term_width = 100,
+    after_help = "Examples:
+  phiguard install                          hooks in this clone (existing hooks are chained)
+  phiguard scan --staged                    what `git commit` would add
+  phiguard scan --range origin/main..HEAD --format sarif --report-path phiguard.sarif
+  phiguard install --server --git-dir /srv/git/app.git
+  git log -p | phiguard redact              mask values in a log
+  phiguard man > phiguard.1                 this manual as a man page"
+)]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -115,6 +126,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Serve editors: a language server on stdio (diagnostics as you type, on save).
     Lsp,
+    /// Print the manual page (roff): `phiguard man > phiguard.1; man ./phiguard.1`.
+    Man,
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -132,6 +145,11 @@ pub struct VerifyArgs {
 
 /// `scan`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  phiguard scan                               every file under the current directory
+  phiguard scan --staged                      what `git commit` would add
+  phiguard scan --range origin/main..HEAD --format sarif --report-path phiguard.sarif
+  cat note.txt | phiguard scan --stdin-filename note.txt -")]
 pub struct ScanArgs {
     /// Files or directories (default `.`); `-` with --stdin-filename reads stdin.
     pub paths: Vec<PathBuf>,
@@ -145,6 +163,14 @@ pub struct ScanArgs {
     /// Treat stdin as the content of this file (editors).
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,
+    /// Write the report (in --format, e.g. sarif or json) to FILE; the human report goes to
+    /// stderr (as gitleaks' --report-path).
+    #[arg(long, value_name = "FILE")]
+    pub report_path: Option<PathBuf>,
+    /// The exit code when a finding blocks (default 1; errors stay 2), as gitleaks'
+    /// --exit-code: `--exit-code 0` reports without failing the job.
+    #[arg(long, value_name = "N")]
+    pub exit_code: Option<u8>,
     /// Run every rule's regex everywhere (debugging; results must not change).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -171,6 +197,16 @@ pub enum HookCommand {
     },
     /// On the server, once per push (ref lines on stdin); all refs are accepted or none.
     PreReceive,
+    /// For the pre-commit framework (`.pre-commit-hooks.yaml`): inside `git commit`, what the
+    /// commit adds to FILES; otherwise (`pre-commit run --all-files`, `--files`) FILES whole.
+    /// With --push, the commits of `PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF`.
+    PreCommitFramework {
+        /// The pre-push stage: the range from pre-commit's environment.
+        #[arg(long)]
+        push: bool,
+        /// The files pre-commit passes (relative to the repository root).
+        files: Vec<PathBuf>,
+    },
     /// On the server, once per ref.
     Update {
         /// The ref being updated.
@@ -184,21 +220,51 @@ pub enum HookCommand {
 
 /// `install`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  phiguard install                      hooks in this clone (existing hooks are chained)
+  phiguard install --uninstall          remove them, putting chained hooks back
+  phiguard install --global             every clone of this user (core.hooksPath)
+  phiguard install --server --git-dir /srv/git/app.git --platform gitlab")]
 pub struct InstallArgs {
     /// Hooks to install (comma-separated). Default: all four client hooks — git runs no
-    /// pre-commit during rebase, cherry-pick or revert, so pre-push is the last check.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "pre-commit,pre-merge-commit,commit-msg,pre-push"
-    )]
+    /// pre-commit during rebase, cherry-pick or revert, so pre-push is the last check; with
+    /// --server: pre-receive (add `update` for per-ref decisions).
+    #[arg(long, value_delimiter = ',')]
     pub hooks: Vec<String>,
-    /// Replace existing hooks (the old one is kept as `<hook>.phiguard-backup`).
+    /// Install into a `core.hooksPath` shared with other repositories (`~/.githooks`);
+    /// existing hooks there are chained as everywhere.
     #[arg(long)]
     pub force: bool,
-    /// Remove phiguard's hooks (restoring backups).
+    /// Remove phiguard's hooks (putting chained hooks back).
     #[arg(long)]
     pub uninstall: bool,
+    /// For every clone of this user: shims in phiguard's user config directory and
+    /// `git config --global core.hooksPath` pointing there; each runs the clone's own
+    /// `.git/hooks/<hook>` first.
+    #[arg(long, conflicts_with = "server")]
+    pub global: bool,
+    /// Server hooks for the repository at --git-dir.
+    #[arg(long)]
+    pub server: bool,
+    /// The server repository (its git directory; for ghes, the hook repository's directory).
+    #[arg(long, value_name = "DIR", requires = "server", default_value = ".")]
+    pub git_dir: PathBuf,
+    /// Where the server platform looks for hooks.
+    #[arg(long, value_enum, requires = "server", default_value_t = PlatformArg::Bare)]
+    pub platform: PlatformArg,
+}
+
+/// `install --platform`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PlatformArg {
+    /// A bare repository: `hooks/pre-receive`.
+    Bare,
+    /// GitLab: `custom_hooks/pre-receive.d/phiguard`.
+    Gitlab,
+    /// Gitea / Forgejo: `hooks/pre-receive.d/phiguard`.
+    Gitea,
+    /// GitHub Enterprise Server: `phiguard-pre-receive.sh` for the hook repository.
+    Ghes,
 }
 
 /// `rules`.

@@ -269,10 +269,16 @@ pub struct Sources {
 }
 
 fn user_config_path() -> Option<PathBuf> {
+    user_config_dir().map(|d| d.join("config.toml"))
+}
+
+/// The user configuration directory: `PHIGUARD_CONFIG_HOME`, else the platform's
+/// (`$XDG_CONFIG_HOME/phiguard` on Linux).
+pub fn user_config_dir() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("PHIGUARD_CONFIG_HOME") {
-        return Some(PathBuf::from(p).join("config.toml"));
+        return Some(PathBuf::from(p));
     }
-    directories::ProjectDirs::from("", "", "phiguard").map(|d| d.config_dir().join("config.toml"))
+    directories::ProjectDirs::from("", "", "phiguard").map(|d| d.config_dir().to_path_buf())
 }
 
 /// Largest configuration file read: a configuration is a few kilobytes; a path that names

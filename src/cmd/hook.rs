@@ -16,6 +16,8 @@ pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
         HookCommand::CommitMsg { file } => commit_msg(g, file),
         HookCommand::PrePush { remote, .. } => super::push::pre_push(g, remote),
         HookCommand::PreReceive => super::push::pre_receive(g),
+        HookCommand::PreCommitFramework { push: true, .. } => super::push::framework_push(g),
+        HookCommand::PreCommitFramework { push: false, files } => framework(g, files),
         HookCommand::Update { refname, old, new } => super::push::update(g, refname, old, new),
     }
 }
@@ -63,4 +65,22 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
     let item = source::message::item_with_comments(&name, text, &comments);
     session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0)
+}
+
+/// The pre-commit framework's `phiguard` hook. Git sets `GIT_INDEX_FILE` for the hooks of
+/// `git commit`: there, only what the commit adds counts (the staged semantics of the
+/// pre-commit hook, restricted to the files passed); elsewhere (`pre-commit run --all-files`,
+/// `--files`, CI) the files are scanned whole.
+fn framework(g: &Global, files: &[std::path::PathBuf]) -> Result<Exit> {
+    if std::env::var_os("GIT_INDEX_FILE").is_some() {
+        let only: std::collections::HashSet<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().trim_start_matches("./").to_owned())
+            .collect();
+        return super::scan::staged_only(g, Context::Commit, false, Some(&only));
+    }
+    let root = super::discover_root();
+    let session = Session::new(g, Origin::client(root), Context::Files)?;
+    let roots: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    session.scan_files(&roots)
 }

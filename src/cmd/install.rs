@@ -1,31 +1,199 @@
-//! `phiguard install`.
+//! `phiguard install`: client hooks in a clone, for every clone (`--global`), or server hooks.
 
 use super::Exit;
-use crate::cli::InstallArgs;
-use anyhow::Result;
-use phiguard::install::{self, Action};
+use crate::cli::{InstallArgs, PlatformArg};
+use anyhow::{Context as _, Result, bail};
+use phiguard::install::{self, Action, Location, Platform};
+use std::path::Path;
+use std::process::Command;
 
 pub fn run(args: &InstallArgs) -> Result<Exit> {
-    let cwd = std::env::current_dir()?;
-    let dir = install::hooks_dir(&cwd)?;
-    let actions = if args.uninstall {
-        install::uninstall(&dir, &args.hooks)?
+    let exe = std::env::current_exe().ok();
+    if args.server {
+        return server(args, exe.as_deref());
+    }
+    let hooks = if args.hooks.is_empty() {
+        install::CLIENT_HOOKS
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect()
     } else {
-        let exe = std::env::current_exe().ok();
-        install::install(&dir, &args.hooks, args.force, exe.as_deref())?
+        args.hooks.clone()
     };
+    if args.global {
+        return global(args, &hooks, exe.as_deref());
+    }
+    let cwd = std::env::current_dir()?;
+    let dir = match install::locate(&cwd)? {
+        Location::Repo(dir) => dir,
+        // The global shims chain the clone's own hooks; per-repository shims there would not.
+        Location::Global(dir) if args.uninstall => {
+            eprintln!(
+                "phiguard: this repository uses phiguard's global hooks ({}); nothing was \
+                 changed. `phiguard install --global --uninstall` removes them for every clone",
+                dir.display()
+            );
+            return Ok(Exit::Error);
+        }
+        Location::Global(dir) => {
+            println!(
+                "phiguard's global hooks ({}) already run in this repository; nothing to do",
+                dir.display()
+            );
+            return Ok(Exit::Clean);
+        }
+        Location::Shared(dir) if args.force => dir,
+        Location::Shared(dir) => {
+            refuse_shared(&dir, &hooks);
+            return Ok(Exit::Error);
+        }
+        Location::Husky(husky) => return Ok(husky_or_tracked(&husky, &hooks, true, args)),
+        Location::Tracked(dir) => return Ok(husky_or_tracked(&dir, &hooks, false, args)),
+    };
+    let actions = if args.uninstall {
+        install::uninstall(&dir, &hooks)?
+    } else {
+        install::install(&dir, &hooks, exe.as_deref())?
+    };
+    print(&actions);
+    Ok(Exit::Clean)
+}
+
+fn print(actions: &[Action]) {
     for a in actions {
         match a {
             Action::Installed(p) => println!("installed {}", p.display()),
             Action::Updated(p) => println!("updated {}", p.display()),
-            Action::Replaced(p, b) => println!(
-                "installed {} (previous hook kept as {})",
+            Action::Chained(p, b) => println!(
+                "installed {} (the existing hook, kept as {}, runs first)",
                 p.display(),
                 b.display()
             ),
-            Action::Removed(p) => println!("removed {}", p.display()),
+            Action::Removed(p, None) => println!("removed {}", p.display()),
+            Action::Removed(p, Some(b)) => {
+                println!("removed {} (restored it from {})", p.display(), b.display());
+            }
             Action::Absent(p) => println!("no phiguard hook at {}", p.display()),
+            Action::Config(p) => println!("wrote a starter configuration {}", p.display()),
+            Action::ConfigKept(p) => println!("kept the existing configuration {}", p.display()),
         }
     }
+}
+
+fn refuse_shared(dir: &Path, hooks: &[String]) {
+    eprintln!(
+        "phiguard: core.hooksPath is {}, outside this repository: every repository that uses it \
+         would change. Nothing was changed.",
+        dir.display()
+    );
+    eprintln!("  to install there anyway (existing hooks are chained): phiguard install --force");
+    eprintln!("  or add one line to each hook script there:");
+    for h in hooks {
+        eprintln!("    {}/{h}:  {}", dir.display(), install::call_line(h));
+    }
+}
+
+/// husky, or a tracked hooks directory: the scripts are the team's, under version control;
+/// phiguard writes nothing there (an absolute binary path must not land in a tracked file)
+/// and says which lines to add.
+fn husky_or_tracked(dir: &Path, hooks: &[String], husky: bool, args: &InstallArgs) -> Exit {
+    let missing: Vec<&String> = hooks
+        .iter()
+        .filter(|h| !install::calls_phiguard(&dir.join(h), h))
+        .collect();
+    let what = if husky {
+        format!("husky manages this repository's hooks ({})", dir.display())
+    } else {
+        format!(
+            "core.hooksPath is {}, tracked in this repository",
+            dir.display()
+        )
+    };
+    if args.uninstall {
+        eprintln!("phiguard: {what}; remove the `phiguard hook` lines from its scripts.");
+        return if missing.len() == hooks.len() {
+            Exit::Clean
+        } else {
+            Exit::Error
+        };
+    }
+    if missing.is_empty() {
+        println!("{what}; every hook already calls phiguard");
+        return Exit::Clean;
+    }
+    eprintln!("phiguard: {what}. Nothing was changed: add these lines and commit them");
+    if husky {
+        eprintln!("(husky runs .husky/<hook>; create the file if it does not exist):");
+    }
+    for h in missing {
+        eprintln!("  {}/{h}:  {}", dir.display(), install::call_line(h));
+    }
+    Exit::Error
+}
+
+fn global(args: &InstallArgs, hooks: &[String], exe: Option<&Path>) -> Result<Exit> {
+    let dir = install::global_dir().context("no user configuration directory")?;
+    let current = git_global(&["config", "--global", "--get", "core.hooksPath"])?;
+    let ours = current
+        .as_deref()
+        .is_some_and(|c| Path::new(c) == dir.as_path());
+    if args.uninstall {
+        print(&install::uninstall(&dir, hooks)?);
+        if ours {
+            git_global(&["config", "--global", "--unset", "core.hooksPath"])?;
+            println!("unset the global core.hooksPath");
+        }
+        return Ok(Exit::Clean);
+    }
+    if let Some(c) = current.filter(|_| !ours) {
+        eprintln!(
+            "phiguard: the global core.hooksPath is already {c}; nothing was changed. Either add \
+             one line to each hook script there:"
+        );
+        for h in hooks {
+            eprintln!("    {c}/{h}:  {}", install::call_line(h));
+        }
+        eprintln!("  or unset it (git config --global --unset core.hooksPath) and rerun.");
+        return Ok(Exit::Error);
+    }
+    let (dir, actions) = install::install_global(hooks, exe)?;
+    print(&actions);
+    let d = dir.display().to_string();
+    if git_global(&["config", "--global", "core.hooksPath", &d])?.is_none() {
+        bail!("git config --global core.hooksPath {d} failed");
+    }
+    println!("set the global core.hooksPath to {d} (a clone's own .git/hooks still run first)");
+    Ok(Exit::Clean)
+}
+
+fn git_global(args: &[&str]) -> Result<Option<String>> {
+    let out = Command::new("git")
+        .args(args)
+        .output()
+        .context("running git")?;
+    Ok(out
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+}
+
+fn server(args: &InstallArgs, exe: Option<&Path>) -> Result<Exit> {
+    let platform = match args.platform {
+        PlatformArg::Bare => Platform::Bare,
+        PlatformArg::Gitlab => Platform::Gitlab,
+        PlatformArg::Gitea => Platform::Gitea,
+        PlatformArg::Ghes => Platform::Ghes,
+    };
+    let hooks = if args.hooks.is_empty() {
+        vec!["pre-receive".to_owned()]
+    } else {
+        args.hooks.clone()
+    };
+    let actions = if args.uninstall {
+        install::uninstall_server(&args.git_dir, platform, &hooks)?
+    } else {
+        install::install_server(&args.git_dir, platform, &hooks, exe)?
+    };
+    print(&actions);
     Ok(Exit::Clean)
 }

@@ -35,6 +35,8 @@ pub enum Exit {
     Blocked,
     /// Usage, configuration, repository or internal error.
     Error,
+    /// `scan --exit-code N`: a blocking finding, with the caller's exit code.
+    BlockedWith(u8),
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -43,6 +45,7 @@ impl From<Exit> for std::process::ExitCode {
             Exit::Clean => 0,
             Exit::Blocked => 1,
             Exit::Error => 2,
+            Exit::BlockedWith(n) => n,
         })
     }
 }
@@ -50,6 +53,21 @@ impl From<Exit> for std::process::ExitCode {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<Exit> {
     let g = &cli.global;
+    let reportless = match &cli.command {
+        Command::Install(_) => Some("install"),
+        Command::Redact(_) => Some("redact"),
+        Command::Evidence(_) => Some("evidence"),
+        Command::Config(_) => Some("config show"),
+        Command::Man => Some("man"),
+        Command::Completions { .. } => Some("completions"),
+        _ => None,
+    };
+    if let Some(name) = reportless.filter(|_| g.format != FormatArg::Human) {
+        anyhow::bail!(
+            "`phiguard {name}` has no --format other than human (scan, hook, verify, rules \
+             list and audit take --format)"
+        );
+    }
     match &cli.command {
         Command::Scan(args) => scan::run(g, args),
         Command::Hook(h) => hook::run(g, h),
@@ -61,6 +79,13 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Redact(args) => redact::run(g, args),
         Command::Verify(args) => verify::run(g, args),
         Command::Lsp => lsp::run(g),
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
+            Ok(Exit::Clean)
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());
@@ -247,6 +272,27 @@ impl Session {
     }
 
     pub fn print(&self, report: &Report) -> Result<()> {
+        let described;
+        let report = if self.format == Format::Sarif && !report.findings.is_empty() {
+            described = self.describe_rules(report)?;
+            &described
+        } else {
+            report
+        };
+        if let Some(path) = REPORT_PATH.get() {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating the report {}", path.display()))?,
+            );
+            report::write(report, self.format, self.style, &mut file)
+                .and_then(|()| file.flush())
+                .with_context(|| format!("writing the report {}", path.display()))?;
+            let mut human = self.style;
+            human.color = false;
+            let stderr = std::io::stderr();
+            let _ = report::write(report, Format::Human, human, &mut stderr.lock());
+            return Ok(());
+        }
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         let written =
@@ -255,6 +301,38 @@ impl Session {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => other.context("writing the report"),
         }
+    }
+}
+
+/// `scan --report-path FILE`: the report in `--format` goes to FILE (the human report to
+/// stderr), as gitleaks users expect.
+pub static REPORT_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+impl Session {
+    /// A copy of `report` carrying each reported rule's own description (for SARIF).
+    fn describe_rules(&self, report: &Report) -> Result<Report> {
+        let db = self.db()?;
+        let mut out = report.clone();
+        let reported: std::collections::HashSet<&str> =
+            report.findings.iter().map(|f| &*f.rule).collect();
+        for rule in db.rules() {
+            let id = rule.id();
+            if reported.contains(id) {
+                out.rule_meta.insert(
+                    id.into(),
+                    report::RuleMeta {
+                        name: rule.spec.name.clone(),
+                        message: rule
+                            .spec
+                            .message
+                            .clone()
+                            .unwrap_or_else(|| rule.spec.name.clone()),
+                        severity: rule.severity,
+                    },
+                );
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -43,19 +43,86 @@ pub fn range(g: &Global, spec: &str) -> Result<Exit> {
     let repo = open_repo()?;
     let root = repo.workdir().map(Path::to_path_buf);
     let session = Session::new(g, Origin::client(root), Context::History)?;
-    let commits: Vec<_> = history::range(&repo, spec)?
-        .into_iter()
-        .map(|c| (c, None))
-        .collect();
+    let ids = match history::range(&repo, spec) {
+        Err(e) if repo.is_shallow() => {
+            anyhow::bail!(
+                "{e}; this clone is shallow (.git/shallow): the range's base was probably not \
+                 fetched. Fetch the history (`git fetch --unshallow`, or actions/checkout \
+                 `fetch-depth: 0`, GitLab CI `GIT_DEPTH: 0`)"
+            )
+        }
+        other => other?,
+    };
+    shallow_boundary(&repo, spec, &ids)?;
+    let commits: Vec<_> = ids.into_iter().map(|c| (c, None)).collect();
     let jobs = history::plan(&repo, &commits, &session.config.exclude_set, None)?;
     session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
 }
 
+/// In a shallow clone, a commit of the range at the shallow boundary has no parents here: its
+/// whole tree would count as added. Refuse (exit 2), saying how deep to fetch.
+fn shallow_boundary(repo: &git2::Repository, spec: &str, ids: &[git2::Oid]) -> Result<()> {
+    if !repo.is_shallow() {
+        return Ok(());
+    }
+    let shallow = std::fs::read_to_string(repo.path().join("shallow")).unwrap_or_default();
+    let boundary: HashSet<git2::Oid> = shallow
+        .lines()
+        .filter_map(|l| git2::Oid::from_str(l.trim()).ok())
+        .collect();
+    let Some(at) = ids.iter().find(|id| boundary.contains(id)) else {
+        return Ok(());
+    };
+    let depth = ids.len() + 1;
+    anyhow::bail!(
+        "this clone is shallow and commit {} of --range {spec} is at its boundary (.git/shallow): \
+         its parents were not fetched, so its whole tree would be reported as added. Fetch at \
+         least {depth} commits: actions/checkout `fetch-depth: {depth}` (or 0 for all), GitLab \
+         CI `GIT_DEPTH: {depth}`, or `git fetch --deepen={depth}`",
+        &at.to_string()[..12]
+    )
+}
+
 /// pre-push: every stdin line; what the remote does not have yet.
 pub fn pre_push(g: &Global, remote: &str) -> Result<Exit> {
-    let input = read_stdin()?;
+    pre_push_lines(g, remote, &read_stdin()?)
+}
+
+/// The pre-commit framework's pre-push stage: git's ref line rebuilt from
+/// `PRE_COMMIT_LOCAL_BRANCH`, `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_BRANCH` and
+/// `PRE_COMMIT_FROM_REF` (absent when a root commit is pushed: then what no remote-tracking
+/// ref of `PRE_COMMIT_REMOTE_NAME` has is scanned).
+pub fn framework_push(g: &Global) -> Result<Exit> {
+    // Pushing a root commit, pre-commit sets no range ("all files"): the local branch's
+    // commits that no remote-tracking ref has are what leaves.
+    let to = env("PRE_COMMIT_TO_REF")
+        .or_else(|| env("PRE_COMMIT_LOCAL_BRANCH"))
+        .unwrap_or_else(|| "HEAD".to_owned());
     let repo = open_repo()?;
-    let updates = refs::parse_push(&input)?;
+    let resolve = |r: &str| -> Result<String> {
+        Ok(repo
+            .revparse_single(r)
+            .with_context(|| format!("resolving {r}"))?
+            .peel_to_commit()
+            .with_context(|| format!("{r} is not a commit"))?
+            .id()
+            .to_string())
+    };
+    let to = resolve(&to)?;
+    let from = match env("PRE_COMMIT_FROM_REF") {
+        Some(f) if !f.is_empty() => resolve(&f)?,
+        _ => "0".repeat(to.len()),
+    };
+    let local = env("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|| "HEAD".to_owned());
+    let remote_ref = env("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_else(|| local.clone());
+    let remote = env("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|| "origin".to_owned());
+    drop(repo);
+    pre_push_lines(g, &remote, &format!("{local} {to} {remote_ref} {from}\n"))
+}
+
+fn pre_push_lines(g: &Global, remote: &str, input: &str) -> Result<Exit> {
+    let repo = open_repo()?;
+    let updates = refs::parse_push(input)?;
     let root = repo.workdir().map(Path::to_path_buf);
     let session = Session::new(g, Origin::client(root), Context::History)?;
     let mut hide = refs::remote_tips(&repo, remote)?;

@@ -5,9 +5,21 @@ use crate::cli::{Global, ScanArgs};
 use anyhow::{Result, bail};
 use phiguard::report::Context;
 use phiguard::source::{self, Job, RepoAt};
+use std::collections::HashSet;
 use std::path::Path;
 
 pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
+    if let Some(p) = &args.report_path {
+        let _ = super::REPORT_PATH.set(p.clone());
+    }
+    let exit = scan(g, args)?;
+    Ok(match (exit, args.exit_code) {
+        (Exit::Blocked, Some(n)) => Exit::BlockedWith(n),
+        (exit, _) => exit,
+    })
+}
+
+fn scan(g: &Global, args: &ScanArgs) -> Result<Exit> {
     if args.staged {
         return staged(g, Context::Commit, args.no_prefilter);
     }
@@ -41,6 +53,28 @@ pub fn run(g: &Global, args: &ScanArgs) -> Result<Exit> {
 
 /// What `git commit` would add; shared by `scan --staged` and the pre-commit hooks.
 pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> {
+    staged_only(g, context, no_prefilter, None)
+}
+
+/// Whether `job` is about one of the paths in `only` (a file's content, or its name or
+/// symlink target, reported under the path).
+fn selected(job: &Job, only: &HashSet<String>) -> bool {
+    let path: &str = match job {
+        Job::Blob { path, .. } => path,
+        Job::Text(item) => &item.path,
+        Job::File { display, .. } => display,
+    };
+    only.contains(path) || only.iter().any(|p| path.starts_with(p.as_str()))
+}
+
+/// [`staged`], restricted to the repository-relative paths in `only` when given (the files
+/// the pre-commit framework passes).
+pub fn staged_only(
+    g: &Global,
+    context: Context,
+    no_prefilter: bool,
+    only: Option<&HashSet<String>>,
+) -> Result<Exit> {
     let repo = super::open_repo()?;
     let root = repo.workdir().map(Path::to_path_buf);
     let mut session = Session::new(g, Origin::client(root), context)?;
@@ -55,15 +89,25 @@ pub fn staged(g: &Global, context: Context, no_prefilter: bool) -> Result<Exit> 
     // Scanning starts while HEAD's trees are still being compared with the index.
     let exclude = &session.config.exclude_set;
     let streamed = session.scan_fed_and_report(at.clone(), |emit| {
-        Ok(match source::staged::plan_each(&repo, exclude, emit)? {
-            source::staged::Streamed::Done { skipped } => Some(skipped),
-            source::staged::Streamed::Replan => None,
-        })
+        let mut filtered = |job: Job| {
+            if only.is_none_or(|o| selected(&job, o)) {
+                emit(job);
+            }
+        };
+        Ok(
+            match source::staged::plan_each(&repo, exclude, &mut filtered)? {
+                source::staged::Streamed::Done { skipped } => Some(skipped),
+                source::staged::Streamed::Replan => None,
+            },
+        )
     })?;
     let exit = match streamed {
         Some(exit) => exit,
         None => {
-            let (jobs, skipped) = source::staged::plan(&repo, exclude)?;
+            let (mut jobs, skipped) = source::staged::plan(&repo, exclude)?;
+            if let Some(o) = only {
+                jobs.retain(|j| selected(j, o));
+            }
             session.scan_and_report(&jobs, at, skipped)?
         }
     };

@@ -96,6 +96,17 @@ pub enum Context {
 }
 
 /// A finished scan.
+/// A rule's description for SARIF's `tool.driver.rules`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// The rule's name.
+    pub name: String,
+    /// Its message (defaults to the name).
+    pub message: String,
+    /// Its default severity.
+    pub severity: crate::rules::Severity,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Findings that count (sorted by path, line, column).
@@ -112,6 +123,9 @@ pub struct Report {
     /// Findings past the first [`LISTED_PER_RULE`] of a rule in a file: counted (in the
     /// summary, and by the server), not listed.
     pub capped: Vec<Capped>,
+    /// What SARIF says about each rule reported (from the rule, not from a finding); filled
+    /// by the caller that has the rules, empty otherwise.
+    pub rule_meta: std::collections::BTreeMap<Arc<str>, RuleMeta>,
 }
 
 /// Findings of one rule in one file listed in full, in every format; the rest are counted in

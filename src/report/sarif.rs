@@ -29,6 +29,60 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// Whether `f` is in a commit or tag message rather than a file.
+fn is_message(f: &super::Finding) -> bool {
+    matches!(&*f.path, "<commit message>" | "<tag message>")
+}
+
+/// GitHub code scanning's `security-severity` (0.0–10.0) for a severity.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Block => "8.5",
+        Severity::Warn => "5.5",
+        Severity::Info => "2.0",
+    }
+}
+
+/// What to do about a finding of this category (SARIF `help`).
+fn remediation(category: crate::rules::Category) -> &'static str {
+    match category {
+        crate::rules::Category::Phi => {
+            "Remove the value and rewrite the commit that introduced it (a new commit on top \
+             leaves it in history). Test data: use a synthetic value (SSN 9xx-xx-xxxx, phone \
+             555-01xx, example.com, a Synthea record); PHI under tests/ or fixtures/ only warns. \
+             A false positive: add `phiguard:allow <reason>` to the line or the line above."
+        }
+        crate::rules::Category::Secret => {
+            "Revoke the secret now (it was exposed), load it from the environment or a secret \
+             store, and rewrite the commit that introduced it. A false positive: add \
+             `phiguard:allow <reason>` to the line or the line above."
+        }
+    }
+}
+
+/// One `tool.driver.rules` entry: described by the rule itself when its metadata is known
+/// (the first finding's message is only the fallback).
+fn rule_json(id: &str, f: &super::Finding, meta: Option<&super::RuleMeta>) -> Value {
+    let (name, full, severity) = match meta {
+        Some(m) => (m.name.as_str(), m.message.as_str(), m.severity),
+        None => (f.message.as_str(), f.message.as_str(), f.severity),
+    };
+    let help = remediation(f.category);
+    json!({
+        "id": id,
+        "name": id,
+        "shortDescription": {"text": name},
+        "fullDescription": {"text": full},
+        "help": {"text": help, "markdown": help},
+        "defaultConfiguration": {"level": level(severity)},
+        "properties": {
+            "category": f.category.as_str(),
+            "tags": [f.category.as_str(), "security"],
+            "security-severity": security_severity(severity),
+        },
+    })
+}
+
 /// Writes a SARIF log.
 ///
 /// # Errors
@@ -40,24 +94,16 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         .iter()
         .filter(|f| shown(&style, f))
         .collect();
-    let mut rules: BTreeMap<&str, (usize, &str, &str)> = BTreeMap::new();
+    let mut rules: BTreeMap<&str, (usize, &super::Finding)> = BTreeMap::new();
     for f in &shown {
         let n = rules.len();
-        rules
-            .entry(&f.rule)
-            .or_insert((n, f.category.as_str(), &f.message));
+        rules.entry(&f.rule).or_insert((n, f));
     }
     let mut ordered: Vec<_> = rules.iter().collect();
-    ordered.sort_by_key(|(_, (i, _, _))| *i);
+    ordered.sort_by_key(|(_, (i, _))| *i);
     let rule_meta: Vec<Value> = ordered
         .iter()
-        .map(|(id, (_, cat, msg))| {
-            json!({
-                "id": id,
-                "shortDescription": {"text": msg},
-                "properties": {"category": cat, "tags": [cat]},
-            })
-        })
+        .map(|(id, (_, f))| rule_json(id, f, report.rule_meta.get(**id)))
         .collect();
     let results: Vec<Value> = shown
         .iter()
@@ -71,15 +117,38 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             if f.utf16_columns.1 <= f.utf16_columns.0 {
                 region.as_object_mut().unwrap().remove("endColumn");
             }
+            let message = is_message(f).then_some(f.commit.as_deref()).flatten();
+            let location = match message {
+                // A commit message is no file of the tree: a logical location naming the
+                // commit, and the line in the message text.
+                Some(commit) => json!({
+                    "logicalLocations": [{
+                        "name": "commit message",
+                        "fullyQualifiedName": format!("commit {commit} message"),
+                        "kind": "object",
+                    }],
+                    "message": {"text": format!("line {} of the message of commit {commit}", f.line)},
+                }),
+                None => json!({"physicalLocation": {
+                    "artifactLocation": {"uri": uri(&f.path)},
+                    "region": region,
+                }}),
+            };
+            let text = match message {
+                Some(commit) => format!(
+                    "{} (message of commit {}, line {})",
+                    f.message,
+                    &commit[..commit.len().min(12)],
+                    f.line
+                ),
+                None => f.message.clone(),
+            };
             let mut r = json!({
                 "ruleId": &*f.rule,
                 "ruleIndex": rules[&*f.rule].0,
                 "level": level(f.severity),
-                "message": {"text": f.message},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": uri(&f.path)},
-                    "region": region,
-                }}],
+                "message": {"text": text},
+                "locations": [location],
                 "partialFingerprints": {"phiguard/v1": f.fingerprint},
             });
             if let Some(c) = &f.commit {

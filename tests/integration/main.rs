@@ -6,11 +6,14 @@
 mod common;
 
 mod audit;
+mod ci;
 mod formats;
 mod hooks;
+mod install;
 mod lsp;
 mod phi;
 mod planning;
+mod precommit;
 mod push;
 mod regression;
 mod rules;
