@@ -46,7 +46,7 @@ pub fn run(g: &Global, args: &EvidenceArgs) -> Result<Exit> {
         "time": audit::time::now(),
         "repository": repository(&repo),
         "range": args.range,
-        "commits": oids.iter().map(|o| commit(&repo, *o)).collect::<Vec<_>>(),
+        "commits": commits_checked(&repo, &session, &oids)?,
         "phiguard": env!("CARGO_PKG_VERSION"),
         "rules_hash": audit::hash::rules(&packs)?,
         "config_hash": audit::hash::files(&session.config.files)?,
@@ -97,15 +97,38 @@ fn repository(repo: &git2::Repository) -> Value {
     })
 }
 
-/// A commit id and its signature verdict. Signatures are not verified yet (DESIGN §7 is not
-/// built): `unsigned`, or `signed-unverified` when the commit carries one.
-fn commit(repo: &git2::Repository, oid: git2::Oid) -> Value {
-    let signature = match repo.extract_signature(&oid, None) {
-        Ok(_) => "signed-unverified",
-        Err(e) if e.code() == git2::ErrorCode::NotFound => "unsigned",
-        Err(_) => "unknown",
-    };
-    json!({"id": oid.to_string(), "signature": signature})
+/// Each commit's id and its signature verdict, checked as `phiguard verify` checks it: trust
+/// from the current branch's `[[policy]]` where it names files, else from git's own
+/// `gpg.ssh.allowedSignersFile`, `gpg.ssh.revocationFile` and `gpg.program`. The verdict is
+/// the one `verify` prints (`good` with the signer, `unknown_key`, `unsigned`, ...), never
+/// just "a signature exists".
+fn commits_checked(
+    repo: &git2::Repository,
+    session: &Session,
+    oids: &[git2::Oid],
+) -> Result<Vec<Value>> {
+    use phiguard::policy::signing::Verifier;
+    let head = repo
+        .head()
+        .ok()
+        .and_then(|h| h.name().ok().map(str::to_owned))
+        .unwrap_or_else(|| "HEAD".to_owned());
+    let policy = phiguard::policy::refs::for_ref(&session.config.policies, &head)?;
+    let files = super::verify::trust(repo, &policy)?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    let verifier = Verifier::load(&files, policy.require_signed, deadline)?;
+    let items: Vec<(git2::Oid, bool)> = oids.iter().map(|&id| (id, false)).collect();
+    let verdicts = verifier.verify_many(repo, &items)?;
+    Ok(oids
+        .iter()
+        .zip(verdicts)
+        .map(|(id, v)| {
+            json!({
+                "id": id.to_string(),
+                "signature": phiguard::report::push::verdict_json(&v),
+            })
+        })
+        .collect())
 }
 
 /// Findings counted by rule and severity, and by severity; no value, path or excerpt.

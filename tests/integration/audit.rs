@@ -396,6 +396,15 @@ fn evidence_lists_signed_and_unsigned_commits_counts_findings_and_writes_sarif()
             "-m",
             "signed",
         ]);
+        // git's own allowed signers file names the key for the committer: evidence trusts it.
+        let public = std::fs::read_to_string(format!("{key}.pub")).unwrap();
+        let signers = repo.home().join("allowed_signers");
+        std::fs::write(&signers, format!("author@example.com {public}")).unwrap();
+        repo.git(&[
+            "config",
+            "gpg.ssh.allowedSignersFile",
+            signers.to_str().unwrap(),
+        ]);
         repo.git(&["rev-parse", "HEAD"]).trim().to_owned()
     });
     let out = repo.path().join("evidence.json");
@@ -418,11 +427,11 @@ fn evidence_lists_signed_and_unsigned_commits_counts_findings_and_writes_sarif()
         commits
             .iter()
             .find(|c| c["id"] == id)
-            .map(|c| c["signature"].clone())
+            .map(|c| c["signature"]["status"].clone())
     };
     assert_eq!(verdict(&unsigned), Some("unsigned".into()), "{e}");
     if let Some(signed) = signed {
-        assert_eq!(verdict(&signed), Some("signed-unverified".into()), "{e}");
+        assert_eq!(verdict(&signed), Some("good".into()), "{e}");
         assert_eq!(commits.len(), 2);
     }
     assert_eq!(verdict(&base), None, "outside the range");
