@@ -239,6 +239,7 @@ impl Engine<'_> {
             span: raw.span.clone(),
             category: rule.category(),
             reveal_prefix: usize::from(rule.spec.reveal_prefix),
+            tail: !crate::report::mask::NO_TAIL_RULES.contains(&rule.id()),
         }
     }
 

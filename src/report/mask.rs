@@ -25,7 +25,15 @@ pub struct MaskSpan {
     pub category: Category,
     /// For secrets: how many leading bytes are a known prefix that may be shown (≤ 4).
     pub reveal_prefix: usize,
+    /// For PHI: whether a long identifier may keep its last 2 characters. Kinds with few
+    /// possible values ([`NO_TAIL_RULES`]: a birth date, a ZIP code, an age) never do: their
+    /// matches include the label (`zip: 02139-4307` has 12 letters and digits), and two shown
+    /// digits of a ZIP+4 narrow it to a few households.
+    pub tail: bool,
 }
+
+/// PHI rules whose values are masked whole, whatever their length.
+pub const NO_TAIL_RULES: &[&str] = &["phi.dob", "phi.age-over-89", "phi.zip"];
 
 /// Letters and digits a PHI value needs before its last 2 may be shown. A shown tail plus the
 /// value's fingerprint narrow the candidates a hundredfold: for an SSN (9 digits) from about
@@ -35,9 +43,20 @@ pub const MIN_TAIL_LEN: usize = 12;
 /// The bytes of a value of `n` bytes (`alnum` of them letters or digits) that may be shown.
 fn keep(category: Category, n: usize, alnum: usize, reveal_prefix: usize) -> Range<usize> {
     match category {
-        Category::Phi if alnum >= MIN_TAIL_LEN => n - 2..n,
+        Category::Phi if alnum >= MIN_TAIL_LEN && reveal_prefix != NO_TAIL => n - 2..n,
         Category::Phi => n..n,
         Category::Secret => 0..reveal_prefix.min(4).min(n / 2),
+    }
+}
+
+/// `reveal_prefix` as [`keep`] reads it for a PHI value that shows no tail.
+const NO_TAIL: usize = usize::MAX;
+
+/// What [`keep`] is told for `s`: a secret's prefix, or whether a PHI value keeps a tail.
+fn reveal(s: &MaskSpan) -> usize {
+    match s.category {
+        Category::Phi if !s.tail => NO_TAIL,
+        _ => s.reveal_prefix,
     }
 }
 
@@ -58,7 +77,7 @@ pub fn mask_all(text: &[u8], spans: &[MaskSpan]) -> Vec<u8> {
     for s in spans {
         let end = s.span.end.min(out.len());
         if s.span.start < end {
-            mask_value(&mut out[s.span.start..end], s.category, s.reveal_prefix);
+            mask_value(&mut out[s.span.start..end], s.category, reveal(s));
         }
     }
     out
@@ -210,7 +229,7 @@ fn mask_in(shown: &mut [u8], base: usize, at: &Around, s: &MaskSpan) {
         Category::Phi if whole => {
             let v = &shown[start - base..end - base];
             let alnum = v.iter().filter(|b| b.is_ascii_alphanumeric()).count();
-            let k = keep(s.category, v.len(), alnum, 0);
+            let k = keep(s.category, v.len(), alnum, reveal(s));
             start + k.start..start + k.end
         }
         Category::Phi => 0..0,

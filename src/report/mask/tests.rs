@@ -7,6 +7,7 @@ fn phi(span: Range<usize>) -> MaskSpan {
         span,
         category: Category::Phi,
         reveal_prefix: 0,
+        tail: true,
     }
 }
 
@@ -34,6 +35,7 @@ fn masks_secret_to_prefix() {
         span: 6..26,
         category: Category::Secret,
         reveal_prefix: 4,
+        tail: false,
     };
     assert_eq!(ex(text, 6..26, &[s]), "key = AKIA****************");
 }
@@ -135,6 +137,7 @@ fn a_secret_excerpt_keeps_the_words_around_it() {
         span: 20..40,
         category: Category::Secret,
         reveal_prefix: 4,
+        tail: false,
     };
     assert_eq!(
         ex(text, 20..40, &[s]),
@@ -185,6 +188,7 @@ fn the_window_is_the_one_cut_from_the_whole_line() {
         span,
         category: Category::Secret,
         reveal_prefix: 4,
+        tail: false,
     };
     for pad in [0usize, 1, 40, 47, 48, 49, 50, 51, 52, 53, 60, 200] {
         for tail in ["", "\n", "\r\n", "\r\nnext line"] {
@@ -225,4 +229,19 @@ fn line_of(text: &[u8], at: usize) -> Range<usize> {
         end -= 1;
     }
     start..end
+}
+
+/// Issue 24: a labelled ZIP+4 showed its last 2 digits (the match holds the label, so it had
+/// 12 letters and digits).
+#[test]
+fn a_labelled_zip_plus_4_is_masked_whole() {
+    let text = b"zip: 02139-4307\n";
+    let zip = MaskSpan {
+        span: 0..15,
+        category: Category::Phi,
+        reveal_prefix: 0,
+        tail: false,
+    };
+    assert_eq!(ex(text, 0..15, &[zip.clone()]), "***************");
+    assert_eq!(mask_all(text, &[zip]), b"***************\n");
 }
