@@ -26,7 +26,7 @@ pub struct Engine<'a> {
     /// Prefilter switch (tests turn it off to prove it changes nothing).
     pub detect: DetectOptions,
     /// Key of the fingerprint HMAC.
-    pub fingerprint_key: &'a [u8],
+    pub fingerprint_key: &'a fingerprint::Key,
 }
 
 /// How much `phiguard redact` masks.
@@ -148,6 +148,9 @@ impl Engine<'_> {
                     &item.text[raw.span.clone()],
                 ),
                 message,
+                reason: (suppressed == Some(Suppression::Inline))
+                    .then(|| suppress::reason(&item.text, raw.span.start))
+                    .flatten(),
                 suppressed,
             };
             if finding.suppressed.is_some() {
