@@ -132,7 +132,7 @@ impl Engine<'_> {
                 category: rule.category(),
                 severity: self
                     .policy
-                    .path_severity(rule.category(), &item.path, severity),
+                    .path_severity(rule.category(), item.rooted(), severity),
                 path: item.path.clone(),
                 line: at.line,
                 column: at.column,
@@ -144,7 +144,7 @@ impl Engine<'_> {
                 fingerprint: fingerprint::fingerprint(
                     self.fingerprint_key,
                     rule.id(),
-                    &item.path,
+                    item.rooted(),
                     &item.text[raw.span.clone()],
                 ),
                 message,
@@ -688,11 +688,12 @@ pub fn run_files(
     engine: &Engine<'_>,
     roots: &[&std::path::Path],
     exclude: &globset::GlobSet,
+    repo_root: Option<&std::path::Path>,
     opts: &RunOptions,
 ) -> Result<Report> {
     let parts: std::sync::Mutex<Vec<Part>> = std::sync::Mutex::new(Vec::new());
     let last_batch: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
-    let skipped = crate::source::files::walk(roots, exclude, opts.threads, || {
+    let skipped = crate::source::files::walk(roots, exclude, opts.threads, repo_root, || {
         let mut worker = FileWorker {
             engine,
             reader: Reader::new(&RepoAt::None, opts.max_file_bytes).map_err(|e| e.to_string()),

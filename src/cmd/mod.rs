@@ -87,6 +87,9 @@ pub struct Session {
     pub key: Key,
     /// The baseline file the repository uses, and its content when it exists.
     pub baseline: Option<(PathBuf, Option<Baseline>)>,
+    /// The work tree's root, for a client command in a repository: paths are matched and
+    /// fingerprinted relative to it.
+    pub repo_root: Option<PathBuf>,
 }
 
 /// Where configuration comes from for this command.
@@ -157,6 +160,7 @@ impl Session {
             policy,
             key,
             baseline,
+            repo_root: origin.repo_root,
         })
     }
 
@@ -244,6 +248,7 @@ impl Session {
             &self.engine()?,
             roots,
             &self.config.exclude_set,
+            self.repo_root.as_deref(),
             &opts,
         )?)
     }

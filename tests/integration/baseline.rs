@@ -298,3 +298,67 @@ fn inline_reasons_are_listed_with_long_digit_runs_masked() {
     );
     assert_clean(&r.stdout);
 }
+
+#[test]
+fn excludes_test_paths_and_fingerprints_go_by_the_repository_root_from_any_directory() {
+    let repo = TempRepo::new();
+    repo.write(
+        ".phiguard.toml",
+        "[scan]\nexclude = [\"app/vendor/**\"]\ntest_paths = [\"app/data/**\"]\n",
+    );
+    repo.add("app/vendor/leak.txt", format!("ssn: {SSN_A}\n"));
+    repo.add("app/data/p.txt", format!("ssn: {SSN_B}\n"));
+    repo.add("app/main.txt", "fine\n");
+    // The hook's verdict: vendor excluded, data a test path (warn).
+    let hook = repo.phiguard(&["--format", "json", "hook", "pre-commit"]);
+    assert_eq!(hook.code, 0, "{}", hook.all());
+    assert_eq!(hook.json()["summary"]["warn"], 1, "{}", hook.out());
+    repo.commit("init");
+    let app = repo.path().join("app");
+    let data = app.join("data");
+    for (dir, args) in [
+        (repo.path().to_path_buf(), vec!["scan", "."]),
+        (app.clone(), vec!["scan", "."]),
+        (app.clone(), vec!["scan"]),
+        (data.clone(), vec!["scan", ".."]),
+        (data.clone(), vec!["scan", "../.."]),
+    ] {
+        let mut all = vec!["--format", "json"];
+        all.extend(&args);
+        let r = repo.phiguard_in(&dir, &all, None);
+        assert_eq!(
+            r.code,
+            0,
+            "{} in {}: {}",
+            args.join(" "),
+            dir.display(),
+            r.all()
+        );
+        assert_eq!(r.json()["summary"]["warn"], 1, "{}", r.out());
+    }
+    let text = format!("ssn: {SSN_B}\n");
+    let abs = data.join("p.txt");
+    for (dir, name) in [
+        (repo.path().to_path_buf(), abs.to_str().unwrap()),
+        (app.clone(), "data/p.txt"),
+        (data.clone(), "p.txt"),
+    ] {
+        let r = repo.phiguard_in(
+            &dir,
+            &["--format", "json", "scan", "--stdin-filename", name, "-"],
+            Some(text.as_bytes()),
+        );
+        assert_eq!(r.code, 0, "{name}: {}", r.all());
+        assert_eq!(r.json()["findings"][0]["severity"], "warn", "{}", r.out());
+    }
+    // A baseline made at the root covers the same finding scanned from a subdirectory.
+    assert_eq!(repo.phiguard(&["baseline", "create"]).code, 0);
+    let r = repo.phiguard_in(&data, &["--format", "json", "scan", "."], None);
+    assert_eq!(r.json()["summary"]["baselined"], 1, "{}", r.out());
+    let fp = r.json()["suppressed"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(fp.starts_with("phi.ssn:app/data/p.txt:"), "{fp}");
+    assert_eq!(r.json()["suppressed"][0]["path"], "p.txt");
+}
