@@ -362,3 +362,53 @@ fn excludes_test_paths_and_fingerprints_go_by_the_repository_root_from_any_direc
     assert!(fp.starts_with("phi.ssn:app/data/p.txt:"), "{fp}");
     assert_eq!(r.json()["suppressed"][0]["path"], "p.txt");
 }
+
+#[test]
+fn scan_range_and_pre_push_honour_the_committed_baseline() {
+    let repo = seeded();
+    assert_eq!(repo.phiguard(&["baseline", "create"]).code, 0);
+    repo.git(&["add", ".phiguard-baseline"]);
+    let base = repo.commit("baseline");
+    // The baselined value copied to a new line of its file: not new.
+    let mut text = std::fs::read_to_string(repo.path().join("db/seed.sql")).unwrap();
+    text.push_str(&format!("-- again: ssn: {SSN_A}\n"));
+    repo.add("db/seed.sql", &text);
+    let moved = repo.commit("copy a line");
+    let range = format!("{base}..{moved}");
+    let r = repo.phiguard(&["--format", "json", "scan", "--range", &range]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json()["summary"]["baselined"], 1, "{}", r.out());
+    // A new value in the same file blocks the range.
+    text.push_str(&format!("ssn: {SSN_NEW}\n"));
+    repo.add("db/seed.sql", &text);
+    let bad = repo.commit("new value");
+    let range = format!("{base}..{bad}");
+    let r = repo.phiguard(&["--format", "json", "scan", "--range", &range]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_clean(&r.stdout);
+    // pre-push: the same decision for what the remote lacks.
+    let remote = TempRepo::bare();
+    repo.git(&["remote", "add", "origin", remote.path().to_str().unwrap()]);
+    repo.git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        &format!("{moved}:refs/heads/main"),
+    ]);
+    let stdin = format!("refs/heads/main {bad} refs/heads/main {moved}\n");
+    let r = repo.phiguard_in(
+        repo.path(),
+        &["hook", "pre-push", "origin", "url"],
+        Some(stdin.as_bytes()),
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_clean(&r.stdout);
+    let stdin = format!("refs/heads/main {moved} refs/heads/main {base}\n");
+    let r = repo.phiguard_in(
+        repo.path(),
+        &["hook", "pre-push", "origin", "url"],
+        Some(stdin.as_bytes()),
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+}
