@@ -16,6 +16,8 @@ pub fn run(g: &Global, cmd: &BaselineCommand) -> Result<Exit> {
     let Some((path, existing)) = session.baseline.clone() else {
         bail!("no baseline file: pass --baseline FILE");
     };
+    // The scan runs from the root: a relative --baseline is the current directory's.
+    let path = std::path::absolute(&path).context("resolving the baseline's path")?;
     let shown = phiguard::report::sanitize::display_str(&path.display().to_string());
     match cmd {
         BaselineCommand::Create {

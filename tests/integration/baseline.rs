@@ -412,3 +412,20 @@ fn scan_range_and_pre_push_honour_the_committed_baseline() {
     );
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+#[test]
+fn a_relative_baseline_flag_names_a_file_in_the_current_directory() {
+    let repo = seeded();
+    let db = repo.path().join("db");
+    let r = repo.phiguard_in(
+        &db,
+        &["baseline", "create", "--baseline", "mine.toml"],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(db.join("mine.toml").is_file());
+    assert!(!repo.path().join("mine.toml").exists());
+    let r = repo.phiguard_in(&db, &["--baseline", "mine.toml", "scan", "."], None);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_clean(&std::fs::read(db.join("mine.toml")).unwrap());
+}
