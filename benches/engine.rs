@@ -86,7 +86,7 @@ fn scan(text: &[u8], prefilter: bool) -> usize {
         db: db(),
         policy: &policy,
         detect: DetectOptions { prefilter },
-        fingerprint_key: b"bench",
+        fingerprint_key: &phiguard::fingerprint::Key::from_bytes(*b"bench"),
     };
     let item = Item::whole("bench.rs", text.to_vec());
     let found = engine.scan_item(&item, &mut Scratch::default()).unwrap();

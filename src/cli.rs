@@ -54,6 +54,13 @@ pub struct Global {
     /// Print findings only (no summary or hints).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// The baseline file (default: `[scan] baseline`, else `.phiguard-baseline` at the
+    /// repository root). Never read by server hooks, which use `$GIT_DIR/phiguard-baseline`.
+    #[arg(long, global = true, value_name = "FILE", alias = "file")]
+    pub baseline: Option<PathBuf>,
+    /// List suppressed findings (allowed inline, synthetic, baselined) with their reason.
+    #[arg(long, global = true)]
+    pub show_suppressed: bool,
     /// When to color output.
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -128,10 +135,42 @@ pub enum Command {
     Lsp,
     /// Print the manual page (roff): `phiguard man > phiguard.1; man ./phiguard.1`.
     Man,
+    /// Record existing findings so they stop blocking (`.phiguard-baseline`), check it.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Print shell completions.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `baseline`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan the work tree and write a baseline of every finding (with a new fingerprint key).
+    Create {
+        /// Also import a gitleaks JSON report (`gitleaks detect --report-path FILE`).
+        #[arg(long, value_name = "FILE")]
+        from_gitleaks: Option<PathBuf>,
+        /// Also import a `.gitleaksignore` (`[commit:]file:rule:line` lines).
+        #[arg(long, value_name = "FILE")]
+        from_gitleaksignore: Option<PathBuf>,
+        /// Replace a baseline that exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Rescan: drop entries that match nothing any more, add the findings that are new.
+    Update,
+    /// Exit 1 when the baseline has stale entries (nothing matches them any more).
+    Check,
+    /// Add one finding by its fingerprint (`rule:path:hash` from `--format json`).
+    Add {
+        /// The finding's fingerprint.
+        fingerprint: String,
+        /// Why it is accepted (required).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
     },
 }
 

@@ -33,6 +33,8 @@ pub struct ScanSection {
     pub strict: Option<bool>,
     /// Worker threads (default: the number of cores).
     pub threads: Option<usize>,
+    /// The baseline file, relative to the repository root (default `.phiguard-baseline`).
+    pub baseline: Option<String>,
 }
 
 /// `[rules]`.
@@ -249,8 +251,10 @@ pub struct Config {
     pub policies: Vec<PolicySection>,
     /// `[server]`.
     pub server: ServerSection,
-    /// The fingerprint key.
-    pub fingerprint_key: Vec<u8>,
+    /// `[scan] baseline`, as written (relative to the repository root).
+    pub baseline: Option<String>,
+    /// `[report] fingerprint_key`, when set (else the baseline's, else one per run).
+    pub fingerprint_key: Option<crate::fingerprint::Key>,
 }
 
 /// Which files to read.
@@ -517,7 +521,8 @@ impl Config {
             mrn_value_regex: None,
             policies: Vec::new(),
             server: ServerSection::default(),
-            fingerprint_key: crate::report::fingerprint::DEFAULT_KEY.to_vec(),
+            fingerprint_key: None,
+            baseline: None,
         }
     }
 
@@ -544,6 +549,9 @@ impl Config {
         if f.scan.threads.is_some() {
             set("scan.threads");
         }
+        if f.scan.baseline.is_some() {
+            set("scan.baseline");
+        }
         if !f.rules.disable.is_empty() || !f.rules.enable.is_empty() || !f.rules.severity.is_empty()
         {
             set("rules");
@@ -564,6 +572,9 @@ impl Config {
             set("report.fingerprint_key");
         }
         self.exclude.extend(f.scan.exclude);
+        if let Some(b) = f.scan.baseline {
+            self.baseline = Some(b);
+        }
         self.max_file_bytes = f.scan.max_file_bytes.unwrap_or(self.max_file_bytes);
         if let Some(t) = f.scan.test_paths {
             self.test_paths = t;
@@ -617,7 +628,7 @@ impl Config {
         self.server.oversize = s.oversize.or(self.server.oversize);
         self.server.unscannable = s.unscannable.or(self.server.unscannable);
         if let Some(k) = f.report.fingerprint_key {
-            self.fingerprint_key = k.into_bytes();
+            self.fingerprint_key = Some(crate::fingerprint::Key::from_bytes(k.into_bytes()));
         }
         Ok(())
     }

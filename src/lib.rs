@@ -10,8 +10,9 @@
 //!   regions and yields candidate matches; it knows bytes and paths, never git or terminals;
 //! * [`policy`] decides what a candidate becomes: suppressed (inline allow, synthetic data),
 //!   downgraded (test paths) or raised (co-location);
-//! * [`report`] masks values, computes value-safe fingerprints and writes every output format.
+//! * [`report`] masks values and writes every output format.
 //!
+//! [`fingerprint`] makes the value-safe fingerprints findings and baselines share.
 //! [`lines`] splits text into lines for both `source` (added lines) and `detect` (gated
 //! lines), so neither depends on the other. [`scan`] wires those stages together for one item. The `phiguard` binary (`main.rs`,
 //! `cli.rs`, `cmd/`) only parses flags, resolves one [`config::Config`] and calls into them.
@@ -20,6 +21,7 @@ pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod fingerprint;
 pub mod install;
 pub mod lines;
 pub mod lsp;

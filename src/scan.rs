@@ -26,7 +26,7 @@ pub struct Engine<'a> {
     /// Prefilter switch (tests turn it off to prove it changes nothing).
     pub detect: DetectOptions,
     /// Key of the fingerprint HMAC.
-    pub fingerprint_key: &'a [u8],
+    pub fingerprint_key: &'a fingerprint::Key,
 }
 
 /// How much `phiguard redact` masks.
@@ -131,7 +131,7 @@ impl Engine<'_> {
             };
             let severity = self
                 .policy
-                .path_severity(rule.category(), &item.path, severity);
+                .path_severity(rule.category(), item.rooted(), severity);
             if over {
                 count_capped(&mut out.capped, rule.id(), item, severity, suppressed);
                 continue;
@@ -156,10 +156,13 @@ impl Engine<'_> {
                 fingerprint: fingerprint::fingerprint(
                     self.fingerprint_key,
                     rule.id(),
-                    &item.path,
+                    item.rooted(),
                     &item.text[raw.span.clone()],
                 ),
                 message,
+                reason: (suppressed == Some(Suppression::Inline))
+                    .then(|| suppress::reason(&item.text, raw.span.start))
+                    .flatten(),
                 suppressed,
             };
             if finding.suppressed.is_some() {
@@ -296,6 +299,7 @@ fn count_capped(
         None => capped.push(crate::report::Capped {
             rule: Arc::from(rule),
             path: item.path.clone(),
+            rooted: Arc::from(item.rooted()),
             commit: item.commit.clone(),
             severity,
             suppressed,
@@ -743,11 +747,12 @@ pub fn run_files(
     engine: &Engine<'_>,
     roots: &[&std::path::Path],
     exclude: &globset::GlobSet,
+    repo_root: Option<&std::path::Path>,
     opts: &RunOptions,
 ) -> Result<Report> {
     let parts: std::sync::Mutex<Vec<Part>> = std::sync::Mutex::new(Vec::new());
     let last_batch: std::sync::Mutex<Option<Error>> = std::sync::Mutex::new(None);
-    let skipped = crate::source::files::walk(roots, exclude, opts.threads, || {
+    let skipped = crate::source::files::walk(roots, exclude, opts.threads, repo_root, || {
         let mut worker = FileWorker {
             engine,
             reader: Reader::new(&RepoAt::None, opts.max_file_bytes).map_err(|e| e.to_string()),

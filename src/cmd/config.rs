@@ -48,6 +48,13 @@ pub fn show(g: &Global) -> Result<Exit> {
     );
     println!("strict = {}  # {}", c.strict, from("scan.strict"));
     println!("threads = {}  # {}", c.threads, from("scan.threads"));
+    println!(
+        "baseline = {:?}  # {}",
+        c.baseline
+            .as_deref()
+            .unwrap_or(phiguard::policy::baseline::FILE_NAME),
+        from("scan.baseline")
+    );
     println!("[rules]  # {}", from("rules"));
     println!("disable = {:?}", c.selection.disable);
     println!("enable = {:?}", c.selection.enable);
@@ -79,7 +86,7 @@ pub fn show(g: &Global) -> Result<Exit> {
         if c.origin.contains_key("report.fingerprint_key") {
             "(set)"
         } else {
-            "(default)"
+            "(not set: the baseline's key, else one per run)"
         },
         from("report.fingerprint_key")
     );

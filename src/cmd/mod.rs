@@ -2,6 +2,7 @@
 //! (configuration, compiled rules, policy, output style) and hands work to the library.
 
 mod audit;
+mod baseline;
 mod config;
 mod evidence;
 mod hook;
@@ -17,7 +18,9 @@ use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
 use phiguard::config::{Config, Sources};
 use phiguard::detect::DetectOptions;
+use phiguard::fingerprint::Key;
 use phiguard::policy::Policy;
+use phiguard::policy::baseline::{Baseline, FILE_NAME, SERVER_FILE_NAME};
 use phiguard::report::{self, Context, Format, Report, Style};
 use phiguard::rules::{Pack, RuleDb, RuleDbBuilder, Severity, load};
 use phiguard::scan::{Engine, RunOptions};
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             out.flush()?;
             Ok(Exit::Clean)
         }
+        Command::Baseline(b) => baseline::run(g, b),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "phiguard", &mut std::io::stdout());
@@ -105,6 +109,14 @@ pub struct Session {
     pub format: Format,
     pub style: Style,
     pub detect: DetectOptions,
+    /// The fingerprint key: `[report] fingerprint_key`, else the baseline's, else one for
+    /// this run only.
+    pub key: Key,
+    /// The baseline file the repository uses, and its content when it exists.
+    pub baseline: Option<(PathBuf, Option<Baseline>)>,
+    /// The work tree's root, for a client command in a repository: paths are matched and
+    /// fingerprinted relative to it.
+    pub repo_root: Option<PathBuf>,
 }
 
 /// Where configuration comes from for this command.
@@ -128,10 +140,31 @@ impl Session {
         let config = Config::load(&Sources {
             none: g.no_config,
             user: None,
-            repo_root: origin.repo_root,
-            server_git_dir: origin.server_git_dir,
+            repo_root: origin.repo_root.clone(),
+            server_git_dir: origin.server_git_dir.clone(),
             explicit: g.config.clone(),
         })?;
+        let baseline = match baseline_path(g, &origin, &config) {
+            Some(path) => {
+                let loaded = Baseline::load(&path)?;
+                Some((path, loaded))
+            }
+            None => None,
+        };
+        let key = match (
+            &config.fingerprint_key,
+            baseline.as_ref().and_then(|b| b.1.as_ref()),
+        ) {
+            (Some(k), _) => k.clone(),
+            (None, Some(b)) => match b.key() {
+                Some(k) => k,
+                None => anyhow::bail!(
+                    "the baseline has no key and [report] fingerprint_key is not set: \
+                     its hashes cannot be matched"
+                ),
+            },
+            (None, None) => Key::random()?,
+        };
         let policy = Policy {
             strict: g.strict || config.strict,
             test_paths: config.test_path_set.clone(),
@@ -144,6 +177,7 @@ impl Session {
                 color: use_color(g.color, g.format),
                 quiet: g.quiet,
                 min_severity: g.min_severity.map(severity),
+                show_suppressed: g.show_suppressed || g.min_severity == Some(SeverityArg::Info),
                 context,
             },
             detect: DetectOptions::default(),
@@ -151,6 +185,9 @@ impl Session {
             extra_rules: g.rules.clone(),
             db: std::cell::OnceCell::new(),
             policy,
+            key,
+            baseline,
+            repo_root: origin.repo_root,
         })
     }
 
@@ -168,7 +205,7 @@ impl Session {
             db: self.db()?,
             policy: &self.policy,
             detect: self.detect,
-            fingerprint_key: &self.config.fingerprint_key,
+            fingerprint_key: &self.key,
         })
     }
 
@@ -222,19 +259,37 @@ impl Session {
     /// Walks and scans files and directories, prints the report, returns the exit code.
     pub fn scan_files(&self, roots: &[&std::path::Path]) -> Result<Exit> {
         let started = Instant::now();
+        let report = self.files_report(roots)?;
+        self.finish(report, started)
+    }
+
+    /// Walks and scans files and directories; the report, not printed, no baseline applied.
+    pub fn files_report(&self, roots: &[&std::path::Path]) -> Result<Report> {
         let opts = RunOptions {
             repo: RepoAt::None,
             max_file_bytes: self.config.max_file_bytes,
             threads: self.config.threads,
             deadline: None,
         };
-        let report =
-            phiguard::scan::run_files(&self.engine()?, roots, &self.config.exclude_set, &opts)?;
-        self.finish(report, started)
+        Ok(phiguard::scan::run_files(
+            &self.engine()?,
+            roots,
+            &self.config.exclude_set,
+            self.repo_root.as_deref(),
+            &opts,
+        )?)
+    }
+
+    /// Moves what the repository's baseline covers out of the findings that count.
+    pub fn apply_baseline(&self, report: &mut Report) {
+        if let Some((_, Some(b))) = &self.baseline {
+            b.apply(report);
+        }
     }
 
     /// Stamps the wall time, prints the report and maps it to the exit code.
     fn finish(&self, mut report: Report, started: Instant) -> Result<Exit> {
+        self.apply_baseline(&mut report);
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         self.print(&report)?;
         let exit = if report.blocks() {
@@ -334,6 +389,23 @@ impl Session {
         }
         Ok(out)
     }
+}
+
+/// The baseline a command uses: on a server only `$GIT_DIR/phiguard-baseline` (a baseline
+/// pushed with the code is the pusher's, not the admin's); on a client `--baseline FILE`, else
+/// `[scan] baseline` (relative to the repository root), else `.phiguard-baseline` at the root.
+fn baseline_path(g: &Global, origin: &Origin, config: &Config) -> Option<PathBuf> {
+    if let Some(git_dir) = &origin.server_git_dir {
+        return Some(git_dir.join(SERVER_FILE_NAME));
+    }
+    if let Some(file) = &g.baseline {
+        return Some(file.clone());
+    }
+    let root = origin.repo_root.as_ref()?;
+    Some(match &config.baseline {
+        Some(b) => root.join(b),
+        None => root.join(FILE_NAME),
+    })
 }
 
 /// Built-in packs, then imports from config, then `--rules`, then inline custom rules.

@@ -403,7 +403,11 @@ fn scan(
             ))
         });
     match scanned {
-        Ok((report, brings)) => Ok((report, brings, false)),
+        Ok((mut report, brings)) => {
+            // Only `$GIT_DIR/phiguard-baseline` (Session::new): never one the push brings.
+            session.apply_baseline(&mut report);
+            Ok((report, brings, false))
+        }
         Err(e)
             if matches!(e.kind(), ErrorKind::Budget { .. })
                 && session.config.server.fail_open == Some(true) =>

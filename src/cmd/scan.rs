@@ -32,7 +32,13 @@ fn scan(g: &Global, args: &ScanArgs) -> Result<Exit> {
         }
         let mut session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
         session.detect.prefilter = !args.no_prefilter;
-        let item = source::stdin::read(name, std::io::stdin().lock())?;
+        let mut item = source::stdin::read(name, std::io::stdin().lock())?;
+        item.rooted = session
+            .repo_root
+            .as_deref()
+            .and_then(|root| rooted_name(root, Path::new(name)))
+            .filter(|r| r != name)
+            .map(std::sync::Arc::from);
         return session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0);
     }
     if args.paths.iter().any(|p| p == Path::new("-")) {
@@ -115,4 +121,22 @@ pub fn staged_only(
     // caches would only cost time (a few milliseconds after a large scan).
     std::mem::forget(session);
     Ok(exit)
+}
+
+/// `name` (an editor's file name: absolute, or relative to the current directory) relative
+/// to the repository root `root`, when it is inside. The file need not exist: its directory
+/// is resolved, or the name taken as it is.
+fn rooted_name(root: &Path, name: &Path) -> Option<String> {
+    let top = root.canonicalize().ok()?;
+    let absolute = if name.is_absolute() {
+        name.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(name)
+    };
+    let file = absolute.file_name()?;
+    let dir = absolute.parent()?;
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let rel = dir.join(file);
+    let rel = rel.strip_prefix(&top).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
 }

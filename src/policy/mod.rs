@@ -3,6 +3,7 @@
 //! anchor and an identifier). Detection decides *what* a value is; policy decides what the
 //! organisation wants done about it.
 
+pub mod baseline;
 pub mod bypass;
 pub mod colocate;
 pub mod push;

@@ -125,3 +125,55 @@ pub fn inline_allowed(text: &[u8], offset: usize, category: Category) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Longest reason shown.
+const REASON_CHARS: usize = 80;
+
+/// The reason of the marker that allows a finding at `offset`, as shown: the text after
+/// `phiguard:allow` on its line (or the comment line above), comment closers dropped, every
+/// run of 6 or more digits masked (a developer typed it, and it may hold a value), at most 80
+/// characters, control characters escaped. A marker of another scanner gives its own name.
+pub fn reason(text: &[u8], offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
+    let above = (start > 0).then(|| {
+        let prev = memchr::memrchr(b'\n', &text[..start - 1]).map_or(0, |i| i + 1);
+        &text[prev..start - 1]
+    });
+    std::iter::once(&text[start..end])
+        .chain(above)
+        .find_map(reason_on)
+}
+
+fn reason_on(line: &[u8]) -> Option<String> {
+    if let Some(at) = memmem::find(line, MARKER.as_bytes()) {
+        let after = line[at + MARKER.len()..].trim_ascii();
+        let after = after.strip_suffix(b"-->").unwrap_or(after);
+        let after = after.strip_suffix(b"*/").unwrap_or(after).trim_ascii();
+        let after = after.strip_prefix(b":").unwrap_or(after).trim_ascii();
+        let mut masked = after.to_vec();
+        mask_digit_runs(&mut masked);
+        let shown: String = String::from_utf8_lossy(&masked)
+            .chars()
+            .take(REASON_CHARS)
+            .collect();
+        return Some(crate::report::sanitize::display_str(&shown));
+    }
+    FOREIGN_MARKERS
+        .iter()
+        .find(|f| memmem::find(line, f.as_bytes()).is_some())
+        .map(|f| (*f).to_owned())
+}
+
+/// Replaces every run of 6 or more ASCII digits with `*`s.
+fn mask_digit_runs(bytes: &mut [u8]) {
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if run >= 6 {
+            bytes[i..i + run].fill(b'*');
+        }
+        i += run.max(1);
+    }
+}

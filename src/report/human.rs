@@ -63,6 +63,9 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         }
         write_finding(f, style, w)?;
     }
+    if style.show_suppressed {
+        write_suppressed(report, style, w)?;
+    }
     if style.quiet {
         return Ok(());
     }
@@ -87,6 +90,24 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
     Ok(())
 }
 
+/// The suppressed findings, each with who suppressed it and why.
+fn write_suppressed(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()> {
+    if report.suppressed.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "suppressed:")?;
+    for f in &report.suppressed {
+        write_finding(f, style, w)?;
+        if let Some(by) = f.suppressed {
+            match &f.reason {
+                Some(r) => writeln!(w, "      suppressed by {}: {r}", by.as_str())?,
+                None => writeln!(w, "      suppressed by {}", by.as_str())?,
+            }
+        }
+    }
+    Ok(())
+}
+
 fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     write!(
@@ -102,7 +123,7 @@ fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
         extra.push(format!("{} synthetic (--strict shows them)", s.synthetic));
     }
     if s.baselined > 0 {
-        extra.push(format!("{} in baseline", s.baselined));
+        extra.push(format!("{} baselined", s.baselined));
     }
     if s.skipped > 0 {
         extra.push(format!("{} file(s) skipped", s.skipped));

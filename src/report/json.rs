@@ -26,7 +26,14 @@ struct FindingJson<'a> {
     rule: &'a str,
     severity: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    suppressed: Option<&'static str>,
+    suppressed: Option<SuppressedJson<'a>>,
+}
+
+/// Why a finding does not count: `{"by": "inline"|"synthetic"|"baseline", "reason": ...}`.
+#[derive(Serialize)]
+struct SuppressedJson<'a> {
+    by: &'static str,
+    reason: Option<&'a str>,
 }
 
 impl<'a> From<&'a Finding> for FindingJson<'a> {
@@ -44,7 +51,10 @@ impl<'a> From<&'a Finding> for FindingJson<'a> {
             refname: f.refname.as_deref(),
             rule: &f.rule,
             severity: f.severity.as_str(),
-            suppressed: f.suppressed.map(|s| s.as_str()),
+            suppressed: f.suppressed.map(|s| SuppressedJson {
+                by: s.as_str(),
+                reason: f.reason.as_deref(),
+            }),
         }
     }
 }
@@ -86,6 +96,10 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     push: Option<&'a serde_json::Value>,
     summary: SummaryJson,
+    /// Findings that do not count (allowed inline, synthetic, baselined), each with its
+    /// `suppressed` object; left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressed: Vec<FindingJson<'a>>,
     version: u32,
 }
 
@@ -102,6 +116,10 @@ fn capped(report: &Report) -> Vec<CappedJson<'_>> {
             suppressed: c.suppressed.map(|s| s.as_str()),
         })
         .collect()
+}
+
+fn suppressed(report: &Report) -> Vec<FindingJson<'_>> {
+    report.suppressed.iter().map(FindingJson::from).collect()
 }
 
 fn summary(report: &Report) -> SummaryJson {
@@ -164,6 +182,7 @@ fn write_in_parts(
             findings_capped: capped(report),
             push,
             summary: summary(report),
+            suppressed: suppressed(report),
             version: 1,
         };
         return super::write_pretty_json(w, &doc);
@@ -187,6 +206,7 @@ fn write_in_parts(
         findings_capped: capped(report),
         push,
         summary: summary(report),
+        suppressed: suppressed(report),
         version: 1,
     })?;
     w.write_all(FINDINGS_OPEN)?;
@@ -248,7 +268,13 @@ fn after_findings(doc: &Document<'_>) -> io::Result<Vec<u8>> {
 pub fn write_lines(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()> {
     // Buffered for the same reason as [`super::write_pretty_json`].
     let mut buf = io::BufWriter::with_capacity(1 << 16, w);
-    for f in report.findings.iter().filter(|f| shown(&style, f)) {
+    let suppressed = report.suppressed.iter().filter(|_| style.show_suppressed);
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| shown(&style, f))
+        .chain(suppressed)
+    {
         serde_json::to_writer(&mut buf, &FindingJson::from(f))?;
         writeln!(buf)?;
     }
@@ -282,6 +308,7 @@ mod tests {
             fingerprint: format!("phi.ssn:dir/file:{i:05x}"),
             message: "a message".to_owned(),
             suppressed: None,
+            reason: None,
         }
     }
 
@@ -306,6 +333,7 @@ mod tests {
                 findings_capped: Vec::new(),
                 push: None,
                 summary: summary(&report),
+                suppressed: Vec::new(),
                 version: 1,
             };
             let mut want = serde_json::to_vec_pretty(&doc).unwrap();

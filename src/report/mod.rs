@@ -2,7 +2,7 @@
 //! module that writes for people; everything it writes has been masked ([`mask`]) and escaped
 //! ([`sanitize`]) first.
 
-pub mod fingerprint;
+pub use crate::fingerprint;
 pub mod gcc;
 pub mod human;
 pub mod json;
@@ -52,6 +52,9 @@ pub struct Finding {
     pub message: String,
     /// Set when the finding does not count.
     pub suppressed: Option<Suppression>,
+    /// Why it is suppressed, when someone said: an inline marker's reason (escaped, digit
+    /// runs masked, at most 80 characters) or a baseline entry's.
+    pub reason: Option<String>,
 }
 
 /// Totals for the summary line and the JSON `summary` object.
@@ -141,6 +144,8 @@ pub struct Capped {
     pub rule: Arc<str>,
     /// The file, as shown.
     pub path: Arc<str>,
+    /// The file relative to the repository root (what fingerprints and baselines use).
+    pub rooted: Arc<str>,
     /// The commit, for history scans.
     pub commit: Option<Arc<str>>,
     /// The severity (after policy).
@@ -260,6 +265,9 @@ pub struct Style {
     pub min_severity: Option<Severity>,
     /// What the run was for.
     pub context: Context,
+    /// List suppressed findings (allowed, synthetic, baselined) too: `--show-suppressed` or
+    /// `--min-severity info` in the human format (JSON always lists them).
+    pub show_suppressed: bool,
 }
 
 /// Writes `report` in `format` — the one seam every output goes through.

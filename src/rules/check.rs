@@ -48,7 +48,7 @@ pub fn finds(db: &RuleDb, opts: DetectOptions, rule: &str, path: &str, text: &st
         db,
         policy: &policy,
         detect: opts,
-        fingerprint_key: crate::report::fingerprint::DEFAULT_KEY,
+        fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"rules check"),
     };
     let item = Item::whole(path, text.as_bytes().to_vec());
     let found = engine.scan_item(&item, &mut Scratch::default())?;

@@ -127,7 +127,7 @@ fn dense_shapes_take_work_linear_in_their_size() {
         db: &db,
         policy: &policy,
         detect: DetectOptions::default(),
-        fingerprint_key: b"linearity",
+        fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"linearity"),
     };
     for ((name, path, small), (_, _, large)) in shapes(400).into_iter().zip(shapes(1600)) {
         let (w1, f1) = scan(&engine, path, small);

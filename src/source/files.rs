@@ -16,6 +16,10 @@ use std::sync::{Arc, Mutex};
 /// per-thread visitor made by `make_visitor`. Returns how many paths were skipped (lockfiles,
 /// minified bundles, excluded). The first error stops the walk and is returned.
 ///
+/// Inside a repository (`repo_root`), `exclude` matches, and the jobs carry, each file's path
+/// relative to the repository root, whatever the current directory (`scan ..`, `scan .` in
+/// a subdirectory): the verdict is the hook's.
+///
 /// # Errors
 ///
 /// When a root does not exist, a directory cannot be read, or a visitor fails.
@@ -23,6 +27,7 @@ pub fn walk<F, V>(
     roots: &[&Path],
     exclude: &GlobSet,
     threads: usize,
+    repo_root: Option<&Path>,
     make_visitor: F,
 ) -> Result<usize>
 where
@@ -38,6 +43,7 @@ where
             missing.display()
         )));
     }
+    let rooted = Rooted::new(roots, repo_root);
     let mut builder = ignore::WalkBuilder::new(first);
     for r in rest {
         builder.add(r);
@@ -51,11 +57,11 @@ where
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     builder.build_parallel().run(|| {
         let mut visit = make_visitor();
-        let (skipped, failure) = (&skipped, &failure);
+        let (skipped, failure, rooted) = (&skipped, &failure, &rooted);
         Box::new(move |entry| {
             let step = entry
                 .map_err(|e| Error::usage(format!("walking: {e}")))
-                .and_then(|entry| match to_job(&entry, exclude) {
+                .and_then(|entry| match to_job(&entry, exclude, rooted) {
                     Some(job) => visit(job),
                     None => {
                         if entry.file_type().is_some_and(|t| t.is_file()) {
@@ -82,18 +88,55 @@ where
     }
 }
 
+/// Each walk root as given and its path relative to the repository root (`""` for the root
+/// itself), for the roots inside the repository.
+struct Rooted(Vec<(std::path::PathBuf, String)>);
+
+impl Rooted {
+    fn new(roots: &[&Path], repo_root: Option<&Path>) -> Rooted {
+        let Some(top) = repo_root.and_then(|r| r.canonicalize().ok()) else {
+            return Rooted(Vec::new());
+        };
+        let inside = roots.iter().filter_map(|r| {
+            let canonical = r.canonicalize().ok()?;
+            let rel = canonical.strip_prefix(&top).ok()?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            Some((r.to_path_buf(), rel))
+        });
+        Rooted(inside.collect())
+    }
+
+    /// `path` (as walked) relative to the repository root, when it is inside.
+    fn of(&self, path: &Path) -> Option<String> {
+        self.0.iter().find_map(|(root, rel)| {
+            let rest = path
+                .strip_prefix(root)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            Some(match (rel.is_empty(), rest.is_empty()) {
+                (true, _) => rest,
+                (false, true) => rel.clone(),
+                (false, false) => format!("{rel}/{rest}"),
+            })
+        })
+    }
+}
+
 /// The job for a walked entry, or `None` for directories and skipped paths.
-fn to_job(entry: &ignore::DirEntry, exclude: &GlobSet) -> Option<Job> {
+fn to_job(entry: &ignore::DirEntry, exclude: &GlobSet, rooted: &Rooted) -> Option<Job> {
     if !entry.file_type().is_some_and(|t| t.is_file()) {
         return None;
     }
     let path = entry.path();
     let shown = path.strip_prefix("./").unwrap_or(path).to_string_lossy();
-    if exclude.is_match(&*shown) {
+    let rel = rooted.of(path).filter(|r| *r != *shown);
+    if exclude.is_match(rel.as_deref().unwrap_or(&*shown)) {
         return None;
     }
     Some(Job::File {
         display: Arc::from(&*shown),
         path: path.to_path_buf(),
+        rooted: rel.map(Arc::from),
     })
 }

@@ -51,6 +51,7 @@ pub fn item_with_comments(name: &str, text: Vec<u8>, comments: &[&str]) -> Item 
         text,
         commit: None,
         refname: None,
+        rooted: None,
     }
 }
 

@@ -39,9 +39,18 @@ pub struct Item {
     pub commit: Option<Arc<str>>,
     /// The ref being pushed, for push scans.
     pub refname: Option<Arc<str>>,
+    /// The path relative to the repository root, when `path` is shown otherwise (`scan ..`,
+    /// `scan .` in a subdirectory, an absolute `--stdin-filename`): test paths and
+    /// fingerprints go by it, so every way of scanning a file agrees with the hooks.
+    pub rooted: Option<Arc<str>>,
 }
 
 impl Item {
+    /// The path relative to the repository root ([`Item::rooted`], else [`Item::path`]).
+    pub fn rooted(&self) -> &str {
+        self.rooted.as_deref().unwrap_or(&self.path)
+    }
+
     /// An item whose every line is added.
     pub fn whole(path: impl Into<Arc<str>>, text: Vec<u8>) -> Item {
         let added = whole_region(text.len());
@@ -51,6 +60,7 @@ impl Item {
             added,
             commit: None,
             refname: None,
+            rooted: None,
         }
     }
 }
@@ -64,6 +74,8 @@ pub enum Job {
         path: PathBuf,
         /// How to show it.
         display: Arc<str>,
+        /// Its path relative to the repository root, when that differs from `display`.
+        rooted: Option<Arc<str>>,
     },
     /// A blob from git; lines present in any of `old` are not added.
     Blob {
@@ -311,7 +323,17 @@ impl Reader {
     /// When a file or blob cannot be read: the caller fails closed.
     pub fn load(&mut self, job: &Job) -> Result<Loaded> {
         match job {
-            Job::File { path, display } => self.load_file(path, display),
+            Job::File {
+                path,
+                display,
+                rooted,
+            } => self.load_file(path, display).map(|loaded| match loaded {
+                Loaded::Item(mut item) => {
+                    item.rooted = rooted.clone();
+                    Loaded::Item(item)
+                }
+                other => other,
+            }),
             Job::Blob {
                 path,
                 new,
@@ -376,6 +398,7 @@ impl Reader {
             added,
             commit: None,
             refname: None,
+            rooted: None,
         }))
     }
 

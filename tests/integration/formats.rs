@@ -124,9 +124,27 @@ fn gcc_and_human_formats() {
 
 #[test]
 fn fingerprints_survive_the_line_moving() {
+    // Outside a repository with a baseline the key is one run's: the configuration sets one.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("key.toml");
+    std::fs::write(
+        &config,
+        "[report]\nfingerprint_key = \"fixed for this test\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
     let fp = |text: String| {
         let r = phiguard_stdin(
-            &["scan", "--stdin-filename", "a.txt", "-", "--format", "json"],
+            &[
+                "--config",
+                config,
+                "scan",
+                "--stdin-filename",
+                "a.txt",
+                "-",
+                "--format",
+                "json",
+            ],
             text.as_bytes(),
         );
         r.json()["findings"][0]["fingerprint"]
@@ -140,6 +158,23 @@ fn fingerprints_survive_the_line_moving() {
     assert!(!a.contains("536") && !a.contains("4399"));
     let c = fp("ssn: 772-10-4567\n".to_owned());
     assert_ne!(a, c);
+}
+
+#[test]
+fn without_a_configured_or_baseline_key_fingerprints_change_from_run_to_run() {
+    // No constant key in the binary: two runs over the same value hash it under two keys.
+    let fp = || {
+        let r = phiguard_stdin(
+            &["scan", "--stdin-filename", "a.txt", "-", "--format", "json"],
+            format!("ssn: {SSN}\n").as_bytes(),
+        );
+        r.json()["findings"][0]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let runs: std::collections::HashSet<String> = (0..4).map(|_| fp()).collect();
+    assert!(runs.len() > 1, "{runs:?}");
 }
 
 #[test]

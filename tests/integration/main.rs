@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod baseline;
 mod ci;
 mod formats;
 mod hooks;

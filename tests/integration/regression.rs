@@ -864,3 +864,32 @@ fn a_finding_accepted_on_a_lax_ref_is_judged_again_on_a_stricter_one() {
         );
     }
 }
+
+/// Findings counted past the listed ones carry no fingerprint: a baseline made from such a
+/// file covers them by count, and one more value in the file still blocks.
+#[test]
+fn a_baselined_patient_extract_stays_baselined_past_the_listed_findings() {
+    let repo = TempRepo::new();
+    let row = |i: u32| {
+        format!(
+            "MR{},{:03}-{:02}-{:04}\n",
+            4_000_000 + i,
+            101 + i,
+            10 + i % 80,
+            1000 + i
+        )
+    };
+    let mut csv = String::from("mrn,ssn\n");
+    for i in 0..250 {
+        csv.push_str(&row(i));
+    }
+    repo.write("data/patients.csv", &csv);
+    let r = repo.phiguard(&["baseline", "create"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = repo.phiguard(&["scan", ".", "--format", "json"]);
+    assert_eq!(r.code, 0, "everything is baselined: {}", r.all());
+    csv.push_str(&row(300));
+    repo.write("data/patients.csv", &csv);
+    let r = repo.phiguard(&["scan", ".", "--format", "json"]);
+    assert_eq!(r.code, 1, "a new row blocks: {}", r.all());
+}

@@ -242,6 +242,9 @@ fn a_labelled_zip_plus_4_is_masked_whole() {
         reveal_prefix: 0,
         tail: false,
     };
-    assert_eq!(ex(text, 0..15, &[zip.clone()]), "***************");
+    assert_eq!(
+        ex(text, 0..15, std::slice::from_ref(&zip)),
+        "***************"
+    );
     assert_eq!(mask_all(text, &[zip]), b"***************\n");
 }

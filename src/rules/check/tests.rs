@@ -44,7 +44,7 @@ fn findings(db: &RuleDb, text: &str, prefilter: bool) -> Vec<(String, u32, u32, 
         db,
         policy: &policy,
         detect: DetectOptions { prefilter },
-        fingerprint_key: b"test",
+        fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"test"),
     };
     let item = Item::whole("sample.txt", text.as_bytes().to_vec());
     let found = engine.scan_item(&item, &mut Scratch::default()).unwrap();
