@@ -87,9 +87,18 @@ impl Engine<'_> {
 
     /// What one item's raw matches come to.
     fn findings(&self, item: &Item, mut raws: Vec<RawMatch>) -> ItemFindings {
-        if raws.is_empty() {
+        let named = self.named(item);
+        if raws.is_empty() && named.is_none() {
             return ItemFindings::default();
         }
+        let mut out = ItemFindings::default();
+        let (path, rooted) = match &named {
+            Some(n) => {
+                self.name_findings(item, n, &mut out);
+                (n.path.clone(), n.rooted.clone())
+            }
+            None => (item.path.clone(), Arc::from(item.rooted())),
+        };
         raws.sort_by_key(|r| (r.span.start, std::cmp::Reverse(r.severity), r.rule));
         let masks = mask::Masks::new(raws.iter().map(|r| self.mask_span(r)).collect());
         let raws = self.dedupe(&item.text, raws);
@@ -109,7 +118,6 @@ impl Engine<'_> {
                 .collect();
             colocate::raise(&placed, &mut severities);
         }
-        let mut out = ItemFindings::default();
         let mut marked = suppress::Lines::default();
         let mut listed: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
         for ((raw, at), severity) in raws.iter().zip(&lines).zip(severities) {
@@ -133,7 +141,13 @@ impl Engine<'_> {
                 .policy
                 .path_severity(rule.category(), item.rooted(), severity);
             if over {
-                count_capped(&mut out.capped, rule.id(), item, severity, suppressed);
+                count_capped(
+                    &mut out.capped,
+                    rule.id(),
+                    (&path, &rooted, item),
+                    severity,
+                    suppressed,
+                );
                 continue;
             }
             let message = match &raw.detail {
@@ -144,7 +158,7 @@ impl Engine<'_> {
                 rule: Arc::from(rule.id()),
                 category: rule.category(),
                 severity,
-                path: item.path.clone(),
+                path: path.clone(),
                 line: at.line,
                 column: at.column,
                 end_column: at.end_column,
@@ -156,7 +170,7 @@ impl Engine<'_> {
                 fingerprint: fingerprint::fingerprint(
                     self.fingerprint_key,
                     rule.id(),
-                    item.rooted(),
+                    &rooted,
                     &item.text[raw.span.clone()],
                 ),
                 message,
@@ -236,6 +250,100 @@ impl Engine<'_> {
         Ok(masked)
     }
 
+    /// The item's path, masked, when it holds a value (issue 19 item 10: an SSN in a file
+    /// name was printed in clear in every output and carried by the fingerprint). Only a name
+    /// with six digits or an `@` is looked at: the PHI and secret values a name can hold have
+    /// them, and the staged path of two thousand files does not pay a detection pass for each.
+    fn named(&self, item: &Item) -> Option<Named> {
+        let rooted = item.rooted();
+        let digits = rooted.bytes().filter(u8::is_ascii_digit).count();
+        if digits < 6 && !rooted.contains('@') {
+            return None;
+        }
+        let text = rooted.as_bytes();
+        // Path separators and underscores separate words in a name (`patient_<ssn>.txt`):
+        // as spaces, byte for byte, so spans stay the name's.
+        let words: Vec<u8> = text
+            .iter()
+            .map(|&b| if b == b'_' || b == b'/' { b' ' } else { b })
+            .collect();
+        let mut raws = Vec::new();
+        let mut scratch = Scratch::default();
+        let whole: Vec<Range<usize>> = std::iter::once(0..text.len()).collect();
+        detect::find(
+            self.db,
+            &words,
+            &whole,
+            rooted,
+            self.detect,
+            &mut scratch,
+            &mut raws,
+        )
+        .ok()?;
+        raws.retain(|r| self.db.rule(r.rule).spec.report && !r.synthetic);
+        if raws.is_empty() {
+            return None;
+        }
+        let spans: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
+        let masked = String::from_utf8_lossy(&mask::mask_all(text, &spans)).into_owned();
+        let mut path = item.path.to_string();
+        for r in &raws {
+            if let Ok(v) = std::str::from_utf8(&text[r.span.clone()])
+                && !v.is_empty()
+            {
+                path = path.replace(v, &"*".repeat(v.len()));
+            }
+        }
+        Some(Named {
+            path: Arc::from(path),
+            rooted: Arc::from(masked),
+            values: raws,
+        })
+    }
+
+    /// The findings of the values in an added file's name: reported at line 0 (the name is no
+    /// line of the file), with the masked name as excerpt. A file that only changes keeps its
+    /// name masked but is not reported for it again.
+    fn name_findings(&self, item: &Item, named: &Named, out: &mut ItemFindings) {
+        let added_whole = item.text.is_empty()
+            || (item.added.len() == 1 && item.added[0] == (0..item.text.len()));
+        if !added_whole {
+            return;
+        }
+        let text = item.rooted().as_bytes();
+        for raw in &named.values {
+            let rule = self.db.rule(raw.rule);
+            out.findings.push(Finding {
+                rule: Arc::from(rule.id()),
+                category: rule.category(),
+                severity: self
+                    .policy
+                    .path_severity(rule.category(), &named.rooted, raw.severity),
+                path: named.path.clone(),
+                line: 0,
+                column: 0,
+                end_column: 0,
+                utf16_columns: (0, 0),
+                utf16_end: (0, 0),
+                commit: item.commit.clone(),
+                refname: item.refname.clone(),
+                excerpt: format!(
+                    "file name: {}",
+                    crate::report::sanitize::display_str(&named.rooted)
+                ),
+                fingerprint: fingerprint::fingerprint(
+                    self.fingerprint_key,
+                    rule.id(),
+                    &named.rooted,
+                    &text[raw.span.clone()],
+                ),
+                message: format!("{} (in the file name)", rule.message()),
+                reason: None,
+                suppressed: None,
+            });
+        }
+    }
+
     fn mask_span(&self, raw: &RawMatch) -> MaskSpan {
         let rule = self.db.rule(raw.rule);
         MaskSpan {
@@ -287,7 +395,7 @@ impl Engine<'_> {
 fn count_capped(
     capped: &mut Vec<crate::report::Capped>,
     rule: &str,
-    item: &Item,
+    (path, rooted, item): (&Arc<str>, &Arc<str>, &Item),
     severity: crate::rules::Severity,
     suppressed: Option<Suppression>,
 ) {
@@ -298,14 +406,24 @@ fn count_capped(
         Some(c) => c.count += 1,
         None => capped.push(crate::report::Capped {
             rule: Arc::from(rule),
-            path: item.path.clone(),
-            rooted: Arc::from(item.rooted()),
+            path: path.clone(),
+            rooted: rooted.clone(),
             commit: item.commit.clone(),
             severity,
             suppressed,
             count: 1,
         }),
     }
+}
+
+/// An item's path with the values it holds masked ([`Engine::named`]).
+struct Named {
+    /// The path as shown, masked.
+    path: Arc<str>,
+    /// The path relative to the repository root, masked (fingerprints, baselines).
+    rooted: Arc<str>,
+    /// The values found in the root-relative path.
+    values: Vec<RawMatch>,
 }
 
 /// Where a match is, 1-based.

@@ -893,3 +893,46 @@ fn a_baselined_patient_extract_stays_baselined_past_the_listed_findings() {
     let r = repo.phiguard(&["scan", ".", "--format", "json"]);
     assert_eq!(r.code, 1, "a new row blocks: {}", r.all());
 }
+
+/// Issue 19 item 10: a value in a file name was printed in clear in the header, the JSON
+/// `path`, the fingerprint, the SARIF uri and the server's `remote:` lines, and an added file
+/// named after a patient's SSN with harmless content passed.
+#[test]
+fn a_value_in_a_file_name_is_reported_and_masked_everywhere() {
+    use crate::common::{SSN, assert_no_value};
+    let name = format!("records/ssn_{SSN}.txt");
+    let values = [SSN, "536904399", "536-90", "90-4399"];
+    let s = Server::new("pre-receive");
+    s.work.install_hooks();
+    // Content with a value too, so findings of the content carry the path.
+    s.work.write(&name, format!("ssn {SSN}\n"));
+    s.work.git(&["add", "--", &name]);
+    let (ok, text) = s
+        .work
+        .git_in_env(&mut vec!["commit", "-q", "-m", "add"], &[]);
+    assert!(!ok, "pre-commit blocks: {text}");
+    assert_no_value(text.as_bytes(), &values);
+    for format in ["json", "sarif", "gcc", "human", "jsonl"] {
+        let r = s.work.phiguard(&["scan", "--staged", "--format", format]);
+        assert_eq!(r.code, 1, "{format}: {}", r.all());
+        assert_no_value(&r.stdout, &values);
+        assert_no_value(&r.stderr, &values);
+    }
+    // A harmless file named after the value is a finding of its own.
+    s.work.write(&name, "nothing here\n");
+    s.work.git(&["add", "--", &name]);
+    let r = s.work.phiguard(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_no_value(&r.stdout, &values);
+    let f = &r.json()["findings"][0];
+    assert_eq!(f["line"], 0, "{f}");
+    assert!(
+        f["message"].as_str().unwrap().contains("in the file name"),
+        "{f}"
+    );
+    // The server says the same, masked.
+    s.work.commit("add");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert_no_value(text.as_bytes(), &values);
+}
