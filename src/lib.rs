@@ -20,6 +20,8 @@ pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod install;
 pub mod lines;
 pub mod policy;
