@@ -196,8 +196,12 @@ fn drive() {
         while std::time::Instant::now() < until {
             let len = (next() % 96) as usize;
             let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-            check(name, *f, &data);
+            let run = std::panic::catch_unwind(|| check(name, *f, &data));
             runs += 1;
+            if let Err(e) = run {
+                println!("fuzz target {name}: failed at execution {runs}");
+                std::panic::resume_unwind(e);
+            }
         }
         println!("fuzz target {name}: {runs} executions in {seconds} s");
     }
