@@ -48,6 +48,11 @@ pub fn show(g: &Global) -> Result<Exit> {
     );
     println!("strict = {}  # {}", c.strict, from("scan.strict"));
     println!("threads = {}  # {}", c.threads, from("scan.threads"));
+    println!(
+        "watchdog_ms = {}  # {}",
+        c.watchdog_ms,
+        from("scan.watchdog_ms")
+    );
     println!("[rules]  # {}", from("rules"));
     println!("disable = {:?}", c.selection.disable);
     println!("enable = {:?}", c.selection.enable);

@@ -11,6 +11,7 @@ mod redact;
 mod rules;
 mod scan;
 mod verify;
+mod watchdog;
 
 use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
@@ -105,6 +106,7 @@ impl Session {
             server_git_dir: origin.server_git_dir,
             explicit: g.config.clone(),
         })?;
+        watchdog::arm_client(config.watchdog_ms)?;
         let policy = Policy {
             strict: g.strict || config.strict,
             test_paths: config.test_path_set.clone(),
