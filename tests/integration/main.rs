@@ -6,6 +6,7 @@
 mod common;
 
 mod audit;
+mod concurrency;
 mod faults;
 mod formats;
 mod hooks;
