@@ -468,16 +468,15 @@ pub fn ref_lines(data: &[u8]) -> String {
 /// The pre-receive and pre-push stdin parsers, on the raw text and on [`ref_lines`].
 pub fn refs(data: &[u8]) -> u64 {
     for text in [lossy(data), ref_lines(data)] {
-        for parsed in [
+        let parsed = [
             crate::source::refs::parse_receive(&text),
             crate::source::refs::parse_push(&text),
-        ] {
-            if let Ok(updates) = parsed {
-                assert!(
-                    updates.len() <= text.lines().count(),
-                    "more updates than lines"
-                );
-            }
+        ];
+        for updates in parsed.into_iter().flatten() {
+            assert!(
+                updates.len() <= text.lines().count(),
+                "more updates than lines"
+            );
         }
     }
     data.len() as u64
@@ -572,8 +571,11 @@ pub fn scan_text(path: &str, text: Vec<u8>) -> u64 {
     len
 }
 
-/// Every target by name: what `fuzz/` and the loop driver run.
-pub const TARGETS: &[(&str, fn(&[u8]) -> u64)] = &[
+/// A harness: input bytes in, counted size out.
+pub type Harness = fn(&[u8]) -> u64;
+
+/// Every target by name.
+pub const TARGETS: &[(&str, Harness)] = &[
     ("lines", lines),
     ("added", added),
     ("index", index),

@@ -17,7 +17,7 @@ const STEPS_PER_BYTE: u64 = 4096;
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Runs target `f` on `data` on a thread with a deadline; the counted work must be linear.
-fn check(name: &'static str, f: fn(&[u8]) -> u64, data: &[u8]) {
+fn check(name: &'static str, f: Harness, data: &[u8]) {
     let owned = data.to_vec();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()

@@ -232,7 +232,7 @@ fn stdin_closed_early_rejects_the_push_naming_it() {
             &s.bare,
             s.bare.path(),
             &["hook", "pre-receive"],
-            line[..cut].as_bytes(),
+            &line.as_bytes()[..cut],
         );
         assert_eq!(run.code, 2, "cut at {cut}: {}", run.all());
         assert!(
