@@ -35,6 +35,9 @@ pub struct ScanSection {
     pub threads: Option<usize>,
     /// The baseline file, relative to the repository root (default `.phiguard-baseline`).
     pub baseline: Option<String>,
+    /// Client hooks (pre-commit, commit-msg, pre-push): a watchdog ends the hook with exit 2
+    /// after this many milliseconds, whatever the scan is doing (default 30000).
+    pub watchdog_ms: Option<u64>,
 }
 
 /// `[rules]`.
@@ -213,6 +216,9 @@ pub const DEFAULT_TEST_PATHS: &[&str] = &[
 /// "capacity overflow").
 pub const MAX_THREADS: usize = 1024;
 
+/// Default `[scan] watchdog_ms`: generous for a commit, yet a wedged hook ends on its own.
+pub const DEFAULT_WATCHDOG_MS: u64 = 30_000;
+
 /// Default `max_file_bytes`: 32 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 << 20;
 
@@ -239,6 +245,8 @@ pub struct Config {
     pub strict: bool,
     /// Worker threads.
     pub threads: usize,
+    /// `[scan] watchdog_ms`: the client hooks' watchdog.
+    pub watchdog_ms: u64,
     /// Rule selection.
     pub selection: Selection,
     /// Extra pack files, resolved against their config file.
@@ -515,6 +523,7 @@ impl Config {
             test_path_set: LazyGlobSet::default(),
             strict: false,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            watchdog_ms: DEFAULT_WATCHDOG_MS,
             selection: Selection::default(),
             imports: Vec::new(),
             custom: Vec::new(),
@@ -551,6 +560,9 @@ impl Config {
         }
         if f.scan.baseline.is_some() {
             set("scan.baseline");
+        }
+        if f.scan.watchdog_ms.is_some() {
+            set("scan.watchdog_ms");
         }
         if !f.rules.disable.is_empty() || !f.rules.enable.is_empty() || !f.rules.severity.is_empty()
         {
@@ -591,6 +603,12 @@ impl Config {
                 ));
             }
             self.threads = n;
+        }
+        if let Some(ms) = f.scan.watchdog_ms {
+            if ms == 0 {
+                return Err(Error::config(path, "scan.watchdog_ms must be at least 1"));
+            }
+            self.watchdog_ms = ms;
         }
         if let Some(re) = f.rules.mrn.value_regex {
             regex::bytes::RegexBuilder::new(&re)

@@ -22,6 +22,8 @@ pub mod config;
 pub mod detect;
 pub mod error;
 pub mod fingerprint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod install;
 pub mod lines;
 pub mod lsp;

@@ -802,6 +802,17 @@ impl Batch {
 }
 
 /// One worker: scans the jobs `next` hands out until there are none or a job fails.
+/// Debug builds only: `PHIGUARD_TEST_STALL=worker` stalls the thread scanning a job forever,
+/// so that a test proves the hooks' watchdog (exit 2 at the deadline) without a real hang.
+#[cfg(debug_assertions)]
+fn test_stall() {
+    if std::env::var_os("PHIGUARD_TEST_STALL").is_some_and(|v| v == "worker") {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
 fn work<J: std::borrow::Borrow<Job>>(
     engine: &Engine<'_>,
     opts: &RunOptions,
@@ -817,6 +828,8 @@ fn work<J: std::borrow::Borrow<Job>>(
             let Some((index, job)) = next() else {
                 return batch.scan(engine, &mut scratch, &mut parts);
             };
+            #[cfg(debug_assertions)]
+            test_stall();
             if let Some((deadline, budget_ms)) = opts.deadline
                 && Instant::now() > deadline
             {

@@ -55,6 +55,11 @@ pub fn show(g: &Global) -> Result<Exit> {
             .unwrap_or(phiguard::policy::baseline::FILE_NAME),
         from("scan.baseline")
     );
+    println!(
+        "watchdog_ms = {}  # {}",
+        c.watchdog_ms,
+        from("scan.watchdog_ms")
+    );
     println!("[rules]  # {}", from("rules"));
     println!("disable = {:?}", c.selection.disable);
     println!("enable = {:?}", c.selection.enable);

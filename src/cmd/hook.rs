@@ -10,6 +10,16 @@ use std::path::Path;
 
 pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
     match hook {
+        HookCommand::PreCommit => super::watchdog::expect_client("pre-commit"),
+        HookCommand::PreMergeCommit => super::watchdog::expect_client("pre-merge-commit"),
+        HookCommand::CommitMsg { .. } => super::watchdog::expect_client("commit-msg"),
+        HookCommand::PrePush { .. } => super::watchdog::expect_client("pre-push"),
+        HookCommand::PreCommitFramework { .. } => {
+            super::watchdog::expect_client("pre-commit-framework")
+        }
+        HookCommand::PreReceive | HookCommand::Update { .. } => {}
+    }
+    match hook {
         HookCommand::PreCommit | HookCommand::PreMergeCommit => {
             super::scan::staged(g, Context::Commit, false)
         }

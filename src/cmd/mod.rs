@@ -13,6 +13,7 @@ mod redact;
 mod rules;
 mod scan;
 mod verify;
+mod watchdog;
 
 use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
@@ -144,6 +145,7 @@ impl Session {
             server_git_dir: origin.server_git_dir.clone(),
             explicit: g.config.clone(),
         })?;
+        watchdog::arm_client(config.watchdog_ms)?;
         let baseline = match baseline_path(g, &origin, &config) {
             Some(path) => {
                 let loaded = Baseline::load(&path)?;

@@ -199,12 +199,15 @@ pub fn update(g: &Global, refname: &str, old: &str, new: &str) -> Result<Exit> {
 /// error after the configuration is read is recorded in the audit log too (exit 2).
 fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     let started = Instant::now();
+    check_quarantine()?;
     let repo = open_repo()?;
     let origin = Origin {
         repo_root: None,
         server_git_dir: Some(repo.path().to_path_buf()),
     };
     let session = Session::new(g, origin, Context::Push)?;
+    let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
+    super::watchdog::arm_server(started, budget_ms)?;
     let trail = Trail::open(g, &session, repo.path(), hook.as_str(), updates)?;
     let decided = decide_push(&session, &repo, hook, updates, started, trail.as_ref());
     if let (Err(e), Some(trail)) = (&decided, &trail)
@@ -213,6 +216,24 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
         return Err(anyhow::anyhow!("{e:#}; recording that failed too: {w:#}"));
     }
     decided
+}
+
+/// The pushed objects wait in git's quarantine directory (`GIT_QUARANTINE_PATH`, also
+/// `GIT_OBJECT_DIRECTORY`) until the hook accepts them. If it is gone, libgit2 would see only
+/// the repository's objects and report the pushed ones as missing: name the cause instead.
+fn check_quarantine() -> Result<()> {
+    for var in ["GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
+        if let Some(dir) = std::env::var_os(var)
+            && !Path::new(&dir).is_dir()
+        {
+            let shown = phiguard::report::sanitize::display_str(&dir.to_string_lossy());
+            anyhow::bail!(
+                "the push's object directory {shown} ({var}) is missing, so the pushed \
+                 objects cannot be read; nothing was accepted"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// [`server`] up to its exit code.

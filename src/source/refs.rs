@@ -73,14 +73,26 @@ fn fields(line: &str, n: usize, what: &str) -> Result<Vec<String>> {
     Ok(f)
 }
 
+/// The lines of a hook's stdin. Git ends every ref line with a newline: text after the last
+/// one means stdin closed early (a killed client, a broken pipe), and a partial list of refs
+/// must not be judged as the whole push.
+fn whole_lines<'a>(input: &'a str, what: &str) -> Result<std::str::Lines<'a>> {
+    if !input.is_empty() && !input.ends_with('\n') {
+        return Err(Error::usage(format!(
+            "{what}: stdin ended in the middle of a ref line (closed early); \
+             nothing is decided on a partial list of refs"
+        )));
+    }
+    Ok(input.lines())
+}
+
 /// Parses pre-receive stdin (`<old> <new> <ref>` per line).
 ///
 /// # Errors
 ///
-/// A malformed line.
+/// A malformed line, or a last line without its newline.
 pub fn parse_receive(input: &str) -> Result<Vec<RefUpdate>> {
-    input
-        .lines()
+    whole_lines(input, "pre-receive")?
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f = fields(l, 3, "pre-receive")?;
@@ -98,10 +110,9 @@ pub fn parse_receive(input: &str) -> Result<Vec<RefUpdate>> {
 ///
 /// # Errors
 ///
-/// A malformed line.
+/// A malformed line, or a last line without its newline.
 pub fn parse_push(input: &str) -> Result<Vec<RefUpdate>> {
-    input
-        .lines()
+    whole_lines(input, "pre-push")?
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f = fields(l, 4, "pre-push")?;

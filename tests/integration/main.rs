@@ -8,6 +8,8 @@ mod common;
 mod audit;
 mod baseline;
 mod ci;
+mod concurrency;
+mod faults;
 mod formats;
 mod hooks;
 mod install;

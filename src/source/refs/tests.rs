@@ -30,3 +30,21 @@ fn push_lines() {
     assert!(u[1].is_delete());
     assert!(parse_push("a b c").is_err());
 }
+
+#[test]
+fn a_last_line_without_its_newline_is_stdin_closed_early() {
+    let line = format!("{Z40} {A} refs/heads/new");
+    assert!(parse_receive(&format!("{line}\n")).is_ok());
+    let e = parse_receive(&line).unwrap_err().to_string();
+    assert!(e.contains("closed early"), "{e}");
+    let cut = &line[..50];
+    assert!(parse_receive(&format!("{line}\n{cut}")).is_err());
+    let push = format!("refs/heads/a {A} refs/heads/a {Z40}");
+    assert!(parse_push(&format!("{push}\n")).is_ok());
+    assert!(
+        parse_push(&push)
+            .unwrap_err()
+            .to_string()
+            .contains("closed early")
+    );
+}
