@@ -499,6 +499,29 @@ fn xml_score(c: &Candidate<'_>, res: Range<usize>) -> Score {
     s
 }
 
+/// Where the YAML or FSH resource starting at `start` ends: at the next resource's first line
+/// (an unindented `resourceType:` or `Instance:`, a `---` document break), at most 16 KiB on. Reading 16 KiB
+/// past every resource made a file of small YAML Patients cost 16 KiB per candidate.
+fn flat_resource_end(t: &[u8], start: usize) -> usize {
+    use crate::detect::validators::common::next_line_start;
+    let limit = t.len().min(start + 16 * 1024);
+    let mut pos = next_line_start(t, start);
+    while pos < limit {
+        // Only an unindented header starts another resource (a contained one is indented).
+        let line = &t[pos..limit];
+        if line.starts_with(b"resourceType:")
+            || line.starts_with(b"Instance:")
+            || line.starts_with(b"---")
+        {
+            return pos;
+        }
+        let next = memchr::memchr(b'\n', line).map_or(limit, |i| pos + i + 1);
+        crate::work::add(next - pos);
+        pos = next;
+    }
+    limit
+}
+
 /// YAML or FSH: `key: value` / `* name.family = "Ortega"` lines in the rest of the hunk.
 fn flat_score(c: &Candidate<'_>, res: Range<usize>) -> Score {
     let t = c.text;
@@ -507,6 +530,7 @@ fn flat_score(c: &Candidate<'_>, res: Range<usize>) -> Score {
     while pos < res.end {
         let line = crate::detect::validators::common::line_bounds(t, pos);
         pos = crate::detect::validators::common::next_line_start(t, line.end);
+        crate::work::add(pos - line.start);
         let Some((key, val)) = flat_pair(t, line) else {
             continue;
         };
@@ -582,7 +606,7 @@ pub(super) fn patient(c: &Candidate<'_>) -> Verdict {
         let res = xml::element(c.text, c.whole.start, &m[1..1 + name_len]);
         (res.clone(), xml_score(c, res))
     } else {
-        let res = c.whole.start..c.text.len().min(c.whole.start + 16 * 1024);
+        let res = c.whole.start..flat_resource_end(c.text, c.whole.start);
         (res.clone(), flat_score(c, res))
     };
     let n = score.count();
