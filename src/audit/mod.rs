@@ -71,6 +71,9 @@ pub struct Record {
     pub rules_hash: String,
     /// SHA-256 of the configuration files in force ([`hash::files`]).
     pub config_hash: String,
+    /// The signature verdict of every commit and annotated tag a signing policy checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<SignatureRecord>,
     /// SHA-256 (hex) of the previous line, or [`GENESIS`]. Set by [`append`].
     pub prev: String,
 }
@@ -144,6 +147,25 @@ impl Reason {
             ..Reason::default()
         }
     }
+}
+
+/// One signature check: the object, and what the check found (`good` with the signer, or
+/// why not). Principals and key fingerprints come from the trust files, never from content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureRecord {
+    /// Full hex id.
+    pub commit: String,
+    /// An annotated tag (else a commit).
+    #[serde(default)]
+    pub tag: bool,
+    /// `good`, `bad`, `unknown_key`, `unsigned`, ...
+    pub status: String,
+    /// The signer, when good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// The key's fingerprint, when good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// A finding without its value: where, which rule, and its fingerprint.

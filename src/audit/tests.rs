@@ -22,6 +22,7 @@ fn record(n: usize) -> Record {
         phiguard: "0.0.0".into(),
         rules_hash: "r".into(),
         config_hash: "c".into(),
+        signatures: Vec::new(),
         prev: String::new(),
     }
 }

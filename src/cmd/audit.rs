@@ -32,6 +32,8 @@ pub struct Trail {
     base: Record,
     /// Set once a write was tried: an error path must not try (and fail) twice.
     tried: Cell<bool>,
+    /// The signature verdicts of the push, when a signing policy checked some.
+    signatures: std::cell::RefCell<Vec<audit::SignatureRecord>>,
 }
 
 impl Trail {
@@ -81,6 +83,7 @@ impl Trail {
             rules_hash: audit::hash::rules(&packs).unwrap_or_else(|_| "unreadable".to_owned()),
             config_hash: audit::hash::files(&session.config.files)
                 .unwrap_or_else(|_| "unreadable".to_owned()),
+            signatures: Vec::new(),
             prev: String::new(),
         };
         Ok(Some(Trail {
@@ -88,6 +91,7 @@ impl Trail {
             rotate_bytes: session.config.server.audit_rotate_bytes,
             base,
             tried: Cell::new(false),
+            signatures: std::cell::RefCell::new(Vec::new()),
         }))
     }
 
@@ -107,6 +111,7 @@ impl Trail {
         r.decision = decision;
         r.reasons = reasons;
         r.bypass = bypass.map(str::to_owned);
+        r.signatures = self.signatures.take();
         if let Some(report) = report {
             let all = report.findings.iter().chain(&report.suppressed);
             r.findings_total = report.findings.len() + report.suppressed.len();
@@ -117,6 +122,11 @@ impl Trail {
         }
         audit::append_rotating(&self.path, self.rotate_bytes, &r)?;
         Ok(())
+    }
+
+    /// Keeps the signature verdicts of the push for the record [`Trail::write`] appends.
+    pub fn signatures(&self, verdicts: Vec<audit::SignatureRecord>) {
+        *self.signatures.borrow_mut() = verdicts;
     }
 
     /// Records an error exit (exit 2): a spent budget as `budget`, anything else as `error`

@@ -268,7 +268,11 @@ fn decide_push(
         brings: &brings,
         deadline,
     };
-    let mut decisions = judge_refs(&refs_at, updates, &policies, &report, pusher.as_deref())?;
+    let (mut decisions, signatures) =
+        judge_refs(&refs_at, updates, &policies, &report, pusher.as_deref())?;
+    if let Some(trail) = trail {
+        trail.signatures(signatures);
+    }
     push::refuse_unscanned(
         &mut decisions,
         phiguard::policy::unscanned_rejections(&report, &session.config.server),
@@ -315,10 +319,14 @@ fn judge_refs(
     policies: &[RefPolicy],
     report: &Report,
     pusher: Option<&str>,
-) -> Result<Vec<push::RefDecision>> {
+) -> Result<(
+    Vec<push::RefDecision>,
+    Vec<phiguard::audit::SignatureRecord>,
+)> {
     let none = HashSet::new();
     let mut verifiers: HashMap<usize, Verifier> = HashMap::new();
     let mut decisions = Vec::with_capacity(updates.len());
+    let mut signatures = Vec::new();
     for (u, p) in updates.iter().zip(policies) {
         if p.require_signed.is_some() && !verifiers.contains_key(&p.section) {
             let verifier = Verifier::load(&TrustFiles::of(p), p.require_signed, at.deadline)?;
@@ -338,9 +346,32 @@ fn judge_refs(
         };
         let brought = at.brings.get(&u.refname).unwrap_or(&none);
         let facts = push::gather(at.repo, u, p, brought, &same, &mut verify)?;
+        signatures.extend(facts.objects.iter().filter_map(signature_record));
         decisions.push(push::judge(&facts, report, pusher));
     }
-    Ok(decisions)
+    Ok((decisions, signatures))
+}
+
+/// An object's signature verdict as the audit log records it (none when no signing policy
+/// checked it).
+fn signature_record(o: &push::ObjectFacts) -> Option<phiguard::audit::SignatureRecord> {
+    use phiguard::policy::signing::Verdict;
+    let v = o.signature.as_ref()?;
+    let (principal, fingerprint) = match v {
+        Verdict::Good {
+            principal,
+            fingerprint,
+            ..
+        } => (Some(principal.clone()), Some(fingerprint.clone())),
+        _ => (None, None),
+    };
+    Some(phiguard::audit::SignatureRecord {
+        commit: o.id.clone(),
+        tag: o.tag,
+        status: v.as_str().to_owned(),
+        principal,
+        fingerprint,
+    })
 }
 
 /// The commits at the tips of the existing refs whose policy is section `section`: what a

@@ -714,3 +714,43 @@ fn missing_gpg_fails_the_push_closed() {
     assert!(!ok, "{text}");
     assert!(text.contains("needs gpg, which is not installed"), "{text}");
 }
+
+/// Issue 26: the audit line of a push under a signing policy holds each checked commit's
+/// verdict (good, with the signer and key fingerprint; or why not).
+#[test]
+fn the_audit_log_records_each_signature_verdict() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = ssh_key(keys.path(), "ann");
+    let s = ssh_server(
+        &key,
+        &format!("author@example.com {public}\n"),
+        "[server]\naudit_log = \"audit.log\"\n",
+    );
+    let good = commit(&s.work, "a.txt");
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "{text}");
+    s.work.git(&["config", "commit.gpgsign", "false"]);
+    let unsigned = commit(&s.work, "b.txt");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    let log = std::fs::read_to_string(s.bare.path().join("audit.log")).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    let first = &lines[0]["signatures"][0];
+    assert_eq!(first["commit"], good.as_str(), "{log}");
+    assert_eq!(first["status"], "good", "{log}");
+    assert_eq!(first["principal"], "author@example.com", "{log}");
+    assert!(
+        first["fingerprint"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("SHA256:")),
+        "{log}"
+    );
+    let second = &lines[1]["signatures"][0];
+    assert_eq!(second["commit"], unsigned.as_str(), "{log}");
+    assert_eq!(second["status"], "unsigned", "{log}");
+    assert_eq!(lines[1]["decision"], "reject", "{log}");
+}
