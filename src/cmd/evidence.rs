@@ -160,7 +160,10 @@ fn suppressions(report: &Report) -> Vec<Value> {
                 "line": f.line,
                 "commit": f.commit.as_deref(),
                 "fingerprint": f.fingerprint,
-                "reason": f.suppressed.map(|s| s.as_str()),
+                "by": f.suppressed.map(|s| s.as_str()),
+                // The text after `phiguard:allow` (escaped, long digit runs masked) or the
+                // baseline entry's; else the mechanism.
+                "reason": f.reason.as_deref().or(f.suppressed.map(|s| s.as_str())),
             })
         })
         .collect()

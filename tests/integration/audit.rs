@@ -601,3 +601,31 @@ fn redact_of_input_without_newlines_streams_in_bounded_windows_and_masks_values_
         "every value masked"
     );
 }
+
+/// The evidence record gives each suppression its reason (the text after `phiguard:allow`),
+/// not only the mechanism.
+#[test]
+fn evidence_lists_each_suppression_with_its_reason() {
+    let repo = TempRepo::new();
+    repo.add("README.md", "hello\n");
+    let base = repo.commit("base");
+    repo.add(
+        "a.txt",
+        format!("patient ssn: {SSN} # phiguard:allow synthetic demo row\n"),
+    );
+    repo.commit("allowed");
+    let out = repo.path().join("evidence.json");
+    let range = format!("{base}..HEAD");
+    let r = repo.phiguard(&[
+        "evidence",
+        "--range",
+        &range,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let e: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let s = &e["suppressions"][0];
+    assert_eq!(s["by"], "inline", "{e}");
+    assert_eq!(s["reason"], "synthetic demo row", "{e}");
+}
