@@ -185,3 +185,38 @@ fn small_yaml_resources_are_each_read_once() {
         work / bytes
     );
 }
+
+/// A file of short HL7 messages separated by `\r` only: each candidate's marker check read
+/// 8 KiB around it, 90 times the file on 50 MB. It now reads its own message.
+#[test]
+fn short_hl7_messages_are_each_read_once() {
+    let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
+    let policy = Policy::default();
+    let engine = Engine {
+        db: &db,
+        policy: &policy,
+        detect: DetectOptions::default(),
+        fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"linearity"),
+    };
+    let mut r = Lcg(13);
+    let text: String = (0..800)
+        .map(|i| {
+            format!(
+                "MSH|^~\\&|A|B|C|D|20240101||ADT^A01|{i}|P|2.5\rPID|1||{}^^^H^MR||{}^{}||{}|F|||||||||{}\r",
+                r.mrn(),
+                NAMES[i % 6],
+                NAMES[(i + 1) % 6],
+                r.date().replace('-', ""),
+                r.ssn()
+            )
+        })
+        .collect();
+    let bytes = text.len() as u64;
+    let (work, found) = scan(&engine, "adt.hl7", text.into_bytes());
+    assert!(found >= 800, "{found} findings");
+    assert!(
+        work < 64 * bytes,
+        "{work} steps for {bytes} bytes ({} per byte)",
+        work / bytes
+    );
+}

@@ -10,10 +10,17 @@ use crate::rules::Severity;
 use std::ops::Range;
 
 /// The message around a segment (for markers): a few KiB either side.
+/// The message around a candidate: from the last `MSH|` before it to the next one after it,
+/// within 4 KiB either way. Taking all 8 KiB for every candidate read a file of short messages
+/// (CR-separated, one "line" of 50 MB) 90 times over.
 fn message<'a>(c: &Candidate<'a>) -> &'a [u8] {
+    use memchr::memmem;
     let lo = c.whole.start.saturating_sub(4096);
     let hi = c.text.len().min(c.whole.end + 4096);
-    &c.text[lo..hi]
+    let start = memmem::rfind(&c.text[lo..c.whole.start], b"MSH|").map_or(lo, |i| lo + i);
+    let end = memmem::find(&c.text[c.whole.end..hi], b"MSH|").map_or(hi, |i| c.whole.end + i);
+    crate::work::add(end - start);
+    &c.text[start..end]
 }
 
 fn component(t: &[u8], f: &Range<usize>, d: Delims, n: usize) -> Option<Range<usize>> {
