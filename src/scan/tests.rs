@@ -119,36 +119,56 @@ fn scan(engine: &Engine<'_>, path: &str, text: Vec<u8>) -> (u64, usize) {
     )
 }
 
-#[test]
-fn dense_shapes_take_work_linear_in_their_size() {
+/// Runs `f` with an engine over the built-in rules and the default policy.
+fn with_engine<R>(f: impl FnOnce(&Engine<'_>) -> R) -> R {
     let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
     let policy = Policy::default();
-    let engine = Engine {
+    let key = crate::fingerprint::Key::from_bytes(*b"linearity");
+    f(&Engine {
         db: &db,
         policy: &policy,
         detect: DetectOptions::default(),
-        fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"linearity"),
-    };
-    for ((name, path, small), (_, _, large)) in shapes(400).into_iter().zip(shapes(1600)) {
-        let (w1, f1) = scan(&engine, path, small);
-        let (w4, f4) = scan(&engine, path, large);
-        // Digits chained by dashes are no SSNs (detectors.md §1.5): that shape has no findings,
-        // and its candidates must still cost linear work.
-        if name != "digits and dashes" {
+        fingerprint_key: &key,
+    })
+}
+
+/// Asserts that scanning `text` as `path` finds at least `min_found` findings and costs
+/// fewer than 64 counted steps per byte: each record read once, not once per candidate.
+fn read_once(path: &str, text: String, min_found: usize) {
+    let bytes = text.len() as u64;
+    let (work, found) = with_engine(|engine| scan(engine, path, text.into_bytes()));
+    assert!(found >= min_found, "{found} findings");
+    assert!(
+        work < 64 * bytes,
+        "{work} steps for {bytes} bytes ({} per byte)",
+        work / bytes
+    );
+}
+
+#[test]
+fn dense_shapes_take_work_linear_in_their_size() {
+    with_engine(|engine| {
+        for ((name, path, small), (_, _, large)) in shapes(400).into_iter().zip(shapes(1600)) {
+            let (w1, f1) = scan(engine, path, small);
+            let (w4, f4) = scan(engine, path, large);
+            // Digits chained by dashes are no SSNs (detectors.md §1.5): that shape has no findings,
+            // and its candidates must still cost linear work.
+            if name != "digits and dashes" {
+                assert!(
+                    f1 > 0,
+                    "{name}: no findings at 1x, so the shape tests nothing"
+                );
+                assert!(f4 >= 3 * f1, "{name}: {f1} findings at 1x, {f4} at 4x");
+            }
+            assert!(w1 > 0, "{name}: no work counted");
+            // 4x the input: at most ~4.6x the work (a quadratic step gives ~16x).
             assert!(
-                f1 > 0,
-                "{name}: no findings at 1x, so the shape tests nothing"
+                w4 * 10 <= w1 * 46,
+                "{name}: {w1} steps at 1x, {w4} at 4x ({:.1}x)",
+                w4 as f64 / w1 as f64
             );
-            assert!(f4 >= 3 * f1, "{name}: {f1} findings at 1x, {f4} at 4x");
         }
-        assert!(w1 > 0, "{name}: no work counted");
-        // 4x the input: at most ~4.6x the work (a quadratic step gives ~16x).
-        assert!(
-            w4 * 10 <= w1 * 46,
-            "{name}: {w1} steps at 1x, {w4} at 4x ({:.1}x)",
-            w4 as f64 / w1 as f64
-        );
-    }
+    });
 }
 
 /// A file of small YAML Patients with CRLF line ends: each candidate read 16 KiB of the
@@ -156,14 +176,6 @@ fn dense_shapes_take_work_linear_in_their_size() {
 /// resource is now read up to the next one's first line.
 #[test]
 fn small_yaml_resources_are_each_read_once() {
-    let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
-    let policy = Policy::default();
-    let engine = Engine {
-        db: &db,
-        policy: &policy,
-        detect: DetectOptions::default(),
-        fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"linearity"),
-    };
     let mut r = Lcg(11);
     let text: String = (0..400)
         .map(|i| {
@@ -176,28 +188,13 @@ fn small_yaml_resources_are_each_read_once() {
             )
         })
         .collect();
-    let bytes = text.len() as u64;
-    let (work, found) = scan(&engine, "patients.yaml", text.into_bytes());
-    assert!(found >= 400, "{found} findings");
-    assert!(
-        work < 64 * bytes,
-        "{work} steps for {bytes} bytes ({} per byte)",
-        work / bytes
-    );
+    read_once("patients.yaml", text, 400);
 }
 
 /// A file of short HL7 messages separated by `\r` only: each candidate's marker check read
 /// 8 KiB around it, 90 times the file on 50 MB. It now reads its own message.
 #[test]
 fn short_hl7_messages_are_each_read_once() {
-    let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
-    let policy = Policy::default();
-    let engine = Engine {
-        db: &db,
-        policy: &policy,
-        detect: DetectOptions::default(),
-        fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"linearity"),
-    };
     let mut r = Lcg(13);
     let text: String = (0..800)
         .map(|i| {
@@ -211,12 +208,5 @@ fn short_hl7_messages_are_each_read_once() {
             )
         })
         .collect();
-    let bytes = text.len() as u64;
-    let (work, found) = scan(&engine, "adt.hl7", text.into_bytes());
-    assert!(found >= 800, "{found} findings");
-    assert!(
-        work < 64 * bytes,
-        "{work} steps for {bytes} bytes ({} per byte)",
-        work / bytes
-    );
+    read_once("adt.hl7", text, 800);
 }
