@@ -147,8 +147,8 @@ fn labels() -> &'static AhoCorasick {
 pub fn spans(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) {
     let region = region.start.min(text.len())..region.end.min(text.len());
     after_labels(text, region.clone(), out);
-    hl7(text, region.clone(), out);
-    x12(text, region.clone(), out);
+    segments(text, region.clone(), HL7, (b'|', b"\r\n"), out);
+    segments(text, region.clone(), X12, (b'*', b"~\r\n"), out);
     ccda(text, region.clone(), out);
     fhir_identifiers(text, region.clone(), out);
     yaml_identifiers(text, region.clone(), out);
@@ -395,10 +395,18 @@ fn fields(
     }
 }
 
-fn hl7(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) {
-    for (tag, wanted) in HL7 {
+/// The wanted fields of every segment named in `table` (HL7 with `|`, X12 with `*`): a
+/// segment starts where [`segment_start`] says, and its fields end at a byte of `ends`.
+fn segments(
+    text: &[u8],
+    region: Range<usize>,
+    table: &[(&[u8], &[usize])],
+    (sep, ends): (u8, &[u8]),
+    out: &mut Vec<Range<usize>>,
+) {
+    for (tag, wanted) in table {
         let mut needle = tag.to_vec();
-        needle.push(b'|');
+        needle.push(sep);
         for k in memchr::memmem::find_iter(&text[region.clone()], &needle) {
             let at = region.start + k;
             if !segment_start(text, at) {
@@ -406,27 +414,7 @@ fn hl7(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) {
             }
             let from = at + needle.len();
             let last = wanted.iter().copied().max().unwrap_or(0);
-            fields(text, from, region.end, (b'|', b"\r\n"), last, |n, r| {
-                if wanted.contains(&n) && !r.is_empty() {
-                    out.push(r);
-                }
-            });
-        }
-    }
-}
-
-fn x12(text: &[u8], region: Range<usize>, out: &mut Vec<Range<usize>>) {
-    for (tag, wanted) in X12 {
-        let mut needle = tag.to_vec();
-        needle.push(b'*');
-        for k in memchr::memmem::find_iter(&text[region.clone()], &needle) {
-            let at = region.start + k;
-            if !segment_start(text, at) {
-                continue;
-            }
-            let from = at + needle.len();
-            let last = wanted.iter().copied().max().unwrap_or(0);
-            fields(text, from, region.end, (b'*', b"~\r\n"), last, |n, r| {
+            fields(text, from, region.end, (sep, ends), last, |n, r| {
                 if wanted.contains(&n) && !r.is_empty() {
                     out.push(r);
                 }
