@@ -40,30 +40,20 @@ pub const NO_TAIL_RULES: &[&str] = &["phi.dob", "phi.age-over-89", "phi.zip"];
 /// a thousand to ten, so shorter identifiers, dates and ZIP codes are masked whole.
 pub const MIN_TAIL_LEN: usize = 12;
 
-/// The bytes of a value of `n` bytes (`alnum` of them letters or digits) that may be shown.
-fn keep(category: Category, n: usize, alnum: usize, reveal_prefix: usize) -> Range<usize> {
-    match category {
-        Category::Phi if alnum >= MIN_TAIL_LEN && reveal_prefix != NO_TAIL => n - 2..n,
-        Category::Phi => n..n,
-        Category::Secret => 0..reveal_prefix.min(4).min(n / 2),
-    }
-}
-
-/// `reveal_prefix` as [`keep`] reads it for a PHI value that shows no tail.
-const NO_TAIL: usize = usize::MAX;
-
-/// What [`keep`] is told for `s`: a secret's prefix, or whether a PHI value keeps a tail.
-fn reveal(s: &MaskSpan) -> usize {
+/// The bytes of a value of `n` bytes (`alnum` of them letters or digits) that `s` lets be
+/// shown: a PHI value's tail (when it may keep one), a secret's known prefix.
+fn keep(s: &MaskSpan, n: usize, alnum: usize) -> Range<usize> {
     match s.category {
-        Category::Phi if !s.tail => NO_TAIL,
-        _ => s.reveal_prefix,
+        Category::Phi if s.tail && alnum >= MIN_TAIL_LEN => n - 2..n,
+        Category::Phi => n..n,
+        Category::Secret => 0..s.reveal_prefix.min(4).min(n / 2),
     }
 }
 
-/// Masks `value` bytes in place.
-fn mask_value(value: &mut [u8], category: Category, reveal_prefix: usize) {
+/// Masks `value` bytes in place, as `s` says.
+fn mask_value(value: &mut [u8], s: &MaskSpan) {
     let alnum = value.iter().filter(|b| b.is_ascii_alphanumeric()).count();
-    let keep = keep(category, value.len(), alnum, reveal_prefix);
+    let keep = keep(s, value.len(), alnum);
     for (i, b) in value.iter_mut().enumerate() {
         if !keep.contains(&i) && !matches!(b, b'\n' | b'\r') {
             *b = b'*';
@@ -77,7 +67,7 @@ pub fn mask_all(text: &[u8], spans: &[MaskSpan]) -> Vec<u8> {
     for s in spans {
         let end = s.span.end.min(out.len());
         if s.span.start < end {
-            mask_value(&mut out[s.span.start..end], s.category, reveal(s));
+            mask_value(&mut out[s.span.start..end], s);
         }
     }
     out
@@ -229,12 +219,12 @@ fn mask_in(shown: &mut [u8], base: usize, at: &Around, s: &MaskSpan) {
         Category::Phi if whole => {
             let v = &shown[start - base..end - base];
             let alnum = v.iter().filter(|b| b.is_ascii_alphanumeric()).count();
-            let k = keep(s.category, v.len(), alnum, reveal(s));
+            let k = keep(s, v.len(), alnum);
             start + k.start..start + k.end
         }
         Category::Phi => 0..0,
         Category::Secret if s.span.start >= base => {
-            let k = keep(s.category, end - start, 0, s.reveal_prefix);
+            let k = keep(s, end - start, 0);
             start + k.start..start + k.end
         }
         Category::Secret => 0..0,

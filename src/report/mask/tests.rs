@@ -56,13 +56,21 @@ fn masks_every_value_on_the_line_and_cuts_long_lines() {
 #[test]
 fn short_values_keep_nothing_or_at_most_half() {
     let mut v = b"1234".to_vec();
-    mask_value(&mut v, Category::Phi, 0);
+    mask_value(&mut v, &phi(0..0));
     assert_eq!(v, b"****");
     let mut v = b"04/12/1961".to_vec();
-    mask_value(&mut v, Category::Phi, 0);
+    mask_value(&mut v, &phi(0..0));
     assert_eq!(v, b"**********");
     let mut v = b"ghp_".to_vec();
-    mask_value(&mut v, Category::Secret, 4);
+    mask_value(
+        &mut v,
+        &MaskSpan {
+            span: 0..0,
+            category: Category::Secret,
+            reveal_prefix: 4,
+            tail: false,
+        },
+    );
     assert_eq!(v, b"gh**");
 }
 
