@@ -134,6 +134,8 @@ pub struct ServerSection {
     /// Rotate the audit log once it reaches this size (`LOG` becomes `LOG.N`; the chain
     /// continues in the new file).
     pub audit_rotate_bytes: Option<u64>,
+    /// Rotate the audit log when a new day or month begins (UTC): `"daily"` or `"monthly"`.
+    pub audit_rotate: Option<crate::audit::Period>,
     /// What a push with a file over `max_file_bytes` gets (default: rejected).
     pub oversize: Option<OnUnscanned>,
     /// What a push with content that cannot be decoded gets (default: rejected).
@@ -574,6 +576,7 @@ impl Config {
         if f.server.budget_ms.is_some()
             || f.server.audit_log.is_some()
             || f.server.audit_rotate_bytes.is_some()
+            || f.server.audit_rotate.is_some()
             || f.server.fail_open.is_some()
             || f.server.oversize.is_some()
             || f.server.unscannable.is_some()
@@ -643,6 +646,7 @@ impl Config {
             .or(self.server.audit_log.take());
         self.server.fail_open = s.fail_open.or(self.server.fail_open);
         self.server.audit_rotate_bytes = s.audit_rotate_bytes.or(self.server.audit_rotate_bytes);
+        self.server.audit_rotate = s.audit_rotate.or(self.server.audit_rotate);
         self.server.oversize = s.oversize.or(self.server.oversize);
         self.server.unscannable = s.unscannable.or(self.server.unscannable);
         if let Some(k) = f.report.fingerprint_key {

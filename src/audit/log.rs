@@ -5,9 +5,11 @@
 //! with one `write`, fsyncs and unlocks. A writer that waited while another rotated the file
 //! away notices (the path no longer names its inode) and starts over on the new file.
 //!
-//! Rotation by size renames `LOG` to `LOG.N` (N one above the highest present) under the lock;
-//! the first line of the new `LOG` chains to the last line of `LOG.N`, so `audit verify LOG.1
-//! LOG.2 … LOG` checks one chain.
+//! Rotation renames `LOG` to `LOG.N` (N one above the highest present) under the lock, when the
+//! file has reached a size ([`Rotation::bytes`]) or when its first line was written in an
+//! earlier day or month (UTC) than the record being appended ([`Rotation::period`]); the first
+//! line of the new `LOG` chains to the last line of `LOG.N`, so `audit verify LOG.1 LOG.2 …
+//! LOG` checks one chain.
 
 use super::hash::sha256_hex;
 use super::{GENESIS, Record};
@@ -21,6 +23,43 @@ use std::path::{Path, PathBuf};
 /// [`MAX_FINDINGS`](super::MAX_FINDINGS) findings, far below this.
 pub const MAX_LINE: u64 = 4 << 20;
 
+/// When the log is rotated (either condition is enough; neither set: never).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rotation {
+    /// Once the file has reached this many bytes.
+    pub bytes: Option<u64>,
+    /// Once the file's first line is from an earlier period than the new record.
+    pub period: Option<Period>,
+}
+
+/// A calendar period of [`Rotation`], in UTC (the records' own `time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// One file per day.
+    Daily,
+    /// One file per month.
+    Monthly,
+}
+
+impl Period {
+    /// How many leading bytes of an RFC 3339 time name the period (`2026-12-05`, `2026-12`).
+    fn prefix(self) -> usize {
+        match self {
+            Period::Daily => 10,
+            Period::Monthly => 7,
+        }
+    }
+
+    /// The configuration's name of the period.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Daily => "daily",
+            Period::Monthly => "monthly",
+        }
+    }
+}
+
 /// Appends `record` to the log at `path` (with `prev` set to the hash of the last line) and
 /// returns the new head: the hash of the line written.
 ///
@@ -29,15 +68,15 @@ pub const MAX_LINE: u64 = 4 << 20;
 /// When the log cannot be opened, locked, read, written or synced; the error names the path.
 /// A server hook must then reject the push (fail closed).
 pub fn append(path: &Path, record: &Record) -> Result<String> {
-    append_rotating(path, None, record)
+    append_rotating(path, Rotation::default(), record)
 }
 
-/// [`append`], first rotating the log when it has reached `rotate_bytes`.
+/// [`append`], first rotating the log when `rotation` says it is due.
 ///
 /// # Errors
 ///
 /// As [`append`]; also when rotation cannot rename the file.
-pub fn append_rotating(path: &Path, rotate_bytes: Option<u64>, record: &Record) -> Result<String> {
+pub fn append_rotating(path: &Path, rotation: Rotation, record: &Record) -> Result<String> {
     // Each retry means another writer rotated the file in between: a handful at most.
     for _ in 0..64 {
         let file = OpenOptions::new()
@@ -53,7 +92,14 @@ pub fn append_rotating(path: &Path, rotate_bytes: Option<u64>, record: &Record) 
             Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => {}
             _ => continue,
         }
-        if rotate_bytes.is_some_and(|max| meta.len() >= max.max(1)) {
+        let by_size = rotation.bytes.is_some_and(|max| meta.len() >= max.max(1));
+        let by_date = match rotation.period {
+            Some(p) if meta.len() > 0 => {
+                first_time(&file).is_some_and(|t| older_period(&t, &record.time, p.prefix()))
+            }
+            _ => false,
+        };
+        if by_size || by_date {
             rotate(path)?;
             continue;
         }
@@ -160,6 +206,36 @@ fn last_line(mut file: &File, len: u64, path: &Path) -> Result<Option<Vec<u8>>> 
                 path.display()
             )));
         }
+    }
+}
+
+/// The `time` of the file's first record, if readable. phiguard writes it first in every
+/// line; a line rewritten by other tools may order its keys otherwise, so the key is searched
+/// in the line's first [`TIME_WINDOW`] bytes (the pattern `"time":"` cannot occur inside a JSON
+/// string, where every quote is escaped).
+fn first_time(file: &File) -> Option<String> {
+    use std::os::unix::fs::FileExt;
+    let mut head = vec![0u8; TIME_WINDOW];
+    let n = file.read_at(&mut head, 0).ok()?;
+    let line = &head[..n];
+    let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+    let key = b"\"time\":\"";
+    let at = memchr::memmem::find(line, key)? + key.len();
+    let rest = &line[at..];
+    let end = memchr::memchr(b'"', rest)?;
+    String::from_utf8(rest[..end].to_vec()).ok()
+}
+
+/// How much of the first line [`first_time`] reads.
+const TIME_WINDOW: usize = 64 << 10;
+
+/// Whether `first` (the file's first record) is from an earlier period than `now`, both
+/// RFC 3339 UTC times compared on their first `prefix` bytes. A time that is not in that
+/// form never rotates the file.
+fn older_period(first: &str, now: &str, prefix: usize) -> bool {
+    match (first.get(..prefix), now.get(..prefix)) {
+        (Some(a), Some(b)) => a < b,
+        _ => false,
     }
 }
 

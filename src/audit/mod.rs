@@ -17,7 +17,7 @@ pub mod log;
 pub mod time;
 pub mod verify;
 
-pub use log::{append, append_rotating};
+pub use log::{Period, Rotation, append, append_rotating};
 pub use verify::{Problem, Verdict, verify};
 
 use crate::policy::bypass::Pusher;

@@ -116,7 +116,15 @@ fn rotation_keeps_one_chain_across_files() {
     let path = dir.path().join("audit.log");
     let one = serde_json::to_vec(&record(0)).unwrap().len() as u64;
     for i in 0..7 {
-        append_rotating(&path, Some(2 * one), &record(i)).unwrap();
+        append_rotating(
+            &path,
+            super::Rotation {
+                bytes: Some(2 * one),
+                period: None,
+            },
+            &record(i),
+        )
+        .unwrap();
     }
     let mut files = log::rotated(&path).unwrap();
     assert_eq!(files.len(), 3, "{files:?}");
@@ -127,6 +135,52 @@ fn rotation_keeps_one_chain_across_files() {
     // A missing middle file breaks the chain.
     files.remove(1);
     assert!(!verify(&files, None).unwrap().ok);
+}
+
+#[test]
+fn rotation_by_day_or_month_starts_a_file_per_period_and_keeps_one_chain() {
+    let at = |time: &str| Record {
+        time: time.to_owned(),
+        ..record(0)
+    };
+    let times = [
+        "2026-11-30T23:59:59.000Z",
+        "2026-12-01T00:00:00.000Z",
+        "2026-12-01T13:00:00.000Z",
+        "2026-12-02T08:00:00.000Z",
+        "2027-01-15T08:00:00.000Z",
+    ];
+    for (period, files_expected) in [(Period::Daily, 4), (Period::Monthly, 3)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let rotation = Rotation {
+            bytes: None,
+            period: Some(period),
+        };
+        for t in times {
+            append_rotating(&path, rotation, &at(t)).unwrap();
+        }
+        let mut files = log::rotated(&path).unwrap();
+        files.push(path.clone());
+        assert_eq!(files.len(), files_expected, "{period:?}: {files:?}");
+        // Each file holds one period only, and no period is split over two files.
+        let prefix = if period == Period::Daily { 10 } else { 7 };
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &files {
+            let periods: std::collections::BTreeSet<String> = lines(f)
+                .iter()
+                .map(|l| {
+                    let r: Record = serde_json::from_str(l).unwrap();
+                    r.time[..prefix].to_owned()
+                })
+                .collect();
+            assert_eq!(periods.len(), 1, "{period:?} {f:?}: {periods:?}");
+            assert!(seen.insert(periods.into_iter().next().unwrap()));
+        }
+        let v = verify(&files, None).unwrap();
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.lines, times.len());
+    }
 }
 
 #[test]

@@ -9,9 +9,10 @@ use phiguard::audit::{self, Decision, FindingRecord, PushCert, Reason, Record, R
 use phiguard::policy::bypass;
 use phiguard::report::Report;
 use phiguard::source::refs::RefUpdate;
-use std::cell::Cell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 pub fn run(g: &Global, cmd: &AuditCommand) -> Result<Exit> {
     match cmd {
@@ -27,11 +28,14 @@ fn env(k: &str) -> Option<String> {
 /// Where a server hook records its decision: `[server] audit_log`, when set.
 pub struct Trail {
     path: PathBuf,
-    rotate_bytes: Option<u64>,
+    rotation: audit::Rotation,
     /// Everything but the decision, its reasons, findings and bypass.
     base: Record,
-    /// Set once a write was tried: an error path must not try (and fail) twice.
-    tried: Cell<bool>,
+    /// Who writes the one record of this push: [`UNCLAIMED`], then [`CLAIMED`] by the hook
+    /// or by the watchdog ([`Trail::arm_watchdog`]), then [`WRITTEN`]. An error path must not
+    /// try (and fail) twice, and a watchdog firing during the hook's own write must not add a
+    /// second line.
+    state: Arc<AtomicU8>,
     /// The signature verdicts of the push, when a signing policy checked some.
     signatures: std::cell::RefCell<Vec<audit::SignatureRecord>>,
 }
@@ -88,9 +92,12 @@ impl Trail {
         };
         Ok(Some(Trail {
             path,
-            rotate_bytes: session.config.server.audit_rotate_bytes,
+            rotation: audit::Rotation {
+                bytes: session.config.server.audit_rotate_bytes,
+                period: session.config.server.audit_rotate,
+            },
             base,
-            tried: Cell::new(false),
+            state: Arc::new(AtomicU8::new(UNCLAIMED)),
             signatures: std::cell::RefCell::new(Vec::new()),
         }))
     }
@@ -103,7 +110,7 @@ impl Trail {
         report: Option<&Report>,
         bypass: Option<&str>,
     ) -> Result<()> {
-        if self.tried.replace(true) {
+        if !claim(&self.state) {
             return Ok(());
         }
         let mut r = self.base.clone();
@@ -120,8 +127,40 @@ impl Trail {
                 .map(FindingRecord::from_finding)
                 .collect();
         }
-        audit::append_rotating(&self.path, self.rotate_bytes, &r)?;
+        let written = audit::append_rotating(&self.path, self.rotation, &r);
+        self.state.store(WRITTEN, Ordering::Release);
+        written?;
         Ok(())
+    }
+
+    /// Gives the watchdog the record to write when it ends the hook ([`watchdog`]): decision
+    /// `budget`, reason `watchdog` with the budget. Nothing is written when the hook claimed
+    /// the record first; the watchdog then waits (boundedly) for that write to finish.
+    ///
+    /// [`watchdog`]: super::watchdog
+    pub fn arm_watchdog(&self, budget_ms: u64) {
+        let state = Arc::clone(&self.state);
+        let path = self.path.clone();
+        let rotate = self.rotation;
+        let mut r = self.base.clone();
+        super::watchdog::last_words(Box::new(move || {
+            if !claim(&state) {
+                // The hook is writing its own record: let it finish (the caller bounds the wait).
+                while state.load(Ordering::Acquire) != WRITTEN {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                return;
+            }
+            r.time = audit::time::now();
+            r.decision = Decision::Budget;
+            r.reasons = vec![Reason {
+                detail: Some(budget_ms.to_string()),
+                ..Reason::code("watchdog")
+            }];
+            // A log that cannot be written changes nothing here: the push is rejected anyway.
+            let _ = audit::append_rotating(&path, rotate, &r);
+            state.store(WRITTEN, Ordering::Release);
+        }));
     }
 
     /// Keeps the signature verdicts of the push for the record [`Trail::write`] appends.
@@ -154,6 +193,20 @@ impl Trail {
         };
         self.write(decision, vec![reason], None, None)
     }
+}
+
+/// [`Trail::state`]: nobody has written the record yet.
+const UNCLAIMED: u8 = 0;
+/// [`Trail::state`]: a writer is appending it.
+const CLAIMED: u8 = 1;
+/// [`Trail::state`]: the record is on disk (or its write failed).
+const WRITTEN: u8 = 2;
+
+/// Takes the right to write the record; false when someone else has it.
+fn claim(state: &AtomicU8) -> bool {
+    state
+        .compare_exchange(UNCLAIMED, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
 }
 
 /// A code for an error's kind.

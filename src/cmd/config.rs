@@ -74,6 +74,10 @@ pub fn show(g: &Global) -> Result<Exit> {
     println!("audit_log = {:?}", c.server.audit_log);
     println!("fail_open = {}", c.server.fail_open.unwrap_or(false));
     println!("audit_rotate_bytes = {:?}", c.server.audit_rotate_bytes);
+    println!(
+        "audit_rotate = {:?}",
+        c.server.audit_rotate.map(phiguard::audit::Period::as_str)
+    );
     let on = |v: Option<phiguard::config::OnUnscanned>| match v.unwrap_or_default() {
         phiguard::config::OnUnscanned::Block => "block",
         phiguard::config::OnUnscanned::Pass => "pass",

@@ -209,6 +209,9 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
     super::watchdog::arm_server(started, budget_ms)?;
     let trail = Trail::open(g, &session, repo.path(), hook.as_str(), updates)?;
+    if let Some(trail) = &trail {
+        trail.arm_watchdog(budget_ms);
+    }
     let decided = decide_push(&session, &repo, hook, updates, started, trail.as_ref());
     if let (Err(e), Some(trail)) = (&decided, &trail)
         && let Err(w) = trail.error(e)

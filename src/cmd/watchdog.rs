@@ -12,6 +12,40 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// What the server hook's watchdog does before it ends the process: write the audit record
+/// ([`Trail::arm_watchdog`](super::audit::Trail::arm_watchdog)).
+type LastWords = Box<dyn FnOnce() + Send>;
+
+/// The last words registered by [`last_words`], taken once by the firing watchdog.
+static LAST_WORDS: Mutex<Option<LastWords>> = Mutex::new(None);
+
+/// How long a firing watchdog waits for its last words (an audit log on a stalled disk must
+/// not keep the hook alive past its end).
+const LAST_WORDS_MS: u64 = 2000;
+
+/// Registers what the watchdog does before it ends the process (once; a later call replaces
+/// it). Runs on its own thread, bounded by [`LAST_WORDS_MS`].
+pub fn last_words(f: LastWords) {
+    *LAST_WORDS.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+}
+
+/// Runs the registered last words, if any, waiting at most [`LAST_WORDS_MS`].
+fn say_last_words() {
+    let Some(f) = LAST_WORDS.lock().ok().and_then(|mut g| g.take()) else {
+        return;
+    };
+    let (done, wait) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("phiguard-watchdog-record".into())
+        .spawn(move || {
+            f();
+            let _ = done.send(());
+        });
+    if spawned.is_ok() {
+        let _ = wait.recv_timeout(Duration::from_millis(LAST_WORDS_MS));
+    }
+}
+
 /// The client hook waiting for its configuration: name and start.
 static CLIENT: Mutex<Option<(&'static str, Instant)>> = Mutex::new(None);
 
@@ -32,6 +66,7 @@ pub fn arm(deadline: Instant, message: String) -> anyhow::Result<()> {
                 }
                 std::thread::sleep(deadline - now);
             }
+            say_last_words();
             // Straight to the descriptor and out: no lock another thread may hold (stderr's,
             // stdout's buffer) and no exit handlers can delay the end.
             // SAFETY: writes a live buffer to fd 2 and ends the process; no Rust state is used

@@ -202,6 +202,49 @@ fn rotation_by_size_keeps_one_chain_that_verify_checks_across_files() {
 }
 
 #[test]
+fn rotation_by_day_starts_a_new_file_when_the_first_line_is_from_an_earlier_day() {
+    let (s, log) = audited("pre-receive", "audit_rotate = \"daily\"\n");
+    s.work.add("a.txt", "line a\n");
+    s.work.commit("a");
+    assert!(s.push(&["main"]).0);
+    s.work.add("b.txt", "line b\n");
+    s.work.commit("b");
+    assert!(s.push(&["main"]).0);
+    assert!(
+        !s.bare.path().join("audit.log.1").exists(),
+        "same day: one file"
+    );
+    // Make the file's first line a record of an earlier day (its successor's `prev` is
+    // recomputed below, so the chain itself stays whole).
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2);
+    let mut first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    first["time"] = "2020-01-01T00:00:00.000Z".into();
+    lines[0] = serde_json::to_string(&first).unwrap();
+    let mut second: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    std::fs::write(&log, format!("{}\n", lines[0])).unwrap();
+    let h = verify(&[&log], None)["head"].as_str().unwrap().to_owned();
+    second["prev"] = h.into();
+    lines[1] = serde_json::to_string(&second).unwrap();
+    std::fs::write(&log, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    assert_eq!(verify(&[&log], None)["ok"], true);
+    s.work.add("c.txt", "line c\n");
+    s.work.commit("c");
+    assert!(s.push(&["main"]).0);
+    let old = s.bare.path().join("audit.log.1");
+    assert!(old.exists(), "rotated at the new day");
+    assert_eq!(records(&old).len(), 2);
+    assert_eq!(records(&log).len(), 1);
+    let v = verify(&[&old, &log], None);
+    assert_eq!(
+        (v["ok"].as_bool(), v["lines"].as_u64()),
+        (Some(true), Some(3)),
+        "{v}"
+    );
+}
+
+#[test]
 fn an_unwritable_audit_log_rejects_the_push_naming_the_path() {
     let s = Server::new("pre-receive");
     s.config("[server]\naudit_log = \"no-such-dir/audit.log\"\n");

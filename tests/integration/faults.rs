@@ -203,6 +203,43 @@ fn a_stuck_worker_is_ended_by_the_server_watchdog_at_the_budget() {
 }
 
 #[test]
+fn a_push_ended_by_the_watchdog_is_recorded_in_the_audit_log() {
+    let s = Server::new("pre-receive");
+    s.config("[server]\nbudget_ms = 300\naudit_log = \"audit.log\"\n");
+    s.work.add("a.txt", "fine\n");
+    s.work.commit("a");
+    let run = git_within(
+        &s.work,
+        s.work.path(),
+        &["push", "origin", "main"],
+        &[("PHIGUARD_TEST_STALL", "worker")],
+    );
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.err().contains("watchdog"), "{}", run.all());
+    let log = std::fs::read_to_string(s.bare.path().join("audit.log")).expect("audit log written");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert_eq!(lines[0]["decision"], "budget", "{log}");
+    assert_eq!(lines[0]["reasons"][0]["code"], "watchdog", "{log}");
+    assert_eq!(lines[0]["reasons"][0]["detail"], "300", "{log}");
+    assert_eq!(lines[0]["refs"][0]["ref"], "refs/heads/main", "{log}");
+    // The next push (no stall) chains onto it.
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "{text}");
+    let log = std::fs::read_to_string(s.bare.path().join("audit.log")).unwrap();
+    assert_eq!(log.lines().count(), 2, "{log}");
+    let mut verify = Command::new(bin());
+    verify
+        .args(["audit", "verify"])
+        .arg(s.bare.path().join("audit.log"));
+    let v = crate::common::run(verify, None);
+    assert_eq!(v.code, 0, "{}", v.all());
+}
+
+#[test]
 fn a_stuck_pre_commit_is_ended_by_the_client_watchdog() {
     let repo = TempRepo::new();
     repo.add("README.md", "hello\n");
