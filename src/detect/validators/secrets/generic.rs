@@ -439,6 +439,19 @@ fn is_code_like(v: &[u8]) -> bool {
             && (s[0].is_ascii_alphabetic() || s[0] == b'_')
             && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     };
+    // `jwtDecode(tokenResponse.access_token,`: a call whose arguments the value runs into
+    // (it stops at the first blank, mid argument list).
+    if let Some(open) = memchr::memchr(b'(', v)
+        && open > 0
+        && v[..open].split(|&b| b == b'.').all(ident)
+        // A callee with digits and no member access could be a token's own bytes.
+        && (v[..open].contains(&b'.') || !v[..open].iter().any(u8::is_ascii_digit))
+        && v.get(open + 1).is_some_and(|&b| {
+            b.is_ascii_alphabetic() || matches!(b, b'_' | b'"' | b'\'' | b')' | b'$')
+        })
+    {
+        return true;
+    }
     // `document.getElementById(`: the value stops at the call's argument.
     let v = v.strip_suffix(b"(").unwrap_or(v);
     let body = v.strip_suffix(b"()").unwrap_or(v);
@@ -455,6 +468,8 @@ fn is_code_path(path: &str) -> bool {
         ".rs", ".py", ".js", ".mjs", ".cjs", ".ts", ".jsx", ".tsx", ".go", ".java", ".kt", ".kts",
         ".scala", ".rb", ".php", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".m", ".dart",
         ".lua", ".ex", ".exs", ".groovy", ".vue", ".svelte", ".jl", ".r", ".ps1", ".psm1",
+        // Source maps carry the code itself (`sourcesContent`).
+        ".js.map", ".mjs.map", ".cjs.map", ".ts.map",
     ];
     let lower = path.to_ascii_lowercase();
     CODE.iter().any(|e| lower.ends_with(e))

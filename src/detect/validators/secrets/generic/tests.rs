@@ -68,6 +68,11 @@ fn code_like_table() {
         ("dbPassword", true),
         ("Qm7vR2xK9pLw4Tz", false),
         ("s3cr3t-Value!", false),
+        ("jwtDecode(tokenResponse.access_token,", true),
+        ("this.client.request(url", true),
+        ("Qm7vR2xK9pLw4Tz(", false),
+        ("Qm7vR2xK9(pLw4Tz", false),
+        ("(Qm7vR2xK9pLw4Tz", false),
     ];
     for (v, want) in cases {
         assert_eq!(is_code_like(v.as_bytes()), *want, "{v}");
