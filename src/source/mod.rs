@@ -200,6 +200,48 @@ pub fn generated_path(path: &str) -> bool {
         || name.ends_with(".css.map")
 }
 
+/// Rename detection gives up past this many added (or deleted) files, as git does past
+/// `diff.renameLimit`: the files are then new, every line added. The same for pre-commit and
+/// history, so both pair the same moves.
+pub const RENAME_LIMIT: usize = 2000;
+
+/// How planning treats paths: which are excluded (never scanned), and which old paths a
+/// renamed file must not take its old lines from.
+#[derive(Debug, Clone, Copy)]
+pub struct PathRules<'a> {
+    /// `[scan] exclude`.
+    pub exclude: &'a globset::GlobSet,
+    /// `[scan] test_paths` (where PHI is downgraded to a warning), if any.
+    pub test_paths: Option<&'a crate::config::LazyGlobSet>,
+}
+
+impl<'a> PathRules<'a> {
+    /// Only `exclude`, no test paths.
+    pub fn excluding(exclude: &'a globset::GlobSet) -> PathRules<'a> {
+        PathRules {
+            exclude,
+            test_paths: None,
+        }
+    }
+
+    /// Whether `path` is excluded.
+    pub fn excluded(&self, path: &str) -> bool {
+        self.exclude.is_match(path)
+    }
+
+    /// Whether a file renamed from `old` to `new` keeps `old`'s lines as old ones. Not when
+    /// `old` was judged more leniently than `new` will be — excluded, a generated name (PHI
+    /// rules skip it) or a test path (PHI only warns) where `new` is none of these: content
+    /// that was never scanned, or only warned about, must not become old by `git mv`
+    /// (issue 19 item 5). Every line of the new file is then added.
+    pub fn inherits(&self, old: &str, new: &str) -> bool {
+        let test = |p: &str| self.test_paths.is_some_and(|t| t.is_match(p));
+        !(self.excluded(old)
+            || (generated_path(old) && !generated_path(new))
+            || (test(old) && !test(new)))
+    }
+}
+
 /// Why a job produced no item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
