@@ -418,9 +418,15 @@ impl Reader {
                 blob => blob.into_vec(),
             },
         };
-        if classify(&text) != Kind::Text {
-            return Ok(finish(Item::whole(path.clone(), text)));
-        }
+        // UTF-16 that validates is compared line by line as decoded, with its old versions
+        // decoded too (issue 19 item 14: an edit re-reported every old line).
+        let text = match classify(&text) {
+            Kind::Text => text,
+            _ => match decode_utf16(&text) {
+                Some(Ok(decoded)) => decoded,
+                _ => return Ok(finish(Item::whole(path.clone(), text))),
+            },
+        };
         // Old versions obey the size limit too (a 25-byte edit of a 1 GB file must not read
         // the gigabyte): one over it is left out, so every line of the new version that no
         // other old version has counts as added.
@@ -428,11 +434,12 @@ impl Reader {
             .iter()
             .map(|&o| self.read_blob(path, o, self.max_file_bytes))
             .collect::<Result<Vec<_>>>()?;
-        let old_texts: Vec<&[u8]> = olds
+        let old_texts: Vec<std::borrow::Cow<'_, [u8]>> = olds
             .iter()
             .filter(|b| !matches!(b, BlobBytes::TooLarge(_)))
-            .map(BlobBytes::bytes)
+            .filter_map(|b| scanned_text(b.bytes()))
             .collect();
+        let old_texts: Vec<&[u8]> = old_texts.iter().map(AsRef::as_ref).collect();
         let added = added::added_regions(&old_texts, &text);
         Ok(Loaded::Item(Item {
             path: path.clone(),
@@ -640,6 +647,23 @@ fn text_with_nuls(bytes: &[u8]) -> bool {
         })
         .count();
     nuls * 10 < head.len() && controls * 100 < head.len()
+}
+
+/// An old version's text as it was scanned when it was new: itself, or decoded from UTF-16.
+/// `None` for content that was never scanned as text (binary, DICOM, undecodable UTF-16),
+/// whose lines therefore cannot count as old: a NUL byte removed must not make them pass.
+fn scanned_text(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    use std::borrow::Cow;
+    let kind = classify(bytes);
+    if kind == Kind::Text {
+        return Some(Cow::Borrowed(bytes));
+    }
+    // In the order [`finish`] classifies new content.
+    match decode_utf16(bytes) {
+        Some(Ok(decoded)) => Some(Cow::Owned(decoded)),
+        Some(Err(())) => None,
+        None => (kind == Kind::Binary && text_with_nuls(bytes)).then_some(Cow::Borrowed(bytes)),
+    }
 }
 
 /// Classifies a whole item: UTF-16 that validates is decoded (every line added), UTF-16 that

@@ -1027,6 +1027,27 @@ fn a_rename_out_of_a_test_excluded_or_generated_path_adds_every_line() {
     assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
 }
 
+/// An old version that was never scanned as text (binary: a NUL byte near its start) made
+/// its lines old, so removing the NUL byte let its values through unreported.
+#[test]
+fn lines_of_a_binary_old_version_are_not_old() {
+    let text = format!("name,ssn\nRosa Ortega,{SSN}\n");
+    let s = server_holding(
+        &[("data/p.csv", format!("\0\x01\x02{text}").into_bytes())],
+        "",
+    );
+    s.work.add("data/p.csv", &text);
+    let (ok, out) = commit_through_hooks(&s.work, "text now");
+    assert!(!ok, "pre-commit: {out}");
+    s.work.commit("text now");
+    assert_eq!(
+        range_of_last_commit(&s.work),
+        (1, vec!["phi.ssn".to_owned()])
+    );
+    let (ok, out) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {out}");
+}
+
 /// Issue 19 item 12: pre-commit pairs `git mv a b` by similarity (libgit2), but history only
 /// paired a new file with a deleted one of the same base name, so pre-push, pre-receive and
 /// `scan --range` reported every old line of a file moved to a new name.
@@ -1070,4 +1091,39 @@ fn history_pairs_a_rename_to_a_new_name_by_similarity_as_pre_commit_does() {
     );
     let (ok, text) = s.push(&["--no-verify", "main"]);
     assert!(!ok, "pre-receive: {text}");
+}
+
+/// Issue 19 item 14: only the new version of a UTF-16 file was decoded, so any edit
+/// reported every old line again (staged and in history).
+#[test]
+fn an_edit_of_a_utf16_file_reports_only_the_lines_it_adds() {
+    let old = format!("patient ssn: {SSN}\r\nvisit: annual\r\n");
+    let mut bom = vec![0xFF, 0xFE];
+    bom.extend(utf16le(&old));
+    let s = server_holding(
+        &[("records/p.txt", bom), ("records/q.txt", utf16le(&old))],
+        "",
+    );
+    let edited = format!("{old}visit: follow-up\r\n");
+    let mut bom = vec![0xFF, 0xFE];
+    bom.extend(utf16le(&edited));
+    s.work.add("records/p.txt", bom);
+    s.work.add("records/q.txt", utf16le(&edited));
+    let (ok, text) = commit_through_hooks(&s.work, "follow-up");
+    assert!(ok, "pre-commit: {text}");
+    assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "pre-push and pre-receive: {text}");
+    // A line the edit adds is still found.
+    s.work.add(
+        "records/q.txt",
+        utf16le(&format!("{edited}new patient ssn: {SSN}\r\n")),
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
 }
