@@ -1127,3 +1127,54 @@ fn an_edit_of_a_utf16_file_reports_only_the_lines_it_adds() {
         r.all()
     );
 }
+
+/// Notes naming a file left unscanned (over `max_file_bytes`, undecodable) printed its path
+/// as it is, a value in the name included, on the client and in the server's refusal; and
+/// the value in the name of an added file that was not scanned was not reported.
+#[test]
+fn notes_naming_skipped_files_mask_a_value_in_the_path() {
+    use crate::common::assert_no_value;
+    let values = [SSN, "536904399", "536-90", "90-4399"];
+    let big = format!("records/ssn_{SSN}.txt");
+    let bad = format!("records/ssn_{SSN}.u16");
+    let mut undecodable = vec![0xFF, 0xFE];
+    undecodable.extend(utf16le("ssn: "));
+    undecodable.extend([0x00, 0xD8]);
+    let config = "[scan]\nmax_file_bytes = 100\n";
+    let s = Server::new("pre-receive");
+    s.config(config);
+    s.work.add(".phiguard.toml", config);
+    s.work.add(&big, "x".repeat(150) + "\n");
+    s.work.add(&bad, &undecodable);
+    for format in ["human", "json", "sarif", "gcc"] {
+        let r = s.work.phiguard(&["--format", format, "scan", "--staged"]);
+        assert_no_value(&r.stdout, &values);
+        assert_no_value(&r.stderr, &values);
+        if format == "human" {
+            let out = r.all();
+            assert!(
+                out.contains("max_file_bytes") && out.contains("UTF-16"),
+                "{out}"
+            );
+        }
+        // The names an added file brings in are findings, scanned or not.
+        if format == "json" {
+            assert_eq!(r.code, 1, "{}", r.all());
+            let findings = r.json()["findings"].as_array().unwrap().clone();
+            assert_eq!(findings.len(), 2, "{findings:?}");
+            assert!(findings.iter().all(|f| f["line"] == 0), "{findings:?}");
+        }
+    }
+    s.work.commit("big");
+    let r = s.work.phiguard(&["scan", "--range", "HEAD"]);
+    assert!(r.all().contains("max_file_bytes"), "{}", r.all());
+    assert_no_value(&r.stdout, &values);
+    assert_no_value(&r.stderr, &values);
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("records/ssn_") && text.contains("max_file_bytes"),
+        "{text}"
+    );
+    assert_no_value(text.as_bytes(), &values);
+}
