@@ -117,8 +117,8 @@ type Moves = FxHashMap<Vec<u8>, Vec<(Vec<u8>, Oid)>>;
 /// with it (and with every deleted file of that blob); the others by libgit2's similarity
 /// detection, as pre-commit pairs them ([`super::staged`]), on a diff limited to the
 /// unpaired added and deleted paths — so a commit that only adds or changes files never
-/// pays for it. Past [`super::RENAME_LIMIT`] candidates on either side, as git gives up,
-/// the rest stay unpaired: new files, every line added.
+/// pays for it. With too many candidates ([`super::inexact_renames`], counted as
+/// pre-commit counts them), only identical moves are paired.
 fn renames(
     repo: &Repository,
     old: &git2::Tree<'_>,
@@ -133,7 +133,9 @@ fn renames(
     }
     let mut moved: rustc_hash::FxHashSet<Oid> = rustc_hash::FxHashSet::default();
     let mut unpaired: Vec<&[u8]> = Vec::new();
+    let mut added = 0;
     for change in changes.iter().filter(|c| c.old.is_none()) {
+        added += 1;
         match by_id.get(&change.new) {
             Some(paths) => {
                 moved.insert(change.new);
@@ -148,11 +150,7 @@ fn renames(
         .filter(|(_, id)| !moved.contains(id))
         .map(|(p, _)| p.as_slice())
         .collect();
-    if unpaired.is_empty()
-        || gone.is_empty()
-        || unpaired.len() > super::RENAME_LIMIT
-        || gone.len() > super::RENAME_LIMIT
-    {
+    if unpaired.is_empty() || gone.is_empty() || !super::inexact_renames(added, deleted.len()) {
         return Ok(sources);
     }
     let mut opts = DiffOptions::new();

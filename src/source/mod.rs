@@ -200,10 +200,16 @@ pub fn generated_path(path: &str) -> bool {
         || name.ends_with(".css.map")
 }
 
-/// Rename detection gives up past this many added (or deleted) files, as git does past
-/// `diff.renameLimit`: the files are then new, every line added. The same for pre-commit and
-/// history, so both pair the same moves.
+/// libgit2's `rename_limit` for pre-commit and history alike, so both pair the same moves.
 pub const RENAME_LIMIT: usize = 2000;
+
+/// Whether moves of `added` × `deleted` files are paired by similarity, or only where the
+/// content is identical. Past `RENAME_LIMIT²` candidate pairs git skips inexact detection
+/// (`diff.renameLimit`); so does phiguard, in pre-commit and history alike, which keeps the
+/// work bounded: a moved file that also changed is then a new file, every line added.
+pub fn inexact_renames(added: usize, deleted: usize) -> bool {
+    added.saturating_mul(deleted) <= RENAME_LIMIT * RENAME_LIMIT
+}
 
 /// How planning treats paths: which are excluded (never scanned), and which old paths a
 /// renamed file must not take its old lines from.

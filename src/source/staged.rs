@@ -312,13 +312,27 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
     let mut diff = repo
         .diff_tree_to_index(head, Some(&index), Some(&mut opts))
         .map_err(|e| Error::git("comparing the index with HEAD", &e))?;
-    let has = |s: Delta| diff.deltas().any(|d| d.status() == s);
-    if has(Delta::Added) && has(Delta::Deleted) {
+    let count = |s: Delta| diff.deltas().filter(|d| d.status() == s).count();
+    let (added, deleted) = (count(Delta::Added), count(Delta::Deleted));
+    if added > 0 && deleted > 0 {
         let mut find = DiffFindOptions::new();
-        find.renames(true).rename_limit(super::RENAME_LIMIT);
+        find.renames(true)
+            .rename_limit(super::RENAME_LIMIT)
+            .exact_match_only(!super::inexact_renames(added, deleted));
         diff.find_similar(Some(&mut find))
             .map_err(|e| Error::git("detecting renames", &e))?;
     }
+    // libgit2 tries at most `rename_limit` sources per added file, identical ones too: a
+    // move of a larger directory leaves identical files unpaired. Those are paired here, by
+    // blob id (as history pairs them).
+    let gone: rustc_hash::FxHashMap<Oid, (u32, Vec<u8>)> = diff
+        .deltas()
+        .filter(|d| d.status() == Delta::Deleted)
+        .filter_map(|d| {
+            let o = d.old_file();
+            Some((o.id(), (u32::from(o.mode()), o.path_bytes()?.to_vec())))
+        })
+        .collect();
     Ok(diff
         .deltas()
         .filter(|d| {
@@ -329,14 +343,23 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
         })
         .filter_map(|d| {
             let (n, o) = (d.new_file(), d.old_file());
+            let (old, old_path) = match gone.get(&n.id()) {
+                Some((mode, path)) if d.status() == Delta::Added => {
+                    (Some((*mode, n.id())), Some(path.clone()))
+                }
+                _ => (
+                    (!o.id().is_zero()).then(|| (u32::from(o.mode()), o.id())),
+                    (d.status() == Delta::Renamed)
+                        .then(|| o.path_bytes().map(<[u8]>::to_vec))
+                        .flatten(),
+                ),
+            };
             Some(Staged {
                 path: n.path_bytes()?.to_vec(),
                 mode: u32::from(n.mode()),
                 id: n.id(),
-                old: (!o.id().is_zero()).then(|| (u32::from(o.mode()), o.id())),
-                old_path: (d.status() == Delta::Renamed)
-                    .then(|| o.path_bytes().map(<[u8]>::to_vec))
-                    .flatten(),
+                old,
+                old_path,
                 stat: None,
             })
         })

@@ -225,3 +225,29 @@ fn history_pairs_moves_as_pre_commit_does() {
     assert_eq!(old_of("data/p.csv"), Some(0));
     assert_eq!(old_of("other/todo.txt"), Some(0));
 }
+
+/// Past git's rename limit (2,000² candidate pairs) only identical moves are paired, in
+/// pre-commit and history alike: a move of 2,100 files is still a move, and a moved file
+/// that also changed is new in both.
+#[test]
+fn past_the_rename_limit_both_pair_identical_moves_only() {
+    let repo = TempRepo::new();
+    let many = 2100;
+    for i in 0..many {
+        repo.write(&format!("old/f{i}.txt"), format!("file {i}\nsecond line\n"));
+    }
+    repo.write("old/edited.txt", "one\ntwo\nthree\nfour\n");
+    repo.git(&["add", "old"]);
+    repo.commit("many");
+    repo.git(&["mv", "old", "new"]);
+    repo.add("new/edited.txt", "one\ntwo\nthree\nfour\nfive\n");
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let config = phiguard::config::Config::resolve(Vec::new()).unwrap();
+    let paths = config.path_rules();
+    let staged = olds(plan_by_libgit2(&git, &paths).unwrap().0);
+    let head = repo.commit("moved");
+    let commit = (git2::Oid::from_str(&head).unwrap(), None);
+    let history = olds(phiguard::source::history::plan(&git, &[commit], &paths, None).unwrap());
+    assert_eq!(history, staged);
+    assert_eq!(staged, vec![("new/edited.txt".to_owned(), vec![])]);
+}
