@@ -456,6 +456,16 @@ fn check_policy(path: &Path, index: usize, p: &PolicySection) -> Result<()> {
 }
 
 impl Config {
+    /// The path rules planning applies: `exclude`, and the test paths a rename must not
+    /// launder content out of ([`crate::source::PathRules::inherits`]).
+    pub fn path_rules(&self) -> crate::source::PathRules<'_> {
+        crate::source::PathRules {
+            exclude: &self.exclude_set,
+            // Test paths that downgrade nothing judge nothing more leniently.
+            test_paths: (!self.test_path_categories.is_empty()).then_some(&self.test_path_set),
+        }
+    }
+
     /// Reads and resolves the configuration.
     ///
     /// # Errors

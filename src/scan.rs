@@ -301,6 +301,20 @@ impl Engine<'_> {
         })
     }
 
+    /// A skipped file's path as notes show it — masked when it holds a value — and, for an
+    /// added file, the findings of the values in its name: a file left unscanned (binary,
+    /// oversize) still brings its name into the repository.
+    fn skipped_name(&self, item: &Item, added: bool) -> (Arc<str>, ItemFindings) {
+        let mut found = ItemFindings::default();
+        let Some(named) = self.named(item) else {
+            return (item.path.clone(), found);
+        };
+        if added {
+            self.name_findings(item, &named, &mut found);
+        }
+        (named.path, found)
+    }
+
     /// The findings of the values in an added file's name: reported at line 0 (the name is no
     /// line of the file), with the masked name as excerpt. A file that only changes keeps its
     /// name masked but is not reported for it again.
@@ -760,16 +774,35 @@ impl Batch {
                 }
             }
             Loaded::Skipped(path, why) => {
-                let (commit, refname) = match job {
+                let (item, added) = match job {
                     Job::Blob {
-                        commit, refname, ..
-                    } => (commit.clone(), refname.clone()),
-                    _ => (None, None),
+                        commit,
+                        refname,
+                        old,
+                        ..
+                    } => (
+                        Item {
+                            commit: commit.clone(),
+                            refname: refname.clone(),
+                            ..Item::whole(path, Vec::new())
+                        },
+                        old.is_empty(),
+                    ),
+                    Job::File { rooted, .. } => (
+                        Item {
+                            rooted: rooted.clone(),
+                            ..Item::whole(path, Vec::new())
+                        },
+                        true,
+                    ),
+                    Job::Text(_) => (Item::whole(path, Vec::new()), false),
                 };
+                let (shown, found) = engine.skipped_name(&item, added);
                 parts.push(Part {
                     index,
-                    skipped: Some((path, why)),
-                    skipped_in: (commit, refname),
+                    found,
+                    skipped: Some((shown, why)),
+                    skipped_in: (item.commit, item.refname),
                     ..Part::default()
                 });
             }

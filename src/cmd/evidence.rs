@@ -21,7 +21,7 @@ pub fn run(g: &Global, args: &EvidenceArgs) -> Result<Exit> {
     let session = Session::new(g, Origin::client(root), Context::History)?;
     let oids = history::range(&repo, &args.range)?;
     let commits: Vec<_> = oids.iter().map(|c| (*c, None)).collect();
-    let jobs = history::plan(&repo, &commits, &session.config.exclude_set, None)?;
+    let jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
     let report = if jobs.is_empty() {
         Report::default()
     } else {

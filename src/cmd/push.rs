@@ -55,7 +55,7 @@ pub fn range(g: &Global, spec: &str) -> Result<Exit> {
     };
     shallow_boundary(&repo, spec, &ids)?;
     let commits: Vec<_> = ids.into_iter().map(|c| (c, None)).collect();
-    let jobs = history::plan(&repo, &commits, &session.config.exclude_set, None)?;
+    let jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
     session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
 }
 
@@ -127,7 +127,7 @@ fn pre_push_lines(g: &Global, remote: &str, input: &str) -> Result<Exit> {
     let session = Session::new(g, Origin::client(root), Context::History)?;
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
-    let planned = refs::plan(&repo, &updates, &hide, &session.config.exclude_set, None)?;
+    let planned = refs::plan(&repo, &updates, &hide, &session.config.path_rules(), None)?;
     let exit =
         session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)?;
     advise(&session, &repo, &updates, &planned.brings, &hide)?;
@@ -443,7 +443,7 @@ fn scan(
                     .map(|(_, id)| *id)
                     .collect()
             };
-            refs::plan_each(repo, updates, &hide, &session.config.exclude_set, deadline)
+            refs::plan_each(repo, updates, &hide, &session.config.path_rules(), deadline)
         })
         .and_then(|planned| {
             let opts = RunOptions {

@@ -93,7 +93,7 @@ pub fn staged_only(
         None => RepoAt::Path(repo.path().to_path_buf()),
     };
     // Scanning starts while HEAD's trees are still being compared with the index.
-    let exclude = &session.config.exclude_set;
+    let paths = session.config.path_rules();
     let streamed = session.scan_fed_and_report(at.clone(), |emit| {
         let mut filtered = |job: Job| {
             if only.is_none_or(|o| selected(&job, o)) {
@@ -101,7 +101,7 @@ pub fn staged_only(
             }
         };
         Ok(
-            match source::staged::plan_each(&repo, exclude, &mut filtered)? {
+            match source::staged::plan_each(&repo, &paths, &mut filtered)? {
                 source::staged::Streamed::Done { skipped } => Some(skipped),
                 source::staged::Streamed::Replan => None,
             },
@@ -110,7 +110,7 @@ pub fn staged_only(
     let exit = match streamed {
         Some(exit) => exit,
         None => {
-            let (mut jobs, skipped) = source::staged::plan(&repo, exclude)?;
+            let (mut jobs, skipped) = source::staged::plan(&repo, &paths)?;
             if let Some(o) = only {
                 jobs.retain(|j| selected(j, o));
             }

@@ -8,8 +8,8 @@
 
 use super::{Item, Job};
 use crate::error::{Error, Result};
-use git2::{Commit, ObjectType, Oid, Repository, Sort};
-use globset::GlobSet;
+use git2::{Commit, Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort};
+use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -109,13 +109,74 @@ fn tree_changes(
     Ok(())
 }
 
-fn base_name(path: &[u8]) -> &[u8] {
-    path.rsplit(|&b| b == b'/').next().unwrap_or(path)
+/// New path → the deleted `(path, blob)`s the file was moved from.
+type Moves = FxHashMap<Vec<u8>, Vec<(Vec<u8>, Oid)>>;
+
+/// Where the files a commit adds came from, when it also deletes files: new path → the
+/// deleted `(path, blob)` it was moved from. A file whose blob a deleted file had is paired
+/// with it (and with every deleted file of that blob); the others by libgit2's similarity
+/// detection, as pre-commit pairs them ([`super::staged`]), on a diff limited to the
+/// unpaired added and deleted paths — so a commit that only adds or changes files never
+/// pays for it. With too many candidates ([`super::inexact_renames`], counted as
+/// pre-commit counts them), only identical moves are paired.
+fn renames(
+    repo: &Repository,
+    old: &git2::Tree<'_>,
+    new: &git2::Tree<'_>,
+    changes: &[Change],
+    deleted: &[(Vec<u8>, Oid)],
+) -> std::result::Result<Moves, git2::Error> {
+    let mut sources = Moves::default();
+    let mut by_id: FxHashMap<Oid, Vec<&[u8]>> = FxHashMap::default();
+    for (path, id) in deleted {
+        by_id.entry(*id).or_default().push(path);
+    }
+    let mut moved: rustc_hash::FxHashSet<Oid> = rustc_hash::FxHashSet::default();
+    let mut unpaired: Vec<&[u8]> = Vec::new();
+    let mut added = 0;
+    for change in changes.iter().filter(|c| c.old.is_none()) {
+        added += 1;
+        match by_id.get(&change.new) {
+            Some(paths) => {
+                moved.insert(change.new);
+                let from = paths.iter().map(|p| (p.to_vec(), change.new)).collect();
+                sources.insert(change.path.clone(), from);
+            }
+            None => unpaired.push(&change.path),
+        }
+    }
+    let gone: Vec<&[u8]> = deleted
+        .iter()
+        .filter(|(_, id)| !moved.contains(id))
+        .map(|(p, _)| p.as_slice())
+        .collect();
+    if unpaired.is_empty() || gone.is_empty() || !super::inexact_renames(added, deleted.len()) {
+        return Ok(sources);
+    }
+    let mut opts = DiffOptions::new();
+    // Exact paths: libgit2 then walks only the trees that lead to them.
+    opts.ignore_submodules(true).disable_pathspec_match(true);
+    for path in unpaired.iter().chain(&gone) {
+        opts.pathspec(path.to_vec());
+    }
+    let mut diff = repo.diff_tree_to_tree(Some(old), Some(new), Some(&mut opts))?;
+    let mut find = DiffFindOptions::new();
+    find.renames(true).rename_limit(super::RENAME_LIMIT);
+    diff.find_similar(Some(&mut find))?;
+    for delta in diff.deltas().filter(|d| d.status() == Delta::Renamed) {
+        let (n, o) = (delta.new_file(), delta.old_file());
+        if let (Some(new_path), Some(old_path)) = (n.path_bytes(), o.path_bytes()) {
+            sources.insert(new_path.to_vec(), vec![(old_path.to_vec(), o.id())]);
+        }
+    }
+    Ok(sources)
 }
 
 /// Plans the jobs of one commit (files and message). A file is scanned against every
-/// parent's version; a file that appears where a file of the same name was deleted (a move)
-/// is scanned against the deleted version too, and an identical move adds nothing.
+/// parent's version; a file moved from a deleted one (an identical blob, else by libgit2's
+/// similarity detection, as pre-commit pairs moves) is scanned against the deleted version
+/// too — unless the old path was judged more leniently ([`super::PathRules::inherits`]) —
+/// and an identical move adds nothing.
 ///
 /// # Errors
 ///
@@ -124,7 +185,7 @@ pub fn commit_jobs(
     repo: &Repository,
     commit: &Commit<'_>,
     refname: Option<&Arc<str>>,
-    exclude: &GlobSet,
+    paths: &super::PathRules<'_>,
     jobs: &mut Vec<Job>,
 ) -> Result<()> {
     let id: Arc<str> = Arc::from(commit.id().to_string());
@@ -153,20 +214,21 @@ pub fn commit_jobs(
         &mut deleted,
     )
     .map_err(|e| err("comparing trees", &e))?;
+    let moved = match parents.first() {
+        Some(parent) if !deleted.is_empty() => renames(repo, parent, &tree, &changes, &deleted)
+            .map_err(|e| err("detecting renames", &e))?,
+        _ => Moves::default(),
+    };
     for change in changes {
         let path: Arc<str> = Arc::from(String::from_utf8_lossy(&change.path));
-        if exclude.is_match(&*path) {
+        if paths.excluded(&path) {
             continue;
         }
         let mut old: Vec<Oid> = change.old.into_iter().collect();
-        if old.is_empty() {
-            let name = base_name(&change.path);
-            old.extend(
-                deleted
-                    .iter()
-                    .filter(|(p, _)| base_name(p) == name)
-                    .map(|(_, o)| *o),
-            );
+        for (from, id) in moved.get(&change.path).into_iter().flatten() {
+            if paths.inherits(&String::from_utf8_lossy(from), &path) {
+                old.push(*id);
+            }
         }
         for other in parents.iter().skip(1) {
             if let Ok(entry) = other.get_path(Path::new(&*path))
@@ -256,7 +318,7 @@ fn check_loose_commits(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<
 pub fn plan(
     repo: &Repository,
     commits: &[(Oid, Option<Arc<str>>)],
-    exclude: &GlobSet,
+    paths: &super::PathRules<'_>,
     deadline: Option<(Instant, u64)>,
 ) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
@@ -270,7 +332,7 @@ pub fn plan(
         let commit = repo
             .find_commit(*oid)
             .map_err(|e| Error::git(format!("reading commit {oid}"), &e))?;
-        commit_jobs(repo, &commit, refname.as_ref(), exclude, &mut jobs)?;
+        commit_jobs(repo, &commit, refname.as_ref(), paths, &mut jobs)?;
     }
     Ok(jobs)
 }

@@ -200,6 +200,54 @@ pub fn generated_path(path: &str) -> bool {
         || name.ends_with(".css.map")
 }
 
+/// libgit2's `rename_limit` for pre-commit and history alike, so both pair the same moves.
+pub const RENAME_LIMIT: usize = 2000;
+
+/// Whether moves of `added` × `deleted` files are paired by similarity, or only where the
+/// content is identical. Past `RENAME_LIMIT²` candidate pairs git skips inexact detection
+/// (`diff.renameLimit`); so does phiguard, in pre-commit and history alike, which keeps the
+/// work bounded: a moved file that also changed is then a new file, every line added.
+pub fn inexact_renames(added: usize, deleted: usize) -> bool {
+    added.saturating_mul(deleted) <= RENAME_LIMIT * RENAME_LIMIT
+}
+
+/// How planning treats paths: which are excluded (never scanned), and which old paths a
+/// renamed file must not take its old lines from.
+#[derive(Debug, Clone, Copy)]
+pub struct PathRules<'a> {
+    /// `[scan] exclude`.
+    pub exclude: &'a globset::GlobSet,
+    /// `[scan] test_paths` (where PHI is downgraded to a warning), if any.
+    pub test_paths: Option<&'a crate::config::LazyGlobSet>,
+}
+
+impl<'a> PathRules<'a> {
+    /// Only `exclude`, no test paths.
+    pub fn excluding(exclude: &'a globset::GlobSet) -> PathRules<'a> {
+        PathRules {
+            exclude,
+            test_paths: None,
+        }
+    }
+
+    /// Whether `path` is excluded.
+    pub fn excluded(&self, path: &str) -> bool {
+        self.exclude.is_match(path)
+    }
+
+    /// Whether a file renamed from `old` to `new` keeps `old`'s lines as old ones. Not when
+    /// `old` was judged more leniently than `new` will be — excluded, a generated name (PHI
+    /// rules skip it) or a test path (PHI only warns) where `new` is none of these: content
+    /// that was never scanned, or only warned about, must not become old by `git mv`
+    /// (issue 19 item 5). Every line of the new file is then added.
+    pub fn inherits(&self, old: &str, new: &str) -> bool {
+        let test = |p: &str| self.test_paths.is_some_and(|t| t.is_match(p));
+        !(self.excluded(old)
+            || (generated_path(old) && !generated_path(new))
+            || (test(old) && !test(new)))
+    }
+}
+
 /// Why a job produced no item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
@@ -376,9 +424,15 @@ impl Reader {
                 blob => blob.into_vec(),
             },
         };
-        if classify(&text) != Kind::Text {
-            return Ok(finish(Item::whole(path.clone(), text)));
-        }
+        // UTF-16 that validates is compared line by line as decoded, with its old versions
+        // decoded too (issue 19 item 14: an edit re-reported every old line).
+        let text = match classify(&text) {
+            Kind::Text => text,
+            _ => match decode_utf16(&text) {
+                Some(Ok(decoded)) => decoded,
+                _ => return Ok(finish(Item::whole(path.clone(), text))),
+            },
+        };
         // Old versions obey the size limit too (a 25-byte edit of a 1 GB file must not read
         // the gigabyte): one over it is left out, so every line of the new version that no
         // other old version has counts as added.
@@ -386,11 +440,12 @@ impl Reader {
             .iter()
             .map(|&o| self.read_blob(path, o, self.max_file_bytes))
             .collect::<Result<Vec<_>>>()?;
-        let old_texts: Vec<&[u8]> = olds
+        let old_texts: Vec<std::borrow::Cow<'_, [u8]>> = olds
             .iter()
             .filter(|b| !matches!(b, BlobBytes::TooLarge(_)))
-            .map(BlobBytes::bytes)
+            .filter_map(|b| scanned_text(b.bytes()))
             .collect();
+        let old_texts: Vec<&[u8]> = old_texts.iter().map(AsRef::as_ref).collect();
         let added = added::added_regions(&old_texts, &text);
         Ok(Loaded::Item(Item {
             path: path.clone(),
@@ -598,6 +653,23 @@ fn text_with_nuls(bytes: &[u8]) -> bool {
         })
         .count();
     nuls * 10 < head.len() && controls * 100 < head.len()
+}
+
+/// An old version's text as it was scanned when it was new: itself, or decoded from UTF-16.
+/// `None` for content that was never scanned as text (binary, DICOM, undecodable UTF-16),
+/// whose lines therefore cannot count as old: a NUL byte removed must not make them pass.
+fn scanned_text(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    use std::borrow::Cow;
+    let kind = classify(bytes);
+    if kind == Kind::Text {
+        return Some(Cow::Borrowed(bytes));
+    }
+    // In the order [`finish`] classifies new content.
+    match decode_utf16(bytes) {
+        Some(Ok(decoded)) => Some(Cow::Owned(decoded)),
+        Some(Err(())) => None,
+        None => (kind == Kind::Binary && text_with_nuls(bytes)).then_some(Cow::Borrowed(bytes)),
+    }
 }
 
 /// Classifies a whole item: UTF-16 that validates is decoded (every line added), UTF-16 that

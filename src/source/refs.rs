@@ -10,7 +10,6 @@ use super::history::{self, TAG_MESSAGE_PATH};
 use super::{Item, Job};
 use crate::error::{Error, Result};
 use git2::{ObjectType, Oid, Repository};
-use globset::GlobSet;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
@@ -260,10 +259,10 @@ pub fn plan(
     repo: &Repository,
     updates: &[RefUpdate],
     hide: &[Oid],
-    exclude: &GlobSet,
+    paths: &super::PathRules<'_>,
     deadline: Option<(Instant, u64)>,
 ) -> Result<Planned> {
-    plan_each(repo, updates, &|_| hide.to_vec(), exclude, deadline)
+    plan_each(repo, updates, &|_| hide.to_vec(), paths, deadline)
 }
 
 /// [`plan`] with what counts as existing chosen per update (`hide(i)` for `updates[i]`): on a server, a ref's
@@ -278,7 +277,7 @@ pub fn plan_each(
     repo: &Repository,
     updates: &[RefUpdate],
     hide: &dyn Fn(usize) -> Vec<Oid>,
-    exclude: &GlobSet,
+    paths: &super::PathRules<'_>,
     deadline: Option<(Instant, u64)>,
 ) -> Result<Planned> {
     let mut planned = Planned::default();
@@ -314,7 +313,7 @@ pub fn plan_each(
     }
     planned
         .jobs
-        .extend(history::plan(repo, &commits, exclude, deadline)?);
+        .extend(history::plan(repo, &commits, paths, deadline)?);
     Ok(planned)
 }
 

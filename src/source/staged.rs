@@ -4,11 +4,10 @@
 //! (`GIT_INDEX_FILE`) and linked worktrees work. During a merge, the other parents' versions
 //! count as old too: a merge commit is scanned for what the merge itself introduces.
 
-use super::Job;
 use super::mode::{is_gitlink, is_scanned, is_symlink, is_tree};
+use super::{Job, PathRules};
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, Oid, Repository, Tree};
-use globset::GlobSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -81,6 +80,9 @@ struct Staged {
     mode: u32,
     id: Oid,
     old: Option<(u32, Oid)>,
+    /// The path `old` had, when the file was renamed from another path (libgit2's rename
+    /// detection); `None` when `old` is at the same path.
+    old_path: Option<Vec<u8>>,
     /// The index's `stat` data of the work tree file, when trustworthy (see [`Job::Blob`]).
     stat: Option<super::index::Stat>,
 }
@@ -267,6 +269,7 @@ impl Walk<'_> {
                             mode: e.mode,
                             id: e.id,
                             old,
+                            old_path: None,
                             stat,
                         });
                     }
@@ -309,13 +312,27 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
     let mut diff = repo
         .diff_tree_to_index(head, Some(&index), Some(&mut opts))
         .map_err(|e| Error::git("comparing the index with HEAD", &e))?;
-    let has = |s: Delta| diff.deltas().any(|d| d.status() == s);
-    if has(Delta::Added) && has(Delta::Deleted) {
+    let count = |s: Delta| diff.deltas().filter(|d| d.status() == s).count();
+    let (added, deleted) = (count(Delta::Added), count(Delta::Deleted));
+    if added > 0 && deleted > 0 {
         let mut find = DiffFindOptions::new();
-        find.renames(true).rename_limit(2000);
+        find.renames(true)
+            .rename_limit(super::RENAME_LIMIT)
+            .exact_match_only(!super::inexact_renames(added, deleted));
         diff.find_similar(Some(&mut find))
             .map_err(|e| Error::git("detecting renames", &e))?;
     }
+    // libgit2 tries at most `rename_limit` sources per added file, identical ones too: a
+    // move of a larger directory leaves identical files unpaired. Those are paired here, by
+    // blob id (as history pairs them).
+    let gone: rustc_hash::FxHashMap<Oid, (u32, Vec<u8>)> = diff
+        .deltas()
+        .filter(|d| d.status() == Delta::Deleted)
+        .filter_map(|d| {
+            let o = d.old_file();
+            Some((o.id(), (u32::from(o.mode()), o.path_bytes()?.to_vec())))
+        })
+        .collect();
     Ok(diff
         .deltas()
         .filter(|d| {
@@ -326,11 +343,23 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
         })
         .filter_map(|d| {
             let (n, o) = (d.new_file(), d.old_file());
+            let (old, old_path) = match gone.get(&n.id()) {
+                Some((mode, path)) if d.status() == Delta::Added => {
+                    (Some((*mode, n.id())), Some(path.clone()))
+                }
+                _ => (
+                    (!o.id().is_zero()).then(|| (u32::from(o.mode()), o.id())),
+                    (d.status() == Delta::Renamed)
+                        .then(|| o.path_bytes().map(<[u8]>::to_vec))
+                        .flatten(),
+                ),
+            };
             Some(Staged {
                 path: n.path_bytes()?.to_vec(),
                 mode: u32::from(n.mode()),
                 id: n.id(),
-                old: (!o.id().is_zero()).then(|| (u32::from(o.mode()), o.id())),
+                old,
+                old_path,
                 stat: None,
             })
         })
@@ -343,11 +372,11 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
 /// # Errors
 ///
 /// When `HEAD`, the index or a tree cannot be read.
-pub fn plan(repo: &Repository, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
+pub fn plan(repo: &Repository, paths: &PathRules<'_>) -> Result<(Vec<Job>, usize)> {
     let mut jobs = Vec::new();
-    match plan_each(repo, exclude, &mut |job| jobs.push(job))? {
+    match plan_each(repo, paths, &mut |job| jobs.push(job))? {
         Streamed::Done { skipped } => Ok((jobs, skipped)),
-        Streamed::Replan => plan_by_libgit2(repo, exclude),
+        Streamed::Replan => plan_by_libgit2(repo, paths),
     }
 }
 
@@ -359,11 +388,11 @@ pub fn plan(repo: &Repository, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
 /// As [`plan`].
 pub fn plan_by_cache_tree(
     repo: &Repository,
-    exclude: &GlobSet,
+    paths: &PathRules<'_>,
 ) -> Result<Option<(Vec<Job>, usize)>> {
     let head = head_tree(repo)?;
     staged_by_cache_tree(repo, head.as_ref())?
-        .map(|staged| jobs(repo, staged, exclude))
+        .map(|staged| jobs(repo, staged, paths))
         .transpose()
 }
 
@@ -372,18 +401,22 @@ pub fn plan_by_cache_tree(
 /// # Errors
 ///
 /// As [`plan`].
-pub fn plan_by_libgit2(repo: &Repository, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
+pub fn plan_by_libgit2(repo: &Repository, paths: &PathRules<'_>) -> Result<(Vec<Job>, usize)> {
     let head = head_tree(repo)?;
     let staged = staged_by_libgit2(repo, head.as_ref())?;
-    jobs(repo, staged, exclude)
+    jobs(repo, staged, paths)
 }
 
-fn jobs(repo: &Repository, staged: Vec<Staged>, exclude: &GlobSet) -> Result<(Vec<Job>, usize)> {
+fn jobs(
+    repo: &Repository,
+    staged: Vec<Staged>,
+    paths: &PathRules<'_>,
+) -> Result<(Vec<Job>, usize)> {
     let merges = merge_trees(repo)?;
     let mut jobs = Vec::new();
     let mut skipped = 0;
     for s in staged {
-        match job(s, &merges, exclude) {
+        match job(s, &merges, paths) {
             Planned::Job(j) => jobs.push(j),
             Planned::Skipped => skipped += 1,
             Planned::Nothing => {}
@@ -401,17 +434,22 @@ enum Planned {
     Nothing,
 }
 
-fn job(s: Staged, merges: &[Tree<'_>], exclude: &GlobSet) -> Planned {
+/// The plan of one staged file. A file renamed from a path judged more leniently
+/// ([`PathRules::inherits`]) gets no old version: every line is added.
+fn job(s: Staged, merges: &[Tree<'_>], paths: &PathRules<'_>) -> Planned {
     if !is_scanned(s.mode) {
         return Planned::Nothing;
     }
     let path: Arc<str> = Arc::from(String::from_utf8_lossy(&s.path));
-    if exclude.is_match(&*path) {
+    if paths.excluded(&path) {
         return Planned::Skipped;
     }
     let mut old = Vec::new();
     if let Some((mode, id)) = s.old
         && is_scanned(mode)
+        && s.old_path
+            .as_deref()
+            .is_none_or(|from| paths.inherits(&String::from_utf8_lossy(from), &path))
     {
         old.push(id);
     }
@@ -454,21 +492,21 @@ pub enum Streamed {
 /// As [`plan`].
 pub fn plan_each(
     repo: &Repository,
-    exclude: &GlobSet,
+    paths: &PathRules<'_>,
     emit: &mut dyn FnMut(Job),
 ) -> Result<Streamed> {
     let head = head_tree(repo)?;
     let merges = merge_trees(repo)?;
     let (mut skipped, mut emitted) = (0, false);
-    let mut hand =
-        |s: Staged, skipped: &mut usize, emitted: &mut bool| match job(s, &merges, exclude) {
-            Planned::Job(j) => {
-                *emitted = true;
-                emit(j);
-            }
-            Planned::Skipped => *skipped += 1,
-            Planned::Nothing => {}
-        };
+    let mut hand = |s: Staged, skipped: &mut usize, emitted: &mut bool| match job(s, &merges, paths)
+    {
+        Planned::Job(j) => {
+            *emitted = true;
+            emit(j);
+        }
+        Planned::Skipped => *skipped += 1,
+        Planned::Nothing => {}
+    };
     let by_cache_tree = each_staged_by_cache_tree(repo, head.as_ref(), &mut |s| {
         hand(s, &mut skipped, &mut emitted);
     })?;

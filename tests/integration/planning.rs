@@ -26,7 +26,8 @@ fn base() -> TempRepo {
 /// stat data (a hint for the reader, not part of what is scanned), so it is left out.
 fn plans(repo: &TempRepo) -> (Option<String>, String) {
     let git = git2::Repository::open(repo.path()).unwrap();
-    let none = globset::GlobSet::empty();
+    let empty = globset::GlobSet::empty();
+    let none = phiguard::source::PathRules::excluding(&empty);
     let fast = plan_by_cache_tree(&git, &none)
         .unwrap()
         .map(|(mut jobs, n)| {
@@ -105,7 +106,8 @@ fn renames_and_split_indexes_go_to_libgit2() {
     assert_same(&repo, "back to an edit");
     repo.git(&["update-index", "--split-index"]);
     let git = git2::Repository::open(repo.path()).unwrap();
-    let none = globset::GlobSet::empty();
+    let empty = globset::GlobSet::empty();
+    let none = phiguard::source::PathRules::excluding(&empty);
     assert!(
         plan_by_cache_tree(&git, &none).unwrap().is_none(),
         "a split index is left to libgit2"
@@ -144,9 +146,12 @@ fn a_rename_found_mid_plan_rescans_from_libgit2() {
     repo.git(&["mv", "zz-old", "zz-new"]);
     let git = git2::Repository::open(repo.path()).unwrap();
     assert!(
-        plan_by_cache_tree(&git, &globset::GlobSet::empty())
-            .unwrap()
-            .is_none(),
+        plan_by_cache_tree(
+            &git,
+            &phiguard::source::PathRules::excluding(&globset::GlobSet::empty()),
+        )
+        .unwrap()
+        .is_none(),
         "the cache-tree plan gives up on the rename"
     );
     let run = repo.phiguard(&["scan", "--staged", "--no-config", "--format", "json"]);
@@ -158,4 +163,91 @@ fn a_rename_found_mid_plan_rescans_from_libgit2() {
         .collect();
     assert_eq!(paths.len(), 40, "{paths:?}");
     assert!(paths.iter().all(|p| p.starts_with('a')), "{paths:?}");
+}
+
+/// Each job's path and the old versions it is compared with, sorted; jobs that add nothing
+/// left out.
+fn olds(jobs: Vec<phiguard::source::Job>) -> Vec<(String, Vec<git2::Oid>)> {
+    let mut out: Vec<(String, Vec<git2::Oid>)> = jobs
+        .into_iter()
+        .filter_map(|job| match job {
+            // A job whose old versions hold its blob adds nothing (history leaves it out).
+            phiguard::source::Job::Blob {
+                path, mut old, new, ..
+            } if !old.contains(&new) => {
+                old.sort();
+                Some((path.to_string(), old))
+            }
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// History pairs a commit's moves as pre-commit paired them when the commit was made
+/// (libgit2's similarity detection is the oracle for its exact-blob fast path): exact moves,
+/// moves with an edit, moves to a new base name, a move out of a test path (no old version),
+/// a new file that merely shares a deleted file's base name (none either).
+#[test]
+fn history_pairs_moves_as_pre_commit_does() {
+    let repo = base();
+    let body: String = (0..30)
+        .map(|i| format!("line {i} of the guide\n"))
+        .collect();
+    repo.add("docs/guide.md", &body);
+    repo.add("tests/fixtures/p.csv", "name,id\nx,1\n");
+    repo.add("notes/todo.txt", "one\ntwo\nthree\n");
+    repo.commit("more");
+    let mv = |old: &str, new: &str| {
+        std::fs::create_dir_all(repo.path().join(new).parent().unwrap()).unwrap();
+        repo.git(&["mv", old, new]);
+    };
+    mv("src/deep/b.rs", "lib/b.rs");
+    mv("docs/guide.md", "manual/handbook.md");
+    repo.add("manual/handbook.md", format!("{body}one more line\n"));
+    mv("tests/fixtures/p.csv", "data/p.csv");
+    repo.git(&["rm", "-q", "notes/todo.txt"]);
+    repo.add("other/todo.txt", "entirely\ndifferent\ncontent\nhere\n");
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let config = phiguard::config::Config::resolve(Vec::new()).unwrap();
+    let paths = config.path_rules();
+    let (staged, _) = plan_by_libgit2(&git, &paths).unwrap();
+    let staged = olds(staged);
+    let head = repo.commit("moves");
+    let commit = (git2::Oid::from_str(&head).unwrap(), None);
+    let history = olds(phiguard::source::history::plan(&git, &[commit], &paths, None).unwrap());
+    assert_eq!(history, staged);
+    let old_of = |p: &str| staged.iter().find(|(q, _)| q == p).map(|(_, o)| o.len());
+    // lib/b.rs is an exact move: no job at all.
+    assert_eq!(old_of("lib/b.rs"), None);
+    assert_eq!(old_of("manual/handbook.md"), Some(1));
+    assert_eq!(old_of("data/p.csv"), Some(0));
+    assert_eq!(old_of("other/todo.txt"), Some(0));
+}
+
+/// Past git's rename limit (2,000² candidate pairs) only identical moves are paired, in
+/// pre-commit and history alike: a move of 2,100 files is still a move, and a moved file
+/// that also changed is new in both.
+#[test]
+fn past_the_rename_limit_both_pair_identical_moves_only() {
+    let repo = TempRepo::new();
+    let many = 2100;
+    for i in 0..many {
+        repo.write(&format!("old/f{i}.txt"), format!("file {i}\nsecond line\n"));
+    }
+    repo.write("old/edited.txt", "one\ntwo\nthree\nfour\n");
+    repo.git(&["add", "old"]);
+    repo.commit("many");
+    repo.git(&["mv", "old", "new"]);
+    repo.add("new/edited.txt", "one\ntwo\nthree\nfour\nfive\n");
+    let git = git2::Repository::open(repo.path()).unwrap();
+    let config = phiguard::config::Config::resolve(Vec::new()).unwrap();
+    let paths = config.path_rules();
+    let staged = olds(plan_by_libgit2(&git, &paths).unwrap().0);
+    let head = repo.commit("moved");
+    let commit = (git2::Oid::from_str(&head).unwrap(), None);
+    let history = olds(phiguard::source::history::plan(&git, &[commit], &paths, None).unwrap());
+    assert_eq!(history, staged);
+    assert_eq!(staged, vec![("new/edited.txt".to_owned(), vec![])]);
 }

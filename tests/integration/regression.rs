@@ -936,3 +936,245 @@ fn a_value_in_a_file_name_is_reported_and_masked_everywhere() {
     assert!(!ok, "{text}");
     assert_no_value(text.as_bytes(), &values);
 }
+
+/// A server whose history already holds `files` (pushed before its pre-receive hook was
+/// installed, so old values are on it), with `config` on both sides and the client hooks
+/// pre-commit, commit-msg and pre-push installed in the clone.
+fn server_holding(files: &[(&str, Vec<u8>)], config: &str) -> Server {
+    let s = Server::new("pre-receive");
+    std::fs::remove_file(s.bare.path().join("hooks/pre-receive")).unwrap();
+    s.work.write(".phiguard.toml", config);
+    s.work.git(&["add", ".phiguard.toml"]);
+    for (path, content) in files {
+        s.work.add(path, content);
+    }
+    s.work.commit("history");
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "{text}");
+    s.install("pre-receive");
+    s.config(config);
+    let r = s
+        .work
+        .phiguard(&["install", "--hooks", "pre-commit,commit-msg,pre-push"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    s
+}
+
+/// `git mv old new`, creating `new`'s directory (git does not).
+fn git_mv(repo: &TempRepo, old: &str, new: &str) {
+    if let Some(dir) = std::path::Path::new(new).parent() {
+        std::fs::create_dir_all(repo.path().join(dir)).unwrap();
+    }
+    repo.git(&["mv", old, new]);
+}
+
+/// `git commit` of what is staged, through the installed hooks: (passed, output).
+fn commit_through_hooks(repo: &TempRepo, message: &str) -> (bool, String) {
+    repo.git_in_env(&mut vec!["commit", "-q", "-m", message], &[])
+}
+
+/// What `scan --range HEAD~1..HEAD` reports in the clone: (exit code, rule ids).
+fn range_of_last_commit(repo: &TempRepo) -> (i32, Vec<String>) {
+    let r = repo.phiguard(&["--format", "json", "scan", "--range", "HEAD~1..HEAD"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.all());
+    (r.code, r.rules())
+}
+
+/// Issue 19 item 5: a rename kept the old path's lines as old even when the old path was a
+/// test path (PHI downgraded to warn), excluded or a generated name (PHI rules skip it), so
+/// `git mv tests/fixtures/patients.csv data/patients.csv` laundered the values into a path
+/// that blocks; history paired the move by base name the same way.
+#[test]
+fn a_rename_out_of_a_test_excluded_or_generated_path_adds_every_line() {
+    let config = "[scan]\nexclude = [\"vendor/**\"]\n";
+    let content = format!("name,ssn\nRosa Ortega,{SSN}\n").into_bytes();
+    let cases = [
+        ("tests/fixtures/patients.csv", "data/patients.csv"),
+        ("vendor/patients.csv", "data/vendored.csv"),
+        ("web/patients.min.js", "web/patients.csv"),
+    ];
+    let files: Vec<(&str, Vec<u8>)> = cases
+        .iter()
+        .map(|(old, _)| (*old, content.clone()))
+        .collect();
+    let s = server_holding(&files, config);
+    for (old, new) in cases {
+        let case = format!("{old} -> {new}");
+        git_mv(&s.work, old, new);
+        let (ok, text) = commit_through_hooks(&s.work, "move");
+        assert!(!ok, "pre-commit, {case}: {text}");
+        s.work.commit("move");
+        assert_eq!(
+            range_of_last_commit(&s.work),
+            (1, vec!["phi.ssn".to_owned()]),
+            "{case}"
+        );
+        let (ok, text) = s.push(&["main"]);
+        assert!(!ok && !text.contains("remote:"), "pre-push, {case}: {text}");
+        let (ok, text) = s.push(&["--no-verify", "main"]);
+        assert!(!ok && text.contains(new), "pre-receive, {case}: {text}");
+        s.work.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    }
+    // A move that stays a test path is a move: nothing is added.
+    git_mv(
+        &s.work,
+        "tests/fixtures/patients.csv",
+        "tests/data/patients.csv",
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!((r.code, r.rules()), (0, vec![]), "{}", r.all());
+    s.work.commit("move within tests");
+    assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
+}
+
+/// An old version that was never scanned as text (binary: a NUL byte near its start) made
+/// its lines old, so removing the NUL byte let its values through unreported.
+#[test]
+fn lines_of_a_binary_old_version_are_not_old() {
+    let text = format!("name,ssn\nRosa Ortega,{SSN}\n");
+    let s = server_holding(
+        &[("data/p.csv", format!("\0\x01\x02{text}").into_bytes())],
+        "",
+    );
+    s.work.add("data/p.csv", &text);
+    let (ok, out) = commit_through_hooks(&s.work, "text now");
+    assert!(!ok, "pre-commit: {out}");
+    s.work.commit("text now");
+    assert_eq!(
+        range_of_last_commit(&s.work),
+        (1, vec!["phi.ssn".to_owned()])
+    );
+    let (ok, out) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {out}");
+}
+
+/// Issue 19 item 12: pre-commit pairs `git mv a b` by similarity (libgit2), but history only
+/// paired a new file with a deleted one of the same base name, so pre-push, pre-receive and
+/// `scan --range` reported every old line of a file moved to a new name.
+#[test]
+fn history_pairs_a_rename_to_a_new_name_by_similarity_as_pre_commit_does() {
+    let body: String = (1..=20)
+        .map(|i| format!("visit {i}: follow-up scheduled\n"))
+        .collect();
+    let record = format!("patient ssn: {SSN}\n{body}");
+    let s = server_holding(
+        &[
+            ("records/patient.txt", record.clone().into_bytes()),
+            ("notes/a.txt", format!("ssn {SSN}\n").into_bytes()),
+        ],
+        "",
+    );
+    // A move to a new name with a line added, and a pure move to a new name.
+    git_mv(&s.work, "records/patient.txt", "archive/visit-history.txt");
+    s.work.add(
+        "archive/visit-history.txt",
+        format!("{record}visit 21: discharged\n"),
+    );
+    git_mv(&s.work, "notes/a.txt", "misc/b.txt");
+    let (ok, text) = commit_through_hooks(&s.work, "archive");
+    assert!(ok, "pre-commit: {text}");
+    assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "pre-push and pre-receive: {text}");
+    // A value added while moving is still found.
+    git_mv(&s.work, "archive/visit-history.txt", "records/again.txt");
+    s.work.add(
+        "records/again.txt",
+        format!("{record}visit 21: discharged\nnew patient ssn: {SSN}\n"),
+    );
+    let (ok, text) = commit_through_hooks(&s.work, "again");
+    assert!(!ok, "pre-commit: {text}");
+    s.work.commit("again");
+    assert_eq!(
+        range_of_last_commit(&s.work),
+        (1, vec!["phi.ssn".to_owned()])
+    );
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+}
+
+/// Issue 19 item 14: only the new version of a UTF-16 file was decoded, so any edit
+/// reported every old line again (staged and in history).
+#[test]
+fn an_edit_of_a_utf16_file_reports_only_the_lines_it_adds() {
+    let old = format!("patient ssn: {SSN}\r\nvisit: annual\r\n");
+    let mut bom = vec![0xFF, 0xFE];
+    bom.extend(utf16le(&old));
+    let s = server_holding(
+        &[("records/p.txt", bom), ("records/q.txt", utf16le(&old))],
+        "",
+    );
+    let edited = format!("{old}visit: follow-up\r\n");
+    let mut bom = vec![0xFF, 0xFE];
+    bom.extend(utf16le(&edited));
+    s.work.add("records/p.txt", bom);
+    s.work.add("records/q.txt", utf16le(&edited));
+    let (ok, text) = commit_through_hooks(&s.work, "follow-up");
+    assert!(ok, "pre-commit: {text}");
+    assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "pre-push and pre-receive: {text}");
+    // A line the edit adds is still found.
+    s.work.add(
+        "records/q.txt",
+        utf16le(&format!("{edited}new patient ssn: {SSN}\r\n")),
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
+}
+
+/// Notes naming a file left unscanned (over `max_file_bytes`, undecodable) printed its path
+/// as it is, a value in the name included, on the client and in the server's refusal; and
+/// the value in the name of an added file that was not scanned was not reported.
+#[test]
+fn notes_naming_skipped_files_mask_a_value_in_the_path() {
+    use crate::common::assert_no_value;
+    let values = [SSN, "536904399", "536-90", "90-4399"];
+    let big = format!("records/ssn_{SSN}.txt");
+    let bad = format!("records/ssn_{SSN}.u16");
+    let mut undecodable = vec![0xFF, 0xFE];
+    undecodable.extend(utf16le("ssn: "));
+    undecodable.extend([0x00, 0xD8]);
+    let config = "[scan]\nmax_file_bytes = 100\n";
+    let s = Server::new("pre-receive");
+    s.config(config);
+    s.work.add(".phiguard.toml", config);
+    s.work.add(&big, "x".repeat(150) + "\n");
+    s.work.add(&bad, &undecodable);
+    for format in ["human", "json", "sarif", "gcc"] {
+        let r = s.work.phiguard(&["--format", format, "scan", "--staged"]);
+        assert_no_value(&r.stdout, &values);
+        assert_no_value(&r.stderr, &values);
+        if format == "human" {
+            let out = r.all();
+            assert!(
+                out.contains("max_file_bytes") && out.contains("UTF-16"),
+                "{out}"
+            );
+        }
+        // The names an added file brings in are findings, scanned or not.
+        if format == "json" {
+            assert_eq!(r.code, 1, "{}", r.all());
+            let findings = r.json()["findings"].as_array().unwrap().clone();
+            assert_eq!(findings.len(), 2, "{findings:?}");
+            assert!(findings.iter().all(|f| f["line"] == 0), "{findings:?}");
+        }
+    }
+    s.work.commit("big");
+    let r = s.work.phiguard(&["scan", "--range", "HEAD"]);
+    assert!(r.all().contains("max_file_bytes"), "{}", r.all());
+    assert_no_value(&r.stdout, &values);
+    assert_no_value(&r.stderr, &values);
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("records/ssn_") && text.contains("max_file_bytes"),
+        "{text}"
+    );
+    assert_no_value(text.as_bytes(), &values);
+}
