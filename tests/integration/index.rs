@@ -122,6 +122,45 @@ fn a_split_index_commits_blocks_and_follows_renames() {
     assert_split(&repo);
 }
 
+/// A linked worktree keeps its own index and shared index in its git directory
+/// (`.git/worktrees/<name>`), where libgit2's `Repository::path` points.
+#[test]
+fn a_split_index_of_a_linked_worktree_is_read_from_its_git_dir() {
+    let repo = split_repo();
+    let outside = tempfile::tempdir().unwrap();
+    let wt = outside.path().join("wt");
+    repo.git(&["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()]);
+    let in_wt = |args: &[&str]| repo.git_in(&wt, args);
+    std::fs::write(wt.join("w.txt"), "clean\n").unwrap();
+    assert!(in_wt(&["add", "w.txt"]).status.success());
+    let own = std::fs::read_dir(repo.path().join(".git/worktrees/wt")).unwrap();
+    let own = own.filter(|e| {
+        e.as_ref()
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("sharedindex.")
+    });
+    assert!(own.count() > 0, "the worktree's own shared index");
+    let out = in_wt(&["commit", "-q", "-m", "clean"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("0 blocking, 0 warning, 0 info in 1 file(s)"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(wt.join("w.txt"), format!("patient ssn: {SSN}\n")).unwrap();
+    assert!(in_wt(&["add", "w.txt"]).status.success());
+    let out = in_wt(&["commit", "-q", "-m", "ssn"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("w.txt:1:") && !text(&out).contains("error"),
+        "{}",
+        text(&out)
+    );
+    assert_no_value(&out.stderr, &[SSN]);
+}
+
 #[test]
 fn a_split_index_without_its_shared_index_fails_closed() {
     let repo = split_repo();
