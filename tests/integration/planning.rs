@@ -111,7 +111,16 @@ fn renames_go_to_libgit2() {
 /// plan libgit2 makes from the same index written whole, renames included.
 #[test]
 fn a_split_index_plans_as_the_whole_index_does() {
+    for version in ["2", "4"] {
+        split_index_plans_as_the_whole_index_does(version);
+    }
+}
+
+/// [`a_split_index_plans_as_the_whole_index_does`] at one index version (4 compresses each
+/// path against the previous one, also when that one is a replacement without a path).
+fn split_index_plans_as_the_whole_index_does(version: &str) {
     let repo = base();
+    repo.git(&["update-index", "--index-version", version]);
     // libgit2 itself says whether the index is split: it refuses the `link` extension.
     let split_now = || match git2::Repository::open(repo.path()).unwrap().index() {
         Ok(_) => false,
