@@ -141,22 +141,45 @@ fn each_staged_by_cache_tree(
 
 /// Reads the index `git commit` uses ([`index_file`]), with its shared index when it is split
 /// (`sharedindex.<id>` in the git directory, where git keeps it also for a temporary index),
-/// and hands it to `f` with the index file's metadata. `None` when a file cannot be read or
-/// the index is not one [`super::index`] understands.
+/// and hands it to `f` with the index file's metadata.
+///
+/// # Errors
+///
+/// [`Unread::SharedIndex`] when the index is split and its shared index cannot be read;
+/// [`Unread::Other`] when a file cannot be read or the index is not one [`super::index`]
+/// understands.
 fn with_index<R>(
     repo: &Repository,
     f: impl FnOnce(&super::index::Index<'_>, &std::fs::Metadata) -> R,
-) -> Option<R> {
+) -> std::result::Result<R, Unread> {
     let read = |path: &Path| {
         let (mut file, meta) = super::open_file(path, u64::MAX).ok()?.ok()?;
         Some((super::read_sized(&mut file, meta.len()).ok()?, meta))
     };
-    let (data, meta) = read(&index_file(repo))?;
+    let (data, meta) = read(&index_file(repo)).ok_or(Unread::Other)?;
     let shared = std::cell::OnceCell::new();
+    let missing = std::cell::Cell::new(None);
     let index = super::index::load(&data, &shared, |id| {
-        read(&repo.path().join(format!("sharedindex.{id}"))).map(|(bytes, _)| bytes)
-    })?;
-    Some(f(&index, &meta))
+        let path = repo.path().join(format!("sharedindex.{id}"));
+        let bytes = read(&path).map(|(bytes, _)| bytes);
+        if bytes.is_none() {
+            missing.set(Some(path));
+        }
+        bytes
+    });
+    match (index, missing.take()) {
+        (Some(index), _) => Ok(f(&index, &meta)),
+        (None, Some(path)) => Err(Unread::SharedIndex(path)),
+        (None, None) => Err(Unread::Other),
+    }
+}
+
+/// Why [`with_index`] did not read the index.
+enum Unread {
+    /// The split index's shared index, at this path, cannot be read.
+    SharedIndex(std::path::PathBuf),
+    /// Anything else: the caller asks libgit2, which names what it refuses.
+    Other,
 }
 
 /// A file's mtime in whole seconds, truncated as the index stores times; `None` where file
@@ -377,8 +400,21 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
         Ok(index) => index,
         // libgit2 refuses a split or sparse index ("unsupported mandatory extension"):
         // hand it the entries read here instead.
-        Err(e) => with_index(repo, |index, _| libgit2_index(repo, index))
-            .ok_or_else(|| Error::git("reading the index", &e))??,
+        Err(e) => match with_index(repo, |index, _| libgit2_index(repo, index)) {
+            Ok(built) => built?,
+            Err(Unread::SharedIndex(path)) => {
+                let why = format!(
+                    "it is split (core.splitIndex) and its shared index, {} in the git \
+                     directory, cannot be read (nor can git: `git status` shows the same)",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                );
+                return Err(Error::git(
+                    "reading the index",
+                    &git2::Error::from_str(&why),
+                ));
+            }
+            Err(Unread::Other) => return Err(Error::git("reading the index", &e)),
+        },
     };
     let mut opts = DiffOptions::new();
     opts.ignore_submodules(true).include_typechange(true);

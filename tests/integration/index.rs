@@ -161,6 +161,7 @@ fn a_split_index_of_a_linked_worktree_is_read_from_its_git_dir() {
     assert_no_value(&out.stderr, &[SSN]);
 }
 
+/// Git cannot read such an index either; the hooks say which file is missing.
 #[test]
 fn a_split_index_without_its_shared_index_fails_closed() {
     let repo = split_repo();
@@ -178,10 +179,11 @@ fn a_split_index_without_its_shared_index_fails_closed() {
     }
     let run = repo.phiguard(&["scan", "--staged"]);
     assert_eq!(run.code, 2, "{}", run.all());
+    let err = run.err();
+    assert!(err.contains("reading the index"), "{err}");
     assert!(
-        run.err().contains("index") && run.err().contains("link"),
-        "{}",
-        run.err()
+        err.contains("its shared index, sharedindex."),
+        "names the file: {err}"
     );
 }
 
