@@ -334,7 +334,110 @@ pub fn index(data: &[u8]) -> u64 {
             total += ix.trees.len() as u64;
         }
     }
-    total + data.len() as u64
+    total + split_index(data) + data.len() as u64
+}
+
+/// A split index around the bytes: the first byte picks how many entries the shared index
+/// has (up to 7) and how many named entries the split index adds (a sparse directory among
+/// them); the rest are its `link` bitmaps. Once as raw bytes behind as many unnamed
+/// replacements as the first byte says, once as bit positions (each byte modulo 8, the first
+/// half deleted, the second replaced) encoded as EWAH, with one unnamed replacement per
+/// replaced position: what git writes. Whatever [`crate::source::index::load`] accepts is
+/// walked, and the second form, when accepted, must hold every entry that was not deleted.
+fn split_index(data: &[u8]) -> u64 {
+    let (&shape, rest) = data.split_first().unwrap_or((&0, &[]));
+    let sum = [0x5a; 20];
+    let shared: Vec<(Vec<u8>, u32)> = (0..shape % 8)
+        .map(|i| (format!("p{i}").into_bytes(), 0o100644))
+        .collect();
+    let mut named: Vec<(Vec<u8>, u32)> = (0..(shape >> 5) % 4)
+        .map(|i| (format!("q{i}").into_bytes(), 0o100644))
+        .collect();
+    let sparse = shape & 0x80 != 0;
+    if sparse {
+        named.push((b"r/".to_vec(), 0o040000));
+    }
+    let (del, rep) = rest.split_at(rest.len() / 2);
+    let positions = |bytes: &[u8]| bytes.iter().fold(0u64, |w, p| w | 1 << (p % 8));
+    let (deleted, replaced) = (positions(del), positions(rep));
+    let ewah = |word: u64| {
+        let mut e = 64u32.to_be_bytes().to_vec();
+        e.extend_from_slice(&2u32.to_be_bytes());
+        e.extend_from_slice(&(1u64 << 33).to_be_bytes());
+        e.extend_from_slice(&word.to_be_bytes());
+        e.extend_from_slice(&0u32.to_be_bytes());
+        e
+    };
+    let unnamed = |n: u32| (0..n).map(|_| (Vec::new(), 0o100644));
+    let raw = unnamed(u32::from((shape >> 3) % 4)).chain(named.iter().cloned());
+    let encoded = unnamed(replaced.count_ones()).chain(named.iter().cloned());
+    let mut total = 0u64;
+    for (own, bitmaps, git_like) in [
+        (raw.collect::<Vec<_>>(), rest.to_vec(), false),
+        (
+            encoded.collect(),
+            [ewah(deleted), ewah(replaced)].concat(),
+            true,
+        ),
+    ] {
+        let mut ext = b"link".to_vec();
+        ext.extend_from_slice(&((20 + bitmaps.len()) as u32).to_be_bytes());
+        ext.extend_from_slice(&sum);
+        ext.extend_from_slice(&bitmaps);
+        if sparse {
+            ext.extend_from_slice(b"sdir\0\0\0\0");
+        }
+        let split = index_file(&own, &ext, [0; 20]);
+        let shared_bytes = index_file(&shared, b"", sum);
+        let cell = std::cell::OnceCell::new();
+        let merged = crate::source::index::load(&split, &cell, |_| Some(shared_bytes));
+        if let Some(ix) = &merged {
+            assert!(
+                ix.entries.iter().all(|e| !e.path.is_empty()),
+                "an entry without a path"
+            );
+            assert!(
+                ix.entries.is_sorted_by(|a, b| a.path < b.path),
+                "entries out of order"
+            );
+            total += ix.entries.len() as u64;
+        }
+        let in_range = (deleted | replaced) >> shared.len() == 0;
+        if git_like && in_range && deleted & replaced == 0 {
+            let kept = shared.len() - deleted.count_ones() as usize;
+            let got = merged.map(|ix| ix.entries.len());
+            assert_eq!(got, Some(kept + named.len()), "what git writes is read");
+        }
+        total += split.len() as u64;
+    }
+    total
+}
+
+/// A version 3 index file of `entries` (path, mode; directories skip-worktree), extensions
+/// `ext` and checksum `sum`.
+fn index_file(entries: &[(Vec<u8>, u32)], ext: &[u8], sum: [u8; 20]) -> Vec<u8> {
+    let mut d = b"DIRC".to_vec();
+    d.extend_from_slice(&3u32.to_be_bytes());
+    d.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    for (path, mode) in entries {
+        let start = d.len();
+        let dir = crate::source::mode::is_tree(*mode);
+        d.extend_from_slice(&[0u8; 24]);
+        d.extend_from_slice(&mode.to_be_bytes());
+        d.extend_from_slice(&[0u8; 12]);
+        d.extend_from_slice(&[0xab; 20]);
+        let flags = path.len().min(0xfff) as u16 | if dir { 0x4000 } else { 0 };
+        d.extend_from_slice(&flags.to_be_bytes());
+        if dir {
+            d.extend_from_slice(&0x4000u16.to_be_bytes());
+        }
+        d.extend_from_slice(path);
+        let len = (d.len() - start + 8) & !7;
+        d.resize(start + len, 0);
+    }
+    d.extend_from_slice(ext);
+    d.extend_from_slice(&sum);
+    d
 }
 
 /// A scratch loose object store for this thread (under the system's temporary directory).

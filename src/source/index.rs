@@ -8,13 +8,25 @@
 //! repository reads a handful of trees instead of all of them. libgit2 neither reads nor
 //! uses it (and verifies the index checksum with collision-detecting SHA-1 on every load).
 //!
-//! Anything this reader does not fully understand — a split index, a sparse index,
-//! conflicted entries, an unknown version — is reported as `None`, and the caller falls back
-//! to libgit2: never a guess.
+//! Two layouts libgit2 (1.9) refuses are read here, so that no commit depends on it for them:
+//!
+//! - a **split index** (`core.splitIndex`, the `link` extension): most entries live in
+//!   `$GIT_DIR/sharedindex.<id>`; the index file itself holds the entries changed since,
+//!   and two bitmaps saying which shared entries they replace and which are deleted
+//!   (merged as git's `split-index.c` does, in the private `split` module);
+//! - a **sparse index** (`sparse-checkout --sparse-index`, the `sdir` extension): a
+//!   directory outside the sparse cone is one entry (mode `040000`, path ending in `/`)
+//!   naming its tree, instead of one entry per file.
+//!
+//! Anything this reader does not fully understand — conflicted entries, an unknown version
+//! or mandatory extension, a bitmap pointing past the shared index — is reported as `None`,
+//! and the caller falls back to libgit2: never a guess.
 
 use git2::Oid;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+
+mod split;
 
 /// One stage-0 index entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +34,10 @@ pub struct Entry<'a> {
     /// Path relative to the work tree, `/`-separated: borrowed from the index file's bytes
     /// (20,000 entries are 20,000 allocations otherwise), owned when index v4 compresses it.
     pub path: Cow<'a, [u8]>,
-    /// File mode (`0o100644`, `0o100755`, `0o120000`, `0o160000`).
+    /// File mode (`0o100644`, `0o100755`, `0o120000`, `0o160000`; `0o040000` for a sparse
+    /// index's directory entry, whose path ends in `/`).
     pub mode: u32,
-    /// Blob (or commit, for a submodule) id.
+    /// Blob (or commit, for a submodule; or tree, for a sparse directory) id.
     pub id: Oid,
     /// What the work tree file's `stat` said when git last hashed it; `None` when git itself
     /// does not vouch for it (assume-unchanged, skip-worktree or intent-to-add entries).
@@ -95,6 +108,8 @@ pub struct Index<'a> {
     pub entries: Vec<Entry<'a>>,
     /// Valid cache-tree nodes: directory path (empty for the root, no trailing `/`) → tree id.
     pub trees: FxHashMap<Vec<u8>, Oid>,
+    /// A sparse index: some entries are directories (see [`Entry::mode`]).
+    pub sparse: bool,
 }
 
 struct Cursor<'a> {
@@ -141,8 +156,41 @@ const HASH: usize = 20;
 /// Size of an entry's fixed part: ten 32-bit stat fields, the id and the flags.
 const FIXED: usize = 40 + HASH + 2;
 
-/// Parses an index file. `None` for anything not understood (see the module docs).
+/// Parses a whole index file: `None` for anything not understood (see the module docs),
+/// including a split index, whose shared part only [`load`] reads.
 pub fn parse(data: &[u8]) -> Option<Index<'_>> {
+    match parse_file(data)? {
+        (index, None) => Some(index),
+        (_, Some(_)) => None,
+    }
+}
+
+/// Parses the index file `data` and, when it is split, the shared index it names: `read_shared`
+/// gets the shared index's id (hex) and returns the bytes of `sharedindex.<id>` in the git
+/// directory; they are kept in `shared`, which the entries borrow from. `None` for anything
+/// not understood, a shared index that cannot be read, or one whose checksum is not the id
+/// the split index names.
+pub fn load<'a>(
+    data: &'a [u8],
+    shared: &'a std::cell::OnceCell<Vec<u8>>,
+    read_shared: impl FnOnce(&str) -> Option<Vec<u8>>,
+) -> Option<Index<'a>> {
+    let (index, link) = parse_file(data)?;
+    let Some(link) = link else {
+        return Some(index);
+    };
+    shared.set(read_shared(&link.shared.to_string())?).ok()?;
+    let bytes = shared.get()?;
+    // Git names the shared index after its checksum, and refuses one that does not match.
+    if bytes.get(bytes.len().checked_sub(HASH)?..)? != link.shared.as_bytes() {
+        return None;
+    }
+    split::merge(index, &link, parse(bytes)?)
+}
+
+/// Parses one index file as it is: its entries (for a split index, the replacing ones have
+/// empty paths) and the `link` to its shared index, if any.
+fn parse_file(data: &[u8]) -> Option<(Index<'_>, Option<split::Link<'_>>)> {
     if data.len() < HEADER + HASH || &data[..4] != b"DIRC" {
         return None;
     }
@@ -156,63 +204,81 @@ pub fn parse(data: &[u8]) -> Option<Index<'_>> {
     let mut index = Index {
         entries: Vec::with_capacity(count.min(body.len() / FIXED)),
         trees: FxHashMap::default(),
+        sparse: false,
     };
+    let mut dirs = false;
     for _ in 0..count {
-        let start = c.pos;
-        let fixed = c.take(FIXED)?;
-        let mode = u32::from_be_bytes(fixed[24..28].try_into().ok()?);
-        let id = Oid::from_bytes(&fixed[40..40 + HASH]).ok()?;
-        let flags = u16::from_be_bytes(fixed[60..62].try_into().ok()?);
-        // Assume-unchanged: git stops checking the file, so its stat data vouches for nothing.
-        let mut vouched = flags & 0x8000 == 0;
-        if flags & 0x4000 != 0 {
-            if version < 3 {
-                return None;
-            }
-            // Skip-worktree or intent-to-add: the work tree file is not what was hashed.
-            vouched &= c.u16()? & 0x6000 == 0;
-        }
-        let path = if version == 4 {
-            let strip = c.varint()?;
-            let prev: &[u8] = index.entries.last().map_or(&[], |e| &e.path);
-            let keep = prev.len().checked_sub(strip)?;
-            let mut path = prev[..keep].to_vec();
-            path.extend_from_slice(c.until(0)?);
-            Cow::Owned(path)
-        } else {
-            let path = Cow::Borrowed(c.until(0)?);
-            // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
-            let len = (c.pos - 1 - start + 8) & !7;
-            c.pos = start + len;
-            path
-        };
-        let stage = (flags >> 12) & 3;
-        // A conflict cannot be committed, and a sparse index's directory entries stand for
-        // whole trees: leave both to libgit2.
-        if stage != 0 || super::mode::is_tree(mode) {
-            return None;
-        }
-        index.entries.push(Entry {
-            path,
-            mode,
-            id,
-            stat: vouched.then(|| Stat::parse(fixed)),
-        });
+        let entry = entry(&mut c, version, index.entries.last())?;
+        dirs |= super::mode::is_tree(entry.mode);
+        index.entries.push(entry);
     }
+    let mut link = None;
     while c.pos + 8 <= body.len() {
         let sig = c.take(4)?;
         let size = c.u32()? as usize;
         let ext = c.take(size)?;
         match sig {
             b"TREE" => cache_tree(ext, &mut index.trees)?,
-            // A split index keeps most entries in another file.
-            b"link" | b"sdir" => return None,
+            b"link" => link = split::link(ext)?,
+            b"sdir" => index.sparse = true,
             // Optional extensions (upper-case first letter) can be ignored.
             [b'A'..=b'Z', ..] => {}
             _ => return None,
         }
     }
-    (c.pos == body.len()).then_some(index)
+    // Directory entries belong to a sparse index only; entries without a path (replacing
+    // a shared entry, whose path they keep) to a split index only.
+    if c.pos != body.len()
+        || (dirs && !index.sparse)
+        || (link.is_none() && index.entries.iter().any(|e| e.path.is_empty()))
+    {
+        return None;
+    }
+    Some((index, link))
+}
+
+/// Reads one entry; `prev` is the entry before it (index v4 compresses paths against it).
+fn entry<'a>(c: &mut Cursor<'a>, version: u32, prev: Option<&Entry<'a>>) -> Option<Entry<'a>> {
+    let start = c.pos;
+    let fixed = c.take(FIXED)?;
+    let mode = u32::from_be_bytes(fixed[24..28].try_into().ok()?);
+    let id = Oid::from_bytes(&fixed[40..40 + HASH]).ok()?;
+    let flags = u16::from_be_bytes(fixed[60..62].try_into().ok()?);
+    // Assume-unchanged: git stops checking the file, so its stat data vouches for nothing.
+    let mut vouched = flags & 0x8000 == 0;
+    if flags & 0x4000 != 0 {
+        if version < 3 {
+            return None;
+        }
+        // Skip-worktree or intent-to-add: the work tree file is not what was hashed.
+        vouched &= c.u16()? & 0x6000 == 0;
+    }
+    let path = if version == 4 {
+        let strip = c.varint()?;
+        let prev: &[u8] = prev.map_or(&[], |e| &e.path);
+        let keep = prev.len().checked_sub(strip)?;
+        let mut path = prev[..keep].to_vec();
+        path.extend_from_slice(c.until(0)?);
+        Cow::Owned(path)
+    } else {
+        let path = Cow::Borrowed(c.until(0)?);
+        // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
+        let len = (c.pos - 1 - start + 8) & !7;
+        c.pos = start + len;
+        path
+    };
+    let stage = (flags >> 12) & 3;
+    // A conflict cannot be committed: leave it to libgit2. A sparse directory's path ends
+    // in `/`, and nothing else's does.
+    if stage != 0 || super::mode::is_tree(mode) != path.ends_with(b"/") {
+        return None;
+    }
+    Some(Entry {
+        path,
+        mode,
+        id,
+        stat: vouched.then(|| Stat::parse(fixed)),
+    })
 }
 
 /// Reads the `TREE` extension: nodes in pre-order, each `path NUL count SP subtrees LF`

@@ -3,6 +3,10 @@
 //! `Repository::open_from_env()`, so the temporary index of `commit -a` / `commit <path>`
 //! (`GIT_INDEX_FILE`) and linked worktrees work. During a merge, the other parents' versions
 //! count as old too: a merge commit is scanned for what the merge itself introduces.
+//!
+//! The index is read by [`super::index`], which also reads the split and sparse indexes
+//! libgit2 refuses; where libgit2 must diff (renames), it is handed those entries as an
+//! in-memory index rather than the file.
 
 use super::mode::{is_gitlink, is_scanned, is_symlink, is_tree};
 use super::{Job, PathRules};
@@ -116,36 +120,68 @@ fn each_staged_by_cache_tree(
     head: Option<&Tree<'_>>,
     sink: &mut dyn FnMut(Staged),
 ) -> Result<Option<()>> {
-    let Ok(Ok((mut file, meta))) = super::open_file(&index_file(repo), u64::MAX) else {
-        return Ok(None);
+    let walked = with_index(repo, |index, meta| {
+        let trees = Trees::new(repo);
+        let mut walk = Walk {
+            trees: &trees,
+            index,
+            index_mtime: mtime_secs(meta),
+            stat_since: std::cell::OnceCell::new(),
+            added: false,
+            deleted: false,
+            sink,
+        };
+        let compared = walk.compare_dir(b"", head.map(Tree::id), &index.entries);
+        let both = walk.added && walk.deleted;
+        if let Some(id) = trees.corrupt.get() {
+            return Err(Error::corrupt_object("reading a HEAD tree", id));
+        }
+        Ok(compared.filter(|()| !both))
+    });
+    walked.unwrap_or(Ok(None))
+}
+
+/// Reads the index `git commit` uses ([`index_file`]), with its shared index when it is split
+/// (`sharedindex.<id>` in the git directory, where git keeps it also for a temporary index),
+/// and hands it to `f` with the index file's metadata.
+///
+/// # Errors
+///
+/// [`Unread::SharedIndex`] when the index is split and its shared index cannot be read;
+/// [`Unread::Other`] when a file cannot be read or the index is not one [`super::index`]
+/// understands.
+fn with_index<R>(
+    repo: &Repository,
+    f: impl FnOnce(&super::index::Index<'_>, &std::fs::Metadata) -> R,
+) -> std::result::Result<R, Unread> {
+    let read = |path: &Path| {
+        let (mut file, meta) = super::open_file(path, u64::MAX).ok()?.ok()?;
+        Some((super::read_sized(&mut file, meta.len()).ok()?, meta))
     };
-    let Ok(data) = super::read_sized(&mut file, meta.len()) else {
-        return Ok(None);
-    };
-    let Some(index) = super::index::parse(&data) else {
-        return Ok(None);
-    };
-    let index_mtime = mtime_secs(&meta);
-    let trees = Trees {
-        repo,
-        objects: super::loose::objects_dir(repo),
-        corrupt: std::cell::Cell::new(None),
-    };
-    let mut walk = Walk {
-        trees: &trees,
-        index: &index,
-        index_mtime,
-        stat_since: std::cell::OnceCell::new(),
-        added: false,
-        deleted: false,
-        sink,
-    };
-    let compared = walk.compare_dir(b"", head.map(Tree::id), &index.entries);
-    let both = walk.added && walk.deleted;
-    if let Some(id) = trees.corrupt.get() {
-        return Err(Error::corrupt_object("reading a HEAD tree", id));
+    let (data, meta) = read(&index_file(repo)).ok_or(Unread::Other)?;
+    let shared = std::cell::OnceCell::new();
+    let missing = std::cell::Cell::new(None);
+    let index = super::index::load(&data, &shared, |id| {
+        let path = repo.path().join(format!("sharedindex.{id}"));
+        let bytes = read(&path).map(|(bytes, _)| bytes);
+        if bytes.is_none() {
+            missing.set(Some(path));
+        }
+        bytes
+    });
+    match (index, missing.take()) {
+        (Some(index), _) => Ok(f(&index, &meta)),
+        (None, Some(path)) => Err(Unread::SharedIndex(path)),
+        (None, None) => Err(Unread::Other),
     }
-    Ok(compared.filter(|()| !both))
+}
+
+/// Why [`with_index`] did not read the index.
+enum Unread {
+    /// The split index's shared index, at this path, cannot be read.
+    SharedIndex(std::path::PathBuf),
+    /// Anything else: the caller asks libgit2, which names what it refuses.
+    Other,
 }
 
 /// A file's mtime in whole seconds, truncated as the index stores times; `None` where file
@@ -185,7 +221,46 @@ struct Trees<'r> {
     corrupt: std::cell::Cell<Option<Oid>>,
 }
 
-impl Trees<'_> {
+impl<'r> Trees<'r> {
+    fn new(repo: &'r Repository) -> Trees<'r> {
+        Trees {
+            repo,
+            objects: super::loose::objects_dir(repo),
+            corrupt: std::cell::Cell::new(None),
+        }
+    }
+
+    /// Every file of tree `id`, as index entries under `dir` (which ends in `/`), in index
+    /// order: a sparse index's directory entry expanded, as git's `ensure_full_index` does.
+    /// `None` when a tree cannot be read.
+    fn expand(&self, dir: &[u8], id: Oid) -> Option<Vec<super::index::Entry<'static>>> {
+        let mut out = Vec::new();
+        // Pre-order over full paths is index order: a tree sorts a directory as its name
+        // followed by `/`, as the paths under it compare.
+        let mut open = vec![(dir.to_vec(), self.entries(id)?.into_iter())];
+        while let Some((prefix, listed)) = open.last_mut() {
+            let Some((name, mode, id)) = listed.next() else {
+                open.pop();
+                continue;
+            };
+            let mut path = prefix.clone();
+            path.extend_from_slice(&name);
+            if is_tree(mode) {
+                path.push(b'/');
+                let sub = self.entries(id)?;
+                open.push((path, sub.into_iter()));
+            } else {
+                out.push(super::index::Entry {
+                    path: std::borrow::Cow::Owned(path),
+                    mode,
+                    id,
+                    stat: None,
+                });
+            }
+        }
+        Some(out)
+    }
+
     /// The entries of tree `id` as `(name, mode, id)`; `None` when it cannot be read.
     fn entries(&self, id: Oid) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
         if let Some(entries) = super::loose::read_tree(&self.objects, id) {
@@ -291,7 +366,15 @@ impl Walk<'_> {
                         None => None,
                     };
                     let sub_dir = entries[i].path[..sub_len].to_vec();
-                    self.compare_dir(&sub_dir, sub_head, &entries[i..j])?;
+                    if entries[i].path.len() == sub_len {
+                        // A sparse directory: one entry stands for the whole tree.
+                        if j != i + 1 {
+                            return None;
+                        }
+                        self.compare_sparse(&sub_dir, sub_head, entries[i].id)?;
+                    } else {
+                        self.compare_dir(&sub_dir, sub_head, &entries[i..j])?;
+                    }
                     i = j;
                 }
             }
@@ -299,14 +382,43 @@ impl Walk<'_> {
         self.deleted |= olds.values().any(|(m, _)| !is_gitlink(*m));
         Some(())
     }
+
+    /// Compares a sparse index's directory entry for `dir`, tree `tree`, with `HEAD`'s tree
+    /// `head` of that directory. Outside the sparse cone nothing is edited, so the two are
+    /// almost always the same tree and nothing is read; otherwise (a `reset --soft`, say)
+    /// the directory is expanded and compared file by file.
+    fn compare_sparse(&mut self, dir: &[u8], head: Option<Oid>, tree: Oid) -> Option<()> {
+        if head == Some(tree) {
+            return Some(());
+        }
+        let entries = self.trees.expand(dir, tree)?;
+        self.compare_dir(dir, head, &entries)
+    }
 }
 
 /// The staged change by libgit2's tree-to-index diff, with rename detection when files were
 /// both added and deleted.
 fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Staged>> {
-    let index = repo
-        .index()
-        .map_err(|e| Error::git("reading the index", &e))?;
+    let index = match repo.index() {
+        Ok(index) => index,
+        // libgit2 refuses a split or sparse index ("unsupported mandatory extension"):
+        // hand it the entries read here instead.
+        Err(e) => match with_index(repo, |index, _| libgit2_index(repo, index)) {
+            Ok(built) => built?,
+            Err(Unread::SharedIndex(path)) => {
+                let why = format!(
+                    "it is split (core.splitIndex) and its shared index, {} in the git \
+                     directory, cannot be read (nor can git: `git status` shows the same)",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                );
+                return Err(Error::git(
+                    "reading the index",
+                    &git2::Error::from_str(&why),
+                ));
+            }
+            Err(Unread::Other) => return Err(Error::git("reading the index", &e)),
+        },
+    };
     let mut opts = DiffOptions::new();
     opts.ignore_submodules(true).include_typechange(true);
     let mut diff = repo
@@ -364,6 +476,55 @@ fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<S
             })
         })
         .collect())
+}
+
+/// An in-memory libgit2 index holding `index`'s entries, its sparse directories expanded:
+/// what libgit2 would have read from a whole index file.
+///
+/// # Errors
+///
+/// When a sparse directory's tree cannot be read, or libgit2 refuses an entry.
+fn libgit2_index(repo: &Repository, index: &super::index::Index<'_>) -> Result<git2::Index> {
+    let failed = |e: git2::Error| Error::git("building the index for libgit2", &e);
+    let mut out = git2::Index::new().map_err(failed)?;
+    let trees = Trees::new(repo);
+    let mut add = |path: &[u8], mode: u32, id: Oid| {
+        let time = git2::IndexTime::new(0, 0);
+        out.add(&git2::IndexEntry {
+            ctime: time,
+            mtime: time,
+            dev: 0,
+            ino: 0,
+            mode,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id,
+            flags: 0,
+            flags_extended: 0,
+            path: path.to_vec(),
+        })
+        .map_err(failed)
+    };
+    for e in &index.entries {
+        if !is_tree(e.mode) {
+            add(&e.path, e.mode, e.id)?;
+            continue;
+        }
+        let Some(files) = trees.expand(&e.path, e.id) else {
+            return Err(match trees.corrupt.get() {
+                Some(id) => Error::corrupt_object("reading a sparse directory's tree", id),
+                None => Error::git(
+                    "reading a sparse directory's tree",
+                    &git2::Error::from_str(&format!("tree {} not found", e.id)),
+                ),
+            });
+        };
+        for f in files {
+            add(&f.path, f.mode, f.id)?;
+        }
+    }
+    Ok(out)
 }
 
 /// Plans one job per staged file that has content to scan. Returns the jobs and how many

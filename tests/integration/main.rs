@@ -12,6 +12,7 @@ mod concurrency;
 mod faults;
 mod formats;
 mod hooks;
+mod index;
 mod install;
 mod lsp;
 mod phi;

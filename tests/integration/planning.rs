@@ -1,5 +1,7 @@
 //! The staged plan read from the index's cache tree must equal libgit2's tree-to-index diff,
-//! and must hand over to libgit2 whenever it cannot be sure (renames, split index).
+//! and must hand over to libgit2 whenever it cannot be sure (renames); for the index layouts
+//! libgit2 refuses (split, sparse), both must equal libgit2's plan of the same index written
+//! whole.
 
 use crate::common::TempRepo;
 use phiguard::source::staged::{plan_by_cache_tree, plan_by_libgit2};
@@ -90,7 +92,7 @@ fn unborn_head_plans_every_file() {
 }
 
 #[test]
-fn renames_and_split_indexes_go_to_libgit2() {
+fn renames_go_to_libgit2() {
     let repo = base();
     repo.git(&["mv", "src/a.rs", "src/renamed.rs"]);
     let (fast, slow) = plans(&repo);
@@ -104,17 +106,87 @@ fn renames_and_split_indexes_go_to_libgit2() {
     repo.git(&["mv", "src/renamed.rs", "src/a.rs"]);
     repo.add("src/a.rs", "fn a() { 1 }\n");
     assert_same(&repo, "back to an edit");
+}
+
+/// A split index (libgit2 refuses it) is read with its shared index: both plans equal the
+/// plan libgit2 makes from the same index written whole, renames included.
+#[test]
+fn a_split_index_plans_as_the_whole_index_does() {
+    for version in ["2", "4"] {
+        split_index_plans_as_the_whole_index_does(version);
+    }
+}
+
+/// [`a_split_index_plans_as_the_whole_index_does`] at one index version (4 compresses each
+/// path against the previous one, also when that one is a replacement without a path).
+fn split_index_plans_as_the_whole_index_does(version: &str) {
+    let repo = base();
+    repo.git(&["update-index", "--index-version", version]);
+    // libgit2 itself says whether the index is split: it refuses the `link` extension.
+    let split_now = || match git2::Repository::open(repo.path()).unwrap().index() {
+        Ok(_) => false,
+        Err(e) => e.message().contains("link") || panic!("{e}"),
+    };
     repo.git(&["update-index", "--split-index"]);
-    let git = git2::Repository::open(repo.path()).unwrap();
-    let empty = globset::GlobSet::empty();
-    let none = phiguard::source::PathRules::excluding(&empty);
-    assert!(
-        plan_by_cache_tree(&git, &none).unwrap().is_none(),
-        "a split index is left to libgit2"
+    repo.add("src/a.rs", "fn a() { 1 }\n");
+    repo.add("docs/new.md", "new\n");
+    assert!(split_now());
+    let split = plans(&repo);
+    repo.git(&["mv", "src/deep/b.rs", "src/deep/moved.rs"]);
+    assert!(split_now());
+    let (renamed_fast, renamed) = plans(&repo);
+    assert_eq!(renamed_fast, None, "a rename needs similarity detection");
+    repo.git(&["update-index", "--no-split-index"]);
+    assert!(!split_now());
+    assert_eq!(renamed, plans(&repo).1, "renames found in a split index");
+    repo.git(&["mv", "src/deep/moved.rs", "src/deep/b.rs"]);
+    let (_, whole) = plans(&repo);
+    assert_eq!(
+        split.0.as_deref(),
+        Some(whole.as_str()),
+        "the cache-tree plan"
     );
-    // which refuses it by name: `scan --staged` then fails closed (exit 2).
-    let err = plan_by_libgit2(&git, &none).unwrap_err().to_string();
-    assert!(err.contains("link"), "{err}");
+    assert_eq!(split.1, whole, "libgit2 given the merged entries");
+}
+
+/// A sparse index's directory entries (libgit2 refuses them) stand for their trees: both
+/// plans equal libgit2's on the same index expanded, also when a directory entry's tree is
+/// not `HEAD`'s.
+#[test]
+fn a_sparse_index_plans_as_the_expanded_index_does() {
+    let repo = base();
+    repo.add("docs/guide.md", "guide, edited\n");
+    repo.commit("edit outside the cone");
+    repo.git(&["sparse-checkout", "init", "--cone", "--sparse-index"]);
+    repo.git(&["sparse-checkout", "set", "src"]);
+    assert!(
+        repo.git(&["ls-files", "--sparse"])
+            .lines()
+            .any(|l| l == "docs/")
+    );
+    repo.git(&["reset", "-q", "--soft", "HEAD~"]);
+    repo.add("src/a.rs", "fn a() { 1 }\n");
+    let sparse = plans(&repo);
+    assert!(sparse.1.contains("docs/guide.md"), "{}", sparse.1);
+    repo.git(&["mv", "src/deep/b.rs", "src/deep/moved.rs"]);
+    let (renamed_fast, renamed) = plans(&repo);
+    repo.git(&["sparse-checkout", "init", "--cone", "--no-sparse-index"]);
+    assert!(
+        !repo
+            .git(&["ls-files", "--sparse"])
+            .lines()
+            .any(|l| l == "docs/")
+    );
+    assert_eq!(renamed_fast, None, "a rename needs similarity detection");
+    assert_eq!(renamed, plans(&repo).1, "renames found in a sparse index");
+    repo.git(&["mv", "src/deep/moved.rs", "src/deep/b.rs"]);
+    let (_, whole) = plans(&repo);
+    assert_eq!(
+        sparse.0.as_deref(),
+        Some(whole.as_str()),
+        "the cache-tree plan"
+    );
+    assert_eq!(sparse.1, whole, "libgit2 given the expanded entries");
 }
 
 #[test]

@@ -57,7 +57,8 @@ fn anything_not_understood_is_none_never_a_panic() {
         one_entry(2, &tree_ext(b"\x00x y\n")),
         one_entry(2, &tree_ext(b"\x001 5\n")),
         one_entry(2, b"link\x00\x00\x00\x00"),
-        one_entry(2, b"sdir\x00\x00\x00\x00"),
+        // A directory entry outside a sparse index.
+        sparse_dir(false),
         one_entry(2, b"zzzz\x00\x00\x00\x00"),
         one_entry(2, b"TREE\xff\xff\xff\xff"),
     ];
@@ -80,4 +81,56 @@ fn anything_not_understood_is_none_never_a_panic() {
     assert!(parse(&one_entry(2, &tree_ext(&deep))).is_none());
     // Unknown optional extensions are skipped.
     assert!(parse(&one_entry(2, b"UNTR\x00\x00\x00\x00")).is_some());
+}
+
+/// A v3 index of the file `a.txt` and the sparse directory `d/` (skip-worktree), with the
+/// `sdir` extension when `sdir`.
+fn sparse_dir(sdir: bool) -> Vec<u8> {
+    let mut d = b"DIRC".to_vec();
+    d.extend_from_slice(&3u32.to_be_bytes());
+    d.extend_from_slice(&2u32.to_be_bytes());
+    for (path, mode, extended) in [(&b"a.txt"[..], 0o100644u32, false), (b"d/", 0o040000, true)] {
+        let start = d.len();
+        let mut fixed = [0u8; FIXED];
+        fixed[24..28].copy_from_slice(&mode.to_be_bytes());
+        fixed[40..60].copy_from_slice(&[0xcd; 20]);
+        let flags = path.len() as u16 | if extended { 0x4000 } else { 0 };
+        fixed[60..62].copy_from_slice(&flags.to_be_bytes());
+        d.extend_from_slice(&fixed);
+        if extended {
+            d.extend_from_slice(&0x4000u16.to_be_bytes()); // skip-worktree
+        }
+        d.extend_from_slice(path);
+        let len = (d.len() - start + 8) & !7;
+        d.resize(start + len, 0);
+    }
+    if sdir {
+        d.extend_from_slice(b"sdir\x00\x00\x00\x00");
+    }
+    d.extend_from_slice(&[0u8; HASH]);
+    d
+}
+
+#[test]
+fn a_sparse_index_keeps_its_directory_entries() {
+    let data = sparse_dir(true);
+    let idx = parse(&data).expect("a sparse index parses");
+    assert!(idx.sparse);
+    assert_eq!(idx.entries.len(), 2);
+    assert_eq!(&*idx.entries[1].path, b"d/");
+    assert_eq!(idx.entries[1].mode, 0o040000);
+    assert_eq!(
+        idx.entries[1].stat, None,
+        "skip-worktree vouches for nothing"
+    );
+    // A directory mode without the trailing `/`, or a file path with one, is not understood.
+    let mut no_slash = data.clone();
+    let at = no_slash.windows(3).position(|w| w == b"d/\0").unwrap();
+    no_slash[at + 1] = b'x';
+    assert!(parse(&no_slash).is_none());
+    let mut file_mode = data.clone();
+    let second = HEADER + ((FIXED + 5 + 8) & !7);
+    file_mode[second + 24..second + 28].copy_from_slice(&0o100644u32.to_be_bytes());
+    assert!(parse(&file_mode).is_none());
+    assert!(!parse(&one_entry(3, b"")).unwrap().sparse);
 }
