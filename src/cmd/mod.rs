@@ -75,7 +75,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match &cli.command {
         Command::Scan(args) => scan::run(g, args),
         Command::Hook(h) => hook::run(g, h),
-        Command::Install(args) => install::run(args),
+        Command::Install(args) => install::run(args, g.quiet),
         Command::Rules(r) => rules::run(g, r),
         Command::Config(_) => config::show(g),
         Command::Audit(a) => audit::run(g, a),
