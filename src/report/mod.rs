@@ -57,6 +57,13 @@ pub struct Finding {
     pub reason: Option<String>,
 }
 
+impl Finding {
+    /// Whether the finding is in a commit or tag message of history rather than a file.
+    pub fn in_message(&self) -> bool {
+        matches!(&*self.path, "<commit message>" | "<tag message>")
+    }
+}
+
 /// Totals for the summary line and the JSON `summary` object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -129,6 +136,10 @@ pub struct Report {
     /// What SARIF says about each rule reported (from the rule, not from a finding); filled
     /// by the caller that has the rules, empty otherwise.
     pub rule_meta: std::collections::BTreeMap<Arc<str>, RuleMeta>,
+    /// For the commit-msg hook: the file git keeps the message in (an absolute path, a linked
+    /// worktree's own git directory included), which the hint names so that the message can
+    /// be edited and committed again.
+    pub message_file: Option<String>,
 }
 
 /// Findings of one rule in one file listed in full, in every format; the rest are counted in

@@ -29,11 +29,6 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// Whether `f` is in a commit or tag message rather than a file.
-fn is_message(f: &super::Finding) -> bool {
-    matches!(&*f.path, "<commit message>" | "<tag message>")
-}
-
 /// GitHub code scanning's `security-severity` (0.0–10.0) for a severity.
 fn security_severity(s: Severity) -> &'static str {
     match s {
@@ -117,7 +112,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             if f.utf16_columns.1 <= f.utf16_columns.0 {
                 region.as_object_mut().unwrap().remove("endColumn");
             }
-            let message = is_message(f).then_some(f.commit.as_deref()).flatten();
+            let message = f.in_message().then_some(f.commit.as_deref()).flatten();
             let location = match message {
                 // A commit message is no file of the tree: a logical location naming the
                 // commit, and the line in the message text.
