@@ -255,7 +255,17 @@ impl Engine<'_> {
     /// with six digits or an `@` is looked at: the PHI and secret values a name can hold have
     /// them, and the staged path of two thousand files does not pay a detection pass for each.
     fn named(&self, item: &Item) -> Option<Named> {
-        let rooted = item.rooted();
+        self.named_path(&item.path, item.rooted())
+    }
+
+    /// A skipped file's path as printed: masked as [`Engine::named`] masks a scanned one's.
+    fn masked_path(&self, path: &Arc<str>) -> Arc<str> {
+        self.named_path(path, path)
+            .map_or_else(|| path.clone(), |n| n.path)
+    }
+
+    /// [`Engine::named`] of a path as shown (`shown`) and relative to the repository root.
+    fn named_path(&self, shown: &Arc<str>, rooted: &str) -> Option<Named> {
         let digits = rooted.bytes().filter(u8::is_ascii_digit).count();
         if digits < 6 && !rooted.contains('@') {
             return None;
@@ -286,7 +296,7 @@ impl Engine<'_> {
         }
         let spans: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
         let masked = String::from_utf8_lossy(&mask::mask_all(text, &spans)).into_owned();
-        let mut path = item.path.to_string();
+        let mut path = shown.to_string();
         for r in &raws {
             if let Ok(v) = std::str::from_utf8(&text[r.span.clone()])
                 && !v.is_empty()
@@ -760,6 +770,7 @@ impl Batch {
                 }
             }
             Loaded::Skipped(path, why) => {
+                let path = engine.masked_path(&path);
                 let (commit, refname) = match job {
                     Job::Blob {
                         commit, refname, ..
@@ -900,7 +911,9 @@ pub fn run_files(
     }
     let mut report = assemble(parts.into_inner().unwrap_or_else(|p| p.into_inner()));
     report.summary.skipped += skipped;
+    report.summary.excluded += skipped;
     report.notes.sort();
+    report.binary.sort();
     Ok(report)
 }
 
@@ -961,7 +974,14 @@ fn assemble(parts: Vec<Part>) -> Report {
                 let kind = match why {
                     Skip::TooLarge(n) => Some(UnscannedKind::Oversize(n)),
                     Skip::Unscannable(why) => Some(UnscannedKind::Unscannable(why)),
-                    Skip::Binary | Skip::NotAFile => None,
+                    Skip::Binary => {
+                        report.binary.push(path.clone());
+                        None
+                    }
+                    Skip::NotAFile => {
+                        report.not_files.push(path.clone());
+                        None
+                    }
                 };
                 if let Some(kind) = kind {
                     let (commit, refname) = p.skipped_in;

@@ -227,6 +227,7 @@ impl Session {
             phiguard::scan::run(&self.engine()?, jobs, &opts)?
         };
         report.summary.skipped += skipped;
+        report.summary.excluded += skipped;
         self.finish(report, started)
     }
 
@@ -255,6 +256,7 @@ impl Session {
             return Ok(None);
         };
         report.summary.skipped += skipped;
+        report.summary.excluded += skipped;
         self.finish(report, started).map(Some)
     }
 

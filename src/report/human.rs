@@ -81,13 +81,54 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             super::LISTED_PER_RULE
         )?;
     }
-    for note in &report.notes {
-        writeln!(w, "note: {note}")?;
-    }
+    write_notes(report, w)?;
     if report.blocks() && style.context != Context::Push {
         let blocking = Blocking::of(report, style.context);
         let file = report.message_file.as_deref();
         write_hint(style.context, blocking, true, file, w)?;
+    }
+    Ok(())
+}
+
+/// Notes, and file names in a note, listed before the rest is counted: a tree of 5,000
+/// images must not print 5,000 lines.
+const NAMED: usize = 10;
+
+/// The notes (each skipped file named, the first [`NAMED`] of a kind listed and the rest
+/// counted), and the paths `[scan] exclude` left out, counted.
+fn write_notes(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    for note in report.notes.iter().take(NAMED) {
+        writeln!(w, "note: {note}")?;
+    }
+    if report.notes.len() > NAMED {
+        let more = report.notes.len() - NAMED;
+        writeln!(w, "note: ... and {more} more file(s) skipped like these")?;
+    }
+    for (paths, why) in [
+        (&report.binary, "binary, not scanned"),
+        (&report.not_files, "not a regular file, not scanned"),
+    ] {
+        if paths.is_empty() {
+            continue;
+        }
+        let mut names: Vec<String> = paths
+            .iter()
+            .take(NAMED)
+            .map(|p| sanitize::display_str(p))
+            .collect();
+        if paths.len() > NAMED {
+            names.push(format!("and {} more", paths.len() - NAMED));
+        }
+        writeln!(
+            w,
+            "note: {} file(s) {why}: {}",
+            paths.len(),
+            names.join(", ")
+        )?;
+    }
+    let excluded = report.summary.excluded;
+    if excluded > 0 {
+        writeln!(w, "note: {excluded} file(s) excluded by [scan] exclude")?;
     }
     Ok(())
 }
@@ -100,6 +141,8 @@ pub fn nothing_to_show(report: &Report, style: &Style) -> bool {
         && s.allowed == 0
         && s.baselined == 0
         && report.notes.is_empty()
+        && report.binary.is_empty()
+        && report.not_files.is_empty()
         && !report.findings.iter().any(|f| shown(style, f))
         && !report.capped.iter().any(|c| c.suppressed.is_none())
         && (!style.show_suppressed || report.suppressed.is_empty())

@@ -85,6 +85,9 @@ pub struct Summary {
     pub bytes: u64,
     /// Files skipped (binary, too large, excluded), by reason.
     pub skipped: usize,
+    /// Of [`Summary::skipped`], the paths `[scan] exclude` left out (counted, not named: the
+    /// configuration names them).
+    pub excluded: usize,
     /// Wall time.
     pub elapsed_ms: u64,
 }
@@ -127,6 +130,10 @@ pub struct Report {
     pub summary: Summary,
     /// Human-readable notes (skipped files, ...). Never contain scanned content.
     pub notes: Vec<String>,
+    /// Files skipped as binary (no text to scan), as shown (a value in a name masked).
+    pub binary: Vec<Arc<str>>,
+    /// Paths skipped as not a regular file (a submodule, a socket, one that vanished).
+    pub not_files: Vec<Arc<str>>,
     /// Content left unscanned that could hold a value (over the size limit, undecodable),
     /// each named: a server rejects the push for it unless configured to pass it.
     pub unscanned: Vec<Unscanned>,

@@ -170,3 +170,47 @@ fn a_commit_prints_one_summary_line_whether_it_passes_or_is_blocked() {
     assert!(!out.status.success(), "{}", text(&out));
     assert_eq!(summaries(&text(&out)), 1, "{}", text(&out));
 }
+
+#[test]
+fn skipped_files_are_named_masked_and_counted_past_the_first_ten() {
+    let repo = hooked();
+    let binary = |n: u8| vec![0x89, b'P', b'N', b'G', 0, n, 0, 0];
+    for i in 0..12u8 {
+        repo.add(&format!("img/{i:02}.png"), binary(i));
+    }
+    let ssn_name = format!("scans/patient_{SSN}.bin");
+    repo.add(&ssn_name, binary(99));
+    repo.add("u16.txt", b"\xff\xfe1\x002\x00\x00\xd8".as_slice());
+    let out = repo.git_output(&["commit", "-q", "-m", "images"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert_no_value(said.as_bytes(), &[SSN]);
+    assert!(
+        said.contains("note: u16.txt skipped: invalid UTF-16"),
+        "{said}"
+    );
+    assert!(
+        said.contains("note: 13 file(s) binary, not scanned: img/00.png, img/01.png"),
+        "{said}"
+    );
+    assert!(said.contains(", and 3 more\n"), "{said}");
+    assert_eq!(summaries(&said), 1, "{said}");
+    // `scan DIR` names them the same way, the value in a name masked.
+    std::fs::remove_dir_all(repo.path().join("img")).unwrap();
+    repo.write(".phiguard.toml", "[scan]\nexclude = [\"u16.txt\"]\n");
+    let r = repo.phiguard(&["scan", "."]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_no_value(&r.stdout, &[SSN]);
+    assert!(
+        r.out()
+            .contains("note: 1 file(s) binary, not scanned: scans/patient_***********.bin\n"),
+        "{}",
+        r.out()
+    );
+    assert!(
+        r.out()
+            .contains("note: 1 file(s) excluded by [scan] exclude\n"),
+        "{}",
+        r.out()
+    );
+}
