@@ -24,3 +24,4 @@ mod rules;
 mod scan;
 mod secrets;
 mod signing;
+mod synthetic;
