@@ -19,6 +19,7 @@ mod phi;
 mod planning;
 mod precommit;
 mod push;
+mod readme;
 mod regression;
 mod rules;
 mod scan;
