@@ -974,7 +974,6 @@ pub fn run_files(
     report.summary.skipped += skipped;
     report.summary.excluded += skipped;
     report.notes.sort();
-    report.binary.sort();
     Ok(report)
 }
 
@@ -1062,6 +1061,11 @@ fn assemble(parts: Vec<Part>) -> Report {
         report.findings.extend(p.found.findings);
         report.suppressed.extend(p.found.suppressed);
         report.capped.extend(p.found.capped);
+    }
+    // By name, each once (a path skipped in several commits of a range is one name).
+    for paths in [&mut report.binary, &mut report.not_files] {
+        paths.sort();
+        paths.dedup();
     }
     report.sort();
     report.tally();

@@ -130,7 +130,8 @@ pub struct Report {
     pub summary: Summary,
     /// Human-readable notes (skipped files, ...). Never contain scanned content.
     pub notes: Vec<String>,
-    /// Files skipped as binary (no text to scan), as shown (a value in a name masked).
+    /// Files skipped as binary (no text to scan), as shown (a value in a name masked), sorted,
+    /// each once.
     pub binary: Vec<Arc<str>>,
     /// Paths skipped as not a regular file (a submodule, a socket, one that vanished).
     pub not_files: Vec<Arc<str>>,

@@ -214,3 +214,20 @@ fn skipped_files_are_named_masked_and_counted_past_the_first_ten() {
         r.out()
     );
 }
+
+#[test]
+fn a_binary_file_changed_in_several_commits_of_a_range_is_named_once() {
+    let repo = hooked();
+    for n in 0..3u8 {
+        repo.add("img/logo.png", [0x89, b'P', b'N', b'G', 0, n]);
+        repo.commit(&format!("logo {n}"));
+    }
+    let r = repo.phiguard(&["scan", "--range", "HEAD~3..HEAD"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.out()
+            .contains("note: 1 file(s) binary, not scanned: img/logo.png\n"),
+        "{}",
+        r.out()
+    );
+}
