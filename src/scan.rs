@@ -100,6 +100,7 @@ impl Engine<'_> {
             None => (item.path.clone(), Arc::from(item.rooted())),
         };
         raws.sort_by_key(|r| (r.span.start, std::cmp::Reverse(r.severity), r.rule));
+        spread_synthetic(&item.text, &mut raws);
         let masks = mask::Masks::new(raws.iter().map(|r| self.mask_span(r)).collect());
         let raws = self.dedupe(&item.text, raws);
         let lines = line_numbers(&item.text, &raws);
@@ -255,7 +256,11 @@ impl Engine<'_> {
     /// with six digits or an `@` is looked at: the PHI and secret values a name can hold have
     /// them, and the staged path of two thousand files does not pay a detection pass for each.
     fn named(&self, item: &Item) -> Option<Named> {
-        let rooted = item.rooted();
+        self.named_path(&item.path, item.rooted())
+    }
+
+    /// [`Engine::named`] of a path as shown (`shown`) and relative to the repository root.
+    fn named_path(&self, shown: &Arc<str>, rooted: &str) -> Option<Named> {
         let digits = rooted.bytes().filter(u8::is_ascii_digit).count();
         if digits < 6 && !rooted.contains('@') {
             return None;
@@ -286,7 +291,7 @@ impl Engine<'_> {
         }
         let spans: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
         let masked = String::from_utf8_lossy(&mask::mask_all(text, &spans)).into_owned();
-        let mut path = item.path.to_string();
+        let mut path = shown.to_string();
         for r in &raws {
             if let Ok(v) = std::str::from_utf8(&text[r.span.clone()])
                 && !v.is_empty()
@@ -402,6 +407,66 @@ impl Engine<'_> {
         kept.sort_by_key(|r| r.span.start);
         kept
     }
+}
+
+/// Values longer than this (keys, tokens, blobs) are not compared by [`spread_synthetic`]:
+/// the example identifiers it is for are short, and the cap keeps its work linear in the
+/// number of matches.
+const SPREAD_MAX: usize = 64;
+
+/// Normalised values shorter than this are not spread: an age or a short code repeats by
+/// chance far more often than because it is the same example.
+const SPREAD_MIN: usize = 6;
+
+/// Synthetic is decided per value within an item (issue 24 §2): a value judged synthetic once
+/// (the US Core example patient's MRN and birth date, in its marked FHIR resource) is
+/// synthetic wherever else it appears in the same file (the resource's narrative `text.div`,
+/// a README's prose). The values are compared normalised ([`synthetic_key`]) and held only in
+/// this set, in memory; a value not seen in a synthetic context still counts. One pass to
+/// collect, one to mark: linear in the matches.
+fn spread_synthetic(text: &[u8], raws: &mut [RawMatch]) {
+    if !raws.iter().any(|r| r.synthetic) || raws.iter().all(|r| r.synthetic) {
+        return;
+    }
+    let synthetic: rustc_hash::FxHashSet<Vec<u8>> = raws
+        .iter()
+        .filter(|r| r.synthetic)
+        .filter_map(|r| synthetic_key(&text[r.span.clone()]))
+        .collect();
+    for r in raws.iter_mut().filter(|r| !r.synthetic) {
+        if synthetic_key(&text[r.span.clone()]).is_some_and(|k| synthetic.contains(&k)) {
+            r.synthetic = true;
+        }
+    }
+}
+
+/// The key [`spread_synthetic`] compares a value by: a date as `YYYYMMDD` whether written
+/// `1987-02-20`, `19870220` or `02/20/1987`; anything else its letters and digits, upper case
+/// ([`fingerprint::normalize`]). `None` for a value too long or too short to compare.
+fn synthetic_key(value: &[u8]) -> Option<Vec<u8>> {
+    if value.len() > SPREAD_MAX {
+        return None;
+    }
+    crate::work::add(value.len());
+    let key = date_key(value).unwrap_or_else(|| fingerprint::normalize(value));
+    (key.len() >= SPREAD_MIN).then_some(key)
+}
+
+/// `YYYYMMDD` of a date written year first (`1987-02-20`, `1987/2/20`) or month first
+/// (`02/20/1987`, the US order), when the month and day are in range.
+fn date_key(value: &[u8]) -> Option<Vec<u8>> {
+    let groups: Vec<&[u8]> = value
+        .split(|b| !b.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let num = |g: &[u8]| std::str::from_utf8(g).ok()?.parse::<u32>().ok();
+    let (y, m, d) = match groups.as_slice() {
+        [y, m, d] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => (num(y)?, num(m)?, num(d)?),
+        [m, d, y] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => (num(y)?, num(m)?, num(d)?),
+        _ => return None,
+    };
+    ((1..=12).contains(&m) && (1..=31).contains(&d))
+        .then(|| format!("{y:04}{m:02}{d:02}").into_bytes())
 }
 
 /// Counts one finding past the listed ones into `capped` (one entry per rule, severity and
@@ -933,6 +998,7 @@ pub fn run_files(
     }
     let mut report = assemble(parts.into_inner().unwrap_or_else(|p| p.into_inner()));
     report.summary.skipped += skipped;
+    report.summary.excluded += skipped;
     report.notes.sort();
     Ok(report)
 }
@@ -994,7 +1060,14 @@ fn assemble(parts: Vec<Part>) -> Report {
                 let kind = match why {
                     Skip::TooLarge(n) => Some(UnscannedKind::Oversize(n)),
                     Skip::Unscannable(why) => Some(UnscannedKind::Unscannable(why)),
-                    Skip::Binary | Skip::NotAFile => None,
+                    Skip::Binary => {
+                        report.binary.push(path.clone());
+                        None
+                    }
+                    Skip::NotAFile => {
+                        report.not_files.push(path.clone());
+                        None
+                    }
                 };
                 if let Some(kind) = kind {
                     let (commit, refname) = p.skipped_in;
@@ -1014,6 +1087,11 @@ fn assemble(parts: Vec<Part>) -> Report {
         report.findings.extend(p.found.findings);
         report.suppressed.extend(p.found.suppressed);
         report.capped.extend(p.found.capped);
+    }
+    // By name, each once (a path skipped in several commits of a range is one name).
+    for paths in [&mut report.binary, &mut report.not_files] {
+        paths.sort();
+        paths.dedup();
     }
     report.sort();
     report.tally();

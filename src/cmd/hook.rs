@@ -5,7 +5,7 @@ use super::{Exit, Origin, Session};
 use crate::cli::{Global, HookCommand};
 use anyhow::{Context as _, Result};
 use phiguard::report::Context;
-use phiguard::source::{self, Job, RepoAt};
+use phiguard::source;
 use std::path::Path;
 
 pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
@@ -74,7 +74,10 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     let comments = comment_strings(repo.as_ref());
     let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
     let item = source::message::item_with_comments(&name, text, &comments);
-    session.scan_and_report(&[Job::Text(item)], RepoAt::None, 0)
+    // Git names the file relative to the work tree's top (where hooks run), or absolutely in
+    // a linked worktree; the hint gives it absolute, for a shell in any directory.
+    let kept = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    session.scan_message(item, kept.to_string_lossy().into_owned())
 }
 
 /// The pre-commit framework's `phiguard` hook. Git sets `GIT_INDEX_FILE` for the hooks of

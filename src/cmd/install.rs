@@ -7,10 +7,26 @@ use phiguard::install::{self, Action, Location, Platform};
 use std::path::Path;
 use std::process::Command;
 
-pub fn run(args: &InstallArgs) -> Result<Exit> {
+/// What a successful install says: one line per hook written, nothing under `-q` (errors and
+/// refusals go to stderr either way).
+#[derive(Clone, Copy)]
+struct Say {
+    quiet: bool,
+}
+
+impl Say {
+    fn line(self, text: impl std::fmt::Display) {
+        if !self.quiet {
+            println!("{text}");
+        }
+    }
+}
+
+pub fn run(args: &InstallArgs, quiet: bool) -> Result<Exit> {
     let exe = std::env::current_exe().ok();
+    let say = Say { quiet };
     if args.server {
-        return server(args, exe.as_deref());
+        return server(args, exe.as_deref(), say);
     }
     let hooks = if args.hooks.is_empty() {
         install::CLIENT_HOOKS
@@ -21,7 +37,7 @@ pub fn run(args: &InstallArgs) -> Result<Exit> {
         args.hooks.clone()
     };
     if args.global {
-        return global(args, &hooks, exe.as_deref());
+        return global(args, &hooks, exe.as_deref(), say);
     }
     let cwd = std::env::current_dir()?;
     let dir = match install::locate(&cwd)? {
@@ -36,10 +52,10 @@ pub fn run(args: &InstallArgs) -> Result<Exit> {
             return Ok(Exit::Error);
         }
         Location::Global(dir) => {
-            println!(
+            say.line(format_args!(
                 "phiguard's global hooks ({}) already run in this repository; nothing to do",
                 dir.display()
-            );
+            ));
             return Ok(Exit::Clean);
         }
         Location::Shared(dir) if args.force => dir,
@@ -47,35 +63,49 @@ pub fn run(args: &InstallArgs) -> Result<Exit> {
             refuse_shared(&dir, &hooks);
             return Ok(Exit::Error);
         }
-        Location::Husky(husky) => return Ok(husky_or_tracked(&husky, &hooks, true, args)),
-        Location::Tracked(dir) => return Ok(husky_or_tracked(&dir, &hooks, false, args)),
+        Location::Husky(husky) => return Ok(husky_or_tracked(&husky, &hooks, true, args, say)),
+        Location::Tracked(dir) => return Ok(husky_or_tracked(&dir, &hooks, false, args, say)),
     };
     let actions = if args.uninstall {
         install::uninstall(&dir, &hooks)?
     } else {
         install::install(&dir, &hooks, exe.as_deref())?
     };
-    print(&actions);
+    print(&actions, say);
     Ok(Exit::Clean)
 }
 
-fn print(actions: &[Action]) {
+fn print(actions: &[Action], say: Say) {
     for a in actions {
         match a {
-            Action::Installed(p) => println!("installed {}", p.display()),
-            Action::Updated(p) => println!("updated {}", p.display()),
-            Action::Chained(p, b) => println!(
+            Action::Installed(p) => say.line(format_args!("installed {}", p.display())),
+            Action::Updated(p) => say.line(format_args!("updated {}", p.display())),
+            Action::Chained(p, b) => say.line(format_args!(
                 "installed {} (the existing hook, kept as {}, runs first)",
                 p.display(),
                 b.display()
-            ),
-            Action::Removed(p, None) => println!("removed {}", p.display()),
+            )),
+            Action::Removed(p, None) => say.line(format_args!("removed {}", p.display())),
             Action::Removed(p, Some(b)) => {
-                println!("removed {} (restored it from {})", p.display(), b.display());
+                say.line(format_args!(
+                    "removed {} (restored it from {})",
+                    p.display(),
+                    b.display()
+                ));
             }
-            Action::Absent(p) => println!("no phiguard hook at {}", p.display()),
-            Action::Config(p) => println!("wrote a starter configuration {}", p.display()),
-            Action::ConfigKept(p) => println!("kept the existing configuration {}", p.display()),
+            Action::Absent(p) => say.line(format_args!("no phiguard hook at {}", p.display())),
+            Action::Config(p) => {
+                say.line(format_args!(
+                    "wrote a starter configuration {}",
+                    p.display()
+                ));
+            }
+            Action::ConfigKept(p) => {
+                say.line(format_args!(
+                    "kept the existing configuration {}",
+                    p.display()
+                ));
+            }
         }
     }
 }
@@ -96,7 +126,13 @@ fn refuse_shared(dir: &Path, hooks: &[String]) {
 /// husky, or a tracked hooks directory: the scripts are the team's, under version control;
 /// phiguard writes nothing there (an absolute binary path must not land in a tracked file)
 /// and says which lines to add.
-fn husky_or_tracked(dir: &Path, hooks: &[String], husky: bool, args: &InstallArgs) -> Exit {
+fn husky_or_tracked(
+    dir: &Path,
+    hooks: &[String],
+    husky: bool,
+    args: &InstallArgs,
+    say: Say,
+) -> Exit {
     let missing: Vec<&String> = hooks
         .iter()
         .filter(|h| !install::calls_phiguard(&dir.join(h), h))
@@ -110,15 +146,16 @@ fn husky_or_tracked(dir: &Path, hooks: &[String], husky: bool, args: &InstallArg
         )
     };
     if args.uninstall {
+        // Nothing of phiguard's there: done (said only without -q); else the lines to remove.
+        if missing.len() == hooks.len() {
+            say.line(format_args!("{what}; no script there calls phiguard"));
+            return Exit::Clean;
+        }
         eprintln!("phiguard: {what}; remove the `phiguard hook` lines from its scripts.");
-        return if missing.len() == hooks.len() {
-            Exit::Clean
-        } else {
-            Exit::Error
-        };
+        return Exit::Error;
     }
     if missing.is_empty() {
-        println!("{what}; every hook already calls phiguard");
+        say.line(format_args!("{what}; every hook already calls phiguard"));
         return Exit::Clean;
     }
     eprintln!("phiguard: {what}. Nothing was changed: add these lines and commit them");
@@ -131,17 +168,17 @@ fn husky_or_tracked(dir: &Path, hooks: &[String], husky: bool, args: &InstallArg
     Exit::Error
 }
 
-fn global(args: &InstallArgs, hooks: &[String], exe: Option<&Path>) -> Result<Exit> {
+fn global(args: &InstallArgs, hooks: &[String], exe: Option<&Path>, say: Say) -> Result<Exit> {
     let dir = install::global_dir().context("no user configuration directory")?;
     let current = git_global(&["config", "--global", "--get", "core.hooksPath"])?;
     let ours = current
         .as_deref()
         .is_some_and(|c| Path::new(c) == dir.as_path());
     if args.uninstall {
-        print(&install::uninstall(&dir, hooks)?);
+        print(&install::uninstall(&dir, hooks)?, say);
         if ours {
             git_global(&["config", "--global", "--unset", "core.hooksPath"])?;
-            println!("unset the global core.hooksPath");
+            say.line("unset the global core.hooksPath");
         }
         return Ok(Exit::Clean);
     }
@@ -157,12 +194,14 @@ fn global(args: &InstallArgs, hooks: &[String], exe: Option<&Path>) -> Result<Ex
         return Ok(Exit::Error);
     }
     let (dir, actions) = install::install_global(hooks, exe)?;
-    print(&actions);
+    print(&actions, say);
     let d = dir.display().to_string();
     if git_global(&["config", "--global", "core.hooksPath", &d])?.is_none() {
         bail!("git config --global core.hooksPath {d} failed");
     }
-    println!("set the global core.hooksPath to {d} (a clone's own .git/hooks still run first)");
+    say.line(format_args!(
+        "set the global core.hooksPath to {d} (a clone's own .git/hooks still run first)"
+    ));
     Ok(Exit::Clean)
 }
 
@@ -177,7 +216,7 @@ fn git_global(args: &[&str]) -> Result<Option<String>> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
 }
 
-fn server(args: &InstallArgs, exe: Option<&Path>) -> Result<Exit> {
+fn server(args: &InstallArgs, exe: Option<&Path>, say: Say) -> Result<Exit> {
     let platform = match args.platform {
         PlatformArg::Bare => Platform::Bare,
         PlatformArg::Gitlab => Platform::Gitlab,
@@ -194,6 +233,6 @@ fn server(args: &InstallArgs, exe: Option<&Path>) -> Result<Exit> {
     } else {
         install::install_server(&args.git_dir, platform, &hooks, exe)?
     };
-    print(&actions);
+    print(&actions, say);
     Ok(Exit::Clean)
 }

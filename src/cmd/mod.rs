@@ -75,7 +75,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match &cli.command {
         Command::Scan(args) => scan::run(g, args),
         Command::Hook(h) => hook::run(g, h),
-        Command::Install(args) => install::run(args),
+        Command::Install(args) => install::run(args, g.quiet),
         Command::Rules(r) => rules::run(g, r),
         Command::Config(_) => config::show(g),
         Command::Audit(a) => audit::run(g, a),
@@ -227,6 +227,7 @@ impl Session {
             phiguard::scan::run(&self.engine()?, jobs, &opts)?
         };
         report.summary.skipped += skipped;
+        report.summary.excluded += skipped;
         self.finish(report, started)
     }
 
@@ -255,6 +256,7 @@ impl Session {
             return Ok(None);
         };
         report.summary.skipped += skipped;
+        report.summary.excluded += skipped;
         self.finish(report, started).map(Some)
     }
 
@@ -289,10 +291,40 @@ impl Session {
         }
     }
 
+    /// The commit-msg hook: scans the message and names `message_file` (where git keeps it)
+    /// in the hint. In the human format a message with nothing to show prints nothing: the
+    /// pre-commit hook's summary is the commit's one summary line (issue 24 §5).
+    pub fn scan_message(&self, item: phiguard::source::Item, message_file: String) -> Result<Exit> {
+        let started = Instant::now();
+        let opts = RunOptions {
+            repo: RepoAt::None,
+            max_file_bytes: self.config.max_file_bytes,
+            threads: 1,
+            deadline: None,
+        };
+        let mut report = phiguard::scan::run(&self.engine()?, &[Job::Text(item)], &opts)?;
+        report.message_file = Some(message_file);
+        self.finish_with(report, started, self.format == Format::Human)
+    }
+
     /// Stamps the wall time, prints the report and maps it to the exit code.
-    fn finish(&self, mut report: Report, started: Instant) -> Result<Exit> {
+    fn finish(&self, report: Report, started: Instant) -> Result<Exit> {
+        self.finish_with(report, started, false)
+    }
+
+    /// [`Session::finish`]; `quiet_when_clean`: print nothing when the report has nothing to
+    /// show ([`report::human::nothing_to_show`]).
+    fn finish_with(
+        &self,
+        mut report: Report,
+        started: Instant,
+        quiet_when_clean: bool,
+    ) -> Result<Exit> {
         self.apply_baseline(&mut report);
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        if quiet_when_clean && report::human::nothing_to_show(&report, &self.style) {
+            return Ok(Exit::Clean);
+        }
         self.print(&report)?;
         let exit = if report.blocks() {
             Exit::Blocked

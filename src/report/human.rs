@@ -81,13 +81,71 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             super::LISTED_PER_RULE
         )?;
     }
-    for note in &report.notes {
-        writeln!(w, "note: {note}")?;
-    }
+    write_notes(report, w)?;
     if report.blocks() && style.context != Context::Push {
-        write_hint(style.context, Blocking::of(report), true, w)?;
+        let blocking = Blocking::of(report, style.context);
+        let file = report.message_file.as_deref();
+        write_hint(style.context, blocking, true, file, w)?;
     }
     Ok(())
+}
+
+/// Notes, and file names in a note, listed before the rest is counted: a tree of 5,000
+/// images must not print 5,000 lines.
+const NAMED: usize = 10;
+
+/// The notes (each skipped file named, the first [`NAMED`] of a kind listed and the rest
+/// counted), and the paths `[scan] exclude` left out, counted.
+fn write_notes(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    for note in report.notes.iter().take(NAMED) {
+        writeln!(w, "note: {note}")?;
+    }
+    if report.notes.len() > NAMED {
+        let more = report.notes.len() - NAMED;
+        writeln!(w, "note: ... and {more} more file(s) skipped like these")?;
+    }
+    for (paths, why) in [
+        (&report.binary, "binary, not scanned"),
+        (&report.not_files, "not a regular file, not scanned"),
+    ] {
+        if paths.is_empty() {
+            continue;
+        }
+        let mut names: Vec<String> = paths
+            .iter()
+            .take(NAMED)
+            .map(|p| sanitize::display_str(p))
+            .collect();
+        if paths.len() > NAMED {
+            names.push(format!("and {} more", paths.len() - NAMED));
+        }
+        writeln!(
+            w,
+            "note: {} file(s) {why}: {}",
+            paths.len(),
+            names.join(", ")
+        )?;
+    }
+    let excluded = report.summary.excluded;
+    if excluded > 0 {
+        writeln!(w, "note: {excluded} file(s) excluded by [scan] exclude")?;
+    }
+    Ok(())
+}
+
+/// Whether the human report of `report` would say nothing but a clean summary line: nothing
+/// blocks, no finding or note is shown, nothing was allowed or baselined.
+pub fn nothing_to_show(report: &Report, style: &Style) -> bool {
+    let s = &report.summary;
+    s.block == 0
+        && s.allowed == 0
+        && s.baselined == 0
+        && report.notes.is_empty()
+        && report.binary.is_empty()
+        && report.not_files.is_empty()
+        && !report.findings.iter().any(|f| shown(style, f))
+        && !report.capped.iter().any(|c| c.suppressed.is_none())
+        && (!style.show_suppressed || report.suppressed.is_empty())
 }
 
 /// The suppressed findings, each with who suppressed it and why.
@@ -134,67 +192,106 @@ fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
-/// Which categories block, for the advice that fits them.
-#[derive(Debug, Clone, Copy)]
+/// What blocks, for the advice that fits it.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Blocking {
-    /// A PHI finding blocks.
+    /// A PHI finding blocks in a file (not a message).
     pub phi: bool,
-    /// A secret blocks.
+    /// A secret blocks (in a file or a message).
     pub secret: bool,
+    /// Something blocks in a file.
+    pub file: bool,
+    /// Something blocks in a commit or tag message.
+    pub message: bool,
 }
 
 impl Blocking {
-    /// What blocks in `report`.
-    pub(crate) fn of(report: &Report) -> Blocking {
-        let blocking = |c: Category| {
+    /// What blocks in `report`, seen in `context` (every finding of a commit-msg run is in
+    /// the message).
+    pub(crate) fn of(report: &Report, context: Context) -> Blocking {
+        Blocking::from(
             report
                 .findings
                 .iter()
-                .any(|f| f.category == c && f.severity == Severity::Block)
-        };
-        Blocking {
-            phi: blocking(Category::Phi),
-            secret: blocking(Category::Secret),
+                .filter(|f| f.severity == Severity::Block),
+            context,
+        )
+    }
+
+    /// What `findings` are about. None at all (a server refusing on counts alone) is taken as
+    /// anything: every piece of advice applies.
+    pub(crate) fn from<'a>(
+        findings: impl Iterator<Item = &'a Finding>,
+        context: Context,
+    ) -> Blocking {
+        let mut b = Blocking::default();
+        for f in findings {
+            let message = context == Context::Message || f.in_message();
+            b.message |= message;
+            b.file |= !message;
+            b.phi |= !message && f.category == Category::Phi;
+            b.secret |= f.category == Category::Secret;
         }
+        if !(b.file || b.message) {
+            b = Blocking {
+                phi: true,
+                secret: true,
+                file: true,
+                message: false,
+            };
+        }
+        b
     }
 }
 
-/// How to fix a blocked change. Moving values under a test path is offered for PHI only:
-/// a secret blocks wherever it is, and the advice for it is to revoke it. `inline`: whether an
-/// inline allow marker would count (a server ref may refuse them, and the hint must not offer
-/// what does not work).
+/// How to fix a blocked change, fitted to what blocks (issue 24 §5): a value in a file is
+/// removed (from history, when it is in a commit); a message is rewritten where git kept it
+/// (`message_file`, for the commit-msg hook); a secret is revoked, since it is exposed once
+/// pushed; PHI is replaced by synthetic data, and only PHI in a file is offered a test path
+/// (a secret blocks wherever it is, and a message has no path). `inline`: whether an inline
+/// allow marker would count (a server ref may refuse them, and the hint must not offer what
+/// does not work).
 pub(crate) fn write_hint(
     context: Context,
     blocking: Blocking,
     inline: bool,
+    message_file: Option<&str>,
     w: &mut dyn Write,
 ) -> io::Result<()> {
-    let fix = match context {
-        Context::Commit => {
-            "remove the value from the file and `git add` it again \
-             (or `git restore --staged <file>` to unstage the file)"
-        }
-        Context::Message => "edit the commit message and commit again",
-        Context::History | Context::Push => {
-            "rewrite the commit that introduced it (`git rebase -i`, then amend); \
-             a new commit on top does not remove it from history"
-        }
-        Context::Files => "remove the value from the file",
-    };
     writeln!(w, "how to fix:")?;
-    writeln!(w, "  - {fix};")?;
+    if blocking.file {
+        writeln!(w, "  - {};", file_fix(context))?;
+    }
+    if blocking.message {
+        write_message_fix(context, message_file, w)?;
+    }
+    let history = matches!(context, Context::History | Context::Push);
+    if history {
+        writeln!(
+            w,
+            "  - history already pushed elsewhere: rewrite it with `git filter-repo` \
+             (`--replace-text`, `--replace-message`), force-push, and have every clone fetch again;"
+        )?;
+    }
     if blocking.phi {
         writeln!(
             w,
-            "  - test data: use a synthetic value (SSN 9xx-xx-xxxx, phone 555-01xx, \
-             example.com, a Synthea record); PHI under tests/ or fixtures/ only warns;"
+            "  - PHI: delete it or replace it with synthetic data (SSN 9xx-xx-xxxx, phone \
+             555-01xx, example.com, a Synthea record); a test fixture belongs under a test path \
+             (tests/, fixtures/, ...), where PHI only warns;"
         )?;
     }
     if blocking.secret {
+        let exposed = if history {
+            "it is exposed to everyone who fetched it, and rewriting history does not take it back"
+        } else {
+            "once pushed it is exposed, and a rewrite does not take it back"
+        };
         writeln!(
             w,
-            "  - a secret: revoke it and load it from the environment or a secret store \
-             (it blocks under test paths too; documentation example keys are not findings);"
+            "  - a secret: revoke and rotate it ({exposed}); load the new one from the \
+             environment or a secret store (secrets block under test paths too; documentation \
+             example keys are not findings);"
         )?;
     }
     if !inline {
@@ -204,5 +301,50 @@ pub(crate) fn write_hint(
         w,
         "  - a false positive: add `phiguard:allow <reason>` to the line or the line above \
          (counted and shown in the summary)."
+    )
+}
+
+/// The fix for a value in a file, by where the file is.
+fn file_fix(context: Context) -> &'static str {
+    match context {
+        Context::Commit => {
+            "remove the value from the file and `git add` it again \
+             (or `git restore --staged <file>` to unstage the file)"
+        }
+        Context::History | Context::Push => {
+            "rewrite the commit that introduced it: `git commit --amend` for the last one, \
+             `git rebase -i <base>` (mark it `edit`, then amend) for an older one; a new commit \
+             on top does not remove it from history"
+        }
+        Context::Files | Context::Message => "remove the value from the file",
+    }
+}
+
+/// The fix for a value in a commit message: where git kept the text and how to commit again,
+/// or how to reword a commit already made.
+fn write_message_fix(
+    context: Context,
+    message_file: Option<&str>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    if context == Context::Message {
+        let file = message_file.map_or_else(
+            || "the message file (.git/COMMIT_EDITMSG)".to_owned(),
+            |f| format!("`{}`", sanitize::display_str(f)),
+        );
+        let again = message_file.map_or_else(
+            || "git commit -e -F .git/COMMIT_EDITMSG".to_owned(),
+            |f| format!("git commit -e -F '{}'", sanitize::display_str(f)),
+        );
+        return writeln!(
+            w,
+            "  - the commit was not made; git kept its message in {file}: commit again with \
+             `{again}` and remove the value in the editor;"
+        );
+    }
+    writeln!(
+        w,
+        "  - reword the commit message: `git commit --amend` for the last commit, \
+         `git rebase -i <base>` (mark it `reword`) for an older one;"
     )
 }

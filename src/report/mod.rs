@@ -57,6 +57,13 @@ pub struct Finding {
     pub reason: Option<String>,
 }
 
+impl Finding {
+    /// Whether the finding is in a commit or tag message of history rather than a file.
+    pub fn in_message(&self) -> bool {
+        matches!(&*self.path, "<commit message>" | "<tag message>")
+    }
+}
+
 /// Totals for the summary line and the JSON `summary` object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -78,6 +85,9 @@ pub struct Summary {
     pub bytes: u64,
     /// Files skipped (binary, too large, excluded), by reason.
     pub skipped: usize,
+    /// Of [`Summary::skipped`], the paths `[scan] exclude` left out (counted, not named: the
+    /// configuration names them).
+    pub excluded: usize,
     /// Wall time.
     pub elapsed_ms: u64,
 }
@@ -120,6 +130,11 @@ pub struct Report {
     pub summary: Summary,
     /// Human-readable notes (skipped files, ...). Never contain scanned content.
     pub notes: Vec<String>,
+    /// Files skipped as binary (no text to scan), as shown (a value in a name masked), sorted,
+    /// each once.
+    pub binary: Vec<Arc<str>>,
+    /// Paths skipped as not a regular file (a submodule, a socket, one that vanished).
+    pub not_files: Vec<Arc<str>>,
     /// Content left unscanned that could hold a value (over the size limit, undecodable),
     /// each named: a server rejects the push for it unless configured to pass it.
     pub unscanned: Vec<Unscanned>,
@@ -129,6 +144,10 @@ pub struct Report {
     /// What SARIF says about each rule reported (from the rule, not from a finding); filled
     /// by the caller that has the rules, empty otherwise.
     pub rule_meta: std::collections::BTreeMap<Arc<str>, RuleMeta>,
+    /// For the commit-msg hook: the file git keeps the message in (an absolute path, a linked
+    /// worktree's own git directory included), which the hint names so that the message can
+    /// be edited and committed again.
+    pub message_file: Option<String>,
 }
 
 /// Findings of one rule in one file listed in full, in every format; the rest are counted in

@@ -71,13 +71,19 @@ pub fn write(
         }
         Format::Sarif => {
             super::write(report, format, style, out)?;
-            write_human(decision, err)
+            write_human(decision, blocking(report), err)
         }
         Format::Human | Format::Gcc => {
             super::write(report, format, style, out)?;
-            write_human(decision, out)
+            write_human(decision, blocking(report), out)
         }
     }
+}
+
+/// What the refused findings are about, for advice that fits them: every finding that counts
+/// (the refs' policies decide which severities refuse).
+fn blocking(report: &Report) -> human::Blocking {
+    human::Blocking::from(report.findings.iter(), super::Context::Push)
 }
 
 /// The decision as JSON.
@@ -361,8 +367,8 @@ impl Lines<'_> {
     }
 }
 
-/// The decision in lines of text.
-fn write_human(d: &PushDecision, w: &mut dyn Write) -> io::Result<()> {
+/// The decision in lines of text; `blocking` fits the advice for findings.
+fn write_human(d: &PushDecision, blocking: human::Blocking, w: &mut dyn Write) -> io::Result<()> {
     let err = if d.gitlab { "GL-HOOK-ERR: " } else { "" };
     let refused: Vec<&RefDecision> = d.refused().collect();
     write_preamble(d, refused.is_empty(), err, w)?;
@@ -393,11 +399,7 @@ fn write_human(d: &PushDecision, w: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(inline) = todo.findings_inline {
         let mut hint = Vec::new();
-        let both = human::Blocking {
-            phi: true,
-            secret: true,
-        };
-        human::write_hint(super::Context::History, both, inline, &mut hint)?;
+        human::write_hint(super::Context::Push, blocking, inline, None, &mut hint)?;
         for line in String::from_utf8_lossy(&hint).lines() {
             writeln!(w, "{err}{line}")?;
         }

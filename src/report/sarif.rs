@@ -29,11 +29,6 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// Whether `f` is in a commit or tag message rather than a file.
-fn is_message(f: &super::Finding) -> bool {
-    matches!(&*f.path, "<commit message>" | "<tag message>")
-}
-
 /// GitHub code scanning's `security-severity` (0.0–10.0) for a severity.
 fn security_severity(s: Severity) -> &'static str {
     match s {
@@ -47,15 +42,18 @@ fn security_severity(s: Severity) -> &'static str {
 fn remediation(category: crate::rules::Category) -> &'static str {
     match category {
         crate::rules::Category::Phi => {
-            "Remove the value and rewrite the commit that introduced it (a new commit on top \
-             leaves it in history). Test data: use a synthetic value (SSN 9xx-xx-xxxx, phone \
+            "Remove the value and rewrite the commit that introduced it (`git commit --amend`, \
+             `git rebase -i`; a new commit on top leaves it in history; `git filter-repo` for \
+             history already pushed). Test data: use a synthetic value (SSN 9xx-xx-xxxx, phone \
              555-01xx, example.com, a Synthea record); PHI under tests/ or fixtures/ only warns. \
              A false positive: add `phiguard:allow <reason>` to the line or the line above."
         }
         crate::rules::Category::Secret => {
-            "Revoke the secret now (it was exposed), load it from the environment or a secret \
-             store, and rewrite the commit that introduced it. A false positive: add \
-             `phiguard:allow <reason>` to the line or the line above."
+            "Revoke and rotate the secret now (once pushed it is exposed, and a rewrite does not \
+             take it back), load the new one from the environment or a secret store, and rewrite \
+             the commit that introduced it (`git commit --amend`, `git rebase -i`; `git \
+             filter-repo` for history already pushed). A secret blocks under test paths too. A \
+             false positive: add `phiguard:allow <reason>` to the line or the line above."
         }
     }
 }
@@ -117,7 +115,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             if f.utf16_columns.1 <= f.utf16_columns.0 {
                 region.as_object_mut().unwrap().remove("endColumn");
             }
-            let message = is_message(f).then_some(f.commit.as_deref()).flatten();
+            let message = f.in_message().then_some(f.commit.as_deref()).flatten();
             let location = match message {
                 // A commit message is no file of the tree: a logical location naming the
                 // commit, and the line in the message text.

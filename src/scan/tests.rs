@@ -210,3 +210,75 @@ fn short_hl7_messages_are_each_read_once() {
         .collect();
     read_once("adt.hl7", text, 800);
 }
+
+/// Issue 24 §2: a value judged synthetic once in a file is synthetic where it repeats there;
+/// the set costs work linear in the matches (`n` marked resources and `n` narratives).
+#[test]
+fn synthetic_values_spread_within_a_file_in_linear_work() {
+    let file = |n: usize| -> String {
+        let mut r = Lcg(17);
+        (0..n)
+            .map(|_| {
+                let (mrn, dob) = (1_000_000 + r.next(8_999_999), r.date());
+                let (y, m, d) = (&dob[..4], &dob[5..7], &dob[8..]);
+                format!(
+                    "{{\"resourceType\":\"Patient\",\"identifier\":[{{\"type\":{{\"coding\":[{{\"system\":\"http://terminology.hl7.org/CodeSystem/v2-0203\",\"code\":\"MR\"}}]}},\"system\":\"http://hospital.smarthealthit.org\",\"value\":\"{mrn}\"}}],\"birthDate\":\"{dob}\"}}\n\
+                     Seen today: MRN: {mrn}, DOB: {m}/{d}/{y}\n"
+                )
+            })
+            .collect()
+    };
+    with_engine(|engine| {
+        let live = |n: usize| {
+            let item = Item::whole("examples.txt", file(n).into_bytes());
+            let mut scratch = crate::detect::Scratch::default();
+            crate::work::take();
+            let found = engine.scan_item(&item, &mut scratch).unwrap();
+            let capped = |live: bool| -> usize {
+                let by = |c: &&crate::report::Capped| c.suppressed.is_none() == live;
+                found.capped.iter().filter(by).map(|c| c.count).sum()
+            };
+            (
+                crate::work::take(),
+                found.findings.len() + capped(true),
+                found.suppressed.len() + capped(false),
+            )
+        };
+        let (w1, live1, suppressed1) = live(50);
+        let (w4, live4, suppressed4) = live(200);
+        assert_eq!(
+            (live1, live4),
+            (0, 0),
+            "a repeated example value was not spread"
+        );
+        assert!(
+            suppressed1 >= 100 && suppressed4 >= 400,
+            "{suppressed1} {suppressed4}"
+        );
+        assert!(
+            w4 * 10 <= w1 * 46,
+            "{w1} steps at 1x, {w4} at 4x ({:.1}x)",
+            w4 as f64 / w1 as f64
+        );
+    });
+}
+
+#[test]
+fn synthetic_keys_compare_dates_in_either_order_and_skip_short_and_long_values() {
+    let key = |v: &str| synthetic_key(v.as_bytes()).map(|k| String::from_utf8(k).unwrap());
+    assert_eq!(key("1987-02-20").as_deref(), Some("19870220"));
+    assert_eq!(key("02/20/1987"), key("1987-02-20"));
+    assert_eq!(key("1987/2/20"), key("1987-02-20"));
+    assert_eq!(key("mr-1032702").as_deref(), Some("MR1032702"));
+    assert_eq!(
+        key("13/45/1987").as_deref(),
+        Some("13451987"),
+        "no date: kept as digits"
+    );
+    assert_eq!(
+        key("92"),
+        None,
+        "too short to be the same example by more than chance"
+    );
+    assert_eq!(key(&"A".repeat(65)), None);
+}

@@ -519,3 +519,43 @@ fn server_install_ghes_writes_the_hook_script_for_the_environment() {
     ]);
     assert_eq!(r.code, 2, "{}", r.all());
 }
+
+/// `install -q` (issue 24 §5): every install variant that succeeds prints nothing, and what
+/// it did is still done; a refusal still says why on stderr.
+#[test]
+fn install_quiet_prints_nothing_on_success_in_every_variant() {
+    let repo = repo_with_history();
+    let silent = |args: &[&str]| {
+        let r = repo.phiguard(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.all());
+        assert_eq!(r.all(), "", "{args:?} printed on success");
+    };
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    silent(&["install", "-q"]);
+    assert!(hook.exists());
+    silent(&["install", "--quiet"]); // updated
+    silent(&["install", "-q", "--hooks", "pre-push"]);
+    silent(&["install", "-q", "--uninstall"]);
+    assert!(!hook.exists());
+    silent(&["install", "-q", "--uninstall"]); // nothing there
+    write_exec(&hook, "#!/bin/sh\nexit 0\n");
+    silent(&["install", "-q"]); // chained
+    assert!(repo.path().join(".git/hooks/pre-commit.legacy").exists());
+    silent(&["install", "-q", "--uninstall"]); // restored
+    silent(&["install", "-q", "--global"]);
+    silent(&["install", "-q"]); // the global hooks already run here
+    silent(&["install", "-q", "--global", "--uninstall"]);
+    for platform in ["bare", "gitlab", "gitea", "ghes"] {
+        let bare = TempRepo::bare();
+        let git_dir = bare.path().to_str().unwrap();
+        let server = ["install", "-q", "--server", "--git-dir", git_dir];
+        silent(&[&server[..], &["--platform", platform]].concat());
+        silent(&[&server[..], &["--platform", platform, "--uninstall"]].concat());
+    }
+    // Refusals are no success: they still explain themselves.
+    let shared = tempfile::tempdir().unwrap();
+    repo.git(&["config", "core.hooksPath", shared.path().to_str().unwrap()]);
+    let r = repo.phiguard(&["install", "-q"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.err().contains("outside this repository"), "{}", r.err());
+}

@@ -25,7 +25,7 @@ fn decision(reasons: Vec<Reason>) -> PushDecision {
 
 fn human(d: &PushDecision) -> String {
     let mut out = Vec::new();
-    write_human(d, &mut out).unwrap();
+    write_human(d, super::blocking(&Report::default()), &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
