@@ -185,13 +185,25 @@ pub struct ConfigFile {
 /// Default test paths (detectors.md §4): findings there are downgraded, never suppressed.
 /// Matched case-insensitively (`TestData/`, `UnitTests/`, `SampleData/`): directories of tests,
 /// fixtures and sample data, and the test-file names of common languages.
+///
+/// Checked against real layouts (README "Test paths"): microsoft/fhir-server keeps test
+/// projects in `Microsoft.Health.Fhir.Tests.Common/` and `….Shared.Tests.E2E/` (`*.Tests.*`)
+/// with their data in `TestFiles/`; Leiningen (Clojure) and OpenUI5 projects keep test data in
+/// `test-resources/`. A bare `spec/` is not a test path: it is also where a specification and
+/// its examples live (OpenAPI, FHIR IG sources), and a Ruby project's RSpec tree holds helpers
+/// and data next to the tests (inferno-framework/inferno-core); RSpec's own conventions are
+/// kept instead: `*_spec.rb`, `spec/factories/`, `spec/support/`, and `fixtures/` anywhere.
 pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/tests/**",
     "**/test/**",
     "**/*tests/**",
     "**/*.tests/**",
+    "**/*.tests.*/**",
     "**/__tests__/**",
-    "**/spec/**",
+    "**/testfiles/**",
+    "**/test-resources/**",
+    "**/spec/factories/**",
+    "**/spec/support/**",
     "**/fixtures/**",
     "**/testdata/**",
     "**/test-data/**",
@@ -708,6 +720,42 @@ mod tests {
             "case-insensitive"
         );
         assert!(!c.test_path_set.is_match("src/main.rs"));
+    }
+
+    /// The default test paths against layouts of real repositories: the test projects and
+    /// data of microsoft/fhir-server, Leiningen's `test-resources/`, RSpec's conventions; and
+    /// what is not a test path although it once matched (`spec/` holding a specification).
+    #[test]
+    fn default_test_paths_fit_real_layouts() {
+        let c = Config::resolve(Vec::new()).unwrap();
+        for test in [
+            "src/Microsoft.Health.Fhir.Tests.Common/TestFiles/Normative/Patient.json",
+            "src/Microsoft.Health.Fhir.Shared.Tests.E2E/Rest/PatientTests.cs",
+            "src/Microsoft.Health.Fhir.Core.UnitTests/Features/Search/Data.cs",
+            "tools/Importer/TestFiles/patients.ndjson",
+            "test-resources/patients.edn",
+            "webapp/test-resources/sap/m/qunit/data.json",
+            "spec/factories/patient.rb",
+            "spec/support/records.rb",
+            "spec/fixtures/patient.json",
+            "spec/models/patient_spec.rb",
+            "api/src/test/resources/org/openmrs/include/standardTestDataset.xml",
+        ] {
+            assert!(
+                c.test_path_set.is_match(test),
+                "{test} should be a test path"
+            );
+        }
+        for real in [
+            "spec/openapi/patient.yaml",
+            "spec/examples/patient-example.json",
+            "docs/spec/patient.md",
+            "lib/patient_spec_builder.rb",
+            "src/Microsoft.Health.Fhir.Core/Features/Search/Data.cs",
+            "Migrations/001_seed.sql",
+        ] {
+            assert!(!c.test_path_set.is_match(real), "{real} is not a test path");
+        }
     }
 
     /// `[[policy]]` paths are relative to their file; bad values name the file, the section
