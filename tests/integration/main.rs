@@ -23,3 +23,4 @@ mod rules;
 mod scan;
 mod secrets;
 mod signing;
+mod weakening;
