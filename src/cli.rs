@@ -199,6 +199,12 @@ pub struct ScanArgs {
     /// `REV` (its whole history); each commit's own added lines and its message.
     #[arg(long, value_name = "RANGE", conflicts_with_all = ["paths", "stdin_filename", "staged"])]
     pub range: Option<String>,
+    /// With --range: whose `.phiguard.toml` judges the commits. `base` (default): the range's
+    /// base (`A` of `A..B`, the merge base of `A...B`), so a change cannot weaken its own
+    /// check; `REV` alone has no base and uses the work tree's. `head`: the tip's. `worktree`:
+    /// the file on disk.
+    #[arg(long, value_enum, value_name = "WHERE", requires = "range")]
+    pub config_from: Option<ConfigFrom>,
     /// Treat stdin as the content of this file (editors).
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,
@@ -213,6 +219,18 @@ pub struct ScanArgs {
     /// Run every rule's regex everywhere (debugging; results must not change).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
+}
+
+/// `scan --range --config-from`: which version of `.phiguard.toml` judges a range.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum ConfigFrom {
+    /// The range's base (`A` of `A..B`).
+    #[default]
+    Base,
+    /// The range's tip (`B`).
+    Head,
+    /// The work tree's file.
+    Worktree,
 }
 
 /// `hook`.

@@ -187,13 +187,25 @@ pub struct ConfigFile {
 /// Default test paths (detectors.md §4): findings there are downgraded, never suppressed.
 /// Matched case-insensitively (`TestData/`, `UnitTests/`, `SampleData/`): directories of tests,
 /// fixtures and sample data, and the test-file names of common languages.
+///
+/// Checked against real layouts (README "Test paths"): microsoft/fhir-server keeps test
+/// projects in `Microsoft.Health.Fhir.Tests.Common/` and `….Shared.Tests.E2E/` (`*.Tests.*`)
+/// with their data in `TestFiles/`; Leiningen (Clojure) and OpenUI5 projects keep test data in
+/// `test-resources/`. A bare `spec/` is not a test path: it is also where a specification and
+/// its examples live (OpenAPI, FHIR IG sources), and a Ruby project's RSpec tree holds helpers
+/// and data next to the tests (inferno-framework/inferno-core); RSpec's own conventions are
+/// kept instead: `*_spec.rb`, `spec/factories/`, `spec/support/`, and `fixtures/` anywhere.
 pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/tests/**",
     "**/test/**",
     "**/*tests/**",
     "**/*.tests/**",
+    "**/*.tests.*/**",
     "**/__tests__/**",
-    "**/spec/**",
+    "**/testfiles/**",
+    "**/test-resources/**",
+    "**/spec/factories/**",
+    "**/spec/support/**",
     "**/fixtures/**",
     "**/testdata/**",
     "**/test-data/**",
@@ -280,7 +292,69 @@ pub struct Sources {
     pub server_git_dir: Option<PathBuf>,
     /// `--config FILE`.
     pub explicit: Option<PathBuf>,
+    /// Read the repository's `.phiguard.toml` (and what it `extend`s inside the repository)
+    /// from here instead of the work tree: `scan --range A..B` judges with `A`'s.
+    pub repo_files: Option<RepoFiles>,
 }
+
+/// The reader behind [`RepoFiles`]: a path relative to the repository root → its text, `None`
+/// when there is no such file.
+type ReadRepoFile = dyn Fn(&str) -> Result<Option<String>> + Send + Sync;
+
+/// A version of the repository's files other than the work tree's (a commit's, the index's),
+/// for reading its `.phiguard.toml`. Paths are relative to the repository root, `/`-separated.
+#[derive(Clone)]
+pub struct RepoFiles {
+    /// Names the version in messages (`commit 1a2b3c4d5e6f`, `the index`).
+    pub label: String,
+    read: Arc<ReadRepoFile>,
+}
+
+impl std::fmt::Debug for RepoFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoFiles")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RepoFiles {
+    /// Files read through `read` (a repository-relative path → its text, or `None`).
+    pub fn new(
+        label: impl Into<String>,
+        read: impl Fn(&str) -> Result<Option<String>> + Send + Sync + 'static,
+    ) -> RepoFiles {
+        RepoFiles {
+            label: label.into(),
+            read: Arc::new(read),
+        }
+    }
+
+    /// The work tree under `root`, as the hooks read it.
+    pub fn worktree(root: &Path) -> RepoFiles {
+        let root = root.to_path_buf();
+        RepoFiles::new("the work tree", move |rel| {
+            let path = root.join(rel);
+            if present(&path)? {
+                read_text(&path, MAX_CONFIG_BYTES).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
+    /// The text of `rel`, or `None`.
+    ///
+    /// # Errors
+    ///
+    /// When the version cannot be read.
+    pub fn read(&self, rel: &str) -> Result<Option<String>> {
+        (self.read)(rel)
+    }
+}
+
+/// The name of a repository's own configuration file, at its root.
+pub const REPO_FILE: &str = ".phiguard.toml";
 
 fn user_config_path() -> Option<PathBuf> {
     user_config_dir().map(|d| d.join("config.toml"))
@@ -344,8 +418,60 @@ fn present(path: &Path) -> Result<bool> {
     }
 }
 
-/// Reads one file and its `extend` chain, oldest ancestor first.
-fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -> Result<()> {
+/// Where [`read_chain`] reads from: the file system, or a version of the repository.
+#[derive(Clone, Copy)]
+enum Reader<'a> {
+    Disk,
+    /// Files of the repository whose root is `root` (chain paths are `root/<rel>`), read
+    /// through `files`.
+    Repo {
+        root: &'a Path,
+        files: &'a RepoFiles,
+    },
+}
+
+impl Reader<'_> {
+    /// The text at `path` (`None`: absent), and how `path` is named in messages.
+    fn read(self, path: &Path) -> Result<(Option<String>, PathBuf)> {
+        match self {
+            Reader::Disk => Ok((Some(read_text(path, MAX_CONFIG_BYTES)?), path.to_path_buf())),
+            Reader::Repo { root, files } => {
+                let rel = repo_relative(root, path).ok_or_else(|| {
+                    Error::config(path, format!("outside the repository ({})", files.label))
+                })?;
+                let shown = PathBuf::from(format!("{rel} in {}", files.label));
+                Ok((files.read(&rel)?, shown))
+            }
+        }
+    }
+}
+
+/// `path` (under `root`, `..` resolved lexically) as a `/`-separated path relative to `root`,
+/// or `None` when it leaves `root`.
+fn repo_relative(root: &Path, path: &Path) -> Option<String> {
+    use std::path::Component;
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.strip_prefix(root).ok()?.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Reads one file and its `extend` chain, oldest ancestor first. Returns false when the
+/// first file is absent from a repository version (`reader` of [`Reader::Repo`]).
+fn read_chain(
+    reader: Reader<'_>,
+    path: &Path,
+    out: &mut Vec<(PathBuf, ConfigFile)>,
+    depth: usize,
+) -> Result<bool> {
     if depth > 8 {
         return Err(Error::config(
             path,
@@ -355,19 +481,25 @@ fn read_chain(path: &Path, out: &mut Vec<(PathBuf, ConfigFile)>, depth: usize) -
     if out.iter().any(|(p, _)| p == path) {
         return Err(Error::config(path, "`extend` cycle"));
     }
-    let text = read_text(path, MAX_CONFIG_BYTES)?;
+    let (text, shown) = reader.read(path)?;
+    let Some(text) = text else {
+        if depth == 0 {
+            return Ok(false);
+        }
+        return Err(Error::config(&shown, "no such file (named by `extend`)"));
+    };
     let file: ConfigFile = toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
             .map_or(0, |s| crate::rules::load::line_of(&text, s.start));
-        Error::config(path, format!("line {line}: {}", e.message().trim()))
+        Error::config(&shown, format!("line {line}: {}", e.message().trim()))
     })?;
     if let Some(parent) = &file.extend {
         let base = path.parent().unwrap_or(Path::new("."));
-        read_chain(&base.join(parent), out, depth + 1)?;
+        read_chain(reader, &base.join(parent), out, depth + 1)?;
     }
     out.push((path.to_path_buf(), file));
-    Ok(())
+    Ok(true)
 }
 
 /// Parses globs (a bad one is an error naming `path` and `key`); test paths match
@@ -474,26 +606,49 @@ impl Config {
     pub fn load(sources: &Sources) -> Result<Config> {
         let mut chain = Vec::new();
         if !sources.none {
-            let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
+            let mut candidates: Vec<(PathBuf, bool, Reader<'_>)> = Vec::new();
             if let Some(git_dir) = &sources.server_git_dir {
-                candidates.push((git_dir.join("phiguard.toml"), false));
+                candidates.push((git_dir.join("phiguard.toml"), false, Reader::Disk));
             } else {
                 if let Some(user) = sources.user.clone().or_else(user_config_path) {
-                    candidates.push((user, false));
+                    candidates.push((user, false, Reader::Disk));
                 }
                 if let Some(root) = &sources.repo_root {
-                    candidates.push((root.join(".phiguard.toml"), false));
+                    let reader = match &sources.repo_files {
+                        Some(files) => Reader::Repo { root, files },
+                        None => Reader::Disk,
+                    };
+                    candidates.push((root.join(REPO_FILE), false, reader));
                 }
             }
             if let Some(explicit) = &sources.explicit {
-                candidates.push((explicit.clone(), true));
+                candidates.push((explicit.clone(), true, Reader::Disk));
             }
-            for (path, required) in candidates {
-                if required || present(&path)? {
-                    read_chain(&path, &mut chain, 0)?;
+            for (path, required, reader) in candidates {
+                let repo = matches!(reader, Reader::Repo { .. });
+                if required || repo || present(&path)? {
+                    read_chain(reader, &path, &mut chain, 0)?;
                 }
             }
         }
+        Config::resolve(chain)
+    }
+
+    /// The configuration the repository's own `.phiguard.toml` (and its `extend` chain)
+    /// makes of the defaults, read from `files` — no user file, no `--config`: what a change
+    /// to that file does, for the weakening check ([`crate::policy::weakening`]).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read or parsed; each error names it and the version.
+    pub fn repository_only(root: &Path, files: &RepoFiles) -> Result<Config> {
+        let mut chain = Vec::new();
+        read_chain(
+            Reader::Repo { root, files },
+            &root.join(REPO_FILE),
+            &mut chain,
+            0,
+        )?;
         Config::resolve(chain)
     }
 
@@ -722,6 +877,42 @@ mod tests {
             "case-insensitive"
         );
         assert!(!c.test_path_set.is_match("src/main.rs"));
+    }
+
+    /// The default test paths against layouts of real repositories: the test projects and
+    /// data of microsoft/fhir-server, Leiningen's `test-resources/`, RSpec's conventions; and
+    /// what is not a test path although it once matched (`spec/` holding a specification).
+    #[test]
+    fn default_test_paths_fit_real_layouts() {
+        let c = Config::resolve(Vec::new()).unwrap();
+        for test in [
+            "src/Microsoft.Health.Fhir.Tests.Common/TestFiles/Normative/Patient.json",
+            "src/Microsoft.Health.Fhir.Shared.Tests.E2E/Rest/PatientTests.cs",
+            "src/Microsoft.Health.Fhir.Core.UnitTests/Features/Search/Data.cs",
+            "tools/Importer/TestFiles/patients.ndjson",
+            "test-resources/patients.edn",
+            "webapp/test-resources/sap/m/qunit/data.json",
+            "spec/factories/patient.rb",
+            "spec/support/records.rb",
+            "spec/fixtures/patient.json",
+            "spec/models/patient_spec.rb",
+            "api/src/test/resources/org/openmrs/include/standardTestDataset.xml",
+        ] {
+            assert!(
+                c.test_path_set.is_match(test),
+                "{test} should be a test path"
+            );
+        }
+        for real in [
+            "spec/openapi/patient.yaml",
+            "spec/examples/patient-example.json",
+            "docs/spec/patient.md",
+            "lib/patient_spec_builder.rb",
+            "src/Microsoft.Health.Fhir.Core/Features/Search/Data.cs",
+            "Migrations/001_seed.sql",
+        ] {
+            assert!(!c.test_path_set.is_match(real), "{real} is not a test path");
+        }
     }
 
     /// `[[policy]]` paths are relative to their file; bad values name the file, the section

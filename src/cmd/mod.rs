@@ -14,6 +14,7 @@ mod rules;
 mod scan;
 mod verify;
 mod watchdog;
+mod weakening;
 
 use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
@@ -118,12 +119,17 @@ pub struct Session {
     /// The work tree's root, for a client command in a repository: paths are matched and
     /// fingerprinted relative to it.
     pub repo_root: Option<PathBuf>,
+    /// Findings made outside the scan (a weakening `.phiguard.toml` change), added to the
+    /// report before the baseline applies.
+    pub extra: std::cell::RefCell<Vec<phiguard::report::Finding>>,
 }
 
 /// Where configuration comes from for this command.
 pub struct Origin {
     pub repo_root: Option<PathBuf>,
     pub server_git_dir: Option<PathBuf>,
+    /// The version of the repository whose `.phiguard.toml` applies (`None`: the work tree's).
+    pub repo_files: Option<phiguard::config::RepoFiles>,
 }
 
 impl Origin {
@@ -132,6 +138,7 @@ impl Origin {
         Origin {
             repo_root,
             server_git_dir: None,
+            repo_files: None,
         }
     }
 }
@@ -144,6 +151,7 @@ impl Session {
             repo_root: origin.repo_root.clone(),
             server_git_dir: origin.server_git_dir.clone(),
             explicit: g.config.clone(),
+            repo_files: origin.repo_files.clone(),
         })?;
         watchdog::arm_client(config.watchdog_ms)?;
         let baseline = match baseline_path(g, &origin, &config) {
@@ -190,6 +198,7 @@ impl Session {
             key,
             baseline,
             repo_root: origin.repo_root,
+            extra: std::cell::RefCell::default(),
         })
     }
 
@@ -320,6 +329,7 @@ impl Session {
         started: Instant,
         quiet_when_clean: bool,
     ) -> Result<Exit> {
+        phiguard::policy::weakening::add(&mut report, self.extra.take());
         self.apply_baseline(&mut report);
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         if quiet_when_clean && report::human::nothing_to_show(&report, &self.style) {

@@ -2,7 +2,7 @@
 
 use super::audit::Trail;
 use super::{Exit, Origin, Session};
-use crate::cli::Global;
+use crate::cli::{ConfigFrom, Global};
 use anyhow::{Context as _, Result};
 use phiguard::error::ErrorKind;
 use phiguard::policy::bypass;
@@ -39,10 +39,9 @@ pub(super) fn open_repo() -> Result<git2::Repository> {
 }
 
 /// `scan --range A..B | REV`.
-pub fn range(g: &Global, spec: &str) -> Result<Exit> {
+pub fn range(g: &Global, spec: &str, config_from: ConfigFrom) -> Result<Exit> {
     let repo = open_repo()?;
     let root = repo.workdir().map(Path::to_path_buf);
-    let session = Session::new(g, Origin::client(root), Context::History)?;
     let ids = match history::range(&repo, spec) {
         Err(e) if repo.is_shallow() => {
             anyhow::bail!(
@@ -54,9 +53,33 @@ pub fn range(g: &Global, spec: &str) -> Result<Exit> {
         other => other?,
     };
     shallow_boundary(&repo, spec, &ids)?;
+    let mut origin = Origin::client(root);
+    origin.repo_files = range_config(&repo, spec, config_from)?;
+    let session = Session::new(g, origin, Context::History)?;
+    *session.extra.borrow_mut() =
+        super::weakening::in_commits(&repo, ids.iter().copied(), &session.key)?;
     let commits: Vec<_> = ids.into_iter().map(|c| (c, None)).collect();
     let jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
     session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
+}
+
+/// The version of the repository whose `.phiguard.toml` judges `--range spec`: the base's by
+/// default (a change must not weaken its own check; no base at all — `A...B` without a merge
+/// base — means the defaults), the tip's, or the work tree's (`None`). `REV` alone has no
+/// base: the work tree's.
+fn range_config(
+    repo: &git2::Repository,
+    spec: &str,
+    from: ConfigFrom,
+) -> Result<Option<phiguard::config::RepoFiles>> {
+    use phiguard::source::config_file;
+    let (base, tip) = history::ends(repo, spec)?;
+    Ok(match (from, base) {
+        (ConfigFrom::Worktree, _) | (ConfigFrom::Base, None) => None,
+        (ConfigFrom::Base, Some(Some(base))) => Some(config_file::at_commit(repo, base)?),
+        (ConfigFrom::Base, Some(None)) => Some(config_file::none()),
+        (ConfigFrom::Head, _) => Some(config_file::at_commit(repo, tip)?),
+    })
 }
 
 /// In a shallow clone, a commit of the range at the shallow boundary has no parents here: its
@@ -128,6 +151,11 @@ fn pre_push_lines(g: &Global, remote: &str, input: &str) -> Result<Exit> {
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
     let planned = refs::plan(&repo, &updates, &hide, &session.config.path_rules(), None)?;
+    *session.extra.borrow_mut() = super::weakening::in_commits(
+        &repo,
+        super::weakening::brought(&planned.brings),
+        &session.key,
+    )?;
     let exit =
         session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)?;
     advise(&session, &repo, &updates, &planned.brings, &hide)?;
@@ -204,6 +232,7 @@ fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     let origin = Origin {
         repo_root: None,
         server_git_dir: Some(repo.path().to_path_buf()),
+        repo_files: None,
     };
     let session = Session::new(g, origin, Context::Push)?;
     let budget_ms = session.config.server.budget_ms.unwrap_or(DEFAULT_BUDGET_MS);
@@ -459,6 +488,12 @@ fn scan(
         });
     match scanned {
         Ok((mut report, brings)) => {
+            let weakened = super::weakening::in_commits(
+                repo,
+                super::weakening::brought(&brings),
+                &session.key,
+            )?;
+            phiguard::policy::weakening::add(&mut report, weakened);
             // Only `$GIT_DIR/phiguard-baseline` (Session::new): never one the push brings.
             session.apply_baseline(&mut report);
             Ok((report, brings, false))

@@ -24,7 +24,7 @@ fn scan(g: &Global, args: &ScanArgs) -> Result<Exit> {
         return staged(g, Context::Commit, args.no_prefilter);
     }
     if let Some(range) = &args.range {
-        return super::push::range(g, range);
+        return super::push::range(g, range, args.config_from.unwrap_or_default());
     }
     if let Some(name) = &args.stdin_filename {
         if !(args.paths.is_empty() || args.paths.iter().all(|p| p == Path::new("-"))) {
@@ -88,6 +88,7 @@ pub fn staged_only(
     if context == Context::Commit {
         super::verify::warn_signing_setup(&repo, &session.config.policies);
     }
+    *session.extra.borrow_mut() = super::weakening::staged(&repo, &session.key)?;
     let at = match repo.workdir() {
         Some(w) => RepoAt::WithWorktree(repo.path().to_path_buf(), w.to_path_buf()),
         None => RepoAt::Path(repo.path().to_path_buf()),

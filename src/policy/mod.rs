@@ -10,6 +10,7 @@ pub mod push;
 pub mod refs;
 pub mod signing;
 pub mod suppress;
+pub mod weakening;
 
 use crate::rules::{Category, Severity};
 
@@ -67,7 +68,7 @@ impl Policy {
     /// Whether inline markers count for this category.
     pub fn inline_allowed(&self, category: Category) -> bool {
         match category {
-            Category::Phi => self.inline_phi,
+            Category::Phi | Category::Config => self.inline_phi,
             Category::Secret => self.inline_secret,
         }
     }

@@ -111,7 +111,8 @@ impl Lines {
             }
         };
         match category {
-            Category::Phi => phi,
+            // Only `phiguard:allow <reason>` accepts a weakened configuration, as for PHI.
+            Category::Phi | Category::Config => phi,
             Category::Secret => secret,
         }
     }

@@ -45,7 +45,7 @@ pub const MIN_TAIL_LEN: usize = 12;
 fn keep(s: &MaskSpan, n: usize, alnum: usize) -> Range<usize> {
     match s.category {
         Category::Phi if s.tail && alnum >= MIN_TAIL_LEN => n - 2..n,
-        Category::Phi => n..n,
+        Category::Phi | Category::Config => n..n,
         Category::Secret => 0..s.reveal_prefix.min(4).min(n / 2),
     }
 }
@@ -222,7 +222,7 @@ fn mask_in(shown: &mut [u8], base: usize, at: &Around, s: &MaskSpan) {
             let k = keep(s, v.len(), alnum);
             start + k.start..start + k.end
         }
-        Category::Phi => 0..0,
+        Category::Phi | Category::Config => 0..0,
         Category::Secret if s.span.start >= base => {
             let k = keep(s, end - start, 0);
             start + k.start..start + k.end

@@ -55,6 +55,11 @@ fn remediation(category: crate::rules::Category) -> &'static str {
              filter-repo` for history already pushed). A secret blocks under test paths too. A \
              false positive: add `phiguard:allow <reason>` to the line or the line above."
         }
+        crate::rules::Category::Config => {
+            "The change weakens phiguard's own checks. Revert it, or have it reviewed and \
+             accept it with `phiguard:allow <reason>` on the key's line (or the comment line \
+             above) or a baseline entry; the base's configuration judges the change itself."
+        }
     }
 }
 

@@ -13,6 +13,10 @@ pub enum Category {
     Phi,
     /// Credentials: keys, tokens, passwords.
     Secret,
+    /// A change to phiguard's own configuration that weakens the checks
+    /// (`policy.config.weakened`); not a category a rule pack can declare.
+    #[serde(skip)]
+    Config,
 }
 
 impl Category {
@@ -21,6 +25,7 @@ impl Category {
         match self {
             Category::Phi => "phi",
             Category::Secret => "secret",
+            Category::Config => "config",
         }
     }
 }

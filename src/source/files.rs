@@ -1,5 +1,10 @@
-//! `scan PATH...`: files and directories on disk, every line added. Honours `.gitignore`
-//! (also outside a repository), scans dotfiles such as `.env`, never enters `.git`.
+//! `scan PATH...`: files and directories on disk, every line added. Follows git's view of
+//! what belongs to a repository: in a repository, a file git tracks is scanned even when a
+//! `.gitignore` pattern matches it (committed `Migrations/*.sql` under a `*.sql` ignore are in
+//! every clone), and only untracked ignored files are skipped; outside a repository (a tree
+//! export, an unpacked archive) no `.gitignore` hides anything. Scans dotfiles such as
+//! `.env`, never enters `.git`. Other tools' ignore files (`.ignore`, `.rgignore`) hide
+//! nothing: they are not git's.
 //!
 //! The walk is parallel (ripgrep's `ignore` crate) and each walker thread scans the files it
 //! finds, so walking and scanning overlap instead of running one after the other.
@@ -8,7 +13,8 @@ use super::Job;
 use crate::error::{Error, Result};
 use globset::GlobSet;
 use ignore::WalkState;
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -48,26 +54,39 @@ where
     for r in rest {
         builder.add(r);
     }
+    // `require_git`: `.gitignore` files count only inside a repository (the default, said
+    // here because it is the point); `ignore(false)`: `.ignore` files are not git's.
     builder
         .hidden(false)
-        .require_git(false)
+        .require_git(true)
+        .ignore(false)
         .threads(threads.max(1))
         .filter_entry(|e| e.file_name() != ".git");
     let skipped = AtomicUsize::new(0);
     let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let visited: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
     builder.build_parallel().run(|| {
         let mut visit = make_visitor();
-        let (skipped, failure, rooted) = (&skipped, &failure, &rooted);
+        let (skipped, failure, rooted, visited) = (&skipped, &failure, &rooted, &visited);
         Box::new(move |entry| {
             let step = entry
                 .map_err(|e| Error::usage(format!("walking: {e}")))
-                .and_then(|entry| match to_job(&entry, exclude, rooted) {
-                    Some(job) => visit(job),
-                    None => {
-                        if entry.file_type().is_some_and(|t| t.is_file()) {
-                            skipped.fetch_add(1, Ordering::Relaxed);
+                .and_then(|entry| {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file {
+                        visited
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(entry.path().to_path_buf());
+                    }
+                    match job_for(entry.path(), is_file, exclude, rooted) {
+                        Some(job) => visit(job),
+                        None => {
+                            if is_file {
+                                skipped.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Ok(())
                         }
-                        Ok(())
                     }
                 });
             match step {
@@ -82,10 +101,83 @@ where
             }
         })
     });
-    match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        Some(e) => Err(e),
-        None => Ok(skipped.into_inner()),
+    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
     }
+    let visited = visited.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut skipped = skipped.into_inner();
+    let tracked = tracked_unvisited(roots, &visited)?;
+    if !tracked.is_empty() {
+        let mut visit = make_visitor();
+        for path in tracked {
+            match job_for(&path, true, exclude, &rooted) {
+                Some(job) => visit(job)?,
+                None => skipped += 1,
+            }
+        }
+    }
+    Ok(skipped)
+}
+
+/// The files under `roots` that git tracks but the walk did not visit: a `.gitignore`
+/// pattern matches them (or a directory above them). git's view is that a tracked file is
+/// part of the repository whatever `.gitignore` says, so they are scanned too. Each is named
+/// as the walk would have named it (the root as given, joined with the rest of its path).
+///
+/// # Errors
+///
+/// When a repository's index cannot be read: the scan would otherwise silently miss files.
+fn tracked_unvisited(roots: &[&Path], visited: &HashSet<PathBuf>) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for root in roots {
+        let Ok(repo) = git2::Repository::discover(root) else {
+            continue;
+        };
+        let (Some(top), Ok(canonical)) = (
+            repo.workdir().and_then(|w| w.canonicalize().ok()),
+            root.canonicalize(),
+        ) else {
+            continue;
+        };
+        let Ok(rel) = canonical.strip_prefix(&top) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let index = repo.index().map_err(|e| {
+            Error::usage(format!(
+                "{}: reading the index to find tracked files: {}",
+                top.display(),
+                e.message()
+            ))
+        })?;
+        for entry in index.iter() {
+            // Submodules (gitlinks) are walked, or not, as directories.
+            if entry.mode & 0o170000 == 0o160000 {
+                continue;
+            }
+            let path = String::from_utf8_lossy(&entry.path);
+            let rest = if rel.is_empty() {
+                Some(&*path)
+            } else if *path == *rel {
+                Some("")
+            } else {
+                path.strip_prefix(rel.as_str())
+                    .and_then(|r| r.strip_prefix('/'))
+            };
+            let Some(rest) = rest else { continue };
+            let candidate = if rest.is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(rest)
+            };
+            if !visited.contains(&candidate)
+                && std::fs::symlink_metadata(&candidate).is_ok_and(|m| m.is_file())
+            {
+                out.push(candidate);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Each walk root as given and its path relative to the repository root (`""` for the root
@@ -123,12 +215,11 @@ impl Rooted {
     }
 }
 
-/// The job for a walked entry, or `None` for directories and skipped paths.
-fn to_job(entry: &ignore::DirEntry, exclude: &GlobSet, rooted: &Rooted) -> Option<Job> {
-    if !entry.file_type().is_some_and(|t| t.is_file()) {
+/// The job for a walked path, or `None` for directories and skipped paths.
+fn job_for(path: &Path, is_file: bool, exclude: &GlobSet, rooted: &Rooted) -> Option<Job> {
+    if !is_file {
         return None;
     }
-    let path = entry.path();
     let shown = path.strip_prefix("./").unwrap_or(path).to_string_lossy();
     let rel = rooted.of(path).filter(|r| *r != *shown);
     if exclude.is_match(rel.as_deref().unwrap_or(&*shown)) {

@@ -337,6 +337,38 @@ pub fn plan(
     Ok(jobs)
 }
 
+/// The ends of a range as [`range`] reads it: its base (`A` of `A..B`; the merge base of
+/// `A...B`, `None` when the sides share no history) and its tip (`B`; `REV`). `REV` alone has
+/// no base: the outer `None`.
+///
+/// # Errors
+///
+/// When the range does not name commits.
+pub fn ends(repo: &Repository, spec: &str) -> Result<(Option<Option<Oid>>, Oid)> {
+    let bad = |e: git2::Error| Error::usage(format!("--range {spec:?}: {}", e.message()));
+    let peel = |s: &str| -> Result<Oid> {
+        let s = if s.is_empty() { "HEAD" } else { s };
+        Ok(repo
+            .revparse_single(s)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(bad)?
+            .id())
+    };
+    if let Some((a, b)) = spec.split_once("...") {
+        let (a, b) = (peel(a)?, peel(b)?);
+        let base = match repo.merge_base(a, b) {
+            Ok(base) => Some(base),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+            Err(e) => return Err(bad(e)),
+        };
+        return Ok((Some(base), b));
+    }
+    if let Some((a, b)) = spec.split_once("..") {
+        return Ok((Some(Some(peel(a)?)), peel(b)?));
+    }
+    Ok((None, peel(spec)?))
+}
+
 /// Resolves `A..B`, `A...B` or `REV` into commits (oldest first), as git does: `A..B` is
 /// what `B` has and `A` has not; `A...B` the symmetric difference, what either has and
 /// their merge bases have not (both sides of a fork). An empty side is `HEAD`.

@@ -302,10 +302,13 @@ fn inline_reasons_are_listed_with_long_digit_runs_masked() {
 #[test]
 fn excludes_test_paths_and_fingerprints_go_by_the_repository_root_from_any_directory() {
     let repo = TempRepo::new();
-    repo.write(
+    // Committed first: a staged or untracked change adding the globs is itself a finding
+    // (`policy.config.weakened`).
+    repo.add(
         ".phiguard.toml",
         "[scan]\nexclude = [\"app/vendor/**\"]\ntest_paths = [\"app/data/**\"]\n",
     );
+    repo.commit("config");
     repo.add("app/vendor/leak.txt", format!("ssn: {SSN_A}\n"));
     repo.add("app/data/p.txt", format!("ssn: {SSN_B}\n"));
     repo.add("app/main.txt", "fine\n");

@@ -27,3 +27,4 @@ mod scan;
 mod secrets;
 mod signing;
 mod synthetic;
+mod weakening;

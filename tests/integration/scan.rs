@@ -20,6 +20,64 @@ fn scan_directory_honours_gitignore_and_skips_lockfiles() {
     assert_eq!(paths, vec![".env"]);
 }
 
+/// The rooted paths of a JSON report's findings, in order.
+fn finding_paths(r: &crate::common::Run) -> Vec<String> {
+    r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// git's view: a tracked file is in every clone whatever `.gitignore` says (committed
+/// `Migrations/*.sql` under a `*.sql` pattern were skipped); an untracked ignored one is not
+/// part of the repository and stays skipped.
+#[test]
+fn scan_reports_tracked_files_that_gitignore_matches() {
+    let repo = TempRepo::new();
+    repo.add(".gitignore", "*.sql\nbuild/\n");
+    repo.write("Migrations/001_seed.sql", format!("-- ssn {SSN}\n"));
+    repo.write("build/out/dump.txt", format!("ssn {SSN}\n"));
+    repo.git(&["add", "-f", "Migrations/001_seed.sql", "build/out/dump.txt"]);
+    repo.commit("seed");
+    repo.write("Migrations/002_local.sql", format!("-- ssn {SSN}\n"));
+    repo.write("build/out/untracked.txt", format!("ssn {SSN}\n"));
+    let r = repo.phiguard(&["scan", ".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(
+        finding_paths(&r),
+        vec!["Migrations/001_seed.sql", "build/out/dump.txt"]
+    );
+    let r = repo.phiguard_in(
+        &repo.path().join("Migrations"),
+        &["scan", ".", "--format", "json"],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(finding_paths(&r), vec!["001_seed.sql"]);
+    crate::common::assert_no_value(&r.stdout, &[SSN]);
+}
+
+/// Outside a repository (a tree export, an unpacked archive) nothing is ignored: the
+/// `.gitignore` that came along describes someone else's untracked files.
+#[test]
+fn scan_outside_a_repository_ignores_gitignore() {
+    let repo = TempRepo::new();
+    let plain = tempfile::tempdir().unwrap();
+    let dir = plain.path();
+    std::fs::write(dir.join(".gitignore"), "*.sql\nexport/\n").unwrap();
+    std::fs::create_dir_all(dir.join("Migrations")).unwrap();
+    std::fs::create_dir_all(dir.join("export")).unwrap();
+    std::fs::write(dir.join("Migrations/001.sql"), format!("-- ssn {SSN}\n")).unwrap();
+    std::fs::write(dir.join("export/rows.csv"), format!("ssn\n{SSN}\n")).unwrap();
+    let r = repo.phiguard_in(dir, &["scan", ".", "--format", "json"], None);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let mut paths = finding_paths(&r);
+    paths.sort();
+    assert_eq!(paths, vec!["Migrations/001.sql", "export/rows.csv"]);
+}
+
 #[test]
 fn scan_stdin_as_a_named_file() {
     let r = phiguard_stdin(
