@@ -14,6 +14,7 @@ mod formats;
 mod hooks;
 mod install;
 mod lsp;
+mod managers;
 mod phi;
 mod planning;
 mod precommit;
