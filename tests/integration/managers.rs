@@ -3,7 +3,7 @@
 //! them), set up as `install/hook-managers/` says — its recipe is read from the files, so the
 //! documentation and the tests cannot drift apart.
 
-use crate::common::{SSN, TempRepo, assert_no_value, bin};
+use crate::common::{SSN, TempRepo, assert_no_value, bin, fenced_block};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -22,17 +22,6 @@ fn tool(name: &str) -> PathBuf {
 fn recipe_file(file: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("install/hook-managers");
     std::fs::read_to_string(path.join(file)).unwrap()
-}
-
-/// The first fenced block of `lang` after the heading `heading` in `markdown`.
-pub fn fenced_block(markdown: &str, heading: &str, lang: &str) -> String {
-    let section = &markdown[markdown
-        .find(&format!("\n{heading}\n"))
-        .unwrap_or_else(|| panic!("no heading {heading:?}"))..];
-    let open = format!("```{lang}\n");
-    let start = section.find(&open).unwrap() + open.len();
-    let end = start + section[start..].find("```").unwrap();
-    section[start..end].to_owned()
 }
 
 /// A project under a hook manager: the repository, with phiguard (the binary under test) and
