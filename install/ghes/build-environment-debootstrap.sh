@@ -43,6 +43,8 @@ echo "build-environment: debootstrap --variant=minbase $suite ($mirror)"
 debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
   { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap failed"; }
 install -D -m 0755 "$bin" "$root/usr/local/bin/phiguard"
+# The release profile keeps line tables (41 MB); the environment needs only the code (9 MB).
+if command -v strip >/dev/null; then strip --strip-debug "$root/usr/local/bin/phiguard"; fi
 install -D -m 0644 "$config" "$root/etc/phiguard/phiguard.toml"
 # The binary must start with the environment's own libraries, and read the configuration.
 chroot "$root" /usr/local/bin/phiguard --version >/dev/null ||
