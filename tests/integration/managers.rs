@@ -199,6 +199,46 @@ fn lefthook_from_npm_with_the_recipe_blocks_commits_and_pushes() {
         let script = std::fs::read_to_string(p.repo.path().join(".git/hooks").join(hook));
         assert!(script.unwrap().contains("lefthook"), "{hook}");
     }
+    let r = p.repo.phiguard(&["install"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.out().contains("already runs phiguard"), "{}", r.out());
     p.assert_commit_blocked_then_clean_passes("lefthook");
     p.assert_push_blocked();
+}
+
+/// lefthook owns `.git/hooks`; a `phiguard install` that chained its scripts ran phiguard
+/// twice after the next `lefthook install` (which renames foreign hooks to `<hook>.old` and
+/// runs them). It writes nothing and prints the commands that, merged, then block.
+#[test]
+fn install_under_lefthook_writes_nothing_and_prints_the_commands_that_then_block() {
+    let lefthook = tool("lefthook").display().to_string();
+    let p = Project::new();
+    let team = "post-checkout:\n  commands:\n    hello:\n      run: echo checked out\n";
+    p.repo.add("lefthook.yml", team);
+    p.repo.commit("lefthook");
+    let (ok, out) = p.run(&lefthook, &["install"]);
+    assert!(ok, "{out}");
+    let hooks = p.repo.path().join(".git/hooks");
+    let before = std::fs::read_to_string(hooks.join("post-checkout")).unwrap();
+    let r = p.repo.phiguard(&["install"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.err().contains("lefthook manages"), "{}", r.err());
+    for h in ["pre-commit", "pre-merge-commit", "commit-msg", "pre-push"] {
+        assert!(!hooks.join(h).exists(), "{h} written");
+    }
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("post-checkout")).unwrap(),
+        before
+    );
+    assert_eq!(p.repo.git(&["status", "--porcelain"]), "");
+    // The printed commands, merged into the team's file, are a working configuration.
+    let commands = &r.err()[r.err().find('\n').unwrap() + 1..];
+    p.repo.add("lefthook.yml", format!("{team}{commands}"));
+    p.repo.commit("phiguard in lefthook");
+    let (ok, out) = p.run(&lefthook, &["install"]);
+    assert!(ok, "{out}");
+    p.assert_commit_blocked_then_clean_passes("printed commands");
+    p.assert_push_blocked();
+    let r = p.repo.phiguard(&["install"]);
+    assert_eq!(r.code, 0, "{}", r.all());
 }
