@@ -226,6 +226,51 @@ pub fn calls_phiguard(path: &Path, hook: &str) -> bool {
     std::fs::read_to_string(path).is_ok_and(|t| t.contains(&format!("phiguard hook {hook}")))
 }
 
+/// lefthook's configuration files, in the order lefthook reads them.
+const LEFTHOOK_CONFIGS: [&str; 6] = [
+    "lefthook.yml",
+    ".lefthook.yml",
+    "lefthook.yaml",
+    ".lefthook.yaml",
+    "lefthook-local.yml",
+    ".lefthook-local.yml",
+];
+
+/// Whether lefthook owns the hooks directory `dir`: a hook there (any hook: lefthook writes
+/// only those its configuration names) is a script that `lefthook install` wrote.
+/// `lefthook install` renames any other hook to `<hook>.old` and runs it too, so chaining
+/// lefthook's scripts would run phiguard twice.
+pub fn lefthook_manages(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        !name.contains('.')
+            && std::fs::read_to_string(e.path())
+                .is_ok_and(|t| !t.contains(MARKER) && t.contains("call_lefthook"))
+    })
+}
+
+/// The `run:` of phiguard's lefthook command for `hook` (lefthook's `{1}` is the first
+/// argument git gives the hook).
+pub fn lefthook_run(hook: &str) -> String {
+    match hook {
+        "commit-msg" => "phiguard hook commit-msg {1}".to_owned(),
+        "pre-push" => "phiguard hook pre-push {1} {2}".to_owned(),
+        _ => format!("phiguard hook {hook}"),
+    }
+}
+
+/// Whether one of the lefthook configuration files in the work tree `top` runs phiguard
+/// for `hook`.
+pub fn lefthook_calls_phiguard(top: &Path, hook: &str) -> bool {
+    let run = format!("phiguard hook {hook}");
+    LEFTHOOK_CONFIGS
+        .iter()
+        .any(|c| std::fs::read_to_string(top.join(c)).is_ok_and(|t| t.contains(&run)))
+}
+
 /// phiguard's own hooks directory for `install --global`: `hooks/` in the user
 /// configuration directory (`PHIGUARD_CONFIG_HOME` when set).
 pub fn global_dir() -> Option<PathBuf> {

@@ -41,6 +41,9 @@ pub fn run(args: &InstallArgs, quiet: bool) -> Result<Exit> {
     }
     let cwd = std::env::current_dir()?;
     let dir = match install::locate(&cwd)? {
+        Location::Repo(dir) if !args.uninstall && install::lefthook_manages(&dir) => {
+            return lefthook(&hooks, say);
+        }
         Location::Repo(dir) => dir,
         // The global shims chain the clone's own hooks; per-repository shims there would not.
         Location::Global(dir) if args.uninstall => {
@@ -166,6 +169,39 @@ fn husky_or_tracked(
         eprintln!("  {}/{h}:  {}", dir.display(), install::call_line(h));
     }
     Exit::Error
+}
+
+/// lefthook owns the hooks directory: phiguard's commands belong in `lefthook.yml` (chaining
+/// lefthook's scripts would run phiguard twice after the next `lefthook install`).
+fn lefthook(hooks: &[String], say: Say) -> Result<Exit> {
+    let top = git_global(&["rev-parse", "--show-toplevel"])?
+        .context("lefthook manages the hooks, but this is not a work tree")?;
+    let top = Path::new(&top);
+    let missing: Vec<&String> = hooks
+        .iter()
+        .filter(|h| !install::lefthook_calls_phiguard(top, h))
+        .collect();
+    if missing.is_empty() {
+        say.line(
+            "lefthook manages this repository's hooks; its configuration already runs phiguard",
+        );
+        return Ok(Exit::Clean);
+    }
+    eprintln!(
+        "phiguard: lefthook manages this repository's hooks. Nothing was changed: merge these \
+         commands into {}, then run `lefthook install`:",
+        top.join("lefthook.yml").display()
+    );
+    for h in missing {
+        eprintln!(
+            "{h}:\n  commands:\n    phiguard:\n      run: {}",
+            install::lefthook_run(h)
+        );
+        if h == "pre-push" {
+            eprintln!("      use_stdin: true");
+        }
+    }
+    Ok(Exit::Error)
 }
 
 fn global(args: &InstallArgs, hooks: &[String], exe: Option<&Path>, say: Say) -> Result<Exit> {

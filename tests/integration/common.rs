@@ -343,3 +343,15 @@ pub fn run_within(mut cmd: Command, stdin: Option<&[u8]>, secs: u64) -> Option<R
         stderr: read(err),
     })
 }
+
+/// The first fenced block of `lang` after the heading `heading` in `markdown`: tests run the
+/// documentation's snippets as written, so the two cannot drift apart.
+pub fn fenced_block(markdown: &str, heading: &str, lang: &str) -> String {
+    let section = &markdown[markdown
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("no heading {heading:?}"))..];
+    let open = format!("```{lang}\n");
+    let start = section.find(&open).unwrap() + open.len();
+    let end = start + section[start..].find("```").unwrap();
+    section[start..end].to_owned()
+}

@@ -15,6 +15,7 @@ mod hooks;
 mod index;
 mod install;
 mod lsp;
+mod managers;
 mod messages;
 mod phi;
 mod planning;

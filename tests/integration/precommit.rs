@@ -1,7 +1,7 @@
 //! The pre-commit framework (the real `pre-commit` package from PyPI; `.ci/run` installs it)
 //! running this repository's `.pre-commit-hooks.yaml` from a local clone of the hooks.
 
-use crate::common::{SSN, TempRepo, assert_no_value, bin};
+use crate::common::{SSN, TempRepo, assert_no_value, bin, fenced_block};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,26 +21,47 @@ struct Framework {
     path: String,
 }
 
+/// The README's `.pre-commit-config.yaml`, as written.
+fn readme_config() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    fenced_block(&readme, "## The pre-commit framework", "yaml")
+}
+
 impl Framework {
-    /// A project using phiguard's hooks from a local repository holding this checkout's
-    /// `.pre-commit-hooks.yaml`; the `language: rust` ids are run as `system` here (the
-    /// framework's build of phiguard takes minutes), `phiguard-system` as published.
+    /// A project using the README's configuration: `repo: local` hooks with
+    /// `language: system`, phiguard on `PATH`.
     fn new() -> Framework {
+        Framework::with_config(|_| readme_config())
+    }
+
+    /// A project using phiguard's hooks from a local repository holding this checkout's
+    /// `.pre-commit-hooks.yaml` (the README's "once you host phiguard" form); the
+    /// `language: rust` ids are run as `system` here (the framework's build of phiguard takes
+    /// minutes), `phiguard-system` as published.
+    fn remote() -> Framework {
+        Framework::with_config(|hooks| {
+            let rev = hooks.git(&["rev-parse", "HEAD"]);
+            format!(
+                "repos:\n- repo: {}\n  rev: {}\n  hooks:\n  - id: phiguard-system\n  \
+                 - id: phiguard-commit-msg\n    language: system\n  \
+                 - id: phiguard-pre-push\n    language: system\n",
+                hooks.path().display(),
+                rev.trim()
+            )
+        })
+    }
+
+    /// A project whose `.pre-commit-config.yaml` is `config(hooks)`, `hooks` a repository
+    /// holding this checkout's `.pre-commit-hooks.yaml`; its hooks installed by pre-commit.
+    fn with_config(config: impl FnOnce(&TempRepo) -> String) -> Framework {
         let hooks = TempRepo::new();
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
         hooks.add(".pre-commit-hooks.yaml", std::fs::read(manifest).unwrap());
-        let rev = hooks.commit("hooks");
+        hooks.commit("hooks");
         let repo = TempRepo::new();
         repo.add("README.md", "hello\n");
-        repo.add(
-            ".pre-commit-config.yaml",
-            format!(
-                "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: phiguard-system\n  \
-                 - id: phiguard-commit-msg\n    language: system\n  \
-                 - id: phiguard-pre-push\n    language: system\n",
-                hooks.path().display()
-            ),
-        );
+        repo.add(".pre-commit-config.yaml", config(&hooks));
         repo.commit("init");
         let path = format!(
             "{}:{}",
@@ -108,17 +129,28 @@ impl Framework {
 
 #[test]
 fn pre_commit_framework_blocks_a_staged_ssn_on_commit() {
-    let f = Framework::new();
-    f.repo.add("notes.txt", format!("patient ssn {SSN}\n"));
-    let (ok, out) = f.git(&["commit", "-q", "-m", "notes"]);
-    assert!(!ok, "{out}");
-    assert!(
-        out.contains("phi.ssn") && out.contains("notes.txt:1:"),
-        "{out}"
-    );
-    f.repo.add("notes.txt", "nothing here\n");
-    let (ok, out) = f.git(&["commit", "-q", "-m", "notes"]);
-    assert!(ok, "{out}");
+    for (form, f) in [
+        ("README", Framework::new()),
+        ("remote", Framework::remote()),
+    ] {
+        f.repo.add("notes.txt", format!("patient ssn {SSN}\n"));
+        let (ok, out) = f.git(&["commit", "-q", "-m", "notes"]);
+        assert!(!ok, "{form}: {out}");
+        assert!(
+            out.contains("phi.ssn") && out.contains("notes.txt:1:"),
+            "{form}: {out}"
+        );
+        f.repo.add("notes.txt", "nothing here\n");
+        let (ok, out) = f.git(&["commit", "-q", "-m", "notes"]);
+        assert!(ok, "{form}: {out}");
+        let ran = out
+            .lines()
+            .any(|l| l.starts_with("phiguard (PHI and secrets") && l.ends_with("Passed"));
+        assert!(
+            ran,
+            "the hook ran (pre-commit shows its output only on failure): {out}"
+        );
+    }
 }
 
 #[test]
@@ -154,7 +186,12 @@ fn pre_commit_framework_run_all_files_fails_on_a_committed_ssn() {
 
 #[test]
 fn pre_commit_framework_commit_msg_and_pre_push_ids_block() {
-    let f = Framework::new();
+    for f in [Framework::new(), Framework::remote()] {
+        commit_msg_and_pre_push_block(&f);
+    }
+}
+
+fn commit_msg_and_pre_push_block(f: &Framework) {
     let msg = format!("fix for ssn {SSN}");
     let (ok, out) = f.git(&["commit", "-q", "--allow-empty", "-m", &msg]);
     assert!(!ok, "{out}");
@@ -203,4 +240,72 @@ fn pre_commit_hooks_manifest_ids_share_entries_with_their_system_variant() {
     );
     assert_eq!(entry("phiguard-commit-msg"), "phiguard hook commit-msg");
     assert!(manifest.contains("language: system"));
+}
+
+/// pre-commit's pre-push names the pushed range in `PRE_COMMIT_FROM_REF`/`TO_REF`: a value
+/// in a commit the remote already has is not judged again when later, clean commits are
+/// pushed, to the same branch or a new one.
+#[test]
+fn pre_commit_framework_pre_push_judges_only_commits_from_ref_to_ref() {
+    let f = Framework::new();
+    let server = TempRepo::bare();
+    f.repo
+        .git(&["remote", "add", "origin", server.path().to_str().unwrap()]);
+    f.repo.add("notes.txt", format!("ssn {SSN}\n"));
+    f.repo.commit("notes, hooks skipped");
+    let (ok, out) = f.git(&["push", "-q", "--no-verify", "origin", "main"]);
+    assert!(ok, "{out}");
+    f.repo.add("ok.txt", "fine\n");
+    f.repo.commit("clean");
+    let (ok, out) = f.git(&["push", "origin", "main"]);
+    assert!(ok, "only the clean commit is pushed: {out}");
+    assert!(out.contains("phiguard (pushed commits)"), "{out}");
+    assert!(out.contains("Passed"), "the hook ran: {out}");
+    f.repo.git(&["checkout", "-q", "-b", "topic"]);
+    f.repo.add("more.txt", "fine too\n");
+    f.repo.commit("more");
+    let (ok, out) = f.git(&["push", "origin", "topic"]);
+    assert!(ok, "a new branch: only the commit no remote has: {out}");
+    assert!(out.contains("Passed"), "the hook ran: {out}");
+    f.repo.add("more.txt", format!("fine too\nssn {SSN}\n"));
+    f.repo.commit("more, hooks skipped");
+    let (ok, out) = f.git(&["push", "origin", "topic"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("more.txt:2:"), "{out}");
+    assert!(!out.contains("notes.txt"), "{out}");
+}
+
+/// The fields of hook `id` in a pre-commit YAML file (`- id:` blocks, one `key: value` a
+/// line), without those the README's local form sets differently (`language`) or omits
+/// (`description`).
+fn hook_fields(yaml: &str, id: &str) -> Vec<String> {
+    let start = yaml
+        .lines()
+        .position(|l| l.trim() == format!("- id: {id}"))
+        .unwrap_or_else(|| panic!("no id {id}: {yaml}"));
+    let mut fields: Vec<String> = yaml
+        .lines()
+        .skip(start + 1)
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("- "))
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| !l.starts_with("language:") && !l.starts_with("description:"))
+        .map(str::to_owned)
+        .collect();
+    fields.sort();
+    fields
+}
+
+#[test]
+fn readme_pre_commit_config_runs_the_manifest_ids_on_path() {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let readme = readme_config();
+    assert!(readme.contains("- repo: local\n"), "{readme}");
+    assert_eq!(readme.matches("language: system\n").count(), 3, "{readme}");
+    for id in ["phiguard", "phiguard-commit-msg", "phiguard-pre-push"] {
+        assert_eq!(hook_fields(&readme, id), hook_fields(&manifest, id), "{id}");
+    }
 }
