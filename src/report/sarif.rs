@@ -167,7 +167,6 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             "tool": {"driver": {
                 "name": "phiguard",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/phiguard/phiguard",
                 "rules": rule_meta,
             }},
             "results": results,
