@@ -71,9 +71,7 @@ pub fn at_commit(repo: &Repository, commit: Oid) -> Result<RepoFiles> {
 pub fn in_index() -> RepoFiles {
     RepoFiles::new("the index", |rel| {
         let repo = open()?;
-        let index = repo
-            .index()
-            .map_err(|e| Error::git("reading the index", &e))?;
+        let index = super::staged::open_index(&repo)?;
         match index.get_path(Path::new(rel), 0) {
             Some(entry) => blob_text(&repo, entry.id, rel).map(Some),
             None => Ok(None),
@@ -96,9 +94,7 @@ pub fn same_everywhere(repo: &Repository, root: &Path) -> Result<bool> {
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(Error::git("reading HEAD", &e)),
     };
-    let index = repo
-        .index()
-        .map_err(|e| Error::git("reading the index", &e))?
+    let index = super::staged::open_index(repo)?
         .get_path(Path::new(REPO_FILE), 0)
         .map(|e| e.id);
     let work = match RepoFiles::worktree(root).read(REPO_FILE)? {

@@ -143,13 +143,7 @@ fn tracked_unvisited(roots: &[&Path], visited: &HashSet<PathBuf>) -> Result<Vec<
             continue;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let index = repo.index().map_err(|e| {
-            Error::usage(format!(
-                "{}: reading the index to find tracked files: {}",
-                top.display(),
-                e.message()
-            ))
-        })?;
+        let index = super::staged::open_index(&repo)?;
         for entry in index.iter() {
             // Submodules (gitlinks) are walked, or not, as directories.
             if entry.mode & 0o170000 == 0o160000 {

@@ -398,27 +398,37 @@ impl Walk<'_> {
 
 /// The staged change by libgit2's tree-to-index diff, with rename detection when files were
 /// both added and deleted.
-fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Staged>> {
-    let index = match repo.index() {
-        Ok(index) => index,
-        // libgit2 refuses a split or sparse index ("unsupported mandatory extension"):
-        // hand it the entries read here instead.
+/// The repository's index as libgit2 sees it, also when libgit2 refuses the file itself (a
+/// split or sparse index, "unsupported mandatory extension"): then an in-memory index of the
+/// entries read here. Every reader of the index goes through this, so none exits 2 where the
+/// staged plan succeeds.
+///
+/// # Errors
+///
+/// When the index cannot be read by either, naming why (a split index's missing shared file).
+pub fn open_index(repo: &Repository) -> Result<git2::Index> {
+    match repo.index() {
+        Ok(index) => Ok(index),
         Err(e) => match with_index(repo, |index, _| libgit2_index(repo, index)) {
-            Ok(built) => built?,
+            Ok(built) => built,
             Err(Unread::SharedIndex(path)) => {
                 let why = format!(
                     "it is split (core.splitIndex) and its shared index, {} in the git \
                      directory, cannot be read (nor can git: `git status` shows the same)",
                     path.file_name().unwrap_or_default().to_string_lossy()
                 );
-                return Err(Error::git(
+                Err(Error::git(
                     "reading the index",
                     &git2::Error::from_str(&why),
-                ));
+                ))
             }
-            Err(Unread::Other) => return Err(Error::git("reading the index", &e)),
+            Err(Unread::Other) => Err(Error::git("reading the index", &e)),
         },
-    };
+    }
+}
+
+fn staged_by_libgit2(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Staged>> {
+    let index = open_index(repo)?;
     let mut opts = DiffOptions::new();
     opts.ignore_submodules(true).include_typechange(true);
     let mut diff = repo
