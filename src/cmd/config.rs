@@ -74,9 +74,9 @@ pub fn show(g: &Global) -> Result<Exit> {
     println!("audit_log = {:?}", c.server.audit_log);
     println!("fail_open = {}", c.server.fail_open.unwrap_or(false));
     println!("audit_rotate_bytes = {:?}", c.server.audit_rotate_bytes);
-    let on = |v: Option<phiguard::config::OnUnscanned>| match v.unwrap_or_default() {
-        phiguard::config::OnUnscanned::Block => "block",
-        phiguard::config::OnUnscanned::Pass => "pass",
+    let on = |v: Option<phiguard::policy::OnUnscanned>| match v.unwrap_or_default() {
+        phiguard::policy::OnUnscanned::Block => "block",
+        phiguard::policy::OnUnscanned::Pass => "pass",
     };
     println!("oversize = {:?}", on(c.server.oversize));
     println!("unscannable = {:?}", on(c.server.unscannable));

@@ -19,11 +19,13 @@ use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
 use phiguard::config::{Config, Sources};
 use phiguard::detect::DetectOptions;
+use phiguard::detect::{RuleDb, RuleDbBuilder};
 use phiguard::fingerprint::Key;
+use phiguard::model::{self, Report};
 use phiguard::policy::Policy;
 use phiguard::policy::baseline::{Baseline, FILE_NAME, SERVER_FILE_NAME};
-use phiguard::report::{self, Context, Format, Report, Style};
-use phiguard::rules::{Pack, RuleDb, RuleDbBuilder, Severity, load};
+use phiguard::report::{self, Context, Format, Style};
+use phiguard::rules::{Pack, Severity, load};
 use phiguard::scan::{Engine, RunOptions};
 use phiguard::source::{Job, RepoAt};
 use std::io::{IsTerminal, Write};
@@ -377,7 +379,7 @@ impl Session {
             if reported.contains(id) {
                 out.rule_meta.insert(
                     id.into(),
-                    report::RuleMeta {
+                    model::RuleMeta {
                         name: rule.spec.name.clone(),
                         message: rule
                             .spec

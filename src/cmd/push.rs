@@ -5,11 +5,12 @@ use super::{Exit, Origin, Session};
 use crate::cli::Global;
 use anyhow::{Context as _, Result};
 use phiguard::error::ErrorKind;
+use phiguard::model::Report;
 use phiguard::policy::bypass;
 use phiguard::policy::push::{self, Hook, PushContext, PushDecision};
 use phiguard::policy::refs::{self as refpolicy, RefPolicy};
 use phiguard::policy::signing::{TrustFiles, Verifier};
-use phiguard::report::{self, Context, Report};
+use phiguard::report::{self, Context};
 use phiguard::scan::RunOptions;
 use phiguard::source::refs::{self, RefUpdate};
 use phiguard::source::{RepoAt, history};
@@ -226,7 +227,7 @@ fn check_quarantine() -> Result<()> {
         if let Some(dir) = std::env::var_os(var)
             && !Path::new(&dir).is_dir()
         {
-            let shown = phiguard::report::sanitize::display_str(&dir.to_string_lossy());
+            let shown = phiguard::sanitize::display_str(&dir.to_string_lossy());
             anyhow::bail!(
                 "the push's object directory {shown} ({var}) is missing, so the pushed \
                  objects cannot be read; nothing was accepted"
@@ -275,7 +276,11 @@ fn decide_push(
     }
     push::refuse_unscanned(
         &mut decisions,
-        phiguard::policy::unscanned_rejections(&report, &session.config.server),
+        phiguard::policy::unscanned_rejections(
+            &report.unscanned,
+            session.config.server.oversize.unwrap_or_default(),
+            session.config.server.unscannable.unwrap_or_default(),
+        ),
     );
     let decision = push::decide(
         hook,

@@ -5,7 +5,8 @@ use crate::cli::{FormatArg, Global, RulesCommand};
 use anyhow::Result;
 use phiguard::config::{Config, Sources};
 use phiguard::detect::DetectOptions;
-use phiguard::rules::{self, KeywordRole, RuleDbBuilder};
+use phiguard::detect::RuleDbBuilder;
+use phiguard::rules::{self, KeywordRole};
 
 pub fn run(g: &Global, cmd: &RulesCommand) -> Result<Exit> {
     match cmd {
@@ -72,8 +73,8 @@ fn check(g: &Global, files: &[std::path::PathBuf]) -> Result<Exit> {
         }
         b.build()?
     };
-    let mut failures = rules::check::check(&db, DetectOptions::default())?;
-    failures.extend(rules::check::check(
+    let mut failures = phiguard::selftest::check(&db, DetectOptions::default())?;
+    failures.extend(phiguard::selftest::check(
         &db,
         DetectOptions { prefilter: false },
     )?);

@@ -59,7 +59,7 @@ pub const MAX_PACK_BYTES: u64 = 8 << 20;
 ///
 /// When the file cannot be read, is not valid TOML, has unknown keys or an invalid rule.
 pub fn from_file(path: &Path) -> Result<Pack> {
-    let text = crate::config::read_text(path, MAX_PACK_BYTES)?;
+    let text = read_text(path, MAX_PACK_BYTES)?;
     if super::gitleaks::looks_like(&text) {
         return super::gitleaks::convert(&path.display().to_string(), &text);
     }
@@ -176,6 +176,35 @@ pub fn validate_spec(source: &str, spec: &RuleSpec) -> Result<()> {
         return bad("entropy", "entropy is in bits per byte, 0.0 to 8.0".into());
     }
     Ok(())
+}
+
+/// Reads a configuration (or rule pack) file as UTF-8 text: only a regular file (a FIFO would
+/// block forever, `/dev/zero` never ends), at most `max_bytes`. Every error names `path`.
+///
+/// # Errors
+///
+/// Not a regular file, larger than `max_bytes`, unreadable, or not UTF-8.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String> {
+    use std::io::Read;
+    let fail = |m: String| Error::config(path, m);
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    // Non-blocking, so that opening a FIFO does not wait for a writer.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let file = open.open(path).map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(fail(format!("larger than {max_bytes} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))
 }
 
 #[cfg(test)]

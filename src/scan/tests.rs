@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::detect::DetectOptions;
+use crate::detect::RuleDbBuilder;
 use crate::policy::Policy;
-use crate::rules::RuleDbBuilder;
 
 /// A small generator, so the same values come every run.
 struct Lcg(u64);

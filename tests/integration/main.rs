@@ -13,6 +13,7 @@ mod faults;
 mod formats;
 mod hooks;
 mod install;
+mod layering;
 mod lsp;
 mod phi;
 mod planning;

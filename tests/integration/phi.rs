@@ -5,7 +5,8 @@
 
 use crate::common::{TempRepo, assert_no_value, phiguard_stdin};
 use phiguard::detect::DetectOptions;
-use phiguard::rules::{RuleDb, RuleDbBuilder, Selection, check::finds};
+use phiguard::detect::{RuleDb, RuleDbBuilder, Selection};
+use phiguard::selftest::finds;
 use std::sync::OnceLock;
 
 fn db() -> &'static RuleDb {
