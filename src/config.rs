@@ -214,8 +214,6 @@ pub struct Config {
 pub struct Sources {
     /// Read no file at all (`--no-config`).
     pub none: bool,
-    /// The user's config (`None`: the platform default location).
-    pub user: Option<PathBuf>,
     /// The repository work tree root, for `.phiguard.toml`.
     pub repo_root: Option<PathBuf>,
     /// A server's git dir, for `phiguard.toml` (server hooks skip user and repo files).
@@ -342,7 +340,7 @@ impl Config {
             if let Some(git_dir) = &sources.server_git_dir {
                 candidates.push((git_dir.join("phiguard.toml"), false));
             } else {
-                if let Some(user) = sources.user.clone().or_else(user_config_path) {
+                if let Some(user) = user_config_path() {
                     candidates.push((user, false));
                 }
                 if let Some(root) = &sources.repo_root {

@@ -165,6 +165,7 @@ fn error_kind(kind: Option<&phiguard::ErrorKind>) -> &'static str {
         Some(K::Git { .. }) => "git",
         Some(K::Io { .. }) => "io",
         Some(K::Usage(_)) => "usage",
+        Some(K::Internal(_)) => "internal",
         Some(K::Budget { .. }) => "budget",
         _ => "internal",
     }

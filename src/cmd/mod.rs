@@ -142,7 +142,6 @@ impl Session {
     pub fn new(g: &Global, origin: Origin, context: Context) -> Result<Session> {
         let config = Config::load(&Sources {
             none: g.no_config,
-            user: None,
             repo_root: origin.repo_root.clone(),
             server_git_dir: origin.server_git_dir.clone(),
             explicit: g.config.clone(),

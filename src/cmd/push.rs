@@ -340,7 +340,7 @@ fn judge_refs(
         let verifier = verifiers.get(&p.section);
         let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| match verifier {
             Some(v) => v.verify_many(repo, items),
-            None => Err(phiguard::Error::from(ErrorKind::Usage(
+            None => Err(phiguard::Error::from(ErrorKind::Internal(
                 "internal: no signature verifier for a policy that requires signatures".to_owned(),
             ))),
         };

@@ -440,14 +440,6 @@ impl RuleDb {
         &self.rules[idx.0 as usize]
     }
 
-    /// Finds a rule by id.
-    pub fn find(&self, id: &str) -> Option<RuleIdx> {
-        self.rules
-            .iter()
-            .position(|r| r.id() == id)
-            .map(|i| RuleIdx(i as u32))
-    }
-
     /// The keyword automaton (`None` when no rule has keywords).
     pub fn automaton(&self) -> Option<&KeywordSet> {
         self.automaton.as_ref()
