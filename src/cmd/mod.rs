@@ -63,7 +63,6 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Install(_) => Some("install"),
         Command::Redact(_) => Some("redact"),
         Command::Evidence(_) => Some("evidence"),
-        Command::Config(_) => Some("config show"),
         Command::Man => Some("man"),
         Command::Completions { .. } => Some("completions"),
         _ => None,
@@ -71,7 +70,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     if let Some(name) = reportless.filter(|_| g.format != FormatArg::Human) {
         anyhow::bail!(
             "`phiguard {name}` has no --format other than human (scan, hook, verify, rules \
-             list and audit take --format)"
+             list, config show and audit take --format)"
         );
     }
     match &cli.command {

@@ -13,7 +13,7 @@ pub mod suppress;
 
 use crate::model::{Unscanned, UnscannedKind};
 use crate::rules::{Category, Severity};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The resolved policy for one run.
 #[derive(Debug, Clone)]
@@ -68,7 +68,7 @@ impl Policy {
 }
 
 /// `[server] oversize` / `unscannable`: what content phiguard could not scan gets.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum OnUnscanned {
     /// Reject the push, naming the file (fail closed).

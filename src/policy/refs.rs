@@ -4,11 +4,11 @@
 use crate::error::{Error, Result};
 use crate::rules::Severity;
 use globset::Glob;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// `require_signed = "ssh" | "gpg" | "any" | false`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum RequireSigned {
     /// `false` (or `true`, meaning "any").
@@ -18,7 +18,7 @@ pub enum RequireSigned {
 }
 
 /// `[[policy]]`: what applies to pushes to matching refs.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySection {
     /// Ref globs (`refs/heads/main`, `refs/heads/release/*`).

@@ -7,7 +7,9 @@ pub mod human;
 pub mod json;
 pub mod mask;
 pub mod push;
+pub mod rules;
 pub mod sarif;
+pub mod settings;
 pub mod verify;
 
 use crate::model::{Finding, Report};
