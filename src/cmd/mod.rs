@@ -436,7 +436,7 @@ pub fn build_db(config: &Config, extra: &[PathBuf], examples: bool) -> Result<Ru
     if let Some((source, re)) = &config.mrn_value_regex {
         b = b.pack(Pack {
             source: source.clone(),
-            rules: vec![phiguard::detect::validators::phi::mrn_org_rule(re)],
+            rules: vec![load::mrn_org_rule(re)?],
             warnings: Vec::new(),
         });
     }

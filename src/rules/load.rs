@@ -178,6 +178,49 @@ pub fn validate_spec(source: &str, spec: &RuleSpec) -> Result<()> {
     Ok(())
 }
 
+/// The `phi.mrn.org` rule for `[rules.mrn] value_regex`: the built-in `phi.mrn` rule
+/// (`patterns/phi/mrn.toml`) with the organisation's value format, which need not look like
+/// the generic 5–12 digit MRN, in place of its value. The label, keywords, severity and
+/// co-location stay the pack's: the rule is defined once, as data (a copy of the label in
+/// code had drifted from the pack).
+///
+/// # Errors
+///
+/// When the built-in packs do not load or `phi.mrn` has no `(?P<value>` group.
+pub fn mrn_org_rule(value_regex: &str) -> Result<RuleSpec> {
+    let mrn = builtin_for_scanning()?
+        .into_iter()
+        .flat_map(|p| p.rules)
+        .find(|r| r.id == "phi.mrn")
+        .ok_or_else(|| Error::rules("<builtin>", "no phi.mrn rule to derive phi.mrn.org from"))?;
+    let label = mrn
+        .pattern
+        .find("(?P<value>")
+        .map(|at| &mrn.pattern[..at])
+        .ok_or_else(|| Error::rule("<builtin>", "phi.mrn", Some("pattern"), "no value group"))?;
+    Ok(RuleSpec {
+        id: "phi.mrn.org".to_owned(),
+        name: "Medical record number (organisation format)".to_owned(),
+        pattern: format!(r"{label}(?P<value>(?:{value_regex}))\b"),
+        validator: Some("mrn_org".to_owned()),
+        message: Some("Medical record number in the organisation's MRN format".to_owned()),
+        value_group: None,
+        min_digits: 0,
+        line_gate: None,
+        line_filter: None,
+        span_lines: None,
+        reveal_prefix: 0,
+        entropy: None,
+        allow: Vec::new(),
+        path: None,
+        enabled: true,
+        report: true,
+        examples: Vec::new(),
+        negative_examples: Vec::new(),
+        ..mrn
+    })
+}
+
 /// Reads a configuration (or rule pack) file as UTF-8 text: only a regular file (a FIFO would
 /// block forever, `/dev/zero` never ends), at most `max_bytes`. Every error names `path`.
 ///

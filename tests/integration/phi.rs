@@ -723,6 +723,25 @@ fn colocation_raises_a_name_and_an_identifier_in_one_hunk() {
     assert_eq!(sev("phi.phone"), "block", "{together:?}");
 }
 
+/// `phi.mrn.org` takes its label from `patterns/phi/mrn.toml`'s `phi.mrn`: a copy of the label
+/// in Rust had drifted from the pack and missed the type annotations the pack reads
+/// (`mrn: i64 = …`, `mrn: u32 = …`).
+#[test]
+fn org_mrn_rule_reads_every_label_the_mrn_pack_reads() {
+    let repo = TempRepo::new();
+    repo.write(
+        ".phiguard.toml",
+        "[rules.mrn]\nvalue_regex = 'ACME-[A-Z]{2}\\d{4}'\n",
+    );
+    repo.write(
+        "a.rs",
+        "let mrn: i64 = ACME-QX7731;\nlet mrn: u32 = ACME-QZ8842;\n",
+    );
+    let r = repo.phiguard(&["scan", "a.rs", "--format", "json"]);
+    assert_eq!(r.rules(), vec!["phi.mrn.org", "phi.mrn.org"], "{}", r.all());
+    assert_no_value(&r.stdout, &["ACME-QX7731", "ACME-QZ8842"]);
+}
+
 #[test]
 fn org_mrn_format_from_config() {
     let repo = TempRepo::new();
