@@ -134,9 +134,7 @@ impl Engine<'_> {
             let over = *seen > LISTED_PER_RULE;
             let suppressed = if raw.synthetic && !self.policy.strict {
                 Some(Suppression::Synthetic)
-            } else if self.policy.inline_allowed(rule.category())
-                && marked.allowed(&item.text, raw.span.start, rule.category())
-            {
+            } else if marked.allowed(&item.text, raw.span.start, rule.category()) {
                 Some(Suppression::Inline)
             } else {
                 None
@@ -856,7 +854,7 @@ fn work<J: std::borrow::Borrow<Job>>(
 
 fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
     h.join()
-        .unwrap_or_else(|_| Err(Error::usage("internal: a scan thread panicked")))
+        .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")))
 }
 
 /// The workers' parts in job order, assembled; the first error if any worker failed.

@@ -171,7 +171,6 @@ impl Session {
             strict: g.strict || config.strict,
             test_paths: config.test_path_set.clone(),
             test_path_categories: config.test_path_categories.clone(),
-            ..Policy::default()
         };
         Ok(Session {
             format: format(g.format)?,

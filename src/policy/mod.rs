@@ -25,10 +25,6 @@ pub struct Policy {
     /// The categories whose findings test paths downgrade (`[scan] test_path_categories`;
     /// default PHI only: a live secret is as live under `tests/` as anywhere).
     pub test_path_categories: Vec<Category>,
-    /// Whether inline allow markers count for PHI findings.
-    pub inline_phi: bool,
-    /// Whether inline allow markers count for secret findings.
-    pub inline_secret: bool,
 }
 
 impl Default for Policy {
@@ -37,21 +33,11 @@ impl Default for Policy {
             strict: false,
             test_paths: crate::glob::LazyGlobSet::default(),
             test_path_categories: vec![Category::Phi],
-            inline_phi: true,
-            inline_secret: true,
         }
     }
 }
 
 impl Policy {
-    /// Whether inline markers count for this category.
-    pub fn inline_allowed(&self, category: Category) -> bool {
-        match category {
-            Category::Phi => self.inline_phi,
-            Category::Secret => self.inline_secret,
-        }
-    }
-
     /// The severity after path policy: test paths downgrade `block` to `warn` for the
     /// categories [`Policy::test_path_categories`] lists (PHI by default; a secret blocks
     /// wherever it is — documentation and example values are recognised as synthetic).

@@ -408,7 +408,7 @@ impl Reader {
         let repo = self
             .repo
             .as_ref()
-            .ok_or_else(|| Error::usage("internal: blob job without a repository"))?;
+            .ok_or_else(|| Error::internal("internal: blob job without a repository"))?;
         if let Some(objects) = &self.objects {
             match loose::read_blob(objects, id, max_bytes) {
                 Some(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
