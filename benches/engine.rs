@@ -3,8 +3,8 @@
 //! The corpus-level comparison with the peers is `bench/run.sh`.
 
 use phiguard::detect::{DetectOptions, Scratch};
+use phiguard::detect::{RuleDb, RuleDbBuilder, Selection};
 use phiguard::policy::Policy;
-use phiguard::rules::{RuleDb, RuleDbBuilder, Selection};
 use phiguard::scan::Engine;
 use phiguard::source::Item;
 use std::sync::OnceLock;

@@ -249,7 +249,8 @@ pub enum HookCommand {
     PrePush {
         /// The remote's name.
         remote: String,
-        /// The remote's URL.
+        /// The remote's URL: git passes it, phiguard reads the remote's refs by name and
+        /// does not use it.
         url: Option<String>,
     },
     /// On the server, once per push (ref lines on stdin); all refs are accepted or none.

@@ -7,13 +7,18 @@
 //! admin's. Each file may `extend = "other.toml"` (relative to itself). Unknown keys are
 //! errors that name the file, the line and the key.
 
+use crate::detect::Selection;
 use crate::error::{Error, Result};
-use crate::rules::{Category, RuleSpec, Selection, Severity};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use crate::glob::{LazyGlobSet, compile};
+use crate::policy::OnUnscanned;
+use crate::policy::refs::{PolicySection, SigKind};
+use crate::rules::load::read_text;
+use crate::rules::{Category, RuleSpec, Severity};
+use globset::{Glob, GlobSet};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// `[scan]`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -73,54 +78,6 @@ pub struct MrnSection {
     pub value_regex: Option<String>,
 }
 
-/// `require_signed = "ssh" | "gpg" | "any" | false`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
-pub enum RequireSigned {
-    /// `false` (or `true`, meaning "any").
-    Flag(bool),
-    /// `"ssh"`, `"gpg"` or `"any"`.
-    Kind(String),
-}
-
-/// `[[policy]]`: what applies to pushes to matching refs.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicySection {
-    /// Ref globs (`refs/heads/main`, `refs/heads/release/*`).
-    #[serde(default)]
-    pub refs: Vec<String>,
-    /// The lowest severity that rejects a push.
-    pub block_severity: Option<Severity>,
-    /// Signature requirement.
-    pub require_signed: Option<RequireSigned>,
-    /// The OpenSSH `allowed_signers` file for SSH signatures (relative to this file).
-    pub allowed_signers: Option<String>,
-    /// A file of revoked SSH public keys, one per line (relative to this file).
-    pub revoked_keys: Option<String>,
-    /// The GnuPG home directory with the keys trusted for GPG signatures (relative to this
-    /// file).
-    pub gpg_home: Option<String>,
-    /// Whether inline allow markers count (`false` on protected branches).
-    pub allow_inline_suppressions: Option<bool>,
-    /// Pushers allowed to use `-o phiguard.bypass=<reason>`.
-    #[serde(default)]
-    pub bypass: Vec<String>,
-    /// Whether deleting matching refs is rejected.
-    pub deny_delete: Option<bool>,
-    /// The older name of `deny_delete`, still accepted.
-    pub protect_delete: Option<bool>,
-    /// Whether an update that is not a fast-forward is rejected.
-    pub deny_non_fast_forward: Option<bool>,
-    /// Trailers (`Reviewed-by`) each new commit must carry, naming someone other than its
-    /// author.
-    #[serde(default)]
-    pub require_trailers: Vec<String>,
-    /// Who may push to matching refs (empty: everyone); the identity is the one bypass uses.
-    #[serde(default)]
-    pub allowed_pushers: Vec<String>,
-}
-
 /// `[server]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -140,17 +97,6 @@ pub struct ServerSection {
     pub oversize: Option<OnUnscanned>,
     /// What a push with content that cannot be decoded gets (default: rejected).
     pub unscannable: Option<OnUnscanned>,
-}
-
-/// `[server] oversize` / `unscannable`: what content phiguard could not scan gets.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum OnUnscanned {
-    /// Reject the push, naming the file (fail closed).
-    #[default]
-    Block,
-    /// Accept it (the file is still named in a note).
-    Pass,
 }
 
 /// `[report]`.
@@ -284,8 +230,6 @@ pub struct Config {
 pub struct Sources {
     /// Read no file at all (`--no-config`).
     pub none: bool,
-    /// The user's config (`None`: the platform default location).
-    pub user: Option<PathBuf>,
     /// The repository work tree root, for `.phiguard.toml`.
     pub repo_root: Option<PathBuf>,
     /// A server's git dir, for `phiguard.toml` (server hooks skip user and repo files).
@@ -372,35 +316,6 @@ pub fn user_config_dir() -> Option<PathBuf> {
 /// Largest configuration file read: a configuration is a few kilobytes; a path that names
 /// `/dev/zero` or a huge file must not exhaust memory.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-/// Reads a configuration (or rule pack) file as UTF-8 text: only a regular file (a FIFO would
-/// block forever, `/dev/zero` never ends), at most `max_bytes`. Every error names `path`.
-///
-/// # Errors
-///
-/// Not a regular file, larger than `max_bytes`, unreadable, or not UTF-8.
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<String> {
-    use std::io::Read;
-    let fail = |m: String| Error::config(path, m);
-    let mut open = std::fs::OpenOptions::new();
-    open.read(true);
-    // Non-blocking, so that opening a FIFO does not wait for a writer.
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
-    let file = open.open(path).map_err(|e| fail(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(fail("not a regular file".into()));
-    }
-    let mut bytes = Vec::new();
-    file.take(max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(fail(format!("larger than {max_bytes} bytes")));
-    }
-    String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))
-}
 
 /// Whether an optional configuration file is there to be read. A path that exists in any
 /// form — a dangling symlink, a directory, a file without read permission — counts: reading
@@ -516,47 +431,9 @@ fn globs(path: &str, key: &str, globs: &[String]) -> Result<Vec<Glob>> {
         .collect()
 }
 
-/// Compiles parsed globs into one set.
-fn compile(globs: impl IntoIterator<Item = Glob>) -> std::result::Result<GlobSet, globset::Error> {
-    let mut b = GlobSetBuilder::new();
-    for glob in globs {
-        b.add(glob);
-    }
-    b.build()
-}
-
 /// Parses and compiles globs into a set.
 fn globset(path: &str, key: &str, list: &[String]) -> Result<GlobSet> {
     compile(globs(path, key, list)?).map_err(|e| Error::config(path, format!("{key}: {e}")))
-}
-
-/// Globs checked when the configuration is read and compiled into a set on the first match.
-///
-/// Compiling the default test-path globs is most of a millisecond, and a clean commit never
-/// asks whether a path is a test path (only findings do). A set that parsed but fails to
-/// compile matches nothing: a test path then keeps `block` — the safe side.
-#[derive(Debug, Clone, Default)]
-pub struct LazyGlobSet {
-    globs: Arc<[Glob]>,
-    set: Arc<OnceLock<GlobSet>>,
-}
-
-impl LazyGlobSet {
-    fn new(globs: Vec<Glob>) -> LazyGlobSet {
-        LazyGlobSet {
-            globs: globs.into(),
-            set: Arc::default(),
-        }
-    }
-
-    /// Whether any glob matches `path`.
-    pub fn is_match(&self, path: &str) -> bool {
-        self.set
-            .get_or_init(|| {
-                compile(self.globs.iter().cloned()).unwrap_or_else(|_| GlobSet::empty())
-            })
-            .is_match(path)
-    }
 }
 
 /// Checks a `[[policy]]` section when its file is read: globs and `require_signed` values,
@@ -569,9 +446,8 @@ fn check_policy(path: &Path, index: usize, p: &PolicySection) -> Result<()> {
         Glob::new(g).map_err(|e| at("refs", e.to_string()))?;
     }
     if let Some(v) = &p.require_signed {
-        let kind =
-            crate::policy::refs::SigKind::from_config(v).map_err(|e| at("require_signed", e))?;
-        if kind == Some(crate::policy::refs::SigKind::Ssh) && p.allowed_signers.is_none() {
+        let kind = SigKind::from_config(v).map_err(|e| at("require_signed", e))?;
+        if kind == Some(SigKind::Ssh) && p.allowed_signers.is_none() {
             return Err(at(
                 "require_signed",
                 "\"ssh\" needs allowed_signers = \"path\" (OpenSSH format) to know whose keys count".to_owned(),
@@ -610,7 +486,7 @@ impl Config {
             if let Some(git_dir) = &sources.server_git_dir {
                 candidates.push((git_dir.join("phiguard.toml"), false, Reader::Disk));
             } else {
-                if let Some(user) = sources.user.clone().or_else(user_config_path) {
+                if let Some(user) = user_config_path() {
                     candidates.push((user, false, Reader::Disk));
                 }
                 if let Some(root) = &sources.repo_root {

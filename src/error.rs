@@ -53,6 +53,9 @@ pub enum ErrorKind {
     },
     /// The command was used in a way that cannot work (e.g. a hook outside a repository).
     Usage(String),
+    /// phiguard broke its own invariant (a worker thread panicked, a value it built does not
+    /// encode): a bug to report, never the user's input. Hooks still fail closed on it.
+    Internal(String),
     /// A server hook ran out of its time budget.
     Budget {
         /// The configured budget in milliseconds.
@@ -124,6 +127,10 @@ impl Error {
     pub(crate) fn usage(message: impl Into<String>) -> Error {
         Error::from(ErrorKind::Usage(message.into()))
     }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Error {
+        Error::from(ErrorKind::Internal(message.into()))
+    }
 }
 
 impl From<ErrorKind> for Error {
@@ -155,7 +162,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::Git { context, message } => write!(f, "git: {context}: {message}"),
             ErrorKind::Io { path, source } => write!(f, "{path}: {source}"),
-            ErrorKind::Usage(message) => f.write_str(message),
+            ErrorKind::Usage(message) | ErrorKind::Internal(message) => f.write_str(message),
             ErrorKind::Budget { budget_ms } => write!(
                 f,
                 "time budget of {budget_ms} ms exceeded before the scan finished; \

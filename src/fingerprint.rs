@@ -59,11 +59,7 @@ impl Key {
         let mut bytes = vec![0u8; KEY_BYTES];
         std::fs::File::open("/dev/urandom")
             .and_then(|mut f| f.read_exact(&mut bytes))
-            .map_err(|e| {
-                crate::Error::usage(format!(
-                    "reading /dev/urandom for a fingerprint key failed: {e}"
-                ))
-            })?;
+            .map_err(|e| crate::Error::io("reading /dev/urandom for a fingerprint key", e))?;
         Ok(Key(bytes))
     }
 

@@ -537,7 +537,7 @@ pub fn config(data: &[u8]) -> u64 {
         let _ = crate::config::Config::resolve(vec![(PathBuf::from("fuzz.toml"), file)]);
     }
     if let Ok(pack) = crate::rules::load::parse("fuzz.toml", &text) {
-        let _ = crate::rules::RuleDbBuilder::new().pack(pack).build();
+        let _ = crate::detect::RuleDbBuilder::new().pack(pack).build();
     }
     data.len() as u64
 }
@@ -634,11 +634,11 @@ pub fn structure(data: &[u8]) -> u64 {
 }
 
 /// The rule database every engine harness shares (the built-in packs).
-fn engine_db() -> &'static crate::rules::RuleDb {
-    static DB: std::sync::OnceLock<crate::rules::RuleDb> = std::sync::OnceLock::new();
+fn engine_db() -> &'static crate::detect::RuleDb {
+    static DB: std::sync::OnceLock<crate::detect::RuleDb> = std::sync::OnceLock::new();
     DB.get_or_init(|| {
-        crate::rules::RuleDbBuilder::builtin_for_scanning()
-            .and_then(crate::rules::RuleDbBuilder::build)
+        crate::detect::RuleDbBuilder::builtin_for_scanning()
+            .and_then(crate::detect::RuleDbBuilder::build)
             .expect("the built-in packs compile")
     })
 }

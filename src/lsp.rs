@@ -16,7 +16,7 @@
 //! keeps serving; a buffer whose scan failed gets one diagnostic saying it was not checked.
 
 use crate::error::{Error, Result};
-use crate::report::Finding;
+use crate::model::Finding;
 use crate::rules::Severity;
 use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
@@ -155,7 +155,7 @@ fn protocol(what: &str) -> Error {
 
 /// Text for the user, control characters escaped.
 fn clean(text: &str) -> String {
-    crate::report::sanitize::display_str(text)
+    crate::sanitize::display_str(text)
 }
 
 /// What the server can do: whole-text sync with the text on save, code actions.

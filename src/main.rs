@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            let text = phiguard::report::sanitize::display_str(&format!("{err:#}"));
+            let text = phiguard::sanitize::display_str(&format!("{err:#}"));
             eprintln!("phiguard: error: {text}");
             cmd::Exit::Error.into()
         }

@@ -4,12 +4,16 @@
 //! scratch space, and results are put back in job order, so output is deterministic whatever
 //! the thread count.
 
+use crate::detect::RuleDb;
 use crate::detect::{self, DetectOptions, RawMatch, Scratch};
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::{Policy, Suppression, colocate, suppress};
+use crate::fingerprint;
+use crate::model::{
+    Capped, Finding, LISTED_PER_RULE, Report, Suppression, Unscanned, UnscannedKind,
+};
+use crate::policy::{Policy, colocate, suppress};
+use crate::report::mask;
 use crate::report::mask::MaskSpan;
-use crate::report::{Finding, Report, Unscanned, UnscannedKind, fingerprint, mask};
-use crate::rules::RuleDb;
 use crate::source::{Item, Job, Loaded, Reader, RepoAt, Skip};
 use std::ops::Range;
 use std::sync::Arc;
@@ -46,8 +50,8 @@ pub struct ItemFindings {
     pub findings: Vec<Finding>,
     /// Suppressed findings (inline, synthetic).
     pub suppressed: Vec<Finding>,
-    /// Findings past [`crate::report::LISTED_PER_RULE`] of a rule: counted, not listed.
-    pub capped: Vec<crate::report::Capped>,
+    /// Findings past [`LISTED_PER_RULE`] of a rule: counted, not listed.
+    pub capped: Vec<Capped>,
 }
 
 impl Engine<'_> {
@@ -128,12 +132,10 @@ impl Engine<'_> {
             }
             let seen = listed.entry(raw.rule.0).or_default();
             *seen += 1;
-            let over = *seen > crate::report::LISTED_PER_RULE;
+            let over = *seen > LISTED_PER_RULE;
             let suppressed = if raw.synthetic && !self.policy.strict {
                 Some(Suppression::Synthetic)
-            } else if self.policy.inline_allowed(rule.category())
-                && marked.allowed(&item.text, raw.span.start, rule.category())
-            {
+            } else if marked.allowed(&item.text, raw.span.start, rule.category()) {
                 Some(Suppression::Inline)
             } else {
                 None
@@ -346,10 +348,7 @@ impl Engine<'_> {
                 utf16_end: (0, 0),
                 commit: item.commit.clone(),
                 refname: item.refname.clone(),
-                excerpt: format!(
-                    "file name: {}",
-                    crate::report::sanitize::display_str(&named.rooted)
-                ),
+                excerpt: format!("file name: {}", crate::sanitize::display_str(&named.rooted)),
                 fingerprint: fingerprint::fingerprint(
                     self.fingerprint_key,
                     rule.id(),
@@ -472,7 +471,7 @@ fn date_key(value: &[u8]) -> Option<Vec<u8>> {
 /// Counts one finding past the listed ones into `capped` (one entry per rule, severity and
 /// suppression of the item).
 fn count_capped(
-    capped: &mut Vec<crate::report::Capped>,
+    capped: &mut Vec<Capped>,
     rule: &str,
     (path, rooted, item): (&Arc<str>, &Arc<str>, &Item),
     severity: crate::rules::Severity,
@@ -483,7 +482,7 @@ fn count_capped(
         .find(|c| &*c.rule == rule && c.severity == severity && c.suppressed == suppressed)
     {
         Some(c) => c.count += 1,
-        None => capped.push(crate::report::Capped {
+        None => capped.push(Capped {
             rule: Arc::from(rule),
             path: path.clone(),
             rooted: rooted.clone(),
@@ -953,7 +952,7 @@ fn work<J: std::borrow::Borrow<Job>>(
 
 fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
     h.join()
-        .unwrap_or_else(|_| Err(Error::usage("internal: a scan thread panicked")))
+        .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")))
 }
 
 /// The workers' parts in job order, assembled; the first error if any worker failed.

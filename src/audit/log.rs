@@ -113,7 +113,7 @@ pub fn append_rotating(path: &Path, rotation: Rotation, record: &Record) -> Resu
         let mut stamped = record.clone();
         stamped.prev = prev;
         let mut line = serde_json::to_vec(&stamped).map_err(|e| {
-            Error::usage(format!("audit log {}: cannot encode: {e}", path.display()))
+            Error::internal(format!("audit log {}: cannot encode: {e}", path.display()))
         })?;
         let head = sha256_hex(&line);
         line.push(b'\n');

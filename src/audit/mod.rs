@@ -191,7 +191,7 @@ pub struct FindingRecord {
 
 impl FindingRecord {
     /// The value-free part of a report finding.
-    pub fn from_finding(f: &crate::report::Finding) -> FindingRecord {
+    pub fn from_finding(f: &crate::model::Finding) -> FindingRecord {
         FindingRecord {
             rule: f.rule.to_string(),
             severity: f.severity.to_string(),

@@ -6,8 +6,8 @@ use super::{Exit, Session};
 use crate::cli::{AuditCommand, FormatArg, Global};
 use anyhow::{Context as _, Result, bail};
 use phiguard::audit::{self, Decision, FindingRecord, PushCert, Reason, Record, RefRecord, export};
+use phiguard::model::Report;
 use phiguard::policy::bypass;
-use phiguard::report::Report;
 use phiguard::source::refs::RefUpdate;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -218,6 +218,7 @@ fn error_kind(kind: Option<&phiguard::ErrorKind>) -> &'static str {
         Some(K::Git { .. }) => "git",
         Some(K::Io { .. }) => "io",
         Some(K::Usage(_)) => "usage",
+        Some(K::Internal(_)) => "internal",
         Some(K::Budget { .. }) => "budget",
         _ => "internal",
     }

@@ -6,8 +6,9 @@
 use super::{Exit, Origin, Session, discover_root};
 use crate::cli::{BaselineCommand, Global};
 use anyhow::{Context as _, Result, bail};
+use phiguard::model::Report;
 use phiguard::policy::baseline::{Baseline, gitleaks};
-use phiguard::report::{Context, Report};
+use phiguard::report::Context;
 use std::path::Path;
 
 pub fn run(g: &Global, cmd: &BaselineCommand) -> Result<Exit> {
@@ -18,7 +19,7 @@ pub fn run(g: &Global, cmd: &BaselineCommand) -> Result<Exit> {
     };
     // The scan runs from the root: a relative --baseline is the current directory's.
     let path = std::path::absolute(&path).context("resolving the baseline's path")?;
-    let shown = phiguard::report::sanitize::display_str(&path.display().to_string());
+    let shown = phiguard::sanitize::display_str(&path.display().to_string());
     match cmd {
         BaselineCommand::Create {
             from_gitleaks,

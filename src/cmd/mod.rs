@@ -20,11 +20,13 @@ use crate::cli::{Cli, ColorArg, Command, FormatArg, Global, SeverityArg};
 use anyhow::{Context as _, Result};
 use phiguard::config::{Config, Sources};
 use phiguard::detect::DetectOptions;
+use phiguard::detect::{RuleDb, RuleDbBuilder};
 use phiguard::fingerprint::Key;
+use phiguard::model::{self, Report};
 use phiguard::policy::Policy;
 use phiguard::policy::baseline::{Baseline, FILE_NAME, SERVER_FILE_NAME};
-use phiguard::report::{self, Context, Format, Report, Style};
-use phiguard::rules::{Pack, RuleDb, RuleDbBuilder, Severity, load};
+use phiguard::report::{self, Context, Format, Style};
+use phiguard::rules::{Pack, Severity, load};
 use phiguard::scan::{Engine, RunOptions};
 use phiguard::source::{Job, RepoAt};
 use std::io::{IsTerminal, Write};
@@ -62,7 +64,6 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Install(_) => Some("install"),
         Command::Redact(_) => Some("redact"),
         Command::Evidence(_) => Some("evidence"),
-        Command::Config(_) => Some("config show"),
         Command::Man => Some("man"),
         Command::Completions { .. } => Some("completions"),
         _ => None,
@@ -70,7 +71,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     if let Some(name) = reportless.filter(|_| g.format != FormatArg::Human) {
         anyhow::bail!(
             "`phiguard {name}` has no --format other than human (scan, hook, verify, rules \
-             list and audit take --format)"
+             list, config show and audit take --format)"
         );
     }
     match &cli.command {
@@ -121,7 +122,7 @@ pub struct Session {
     pub repo_root: Option<PathBuf>,
     /// Findings made outside the scan (a weakening `.phiguard.toml` change), added to the
     /// report before the baseline applies.
-    pub extra: std::cell::RefCell<Vec<phiguard::report::Finding>>,
+    pub extra: std::cell::RefCell<Vec<phiguard::model::Finding>>,
 }
 
 /// Where configuration comes from for this command.
@@ -147,7 +148,6 @@ impl Session {
     pub fn new(g: &Global, origin: Origin, context: Context) -> Result<Session> {
         let config = Config::load(&Sources {
             none: g.no_config,
-            user: None,
             repo_root: origin.repo_root.clone(),
             server_git_dir: origin.server_git_dir.clone(),
             explicit: g.config.clone(),
@@ -179,7 +179,6 @@ impl Session {
             strict: g.strict || config.strict,
             test_paths: config.test_path_set.clone(),
             test_path_categories: config.test_path_categories.clone(),
-            ..Policy::default()
         };
         Ok(Session {
             format: format(g.format)?,
@@ -329,7 +328,7 @@ impl Session {
         started: Instant,
         quiet_when_clean: bool,
     ) -> Result<Exit> {
-        phiguard::policy::weakening::add(&mut report, self.extra.take());
+        phiguard::weakening::add(&mut report, self.extra.take());
         self.apply_baseline(&mut report);
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         if quiet_when_clean && report::human::nothing_to_show(&report, &self.style) {
@@ -419,7 +418,7 @@ impl Session {
             if reported.contains(id) {
                 out.rule_meta.insert(
                     id.into(),
-                    report::RuleMeta {
+                    model::RuleMeta {
                         name: rule.spec.name.clone(),
                         message: rule
                             .spec
@@ -478,7 +477,7 @@ pub fn build_db(config: &Config, extra: &[PathBuf], examples: bool) -> Result<Ru
     if let Some((source, re)) = &config.mrn_value_regex {
         b = b.pack(Pack {
             source: source.clone(),
-            rules: vec![phiguard::detect::validators::phi::mrn_org_rule(re)],
+            rules: vec![load::mrn_org_rule(re)?],
             warnings: Vec::new(),
         });
     }

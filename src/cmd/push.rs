@@ -5,11 +5,12 @@ use super::{Exit, Origin, Session};
 use crate::cli::{ConfigFrom, Global};
 use anyhow::{Context as _, Result};
 use phiguard::error::ErrorKind;
+use phiguard::model::Report;
 use phiguard::policy::bypass;
 use phiguard::policy::push::{self, Hook, PushContext, PushDecision};
 use phiguard::policy::refs::{self as refpolicy, RefPolicy};
 use phiguard::policy::signing::{TrustFiles, Verifier};
-use phiguard::report::{self, Context, Report};
+use phiguard::report::{self, Context};
 use phiguard::scan::RunOptions;
 use phiguard::source::refs::{self, RefUpdate};
 use phiguard::source::{RepoAt, history};
@@ -258,7 +259,7 @@ fn check_quarantine() -> Result<()> {
         if let Some(dir) = std::env::var_os(var)
             && !Path::new(&dir).is_dir()
         {
-            let shown = phiguard::report::sanitize::display_str(&dir.to_string_lossy());
+            let shown = phiguard::sanitize::display_str(&dir.to_string_lossy());
             anyhow::bail!(
                 "the push's object directory {shown} ({var}) is missing, so the pushed \
                  objects cannot be read; nothing was accepted"
@@ -307,7 +308,11 @@ fn decide_push(
     }
     push::refuse_unscanned(
         &mut decisions,
-        phiguard::policy::unscanned_rejections(&report, &session.config.server),
+        phiguard::policy::unscanned_rejections(
+            &report.unscanned,
+            session.config.server.oversize.unwrap_or_default(),
+            session.config.server.unscannable.unwrap_or_default(),
+        ),
     );
     let decision = push::decide(
         hook,
@@ -367,7 +372,7 @@ fn judge_refs(
         let verifier = verifiers.get(&p.section);
         let mut verify = |repo: &git2::Repository, items: &[(git2::Oid, bool)]| match verifier {
             Some(v) => v.verify_many(repo, items),
-            None => Err(phiguard::Error::from(ErrorKind::Usage(
+            None => Err(phiguard::Error::from(ErrorKind::Internal(
                 "internal: no signature verifier for a policy that requires signatures".to_owned(),
             ))),
         };
@@ -493,7 +498,7 @@ fn scan(
                 super::weakening::brought(&brings),
                 &session.key,
             )?;
-            phiguard::policy::weakening::add(&mut report, weakened);
+            phiguard::weakening::add(&mut report, weakened);
             // Only `$GIT_DIR/phiguard-baseline` (Session::new): never one the push brings.
             session.apply_baseline(&mut report);
             Ok((report, brings, false))

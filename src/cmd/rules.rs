@@ -2,10 +2,12 @@
 
 use super::{Exit, build_db, discover_root};
 use crate::cli::{FormatArg, Global, RulesCommand};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use phiguard::config::{Config, Sources};
 use phiguard::detect::DetectOptions;
-use phiguard::rules::{self, KeywordRole, RuleDbBuilder};
+use phiguard::detect::RuleDbBuilder;
+use phiguard::report::Format;
+use phiguard::rules;
 
 pub fn run(g: &Global, cmd: &RulesCommand) -> Result<Exit> {
     match cmd {
@@ -26,38 +28,13 @@ fn load_config(g: &Global) -> Result<Config> {
 fn list(g: &Global) -> Result<Exit> {
     let config = load_config(g)?;
     let db = build_db(&config, &g.rules, false)?;
-    if g.format == FormatArg::Json {
-        let rules: Vec<_> = db
-            .rules()
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "id": r.id(), "name": r.spec.name, "category": r.category().as_str(),
-                    "severity": r.severity.as_str(), "keywords": r.spec.keywords,
-                    "keyword_role": if r.spec.keyword_role == KeywordRole::Required { "required" } else { "booster" },
-                    "validator": r.spec.validator, "source": r.source,
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&rules)?);
-        return Ok(Exit::Clean);
-    }
-    for r in db.rules() {
-        let gate = if r.keyword_required() {
-            format!("{} keyword(s)", r.spec.keywords.len())
-        } else {
-            format!("structural, >= {} digits/line", r.spec.min_digits)
-        };
-        println!(
-            "{:<40} {:<6} {:<5} {:<28} {}",
-            r.id(),
-            r.category().as_str(),
-            r.severity.as_str(),
-            gate,
-            r.spec.name
-        );
-    }
-    println!("{} rules", db.rules().len());
+    let format = match g.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        _ => bail!("`phiguard rules list` writes a table, or JSON with --format json"),
+    };
+    let mut out = std::io::stdout().lock();
+    phiguard::report::rules::write_list(&db, format, &mut out)?;
     Ok(Exit::Clean)
 }
 
@@ -72,8 +49,8 @@ fn check(g: &Global, files: &[std::path::PathBuf]) -> Result<Exit> {
         }
         b.build()?
     };
-    let mut failures = rules::check::check(&db, DetectOptions::default())?;
-    failures.extend(rules::check::check(
+    let mut failures = phiguard::selftest::check(&db, DetectOptions::default())?;
+    failures.extend(phiguard::selftest::check(
         &db,
         DetectOptions { prefilter: false },
     )?);

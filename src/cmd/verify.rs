@@ -116,7 +116,7 @@ pub(super) fn trust(repo: &git2::Repository, policy: &refpolicy::RefPolicy) -> R
 /// stderr: the commit itself goes ahead, and pre-push and the server check the signatures.
 pub(super) fn warn_signing_setup(
     repo: &git2::Repository,
-    policies: &[phiguard::config::PolicySection],
+    policies: &[phiguard::policy::refs::PolicySection],
 ) {
     if policies.is_empty() {
         return;
@@ -157,6 +157,6 @@ pub(super) fn warn_signing_setup(
          `git config commit.gpgsign true` (shown once)",
         policy.name(),
         kind.as_str(),
-        phiguard::report::sanitize::display_str(&head)
+        phiguard::sanitize::display_str(&head)
     );
 }

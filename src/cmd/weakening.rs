@@ -1,14 +1,14 @@
 //! Which versions of `.phiguard.toml` each command compares for the weakening check
-//! ([`phiguard::policy::weakening`]): the pre-commit hooks compare `HEAD`'s with the index's
+//! ([`phiguard::weakening`]): the pre-commit hooks compare `HEAD`'s with the index's
 //! and with the work tree's (the file the hooks read, tracked or not); history scans compare
 //! each commit's with its first parent's.
 
 use anyhow::Result;
 use phiguard::config::{Config, REPO_FILE, RepoFiles};
 use phiguard::fingerprint::Key;
-use phiguard::policy::weakening::{self, At};
-use phiguard::report::Finding;
+use phiguard::model::Finding;
 use phiguard::source::config_file;
+use phiguard::weakening::{self, At};
 use std::path::Path;
 
 /// The findings for `new` against `old`. A version that does not parse is an error naming

@@ -5,10 +5,10 @@
 //! live in a per-thread [`Scratch`].
 
 use super::RawMatch;
+use super::db::{Rule, RuleDb, RuleIdx};
 use super::validators::common::{in_regions, shannon_entropy};
 use super::validators::{Candidate, Verdict};
 use crate::error::Result;
-use crate::rules::{Rule, RuleDb, RuleIdx};
 use memchr::memchr;
 use std::ops::Range;
 
@@ -671,7 +671,7 @@ fn keyword_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
         ctx.hits.partition_point(|h| h.start < lo)..ctx.hits.partition_point(|h| h.start < line);
     let near = whole
         .start
-        .saturating_sub(KEYWORD_BEFORE + crate::rules::db::LONGEST_KEYWORD)
+        .saturating_sub(KEYWORD_BEFORE + super::db::LONGEST_KEYWORD)
         .max(line);
     let first = ctx.hits.partition_point(|h| h.start < near);
     for h in ctx.hits[before].iter().chain(&ctx.hits[first..]) {

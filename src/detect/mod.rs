@@ -6,6 +6,7 @@
 //! [`RawMatch`]. What a raw match turns into (suppressed, downgraded, raised) is
 //! [`crate::policy`]'s business.
 
+pub mod db;
 pub mod filters;
 pub mod keywords;
 pub mod matcher;
@@ -13,13 +14,14 @@ pub mod scrub;
 pub mod structure;
 pub mod validators;
 
+pub use db::{Rule, RuleDb, RuleDbBuilder, RuleIdx, Selection};
 pub use matcher::{DetectOptions, Scratch, Target, find, find_each};
 
-use crate::rules::{RuleIdx, Severity};
+use crate::rules::Severity;
 use std::ops::Range;
 
 /// A validated match, still pointing into the scanned text. Never leaves the pipeline: it is
-/// turned into a value-free [`crate::report::Finding`] before anything is printed.
+/// turned into a value-free [`crate::model::Finding`] before anything is printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawMatch {
     /// The rule that matched.

@@ -27,12 +27,12 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fingerprint::{self, Key, NO_HASH};
-use crate::report::{Finding, Report};
+use crate::model::{Finding, Report};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::Suppression;
+use crate::model::Suppression;
 
 /// The file name at the repository root.
 pub const FILE_NAME: &str = ".phiguard-baseline";
@@ -93,7 +93,7 @@ pub struct Entry {
 impl Entry {
     /// The entry, value-free, for messages: `rule:path:hash` or `rule:path (count N)`.
     pub fn describe(&self) -> String {
-        let path = crate::report::sanitize::display_str(&self.path);
+        let path = crate::sanitize::display_str(&self.path);
         match (&self.hash, self.count) {
             (Some(h), _) => format!("{}:{path}:{h}", self.rule),
             (None, c) => format!("{}:{path} (count {})", self.rule, c.unwrap_or(0)),
@@ -303,7 +303,7 @@ impl Baseline {
     pub fn rebuilt<'f>(
         &self,
         findings: impl IntoIterator<Item = &'f Finding>,
-        capped: &[crate::report::Capped],
+        capped: &[crate::model::Capped],
     ) -> Baseline {
         let mut hashes: BTreeMap<(String, String, String), ()> = BTreeMap::new();
         let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
@@ -401,7 +401,7 @@ impl Baseline {
 fn bad(path: &Path, why: &str) -> Error {
     Error::from(ErrorKind::Usage(format!(
         "baseline {} {why}",
-        crate::report::sanitize::display_str(&path.display().to_string())
+        crate::sanitize::display_str(&path.display().to_string())
     )))
 }
 

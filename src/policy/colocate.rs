@@ -2,7 +2,8 @@
 //! identifier (SSN, MRN, MBI, HICN, phone, email) in the same hunk raise both one level.
 //! Nightfall reports PHI only as such combinations; phi-scan calls it layer 4.
 
-use crate::rules::{Colocation, RuleDb, Severity};
+use crate::detect::RuleDb;
+use crate::rules::{Colocation, Severity};
 
 /// Lines within which an anchor and an identifier count as one record.
 pub const WINDOW_LINES: u32 = 20;

@@ -10,31 +10,10 @@ pub mod push;
 pub mod refs;
 pub mod signing;
 pub mod suppress;
-pub mod weakening;
 
+use crate::model::{Unscanned, UnscannedKind};
 use crate::rules::{Category, Severity};
-
-/// Why a finding is not counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Suppression {
-    /// `phiguard:allow <reason>` (or `gitleaks:allow`, ...) on the line or the line before.
-    Inline,
-    /// The value carries a synthetic-data marker (shown with `--strict`).
-    Synthetic,
-    /// The finding's fingerprint is in the baseline file.
-    Baseline,
-}
-
-impl Suppression {
-    /// The name used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Suppression::Inline => "inline",
-            Suppression::Synthetic => "synthetic",
-            Suppression::Baseline => "baseline",
-        }
-    }
-}
+use serde::{Deserialize, Serialize};
 
 /// The resolved policy for one run.
 #[derive(Debug, Clone)]
@@ -42,37 +21,23 @@ pub struct Policy {
     /// Show synthetic values as findings.
     pub strict: bool,
     /// Paths where `block` is downgraded to `warn` (never suppressed).
-    pub test_paths: crate::config::LazyGlobSet,
+    pub test_paths: crate::glob::LazyGlobSet,
     /// The categories whose findings test paths downgrade (`[scan] test_path_categories`;
     /// default PHI only: a live secret is as live under `tests/` as anywhere).
     pub test_path_categories: Vec<Category>,
-    /// Whether inline allow markers count for PHI findings.
-    pub inline_phi: bool,
-    /// Whether inline allow markers count for secret findings.
-    pub inline_secret: bool,
 }
 
 impl Default for Policy {
     fn default() -> Policy {
         Policy {
             strict: false,
-            test_paths: crate::config::LazyGlobSet::default(),
+            test_paths: crate::glob::LazyGlobSet::default(),
             test_path_categories: vec![Category::Phi],
-            inline_phi: true,
-            inline_secret: true,
         }
     }
 }
 
 impl Policy {
-    /// Whether inline markers count for this category.
-    pub fn inline_allowed(&self, category: Category) -> bool {
-        match category {
-            Category::Phi | Category::Config => self.inline_phi,
-            Category::Secret => self.inline_secret,
-        }
-    }
-
     /// The severity after path policy: test paths downgrade `block` to `warn` for the
     /// categories [`Policy::test_path_categories`] lists (PHI by default; a secret blocks
     /// wherever it is — documentation and example values are recognised as synthetic).
@@ -88,23 +53,30 @@ impl Policy {
     }
 }
 
+/// `[server] oversize` / `unscannable`: what content phiguard could not scan gets.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnscanned {
+    /// Reject the push, naming the file (fail closed).
+    #[default]
+    Block,
+    /// Accept it (the file is still named in a note).
+    Pass,
+}
+
 /// Why a server rejects a push for content it could not scan: one line per file over the
 /// size limit (unless `[server] oversize = "pass"`) or undecodable (unless `[server]
 /// unscannable = "pass"`). Accepting what was never looked at would be a way past the gate.
 pub fn unscanned_rejections(
-    report: &crate::report::Report,
-    server: &crate::config::ServerSection,
+    unscanned: &[Unscanned],
+    oversize: OnUnscanned,
+    unscannable: OnUnscanned,
 ) -> Vec<String> {
-    use crate::config::OnUnscanned;
-    use crate::report::UnscannedKind;
-    report
-        .unscanned
+    unscanned
         .iter()
         .filter(|u| match u.kind {
-            UnscannedKind::Oversize(_) => server.oversize.unwrap_or_default() == OnUnscanned::Block,
-            UnscannedKind::Unscannable(_) => {
-                server.unscannable.unwrap_or_default() == OnUnscanned::Block
-            }
+            UnscannedKind::Oversize(_) => oversize == OnUnscanned::Block,
+            UnscannedKind::Unscannable(_) => unscannable == OnUnscanned::Block,
         })
         .map(|u| {
             let key = match u.kind {

@@ -296,7 +296,7 @@ pub fn judge(facts: &RefFacts<'_>, scan: &dyn ScanResult, pusher: Option<&str>) 
     }
 }
 
-/// What a scan found, as far as judging a ref needs it. `report::Report` implements it; the
+/// What a scan found, as far as judging a ref needs it. `model::Report` implements it; the
 /// trait keeps policy below report in the layering.
 pub trait ScanResult {
     /// How many findings at or above `min` lie in the commits (and tags) of `brings`; with

@@ -1,11 +1,59 @@
 //! Per-ref policy (`[[policy]]` in the server configuration): the first section whose `refs`
 //! globs match a ref decides what rejects a push to it.
 
-use crate::config::{PolicySection, RequireSigned};
 use crate::error::{Error, Result};
 use crate::rules::Severity;
 use globset::Glob;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+
+/// `require_signed = "ssh" | "gpg" | "any" | false`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum RequireSigned {
+    /// `false` (or `true`, meaning "any").
+    Flag(bool),
+    /// `"ssh"`, `"gpg"` or `"any"`.
+    Kind(String),
+}
+
+/// `[[policy]]`: what applies to pushes to matching refs.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// Ref globs (`refs/heads/main`, `refs/heads/release/*`).
+    #[serde(default)]
+    pub refs: Vec<String>,
+    /// The lowest severity that rejects a push.
+    pub block_severity: Option<Severity>,
+    /// Signature requirement.
+    pub require_signed: Option<RequireSigned>,
+    /// The OpenSSH `allowed_signers` file for SSH signatures (relative to this file).
+    pub allowed_signers: Option<String>,
+    /// A file of revoked SSH public keys, one per line (relative to this file).
+    pub revoked_keys: Option<String>,
+    /// The GnuPG home directory with the keys trusted for GPG signatures (relative to this
+    /// file).
+    pub gpg_home: Option<String>,
+    /// Whether inline allow markers count (`false` on protected branches).
+    pub allow_inline_suppressions: Option<bool>,
+    /// Pushers allowed to use `-o phiguard.bypass=<reason>`.
+    #[serde(default)]
+    pub bypass: Vec<String>,
+    /// Whether deleting matching refs is rejected.
+    pub deny_delete: Option<bool>,
+    /// The older name of `deny_delete`, still accepted.
+    pub protect_delete: Option<bool>,
+    /// Whether an update that is not a fast-forward is rejected.
+    pub deny_non_fast_forward: Option<bool>,
+    /// Trailers (`Reviewed-by`) each new commit must carry, naming someone other than its
+    /// author.
+    #[serde(default)]
+    pub require_trailers: Vec<String>,
+    /// Who may push to matching refs (empty: everyone); the identity is the one bypass uses.
+    #[serde(default)]
+    pub allowed_pushers: Vec<String>,
+}
 
 /// Which signatures satisfy `require_signed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

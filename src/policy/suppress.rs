@@ -159,7 +159,7 @@ fn reason_on(line: &[u8]) -> Option<String> {
             .chars()
             .take(REASON_CHARS)
             .collect();
-        return Some(crate::report::sanitize::display_str(&shown));
+        return Some(crate::sanitize::display_str(&shown));
     }
     FOREIGN_MARKERS
         .iter()

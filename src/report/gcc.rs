@@ -1,8 +1,10 @@
 //! `path:line:col: error|warning|note: [rule] message` — the line format Vim's `errorformat`,
 //! Emacs' compilation mode and VS Code problem matchers read.
 
-use super::{Report, Style, sanitize, shown};
+use super::{Style, shown};
+use crate::model::Report;
 use crate::rules::Severity;
+use crate::sanitize;
 use std::io::{self, Write};
 
 /// Writes gcc-style lines.

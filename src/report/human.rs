@@ -1,7 +1,9 @@
 //! The human format: findings grouped by file, a summary, and what to do next.
 
-use super::{Context, Finding, Report, Style, sanitize, shown};
+use super::{Context, Style, shown};
+use crate::model::{Finding, Report};
 use crate::rules::{Category, Severity};
+use crate::sanitize;
 use colored::Colorize;
 use std::io::{self, Write};
 
@@ -78,7 +80,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             c.severity,
             c.rule,
             sanitize::display_str(&c.path),
-            super::LISTED_PER_RULE
+            crate::model::LISTED_PER_RULE
         )?;
     }
     write_notes(report, w)?;

@@ -5,7 +5,8 @@
 //! than the scan of some files. Keys come out in alphabetical order (as the `Value` maps did),
 //! so the output is stable byte for byte.
 
-use super::{Finding, Report, Style, shown};
+use super::{Style, shown};
+use crate::model::{Finding, Report};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -73,7 +74,7 @@ struct SummaryJson {
     warn: usize,
 }
 
-/// Findings counted but not listed (more than [`super::LISTED_PER_RULE`] of a rule in a file).
+/// Findings counted but not listed (more than [`crate::model::LISTED_PER_RULE`] of a rule in a file).
 #[derive(Serialize)]
 struct CappedJson<'a> {
     commit: Option<&'a str>,

@@ -9,8 +9,8 @@
 //! overlap a window in logarithmic time, and the line's bounds are looked for only within the
 //! window, so a file of 100,000 findings, or one line of them, is excerpted in linear time.
 
-use super::sanitize;
 use crate::rules::Category;
+use crate::sanitize;
 use std::ops::Range;
 
 /// Characters shown on each side of the value in an excerpt.

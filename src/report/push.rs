@@ -3,19 +3,21 @@
 //! them) and what to do; under `--format json`, a top-level `"push"` object of the one JSON
 //! document; under `jsonl`, one more line `{"push": ...}`.
 
-use super::{Format, Report, Style, human, json, sanitize};
-use crate::policy::Suppression;
+use super::{Format, Style, human, json};
+use crate::model::Suppression;
+use crate::model::{Finding, Report};
 use crate::policy::push::{PushDecision, Reason, RefDecision, ScanResult};
 use crate::policy::refs::SigKind;
 use crate::policy::signing::Verdict;
 use crate::rules::Severity;
+use crate::sanitize;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::io::{self, Write};
 
 impl ScanResult for Report {
     fn count(&self, brings: &HashSet<String>, min: Severity, with_inline: bool) -> usize {
-        let mine = |f: &&super::Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
+        let mine = |f: &&Finding| f.commit.as_deref().is_some_and(|c| brings.contains(c));
         let live = self
             .findings
             .iter()

@@ -1,7 +1,8 @@
 //! SARIF 2.1.0 for code-scanning dashboards: rule metadata, levels error/warning/note and
 //! `partialFingerprints` carrying the value-safe fingerprint.
 
-use super::{Report, Style, shown};
+use super::{Style, shown};
+use crate::model::{Finding, Report, RuleMeta};
 use crate::rules::Severity;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -65,7 +66,7 @@ fn remediation(category: crate::rules::Category) -> &'static str {
 
 /// One `tool.driver.rules` entry: described by the rule itself when its metadata is known
 /// (the first finding's message is only the fallback).
-fn rule_json(id: &str, f: &super::Finding, meta: Option<&super::RuleMeta>) -> Value {
+fn rule_json(id: &str, f: &Finding, meta: Option<&RuleMeta>) -> Value {
     let (name, full, severity) = match meta {
         Some(m) => (m.name.as_str(), m.message.as_str(), m.severity),
         None => (f.message.as_str(), f.message.as_str(), f.severity),
@@ -97,7 +98,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         .iter()
         .filter(|f| shown(&style, f))
         .collect();
-    let mut rules: BTreeMap<&str, (usize, &super::Finding)> = BTreeMap::new();
+    let mut rules: BTreeMap<&str, (usize, &Finding)> = BTreeMap::new();
     for f in &shown {
         let n = rules.len();
         rules.entry(&f.rule).or_insert((n, f));

@@ -3,9 +3,10 @@
 //! (`Reviewed-by`, `Signed-off-by`, ...); other trailers show their key alone, since a
 //! message is content and may hold a value.
 
-use super::{Format, sanitize};
+use super::Format;
 use crate::policy::refs::SigKind;
 use crate::policy::signing::Verdict;
+use crate::sanitize;
 use serde_json::json;
 use std::io::{self, Write};
 

@@ -59,7 +59,7 @@ pub const MAX_PACK_BYTES: u64 = 8 << 20;
 ///
 /// When the file cannot be read, is not valid TOML, has unknown keys or an invalid rule.
 pub fn from_file(path: &Path) -> Result<Pack> {
-    let text = crate::config::read_text(path, MAX_PACK_BYTES)?;
+    let text = read_text(path, MAX_PACK_BYTES)?;
     if super::gitleaks::looks_like(&text) {
         return super::gitleaks::convert(&path.display().to_string(), &text);
     }
@@ -176,6 +176,78 @@ pub fn validate_spec(source: &str, spec: &RuleSpec) -> Result<()> {
         return bad("entropy", "entropy is in bits per byte, 0.0 to 8.0".into());
     }
     Ok(())
+}
+
+/// The `phi.mrn.org` rule for `[rules.mrn] value_regex`: the built-in `phi.mrn` rule
+/// (`patterns/phi/mrn.toml`) with the organisation's value format, which need not look like
+/// the generic 5–12 digit MRN, in place of its value. The label, keywords, severity and
+/// co-location stay the pack's: the rule is defined once, as data (a copy of the label in
+/// code had drifted from the pack).
+///
+/// # Errors
+///
+/// When the built-in packs do not load or `phi.mrn` has no `(?P<value>` group.
+pub fn mrn_org_rule(value_regex: &str) -> Result<RuleSpec> {
+    let mrn = builtin_for_scanning()?
+        .into_iter()
+        .flat_map(|p| p.rules)
+        .find(|r| r.id == "phi.mrn")
+        .ok_or_else(|| Error::rules("<builtin>", "no phi.mrn rule to derive phi.mrn.org from"))?;
+    let label = mrn
+        .pattern
+        .find("(?P<value>")
+        .map(|at| &mrn.pattern[..at])
+        .ok_or_else(|| Error::rule("<builtin>", "phi.mrn", Some("pattern"), "no value group"))?;
+    Ok(RuleSpec {
+        id: "phi.mrn.org".to_owned(),
+        name: "Medical record number (organisation format)".to_owned(),
+        pattern: format!(r"{label}(?P<value>(?:{value_regex}))\b"),
+        validator: Some("mrn_org".to_owned()),
+        message: Some("Medical record number in the organisation's MRN format".to_owned()),
+        value_group: None,
+        min_digits: 0,
+        line_gate: None,
+        line_filter: None,
+        span_lines: None,
+        reveal_prefix: 0,
+        entropy: None,
+        allow: Vec::new(),
+        path: None,
+        enabled: true,
+        report: true,
+        examples: Vec::new(),
+        negative_examples: Vec::new(),
+        ..mrn
+    })
+}
+
+/// Reads a configuration (or rule pack) file as UTF-8 text: only a regular file (a FIFO would
+/// block forever, `/dev/zero` never ends), at most `max_bytes`. Every error names `path`.
+///
+/// # Errors
+///
+/// Not a regular file, larger than `max_bytes`, unreadable, or not UTF-8.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String> {
+    use std::io::Read;
+    let fail = |m: String| Error::config(path, m);
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    // Non-blocking, so that opening a FIFO does not wait for a writer.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let file = open.open(path).map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(fail(format!("larger than {max_bytes} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))
 }
 
 #[cfg(test)]

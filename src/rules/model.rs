@@ -67,16 +67,6 @@ impl Severity {
             _ => Severity::Info,
         }
     }
-
-    /// Parses `block`, `warn` or `info`.
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s {
-            "block" => Some(Severity::Block),
-            "warn" => Some(Severity::Warn),
-            "info" => Some(Severity::Info),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Severity {
@@ -211,7 +201,8 @@ pub struct RuleSpec {
     /// Regex over the path: the rule only runs on matching paths.
     #[serde(default)]
     pub path: Option<String>,
-    /// Off by default (enable in config with `[rules] enable`).
+    /// On by default; `enabled = false` makes a rule opt-in (`[rules] enable` turns it on,
+    /// `[rules] disable` turns any rule off).
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Anchor-only rules (`report = false`) feed co-location but are never printed.

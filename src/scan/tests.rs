@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::detect::DetectOptions;
+use crate::detect::RuleDbBuilder;
 use crate::policy::Policy;
-use crate::rules::RuleDbBuilder;
 
 /// A small generator, so the same values come every run.
 struct Lcg(u64);
@@ -235,7 +235,7 @@ fn synthetic_values_spread_within_a_file_in_linear_work() {
             crate::work::take();
             let found = engine.scan_item(&item, &mut scratch).unwrap();
             let capped = |live: bool| -> usize {
-                let by = |c: &&crate::report::Capped| c.suppressed.is_none() == live;
+                let by = |c: &&crate::model::Capped| c.suppressed.is_none() == live;
                 found.capped.iter().filter(by).map(|c| c.count).sum()
             };
             (

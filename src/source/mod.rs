@@ -219,7 +219,7 @@ pub struct PathRules<'a> {
     /// `[scan] exclude`.
     pub exclude: &'a globset::GlobSet,
     /// `[scan] test_paths` (where PHI is downgraded to a warning), if any.
-    pub test_paths: Option<&'a crate::config::LazyGlobSet>,
+    pub test_paths: Option<&'a crate::glob::LazyGlobSet>,
 }
 
 impl<'a> PathRules<'a> {
@@ -464,7 +464,7 @@ impl Reader {
         let repo = self
             .repo
             .as_ref()
-            .ok_or_else(|| Error::usage("internal: blob job without a repository"))?;
+            .ok_or_else(|| Error::internal("internal: blob job without a repository"))?;
         if let Some(objects) = &self.objects {
             match loose::read_blob(objects, id, max_bytes) {
                 Some(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),

@@ -154,7 +154,6 @@ fn man_page_renders_and_report_less_commands_reject_format_json() {
     for args in [
         &["--format", "json", "install"][..],
         &["--format", "json", "man"],
-        &["--format", "json", "config", "show"],
         &["--format", "json", "completions", "bash"],
     ] {
         let r = repo.phiguard(args);
@@ -167,4 +166,87 @@ fn man_page_renders_and_report_less_commands_reject_format_json() {
     r.json();
     let r = repo.phiguard(&["install", "--help"]);
     assert!(r.out().contains("Examples:"), "{}", r.out());
+}
+
+/// `config show` prints TOML that is the configuration: parsed by the `toml` crate, written to
+/// a file and loaded back (`--config FILE`), it shows the same values again. It used to print
+/// Rust debug syntax (`audit_log = None`, `severity = {"id": Warn}`) that no parser reads.
+#[test]
+fn config_show_is_toml_that_loads_back_as_the_same_configuration() {
+    let repo = TempRepo::new();
+    let key = "0123456789abcdef0123456789abcdef";
+    repo.write(
+        ".phiguard.toml",
+        format!(
+            "[scan]\nexclude = [\"vendor/**\", 'odd\"glob']\nmax_file_bytes = 12345\nstrict = true\n\
+             test_path_categories = [\"phi\", \"secret\"]\n\
+             [rules]\ndisable = [\"phi.ssn\"]\nseverity = {{ \"secret.aws.access-key\" = \"warn\" }}\n\
+             [rules.mrn]\nvalue_regex = 'ACME\\d{{7}}'\n\
+             [[rules.custom]]\nid = \"custom.ticket\"\nname = \"Ticket\"\ncategory = \"secret\"\n\
+             severity = \"block\"\npattern = 'TKT-[0-9]{{6}}'\nkeywords = [\"tkt-\"]\n\
+             examples = [\"TKT-123456\"]\n\
+             [server]\naudit_log = \"audit.log\"\noversize = \"pass\"\nbudget_ms = 777\n\
+             [report]\nfingerprint_key = \"{key}\"\n\
+             [[policy]]\nrefs = [\"refs/heads/main\"]\nblock_severity = \"warn\"\ndeny_delete = true\n"
+        ),
+    );
+    let first = repo.phiguard(&["config", "show"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    assert!(
+        !first.out().contains(key),
+        "the fingerprint key is never shown"
+    );
+    let doc: toml::Table = toml::from_str(&first.out())
+        .unwrap_or_else(|e| panic!("config show is not TOML: {e}\n{}", first.out()));
+    assert_eq!(doc["scan"]["max_file_bytes"].as_integer(), Some(12345));
+    assert_eq!(doc["scan"]["exclude"][1].as_str(), Some("odd\"glob"));
+    assert_eq!(
+        doc["rules"]["severity"]["secret.aws.access-key"].as_str(),
+        Some("warn")
+    );
+    assert_eq!(
+        doc["rules"]["mrn"]["value_regex"].as_str(),
+        Some("ACME\\d{7}")
+    );
+    assert_eq!(
+        doc["rules"]["custom"][0]["id"].as_str(),
+        Some("custom.ticket")
+    );
+    assert_eq!(doc["server"]["budget_ms"].as_integer(), Some(777));
+    assert_eq!(doc["policy"][0]["deny_delete"].as_bool(), Some(true));
+
+    let copy = tempfile::tempdir().unwrap();
+    let file = copy.path().join("shown.toml");
+    std::fs::write(&file, first.out()).unwrap();
+    // Outside the repository: only the copy is read.
+    let again = repo.phiguard_in(
+        copy.path(),
+        &["--config", "shown.toml", "config", "show"],
+        None,
+    );
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        again
+            .out()
+            .contains("# files read (in order): shown.toml\n"),
+        "{}",
+        again.out()
+    );
+    let back: toml::Table = toml::from_str(&again.out()).unwrap();
+    assert_eq!(back, doc, "{}\n---\n{}", first.out(), again.out());
+
+    let json = repo.phiguard(&["--format", "json", "config", "show"]);
+    assert_eq!(json.code, 0, "{}", json.all());
+    let v = json.json();
+    assert_eq!(v["config"]["scan"]["max_file_bytes"], 12345);
+    assert!(
+        v["origin"]["scan.max_file_bytes"]
+            .as_str()
+            .unwrap()
+            .ends_with(".phiguard.toml")
+    );
+    assert!(!json.out().contains(key));
+    let sarif = repo.phiguard(&["--format", "sarif", "config", "show"]);
+    assert_eq!(sarif.code, 2, "{}", sarif.all());
+    assert!(sarif.out().is_empty());
 }

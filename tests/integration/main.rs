@@ -14,6 +14,7 @@ mod formats;
 mod hooks;
 mod index;
 mod install;
+mod layering;
 mod lsp;
 mod managers;
 mod messages;

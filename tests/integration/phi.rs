@@ -5,7 +5,8 @@
 
 use crate::common::{TempRepo, assert_no_value, phiguard_stdin};
 use phiguard::detect::DetectOptions;
-use phiguard::rules::{RuleDb, RuleDbBuilder, Selection, check::finds};
+use phiguard::detect::{RuleDb, RuleDbBuilder, Selection};
+use phiguard::selftest::finds;
 use std::sync::OnceLock;
 
 fn db() -> &'static RuleDb {
@@ -720,6 +721,25 @@ fn colocation_raises_a_name_and_an_identifier_in_one_hunk() {
     assert_eq!(sev("phi.dob"), "block", "{together:?}");
     // Patient context makes the phone WARN, co-location with the DOB makes it BLOCK.
     assert_eq!(sev("phi.phone"), "block", "{together:?}");
+}
+
+/// `phi.mrn.org` takes its label from `patterns/phi/mrn.toml`'s `phi.mrn`: a copy of the label
+/// in Rust had drifted from the pack and missed the type annotations the pack reads
+/// (`mrn: i64 = …`, `mrn: u32 = …`).
+#[test]
+fn org_mrn_rule_reads_every_label_the_mrn_pack_reads() {
+    let repo = TempRepo::new();
+    repo.write(
+        ".phiguard.toml",
+        "[rules.mrn]\nvalue_regex = 'ACME-[A-Z]{2}\\d{4}'\n",
+    );
+    repo.write(
+        "a.rs",
+        "let mrn: i64 = ACME-QX7731;\nlet mrn: u32 = ACME-QZ8842;\n",
+    );
+    let r = repo.phiguard(&["scan", "a.rs", "--format", "json"]);
+    assert_eq!(r.rules(), vec!["phi.mrn.org", "phi.mrn.org"], "{}", r.all());
+    assert_no_value(&r.stdout, &["ACME-QX7731", "ACME-QZ8842"]);
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn line_walks() {
 /// region finds.
 #[test]
 fn gated_lines_find_what_every_rule_everywhere_finds() {
-    let db = crate::rules::RuleDbBuilder::builtin_for_scanning()
+    let db = crate::detect::RuleDbBuilder::builtin_for_scanning()
         .unwrap()
         .build()
         .unwrap();
@@ -98,7 +98,7 @@ fn gated_lines_find_what_every_rule_everywhere_finds() {
 /// span merged across texts or an output put in the wrong slot fails it.
 #[test]
 fn a_batch_finds_what_each_text_finds_alone() {
-    let db = crate::rules::RuleDbBuilder::builtin()
+    let db = crate::detect::RuleDbBuilder::builtin()
         .unwrap()
         .build()
         .unwrap();

@@ -145,10 +145,3 @@ pub fn lookup(name: &str) -> Option<Validator> {
         .find(|(n, _)| *n == name)
         .map(|(_, f)| *f)
 }
-
-/// Every registered validator name (for `rules list --validators` and docs).
-pub fn names() -> impl Iterator<Item = &'static str> {
-    [common::REGISTRY, phi::REGISTRY, secrets::REGISTRY]
-        .into_iter()
-        .flat_map(|r| r.iter().map(|(n, _)| *n))
-}

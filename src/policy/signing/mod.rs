@@ -295,7 +295,7 @@ impl Verifier {
             let mut out = Vec::with_capacity(prepared.len());
             for h in handles {
                 let part = h.join().map_err(|_| {
-                    Error::usage("internal: a signature check panicked; the push is refused")
+                    Error::internal("internal: a signature check panicked; the push is refused")
                 })??;
                 out.extend(part);
             }

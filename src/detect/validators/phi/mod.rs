@@ -69,5 +69,4 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     }),
 ];
 
-pub use simple::mrn_org_rule;
 pub use ssn::{SsnClass, classify_ssn};

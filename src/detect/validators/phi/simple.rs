@@ -6,7 +6,7 @@ use super::context;
 use super::ids::{self, Check};
 use crate::detect::validators::common::boundary_ok;
 use crate::detect::validators::{Candidate, Verdict};
-use crate::rules::{Category, Colocation, KeywordRole, RuleSpec, Severity};
+use crate::rules::Severity;
 
 fn bounded(c: &Candidate<'_>) -> bool {
     boundary_ok(c.text, c.value.clone())
@@ -133,43 +133,5 @@ pub(super) fn dicom(c: &Candidate<'_>) -> Verdict {
         Verdict::accept().with_detail("a DICOM image carries patient demographics in its header")
     } else {
         Verdict::Reject
-    }
-}
-
-/// The label half of the MRN rule (`patterns/phi/mrn.toml`): an MRN-like label, an optional
-/// type annotation, up to six separator bytes.
-const MRN_LABEL: &str = r"(?i:mrn(?:[ _.-]?(?:number|num|nbr|no|id|#))?|medical[ _.-]?record(?:[ _.-]?(?:number|num|nbr|no|id))?|med[ _.-]?rec(?:[ _.-]?(?:number|num|nbr|no|id))?|patient[ _.-]?(?:id|identifier|number|num|nbr|no)|chart[ _.-]?(?:number|num|nbr|no|id))s?\b(?:[ \t]*:?[ \t]*&?(?:'static[ \t]+)?(?:str|string|String|int|long|Long|Integer|number|text)\b)?(?:[ \t]+(?:is|was))?[^\w\n]{0,6}";
-
-/// The `phi.mrn.org` rule for `[rules.mrn] value_regex`: the MRN label followed by a value in
-/// the organisation's own format (which need not look like the generic 5–12 digit MRN).
-pub fn mrn_org_rule(value_regex: &str) -> RuleSpec {
-    RuleSpec {
-        id: "phi.mrn.org".to_owned(),
-        name: "Medical record number (organisation format)".to_owned(),
-        category: Category::Phi,
-        severity: Severity::Warn,
-        pattern: format!(r"{MRN_LABEL}(?P<value>(?:{value_regex}))\b"),
-        keywords: [
-            "mrn", "medrec", "med rec", "med_rec", "med-rec", "medical", "patient", "chart",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        keyword_role: KeywordRole::Required,
-        value_group: None,
-        validator: Some("mrn_org".to_owned()),
-        message: Some("Medical record number in the organisation's MRN format".to_owned()),
-        min_digits: 0,
-        line_gate: None,
-        line_filter: None,
-        span_lines: None,
-        colocation: Colocation::Identifier,
-        reveal_prefix: 0,
-        entropy: None,
-        allow: Vec::new(),
-        path: None,
-        enabled: true,
-        report: true,
-        examples: Vec::new(),
-        negative_examples: Vec::new(),
     }
 }

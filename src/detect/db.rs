@@ -6,12 +6,12 @@
 //! to word boundaries instead. Regexes compile lazily, on the first keyword hit for their rule, so a hook
 //! on a ten-line diff pays only for the rules that diff can trigger.
 
-use super::load::Pack;
-use super::model::{Category, Colocation, KeywordRole, RuleSpec, Severity};
-use crate::detect::filters::{LineFilter, line_filter};
-use crate::detect::keywords::KeywordSet;
-use crate::detect::validators::{self, Validator};
+use super::filters::{LineFilter, line_filter};
+use super::keywords::KeywordSet;
+use super::validators::{self, Validator};
 use crate::error::{Error, Result};
+use crate::rules::Pack;
+use crate::rules::{Category, Colocation, KeywordRole, RuleSpec, Severity};
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::syntax;
 use regex_automata::{MatchKind, PatternID, meta};
@@ -220,19 +220,19 @@ impl RuleDbBuilder {
     ///
     /// Only if a built-in pack is malformed, which the test suite rules out.
     pub fn builtin() -> Result<RuleDbBuilder> {
-        Ok(super::load::builtin()?
+        Ok(crate::rules::load::builtin()?
             .into_iter()
             .fold(RuleDbBuilder::new(), RuleDbBuilder::pack))
     }
 
     /// [`RuleDbBuilder::builtin`] without the rules' examples (see
-    /// [`super::load::builtin_for_scanning`]): for everything but `rules check`.
+    /// [`crate::rules::load::builtin_for_scanning`]): for everything but `rules check`.
     ///
     /// # Errors
     ///
     /// Only if a built-in pack is malformed, which the test suite rules out.
     pub fn builtin_for_scanning() -> Result<RuleDbBuilder> {
-        Ok(super::load::builtin_for_scanning()?
+        Ok(crate::rules::load::builtin_for_scanning()?
             .into_iter()
             .fold(RuleDbBuilder::new(), RuleDbBuilder::pack))
     }
@@ -438,14 +438,6 @@ impl RuleDb {
     /// One rule.
     pub fn rule(&self, idx: RuleIdx) -> &Rule {
         &self.rules[idx.0 as usize]
-    }
-
-    /// Finds a rule by id.
-    pub fn find(&self, id: &str) -> Option<RuleIdx> {
-        self.rules
-            .iter()
-            .position(|r| r.id() == id)
-            .map(|i| RuleIdx(i as u32))
     }
 
     /// The keyword automaton (`None` when no rule has keywords).

@@ -3,7 +3,7 @@
 //! off (strict, so synthetic values are compared too). Grows with the packs by itself.
 
 use super::*;
-use crate::rules::{RuleDbBuilder, Selection};
+use crate::detect::{RuleDbBuilder, Selection};
 
 fn builtin_db() -> RuleDb {
     let b = RuleDbBuilder::builtin().unwrap();

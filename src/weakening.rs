@@ -14,11 +14,13 @@
 //! The messages name keys, counts and rule ids, never a glob or a regex as written (a glob
 //! may name a file after a patient).
 
-use crate::config::{Config, PolicySection};
+use crate::config::Config;
 use crate::fingerprint::{self, Key};
-use crate::policy::{Suppression, suppress};
-use crate::report::{Finding, Report, sanitize};
+use crate::model::{Finding, Report, Suppression};
+use crate::policy::refs::{PolicySection, RequireSigned};
+use crate::policy::suppress;
 use crate::rules::{Category, Severity};
+use crate::sanitize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -212,12 +214,8 @@ fn policy_weakened(old: &PolicySection, new: Option<&PolicySection>) -> Option<S
     {
         lost.push("allows inline suppressions");
     }
-    let signed = |p: &PolicySection| {
-        !matches!(
-            p.require_signed,
-            None | Some(crate::config::RequireSigned::Flag(false))
-        )
-    };
+    let signed =
+        |p: &PolicySection| !matches!(p.require_signed, None | Some(RequireSigned::Flag(false)));
     if signed(old) && !signed(new) {
         lost.push("drops require_signed");
     }

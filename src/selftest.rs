@@ -2,8 +2,7 @@
 //! `negative_examples` entry missed, through the real pipeline (prefilter, regex, validator,
 //! policy). CI runs it over the built-in packs, so a rule can never silently stop working.
 
-use super::db::RuleDb;
-use crate::detect::{DetectOptions, Scratch};
+use crate::detect::{DetectOptions, RuleDb, Scratch};
 use crate::error::Result;
 use crate::policy::Policy;
 use crate::scan::Engine;
