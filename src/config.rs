@@ -7,6 +7,8 @@
 //! admin's. Each file may `extend = "other.toml"` (relative to itself). Unknown keys are
 //! errors that name the file, the line and the key.
 
+pub mod versions;
+
 use crate::detect::Selection;
 use crate::error::{Error, Result};
 use crate::glob::{LazyGlobSet, compile};
@@ -512,7 +514,7 @@ impl Config {
 
     /// The configuration the repository's own `.phiguard.toml` (and its `extend` chain)
     /// makes of the defaults, read from `files` — no user file, no `--config`: what a change
-    /// to that file does, for the weakening check ([`crate::policy::weakening`]).
+    /// to that file does, for the weakening check ([`crate::weakening`]).
     ///
     /// # Errors
     ///

@@ -73,7 +73,7 @@ fn range_config(
     spec: &str,
     from: ConfigFrom,
 ) -> Result<Option<phiguard::config::RepoFiles>> {
-    use phiguard::source::config_file;
+    use phiguard::config::versions as config_file;
     let (base, tip) = history::ends(repo, spec)?;
     Ok(match (from, base) {
         (ConfigFrom::Worktree, _) | (ConfigFrom::Base, None) => None,

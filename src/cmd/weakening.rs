@@ -4,10 +4,10 @@
 //! each commit's with its first parent's.
 
 use anyhow::Result;
+use phiguard::config::versions as config_file;
 use phiguard::config::{Config, REPO_FILE, RepoFiles};
 use phiguard::fingerprint::Key;
 use phiguard::model::Finding;
-use phiguard::source::config_file;
 use phiguard::weakening::{self, At};
 use std::path::Path;
 

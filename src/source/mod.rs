@@ -10,7 +10,6 @@
 //! and gives merges combined-diff semantics for free.
 
 pub mod added;
-pub mod config_file;
 pub mod files;
 pub mod history;
 pub mod index;

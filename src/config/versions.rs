@@ -1,13 +1,13 @@
 //! A repository's `.phiguard.toml` as a commit or the index holds it: the configuration
 //! `scan --range A..B` judges with (`A`'s), and the old and new versions of a change that the
-//! weakening check ([`crate::policy::weakening`]) compares.
+//! weakening check ([`crate::weakening`]) compares.
 //!
-//! Every object is checked with [`super::check_loose`] before libgit2 reads it: libgit2 spins
+//! Every object is checked with [`crate::source::check_loose`] before libgit2 reads it: libgit2 spins
 //! forever on a truncated loose object.
 
-use super::check_loose;
-use crate::config::{MAX_CONFIG_BYTES, REPO_FILE, RepoFiles};
+use super::{MAX_CONFIG_BYTES, REPO_FILE, RepoFiles};
 use crate::error::{Error, Result};
+use crate::source::check_loose;
 use git2::{ErrorCode, Oid, Repository};
 use std::path::Path;
 
@@ -71,7 +71,7 @@ pub fn at_commit(repo: &Repository, commit: Oid) -> Result<RepoFiles> {
 pub fn in_index() -> RepoFiles {
     RepoFiles::new("the index", |rel| {
         let repo = open()?;
-        let index = super::staged::open_index(&repo)?;
+        let index = crate::source::staged::open_index(&repo)?;
         match index.get_path(Path::new(rel), 0) {
             Some(entry) => blob_text(&repo, entry.id, rel).map(Some),
             None => Ok(None),
@@ -94,7 +94,7 @@ pub fn same_everywhere(repo: &Repository, root: &Path) -> Result<bool> {
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(Error::git("reading HEAD", &e)),
     };
-    let index = super::staged::open_index(repo)?
+    let index = crate::source::staged::open_index(repo)?
         .get_path(Path::new(REPO_FILE), 0)
         .map(|e| e.id);
     let work = match RepoFiles::worktree(root).read(REPO_FILE)? {
