@@ -21,6 +21,7 @@ pub fn run(g: &Global, hook: &HookCommand) -> Result<Exit> {
     }
     match hook {
         HookCommand::PreCommit | HookCommand::PreMergeCommit => {
+            super::pending::COMMIT_HOOK.store(true, std::sync::atomic::Ordering::Relaxed);
             super::scan::staged(g, Context::Commit, false)
         }
         HookCommand::CommitMsg { file } => commit_msg(g, file),
@@ -77,7 +78,8 @@ fn commit_msg(g: &Global, file: &Path) -> Result<Exit> {
     // Git names the file relative to the work tree's top (where hooks run), or absolutely in
     // a linked worktree; the hint gives it absolute, for a shell in any directory.
     let kept = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
-    session.scan_message(item, kept.to_string_lossy().into_owned())
+    let totals = repo.as_ref().and_then(super::pending::take);
+    session.scan_message(item, kept.to_string_lossy().into_owned(), totals)
 }
 
 /// The pre-commit framework's `phiguard` hook. Git sets `GIT_INDEX_FILE` for the hooks of

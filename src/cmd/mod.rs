@@ -8,6 +8,7 @@ mod evidence;
 mod hook;
 mod install;
 mod lsp;
+mod pending;
 mod push;
 mod redact;
 mod rules;
@@ -123,6 +124,9 @@ pub struct Session {
     /// Findings made outside the scan (a weakening `.phiguard.toml` change), added to the
     /// report before the baseline applies.
     pub extra: std::cell::RefCell<Vec<phiguard::model::Finding>>,
+    /// The pre-commit hook, when phiguard's commit-msg hook prints the commit's summary line
+    /// ([`pending`]).
+    pub keep_summary: Option<pending::Keep>,
 }
 
 /// Where configuration comes from for this command.
@@ -188,6 +192,7 @@ impl Session {
                 min_severity: g.min_severity.map(severity),
                 show_suppressed: g.show_suppressed || g.min_severity == Some(SeverityArg::Info),
                 context,
+                no_summary: false,
             },
             detect: DetectOptions::default(),
             config,
@@ -198,6 +203,7 @@ impl Session {
             baseline,
             repo_root: origin.repo_root,
             extra: std::cell::RefCell::default(),
+            keep_summary: None,
         })
     }
 
@@ -302,7 +308,12 @@ impl Session {
     /// The commit-msg hook: scans the message and names `message_file` (where git keeps it)
     /// in the hint. In the human format a message with nothing to show prints nothing: the
     /// pre-commit hook's summary is the commit's one summary line (issue 24 §5).
-    pub fn scan_message(&self, item: phiguard::source::Item, message_file: String) -> Result<Exit> {
+    pub fn scan_message(
+        &self,
+        item: phiguard::source::Item,
+        message_file: String,
+        kept: Option<phiguard::model::Summary>,
+    ) -> Result<Exit> {
         let started = Instant::now();
         let opts = RunOptions {
             repo: RepoAt::None,
@@ -312,7 +323,15 @@ impl Session {
         };
         let mut report = phiguard::scan::run(&self.engine()?, &[Job::Text(item)], &opts)?;
         report.message_file = Some(message_file);
-        self.finish_with(report, started, self.format == Format::Human)
+        // The pre-commit hook's totals: this hook prints the commit's one summary line.
+        let quiet_when_clean = match &kept {
+            Some(k) if self.format == Format::Human => {
+                pending::merge(&mut report.summary, k);
+                false
+            }
+            _ => self.format == Format::Human,
+        };
+        self.finish_with(report, started, quiet_when_clean)
     }
 
     /// Stamps the wall time, prints the report and maps it to the exit code.
@@ -334,7 +353,15 @@ impl Session {
         if quiet_when_clean && report::human::nothing_to_show(&report, &self.style) {
             return Ok(Exit::Clean);
         }
-        self.print(&report)?;
+        let mut style = self.style;
+        if let Some(keep) = &self.keep_summary
+            && self.format == Format::Human
+            && REPORT_PATH.get().is_none()
+            && !report.blocks()
+        {
+            style.no_summary = pending::save(keep, &report.summary);
+        }
+        self.print(&report, style)?;
         let exit = if report.blocks() {
             Exit::Blocked
         } else {
@@ -369,7 +396,9 @@ impl Session {
         }
     }
 
-    pub fn print(&self, report: &Report) -> Result<()> {
+    /// Prints `report` in the session's format with `style` (the session's, or it with the
+    /// summary line left out).
+    fn print(&self, report: &Report, style: Style) -> Result<()> {
         let described;
         let report = if self.format == Format::Sarif && !report.findings.is_empty() {
             described = self.describe_rules(report)?;
@@ -382,10 +411,10 @@ impl Session {
                 std::fs::File::create(path)
                     .with_context(|| format!("creating the report {}", path.display()))?,
             );
-            report::write(report, self.format, self.style, &mut file)
+            report::write(report, self.format, style, &mut file)
                 .and_then(|()| file.flush())
                 .with_context(|| format!("writing the report {}", path.display()))?;
-            let mut human = self.style;
+            let mut human = style;
             human.color = false;
             let stderr = std::io::stderr();
             let _ = report::write(report, Format::Human, human, &mut stderr.lock());
@@ -394,7 +423,7 @@ impl Session {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         let written =
-            report::write(report, self.format, self.style, &mut out).and_then(|()| out.flush());
+            report::write(report, self.format, style, &mut out).and_then(|()| out.flush());
         match written {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => other.context("writing the report"),

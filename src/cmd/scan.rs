@@ -85,6 +85,7 @@ pub fn staged_only(
     let root = repo.workdir().map(Path::to_path_buf);
     let mut session = Session::new(g, Origin::client(root), context)?;
     session.detect.prefilter = !no_prefilter;
+    session.keep_summary = super::pending::target(&repo);
     if context == Context::Commit {
         super::verify::warn_signing_setup(&repo, &session.config.policies);
     }

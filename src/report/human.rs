@@ -71,7 +71,9 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
     if style.quiet {
         return Ok(());
     }
-    write_summary(report, w)?;
+    if !style.no_summary {
+        write_summary(report, w)?;
+    }
     for c in report.capped.iter().filter(|c| c.suppressed.is_none()) {
         writeln!(
             w,

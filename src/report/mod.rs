@@ -62,6 +62,9 @@ pub struct Style {
     /// List suppressed findings (allowed, synthetic, baselined) too: `--show-suppressed` or
     /// `--min-severity info` in the human format (JSON always lists them).
     pub show_suppressed: bool,
+    /// Leave out the summary line in the human format: a later hook of the same commit
+    /// prints the commit's one summary line with these totals added.
+    pub no_summary: bool,
 }
 
 /// Writes `report` in `format` — the one seam every output goes through.

@@ -172,6 +172,52 @@ fn a_commit_prints_one_summary_line_whether_it_passes_or_is_blocked() {
 }
 
 #[test]
+fn a_commit_whose_message_is_blocked_prints_one_summary_line_with_both_hooks_totals() {
+    let repo = hooked();
+    repo.add("a.txt", "fine\n");
+    repo.add("tests/t.txt", format!("ssn {SSN}\n"));
+    let out = repo.git_output(&["commit", "-q", "-m", &format!("patient ssn {SSN}")]);
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert_no_value(said.as_bytes(), &[SSN]);
+    assert_eq!(summaries(&said), 1, "{said}");
+    // The staged file's warning and the message's block; the files are the commit's two.
+    assert!(
+        said.contains("phiguard: 1 blocking, 1 warning, 0 info in 2 file(s)"),
+        "{said}"
+    );
+    assert!(said.contains("COMMIT_EDITMSG"), "{said}");
+    // Nothing is left behind for a later commit.
+    let kept = repo.path().join(".git/phiguard-pending-summary");
+    assert!(!kept.exists());
+    // A clean message after it: one line, the totals of this commit only.
+    let out = repo.git_output(&["commit", "-q", "-m", "a clean message"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert_eq!(summaries(&said), 1, "{said}");
+    assert!(
+        said.contains("phiguard: 0 blocking, 1 warning, 0 info in 2 file(s)"),
+        "{said}"
+    );
+    assert!(!kept.exists());
+}
+
+#[test]
+fn pre_commit_prints_its_own_summary_line_without_phiguards_commit_msg_hook() {
+    let repo = hooked();
+    std::fs::remove_file(repo.path().join(".git/hooks/commit-msg")).unwrap();
+    repo.add("a.txt", "fine\n");
+    let out = repo.git_output(&["commit", "-q", "-m", "a clean change"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("phiguard: 0 blocking, 0 warning, 0 info in 1 file(s)"),
+        "{said}"
+    );
+    assert!(!repo.path().join(".git/phiguard-pending-summary").exists());
+}
+
+#[test]
 fn skipped_files_are_named_masked_and_counted_past_the_first_ten() {
     let repo = hooked();
     let binary = |n: u8| vec![0x89, b'P', b'N', b'G', 0, n, 0, 0];
