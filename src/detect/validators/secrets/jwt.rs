@@ -54,7 +54,7 @@ pub(super) fn jwt(c: &Candidate<'_>) -> Verdict {
     if !payload.trim_ascii().starts_with(b"{") {
         return Verdict::Reject;
     }
-    if is_documentation_payload(&payload) {
+    if is_documentation_payload(&payload) || is_text_signature(parts[2]) {
         return Verdict::synthetic();
     }
     let unsigned =
@@ -88,6 +88,17 @@ fn is_documentation_payload(payload: &[u8]) -> bool {
         || ["fake", "example", "dummy", "sample", "placeholder"]
             .iter()
             .any(|w| crate::detect::validators::common::contains_word_ci(payload, w.as_bytes()))
+}
+
+/// A signature that decodes to readable words (`signature_value`, `fake-signature`): a test
+/// token written by hand, not one any key produced (real signatures are random bytes).
+fn is_text_signature(sig: &[u8]) -> bool {
+    decode(sig).is_some_and(|d| {
+        !d.is_empty()
+            && d.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b' ' | b'.'))
+            && d.iter().filter(|b| b.is_ascii_alphabetic()).count() * 2 > d.len()
+    })
 }
 
 /// A token whose `exp` lies in the past no longer authenticates anyone: a finding, but one
