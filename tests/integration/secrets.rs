@@ -680,3 +680,31 @@ fn token_prefix_keywords_need_no_word_boundary() {
     );
     assert!(got.contains("secret.artifactory.api-key"), "{got:?}");
 }
+
+/// A user row of a test dataset (OpenMRS' `standardTestDataset.xml` shape): the password is a
+/// salted SHA digest written without its leading zeros (38 or 39 hex digits), a stored hash
+/// that warns; the same hex value with no salt beside it still blocks.
+#[test]
+fn a_salted_stored_password_hash_warns_and_an_unsalted_hex_password_blocks() {
+    let hash = "3f1b2d9a47c05e6b8f2a1d4c7e9b05a3f6d28c1";
+    let salt = "bb15696c7e04a7554e51eaa27fdb435695faf0";
+    let row = format!(
+        "<users user_id=\"2\" system_id=\"1121-3\" username=\"cwilliam\" password=\"{hash}\" \
+         salt=\"{salt}\" secret_question=\"q\"/>\n"
+    );
+    let severities = |path: &str, text: &str| -> Vec<String> {
+        let r = scan(path, text);
+        assert_no_value(&r.stdout, &[hash]);
+        r.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "secret.generic.password")
+            .map(|f| f["severity"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = "api/src/test/resources/org/openmrs/include/standardTestDataset.xml";
+    assert_eq!(severities(path, &row), ["warn"]);
+    let bare = format!("<users username=\"cwilliam\" password=\"{hash}\"/>\n");
+    assert_eq!(severities("conf/users.xml", &bare), ["block"]);
+}

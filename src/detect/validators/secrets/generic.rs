@@ -829,10 +829,10 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     let key = c.group_bytes("key").unwrap_or_default();
     match literal_verdict(c.path, v) {
         Verdict::Accept(_) if is_translation_path(c.path) => Verdict::at(Severity::Warn),
-        // A hex digest under a password key is usually a stored hash (fixtures, dumps).
-        Verdict::Accept(_) if is_hex_digest(v) && contains_ci(key, b"pass") => {
-            Verdict::at(Severity::Warn)
-        }
+        // A hex digest under a password key is usually a stored hash (fixtures, dumps), and
+        // so is a long hex value with a salt beside it (OpenMRS' users table drops the
+        // leading zeros of its SHA digests, so their length varies).
+        Verdict::Accept(_) if is_stored_hash(c, key, v) => Verdict::at(Severity::Warn),
         verdict => verdict,
     }
 }
@@ -908,6 +908,17 @@ const KEY_META: &[&str] = &[
     "charset",
     "normalized",
 ];
+
+/// A stored password (or answer) hash rather than a credential: a hex digest under a
+/// password key, or a hex value of digest size with a `salt` on the same line.
+fn is_stored_hash(c: &Candidate<'_>, key: &[u8], v: &[u8]) -> bool {
+    if is_hex_digest(v) && contains_ci(key, b"pass") {
+        return true;
+    }
+    (30..=128).contains(&v.len())
+        && v.iter().all(u8::is_ascii_hexdigit)
+        && contains_ci(c.line(), b"salt")
+}
 
 /// A value with a token's character mix: letters and digits, at least 16 bytes, and either a
 /// hex digest's length or the entropy of random text. Names such as `*_KEY` or `auth` are too
