@@ -159,6 +159,17 @@ impl Session {
         })?;
         watchdog::arm_client(config.watchdog_ms)?;
         let baseline = match baseline_path(g, &origin, &config) {
+            // `--range A..B` judged with A's configuration takes A's baseline too: a change
+            // must not add the entries that excuse its own findings.
+            Some(path) if g.baseline.is_none() && origin.server_git_dir.is_none() => {
+                match &origin.repo_files {
+                    Some(files) => Some((path, baseline_in(files, &config)?)),
+                    None => {
+                        let loaded = Baseline::load(&path)?;
+                        Some((path, loaded))
+                    }
+                }
+            }
             Some(path) => {
                 let loaded = Baseline::load(&path)?;
                 Some((path, loaded))
@@ -461,6 +472,18 @@ impl Session {
         }
         Ok(out)
     }
+}
+
+/// The repository's baseline as `files` (a version of the repository: the base of
+/// `--range`) holds it.
+fn baseline_in(files: &phiguard::config::RepoFiles, config: &Config) -> Result<Option<Baseline>> {
+    let rel = config.baseline.as_deref().unwrap_or(FILE_NAME);
+    let Some(text) = files.read(rel)? else {
+        return Ok(None);
+    };
+    Baseline::parse(&text)
+        .map(Some)
+        .map_err(|why| anyhow::anyhow!("{rel} in {}: {why}", files.label))
 }
 
 /// The baseline a command uses: on a server only `$GIT_DIR/phiguard-baseline` (a baseline

@@ -199,3 +199,34 @@ fn range_judges_with_the_base_configuration() {
         vec![(RULE.to_owned(), ".phiguard.toml".to_owned(), None)]
     );
 }
+
+/// `--range A..B` takes A's `.phiguard-baseline` with A's configuration: a change cannot add
+/// the baseline entries that excuse its own findings (issue 24 §4).
+#[test]
+fn range_judges_with_the_base_baseline_too() {
+    let repo = TempRepo::new();
+    repo.add("README.md", "hello\n");
+    let base = repo.commit("init");
+    repo.write("notes.txt", format!("patient ssn {SSN}\n"));
+    let created = repo.phiguard(&["baseline", "create"]);
+    assert_eq!(created.code, 0, "{}", created.all());
+    repo.git(&["add", "-A"]);
+    repo.commit("seed, baselined by the same change");
+    let range = format!("{base}..HEAD");
+    let r = repo.phiguard(&["--format", "json", "scan", "--range", &range]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.json()["summary"]["baselined"], 0, "{}", r.out());
+    assert_no_value(&r.stdout, &[SSN]);
+    // Judged with the work tree's files, the change excuses itself: why base is the default.
+    let r = repo.phiguard(&[
+        "--format",
+        "json",
+        "scan",
+        "--range",
+        &range,
+        "--config-from",
+        "worktree",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.json()["summary"]["baselined"], 1, "{}", r.out());
+}
