@@ -337,6 +337,21 @@ pub fn plan(
     Ok(jobs)
 }
 
+/// A `--range` that does not name commits, as a usage error naming it.
+fn range_error(spec: &str, e: &git2::Error) -> Error {
+    Error::usage(format!("--range {spec:?}: {}", e.message()))
+}
+
+/// One side of range `spec` as a commit (an empty side is `HEAD`, as in git).
+fn peel_side(repo: &Repository, spec: &str, side: &str) -> Result<Oid> {
+    let side = if side.is_empty() { "HEAD" } else { side };
+    Ok(repo
+        .revparse_single(side)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| range_error(spec, &e))?
+        .id())
+}
+
 /// The ends of a range as [`range`] reads it: its base (`A` of `A..B`; the merge base of
 /// `A...B`, `None` when the sides share no history) and its tip (`B`; `REV`). `REV` alone has
 /// no base: the outer `None`.
@@ -345,15 +360,8 @@ pub fn plan(
 ///
 /// When the range does not name commits.
 pub fn ends(repo: &Repository, spec: &str) -> Result<(Option<Option<Oid>>, Oid)> {
-    let bad = |e: git2::Error| Error::usage(format!("--range {spec:?}: {}", e.message()));
-    let peel = |s: &str| -> Result<Oid> {
-        let s = if s.is_empty() { "HEAD" } else { s };
-        Ok(repo
-            .revparse_single(s)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(bad)?
-            .id())
-    };
+    let bad = |e: git2::Error| range_error(spec, &e);
+    let peel = |side: &str| peel_side(repo, spec, side);
     if let Some((a, b)) = spec.split_once("...") {
         let (a, b) = (peel(a)?, peel(b)?);
         let base = match repo.merge_base(a, b) {
@@ -377,15 +385,8 @@ pub fn ends(repo: &Repository, spec: &str) -> Result<(Option<Option<Oid>>, Oid)>
 ///
 /// When the range does not name commits.
 pub fn range(repo: &Repository, spec: &str) -> Result<Vec<Oid>> {
-    let bad = |e: git2::Error| Error::usage(format!("--range {spec:?}: {}", e.message()));
-    let peel = |s: &str| -> Result<Oid> {
-        let s = if s.is_empty() { "HEAD" } else { s };
-        Ok(repo
-            .revparse_single(s)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(bad)?
-            .id())
-    };
+    let bad = |e: git2::Error| range_error(spec, &e);
+    let peel = |side: &str| peel_side(repo, spec, side);
     if let Some((a, b)) = spec.split_once("...") {
         let (a, b) = (peel(a)?, peel(b)?);
         let bases = match repo.merge_bases(a, b) {

@@ -355,3 +355,16 @@ pub fn fenced_block(markdown: &str, heading: &str, lang: &str) -> String {
     let end = start + section[start..].find("```").unwrap();
     section[start..end].to_owned()
 }
+
+/// Runs `cmd` and returns whether it succeeded and its stdout and stderr together, asserting
+/// that neither holds any of `values`.
+pub fn output_without(cmd: &mut Command, values: &[&str]) -> (bool, String) {
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_value(text.as_bytes(), values);
+    (out.status.success(), text)
+}

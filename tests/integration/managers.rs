@@ -3,7 +3,7 @@
 //! them), set up as `install/hook-managers/` says — its recipe is read from the files, so the
 //! documentation and the tests cannot drift apart.
 
-use crate::common::{SSN, TempRepo, assert_no_value, bin, fenced_block};
+use crate::common::{SSN, TempRepo, bin, fenced_block};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -61,14 +61,7 @@ impl Project {
         cmd.env("PATH", &self.path)
             .env("npm_config_cache", cache)
             .env("npm_config_update_notifier", "false");
-        let out = cmd.output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_no_value(text.as_bytes(), &[SSN]);
-        (out.status.success(), text)
+        crate::common::output_without(&mut cmd, &[SSN])
     }
 
     fn git(&self, args: &[&str]) -> (bool, String) {

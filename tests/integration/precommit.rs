@@ -1,7 +1,7 @@
 //! The pre-commit framework (the real `pre-commit` package from PyPI; `.ci/run` installs it)
 //! running this repository's `.pre-commit-hooks.yaml` from a local clone of the hooks.
 
-use crate::common::{SSN, TempRepo, assert_no_value, bin, fenced_block};
+use crate::common::{SSN, TempRepo, bin, fenced_block};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -99,14 +99,7 @@ impl Framework {
         let mut cmd = Command::new(pre_commit());
         cmd.args(args).current_dir(self.repo.path());
         self.env(&mut cmd);
-        let out = cmd.output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_no_value(text.as_bytes(), &[SSN]);
-        (out.status.success(), text)
+        crate::common::output_without(&mut cmd, &[SSN])
     }
 
     /// `git ARGS` in the project, hooks on.
@@ -116,14 +109,7 @@ impl Framework {
             .current_dir(self.repo.path())
             .stdin(std::process::Stdio::null());
         self.env(&mut cmd);
-        let out = cmd.output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_no_value(text.as_bytes(), &[SSN]);
-        (out.status.success(), text)
+        crate::common::output_without(&mut cmd, &[SSN])
     }
 }
 
