@@ -60,7 +60,8 @@ pub fn range(g: &Global, spec: &str, config_from: ConfigFrom) -> Result<Exit> {
     *session.extra.borrow_mut() =
         super::weakening::in_commits(&repo, ids.iter().copied(), &session.key)?;
     let commits: Vec<_> = ids.into_iter().map(|c| (c, None)).collect();
-    let jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
+    let mut jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
+    jobs.extend(history::range_tag_messages(&repo, spec)?);
     session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
 }
 

@@ -337,6 +337,44 @@ pub fn plan(
     Ok(jobs)
 }
 
+/// An annotated tag's message as a job's item (its findings carry the tag's id).
+pub fn tag_message(tag: &git2::Tag<'_>) -> super::Item {
+    let mut item = super::Item::whole(
+        TAG_MESSAGE_PATH,
+        tag.message_bytes().unwrap_or_default().to_vec(),
+    );
+    item.commit = Some(Arc::from(tag.id().to_string()));
+    item
+}
+
+/// The messages of the annotated tags range `spec` names at its tip (`REV`, `B` of `A..B`,
+/// either side of `A...B`), each tag of a chain: `--range v1.2` brings that tag's message as
+/// a push of the tag does.
+///
+/// # Errors
+///
+/// When a named tag cannot be read.
+pub fn range_tag_messages(repo: &Repository, spec: &str) -> Result<Vec<Job>> {
+    let sides: Vec<&str> = match spec.split_once("...") {
+        Some((a, b)) => vec![a, b],
+        None => match spec.split_once("..") {
+            Some((_, b)) => vec![b],
+            None => vec![spec],
+        },
+    };
+    let mut jobs = Vec::new();
+    for side in sides.into_iter().filter(|s| !s.is_empty()) {
+        let Ok(mut obj) = repo.revparse_single(side) else {
+            continue; // `range` names the error
+        };
+        while let Some(tag) = obj.as_tag() {
+            jobs.push(Job::Text(tag_message(tag)));
+            obj = tag.target().map_err(|e| range_error(spec, &e))?;
+        }
+    }
+    Ok(jobs)
+}
+
 /// A `--range` that does not name commits, as a usage error naming it.
 fn range_error(spec: &str, e: &git2::Error) -> Error {
     Error::usage(format!("--range {spec:?}: {}", e.message()))

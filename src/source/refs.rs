@@ -6,8 +6,8 @@
 //! `refs/remotes/<remote>/*`). Annotated tags are peeled and their messages scanned. A zero
 //! id (40 or 64 `0`s) means create or delete.
 
-use super::history::{self, TAG_MESSAGE_PATH};
-use super::{Item, Job};
+use super::Job;
+use super::history;
 use crate::error::{Error, Result};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::{HashMap, HashSet};
@@ -144,11 +144,7 @@ fn peel(repo: &Repository, tip: Oid, refname: &Arc<str>, jobs: &mut Vec<Job>) ->
         .find_object(tip, None)
         .map_err(|e| Error::git(format!("reading {tip} for {refname}"), &e))?;
     while let Some(tag) = obj.as_tag() {
-        let mut item = Item::whole(
-            TAG_MESSAGE_PATH,
-            tag.message_bytes().unwrap_or_default().to_vec(),
-        );
-        item.commit = Some(Arc::from(tag.id().to_string()));
+        let mut item = history::tag_message(tag);
         item.refname = Some(refname.clone());
         jobs.push(Job::Text(item));
         obj = tag

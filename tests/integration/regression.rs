@@ -1,6 +1,6 @@
 //! Regression tests, each named after the defect it pins; real git wherever a hook is involved.
 
-use crate::common::{SSN, Server, TempRepo, bin, run_within};
+use crate::common::{SSN, Server, TempRepo, assert_no_value, bin, run_within};
 use std::process::Command;
 
 /// A YAML Patient with CRLF line ends: the YAML/FSH line walk stepped by `end + 1`, which on
@@ -1177,4 +1177,69 @@ fn notes_naming_skipped_files_mask_a_value_in_the_path() {
         "{text}"
     );
     assert_no_value(text.as_bytes(), &values);
+}
+
+/// Issue 19 item 18: `--range` on an annotated tag scanned the commits but not the tag's own
+/// message, which a push of the tag scans; a rename-only and a merge-only commit report their
+/// messages and nothing of their files.
+#[test]
+fn range_on_an_annotated_tag_scans_its_message_and_rename_or_merge_only_commits_their_messages() {
+    let repo = TempRepo::new();
+    repo.add("a.txt", "a\n");
+    repo.commit("init");
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        &format!("release for patient ssn {SSN}"),
+    ]);
+    let found = |args: &[&str]| {
+        let mut all = vec!["--format", "json", "scan", "--range"];
+        all.extend_from_slice(args);
+        let run = phiguard_within(&repo, &all, None);
+        assert_no_value(&run.stdout, &[SSN]);
+        let paths: Vec<String> = run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_owned())
+            .collect();
+        (run.code, paths)
+    };
+    assert_eq!(found(&["v1"]), (1, vec!["<tag message>".to_owned()]));
+    assert_eq!(found(&["HEAD"]), (0, vec![]), "the commit alone is clean");
+    // A rename-only commit: its message, none of the moved file's old lines.
+    repo.add("p.txt", format!("ssn {SSN}\n"));
+    repo.git(&["commit", "-q", "--no-verify", "-m", "add"]);
+    repo.git(&["mv", "p.txt", "q.txt"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--no-verify",
+        "-m",
+        &format!("moved, patient ssn {SSN}"),
+    ]);
+    assert_eq!(
+        found(&["HEAD~1..HEAD"]),
+        (1, vec!["<commit message>".to_owned()])
+    );
+    // A merge-only commit: its message, nothing of either side's files.
+    repo.git(&["checkout", "-q", "-b", "side", "HEAD~2"]);
+    repo.add("s.txt", "side\n");
+    repo.git(&["commit", "-q", "--no-verify", "-m", "side"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "--no-verify",
+        "side",
+        "-m",
+        &format!("merge, patient ssn {SSN}"),
+    ]);
+    assert_eq!(
+        found(&["HEAD^1..HEAD"]),
+        (1, vec!["<commit message>".to_owned()])
+    );
 }
