@@ -201,6 +201,7 @@ pub fn commit_jobs(
 ///
 /// When a tip cannot be walked.
 pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
+    super::tune_libgit2();
     check_loose_commits(repo, tips, hide)?;
     let mut walk = repo
         .revwalk()
@@ -259,6 +260,7 @@ pub fn plan(
     exclude: &GlobSet,
     deadline: Option<(Instant, u64)>,
 ) -> Result<Vec<Job>> {
+    super::tune_libgit2();
     let mut jobs = Vec::new();
     for (oid, refname) in commits {
         if let Some((at, budget_ms)) = deadline
