@@ -3,12 +3,14 @@
 #
 #   bench/run.sh                 # all workloads
 #   bench/run.sh staged tree     # some of: staged tree typical receive redact startup dense
+#                                # history push10k (not in the default set: minutes each)
 #
 # Builds what is missing: the release binary, the peers (../shared/bench/install_peers.sh) and
 # the corpus (make_corpus.py, which needs local mirrors of the five source repositories: set
 # BENCH_MIRROR to the folder holding <owner>+<name>/repo). Times with hyperfine (wall, mean of
 # RUNS runs after a warm-up), peak RSS with /usr/bin/time -v, and writes a Markdown table with
-# the ratios to target/bench/results.md (and prints it).
+# the ratios to target/bench/results.md (and prints it). RUNS (5) and WARMUP (1) set the runs
+# per command: `RUNS=1 WARMUP=0 bench/run.sh history` for the minutes-long history rows.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${PHIGUARD_SHARED:-$ROOT/../shared}"
@@ -17,6 +19,7 @@ PEERS="$BENCH/peers"
 CORPUS="$BENCH/corpus"
 OUT="$BENCH/results"
 RUNS="${RUNS:-5}"
+WARMUP="${WARMUP:-1}"
 WORK="${*:-staged tree typical receive redact startup}"
 mkdir -p "$OUT"
 
@@ -25,8 +28,11 @@ if [ ! -d "$CORPUS/repo" ]; then
   : "${BENCH_MIRROR:?the corpus is missing: set BENCH_MIRROR to the folder with <owner>+<name>/repo mirrors}"
   (cd "$ROOT" && BENCH_HOME="$BENCH" "$PEERS/venv/bin/python" "$SHARED/bench/make_corpus.py" --mirror "$BENCH_MIRROR")
 fi
-(cd "$ROOT" && cargo build --release --locked --quiet)
-PG="$ROOT/target/release/phiguard"
+# PHIGUARD_BIN: time that binary instead of building target/release/phiguard (A/B runs).
+if [ -z "${PHIGUARD_BIN:-}" ]; then
+  (cd "$ROOT" && cargo build --release --locked --quiet)
+fi
+PG="${PHIGUARD_BIN:-$ROOT/target/release/phiguard}"
 GL="$PEERS/gitleaks"
 KF="$PEERS/kingfisher"
 : > "$OUT/rows.tsv"
@@ -45,7 +51,7 @@ measure() {
   while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
   local args=()
   for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-  (cd "$dir" && hyperfine -N -i --warmup 1 --runs "$RUNS" --export-json "$OUT/$workload.json" "${args[@]}" >/dev/null 2>>"$OUT/hyperfine.log")
+  (cd "$dir" && hyperfine -N -i --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/$workload.json" "${args[@]}" >/dev/null 2>>"$OUT/hyperfine.log")
   for i in "${!names[@]}"; do
     # shellcheck disable=SC2086
     printf '%s\t%s\t%s\t%s\n' "$workload" "${names[$i]}" "$bytes" "$(rss "$dir" ${cmds[$i]})" >> "$OUT/rows.tsv"
@@ -111,6 +117,39 @@ for w in $WORK; do
         phiguard "$PG scan --staged --no-config" \
         gitleaks "$GL git --staged --no-banner --report-format json --report-path $OUT/gl-dense-staged.json --exit-code 0"
     done
+    ;;
+  history)
+    # A whole history, as CI or a team adopting phiguard scans it: `scan --range HEAD` in a bare
+    # mirror (BENCH_MIRROR/<owner>+<name>/repo, fetched with the fetch tool) beside gitleaks on
+    # the same commits and git's own floors (the commits' changed paths; every diff). The
+    # "bytes" column is the commit count.
+    : "${BENCH_MIRROR:?history needs BENCH_MIRROR, the folder with <owner>+<name>/repo mirrors}"
+    for name in ${HISTORY_REPOS:-redis+redis spring-projects+spring-framework}; do
+      H="$BENCH_MIRROR/$name/repo"
+      commits=$(git -C "$H" rev-list --count HEAD)
+      measure "history-$name" "$H" "$commits" \
+        phiguard "$PG scan --range HEAD --no-config -q --format json" \
+        gitleaks "$GL git . --log-opts=HEAD --no-banner --report-format json --report-path $OUT/gl-history.json --exit-code 0" \
+        "git log --raw" "git log --raw --no-abbrev HEAD" \
+        "git log -p -U0" "git log -p -U0 HEAD"
+    done
+    ;;
+  push10k)
+    # pre-receive of a push of new history: redis' first 10,000 commits (topological order)
+    # sent to an empty bare repository, the hook then run on the ref line with the objects in
+    # place and no ref yet (as in the push's quarantine), at the default 4 s budget.
+    : "${BENCH_MIRROR:?push10k needs BENCH_MIRROR, the folder with <owner>+<name>/repo mirrors}"
+    H="$BENCH_MIRROR/redis+redis/repo"
+    P="$BENCH/push/recv10k.git"
+    tip=$(git -C "$H" rev-list --reverse --topo-order HEAD | sed -n 10000p)
+    if [ ! -d "$P" ]; then
+      git init -q --bare -b main "$P"
+      git -C "$H" push -q "$P" "$tip:refs/heads/landed"
+      git --git-dir "$P" update-ref -d refs/heads/landed
+    fi
+    printf '%s %s refs/heads/main\n' "$(printf '0%.0s' $(seq 40))" "$tip" > "$BENCH/push/recv10k.stdin"
+    measure push10k "$BENCH" 10000 \
+      phiguard "sh -c 'GIT_DIR=$P $PG hook pre-receive --no-config < $BENCH/push/recv10k.stdin > /dev/null'"
     ;;
   startup)
     E="$BENCH/empty"

@@ -6,15 +6,25 @@
 Speed work must not change detection: run the old and the new binary on the corpus staged
 change (`scan --staged --no-config --format json`) and on tree/, and compare. Exit 0 when
 identical; otherwise print the findings only one side has and exit 1.
+
+Without a fingerprint key (`--no-config` outside a repository that has one, as in a bare
+mirror) each run draws its own, so fingerprints differ between any two runs:
+`--ignore-fingerprints` compares everything else.
 """
 import json
 import sys
+
+
+IGNORE_FINGERPRINTS = "--ignore-fingerprints" in sys.argv
 
 
 def load(path):
     with open(path) as f:
         doc = json.load(f)
     doc["summary"].pop("elapsed_ms", None)
+    if IGNORE_FINGERPRINTS:
+        for f in doc.get("findings", []) + doc.get("suppressed", []):
+            f.pop("fingerprint", None)
     return doc
 
 
@@ -23,7 +33,8 @@ def key(f):
 
 
 def main():
-    a, b = load(sys.argv[1]), load(sys.argv[2])
+    files = [a for a in sys.argv[1:] if not a.startswith("--")]
+    a, b = load(files[0]), load(files[1])
     if a == b:
         print(f"identical: {len(a['findings'])} findings")
         return 0

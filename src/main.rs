@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    phiguard::source::tune_libgit2();
     fail_closed_on_panic();
     #[cfg(debug_assertions)]
     test_panic();

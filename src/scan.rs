@@ -14,6 +14,7 @@ use crate::model::{
 use crate::policy::{Policy, colocate, suppress};
 use crate::report::mask;
 use crate::report::mask::MaskSpan;
+use crate::source::blobcache::BlobCache;
 use crate::source::{Item, Job, Loaded, Reader, RepoAt, Skip};
 use std::ops::Range;
 use std::sync::Arc;
@@ -626,6 +627,11 @@ struct Part {
     skipped_in: (Option<Arc<str>>, Option<Arc<str>>),
 }
 
+/// Bytes of blob content a history scan keeps for later jobs that read it as an old version
+/// ([`BlobCache`]): most files a commit changes are changed again within a few hundred
+/// commits, and what does not fit is read again.
+const BLOB_CACHE_BYTES: usize = 16 << 20;
+
 /// Jobs per worker thread: a smaller change is scanned on one thread, whose start costs more
 /// than a second one would save.
 const JOBS_PER_WORKER: usize = 16;
@@ -649,12 +655,14 @@ pub fn run(engine: &Engine<'_>, jobs: &[Job], opts: &RunOptions) -> Result<Repor
         let index = next.fetch_add(1, Ordering::Relaxed);
         jobs.get(index).map(|job| (index, job))
     };
+    let cache = BlobCache::plan(jobs, BLOB_CACHE_BYTES).map(Arc::new);
+    let cache = cache.as_ref();
     let results: Vec<Result<Vec<Part>>> = if threads == 1 {
-        vec![work(engine, opts, &failed, take)]
+        vec![work(engine, opts, cache, &failed, take)]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
-                .map(|_| s.spawn(|| work(engine, opts, &failed, take)))
+                .map(|_| s.spawn(|| work(engine, opts, cache, &failed, take)))
                 .collect();
             handles.into_iter().map(joined).collect()
         })
@@ -688,7 +696,8 @@ where
     let built: std::sync::OnceLock<Engine<'e>> = std::sync::OnceLock::new();
     let mut setup_error = None;
     let (fed, results) = std::thread::scope(|s| {
-        let work_on = |engine: &Engine<'e>| work(engine, opts, &queue.failed, || queue.next());
+        let work_on =
+            |engine: &Engine<'e>| work(engine, opts, None, &queue.failed, || queue.next());
         let mut handles = Vec::new();
         let mut count = 0usize;
         // Closes the queue even if `feed` panics, so no worker waits forever.
@@ -913,10 +922,11 @@ fn test_stall() {
 fn work<J: std::borrow::Borrow<Job>>(
     engine: &Engine<'_>,
     opts: &RunOptions,
+    cache: Option<&Arc<BlobCache>>,
     failed: &AtomicBool,
     mut next: impl FnMut() -> Option<(usize, J)>,
 ) -> Result<Vec<Part>> {
-    let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?;
+    let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?.with_cache(cache.cloned());
     let mut scratch = Scratch::default();
     let mut batch = Batch::default();
     let mut parts = Vec::new();

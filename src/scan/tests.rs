@@ -282,3 +282,65 @@ fn synthetic_keys_compare_dates_in_either_order_and_skip_short_and_long_values()
     );
     assert_eq!(key(&"A".repeat(65)), None);
 }
+
+/// A history scan inflates each blob once (issue 20): the version a commit writes is kept for
+/// the next commit that changes the file, instead of being read again from the object store
+/// as its old version. Thirty commits each append a line to one file and, every third, to a
+/// second: 40 blob jobs, 40 blobs written; without the cache 78 reads.
+#[test]
+fn a_history_inflates_each_blob_once() {
+    use crate::source::{RepoAt, STORE_READS, history};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let sig = git2::Signature::new("t", "t@example.invalid", &git2::Time::new(1, 0)).unwrap();
+    let (mut notes, mut other) = (String::new(), String::new());
+    let mut parent: Option<git2::Oid> = None;
+    for i in 0..30 {
+        notes.push_str(&format!("note {i} about the build\n"));
+        if i % 3 == 0 {
+            other.push_str(&format!("other {i}\n"));
+        }
+        let mut tree = repo.treebuilder(None).unwrap();
+        for (name, text) in [("notes.txt", &notes), ("other.txt", &other)] {
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            tree.insert(name, blob, 0o100644).unwrap();
+        }
+        let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+        let parents: Vec<git2::Commit<'_>> = parent
+            .map(|p| repo.find_commit(p).unwrap())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        parent = Some(
+            repo.commit(Some("HEAD"), &sig, &sig, "change", &tree, &parents)
+                .unwrap(),
+        );
+    }
+    let commits: Vec<_> = history::range(&repo, "HEAD")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c, None))
+        .collect();
+    let empty = globset::GlobSet::empty();
+    let none = crate::source::PathRules::excluding(&empty);
+    let jobs = history::plan(&repo, &commits, &none, None).unwrap();
+    let blobs = jobs
+        .iter()
+        .filter(|j| matches!(j, Job::Blob { .. }))
+        .count();
+    assert_eq!(blobs, 40);
+    let opts = RunOptions {
+        repo: RepoAt::Path(dir.path().to_path_buf()),
+        max_file_bytes: 1 << 20,
+        threads: 1,
+        deadline: None,
+    };
+    STORE_READS.with(|n| n.set(0));
+    let report = with_engine(|engine| run(engine, &jobs, &opts).unwrap());
+    assert_eq!(report.summary.files, 70, "40 files and 30 messages");
+    assert_eq!(
+        STORE_READS.with(std::cell::Cell::get),
+        40,
+        "each blob read from the store once"
+    );
+}

@@ -263,6 +263,7 @@ pub fn commit_jobs(
 ///
 /// When a tip cannot be walked.
 pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
+    super::tune_libgit2();
     check_loose_commits(repo, tips, hide)?;
     let mut walk = repo
         .revwalk()
@@ -321,6 +322,7 @@ pub fn plan(
     paths: &super::PathRules<'_>,
     deadline: Option<(Instant, u64)>,
 ) -> Result<Vec<Job>> {
+    super::tune_libgit2();
     let mut jobs = Vec::new();
     for (oid, refname) in commits {
         if let Some((at, budget_ms)) = deadline

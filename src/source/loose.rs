@@ -43,6 +43,15 @@ pub fn read_blob(objects: &Path, id: Oid, max_bytes: u64) -> Option<LooseObject>
     inflate_object(&read_compressed(objects, id)?, b"blob ", max_bytes)
 }
 
+/// [`read_blob`], and when it gives nothing, [`is_corrupt`], from one read of the file: the
+/// content, or `Err(true)` for a damaged loose file and `Err(false)` when there is none (the
+/// blob is packed or elsewhere) or the fast path does not apply. Reading a packed history, a
+/// second failing `open` per blob was a syscall for nothing.
+pub fn read_blob_or_damage(objects: &Path, id: Oid, max_bytes: u64) -> Result<LooseObject, bool> {
+    let compressed = read_compressed(objects, id).ok_or(false)?;
+    inflate_object(&compressed, b"blob ", max_bytes).ok_or_else(|| stream_is_corrupt(&compressed))
+}
+
 /// The entries of tree `id` as `(name, mode, id)`, read like [`read_blob`]; `None` when the
 /// fast path does not apply, including any entry whose mode is not one git writes today
 /// (libgit2 normalises old ones such as `100664`; it gets those trees).

@@ -10,6 +10,7 @@
 //! and gives merges combined-diff semantics for free.
 
 pub mod added;
+pub mod blobcache;
 pub mod files;
 pub mod history;
 pub mod index;
@@ -296,12 +297,31 @@ pub enum RepoAt {
     WithWorktree(PathBuf, PathBuf),
 }
 
-/// libgit2 re-hashes every object it reads to verify it (SHA-1 with collision detection):
-/// a fifth of a large scan. phiguard only reads objects git itself wrote and reports on their
-/// content, so verification is switched off once per process.
-fn tune_libgit2() {
+/// libgit2's process-wide settings for reading, made once per process (the binary does it
+/// first thing in `main`, before any thread exists; opening a repository for reading, walking
+/// and planning a history do it too, for library callers):
+///
+/// - libgit2 re-hashes every object it reads to verify it (SHA-1 with collision detection): a
+///   fifth of a large scan. phiguard only reads objects git itself wrote and reports on their
+///   content, so verification is off.
+/// - Packs are read through memory maps, by default of 1 GiB windows up to 8 GiB in all: every
+///   page of a pack a history scan touched stayed mapped, and counted in the peak memory (a
+///   300 MiB peak on redis' history, whose pack is 380 MiB). Windows of 4 MiB, 32 MiB mapped
+///   at most, the least recently used unmapped first.
+/// - Its object cache (commits and small trees) may grow to 256 MiB by default; 8 MiB keeps
+///   the trees a plan reads again and again (the top of the tree, the busy directories).
+pub fn tune_libgit2() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        // SAFETY: these set plain globals of libgit2; the binary calls this before any thread
+        // exists, and the Once makes every later call a no-op.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(4 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
+            let _ = git2::opts::set_cache_max_size(8 << 20);
+        }
+    });
 }
 
 impl RepoAt {
@@ -346,6 +366,8 @@ pub struct Reader {
     objects: Option<PathBuf>,
     worktree: Option<PathBuf>,
     max_file_bytes: u64,
+    /// Blobs shared between the jobs of a history scan ([`blobcache`]).
+    cache: Option<Arc<blobcache::BlobCache>>,
 }
 
 impl Reader {
@@ -361,7 +383,16 @@ impl Reader {
             repo,
             worktree: at.worktree(),
             max_file_bytes,
+            cache: None,
         })
+    }
+
+    /// The reader, sharing with the run's other readers the blobs `cache` keeps: each blob a
+    /// job writes and a later job reads as its old version is inflated once.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Option<Arc<blobcache::BlobCache>>) -> Reader {
+        self.cache = cache;
+        self
     }
 
     /// Loads one job.
@@ -419,6 +450,7 @@ impl Reader {
             Some(text) => text,
             None => match self.read_blob(path, new, self.max_file_bytes)? {
                 BlobBytes::TooLarge(size) => {
+                    self.release(old);
                     return Ok(Loaded::Skipped(path.clone(), Skip::TooLarge(size)));
                 }
                 blob => blob.into_vec(),
@@ -426,19 +458,31 @@ impl Reader {
         };
         // UTF-16 that validates is compared line by line as decoded, with its old versions
         // decoded too (issue 19 item 14: an edit re-reported every old line).
-        let text = match classify(&text) {
-            Kind::Text => text,
+        let decoded = match classify(&text) {
+            Kind::Text => None,
             _ => match decode_utf16(&text) {
-                Some(Ok(decoded)) => decoded,
-                _ => return Ok(finish(Item::whole(path.clone(), text))),
+                Some(Ok(decoded)) => Some(decoded),
+                _ => {
+                    self.release(old);
+                    return Ok(finish(Item::whole(path.clone(), text)));
+                }
             },
         };
+        // The cache keeps the blob as stored: a later commit reads it as an old version,
+        // which is decoded the same way.
+        if let Some(cache) = &self.cache {
+            cache.offer(new, &text);
+        }
+        let text = decoded.unwrap_or(text);
         // Old versions obey the size limit too (a 25-byte edit of a 1 GB file must not read
         // the gigabyte): one over it is left out, so every line of the new version that no
         // other old version has counts as added.
         let olds = old
             .iter()
-            .map(|&o| self.read_blob(path, o, self.max_file_bytes))
+            .map(|&o| match self.cache.as_ref().and_then(|c| c.take(o)) {
+                Some(kept) => Ok(BlobBytes::Shared(kept)),
+                None => self.read_blob(path, o, self.max_file_bytes),
+            })
             .collect::<Result<Vec<_>>>()?;
         let old_texts: Vec<std::borrow::Cow<'_, [u8]>> = olds
             .iter()
@@ -457,21 +501,33 @@ impl Reader {
         }))
     }
 
+    /// Counts the reads of old versions a job skips (its new version is binary or too
+    /// large), so that the cache lets those blobs go.
+    fn release(&self, old: &[Oid]) {
+        if let Some(cache) = &self.cache {
+            for &o in old {
+                cache.take(o);
+            }
+        }
+    }
+
     /// Blob `id` of `path`: from its loose object file when it is one, else from libgit2
     /// (packs, alternates, quarantine, and the errors).
     fn read_blob(&self, path: &str, id: Oid, max_bytes: u64) -> Result<BlobBytes<'_>> {
+        #[cfg(test)]
+        STORE_READS.with(|n| n.set(n.get() + 1));
         let repo = self
             .repo
             .as_ref()
             .ok_or_else(|| Error::internal("internal: blob job without a repository"))?;
         if let Some(objects) = &self.objects {
-            match loose::read_blob(objects, id, max_bytes) {
-                Some(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
-                Some(loose::LooseObject::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
-                None if loose::is_corrupt(objects, id) => {
+            match loose::read_blob_or_damage(objects, id, max_bytes) {
+                Ok(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
+                Ok(loose::LooseObject::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
+                Err(true) => {
                     return Err(Error::corrupt_object(format!("reading blob of {path}"), id));
                 }
-                None => {}
+                Err(false) => {}
             }
         }
         let fail = |e: git2::Error| Error::git(format!("reading blob {id} of {path}"), &e);
@@ -512,10 +568,19 @@ impl Reader {
     }
 }
 
-/// A blob's content as read: inflated by [`loose`], or held by libgit2 (no copy).
+#[cfg(test)]
+thread_local! {
+    /// Blobs this thread read from the object store (tests: a history inflates each once).
+    pub(crate) static STORE_READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A blob's content as read: inflated by [`loose`], held by libgit2 (no copy), or kept by
+/// the run's cache.
 enum BlobBytes<'r> {
     Owned(Vec<u8>),
     Git(git2::Blob<'r>),
+    /// Kept by the run's [`blobcache::BlobCache`].
+    Shared(Arc<[u8]>),
     TooLarge(u64),
 }
 
@@ -525,6 +590,7 @@ impl BlobBytes<'_> {
         match self {
             BlobBytes::Owned(b) => b,
             BlobBytes::Git(b) => b.content(),
+            BlobBytes::Shared(b) => b,
             BlobBytes::TooLarge(_) => &[],
         }
     }

@@ -1,6 +1,7 @@
 //! Unit tests (test vectors are synthetic; this file is a fixture path in `.phiguard.toml`).
 
 use super::*;
+use rustc_hash::FxHashSet;
 
 fn added<'a>(old: &[&'a str], new: &'a str) -> Vec<&'a str> {
     let old: Vec<&[u8]> = old.iter().map(|s| s.as_bytes()).collect();
@@ -38,24 +39,29 @@ fn added_table() {
     assert_eq!(added(&["q\n", "a\nb\n"], "a\nb\nq\nr\n"), vec!["r\n"]);
 }
 
+/// The plain line-set difference: every line of `new` that no old version has, hashed whole.
+fn plain(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {
+    let seen: FxHashSet<&[u8]> = old
+        .iter()
+        .flat_map(|o| lines(o).map(|(s, e, _)| &o[s..e]))
+        .collect();
+    let mut regions: Vec<Range<usize>> = Vec::new();
+    for (s, e, next) in lines(new) {
+        if seen.contains(&new[s..e]) {
+            continue;
+        }
+        match regions.last_mut() {
+            Some(last) if last.end == s => last.end = next,
+            _ => regions.push(s..next),
+        }
+    }
+    regions
+}
+
 /// The shared-start shortcut never changes the answer: the regions equal a plain line-set
 /// difference for every pair of short texts over a small alphabet.
 #[test]
 fn shortcut_agrees_with_the_plain_difference() {
-    fn plain(old: &[u8], new: &[u8]) -> Vec<Range<usize>> {
-        let seen: FxHashSet<&[u8]> = lines(old).map(|(s, e, _)| &old[s..e]).collect();
-        let mut regions: Vec<Range<usize>> = Vec::new();
-        for (s, e, next) in lines(new) {
-            if seen.contains(&new[s..e]) {
-                continue;
-            }
-            match regions.last_mut() {
-                Some(last) if last.end == s => last.end = next,
-                _ => regions.push(s..next),
-            }
-        }
-        regions
-    }
     // Every text of 1 to 5 bytes over `a`, `b` and newline.
     let texts: Vec<Vec<u8>> = (1..=5u32)
         .flat_map(|len| {
@@ -77,7 +83,7 @@ fn shortcut_agrees_with_the_plain_difference() {
             }
             assert_eq!(
                 added_regions(&[old], new),
-                plain(old, new),
+                plain(&[old], new),
                 "old {:?} new {:?}",
                 String::from_utf8_lossy(old),
                 String::from_utf8_lossy(new)
@@ -112,5 +118,68 @@ fn each_line_agrees_with_the_plain_splitter() {
         each_line(&text, |s, e, n| ours.push((s, e, n)));
         let plain: Vec<_> = lines(&text).collect();
         assert_eq!(ours, plain, "{:?}", String::from_utf8_lossy(&text));
+    }
+}
+
+/// The shared start and end and the candidate set never change the answer on edits of longer
+/// texts (lines inserted, deleted, changed, moved, CRLF, a last line without a newline, lines
+/// long enough to share a length modulo 1024) against one to three old versions.
+#[test]
+fn shared_end_and_candidates_agree_with_the_plain_difference() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let line = |n: u64| -> Vec<u8> {
+        let mut l = match n % 7 {
+            0 => b"a".repeat((n % 3) as usize),
+            1 => b"x".repeat(1024 + (n % 2) as usize),
+            2 => format!("line {}", n % 13).into_bytes(),
+            _ => format!("fn f{}() {{}}", n % 29).into_bytes(),
+        };
+        l.extend_from_slice(if n % 11 == 0 { b"\r\n" } else { b"\n" });
+        l
+    };
+    for round in 0..3000 {
+        let base: Vec<Vec<u8>> = (0..next() % 40).map(|_| line(next())).collect();
+        let edit = |lines: &[Vec<u8>], next: &mut dyn FnMut() -> u64| -> Vec<u8> {
+            let mut lines = lines.to_vec();
+            for _ in 0..next() % 4 {
+                let at = (next() as usize) % (lines.len() + 1);
+                match next() % 3 {
+                    0 => lines.insert(at, line(next())),
+                    1 if at < lines.len() => {
+                        lines.remove(at);
+                    }
+                    _ if at < lines.len() => lines[at] = line(next()),
+                    _ => {}
+                }
+            }
+            let mut text = lines.concat();
+            if next() % 5 == 0 && text.last() == Some(&b'\n') {
+                text.pop();
+            }
+            text
+        };
+        let olds: Vec<Vec<u8>> = (0..1 + next() % 3)
+            .map(|_| edit(&base, &mut next))
+            .collect();
+        let new = edit(&base, &mut next);
+        let olds: Vec<&[u8]> = olds.iter().map(Vec::as_slice).collect();
+        if new.is_empty() || olds.iter().all(|o| o.is_empty()) {
+            continue;
+        }
+        assert_eq!(
+            added_regions(&olds, &new),
+            plain(&olds, &new),
+            "round {round}: old {:?} new {:?}",
+            olds.iter()
+                .map(|o| String::from_utf8_lossy(o))
+                .collect::<Vec<_>>(),
+            String::from_utf8_lossy(&new)
+        );
     }
 }

@@ -1,0 +1,173 @@
+//! Blob contents kept between the jobs of a history scan, so that a blob is inflated once per
+//! run instead of once per job that reads it.
+//!
+//! In a history, the version a commit writes is the old version the next commit touching the
+//! file compares against: without this cache each such blob is inflated twice (and a packed
+//! one resolved through its delta chain twice). The plan says in advance which blobs later
+//! jobs read as an old version and how many times ([`BlobCache::plan`]): only those are kept,
+//! each until its last reader took it, and never more than a byte budget in all (a blob that
+//! does not fit is simply read again). Content is addressed by id, so a kept blob is exactly
+//! what a second read would give.
+
+use super::Job;
+use git2::Oid;
+use rustc_hash::FxHashMap;
+use std::sync::{Arc, Mutex};
+
+/// Blobs later jobs of one run read as old versions, shared by the run's threads.
+#[derive(Debug)]
+pub struct BlobCache {
+    inner: Mutex<Inner>,
+    /// At most this many bytes of content are held at once.
+    budget: usize,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Reads as an old version still to come, per blob (only blobs some job also writes).
+    uses: FxHashMap<Oid, u32>,
+    /// Content held for those reads.
+    held: FxHashMap<Oid, Arc<[u8]>>,
+    /// Bytes in `held`.
+    bytes: usize,
+}
+
+impl BlobCache {
+    /// The cache for `jobs`, holding at most `budget` bytes; `None` when no job reads, as an
+    /// old version, a blob another job writes (a staged change, a single commit): nothing
+    /// would ever be taken from it.
+    pub fn plan(jobs: &[Job], budget: usize) -> Option<BlobCache> {
+        let mut written: rustc_hash::FxHashSet<Oid> = rustc_hash::FxHashSet::default();
+        for job in jobs {
+            if let Job::Blob { new, .. } = job {
+                written.insert(*new);
+            }
+        }
+        let mut uses: FxHashMap<Oid, u32> = FxHashMap::default();
+        for job in jobs {
+            if let Job::Blob { old, .. } = job {
+                for o in old.iter().filter(|o| written.contains(o)) {
+                    *uses.entry(*o).or_default() += 1;
+                }
+            }
+        }
+        (!uses.is_empty()).then(|| BlobCache {
+            inner: Mutex::new(Inner {
+                uses,
+                ..Inner::default()
+            }),
+            budget,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Offers blob `id`'s content, just read as a new version: kept when a later job reads it
+    /// as an old version and it fits the budget.
+    pub fn offer(&self, id: Oid, content: &[u8]) {
+        let mut inner = self.lock();
+        if inner.uses.get(&id).is_none_or(|&n| n == 0)
+            || inner.held.contains_key(&id)
+            || inner.bytes + content.len() > self.budget
+        {
+            return;
+        }
+        inner.bytes += content.len();
+        inner.held.insert(id, Arc::from(content));
+    }
+
+    /// Blob `id`'s content for one read as an old version, when held. Each call counts one
+    /// read (held or not), and a blob is let go after its last.
+    pub fn take(&self, id: Oid) -> Option<Arc<[u8]>> {
+        let mut inner = self.lock();
+        let left = inner.uses.get_mut(&id)?;
+        *left = left.saturating_sub(1);
+        if *left > 0 {
+            return inner.held.get(&id).cloned();
+        }
+        inner.uses.remove(&id);
+        let held = inner.held.remove(&id)?;
+        inner.bytes -= held.len();
+        Some(held)
+    }
+
+    /// Bytes held now (tests).
+    #[cfg(test)]
+    fn held_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(new: Oid, old: &[Oid]) -> Job {
+        Job::Blob {
+            path: Arc::from("f"),
+            new,
+            old: old.to_vec(),
+            commit: None,
+            refname: None,
+            stat: None,
+        }
+    }
+
+    fn id(n: u8) -> Oid {
+        Oid::from_bytes(&[n; 20]).unwrap()
+    }
+
+    /// A blob one job writes and two later jobs read is held until the second read, and
+    /// then let go; a blob no job writes, or that no job reads, is never held.
+    #[test]
+    fn a_blob_is_held_until_its_last_read() {
+        let jobs = [
+            blob(id(1), &[id(9)]),
+            blob(id(2), &[id(1)]),
+            blob(id(3), &[id(1), id(2)]),
+        ];
+        let cache = BlobCache::plan(&jobs, 1 << 20).unwrap();
+        assert!(cache.take(id(9)).is_none(), "written by no job");
+        cache.offer(id(1), b"one\n");
+        cache.offer(id(3), b"three\n");
+        assert_eq!(cache.held_bytes(), 4, "blob 3 is read by no job");
+        cache.offer(id(2), b"two\n");
+        assert_eq!(cache.take(id(1)).as_deref(), Some(&b"one\n"[..]));
+        assert_eq!(cache.held_bytes(), 8);
+        assert_eq!(cache.take(id(1)).as_deref(), Some(&b"one\n"[..]));
+        assert_eq!(cache.take(id(2)).as_deref(), Some(&b"two\n"[..]));
+        assert_eq!(
+            cache.held_bytes(),
+            0,
+            "every blob let go after its last read"
+        );
+        assert!(cache.take(id(1)).is_none());
+    }
+
+    /// Past its budget the cache keeps nothing more; a read that comes before the write (the
+    /// threads raced) counts, so the blob is not kept for a read that already happened.
+    #[test]
+    fn the_budget_and_early_reads_bound_what_is_held() {
+        let jobs = [
+            blob(id(1), &[]),
+            blob(id(2), &[]),
+            blob(id(3), &[id(1)]),
+            blob(id(4), &[id(2)]),
+        ];
+        let cache = BlobCache::plan(&jobs, 6).unwrap();
+        cache.offer(id(1), b"12345");
+        cache.offer(id(2), b"12");
+        assert_eq!(cache.held_bytes(), 5, "blob 2 is over the budget");
+        assert!(cache.take(id(2)).is_none());
+        let cache = BlobCache::plan(&jobs, 100).unwrap();
+        assert!(cache.take(id(1)).is_none(), "read before it was written");
+        cache.offer(id(1), b"12345");
+        assert_eq!(cache.held_bytes(), 0);
+        assert!(
+            BlobCache::plan(&jobs[..2], 100).is_none(),
+            "nothing to share"
+        );
+    }
+}
