@@ -999,3 +999,42 @@ fn labelled_phone_without_separators() {
         ],
     );
 }
+
+/// real_repos.py on google/fhir: the FHIR specification's `Organization`, `Practitioner` and
+/// conformance resources (a publisher's `contact`) blocked as "in a patient record" (`telecom`
+/// is a patient word) once `spec/` stopped being a test path. Their phones, e-mails and
+/// addresses are nobody's health information; the same details in a `Patient` still block.
+#[test]
+fn contact_details_of_an_organization_or_a_definition_are_not_a_patients() {
+    let contact = r#""telecom":[{"system":"phone","value":"(734) 677-7777"},{"system":"email","value":"hq@hospital-north.org"}],"address":[{"line":["3300 Washtenaw Avenue, Suite 227"],"city":"Ann Arbor","state":"MI","postalCode":"48104"}]"#;
+    for kind in ["Organization", "Practitioner", "Location", "ValueSet"] {
+        let text = format!(r#"{{"resourceType":"{kind}","id":"x",{contact}}}"#);
+        let (r, found) = scan_json(&format!("spec/package/{kind}-x.json"), &text);
+        assert_eq!(r.code, 0, "{kind}: {}", r.all());
+        assert!(
+            found.iter().all(
+                |(rule, _)| !["phi.phone", "phi.email", "phi.address"].contains(&rule.as_str())
+            ),
+            "{kind}: {found:?}"
+        );
+    }
+    let patient = format!(
+        r#"{{"resourceType":"Patient","id":"x","name":[{{"family":"Ortega","given":["Lucia"]}}],{contact}}}"#
+    );
+    let (r, found) = scan_json("spec/package/Patient-x.json", &patient);
+    assert_eq!(r.code, 1, "{}", r.all());
+    for rule in ["phi.phone", "phi.email", "phi.address"] {
+        assert!(
+            found.contains(&(rule.to_owned(), "block".to_owned())),
+            "{rule}: {found:?}"
+        );
+    }
+    // A Bundle of both: the Organization entry's details stay out, the Patient's block.
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","entry":[{{"resource":{{"resourceType":"Organization",{contact}}}}},{{"resource":{}}}]}}"#,
+        patient
+    );
+    let (_, found) = scan_json("spec/package/Bundle-x.json", &bundle);
+    let phones = found.iter().filter(|(r, _)| r == "phi.phone").count();
+    assert_eq!(phones, 1, "{found:?}");
+}

@@ -278,6 +278,23 @@ fn container_end(text: &[u8], open: usize, end: usize) -> usize {
     object_end(text, open).min(end)
 }
 
+/// The opening quote of the JSON string that holds `pos`, when one opens within `reach`
+/// bytes before it (the first unescaped quote walking back). For a value known to be a
+/// string's content (a phone number, an e-mail in a narrative), that quote is a position
+/// outside any string, as [`resource_at`] needs.
+pub fn string_start(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
+    let floor = pos.saturating_sub(reach);
+    let mut i = pos.min(text.len());
+    while i > floor {
+        i -= 1;
+        crate::work::add(1);
+        if text[i] == b'"' && !escaped(text, i) {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// The FHIR resource around `pos` (outside any string): the nearest enclosing object that has
 /// a `resourceType` member, at most eight levels out. A `Bundle` is a container of resources,
 /// not one: reaching it means `pos` belongs to no resource.

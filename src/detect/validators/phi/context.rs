@@ -63,6 +63,68 @@ pub fn patient(c: &Candidate<'_>) -> bool {
     near(c, PATIENT_WORDS) || column(c).is_some_and(|col| has_any(col, PATIENT_WORDS))
 }
 
+/// FHIR resources about an organisation, a place, a provider, a product or a definition:
+/// the contact details they hold (`telecom`, `address`, a publisher's `contact`) are nobody's
+/// health information.
+const NON_PATIENT_RESOURCES: &[&[u8]] = &[
+    b"Organization",
+    b"OrganizationAffiliation",
+    b"Location",
+    b"Practitioner",
+    b"PractitionerRole",
+    b"Endpoint",
+    b"HealthcareService",
+    b"InsurancePlan",
+    b"Device",
+    b"DeviceDefinition",
+    b"Medication",
+    b"Substance",
+    b"CapabilityStatement",
+    b"TerminologyCapabilities",
+    b"StructureDefinition",
+    b"StructureMap",
+    b"ImplementationGuide",
+    b"ValueSet",
+    b"CodeSystem",
+    b"ConceptMap",
+    b"NamingSystem",
+    b"SearchParameter",
+    b"OperationDefinition",
+    b"CompartmentDefinition",
+    b"MessageDefinition",
+    b"GraphDefinition",
+    b"ActivityDefinition",
+    b"PlanDefinition",
+    b"Library",
+    b"Measure",
+    b"Questionnaire",
+    b"TestScript",
+    b"ExampleScenario",
+];
+
+/// Whether the value sits in a FHIR JSON resource of a kind in [`NON_PATIENT_RESOURCES`]
+/// (an `Organization`'s phone, a `ValueSet` publisher's e-mail). Only JSON documents are
+/// walked: the resource lookup is bounded ([`json::resource_at`]) and remembered per object.
+///
+/// [`json::resource_at`]: crate::detect::structure::json::resource_at
+pub fn in_non_patient_resource(c: &Candidate<'_>) -> bool {
+    use crate::detect::structure::json;
+    let json_like = matches!(
+        c.text.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    );
+    if !json_like {
+        return false;
+    }
+    // The value is a string's content: the walk out starts at that string's opening quote.
+    let Some(quote) = json::string_start(c.text, c.value.start, REACH_BEFORE * 8) else {
+        return false;
+    };
+    json::resource_at(c.text, quote)
+        .and_then(|r| json::resource_type(c.text, r))
+        .is_some_and(|t| NON_PATIENT_RESOURCES.contains(&&c.text[t]))
+}
+
 /// The CSV column name (header) that owns the value, if the line is a CSV row.
 pub fn column<'a>(c: &Candidate<'a>) -> Option<&'a [u8]> {
     structure::csv::column_name(c.text, &c.value).map(|r| &c.text[r])

@@ -73,7 +73,7 @@ pub(super) fn phone(c: &Candidate<'_>) -> Verdict {
     if nxx == b"555" || npa == b"555" {
         return Verdict::synthetic();
     }
-    if organisation_line(c) {
+    if organisation_line(c) || context::in_non_patient_resource(c) {
         return Verdict::Reject;
     }
     const TOLL_FREE: [&[u8]; 7] = [b"800", b"833", b"844", b"855", b"866", b"877", b"888"];
@@ -105,7 +105,10 @@ pub(super) fn phone_labelled(c: &Candidate<'_>) -> Verdict {
         return Verdict::synthetic();
     }
     let line = &c.text[c.value.end - 4..c.value.end];
-    if organisation_line(c) || line.iter().all(|&b| b == line[0]) {
+    if organisation_line(c)
+        || line.iter().all(|&b| b == line[0])
+        || context::in_non_patient_resource(c)
+    {
         return Verdict::Reject;
     }
     const TOLL_FREE: [&[u8]; 7] = [b"800", b"833", b"844", b"855", b"866", b"877", b"888"];
@@ -188,6 +191,9 @@ pub(super) fn email(c: &Candidate<'_>) -> Verdict {
     }
     if RESERVED.contains(&tld) || example {
         return Verdict::synthetic();
+    }
+    if context::in_non_patient_resource(c) {
+        return Verdict::Reject;
     }
     if context::patient(c)
         || context::column(c).is_some_and(|col| context::has_any(col, &[b"email"]))
@@ -274,7 +280,10 @@ pub(super) fn address(c: &Candidate<'_>) -> Verdict {
         b"headquarters",
     ];
     // The boundary check first: it reads two bytes, the business words a window of lines.
-    if !boundary_ok(c.text, c.value.clone()) || context::near(c, BUSINESS) {
+    if !boundary_ok(c.text, c.value.clone())
+        || context::near(c, BUSINESS)
+        || context::in_non_patient_resource(c)
+    {
         return Verdict::Reject;
     }
     const DUMMIES: [&[u8]; 7] = [
