@@ -1038,3 +1038,25 @@ fn contact_details_of_an_organization_or_a_definition_are_not_a_patients() {
     let phones = found.iter().filter(|(r, _)| r == "phi.phone").count();
     assert_eq!(phones, 1, "{found:?}");
 }
+
+/// The same for a value deeper than the bounded walk out reaches: HL7's v2-0396 code system
+/// lists a publisher's address and e-mail in its thousandth concept.
+#[test]
+fn contact_details_deep_in_a_large_code_system_are_not_a_patients() {
+    let concepts: Vec<String> = (0..600)
+        .map(|i| format!(r#"{{"code":"C{i:04}","display":"Coding system number {i}"}}"#))
+        .collect();
+    let text = format!(
+        r#"{{"concept":[{},{{"code":"ZZ","definition":"Registry, 3300 Washtenaw Avenue, Suite 227, Ann Arbor, MI 48104; contact hq@hospital-north.org, (734) 677-7777"}}],"resourceType":"CodeSystem","telecom":"patient"}}"#,
+        concepts.join(",")
+    );
+    assert!(text.len() > 20_000);
+    let (r, found) = scan_json("spec/package/CodeSystem-v2-0396.json", &text);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        found
+            .iter()
+            .all(|(rule, _)| !["phi.phone", "phi.email", "phi.address"].contains(&rule.as_str())),
+        "{found:?}"
+    );
+}

@@ -120,9 +120,17 @@ pub fn in_non_patient_resource(c: &Candidate<'_>) -> bool {
     let Some(quote) = json::string_start(c.text, c.value.start, REACH_BEFORE * 8) else {
         return false;
     };
-    json::resource_at(c.text, quote)
-        .and_then(|r| json::resource_type(c.text, r))
-        .is_some_and(|t| NON_PATIENT_RESOURCES.contains(&&c.text[t]))
+    let non_patient = |obj: std::ops::Range<usize>| {
+        json::resource_type(c.text, obj)
+            .is_some_and(|t| NON_PATIENT_RESOURCES.contains(&&c.text[t]))
+    };
+    if let Some(resource) = json::resource_at(c.text, quote) {
+        return non_patient(resource);
+    }
+    // Deeper than the bounded walk reaches (a code system's thousandth concept): the document
+    // itself, when it is one resource (a Bundle is not one, so its entries stay unknown).
+    let start = c.text.len() - c.text.trim_ascii_start().len();
+    c.text.get(start) == Some(&b'{') && non_patient(start..json::object_end(c.text, start))
 }
 
 /// The CSV column name (header) that owns the value, if the line is a CSV row.
