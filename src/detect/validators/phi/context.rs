@@ -102,7 +102,7 @@ const NON_PATIENT_RESOURCES: &[&[u8]] = &[
     b"ExampleScenario",
 ];
 
-/// Whether the value sits in a FHIR JSON resource of a kind in [`NON_PATIENT_RESOURCES`]
+/// Whether the value sits in a FHIR JSON resource of a kind in `NON_PATIENT_RESOURCES`
 /// (an `Organization`'s phone, a `ValueSet` publisher's e-mail). Only JSON documents are
 /// walked: the resource lookup is bounded ([`json::resource_at`]) and remembered per object.
 ///
