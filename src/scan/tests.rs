@@ -6,6 +6,7 @@ use super::*;
 use crate::detect::DetectOptions;
 use crate::detect::RuleDbBuilder;
 use crate::policy::Policy;
+use crate::source::Job;
 
 /// A small generator, so the same values come every run.
 struct Lcg(u64);

@@ -1,0 +1,104 @@
+//! Where matches are: 1-based lines and columns (bytes and UTF-16), value ends, and the hunks
+//! added regions group into. Each is one pass over the text, whatever the number of matches.
+
+use crate::detect::RawMatch;
+use std::ops::Range;
+
+/// Where a match is, 1-based.
+pub(super) struct Position {
+    pub(super) line: u32,
+    pub(super) column: u32,
+    pub(super) end_column: u32,
+    pub(super) utf16_columns: (u32, u32),
+    /// The line of the value's last character and the UTF-16 column past it.
+    pub(super) utf16_end: (u32, u32),
+}
+
+/// UTF-16 code units of (UTF-8) `bytes`: a continuation byte adds none, a 4-byte character two.
+pub(super) fn utf16_len(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0xBF => 0,
+            0xF0..=0xFF => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Positions of matches sorted by start, in one pass over the text: the line's end and the
+/// UTF-16 width before a match are carried from the previous match on the same line, not
+/// recounted from the line's start (a line of 40,000 SSNs made that quadratic).
+pub(super) fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<Position> {
+    let mut line = 1u32;
+    let mut pos = 0usize;
+    let mut line_start = 0usize;
+    // The current line's end, once looked for, and the UTF-16 units of `line_start..pos`.
+    let mut line_end: Option<usize> = None;
+    let mut before = 0u32;
+    raws.iter()
+        .map(|r| {
+            let at = r.span.start;
+            let gap = &text[pos..at];
+            crate::work::add(gap.len());
+            if let Some(nl) = memchr::memrchr(b'\n', gap) {
+                line += memchr::memchr_iter(b'\n', gap).count() as u32;
+                line_start = pos + nl + 1;
+                line_end = None;
+                before = utf16_len(&text[line_start..at]);
+            } else {
+                before += utf16_len(gap);
+            }
+            pos = at;
+            let end_of_line = *line_end.get_or_insert_with(|| {
+                let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+                crate::work::add(end - at);
+                end
+            });
+            let end = r.span.end.min(end_of_line).max(at);
+            let utf16_columns = (before + 1, before + utf16_len(&text[at..end]) + 1);
+            Position {
+                line,
+                column: (at - line_start + 1) as u32,
+                end_column: (end - line_start + 1) as u32,
+                utf16_columns,
+                utf16_end: value_end(text, at..r.span.end, line, utf16_columns.1),
+            }
+        })
+        .collect()
+}
+
+/// Where the value `text[span]` ends ([`Finding::utf16_end`](crate::model::Finding::utf16_end)): on its first line, that line
+/// and `first_end`; else the line of its last character (a trailing line end is not part of
+/// it) and the UTF-16 column past that character. Costs the value's length, not the line's.
+pub(super) fn value_end(text: &[u8], span: Range<usize>, line: u32, first_end: u32) -> (u32, u32) {
+    let value = &text[span];
+    let value = value.strip_suffix(b"\n").unwrap_or(value);
+    let value = value.strip_suffix(b"\r").unwrap_or(value);
+    match memchr::memrchr(b'\n', value) {
+        None => (line, first_end),
+        Some(nl) => {
+            let lines = memchr::memchr_iter(b'\n', value).count() as u32;
+            (line + lines, utf16_len(&value[nl + 1..]) + 1)
+        }
+    }
+}
+
+/// Groups added regions into hunks: regions separated by at most 6 unchanged lines (what a
+/// unified diff with 3 lines of context shows as one hunk) share an id. The last slot covers
+/// offsets past every region.
+pub(super) fn hunk_ids(text: &[u8], regions: &[Range<usize>]) -> Vec<usize> {
+    let mut ids = Vec::with_capacity(regions.len() + 1);
+    let mut id = 0;
+    for (i, r) in regions.iter().enumerate() {
+        if i > 0 {
+            let gap = &text[regions[i - 1].end..r.start];
+            if memchr::memchr_iter(b'\n', gap).count() > 6 {
+                id += 1;
+            }
+        }
+        ids.push(id);
+    }
+    ids.push(id + 1);
+    ids
+}

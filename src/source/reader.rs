@@ -1,0 +1,466 @@
+//! Reading a job's content: a [`Reader`] per thread turns jobs into items, from loose
+//! objects, libgit2, the run's blob cache or the work tree.
+
+use super::content::{Kind, classify, decode_utf16, scanned_text, text_with_nuls};
+use super::{Item, Job, added, blobcache, index, loose, whole_region, worktree};
+use crate::error::{Error, Result};
+use git2::{Oid, Repository};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why a job produced no item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Binary content.
+    Binary,
+    /// Larger than `max_file_bytes`.
+    TooLarge(u64),
+    /// Not a regular file (socket, submodule, vanished).
+    NotAFile,
+    /// Text phiguard cannot decode (UTF-16 that does not validate): named in the report,
+    /// and rejected by a server unless `[server] unscannable = "pass"`.
+    Unscannable(&'static str),
+}
+
+impl Skip {
+    /// Whether content was left unscanned that could hold a value (too large, undecodable),
+    /// as opposed to content that holds none phiguard scans for (binary, not a file).
+    pub fn hides_content(&self) -> bool {
+        matches!(self, Skip::TooLarge(_) | Skip::Unscannable(_))
+    }
+}
+
+/// What a reader produced for a job.
+#[derive(Debug)]
+pub enum Loaded {
+    /// Text to scan (for a DICOM file: its 132-byte preamble, which the `phi.dicom` rule
+    /// reports; the image itself is never read further).
+    Item(Item),
+    /// Nothing to scan.
+    Skipped(Arc<str>, Skip),
+}
+
+/// How a reader finds the repository (each thread opens its own: `git2::Repository` is not
+/// `Sync`).
+#[derive(Debug, Clone)]
+pub enum RepoAt {
+    /// No repository needed (files, stdin).
+    None,
+    /// `Repository::open_from_env()`: honours `GIT_DIR`, `GIT_OBJECT_DIRECTORY` and the
+    /// quarantine of a receiving repository.
+    FromEnv,
+    /// A repository path.
+    Path(PathBuf),
+    /// A repository path and its work tree, whose files may stand in for the index's blobs
+    /// (see [`Reader`]): the staged change.
+    WithWorktree(PathBuf, PathBuf),
+}
+
+/// libgit2's process-wide settings for reading, made once per process (the binary does it
+/// first thing in `main`, before any thread exists; opening a repository for reading, walking
+/// and planning a history do it too, for library callers):
+///
+/// - libgit2 re-hashes every object it reads to verify it (SHA-1 with collision detection): a
+///   fifth of a large scan. phiguard only reads objects git itself wrote and reports on their
+///   content, so verification is off.
+/// - Packs are read through memory maps, by default of 1 GiB windows up to 8 GiB in all: every
+///   page of a pack a history scan touched stayed mapped, and counted in the peak memory (a
+///   300 MiB peak on redis' history, whose pack is 380 MiB). Windows of 4 MiB, 32 MiB mapped
+///   at most, the least recently used unmapped first.
+/// - Its object cache (commits and small trees) may grow to 256 MiB by default; 8 MiB keeps
+///   the trees a plan reads again and again (the top of the tree, the busy directories).
+pub fn tune_libgit2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        // SAFETY: these set plain globals of libgit2; the binary calls this before any thread
+        // exists, and the Once makes every later call a no-op.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(4 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
+            let _ = git2::opts::set_cache_max_size(8 << 20);
+        }
+    });
+}
+
+impl RepoAt {
+    /// Opens the repository.
+    ///
+    /// # Errors
+    ///
+    /// When there is none.
+    pub fn open(&self) -> Result<Option<Repository>> {
+        tune_libgit2();
+        match self {
+            RepoAt::None => Ok(None),
+            RepoAt::FromEnv => Repository::open_from_env()
+                .map(Some)
+                .map_err(|e| Error::git("opening the repository", &e)),
+            RepoAt::Path(p) | RepoAt::WithWorktree(p, _) => Repository::open(p)
+                .map(Some)
+                .map_err(|e| Error::git(format!("opening {}", p.display()), &e)),
+        }
+    }
+
+    fn worktree(&self) -> Option<PathBuf> {
+        match self {
+            RepoAt::WithWorktree(_, w) => Some(w.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Turns jobs into items on one thread.
+///
+/// With a work tree, the new version of a staged file is read from the file itself when it
+/// is provably the staged blob — by the index's stat data, else by hash ([`worktree`]): a
+/// staged blob is a loose object, and inflating it costs more than reading the file. A file
+/// that differs (partly staged, edited since `git add`, converted by a filter) fails both
+/// and the blob is read.
+/// Blobs are read from their loose object files when they are loose ([`loose`]) and through
+/// libgit2 otherwise.
+pub struct Reader {
+    repo: Option<Repository>,
+    /// The repository's loose object store, read directly (see [`loose`]).
+    objects: Option<PathBuf>,
+    worktree: Option<PathBuf>,
+    max_file_bytes: u64,
+    /// Blobs shared between the jobs of a history scan ([`blobcache`]).
+    cache: Option<Arc<blobcache::BlobCache>>,
+}
+
+impl Reader {
+    /// A reader for one thread.
+    ///
+    /// # Errors
+    ///
+    /// When the repository cannot be opened.
+    pub fn new(at: &RepoAt, max_file_bytes: u64) -> Result<Reader> {
+        let repo = at.open()?;
+        Ok(Reader {
+            objects: repo.as_ref().map(loose::objects_dir),
+            repo,
+            worktree: at.worktree(),
+            max_file_bytes,
+            cache: None,
+        })
+    }
+
+    /// The reader, sharing with the run's other readers the blobs `cache` keeps: each blob a
+    /// job writes and a later job reads as its old version is inflated once.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Option<Arc<blobcache::BlobCache>>) -> Reader {
+        self.cache = cache;
+        self
+    }
+
+    /// Loads one job.
+    ///
+    /// # Errors
+    ///
+    /// When a file or blob cannot be read: the caller fails closed.
+    pub fn load(&mut self, job: &Job) -> Result<Loaded> {
+        match job {
+            Job::File {
+                path,
+                display,
+                rooted,
+            } => self.load_file(path, display).map(|loaded| match loaded {
+                Loaded::Item(mut item) => {
+                    item.rooted = rooted.clone();
+                    Loaded::Item(item)
+                }
+                other => other,
+            }),
+            Job::Blob {
+                path,
+                new,
+                old,
+                commit,
+                refname,
+                stat,
+            } => {
+                let mut loaded = self.load_blob(path, *new, old, stat.as_ref())?;
+                if let Loaded::Item(item) = &mut loaded {
+                    item.commit.clone_from(commit);
+                    item.refname.clone_from(refname);
+                }
+                Ok(loaded)
+            }
+            Job::Text(item) => Ok(Loaded::Item(item.clone())),
+        }
+    }
+
+    fn load_file(&self, path: &Path, display: &Arc<str>) -> Result<Loaded> {
+        match read_file(path, self.max_file_bytes).map_err(|e| Error::io(display.to_string(), e))? {
+            Ok(text) => Ok(finish(Item::whole(display.clone(), text))),
+            Err(skip) => Ok(Loaded::Skipped(display.clone(), skip)),
+        }
+    }
+
+    fn load_blob(
+        &self,
+        path: &Arc<str>,
+        new: Oid,
+        old: &[Oid],
+        stat: Option<&index::Stat>,
+    ) -> Result<Loaded> {
+        let text = match self.worktree_copy(path, new, stat) {
+            Some(text) => text,
+            None => match self.read_blob(path, new, self.max_file_bytes)? {
+                BlobBytes::TooLarge(size) => {
+                    self.release(old);
+                    return Ok(Loaded::Skipped(path.clone(), Skip::TooLarge(size)));
+                }
+                blob => blob.into_vec(),
+            },
+        };
+        // UTF-16 that validates is compared line by line as decoded, with its old versions
+        // decoded too (issue 19 item 14: an edit re-reported every old line).
+        let decoded = match classify(&text) {
+            Kind::Text => None,
+            _ => match decode_utf16(&text) {
+                Some(Ok(decoded)) => Some(decoded),
+                _ => {
+                    self.release(old);
+                    return Ok(finish(Item::whole(path.clone(), text)));
+                }
+            },
+        };
+        // The cache keeps the blob as stored: a later commit reads it as an old version,
+        // which is decoded the same way.
+        if let Some(cache) = &self.cache {
+            cache.offer(new, &text);
+        }
+        let text = decoded.unwrap_or(text);
+        // Old versions obey the size limit too (a 25-byte edit of a 1 GB file must not read
+        // the gigabyte): one over it is left out, so every line of the new version that no
+        // other old version has counts as added.
+        let olds = old
+            .iter()
+            .map(|&o| match self.cache.as_ref().and_then(|c| c.take(o)) {
+                Some(kept) => Ok(BlobBytes::Shared(kept)),
+                None => self.read_blob(path, o, self.max_file_bytes),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let old_texts: Vec<std::borrow::Cow<'_, [u8]>> = olds
+            .iter()
+            .filter(|b| !matches!(b, BlobBytes::TooLarge(_)))
+            .filter_map(|b| scanned_text(b.bytes()))
+            .collect();
+        let old_texts: Vec<&[u8]> = old_texts.iter().map(AsRef::as_ref).collect();
+        let added = added::added_regions(&old_texts, &text);
+        Ok(Loaded::Item(Item {
+            path: path.clone(),
+            text,
+            added,
+            commit: None,
+            refname: None,
+            rooted: None,
+        }))
+    }
+
+    /// Counts the reads of old versions a job skips (its new version is binary or too
+    /// large), so that the cache lets those blobs go.
+    fn release(&self, old: &[Oid]) {
+        if let Some(cache) = &self.cache {
+            for &o in old {
+                cache.take(o);
+            }
+        }
+    }
+
+    /// Blob `id` of `path`: from its loose object file when it is one, else from libgit2
+    /// (packs, alternates, quarantine, and the errors).
+    fn read_blob(&self, path: &str, id: Oid, max_bytes: u64) -> Result<BlobBytes<'_>> {
+        #[cfg(test)]
+        STORE_READS.with(|n| n.set(n.get() + 1));
+        let repo = self
+            .repo
+            .as_ref()
+            .ok_or_else(|| Error::internal("internal: blob job without a repository"))?;
+        if let Some(objects) = &self.objects {
+            match loose::read_blob_or_damage(objects, id, max_bytes) {
+                Ok(loose::LooseObject::Content(bytes)) => return Ok(BlobBytes::Owned(bytes)),
+                Ok(loose::LooseObject::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
+                Err(true) => {
+                    return Err(Error::corrupt_object(format!("reading blob of {path}"), id));
+                }
+                Err(false) => {}
+            }
+        }
+        let fail = |e: git2::Error| Error::git(format!("reading blob {id} of {path}"), &e);
+        // The size from the header first: libgit2 inflates a whole blob to hand it over.
+        let (size, _) = repo.odb().and_then(|o| o.read_header(id)).map_err(fail)?;
+        if size as u64 > max_bytes {
+            return Ok(BlobBytes::TooLarge(size as u64));
+        }
+        Ok(BlobBytes::Git(repo.find_blob(id).map_err(fail)?))
+    }
+
+    /// The work tree's copy of `path` when it is provably blob `id` (and within the size
+    /// limit): by the index's `stat` data `recorded`, else by hash ([`worktree`] says
+    /// when each applies). `None` sends the caller to the object database.
+    fn worktree_copy(
+        &self,
+        path: &str,
+        id: Oid,
+        recorded: Option<&index::Stat>,
+    ) -> Option<Vec<u8>> {
+        let root = self.worktree.as_ref()?;
+        let (mut file, meta) = open_file(&root.join(path), self.max_file_bytes)
+            .ok()?
+            .ok()?;
+        let text = read_sized(&mut file, meta.len()).ok()?;
+        // The stat data again after reading: a file written to meanwhile is not vouched for.
+        #[cfg(unix)]
+        if worktree::vouched_by_stat(recorded, &index::Stat::of(&meta), &text)
+            && file
+                .metadata()
+                .is_ok_and(|after| index::Stat::of(&after) == index::Stat::of(&meta))
+        {
+            return Some(text);
+        }
+        #[cfg(not(unix))]
+        let _ = recorded;
+        worktree::same_as_blob(&text, id).then_some(text)
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Blobs this thread read from the object store (tests: a history inflates each once).
+    pub(crate) static STORE_READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A blob's content as read: inflated by [`loose`], held by libgit2 (no copy), or kept by
+/// the run's cache.
+enum BlobBytes<'r> {
+    Owned(Vec<u8>),
+    Git(git2::Blob<'r>),
+    /// Kept by the run's [`blobcache::BlobCache`].
+    Shared(Arc<[u8]>),
+    TooLarge(u64),
+}
+
+impl BlobBytes<'_> {
+    /// The content (empty for a blob over the limit, which callers skip before asking).
+    fn bytes(&self) -> &[u8] {
+        match self {
+            BlobBytes::Owned(b) => b,
+            BlobBytes::Git(b) => b.content(),
+            BlobBytes::Shared(b) => b,
+            BlobBytes::TooLarge(_) => &[],
+        }
+    }
+
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            BlobBytes::Owned(b) => b,
+            other => other.bytes().to_vec(),
+        }
+    }
+}
+
+/// A regular file's content, or why it is not read (not a regular file, over `max_bytes`).
+/// One open and one fstat: a path lookup per call is a visible cost over 20,000 files. Opened
+/// non-blocking, so a FIFO where a file was expected cannot hang a hook.
+fn read_file(path: &Path, max_bytes: u64) -> std::io::Result<std::result::Result<Vec<u8>, Skip>> {
+    match open_file(path, max_bytes)? {
+        Ok((mut file, meta)) => Ok(Ok(read_sized(&mut file, meta.len())?)),
+        Err(skip) => Ok(Err(skip)),
+    }
+}
+
+/// [`read_file`]'s open and `fstat`: the open file and its metadata, or why it is not read.
+pub(crate) fn open_file(
+    path: &Path,
+    max_bytes: u64,
+) -> std::io::Result<std::result::Result<(std::fs::File, std::fs::Metadata), Skip>> {
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
+    let file = open.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Err(Skip::NotAFile));
+    }
+    if meta.len() > max_bytes {
+        return Ok(Err(Skip::TooLarge(meta.len())));
+    }
+    Ok(Ok((file, meta)))
+}
+
+/// Reads an open file whose size was just taken from its metadata: one `read` for a regular
+/// file, where `read_to_end` makes four system calls (another `fstat` and an `lseek` for its
+/// own size hint, and a last `read` to see the end). Over the 20,000 files of a directory
+/// scan those were a third of all system calls. A file that grew since is read as far as
+/// its size then (a snapshot); a shorter one, or one whose size says nothing (0, as for
+/// `/proc` files), is read to its end.
+pub(crate) fn read_sized(file: &mut std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut text = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // `take` stops at `len` without asking the kernel again, and reads into the spare
+    // capacity without zeroing it first.
+    file.take(len).read_to_end(&mut text)?;
+    if (text.len() as u64) < len || len == 0 {
+        file.read_to_end(&mut text)?;
+    }
+    Ok(text)
+}
+
+/// Classifies a whole item: UTF-16 that validates is decoded (every line added), UTF-16 that
+/// does not is skipped as unscannable (and named), text with a stray NUL is scanned, binary
+/// is skipped, DICOM cut to its preamble.
+fn finish(item: Item) -> Loaded {
+    match decode_utf16(&item.text) {
+        Some(Ok(text)) => return Loaded::Item(Item::whole(item.path, text)),
+        Some(Err(())) => return Loaded::Skipped(item.path, Skip::Unscannable("invalid UTF-16")),
+        None => {}
+    }
+    match classify(&item.text) {
+        Kind::Text => Loaded::Item(item),
+        Kind::Binary if text_with_nuls(&item.text) => Loaded::Item(item),
+        Kind::Binary => Loaded::Skipped(item.path, Skip::Binary),
+        Kind::Dicom => Loaded::Item(Item {
+            text: item.text[..132].to_vec(),
+            added: whole_region(132),
+            ..item
+        }),
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::read_sized;
+
+    /// Whole files of every size around the read-to-end probe (32 bytes) and a page, read
+    /// with their own size; a size that is stale either way.
+    #[test]
+    fn read_sized_reads_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        for n in [0usize, 1, 31, 32, 33, 4095, 4096, 4097, 70_000] {
+            let data: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&path, &data).unwrap();
+            let mut f = std::fs::File::open(&path).unwrap();
+            assert_eq!(read_sized(&mut f, n as u64).unwrap(), data, "size {n}");
+            // A size that says nothing: read to the end.
+            let mut f = std::fs::File::open(&path).unwrap();
+            assert_eq!(read_sized(&mut f, 0).unwrap(), data, "size {n} as 0");
+            // The file shrank since its size was taken: read to the end.
+            let mut f = std::fs::File::open(&path).unwrap();
+            assert_eq!(
+                read_sized(&mut f, n as u64 + 10).unwrap(),
+                data,
+                "size {n} + 10"
+            );
+            // It grew: read as far as the size taken.
+            if n > 1 {
+                let mut f = std::fs::File::open(&path).unwrap();
+                assert_eq!(read_sized(&mut f, n as u64 - 1).unwrap(), data[..n - 1]);
+            }
+        }
+    }
+}
