@@ -707,4 +707,10 @@ fn a_salted_stored_password_hash_warns_and_an_unsalted_hex_password_blocks() {
     assert_eq!(severities(path, &row), ["warn"]);
     let bare = format!("<users username=\"cwilliam\" password=\"{hash}\"/>\n");
     assert_eq!(severities("conf/users.xml", &bare), ["block"]);
+    // A digest edited by hand so that it cannot match (OpenMRS' upgrade fixtures) is still a
+    // stored hash beside its salt; a token with many non-hex letters is not.
+    let edited = row.replace(hash, "rr1b2d9a47c05e6b8f2a1d4c7e9b05a3f6d28c1");
+    assert_eq!(severities(path, &edited), ["warn"]);
+    let token = row.replace(hash, "Zq8RtW2mXkP9vL4nJs7YhB3cFg6DaE1uQo5iTy0");
+    assert_eq!(severities("conf/users.xml", &token), ["block"]);
 }

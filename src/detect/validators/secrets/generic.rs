@@ -910,13 +910,17 @@ const KEY_META: &[&str] = &[
 ];
 
 /// A stored password (or answer) hash rather than a credential: a hex digest under a
-/// password key, or a hex value of digest size with a `salt` on the same line.
+/// password key, or a hex value of digest size with a `salt` on the same line. Beside a salt,
+/// a digest whose first characters were edited by hand (OpenMRS' upgrade fixtures write
+/// `rr6d16…` for a user whose hash must not match) is still one: at most two characters of
+/// it, letters or digits, are not hex.
 fn is_stored_hash(c: &Candidate<'_>, key: &[u8], v: &[u8]) -> bool {
     if is_hex_digest(v) && contains_ci(key, b"pass") {
         return true;
     }
     (30..=128).contains(&v.len())
-        && v.iter().all(u8::is_ascii_hexdigit)
+        && v.iter().all(u8::is_ascii_alphanumeric)
+        && v.iter().filter(|b| !b.is_ascii_hexdigit()).count() <= 2
         && contains_ci(c.line(), b"salt")
 }
 
