@@ -130,6 +130,11 @@ def main():
                     per[f["rule"]][0 if sev == "block" else 1] += 1
                     if sev == "block":
                         blocks[(f.get("path"), f["rule"])] += 1
+            # Past the listed findings of a rule in a file, the rest are counted, not listed.
+            for c in doc.get("findings_capped", []):
+                sev = c.get("severity")
+                if sev in ("block", "warn") and not c.get("suppressed"):
+                    per[c["rule"]][0 if sev == "block" else 1] += c["count"]
             if a.show_blocks:
                 for (path, rule), n in sorted(blocks.items()):
                     print(f"  BLOCK {name}:{path} {rule} x{n}")

@@ -143,6 +143,11 @@ pub struct ConfigFile {
 /// its examples live (OpenAPI, FHIR IG sources), and a Ruby project's RSpec tree holds helpers
 /// and data next to the tests (inferno-framework/inferno-core); RSpec's own conventions are
 /// kept instead: `*_spec.rb`, `spec/factories/`, `spec/support/`, and `fixtures/` anywhere.
+///
+/// A FHIR package (`hl7.fhir.us.core/3.0.0/`, `hl7.fhir.r4.examples#4.0.1/`: the directory
+/// of a package HL7 publishes, named by its package id) holds a specification's example
+/// resources, never a patient's: google/fhir vendors such packages under `spec/`, and their
+/// example patients (US Core's, the core specification's) would otherwise block.
 pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/tests/**",
     "**/test/**",
@@ -161,6 +166,7 @@ pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/sampledata/**",
     "**/sample-data/**",
     "**/samples/**",
+    "**/hl7.fhir.*/**",
     "**/*_test.go",
     "**/*_test.py",
     "**/test_*.py",
@@ -775,6 +781,8 @@ mod tests {
             "spec/fixtures/patient.json",
             "spec/models/patient_spec.rb",
             "api/src/test/resources/org/openmrs/include/standardTestDataset.xml",
+            "spec/hl7.fhir.us.core/3.0.0/package/Patient-example.json",
+            "fhir/packages/hl7.fhir.r4.examples#4.0.1/package/Patient-pat1.json",
         ] {
             assert!(
                 c.test_path_set.is_match(test),
@@ -788,6 +796,8 @@ mod tests {
             "lib/patient_spec_builder.rb",
             "src/Microsoft.Health.Fhir.Core/Features/Search/Data.cs",
             "Migrations/001_seed.sql",
+            "src/hl7.fhir.loader.rs",
+            "exports/hl7-fhir/patients.ndjson",
         ] {
             assert!(!c.test_path_set.is_match(real), "{real} is not a test path");
         }
