@@ -153,9 +153,9 @@ fn protocol(what: &str) -> Error {
     )
 }
 
-/// Text for the user, control characters escaped.
+/// Text for the user: values masked, control characters escaped.
 fn clean(text: &str) -> String {
-    crate::sanitize::display_str(text)
+    crate::scan::error_text(text)
 }
 
 /// What the server can do: whole-text sync with the text on save, code actions.

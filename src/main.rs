@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            let text = phiguard::sanitize::display_str(&format!("{err:#}"));
+            let text = phiguard::scan::error_text(&format!("{err:#}"));
             eprintln!("phiguard: error: {text}");
             cmd::Exit::Error.into()
         }

@@ -3,7 +3,8 @@
 //! [`Engine`] turns one item (or a batch) into its findings, here. The rooms beside it:
 //! `drive` runs planned jobs over worker threads ([`run`], [`run_fed`]); `walk` scans files
 //! as a directory walk finds them ([`run_files`]); `positions` places matches on lines and
-//! columns; `synthetic` spreads a synthetic verdict to the same value elsewhere in a file.
+//! columns; `synthetic` spreads a synthetic verdict to the same value elsewhere in a file;
+//! `errors` masks values in the text of an error before it is printed ([`error_text`]).
 //!
 //! Work is spread over threads by job index; each thread has its own repository handle and
 //! scratch space, and results are put back in job order, so output is deterministic whatever
@@ -22,11 +23,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 mod drive;
+mod errors;
 mod positions;
 mod synthetic;
 mod walk;
 
 pub use drive::{RunOptions, run, run_fed, workers_for};
+pub use errors::error_text;
 use positions::{hunk_ids, line_numbers};
 use synthetic::spread_synthetic;
 #[cfg(test)]

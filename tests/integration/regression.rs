@@ -1243,3 +1243,22 @@ fn range_on_an_annotated_tag_scans_its_message_and_rename_or_merge_only_commits_
         (1, vec!["<commit message>".to_owned()])
     );
 }
+
+/// An error quoting a path printed the value in the file's name (`exports/<ssn>.csv: no such
+/// file or directory`): errors are masked as findings are, on the command line and in the
+/// pre-commit framework's file list alike.
+#[test]
+fn an_error_naming_a_path_masks_the_value_in_it() {
+    let repo = TempRepo::new();
+    let missing = format!("exports/{SSN}.csv");
+    for args in [
+        vec!["scan", missing.as_str()],
+        vec!["hook", "pre-commit-framework", missing.as_str()],
+    ] {
+        let r = repo.phiguard(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.err());
+        assert_no_value(&r.stderr, &[SSN]);
+        assert_no_value(&r.stdout, &[SSN]);
+        assert!(r.err().contains("exports/"), "{args:?}: {}", r.err());
+    }
+}
