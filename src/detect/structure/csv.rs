@@ -110,7 +110,7 @@ fn field_count(line: &[u8], delim: u8) -> usize {
 /// unless the header is the file's first line.
 fn header_of(text: &[u8], row: &Range<usize>, delim: u8, cells: usize) -> Option<Range<usize>> {
     let first = line_at(text, 0);
-    if first != *row && header_cells(text, &first, delim) == Some(cells) {
+    if first != *row && first_header_cells(text, &first, delim) == Some(cells) {
         return Some(first);
     }
     if cells == 2 {
@@ -191,6 +191,9 @@ struct Miss {
 #[derive(Default)]
 pub(super) struct Memo {
     misses: [Option<(u8, Miss)>; 4],
+    /// [`header_cells`] of the text's first line, per delimiter: every row of a patient
+    /// extract asks it of the same header.
+    first: Vec<(u8, Option<usize>)>,
 }
 
 impl Memo {
@@ -209,6 +212,27 @@ impl Memo {
             .position(|e| e.is_none_or(|(d, _)| d == delim))
             .unwrap_or(0);
         self.misses[slot] = Some((delim, miss));
+    }
+}
+
+/// [`header_cells`] of `first`, the text's first line, remembered per delimiter while a memo
+/// is open for `text`.
+fn first_header_cells(text: &[u8], first: &Range<usize>, delim: u8) -> Option<usize> {
+    let known = memo::with(text, |t| {
+        t.csv
+            .first
+            .iter()
+            .find(|(d, _)| *d == delim)
+            .map(|&(_, c)| c)
+    });
+    match known {
+        Some(Some(cells)) => cells,
+        Some(None) => {
+            let cells = header_cells(text, first, delim);
+            memo::with(text, |t| t.csv.first.push((delim, cells)));
+            cells
+        }
+        None => header_cells(text, first, delim),
     }
 }
 
