@@ -12,6 +12,8 @@
 //! repository that points at it) is never written silently.
 
 use crate::error::{Error, Result};
+/// What happened to one hook (reported by [`crate::report::install`]).
+pub use crate::report::install::Action;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -262,6 +264,11 @@ pub fn lefthook_run(hook: &str) -> String {
     }
 }
 
+/// Whether lefthook must hand `hook` its stdin (`use_stdin: true`): pre-push reads ref lines.
+pub fn lefthook_use_stdin(hook: &str) -> bool {
+    hook == "pre-push"
+}
+
 /// Whether one of the lefthook configuration files in the work tree `top` runs phiguard
 /// for `hook`.
 pub fn lefthook_calls_phiguard(top: &Path, hook: &str) -> bool {
@@ -275,25 +282,6 @@ pub fn lefthook_calls_phiguard(top: &Path, hook: &str) -> bool {
 /// configuration directory (`PHIGUARD_CONFIG_HOME` when set).
 pub fn global_dir() -> Option<PathBuf> {
     crate::config::user_config_dir().map(|d| d.join("hooks"))
-}
-
-/// What happened to one hook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Written.
-    Installed(PathBuf),
-    /// Written; the previous hook was kept at the second path and runs first.
-    Chained(PathBuf, PathBuf),
-    /// Already our shim, rewritten.
-    Updated(PathBuf),
-    /// Removed; the kept hook, if any, was put back.
-    Removed(PathBuf, Option<PathBuf>),
-    /// Nothing to remove.
-    Absent(PathBuf),
-    /// A starter configuration was written.
-    Config(PathBuf),
-    /// A configuration exists and was left alone.
-    ConfigKept(PathBuf),
 }
 
 fn check_names(hooks: &[String], known: &[&str], what: &str) -> Result<()> {

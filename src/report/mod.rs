@@ -4,6 +4,7 @@
 
 pub mod gcc;
 pub mod human;
+pub mod install;
 pub mod json;
 pub mod mask;
 pub mod push;
