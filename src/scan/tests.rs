@@ -212,6 +212,23 @@ fn short_hl7_messages_are_each_read_once() {
     read_once("adt.hl7", text, 800);
 }
 
+/// A FHIR Bundle minified onto one line: the marker check of each candidate started its
+/// walk out to the resource at a cut of the line that could lie inside a string, so the walk
+/// saw strings as structure and read 16 KiB back (0.7 s for 3 MB, slower than gitleaks). A
+/// string value's walk now starts at its own opening quote.
+#[test]
+fn a_minified_bundle_is_walked_from_each_value_not_from_a_cut_of_its_line() {
+    let mut r = Lcg(17);
+    let entries: Vec<String> = (0..400)
+        .map(|i| format!(r#"{{"resource":{}}}"#, patient(&mut r, i)))
+        .collect();
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","type":"collection","entry":[{}]}}"#,
+        entries.join(",")
+    );
+    read_once("bundle.json", bundle, 400);
+}
+
 /// Issue 24 §2: a value judged synthetic once in a file is synthetic where it repeats there;
 /// the set costs work linear in the matches (`n` marked resources and `n` narratives).
 #[test]

@@ -85,6 +85,7 @@ fn scan_object_start(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
     let mut i = pos;
     while i > floor {
         i -= 1;
+        crate::work::add(1);
         match text[i] {
             b'"' if !escaped(text, i) => in_str = !in_str,
             _ if in_str => {}

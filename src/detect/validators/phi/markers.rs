@@ -135,7 +135,13 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         return structure_marked(msg) || hl7_names_marked(msg);
     }
     if memchr::memchr(b'"', l).is_some() {
-        let at = outside_string(text, line.start, pos);
+        // A line cut short (minified JSON) may start inside a string, which would invert the
+        // walk's idea of what is quoted: a string value's own opening quote is outside any.
+        let at = if line.start > full.start && pos > 0 && text[pos - 1] == b'"' {
+            pos - 1
+        } else {
+            outside_string(text, line.start, pos)
+        };
         // A resource that starts far above is more likely a brace walk fooled by non-JSON text
         // than one patient's record; suppressing on it would hide real values.
         let res = crate::detect::structure::json::resource_at(text, at)
