@@ -15,7 +15,7 @@ use crate::detect::{self, DetectOptions, RawMatch, Scratch};
 use crate::error::Result;
 use crate::fingerprint;
 use crate::model::{Capped, Finding, LISTED_PER_RULE, Suppression};
-use crate::policy::{Policy, colocate, suppress};
+use crate::policy::{Policy, colocate, examples, suppress};
 use crate::report::mask;
 use crate::report::mask::MaskSpan;
 use crate::source::Item;
@@ -119,6 +119,11 @@ impl Engine<'_> {
             }
             None => (item.path.clone(), Arc::from(item.rooted())),
         };
+        // Policy first, where the validator once decided it: a generic literal in a test or
+        // documentation file warns at most (before dedupe, which prefers the higher severity).
+        for r in &mut raws {
+            r.severity = examples::severity(r, &item.path);
+        }
         raws.sort_by_key(|r| (r.span.start, std::cmp::Reverse(r.severity), r.rule));
         spread_synthetic(&item.text, &mut raws);
         let masks = mask::Masks::new(raws.iter().map(|r| self.mask_span(r)).collect());

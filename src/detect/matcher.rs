@@ -642,9 +642,9 @@ fn run_rule(
             if !in_regions(ctx.regions, span.start) {
                 continue;
             }
-            let severity = match a.severity {
-                Some(s) if !rule.severity_overridden() => s,
-                _ => rule.severity,
+            let (severity, graded_literal) = match a.severity {
+                Some(s) if !rule.severity_overridden() => (s, a.graded_literal),
+                _ => (rule.severity, false),
             };
             out.push(RawMatch {
                 rule: idx,
@@ -652,6 +652,7 @@ fn run_rule(
                 severity,
                 synthetic: a.synthetic,
                 detail: a.detail,
+                graded_literal,
             });
         }
     }

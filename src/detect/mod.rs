@@ -34,4 +34,7 @@ pub struct RawMatch {
     pub synthetic: bool,
     /// Extra message words from the validator.
     pub detail: Option<String>,
+    /// `severity` is a generic literal's strength grade ([`validators::Accepted`]), not the
+    /// rule's or a configured one.
+    pub graded_literal: bool,
 }

@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod bypass;
 pub mod colocate;
+pub mod examples;
 pub mod push;
 pub mod refs;
 pub mod signing;

@@ -90,6 +90,10 @@ pub struct Accepted {
     pub span: Option<Range<usize>>,
     /// Extra words for the message ("in a FHIR identifier (system us-ssn)").
     pub detail: Option<String>,
+    /// The severity is the strength grade of a credential-like literal with no provider
+    /// format (a generic assignment): where examples live, policy lowers it
+    /// ([`crate::policy::examples`]).
+    pub graded_literal: bool,
 }
 
 impl Verdict {

@@ -6,7 +6,7 @@
 
 use super::tokens::is_documentation_value;
 use crate::detect::validators::common::{contains_ci, contains_word_ci, shannon_entropy};
-use crate::detect::validators::{Candidate, Verdict};
+use crate::detect::validators::{Accepted, Candidate, Verdict};
 use crate::rules::Severity;
 
 #[cfg(test)]
@@ -741,39 +741,6 @@ fn is_sequence(v: &[u8]) -> bool {
     run(u8::is_ascii_alphabetic) || run(u8::is_ascii_digit)
 }
 
-/// Test sources and documentation: generic literals there are overwhelmingly examples, so
-/// they warn instead of block (provider-format tokens keep their severity).
-fn is_test_or_doc_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    let stem = name.split('.').next().unwrap_or(name);
-    let orig = path.rsplit('/').next().unwrap_or(path);
-    let orig_stem = orig.split('.').next().unwrap_or(orig);
-    const DOC: &[&str] = &[
-        ".md",
-        ".markdown",
-        ".adoc",
-        ".asciidoc",
-        ".rst",
-        ".txt",
-        ".html",
-    ];
-    DOC.iter().any(|e| name.ends_with(e))
-        || name.contains("_test.")
-        || name.contains(".test.")
-        || name.contains(".spec.")
-        || name.contains("_spec.")
-        || stem.starts_with("test_")
-        || stem == "test"
-        || ["_test", "-test", "_tests", "-tests"]
-            .iter()
-            .any(|e| stem.ends_with(e))
-        || orig_stem.ends_with("Test")
-        || orig_stem.ends_with("Tests")
-        || stem.contains("mock")
-        || stem.contains("fixture")
-}
-
 /// How severe a literal of this strength is: `None` when too weak to report.
 pub(crate) fn grade(v: &[u8]) -> Option<Severity> {
     let s = strength(v);
@@ -827,7 +794,7 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
         return Verdict::Reject;
     }
     let key = c.group_bytes("key").unwrap_or_default();
-    match literal_verdict(c.path, v) {
+    match literal_verdict(v) {
         Verdict::Accept(_) if is_translation_path(c.path) => Verdict::at(Severity::Warn),
         // A hex digest under a password key is usually a stored hash (fixtures, dumps), and
         // so is a long hex value with a salt beside it (OpenMRS' users table drops the
@@ -1051,15 +1018,19 @@ fn is_hex_digest(v: &[u8]) -> bool {
 }
 
 /// The verdict on a literal that passed the placeholder checks: rejected when it reads as
-/// words or a typed sequence, else graded; test and documentation files at most warn.
-fn literal_verdict(path: &str, v: &[u8]) -> Verdict {
+/// words or a typed sequence, else graded (a graded literal: in test and documentation files
+/// policy lowers a block to a warning, [`crate::policy::examples`]).
+fn literal_verdict(v: &[u8]) -> Verdict {
     if is_wordy(v) || is_sequence(v) || is_hash_format(v) || is_encoded_non_secret(v) {
         return Verdict::Reject;
     }
     match grade(v) {
         None => Verdict::Reject,
-        Some(Severity::Block) if is_test_or_doc_path(path) => Verdict::at(Severity::Warn),
-        Some(s) => Verdict::at(s),
+        Some(s) => Verdict::Accept(Accepted {
+            severity: Some(s),
+            graded_literal: true,
+            ..Accepted::default()
+        }),
     }
 }
 
@@ -1070,7 +1041,7 @@ pub(super) fn secret_literal(c: &Candidate<'_>) -> Verdict {
     if is_placeholder(v) || has_provider_prefix(v) {
         return Verdict::Reject;
     }
-    literal_verdict(c.path, v)
+    literal_verdict(v)
 }
 
 /// A URI (`postgres://user:pw@host`) or JDBC/ADO.NET string with an inline password, in

@@ -127,24 +127,6 @@ fn wordy_and_sequence_table() {
 }
 
 #[test]
-fn test_or_doc_path_table() {
-    let cases: &[(&str, bool)] = &[
-        ("discovery/vultr/mock_test.go", true),
-        ("docs/registries.md", true),
-        ("src/test_client.py", true),
-        ("web/app.spec.ts", true),
-        ("src/main/java/ConfigTests.java", true),
-        ("config/application.properties", false),
-        (".env", false),
-        ("config/latest.yaml", false),
-        ("deploy/main.tf", false),
-    ];
-    for (p, want) in cases {
-        assert_eq!(is_test_or_doc_path(p), *want, "{p}");
-    }
-}
-
-#[test]
 fn hash_and_encoding_table() {
     let cases: &[(&str, bool, bool)] = &[
         // (value, hash format, encoded non-secret)
