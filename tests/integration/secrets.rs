@@ -714,3 +714,68 @@ fn a_salted_stored_password_hash_warns_and_an_unsalted_hex_password_blocks() {
     let token = row.replace(hash, "Zq8RtW2mXkP9vL4nJs7YhB3cFg6DaE1uQo5iTy0");
     assert_eq!(severities("conf/users.xml", &token), ["block"]);
 }
+
+/// A UUID assigned to a name that can only mean a credential (legacy npm tokens, many SaaS
+/// keys are UUIDs) warns; the same UUID as an id, a CSRF token or the RFC 4122 example
+/// UUID is no finding, and a plain `*_key` UUID (a lookup key as often as not) neither.
+#[test]
+fn a_uuid_under_a_credential_name_warns_and_an_identifier_does_not() {
+    let uuid = "4f0c2b9e-8d17-4a63-b5e2-9c7d1f3a6e08";
+    let severities = |text: &str| -> Vec<String> {
+        let r = scan("deploy/settings.env", text);
+        assert_no_value(&r.stdout, &[uuid]);
+        r.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["severity"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for named in [
+        format!("NPM_TOKEN={uuid}\n"),
+        format!("WISE_API_SECRET=\"{uuid}\"\n"),
+        format!("interseller_PRIVATE_KEY={uuid}\n"),
+    ] {
+        assert_eq!(severities(&named), ["warn"], "{named}");
+    }
+    for not_a_credential in [
+        format!("SESSION_TOKEN_ID={uuid}\n"),
+        format!("csrf_token=\"{uuid}\"\n"),
+        format!("cache_key={uuid}\n"),
+        "NPM_TOKEN=123e4567-e89b-12d3-a456-426614174000\n".to_owned(),
+    ] {
+        assert!(
+            severities(&not_a_credential).is_empty(),
+            "{not_a_credential}"
+        );
+    }
+}
+
+/// A credential-named value with a typed run in it (`abcdef0123…`) was dropped as a stand-in;
+/// it now warns — never blocks — while a value of one repeated character or a template stays
+/// no finding.
+#[test]
+fn a_typed_run_under_a_credential_name_warns_and_never_blocks() {
+    let severities = |text: &str| -> Vec<String> {
+        scan("config/app.env", text).json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["severity"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for typed in [
+        "weatherstack_key=a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6\n",
+        "travelpayouts_token = abcdef0123456789abcdef0123456789\n",
+        "VIRUSTOTAL_API_KEY=\"1234567890abcdef1234567890abcdef\"\n",
+    ] {
+        assert_eq!(severities(typed), ["warn"], "{typed}");
+    }
+    for placeholder in [
+        "API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+        "API_TOKEN=${API_TOKEN}\n",
+        "api_key = \"your-api-key-here\"\n",
+    ] {
+        assert!(severities(placeholder).is_empty(), "{placeholder}");
+    }
+}

@@ -777,6 +777,9 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     if is_fake_context(c) {
         return Verdict::Reject;
     }
+    if is_uuid(v) {
+        return uuid_verdict(c.group_bytes("key").unwrap_or_default(), v);
+    }
     if is_placeholder(v) || has_provider_prefix(v) {
         return Verdict::Reject;
     }
@@ -801,6 +804,58 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
         // leading zeros of its SHA digests, so their length varies).
         Verdict::Accept(_) if is_stored_hash(c, key, v) => Verdict::at(Severity::Warn),
         verdict => verdict,
+    }
+}
+
+/// A UUID assigned to a name: an identifier far more often than a key, except under a name
+/// that can only mean a credential (`NPM_TOKEN`, `WISE_API_SECRET`, `privateKey`): many
+/// services issue UUID keys (legacy npm tokens, Heroku, Bugsnag, Squarespace). Those warn;
+/// the RFC 4122 example UUID (`123e4567-e89b-12d3-…`), runs such as the nil UUID and
+/// documentation values stay placeholders, and a name that says it is an id never counts.
+fn uuid_verdict(key: &[u8], v: &[u8]) -> Verdict {
+    let key = key.to_ascii_lowercase();
+    const CREDENTIAL: &[&str] = &[
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "private",
+        "apikey",
+        "api_key",
+        "api-key",
+        "accesskey",
+        "access_key",
+        "access-key",
+        "authkey",
+        "auth_key",
+    ];
+    const NOT_CREDENTIAL: &[&str] = &[
+        "csrf",
+        "xsrf",
+        "nonce",
+        "request",
+        "correlation",
+        "trace",
+        "cursor",
+        "page",
+        "uuid",
+        "guid",
+        "name",
+        "type",
+    ];
+    let credential = CREDENTIAL.iter().any(|w| contains_ci(&key, w.as_bytes()))
+        && !NOT_CREDENTIAL
+            .iter()
+            .any(|w| contains_ci(&key, w.as_bytes()))
+        && !key.ends_with(b"id")
+        && !key.ends_with(b"ids");
+    let example = v.to_ascii_lowercase().starts_with(b"123e4567-e89b-12d3")
+        || longest_run(v) >= 5
+        || is_documentation_value(v);
+    if credential && !example {
+        Verdict::at(Severity::Warn)
+    } else {
+        Verdict::Reject
     }
 }
 
@@ -1018,14 +1073,17 @@ fn is_hex_digest(v: &[u8]) -> bool {
 }
 
 /// The verdict on a literal that passed the placeholder checks: rejected when it reads as
-/// words or a typed sequence, else graded (a graded literal: in test and documentation files
-/// policy lowers a block to a warning, [`crate::policy::examples`]).
+/// words, else graded (a graded literal: in test and documentation files policy lowers a
+/// block to a warning, [`crate::policy::examples`]). A value holding a typed run
+/// (`abcdef0123456789abcdef0123456789`) warns at most: usually a stand-in, but services'
+/// own examples and many a hand-made dev key look just like it, and a reviewer should see it.
 fn literal_verdict(v: &[u8]) -> Verdict {
-    if is_wordy(v) || is_sequence(v) || is_hash_format(v) || is_encoded_non_secret(v) {
+    if is_wordy(v) || is_hash_format(v) || is_encoded_non_secret(v) {
         return Verdict::Reject;
     }
     match grade(v) {
         None => Verdict::Reject,
+        Some(_) if is_sequence(v) => Verdict::at(Severity::Warn),
         Some(s) => Verdict::Accept(Accepted {
             severity: Some(s),
             graded_literal: true,
