@@ -779,3 +779,29 @@ fn a_typed_run_under_a_credential_name_warns_and_never_blocks() {
         assert!(severities(placeholder).is_empty(), "{placeholder}");
     }
 }
+
+/// A provider-prefixed token whose body holds a typed run (`dop_v1_1234567890abcdef…`) was
+/// dropped as a placeholder; it now warns, while a body of `x`s or one repeated character is
+/// still no finding.
+#[test]
+fn a_prefixed_token_with_a_typed_run_warns_and_a_stand_in_does_not() {
+    let severities = |text: &str| -> Vec<String> {
+        scan("deploy/do.env", text).json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["severity"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let typed = format!(
+        "DIGITALOCEAN_TOKEN=dop_v1_{}\n",
+        "1234567890abcdef".repeat(4)
+    );
+    assert_eq!(severities(&typed), ["warn"], "{typed}");
+    for stand_in in [
+        format!("DIGITALOCEAN_TOKEN=dop_v1_{}\n", "x".repeat(64)),
+        format!("DIGITALOCEAN_TOKEN=dop_v1_{}\n", "0".repeat(64)),
+    ] {
+        assert!(severities(&stand_in).is_empty(), "{stand_in}");
+    }
+}

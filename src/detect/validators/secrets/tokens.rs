@@ -74,9 +74,15 @@ pub(super) fn github_token(c: &Candidate<'_>) -> Verdict {
     }
 }
 
-/// The placeholders a prefixed token can still be: documentation words, a run of one
-/// character (`xoxb-xxxxxxxx`), or too few distinct characters for random output.
+/// The placeholders a prefixed token can still be: an obvious stand-in
+/// ([`is_stand_in_token`]) or one with a typed run in it ([`has_typed_run`]).
 pub(crate) fn is_placeholder_token(v: &[u8]) -> bool {
+    is_stand_in_token(v) || has_typed_run(v)
+}
+
+/// Documentation words, a run of one character (`xoxb-xxxxxxxx`), or too few distinct
+/// characters for random output: never a credential.
+fn is_stand_in_token(v: &[u8]) -> bool {
     let mut seen = [false; 256];
     v.iter().for_each(|&b| seen[b as usize] = true);
     let distinct = seen.iter().filter(|&&s| s).count();
@@ -86,15 +92,22 @@ pub(crate) fn is_placeholder_token(v: &[u8]) -> bool {
         || contains_ci(v, b"example")
         || contains_ci(v, b"xxxx")
         || contains_ci(v, b"0000000")
-        || contains_ci(v, b"1234567")
-        || contains_ci(v, b"abcdefg")
+}
+
+/// A typed run (`1234567`, `abcdefg`): usually a stand-in, sometimes a hand-made key.
+fn has_typed_run(v: &[u8]) -> bool {
+    contains_ci(v, b"1234567") || contains_ci(v, b"abcdefg")
 }
 
 /// A token with a provider prefix (`glpat-`, `xoxb-`, `npm_`, `SG.`): the prefix already makes
-/// it specific, so only placeholders are rejected.
+/// it specific, so only stand-ins are rejected; one with a typed run in its body
+/// (`dop_v1_1234567890abcdef…`) warns, as a generic literal does.
 pub(super) fn prefixed_token(c: &Candidate<'_>) -> Verdict {
-    if is_placeholder_token(c.value_bytes()) {
+    let v = c.value_bytes();
+    if is_stand_in_token(v) {
         Verdict::Reject
+    } else if has_typed_run(v) {
+        Verdict::at(Severity::Warn)
     } else {
         Verdict::accept()
     }
