@@ -373,7 +373,8 @@ fn work<J: std::borrow::Borrow<Job>>(
     Ok(parts)
 }
 
-fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
+/// A worker's parts, or an internal error if its thread panicked.
+pub(super) fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
     h.join()
         .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")))
 }

@@ -1,7 +1,7 @@
 //! The driver of a run over files found by walking directories: walking and scanning overlap.
 
 use super::Engine;
-use super::drive::{Batch, Part, RunOptions, assemble};
+use super::drive::{Batch, Part, RunOptions, assemble, joined};
 use crate::detect::Scratch;
 use crate::error::{Error, Result};
 use crate::model::Report;
@@ -49,10 +49,7 @@ pub fn run_files(
                 .into_iter()
                 .map(|l| s.spawn(move || l.finish(engine)))
                 .collect();
-            scanned.extend(handles.into_iter().map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")))
-            }));
+            scanned.extend(handles.into_iter().map(joined));
         });
     }
     let mut parts = Vec::new();
