@@ -133,6 +133,16 @@ fn with_engine<R>(f: impl FnOnce(&Engine<'_>) -> R) -> R {
     })
 }
 
+/// Asserts that 4x the input cost at most ~4.6x the work `w1` did (a quadratic step gives
+/// ~16x).
+fn assert_linear(name: &str, w1: u64, w4: u64) {
+    assert!(
+        w4 * 10 <= w1 * 46,
+        "{name}: {w1} steps at 1x, {w4} at 4x ({:.1}x)",
+        w4 as f64 / w1 as f64
+    );
+}
+
 /// Asserts that scanning `text` as `path` finds at least `min_found` findings and costs
 /// fewer than 64 counted steps per byte: each record read once, not once per candidate.
 fn read_once(path: &str, text: String, min_found: usize) {
@@ -162,12 +172,7 @@ fn dense_shapes_take_work_linear_in_their_size() {
                 assert!(f4 >= 3 * f1, "{name}: {f1} findings at 1x, {f4} at 4x");
             }
             assert!(w1 > 0, "{name}: no work counted");
-            // 4x the input: at most ~4.6x the work (a quadratic step gives ~16x).
-            assert!(
-                w4 * 10 <= w1 * 46,
-                "{name}: {w1} steps at 1x, {w4} at 4x ({:.1}x)",
-                w4 as f64 / w1 as f64
-            );
+            assert_linear(name, w1, w4);
         }
     });
 }
@@ -273,11 +278,7 @@ fn synthetic_values_spread_within_a_file_in_linear_work() {
             suppressed1 >= 100 && suppressed4 >= 400,
             "{suppressed1} {suppressed4}"
         );
-        assert!(
-            w4 * 10 <= w1 * 46,
-            "{w1} steps at 1x, {w4} at 4x ({:.1}x)",
-            w4 as f64 / w1 as f64
-        );
+        assert_linear("synthetic spread", w1, w4);
     });
 }
 

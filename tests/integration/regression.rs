@@ -980,6 +980,31 @@ fn range_of_last_commit(repo: &TempRepo) -> (i32, Vec<String>) {
     (r.code, r.rules())
 }
 
+/// Commits what is staged, with `message`, and pushes it: pre-commit, `scan --range` of the
+/// commit and pre-receive must each let it through.
+fn assert_passes_every_gate(s: &Server, message: &str) {
+    let (ok, text) = commit_through_hooks(&s.work, message);
+    assert!(ok, "pre-commit: {text}");
+    assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
+    let (ok, text) = s.push(&["main"]);
+    assert!(ok, "pre-push and pre-receive: {text}");
+}
+
+/// Commits what is staged, with `message`: pre-commit must refuse it, `scan --range` of the
+/// commit (made past the hooks) must find one SSN, and pre-receive must refuse the push
+/// (pre-push skipped, so the server judges it).
+fn assert_one_ssn_stopped_at_every_gate(s: &Server, message: &str) {
+    let (ok, text) = commit_through_hooks(&s.work, message);
+    assert!(!ok, "pre-commit: {text}");
+    s.work.commit(message);
+    assert_eq!(
+        range_of_last_commit(&s.work),
+        (1, vec!["phi.ssn".to_owned()])
+    );
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+}
+
 /// Issue 19 item 5: a rename kept the old path's lines as old even when the old path was a
 /// test path (PHI downgraded to warn), excluded or a generated name (PHI rules skip it), so
 /// `git mv tests/fixtures/patients.csv data/patients.csv` laundered the values into a path
@@ -1037,15 +1062,7 @@ fn lines_of_a_binary_old_version_are_not_old() {
         "",
     );
     s.work.add("data/p.csv", &text);
-    let (ok, out) = commit_through_hooks(&s.work, "text now");
-    assert!(!ok, "pre-commit: {out}");
-    s.work.commit("text now");
-    assert_eq!(
-        range_of_last_commit(&s.work),
-        (1, vec!["phi.ssn".to_owned()])
-    );
-    let (ok, out) = s.push(&["--no-verify", "main"]);
-    assert!(!ok, "pre-receive: {out}");
+    assert_one_ssn_stopped_at_every_gate(&s, "text now");
 }
 
 /// Issue 19 item 12: pre-commit pairs `git mv a b` by similarity (libgit2), but history only
@@ -1071,26 +1088,14 @@ fn history_pairs_a_rename_to_a_new_name_by_similarity_as_pre_commit_does() {
         format!("{record}visit 21: discharged\n"),
     );
     git_mv(&s.work, "notes/a.txt", "misc/b.txt");
-    let (ok, text) = commit_through_hooks(&s.work, "archive");
-    assert!(ok, "pre-commit: {text}");
-    assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
-    let (ok, text) = s.push(&["main"]);
-    assert!(ok, "pre-push and pre-receive: {text}");
+    assert_passes_every_gate(&s, "archive");
     // A value added while moving is still found.
     git_mv(&s.work, "archive/visit-history.txt", "records/again.txt");
     s.work.add(
         "records/again.txt",
         format!("{record}visit 21: discharged\nnew patient ssn: {SSN}\n"),
     );
-    let (ok, text) = commit_through_hooks(&s.work, "again");
-    assert!(!ok, "pre-commit: {text}");
-    s.work.commit("again");
-    assert_eq!(
-        range_of_last_commit(&s.work),
-        (1, vec!["phi.ssn".to_owned()])
-    );
-    let (ok, text) = s.push(&["--no-verify", "main"]);
-    assert!(!ok, "pre-receive: {text}");
+    assert_one_ssn_stopped_at_every_gate(&s, "again");
 }
 
 /// Issue 19 item 14: only the new version of a UTF-16 file was decoded, so any edit
@@ -1109,11 +1114,7 @@ fn an_edit_of_a_utf16_file_reports_only_the_lines_it_adds() {
     bom.extend(utf16le(&edited));
     s.work.add("records/p.txt", bom);
     s.work.add("records/q.txt", utf16le(&edited));
-    let (ok, text) = commit_through_hooks(&s.work, "follow-up");
-    assert!(ok, "pre-commit: {text}");
-    assert_eq!(range_of_last_commit(&s.work), (0, vec![]));
-    let (ok, text) = s.push(&["main"]);
-    assert!(ok, "pre-push and pre-receive: {text}");
+    assert_passes_every_gate(&s, "follow-up");
     // A line the edit adds is still found.
     s.work.add(
         "records/q.txt",

@@ -37,6 +37,22 @@ fn secret_rules(path: &str, text: &str, values: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Severities of the findings in `text` scanned as `path` (only rule `rule`'s, when given),
+/// in report order; asserts that none of `values` is echoed.
+fn severities(path: &str, text: &str, rule: Option<&str>, values: &[&str]) -> Vec<String> {
+    let r = scan(path, text);
+    assert!(r.code == 0 || r.code == 1, "{path}: {}", r.all());
+    assert_no_value(&r.stdout, values);
+    assert_no_value(&r.stderr, values);
+    r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| rule.is_none_or(|rule| f["rule"] == rule))
+        .map(|f| f["severity"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// (name, path, text, expected rule ids, values that must never be printed)
 type Case = (
     &'static str,
@@ -692,17 +708,8 @@ fn a_salted_stored_password_hash_warns_and_an_unsalted_hex_password_blocks() {
         "<users user_id=\"2\" system_id=\"1121-3\" username=\"cwilliam\" password=\"{hash}\" \
          salt=\"{salt}\" secret_question=\"q\"/>\n"
     );
-    let severities = |path: &str, text: &str| -> Vec<String> {
-        let r = scan(path, text);
-        assert_no_value(&r.stdout, &[hash]);
-        r.json()["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == "secret.generic.password")
-            .map(|f| f["severity"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let severities =
+        |path: &str, text: &str| severities(path, text, Some("secret.generic.password"), &[hash]);
     let path = "api/src/test/resources/org/openmrs/include/standardTestDataset.xml";
     assert_eq!(severities(path, &row), ["warn"]);
     let bare = format!("<users username=\"cwilliam\" password=\"{hash}\"/>\n");
@@ -721,16 +728,7 @@ fn a_salted_stored_password_hash_warns_and_an_unsalted_hex_password_blocks() {
 #[test]
 fn a_uuid_under_a_credential_name_warns_and_an_identifier_does_not() {
     let uuid = "4f0c2b9e-8d17-4a63-b5e2-9c7d1f3a6e08";
-    let severities = |text: &str| -> Vec<String> {
-        let r = scan("deploy/settings.env", text);
-        assert_no_value(&r.stdout, &[uuid]);
-        r.json()["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["severity"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let severities = |text: &str| severities("deploy/settings.env", text, None, &[uuid]);
     for named in [
         format!("NPM_TOKEN={uuid}\n"),
         format!("WISE_API_SECRET=\"{uuid}\"\n"),
@@ -756,14 +754,7 @@ fn a_uuid_under_a_credential_name_warns_and_an_identifier_does_not() {
 /// no finding.
 #[test]
 fn a_typed_run_under_a_credential_name_warns_and_never_blocks() {
-    let severities = |text: &str| -> Vec<String> {
-        scan("config/app.env", text).json()["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["severity"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let severities = |text: &str| severities("config/app.env", text, None, &[]);
     for typed in [
         "weatherstack_key=a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6\n",
         "travelpayouts_token = abcdef0123456789abcdef0123456789\n",
@@ -785,14 +776,7 @@ fn a_typed_run_under_a_credential_name_warns_and_never_blocks() {
 /// still no finding.
 #[test]
 fn a_prefixed_token_with_a_typed_run_warns_and_a_stand_in_does_not() {
-    let severities = |text: &str| -> Vec<String> {
-        scan("deploy/do.env", text).json()["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["severity"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let severities = |text: &str| severities("deploy/do.env", text, None, &[]);
     let typed = format!(
         "DIGITALOCEAN_TOKEN=dop_v1_{}\n",
         "1234567890abcdef".repeat(4)
