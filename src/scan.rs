@@ -1,9 +1,9 @@
 //! The pipeline for one run: jobs → (parallel) items → detect → policy → value-free findings.
 //!
 //! [`Engine`] turns one item (or a batch) into its findings, here. The rooms beside it:
-//! `drive` runs planned jobs over worker threads ([`run`], [`run_fed`]); `walk` scans files
-//! as a directory walk finds them ([`run_files`]); `positions` places matches on lines and
-//! columns; `synthetic` spreads a synthetic verdict to the same value elsewhere in a file;
+//! `drive` is the one driver: a [`crate::source::Source`] hands jobs over a bounded queue to
+//! worker threads ([`drive()`], and [`run`] for jobs planned in full); `positions` places
+//! matches on lines and columns; `synthetic` spreads a synthetic verdict to the same value elsewhere in a file;
 //! `errors` masks values in the text of an error before it is printed ([`error_text`]).
 //!
 //! Work is spread over threads by job index; each thread has its own repository handle and
@@ -26,15 +26,13 @@ mod drive;
 mod errors;
 mod positions;
 mod synthetic;
-mod walk;
 
-pub use drive::{RunOptions, run, run_fed, workers_for};
+pub use drive::{RunOptions, drive, run};
 pub use errors::error_text;
 use positions::{hunk_ids, line_numbers};
 use synthetic::spread_synthetic;
 #[cfg(test)]
 use synthetic::synthetic_key;
-pub use walk::run_files;
 
 /// Everything detection and policy need, shared read-only by all threads.
 #[derive(Debug, Clone, Copy)]

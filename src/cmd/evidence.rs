@@ -29,7 +29,7 @@ pub fn run(g: &Global, args: &EvidenceArgs) -> Result<Exit> {
         let opts = RunOptions {
             repo: RepoAt::Path(repo.path().to_path_buf()),
             max_file_bytes: session.config.max_file_bytes,
-            threads: phiguard::scan::workers_for(session.config.threads, jobs.len()),
+            threads: session.config.threads,
             deadline: None,
         };
         phiguard::scan::run(&session.engine()?, &jobs, &opts)?

@@ -29,7 +29,7 @@ use phiguard::policy::baseline::{Baseline, FILE_NAME, SERVER_FILE_NAME};
 use phiguard::report::{self, Context, Format, Style};
 use phiguard::rules::{Pack, Severity, load};
 use phiguard::scan::{Engine, RunOptions};
-use phiguard::source::{Job, RepoAt};
+use phiguard::source::{Job, Planned, RepoAt, Source};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -108,7 +108,7 @@ pub struct Session {
     /// Extra packs from `--rules`.
     extra_rules: Vec<PathBuf>,
     /// Built on first use: an empty diff never pays for compiling 160 rules.
-    db: std::cell::OnceCell<RuleDb>,
+    db: std::sync::OnceLock<RuleDb>,
     pub policy: Policy,
     pub format: Format,
     pub style: Style,
@@ -123,7 +123,7 @@ pub struct Session {
     pub repo_root: Option<PathBuf>,
     /// Findings made outside the scan (a weakening `.phiguard.toml` change), added to the
     /// report before the baseline applies.
-    pub extra: std::cell::RefCell<Vec<phiguard::model::Finding>>,
+    pub extra: std::sync::Mutex<Vec<phiguard::model::Finding>>,
     /// The pre-commit hook, when phiguard's commit-msg hook prints the commit's summary line
     /// ([`pending`]).
     pub keep_summary: Option<pending::Keep>,
@@ -208,12 +208,12 @@ impl Session {
             detect: DetectOptions::default(),
             config,
             extra_rules: g.rules.clone(),
-            db: std::cell::OnceCell::new(),
+            db: std::sync::OnceLock::new(),
             policy,
             key,
             baseline,
             repo_root: origin.repo_root,
-            extra: std::cell::RefCell::default(),
+            extra: std::sync::Mutex::default(),
             keep_summary: None,
         })
     }
@@ -236,53 +236,43 @@ impl Session {
         })
     }
 
-    /// Scans `jobs`, prints the report, returns the exit code.
+    /// Scans `jobs`, planned in full, prints the report, returns the exit code.
     pub fn scan_and_report(&self, jobs: &[Job], repo: RepoAt, skipped: usize) -> Result<Exit> {
         let started = Instant::now();
-        let threads = phiguard::scan::workers_for(self.config.threads, jobs.len());
-        let opts = RunOptions {
-            repo,
-            max_file_bytes: self.config.max_file_bytes,
-            threads,
-            deadline: None,
-        };
-        let mut report = if jobs.is_empty() {
-            Report::default()
-        } else {
-            phiguard::scan::run(&self.engine()?, jobs, &opts)?
-        };
+        let mut report = self
+            .report_of(&mut Planned::new(jobs), repo)?
+            .unwrap_or_default();
         report.summary.skipped += skipped;
         report.summary.excluded += skipped;
         self.finish(report, started)
     }
 
-    /// Scans the jobs `feed` hands over while it is still planning them
-    /// ([`phiguard::scan::run_fed`]), prints the report and returns the exit code. `feed`
-    /// returns how many paths it skipped, or `None` to abandon its plan: nothing is printed
-    /// and `None` returned, for the caller to plan again.
-    pub fn scan_fed_and_report(
+    /// Scans the jobs `source` hands over while it is still planning them
+    /// ([`phiguard::scan::drive`]), prints the report and returns the exit code; `None` when
+    /// the source abandoned its plan ([`phiguard::source::Fed::Replan`]): nothing is printed,
+    /// for the caller to plan again.
+    pub fn scan_source_and_report(
         &self,
+        source: &mut dyn Source,
         repo: RepoAt,
-        feed: impl FnOnce(&mut dyn FnMut(Job)) -> Result<Option<usize>>,
     ) -> Result<Option<Exit>> {
         let started = Instant::now();
+        match self.report_of(source, repo)? {
+            Some(report) => self.finish(report, started).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The report of what `source` hands over (not printed, no baseline applied); `None` when
+    /// the source abandoned its plan.
+    pub fn report_of(&self, source: &mut dyn Source, repo: RepoAt) -> Result<Option<Report>> {
         let opts = RunOptions {
             repo,
             max_file_bytes: self.config.max_file_bytes,
             threads: self.config.threads,
             deadline: None,
         };
-        let mut skipped = None;
-        let report = phiguard::scan::run_fed(&|| self.engine(), &opts, |emit| {
-            skipped = feed(emit)?;
-            Ok(skipped.is_some())
-        })?;
-        let (Some(mut report), Some(skipped)) = (report, skipped) else {
-            return Ok(None);
-        };
-        report.summary.skipped += skipped;
-        report.summary.excluded += skipped;
-        self.finish(report, started).map(Some)
+        phiguard::scan::drive(&|| self.engine(), &opts, source)
     }
 
     /// Walks and scans files and directories, prints the report, returns the exit code.
@@ -294,19 +284,16 @@ impl Session {
 
     /// Walks and scans files and directories; the report, not printed, no baseline applied.
     pub fn files_report(&self, roots: &[&std::path::Path]) -> Result<Report> {
-        let opts = RunOptions {
-            repo: RepoAt::None,
-            max_file_bytes: self.config.max_file_bytes,
-            threads: self.config.threads,
-            deadline: None,
-        };
-        Ok(phiguard::scan::run_files(
-            &self.engine()?,
+        let mut files = phiguard::source::files::Files {
             roots,
-            &self.config.exclude_set,
-            self.repo_root.as_deref(),
-            &opts,
-        )?)
+            exclude: &self.config.exclude_set,
+            repo_root: self.repo_root.as_deref(),
+            // Walking is cheap beside scanning: one walker feeds about four scanners.
+            threads: self.config.threads.div_ceil(4),
+        };
+        Ok(self
+            .report_of(&mut files, RepoAt::None)?
+            .unwrap_or_default())
     }
 
     /// Moves what the repository's baseline covers out of the findings that count.
@@ -358,7 +345,10 @@ impl Session {
         started: Instant,
         quiet_when_clean: bool,
     ) -> Result<Exit> {
-        phiguard::weakening::add(&mut report, self.extra.take());
+        phiguard::weakening::add(
+            &mut report,
+            std::mem::take(&mut *self.extra.lock().unwrap_or_else(|p| p.into_inner())),
+        );
         self.apply_baseline(&mut report);
         report.summary.elapsed_ms = started.elapsed().as_millis() as u64;
         if quiet_when_clean && report::human::nothing_to_show(&report, &self.style) {

@@ -57,7 +57,7 @@ pub fn range(g: &Global, spec: &str, config_from: ConfigFrom) -> Result<Exit> {
     let mut origin = Origin::client(root);
     origin.repo_files = range_config(&repo, spec, config_from)?;
     let session = Session::new(g, origin, Context::History)?;
-    *session.extra.borrow_mut() =
+    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) =
         super::weakening::in_commits(&repo, ids.iter().copied(), &session.key)?;
     let commits: Vec<_> = ids.into_iter().map(|c| (c, None)).collect();
     let mut jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
@@ -153,7 +153,7 @@ fn pre_push_lines(g: &Global, remote: &str, input: &str) -> Result<Exit> {
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
     let planned = refs::plan(&repo, &updates, &hide, &session.config.path_rules(), None)?;
-    *session.extra.borrow_mut() = super::weakening::in_commits(
+    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) = super::weakening::in_commits(
         &repo,
         super::weakening::brought(&planned.brings),
         &session.key,
@@ -484,7 +484,7 @@ fn scan(
             let opts = RunOptions {
                 repo: RepoAt::FromEnv,
                 max_file_bytes: session.config.max_file_bytes,
-                threads: phiguard::scan::workers_for(session.config.threads, planned.jobs.len()),
+                threads: session.config.threads,
                 deadline,
             };
             Ok((

@@ -4,7 +4,7 @@ use super::{Exit, Origin, Session, discover_root};
 use crate::cli::{Global, ScanArgs};
 use anyhow::{Result, bail};
 use phiguard::report::Context;
-use phiguard::source::{self, Job, RepoAt};
+use phiguard::source::{self, Fed, Job, RepoAt, Sink, Source};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -73,6 +73,36 @@ fn selected(job: &Job, only: &HashSet<String>) -> bool {
     only.contains(path) || only.iter().any(|p| path.starts_with(p.as_str()))
 }
 
+/// A source's jobs about the paths in `only` (the files the pre-commit framework passes).
+struct Only<'a> {
+    inner: &'a mut dyn Source,
+    only: &'a HashSet<String>,
+}
+
+impl Source for Only<'_> {
+    fn feed(&mut self, sink: &dyn Sink) -> phiguard::Result<Fed> {
+        let only = self.only;
+        self.inner.feed(&OnlySink { sink, only })
+    }
+}
+
+struct OnlySink<'a> {
+    sink: &'a dyn Sink,
+    only: &'a HashSet<String>,
+}
+
+impl Sink for OnlySink<'_> {
+    fn take(&self, job: Job) {
+        if selected(&job, self.only) {
+            self.sink.take(job);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.sink.stopped()
+    }
+}
+
 /// [`staged`], restricted to the repository-relative paths in `only` when given (the files
 /// the pre-commit framework passes).
 pub fn staged_only(
@@ -89,26 +119,25 @@ pub fn staged_only(
     if context == Context::Commit {
         super::verify::warn_signing_setup(&repo, &session.config.policies);
     }
-    *session.extra.borrow_mut() = super::weakening::staged(&repo, &session.key)?;
+    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) =
+        super::weakening::staged(&repo, &session.key)?;
     let at = match repo.workdir() {
         Some(w) => RepoAt::WithWorktree(repo.path().to_path_buf(), w.to_path_buf()),
         None => RepoAt::Path(repo.path().to_path_buf()),
     };
     // Scanning starts while HEAD's trees are still being compared with the index.
     let paths = session.config.path_rules();
-    let streamed = session.scan_fed_and_report(at.clone(), |emit| {
-        let mut filtered = |job: Job| {
-            if only.is_none_or(|o| selected(&job, o)) {
-                emit(job);
-            }
-        };
-        Ok(
-            match source::staged::plan_each(&repo, &paths, &mut filtered)? {
-                source::staged::Streamed::Done { skipped } => Some(skipped),
-                source::staged::Streamed::Replan => None,
+    let mut staged = source::staged::StagedChange { repo: &repo, paths };
+    let streamed = match only {
+        Some(only) => session.scan_source_and_report(
+            &mut Only {
+                inner: &mut staged,
+                only,
             },
-        )
-    })?;
+            at.clone(),
+        )?,
+        None => session.scan_source_and_report(&mut staged, at.clone())?,
+    };
     let exit = match streamed {
         Some(exit) => exit,
         None => {

@@ -1,15 +1,17 @@
-//! The driver of a run over planned jobs: workers load each job's content, scan it in
-//! batches, and the parts are put back in job order ([`run`], and [`run_fed`] while the plan
-//! is still being worked out).
+//! The one driver of a run: a [`Source`] hands its jobs over a bounded queue to worker
+//! threads, which load each job's content and scan it in batches; the parts are put back in
+//! job order ([`drive`]; [`run`] for jobs planned in full beforehand).
 
 use super::{Engine, ItemFindings};
 use crate::detect::Scratch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Report, Unscanned, UnscannedKind};
 use crate::source::blobcache::BlobCache;
-use crate::source::{Item, Job, Loaded, Reader, RepoAt, Skip};
-use std::sync::Arc;
+use crate::source::{Fed, Item, Job, Loaded, Planned, Reader, RepoAt, Sink, Skip, Source};
+use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::{Scope, ScopedJoinHandle};
 use std::time::Instant;
 
 /// How a run is carried out.
@@ -19,14 +21,14 @@ pub struct RunOptions {
     pub repo: RepoAt,
     /// Larger files are skipped (and said so).
     pub max_file_bytes: u64,
-    /// Worker threads (at least 1).
+    /// Worker threads at most (at least 1); one is started per 16 jobs up to this.
     pub threads: usize,
     /// Fail with [`ErrorKind::Budget`] past this instant.
     pub deadline: Option<(Instant, u64)>,
 }
 
 #[derive(Default)]
-pub(super) struct Part {
+struct Part {
     index: usize,
     found: ItemFindings,
     bytes: u64,
@@ -35,213 +37,227 @@ pub(super) struct Part {
     skipped_in: (Option<Arc<str>>, Option<Arc<str>>),
 }
 
-/// Bytes of blob content a history scan keeps for later jobs that read it as an old version
-/// ([`BlobCache`]): most files a commit changes are changed again within a few hundred
-/// commits, and what does not fit is read again.
-const BLOB_CACHE_BYTES: usize = 16 << 20;
-
 /// Jobs per worker thread: a smaller change is scanned on one thread, whose start costs more
 /// than a second one would save.
 const JOBS_PER_WORKER: usize = 16;
 
+/// Jobs planned but not yet taken by a worker: planning waits when it is this far ahead.
+/// At least `JOBS_PER_WORKER`, so that the jobs of a change too small for a worker thread fit
+/// while the calling thread is still planning them.
+const QUEUE_JOBS: usize = 256;
+const _: () = assert!(QUEUE_JOBS >= JOBS_PER_WORKER);
+
 /// How many of `threads` workers to start for `jobs` jobs: one per `JOBS_PER_WORKER`, at
 /// least one.
-pub fn workers_for(threads: usize, jobs: usize) -> usize {
+fn workers_for(threads: usize, jobs: usize) -> usize {
     threads.clamp(1, 1 + jobs / JOBS_PER_WORKER)
 }
 
-/// Scans every job and assembles the report (without `elapsed_ms`, which the caller sets).
+/// Scans `jobs`, planned in full beforehand, and assembles the report (without `elapsed_ms`,
+/// which the caller sets): [`drive`] over [`Planned`].
 ///
 /// # Errors
 ///
 /// The first error of any job; the run stops (fail closed).
 pub fn run(engine: &Engine<'_>, jobs: &[Job], opts: &RunOptions) -> Result<Report> {
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let threads = opts.threads.clamp(1, jobs.len().max(1));
-    let take = || {
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        jobs.get(index).map(|job| (index, job))
-    };
-    let cache = BlobCache::plan(jobs, BLOB_CACHE_BYTES).map(Arc::new);
-    let cache = cache.as_ref();
-    let results: Vec<Result<Vec<Part>>> = if threads == 1 {
-        vec![work(engine, opts, cache, &failed, take)]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| s.spawn(|| work(engine, opts, cache, &failed, take)))
-                .collect();
-            handles.into_iter().map(joined).collect()
-        })
-    };
-    collect(results)
+    let report = drive(&|| Ok::<_, Error>(*engine), opts, &mut Planned::new(jobs))?;
+    Ok(report.unwrap_or_default())
 }
 
-/// [`run`] over jobs that `feed` hands over one by one while it still works them out (the
-/// staged plan reads `HEAD`'s trees), so scanning overlaps planning. `engine` is asked for
-/// once, when the first job arrives: an empty change never compiles the rules. Workers start
-/// as jobs come, as many as [`workers_for`] the jobs so far; fewer than `JOBS_PER_WORKER`
-/// jobs are scanned on the calling thread once `feed` is done.
+/// Scans every job `source` hands over while it is still planning (scanning overlaps
+/// planning) and assembles the report (without `elapsed_ms`, which the caller sets).
 ///
-/// `feed` returns `Ok(false)` to abandon the run (its plan turned out not to apply): the jobs
-/// already handed over are dropped and `Ok(None)` returned, for the caller to plan again.
+/// `engine` is asked for once, when the first job arrives: an empty change never compiles
+/// the rules. Workers start as jobs come, one per `JOBS_PER_WORKER` jobs so far; fewer
+/// than `JOBS_PER_WORKER` jobs are scanned on the calling thread once the source is done.
+/// The queue between them is bounded (`QUEUE_JOBS`). Paths the source skipped are counted in
+/// the summary.
+///
+/// `Ok(None)` when the source abandons its plan ([`Fed::Replan`]): the jobs already handed
+/// over are dropped, for the caller to plan again.
 ///
 /// # Errors
 ///
-/// The first error of `feed`, of `engine` or of any job (fail closed). Errors are of the
+/// The first error of any job, of `engine` or of the source (fail closed). Errors are of the
 /// caller's type `E` (the binary's `anyhow`), which job errors convert into.
-pub fn run_fed<'e, E, F>(
-    engine: &dyn Fn() -> std::result::Result<Engine<'e>, E>,
+pub fn drive<'e, E>(
+    engine: &(dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
     opts: &RunOptions,
-    feed: F,
+    source: &mut dyn Source,
 ) -> std::result::Result<Option<Report>, E>
 where
-    E: From<Error>,
-    F: FnOnce(&mut dyn FnMut(Job)) -> std::result::Result<bool, E>,
+    E: From<Error> + Send,
 {
-    let queue = Queue::default();
-    let built: std::sync::OnceLock<Engine<'e>> = std::sync::OnceLock::new();
-    let mut setup_error = None;
-    let (fed, results) = std::thread::scope(|s| {
-        let work_on =
-            |engine: &Engine<'e>| work(engine, opts, None, &queue.failed, || queue.next());
-        let mut handles = Vec::new();
-        let mut count = 0usize;
-        // Closes the queue even if `feed` panics, so no worker waits forever.
-        let closing = CloseOnDrop(&queue);
-        let fed = feed(&mut |job: Job| {
-            if queue.failed.load(Ordering::Relaxed) {
-                return;
-            }
-            if built.get().is_none() {
-                match engine() {
-                    Ok(e) => {
-                        let _ = built.set(e);
-                    }
-                    Err(e) => {
-                        setup_error = Some(e);
-                        queue.failed.store(true, Ordering::Relaxed);
-                        return;
-                    }
-                }
-            }
-            queue.push(count, job);
-            count += 1;
-            // A small change is scanned on this thread once planned, as `run` would.
-            if count >= JOBS_PER_WORKER
-                && let Some(engine) = built.get()
-            {
-                while handles.len() < workers_for(opts.threads, count) {
-                    handles.push(s.spawn(move || work_on(engine)));
-                }
-            }
-        });
-        if !matches!(fed, Ok(true)) {
-            queue.failed.store(true, Ordering::Relaxed);
+    let cache = source.blob_cache().map(Arc::new);
+    let (tx, rx) = crossbeam_channel::bounded(QUEUE_JOBS);
+    let failed = AtomicBool::new(false);
+    let built: OnceLock<Engine<'e>> = OnceLock::new();
+    let setup: Mutex<Option<E>> = Mutex::new(None);
+    let crew = Crew {
+        opts,
+        cache: cache.as_ref(),
+        failed: &failed,
+        rx: &rx,
+    };
+    let (fed, results) = std::thread::scope(|scope| {
+        let queue = Queue {
+            tx,
+            count: AtomicUsize::new(0),
+            workers: Mutex::new(Vec::new()),
+            engine,
+            built: &built,
+            setup: &setup,
+            crew: &crew,
+            scope,
+        };
+        let fed = source.feed(&queue);
+        if !matches!(fed, Ok(Fed::Done { .. })) {
+            failed.store(true, Ordering::Relaxed);
         }
-        drop(closing);
+        let handles = std::mem::take(&mut *lock(&queue.workers));
+        // Closes the queue: the workers finish what it still holds.
+        drop(queue);
         let mut results: Vec<Result<Vec<Part>>> = Vec::new();
         if handles.is_empty()
             && let Some(engine) = built.get()
+            && !failed.load(Ordering::Relaxed)
         {
-            results.push(work_on(engine));
+            // A small change, scanned here as planned: no thread started for it.
+            results.push(crew.work(engine));
         }
         results.extend(handles.into_iter().map(joined));
         (fed, results)
     });
-    match fed {
-        Err(e) => return Err(e),
-        Ok(false) => return Ok(None),
-        Ok(true) => {}
+    let mut parts = Vec::new();
+    for r in results {
+        parts.extend(r?);
     }
-    if let Some(e) = setup_error {
+    if let Some(e) = setup.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
-    Ok(Some(collect(results)?))
+    let Fed::Done { skipped } = fed? else {
+        return Ok(None);
+    };
+    parts.sort_by_key(|p| p.index);
+    let mut report = assemble(parts);
+    report.summary.skipped += skipped;
+    report.summary.excluded += skipped;
+    if !source.ordered() {
+        report.notes.sort();
+        report.unscanned.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    Ok(Some(report))
 }
 
-/// Jobs handed from the planning thread to the workers of [`run_fed`].
-#[derive(Default)]
-struct Queue {
-    pending: std::sync::Mutex<Pending>,
-    ready: std::sync::Condvar,
-    failed: AtomicBool,
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-#[derive(Default)]
-struct Pending {
-    /// Jobs not yet taken, with their index in the plan.
-    jobs: std::collections::VecDeque<(usize, Job)>,
-    /// No more jobs will come.
-    closed: bool,
+/// What every worker of one run shares.
+struct Crew<'c> {
+    opts: &'c RunOptions,
+    cache: Option<&'c Arc<BlobCache>>,
+    /// Set by the first failure: workers stop scanning, the source stops planning.
+    failed: &'c AtomicBool,
+    rx: &'c Receiver<(usize, Job)>,
 }
 
-impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn push(&self, index: usize, job: Job) {
-        self.lock().jobs.push_back((index, job));
-        self.ready.notify_one();
-    }
-
-    /// No more jobs will come.
-    fn close(&self) {
-        self.lock().closed = true;
-        self.ready.notify_all();
-    }
-
-    /// The next job; `None` once the queue is closed and empty, or the run failed.
-    fn next(&self) -> Option<(usize, Job)> {
-        let mut q = self.lock();
-        loop {
-            if self.failed.load(Ordering::Relaxed) {
-                return None;
-            }
-            if let Some(job) = q.jobs.pop_front() {
-                return Some(job);
-            }
-            if q.closed {
-                return None;
-            }
-            q = self.ready.wait(q).unwrap_or_else(|p| p.into_inner());
+impl Crew<'_> {
+    /// One worker: scans the jobs the queue hands out until it is closed and empty, or the
+    /// run fails. A panic is an error like any other. Once the run has failed the worker
+    /// empties the queue without scanning, so that planning, which may be waiting on a full
+    /// queue, can always go on to its end.
+    fn work(&self, engine: &Engine<'_>) -> Result<Vec<Part>> {
+        let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            work(engine, self.opts, self.cache, self.failed, || {
+                self.rx.recv().ok()
+            })
+        }))
+        .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")));
+        if scanned.is_err() {
+            self.failed.store(true, Ordering::Relaxed);
         }
+        if self.failed.load(Ordering::Relaxed) {
+            self.rx.iter().for_each(drop);
+        }
+        scanned
     }
 }
 
-struct CloseOnDrop<'q>(&'q Queue);
+/// The sink [`drive`] hands a source: a bounded queue whose first job builds the engine and
+/// whose jobs start workers as they come.
+struct Queue<'q, 'scope, 'env, 'e, E> {
+    tx: Sender<(usize, Job)>,
+    /// Jobs taken so far: the next job's index.
+    count: AtomicUsize,
+    /// The workers started; their start is serialised by this lock.
+    workers: Mutex<Vec<ScopedJoinHandle<'scope, Result<Vec<Part>>>>>,
+    engine: &'q (dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
+    built: &'env OnceLock<Engine<'e>>,
+    setup: &'q Mutex<Option<E>>,
+    crew: &'env Crew<'env>,
+    scope: &'scope Scope<'scope, 'env>,
+}
 
-impl Drop for CloseOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.close();
+impl<E: Send> Sink for Queue<'_, '_, '_, '_, E> {
+    fn take(&self, job: Job) {
+        if self.stopped() {
+            return;
+        }
+        if self.built.get().is_none() {
+            let _starting = lock(&self.workers);
+            if self.built.get().is_none() {
+                match (self.engine)() {
+                    Ok(e) => {
+                        let _ = self.built.set(e);
+                    }
+                    Err(e) => {
+                        *lock(self.setup) = Some(e);
+                        self.crew.failed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            }
+        }
+        let index = self.count.fetch_add(1, Ordering::Relaxed);
+        // A small change is scanned on the calling thread once planned, as a whole plan is.
+        if index + 1 >= JOBS_PER_WORKER
+            && let Some(engine) = self.built.get()
+        {
+            let want = workers_for(self.crew.opts.threads, index + 1);
+            let mut workers = lock(&self.workers);
+            while workers.len() < want {
+                let crew = self.crew;
+                workers.push(self.scope.spawn(move || crew.work(engine)));
+            }
+        }
+        // Fails only once no worker can take it any more: the run has failed already.
+        let _ = self.tx.send((index, job));
+    }
+
+    fn stopped(&self) -> bool {
+        self.crew.failed.load(Ordering::Relaxed)
     }
 }
 
 /// A batch is scanned once it holds this many bytes of text...
-const BATCH_BYTES: usize = 1 << 20;
+pub(super) const BATCH_BYTES: usize = 1 << 20;
 /// ...or this many items.
 const BATCH_ITEMS: usize = 256;
 
 /// Items loaded but not scanned yet, with their job index; scanned together by
 /// [`Engine::scan_items`].
 #[derive(Default)]
-pub(super) struct Batch {
+struct Batch {
     indices: Vec<usize>,
     items: Vec<Item>,
     bytes: usize,
 }
 
 impl Batch {
-    /// Whether nothing is waiting to be scanned.
-    pub(super) fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// Takes `job`'s content: an item joins the batch, a skipped file becomes a part at
     /// once. Scans the batch into `parts` when it is full.
-    pub(super) fn load(
+    fn load(
         &mut self,
         engine: &Engine<'_>,
         reader: &mut Reader,
@@ -297,7 +313,7 @@ impl Batch {
     }
 
     /// Scans what the batch holds into `parts` and empties it.
-    pub(super) fn scan(
+    fn scan(
         &mut self,
         engine: &Engine<'_>,
         scratch: &mut Scratch,
@@ -320,7 +336,6 @@ impl Batch {
     }
 }
 
-/// One worker: scans the jobs `next` hands out until there are none or a job fails.
 /// Debug builds only: `PHIGUARD_TEST_STALL=worker` stalls the thread scanning a job forever,
 /// so that a test proves the hooks' watchdog (exit 2 at the deadline) without a real hang.
 #[cfg(debug_assertions)]
@@ -332,12 +347,14 @@ fn test_stall() {
     }
 }
 
-fn work<J: std::borrow::Borrow<Job>>(
+/// Scans the jobs `next` hands out until there are none, a job fails or the run has failed
+/// (`failed`, which a failure here sets).
+fn work(
     engine: &Engine<'_>,
     opts: &RunOptions,
     cache: Option<&Arc<BlobCache>>,
     failed: &AtomicBool,
-    mut next: impl FnMut() -> Option<(usize, J)>,
+    mut next: impl FnMut() -> Option<(usize, Job)>,
 ) -> Result<Vec<Part>> {
     let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?.with_cache(cache.cloned());
     let mut scratch = Scratch::default();
@@ -355,14 +372,7 @@ fn work<J: std::borrow::Borrow<Job>>(
             {
                 return Err(Error::from(ErrorKind::Budget { budget_ms }));
             }
-            batch.load(
-                engine,
-                &mut reader,
-                &mut scratch,
-                job.borrow(),
-                index,
-                &mut parts,
-            )?;
+            batch.load(engine, &mut reader, &mut scratch, &job, index, &mut parts)?;
         }
         Ok(())
     };
@@ -374,22 +384,12 @@ fn work<J: std::borrow::Borrow<Job>>(
 }
 
 /// A worker's parts, or an internal error if its thread panicked.
-pub(super) fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
+fn joined(h: std::thread::ScopedJoinHandle<'_, Result<Vec<Part>>>) -> Result<Vec<Part>> {
     h.join()
         .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")))
 }
 
-/// The workers' parts in job order, assembled; the first error if any worker failed.
-fn collect(results: Vec<Result<Vec<Part>>>) -> Result<Report> {
-    let mut parts = Vec::new();
-    for r in results {
-        parts.extend(r?);
-    }
-    parts.sort_by_key(|p| p.index);
-    Ok(assemble(parts))
-}
-
-pub(super) fn assemble(parts: Vec<Part>) -> Report {
+fn assemble(parts: Vec<Part>) -> Report {
     let mut report = Report::default();
     for p in parts {
         match p.skipped {

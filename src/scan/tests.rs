@@ -304,8 +304,9 @@ fn synthetic_keys_compare_dates_in_either_order_and_skip_short_and_long_values()
 
 /// A history scan inflates each blob once (issue 20): the version a commit writes is kept for
 /// the next commit that changes the file, instead of being read again from the object store
-/// as its old version. Thirty commits each append a line to one file and, every third, to a
-/// second: 40 blob jobs, 40 blobs written; without the cache 78 reads.
+/// as its old version. Six commits each append a line to one file and, every third, to a
+/// second: 8 blob jobs, 8 blobs written; without the cache 14 reads. (Few enough jobs to be
+/// scanned on this thread, whose counter the test reads.)
 #[test]
 fn a_history_inflates_each_blob_once() {
     use crate::source::{RepoAt, STORE_READS, history};
@@ -314,7 +315,7 @@ fn a_history_inflates_each_blob_once() {
     let sig = git2::Signature::new("t", "t@example.invalid", &git2::Time::new(1, 0)).unwrap();
     let (mut notes, mut other) = (String::new(), String::new());
     let mut parent: Option<git2::Oid> = None;
-    for i in 0..30 {
+    for i in 0..6 {
         notes.push_str(&format!("note {i} about the build\n"));
         if i % 3 == 0 {
             other.push_str(&format!("other {i}\n"));
@@ -347,7 +348,7 @@ fn a_history_inflates_each_blob_once() {
         .iter()
         .filter(|j| matches!(j, Job::Blob { .. }))
         .count();
-    assert_eq!(blobs, 40);
+    assert_eq!(blobs, 8);
     let opts = RunOptions {
         repo: RepoAt::Path(dir.path().to_path_buf()),
         max_file_bytes: 1 << 20,
@@ -356,10 +357,159 @@ fn a_history_inflates_each_blob_once() {
     };
     STORE_READS.with(|n| n.set(0));
     let report = with_engine(|engine| run(engine, &jobs, &opts).unwrap());
-    assert_eq!(report.summary.files, 70, "40 files and 30 messages");
+    assert_eq!(report.summary.files, 14, "8 files and 6 messages");
     assert_eq!(
         STORE_READS.with(std::cell::Cell::get),
-        40,
+        8,
         "each blob read from the store once"
     );
+}
+
+/// A source of `n` small text jobs handed over from `threads` threads; with `slow_then_bad`,
+/// first that many patient extracts (each keeps a worker busy while planning fills the
+/// queue) and then a file that cannot be read. It never asks whether the run has stopped, as
+/// a careless source would not.
+struct Texts {
+    n: usize,
+    slow_then_bad: Option<usize>,
+    threads: usize,
+    fed: usize,
+}
+
+impl crate::source::Source for Texts {
+    fn feed(&mut self, sink: &dyn crate::source::Sink) -> Result<crate::source::Fed> {
+        if let Some(slow) = self.slow_then_bad {
+            // Over a batch's bytes, so each is scanned as soon as a worker loads it.
+            let extract = shapes(4_000).swap_remove(0).2.repeat(8);
+            assert!(extract.len() > super::drive::BATCH_BYTES);
+            for i in 0..slow {
+                sink.take(Job::Text(Item::whole(format!("p{i}.csv"), extract.clone())));
+            }
+            sink.take(Job::File {
+                path: "/nonexistent/phiguard/driver-test".into(),
+                display: "missing.txt".into(),
+                rooted: None,
+            });
+        }
+        let fed = AtomicUsize::new(0);
+        let (n, threads) = (self.n, self.threads);
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let fed = &fed;
+                s.spawn(move || {
+                    for i in (t..n).step_by(threads) {
+                        let text = format!("line {i} of a note\n").into_bytes();
+                        sink.take(Job::Text(Item::whole(format!("note-{i}.txt"), text)));
+                        fed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        self.fed = fed.into_inner();
+        Ok(crate::source::Fed::Done { skipped: 3 })
+    }
+}
+
+use std::sync::atomic::AtomicUsize;
+
+fn options(threads: usize) -> RunOptions {
+    RunOptions {
+        repo: crate::source::RepoAt::None,
+        max_file_bytes: 1 << 20,
+        threads,
+        deadline: None,
+    }
+}
+
+/// The queue between planning and scanning is bounded; when a job fails, the workers stop
+/// scanning but keep emptying it, so a source that goes on planning (here 5,000 jobs, far
+/// more than the queue holds) reaches its end instead of waiting forever, and the run fails.
+/// The bad job comes after one patient extract per worker: when it fails, planning is
+/// waiting on a full queue.
+#[test]
+fn a_failed_job_does_not_leave_planning_waiting_on_a_full_queue() {
+    for threads in [1, 2] {
+        let mut source = Texts {
+            n: 5_000,
+            slow_then_bad: Some(threads),
+            threads: 1,
+            fed: 0,
+        };
+        let run = with_engine(|engine| {
+            drive(
+                &|| Ok::<_, crate::Error>(*engine),
+                &options(threads),
+                &mut source,
+            )
+        });
+        assert!(run.is_err(), "the unreadable file fails the run");
+        assert_eq!(source.fed, 5_000, "planning went on to its end");
+    }
+}
+
+/// A source may hand jobs over from several threads at once (a parallel walk): every job is
+/// scanned once, and the paths the source skipped are counted.
+#[test]
+fn jobs_handed_over_from_many_threads_are_each_scanned_once() {
+    for (n, threads) in [(5, 4), (2_000, 4)] {
+        let mut source = Texts {
+            n,
+            slow_then_bad: None,
+            threads,
+            fed: 0,
+        };
+        let report = with_engine(|engine| {
+            drive(&|| Ok::<_, crate::Error>(*engine), &options(2), &mut source)
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(report.summary.files, n);
+        assert_eq!(report.summary.skipped, 3);
+    }
+}
+
+/// An empty change never builds the rules; rules that cannot be built fail the run.
+#[test]
+fn the_engine_is_built_by_the_first_job_and_its_failure_fails_the_run() {
+    let built = AtomicUsize::new(0);
+    let failing = || -> std::result::Result<Engine<'static>, crate::Error> {
+        built.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(crate::Error::internal("no rules"))
+    };
+    let mut empty = crate::source::Planned::new(&[]);
+    let report = drive(&failing, &options(2), &mut empty).unwrap().unwrap();
+    assert_eq!(report.summary.files, 0);
+    assert_eq!(built.load(std::sync::atomic::Ordering::Relaxed), 0);
+    for n in [1, 100] {
+        let mut source = Texts {
+            n,
+            slow_then_bad: None,
+            threads: 1,
+            fed: 0,
+        };
+        assert!(drive(&failing, &options(2), &mut source).is_err());
+    }
+}
+
+/// A source that abandons its plan ([`crate::source::Fed::Replan`]) gets no report: the jobs
+/// it handed over are dropped, for the caller to plan again.
+#[test]
+fn a_replanned_source_gives_no_report() {
+    struct Replans;
+    impl crate::source::Source for Replans {
+        fn feed(&mut self, sink: &dyn crate::source::Sink) -> Result<crate::source::Fed> {
+            for i in 0..40 {
+                sink.take(Job::Text(Item::whole(format!("n{i}"), b"x\n".to_vec())));
+            }
+            Ok(crate::source::Fed::Replan)
+        }
+    }
+    let report = with_engine(|engine| {
+        drive(
+            &|| Ok::<_, crate::Error>(*engine),
+            &options(2),
+            &mut Replans,
+        )
+    });
+    assert!(report.unwrap().is_none());
 }

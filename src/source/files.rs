@@ -6,10 +6,12 @@
 //! `.env`, never enters `.git`. Other tools' ignore files (`.ignore`, `.rgignore`) hide
 //! nothing: they are not git's.
 //!
-//! The walk is parallel (ripgrep's `ignore` crate) and each walker thread scans the files it
-//! finds, so walking and scanning overlap instead of running one after the other.
+//! The walk is parallel (ripgrep's `ignore` crate) and hands each file to the scan as it finds
+//! it ([`Files`] is a [`Source`]), so walking and scanning overlap instead of running one
+//! after the other.
 
 use super::Job;
+use super::feed::{Fed, Sink, Source};
 use crate::error::{Error, Result};
 use globset::GlobSet;
 use ignore::WalkState;
@@ -17,6 +19,45 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// Files and directories on disk as a [`Source`]: every file the walk finds, from its
+/// threads, in no fixed order.
+pub struct Files<'a> {
+    /// What to walk.
+    pub roots: &'a [&'a Path],
+    /// `[scan] exclude`.
+    pub exclude: &'a GlobSet,
+    /// The repository the roots are in, if any: paths are matched relative to its root.
+    pub repo_root: Option<&'a Path>,
+    /// Walker threads.
+    pub threads: usize,
+}
+
+impl Source for Files<'_> {
+    fn feed(&mut self, sink: &dyn Sink) -> Result<Fed> {
+        let skipped = walk(
+            self.roots,
+            self.exclude,
+            self.threads,
+            self.repo_root,
+            || {
+                |job| {
+                    sink.take(job);
+                    if sink.stopped() {
+                        // The run's own error is what is reported; this only ends the walk.
+                        return Err(Error::internal("internal: the scan stopped"));
+                    }
+                    Ok(())
+                }
+            },
+        )?;
+        Ok(Fed::Done { skipped })
+    }
+
+    fn ordered(&self) -> bool {
+        false
+    }
+}
 
 /// Walks `roots` on `threads` threads and hands every file to scan, as a [`Job::File`], to a
 /// per-thread visitor made by `make_visitor`. Returns how many paths were skipped (lockfiles,

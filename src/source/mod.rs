@@ -12,6 +12,7 @@
 pub mod added;
 pub mod blobcache;
 mod content;
+pub mod feed;
 pub mod files;
 pub mod history;
 pub mod index;
@@ -25,6 +26,7 @@ pub mod stdin;
 pub mod worktree;
 
 pub use content::{Kind, classify, decode_utf16};
+pub use feed::{Fed, Planned, Sink, Source};
 pub use paths::{PathRules, RENAME_LIMIT, generated_path, inexact_renames};
 #[cfg(test)]
 pub(crate) use reader::STORE_READS;

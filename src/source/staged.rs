@@ -8,6 +8,7 @@
 //! libgit2 refuses; where libgit2 must diff (renames), it is handed those entries as an
 //! in-memory index rather than the file.
 
+use super::feed::{Fed, Sink, Source};
 use super::mode::{is_gitlink, is_scanned, is_symlink, is_tree};
 use super::{Job, PathRules};
 use crate::error::{Error, Result};
@@ -546,8 +547,8 @@ fn libgit2_index(repo: &Repository, index: &super::index::Index<'_>) -> Result<g
 pub fn plan(repo: &Repository, paths: &PathRules<'_>) -> Result<(Vec<Job>, usize)> {
     let mut jobs = Vec::new();
     match plan_each(repo, paths, &mut |job| jobs.push(job))? {
-        Streamed::Done { skipped } => Ok((jobs, skipped)),
-        Streamed::Replan => plan_by_libgit2(repo, paths),
+        Fed::Done { skipped } => Ok((jobs, skipped)),
+        Fed::Replan => plan_by_libgit2(repo, paths),
     }
 }
 
@@ -642,21 +643,25 @@ fn job(s: Staged, merges: &[Tree<'_>], paths: &PathRules<'_>) -> Planned {
     })
 }
 
-/// How [`plan_each`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Streamed {
-    /// Every job was handed over; this many paths were skipped.
-    Done {
-        /// Lockfiles and excluded paths.
-        skipped: usize,
-    },
-    /// The cache-tree plan stopped after handing some jobs over (files were both added and
-    /// deleted: renames need libgit2): drop those jobs and use [`plan`].
-    Replan,
+/// The staged change as a [`Source`]: [`plan_each`] hands each job over as soon as it is
+/// known, so that scanning starts while `HEAD`'s trees are still being read.
+pub struct StagedChange<'r, 'p> {
+    /// The repository whose index is planned.
+    pub repo: &'r Repository,
+    /// Which paths are excluded, and which old paths a rename may inherit lines from.
+    pub paths: PathRules<'p>,
+}
+
+impl Source for StagedChange<'_, '_> {
+    fn feed(&mut self, sink: &dyn Sink) -> Result<Fed> {
+        plan_each(self.repo, &self.paths, &mut |job| sink.take(job))
+    }
 }
 
 /// [`plan`], handing each job to `emit` as soon as it is known, so that scanning can start
 /// while `HEAD`'s trees are still being read. The jobs come in the order [`plan`] lists them.
+/// [`Fed::Replan`] when the cache-tree plan stopped after handing some jobs over (files were
+/// both added and deleted: renames need libgit2): drop those jobs and use [`plan`].
 ///
 /// # Errors
 ///
@@ -665,7 +670,7 @@ pub fn plan_each(
     repo: &Repository,
     paths: &PathRules<'_>,
     emit: &mut dyn FnMut(Job),
-) -> Result<Streamed> {
+) -> Result<Fed> {
     let head = head_tree(repo)?;
     let merges = merge_trees(repo)?;
     let (mut skipped, mut emitted) = (0, false);
@@ -682,14 +687,14 @@ pub fn plan_each(
         hand(s, &mut skipped, &mut emitted);
     })?;
     if by_cache_tree.is_some() {
-        return Ok(Streamed::Done { skipped });
+        return Ok(Fed::Done { skipped });
     }
     if emitted {
-        return Ok(Streamed::Replan);
+        return Ok(Fed::Replan);
     }
     skipped = 0;
     for s in staged_by_libgit2(repo, head.as_ref())? {
         hand(s, &mut skipped, &mut emitted);
     }
-    Ok(Streamed::Done { skipped })
+    Ok(Fed::Done { skipped })
 }
