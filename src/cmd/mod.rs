@@ -286,7 +286,7 @@ impl Session {
     pub fn files_report(&self, roots: &[&std::path::Path]) -> Result<Report> {
         let mut files = phiguard::source::files::Files {
             roots,
-            exclude: &self.config.exclude_set,
+            paths: self.config.path_rules(),
             repo_root: self.repo_root.as_deref(),
             // Walking is cheap beside scanning: one walker feeds about four scanners.
             threads: self.config.threads.div_ceil(4),

@@ -13,7 +13,6 @@
 use super::Job;
 use super::feed::{Fed, Sink, Source};
 use crate::error::{Error, Result};
-use globset::GlobSet;
 use ignore::WalkState;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -25,8 +24,8 @@ use std::sync::{Arc, Mutex};
 pub struct Files<'a> {
     /// What to walk.
     pub roots: &'a [&'a Path],
-    /// `[scan] exclude`.
-    pub exclude: &'a GlobSet,
+    /// Which paths are excluded: the same rules every source plans by.
+    pub paths: super::PathRules<'a>,
     /// The repository the roots are in, if any: paths are matched relative to its root.
     pub repo_root: Option<&'a Path>,
     /// Walker threads.
@@ -37,7 +36,7 @@ impl Source for Files<'_> {
     fn feed(&mut self, sink: &dyn Sink) -> Result<Fed> {
         let skipped = walk(
             self.roots,
-            self.exclude,
+            &self.paths,
             self.threads,
             self.repo_root,
             || {
@@ -63,16 +62,16 @@ impl Source for Files<'_> {
 /// per-thread visitor made by `make_visitor`. Returns how many paths were skipped (lockfiles,
 /// minified bundles, excluded). The first error stops the walk and is returned.
 ///
-/// Inside a repository (`repo_root`), `exclude` matches, and the jobs carry, each file's path
+/// Inside a repository (`repo_root`), exclusions match, and the jobs carry, each file's path
 /// relative to the repository root, whatever the current directory (`scan ..`, `scan .` in
 /// a subdirectory): the verdict is the hook's.
 ///
 /// # Errors
 ///
 /// When a root does not exist, a directory cannot be read, or a visitor fails.
-pub fn walk<F, V>(
+fn walk<F, V>(
     roots: &[&Path],
-    exclude: &GlobSet,
+    paths: &super::PathRules<'_>,
     threads: usize,
     repo_root: Option<&Path>,
     make_visitor: F,
@@ -120,7 +119,7 @@ where
                             .unwrap_or_else(|p| p.into_inner())
                             .insert(entry.path().to_path_buf());
                     }
-                    match job_for(entry.path(), is_file, exclude, rooted) {
+                    match job_for(entry.path(), is_file, paths, rooted) {
                         Some(job) => visit(job),
                         None => {
                             if is_file {
@@ -151,7 +150,7 @@ where
     if !tracked.is_empty() {
         let mut visit = make_visitor();
         for path in tracked {
-            match job_for(&path, true, exclude, &rooted) {
+            match job_for(&path, true, paths, &rooted) {
                 Some(job) => visit(job)?,
                 None => skipped += 1,
             }
@@ -251,13 +250,18 @@ impl Rooted {
 }
 
 /// The job for a walked path, or `None` for directories and skipped paths.
-fn job_for(path: &Path, is_file: bool, exclude: &GlobSet, rooted: &Rooted) -> Option<Job> {
+fn job_for(
+    path: &Path,
+    is_file: bool,
+    paths: &super::PathRules<'_>,
+    rooted: &Rooted,
+) -> Option<Job> {
     if !is_file {
         return None;
     }
     let shown = path.strip_prefix("./").unwrap_or(path).to_string_lossy();
     let rel = rooted.of(path).filter(|r| *r != *shown);
-    if exclude.is_match(rel.as_deref().unwrap_or(&*shown)) {
+    if paths.excluded(rel.as_deref().unwrap_or(&*shown)) {
         return None;
     }
     Some(Job::File {
