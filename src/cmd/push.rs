@@ -285,11 +285,14 @@ fn decide_push(
         .iter()
         .map(|u| set.for_ref(&u.refname))
         .collect::<phiguard::Result<_>>()?;
+    // The existing refs, listed once: what is new to each ref, and what a signing or
+    // trailer policy's refs already hold, both come from this one listing.
+    let existing = refs::named_tips(repo)?;
     let (mut report, brings, unscanned) = scan(
         session,
         repo,
         updates,
-        (&set, &policies),
+        (&set, &policies, &existing),
         started,
         budget_ms,
     )?;
@@ -299,6 +302,7 @@ fn decide_push(
     let refs_at = RefsAt {
         repo,
         set: &set,
+        existing: &existing,
         brings: &brings,
         deadline,
     };
@@ -344,6 +348,8 @@ fn decide_push(
 struct RefsAt<'a> {
     repo: &'a git2::Repository,
     set: &'a refpolicy::PolicySet<'a>,
+    /// The repository's refs before the push, each with its tip commit.
+    existing: &'a [(String, git2::Oid)],
     brings: &'a HashMap<String, HashSet<String>>,
     /// When gpg is killed (the end of the budget).
     deadline: Instant,
@@ -363,6 +369,7 @@ fn judge_refs(
 )> {
     let none = HashSet::new();
     let mut verifiers: HashMap<usize, Verifier> = HashMap::new();
+    let mut held: HashMap<usize, Vec<git2::Oid>> = HashMap::new();
     let mut decisions = Vec::with_capacity(updates.len());
     let mut signatures = Vec::new();
     for (u, p) in updates.iter().zip(policies) {
@@ -377,13 +384,14 @@ fn judge_refs(
                 "internal: no signature verifier for a policy that requires signatures".to_owned(),
             ))),
         };
-        let same = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
-            same_policy_tips(at.repo, at.set, p.section)?
+        let same: &[git2::Oid] = if p.require_signed.is_some() || !p.require_trailers.is_empty() {
+            held.entry(p.section)
+                .or_insert_with(|| same_policy_tips(at.existing, at.set, p.section))
         } else {
-            Vec::new()
+            &[]
         };
         let brought = at.brings.get(&u.refname).unwrap_or(&none);
-        let facts = push::gather(at.repo, u, p, brought, &same, &mut verify)?;
+        let facts = push::gather(at.repo, u, p, brought, same, &mut verify)?;
         signatures.extend(facts.objects.iter().filter_map(signature_record));
         decisions.push(push::judge(&facts, report, pusher));
     }
@@ -415,41 +423,35 @@ fn signature_record(o: &push::ObjectFacts) -> Option<phiguard::audit::SignatureR
 /// The commits at the tips of the existing refs whose policy is section `section`: what a
 /// ref under that policy already holds (its rules held when they were pushed).
 fn same_policy_tips(
-    repo: &git2::Repository,
+    existing: &[(String, git2::Oid)],
     set: &refpolicy::PolicySet<'_>,
     section: usize,
-) -> Result<Vec<git2::Oid>> {
-    let mut tips = Vec::new();
-    for r in repo.references().context("listing refs")?.flatten() {
-        let Ok(name) = r.name() else { continue };
-        if set.section_of(name) != section {
-            continue;
-        }
-        if let Ok(c) = r.peel_to_commit() {
-            tips.push(c.id());
-        }
-    }
-    Ok(tips)
+) -> Vec<git2::Oid> {
+    existing
+        .iter()
+        .filter(|(name, _)| set.section_of(name) == section)
+        .map(|(_, id)| *id)
+        .collect()
 }
 
 /// Every existing ref's tip with the policy its ref is under.
 fn existing_by_policy(
-    repo: &git2::Repository,
+    existing: &[(String, git2::Oid)],
     set: &refpolicy::PolicySet<'_>,
 ) -> phiguard::Result<Vec<(RefPolicy, git2::Oid)>> {
     let mut by_section: HashMap<usize, RefPolicy> = HashMap::new();
     let mut out = Vec::new();
-    for (name, id) in refs::named_tips(repo)? {
-        let section = set.section_of(&name);
+    for (name, id) in existing {
+        let section = set.section_of(name);
         let policy = match by_section.get(&section) {
             Some(p) => p.clone(),
             None => {
-                let p = set.for_ref(&name)?;
+                let p = set.for_ref(name)?;
                 by_section.insert(section, p.clone());
                 p
             }
         };
-        out.push((policy, id));
+        out.push((policy, *id));
     }
     Ok(out)
 }
@@ -461,13 +463,17 @@ fn scan(
     session: &Session,
     repo: &git2::Repository,
     updates: &[RefUpdate],
-    (set, policies): (&refpolicy::PolicySet<'_>, &[RefPolicy]),
+    (set, policies, existing): (
+        &refpolicy::PolicySet<'_>,
+        &[RefPolicy],
+        &[(String, git2::Oid)],
+    ),
     started: Instant,
     budget_ms: u64,
 ) -> Result<(Report, HashMap<String, HashSet<String>>, bool)> {
     let deadline = Some((started + Duration::from_millis(budget_ms), budget_ms));
     let engine = session.engine()?;
-    let scanned = existing_by_policy(repo, set)
+    let scanned = existing_by_policy(existing, set)
         .and_then(|existing| {
             // What is new to a ref: not on any existing ref whose policy judged findings at
             // least as strictly (refs updated by this push are judged, not trusted).
