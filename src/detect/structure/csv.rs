@@ -194,6 +194,8 @@ pub(super) struct Memo {
     /// [`header_cells`] of the text's first line, per delimiter: every row of a patient
     /// extract asks it of the same header.
     first: Vec<(u8, Option<usize>)>,
+    /// The row [`column_name`] split last, and its split.
+    row: Option<(Range<usize>, Option<Split>)>,
 }
 
 impl Memo {
@@ -255,16 +257,50 @@ pub fn row_with_header(text: &[u8], row: Range<usize>) -> bool {
 
 /// The header name of the column holding `value` (a range inside one line of `text`), or
 /// `None` when the line is not a row of a CSV with a header in reach.
+///
+/// Every candidate of a row asks this (a patient CSV: several per row, some more than once),
+/// so the last row's split and its header's fields are remembered while a memo is open.
 pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
     let row = line_at(text, value.start);
+    let pick = |split: &Split| {
+        let col = split
+            .cells
+            .iter()
+            .position(|c| c.start <= value.start && value.end <= c.end)?;
+        Some(unquote(text, split.head[col].clone()))
+    };
+    let known = memo::with(text, |t| {
+        t.csv
+            .row
+            .as_ref()
+            .filter(|(r, _)| *r == row)
+            .map(|(_, split)| split.as_ref().and_then(pick))
+    });
+    match known {
+        Some(Some(answer)) => answer,
+        Some(None) => {
+            let split = split_row(text, row.clone());
+            let answer = split.as_ref().and_then(pick);
+            memo::with(text, |t| t.csv.row = Some((row, split)));
+            answer
+        }
+        None => split_row(text, row).as_ref().and_then(pick),
+    }
+}
+
+/// A CSV row split into fields, with the fields of its header.
+struct Split {
+    cells: Vec<Range<usize>>,
+    head: Vec<Range<usize>>,
+}
+
+/// [`column_name`]'s work for one row: `None` when it is no row of a CSV with a header in reach.
+fn split_row(text: &[u8], row: Range<usize>) -> Option<Split> {
     let delim = could_be_row(&text[row.clone()])?;
     let cells = fields(text, row.clone(), delim);
     let header = header_of(text, &row, delim, cells.len())?;
-    let col = cells
-        .iter()
-        .position(|c| c.start <= value.start && value.end <= c.end)?;
     let head = fields(text, header, delim);
-    Some(unquote(text, head[col].clone()))
+    Some(Split { cells, head })
 }
 
 #[cfg(test)]

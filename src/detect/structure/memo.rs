@@ -27,6 +27,18 @@ pub(super) struct Tables {
     /// Offsets of the text's newlines, made the first time a line end is looked for far
     /// from an offset ([`prev_newline`], [`next_newline`]).
     newlines: Option<Vec<u32>>,
+    /// Where the validators' context words occur, per word list ([`words_within`]).
+    words: Vec<WordIndex>,
+}
+
+/// The occurrences of one list of context words in a text ([`words_within`]).
+struct WordIndex {
+    /// Address and length of the (static) word list.
+    list: (usize, usize),
+    /// Bytes of windows asked about so far; the index is made once they pass the text's length.
+    asked: usize,
+    /// Every occurrence of a word (ASCII case ignored) as `(start, end)`, by start.
+    at: Option<Vec<(u32, u32)>>,
 }
 
 struct Memo {
@@ -209,4 +221,64 @@ pub fn next_newline(text: &[u8], offset: usize) -> Option<usize> {
         nl.get(k).map(|&p| p as usize)
     })
     .unwrap_or_else(|| memchr::memchr(b'\n', &text[near..]).map(|i| near + i))
+}
+
+/// Whether one of `words` occurs, ASCII case ignored, inside `text[window]`; `None` when no
+/// memo is open for `text` or the occurrences of `words` have not been indexed yet.
+///
+/// The PHI validators ask this for every candidate with a window of about three lines, and
+/// on a dense file (a patient CSV) each of a list's words was searched in each window: a
+/// fifth of the scan. Once the windows asked about for a list add up to the text's length, its
+/// words are found in the whole text in one automaton pass and each question is a binary
+/// search; before that the caller searches its window (so a file with a few candidates never
+/// pays for a pass over all of it).
+pub fn words_within(
+    text: &[u8],
+    words: &'static [&'static [u8]],
+    window: std::ops::Range<usize>,
+) -> Option<bool> {
+    if u32::try_from(text.len()).is_err() || words.iter().any(|w| w.is_empty()) {
+        return None;
+    }
+    let list = (words.as_ptr() as usize, words.len());
+    with(text, |t| {
+        let k = match t.words.iter().position(|w| w.list == list) {
+            Some(k) => k,
+            None => {
+                t.words.push(WordIndex {
+                    list,
+                    asked: 0,
+                    at: None,
+                });
+                t.words.len() - 1
+            }
+        };
+        let index = &mut t.words[k];
+        if index.at.is_none() {
+            index.asked += window.len();
+            if index.asked < text.len() {
+                return None;
+            }
+            crate::work::add(text.len());
+            let ac = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(words)
+                .ok()?;
+            let mut at: Vec<(u32, u32)> = ac
+                .find_overlapping_iter(text)
+                .map(|m| (m.start() as u32, m.end() as u32))
+                .collect();
+            at.sort_unstable();
+            index.at = Some(at);
+        }
+        let at = index.at.as_deref()?;
+        let first = at.partition_point(|&(s, _)| (s as usize) < window.start);
+        let found = at[first..]
+            .iter()
+            .take_while(|&&(s, _)| (s as usize) < window.end)
+            .inspect(|_| crate::work::add(1))
+            .any(|&(_, e)| e as usize <= window.end);
+        Some(found)
+    })
+    .flatten()
 }
