@@ -4,22 +4,21 @@
 //! (depth-0) `"value"` member.
 
 use super::BUDGET;
-use super::memo::{self, memoized};
-use rustc_hash::FxHashMap;
+use super::memo::{self, OffsetMap, memoized};
 use std::ops::Range;
 
 /// What the walks here have worked out about one text (kept by [`memo`]).
 #[derive(Default)]
 pub(super) struct Memo {
     /// Object start → end ([`object_end`]).
-    ends: FxHashMap<usize, usize>,
+    ends: OffsetMap<usize, usize>,
     /// Position → the enclosing object's `{` and how far back that was searched
     /// ([`object_start_within`]).
-    starts: FxHashMap<usize, Start>,
+    starts: OffsetMap<usize, Start>,
     /// Object → its depth-0 `resourceType` value, if any ([`resource_type`]).
-    resource_types: FxHashMap<(usize, usize), Option<Range<usize>>>,
+    resource_types: OffsetMap<(usize, usize), Option<Range<usize>>>,
     /// Range → a caller's verdict on it ([`remembered`]).
-    verdicts: FxHashMap<(usize, usize), bool>,
+    verdicts: OffsetMap<(usize, usize), bool>,
     /// Offsets of every `resourceType` in the text, found on first use
     /// ([`resource_type_within`]).
     type_keys: Option<Vec<usize>>,

@@ -14,7 +14,6 @@
 //! describes.
 
 use super::{csv, json};
-use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 
 /// The readers' tables for one text.
@@ -121,11 +120,77 @@ pub(super) fn with<R>(text: &[u8], f: impl FnOnce(&mut Tables) -> R) -> Option<R
     })
 }
 
+/// A key of an [`OffsetMap`]: a text offset, or a range of the text (by its start).
+pub(super) trait Offset: Copy + Ord {
+    /// The offset the key is filed under.
+    fn offset(&self) -> usize;
+}
+
+impl Offset for usize {
+    fn offset(&self) -> usize {
+        *self
+    }
+}
+
+impl Offset for (usize, usize) {
+    fn offset(&self) -> usize {
+        self.0
+    }
+}
+
+/// How many bytes of text one page of an [`OffsetMap`] covers (as a shift).
+const PAGE_SHIFT: u32 = 12;
+
+/// A map keyed by offsets into the text, filed in pages of 4 KiB of text, each a sorted
+/// vector. The walks ask about offsets near the one they asked about last (a rule's
+/// candidates come in text order), so a lookup finds its page in the cache; a hash map
+/// spread the entries of a dense file (600,000 objects of an NDJSON export) over tens of
+/// megabytes, and its lookups were cache misses that took a third of the scan.
+pub(super) struct OffsetMap<K, V> {
+    pages: Vec<Vec<(K, V)>>,
+}
+
+impl<K, V> Default for OffsetMap<K, V> {
+    fn default() -> Self {
+        OffsetMap { pages: Vec::new() }
+    }
+}
+
+impl<K: Offset, V> OffsetMap<K, V> {
+    /// The value stored under `key`.
+    pub(super) fn get(&self, key: &K) -> Option<&V> {
+        let page = self.pages.get(key.offset() >> PAGE_SHIFT)?;
+        let i = page.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+        Some(&page[i].1)
+    }
+
+    /// Stores `value` under `key` (replacing what was there).
+    pub(super) fn insert(&mut self, key: K, value: V) {
+        let p = key.offset() >> PAGE_SHIFT;
+        if self.pages.len() <= p {
+            self.pages.resize_with(p + 1, Vec::new);
+        }
+        let page = &mut self.pages[p];
+        match page.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => page[i].1 = value,
+            Err(i) => page.insert(i, (key, value)),
+        }
+    }
+}
+
+impl<K: Offset, V> Extend<(K, V)> for OffsetMap<K, V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, items: I) {
+        for (k, v) in items {
+            self.insert(k, v);
+        }
+    }
+}
+
 /// Looks `key` up in `table` of the memo for `text`, or computes it with `compute` (outside
 /// any borrow of the memo, so `compute` may use the memo itself) and stores it.
-pub(super) fn memoized<K: std::hash::Hash + Eq, V: Clone>(
+pub(super) fn memoized<K: Offset, V: Clone>(
     text: &[u8],
-    table: fn(&mut Tables) -> &mut FxHashMap<K, V>,
+    table: fn(&mut Tables) -> &mut OffsetMap<K, V>,
     key: K,
     compute: impl FnOnce() -> V,
 ) -> V {
