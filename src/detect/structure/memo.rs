@@ -293,10 +293,10 @@ pub fn next_newline(text: &[u8], offset: usize) -> Option<usize> {
 ///
 /// The PHI validators ask this for every candidate with a window of about three lines, and
 /// on a dense file (a patient CSV) each of a list's words was searched in each window: a
-/// fifth of the scan. Once the windows asked about for a list add up to the text's length, its
-/// words are found in the whole text in one automaton pass and each question is a binary
-/// search; before that the caller searches its window (so a file with a few candidates never
-/// pays for a pass over all of it).
+/// fifth of the scan. Once the windows asked about for a list add up to a quarter of the
+/// text's length, its words are found in the whole text in one automaton pass and each
+/// question is a binary search; before that the caller searches its window (so a file with a
+/// few candidates never pays for a pass over all of it).
 pub fn words_within(
     text: &[u8],
     words: &'static [&'static [u8]],
@@ -321,12 +321,13 @@ pub fn words_within(
         let index = &mut t.words[k];
         if index.at.is_none() {
             index.asked += window.len();
-            if index.asked < text.len() {
+            if index.asked < text.len() / 4 {
                 return None;
             }
             crate::work::add(text.len());
             let ac = aho_corasick::AhoCorasick::builder()
                 .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(words)
                 .ok()?;
             let mut at: Vec<(u32, u32)> = ac
