@@ -138,10 +138,12 @@ impl Offset for (usize, usize) {
     }
 }
 
-/// How many bytes of text one page of an [`OffsetMap`] covers (as a shift).
-const PAGE_SHIFT: u32 = 12;
+/// How many bytes of text one page of an [`OffsetMap`] covers (as a shift): 512, so that
+/// inserting into a page (a `memmove` of the entries after the new one) stays short even
+/// where every few bytes hold a candidate (a minified Bundle).
+const PAGE_SHIFT: u32 = 9;
 
-/// A map keyed by offsets into the text, filed in pages of 4 KiB of text, each a sorted
+/// A map keyed by offsets into the text, filed in pages of 512 bytes of text, each a sorted
 /// vector. The walks ask about offsets near the one they asked about last (a rule's
 /// candidates come in text order), so a lookup finds its page in the cache; a hash map
 /// spread the entries of a dense file (600,000 objects of an NDJSON export) over tens of
