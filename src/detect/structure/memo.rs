@@ -34,7 +34,8 @@ pub(super) struct Tables {
 struct WordIndex {
     /// Address and length of the (static) word list.
     list: (usize, usize),
-    /// Bytes of windows asked about so far; the index is made once they pass the text's length.
+    /// Bytes of windows asked about so far; the index is made once they reach a quarter of the
+    /// text's length.
     asked: usize,
     /// Every occurrence of a word (ASCII case ignored) as `(start, end)`, by start.
     at: Option<Vec<(u32, u32)>>,
