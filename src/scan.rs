@@ -143,6 +143,9 @@ impl Engine<'_> {
             colocate::raise(&placed, &mut severities);
         }
         let mut marked = suppress::Lines::default();
+        // Whether the path is a test path, matched once: every finding of a dense file asked
+        // the glob set about the same path.
+        let mut test_path: Option<bool> = None;
         let mut listed: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
         for ((raw, at), severity) in raws.iter().zip(&lines).zip(severities) {
             let rule = self.db.rule(raw.rule);
@@ -159,9 +162,9 @@ impl Engine<'_> {
             } else {
                 None
             };
-            let severity = self
-                .policy
-                .path_severity(rule.category(), item.rooted(), severity);
+            let severity = self.policy.path_severity_by(rule.category(), severity, || {
+                *test_path.get_or_insert_with(|| self.policy.test_paths.is_match(item.rooted()))
+            });
             if over {
                 count_capped(
                     &mut out.capped,

@@ -43,9 +43,19 @@ impl Policy {
     /// categories [`Policy::test_path_categories`] lists (PHI by default; a secret blocks
     /// wherever it is — documentation and example values are recognised as synthetic).
     pub fn path_severity(&self, category: Category, path: &str, severity: Severity) -> Severity {
-        if severity == Severity::Block
-            && self.test_path_categories.contains(&category)
-            && self.test_paths.is_match(path)
+        self.path_severity_by(category, severity, || self.test_paths.is_match(path))
+    }
+
+    /// [`Policy::path_severity`] with whether the path is a test path told by `is_test`,
+    /// asked only when it matters: the findings of one file ask it of the same path, so the
+    /// caller remembers the answer.
+    pub fn path_severity_by(
+        &self,
+        category: Category,
+        severity: Severity,
+        is_test: impl FnOnce() -> bool,
+    ) -> Severity {
+        if severity == Severity::Block && self.test_path_categories.contains(&category) && is_test()
         {
             Severity::Warn
         } else {

@@ -41,14 +41,25 @@ const LEADERS: &[&[u8]] = &[
     b"<!--", b"/*", b"//", b"--", b"#", b";", b"*", b"%", b"'", b"REM ",
 ];
 
+/// Searchers for [`MARKER`] and then each of [`FOREIGN_MARKERS`], built once: building one
+/// per line looked at was most of the cost of a line without a marker.
+fn finders() -> &'static [memmem::Finder<'static>] {
+    static FINDERS: std::sync::OnceLock<Vec<memmem::Finder<'static>>> = std::sync::OnceLock::new();
+    FINDERS.get_or_init(|| {
+        std::iter::once(MARKER)
+            .chain(FOREIGN_MARKERS.iter().copied())
+            .map(|m| memmem::Finder::new(m.as_bytes()))
+            .collect()
+    })
+}
+
 fn marks(line: &[u8]) -> Marks {
     let mut m = Marks::default();
-    if let Some(at) = memmem::find(line, MARKER.as_bytes()) {
+    let (own, foreign) = finders().split_first().expect("the own marker comes first");
+    if let Some(at) = own.find(line) {
         m.own = has_reason(&line[at + MARKER.len()..]);
     }
-    m.foreign = FOREIGN_MARKERS
-        .iter()
-        .any(|f| memmem::find(line, f.as_bytes()).is_some());
+    m.foreign = foreign.iter().any(|f| f.find(line).is_some());
     if m.own || m.foreign {
         let mut rest = line.trim_ascii_start();
         while let Some(leader) = LEADERS.iter().find(|l| rest.starts_with(l)) {

@@ -23,18 +23,10 @@ fn delimiter(row: &[u8]) -> Option<u8> {
 /// Field ranges of one line (quote-aware), relative to the text.
 fn fields(text: &[u8], line: Range<usize>, delim: u8) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let (mut start, mut quoted) = (line.start, false);
-    for i in line.clone() {
-        match text[i] {
-            b'"' => quoted = !quoted,
-            b if b == delim && !quoted => {
-                out.push(start..i);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(start..line.end);
+    each_field(text, line, delim, |_, f| {
+        out.push(f);
+        false
+    });
     out
 }
 
@@ -194,6 +186,8 @@ pub(super) struct Memo {
     /// [`header_cells`] of the text's first line, per delimiter: every row of a patient
     /// extract asks it of the same header.
     first: Vec<(u8, Option<usize>)>,
+    /// Row start → its delimiter and header line ([`column_name`]).
+    rows: memo::OffsetMap<usize, Option<(u8, Range<usize>)>>,
 }
 
 impl Memo {
@@ -247,24 +241,76 @@ fn memo_put(text: &[u8], delim: u8, miss: Miss) {
 /// Whether `row` (a line without its ending) is a row of a CSV with a header in reach: the
 /// `csv_row` line filter, so that most source lines never reach the regex of a column rule.
 pub fn row_with_header(text: &[u8], row: Range<usize>) -> bool {
-    could_be_row(&text[row.clone()]).is_some_and(|delim| {
-        let cells = field_count(&text[row.clone()], delim);
-        header_of(text, &row, delim, cells).is_some()
-    })
+    row_header(text, row).is_some()
+}
+
+/// The delimiter and header line of `row` (a line without its ending), when it is a row of a
+/// CSV with a header in reach. Remembered per row while a memo is open: the line filter asks
+/// it of every row, and then each rule's candidates ask it again ([`column_name`]).
+fn row_header(text: &[u8], row: Range<usize>) -> Option<(u8, Range<usize>)> {
+    memo::memoized(
+        text,
+        |t| &mut t.csv.rows,
+        row.start,
+        || {
+            let delim = could_be_row(&text[row.clone()])?;
+            let cells = field_count(&text[row.clone()], delim);
+            Some((delim, header_of(text, &row, delim, cells)?))
+        },
+    )
 }
 
 /// The header name of the column holding `value` (a range inside one line of `text`), or
 /// `None` when the line is not a row of a CSV with a header in reach.
+///
+/// Every candidate of a row asks this (a patient CSV: several rules, several values a row),
+/// so nothing is allocated: the value's cell is counted out of the row and the header's cell
+/// of that number read off the header line; the row's header is remembered ([`row_header`]).
 pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
     let row = line_at(text, value.start);
-    let delim = could_be_row(&text[row.clone()])?;
-    let cells = fields(text, row.clone(), delim);
-    let header = header_of(text, &row, delim, cells.len())?;
-    let col = cells
-        .iter()
-        .position(|c| c.start <= value.start && value.end <= c.end)?;
-    let head = fields(text, header, delim);
-    Some(unquote(text, head[col].clone()))
+    let (delim, header) = row_header(text, row.clone())?;
+    let mut col = None;
+    each_field(text, row, delim, |k, c| {
+        let hit = c.start <= value.start && value.end <= c.end;
+        if hit {
+            col = Some(k);
+        }
+        hit
+    });
+    let col = col?;
+    let mut head = None;
+    each_field(text, header, delim, |k, c| {
+        if k == col {
+            head = Some(c);
+        }
+        k == col
+    });
+    Some(unquote(text, head?))
+}
+
+/// Calls `f` with the number and range of each field of `line` ([`fields`] without the
+/// vector), until it returns `true`.
+fn each_field(
+    text: &[u8],
+    line: Range<usize>,
+    delim: u8,
+    mut f: impl FnMut(usize, Range<usize>) -> bool,
+) {
+    let (mut start, mut quoted, mut k) = (line.start, false, 0);
+    for i in line.clone() {
+        match text[i] {
+            b'"' => quoted = !quoted,
+            b if b == delim && !quoted => {
+                if f(k, start..i) {
+                    return;
+                }
+                k += 1;
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    f(k, start..line.end);
 }
 
 #[cfg(test)]

@@ -4,22 +4,21 @@
 //! (depth-0) `"value"` member.
 
 use super::BUDGET;
-use super::memo::{self, memoized};
-use rustc_hash::FxHashMap;
+use super::memo::{self, OffsetMap, memoized};
 use std::ops::Range;
 
 /// What the walks here have worked out about one text (kept by [`memo`]).
 #[derive(Default)]
 pub(super) struct Memo {
     /// Object start → end ([`object_end`]).
-    ends: FxHashMap<usize, usize>,
+    ends: OffsetMap<usize, usize>,
     /// Position → the enclosing object's `{` and how far back that was searched
     /// ([`object_start_within`]).
-    starts: FxHashMap<usize, Start>,
+    starts: OffsetMap<usize, Start>,
     /// Object → its depth-0 `resourceType` value, if any ([`resource_type`]).
-    resource_types: FxHashMap<(usize, usize), Option<Range<usize>>>,
+    resource_types: OffsetMap<(usize, usize), Option<Range<usize>>>,
     /// Range → a caller's verdict on it ([`remembered`]).
-    verdicts: FxHashMap<(usize, usize), bool>,
+    verdicts: OffsetMap<(usize, usize), bool>,
     /// Offsets of every `resourceType` in the text, found on first use
     /// ([`resource_type_within`]).
     type_keys: Option<Vec<usize>>,
@@ -377,14 +376,23 @@ pub fn strings_named(text: &[u8], obj: Range<usize>, key: &[u8]) -> Vec<Range<us
 /// Every string value, at any depth inside `obj`, of a member named by one of `keys`: one
 /// walk for several names.
 pub fn strings_named_any(text: &[u8], obj: Range<usize>, keys: &[&[u8]]) -> Vec<Range<usize>> {
+    strings_keyed(text, obj, keys)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// [`strings_named_any`] with the index in `keys` of the name each string is a value of:
+/// the strings of `keys[k]` are those [`strings_named`] finds for it, in the same order.
+pub fn strings_keyed(text: &[u8], obj: Range<usize>, keys: &[&[u8]]) -> Vec<(usize, Range<usize>)> {
     let mut out = Vec::new();
     let mut stack = vec![obj];
     while let Some(o) = stack.pop() {
         for m in members(text, o) {
-            let name_hit = keys.contains(&&text[m.key.clone()]);
+            let name_hit = keys.iter().position(|k| *k == &text[m.key.clone()]);
             if m.string {
-                if name_hit {
-                    out.push(m.value);
+                if let Some(k) = name_hit {
+                    out.push((k, m.value));
                 }
             } else if text.get(m.value.start) == Some(&b'{') {
                 stack.push(m.value);
@@ -393,16 +401,17 @@ pub fn strings_named_any(text: &[u8], obj: Range<usize>, keys: &[&[u8]]) -> Vec<
             }
         }
     }
-    out.sort_by_key(|r| r.start);
+    out.sort_by_key(|(_, r)| r.start);
     out
 }
 
-/// Walks an array: strings (when the array's key matched) and nested objects.
+/// Walks an array: strings (when the array's key matched, as values of that key) and nested
+/// objects.
 fn array_items(
     text: &[u8],
     arr: Range<usize>,
-    take_strings: bool,
-    out: &mut Vec<Range<usize>>,
+    take_strings: Option<usize>,
+    out: &mut Vec<(usize, Range<usize>)>,
     stack: &mut Vec<Range<usize>>,
 ) {
     let end = arr.end.min(text.len());
@@ -411,8 +420,8 @@ fn array_items(
         match text[i] {
             b'"' => {
                 let e = string_end(text, i, end);
-                if take_strings {
-                    out.push(i + 1..e);
+                if let Some(k) = take_strings {
+                    out.push((k, i + 1..e));
                 }
                 i = e + 1;
             }

@@ -14,7 +14,6 @@
 //! describes.
 
 use super::{csv, json};
-use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 
 /// The readers' tables for one text.
@@ -27,6 +26,19 @@ pub(super) struct Tables {
     /// Offsets of the text's newlines, made the first time a line end is looked for far
     /// from an offset ([`prev_newline`], [`next_newline`]).
     newlines: Option<Vec<u32>>,
+    /// Where the validators' context words occur, per word list ([`words_within`]).
+    words: Vec<WordIndex>,
+}
+
+/// The occurrences of one list of context words in a text ([`words_within`]).
+struct WordIndex {
+    /// Address and length of the (static) word list.
+    list: (usize, usize),
+    /// Bytes of windows asked about so far; the index is made once they reach a quarter of the
+    /// text's length.
+    asked: usize,
+    /// Every occurrence of a word (ASCII case ignored) as `(start, end)`, by start.
+    at: Option<Vec<(u32, u32)>>,
 }
 
 struct Memo {
@@ -109,11 +121,79 @@ pub(super) fn with<R>(text: &[u8], f: impl FnOnce(&mut Tables) -> R) -> Option<R
     })
 }
 
+/// A key of an [`OffsetMap`]: a text offset, or a range of the text (by its start).
+pub(super) trait Offset: Copy + Ord {
+    /// The offset the key is filed under.
+    fn offset(&self) -> usize;
+}
+
+impl Offset for usize {
+    fn offset(&self) -> usize {
+        *self
+    }
+}
+
+impl Offset for (usize, usize) {
+    fn offset(&self) -> usize {
+        self.0
+    }
+}
+
+/// How many bytes of text one page of an [`OffsetMap`] covers (as a shift): 512, so that
+/// inserting into a page (a `memmove` of the entries after the new one) stays short even
+/// where every few bytes hold a candidate (a minified Bundle).
+const PAGE_SHIFT: u32 = 9;
+
+/// A map keyed by offsets into the text, filed in pages of 512 bytes of text, each a sorted
+/// vector. The walks ask about offsets near the one they asked about last (a rule's
+/// candidates come in text order), so a lookup finds its page in the cache; a hash map
+/// spread the entries of a dense file (600,000 objects of an NDJSON export) over tens of
+/// megabytes, and its lookups were cache misses that took a third of the scan.
+pub(super) struct OffsetMap<K, V> {
+    pages: Vec<Vec<(K, V)>>,
+}
+
+impl<K, V> Default for OffsetMap<K, V> {
+    fn default() -> Self {
+        OffsetMap { pages: Vec::new() }
+    }
+}
+
+impl<K: Offset, V> OffsetMap<K, V> {
+    /// The value stored under `key`.
+    pub(super) fn get(&self, key: &K) -> Option<&V> {
+        let page = self.pages.get(key.offset() >> PAGE_SHIFT)?;
+        let i = page.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+        Some(&page[i].1)
+    }
+
+    /// Stores `value` under `key` (replacing what was there).
+    pub(super) fn insert(&mut self, key: K, value: V) {
+        let p = key.offset() >> PAGE_SHIFT;
+        if self.pages.len() <= p {
+            self.pages.resize_with(p + 1, Vec::new);
+        }
+        let page = &mut self.pages[p];
+        match page.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => page[i].1 = value,
+            Err(i) => page.insert(i, (key, value)),
+        }
+    }
+}
+
+impl<K: Offset, V> Extend<(K, V)> for OffsetMap<K, V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, items: I) {
+        for (k, v) in items {
+            self.insert(k, v);
+        }
+    }
+}
+
 /// Looks `key` up in `table` of the memo for `text`, or computes it with `compute` (outside
 /// any borrow of the memo, so `compute` may use the memo itself) and stores it.
-pub(super) fn memoized<K: std::hash::Hash + Eq, V: Clone>(
+pub(super) fn memoized<K: Offset, V: Clone>(
     text: &[u8],
-    table: fn(&mut Tables) -> &mut FxHashMap<K, V>,
+    table: fn(&mut Tables) -> &mut OffsetMap<K, V>,
     key: K,
     compute: impl FnOnce() -> V,
 ) -> V {
@@ -209,4 +289,65 @@ pub fn next_newline(text: &[u8], offset: usize) -> Option<usize> {
         nl.get(k).map(|&p| p as usize)
     })
     .unwrap_or_else(|| memchr::memchr(b'\n', &text[near..]).map(|i| near + i))
+}
+
+/// Whether one of `words` occurs, ASCII case ignored, inside `text[window]`; `None` when no
+/// memo is open for `text` or the occurrences of `words` have not been indexed yet.
+///
+/// The PHI validators ask this for every candidate with a window of about three lines, and
+/// on a dense file (a patient CSV) each of a list's words was searched in each window: a
+/// fifth of the scan. Once the windows asked about for a list add up to a quarter of the
+/// text's length, its words are found in the whole text in one automaton pass and each
+/// question is a binary search; before that the caller searches its window (so a file with a
+/// few candidates never pays for a pass over all of it).
+pub fn words_within(
+    text: &[u8],
+    words: &'static [&'static [u8]],
+    window: std::ops::Range<usize>,
+) -> Option<bool> {
+    if u32::try_from(text.len()).is_err() || words.iter().any(|w| w.is_empty()) {
+        return None;
+    }
+    let list = (words.as_ptr() as usize, words.len());
+    with(text, |t| {
+        let k = match t.words.iter().position(|w| w.list == list) {
+            Some(k) => k,
+            None => {
+                t.words.push(WordIndex {
+                    list,
+                    asked: 0,
+                    at: None,
+                });
+                t.words.len() - 1
+            }
+        };
+        let index = &mut t.words[k];
+        if index.at.is_none() {
+            index.asked += window.len();
+            if index.asked < text.len() / 4 {
+                return None;
+            }
+            crate::work::add(text.len());
+            let ac = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(words)
+                .ok()?;
+            let mut at: Vec<(u32, u32)> = ac
+                .find_overlapping_iter(text)
+                .map(|m| (m.start() as u32, m.end() as u32))
+                .collect();
+            at.sort_unstable();
+            index.at = Some(at);
+        }
+        let at = index.at.as_deref()?;
+        let first = at.partition_point(|&(s, _)| (s as usize) < window.start);
+        let found = at[first..]
+            .iter()
+            .take_while(|&&(s, _)| (s as usize) < window.end)
+            .inspect(|_| crate::work::add(1))
+            .any(|&(_, e)| e as usize <= window.end);
+        Some(found)
+    })
+    .flatten()
 }

@@ -45,6 +45,29 @@ fn kind(col: &[u8]) -> Option<Kind> {
     })
 }
 
+/// [`kind`] of a column name, from the last few names asked about: every candidate of a CSV
+/// asks it of the same few headers, and each answer is a normalization and up to two dozen
+/// substring searches.
+fn kind_of(col: &[u8]) -> Option<Kind> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<Vec<(Vec<u8>, Option<Kind>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    const KEPT: usize = 16;
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some((_, k)) = seen.iter().find(|(c, _)| c.as_slice() == col) {
+            return *k;
+        }
+        let k = kind(col);
+        if seen.len() >= KEPT {
+            seen.remove(0);
+        }
+        seen.push((col.to_vec(), k));
+        k
+    })
+}
+
 /// Whether a header has person-level columns (NPI there ties a patient to a provider).
 fn patient_table(c: &Candidate<'_>) -> bool {
     let line = crate::detect::structure::csv::column_name(c.text, &c.value);
@@ -85,10 +108,10 @@ pub(super) fn identifier(c: &Candidate<'_>) -> Verdict {
     let Some(col) = context::column(c) else {
         return Verdict::Reject;
     };
-    let Some(k) = kind(col) else {
+    let Some(k) = kind_of(col) else {
         return Verdict::Reject;
     };
-    let col_name = String::from_utf8_lossy(col).into_owned();
+    let col_name = String::from_utf8_lossy(col);
     let (check, sev, what) = match k {
         Kind::Ssn => (ids::ssn(v), Severity::Block, "US SSN"),
         Kind::Mbi => {

@@ -36,7 +36,7 @@ pub const REACH_AFTER: usize = 256;
 /// The value's line and the two lines before it, cut to [`REACH_BEFORE`] bytes before the
 /// value and [`REACH_AFTER`] after it: on a minified file or CR-separated HL7 the "line" is
 /// the whole file, and reading it for every candidate made a scan quadratic.
-pub fn window<'a>(c: &Candidate<'a>) -> &'a [u8] {
+pub fn window(c: &Candidate<'_>) -> Range<usize> {
     let line = line_bounds(c.text, c.value.start);
     let floor = c.value.start.saturating_sub(REACH_BEFORE);
     let mut start = line.start;
@@ -49,13 +49,18 @@ pub fn window<'a>(c: &Candidate<'a>) -> &'a [u8] {
     let end = line.end.min(c.value.end.max(c.value.start) + REACH_AFTER);
     let window = start.max(floor)..end.max(start.max(floor));
     crate::work::add(window.len());
-    &c.text[window]
+    window
 }
 
-/// Whether any of `words` occurs (ignoring case) in the value's window.
-pub fn near(c: &Candidate<'_>, words: &[&[u8]]) -> bool {
-    let w = window(c);
-    words.iter().any(|word| contains_ci(w, word))
+/// Whether any of `words` occurs (ignoring case) in the value's window. The lists are
+/// constants: the scan's memo indexes each list's words once per text
+/// ([`structure::memo::words_within`]).
+pub fn near(c: &Candidate<'_>, words: &'static [&'static [u8]]) -> bool {
+    let window = window(c);
+    structure::memo::words_within(c.text, words, window.clone()).unwrap_or_else(|| {
+        let w = &c.text[window];
+        words.iter().any(|word| contains_ci(w, word))
+    })
 }
 
 /// Whether the value sits in a patient-level record.
@@ -141,13 +146,23 @@ pub fn column<'a>(c: &Candidate<'a>) -> Option<&'a [u8]> {
 /// Whether `hay` holds any of `words`, ignoring case and `_`/`-`/space differences.
 pub fn has_any(hay: &[u8], words: &[&[u8]]) -> bool {
     let norm = normalize(hay);
-    words.iter().any(|w| contains_ci(&norm, &normalize(w)))
+    // `contains_ci` ignores case: only a word with a separator in it needs normalizing.
+    words.iter().any(|w| {
+        if w.iter().any(|b| SEPARATORS.contains(b)) {
+            contains_ci(&norm, &normalize(w))
+        } else {
+            contains_ci(&norm, w)
+        }
+    })
 }
+
+/// What [`normalize`] drops.
+const SEPARATORS: &[u8] = b"_-. ";
 
 /// Lower-cases and drops `_`, `-`, `.` and spaces (`Medical_Record-No` → `medicalrecordno`).
 pub fn normalize(s: &[u8]) -> Vec<u8> {
     s.iter()
-        .filter(|b| !b"_-. ".contains(b))
+        .filter(|b| !SEPARATORS.contains(b))
         .map(u8::to_ascii_lowercase)
         .collect()
 }
