@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    one_malloc_arena();
     phiguard::source::tune_libgit2();
     fail_closed_on_panic();
     #[cfg(debug_assertions)]
@@ -31,6 +32,19 @@ fn restore_sigpipe() {
     // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// glibc gives threads that allocate at once arenas of their own (up to eight per core), and
+/// each arena keeps the blob buffers its thread freed: a history scan's workers held 140 MiB
+/// at peak on redis. One arena keeps the peak lower at no measured cost (the workers allocate
+/// a few buffers per blob, not per line). glibc only; other allocators have no such knob.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets a tuning parameter of glibc's allocator; called first thing in
+    // main, before any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
