@@ -157,20 +157,20 @@ fn added_regions_with(old: &[&[u8]], new: &[u8], few: usize, align: bool) -> Vec
 }
 
 /// How far ahead in the old version [`aligned`] looks for a line of the new one.
-const WINDOW: usize = 16 << 10;
+const WINDOW: usize = 4 << 10;
 
 /// Stretches of whole lines of `new[span]` (each line ending in a newline) that `old` has, found
 /// by walking both forward from `span.start` in `new` and `at` in `old` (both line starts):
 /// the run the two share (compared in blocks) gives whole lines; at the first line that
 /// differs, the walk skips it and looks for the next line of `new` at a line start of `old`
-/// within [`WINDOW`] bytes, and goes on from there. Every stretch returned is byte for byte a
-/// run of whole lines of `old`, so its lines are in `old` whatever the alignment; lines not
-/// returned are compared the ordinary way. The searching stops after a few times `old`'s
-/// size, so a rewritten file costs little more than without it.
+/// within [`WINDOW`] bytes ([`find_line`]), and goes on from there. Every stretch returned is
+/// byte for byte a run of whole lines of `old`, so its lines are in `old` whatever the
+/// alignment; lines not returned are compared the ordinary way. The searching stops after
+/// `old`'s size, so a rewritten file costs little more than without it.
 fn aligned(old: &[u8], new: &[u8], span: Range<usize>, at: usize) -> Vec<Range<usize>> {
     let mut known: Vec<Range<usize>> = Vec::new();
     let (mut i, mut j, to) = (span.start, at, span.end);
-    let mut budget = 4 * old.len() + WINDOW;
+    let mut budget = old.len() + WINDOW;
     while i < to {
         // `i` and `j` are line starts; the whole lines of their shared run are in `old`.
         let run = common_prefix(&new[i..to], &old[j..]);
@@ -194,20 +194,36 @@ fn aligned(old: &[u8], new: &[u8], span: Range<usize>, at: usize) -> Vec<Range<u
                 return known;
             };
             let line = &new[i..=i + nl];
-            let window = &old[j..old.len().min(j + WINDOW)];
-            if window.len() > budget {
+            let until = old.len().min(j + WINDOW);
+            if until - j > budget {
                 return known;
             }
-            budget -= window.len();
-            let found = memchr::memmem::find_iter(window, line)
-                .find(|&k| j + k == 0 || old[j + k - 1] == b'\n');
-            if let Some(k) = found {
-                j += k;
+            budget -= until - j;
+            if let Some(k) = find_line(old, j..until, line) {
+                j = k;
                 break;
             }
         }
     }
     known
+}
+
+/// The first line start of `old` in `within` (whose start is one) where `line`, ending in its
+/// newline, is a whole line of `old` inside `within`. Line by line with `memchr` and a check
+/// of the newline's place before comparing: a substring searcher costs more to build than
+/// this search over a few KiB.
+fn find_line(old: &[u8], within: Range<usize>, line: &[u8]) -> Option<usize> {
+    let fits = |p: usize| {
+        p + line.len() <= within.end
+            && old[p + line.len() - 1] == b'\n'
+            && old[p..p + line.len()] == *line
+    };
+    if fits(within.start) {
+        return Some(within.start);
+    }
+    memchr::memchr_iter(b'\n', &old[within.clone()])
+        .map(|q| within.start + q + 1)
+        .find(|&p| fits(p))
 }
 
 /// The length of the longest common prefix of `a` and `b`, compared in blocks of 64 bytes.
