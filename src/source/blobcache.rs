@@ -22,12 +22,22 @@ pub struct BlobCache {
     budget: usize,
 }
 
+/// A blob id as its bytes: `Oid`'s `==` is a call into libgit2, paid by every probe of a map
+/// keyed by it.
+type Key = [u8; 20];
+
+fn key(id: Oid) -> Key {
+    let mut k = [0; 20];
+    k.copy_from_slice(id.as_bytes());
+    k
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     /// Reads as an old version still to come, per blob (only blobs some job also writes).
-    uses: FxHashMap<Oid, u32>,
+    uses: FxHashMap<Key, u32>,
     /// Content held for those reads.
-    held: FxHashMap<Oid, Arc<[u8]>>,
+    held: FxHashMap<Key, Arc<[u8]>>,
     /// Bytes in `held`.
     bytes: usize,
 }
@@ -37,17 +47,17 @@ impl BlobCache {
     /// old version, a blob another job writes (a staged change, a single commit): nothing
     /// would ever be taken from it.
     pub fn plan(jobs: &[Job], budget: usize) -> Option<BlobCache> {
-        let mut written: rustc_hash::FxHashSet<Oid> = rustc_hash::FxHashSet::default();
+        let mut written: rustc_hash::FxHashSet<Key> = rustc_hash::FxHashSet::default();
         for job in jobs {
             if let Job::Blob { new, .. } = job {
-                written.insert(*new);
+                written.insert(key(*new));
             }
         }
-        let mut uses: FxHashMap<Oid, u32> = FxHashMap::default();
+        let mut uses: FxHashMap<Key, u32> = FxHashMap::default();
         for job in jobs {
             if let Job::Blob { old, .. } = job {
-                for o in old.iter().filter(|o| written.contains(o)) {
-                    *uses.entry(*o).or_default() += 1;
+                for o in old.iter().map(|&o| key(o)).filter(|o| written.contains(o)) {
+                    *uses.entry(o).or_default() += 1;
                 }
             }
         }
@@ -67,6 +77,7 @@ impl BlobCache {
     /// Offers blob `id`'s content, just read as a new version: kept when a later job reads it
     /// as an old version and it fits the budget.
     pub fn offer(&self, id: Oid, content: &[u8]) {
+        let id = key(id);
         let mut inner = self.lock();
         if inner.uses.get(&id).is_none_or(|&n| n == 0)
             || inner.held.contains_key(&id)
@@ -81,6 +92,7 @@ impl BlobCache {
     /// Blob `id`'s content for one read as an old version, when held. Each call counts one
     /// read (held or not), and a blob is let go after its last.
     pub fn take(&self, id: Oid) -> Option<Arc<[u8]>> {
+        let id = key(id);
         let mut inner = self.lock();
         let left = inner.uses.get_mut(&id)?;
         *left = left.saturating_sub(1);

@@ -38,18 +38,20 @@ fn tree_changes(
     deleted: &mut Vec<(Vec<u8>, Oid)>,
 ) -> std::result::Result<(), git2::Error> {
     let olds: Vec<git2::TreeEntry<'_>> = old.map(|t| t.iter().collect()).unwrap_or_default();
-    let index: std::collections::HashMap<&[u8], usize> = olds
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.name_bytes(), i))
-        .collect();
+    let mut index: FxHashMap<&[u8], usize> =
+        FxHashMap::with_capacity_and_hasher(olds.len(), Default::default());
+    index.extend(olds.iter().enumerate().map(|(i, e)| (e.name_bytes(), i)));
     let mut kept = vec![false; olds.len()];
     for entry in new.iter() {
         let before = index.get(entry.name_bytes()).map(|&i| {
             kept[i] = true;
             &olds[i]
         });
-        if before.is_some_and(|b| b.id() == entry.id() && b.filemode() == entry.filemode()) {
+        // Ids compared as bytes: `Oid`'s `==` is a call into libgit2, paid per entry of every
+        // changed tree.
+        if before.is_some_and(|b| {
+            b.id().as_bytes() == entry.id().as_bytes() && b.filemode() == entry.filemode()
+        }) {
             continue;
         }
         let len = prefix.len();
@@ -237,7 +239,7 @@ pub fn commit_jobs(
                 old.push(entry.id());
             }
         }
-        if old.contains(&change.new) {
+        if old.iter().any(|o| o.as_bytes() == change.new.as_bytes()) {
             continue; // a move, or the merge took one side's version as it was
         }
         jobs.push(Job::Blob {

@@ -39,6 +39,15 @@ fn added_table() {
     assert_eq!(added(&["q\n", "a\nb\n"], "a\nb\nq\nr\n"), vec!["r\n"]);
 }
 
+/// Every way [`added_regions_with`] can take: candidates looked up by splitting the old
+/// versions or by searching for each, with and without walking a single old version in step.
+const WAYS: [(usize, bool); 4] = [
+    (0, false),
+    (usize::MAX, false),
+    (0, true),
+    (usize::MAX, true),
+];
+
 /// The plain line-set difference: every line of `new` that no old version has, hashed whole.
 fn plain(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {
     let seen: FxHashSet<&[u8]> = old
@@ -59,16 +68,23 @@ fn plain(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {
 }
 
 /// The shared-start shortcut never changes the answer: the regions equal a plain line-set
-/// difference for every pair of short texts over a small alphabet.
+/// difference for every pair of short texts over a small alphabet (with `\r`: the line ends
+/// a substring search must tell apart).
 #[test]
 fn shortcut_agrees_with_the_plain_difference() {
-    // Every text of 1 to 5 bytes over `a`, `b` and newline.
+    for alphabet in [b"ab\n", b"a\r\n"] {
+        shortcut_agrees_over(alphabet);
+    }
+}
+
+fn shortcut_agrees_over(alphabet: &[u8; 3]) {
+    // Every text of 1 to 5 bytes over the alphabet.
     let texts: Vec<Vec<u8>> = (1..=5u32)
         .flat_map(|len| {
             (0..3u32.pow(len)).map(move |mut n| {
                 (0..len)
                     .map(|_| {
-                        let b = b"ab\n"[(n % 3) as usize];
+                        let b = alphabet[(n % 3) as usize];
                         n /= 3;
                         b
                     })
@@ -81,13 +97,15 @@ fn shortcut_agrees_with_the_plain_difference() {
             if old.is_empty() || new.is_empty() {
                 continue;
             }
-            assert_eq!(
-                added_regions(&[old], new),
-                plain(&[old], new),
-                "old {:?} new {:?}",
-                String::from_utf8_lossy(old),
-                String::from_utf8_lossy(new)
-            );
+            for (few, align) in WAYS {
+                assert_eq!(
+                    added_regions_with(&[old], new, few, align),
+                    plain(&[old], new),
+                    "old {:?} new {:?} few {few} align {align}",
+                    String::from_utf8_lossy(old),
+                    String::from_utf8_lossy(new)
+                );
+            }
         }
     }
 }
@@ -121,9 +139,10 @@ fn each_line_agrees_with_the_plain_splitter() {
     }
 }
 
-/// The shared start and end and the candidate set never change the answer on edits of longer
-/// texts (lines inserted, deleted, changed, moved, CRLF, a last line without a newline, lines
-/// long enough to share a length modulo 1024) against one to three old versions.
+/// The shared start and end, the in-step walk and the candidate set never change the answer
+/// on edits of longer texts (lines inserted, deleted, changed, moved, CRLF, a last line
+/// without a newline, lines long enough to share a length modulo 1024, texts longer than the
+/// walk's search window) against one to three old versions.
 #[test]
 fn shared_end_and_candidates_agree_with_the_plain_difference() {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -172,9 +191,17 @@ fn shared_end_and_candidates_agree_with_the_plain_difference() {
         if new.is_empty() || olds.iter().all(|o| o.is_empty()) {
             continue;
         }
+        let want = plain(&olds, &new);
+        for (few, align) in WAYS {
+            assert_eq!(
+                added_regions_with(&olds, &new, few, align),
+                want,
+                "round {round}, few {few}, align {align}"
+            );
+        }
         assert_eq!(
             added_regions(&olds, &new),
-            plain(&olds, &new),
+            want,
             "round {round}: old {:?} new {:?}",
             olds.iter()
                 .map(|o| String::from_utf8_lossy(o))
