@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    two_malloc_arenas();
     phiguard::source::tune_libgit2();
     fail_closed_on_panic();
     #[cfg(debug_assertions)]
@@ -32,20 +31,6 @@ fn restore_sigpipe() {
     // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
-/// glibc gives threads that allocate at once arenas of their own (up to eight per core), and
-/// each arena keeps the blob buffers its thread freed: a history scan's workers held 137 MiB
-/// at peak on redis. Two arenas in all bring that to 124 MiB at no measured cost; one gives
-/// 120 MiB but costs spring-framework's history 9 % more CPU (the threads contend for its
-/// lock). glibc only; other allocators have no such knob.
-fn two_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt sets a tuning parameter of glibc's allocator; called first thing in
-    // main, before any thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 

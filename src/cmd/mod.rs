@@ -288,8 +288,7 @@ impl Session {
             roots,
             paths: self.config.path_rules(),
             repo_root: self.repo_root.as_deref(),
-            // Walking is cheap beside scanning: one walker feeds about four scanners.
-            threads: self.config.threads.div_ceil(4),
+            threads: self.config.threads,
         };
         Ok(self
             .report_of(&mut files, RepoAt::None)?

@@ -40,7 +40,24 @@ pub(super) fn open_repo() -> Result<git2::Repository> {
 }
 
 /// `scan --range A..B | REV`.
+/// glibc gives threads that allocate at once arenas of their own (up to eight per core), and
+/// each arena keeps the blob buffers its thread freed: a history scan's workers held 137 MiB
+/// at peak on redis. Two arenas in all bring that to 124 MiB at no measured cost to a
+/// history; one gives 120 MiB but costs spring-framework's history 9 % more CPU (the threads
+/// contend for its lock). Only history scans and server hooks ask for it, before their
+/// threads start: on a directory scan of many small files the shared arenas cost 7 % of wall
+/// time. glibc only; other allocators have no such knob.
+fn two_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets a tuning parameter of glibc's allocator; it is called before the
+    // scan's threads start, and glibc serialises it with allocation in any case.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 pub fn range(g: &Global, spec: &str, config_from: ConfigFrom) -> Result<Exit> {
+    two_malloc_arenas();
     let repo = open_repo()?;
     let root = repo.workdir().map(Path::to_path_buf);
     let ids = match history::range(&repo, spec) {
@@ -229,6 +246,7 @@ pub fn update(g: &Global, refname: &str, old: &str, new: &str) -> Result<Exit> {
 /// error after the configuration is read is recorded in the audit log too (exit 2).
 fn server(g: &Global, hook: Hook, updates: &[RefUpdate]) -> Result<Exit> {
     let started = Instant::now();
+    two_malloc_arenas();
     check_quarantine()?;
     let repo = open_repo()?;
     let origin = Origin {
