@@ -48,12 +48,12 @@ fn each_line(text: &[u8], mut each: impl FnMut(usize, usize, usize)) {
 /// or with its end, are in that version by definition, so they are skipped without hashing:
 /// most edits append, insert or change a few lines, and the shared start and end are found
 /// with `memcmp`, not line by line. Against a single old version, the lines between them are
-/// walked in step with the old version too ([`aligned`]): an edit in two places of a large
+/// walked in step with the old version too (`aligned`): an edit in two places of a large
 /// file leaves everything between them shared, only shifted. The lines left (the candidates,
 /// usually a handful) go into a small set, and the old versions' lines are looked up in it —
 /// rather than every old line inserted into a set as large as the file — skipping at once
-/// every old line whose length no candidate has. When the candidates are at most [`FEW`],
-/// each is searched for in the old versions as a substring instead ([`has_line`]): splitting
+/// every old line whose length no candidate has. When the candidates are at most `FEW`,
+/// each is searched for in the old versions as a substring instead (`has_line`): splitting
 /// a whole old version into lines to prove that a line is new costs several times a
 /// vectorised substring search.
 pub fn added_regions(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {

@@ -265,7 +265,7 @@ fn row_header(text: &[u8], row: Range<usize>) -> Option<(u8, Range<usize>)> {
 ///
 /// Every candidate of a row asks this (a patient CSV: several rules, several values a row),
 /// so nothing is allocated: the value's cell is counted out of the row and the header's cell
-/// of that number read off the header line; the row's header is remembered ([`row_header`]).
+/// of that number read off the header line; the row's header is remembered (`row_header`).
 pub fn column_name(text: &[u8], value: &Range<usize>) -> Option<Range<usize>> {
     let row = line_at(text, value.start);
     let (delim, header) = row_header(text, row.clone())?;
