@@ -311,15 +311,7 @@ fn shared_end(old: &[u8], new: &[u8], from: usize) -> usize {
 /// Length of the longest prefix of `new` made of whole lines that `old` starts with too: up
 /// to the last newline the two share, or all of `new` when they are equal.
 fn shared_lines(old: &[u8], new: &[u8]) -> usize {
-    const BLOCK: usize = 64;
-    let n = old.len().min(new.len());
-    let mut same = 0;
-    while same + BLOCK <= n && old[same..same + BLOCK] == new[same..same + BLOCK] {
-        same += BLOCK;
-    }
-    while same < n && old[same] == new[same] {
-        same += 1;
-    }
+    let same = common_prefix(old, new);
     if same == new.len() && same == old.len() {
         return same;
     }
