@@ -34,22 +34,7 @@ pub struct Files<'a> {
 
 impl Source for Files<'_> {
     fn feed(&mut self, sink: &dyn Sink) -> Result<Fed> {
-        let skipped = walk(
-            self.roots,
-            &self.paths,
-            self.threads,
-            self.repo_root,
-            || {
-                |job| {
-                    sink.take(job);
-                    if sink.stopped() {
-                        // The run's own error is what is reported; this only ends the walk.
-                        return Err(Error::internal("internal: the scan stopped"));
-                    }
-                    Ok(())
-                }
-            },
-        )?;
+        let skipped = walk(self.roots, &self.paths, self.threads, self.repo_root, sink)?;
         Ok(Fed::Done { skipped })
     }
 
@@ -58,9 +43,10 @@ impl Source for Files<'_> {
     }
 }
 
-/// Walks `roots` on `threads` threads and hands every file to scan, as a [`Job::File`], to a
-/// per-thread visitor made by `make_visitor`. Returns how many paths were skipped (lockfiles,
-/// minified bundles, excluded). The first error stops the walk and is returned.
+/// Walks `roots` on `threads` threads and hands every file to scan, as a [`Job::File`], to
+/// `sink`. Returns how many paths were skipped (lockfiles, minified bundles, excluded). The
+/// first error stops the walk and is returned; so does a run that has stopped (its own error
+/// is what is reported).
 ///
 /// Inside a repository (`repo_root`), exclusions match, and the jobs carry, each file's path
 /// relative to the repository root, whatever the current directory (`scan ..`, `scan .` in
@@ -68,18 +54,21 @@ impl Source for Files<'_> {
 ///
 /// # Errors
 ///
-/// When a root does not exist, a directory cannot be read, or a visitor fails.
-fn walk<F, V>(
+/// When a root does not exist, a directory cannot be read, or the run has stopped.
+fn walk(
     roots: &[&Path],
     paths: &super::PathRules<'_>,
     threads: usize,
     repo_root: Option<&Path>,
-    make_visitor: F,
-) -> Result<usize>
-where
-    F: Fn() -> V + Sync,
-    V: FnMut(Job) -> Result<()> + Send,
-{
+    sink: &dyn Sink,
+) -> Result<usize> {
+    let visit = |job: Job| {
+        sink.take(job);
+        if sink.stopped() {
+            return Err(Error::internal("internal: the scan stopped"));
+        }
+        Ok(())
+    };
     let Some((first, rest)) = roots.split_first() else {
         return Ok(0);
     };
@@ -106,8 +95,8 @@ where
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     let visited: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
     builder.build_parallel().run(|| {
-        let mut visit = make_visitor();
-        let (skipped, failure, rooted, visited) = (&skipped, &failure, &rooted, &visited);
+        let (skipped, failure, rooted, visited, visit) =
+            (&skipped, &failure, &rooted, &visited, &visit);
         Box::new(move |entry| {
             let step = entry
                 .map_err(|e| Error::usage(format!("walking: {e}")))
@@ -147,13 +136,10 @@ where
     let visited = visited.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut skipped = skipped.into_inner();
     let tracked = tracked_unvisited(roots, &visited)?;
-    if !tracked.is_empty() {
-        let mut visit = make_visitor();
-        for path in tracked {
-            match job_for(&path, true, paths, &rooted) {
-                Some(job) => visit(job)?,
-                None => skipped += 1,
-            }
+    for path in tracked {
+        match job_for(&path, true, paths, &rooted) {
+            Some(job) => visit(job)?,
+            None => skipped += 1,
         }
     }
     Ok(skipped)
