@@ -104,6 +104,7 @@ where
             tx,
             count: AtomicUsize::new(0),
             workers: Mutex::new(Vec::new()),
+            started: AtomicUsize::new(0),
             engine,
             built: &built,
             setup: &setup,
@@ -192,6 +193,8 @@ struct Queue<'q, 'scope, 'env, 'e, E> {
     count: AtomicUsize,
     /// The workers started; their start is serialised by this lock.
     workers: Mutex<Vec<ScopedJoinHandle<'scope, Result<Vec<Part>>>>>,
+    /// How many workers are started, read without the lock: once all are, a job takes none.
+    started: AtomicUsize,
     engine: &'q (dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
     built: &'env OnceLock<Engine<'e>>,
     setup: &'q Mutex<Option<E>>,
@@ -225,10 +228,13 @@ impl<E: Send> Sink for Queue<'_, '_, '_, '_, E> {
             && let Some(engine) = self.built.get()
         {
             let want = workers_for(self.crew.opts.threads, index + 1);
-            let mut workers = lock(&self.workers);
-            while workers.len() < want {
-                let crew = self.crew;
-                workers.push(self.scope.spawn(move || crew.work(engine)));
+            if self.started.load(Ordering::Relaxed) < want {
+                let mut workers = lock(&self.workers);
+                while workers.len() < want {
+                    let crew = self.crew;
+                    workers.push(self.scope.spawn(move || crew.work(engine)));
+                }
+                self.started.store(workers.len(), Ordering::Relaxed);
             }
         }
         // Fails only once no worker can take it any more: the run has failed already.
