@@ -22,15 +22,19 @@ fn scan(path: &str, text: &str) -> crate::common::Run {
     )
 }
 
-/// Secret rule ids found in `text` scanned as `path`; asserts that no value is echoed.
-fn secret_rules(path: &str, text: &str, values: &[&str]) -> BTreeSet<String> {
+/// The findings of `text` scanned as `path` (JSON); asserts that the scan ran and that none
+/// of `values` is echoed.
+fn findings(path: &str, text: &str, values: &[&str]) -> Vec<serde_json::Value> {
     let r = scan(path, text);
     assert!(r.code == 0 || r.code == 1, "{path}: {}", r.all());
     assert_no_value(&r.stdout, values);
     assert_no_value(&r.stderr, values);
-    r.json()["findings"]
-        .as_array()
-        .unwrap()
+    r.json()["findings"].as_array().unwrap().clone()
+}
+
+/// Secret rule ids found in `text` scanned as `path`; asserts that no value is echoed.
+fn secret_rules(path: &str, text: &str, values: &[&str]) -> BTreeSet<String> {
+    findings(path, text, values)
         .iter()
         .filter(|f| f["category"] == "secret")
         .map(|f| f["rule"].as_str().unwrap().to_owned())
@@ -40,13 +44,7 @@ fn secret_rules(path: &str, text: &str, values: &[&str]) -> BTreeSet<String> {
 /// Severities of the findings in `text` scanned as `path` (only rule `rule`'s, when given),
 /// in report order; asserts that none of `values` is echoed.
 fn severities(path: &str, text: &str, rule: Option<&str>, values: &[&str]) -> Vec<String> {
-    let r = scan(path, text);
-    assert!(r.code == 0 || r.code == 1, "{path}: {}", r.all());
-    assert_no_value(&r.stdout, values);
-    assert_no_value(&r.stderr, values);
-    r.json()["findings"]
-        .as_array()
-        .unwrap()
+    findings(path, text, values)
         .iter()
         .filter(|f| rule.is_none_or(|rule| f["rule"] == rule))
         .map(|f| f["severity"].as_str().unwrap().to_owned())
