@@ -3,8 +3,9 @@
 //! [`Engine`] turns one item (or a batch) into its findings, here. The rooms beside it:
 //! `drive` is the one driver: a [`crate::source::Source`] hands jobs over a bounded queue to
 //! worker threads ([`drive()`], and [`run`] for jobs planned in full); `positions` places
-//! matches on lines and columns; `synthetic` spreads a synthetic verdict to the same value elsewhere in a file;
-//! `errors` masks values in the text of an error before it is printed ([`error_text`]).
+//! matches on lines and columns; `synthetic` spreads a synthetic verdict to the same value
+//! elsewhere in a file; `errors` masks values in the text of an error before it is printed
+//! ([`error_text`]).
 //!
 //! Work is spread over threads by job index; each thread has its own repository handle and
 //! scratch space, and results are put back in job order, so output is deterministic whatever
