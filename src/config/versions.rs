@@ -71,9 +71,8 @@ pub fn at_commit(repo: &Repository, commit: Oid) -> Result<RepoFiles> {
 pub fn in_index() -> RepoFiles {
     RepoFiles::new("the index", |rel| {
         let repo = open()?;
-        let index = crate::source::staged::open_index(&repo)?;
-        match index.get_path(Path::new(rel), 0) {
-            Some(entry) => blob_text(&repo, entry.id, rel).map(Some),
+        match crate::source::staged::index_id(&repo, rel)? {
+            Some(id) => blob_text(&repo, id, rel).map(Some),
             None => Ok(None),
         }
     })
@@ -94,9 +93,7 @@ pub fn same_everywhere(repo: &Repository, root: &Path) -> Result<bool> {
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(Error::git("reading HEAD", &e)),
     };
-    let index = crate::source::staged::open_index(repo)?
-        .get_path(Path::new(REPO_FILE), 0)
-        .map(|e| e.id);
+    let index = crate::source::staged::index_id(repo, REPO_FILE)?;
     let work = match RepoFiles::worktree(root).read(REPO_FILE)? {
         Some(text) => Some(
             Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
