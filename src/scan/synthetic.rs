@@ -2,7 +2,6 @@
 //! wherever else it appears in the same file.
 
 use crate::detect::RawMatch;
-use crate::fingerprint;
 
 /// Values longer than this (keys, tokens, blobs) are not compared by [`spread_synthetic`]:
 /// the example identifiers it is for are short, and the cap keeps its work linear in the
@@ -23,7 +22,7 @@ pub(super) fn spread_synthetic(text: &[u8], raws: &mut [RawMatch]) {
     if !raws.iter().any(|r| r.synthetic) || raws.iter().all(|r| r.synthetic) {
         return;
     }
-    let synthetic: rustc_hash::FxHashSet<Vec<u8>> = raws
+    let synthetic: rustc_hash::FxHashSet<Key> = raws
         .iter()
         .filter(|r| r.synthetic)
         .filter_map(|r| synthetic_key(&text[r.span.clone()]))
@@ -35,31 +34,80 @@ pub(super) fn spread_synthetic(text: &[u8], raws: &mut [RawMatch]) {
     }
 }
 
+/// A value as [`spread_synthetic`] compares it, held inline: a dense file has hundreds of
+/// thousands of values, and a heap key each was a twentieth of its scan.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Key {
+    len: u8,
+    bytes: [u8; SPREAD_MAX],
+}
+
+impl Key {
+    /// The key's bytes.
+    #[cfg(test)]
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    fn push(&mut self, b: u8) {
+        self.bytes[usize::from(self.len)] = b;
+        self.len += 1;
+    }
+}
+
 /// The key [`spread_synthetic`] compares a value by: a date as `YYYYMMDD` whether written
 /// `1987-02-20`, `19870220` or `02/20/1987`; anything else its letters and digits, upper case
-/// ([`fingerprint::normalize`]). `None` for a value too long or too short to compare.
-pub(super) fn synthetic_key(value: &[u8]) -> Option<Vec<u8>> {
+/// (as [`crate::fingerprint::normalize`]). `None` for a value too long or too short to compare.
+pub(super) fn synthetic_key(value: &[u8]) -> Option<Key> {
     if value.len() > SPREAD_MAX {
         return None;
     }
     crate::work::add(value.len());
-    let key = date_key(value).unwrap_or_else(|| fingerprint::normalize(value));
-    (key.len() >= SPREAD_MIN).then_some(key)
+    let key = date_key(value).unwrap_or_else(|| {
+        let mut key = Key {
+            len: 0,
+            bytes: [0; SPREAD_MAX],
+        };
+        for &b in value.iter().filter(|b| b.is_ascii_alphanumeric()) {
+            key.push(b.to_ascii_uppercase());
+        }
+        key
+    });
+    (usize::from(key.len) >= SPREAD_MIN).then_some(key)
 }
 
 /// `YYYYMMDD` of a date written year first (`1987-02-20`, `1987/2/20`) or month first
 /// (`02/20/1987`, the US order), when the month and day are in range.
-fn date_key(value: &[u8]) -> Option<Vec<u8>> {
-    let groups: Vec<&[u8]> = value
+fn date_key(value: &[u8]) -> Option<Key> {
+    // The digit groups: exactly three, none longer than four digits.
+    let mut groups = [(0u32, 0usize); 3];
+    let mut n = 0;
+    for group in value
         .split(|b| !b.is_ascii_digit())
         .filter(|g| !g.is_empty())
-        .collect();
-    let num = |g: &[u8]| std::str::from_utf8(g).ok()?.parse::<u32>().ok();
-    let (y, m, d) = match groups.as_slice() {
-        [y, m, d] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => (num(y)?, num(m)?, num(d)?),
-        [m, d, y] if y.len() == 4 && m.len() <= 2 && d.len() <= 2 => (num(y)?, num(m)?, num(d)?),
+    {
+        if n == 3 || group.len() > 4 {
+            return None;
+        }
+        let v = group.iter().fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
+        groups[n] = (v, group.len());
+        n += 1;
+    }
+    let (y, m, d) = match (n, groups) {
+        (3, [(y, 4), (m, 1..=2), (d, 1..=2)]) | (3, [(m, 1..=2), (d, 1..=2), (y, 4)]) => (y, m, d),
         _ => return None,
     };
-    ((1..=12).contains(&m) && (1..=31).contains(&d))
-        .then(|| format!("{y:04}{m:02}{d:02}").into_bytes())
+    if !((1..=12).contains(&m) && (1..=31).contains(&d)) {
+        return None;
+    }
+    let mut key = Key {
+        len: 0,
+        bytes: [0; SPREAD_MAX],
+    };
+    for (v, width) in [(y, 4), (m, 2), (d, 2)] {
+        for i in (0..width).rev() {
+            key.push(b'0' + (v / 10u32.pow(i) % 10) as u8);
+        }
+    }
+    Some(key)
 }

@@ -284,7 +284,9 @@ fn synthetic_values_spread_within_a_file_in_linear_work() {
 
 #[test]
 fn synthetic_keys_compare_dates_in_either_order_and_skip_short_and_long_values() {
-    let key = |v: &str| synthetic_key(v.as_bytes()).map(|k| String::from_utf8(k).unwrap());
+    let key = |v: &str| {
+        synthetic_key(v.as_bytes()).map(|k| String::from_utf8(k.as_bytes().to_vec()).unwrap())
+    };
     assert_eq!(key("1987-02-20").as_deref(), Some("19870220"));
     assert_eq!(key("02/20/1987"), key("1987-02-20"));
     assert_eq!(key("1987/2/20"), key("1987-02-20"));
