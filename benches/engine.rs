@@ -85,7 +85,10 @@ fn scan(text: &[u8], prefilter: bool) -> usize {
     let engine = Engine {
         db: db(),
         policy: &policy,
-        detect: DetectOptions { prefilter },
+        detect: DetectOptions {
+            prefilter,
+            ..DetectOptions::default()
+        },
         fingerprint_key: &phiguard::fingerprint::Key::from_bytes(*b"bench"),
     };
     let item = Item::whole("bench.rs", text.to_vec());

@@ -205,7 +205,10 @@ impl Session {
                 context,
                 no_summary: false,
             },
-            detect: DetectOptions::default(),
+            detect: DetectOptions {
+                threads: config.threads,
+                ..DetectOptions::default()
+            },
             config,
             extra_rules: g.rules.clone(),
             db: std::sync::OnceLock::new(),

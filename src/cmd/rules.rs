@@ -52,7 +52,10 @@ fn check(g: &Global, files: &[std::path::PathBuf]) -> Result<Exit> {
     let mut failures = phiguard::selftest::check(&db, DetectOptions::default())?;
     failures.extend(phiguard::selftest::check(
         &db,
-        DetectOptions { prefilter: false },
+        DetectOptions {
+            prefilter: false,
+            ..DetectOptions::default()
+        },
     )?);
     failures.sort_by(|a, b| (&a.rule, a.what, a.index).cmp(&(&b.rule, b.what, b.index)));
     failures.dedup();

@@ -30,6 +30,9 @@ pub struct Compiled {
     pub regex: meta::Regex,
     /// Capture group index of the value (0 = the whole match).
     pub value_group: usize,
+    /// No match can hold a newline, and none is empty: a search split at line starts finds
+    /// exactly the matches of one search over the whole span ([`line_bound`]).
+    pub line_bound: bool,
 }
 
 /// One rule, ready to run.
@@ -184,7 +187,39 @@ fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
         }
         None => 0,
     };
-    Ok(Compiled { regex, value_group })
+    Ok(Compiled {
+        regex,
+        value_group,
+        line_bound: line_bound(&spec.pattern),
+    })
+}
+
+/// Whether no match of `pattern` (parsed as [`rule_regex`] parses it) can hold a newline
+/// and none can be empty. Then no match crosses a line start, so the matches starting at a
+/// position are the same whether the haystack ends at a later line start or runs on, and a
+/// leftmost-first iteration cut at line starts finds the same matches as one over the whole.
+fn line_bound(pattern: &str) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn newline(hir: &Hir) -> bool {
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => false,
+            HirKind::Literal(lit) => lit.0.contains(&b'\n'),
+            HirKind::Class(Class::Unicode(c)) => c
+                .ranges()
+                .iter()
+                .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+            HirKind::Class(Class::Bytes(c)) => c
+                .ranges()
+                .iter()
+                .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+            HirKind::Repetition(r) => newline(&r.sub),
+            HirKind::Capture(c) => newline(&c.sub),
+            HirKind::Concat(all) | HirKind::Alternation(all) => all.iter().any(newline),
+        }
+    }
+    let config = syntax::Config::new().unicode(false).utf8(false);
+    regex_automata::util::syntax::parse_with(pattern, &config)
+        .is_ok_and(|hir| !newline(&hir) && hir.properties().minimum_len().is_some_and(|n| n > 0))
 }
 
 /// What the configuration changes about the rule set.
@@ -462,5 +497,34 @@ impl RuleDb {
     /// The first pattern that does not compile.
     pub fn compile_all(&self) -> Result<()> {
         self.rules.iter().try_for_each(|r| r.compiled().map(|_| ()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_bound;
+
+    /// A rule is searched in pieces cut at line starts only when no match can hold a
+    /// newline and none is empty.
+    #[test]
+    fn line_bound_rules_are_those_whose_matches_hold_no_newline_and_are_not_empty() {
+        for (pattern, want) in [
+            (r"\b\d{3}-\d{2}-\d{4}\b", true),
+            (r"(?m:^)[ \t]*PID\|", true),
+            (r"[^\w\n]{0,6}(?P<v>\d{5})", true),
+            (r"[A-Z][a-z]+[ \t]+Street", true),
+            (r"\d+\s+Street", false),
+            (r"a[^x]b", false),
+            (r"(?s:a.b)", false),
+            (r"a.b", true),
+            ("a\nb", false),
+            (r"a\nb", false),
+            (r"(?:ab)?", false),
+            (r"\b", false),
+            (r"[\x00-\x7f]", false),
+            (r"x(", false),
+        ] {
+            assert_eq!(line_bound(pattern), want, "{pattern}");
+        }
     }
 }

@@ -8,9 +8,11 @@ use super::RawMatch;
 use super::db::{Rule, RuleDb, RuleIdx};
 use super::validators::common::{in_regions, shannon_entropy};
 use super::validators::{Candidate, Verdict};
+use crate::detect::structure::memo::{self, SharedWords};
 use crate::error::Result;
 use memchr::memchr;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Lines of unchanged context before an added region in which a keyword still counts.
 pub const CONTEXT_LINES: usize = 2;
@@ -25,13 +27,23 @@ pub struct DetectOptions {
     /// Use keyword hits and line gates to pick where regexes run. Off, every rule's regex runs
     /// over every added region; results must be identical (tests check it).
     pub prefilter: bool,
+    /// Threads one batch may use for its rules ([`run_spans`]): a large text's rules are
+    /// shared out among this many, so one big file does not leave the other cores idle.
+    pub threads: usize,
 }
 
 impl Default for DetectOptions {
     fn default() -> DetectOptions {
-        DetectOptions { prefilter: true }
+        DetectOptions {
+            prefilter: true,
+            threads: 1,
+        }
     }
 }
+
+/// Span bytes a batch must hold before its rules are run on several threads: below this,
+/// starting a thread and opening its structure memos costs more than it saves.
+const PARALLEL_SPAN_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -185,6 +197,13 @@ fn plan(
 }
 
 /// Runs each rule over its merged spans, text by text within a rule.
+///
+/// A batch with at least [`PARALLEL_SPAN_BYTES`] of spans, some long enough to be cut
+/// into [`pieces`] (a patient extract: a few rules, each over the whole text), is shared
+/// out among [`DetectOptions::threads`] threads ([`run_spans_shared`]); the output is
+/// exactly the one-thread output. Many short spans (20,000 HL7 messages) stay on one
+/// thread, each would cost more to hand out than to scan; so does a text on one line
+/// (a minified bundle), whose threads would each walk the whole document's structure.
 fn run_spans(
     db: &RuleDb,
     targets: &[Target<'_>],
@@ -192,27 +211,201 @@ fn run_spans(
     scratch: &Scratch,
     outs: &mut [Vec<RawMatch>],
 ) -> Result<()> {
-    let order = &scratch.order;
-    let mut i = 0;
-    while i < order.len() {
-        let (rule, t, start, mut end) = order[i];
-        i += 1;
-        while i < order.len() && order[i].0 == rule && order[i].1 == t && order[i].2 <= end {
-            end = end.max(order[i].3);
-            i += 1;
+    let groups = merged_spans(&scratch.order);
+    let bytes: usize = groups.iter().map(|&(_, _, s, e)| e - s).sum();
+    let pieces = if opts.threads < 2 || bytes < PARALLEL_SPAN_BYTES {
+        Vec::new()
+    } else {
+        pieces(db, targets, &groups)
+    };
+    if pieces.len() <= groups.len() {
+        for &(rule, t, start, end) in &groups {
+            let t = t as usize;
+            let ctx = ctx(db, targets, opts, scratch, t);
+            run_rule(&ctx, rule, start..end, start..end, &mut outs[t])?;
         }
-        let (t, target) = (t as usize, targets[t as usize]);
-        let ctx = Ctx {
-            db,
-            text: target.text,
-            regions: target.regions,
-            path: target.path,
-            hits: &scratch.texts[t].hits,
-            prefilter: opts.prefilter,
-        };
-        run_rule(&ctx, rule, start..end, &mut outs[t])?;
+        return Ok(());
+    }
+    #[cfg(test)]
+    SHARED_RUNS.with(|n| n.set(n.get() + 1));
+    for (t, found) in run_spans_shared(db, targets, opts, scratch, &groups, &pieces)? {
+        outs[t].extend(found);
     }
     Ok(())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Batches this thread shared out among threads (tests: the shared path was taken).
+    static SHARED_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// `order`'s spans with the overlapping spans of one rule in one text merged.
+fn merged_spans(order: &[(RuleIdx, u32, usize, usize)]) -> Vec<(RuleIdx, u32, usize, usize)> {
+    let mut groups: Vec<(RuleIdx, u32, usize, usize)> = Vec::new();
+    for &(rule, t, start, end) in order {
+        match groups.last_mut() {
+            Some(last) if last.0 == rule && last.1 == t && start <= last.3 => {
+                last.3 = last.3.max(end);
+            }
+            _ => groups.push((rule, t, start, end)),
+        }
+    }
+    groups
+}
+
+fn ctx<'a>(
+    db: &'a RuleDb,
+    targets: &[Target<'a>],
+    opts: DetectOptions,
+    scratch: &'a Scratch,
+    t: usize,
+) -> Ctx<'a> {
+    let target = targets[t];
+    Ctx {
+        db,
+        text: target.text,
+        regions: target.regions,
+        path: target.path,
+        hits: &scratch.texts[t].hits,
+        prefilter: opts.prefilter,
+    }
+}
+
+/// A merged span of a [`Compiled::line_bound`](super::db::Compiled::line_bound) rule
+/// longer than this is searched in pieces of about this size, cut at line starts.
+const PIECE_BYTES: usize = 256 << 10;
+
+/// `groups` as `(group, start, end)` pieces, in group then position order: the merged span
+/// of a [`Compiled::line_bound`](super::db::Compiled::line_bound) rule of at least twice
+/// [`PIECE_BYTES`] is cut at the first line start past each [`PIECE_BYTES`], every other
+/// span is one piece.
+fn pieces(
+    db: &RuleDb,
+    targets: &[Target<'_>],
+    groups: &[(RuleIdx, u32, usize, usize)],
+) -> Vec<(usize, usize, usize)> {
+    let mut pieces = Vec::new();
+    for (g, &(rule, t, start, end)) in groups.iter().enumerate() {
+        let split =
+            end - start >= 2 * PIECE_BYTES && db.rule(rule).compiled().is_ok_and(|c| c.line_bound);
+        let mut at = start;
+        while split && end - at >= 2 * PIECE_BYTES {
+            let text = targets[t as usize].text;
+            match memchr(b'\n', &text[at + PIECE_BYTES..end]) {
+                Some(i) => {
+                    let cut = at + PIECE_BYTES + i + 1;
+                    pieces.push((g, at, cut));
+                    at = cut;
+                }
+                None => break,
+            }
+        }
+        pieces.push((g, at, end));
+    }
+    pieces
+}
+
+/// [`run_spans`] on [`DetectOptions::threads`] threads, this one included.
+///
+/// Spans of rules whose matches never cross a line start are cut into pieces at line starts
+/// (searched with the whole span as haystack, so every look-around sees what it saw). The
+/// pieces, by text and position, are cut into one lane of about equal bytes per thread: each
+/// thread scans one stretch of the text for every rule, so the structure memos it opens
+/// (a CSV row's header, a JSON object's bounds) are not made again by the other threads.
+/// Each piece's matches are kept apart and come back in span and position order, with the
+/// index of their text.
+fn run_spans_shared(
+    db: &RuleDb,
+    targets: &[Target<'_>],
+    opts: DetectOptions,
+    scratch: &Scratch,
+    groups: &[(RuleIdx, u32, usize, usize)],
+    pieces: &[(usize, usize, usize)],
+) -> Result<Vec<(usize, Vec<RawMatch>)>> {
+    // Lanes: the pieces by (text, position), cut into `threads` runs of about equal bytes.
+    let mut by_place: Vec<usize> = (0..pieces.len()).collect();
+    by_place.sort_by_key(|&p| (groups[pieces[p].0].1, pieces[p].1, p));
+    let total: usize = pieces.iter().map(|&(_, s, e)| e - s).sum();
+    let threads = opts.threads.min(pieces.len());
+    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
+    let mut seen = 0;
+    for p in by_place {
+        let lane = (seen * threads / total.max(1)).min(threads - 1);
+        seen += pieces[p].2 - pieces[p].1;
+        lanes[lane].push(p);
+    }
+    // Within a lane, rule by rule (a rule's automata stay in the CPU caches).
+    for lane in &mut lanes {
+        lane.sort_unstable();
+    }
+    // Each lane's matches in one list, and how many each of its pieces found.
+    let scan_lane = |lane: &[usize]| -> Result<(Vec<RawMatch>, Vec<usize>)> {
+        let (mut found, mut counts) = (Vec::new(), Vec::with_capacity(lane.len()));
+        for &p in lane {
+            let (g, from, to) = pieces[p];
+            let (rule, t, start, end) = groups[g];
+            let before = found.len();
+            let ctx = ctx(db, targets, opts, scratch, t as usize);
+            run_rule(&ctx, rule, start..end, from..to, &mut found)?;
+            counts.push(found.len() - before);
+        }
+        Ok((found, counts))
+    };
+    let texts: Vec<&[u8]> = targets.iter().map(|t| t.text).collect();
+    let words: Vec<Arc<SharedWords>> = texts.iter().map(|_| Arc::default()).collect();
+    let share = || {
+        for (text, words) in texts.iter().zip(&words) {
+            memo::share_words(text, words);
+        }
+    };
+    share();
+    let scanned = std::thread::scope(|scope| {
+        let (first, rest) = lanes.split_first().expect("at least one lane");
+        let helpers: Vec<_> = rest
+            .iter()
+            .map(|lane| {
+                let (texts, share) = (&texts, &share);
+                scope.spawn(move || {
+                    memo::remembering_all(texts, || {
+                        share();
+                        scan_lane(lane)
+                    })
+                })
+            })
+            .collect();
+        let mut scanned = vec![scan_lane(first)];
+        for helper in helpers {
+            match helper.join() {
+                Ok(d) => scanned.push(d),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        scanned
+    });
+    // Put back in piece order: each lane holds its pieces in that order already.
+    let mut lane_of = vec![0; pieces.len()];
+    for (l, lane) in lanes.iter().enumerate() {
+        for &p in lane {
+            lane_of[p] = l;
+        }
+    }
+    let mut found = Vec::with_capacity(lanes.len());
+    for lane in scanned {
+        let (matches, counts) = lane?;
+        found.push((matches.into_iter(), counts.into_iter()));
+    }
+    let mut out: Vec<(usize, Vec<RawMatch>)> = Vec::new();
+    for (p, &l) in lane_of.iter().enumerate() {
+        let (matches, counts) = &mut found[l];
+        let n = counts.next().unwrap_or(0);
+        let t = groups[pieces[p].0].1 as usize;
+        match out.last_mut() {
+            Some((last, list)) if *last == t => list.extend(matches.by_ref().take(n)),
+            _ => out.push((t, matches.by_ref().take(n).collect())),
+        }
+    }
+    Ok(out)
 }
 
 /// Start of the line holding `offset` (far starts from the text's newline index).
@@ -582,15 +775,21 @@ struct Ctx<'a> {
     prefilter: bool,
 }
 
+/// Runs rule `idx` over `span`, finding the matches that start in `within` (the whole span,
+/// or a piece of it cut at line starts for a line-bound rule: [`run_spans_shared`]).
 fn run_rule(
     ctx: &Ctx<'_>,
     idx: RuleIdx,
     span: Range<usize>,
+    within: Range<usize>,
     out: &mut Vec<RawMatch>,
 ) -> Result<()> {
     let rule = ctx.db.rule(idx);
     let compiled = rule.compiled()?;
     let hay = &ctx.text[span.clone()];
+    let input = || {
+        regex_automata::Input::new(hay).range(within.start - span.start..within.end - span.start)
+    };
     // A keyword rule's byte gate (`@` for a URL with a password) must be in the span for a
     // match to be: most keyword hits (`https://`) are on lines without one.
     if ctx.prefilter
@@ -602,10 +801,10 @@ fn run_rule(
     }
     // Most spans hold no match: a match-only search needs no capture slots, so it is
     // cheaper than starting `captures_iter` (which allocates them).
-    if !compiled.regex.is_match(hay) {
+    if !compiled.regex.is_match(input()) {
         return Ok(());
     }
-    for caps in compiled.regex.captures_iter(hay) {
+    for caps in compiled.regex.captures_iter(input()) {
         let whole = caps.get_match().expect("an iterated match always matched");
         let whole = span.start + whole.start()..span.start + whole.end();
         let value = caps

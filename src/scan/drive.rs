@@ -555,7 +555,8 @@ impl Worker {
 
     /// Scans what the batch still holds: the worker's parts.
     fn finish(mut self, engine: &Engine<'_>) -> Result<Vec<Part>> {
-        self.batch.scan(engine, &mut self.scratch, &mut self.parts)?;
+        self.batch
+            .scan(engine, &mut self.scratch, &mut self.parts)?;
         Ok(self.parts)
     }
 }

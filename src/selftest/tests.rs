@@ -43,7 +43,10 @@ fn findings(db: &RuleDb, text: &str, prefilter: bool) -> Vec<(String, u32, u32, 
     let engine = Engine {
         db,
         policy: &policy,
-        detect: DetectOptions { prefilter },
+        detect: DetectOptions {
+            prefilter,
+            ..DetectOptions::default()
+        },
         fingerprint_key: &crate::fingerprint::Key::from_bytes(*b"test"),
     };
     let item = Item::whole("sample.txt", text.as_bytes().to_vec());

@@ -24,7 +24,17 @@ fn run(table: &str, cases: &[Case]) {
     let mut bad = Vec::new();
     for (i, (rule, path, text, want)) in cases.iter().enumerate() {
         for prefilter in [true, false] {
-            let got = finds(db(), DetectOptions { prefilter }, rule, path, text).unwrap();
+            let got = finds(
+                db(),
+                DetectOptions {
+                    prefilter,
+                    ..DetectOptions::default()
+                },
+                rule,
+                path,
+                text,
+            )
+            .unwrap();
             if got != *want {
                 bad.push(format!(
                     "{table}[{i}] {rule} prefilter={prefilter}: want {want}"
@@ -567,7 +577,18 @@ fn hard_negatives() {
                 .iter()
                 .filter(|r| r.id().starts_with("phi.") && r.spec.report)
             {
-                if finds(db(), DetectOptions { prefilter }, rule.id(), path, text).unwrap() {
+                if finds(
+                    db(),
+                    DetectOptions {
+                        prefilter,
+                        ..DetectOptions::default()
+                    },
+                    rule.id(),
+                    path,
+                    text,
+                )
+                .unwrap()
+                {
                     let sev = severity_of(path, text, rule.id());
                     if sev != "info" {
                         bad.push(format!(

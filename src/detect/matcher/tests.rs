@@ -78,7 +78,10 @@ fn gated_lines_find_what_every_rule_everywhere_finds() {
     for regions in &sets {
         let run = |prefilter: bool, scratch: &mut Scratch| {
             let mut out = Vec::new();
-            let opts = DetectOptions { prefilter };
+            let opts = DetectOptions {
+                prefilter,
+                ..DetectOptions::default()
+            };
             find(&db, text, regions, "notes.txt", opts, scratch, &mut out).unwrap();
             out.sort_by_key(|m| (m.span.start, m.rule));
             out
@@ -149,6 +152,102 @@ fn a_batch_finds_what_each_text_finds_alone() {
             let mut outs = vec![Vec::new(); chunk.len()];
             find_each(&db, &targets, opts, &mut scratch, &mut outs).unwrap();
             assert_eq!(outs, want, "batches of {size}, from text {first}");
+        }
+    }
+}
+
+/// A large batch shared out among threads ([`run_spans_shared`]: long spans cut at line
+/// starts, lanes by position) finds exactly what one thread finds, in the same order: a
+/// synthetic patient CSV of 1.6 MB (each PHI rule one span over all of it), and the CSV
+/// batched with every built-in rule's examples repeated past 1 MiB (short spans, and rules
+/// whose matches may hold a newline, which stay whole); the examples alone have no span
+/// long enough to cut and stay on one thread. A piece cut inside a match, a look-around
+/// that lost its context or matches put back in the wrong order fails it.
+#[test]
+fn rules_shared_out_among_threads_find_what_one_thread_finds() {
+    let db = crate::detect::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut csv = b"mrn,first_name,last_name,dob,ssn,phone,address,zip\n".to_vec();
+    let streets = ["Elm Street", "Pine Court", "Oak Avenue", "Main St"];
+    for i in 0..20_000_u64 {
+        let n = i.wrapping_mul(2_654_435_761) % 1_000_000;
+        csv.extend_from_slice(
+            format!(
+                "MR{:07},Ann,Lee,19{:02}-{:02}-{:02},{}-{:02}-{:04},({}) {}-{:04},\"{} {}\",{:05}\n",
+                n,
+                30 + i % 60,
+                1 + i % 12,
+                1 + i % 28,
+                100 + n % 600,
+                10 + i % 89,
+                1000 + n % 9000,
+                200 + n % 700,
+                200 + i % 700,
+                n % 10_000,
+                1 + i % 9_000,
+                streets[(i % 4) as usize],
+                10_000 + n % 89_999,
+            )
+            .as_bytes(),
+        );
+    }
+    let mut examples = Vec::new();
+    while examples.len() < 1_200_000 {
+        for rule in db.rules() {
+            for ex in rule
+                .spec
+                .examples
+                .iter()
+                .chain(&rule.spec.negative_examples)
+            {
+                examples.extend_from_slice(ex.text().as_bytes());
+                examples.push(b'\n');
+            }
+        }
+    }
+    let whole = |t: &[u8]| vec![0..t.len()];
+    let (csv_regions, example_regions) = (whole(&csv), whole(&examples));
+    let (csv, examples) = (
+        Target {
+            text: &csv,
+            regions: &csv_regions,
+            path: "extract.csv",
+        },
+        Target {
+            text: &examples,
+            regions: &example_regions,
+            path: "notes.txt",
+        },
+    );
+    let batches: [(Vec<Target<'_>>, usize); 3] = [
+        (vec![csv], 1),
+        (vec![examples], 0),
+        (vec![examples, csv], 1),
+    ];
+    let mut scratch = Scratch::default();
+    for (targets, shares) in &batches {
+        let run = |threads: usize, scratch: &mut Scratch| {
+            let opts = DetectOptions {
+                threads,
+                ..DetectOptions::default()
+            };
+            let mut outs = vec![Vec::new(); targets.len()];
+            let before = SHARED_RUNS.with(std::cell::Cell::get);
+            find_each(&db, targets, opts, scratch, &mut outs).unwrap();
+            (outs, SHARED_RUNS.with(std::cell::Cell::get) - before)
+        };
+        let (one, not_shared) = run(1, &mut scratch);
+        assert_eq!(not_shared, 0);
+        assert!(one.iter().all(|o| o.len() > 1_000), "dense texts");
+        for threads in [2, 3, 8] {
+            let (shared, runs) = run(threads, &mut scratch);
+            assert_eq!(
+                runs, *shares,
+                "{threads} threads: whether it was shared out"
+            );
+            assert!(shared == one, "{threads} threads find what one finds");
         }
     }
 }

@@ -15,6 +15,7 @@
 
 use super::{csv, json};
 use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
 
 /// The readers' tables for one text.
 #[derive(Default)]
@@ -28,6 +29,22 @@ pub(super) struct Tables {
     newlines: Option<Vec<u32>>,
     /// Where the validators' context words occur, per word list ([`words_within`]).
     words: Vec<WordIndex>,
+    /// Word indexes shared with the other threads scanning this text ([`share_words`]).
+    shared: Option<Arc<SharedWords>>,
+}
+
+/// The word indexes ([`words_within`]) of one text, shared by the threads that scan it
+/// together: each list's occurrences are found once, by the first thread that needs them.
+#[derive(Default)]
+pub struct SharedWords {
+    /// Word list (address, length) → its occurrences in the text.
+    lists: Mutex<Vec<((usize, usize), Arc<[(u32, u32)]>)>>,
+}
+
+/// Lets this thread's innermost memo of `text` take the word indexes it makes from
+/// `shared`, and put the ones it makes there (several threads scanning one text together).
+pub fn share_words(text: &[u8], shared: &Arc<SharedWords>) {
+    with(text, |t| t.shared = Some(Arc::clone(shared)));
 }
 
 /// The occurrences of one list of context words in a text ([`words_within`]).
@@ -38,7 +55,7 @@ struct WordIndex {
     /// text's length.
     asked: usize,
     /// Every occurrence of a word (ASCII case ignored) as `(start, end)`, by start.
-    at: Option<Vec<(u32, u32)>>,
+    at: Option<Arc<[(u32, u32)]>>,
 }
 
 struct Memo {
@@ -329,23 +346,49 @@ pub fn words_within(
             }
         };
         let index = &mut t.words[k];
+        if index.at.is_none()
+            && let Some(shared) = &t.shared
+        {
+            // Another thread scanning the text may have found them already.
+            let lists = shared.lists.lock().unwrap_or_else(|p| p.into_inner());
+            index.at = lists
+                .iter()
+                .find(|(l, _)| *l == list)
+                .map(|(_, at)| Arc::clone(at));
+        }
         if index.at.is_none() {
             index.asked += window.len();
             if index.asked < text.len() / 4 {
                 return None;
             }
-            crate::work::add(text.len());
-            let ac = aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(words)
-                .ok()?;
-            let mut at: Vec<(u32, u32)> = ac
-                .find_overlapping_iter(text)
-                .map(|m| (m.start() as u32, m.end() as u32))
-                .collect();
-            at.sort_unstable();
-            index.at = Some(at);
+            let find = || -> Option<Arc<[(u32, u32)]>> {
+                crate::work::add(text.len());
+                let ac = aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .build(words)
+                    .ok()?;
+                let mut at: Vec<(u32, u32)> = ac
+                    .find_overlapping_iter(text)
+                    .map(|m| (m.start() as u32, m.end() as u32))
+                    .collect();
+                at.sort_unstable();
+                Some(at.into())
+            };
+            index.at = Some(match &t.shared {
+                Some(shared) => {
+                    let mut lists = shared.lists.lock().unwrap_or_else(|p| p.into_inner());
+                    match lists.iter().find(|(l, _)| *l == list) {
+                        Some((_, at)) => Arc::clone(at),
+                        None => {
+                            let at = find()?;
+                            lists.push((list, Arc::clone(&at)));
+                            at
+                        }
+                    }
+                }
+                None => find()?,
+            });
         }
         let at = index.at.as_deref()?;
         let first = at.partition_point(|&(s, _)| (s as usize) < window.start);
