@@ -127,7 +127,7 @@ fn each_staged_by_cache_tree(
             trees: &trees,
             index,
             index_mtime: mtime_secs(meta),
-            stat_since: std::cell::OnceCell::new(),
+            filters: std::cell::OnceCell::new(),
             added: false,
             deleted: false,
             sink,
@@ -198,18 +198,6 @@ fn mtime_secs(meta: &std::fs::Metadata) -> Option<u32> {
         let _ = meta;
         None
     }
-}
-
-/// `index_mtime`, when the `stat` data of the index's entries may vouch for work tree files
-/// ([`super::worktree`]): the repository has a work tree and no content filters.
-fn stat_trusted_before(
-    repo: &Repository,
-    index: &super::index::Index<'_>,
-    index_mtime: Option<u32>,
-) -> Option<u32> {
-    let index_mtime = index_mtime?;
-    let worktree = repo.workdir()?;
-    super::worktree::no_content_filters(repo, worktree, &index.entries).then_some(index_mtime)
 }
 
 /// Reads `HEAD`'s trees: from their loose object files when they are loose (the common case
@@ -286,10 +274,11 @@ struct Walk<'a> {
     index: &'a super::index::Index<'a>,
     /// The index file's mtime in seconds, if known.
     index_mtime: Option<u32>,
-    /// Entries' `stat` data are handed on when not racy against this index mtime (seconds);
-    /// `None`: never (see [`stat_trusted_before`]). Decided when the first staged file needs
-    /// it, so an unchanged index never reads the config or any attributes file.
-    stat_since: std::cell::OnceCell<Option<u32>>,
+    /// Which entries' `stat` data are handed on (when not racy against `index_mtime`):
+    /// those no content filter can apply to; `None` without a work tree or index mtime.
+    /// Made when the first staged file needs it, so an unchanged index never reads the
+    /// config or any attributes file.
+    filters: std::cell::OnceCell<Option<super::worktree::Filters<'a>>>,
     /// A file was added (no old version).
     added: bool,
     /// A file of `HEAD` is gone.
@@ -336,10 +325,18 @@ impl Walk<'_> {
                     if !same && !gitlink {
                         let old = old.filter(|(m, _)| !is_tree(*m));
                         self.added |= old.is_none();
-                        let since = *self.stat_since.get_or_init(|| {
-                            stat_trusted_before(self.trees.repo, self.index, self.index_mtime)
+                        let filters = self.filters.get_or_init(|| {
+                            let (repo, entries) = (self.trees.repo, &self.index.entries);
+                            self.index_mtime.and(repo.workdir()).map(|worktree| {
+                                super::worktree::Filters::new(repo, worktree, entries)
+                            })
                         });
-                        let stat = since.and_then(|since| e.stat.filter(|st| !st.racy(since)));
+                        let stat = match (filters, self.index_mtime) {
+                            (Some(f), Some(since)) if f.none_apply(&e.path) => {
+                                e.stat.filter(|st| !st.racy(since))
+                            }
+                            _ => None,
+                        };
                         (self.sink)(Staged {
                             path: e.path.to_vec(),
                             mode: e.mode,
