@@ -297,17 +297,17 @@ fn each_field(
     mut f: impl FnMut(usize, Range<usize>) -> bool,
 ) {
     let (mut start, mut quoted, mut k) = (line.start, false, 0);
-    for i in line.clone() {
-        match text[i] {
-            b'"' => quoted = !quoted,
-            b if b == delim && !quoted => {
-                if f(k, start..i) {
-                    return;
-                }
-                k += 1;
-                start = i + 1;
+    // From one delimiter or quote to the next: every candidate of a dense CSV counts its
+    // row's cells, and byte by byte that was a twentieth of the scan.
+    for i in memchr::memchr2_iter(delim, b'"', &text[line.clone()]).map(|i| line.start + i) {
+        if text[i] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if f(k, start..i) {
+                return;
             }
-            _ => {}
+            k += 1;
+            start = i + 1;
         }
     }
     f(k, start..line.end);
