@@ -31,7 +31,7 @@ pub struct Compiled {
     /// Capture group index of the value (0 = the whole match).
     pub value_group: usize,
     /// No match can hold a newline, and none is empty: a search split at line starts finds
-    /// exactly the matches of one search over the whole span ([`line_bound`]).
+    /// exactly the matches of one search over the whole span (`line_bound` in this module).
     pub line_bound: bool,
 }
 

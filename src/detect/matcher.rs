@@ -27,7 +27,7 @@ pub struct DetectOptions {
     /// Use keyword hits and line gates to pick where regexes run. Off, every rule's regex runs
     /// over every added region; results must be identical (tests check it).
     pub prefilter: bool,
-    /// Threads one batch may use for its rules ([`run_spans`]): a large text's rules are
+    /// Threads one batch may use for its rules (`run_spans`): a large text's rules are
     /// shared out among this many, so one big file does not leave the other cores idle.
     pub threads: usize,
 }

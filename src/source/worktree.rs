@@ -244,7 +244,7 @@ mod tests {
         let entry = |path: &str| Entry {
             path: std::borrow::Cow::Owned(path.as_bytes().to_vec()),
             mode: 0o100644,
-            id: git2::Oid::zero(),
+            id: git2::Oid::ZERO_SHA1,
             stat: None,
         };
         let entries: Vec<Entry<'_>> = ["a/x.txt", "c/.gitattributes", "d/.gitattributes"]

@@ -207,7 +207,7 @@ fn rules_shared_out_among_threads_find_what_one_thread_finds() {
             }
         }
     }
-    let whole = |t: &[u8]| vec![0..t.len()];
+    let whole = |t: &[u8]| std::iter::once(0..t.len()).collect::<Vec<_>>();
     let (csv_regions, example_regions) = (whole(&csv), whole(&examples));
     let (csv, examples) = (
         Target {

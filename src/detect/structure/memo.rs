@@ -33,12 +33,18 @@ pub(super) struct Tables {
     shared: Option<Arc<SharedWords>>,
 }
 
+/// A static word list by its address and length.
+type WordList = (usize, usize);
+
+/// Every occurrence of a list's words in a text as `(start, end)`, by start.
+type Occurrences = Arc<[(u32, u32)]>;
+
 /// The word indexes ([`words_within`]) of one text, shared by the threads that scan it
 /// together: each list's occurrences are found once, by the first thread that needs them.
 #[derive(Default)]
 pub struct SharedWords {
     /// Word list (address, length) → its occurrences in the text.
-    lists: Mutex<Vec<((usize, usize), Arc<[(u32, u32)]>)>>,
+    lists: Mutex<Vec<(WordList, Occurrences)>>,
 }
 
 /// Lets this thread's innermost memo of `text` take the word indexes it makes from
