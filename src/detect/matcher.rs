@@ -216,7 +216,7 @@ fn run_spans(
     let pieces = if opts.threads < 2 || bytes < PARALLEL_SPAN_BYTES {
         Vec::new()
     } else {
-        pieces(db, targets, &groups)
+        pieces(db, targets, opts, &groups)
     };
     if pieces.len() <= groups.len() {
         for &(rule, t, start, end) in &groups {
@@ -283,15 +283,19 @@ const PIECE_BYTES: usize = 256 << 10;
 fn pieces(
     db: &RuleDb,
     targets: &[Target<'_>],
+    opts: DetectOptions,
     groups: &[(RuleIdx, u32, usize, usize)],
 ) -> Vec<(usize, usize, usize)> {
     let mut pieces = Vec::new();
     for (g, &(rule, t, start, end)) in groups.iter().enumerate() {
-        let split =
-            end - start >= 2 * PIECE_BYTES && db.rule(rule).compiled().is_ok_and(|c| c.line_bound);
+        let text = targets[t as usize].text;
+        // A span its rule's byte gate rules out stays whole: run_rule finds so once, where
+        // each piece would look through the whole span again.
+        let split = end - start >= 2 * PIECE_BYTES
+            && db.rule(rule).compiled().is_ok_and(|c| c.line_bound)
+            && !gated_out(opts.prefilter, db.rule(rule), &text[start..end]);
         let mut at = start;
         while split && end - at >= 2 * PIECE_BYTES {
-            let text = targets[t as usize].text;
             match memchr(b'\n', &text[at + PIECE_BYTES..end]) {
                 Some(i) => {
                     let cut = at + PIECE_BYTES + i + 1;
@@ -367,17 +371,21 @@ fn run_spans_shared(
             .map(|lane| {
                 let (texts, share) = (&texts, &share);
                 scope.spawn(move || {
-                    memo::remembering_all(texts, || {
+                    let scanned = memo::remembering_all(texts, || {
                         share();
                         scan_lane(lane)
-                    })
+                    });
+                    (scanned, crate::work::handed_back())
                 })
             })
             .collect();
         let mut scanned = vec![scan_lane(first)];
         for helper in helpers {
             match helper.join() {
-                Ok(d) => scanned.push(d),
+                Ok((d, work)) => {
+                    crate::work::add(work as usize);
+                    scanned.push(d);
+                }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
@@ -775,6 +783,23 @@ struct Ctx<'a> {
     prefilter: bool,
 }
 
+/// Whether `rule` cannot match in `span`: a keyword rule's byte gate (`@` for a URL with a
+/// password) must be in the span for a match to be, and most keyword hits (`https://`) are
+/// on lines without one.
+fn gated_out(prefilter: bool, rule: &Rule, span: &[u8]) -> bool {
+    let out = prefilter
+        && rule.keyword_required()
+        && rule
+            .spec
+            .line_gate
+            .as_deref()
+            .is_some_and(|gate| !has_any_byte(span, gate.as_bytes()));
+    if out {
+        crate::work::add(span.len());
+    }
+    out
+}
+
 /// Runs rule `idx` over `span`, finding the matches that start in `within` (the whole span,
 /// or a piece of it cut at line starts for a line-bound rule: [`run_spans_shared`]).
 fn run_rule(
@@ -790,13 +815,8 @@ fn run_rule(
     let input = || {
         regex_automata::Input::new(hay).range(within.start - span.start..within.end - span.start)
     };
-    // A keyword rule's byte gate (`@` for a URL with a password) must be in the span for a
-    // match to be: most keyword hits (`https://`) are on lines without one.
-    if ctx.prefilter
-        && rule.keyword_required()
-        && let Some(gate) = rule.spec.line_gate.as_deref()
-        && !has_any_byte(hay, gate.as_bytes())
-    {
+    // A piece's span passed this check once for all its pieces ([`pieces`]).
+    if within == span && gated_out(ctx.prefilter, rule, hay) {
         return Ok(());
     }
     // Most spans hold no match: a match-only search needs no capture slots, so it is

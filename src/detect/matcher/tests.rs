@@ -251,3 +251,52 @@ fn rules_shared_out_among_threads_find_what_one_thread_finds() {
         }
     }
 }
+
+/// A rule's span ruled out by its byte gate is looked through once, however many pieces a
+/// shared-out batch would cut it into: URLs on every line of a file without one `@` make one
+/// long span of `secret.url.password`, which each 256 KiB piece searched for `@` from end to
+/// end again (work growing with the square of the file: 16x for a file 4x as long). The
+/// phone numbers beside them make a long span that is cut, so the batch is shared out.
+#[test]
+fn a_span_its_gate_rules_out_is_looked_through_once_when_shared_out() {
+    let db = crate::detect::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap();
+    let text = |lines: usize| -> Vec<u8> {
+        (0..lines)
+            .flat_map(|i| {
+                let phone = i % 10_000;
+                format!("see https://docs.example.org/guide/page-{i} or call 312-867-{phone:04}\n")
+                    .into_bytes()
+            })
+            .collect()
+    };
+    let work = |text: &[u8]| {
+        let regions = std::iter::once(0..text.len()).collect::<Vec<_>>();
+        let target = Target {
+            text,
+            regions: &regions,
+            path: "links.txt",
+        };
+        let opts = DetectOptions {
+            threads: 2,
+            ..DetectOptions::default()
+        };
+        let mut outs = vec![Vec::new()];
+        crate::work::take();
+        let before = SHARED_RUNS.with(std::cell::Cell::get);
+        find_each(&db, &[target], opts, &mut Scratch::default(), &mut outs).unwrap();
+        assert_eq!(
+            SHARED_RUNS.with(std::cell::Cell::get) - before,
+            1,
+            "shared out"
+        );
+        crate::work::take()
+    };
+    let (small, large) = (text(30_000), text(120_000));
+    assert!(small.len() > 1 << 20);
+    let (w1, w4) = (work(&small), work(&large));
+    assert!(w1 > 0);
+    assert!(w4 <= 5 * w1, "work {w1} at 1x, {w4} at 4x");
+}
