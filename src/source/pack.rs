@@ -5,23 +5,24 @@
 //! the whole cache when it is full: a history read oldest commit first walks each file's delta
 //! chain (the newest version whole, older ones deltas against newer) again for every version,
 //! inflating its bases over and over — on redis' history (12,000 commits), 43 % of a scan's
-//! CPU time was zlib. Here every object a chain resolves is kept in a per-thread cache capped
+//! CPU time was zlib. Here the objects a chain resolves are kept in a cache of the run capped
 //! in bytes and evicted least recently used first, so the next version of a file, read by
 //! the next commit that touches it, is usually one delta away; entries are inflated with
 //! libdeflate into buffers of their announced size. PERFORMANCE.md has the measurements
 //! (and why not gitoxide's store: it maps whole packs, which counts in the peak memory).
 //!
-//! Packs are read with `pread`, not mapped, for the same reason. Only what this module fully
-//! understands is read here — version-2 indexes of SHA-1 object ids, delta bases inside their
-//! pack — and everything else (loose objects, alternates, a push's quarantine, a pack written
-//! during the run, a store whose indexes are too large to hold) is left to the caller's
-//! libgit2 ([`Outcome::Elsewhere`]). Damage is an error, never a skip: zlib's Adler-32, the
-//! sizes every entry and delta announce and the bounds of every delta copy are checked.
+//! Packs and their indexes are read with `pread`, not mapped, for the same reason: of an
+//! index, only its sorted offsets (which give each entry's exact length) and every 64th id
+//! are held. Only what this module fully understands is read here — version-2 indexes of
+//! SHA-1 object ids, delta bases inside their pack — and everything else (loose objects,
+//! alternates, a push's quarantine, a pack written during the run, a store whose indexes
+//! are too large) is left to the caller's libgit2 ([`Outcome::Elsewhere`]). Damage is an
+//! error, never a skip: zlib's Adler-32, the sizes every entry and delta announce and the
+//! bounds of every delta copy are checked.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 
@@ -75,18 +76,47 @@ struct Pack {
     file: File,
     /// Where the entries end: the pack's length less its trailing checksum.
     data_end: u64,
-    /// The index's sorted ids.
-    ids: Vec<Id>,
-    /// Each id's entry offset as the index has it, in `ids` order: the offset, or with the
-    /// high bit set the position of a 64-bit one in `large`.
-    offsets: Vec<u32>,
-    /// The offsets of 2 GiB and more.
-    large: Vec<u64>,
-    /// The fan-out table: ids starting with a byte up to `b` are `ids[..fanout[b]]`.
+    /// The index, read by `pread` past what is held here.
+    index: File,
+    /// The fan-out table: ids starting with a byte up to `b` are the first `fanout[b]`.
     fanout: [u32; 256],
+    /// The first id of every block of [`BLOCK`] ids: a lookup reads one block of the index.
+    samples: Vec<Id>,
+    /// Where the index's ids, offsets and 64-bit offsets start, and how many of the last.
+    names_at: u64,
+    offsets_at: u64,
+    large_at: u64,
+    large_count: u64,
     /// Every entry's offset, sorted: an entry ends where the next begins, so a compressed
     /// stream's exact length is known before it is read.
-    sorted: Vec<u64>,
+    sorted: Sorted,
+}
+
+/// Ids per block of a pack index: a lookup reads one block (1,280 bytes), and the samples
+/// held are 20 bytes per 64 objects (spring-framework's 1.1 million: 340 KB, against the
+/// 21 MiB of all ids).
+const BLOCK: usize = 64;
+
+/// Sorted entry offsets: 4 bytes each while the pack is under 4 GiB.
+enum Sorted {
+    Small(Vec<u32>),
+    Large(Vec<u64>),
+}
+
+impl Sorted {
+    /// The offset after `offset`, if `offset` is one.
+    fn next(&self, offset: u64) -> Option<Option<u64>> {
+        match self {
+            Sorted::Small(v) => {
+                let i = v.binary_search(&u32::try_from(offset).ok()?).ok()?;
+                Some(v.get(i + 1).map(|&o| u64::from(o)))
+            }
+            Sorted::Large(v) => {
+                let i = v.binary_search(&offset).ok()?;
+                Some(v.get(i + 1).copied())
+            }
+        }
+    }
 }
 
 /// Every pack of an object directory and the objects resolved from them, shared by a run's
@@ -102,8 +132,8 @@ const IDX_MAGIC: [u8; 4] = [0xff, b't', b'O', b'c'];
 
 impl Pack {
     /// The pack of index `idx`, or `None` when it is not a version-2 SHA-1 index with its
-    /// pack beside it (such a pack is left to libgit2). The index is read part by part into
-    /// the tables kept: a copy of the whole file would be a peak of its size on top.
+    /// pack beside it (such a pack is left to libgit2). The index is read part by part: its
+    /// offsets once, to sort them, and its ids a block at a time when looked up.
     fn open(idx: &Path) -> io::Result<Option<Pack>> {
         let index = File::open(idx)?;
         let len = index.metadata()?.len();
@@ -111,7 +141,7 @@ impl Pack {
         if len < head.len() as u64 + 40 {
             return Ok(None);
         }
-        index.read_exact_at(&mut head, 0)?;
+        read_at(&index, &mut head, 0)?;
         if head[..4] != IDX_MAGIC || be32(&head[4..8]) != 2 {
             return Ok(None);
         }
@@ -122,10 +152,10 @@ impl Pack {
         if fanout.windows(2).any(|w| w[0] > w[1]) {
             return Ok(None);
         }
-        let n = fanout[255] as u64;
-        let names = head.len() as u64;
-        let offs = names + n * 24;
-        let large_at = offs + n * 4;
+        let n = u64::from(fanout[255]);
+        let names_at = head.len() as u64;
+        let offsets_at = names_at + n * 24;
+        let large_at = offsets_at + n * 4;
         // The index's length says which hash it was written for: SHA-1 ids and two trailing
         // SHA-1 checksums, with up to one 8-byte large offset per entry.
         let Some(large_bytes) = len.checked_sub(large_at + 40) else {
@@ -137,62 +167,118 @@ impl Pack {
         let Ok(file) = File::open(idx.with_extension("pack")) else {
             return Ok(None);
         };
-        let Some(data_end) = file.metadata()?.len().checked_sub(20) else {
+        // The pack's header: its signature, version and object count must be the index's.
+        let mut pack_head = [0u8; 12];
+        let pack_len = file.metadata()?.len();
+        if pack_len < 32 {
             return Ok(None);
-        };
+        }
+        read_at(&file, &mut pack_head, 0)?;
+        if &pack_head[..4] != b"PACK"
+            || !matches!(be32(&pack_head[4..8]), 2 | 3)
+            || u64::from(be32(&pack_head[8..])) != n
+        {
+            return Ok(None);
+        }
+        let data_end = pack_len - 20;
         let n = n as usize;
-        let mut ids = vec![[0u8; 20]; n];
-        index.read_exact_at(ids.as_flattened_mut(), names)?;
+        let mut samples = Vec::with_capacity(n.div_ceil(BLOCK));
+        let mut id = [0u8; 20];
+        for block in 0..n.div_ceil(BLOCK) {
+            read_at(&index, &mut id, names_at + (block * BLOCK * 20) as u64)?;
+            samples.push(id);
+        }
         let mut raw = vec![0u8; n * 4];
-        index.read_exact_at(&mut raw, offs)?;
-        let offsets: Vec<u32> = raw.chunks_exact(4).map(be32).collect();
-        let mut raw = vec![0u8; large_bytes as usize];
-        index.read_exact_at(&mut raw, large_at)?;
-        let large: Vec<u64> = raw
-            .chunks_exact(8)
-            .map(|c| u64::from(be32(c)) << 32 | u64::from(be32(&c[4..])))
-            .collect();
-        let mut pack = Pack {
+        read_at(&index, &mut raw, offsets_at)?;
+        let mut large = vec![0u8; large_bytes as usize];
+        read_at(&index, &mut large, large_at)?;
+        let mut offsets = Vec::with_capacity(n);
+        for c in raw.chunks_exact(4) {
+            let o = be32(c);
+            let offset = if o & 0x8000_0000 == 0 {
+                u64::from(o)
+            } else {
+                let at = 8 * (o & 0x7fff_ffff) as usize;
+                let Some(c) = large.get(at..at + 8) else {
+                    return Ok(None);
+                };
+                u64::from(be32(c)) << 32 | u64::from(be32(&c[4..]))
+            };
+            if offset < 12 || offset >= data_end {
+                return Ok(None);
+            }
+            offsets.push(offset);
+        }
+        drop(raw);
+        let sorted = if data_end <= u64::from(u32::MAX) {
+            let mut v: Vec<u32> = offsets.iter().map(|&o| o as u32).collect();
+            drop(offsets);
+            v.sort_unstable();
+            Sorted::Small(v)
+        } else {
+            offsets.sort_unstable();
+            Sorted::Large(offsets)
+        };
+        Ok(Some(Pack {
             file,
             data_end,
-            ids,
-            offsets,
-            large,
+            index,
             fanout,
-            sorted: Vec::new(),
-        };
-        let mut sorted = Vec::with_capacity(n);
-        for i in 0..n {
-            match pack.offset(i) {
-                Some(o) if o >= 12 && o < data_end => sorted.push(o),
-                _ => return Ok(None),
-            }
-        }
-        sorted.sort_unstable();
-        pack.sorted = sorted;
-        Ok(Some(pack))
+            samples,
+            names_at,
+            offsets_at,
+            large_at,
+            large_count: large_bytes / 8,
+            sorted,
+        }))
     }
 
-    /// The entry offset of the `i`th id.
-    fn offset(&self, i: usize) -> Option<u64> {
-        let o = *self.offsets.get(i)?;
-        if o & 0x8000_0000 == 0 {
-            Some(u64::from(o))
-        } else {
-            self.large.get((o & 0x7fff_ffff) as usize).copied()
-        }
-    }
-
-    /// The entry offset of `id`, when this pack holds it.
-    fn find(&self, id: &Id) -> Option<u64> {
+    /// The entry offset of `id`, when this pack holds it: the samples say which block of
+    /// the index to read, and the block where in it.
+    fn find(&self, id: &Id) -> io::Result<Option<u64>> {
         let hi = self.fanout[id[0] as usize] as usize;
-        let lo = if id[0] == 0 {
-            0
-        } else {
-            self.fanout[id[0] as usize - 1] as usize
+        let lo = match id[0] {
+            0 => 0,
+            b => self.fanout[b as usize - 1] as usize,
         };
-        let i = self.ids.get(lo..hi)?.binary_search(id).ok()?;
-        self.offset(lo + i)
+        if lo >= hi {
+            return Ok(None);
+        }
+        // The last block whose first id is not past `id`.
+        let blocks = &self.samples[lo / BLOCK..=(hi - 1) / BLOCK];
+        let Some(k) = blocks.partition_point(|s| s <= id).checked_sub(1) else {
+            return Ok(None);
+        };
+        let block = lo / BLOCK + k;
+        let start = (block * BLOCK).max(lo);
+        let end = (block * BLOCK + BLOCK).min(hi);
+        let mut names = [[0u8; 20]; BLOCK];
+        let names = &mut names[..end - start];
+        read_at(
+            &self.index,
+            names.as_flattened_mut(),
+            self.names_at + start as u64 * 20,
+        )?;
+        let Ok(i) = names.binary_search(id) else {
+            return Ok(None);
+        };
+        let i = (start + i) as u64;
+        let mut raw = [0u8; 8];
+        read_at(&self.index, &mut raw[..4], self.offsets_at + i * 4)?;
+        let o = be32(&raw);
+        let offset = if o & 0x8000_0000 == 0 {
+            u64::from(o)
+        } else {
+            let j = u64::from(o & 0x7fff_ffff);
+            if j >= self.large_count {
+                return Ok(None);
+            }
+            read_at(&self.index, &mut raw, self.large_at + j * 8)?;
+            u64::from(be32(&raw)) << 32 | u64::from(be32(&raw[4..]))
+        };
+        // Offsets were checked when the pack was opened; an index changed since is left to
+        // libgit2.
+        Ok((offset >= 12 && offset < self.data_end).then_some(offset))
     }
 
     /// Where the entry at `offset` ends (the next entry's start).
@@ -201,10 +287,35 @@ impl Pack {
     ///
     /// When no entry starts at `offset` (a delta's base offset that points elsewhere).
     fn end_of(&self, offset: u64) -> PResult<u64> {
-        match self.sorted.binary_search(&offset) {
-            Ok(i) => Ok(self.sorted.get(i + 1).copied().unwrap_or(self.data_end)),
-            Err(_) => Err(PackError::Corrupt("delta base is not an entry of its pack")),
+        match self.sorted.next(offset) {
+            Some(next) => Ok(next.unwrap_or(self.data_end)),
+            None => Err(PackError::Corrupt("delta base is not an entry of its pack")),
         }
+    }
+}
+
+/// Fills `buf` from `file` at `offset`, without moving a file position the run's other
+/// threads share.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
     }
 }
 
@@ -212,12 +323,11 @@ fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// Index bytes at most that a store may have for its packs to be read here: the indexes are
-/// held in memory (about 33 bytes an object), which counts in the peak memory, and read
-/// whole up front. 8 MiB is 290,000 objects (redis has 200,000: 6.4 MiB held). A larger
-/// store is read through libgit2, which maps its indexes: spring-framework's 1.1 million
-/// objects would hold 34 MiB, a peak 23 MiB higher than libgit2's.
-const IDX_BYTES_MAX: u64 = 8 << 20;
+/// Index bytes at most that a store may have for its packs to be read here: each pack's
+/// offsets are held sorted (4 bytes an object) and read up front. 64 MiB of indexes is 2.3
+/// million objects, 9 MiB held (redis' 200,000: 0.8 MiB; spring-framework's 1.1 million:
+/// 4.3 MiB). A larger store is read through libgit2, which maps its indexes.
+const IDX_BYTES_MAX: u64 = 64 << 20;
 
 impl Packs {
     /// The packs of the object directory `objects` (`objects/pack/*.idx`), opened once per
@@ -295,11 +405,13 @@ impl Packs {
         self.packs.is_empty()
     }
 
-    fn find(&self, id: &Id) -> Option<(usize, u64)> {
-        self.packs
-            .iter()
-            .enumerate()
-            .find_map(|(i, p)| p.find(id).map(|o| (i, o)))
+    fn find(&self, id: &Id) -> io::Result<Option<(usize, u64)>> {
+        for (i, pack) in self.packs.iter().enumerate() {
+            if let Some(offset) = pack.find(id)? {
+                return Ok(Some((i, offset)));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -565,7 +677,7 @@ impl PackReader {
     /// When its entry, or one of its chain, is damaged or cannot be read, or it is not a
     /// blob.
     pub fn read_blob(&mut self, id: &Id, max_bytes: u64) -> PResult<Outcome> {
-        let Some((pack, offset)) = self.packs.find(id) else {
+        let Some((pack, offset)) = self.packs.find(id)? else {
             return Ok(Outcome::Elsewhere);
         };
         let cached = self.packs.cache().get((pack, offset));
@@ -588,7 +700,7 @@ impl PackReader {
         let end = p.end_of(offset)?;
         let mut head = [0u8; HEADER_MAX as usize];
         let len = (end - offset).min(HEADER_MAX) as usize;
-        p.file.read_exact_at(&mut head[..len], offset)?;
+        read_at(&p.file, &mut head[..len], offset)?;
         let entry = parse_entry(&head[..len], offset, end)?;
         let size = if matches!(entry.base, Base::None) {
             entry.size
@@ -596,7 +708,7 @@ impl PackReader {
             // Two varints of at most 10 bytes each, from the start of the delta: its first
             // block's Huffman tables come first, up to a few hundred bytes.
             let mut compressed = vec![0u8; (end - entry.data).min(1024) as usize];
-            p.file.read_exact_at(&mut compressed, entry.data)?;
+            read_at(&p.file, &mut compressed, entry.data)?;
             let mut z = flate2::Decompress::new(true);
             let mut out = [0u8; 20];
             z.decompress(&compressed, &mut out, flate2::FlushDecompress::None)
@@ -631,7 +743,7 @@ impl PackReader {
             let end = p.end_of(at)?;
             let start = self.compressed.len();
             self.compressed.resize(start + (end - at) as usize, 0);
-            p.file.read_exact_at(&mut self.compressed[start..], at)?;
+            read_at(&p.file, &mut self.compressed[start..], at)?;
             let entry = parse_entry(&self.compressed[start..], at, end)?;
             let data = start + (entry.data - at) as usize..self.compressed.len();
             match entry.base {
@@ -656,7 +768,7 @@ impl PackReader {
                     at = base;
                 }
                 Base::Id(id) => {
-                    let Some(base) = p.find(&id) else {
+                    let Some(base) = p.find(&id)? else {
                         return Ok(None);
                     };
                     chain.push((at, entry.size, data));
@@ -722,7 +834,7 @@ fn inflate(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::process::Command;
@@ -802,6 +914,42 @@ mod tests {
         );
     }
 
+    /// Every object of a pack is found at the offset git's own index reader gives (blocks
+    /// of the index, their edges, and the fan-out's), and an id next to one is not.
+    #[test]
+    fn every_object_is_found_at_its_offset() {
+        let (dir, _) = history(60);
+        let packs = Packs::open(&objects(&dir), 0).unwrap();
+        let idx = std::fs::read_dir(objects(&dir).join("pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        let out = Command::new("git")
+            .arg("show-index")
+            .stdin(std::fs::File::open(idx).unwrap())
+            .output()
+            .unwrap();
+        let listed = String::from_utf8(out.stdout).unwrap();
+        let mut count = 0;
+        for line in listed.lines() {
+            let mut fields = line.split_whitespace();
+            let offset: u64 = fields.next().unwrap().parse().unwrap();
+            let mut id = id_of(fields.next().unwrap());
+            assert_eq!(packs.find(&id).unwrap(), Some((0, offset)));
+            id[19] ^= 1;
+            if !listed.contains(&hex(&id)) {
+                assert_eq!(packs.find(&id).unwrap(), None);
+            }
+            count += 1;
+        }
+        assert!(count > 2 * BLOCK, "{count} objects span several blocks");
+    }
+
+    fn hex(id: &Id) -> String {
+        id.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// A blob over the size limit is skipped by its size, read from its entry's header or
     /// its delta's first bytes: nothing is inflated whole.
     #[test]
@@ -825,7 +973,7 @@ mod tests {
         let (dir, versions) = history(3);
         let packs = Packs::open(&objects(&dir), 0).unwrap();
         let (id, _) = &versions[0];
-        let (_, offset) = packs.find(id).unwrap();
+        let (_, offset) = packs.find(id).unwrap().unwrap();
         let pack_path = std::fs::read_dir(objects(&dir).join("pack"))
             .unwrap()
             .map(|e| e.unwrap().path())
