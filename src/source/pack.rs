@@ -55,7 +55,12 @@ pub enum PackError {
 impl std::fmt::Display for PackError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PackError::Corrupt(what) => write!(f, "its pack entry is corrupt ({what})"),
+            PackError::Corrupt(what) => {
+                write!(
+                    f,
+                    "its pack entry or a delta base of it is corrupt ({what})"
+                )
+            }
             PackError::NotABlob => write!(f, "it is not a blob"),
             PackError::Io(e) => write!(f, "reading its pack failed: {e}"),
         }
