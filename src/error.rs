@@ -117,6 +117,19 @@ impl Error {
         })
     }
 
+    /// A packed git object that could not be read (`why`: a damaged entry, not a blob, an
+    /// I/O error), read by phiguard's own pack reader.
+    pub(crate) fn packed_object(
+        context: impl Into<String>,
+        id: git2::Oid,
+        why: impl std::fmt::Display,
+    ) -> Error {
+        Error::from(ErrorKind::Git {
+            context: context.into(),
+            message: format!("object {id} could not be read: {why}; `git fsck` shows any damage"),
+        })
+    }
+
     pub(crate) fn io(path: impl Into<String>, source: std::io::Error) -> Error {
         Error::from(ErrorKind::Io {
             path: path.into(),

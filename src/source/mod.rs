@@ -18,6 +18,7 @@ pub mod history;
 pub mod index;
 pub mod loose;
 pub mod message;
+pub mod pack;
 mod paths;
 mod reader;
 pub mod refs;

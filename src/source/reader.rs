@@ -2,9 +2,10 @@
 //! objects, libgit2, the run's blob cache or the work tree.
 
 use super::content::{Kind, classify, decode_utf16, scanned_text, text_with_nuls};
-use super::{Item, Job, added, blobcache, index, loose, whole_region, worktree};
+use super::{Item, Job, added, blobcache, index, loose, pack, whole_region, worktree};
 use crate::error::{Error, Result};
 use git2::{Oid, Repository};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -117,8 +118,9 @@ impl RepoAt {
 /// staged blob is a loose object, and inflating it costs more than reading the file. A file
 /// that differs (partly staged, edited since `git add`, converted by a filter) fails both
 /// and the blob is read.
-/// Blobs are read from their loose object files when they are loose ([`loose`]) and through
-/// libgit2 otherwise.
+/// Blobs are read from their loose object files when they are loose ([`loose`]); in a history
+/// (a reader with a blob cache), packed blobs are read from the packs by [`pack`]; everything
+/// else through libgit2.
 pub struct Reader {
     repo: Option<Repository>,
     /// The repository's loose object store, read directly (see [`loose`]).
@@ -127,7 +129,16 @@ pub struct Reader {
     max_file_bytes: u64,
     /// Blobs shared between the jobs of a history scan ([`blobcache`]).
     cache: Option<Arc<blobcache::BlobCache>>,
+    /// The repository's packs, read directly in a history scan ([`pack`]).
+    packs: Option<RefCell<pack::PackReader>>,
 }
+
+/// Bytes of resolved pack objects a history run keeps, shared by its readers ([`pack`]).
+/// Every MiB of it cost about 2 MiB of peak memory on redis' history (the allocator's
+/// overhead on objects of 100-300 KB coming and going), and the run is held to 128 MiB:
+/// 8 MiB with a 4 MiB blob cache (`source::feed`) was as fast as 16 and 16 within the
+/// noise, at 122 MiB instead of 155 (PERFORMANCE.md).
+const PACK_CACHE_BYTES: usize = 8 << 20;
 
 impl Reader {
     /// A reader for one thread.
@@ -143,13 +154,27 @@ impl Reader {
             worktree: at.worktree(),
             max_file_bytes,
             cache: None,
+            packs: None,
         })
     }
 
     /// The reader, sharing with the run's other readers the blobs `cache` keeps: each blob a
     /// job writes and a later job reads as its old version is inflated once.
+    ///
+    /// A run with a cache is a history: it reads many versions of each file, whose delta
+    /// chains this reader then resolves itself ([`pack`]), sharing the packs' indexes with
+    /// the run's other readers. Packs that cannot be listed are left to libgit2, which reports
+    /// any real error on the read.
     #[must_use]
     pub fn with_cache(mut self, cache: Option<Arc<blobcache::BlobCache>>) -> Reader {
+        if cache.is_some() {
+            self.packs = self
+                .objects
+                .as_deref()
+                .and_then(|objects| pack::Packs::shared(objects, PACK_CACHE_BYTES).ok())
+                .filter(|packs| !packs.is_empty())
+                .map(|packs| RefCell::new(pack::PackReader::new(packs)));
+        }
         self.cache = cache;
         self
     }
@@ -270,8 +295,9 @@ impl Reader {
         }
     }
 
-    /// Blob `id` of `path`: from its loose object file when it is one, else from libgit2
-    /// (packs, alternates, quarantine, and the errors).
+    /// Blob `id` of `path`: from its loose object file when it is one, else from the packs
+    /// in a history ([`pack`]), else from libgit2 (alternates, quarantine, what the pack
+    /// reader leaves, and the errors).
     fn read_blob(&self, path: &str, id: Oid, max_bytes: u64) -> Result<BlobBytes<'_>> {
         #[cfg(test)]
         STORE_READS.with(|n| n.set(n.get() + 1));
@@ -287,6 +313,22 @@ impl Reader {
                     return Err(Error::corrupt_object(format!("reading blob of {path}"), id));
                 }
                 Err(false) => {}
+            }
+        }
+        if let Some(packs) = &self.packs {
+            let mut key = [0; 20];
+            key.copy_from_slice(id.as_bytes());
+            match packs.borrow_mut().read_blob(&key, max_bytes) {
+                Ok(pack::Outcome::Blob(bytes)) => return Ok(BlobBytes::Packed(bytes)),
+                Ok(pack::Outcome::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
+                Ok(pack::Outcome::Elsewhere) => {}
+                Err(why) => {
+                    return Err(Error::packed_object(
+                        format!("reading blob of {path}"),
+                        id,
+                        why,
+                    ));
+                }
             }
         }
         let fail = |e: git2::Error| Error::git(format!("reading blob {id} of {path}"), &e);
@@ -333,11 +375,12 @@ thread_local! {
     pub(crate) static STORE_READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// A blob's content as read: inflated by [`loose`], held by libgit2 (no copy), or kept by
-/// the run's cache.
+/// A blob's content as read: inflated by [`loose`], held by libgit2 (no copy), resolved by
+/// [`pack`] (shared with its cache), or kept by the run's cache.
 enum BlobBytes<'r> {
     Owned(Vec<u8>),
     Git(git2::Blob<'r>),
+    Packed(Arc<Vec<u8>>),
     /// Kept by the run's [`blobcache::BlobCache`].
     Shared(Arc<[u8]>),
     TooLarge(u64),
@@ -349,6 +392,7 @@ impl BlobBytes<'_> {
         match self {
             BlobBytes::Owned(b) => b,
             BlobBytes::Git(b) => b.content(),
+            BlobBytes::Packed(b) => b,
             BlobBytes::Shared(b) => b,
             BlobBytes::TooLarge(_) => &[],
         }
@@ -357,6 +401,7 @@ impl BlobBytes<'_> {
     fn into_vec(self) -> Vec<u8> {
         match self {
             BlobBytes::Owned(b) => b,
+            BlobBytes::Packed(b) => Arc::try_unwrap(b).unwrap_or_else(|b| b.to_vec()),
             other => other.bytes().to_vec(),
         }
     }

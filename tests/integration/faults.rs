@@ -140,6 +140,67 @@ fn a_truncated_pack_fails_the_scan_and_the_hook_closed() {
     );
 }
 
+/// A history whose blobs are packed is read by phiguard's own pack reader
+/// (`source::pack`): a damaged pack entry fails the scan closed, naming a blob of the file,
+/// instead of skipping it or scanning garbage.
+#[test]
+fn a_damaged_pack_entry_fails_a_history_scan_naming_the_blob() {
+    let repo = TempRepo::new();
+    let mut text: String = (1..400).map(|i| format!("line {i}\n")).collect();
+    for v in 0..6 {
+        text.push_str(&format!("edit {v}\n"));
+        repo.add("a.txt", &text);
+        repo.commit(&format!("v{v}"));
+    }
+    let blobs: Vec<String> = (0..6)
+        .map(|back| {
+            let spec = format!("HEAD~{back}:a.txt");
+            repo.git(&["rev-parse", &spec]).trim().to_owned()
+        })
+        .collect();
+    repo.git(&["repack", "-adfq"]);
+    let pack_dir = repo.path().join(".git/objects/pack");
+    let with = |ext: &str| {
+        std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == ext))
+            .unwrap()
+    };
+    // The newest version's entry, by git's own reading of the index: git stores the newest
+    // version whole and the older ones as deltas against it, so every read goes through it.
+    let index = Command::new("git")
+        .arg("show-index")
+        .stdin(std::fs::File::open(with("idx")).unwrap())
+        .output()
+        .unwrap();
+    let index = String::from_utf8(index.stdout).unwrap();
+    let offset: usize = index
+        .lines()
+        .find(|l| l.contains(&blobs[0]))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pack = with("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    // Past the entry's header and zlib's: inside the compressed content.
+    bytes[offset + 8] ^= 0x55;
+    let mut perm = std::fs::metadata(&pack).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
+    std::fs::set_permissions(&pack, perm).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+    let run = phiguard_within(&repo, repo.path(), &["scan", "--range", "HEAD"], b"");
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        blobs.iter().any(|b| run.err().contains(b.as_str())),
+        "names a blob of a.txt: {}",
+        run.all()
+    );
+    assert!(run.err().contains("corrupt"), "says why: {}", run.all());
+    assert!(!run.err().contains("panicked"), "{}", run.all());
+}
+
 #[test]
 fn a_missing_quarantine_directory_rejects_the_push_naming_it() {
     let s = Server::new("pre-receive");
