@@ -20,6 +20,8 @@ pub struct BlobCache {
     inner: Mutex<Inner>,
     /// At most this many bytes of content are held at once.
     budget: usize,
+    /// Blob jobs in the plan.
+    jobs: usize,
 }
 
 /// A blob id as its bytes: `Oid`'s `==` is a call into libgit2, paid by every probe of a map
@@ -61,13 +63,23 @@ impl BlobCache {
                 }
             }
         }
+        let jobs = jobs
+            .iter()
+            .filter(|j| matches!(j, Job::Blob { .. }))
+            .count();
         (!uses.is_empty()).then(|| BlobCache {
             inner: Mutex::new(Inner {
                 uses,
                 ..Inner::default()
             }),
             budget,
+            jobs,
         })
+    }
+
+    /// How many blob jobs the run has.
+    pub fn jobs(&self) -> usize {
+        self.jobs
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

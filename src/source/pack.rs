@@ -125,6 +125,28 @@ pub struct Packs {
 /// 4.3 MiB). A larger store is read through libgit2, which maps its indexes.
 const IDX_BYTES_MAX: u64 = 64 << 20;
 
+/// The bytes of the pack indexes of the object directory `objects` (0 without a pack
+/// directory).
+///
+/// # Errors
+///
+/// When the pack directory cannot be listed.
+pub fn index_bytes(objects: &Path) -> io::Result<u64> {
+    let dir = match std::fs::read_dir(objects.join("pack")) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = 0;
+    for entry in dir {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "idx") {
+            bytes += std::fs::metadata(&path).map_or(0, |m| m.len());
+        }
+    }
+    Ok(bytes)
+}
+
 impl Packs {
     /// The packs of the object directory `objects` (`objects/pack/*.idx`), opened once per
     /// process while some reader holds them: a run's threads share them.
