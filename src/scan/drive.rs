@@ -89,64 +89,25 @@ where
     E: From<Error> + Send,
 {
     let cache = source.blob_cache().map(Arc::new);
-    let built: OnceLock<Engine<'e>> = OnceLock::new();
-    let setup: Mutex<Option<E>> = Mutex::new(None);
-    let (fed, results) = if source.scans_where_found() {
-        scan_where_found(engine, opts, cache.as_ref(), &built, &setup, source)
-    } else {
-        scan_queued(engine, opts, cache.as_ref(), &built, &setup, source)
-    };
-    let mut parts = Vec::new();
-    for r in results {
-        parts.extend(r?);
-    }
-    if let Some(e) = setup.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
-    }
-    let Fed::Done { skipped } = fed? else {
-        return Ok(None);
-    };
-    parts.sort_by_key(|p| p.index);
-    let mut report = assemble(parts);
-    report.summary.skipped += skipped;
-    report.summary.excluded += skipped;
-    if !source.ordered() {
-        report.notes.sort();
-        report.unscanned.sort_by(|a, b| a.path.cmp(&b.path));
-    }
-    Ok(Some(report))
-}
-
-/// What a source's feeding came to, and each scanner's parts.
-type Scanned = (Result<Fed>, Vec<Result<Vec<Part>>>);
-
-/// [`drive`] for a source planning on one thread: its jobs go over a bounded queue to
-/// worker threads, started as jobs come.
-fn scan_queued<'e, E: Send>(
-    engine: &(dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
-    opts: &RunOptions,
-    cache: Option<&Arc<BlobCache>>,
-    built: &OnceLock<Engine<'e>>,
-    setup: &Mutex<Option<E>>,
-    source: &mut dyn Source,
-) -> Scanned {
     let (tx, rx) = crossbeam_channel::bounded(QUEUE_JOBS);
     let failed = AtomicBool::new(false);
+    let built: OnceLock<Engine<'e>> = OnceLock::new();
+    let setup: Mutex<Option<E>> = Mutex::new(None);
     let crew = Crew {
         opts,
-        cache,
+        cache: cache.as_ref(),
         failed: &failed,
         rx: &rx,
     };
-    std::thread::scope(|scope| {
+    let (fed, results) = std::thread::scope(|scope| {
         let queue = Queue {
             tx,
             count: AtomicUsize::new(0),
             workers: Mutex::new(Vec::new()),
             started: AtomicUsize::new(0),
             engine,
-            built,
-            setup,
+            built: &built,
+            setup: &setup,
             crew: &crew,
             scope,
         };
@@ -167,60 +128,26 @@ fn scan_queued<'e, E: Send>(
         }
         results.extend(handles.into_iter().map(joined));
         (fed, results)
-    })
-}
-
-/// [`drive`] for a source that hands jobs over from threads of its own
-/// ([`Source::scans_where_found`]): each thread scans the jobs it hands over ([`Inline`]);
-/// what the workers' batches still hold when the source is done is scanned on as many
-/// threads.
-fn scan_where_found<'e, E: Send>(
-    engine: &(dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
-    opts: &RunOptions,
-    cache: Option<&Arc<BlobCache>>,
-    built: &OnceLock<Engine<'e>>,
-    setup: &Mutex<Option<E>>,
-    source: &mut dyn Source,
-) -> Scanned {
-    let failed = AtomicBool::new(false);
-    let inline = Inline {
-        count: AtomicUsize::new(0),
-        idle: Mutex::new(Vec::new()),
-        error: Mutex::new(None),
-        starting: Mutex::new(()),
-        engine,
-        built,
-        setup,
-        opts,
-        cache,
-        failed: &failed,
+    });
+    let mut parts = Vec::new();
+    for r in results {
+        parts.extend(r?);
+    }
+    if let Some(e) = setup.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let Fed::Done { skipped } = fed? else {
+        return Ok(None);
     };
-    let fed = source.feed(&inline);
-    if !matches!(fed, Ok(Fed::Done { .. })) {
-        failed.store(true, Ordering::Relaxed);
+    parts.sort_by_key(|p| p.index);
+    let mut report = assemble(parts);
+    report.summary.skipped += skipped;
+    report.summary.excluded += skipped;
+    if !source.ordered() {
+        report.notes.sort();
+        report.unscanned.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let Inline { idle, error, .. } = inline;
-    let mut results: Vec<Result<Vec<Part>>> = Vec::new();
-    if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        results.push(Err(e));
-    }
-    let workers = idle.into_inner().unwrap_or_else(|p| p.into_inner());
-    if let Some(engine) = built.get()
-        && !failed.load(Ordering::Relaxed)
-    {
-        let finish = |w: Worker| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.finish(engine)))
-                .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")))
-        };
-        std::thread::scope(|scope| {
-            let mut workers = workers.into_iter();
-            let here = workers.next();
-            let handles: Vec<_> = workers.map(|w| scope.spawn(move || finish(w))).collect();
-            results.extend(here.map(finish));
-            results.extend(handles.into_iter().map(joined));
-        });
-    }
-    (fed, results)
+    Ok(Some(report))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -280,16 +207,20 @@ impl<E: Send> Sink for Queue<'_, '_, '_, '_, E> {
         if self.stopped() {
             return;
         }
-        if build(
-            self.engine,
-            self.built,
-            self.setup,
-            self.crew.failed,
-            &self.workers,
-        )
-        .is_none()
-        {
-            return;
+        if self.built.get().is_none() {
+            let _starting = lock(&self.workers);
+            if self.built.get().is_none() {
+                match (self.engine)() {
+                    Ok(e) => {
+                        let _ = self.built.set(e);
+                    }
+                    Err(e) => {
+                        *lock(self.setup) = Some(e);
+                        self.crew.failed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            }
         }
         let index = self.count.fetch_add(1, Ordering::Relaxed);
         // A small change is scanned on the calling thread once planned, as a whole plan is.
@@ -312,93 +243,6 @@ impl<E: Send> Sink for Queue<'_, '_, '_, '_, E> {
 
     fn stopped(&self) -> bool {
         self.crew.failed.load(Ordering::Relaxed)
-    }
-}
-
-/// The run's engine, built by the first job that asks for it (`starting` serialises the
-/// build); `None` once building it failed: the error is kept in `setup` and the run has
-/// failed.
-fn build<'b, 'e, E, T>(
-    engine: &(dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
-    built: &'b OnceLock<Engine<'e>>,
-    setup: &Mutex<Option<E>>,
-    failed: &AtomicBool,
-    starting: &Mutex<T>,
-) -> Option<&'b Engine<'e>> {
-    if let Some(e) = built.get() {
-        return Some(e);
-    }
-    let _starting = lock(starting);
-    if let Some(e) = built.get() {
-        return Some(e);
-    }
-    match engine() {
-        Ok(e) => Some(built.get_or_init(|| e)),
-        Err(e) => {
-            *lock(setup) = Some(e);
-            failed.store(true, Ordering::Relaxed);
-            None
-        }
-    }
-}
-
-/// The sink of a source that hands jobs over from threads of its own
-/// ([`Source::scans_where_found`]): the thread that hands a job over scans it, with a
-/// worker taken from the idle ones (a new one when all are busy: at most one per thread of
-/// the source) and put back after.
-struct Inline<'q, 'e, E> {
-    /// Jobs taken so far: the next job's index.
-    count: AtomicUsize,
-    /// Workers not scanning a job now.
-    idle: Mutex<Vec<Worker>>,
-    /// The first job error.
-    error: Mutex<Option<Error>>,
-    /// Serialises building the engine.
-    starting: Mutex<()>,
-    engine: &'q (dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
-    built: &'q OnceLock<Engine<'e>>,
-    setup: &'q Mutex<Option<E>>,
-    opts: &'q RunOptions,
-    cache: Option<&'q Arc<BlobCache>>,
-    failed: &'q AtomicBool,
-}
-
-impl<E: Send> Sink for Inline<'_, '_, E> {
-    fn take(&self, job: Job) {
-        if self.stopped() {
-            return;
-        }
-        let Some(engine) = build(
-            self.engine,
-            self.built,
-            self.setup,
-            self.failed,
-            &self.starting,
-        ) else {
-            return;
-        };
-        let index = self.count.fetch_add(1, Ordering::Relaxed);
-        let idle = lock(&self.idle).pop();
-        let scanned = idle
-            .map_or_else(|| Worker::new(self.opts, self.cache), Ok)
-            .and_then(|mut worker| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    worker.take(engine, self.opts, index, &job)
-                }))
-                .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")))
-                .map(|()| worker)
-            });
-        match scanned {
-            Ok(worker) => lock(&self.idle).push(worker),
-            Err(e) => {
-                self.failed.store(true, Ordering::Relaxed);
-                lock(&self.error).get_or_insert(e);
-            }
-        }
-    }
-
-    fn stopped(&self) -> bool {
-        self.failed.load(Ordering::Relaxed)
     }
 }
 
@@ -509,58 +353,6 @@ fn test_stall() {
     }
 }
 
-/// One scanner: its reader, scratch buffers, the batch it fills and the parts it scanned.
-struct Worker {
-    reader: Reader,
-    scratch: Scratch,
-    batch: Batch,
-    parts: Vec<Part>,
-}
-
-impl Worker {
-    fn new(opts: &RunOptions, cache: Option<&Arc<BlobCache>>) -> Result<Worker> {
-        Ok(Worker {
-            reader: Reader::new(&opts.repo, opts.max_file_bytes)?.with_cache(cache.cloned()),
-            scratch: Scratch::default(),
-            batch: Batch::default(),
-            parts: Vec::new(),
-        })
-    }
-
-    /// Loads job `index` into the batch, scanning the batch when it is full; fails past the
-    /// run's deadline.
-    fn take(
-        &mut self,
-        engine: &Engine<'_>,
-        opts: &RunOptions,
-        index: usize,
-        job: &Job,
-    ) -> Result<()> {
-        #[cfg(debug_assertions)]
-        test_stall();
-        if let Some((deadline, budget_ms)) = opts.deadline
-            && Instant::now() > deadline
-        {
-            return Err(Error::from(ErrorKind::Budget { budget_ms }));
-        }
-        self.batch.load(
-            engine,
-            &mut self.reader,
-            &mut self.scratch,
-            job,
-            index,
-            &mut self.parts,
-        )
-    }
-
-    /// Scans what the batch still holds: the worker's parts.
-    fn finish(mut self, engine: &Engine<'_>) -> Result<Vec<Part>> {
-        self.batch
-            .scan(engine, &mut self.scratch, &mut self.parts)?;
-        Ok(self.parts)
-    }
-}
-
 /// Scans the jobs `next` hands out until there are none, a job fails or the run has failed
 /// (`failed`, which a failure here sets).
 fn work(
@@ -570,20 +362,31 @@ fn work(
     failed: &AtomicBool,
     mut next: impl FnMut() -> Option<(usize, Job)>,
 ) -> Result<Vec<Part>> {
-    let scanned = (|| {
-        let mut worker = Worker::new(opts, cache)?;
+    let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?.with_cache(cache.cloned());
+    let mut scratch = Scratch::default();
+    let mut batch = Batch::default();
+    let mut parts = Vec::new();
+    let mut scan_all = || -> Result<()> {
         while !failed.load(Ordering::Relaxed) {
             let Some((index, job)) = next() else {
-                return worker.finish(engine);
+                return batch.scan(engine, &mut scratch, &mut parts);
             };
-            worker.take(engine, opts, index, &job)?;
+            #[cfg(debug_assertions)]
+            test_stall();
+            if let Some((deadline, budget_ms)) = opts.deadline
+                && Instant::now() > deadline
+            {
+                return Err(Error::from(ErrorKind::Budget { budget_ms }));
+            }
+            batch.load(engine, &mut reader, &mut scratch, &job, index, &mut parts)?;
         }
-        Ok(Vec::new())
-    })();
-    if scanned.is_err() {
+        Ok(())
+    };
+    if let Err(e) = scan_all() {
         failed.store(true, Ordering::Relaxed);
+        return Err(e);
     }
-    scanned
+    Ok(parts)
 }
 
 /// A worker's parts, or an internal error if its thread panicked.

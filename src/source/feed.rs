@@ -27,15 +27,6 @@ pub trait Source {
         true
     }
 
-    /// Whether the source hands jobs over from threads of its own, as many as the run has
-    /// scanners (a parallel walk): the driver then scans each job on the thread that hands it
-    /// over instead of queueing it for a scanner thread. A queue would only add a hand-off
-    /// per file, and scanners parked while the walk reads a directory, to be woken per file
-    /// (a tenth of a scan of 20,000 small files).
-    fn scans_where_found(&self) -> bool {
-        false
-    }
-
     /// A cache for blobs that later jobs read again as old versions, when the whole plan is
     /// known before the run starts (a history: [`BlobCache::plan`]).
     fn blob_cache(&self) -> Option<BlobCache> {

@@ -41,10 +41,6 @@ impl Source for Files<'_> {
     fn ordered(&self) -> bool {
         false
     }
-
-    fn scans_where_found(&self) -> bool {
-        true
-    }
 }
 
 /// Walks `roots` on `threads` threads and hands every file to scan, as a [`Job::File`], to
