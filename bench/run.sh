@@ -99,12 +99,13 @@ for w in $WORK; do
       cat "sh -c 'cat < $LOG > /dev/null'"
     ;;
   dense)
-    # PHI-dense content (bench/dense.py, synthetic): a 100,000-row patient CSV, an 8,333-patient
-    # FHIR bundle minified onto one line and pretty-printed, 20,000 HL7 messages. Each file
-    # scanned as a file (JSON) and staged in a repository (the pre-commit path, human output).
+    # PHI-dense content (bench/dense.py, synthetic): a 100,000-row patient CSV, 50,000 FHIR
+    # Patients as NDJSON, an 8,333-patient FHIR bundle minified onto one line and pretty-printed,
+    # 20,000 HL7 messages. Each file scanned as a file (JSON) and staged in a repository (the
+    # pre-commit path, human output).
     D="$BENCH/dense"
     [ -f "$D/patients.csv" ] || python3 "$ROOT/bench/dense.py" "$D" --scale 100000
-    for f in patients.csv bundle.min.json bundle.json hl7.txt; do
+    for f in patients.csv patients.ndjson bundle.min.json bundle.json hl7.txt; do
       R="$BENCH/dense-repo-$f"
       if [ ! -d "$R/.git" ]; then
         mkdir -p "$R" && (cd "$R" && git init -q && cp "$D/$f" . && git add "$f")
