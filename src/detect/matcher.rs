@@ -234,6 +234,41 @@ fn run_spans(
     Ok(())
 }
 
+/// Helper threads [`run_spans_shared`] has started and not yet seen finish, in this process.
+static HELPERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Helper threads claimed for one shared-out batch, given back when dropped.
+struct Helpers {
+    count: usize,
+}
+
+impl Helpers {
+    /// Up to `want` helpers while fewer than `limit` run in the process, and always one: a
+    /// batch shared out has at least two threads, and the total stays within one helper per
+    /// scanning thread (twice the cores) even when every worker meets a dense file at once.
+    fn claim(want: usize, limit: usize) -> Helpers {
+        use std::sync::atomic::Ordering;
+        let mut count = 0;
+        let _ = HELPERS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |running| {
+            count = grant(want, limit, running);
+            Some(running + count)
+        });
+        Helpers { count }
+    }
+}
+
+/// How many of `want` helpers a batch gets while `running` run and `limit` may: what is
+/// left of the limit, and at least one.
+fn grant(want: usize, limit: usize, running: usize) -> usize {
+    want.min(limit.saturating_sub(running)).max(1)
+}
+
+impl Drop for Helpers {
+    fn drop(&mut self) {
+        HELPERS.fetch_sub(self.count, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 #[cfg(test)]
 thread_local! {
     /// Batches this thread shared out among threads (tests: the shared path was taken).
@@ -331,7 +366,10 @@ fn run_spans_shared(
     let mut by_place: Vec<usize> = (0..pieces.len()).collect();
     by_place.sort_by_key(|&p| (groups[pieces[p].0].1, pieces[p].1, p));
     let total: usize = pieces.iter().map(|&(_, s, e)| e - s).sum();
-    let threads = opts.threads.min(pieces.len());
+    // Helper threads are counted process-wide: every worker of a run may meet a dense file
+    // at once, and each starting `threads - 1` helpers would be threads squared on a server.
+    let helpers = Helpers::claim(opts.threads.min(pieces.len()) - 1, opts.threads - 1);
+    let threads = helpers.count + 1;
     let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
     let mut seen = 0;
     for p in by_place {

@@ -300,3 +300,16 @@ fn a_span_its_gate_rules_out_is_looked_through_once_when_shared_out() {
     assert!(w1 > 0);
     assert!(w4 <= 5 * w1, "work {w1} at 1x, {w4} at 4x");
 }
+
+/// Helper threads for shared-out batches are bounded process-wide: a batch gets what is left
+/// of the run's `threads - 1`, and always one, so every worker of a run meeting a dense file
+/// at once starts one helper each, not `threads - 1` each (64 workers on a server: 64, not
+/// 4,032).
+#[test]
+fn helper_threads_are_what_is_left_of_the_limit_and_at_least_one() {
+    assert_eq!(grant(7, 63, 0), 7);
+    assert_eq!(grant(7, 63, 60), 3);
+    assert_eq!(grant(7, 63, 63), 1);
+    assert_eq!(grant(7, 63, 200), 1);
+    assert_eq!(grant(1, 1, 0), 1);
+}
