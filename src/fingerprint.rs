@@ -90,11 +90,15 @@ impl Key {
 /// Normalizes a value: ASCII letters and digits only, upper case, so `ddd-dd-dddd` and
 /// `ddd dd dddd` share a fingerprint.
 pub fn normalize(value: &[u8]) -> Vec<u8> {
+    normalized(value).collect()
+}
+
+/// [`normalize`]'s bytes, one by one (for a caller that keeps them without allocating).
+pub fn normalized(value: &[u8]) -> impl Iterator<Item = u8> + '_ {
     value
         .iter()
         .filter(|b| b.is_ascii_alphanumeric())
         .map(u8::to_ascii_uppercase)
-        .collect()
 }
 
 /// Rules whose values have few possibilities whatever their length (about 36,500 birth

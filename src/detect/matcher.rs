@@ -371,11 +371,13 @@ fn run_spans_shared(
     let helpers = Helpers::claim(opts.threads.min(pieces.len()) - 1, opts.threads - 1);
     let threads = helpers.count + 1;
     let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
+    let mut lane_of = vec![0; pieces.len()];
     let mut seen = 0;
     for p in by_place {
         let lane = (seen * threads / total.max(1)).min(threads - 1);
         seen += pieces[p].2 - pieces[p].1;
         lanes[lane].push(p);
+        lane_of[p] = lane;
     }
     // Within a lane, rule by rule (a rule's automata stay in the CPU caches).
     for lane in &mut lanes {
@@ -430,12 +432,6 @@ fn run_spans_shared(
         scanned
     });
     // Put back in piece order: each lane holds its pieces in that order already.
-    let mut lane_of = vec![0; pieces.len()];
-    for (l, lane) in lanes.iter().enumerate() {
-        for &p in lane {
-            lane_of[p] = l;
-        }
-    }
     let mut found = Vec::with_capacity(lanes.len());
     for lane in scanned {
         let (matches, counts) = lane?;

@@ -43,6 +43,11 @@ pub(super) struct Key {
 }
 
 impl Key {
+    const EMPTY: Key = Key {
+        len: 0,
+        bytes: [0; SPREAD_MAX],
+    };
+
     /// The key's bytes.
     #[cfg(test)]
     pub(super) fn as_bytes(&self) -> &[u8] {
@@ -64,13 +69,8 @@ pub(super) fn synthetic_key(value: &[u8]) -> Option<Key> {
     }
     crate::work::add(value.len());
     let key = date_key(value).unwrap_or_else(|| {
-        let mut key = Key {
-            len: 0,
-            bytes: [0; SPREAD_MAX],
-        };
-        for &b in value.iter().filter(|b| b.is_ascii_alphanumeric()) {
-            key.push(b.to_ascii_uppercase());
-        }
+        let mut key = Key::EMPTY;
+        crate::fingerprint::normalized(value).for_each(|b| key.push(b));
         key
     });
     (usize::from(key.len) >= SPREAD_MIN).then_some(key)
@@ -100,10 +100,7 @@ fn date_key(value: &[u8]) -> Option<Key> {
     if !((1..=12).contains(&m) && (1..=31).contains(&d)) {
         return None;
     }
-    let mut key = Key {
-        len: 0,
-        bytes: [0; SPREAD_MAX],
-    };
+    let mut key = Key::EMPTY;
     for (v, width) in [(y, 4), (m, 2), (d, 2)] {
         for i in (0..width).rev() {
             key.push(b'0' + (v / 10u32.pow(i) % 10) as u8);

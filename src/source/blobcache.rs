@@ -26,12 +26,10 @@ pub struct BlobCache {
 
 /// A blob id as its bytes: `Oid`'s `==` is a call into libgit2, paid by every probe of a map
 /// keyed by it.
-type Key = [u8; 20];
+type Key = super::pack::Id;
 
 fn key(id: Oid) -> Key {
-    let mut k = [0; 20];
-    k.copy_from_slice(id.as_bytes());
-    k
+    super::pack::id(id)
 }
 
 #[derive(Debug, Default)]

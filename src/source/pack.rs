@@ -28,6 +28,13 @@ use std::sync::{Arc, Mutex, Weak};
 /// A SHA-1 object id as bytes.
 pub type Id = [u8; 20];
 
+/// `id` as bytes (libgit2 is built for SHA-1 ids only).
+pub fn id(id: git2::Oid) -> Id {
+    let mut bytes = [0; 20];
+    bytes.copy_from_slice(id.as_bytes());
+    bytes
+}
+
 /// What reading a blob gave.
 #[derive(Debug)]
 pub enum Outcome {

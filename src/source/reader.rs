@@ -336,9 +336,7 @@ impl Reader {
             }
         }
         if let Some(packs) = &self.packs {
-            let mut key = [0; 20];
-            key.copy_from_slice(id.as_bytes());
-            match packs.borrow_mut().read_blob(&key, max_bytes) {
+            match packs.borrow_mut().read_blob(&pack::id(id), max_bytes) {
                 Ok(pack::Outcome::Blob(bytes)) => return Ok(BlobBytes::Packed(bytes)),
                 Ok(pack::Outcome::TooLarge(size)) => return Ok(BlobBytes::TooLarge(size)),
                 Ok(pack::Outcome::Elsewhere) => {}

@@ -274,11 +274,11 @@ struct Walk<'a> {
     index: &'a super::index::Index<'a>,
     /// The index file's mtime in seconds, if known.
     index_mtime: Option<u32>,
-    /// Which entries' `stat` data are handed on (when not racy against `index_mtime`):
-    /// those no content filter can apply to; `None` without a work tree or index mtime.
-    /// Made when the first staged file needs it, so an unchanged index never reads the
-    /// config or any attributes file.
-    filters: std::cell::OnceCell<Option<super::worktree::Filters<'a>>>,
+    /// Which entries' `stat` data are handed on: those no content filter can apply to, when
+    /// not racy against the index mtime kept beside; `None` without a work tree or index
+    /// mtime. Made when the first staged file needs it, so an unchanged index never reads
+    /// the config or any attributes file.
+    filters: std::cell::OnceCell<Option<(super::worktree::Filters<'a>, u32)>>,
     /// A file was added (no old version).
     added: bool,
     /// A file of `HEAD` is gone.
@@ -327,13 +327,15 @@ impl Walk<'_> {
                         self.added |= old.is_none();
                         let filters = self.filters.get_or_init(|| {
                             let (repo, entries) = (self.trees.repo, &self.index.entries);
-                            self.index_mtime.and(repo.workdir()).map(|worktree| {
-                                super::worktree::Filters::new(repo, worktree, entries)
-                            })
+                            let (since, worktree) = self.index_mtime.zip(repo.workdir())?;
+                            Some((
+                                super::worktree::Filters::new(repo, worktree, entries),
+                                since,
+                            ))
                         });
-                        let stat = match (filters, self.index_mtime) {
-                            (Some(f), Some(since)) if f.none_apply(&e.path) => {
-                                e.stat.filter(|st| !st.racy(since))
+                        let stat = match filters {
+                            Some((f, since)) if f.none_apply(&e.path) => {
+                                e.stat.filter(|st| !st.racy(*since))
                             }
                             _ => None,
                         };

@@ -47,6 +47,20 @@ pub struct SharedWords {
     lists: Mutex<Vec<(WordList, Occurrences)>>,
 }
 
+impl SharedWords {
+    /// The occurrences of `list` another thread found, if any.
+    fn get(lists: &[(WordList, Occurrences)], list: WordList) -> Option<Occurrences> {
+        lists
+            .iter()
+            .find(|(l, _)| *l == list)
+            .map(|(_, at)| Arc::clone(at))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(WordList, Occurrences)>> {
+        self.lists.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Lets this thread's innermost memo of `text` take the word indexes it makes from
 /// `shared`, and put the ones it makes there (several threads scanning one text together).
 pub fn share_words(text: &[u8], shared: &Arc<SharedWords>) {
@@ -356,11 +370,7 @@ pub fn words_within(
             && let Some(shared) = &t.shared
         {
             // Another thread scanning the text may have found them already.
-            let lists = shared.lists.lock().unwrap_or_else(|p| p.into_inner());
-            index.at = lists
-                .iter()
-                .find(|(l, _)| *l == list)
-                .map(|(_, at)| Arc::clone(at));
+            index.at = SharedWords::get(&shared.lock(), list);
         }
         if index.at.is_none() {
             index.asked += window.len();
@@ -383,9 +393,9 @@ pub fn words_within(
             };
             index.at = Some(match &t.shared {
                 Some(shared) => {
-                    let mut lists = shared.lists.lock().unwrap_or_else(|p| p.into_inner());
-                    match lists.iter().find(|(l, _)| *l == list) {
-                        Some((_, at)) => Arc::clone(at),
+                    let mut lists = shared.lock();
+                    match SharedWords::get(&lists, list) {
+                        Some(at) => at,
                         None => {
                             let at = find()?;
                             lists.push((list, Arc::clone(&at)));
