@@ -28,7 +28,7 @@ mod errors;
 mod positions;
 mod synthetic;
 
-pub use drive::{RunOptions, drive, run};
+pub use drive::{RunOptions, drive, run, run_source};
 pub use errors::error_text;
 use positions::{hunk_ids, line_numbers};
 use synthetic::spread_synthetic;

@@ -74,12 +74,41 @@ pub fn range(g: &Global, spec: &str, config_from: ConfigFrom) -> Result<Exit> {
     let mut origin = Origin::client(root);
     origin.repo_files = range_config(&repo, spec, config_from)?;
     let session = Session::new(g, origin, Context::History)?;
+    let commits: Vec<_> = ids.iter().map(|c| (*c, None)).collect();
+    let paths = session.config.path_rules();
+    let source = history::Commits::new(planner(&repo, paths), commits)
+        .after(history::range_tag_messages(&repo, spec)?);
+    scan_commits(&session, &repo, source, ids)
+}
+
+/// A planner for a history scan, noting the commits that change the repository's
+/// configuration file.
+fn planner<'r>(
+    repo: &'r git2::Repository,
+    paths: phiguard::source::PathRules<'r>,
+) -> history::Planner<'r> {
+    history::Planner::new(repo, paths).watching(phiguard::config::REPO_FILE)
+}
+
+/// Scans `source` as it is planned, adds what the commits among `brought` that change the
+/// configuration file weaken ([`super::weakening::in_commits`]), prints the report and
+/// returns the exit code.
+fn scan_commits(
+    session: &Session,
+    repo: &git2::Repository,
+    mut source: history::Commits<'_>,
+    brought: Vec<git2::Oid>,
+) -> Result<Exit> {
+    let started = std::time::Instant::now();
+    let report = session
+        .report_of(&mut source, RepoAt::Path(repo.path().to_path_buf()))?
+        .unwrap_or_default();
+    let changed = brought
+        .into_iter()
+        .filter(|id| !source.planner().unchanged(*id));
     *session.extra.lock().unwrap_or_else(|p| p.into_inner()) =
-        super::weakening::in_commits(&repo, ids.iter().copied(), &session.key)?;
-    let commits: Vec<_> = ids.into_iter().map(|c| (c, None)).collect();
-    let mut jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
-    jobs.extend(history::range_tag_messages(&repo, spec)?);
-    session.scan_and_report(&jobs, RepoAt::Path(repo.path().to_path_buf()), 0)
+        super::weakening::in_commits(repo, changed, &session.key)?;
+    session.finish(report, started)
 }
 
 /// The version of the repository whose `.phiguard.toml` judges `--range spec`: the base's by
@@ -169,14 +198,12 @@ fn pre_push_lines(g: &Global, remote: &str, input: &str) -> Result<Exit> {
     let session = Session::new(g, Origin::client(root), Context::History)?;
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
-    let planned = refs::plan(&repo, &updates, &hide, &session.config.path_rules(), None)?;
-    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) = super::weakening::in_commits(
-        &repo,
-        super::weakening::brought(&planned.brings),
-        &session.key,
-    )?;
-    let exit =
-        session.scan_and_report(&planned.jobs, RepoAt::Path(repo.path().to_path_buf()), 0)?;
+    let planned = refs::plan(&repo, &updates, &hide)?;
+    let source =
+        history::Commits::new(planner(&repo, session.config.path_rules()), planned.commits)
+            .before(planned.jobs);
+    let brought = super::weakening::brought(&planned.brings);
+    let exit = scan_commits(&session, &repo, source, brought)?;
     advise(&session, &repo, &updates, &planned.brings, &hide)?;
     Ok(exit)
 }
@@ -502,7 +529,7 @@ fn scan(
                     .map(|(_, id)| *id)
                     .collect()
             };
-            refs::plan_each(repo, updates, &hide, &session.config.path_rules(), deadline)
+            refs::plan_each(repo, updates, &hide)
         })
         .and_then(|planned| {
             let opts = RunOptions {
@@ -511,18 +538,20 @@ fn scan(
                 threads: session.config.threads,
                 deadline,
             };
-            Ok((
-                phiguard::scan::run(&engine, &planned.jobs, &opts)?,
-                planned.brings,
-            ))
+            let mut source =
+                history::Commits::new(planner(repo, session.config.path_rules()), planned.commits)
+                    .before(planned.jobs)
+                    .deadline(deadline);
+            let report = phiguard::scan::run_source(&engine, &mut source, &opts)?;
+            let changed: Vec<git2::Oid> = super::weakening::brought(&planned.brings)
+                .into_iter()
+                .filter(|id| !source.planner().unchanged(*id))
+                .collect();
+            Ok((report, planned.brings, changed))
         });
     match scanned {
-        Ok((mut report, brings)) => {
-            let weakened = super::weakening::in_commits(
-                repo,
-                super::weakening::brought(&brings),
-                &session.key,
-            )?;
+        Ok((mut report, brings, changed)) => {
+            let weakened = super::weakening::in_commits(repo, changed, &session.key)?;
             phiguard::weakening::add(&mut report, weakened);
             // Only `$GIT_DIR/phiguard-baseline` (Session::new): never one the push brings.
             session.apply_baseline(&mut report);

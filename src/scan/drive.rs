@@ -60,7 +60,22 @@ fn workers_for(threads: usize, jobs: usize) -> usize {
 ///
 /// The first error of any job; the run stops (fail closed).
 pub fn run(engine: &Engine<'_>, jobs: &[Job], opts: &RunOptions) -> Result<Report> {
-    let report = drive(&|| Ok::<_, Error>(*engine), opts, &mut Planned::new(jobs))?;
+    run_source(engine, &mut Planned::new(jobs), opts)
+}
+
+/// Scans what `source` hands over with `engine` and assembles the report (without
+/// `elapsed_ms`): [`drive`] with the engine built already and errors of the library's type.
+/// A source that abandons its plan gives an empty report.
+///
+/// # Errors
+///
+/// The first error of any job or of the source; the run stops (fail closed).
+pub fn run_source(
+    engine: &Engine<'_>,
+    source: &mut dyn Source,
+    opts: &RunOptions,
+) -> Result<Report> {
+    let report = drive(&|| Ok::<_, Error>(*engine), opts, source)?;
     Ok(report.unwrap_or_default())
 }
 
@@ -88,7 +103,7 @@ pub fn drive<'e, E>(
 where
     E: From<Error> + Send,
 {
-    let cache = source.blob_cache().map(Arc::new);
+    let cache = source.blob_cache();
     let (tx, rx) = crossbeam_channel::bounded(QUEUE_JOBS);
     let failed = AtomicBool::new(false);
     let built: OnceLock<Engine<'e>> = OnceLock::new();

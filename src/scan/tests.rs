@@ -304,21 +304,17 @@ fn synthetic_keys_compare_dates_in_either_order_and_skip_short_and_long_values()
     assert_eq!(key(&"A".repeat(65)), None);
 }
 
-/// A history scan inflates each blob once (issue 20): the version a commit writes is kept for
-/// the next commit that changes the file, instead of being read again from the object store
-/// as its old version. Six commits each append a line to one file and, every third, to a
-/// second: 8 blob jobs, 8 blobs written; without the cache 14 reads. (Few enough jobs to be
-/// scanned on this thread, whose counter the test reads.)
-#[test]
-fn a_history_inflates_each_blob_once() {
-    use crate::source::{RepoAt, STORE_READS, history};
-    let dir = tempfile::tempdir().unwrap();
-    let repo = git2::Repository::init(dir.path()).unwrap();
+/// Six commits, each appending a line to `notes.txt` (with a synthetic SSN) and, every third,
+/// to `other.txt`: 8 blob jobs, 8 blobs written, and 6 of them read again as the next
+/// version's old one.
+fn appending_history(dir: &std::path::Path) -> git2::Repository {
+    let repo = git2::Repository::init(dir).unwrap();
     let sig = git2::Signature::new("t", "t@example.invalid", &git2::Time::new(1, 0)).unwrap();
     let (mut notes, mut other) = (String::new(), String::new());
     let mut parent: Option<git2::Oid> = None;
+    let mut r = Lcg(3);
     for i in 0..6 {
-        notes.push_str(&format!("note {i} about the build\n"));
+        notes.push_str(&format!("note {i} for the patient, ssn {}\n", r.ssn()));
         if i % 3 == 0 {
             other.push_str(&format!("other {i}\n"));
         }
@@ -338,11 +334,35 @@ fn a_history_inflates_each_blob_once() {
                 .unwrap(),
         );
     }
-    let commits: Vec<_> = history::range(&repo, "HEAD")
+    repo
+}
+
+/// The commits of `repo`'s `HEAD`, oldest first, and the options of a one-thread run.
+fn history_of(repo: &git2::Repository) -> (crate::source::history::ToScan, RunOptions) {
+    let commits = crate::source::history::range(repo, "HEAD")
         .unwrap()
         .into_iter()
         .map(|c| (c, None))
         .collect();
+    let opts = RunOptions {
+        repo: crate::source::RepoAt::Path(repo.path().to_path_buf()),
+        max_file_bytes: 1 << 20,
+        threads: 1,
+        deadline: None,
+    };
+    (commits, opts)
+}
+
+/// A history scan inflates each blob once (issue 20): the version a commit writes is kept for
+/// the next commit that changes the file, instead of being read again from the object store
+/// as its old version. Without the cache [`appending_history`] takes 14 reads. (Few enough
+/// jobs to be scanned on this thread, whose counter the test reads.)
+#[test]
+fn a_history_inflates_each_blob_once() {
+    use crate::source::{STORE_READS, history};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = appending_history(dir.path());
+    let (commits, opts) = history_of(&repo);
     let empty = globset::GlobSet::empty();
     let none = crate::source::PathRules::excluding(&empty);
     let jobs = history::plan(&repo, &commits, &none, None).unwrap();
@@ -351,12 +371,6 @@ fn a_history_inflates_each_blob_once() {
         .filter(|j| matches!(j, Job::Blob { .. }))
         .count();
     assert_eq!(blobs, 8);
-    let opts = RunOptions {
-        repo: RepoAt::Path(dir.path().to_path_buf()),
-        max_file_bytes: 1 << 20,
-        threads: 1,
-        deadline: None,
-    };
     STORE_READS.with(|n| n.set(0));
     let report = with_engine(|engine| run(engine, &jobs, &opts).unwrap());
     assert_eq!(report.summary.files, 14, "8 files and 6 messages");
@@ -365,6 +379,34 @@ fn a_history_inflates_each_blob_once() {
         8,
         "each blob read from the store once"
     );
+}
+
+/// A history planned as it is scanned, a window of jobs ahead, keeps a blob for reads in
+/// its own window and the next, and reports what the whole plan reports. Windows of two
+/// jobs: each commit's jobs make a window of their own, so each `notes.txt` is read as old
+/// one window after it was written and comes from the cache; the first `other.txt`, read
+/// three windows on, is read from the store again: 9 reads (14 without the cache).
+#[test]
+fn a_history_streamed_in_windows_reads_old_versions_from_the_cache_and_reports_the_same() {
+    use crate::source::{STORE_READS, history};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = appending_history(dir.path());
+    let (commits, opts) = history_of(&repo);
+    let empty = globset::GlobSet::empty();
+    let none = crate::source::PathRules::excluding(&empty);
+    let jobs = history::plan(&repo, &commits, &none, None).unwrap();
+    let whole = with_engine(|engine| run(engine, &jobs, &opts).unwrap());
+    assert_eq!(whole.findings.len(), 6, "one SSN added by each commit");
+    STORE_READS.with(|n| n.set(0));
+    let mut source =
+        history::Commits::new(history::Planner::new(&repo, none), commits).window_jobs(2);
+    let streamed = with_engine(|engine| super::run_source(engine, &mut source, &opts).unwrap());
+    assert_eq!(STORE_READS.with(std::cell::Cell::get), 9);
+    assert_eq!(
+        format!("{:?}", streamed.findings),
+        format!("{:?}", whole.findings)
+    );
+    assert_eq!(streamed.summary.files, whole.summary.files);
 }
 
 /// A source of `n` small text jobs handed over from `threads` threads; with `slow_then_bad`,

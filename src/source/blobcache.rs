@@ -8,6 +8,11 @@
 //! each until its last reader took it, and never more than a byte budget in all (a blob that
 //! does not fit is simply read again). Content is addressed by id, so a kept blob is exactly
 //! what a second read would give.
+//!
+//! A history streamed as it is planned (`history::Commits`) has no whole plan: it tells the
+//! cache each window of jobs before handing it over ([`BlobCache::expect`]), and the cache
+//! counts the reads of blobs written in that window or the one before — those whose writers
+//! have not been scanned yet.
 
 use super::Job;
 use git2::Oid;
@@ -20,7 +25,7 @@ pub struct BlobCache {
     inner: Mutex<Inner>,
     /// At most this many bytes of content are held at once.
     budget: usize,
-    /// Blob jobs in the plan.
+    /// Blob jobs in the plan (for a streamed history, its commits).
     jobs: usize,
 }
 
@@ -40,6 +45,9 @@ struct Inner {
     held: FxHashMap<Key, Arc<[u8]>>,
     /// Bytes in `held`.
     bytes: usize,
+    /// Blobs written by the last window of jobs [`BlobCache::expect`] was told, and by the
+    /// one before.
+    written: [rustc_hash::FxHashSet<Key>; 2],
 }
 
 impl BlobCache {
@@ -75,7 +83,42 @@ impl BlobCache {
         })
     }
 
-    /// How many blob jobs the run has.
+    /// An empty cache holding at most `budget` bytes, for a run told its jobs a window at a
+    /// time ([`BlobCache::expect`]); `commits` stands for its size ([`BlobCache::jobs`]).
+    pub fn expecting(budget: usize, commits: usize) -> BlobCache {
+        BlobCache {
+            inner: Mutex::new(Inner::default()),
+            budget,
+            jobs: commits,
+        }
+    }
+
+    /// Counts the reads the next window of `jobs` makes, as old versions, of blobs written in
+    /// that window or the one before: the jobs of both are still to be handed over, so no
+    /// writer has offered its content yet. A blob written earlier is read again.
+    pub fn expect(&self, jobs: &[Job]) {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let [before, last] = &mut inner.written;
+        std::mem::swap(before, last);
+        last.clear();
+        for job in jobs {
+            if let Job::Blob { new, .. } = job {
+                last.insert(key(*new));
+            }
+        }
+        for job in jobs {
+            if let Job::Blob { old, .. } = job {
+                for o in old.iter().map(|&o| key(o)) {
+                    if inner.written[0].contains(&o) || inner.written[1].contains(&o) {
+                        *inner.uses.entry(o).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many blob jobs the run has (for a streamed history, how many commits).
     pub fn jobs(&self) -> usize {
         self.jobs
     }
@@ -166,6 +209,39 @@ mod tests {
             "every blob let go after its last read"
         );
         assert!(cache.take(id(1)).is_none());
+    }
+
+    /// A cache told its jobs a window at a time counts the reads of blobs written in the
+    /// window it is told or the one before, and no others: the writers of older windows may
+    /// have been scanned already.
+    #[test]
+    fn a_streamed_cache_counts_reads_of_blobs_the_last_two_windows_write() {
+        let cache = BlobCache::expecting(1 << 20, 3);
+        cache.expect(&[blob(id(1), &[]), blob(id(2), &[id(1)])]);
+        cache.expect(&[blob(id(3), &[id(2)])]);
+        cache.expect(&[blob(id(4), &[id(1), id(3)])]);
+        for (n, text) in [(1, "one\n"), (2, "two\n"), (3, "three\n")] {
+            cache.offer(id(n), text.as_bytes());
+        }
+        assert_eq!(cache.held_bytes(), 14, "each blob has a counted read");
+        assert_eq!(cache.take(id(1)).as_deref(), Some(&b"one\n"[..]));
+        assert_eq!(
+            cache.held_bytes(),
+            10,
+            "let go after its read in its own window"
+        );
+        assert!(
+            cache.take(id(1)).is_none(),
+            "its read two windows on was not counted: read from the store again"
+        );
+        assert_eq!(cache.take(id(2)).as_deref(), Some(&b"two\n"[..]));
+        assert_eq!(cache.take(id(3)).as_deref(), Some(&b"three\n"[..]));
+        assert_eq!(
+            cache.held_bytes(),
+            0,
+            "every blob let go after its last read"
+        );
+        assert_eq!(cache.jobs(), 3);
     }
 
     /// Past its budget the cache keeps nothing more; a read that comes before the write (the

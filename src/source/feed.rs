@@ -8,6 +8,7 @@
 use super::Job;
 use super::blobcache::BlobCache;
 use crate::error::Result;
+use std::sync::Arc;
 
 /// Where a run's jobs come from.
 pub trait Source {
@@ -27,9 +28,10 @@ pub trait Source {
         true
     }
 
-    /// A cache for blobs that later jobs read again as old versions, when the whole plan is
-    /// known before the run starts (a history: [`BlobCache::plan`]).
-    fn blob_cache(&self) -> Option<BlobCache> {
+    /// A cache for blobs that later jobs read again as old versions: a history's, planned in
+    /// full ([`BlobCache::plan`]) or told each window of jobs before it is handed over
+    /// ([`BlobCache::expect`]).
+    fn blob_cache(&self) -> Option<Arc<BlobCache>> {
         None
     }
 }
@@ -64,7 +66,7 @@ pub trait Sink: Sync {
 /// the pack reader's own cache (`source::pack`), which holds the newer versions of the files
 /// being read: 16 MiB of blob cache beside it took redis' history over its 128 MiB budget for
 /// no measurable gain (PERFORMANCE.md).
-const BLOB_CACHE_BYTES: usize = 4 << 20;
+pub(super) const BLOB_CACHE_BYTES: usize = 4 << 20;
 
 /// Jobs planned in full before the run: a range, a push, stdin, a commit message.
 #[derive(Debug, Clone, Copy)]
@@ -90,7 +92,7 @@ impl Source for Planned<'_> {
         Ok(Fed::Done { skipped: 0 })
     }
 
-    fn blob_cache(&self) -> Option<BlobCache> {
-        BlobCache::plan(self.jobs, BLOB_CACHE_BYTES)
+    fn blob_cache(&self) -> Option<Arc<BlobCache>> {
+        BlobCache::plan(self.jobs, BLOB_CACHE_BYTES).map(Arc::new)
     }
 }

@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use git2::{ObjectType, Oid, Repository};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// One ref update.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,31 +233,28 @@ pub fn remote_tips(repo: &Repository, remote: &str) -> Result<Vec<Oid>> {
         .collect())
 }
 
-/// A planned push: the jobs, and for every updated ref the ids of the commits (and annotated
-/// tags) it brings — a commit that two refs bring is scanned once but judged under both refs'
-/// policies.
+/// A planned push: the jobs of its tags, the commits to scan, and for every updated ref the
+/// ids of the commits (and annotated tags) it brings — a commit that two refs bring is
+/// scanned once but judged under both refs' policies.
 #[derive(Debug, Default)]
 pub struct Planned {
-    /// Jobs, each commit once.
+    /// Jobs of annotated tags' messages and of tagged blobs and trees, scanned first.
     pub jobs: Vec<Job>,
+    /// The commits to scan, each once, oldest first, with the first ref that brings it:
+    /// planned as they are scanned ([`history::Commits`]).
+    pub commits: history::ToScan,
     /// Ref name → ids (full hex) of what the update brings.
     pub brings: HashMap<String, HashSet<String>>,
 }
 
-/// Plans the jobs of a push: for each non-delete update, the commits only it brings (each
-/// commit scanned once, under the first ref that brings it) and its tag messages.
+/// Plans a push: for each non-delete update, the commits only it brings (each commit
+/// scanned once, under the first ref that brings it) and its tag messages.
 ///
 /// # Errors
 ///
-/// An unreadable object or the deadline passing.
-pub fn plan(
-    repo: &Repository,
-    updates: &[RefUpdate],
-    hide: &[Oid],
-    paths: &super::PathRules<'_>,
-    deadline: Option<(Instant, u64)>,
-) -> Result<Planned> {
-    plan_each(repo, updates, &|_| hide.to_vec(), paths, deadline)
+/// An unreadable object.
+pub fn plan(repo: &Repository, updates: &[RefUpdate], hide: &[Oid]) -> Result<Planned> {
+    plan_each(repo, updates, &|_| hide.to_vec())
 }
 
 /// [`plan`] with what counts as existing chosen per update (`hide(i)` for `updates[i]`): on a server, a ref's
@@ -268,17 +264,14 @@ pub fn plan(
 ///
 /// # Errors
 ///
-/// An unreadable object or the deadline passing.
+/// An unreadable object.
 pub fn plan_each(
     repo: &Repository,
     updates: &[RefUpdate],
     hide: &dyn Fn(usize) -> Vec<Oid>,
-    paths: &super::PathRules<'_>,
-    deadline: Option<(Instant, u64)>,
 ) -> Result<Planned> {
     let mut planned = Planned::default();
     let mut seen: HashSet<Oid> = HashSet::new();
-    let mut commits = Vec::new();
     for (i, u) in updates.iter().enumerate() {
         let Some(new) = u.new else { continue };
         let refname: Arc<str> = Arc::from(u.refname.as_str());
@@ -303,13 +296,10 @@ pub fn plan_each(
         for oid in history::walk(repo, &[tip], &hidden)? {
             brings.insert(oid.to_string());
             if seen.insert(oid) {
-                commits.push((oid, Some(refname.clone())));
+                planned.commits.push((oid, Some(refname.clone())));
             }
         }
     }
-    planned
-        .jobs
-        .extend(history::plan(repo, &commits, paths, deadline)?);
     Ok(planned)
 }
 
