@@ -10,7 +10,6 @@ use anyhow::{Context as _, Result};
 use phiguard::audit;
 use phiguard::model::Report;
 use phiguard::report::{self, Context, Format};
-use phiguard::scan::RunOptions;
 use phiguard::source::{RepoAt, history};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -22,18 +21,13 @@ pub fn run(g: &Global, args: &EvidenceArgs) -> Result<Exit> {
     let session = Session::new(g, Origin::client(root), Context::History)?;
     let oids = history::range(&repo, &args.range)?;
     let commits: Vec<_> = oids.iter().map(|c| (*c, None)).collect();
-    let jobs = history::plan(&repo, &commits, &session.config.path_rules(), None)?;
-    let report = if jobs.is_empty() {
-        Report::default()
-    } else {
-        let opts = RunOptions {
-            repo: RepoAt::Path(repo.path().to_path_buf()),
-            max_file_bytes: session.config.max_file_bytes,
-            threads: session.config.threads,
-            deadline: None,
-        };
-        phiguard::scan::run(&session.engine()?, &jobs, &opts)?
-    };
+    let planner = history::Planner::new(&repo, session.config.path_rules());
+    let report = session
+        .report_of(
+            &mut history::Commits::new(planner, commits),
+            RepoAt::Path(repo.path().to_path_buf()),
+        )?
+        .unwrap_or_default();
     let packs: Vec<PathBuf> = session
         .config
         .imports
