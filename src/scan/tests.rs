@@ -381,11 +381,11 @@ fn a_history_inflates_each_blob_once() {
     );
 }
 
-/// A history planned as it is scanned, a window of jobs ahead, keeps a blob for reads in
-/// its own window and the next, and reports what the whole plan reports. Windows of two
-/// jobs: each commit's jobs make a window of their own, so each `notes.txt` is read as old
-/// one window after it was written and comes from the cache; the first `other.txt`, read
-/// three windows on, is read from the store again: 9 reads (14 without the cache).
+/// A history planned as it is scanned, a window of jobs ahead, keeps a blob for the reads
+/// planned while its writer waits to be handed over, and reports what the whole plan
+/// reports. A window of two jobs: each `notes.txt` is read as old by the next commit and
+/// comes from the cache; the first `other.txt`, read three commits on, is read from the
+/// store again: 9 reads (14 without the cache).
 #[test]
 fn a_history_streamed_in_windows_reads_old_versions_from_the_cache_and_reports_the_same() {
     use crate::source::{STORE_READS, history};

@@ -10,9 +10,9 @@
 //! what a second read would give.
 //!
 //! A history streamed as it is planned (`history::Commits`) has no whole plan: it tells the
-//! cache each window of jobs before handing it over ([`BlobCache::expect`]), and the cache
-//! counts the reads of blobs written in that window or the one before — those whose writers
-//! have not been scanned yet.
+//! cache of each job when it is planned, a window of jobs before handing it over
+//! ([`BlobCache::expect`]), and the cache counts the reads of blobs written lately — those
+//! whose writers have not been scanned yet.
 
 use super::Job;
 use git2::Oid;
@@ -27,6 +27,8 @@ pub struct BlobCache {
     budget: usize,
     /// Blob jobs in the plan (for a streamed history, its commits).
     jobs: usize,
+    /// Blobs written per generation of [`Inner::written`] (a streamed history's window).
+    window: usize,
 }
 
 /// A blob id as its bytes: `Oid`'s `==` is a call into libgit2, paid by every probe of a map
@@ -45,8 +47,8 @@ struct Inner {
     held: FxHashMap<Key, Arc<[u8]>>,
     /// Bytes in `held`.
     bytes: usize,
-    /// Blobs written by the last window of jobs [`BlobCache::expect`] was told, and by the
-    /// one before.
+    /// Blobs written by the jobs [`BlobCache::expect`] was told of lately, in two
+    /// generations of a window's blobs each.
     written: [rustc_hash::FxHashSet<Key>; 2],
 }
 
@@ -80,31 +82,36 @@ impl BlobCache {
             }),
             budget,
             jobs,
+            window: 0,
         })
     }
 
-    /// An empty cache holding at most `budget` bytes, for a run told its jobs a window at a
-    /// time ([`BlobCache::expect`]); `commits` stands for its size ([`BlobCache::jobs`]).
-    pub fn expecting(budget: usize, commits: usize) -> BlobCache {
+    /// An empty cache holding at most `budget` bytes, for a run told its jobs as they are
+    /// planned ([`BlobCache::expect`]), each handed over once `window` more are planned;
+    /// `commits` stands for its size ([`BlobCache::jobs`]).
+    pub fn expecting(budget: usize, commits: usize, window: usize) -> BlobCache {
         BlobCache {
             inner: Mutex::new(Inner::default()),
             budget,
             jobs: commits,
+            window,
         }
     }
 
-    /// Counts the reads the next window of `jobs` makes, as old versions, of blobs written in
-    /// that window or the one before: the jobs of both are still to be handed over, so no
-    /// writer has offered its content yet. A blob written earlier is read again.
+    /// Counts the reads the next planned `jobs` make, as old versions, of blobs written by
+    /// the jobs planned in about the last two windows: those are still to be handed over, or
+    /// were handed over a window ago at most. A blob written earlier is read again.
     pub fn expect(&self, jobs: &[Job]) {
         let mut inner = self.lock();
         let inner = &mut *inner;
-        let [before, last] = &mut inner.written;
-        std::mem::swap(before, last);
-        last.clear();
+        if inner.written[1].len() >= self.window {
+            let [before, last] = &mut inner.written;
+            std::mem::swap(before, last);
+            last.clear();
+        }
         for job in jobs {
             if let Job::Blob { new, .. } = job {
-                last.insert(key(*new));
+                inner.written[1].insert(key(*new));
             }
         }
         for job in jobs {
@@ -211,12 +218,12 @@ mod tests {
         assert!(cache.take(id(1)).is_none());
     }
 
-    /// A cache told its jobs a window at a time counts the reads of blobs written in the
-    /// window it is told or the one before, and no others: the writers of older windows may
-    /// have been scanned already.
+    /// A streamed cache counts the reads of blobs written by its last two generations of
+    /// planned jobs (one blob each here), and no others: older writers may have been scanned
+    /// already.
     #[test]
     fn a_streamed_cache_counts_reads_of_blobs_the_last_two_windows_write() {
-        let cache = BlobCache::expecting(1 << 20, 3);
+        let cache = BlobCache::expecting(1 << 20, 3, 1);
         cache.expect(&[blob(id(1), &[]), blob(id(2), &[id(1)])]);
         cache.expect(&[blob(id(3), &[id(2)])]);
         cache.expect(&[blob(id(4), &[id(1), id(3)])]);

@@ -496,9 +496,9 @@ fn past(deadline: Option<(Instant, u64)>) -> Result<()> {
     }
 }
 
-/// Jobs a streamed history plans before scanning starts and keeps ahead of the scan: the
-/// blob cache learns which blobs this window reads as old versions before the jobs that
-/// write them are scanned ([`BlobCache::expect`]).
+/// Jobs a streamed history keeps planned ahead of those it hands over: the blob cache learns
+/// which blobs they read as old versions before the jobs that write them are scanned
+/// ([`BlobCache::expect`]).
 const WINDOW_JOBS: usize = 1024;
 
 /// A history as a [`Source`]: each commit planned as the scan goes ([`Planner`]), so that
@@ -523,6 +523,7 @@ impl<'r> Commits<'r> {
         let cache = Arc::new(BlobCache::expecting(
             super::feed::BLOB_CACHE_BYTES,
             commits.len(),
+            WINDOW_JOBS,
         ));
         Commits {
             planner,
@@ -561,6 +562,11 @@ impl<'r> Commits<'r> {
     #[must_use]
     pub(crate) fn window_jobs(mut self, n: usize) -> Commits<'r> {
         self.window_jobs = n;
+        self.cache = Arc::new(BlobCache::expecting(
+            super::feed::BLOB_CACHE_BYTES,
+            self.commits.len(),
+            n,
+        ));
         self
     }
 
@@ -568,40 +574,38 @@ impl<'r> Commits<'r> {
     pub fn planner(&self) -> &Planner<'r> {
         &self.planner
     }
-
-    /// The jobs of the next commits, at least [`WINDOW_JOBS`] of them unless the commits run
-    /// out.
-    fn window(&mut self, next: &mut usize) -> Result<Vec<Job>> {
-        let mut jobs = Vec::new();
-        while jobs.len() < self.window_jobs && *next < self.commits.len() {
-            past(self.deadline)?;
-            let (id, refname) = &self.commits[*next];
-            self.planner.commit(*id, refname.as_ref(), &mut jobs)?;
-            *next += 1;
-        }
-        self.cache.expect(&jobs);
-        Ok(jobs)
-    }
 }
 
 impl Source for Commits<'_> {
+    /// Plans commit after commit and hands each job over once [`WINDOW_JOBS`] more are
+    /// planned after it: the blob cache has then been told ([`BlobCache::expect`]) of the
+    /// reads the next window of jobs makes of the blob the job writes. Planning waits only
+    /// when the queue is full, that is when the scan is behind; handing a whole window over
+    /// before planning the next made the two take turns (spring-framework's history took as
+    /// long as with the plan made in full first).
     fn feed(&mut self, sink: &dyn Sink) -> Result<Fed> {
-        let hand = |jobs: Vec<Job>| {
-            for job in jobs {
-                if sink.stopped() {
-                    return;
-                }
+        let hand = |job: Job| {
+            if !sink.stopped() {
                 sink.take(job);
             }
         };
-        hand(std::mem::take(&mut self.before));
-        let mut next = 0;
-        let mut ahead = self.window(&mut next)?;
-        while !ahead.is_empty() && !sink.stopped() {
-            let later = self.window(&mut next)?;
-            hand(std::mem::replace(&mut ahead, later));
+        std::mem::take(&mut self.before).into_iter().for_each(hand);
+        let mut planned = Vec::new();
+        let mut pending = std::collections::VecDeque::new();
+        for (id, refname) in &self.commits {
+            if sink.stopped() {
+                break;
+            }
+            past(self.deadline)?;
+            self.planner.commit(*id, refname.as_ref(), &mut planned)?;
+            self.cache.expect(&planned);
+            pending.extend(planned.drain(..));
+            while pending.len() > self.window_jobs {
+                pending.pop_front().into_iter().for_each(hand);
+            }
         }
-        hand(std::mem::take(&mut self.after));
+        pending.into_iter().for_each(hand);
+        std::mem::take(&mut self.after).into_iter().for_each(hand);
         Ok(Fed::Done { skipped: 0 })
     }
 
