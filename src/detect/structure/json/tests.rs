@@ -202,7 +202,10 @@ fn remembered_walks_answer_as_fresh_ones_in_any_order() {
 fn resource_possible_no_means_resource_at_finds_none() {
     let resource = r#"{"resourceType":"Patient","name":[{"family":"Okafor"}]}"#;
     let row = "MR0000001,Ava,\"12 Elm Street\",00000\n";
-    let mut texts = vec![row.repeat(40), format!("{}{resource}\n{}", row.repeat(30), row)];
+    let mut texts = vec![
+        row.repeat(40),
+        format!("{}{resource}\n{}", row.repeat(30), row),
+    ];
     // A resource more than the reach away from the rows at the end.
     texts.push(format!("{resource}\n{}", row.repeat(700)));
     texts.push(format!("{}{resource}", row.repeat(700)));
