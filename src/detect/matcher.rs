@@ -853,12 +853,14 @@ fn run_rule(
     if within == span && gated_out(ctx.prefilter, rule, hay) {
         return Ok(());
     }
+    // A long span (a dense file's) may skip to the pattern's leading literals.
+    let regex = compiled.regex_for(hay.len());
     // Most spans hold no match: a match-only search needs no capture slots, so it is
     // cheaper than starting `captures_iter` (which allocates them).
-    if !compiled.regex.is_match(input()) {
+    if !regex.is_match(input()) {
         return Ok(());
     }
-    for caps in compiled.regex.captures_iter(input()) {
+    for caps in regex.captures_iter(input()) {
         let whole = caps.get_match().expect("an iterated match always matched");
         let whole = span.start + whole.start()..span.start + whole.end();
         let value = caps

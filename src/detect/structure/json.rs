@@ -298,11 +298,23 @@ pub fn string_start(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
     None
 }
 
+/// How far from a position [`resource_at`] looks for a `resourceType` key before walking.
+const RESOURCE_NEAR: usize = 16 * 1024;
+
+/// Whether [`resource_at`] may find a resource for some position in `from`: `false` when no
+/// `resourceType` lies within its reach of the range, and then it finds none for any of
+/// them. A caller that must first work out which position to ask about (a walk along the
+/// line) can skip that work on a text without FHIR resources (a patient CSV).
+pub fn resource_possible(text: &[u8], from: Range<usize>) -> bool {
+    let lo = from.start.saturating_sub(RESOURCE_NEAR);
+    resource_type_within(text, lo..text.len().min(from.end + RESOURCE_NEAR))
+}
+
 /// The FHIR resource around `pos` (outside any string): the nearest enclosing object that has
 /// a `resourceType` member, at most eight levels out. A `Bundle` is a container of resources,
 /// not one: reaching it means `pos` belongs to no resource.
 pub fn resource_at(text: &[u8], pos: usize) -> Option<Range<usize>> {
-    const NEAR: usize = 16 * 1024;
+    const NEAR: usize = RESOURCE_NEAR;
     // Cheap test first: no `resourceType` nearby, no FHIR resource to walk to.
     let lo = pos.saturating_sub(NEAR);
     if !resource_type_within(text, lo..text.len().min(pos + NEAR)) {

@@ -71,6 +71,8 @@ pub fn share_words(text: &[u8], shared: &Arc<SharedWords>) {
 struct WordIndex {
     /// Address and length of the (static) word list.
     list: (usize, usize),
+    /// The list itself (indexed together with the others still waiting: [`index_lists`]).
+    words: &'static [&'static [u8]],
     /// Bytes of windows asked about so far; the index is made once they reach a quarter of the
     /// text's length.
     asked: usize,
@@ -338,9 +340,10 @@ const INDEX_WORDS_FROM: usize = 64 << 10;
 /// The PHI validators ask this for every candidate with a window of about three lines, and
 /// on a dense file (a patient CSV) each of a list's words was searched in each window: a
 /// fifth of the scan. Once the windows asked about for a list add up to a quarter of the
-/// text's length, its words are found in the whole text in one automaton pass and each
-/// question is a binary search; before that the caller searches its window (so a file with a
-/// few candidates never pays for a pass over all of it).
+/// text's length, its words (and those of every other list asked about so far:
+/// [`index_lists`]) are found in the whole text in one automaton pass and each question is a
+/// binary search; before that the caller searches its window (so a file with a few
+/// candidates never pays for a pass over all of it).
 pub fn words_within(
     text: &[u8],
     words: &'static [&'static [u8]],
@@ -359,6 +362,7 @@ pub fn words_within(
             None => {
                 t.words.push(WordIndex {
                     list,
+                    words,
                     asked: 0,
                     at: None,
                 });
@@ -377,35 +381,9 @@ pub fn words_within(
             if index.asked < text.len() / 4 {
                 return None;
             }
-            let find = || -> Option<Arc<[(u32, u32)]>> {
-                crate::work::add(text.len());
-                let ac = aho_corasick::AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                    .build(words)
-                    .ok()?;
-                let mut at: Vec<(u32, u32)> = ac
-                    .find_overlapping_iter(text)
-                    .map(|m| (m.start() as u32, m.end() as u32))
-                    .collect();
-                at.sort_unstable();
-                Some(at.into())
-            };
-            index.at = Some(match &t.shared {
-                Some(shared) => {
-                    let mut lists = shared.lock();
-                    match SharedWords::get(&lists, list) {
-                        Some(at) => at,
-                        None => {
-                            let at = find()?;
-                            lists.push((list, Arc::clone(&at)));
-                            at
-                        }
-                    }
-                }
-                None => find()?,
-            });
+            index_lists(text, t)?;
         }
+        let index = &t.words[k];
         let at = index.at.as_deref()?;
         let first = at.partition_point(|&(s, _)| (s as usize) < window.start);
         let found = at[first..]
@@ -417,3 +395,79 @@ pub fn words_within(
     })
     .flatten()
 }
+
+/// Indexes every word list of `t` not indexed yet, in one automaton pass over `text`: the
+/// validators of a dense file ask about several lists (business words, address labels,
+/// patient words), and each list's own pass over the text cost 5 % of a patient CSV or
+/// NDJSON scan. Lists another thread scanning the text has indexed are taken from it; those
+/// found here are given to it. `None` when the automaton cannot be built.
+///
+/// A list indexed before its own windows reach the threshold answers as its windows would
+/// (an occurrence inside the window), so the answers do not change.
+fn index_lists(text: &[u8], t: &mut Tables) -> Option<()> {
+    let shared = t.shared.clone();
+    let mut lists = shared.as_deref().map(SharedWords::lock);
+    let mut waiting: Vec<usize> = Vec::new();
+    for (k, index) in t.words.iter_mut().enumerate() {
+        if index.at.is_none() {
+            index.at = lists
+                .as_deref()
+                .and_then(|l| SharedWords::get(l, index.list));
+            if index.at.is_none() {
+                waiting.push(k);
+            }
+        }
+    }
+    if waiting.is_empty() {
+        return Some(());
+    }
+    let groups: Vec<&[&[u8]]> = waiting.iter().map(|&k| t.words[k].words).collect();
+    let found = occurrences_of_lists(text, &groups)?;
+    for (&k, at) in waiting.iter().zip(found) {
+        if let Some(lists) = lists.as_deref_mut() {
+            lists.push((t.words[k].list, Arc::clone(&at)));
+        }
+        t.words[k].at = Some(at);
+    }
+    Some(())
+}
+
+/// Every occurrence (ASCII case ignored) of each list's words in `text`, as `(start, end)`
+/// by start, one vector per list, found in one pass. Words are matched once each, whatever
+/// lists hold them (case folded): every list holding a word gets each of its occurrences.
+fn occurrences_of_lists(text: &[u8], lists: &[&[&[u8]]]) -> Option<Vec<Occurrences>> {
+    crate::work::add(text.len());
+    // Each distinct (case-folded) word, and the lists that hold it.
+    let mut words: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
+    for (l, list) in lists.iter().enumerate() {
+        for word in *list {
+            let folded = word.to_ascii_lowercase();
+            match words.iter_mut().find(|(w, _)| *w == folded) {
+                Some((_, owners)) => owners.push(l),
+                None => words.push((folded, vec![l])),
+            }
+        }
+    }
+    let ac = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(words.iter().map(|(w, _)| w))
+        .ok()?;
+    let mut at: Vec<Vec<(u32, u32)>> = vec![Vec::new(); lists.len()];
+    for m in ac.find_overlapping_iter(text) {
+        for &l in &words[m.pattern().as_usize()].1 {
+            at[l].push((m.start() as u32, m.end() as u32));
+        }
+    }
+    Some(
+        at.into_iter()
+            .map(|mut v| {
+                v.sort_unstable();
+                v.into()
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests;

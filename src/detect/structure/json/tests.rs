@@ -194,3 +194,43 @@ fn remembered_walks_answer_as_fresh_ones_in_any_order() {
         });
     }
 }
+
+/// Oracle for [`resource_possible`]: when it says no for a range, [`resource_at`] finds no
+/// resource from any position in it, with and without a memo open (both ways of looking
+/// for `resourceType`).
+#[test]
+fn resource_possible_no_means_resource_at_finds_none() {
+    let resource = r#"{"resourceType":"Patient","name":[{"family":"Okafor"}]}"#;
+    let row = "MR0000001,Ava,\"12 Elm Street\",00000\n";
+    let mut texts = vec![
+        row.repeat(40),
+        format!("{}{resource}\n{}", row.repeat(30), row),
+    ];
+    // A resource more than the reach away from the rows at the end.
+    texts.push(format!("{resource}\n{}", row.repeat(700)));
+    texts.push(format!("{}{resource}", row.repeat(700)));
+    for text in &texts {
+        let t = text.as_bytes();
+        let check = || {
+            let mut said_no = 0;
+            for start in (0..t.len()).step_by(13) {
+                let end = (start + 40).min(t.len());
+                if resource_possible(t, start..end) {
+                    continue;
+                }
+                said_no += 1;
+                for p in start..end {
+                    assert_eq!(resource_at(t, p), None, "at {p}");
+                }
+            }
+            said_no
+        };
+        let plain = check();
+        let remembered = memo::remembering(t, check);
+        assert_eq!(plain, remembered);
+    }
+    // It does say no somewhere (the rows far from the resource), and yes next to one.
+    let far = texts[2].as_bytes();
+    assert!(!resource_possible(far, far.len() - 40..far.len()));
+    assert!(resource_possible(far, 0..1));
+}

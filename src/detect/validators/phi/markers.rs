@@ -134,7 +134,12 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         crate::work::add(msg.len());
         return structure_marked(msg) || hl7_names_marked(msg);
     }
-    if memchr::memchr(b'"', l).is_some() {
+    // Every position the walk below may pick lies in `line.start - 1..pos`: with no
+    // `resourceType` near that range, `resource_at` finds nothing for any of them.
+    let walk_from = line.start.saturating_sub(1);
+    if memchr::memchr(b'"', l).is_some()
+        && crate::detect::structure::json::resource_possible(text, walk_from..pos + 1)
+    {
         // A line cut short (minified JSON) may start inside a string, which would invert the
         // walk's idea of what is quoted: a string value's own opening quote is outside any.
         let at = if line.start > full.start && pos > 0 && text[pos - 1] == b'"' {
