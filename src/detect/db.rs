@@ -619,15 +619,20 @@ mod tests {
             .collect()
     }
 
+    /// The built-in rules, built.
+    fn builtin() -> super::RuleDb {
+        super::RuleDbBuilder::builtin()
+            .expect("built-in packs load")
+            .build()
+            .expect("built-in packs build")
+    }
+
     /// Oracle: a built-in rule compiled with its prefix prefilter finds exactly the matches
     /// and groups it finds without one, on every rule's examples and on all of them joined
     /// (each rule then searches the others' text too, and the empty-prefix cases).
     #[test]
     fn prefix_prefilter_finds_what_the_plain_dfa_finds() {
-        let db = super::RuleDbBuilder::builtin()
-            .expect("built-in packs load")
-            .build()
-            .expect("built-in packs build");
+        let db = builtin();
         let mut texts: Vec<String> = db
             .rules()
             .iter()
@@ -680,10 +685,7 @@ mod tests {
     /// why a prefilter there costs more than it saves).
     #[test]
     fn prefix_prefilter_only_for_long_literal_prefixes() {
-        let db = super::RuleDbBuilder::builtin()
-            .expect("built-in packs load")
-            .build()
-            .expect("built-in packs build");
+        let db = builtin();
         let has = |id: &str| {
             let rule = db
                 .rules()
@@ -722,10 +724,7 @@ mod tests {
     /// of a rule with a prefix prefilter take the prefiltered one, the others the plain one.
     #[test]
     fn regex_for_takes_the_prefilter_only_on_long_haystacks() {
-        let db = super::RuleDbBuilder::builtin()
-            .expect("built-in packs load")
-            .build()
-            .expect("built-in packs build");
+        let db = builtin();
         let compiled = |id: &str| {
             db.rules()
                 .iter()

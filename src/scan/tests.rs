@@ -337,20 +337,27 @@ fn appending_history(dir: &std::path::Path) -> git2::Repository {
     repo
 }
 
-/// The commits of `repo`'s `HEAD`, oldest first, and the options of a one-thread run.
-fn history_of(repo: &git2::Repository) -> (crate::source::history::ToScan, RunOptions) {
-    let commits = crate::source::history::range(repo, "HEAD")
+/// No path excluded.
+static NO_GLOBS: std::sync::LazyLock<globset::GlobSet> =
+    std::sync::LazyLock::new(globset::GlobSet::empty);
+
+/// The commits of `repo`'s `HEAD`, oldest first, their jobs planned in full with no path
+/// excluded, and the options of a one-thread run.
+fn history_of(repo: &git2::Repository) -> (crate::source::history::ToScan, Vec<Job>, RunOptions) {
+    let commits: crate::source::history::ToScan = crate::source::history::range(repo, "HEAD")
         .unwrap()
         .into_iter()
         .map(|c| (c, None))
         .collect();
+    let none = crate::source::PathRules::excluding(&NO_GLOBS);
+    let jobs = crate::source::history::plan(repo, &commits, &none, None).unwrap();
     let opts = RunOptions {
         repo: crate::source::RepoAt::Path(repo.path().to_path_buf()),
         max_file_bytes: 1 << 20,
         threads: 1,
         deadline: None,
     };
-    (commits, opts)
+    (commits, jobs, opts)
 }
 
 /// A history scan inflates each blob once (issue 20): the version a commit writes is kept for
@@ -359,13 +366,10 @@ fn history_of(repo: &git2::Repository) -> (crate::source::history::ToScan, RunOp
 /// jobs to be scanned on this thread, whose counter the test reads.)
 #[test]
 fn a_history_inflates_each_blob_once() {
-    use crate::source::{STORE_READS, history};
+    use crate::source::STORE_READS;
     let dir = tempfile::tempdir().unwrap();
     let repo = appending_history(dir.path());
-    let (commits, opts) = history_of(&repo);
-    let empty = globset::GlobSet::empty();
-    let none = crate::source::PathRules::excluding(&empty);
-    let jobs = history::plan(&repo, &commits, &none, None).unwrap();
+    let (_, jobs, opts) = history_of(&repo);
     let blobs = jobs
         .iter()
         .filter(|j| matches!(j, Job::Blob { .. }))
@@ -391,10 +395,8 @@ fn a_history_streamed_in_windows_reads_old_versions_from_the_cache_and_reports_t
     use crate::source::{STORE_READS, history};
     let dir = tempfile::tempdir().unwrap();
     let repo = appending_history(dir.path());
-    let (commits, opts) = history_of(&repo);
-    let empty = globset::GlobSet::empty();
-    let none = crate::source::PathRules::excluding(&empty);
-    let jobs = history::plan(&repo, &commits, &none, None).unwrap();
+    let (commits, jobs, opts) = history_of(&repo);
+    let none = crate::source::PathRules::excluding(&NO_GLOBS);
     let whole = with_engine(|engine| run(engine, &jobs, &opts).unwrap());
     assert_eq!(whole.findings.len(), 6, "one SSN added by each commit");
     STORE_READS.with(|n| n.set(0));
