@@ -577,7 +577,7 @@ impl<'r> Commits<'r> {
 }
 
 impl Source for Commits<'_> {
-    /// Plans commit after commit and hands each job over once [`WINDOW_JOBS`] more are
+    /// Plans commit after commit and hands each job over once `WINDOW_JOBS` more are
     /// planned after it: the blob cache has then been told ([`BlobCache::expect`]) of the
     /// reads the next window of jobs makes of the blob the job writes. Planning waits only
     /// when the queue is full, that is when the scan is behind; handing a whole window over

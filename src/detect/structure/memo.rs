@@ -341,7 +341,7 @@ const INDEX_WORDS_FROM: usize = 64 << 10;
 /// on a dense file (a patient CSV) each of a list's words was searched in each window: a
 /// fifth of the scan. Once the windows asked about for a list add up to a quarter of the
 /// text's length, its words (and those of every other list asked about so far:
-/// [`index_lists`]) are found in the whole text in one automaton pass and each question is a
+/// `index_lists`) are found in the whole text in one automaton pass and each question is a
 /// binary search; before that the caller searches its window (so a file with a few
 /// candidates never pays for a pass over all of it).
 pub fn words_within(

@@ -148,7 +148,7 @@ pub fn column<'a>(c: &Candidate<'a>) -> Option<&'a [u8]> {
 /// A dense CSV asks this of the same few column names and header for every candidate
 /// (400,000 in a 100,000-row patient extract), and each answer normalized the name and
 /// every word with a separator into fresh vectors: the last answers for short names are
-/// remembered ([`SeenNames`]). `words` is static, so its address names its content.
+/// remembered (`SeenNames`). `words` is static, so its address names its content.
 pub fn has_any(hay: &[u8], words: &'static [&'static [u8]]) -> bool {
     if hay.len() > SeenNames::LONGEST {
         return has_any_uncached(hay, words);
