@@ -98,9 +98,8 @@ fn planner<'r>(
     history::Planner::new(repo, paths).watching(phiguard::config::REPO_FILE)
 }
 
-/// Scans `source` as it is planned, adds what the commits among `brought` that change the
-/// configuration file weaken ([`super::weakening::in_commits`]), prints the report and
-/// returns the exit code.
+/// Scans `source` as it is planned, adds what the commits among `brought` weaken
+/// ([`weakened`]), prints the report and returns the exit code.
 fn scan_commits(
     session: &Session,
     repo: &git2::Repository,
@@ -111,12 +110,24 @@ fn scan_commits(
     let report = session
         .report_of(&mut source, RepoAt::Path(repo.path().to_path_buf()))?
         .unwrap_or_default();
+    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) =
+        weakened(session, repo, &source, brought)?;
+    session.finish(report, started)
+}
+
+/// What the commits among `brought` weaken in the configuration
+/// ([`super::weakening::in_commits`]), reading only those the planner of `source` did not
+/// see keep the configuration file of their first parent.
+fn weakened(
+    session: &Session,
+    repo: &git2::Repository,
+    source: &history::Commits<'_>,
+    brought: Vec<git2::Oid>,
+) -> Result<Vec<phiguard::model::Finding>> {
     let changed = brought
         .into_iter()
         .filter(|id| !source.planner().unchanged(*id));
-    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) =
-        super::weakening::in_commits(repo, changed, &session.key)?;
-    session.finish(report, started)
+    super::weakening::in_commits(repo, changed, &session.key)
 }
 
 /// The version of the repository whose `.phiguard.toml` judges `--range spec`: the base's by
@@ -552,15 +563,12 @@ fn scan(
                     .before(planned.jobs)
                     .deadline(deadline);
             let report = phiguard::scan::run_source(&engine, &mut source, &opts)?;
-            let changed: Vec<git2::Oid> = super::weakening::brought(&planned.brings)
-                .into_iter()
-                .filter(|id| !source.planner().unchanged(*id))
-                .collect();
-            Ok((report, planned.brings, changed))
+            Ok((report, planned.brings, source))
         });
     match scanned {
-        Ok((mut report, brings, changed)) => {
-            let weakened = super::weakening::in_commits(repo, changed, &session.key)?;
+        Ok((mut report, brings, source)) => {
+            let brought = super::weakening::brought(&brings);
+            let weakened = weakened(session, repo, &source, brought)?;
             phiguard::weakening::add(&mut report, weakened);
             // Only `$GIT_DIR/phiguard-baseline` (Session::new): never one the push brings.
             session.apply_baseline(&mut report);

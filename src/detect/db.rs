@@ -192,6 +192,12 @@ fn rule_regex(pattern: &str) -> std::result::Result<meta::Regex, String> {
     rule_regex_with(pattern, None)
 }
 
+/// How rule patterns are parsed: bytes, not Unicode ([`rule_regex`], and the analyses of
+/// [`line_bound`] and [`long_prefix_prefilter`], which must read them as it does).
+fn rule_syntax() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
 /// [`rule_regex`] with the literal prefilter `pre` (none: the DFA reads every byte). A
 /// prefilter only skips to where a match may start, so it never changes the matches.
 fn rule_regex_with(
@@ -207,7 +213,7 @@ fn rule_regex_with(
         .prefilter(pre);
     meta::Builder::new()
         .configure(config)
-        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .syntax(rule_syntax())
         .build(pattern)
         .map_err(|e| {
             // The messages `regex::Error` gives for the same failures.
@@ -237,8 +243,7 @@ const PREFILTER_MIN_LITERAL: usize = 3;
 /// expanded (a digit class ends the literal at once: extraction cost half as much).
 fn long_prefix_prefilter(pattern: &str) -> Option<Prefilter> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let config = syntax::Config::new().unicode(false).utf8(false);
-    let hir = syntax::parse_with(pattern, &config).ok()?;
+    let hir = syntax::parse_with(pattern, &rule_syntax()).ok()?;
     let mut prefixes = Extractor::new()
         .kind(ExtractKind::Prefix)
         .limit_class(4)
@@ -294,8 +299,7 @@ fn line_bound(pattern: &str) -> bool {
             HirKind::Concat(all) | HirKind::Alternation(all) => all.iter().any(newline),
         }
     }
-    let config = syntax::Config::new().unicode(false).utf8(false);
-    regex_automata::util::syntax::parse_with(pattern, &config)
+    syntax::parse_with(pattern, &rule_syntax())
         .is_ok_and(|hir| !newline(&hir) && hir.properties().minimum_len().is_some_and(|n| n > 0))
 }
 

@@ -493,37 +493,27 @@ mod tests {
     /// notes, the 51st with an SSN, make three parts.
     #[test]
     fn a_workers_clean_files_are_counted_in_one_part_per_run() {
-        let db = crate::detect::RuleDbBuilder::builtin()
-            .unwrap()
-            .build()
-            .unwrap();
-        let policy = crate::policy::Policy::default();
-        let key = crate::fingerprint::Key::from_bytes(*b"clean-parts");
-        let engine = Engine {
-            db: &db,
-            policy: &policy,
-            detect: crate::detect::DetectOptions::default(),
-            fingerprint_key: &key,
-        };
-        let mut batch = Batch::default();
-        for i in 0..101 {
-            let text = if i == 50 {
-                format!("patient ssn: {}-{}-{}\n", 412, 73, 6015)
-            } else {
-                format!("note {i} about the build\n")
-            };
-            batch.indices.push(i);
+        crate::scan::tests::with_engine(|engine| {
+            let mut batch = Batch::default();
+            for i in 0..101 {
+                let text = if i == 50 {
+                    format!("patient ssn: {}-{}-{}\n", 412, 73, 6015)
+                } else {
+                    format!("note {i} about the build\n")
+                };
+                batch.indices.push(i);
+                batch
+                    .items
+                    .push(Item::whole(format!("n{i}.txt"), text.into_bytes()));
+            }
+            let mut parts = Vec::new();
             batch
-                .items
-                .push(Item::whole(format!("n{i}.txt"), text.into_bytes()));
-        }
-        let mut parts = Vec::new();
-        batch
-            .scan(&engine, &mut Scratch::default(), &mut parts)
-            .unwrap();
-        assert_eq!(parts.len(), 3, "a clean run, the finding, a clean run");
-        let report = assemble(parts);
-        assert_eq!(report.summary.files, 101);
-        assert_eq!(report.findings.len(), 1);
+                .scan(engine, &mut Scratch::default(), &mut parts)
+                .unwrap();
+            assert_eq!(parts.len(), 3, "a clean run, the finding, a clean run");
+            let report = assemble(parts);
+            assert_eq!(report.summary.files, 101);
+            assert_eq!(report.findings.len(), 1);
+        });
     }
 }

@@ -121,7 +121,7 @@ fn scan(engine: &Engine<'_>, path: &str, text: Vec<u8>) -> (u64, usize) {
 }
 
 /// Runs `f` with an engine over the built-in rules and the default policy.
-fn with_engine<R>(f: impl FnOnce(&Engine<'_>) -> R) -> R {
+pub(super) fn with_engine<R>(f: impl FnOnce(&Engine<'_>) -> R) -> R {
     let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
     let policy = Policy::default();
     let key = crate::fingerprint::Key::from_bytes(*b"linearity");
@@ -350,7 +350,7 @@ fn history_of(repo: &git2::Repository) -> (crate::source::history::ToScan, Vec<J
         .map(|c| (c, None))
         .collect();
     let none = crate::source::PathRules::excluding(&NO_GLOBS);
-    let jobs = crate::source::history::plan(repo, &commits, &none, None).unwrap();
+    let jobs = crate::source::history::plan(repo, &commits, &none).unwrap();
     let opts = RunOptions {
         repo: crate::source::RepoAt::Path(repo.path().to_path_buf()),
         max_file_bytes: 1 << 20,

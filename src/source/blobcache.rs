@@ -57,33 +57,18 @@ impl BlobCache {
     /// old version, a blob another job writes (a staged change, a single commit): nothing
     /// would ever be taken from it.
     pub fn plan(jobs: &[Job], budget: usize) -> Option<BlobCache> {
-        let mut written: rustc_hash::FxHashSet<Key> = rustc_hash::FxHashSet::default();
-        for job in jobs {
-            if let Job::Blob { new, .. } = job {
-                written.insert(key(*new));
-            }
-        }
-        let mut uses: FxHashMap<Key, u32> = FxHashMap::default();
-        for job in jobs {
-            if let Job::Blob { old, .. } = job {
-                for o in old.iter().map(|&o| key(o)).filter(|o| written.contains(o)) {
-                    *uses.entry(o).or_default() += 1;
-                }
-            }
-        }
-        let jobs = jobs
+        let blob_jobs = jobs
             .iter()
             .filter(|j| matches!(j, Job::Blob { .. }))
             .count();
-        (!uses.is_empty()).then(|| BlobCache {
-            inner: Mutex::new(Inner {
-                uses,
-                ..Inner::default()
-            }),
-            budget,
-            jobs,
-            window: 0,
-        })
+        // The whole plan as one window that never turns over.
+        let cache = BlobCache::expecting(budget, blob_jobs, usize::MAX);
+        cache.expect(jobs);
+        let mut inner = cache.lock();
+        inner.written = Default::default();
+        let any = !inner.uses.is_empty();
+        drop(inner);
+        any.then_some(cache)
     }
 
     /// An empty cache holding at most `budget` bytes, for a run told its jobs as they are

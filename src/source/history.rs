@@ -466,21 +466,20 @@ fn check_loose_commits(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<
     Ok(())
 }
 
-/// Plans jobs for a list of commits, checking the deadline between commits.
+/// Plans the jobs of a list of commits in full, before any is scanned (a history that is
+/// scanned as it is planned is a [`Commits`] source).
 ///
 /// # Errors
 ///
-/// A commit that cannot be read, or the deadline passing (fail closed).
+/// A commit that cannot be read.
 pub fn plan(
     repo: &Repository,
     commits: &[(Oid, Option<Arc<str>>)],
     paths: &super::PathRules<'_>,
-    deadline: Option<(Instant, u64)>,
 ) -> Result<Vec<Job>> {
     let mut planner = Planner::new(repo, *paths);
     let mut jobs = Vec::new();
     for (oid, refname) in commits {
-        past(deadline)?;
         planner.commit(*oid, refname.as_ref(), &mut jobs)?;
     }
     Ok(jobs)

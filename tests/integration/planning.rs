@@ -288,7 +288,7 @@ fn history_pairs_moves_as_pre_commit_does() {
     let staged = olds(staged);
     let head = repo.commit("moves");
     let commit = (git2::Oid::from_str(&head).unwrap(), None);
-    let history = olds(phiguard::source::history::plan(&git, &[commit], &paths, None).unwrap());
+    let history = olds(phiguard::source::history::plan(&git, &[commit], &paths).unwrap());
     assert_eq!(history, staged);
     let old_of = |p: &str| staged.iter().find(|(q, _)| q == p).map(|(_, o)| o.len());
     // lib/b.rs is an exact move: no job at all.
@@ -319,7 +319,7 @@ fn past_the_rename_limit_both_pair_identical_moves_only() {
     let staged = olds(plan_by_libgit2(&git, &paths).unwrap().0);
     let head = repo.commit("moved");
     let commit = (git2::Oid::from_str(&head).unwrap(), None);
-    let history = olds(phiguard::source::history::plan(&git, &[commit], &paths, None).unwrap());
+    let history = olds(phiguard::source::history::plan(&git, &[commit], &paths).unwrap());
     assert_eq!(history, staged);
     assert_eq!(staged, vec![("new/edited.txt".to_owned(), vec![])]);
 }

@@ -314,15 +314,13 @@ pub fn resource_possible(text: &[u8], from: Range<usize>) -> bool {
 /// a `resourceType` member, at most eight levels out. A `Bundle` is a container of resources,
 /// not one: reaching it means `pos` belongs to no resource.
 pub fn resource_at(text: &[u8], pos: usize) -> Option<Range<usize>> {
-    const NEAR: usize = RESOURCE_NEAR;
     // Cheap test first: no `resourceType` nearby, no FHIR resource to walk to.
-    let lo = pos.saturating_sub(NEAR);
-    if !resource_type_within(text, lo..text.len().min(pos + NEAR)) {
+    if !resource_possible(text, pos..pos) {
         return None;
     }
     let mut at = pos;
     for _ in 0..8 {
-        let open = object_start_within(text, at, NEAR.saturating_sub(pos - at))?;
+        let open = object_start_within(text, at, RESOURCE_NEAR.saturating_sub(pos - at))?;
         let end = object_end(text, open);
         if end <= pos {
             return None;
