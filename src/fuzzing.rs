@@ -440,16 +440,23 @@ fn index_file(entries: &[(Vec<u8>, u32)], ext: &[u8], sum: [u8; 20]) -> Vec<u8> 
     d
 }
 
-/// A scratch loose object store for this thread (under the system's temporary directory).
+/// A scratch loose object store for this thread (under the system's temporary directory),
+/// removed when the thread ends.
 fn scratch_objects() -> PathBuf {
+    struct Scratch(PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
     thread_local! {
-        static DIR: PathBuf = {
+        static DIR: Scratch = {
             static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
             let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            std::env::temp_dir().join(format!("phiguard-fuzz-{}-{n}", std::process::id()))
+            Scratch(std::env::temp_dir().join(format!("phiguard-fuzz-{}-{n}", std::process::id())))
         };
     }
-    DIR.with(Clone::clone)
+    DIR.with(|dir| dir.0.clone())
 }
 
 /// The loose object file a harness input stands for: the first byte picks raw bytes, or a
