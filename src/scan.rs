@@ -400,34 +400,37 @@ impl Engine<'_> {
     /// not also a generic assignment. A match starting on a later line inside a multi-line one
     /// (a token inside a key block) is a value of its own. Anchor-only matches are kept for
     /// co-location.
-    fn dedupe(&self, text: &[u8], raws: Vec<RawMatch>) -> Vec<RawMatch> {
-        let mut kept: Vec<RawMatch> = Vec::with_capacity(raws.len());
+    fn dedupe(&self, text: &[u8], mut raws: Vec<RawMatch>) -> Vec<RawMatch> {
+        // In place: the matches kept so far are `raws[..kept]` (a dense file's second list of
+        // every match was tens of megabytes, allocated and paged in for one pass).
+        let mut kept = 0;
         let mut last: Option<usize> = None;
-        for r in raws {
-            if !self.db.rule(r.rule).spec.report {
-                kept.push(r);
+        for at in 0..raws.len() {
+            if !self.db.rule(raws[at].rule).spec.report {
+                raws.swap(kept, at);
+                kept += 1;
                 continue;
             }
             if let Some(i) = last
-                && kept[i].span.end > r.span.start
-                && memchr::memchr(b'\n', &text[kept[i].span.start..r.span.start]).is_none()
+                && raws[i].span.end > raws[at].span.start
+                && memchr::memchr(b'\n', &text[raws[i].span.start..raws[at].span.start]).is_none()
             {
+                let (r, k) = (&raws[at], &raws[i]);
                 let better = (r.severity, std::cmp::Reverse(r.rule), r.span.len())
-                    > (
-                        kept[i].severity,
-                        std::cmp::Reverse(kept[i].rule),
-                        kept[i].span.len(),
-                    );
+                    > (k.severity, std::cmp::Reverse(k.rule), k.span.len());
                 if better {
-                    kept[i] = r;
+                    // `i < kept <= at`: the one replaced goes where the dropped ones wait.
+                    raws.swap(i, at);
                 }
                 continue;
             }
-            last = Some(kept.len());
-            kept.push(r);
+            last = Some(kept);
+            raws.swap(kept, at);
+            kept += 1;
         }
-        kept.sort_by_key(|r| r.span.start);
-        kept
+        raws.truncate(kept);
+        raws.sort_by_key(|r| r.span.start);
+        raws
     }
 }
 
