@@ -544,6 +544,15 @@ fn collect_hits(db: &RuleDb, text: &[u8], context: &[Range<usize>], hits: &mut V
     hits.sort_unstable_by_key(|h| (h.start, h.end));
 }
 
+/// The spans keyword hits open for the rules that need a keyword: from the start of the
+/// hit's line to the end of the rule's `span_lines`-th line after it.
+///
+/// A rule's span from a hit that starts inside the one it got last is merged into it here,
+/// as [`merged_spans`] would merge it (spans of one rule that overlap or touch): hits come
+/// in text order, and a line of a dense file has several (`phone`, `address`, `line`,
+/// `postalCode` on every line of a FHIR NDJSON export), each of which pushed one span per
+/// rule to be sorted and merged again — half a million hits and a sort of a million spans
+/// on one thread. A hit on the line of the one before shares its line's ends.
 fn keyword_spans(
     db: &RuleDb,
     text: &[u8],
@@ -551,16 +560,47 @@ fn keyword_spans(
     hits: &[Hit],
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
+    // Where each rule's last span is in `spans` (index by rule).
+    let mut last: Vec<Option<usize>> = Vec::new();
+    // The line of the hit before: its start, and its ends `n` lines on, as asked.
+    let mut line: Option<(Range<usize>, usize)> = None;
+    let mut ends: Vec<(u32, usize)> = Vec::new();
     for hit in hits {
-        let start = line_start(text, hit.start);
+        let start = match &line {
+            Some((bounds, start)) if bounds.contains(&hit.start) => *start,
+            _ => {
+                let start = line_start(text, hit.start);
+                let end = crate::detect::structure::memo::next_newline(text, hit.start)
+                    .map_or(text.len(), |i| i + 1);
+                line = Some((start..end, start));
+                ends.clear();
+                start
+            }
+        };
         for &idx in &db.keyword(hit.pattern as usize).rules {
             let rule = db.rule(idx);
-            if rule.keyword_required() && rule.applies_to(path) {
-                spans.push((
-                    idx,
-                    start,
-                    lines_forward(text, hit.start, rule.span_lines()),
-                ));
+            if !(rule.keyword_required() && rule.applies_to(path)) {
+                continue;
+            }
+            let n = rule.span_lines();
+            let end = match ends.iter().find(|&&(k, _)| k == n) {
+                Some(&(_, end)) => end,
+                None => {
+                    let end = lines_forward(text, hit.start, n);
+                    ends.push((n, end));
+                    end
+                }
+            };
+            let r = idx.0 as usize;
+            if last.len() <= r {
+                last.resize(r + 1, None);
+            }
+            match last[r] {
+                Some(i) if start <= spans[i].2 => spans[i].2 = spans[i].2.max(end),
+                _ => {
+                    last[r] = Some(spans.len());
+                    spans.push((idx, start, end));
+                }
             }
         }
     }
