@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub fn run(g: &Global, args: &EvidenceArgs) -> Result<Exit> {
+    // A history scan, as `scan --range` is.
+    super::push::tune_malloc();
     let repo = super::push::open_repo()?;
     let root = repo.workdir().map(Path::to_path_buf);
     let session = Session::new(g, Origin::client(root), Context::History)?;

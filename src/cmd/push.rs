@@ -56,7 +56,7 @@ pub(super) fn open_repo() -> Result<git2::Repository> {
 ///   threshold of 512 KiB gives them back on free (peak 124–127 MiB); the trim threshold,
 ///   which a fixed threshold leaves at 128 KiB, is raised to 4 MiB, or shrinking and growing
 ///   the heap's top cost redis' history 0.3 s of system time (1.0 s against 0.6 s).
-fn tune_malloc() {
+pub(super) fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         const MMAP_THRESHOLD: libc::c_int = 512 << 10;
