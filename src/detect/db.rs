@@ -487,6 +487,8 @@ pub struct RuleDb {
     automaton: Option<KeywordSet>,
     keywords: Vec<Keyword>,
     unconditional: Vec<RuleIdx>,
+    /// Some keyword holds a newline (none built in does).
+    keyword_newline: bool,
 }
 
 /// Keywords are shorter than this: the matcher looks for a keyword standing before a match on
@@ -533,6 +535,7 @@ impl RuleDb {
                 }
             }
         }
+        let keyword_newline = words.iter().any(|w| w.contains('\n'));
         let automaton = if words.is_empty() {
             None
         } else {
@@ -543,7 +546,14 @@ impl RuleDb {
             automaton,
             keywords,
             unconditional,
+            keyword_newline,
         })
+    }
+
+    /// Whether a keyword may straddle a line start (it holds a newline): then a text's
+    /// keyword hits cannot be looked for in halves cut at a line start.
+    pub fn keywords_cross_lines(&self) -> bool {
+        self.keyword_newline
     }
 
     /// All rules, in pack order.

@@ -187,6 +187,9 @@ fn plan(
         return;
     }
     extend_regions(text, regions, context);
+    if opts.prefilter && plan_shared(db, target, opts, context, out) {
+        return;
+    }
     collect_hits(db, text, context, &mut out.hits);
     if opts.prefilter {
         keyword_spans(db, text, path, &out.hits, &mut out.spans);
@@ -194,6 +197,103 @@ fn plan(
     } else {
         every_span(db, text, context, regions, path, &mut out.spans);
     }
+}
+
+/// [`plan`] of a text with [`PARALLEL_SPAN_BYTES`] of context or more, on two threads: the
+/// context and the regions are cut at a line start near the middle and each half is planned
+/// on a thread of its own (a patient extract's keyword hits and gated lines were a sixth of
+/// its scan, on one thread while the other waited). The halves' hits put together are the
+/// text's hits, since no keyword holds a newline and so none straddles the cut; their spans
+/// are the text's spans once [`merged_spans`] has merged those of one rule that touch (a run
+/// of gated lines cut in two). Returns false, having done nothing, when the text does not
+/// qualify or has no line start to cut at.
+fn plan_shared(
+    db: &RuleDb,
+    target: Target<'_>,
+    opts: DetectOptions,
+    context: &[Range<usize>],
+    out: &mut TextSpans,
+) -> bool {
+    let Target {
+        text,
+        regions,
+        path,
+    } = target;
+    let bytes: usize = context.iter().map(ExactSizeIterator::len).sum();
+    if opts.threads < 2 || bytes < PARALLEL_SPAN_BYTES || db.keywords_cross_lines() {
+        return false;
+    }
+    let Some(cut) = middle_line_start(text, context, bytes / 2) else {
+        return false;
+    };
+    let (context, regions) = (split_at(context, cut), split_at(regions, cut));
+    let half = |context: &[Range<usize>], regions: &[Range<usize>]| {
+        let mut spans = TextSpans::default();
+        collect_hits(db, text, context, &mut spans.hits);
+        keyword_spans(db, text, path, &spans.hits, &mut spans.spans);
+        gated_spans(
+            db,
+            text,
+            regions,
+            path,
+            &mut GateScratch::default(),
+            &mut spans.spans,
+        );
+        spans
+    };
+    let _helper = Helpers::claim(1, opts.threads - 1);
+    let (first, second) = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| {
+            let second = memo::remembering_all(&[text], || half(&context.1, &regions.1));
+            (second, crate::work::handed_back())
+        });
+        let first = half(&context.0, &regions.0);
+        match helper.join() {
+            Ok((second, work)) => {
+                crate::work::add(work as usize);
+                (first, second)
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    for part in [first, second] {
+        out.hits.extend(part.hits);
+        out.spans.extend(part.spans);
+    }
+    true
+}
+
+/// The first line start at or after the `nth` byte of `ranges` (counted through them in
+/// order) that lies inside one of them, not at its start.
+fn middle_line_start(text: &[u8], ranges: &[Range<usize>], nth: usize) -> Option<usize> {
+    let mut seen = 0;
+    for r in ranges {
+        if seen + r.len() > nth {
+            let from = r.start + (nth - seen);
+            return memchr(b'\n', &text[from..r.end])
+                .map(|i| from + i + 1)
+                .filter(|&at| at < r.end);
+        }
+        seen += r.len();
+    }
+    None
+}
+
+/// `ranges` (sorted, disjoint) cut at `at`: those before it, and those after it (a range
+/// holding `at` in both, cut there).
+fn split_at(ranges: &[Range<usize>], at: usize) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for r in ranges {
+        if r.end <= at {
+            before.push(r.clone());
+        } else if r.start >= at {
+            after.push(r.clone());
+        } else {
+            before.push(r.start..at);
+            after.push(at..r.end);
+        }
+    }
+    (before, after)
 }
 
 /// Runs each rule over its merged spans, text by text within a rule.

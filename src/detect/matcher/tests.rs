@@ -384,3 +384,121 @@ fn keyword_spans_merged_as_they_come_are_the_spans_merged_after() {
     }
     assert!(merged_somewhere);
 }
+
+/// A large text's plan made in two halves on two threads ([`plan_shared`]) has the hits and,
+/// once merged, the spans of the plan made whole: a patient CSV, a FHIR NDJSON export and
+/// every rule's examples repeated past 1 MiB, each whole and as separate added regions (so
+/// that the cut falls inside a region, between regions and in the lines before one). A hit
+/// lost or doubled at the cut, or a gated run cut in two and not merged, fails it.
+#[test]
+fn a_large_texts_plan_made_in_halves_is_the_plan_made_whole() {
+    let db = crate::detect::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut csv = b"mrn,first_name,last_name,dob,ssn,phone,address,zip\n".to_vec();
+    for i in 0..30_000_u64 {
+        csv.extend_from_slice(
+            format!(
+                "MR{:07},Ann,Lee,19{:02}-{:02}-1{},{}-{:02}-{:04},(312) 5{:02}-{:04},\"{} Elm Street\",606{:02}\n",
+                i * 7,
+                30 + i % 60,
+                1 + i % 12,
+                i % 10,
+                100 + i % 600,
+                10 + i % 89,
+                1000 + i % 9000,
+                i % 100,
+                i % 10_000,
+                1 + i % 900,
+                i % 100,
+            )
+            .as_bytes(),
+        );
+    }
+    let ndjson: Vec<u8> = (0..8_000)
+        .flat_map(|i| {
+            format!(
+                "{{\"resourceType\":\"Patient\",\"identifier\":[{{\"system\":\"http://hl7.org/fhir/sid/us-ssn\",\"value\":\"5{:02}-4{}-43{:02}\"}}],\"name\":[{{\"family\":\"Okafor\",\"given\":[\"Mia\"]}}],\"telecom\":[{{\"system\":\"phone\",\"value\":\"(312) 555-0{:03}\"}}],\"birthDate\":\"1961-0{}-1{}\",\"address\":[{{\"line\":[\"{i} Oak Street\"],\"postalCode\":\"606{:02}\"}}]}}\n",
+                i % 100,
+                i % 10,
+                i % 100,
+                i % 1000,
+                i % 9 + 1,
+                i % 10,
+                i % 100
+            )
+            .into_bytes()
+        })
+        .collect();
+    let mut examples = Vec::new();
+    while examples.len() < 2_400_000 {
+        for rule in db.rules() {
+            for ex in &rule.spec.examples {
+                examples.extend_from_slice(ex.text().as_bytes());
+                examples.push(b'\n');
+            }
+        }
+    }
+    let shared = DetectOptions {
+        prefilter: true,
+        threads: 2,
+    };
+    let sorted_hits = |t: &TextSpans| {
+        let mut h: Vec<_> = t.hits.iter().map(|h| (h.start, h.end, h.pattern)).collect();
+        h.sort_unstable();
+        h
+    };
+    let merged = |t: &TextSpans| {
+        let mut order: Vec<_> = t.spans.iter().map(|&(r, s, e)| (r, 0, s, e)).collect();
+        order.sort_unstable();
+        merged_spans(&order)
+    };
+    for (path, text) in [
+        ("patients.csv", &csv),
+        ("patients.ndjson", &ndjson),
+        ("notes.txt", &examples),
+    ] {
+        // Whole, and every other run of 40 lines added.
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+            .filter(|&s| s < text.len())
+            .collect();
+        let runs: Vec<Range<usize>> = starts
+            .chunks(40)
+            .enumerate()
+            .filter(|(k, _)| k % 2 == 1)
+            .map(|(_, c)| {
+                let end = starts.get(starts.partition_point(|&s| s <= *c.last().unwrap()));
+                c[0]..end.copied().unwrap_or(text.len())
+            })
+            .collect();
+        for regions in [std::iter::once(0..text.len()).collect(), runs] {
+            let target = Target {
+                text,
+                regions: &regions,
+                path,
+            };
+            crate::detect::structure::memo::remembering_all(&[text.as_slice()], || {
+                let mut context = Vec::new();
+                let mut whole = TextSpans::default();
+                plan(
+                    &db,
+                    target,
+                    DetectOptions::default(),
+                    &mut context,
+                    &mut GateScratch::default(),
+                    &mut whole,
+                );
+                let mut halves = TextSpans::default();
+                assert!(
+                    plan_shared(&db, target, shared, &context, &mut halves),
+                    "{path}: planned in halves"
+                );
+                assert!(!whole.spans.is_empty(), "{path}");
+                assert_eq!(sorted_hits(&halves), sorted_hits(&whole), "{path}");
+                assert_eq!(merged(&halves), merged(&whole), "{path}");
+            });
+        }
+    }
+}
