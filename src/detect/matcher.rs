@@ -411,6 +411,10 @@ fn ctx<'a>(
 /// longer than this is searched in pieces of about this size, cut at line starts.
 const PIECE_BYTES: usize = 256 << 10;
 
+/// Stretches of a shared-out batch per thread ([`run_spans_shared`]): enough that the
+/// threads end together, few enough that each memo is opened for a long stretch of text.
+const STRETCHES_PER_THREAD: usize = 4;
+
 /// `groups` as `(group, start, end)` pieces, in group then position order: the merged span
 /// of a [`Compiled::line_bound`](super::db::Compiled::line_bound) rule of at least twice
 /// [`PIECE_BYTES`] is cut at the first line start past each [`PIECE_BYTES`], every other
@@ -449,11 +453,13 @@ fn pieces(
 ///
 /// Spans of rules whose matches never cross a line start are cut into pieces at line starts
 /// (searched with the whole span as haystack, so every look-around sees what it saw). The
-/// pieces, by text and position, are cut into one lane of about equal bytes per thread: each
-/// thread scans one stretch of the text for every rule, so the structure memos it opens
-/// (a CSV row's header, a JSON object's bounds) are not made again by the other threads.
-/// Each piece's matches are kept apart and come back in span and position order, with the
-/// index of their text.
+/// pieces, by text and position, are cut into [`STRETCHES_PER_THREAD`] stretches of about
+/// equal bytes per thread, which the threads take in turn as each finishes one: a thread
+/// scans a stretch of the text for every rule, so the structure memos it opens (a CSV row's
+/// header, a JSON object's bounds) are not made again by the other threads, and a stretch
+/// dearer than its bytes say (the FHIR rules' whole spans, with their validators) no longer
+/// keeps the others waiting. Each piece's matches are kept apart and come back in span and
+/// position order, with the index of their text.
 fn run_spans_shared(
     db: &RuleDb,
     targets: &[Target<'_>],
@@ -462,7 +468,7 @@ fn run_spans_shared(
     groups: &[(RuleIdx, u32, usize, usize)],
     pieces: &[(usize, usize, usize)],
 ) -> Result<Vec<(usize, Vec<RawMatch>)>> {
-    // Lanes: the pieces by (text, position), cut into `threads` runs of about equal bytes.
+    // Stretches: the pieces by (text, position), cut into runs of about equal bytes.
     let mut by_place: Vec<usize> = (0..pieces.len()).collect();
     by_place.sort_by_key(|&p| (groups[pieces[p].0].1, pieces[p].1, p));
     let total: usize = pieces.iter().map(|&(_, s, e)| e - s).sum();
@@ -470,20 +476,21 @@ fn run_spans_shared(
     // at once, and each starting `threads - 1` helpers would be threads squared on a server.
     let helpers = Helpers::claim(opts.threads.min(pieces.len()) - 1, opts.threads - 1);
     let threads = helpers.count + 1;
-    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
+    let n = (threads * STRETCHES_PER_THREAD).min(pieces.len());
+    let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut lane_of = vec![0; pieces.len()];
     let mut seen = 0;
     for p in by_place {
-        let lane = (seen * threads / total.max(1)).min(threads - 1);
+        let lane = (seen * n / total.max(1)).min(n - 1);
         seen += pieces[p].2 - pieces[p].1;
         lanes[lane].push(p);
         lane_of[p] = lane;
     }
-    // Within a lane, rule by rule (a rule's automata stay in the CPU caches).
+    // Within a stretch, rule by rule (a rule's automata stay in the CPU caches).
     for lane in &mut lanes {
         lane.sort_unstable();
     }
-    // Each lane's matches in one list, and how many each of its pieces found.
+    // Each stretch's matches in one list, and how many each of its pieces found.
     let scan_lane = |lane: &[usize]| -> Result<(Vec<RawMatch>, Vec<usize>)> {
         let (mut found, mut counts) = (Vec::new(), Vec::with_capacity(lane.len()));
         for &p in lane {
@@ -496,6 +503,20 @@ fn run_spans_shared(
         }
         Ok((found, counts))
     };
+    type Scanned = Result<(Vec<RawMatch>, Vec<usize>)>;
+    let slots: Vec<std::sync::OnceLock<Scanned>> =
+        (0..n).map(|_| std::sync::OnceLock::new()).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Takes the next stretch no thread has taken until none is left.
+    let take_stretches = || {
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(lane) = lanes.get(k) else {
+                break;
+            };
+            let _ = slots[k].set(scan_lane(lane));
+        }
+    };
     let texts: Vec<&[u8]> = targets.iter().map(|t| t.text).collect();
     let words: Vec<Arc<SharedWords>> = texts.iter().map(|_| Arc::default()).collect();
     let share = || {
@@ -504,34 +525,31 @@ fn run_spans_shared(
         }
     };
     share();
-    let scanned = std::thread::scope(|scope| {
-        let (first, rest) = lanes.split_first().expect("at least one lane");
-        let helpers: Vec<_> = rest
-            .iter()
-            .map(|lane| {
-                let (texts, share) = (&texts, &share);
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads)
+            .map(|_| {
+                let (texts, share, take_stretches) = (&texts, &share, &take_stretches);
                 scope.spawn(move || {
-                    let scanned = memo::remembering_all(texts, || {
+                    memo::remembering_all(texts, || {
                         share();
-                        scan_lane(lane)
+                        take_stretches();
                     });
-                    (scanned, crate::work::handed_back())
+                    crate::work::handed_back()
                 })
             })
             .collect();
-        let mut scanned = vec![scan_lane(first)];
+        take_stretches();
         for helper in helpers {
             match helper.join() {
-                Ok((d, work)) => {
-                    crate::work::add(work as usize);
-                    scanned.push(d);
-                }
+                Ok(work) => crate::work::add(work as usize),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        scanned
     });
-    // Put back in piece order: each lane holds its pieces in that order already.
+    let scanned = slots
+        .into_iter()
+        .map(|slot| slot.into_inner().expect("every stretch is taken once"));
+    // Put back in piece order: each stretch holds its pieces in that order already.
     let mut found = Vec::with_capacity(lanes.len());
     for lane in scanned {
         let (matches, counts) = lane?;
