@@ -15,14 +15,15 @@ pub(super) struct Position {
 }
 
 /// UTF-16 code units of (UTF-8) `bytes`: a continuation byte adds none, a 4-byte character two.
+///
+/// Without branches, so that the sum is vectorised: it runs over every byte before each
+/// finding's line position, the whole text of a dense file (a `match` per byte was a tenth
+/// of an 18 MB NDJSON export's findings pass). As an `i8`, a continuation byte
+/// (`0x80..=0xBF`) is below -64 and every other byte is not.
 pub(super) fn utf16_len(bytes: &[u8]) -> u32 {
     bytes
         .iter()
-        .map(|&b| match b {
-            0x80..=0xBF => 0,
-            0xF0..=0xFF => 2,
-            _ => 1,
-        })
+        .map(|&b| u32::from(b as i8 >= -64) + u32::from(b >= 0xF0))
         .sum()
 }
 
@@ -101,4 +102,33 @@ pub(super) fn hunk_ids(text: &[u8], regions: &[Range<usize>]) -> Vec<usize> {
     }
     ids.push(id + 1);
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16_len;
+
+    /// The branch-free count is the count by byte class, on every byte value in every
+    /// position of short runs, and on text in four scripts.
+    #[test]
+    fn utf16_len_counts_what_the_byte_classes_say() {
+        let by_class = |bytes: &[u8]| -> u32 {
+            bytes
+                .iter()
+                .map(|&b| match b {
+                    0x80..=0xBF => 0,
+                    0xF0..=0xFF => 2,
+                    _ => 1,
+                })
+                .sum()
+        };
+        for b in 0..=255u8 {
+            for run in [vec![b], vec![b'a', b, b'z'], vec![b; 67]] {
+                assert_eq!(utf16_len(&run), by_class(&run), "byte {b:#04x}");
+            }
+        }
+        let text = "Müller, 山田, Ωμέγα, 🙂 patient".repeat(9);
+        assert_eq!(utf16_len(text.as_bytes()), text.encode_utf16().count() as u32);
+        assert_eq!(utf16_len(text.as_bytes()), by_class(text.as_bytes()));
+    }
 }
