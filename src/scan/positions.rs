@@ -128,7 +128,10 @@ mod tests {
             }
         }
         let text = "Müller, 山田, Ωμέγα, 🙂 patient".repeat(9);
-        assert_eq!(utf16_len(text.as_bytes()), text.encode_utf16().count() as u32);
+        assert_eq!(
+            utf16_len(text.as_bytes()),
+            text.encode_utf16().count() as u32
+        );
         assert_eq!(utf16_len(text.as_bytes()), by_class(text.as_bytes()));
     }
 }
