@@ -33,7 +33,7 @@ pub struct RawMatch {
     /// The value carries a synthetic-data marker.
     pub synthetic: bool,
     /// Extra message words from the validator.
-    pub detail: Option<String>,
+    pub detail: Option<std::borrow::Cow<'static, str>>,
     /// `severity` is a generic literal's strength grade ([`validators::Accepted`]), not the
     /// rule's or a configured one.
     pub graded_literal: bool,

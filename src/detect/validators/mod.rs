@@ -12,6 +12,7 @@ pub mod secrets;
 
 use crate::rules::Severity;
 use regex_automata::util::captures::Captures;
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// A validator: a plain function from a regex match to a decision.
@@ -89,7 +90,7 @@ pub struct Accepted {
     /// whose `system` the regex matched).
     pub span: Option<Range<usize>>,
     /// Extra words for the message ("in a FHIR identifier (system us-ssn)").
-    pub detail: Option<String>,
+    pub detail: Option<Cow<'static, str>>,
     /// The severity is the strength grade of a credential-like literal with no provider
     /// format (a generic assignment): where examples live, policy lowers it
     /// ([`crate::policy::examples`]).
@@ -119,7 +120,7 @@ impl Verdict {
     }
 
     /// Adds message detail to an accepted verdict.
-    pub fn with_detail(self, detail: impl Into<String>) -> Verdict {
+    pub fn with_detail(self, detail: impl Into<Cow<'static, str>>) -> Verdict {
         match self {
             Verdict::Accept(a) => Verdict::Accept(Accepted {
                 detail: Some(detail.into()),
