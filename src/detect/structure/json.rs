@@ -398,7 +398,9 @@ pub fn strings_keyed(text: &[u8], obj: Range<usize>, keys: &[&[u8]]) -> Vec<(usi
     let mut out = Vec::new();
     let mut stack = vec![obj];
     while let Some(o) = stack.pop() {
-        for m in members(text, o) {
+        // Member by member as they are read: collecting each object's members first cost an
+        // allocation per object, for every resource of a dense extract.
+        each_member(text, o, |m| {
             let name_hit = keys.iter().position(|k| *k == &text[m.key.clone()]);
             if m.string {
                 if let Some(k) = name_hit {
@@ -409,7 +411,8 @@ pub fn strings_keyed(text: &[u8], obj: Range<usize>, keys: &[&[u8]]) -> Vec<(usi
             } else if text.get(m.value.start) == Some(&b'[') {
                 array_items(text, m.value, name_hit, &mut out, &mut stack);
             }
-        }
+            false
+        });
     }
     out.sort_by_key(|(_, r)| r.start);
     out
