@@ -551,18 +551,81 @@ fn keyword_spans(
     hits: &[Hit],
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
+    let Some(first) = hits.first() else {
+        return;
+    };
+    let mut here = HitLine::new(text, first.start);
     for hit in hits {
-        let start = line_start(text, hit.start);
+        if !here.holds(hit.start) {
+            here.reset(text, hit.start);
+        }
         for &idx in &db.keyword(hit.pattern as usize).rules {
             let rule = db.rule(idx);
-            if rule.keyword_required() && rule.applies_to(path) {
-                spans.push((
-                    idx,
-                    start,
-                    lines_forward(text, hit.start, rule.span_lines()),
-                ));
+            // A rule's span from another hit on the line is this one: spans are merged
+            // per rule (`merged_spans`), so a copy would only be sorted and merged away.
+            if rule.keyword_required() && rule.applies_to(path) && !here.rules.contains(&idx) {
+                let end = here.forward(text, rule.span_lines());
+                spans.push((idx, here.start, end));
+                here.rules.push(idx);
             }
         }
+    }
+}
+
+/// The line of a keyword hit, with the span ends worked out for it. A dense line holds
+/// several hits (`patient`, `ssn`, `telecom`, …), each keying several rules, and each asked
+/// for its line's start and end again: on an NDJSON extract, whose lines are longer than
+/// `next_newline` looks with `memchr`, each of those asks was a search of the newline index.
+///
+/// Every offset from `from` up to the line's first newline `nl` has the same line start
+/// (no newline between) and the same `lines_forward` ends (the walk meets `nl` first), so a
+/// later hit up to `nl` takes them from here.
+struct HitLine {
+    /// The hit the line was worked out for.
+    from: usize,
+    /// The first newline at or after `from`, if any.
+    nl: Option<usize>,
+    /// Start of the line.
+    start: usize,
+    /// `lines_forward(from, n)` as `(n, end)`, for the counts asked so far.
+    ends: Vec<(u32, usize)>,
+    /// The rules given a span for this line.
+    rules: Vec<RuleIdx>,
+}
+
+impl HitLine {
+    fn new(text: &[u8], from: usize) -> HitLine {
+        HitLine {
+            from,
+            nl: crate::detect::structure::memo::next_newline(text, from),
+            start: line_start(text, from),
+            ends: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// This line as the line of a hit at `from` (keeping the buffers).
+    fn reset(&mut self, text: &[u8], from: usize) {
+        self.from = from;
+        self.nl = crate::detect::structure::memo::next_newline(text, from);
+        self.start = line_start(text, from);
+        self.ends.clear();
+        self.rules.clear();
+    }
+
+    /// Whether a hit at `at` lies on this line, between `from` and the newline.
+    fn holds(&self, at: usize) -> bool {
+        at >= self.from && self.nl.is_none_or(|nl| at <= nl)
+    }
+
+    /// `lines_forward(text, at, n)` for any offset `at` it [`holds`](HitLine::holds).
+    fn forward(&mut self, text: &[u8], n: u32) -> usize {
+        if let Some(&(_, end)) = self.ends.iter().find(|&&(k, _)| k == n) {
+            return end;
+        }
+        let end = lines_forward(text, self.from, n);
+        self.ends.push((n, end));
+        end
     }
 }
 

@@ -37,6 +37,59 @@ fn line_walks() {
     assert_eq!(lines_forward(t, 0, 9), t.len());
 }
 
+/// Oracle for [`HitLine`]: for hits in text order, the line start and span ends it gives
+/// (worked out once per line) are those [`line_start`] and [`lines_forward`] give for each
+/// hit, on lines shorter and longer than `next_newline`'s `memchr` reach, at line ends, on
+/// a last line without a newline, with and without a memo (newline index) open.
+#[test]
+fn hit_lines_answer_as_each_hit_walking() {
+    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = || {
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    for round in 0..200 {
+        let mut text = Vec::new();
+        for _ in 0..1 + next() % 12 {
+            let len = [0, 1, 40, 255, 256, 257, 700][(next() % 7) as usize];
+            text.extend(std::iter::repeat_n(b'x', len));
+            if next() % 8 != 0 {
+                text.push(b'\n');
+            }
+        }
+        let t = text.as_slice();
+        let mut hits: Vec<usize> = (0..1 + next() % 40)
+            .map(|_| (next() % (t.len() as u64 + 1)) as usize)
+            .collect();
+        hits.sort_unstable();
+        let check = || {
+            let mut here = HitLine::new(t, hits[0]);
+            let mut shared = 0;
+            for &at in &hits {
+                if here.holds(at) {
+                    shared += 1;
+                } else {
+                    here.reset(t, at);
+                }
+                assert_eq!(
+                    here.start,
+                    line_start(t, at),
+                    "round {round}: start of {at}"
+                );
+                for n in [2, 0, 1, 2, 5] {
+                    let want = lines_forward(t, at, n);
+                    assert_eq!(here.forward(t, n), want, "round {round}: {n} from {at}");
+                }
+            }
+            shared
+        };
+        let plain = check();
+        assert_eq!(crate::detect::structure::memo::remembering(t, check), plain);
+    }
+}
+
 /// The line gates (digit counts, the digitless `@` cursor, adjacency of kept lines, line
 /// filters on CRLF and unterminated lines) find exactly what running every rule over every
 /// region finds.
