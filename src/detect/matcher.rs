@@ -980,6 +980,13 @@ fn run_rule(
 /// detectors.md §1.4: a keyword of the rule within 48 bytes before or 16 after the match on
 /// the same line, inside the match, or anywhere on the two lines before.
 fn keyword_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
+    // Only the keywords a rule lists name it ([`RuleDb`]'s keyword table): a rule with none
+    // (phone, address, ZIP: every candidate of a dense extract) has no hit to look for.
+    !ctx.db.rule(idx).spec.keywords.is_empty() && keyword_hit_near(ctx, idx, whole)
+}
+
+/// [`keyword_near`] looked for among the hits around the match.
+fn keyword_hit_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
     let text = ctx.text;
     let line = line_start(text, whole.start);
     let lo = lines_back(text, line, CONTEXT_LINES);

@@ -90,6 +90,61 @@ fn hit_lines_answer_as_each_hit_walking() {
     }
 }
 
+/// Oracle for [`keyword_near`]'s shortcut: for a rule that lists no keyword, looking
+/// through the hits ([`keyword_hit_near`]) finds none near any match, in a text holding
+/// every built-in keyword and every rule's examples; and the shortcut is taken for some.
+#[test]
+fn rules_without_keywords_have_no_hit_near() {
+    let db = crate::detect::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut text = String::new();
+    for rule in db.rules() {
+        for kw in &rule.spec.keywords {
+            text.push_str(&format!("{kw} {} {kw}\n", kw.to_ascii_uppercase()));
+        }
+        for ex in rule
+            .spec
+            .examples
+            .iter()
+            .chain(&rule.spec.negative_examples)
+        {
+            text.push_str(ex.text());
+            text.push('\n');
+        }
+    }
+    let t = text.as_bytes();
+    let regions: Vec<Range<usize>> = std::iter::once(0..t.len()).collect();
+    let mut hits = Vec::new();
+    collect_hits(&db, t, &regions, &mut hits);
+    assert!(hits.len() > 100);
+    let ctx = Ctx {
+        db: &db,
+        text: t,
+        regions: &regions,
+        path: "notes.txt",
+        hits: &hits,
+        prefilter: true,
+    };
+    let keywordless: Vec<RuleIdx> = (0..db.rules().len() as u32)
+        .map(RuleIdx)
+        .filter(|&i| db.rule(i).spec.keywords.is_empty())
+        .collect();
+    assert!(keywordless.len() >= 3);
+    for &idx in &keywordless {
+        for start in (0..t.len()).step_by(7) {
+            let whole = start..(start + 12).min(t.len());
+            assert!(
+                !keyword_hit_near(&ctx, idx, &whole),
+                "{}",
+                db.rule(idx).id()
+            );
+            assert!(!keyword_near(&ctx, idx, &whole));
+        }
+    }
+}
+
 /// The line gates (digit counts, the digitless `@` cursor, adjacency of kept lines, line
 /// filters on CRLF and unterminated lines) find exactly what running every rule over every
 /// region finds.
