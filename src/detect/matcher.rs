@@ -917,14 +917,19 @@ fn run_rule(
         return Ok(());
     }
     // A long span (a dense file's) may skip to the pattern's leading literals.
-    let regex = compiled.regex_for(hay.len());
+    let (regex, caches) = compiled.searcher_for(hay.len());
+    let mut cache = caches.get();
     // Most spans hold no match: a match-only search needs no capture slots, so it is
-    // cheaper than starting `captures_iter` (which allocates them).
-    if !regex.is_match(input()) {
+    // cheaper than starting the captures search (which allocates them).
+    if regex
+        .search_half_with(&mut cache, &input().earliest(true))
+        .is_none()
+    {
         return Ok(());
     }
-    for caps in regex.captures_iter(input()) {
-        let whole = caps.get_match().expect("an iterated match always matched");
+    let mut matches = CapturesIn::new(regex, &mut cache, input());
+    while let Some(caps) = matches.next() {
+        let whole = caps.get_match().expect("a found match matched");
         let whole = span.start + whole.start()..span.start + whole.end();
         let value = caps
             .get_group(compiled.value_group)
@@ -949,7 +954,7 @@ fn run_rule(
             keyword,
             path: ctx.path,
             added: ctx.regions,
-            captures: &caps,
+            captures: caps,
             base: span.start,
         };
         let verdict = rule
@@ -975,6 +980,46 @@ fn run_rule(
         }
     }
     Ok(())
+}
+
+/// The matches of a regex in an input with their capture groups, as its `captures_iter`
+/// finds them (the same search, from the same cache), in one set of capture slots: the
+/// iterator handed out a copy of its slots, an allocation, for every match of a dense file.
+struct CapturesIn<'a, 'h> {
+    regex: &'a regex_automata::meta::Regex,
+    cache: &'a mut regex_automata::meta::Cache,
+    caps: regex_automata::util::captures::Captures,
+    searcher: regex_automata::util::iter::Searcher<'h>,
+}
+
+impl<'a, 'h> CapturesIn<'a, 'h> {
+    fn new(
+        regex: &'a regex_automata::meta::Regex,
+        cache: &'a mut regex_automata::meta::Cache,
+        input: regex_automata::Input<'h>,
+    ) -> Self {
+        CapturesIn {
+            regex,
+            cache,
+            caps: regex.create_captures(),
+            searcher: regex_automata::util::iter::Searcher::new(input),
+        }
+    }
+
+    /// The next match, or `None` when there is none left.
+    fn next(&mut self) -> Option<&regex_automata::util::captures::Captures> {
+        let CapturesIn {
+            regex,
+            cache,
+            caps,
+            searcher,
+        } = self;
+        let _ = searcher.advance(|input| {
+            regex.search_captures_with(cache, input, caps);
+            Ok(caps.get_match())
+        });
+        caps.is_match().then_some(&self.caps)
+    }
 }
 
 /// detectors.md §1.4: a keyword of the rule within 48 bytes before or 16 after the match on
