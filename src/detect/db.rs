@@ -37,8 +37,24 @@ pub struct Compiled {
     /// The pattern, for [`Compiled::regex_for`].
     pattern: Box<str>,
     /// `regex` with a prefix prefilter ([`long_prefix_prefilter`]), made on the first long
-    /// haystack; `None` when the pattern has none worth using.
-    prefiltered: OnceLock<Option<meta::Regex>>,
+    /// haystack, with its caches; `None` when the pattern has none worth using.
+    prefiltered: OnceLock<Option<(meta::Regex, CachePool)>>,
+    /// Search caches for `regex` ([`Compiled::searcher_for`]).
+    caches: CachePool,
+}
+
+/// Search caches for one regex, one per thread using it at a time (as the regex's own).
+pub type CachePool = regex_automata::util::pool::Pool<meta::Cache, CacheFn>;
+
+/// What makes a cache for a [`CachePool`] (the marker traits spelled out as the regex's own
+/// pool does).
+pub type CacheFn =
+    Box<dyn Fn() -> meta::Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
+
+/// A pool of search caches for `regex`.
+fn cache_pool(regex: &meta::Regex) -> CachePool {
+    let regex = regex.clone();
+    CachePool::new(Box::new(move || regex.create_cache()))
 }
 
 /// Haystacks of at least this many bytes are searched with a rule's prefix prefilter
@@ -60,13 +76,25 @@ impl Compiled {
         if len < PREFILTER_SPAN_BYTES {
             return &self.regex;
         }
+        self.searcher_for(len).0
+    }
+
+    /// [`Compiled::regex_for`] with a pool of search caches for it: the scan searches with a
+    /// cache it holds for a whole span, where the regex's captures iterator copied its
+    /// capture slots into a fresh allocation for every match.
+    pub fn searcher_for(&self, len: usize) -> (&meta::Regex, &CachePool) {
+        if len < PREFILTER_SPAN_BYTES {
+            return (&self.regex, &self.caches);
+        }
         self.prefiltered
             .get_or_init(|| {
                 let pre = long_prefix_prefilter(&self.pattern)?;
-                rule_regex_with(&self.pattern, Some(pre)).ok()
+                let regex = rule_regex_with(&self.pattern, Some(pre)).ok()?;
+                let caches = cache_pool(&regex);
+                Some((regex, caches))
             })
             .as_ref()
-            .unwrap_or(&self.regex)
+            .map_or((&self.regex, &self.caches), |(r, c)| (r, c))
     }
 }
 
@@ -268,6 +296,7 @@ fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
         None => 0,
     };
     Ok(Compiled {
+        caches: cache_pool(&regex),
         regex,
         value_group,
         line_bound: line_bound(&spec.pattern),

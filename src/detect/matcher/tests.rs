@@ -37,6 +37,113 @@ fn line_walks() {
     assert_eq!(lines_forward(t, 0, 9), t.len());
 }
 
+/// Oracle for [`keyword_near`]'s shortcut: for a rule that lists no keyword, looking
+/// through the hits ([`keyword_hit_near`]) finds none near any match, in a text holding
+/// every built-in keyword and every rule's examples; and the shortcut is taken for some.
+#[test]
+fn rules_without_keywords_have_no_hit_near() {
+    let db = crate::detect::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut text = String::new();
+    for rule in db.rules() {
+        for kw in &rule.spec.keywords {
+            text.push_str(&format!("{kw} {} {kw}\n", kw.to_ascii_uppercase()));
+        }
+        for ex in rule
+            .spec
+            .examples
+            .iter()
+            .chain(&rule.spec.negative_examples)
+        {
+            text.push_str(ex.text());
+            text.push('\n');
+        }
+    }
+    let t = text.as_bytes();
+    let regions: Vec<Range<usize>> = std::iter::once(0..t.len()).collect();
+    let mut hits = Vec::new();
+    collect_hits(&db, t, &regions, &mut hits);
+    assert!(hits.len() > 100);
+    let ctx = Ctx {
+        db: &db,
+        text: t,
+        regions: &regions,
+        path: "notes.txt",
+        hits: &hits,
+        prefilter: true,
+    };
+    let keywordless: Vec<RuleIdx> = (0..db.rules().len() as u32)
+        .map(RuleIdx)
+        .filter(|&i| db.rule(i).spec.keywords.is_empty())
+        .collect();
+    assert!(keywordless.len() >= 3);
+    for &idx in &keywordless {
+        for start in (0..t.len()).step_by(7) {
+            let whole = start..(start + 12).min(t.len());
+            assert!(
+                !keyword_hit_near(&ctx, idx, &whole),
+                "{}",
+                db.rule(idx).id()
+            );
+            assert!(!keyword_near(&ctx, idx, &whole));
+        }
+    }
+}
+
+/// Oracle for [`CapturesIn`]: with a cache from the rule's pool ([`Compiled::searcher_for`])
+/// it finds the matches and groups the regex's own `captures_iter` finds, for every
+/// built-in rule, on a text of every rule's examples (short: the plain regex; repeated past
+/// 64 KiB: the prefiltered one) and on a piece of it searched within the whole.
+///
+/// [`Compiled::searcher_for`]: crate::detect::db::Compiled::searcher_for
+#[test]
+fn captures_in_one_set_of_slots_are_those_captures_iter_finds() {
+    let db = crate::detect::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut short = String::new();
+    for rule in db.rules() {
+        for ex in rule
+            .spec
+            .examples
+            .iter()
+            .chain(&rule.spec.negative_examples)
+        {
+            short.push_str(ex.text());
+            short.push('\n');
+        }
+    }
+    let long = short.repeat(crate::detect::db::PREFILTER_SPAN_BYTES / short.len() + 1);
+    let groups = |c: &regex_automata::util::captures::Captures| -> Vec<Option<(usize, usize)>> {
+        (0..c.group_len())
+            .map(|g| c.get_group(g).map(|m| (m.start, m.end)))
+            .collect()
+    };
+    let mut found = 0;
+    for text in [short.as_bytes(), long.as_bytes()] {
+        for within in [0..text.len(), text.len() / 3..text.len() / 2] {
+            for rule in db.rules() {
+                let compiled = rule.compiled().unwrap();
+                let (regex, caches) = compiled.searcher_for(text.len());
+                let input = || regex_automata::Input::new(text).range(within.clone());
+                let want: Vec<_> = regex.captures_iter(input()).map(|c| groups(&c)).collect();
+                let mut cache = caches.get();
+                let mut matches = CapturesIn::new(regex, &mut cache, input());
+                let mut got = Vec::new();
+                while let Some(c) = matches.next() {
+                    got.push(groups(c));
+                }
+                assert_eq!(got, want, "{}", rule.id());
+                found += got.len();
+            }
+        }
+    }
+    assert!(found > 1000, "{found}");
+}
+
 /// The line gates (digit counts, the digitless `@` cursor, adjacency of kept lines, line
 /// filters on CRLF and unterminated lines) find exactly what running every rule over every
 /// region finds.

@@ -234,3 +234,54 @@ fn resource_possible_no_means_resource_at_finds_none() {
     assert!(!resource_possible(far, far.len() - 40..far.len()));
     assert!(resource_possible(far, 0..1));
 }
+
+/// Oracle for [`object_start_unremembered`]: it answers as a fresh scan does, whether or
+/// not the memo holds an answer for the position (found, or none within a reach narrower or
+/// wider than the one asked), and it files no new answer.
+#[test]
+fn unremembered_starts_answer_as_fresh_ones_and_file_nothing() {
+    let alphabet = br#"{}[]""\a,:"#;
+    let mut rng = 0x51A7_E5EE_D00D_F00D_u64;
+    for round in 0..300 {
+        let len = 1 + (next(&mut rng) % 120) as usize;
+        let t: Vec<u8> = (0..len)
+            .map(|_| alphabet[(next(&mut rng) % alphabet.len() as u64) as usize])
+            .collect();
+        let reaches = [0, 1, 3, 10, 40, BUDGET];
+        let fresh: Vec<Vec<Option<usize>>> = (0..=len)
+            .map(|p| {
+                reaches
+                    .iter()
+                    .map(|&r| scan_object_start(&t, p, r))
+                    .collect()
+            })
+            .collect();
+        memo::remembering(&t, || {
+            // Some positions remembered first, within one of the reaches.
+            for p in 0..=len {
+                let (pick, r) = (next(&mut rng), next(&mut rng));
+                if pick % 3 == 0 {
+                    object_start_within(&t, p, reaches[(r % reaches.len() as u64) as usize]);
+                }
+            }
+            for (p, want) in fresh.iter().enumerate() {
+                let filed = memo::with(&t, |m| m.json.starts.get(&p).copied()).flatten();
+                for (&r, want) in reaches.iter().zip(want) {
+                    let got = object_start_unremembered(&t, p, r);
+                    assert_eq!(got, *want, "round {round}: start from {p} within {r}");
+                }
+                let after = memo::with(&t, |m| m.json.starts.get(&p).copied()).flatten();
+                assert_eq!(
+                    format!("{after:?}"),
+                    format!("{filed:?}"),
+                    "round {round}: nothing new filed at {p}"
+                );
+            }
+        });
+        for (p, want) in fresh.iter().enumerate() {
+            for (&r, want) in reaches.iter().zip(want) {
+                assert_eq!(object_start_unremembered(&t, p, r), *want);
+            }
+        }
+    }
+}

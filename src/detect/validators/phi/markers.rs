@@ -124,7 +124,10 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         .iter()
         .position(|b| !b" \t\"'".contains(b))
         .map_or(&l[..0], |i| &l[i..]);
-    if seg(trimmed) || memmem::find(l, b"PID|").is_some() {
+    // One searcher for every candidate: `memmem::find` built one per call.
+    static PID: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new(b"PID|"));
+    if seg(trimmed) || PID.find(l).is_some() {
         let lo = pos.saturating_sub(REACH);
         let start = memmem::rfind(&text[lo..pos], b"MSH|").map_or(line.start, |i| lo + i);
         let hi = text.len().min(pos + REACH);
