@@ -178,13 +178,24 @@ pub fn json_marked(text: &[u8], region: Range<usize>) -> bool {
 
 /// The last offset in `line_start..pos` that lies outside any JSON string (a structural byte
 /// or the line start), assuming the line starts outside a string (pretty JSON, NDJSON).
+/// Inside a string only `"` and `\\` matter, and most of a JSON line is strings: `memchr2`
+/// skips to the next of them rather than reading every byte.
 fn outside_string(text: &[u8], line_start: usize, pos: usize) -> usize {
     let (mut in_str, mut last, mut i) = (false, line_start, line_start);
     while i < pos {
+        if in_str {
+            let Some(k) = memchr::memchr2(b'"', b'\\', &text[i..pos]) else {
+                break;
+            };
+            i += k;
+            // A backslash skips the byte after it, as the walk byte by byte did.
+            in_str = text[i] == b'\\';
+            i += if in_str { 2 } else { 1 };
+            continue;
+        }
         match text[i] {
-            b'\\' if in_str => i += 1,
-            b'"' => in_str = !in_str,
-            b'{' | b'[' | b',' | b':' if !in_str => last = i,
+            b'"' => in_str = true,
+            b'{' | b'[' | b',' | b':' => last = i,
             _ => {}
         }
         i += 1;
@@ -250,5 +261,128 @@ mod tests {
         ));
         assert!(structure_marked(b"PID|1||PATID1234^5^M11"));
         assert!(!structure_marked(b"PID|1||4417732^^^HOSP^MR||ORTEGA^LUCIA"));
+    }
+
+    /// Texts the rules are checked against: every built-in rule's examples and negative
+    /// examples.
+    fn rule_examples() -> Vec<Vec<u8>> {
+        let db = crate::detect::RuleDbBuilder::builtin()
+            .unwrap()
+            .build()
+            .unwrap();
+        db.rules()
+            .iter()
+            .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
+            .map(|ex| ex.text().as_bytes().to_vec())
+            .collect()
+    }
+
+    /// Texts of the shapes the scan meets, with several candidates per line and markers in
+    /// some of the structures: CR-separated HL7, NDJSON, pretty and minified FHIR JSON, CSV.
+    fn generated() -> Vec<Vec<u8>> {
+        let patient = |i: usize, marked: bool| {
+            let family = if marked { "Ortega959" } else { "Ortega" };
+            let sec = if i % 7 == 3 {
+                r#","meta":{"security":[{"code":"HTEST"}]}"#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"resourceType":"Patient","id":"p{i}"{sec},"name":[{{"family":"{family}","given":["Lu\"cia","A"]}}],"telecom":[{{"system":"phone","value":"555-01{i:02}"}},{{"system":"email","value":"a{i}@x.org"}}],"identifier":[{{"system":"http://hl7.org/fhir/sid/us-ssn","value":"123-45-{i:04}"}}],"birthDate":"1970-01-{d:02}","address":[{{"line":["{i} Main St, Apt \\{i}"],"postalCode":"0210{d}"}}]}}"#,
+                d = i % 9 + 1
+            )
+        };
+        let ndjson: String = (0..40).map(|i| patient(i, i % 5 == 2) + "\n").collect();
+        let list: Vec<String> = (0..40).map(|i| patient(i, i % 6 == 1)).collect();
+        let minified = format!(
+            r#"{{"resourceType":"Bundle","type":"collection","entry":[{}]}}"#,
+            list.iter()
+                .map(|p| format!(r#"{{"fullUrl":"urn:x","resource":{p}}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let pretty = minified
+            .replace(",\"", ",\n  \"")
+            .replace('{', "{\n    ")
+            .replace('[', "[\n      ");
+        let hl7 = |sep: &str| -> String {
+            (0..30)
+                .map(|i| {
+                    let name = if i % 4 == 1 { "EVERYMAN^ADAM" } else { "ORTEGA^LUCIA^M" };
+                    [
+                        format!("MSH|^~\\&|A|B|C|D|2024||ADT^A01|{i}|P|2.5"),
+                        format!("PID|1||{i}4417^^^HOSP^MR||{name}||19700101|F|||1 Main^^Town^MA^02101||(555)555-01{i:02}|||||123-45-67{i:02}"),
+                        format!("NK1|1|DOE^JOHN|SPO||(555)555-02{i:02}"),
+                        format!("IN2|1|123-45-68{i:02}|code: HTEST"),
+                    ]
+                    .join(sep)
+                        + sep
+                })
+                .collect()
+        };
+        let csv: String = std::iter::once("mrn,name,ssn,phone,note\n".to_owned())
+            .chain((0..60).map(|i| {
+                format!(
+                    "{i},\"Ortega, Lucia\",123-45-67{i:02},555-555-01{i:02},\"x \"\"y\"\" PID|\"\n"
+                )
+            }))
+            .collect();
+        vec![
+            ndjson.into_bytes(),
+            minified.into_bytes(),
+            pretty.into_bytes(),
+            hl7("\r").into_bytes(),
+            hl7("\n").into_bytes(),
+            hl7("\r\n").into_bytes(),
+            csv.into_bytes(),
+        ]
+    }
+
+    /// `outside_string` as it was: the walk from the line start, every time.
+    fn outside_string_afresh(text: &[u8], line_start: usize, pos: usize) -> usize {
+        let (mut in_str, mut last, mut i) = (false, line_start, line_start);
+        while i < pos {
+            match text[i] {
+                b'\\' if in_str => i += 1,
+                b'"' => in_str = !in_str,
+                b'{' | b'[' | b',' | b':' if !in_str => last = i,
+                _ => {}
+            }
+            i += 1;
+        }
+        last
+    }
+
+    /// The positions a test asks about in `t`: every offset of a short text, every third of a
+    /// long one, and the end.
+    fn positions(t: &[u8]) -> Vec<usize> {
+        let step = if t.len() > 4096 { 3 } else { 1 };
+        (0..=t.len()).step_by(step).collect()
+    }
+
+    /// Oracle for the walk that skips through strings with `memchr2` ([`outside_string`]): on
+    /// every built-in rule's example and the generated texts, for every position and line
+    /// starts inside and outside strings, the answer of the walk byte by byte.
+    #[test]
+    fn outside_string_answers_as_the_byte_walk() {
+        let mut texts = rule_examples();
+        texts.extend(generated());
+        texts.push(br#"{"a":"x\\","b":"\"{,:[","c":"\\\"",d:1}"#.to_vec());
+        for t in &texts {
+            let t = t.as_slice();
+            for pos in positions(t) {
+                let full = crate::detect::validators::common::line_bounds(t, pos);
+                for start in [
+                    full.start,
+                    full.start.max(pos.saturating_sub(40)),
+                    pos.saturating_sub(7).max(full.start),
+                ] {
+                    assert_eq!(
+                        outside_string(t, start, pos),
+                        outside_string_afresh(t, start, pos),
+                    );
+                }
+            }
+        }
     }
 }
