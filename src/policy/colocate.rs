@@ -136,16 +136,30 @@ mod tests {
         }
     }
 
-    #[test]
-    fn search_raises_what_pairing_raises() {
-        // A small linear congruential generator: no dependency, same cases every run.
-        let mut seed = 0x2545_f491_u64;
-        let mut next = |n: u64| {
+    /// A small linear congruential generator: no dependency, same cases every run.
+    fn numbers(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (seed >> 33) % n
-        };
+        }
+    }
+
+    /// `raise` on `placed` from random severities raises what the pairwise definition does.
+    fn raises_what_pairing_raises(placed: &[Placed], next: &mut impl FnMut(u64) -> u64) {
+        let start: Vec<Severity> = (0..placed.len())
+            .map(|_| [Severity::Info, Severity::Warn, Severity::Block][next(3) as usize])
+            .collect();
+        let (mut fast, mut slow) = (start.clone(), start);
+        raise(placed, &mut fast);
+        raise_pairwise(placed, &mut slow);
+        assert_eq!(fast, slow, "{placed:?}");
+    }
+
+    #[test]
+    fn search_raises_what_pairing_raises() {
+        let mut next = numbers(0x2545_f491);
         for _ in 0..2000 {
             let len = next(12) as usize;
             let placed: Vec<Placed> = (0..len)
@@ -157,13 +171,7 @@ mod tests {
                     synthetic: next(5) == 0,
                 })
                 .collect();
-            let start: Vec<Severity> = (0..len)
-                .map(|_| [Severity::Info, Severity::Warn, Severity::Block][next(3) as usize])
-                .collect();
-            let (mut fast, mut slow) = (start.clone(), start.clone());
-            raise(&placed, &mut fast);
-            raise_pairwise(&placed, &mut slow);
-            assert_eq!(fast, slow, "{placed:?}");
+            raises_what_pairing_raises(&placed, &mut next);
         }
     }
 
@@ -171,13 +179,7 @@ mod tests {
     /// windows that reach across hunks: the cursors raise what pairing raises.
     #[test]
     fn cursors_over_placements_in_file_order_raise_what_pairing_raises() {
-        let mut seed = 0x9e37_79b9_u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = numbers(0x9e37_79b9);
         for _ in 0..2000 {
             let len = next(40) as usize;
             let (mut hunk, mut line) = (0usize, 1u32);
@@ -200,13 +202,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let start: Vec<Severity> = (0..len)
-                .map(|_| [Severity::Info, Severity::Warn, Severity::Block][next(3) as usize])
-                .collect();
-            let (mut fast, mut slow) = (start.clone(), start.clone());
-            raise(&placed, &mut fast);
-            raise_pairwise(&placed, &mut slow);
-            assert_eq!(fast, slow, "{placed:?}");
+            raises_what_pairing_raises(&placed, &mut next);
         }
     }
 

@@ -2,6 +2,31 @@
 
 use super::*;
 
+/// The built-in rules, built.
+fn builtin() -> RuleDb {
+    crate::detect::RuleDbBuilder::builtin()
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+/// Every rule's examples and negative examples, each on its own line(s).
+fn examples_joined(db: &RuleDb) -> String {
+    example_texts(db)
+        .into_iter()
+        .map(|(_, t)| String::from_utf8(t).expect("examples are text") + "\n")
+        .collect()
+}
+
+/// Every rule's examples and negative examples, as (path, text).
+fn example_texts(db: &RuleDb) -> Vec<(String, Vec<u8>)> {
+    db.rules()
+        .iter()
+        .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
+        .map(|ex| (ex.path().to_owned(), ex.text().as_bytes().to_vec()))
+        .collect()
+}
+
 #[test]
 fn keyword_boundaries() {
     let cases: &[(&str, &str, bool)] = &[
@@ -42,25 +67,14 @@ fn line_walks() {
 /// every built-in keyword and every rule's examples; and the shortcut is taken for some.
 #[test]
 fn rules_without_keywords_have_no_hit_near() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
+    let db = builtin();
     let mut text = String::new();
     for rule in db.rules() {
         for kw in &rule.spec.keywords {
             text.push_str(&format!("{kw} {} {kw}\n", kw.to_ascii_uppercase()));
         }
-        for ex in rule
-            .spec
-            .examples
-            .iter()
-            .chain(&rule.spec.negative_examples)
-        {
-            text.push_str(ex.text());
-            text.push('\n');
-        }
     }
+    text.push_str(&examples_joined(&db));
     let t = text.as_bytes();
     let regions: Vec<Range<usize>> = std::iter::once(0..t.len()).collect();
     let mut hits = Vec::new();
@@ -100,22 +114,8 @@ fn rules_without_keywords_have_no_hit_near() {
 /// [`Compiled::searcher_for`]: crate::detect::db::Compiled::searcher_for
 #[test]
 fn captures_in_one_set_of_slots_are_those_captures_iter_finds() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut short = String::new();
-    for rule in db.rules() {
-        for ex in rule
-            .spec
-            .examples
-            .iter()
-            .chain(&rule.spec.negative_examples)
-        {
-            short.push_str(ex.text());
-            short.push('\n');
-        }
-    }
+    let db = builtin();
+    let short = examples_joined(&db);
     let long = short.repeat(crate::detect::db::PREFILTER_SPAN_BYTES / short.len() + 1);
     let groups = |c: &regex_automata::util::captures::Captures| -> Vec<Option<(usize, usize)>> {
         (0..c.group_len())
@@ -208,16 +208,8 @@ fn gated_lines_find_what_every_rule_everywhere_finds() {
 /// span merged across texts or an output put in the wrong slot fails it.
 #[test]
 fn a_batch_finds_what_each_text_finds_alone() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut texts: Vec<(String, Vec<u8>)> = db
-        .rules()
-        .iter()
-        .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
-        .map(|ex| (ex.path().to_owned(), ex.text().as_bytes().to_vec()))
-        .collect();
+    let db = builtin();
+    let mut texts = example_texts(&db);
     // A fixed shuffle (xorshift), so rules' examples are not grouped by rule.
     let mut x = 0x2545_F491_4F6C_DD1D_u64;
     for i in (1..texts.len()).rev() {
@@ -272,10 +264,7 @@ fn a_batch_finds_what_each_text_finds_alone() {
 /// that lost its context or matches put back in the wrong order fails it.
 #[test]
 fn rules_shared_out_among_threads_find_what_one_thread_finds() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
+    let db = builtin();
     let mut csv = b"mrn,first_name,last_name,dob,ssn,phone,address,zip\n".to_vec();
     let streets = ["Elm Street", "Pine Court", "Oak Avenue", "Main St"];
     for i in 0..20_000_u64 {
@@ -366,10 +355,7 @@ fn rules_shared_out_among_threads_find_what_one_thread_finds() {
 /// phone numbers beside them make a long span that is cut, so the batch is shared out.
 #[test]
 fn a_span_its_gate_rules_out_is_looked_through_once_when_shared_out() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
+    let db = builtin();
     let text = |lines: usize| -> Vec<u8> {
         (0..lines)
             .flat_map(|i| {
@@ -450,16 +436,8 @@ fn keyword_spans_each(
 /// final newline).
 #[test]
 fn keyword_spans_merged_as_they_come_are_the_spans_merged_after() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut texts: Vec<(String, Vec<u8>)> = db
-        .rules()
-        .iter()
-        .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
-        .map(|ex| (ex.path().to_owned(), ex.text().as_bytes().to_vec()))
-        .collect();
+    let db = builtin();
+    let mut texts = example_texts(&db);
     let ndjson: Vec<u8> = (0..200)
         .flat_map(|i| {
             format!(
@@ -499,10 +477,7 @@ fn keyword_spans_merged_as_they_come_are_the_spans_merged_after() {
 /// lost or doubled at the cut, or a gated run cut in two and not merged, fails it.
 #[test]
 fn a_large_texts_plan_made_in_halves_is_the_plan_made_whole() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
+    let db = builtin();
     let mut csv = b"mrn,first_name,last_name,dob,ssn,phone,address,zip\n".to_vec();
     for i in 0..30_000_u64 {
         csv.extend_from_slice(

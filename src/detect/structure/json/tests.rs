@@ -137,6 +137,14 @@ fn next(state: &mut u64) -> u64 {
     state.wrapping_mul(0x2545_F491_4F6C_DD1D)
 }
 
+/// Up to 120 bytes of `alphabet`, at random.
+fn random_text(rng: &mut u64, alphabet: &[u8]) -> Vec<u8> {
+    let len = 1 + (next(rng) % 120) as usize;
+    (0..len)
+        .map(|_| alphabet[(next(rng) % alphabet.len() as u64) as usize])
+        .collect()
+}
+
 #[test]
 fn remembered_walks_answer_as_fresh_ones_in_any_order() {
     // Brackets, quotes and escapes in random order: balanced, cut off, inside strings. Inner
@@ -145,10 +153,8 @@ fn remembered_walks_answer_as_fresh_ones_in_any_order() {
     let alphabet = br#"{}[]""\a,:"#;
     let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
     for round in 0..400 {
-        let len = 1 + (next(&mut rng) % 120) as usize;
-        let t: Vec<u8> = (0..len)
-            .map(|_| alphabet[(next(&mut rng) % alphabet.len() as u64) as usize])
-            .collect();
+        let t = random_text(&mut rng, alphabet);
+        let len = t.len();
         let opens: Vec<usize> = (0..len).filter(|&i| b"{[".contains(&t[i])).collect();
         let reaches = [0, 1, 3, 10, 40, BUDGET];
         let fresh_ends: Vec<usize> = opens.iter().map(|&o| object_end(&t, o)).collect();
@@ -243,10 +249,8 @@ fn unremembered_starts_answer_as_fresh_ones_and_file_nothing() {
     let alphabet = br#"{}[]""\a,:"#;
     let mut rng = 0x51A7_E5EE_D00D_F00D_u64;
     for round in 0..300 {
-        let len = 1 + (next(&mut rng) % 120) as usize;
-        let t: Vec<u8> = (0..len)
-            .map(|_| alphabet[(next(&mut rng) % alphabet.len() as u64) as usize])
-            .collect();
+        let t = random_text(&mut rng, alphabet);
+        let len = t.len();
         let reaches = [0, 1, 3, 10, 40, BUDGET];
         let fresh: Vec<Vec<Option<usize>>> = (0..=len)
             .map(|p| {
