@@ -147,12 +147,8 @@ impl Engine<'_> {
         // Whether the path is a test path, matched once: every finding of a dense file asked
         // the glob set about the same path.
         let mut test_path: Option<bool> = None;
-        // Findings of each rule so far (by rule index), and each entry of `out.capped` as
-        // (rule, severity, suppression): every finding past the listed ones of a dense file
-        // (400,000) is counted, and a hash lookup and a comparison of rule ids each were a
-        // fifth of its findings pass.
+        // Findings of each rule so far, by rule index.
         let mut listed: Vec<usize> = vec![0; self.db.rules().len()];
-        let mut capped_keys: Vec<(u32, crate::rules::Severity, Option<Suppression>)> = Vec::new();
         for ((raw, at), severity) in raws.iter().zip(&lines).zip(severities) {
             let rule = self.db.rule(raw.rule);
             if !rule.spec.report {
@@ -172,22 +168,13 @@ impl Engine<'_> {
                 *test_path.get_or_insert_with(|| self.policy.test_paths.is_match(item.rooted()))
             });
             if over {
-                let key = (raw.rule.0, severity, suppressed);
-                match capped_keys.iter().position(|k| *k == key) {
-                    Some(i) => out.capped[i].count += 1,
-                    None => {
-                        capped_keys.push(key);
-                        out.capped.push(Capped {
-                            rule: Arc::from(rule.id()),
-                            path: path.clone(),
-                            rooted: rooted.clone(),
-                            commit: item.commit.clone(),
-                            severity,
-                            suppressed,
-                            count: 1,
-                        });
-                    }
-                }
+                count_capped(
+                    &mut out.capped,
+                    rule.id(),
+                    (&path, &rooted, item),
+                    severity,
+                    suppressed,
+                );
                 continue;
             }
             let message = match &raw.detail {
@@ -415,8 +402,8 @@ impl Engine<'_> {
     /// (a token inside a key block) is a value of its own. Anchor-only matches are kept for
     /// co-location.
     fn dedupe(&self, text: &[u8], mut raws: Vec<RawMatch>) -> Vec<RawMatch> {
-        // In place: the matches kept so far are `raws[..kept]` (a dense file's second list of
-        // every match was tens of megabytes, allocated and paged in for one pass).
+        // In place: the matches kept so far are `raws[..kept]` (a second list of every match
+        // of a dense file was up to 20 MB, allocated and paged in for one pass).
         let mut kept = 0;
         let mut last: Option<usize> = None;
         for at in 0..raws.len() {
@@ -445,6 +432,32 @@ impl Engine<'_> {
         raws.truncate(kept);
         raws.sort_by_key(|r| r.span.start);
         raws
+    }
+}
+
+/// Counts one finding past the listed ones into `capped` (one entry per rule, severity and
+/// suppression of the item).
+fn count_capped(
+    capped: &mut Vec<Capped>,
+    rule: &str,
+    (path, rooted, item): (&Arc<str>, &Arc<str>, &Item),
+    severity: crate::rules::Severity,
+    suppressed: Option<Suppression>,
+) {
+    match capped
+        .iter_mut()
+        .find(|c| &*c.rule == rule && c.severity == severity && c.suppressed == suppressed)
+    {
+        Some(c) => c.count += 1,
+        None => capped.push(Capped {
+            rule: Arc::from(rule),
+            path: path.clone(),
+            rooted: rooted.clone(),
+            commit: item.commit.clone(),
+            severity,
+            suppressed,
+            count: 1,
+        }),
     }
 }
 

@@ -73,9 +73,6 @@ impl Compiled {
     /// and compiling it for every rule that runs cost a scan of this repository's sources
     /// 6 % of its CPU time.
     pub fn regex_for(&self, len: usize) -> &meta::Regex {
-        if len < PREFILTER_SPAN_BYTES {
-            return &self.regex;
-        }
         self.searcher_for(len).0
     }
 
@@ -623,6 +620,7 @@ impl RuleDb {
 #[cfg(test)]
 mod tests {
     use super::{line_bound, long_prefix_prefilter, rule_regex_with};
+    use crate::detect::testing::{builtin, example_texts};
 
     /// A rule is searched in pieces cut at line starts only when no match can hold a
     /// newline and none is empty.
@@ -662,25 +660,15 @@ mod tests {
             .collect()
     }
 
-    /// The built-in rules, built.
-    fn builtin() -> super::RuleDb {
-        super::RuleDbBuilder::builtin()
-            .expect("built-in packs load")
-            .build()
-            .expect("built-in packs build")
-    }
-
     /// Oracle: a built-in rule compiled with its prefix prefilter finds exactly the matches
     /// and groups it finds without one, on every rule's examples and on all of them joined
     /// (each rule then searches the others' text too, and the empty-prefix cases).
     #[test]
     fn prefix_prefilter_finds_what_the_plain_dfa_finds() {
         let db = builtin();
-        let mut texts: Vec<String> = db
-            .rules()
-            .iter()
-            .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
-            .map(|e| e.text().to_owned())
+        let mut texts: Vec<String> = example_texts(&db)
+            .into_iter()
+            .map(|(_, t)| String::from_utf8(t).expect("examples are text"))
             .collect();
         let joined = texts.join("\n");
         texts.push(joined.clone());

@@ -694,21 +694,18 @@ fn keyword_spans(
 ) {
     // Where each rule's last span is in `spans` (index by rule).
     let mut last: Vec<Option<usize>> = Vec::new();
-    // The line of the hit before: its start, and its ends `n` lines on, as asked.
-    let mut line: Option<(Range<usize>, usize)> = None;
+    // The line of the hit before (past its newline), and its ends `n` lines on, as asked.
+    let mut line: Range<usize> = 0..0;
     let mut ends: Vec<(u32, usize)> = Vec::new();
     for hit in hits {
-        let start = match &line {
-            Some((bounds, start)) if bounds.contains(&hit.start) => *start,
-            _ => {
-                let start = line_start(text, hit.start);
-                let end = crate::detect::structure::memo::next_newline(text, hit.start)
-                    .map_or(text.len(), |i| i + 1);
-                line = Some((start..end, start));
-                ends.clear();
-                start
-            }
-        };
+        if !line.contains(&hit.start) {
+            let start = line_start(text, hit.start);
+            let end = crate::detect::structure::memo::next_newline(text, hit.start)
+                .map_or(text.len(), |i| i + 1);
+            line = start..end;
+            ends.clear();
+        }
+        let start = line.start;
         for &idx in &db.keyword(hit.pattern as usize).rules {
             let rule = db.rule(idx);
             if !(rule.keyword_required() && rule.applies_to(path)) {

@@ -12,6 +12,8 @@ pub mod keywords;
 pub mod matcher;
 pub mod scrub;
 pub mod structure;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod validators;
 
 pub use db::{Rule, RuleDb, RuleDbBuilder, RuleIdx, Selection};

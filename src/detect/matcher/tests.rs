@@ -1,29 +1,13 @@
 //! Unit tests (test vectors are synthetic; this file is a fixture path in `.phiguard.toml`).
 
 use super::*;
-
-/// The built-in rules, built.
-fn builtin() -> RuleDb {
-    crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap()
-}
+use crate::detect::testing::{builtin, example_texts};
 
 /// Every rule's examples and negative examples, each on its own line(s).
 fn examples_joined(db: &RuleDb) -> String {
     example_texts(db)
         .into_iter()
         .map(|(_, t)| String::from_utf8(t).expect("examples are text") + "\n")
-        .collect()
-}
-
-/// Every rule's examples and negative examples, as (path, text).
-fn example_texts(db: &RuleDb) -> Vec<(String, Vec<u8>)> {
-    db.rules()
-        .iter()
-        .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
-        .map(|ex| (ex.path().to_owned(), ex.text().as_bytes().to_vec()))
         .collect()
 }
 

@@ -266,14 +266,10 @@ mod tests {
     /// Texts the rules are checked against: every built-in rule's examples and negative
     /// examples.
     fn rule_examples() -> Vec<Vec<u8>> {
-        let db = crate::detect::RuleDbBuilder::builtin()
-            .unwrap()
-            .build()
-            .unwrap();
-        db.rules()
-            .iter()
-            .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
-            .map(|ex| ex.text().as_bytes().to_vec())
+        let db = crate::detect::testing::builtin();
+        crate::detect::testing::example_texts(&db)
+            .into_iter()
+            .map(|(_, text)| text)
             .collect()
     }
 

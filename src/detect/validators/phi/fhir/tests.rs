@@ -20,10 +20,7 @@ fn marked_by_own_walk(t: &[u8], res: Range<usize>) -> bool {
 /// them, markers, and cut-off text, both answers agree, with and without a memo open.
 #[test]
 fn json_marked_answers_as_the_patient_walk() {
-    let db = crate::detect::RuleDbBuilder::builtin()
-        .unwrap()
-        .build()
-        .unwrap();
+    let db = crate::detect::testing::builtin();
     let mut texts: Vec<String> = db
         .rules()
         .iter()
