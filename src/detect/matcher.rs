@@ -299,11 +299,10 @@ fn split_at(ranges: &[Range<usize>], at: usize) -> (Vec<Range<usize>>, Vec<Range
 /// Runs each rule over its merged spans, text by text within a rule.
 ///
 /// A batch with at least [`PARALLEL_SPAN_BYTES`] of spans, some long enough to be cut
-/// into [`pieces`] (a patient extract: a few rules, each over the whole text), is shared
-/// out among [`DetectOptions::threads`] threads ([`run_spans_shared`]); the output is
-/// exactly the one-thread output. Many short spans (20,000 HL7 messages) stay on one
-/// thread, each would cost more to hand out than to scan; so does a text on one line
-/// (a minified bundle), whose threads would each walk the whole document's structure.
+/// into [`pieces`] (a patient extract: a few rules, each over the whole text), or with one
+/// text of at least that many bytes of spans (20,000 HL7 messages, a bundle's patients), is
+/// shared out among [`DetectOptions::threads`] threads ([`run_spans_shared`]); the output is
+/// exactly the one-thread output.
 fn run_spans(
     db: &RuleDb,
     targets: &[Target<'_>],
@@ -318,7 +317,12 @@ fn run_spans(
     } else {
         pieces(db, targets, opts, &groups)
     };
-    if pieces.len() <= groups.len() {
+    // Pieces cut from long spans are shared out; so are the short spans of one dense text
+    // (a bundle's 8,000 patients, 20,000 HL7 messages), taken by stretches of the text. A
+    // batch of many small files is not: its run's other workers have the other cores.
+    let shared =
+        pieces.len() > groups.len() || (pieces.len() >= 2 && dense_text(&groups, targets.len()));
+    if !shared {
         for &(rule, t, start, end) in &groups {
             let t = t as usize;
             let ctx = ctx(db, targets, opts, scratch, t);
@@ -336,6 +340,16 @@ fn run_spans(
         }
     }
     Ok(())
+}
+
+/// Whether one text of `groups` has at least [`PARALLEL_SPAN_BYTES`] of spans.
+fn dense_text(groups: &[(RuleIdx, u32, usize, usize)], texts: usize) -> bool {
+    let mut per_text = vec![0usize; texts];
+    groups.iter().any(|&(_, t, start, end)| {
+        let bytes = &mut per_text[t as usize];
+        *bytes += end - start;
+        *bytes >= PARALLEL_SPAN_BYTES
+    })
 }
 
 /// Helper threads [`run_spans_shared`] has started and not yet seen finish, in this process.

@@ -303,7 +303,7 @@ fn rules_shared_out_among_threads_find_what_one_thread_finds() {
     );
     let batches: [(Vec<Target<'_>>, usize); 3] = [
         (vec![csv], 1),
-        (vec![examples], 0),
+        (vec![examples], 1),
         (vec![examples, csv], 1),
     ];
     let mut scratch = Scratch::default();
@@ -329,6 +329,85 @@ fn rules_shared_out_among_threads_find_what_one_thread_finds() {
             );
             assert!(shared == one, "{threads} threads find what one finds");
         }
+    }
+}
+
+/// The short spans of one dense text are shared out among threads, taken by stretches of the
+/// text: a bundle's 8,000 patients or 20,000 HL7 messages were scanned on one thread while the
+/// other waited, since only long spans cut into pieces were shared out. The same bytes as many
+/// small files stay on one thread (the run's other workers have the other cores), and either
+/// way the matches are the one-thread matches.
+#[test]
+fn one_dense_text_of_short_spans_is_shared_out_and_many_small_files_are_not() {
+    let db = builtin();
+    // Patient segments apart, so that no two spans of a rule touch and none is cut.
+    const NOTES: &str = "NTE|1||routine visit\nNTE|2||no complaints\nNTE|3||follow up in a year\n\
+                         NTE|4||seen by the nurse\nNTE|5||chart reviewed\nNTE|6||discharged home\n";
+    let mut text = Vec::new();
+    let mut i = 0_u64;
+    while text.len() < 800_000 {
+        let n = i.wrapping_mul(2_654_435_761) % 1_000_000;
+        text.extend_from_slice(
+            format!(
+                "PID|1||MR{n:07}^^^HOSP^MR||Lee^Ann||19{:02}0{}1{}|F|||{} Elm Street^^Boston^MA^02139||\
+                 (510) 730-{:04}|||||{}-{:02}-{:04}\n{NOTES}",
+                30 + i % 60,
+                1 + i % 9,
+                i % 10,
+                1 + i % 900,
+                n % 10_000,
+                100 + n % 600,
+                10 + i % 89,
+                1000 + n % 9000,
+            )
+            .as_bytes(),
+        );
+        i += 1;
+    }
+    let whole: Vec<Range<usize>> = std::iter::once(0..text.len()).collect();
+    let one = vec![Target {
+        text: &text,
+        regions: &whole,
+        path: "messages.hl7",
+    }];
+    // The same messages as files of about 64 KiB, each cut after a message.
+    let mut cuts = vec![0];
+    for at in memchr::memmem::find_iter(&text, b"PID|") {
+        if at - cuts.last().unwrap() >= 64 << 10 {
+            cuts.push(at);
+        }
+    }
+    cuts.push(text.len());
+    let regions: Vec<Vec<Range<usize>>> = cuts
+        .windows(2)
+        .map(|w| std::iter::once(0..w[1] - w[0]).collect())
+        .collect();
+    let many: Vec<Target<'_>> = cuts
+        .windows(2)
+        .zip(&regions)
+        .map(|(w, r)| Target {
+            text: &text[w[0]..w[1]],
+            regions: r,
+            path: "message.hl7",
+        })
+        .collect();
+    assert!(many.len() > 8);
+    for (targets, shares) in [(&one, 1), (&many, 0)] {
+        let run = |threads: usize| {
+            let opts = DetectOptions {
+                threads,
+                ..DetectOptions::default()
+            };
+            let mut outs = vec![Vec::new(); targets.len()];
+            let before = SHARED_RUNS.with(std::cell::Cell::get);
+            find_each(&db, targets, opts, &mut Scratch::default(), &mut outs).unwrap();
+            (outs, SHARED_RUNS.with(std::cell::Cell::get) - before)
+        };
+        let (alone, _) = run(1);
+        assert!(alone.iter().map(Vec::len).sum::<usize>() > 10_000, "dense");
+        let (shared, runs) = run(2);
+        assert_eq!(runs, shares, "{} texts: whether shared out", targets.len());
+        assert!(shared == alone, "two threads find what one finds");
     }
 }
 
