@@ -126,18 +126,19 @@ where
     let failed = AtomicBool::new(false);
     let built: OnceLock<Engine<'e>> = OnceLock::new();
     let setup: Mutex<Option<E>> = Mutex::new(None);
+    let started = AtomicUsize::new(0);
     let crew = Crew {
         opts,
         cache: cache.as_ref(),
         failed: &failed,
         rx: &rx,
+        started: &started,
     };
     let (fed, results) = std::thread::scope(|scope| {
         let queue = Queue {
             tx,
             count: AtomicUsize::new(0),
             workers: Mutex::new(Vec::new()),
-            started: AtomicUsize::new(0),
             engine,
             built: &built,
             setup: &setup,
@@ -194,6 +195,8 @@ struct Crew<'c> {
     /// Set by the first failure: workers stop scanning, the source stops planning.
     failed: &'c AtomicBool,
     rx: &'c Receiver<(usize, Job)>,
+    /// How many workers are started, read without the lock: once all are, a job takes none.
+    started: &'c AtomicUsize,
 }
 
 impl Crew<'_> {
@@ -203,9 +206,14 @@ impl Crew<'_> {
     /// queue, can always go on to its end.
     fn work(&self, engine: &Engine<'_>) -> Result<Vec<Part>> {
         let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            work(engine, self.opts, self.cache, self.failed, || {
-                self.rx.recv().ok()
-            })
+            work(
+                engine,
+                self.opts,
+                self.cache,
+                self.failed,
+                self.started,
+                || self.rx.recv().ok(),
+            )
         }))
         .unwrap_or_else(|_| Err(Error::internal("internal: a scan thread panicked")));
         if scanned.is_err() {
@@ -226,8 +234,6 @@ struct Queue<'q, 'scope, 'env, 'e, E> {
     count: AtomicUsize,
     /// The workers started; their start is serialised by this lock.
     workers: Mutex<Vec<ScopedJoinHandle<'scope, Result<Vec<Part>>>>>,
-    /// How many workers are started, read without the lock: once all are, a job takes none.
-    started: AtomicUsize,
     engine: &'q (dyn Fn() -> std::result::Result<Engine<'e>, E> + Sync),
     built: &'env OnceLock<Engine<'e>>,
     setup: &'q Mutex<Option<E>>,
@@ -261,13 +267,13 @@ impl<E: Send> Sink for Queue<'_, '_, '_, '_, E> {
             && let Some(engine) = self.built.get()
         {
             let want = workers_for(self.crew.opts.threads, index + 1);
-            if self.started.load(Ordering::Relaxed) < want {
+            if self.crew.started.load(Ordering::Relaxed) < want {
                 let mut workers = lock(&self.workers);
                 while workers.len() < want {
                     let crew = self.crew;
                     workers.push(self.scope.spawn(move || crew.work(engine)));
                 }
-                self.started.store(workers.len(), Ordering::Relaxed);
+                self.crew.started.store(workers.len(), Ordering::Relaxed);
             }
         }
         // Fails only once no worker can take it any more: the run has failed already.
@@ -396,12 +402,15 @@ fn test_stall() {
 }
 
 /// Scans the jobs `next` hands out until there are none, a job fails or the run has failed
-/// (`failed`, which a failure here sets).
+/// (`failed`, which a failure here sets). While at most one worker is `started`, a dense
+/// text's short spans may be shared out among threads ([`Scratch::sole_scanner`]): the
+/// other cores are free.
 fn work(
     engine: &Engine<'_>,
     opts: &RunOptions,
     cache: Option<&Arc<BlobCache>>,
     failed: &AtomicBool,
+    started: &AtomicUsize,
     mut next: impl FnMut() -> Option<(usize, Job)>,
 ) -> Result<Vec<Part>> {
     let mut reader = Reader::new(&opts.repo, opts.max_file_bytes)?.with_cache(cache.cloned());
@@ -420,6 +429,7 @@ fn work(
             {
                 return Err(Error::from(ErrorKind::Budget { budget_ms }));
             }
+            scratch.sole_scanner(started.load(Ordering::Relaxed) <= 1);
             batch.load(engine, &mut reader, &mut scratch, &job, index, &mut parts)?;
         }
         Ok(())

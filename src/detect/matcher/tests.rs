@@ -335,8 +335,9 @@ fn rules_shared_out_among_threads_find_what_one_thread_finds() {
 /// The short spans of one dense text are shared out among threads, taken by stretches of the
 /// text: a bundle's 8,000 patients or 20,000 HL7 messages were scanned on one thread while the
 /// other waited, since only long spans cut into pieces were shared out. The same bytes as many
-/// small files stay on one thread (the run's other workers have the other cores), and either
-/// way the matches are the one-thread matches.
+/// small files stay on one thread (the run's other workers have the other cores), and so does
+/// the dense text while other threads of the run scan; either way the matches are the
+/// one-thread matches.
 #[test]
 fn one_dense_text_of_short_spans_is_shared_out_and_many_small_files_are_not() {
     let db = builtin();
@@ -392,22 +393,25 @@ fn one_dense_text_of_short_spans_is_shared_out_and_many_small_files_are_not() {
         })
         .collect();
     assert!(many.len() > 8);
-    for (targets, shares) in [(&one, 1), (&many, 0)] {
+    for (targets, sole, shares) in [(&one, true, 1), (&one, false, 0), (&many, true, 0)] {
         let run = |threads: usize| {
             let opts = DetectOptions {
                 threads,
                 ..DetectOptions::default()
             };
             let mut outs = vec![Vec::new(); targets.len()];
+            let mut scratch = Scratch::default();
+            scratch.sole_scanner(sole);
             let before = SHARED_RUNS.with(std::cell::Cell::get);
-            find_each(&db, targets, opts, &mut Scratch::default(), &mut outs).unwrap();
+            find_each(&db, targets, opts, &mut scratch, &mut outs).unwrap();
             (outs, SHARED_RUNS.with(std::cell::Cell::get) - before)
         };
         let (alone, _) = run(1);
         assert!(alone.iter().map(Vec::len).sum::<usize>() > 10_000, "dense");
         let (shared, runs) = run(2);
-        assert_eq!(runs, shares, "{} texts: whether shared out", targets.len());
-        assert!(shared == alone, "two threads find what one finds");
+        let what = format!("{} texts, sole scanner {sole}", targets.len());
+        assert_eq!(runs, shares, "{what}: whether shared out");
+        assert!(shared == alone, "{what}: two threads find what one finds");
     }
 }
 
