@@ -64,14 +64,16 @@ pub fn added_regions(old: &[&[u8]], new: &[u8]) -> Vec<Range<usize>> {
 /// splitting the old versions into lines.
 const FEW: usize = 8;
 
-/// A candidate line longer than this is looked for among the old version's lines of its
-/// length ([`has_long_line`]), not by substring search: building the searcher for a
-/// minified bundle's one line of megabytes was 6 % of a history of built bundles
-/// (smart-on-fhir/client-js), and a line that long is the only one of its length.
+/// Candidates are looked for by substring search only when none is longer than this:
+/// building the searcher walks its needle first, and for a minified bundle's one line of
+/// megabytes that was 6 % of a history of built bundles (smart-on-fhir/client-js). Longer
+/// candidates go with the rest to the walk of the old versions' lines, which compares only
+/// lines of a candidate's length.
 const LONG_LINE: usize = 1024;
 
-/// [`added_regions`], searching for the candidates one by one when at most `few`, and walking
-/// a single old version in step when `align` (tests take each way).
+/// [`added_regions`], searching for the candidates one by one when at most `few` and none
+/// is longer than [`LONG_LINE`], and walking a single old version in step when `align`
+/// (tests take each way).
 fn added_regions_with(old: &[&[u8]], new: &[u8], few: usize, align: bool) -> Vec<Range<usize>> {
     if new.is_empty() {
         return Vec::new();
@@ -124,14 +126,10 @@ fn added_regions_with(old: &[&[u8]], new: &[u8], few: usize, align: bool) -> Vec
     }
     // Every candidate found in an old version is marked; the search ends when all are.
     let mut left = candidates.len();
-    if left <= few {
+    if left <= few && candidates.keys().all(|line| line.len() <= LONG_LINE) {
         for (line, found) in &mut candidates {
-            *found = if line.len() > LONG_LINE {
-                old.iter().any(|o| has_long_line(o, line))
-            } else {
-                let finder = memchr::memmem::Finder::new(line);
-                old.iter().any(|o| has_line(o, line, &finder))
-            };
+            let finder = memchr::memmem::Finder::new(line);
+            *found = old.iter().any(|o| has_line(o, line, &finder));
         }
         left = 0;
     }
@@ -270,16 +268,6 @@ fn has_line(text: &[u8], line: &[u8], finder: &memchr::memmem::Finder<'_>) -> bo
             || after == b"\r"
             || (bare && (after.is_empty() || after[0] == b'\n'))
     })
-}
-
-/// Whether `text` has a line whose content (as [`each_line`] gives it) is `line`: the lines
-/// of its length compared.
-fn has_long_line(text: &[u8], line: &[u8]) -> bool {
-    let mut found = false;
-    each_line(text, |s, e, _| {
-        found = found || (e - s == line.len() && text[s..e] == *line);
-    });
-    found
 }
 
 /// Whether `text` has an empty line (nothing, or only a `\r`, before its newline or the end).
