@@ -7,7 +7,7 @@
 //! conflict resolution that adds a line no parent had is caught.
 
 use super::blobcache::BlobCache;
-use super::{Fed, Item, Job, Sink, Source};
+use super::{Fed, Item, Job, Sink, Source, pack};
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Sort};
 use rustc_hash::FxHashMap;
@@ -33,51 +33,50 @@ struct Change {
 /// What a commit changes against its first parent, found by walking only the subtrees whose
 /// ids differ (libgit2's tree diff visits every entry of both trees: 8 M entries for a push of
 /// 1,000 commits to an 8,000-file tree). Deleted blobs are collected for rename handling.
-fn tree_changes<'r>(
-    trees: &mut Trees<'r>,
-    old: Option<&git2::Tree<'r>>,
-    new: &git2::Tree<'r>,
+fn tree_changes(
+    trees: &mut Trees<'_>,
+    old: Option<&Tree>,
+    new: &Tree,
     prefix: &mut Vec<u8>,
     changes: &mut Vec<Change>,
     deleted: &mut Vec<(Vec<u8>, Oid)>,
-) -> std::result::Result<(), git2::Error> {
-    let repo = trees.repo;
-    let olds: Vec<git2::TreeEntry<'_>> = old.map(|t| t.iter().collect()).unwrap_or_default();
+) -> std::result::Result<(), ReadError> {
+    let olds = old.map_or(0, Tree::len);
     let mut index: FxHashMap<&[u8], usize> =
-        FxHashMap::with_capacity_and_hasher(olds.len(), Default::default());
-    index.extend(olds.iter().enumerate().map(|(i, e)| (e.name_bytes(), i)));
-    let mut kept = vec![false; olds.len()];
-    for entry in new.iter() {
-        let before = index.get(entry.name_bytes()).map(|&i| {
-            kept[i] = true;
-            &olds[i]
+        FxHashMap::with_capacity_and_hasher(olds, Default::default());
+    if let Some(old) = old {
+        index.extend((0..olds).map(|i| (old.name(i), i)));
+    }
+    let mut kept = vec![false; olds];
+    for i in 0..new.len() {
+        let entry = new.entry(i);
+        let before = index.get(new.name(i)).map(|&j| {
+            kept[j] = true;
+            old.map(|o| o.entry(j))
         });
-        // Ids compared as bytes: `Oid`'s `==` is a call into libgit2, paid per entry of every
-        // changed tree.
-        if before.is_some_and(|b| {
-            b.id().as_bytes() == entry.id().as_bytes() && b.filemode() == entry.filemode()
-        }) {
+        let before = before.flatten();
+        if before.is_some_and(|b| b.id == entry.id && b.mode == entry.mode) {
             continue;
         }
         let len = prefix.len();
-        prefix.extend_from_slice(entry.name_bytes());
-        match entry.kind() {
-            Some(ObjectType::Tree) => {
-                let sub = trees.get(entry.id())?;
+        prefix.extend_from_slice(new.name(i));
+        match entry.kind {
+            ObjectType::Tree => {
+                let sub = trees.get(entry.oid())?;
                 let old_sub = match before {
-                    Some(b) if b.kind() == Some(ObjectType::Tree) => Some(trees.get(b.id())?),
+                    Some(b) if b.kind == ObjectType::Tree => Some(trees.get(b.oid())?),
                     _ => None,
                 };
                 prefix.push(b'/');
                 tree_changes(trees, old_sub.as_deref(), &sub, prefix, changes, deleted)?;
             }
-            Some(ObjectType::Blob) if super::mode::is_scanned(entry.filemode() as u32) => {
+            ObjectType::Blob if super::mode::is_scanned(entry.mode) => {
                 let old = before
-                    .filter(|b| b.kind() == Some(ObjectType::Blob))
-                    .map(|b| b.id());
+                    .filter(|b| b.kind == ObjectType::Blob)
+                    .map(TreeEntry::oid);
                 changes.push(Change {
                     path: prefix.clone(),
-                    new: entry.id(),
+                    new: entry.oid(),
                     old,
                 });
             }
@@ -85,27 +84,48 @@ fn tree_changes<'r>(
         }
         prefix.truncate(len);
     }
-    for (entry, _) in olds.iter().zip(&kept).filter(|(_, k)| !**k) {
-        let mut path = prefix.clone();
-        path.extend_from_slice(entry.name_bytes());
-        match entry.kind() {
-            Some(ObjectType::Blob) => deleted.push((path, entry.id())),
-            Some(ObjectType::Tree) => {
+    if let Some(old) = old {
+        for j in (0..olds).filter(|&j| !kept[j]) {
+            let mut path = prefix.clone();
+            path.extend_from_slice(old.name(j));
+            let entry = old.entry(j);
+            match entry.kind {
+                ObjectType::Blob => deleted.push((path, entry.oid())),
                 // A deleted directory: its files may have moved elsewhere in this commit.
-                repo.find_tree(entry.id())?
-                    .walk(git2::TreeWalkMode::PreOrder, |dir, e| {
-                        if e.kind() == Some(ObjectType::Blob) {
-                            let mut p = path.clone();
-                            p.push(b'/');
-                            p.extend_from_slice(dir.as_bytes());
-                            p.extend_from_slice(e.name_bytes());
-                            deleted.push((p, e.id()));
-                        }
-                        git2::TreeWalkResult::Ok
-                    })?;
+                ObjectType::Tree => {
+                    path.push(b'/');
+                    let sub = trees.get(entry.oid())?;
+                    deleted_files(trees, &sub, &mut path, deleted)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every blob under `tree`, depth first in entry order, as `(path, id)` with `prefix`
+/// before each path: the files of a deleted directory.
+fn deleted_files(
+    trees: &mut Trees<'_>,
+    tree: &Tree,
+    prefix: &mut Vec<u8>,
+    deleted: &mut Vec<(Vec<u8>, Oid)>,
+) -> std::result::Result<(), ReadError> {
+    for i in 0..tree.len() {
+        let entry = tree.entry(i);
+        let len = prefix.len();
+        prefix.extend_from_slice(tree.name(i));
+        match entry.kind {
+            ObjectType::Blob => deleted.push((prefix.clone(), entry.oid())),
+            ObjectType::Tree => {
+                prefix.push(b'/');
+                let sub = trees.get(entry.oid())?;
+                deleted_files(trees, &sub, prefix, deleted)?;
             }
             _ => {}
         }
+        prefix.truncate(len);
     }
     Ok(())
 }
@@ -122,8 +142,8 @@ type Moves = FxHashMap<Vec<u8>, Vec<(Vec<u8>, Oid)>>;
 /// pre-commit counts them), only identical moves are paired.
 fn renames(
     repo: &Repository,
-    old: &git2::Tree<'_>,
-    new: &git2::Tree<'_>,
+    old: Oid,
+    new: Oid,
     changes: &[Change],
     deleted: &[(Vec<u8>, Oid)],
 ) -> std::result::Result<Moves, git2::Error> {
@@ -160,7 +180,8 @@ fn renames(
     for path in unpaired.iter().chain(&gone) {
         opts.pathspec(path.to_vec());
     }
-    let mut diff = repo.diff_tree_to_tree(Some(old), Some(new), Some(&mut opts))?;
+    let (old, new) = (repo.find_tree(old)?, repo.find_tree(new)?);
+    let mut diff = repo.diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))?;
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(super::RENAME_LIMIT);
     diff.find_similar(Some(&mut find))?;
@@ -173,10 +194,216 @@ fn renames(
     Ok(sources)
 }
 
-/// Tree entries a plan keeps parsed ([`Trees`]), about 80 bytes each in libgit2 (the
-/// object's data and the parsed entry): 2.5 MiB at most. Five times as many read 12 % fewer
-/// trees on spring-framework's history for no time saved, at 20 MiB more.
+/// Tree entries a plan keeps parsed ([`Trees`]), about 50 bytes each (the entry and its
+/// name): 1.6 MiB at most. Five times as many read 12 % fewer trees on spring-framework's
+/// history for no time saved (measured when libgit2 read them).
 const TREE_CACHE_ENTRIES: usize = 32_768;
+
+/// Resolved tree and commit objects a planner's own pack reader keeps
+/// ([`pack::PackReader::own`]), the delta bases of the trees it reads next. The parsed trees
+/// ([`Trees`]) catch most reads again: on spring-framework's history 256 KiB was as fast as
+/// 4 or 8 MiB, which cost 8 and 14 MiB more at the peak.
+const PLAN_CACHE_BYTES: usize = 256 << 10;
+
+/// Pack index bytes each commit of a plan may stand for when the planner opens the packs:
+/// opening reads each index's offsets (about 50 ns per object), a commit reads about 20
+/// trees, each about 10 µs sooner than through libgit2. redis' whole history (5.6 MB of index,
+/// 12,000 commits) opens them; a push of one commit to a store of a million objects does not.
+const IDX_BYTES_PER_COMMIT: u64 = 64 << 10;
+
+/// One entry of a [`Tree`]: its name is `names[name]` of the tree.
+#[derive(Clone, Copy)]
+struct TreeEntry {
+    name: (u32, u32),
+    /// The mode as libgit2 gives it (`git_tree_entry_filemode`).
+    mode: u32,
+    kind: ObjectType,
+    id: pack::Id,
+}
+
+impl TreeEntry {
+    fn oid(self) -> Oid {
+        // Twenty bytes are always an id: libgit2 is built for SHA-1 ids only.
+        Oid::from_bytes(&self.id).unwrap_or(Oid::ZERO_SHA1)
+    }
+}
+
+/// A tree's entries in their stored order, with their names in one buffer: half of what
+/// libgit2's parsed tree holds, and read by the planner's own pack reader.
+struct Tree {
+    names: Vec<u8>,
+    entries: Vec<TreeEntry>,
+}
+
+impl Tree {
+    /// The entries of a tree object's bytes, when every mode is one git writes today
+    /// (`None` otherwise: libgit2 reads the tree, and normalises old modes such as `100664`).
+    fn parse(mut bytes: &[u8]) -> Option<Tree> {
+        let mut tree = Tree {
+            names: Vec::with_capacity(bytes.len() / 2),
+            entries: Vec::with_capacity(bytes.len() / 40),
+        };
+        while !bytes.is_empty() {
+            let space = memchr::memchr(b' ', bytes)?;
+            let (mode, kind) = match &bytes[..space] {
+                b"40000" => (0o040_000, ObjectType::Tree),
+                b"100644" => (0o100_644, ObjectType::Blob),
+                b"100755" => (0o100_755, ObjectType::Blob),
+                b"120000" => (0o120_000, ObjectType::Blob),
+                b"160000" => (0o160_000, ObjectType::Commit),
+                _ => return None,
+            };
+            let rest = &bytes[space + 1..];
+            let nul = memchr::memchr(0, rest)?;
+            let id: pack::Id = rest.get(nul + 1..nul + 21)?.try_into().ok()?;
+            if nul == 0 {
+                return None;
+            }
+            tree.push(&rest[..nul], mode, kind, id)?;
+            bytes = &rest[nul + 21..];
+        }
+        Some(tree)
+    }
+
+    /// The entries of a tree libgit2 read.
+    fn of(git: &git2::Tree<'_>) -> Option<Tree> {
+        let mut tree = Tree {
+            names: Vec::new(),
+            entries: Vec::with_capacity(git.len()),
+        };
+        for e in git.iter() {
+            // A kind libgit2 does not name is not one a plan looks at.
+            let kind = e.kind().unwrap_or(ObjectType::Any);
+            tree.push(e.name_bytes(), e.filemode() as u32, kind, pack::id(e.id()))?;
+        }
+        Some(tree)
+    }
+
+    fn push(&mut self, name: &[u8], mode: u32, kind: ObjectType, id: pack::Id) -> Option<()> {
+        let start = u32::try_from(self.names.len()).ok()?;
+        self.names.extend_from_slice(name);
+        let end = u32::try_from(self.names.len()).ok()?;
+        self.entries.push(TreeEntry {
+            name: (start, end),
+            mode,
+            kind,
+            id,
+        });
+        Some(())
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn entry(&self, i: usize) -> TreeEntry {
+        self.entries[i]
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let (start, end) = self.entries[i].name;
+        &self.names[start as usize..end as usize]
+    }
+
+    /// The entry named `name`, by binary search: git stores a tree's entries sorted by name,
+    /// a subtree's as if it ended in `/` (a merge looks up each of its files in its other
+    /// parents, directory by directory).
+    fn get(&self, name: &[u8]) -> Option<TreeEntry> {
+        let key = |i: usize| {
+            let slash: &[u8] = match self.entries[i].kind {
+                ObjectType::Tree => b"/",
+                _ => b"",
+            };
+            self.name(i).iter().chain(slash)
+        };
+        [b"" as &[u8], b"/"].into_iter().find_map(|slash| {
+            let target = || name.iter().chain(slash);
+            let (mut lo, mut hi) = (0, self.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if key(mid).lt(target()) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            (lo < self.len() && self.name(lo) == name && key(lo).eq(target()))
+                .then(|| self.entry(lo))
+        })
+    }
+}
+
+/// What a planner reads of a commit.
+struct CommitInfo {
+    tree: Oid,
+    parents: Vec<Oid>,
+    message: Vec<u8>,
+}
+
+impl CommitInfo {
+    /// A commit object's bytes as libgit2 reads them (`git_commit_message`: the bytes after
+    /// the first empty line, leading newlines dropped, up to a NUL), when its header starts
+    /// `tree`, `parent`s, `author`, `committer` and has an end; `None` otherwise (libgit2
+    /// reads it and reports what is wrong).
+    fn parse(body: &[u8]) -> Option<CommitInfo> {
+        let hex = |line: &[u8], key: &[u8]| -> Option<Oid> {
+            let hex = std::str::from_utf8(line.strip_prefix(key)?).ok()?;
+            (hex.len() == 40).then(|| Oid::from_str(hex).ok()).flatten()
+        };
+        let mut lines = body.split(|&b| b == b'\n');
+        let tree = hex(lines.next()?, b"tree ")?;
+        let mut parents = Vec::new();
+        let mut line = lines.next()?;
+        while let Some(parent) = hex(line, b"parent ") {
+            parents.push(parent);
+            line = lines.next()?;
+        }
+        if !line.starts_with(b"author ") || !lines.next()?.starts_with(b"committer ") {
+            return None;
+        }
+        let end = memchr::memmem::find(body, b"\n\n")?;
+        let message = &body[end + 2..];
+        let message = &message[message.iter().take_while(|&&b| b == b'\n').count()..];
+        let message = message.split(|&b| b == 0).next().unwrap_or_default();
+        Some(CommitInfo {
+            tree,
+            parents,
+            message: message.to_vec(),
+        })
+    }
+
+    fn of(commit: &git2::Commit<'_>) -> CommitInfo {
+        CommitInfo {
+            tree: commit.tree_id(),
+            parents: commit.parent_ids().collect(),
+            message: commit.message_bytes().to_vec(),
+        }
+    }
+}
+
+/// An object's kind and bytes as read.
+type RawObject = (pack::Kind, Arc<Vec<u8>>);
+
+/// Why a plan could not read an object.
+enum ReadError {
+    Git(git2::Error),
+    Pack(Oid, pack::PackError),
+}
+
+impl From<git2::Error> for ReadError {
+    fn from(e: git2::Error) -> Self {
+        ReadError::Git(e)
+    }
+}
+
+impl ReadError {
+    fn into_error(self, context: impl Into<String>) -> Error {
+        match self {
+            ReadError::Git(e) => Error::git(context, &e),
+            ReadError::Pack(id, why) => Error::packed_object(context, id, why),
+        }
+    }
+}
 
 /// The trees a plan has read, by id, so that a tree read again is not inflated and parsed
 /// again: the trees a commit writes are those a later commit reads as its parent's, and the
@@ -184,14 +411,21 @@ const TREE_CACHE_ENTRIES: usize = 32_768;
 /// looked up in its other parents directory by directory ([`Trees::blob_at`]). Planning
 /// spring-framework's history asks for 1,865,000 trees and reads 661,000 of them.
 ///
+/// Trees and commits are read from their loose files, else from the packs by the planner's
+/// own reader ([`pack`]: `pread`, no maps, libdeflate), else by libgit2 (alternates, a
+/// push's quarantine, a tree with an old mode, and the errors). Through libgit2 a fifth of
+/// spring-framework's history went to its index lookups, pack windows and zlib states.
+///
 /// Two generations bound it: trees go into the young one, and once that holds half of
 /// [`TREE_CACHE_ENTRIES`] entries it becomes the old one and the oldest generation is let
 /// go; a tree found in the old generation moves back to the young one.
 struct Trees<'r> {
     repo: &'r Repository,
     loose: super::loose::Fanout,
-    young: FxHashMap<super::pack::Id, Rc<git2::Tree<'r>>>,
-    old: FxHashMap<super::pack::Id, Rc<git2::Tree<'r>>>,
+    objects: std::path::PathBuf,
+    packs: Option<pack::PackReader>,
+    young: FxHashMap<pack::Id, Rc<Tree>>,
+    old: FxHashMap<pack::Id, Rc<Tree>>,
     /// Entries of the trees in `young`.
     young_entries: usize,
     /// The commit planned last and its tree.
@@ -202,9 +436,12 @@ struct Trees<'r> {
 
 impl<'r> Trees<'r> {
     fn new(repo: &'r Repository) -> Trees<'r> {
+        let objects = super::loose::objects_dir(repo);
         Trees {
             repo,
-            loose: super::loose::Fanout::new(super::loose::objects_dir(repo)),
+            loose: super::loose::Fanout::new(objects.clone()),
+            objects,
+            packs: None,
             young: FxHashMap::default(),
             old: FxHashMap::default(),
             young_entries: 0,
@@ -213,10 +450,10 @@ impl<'r> Trees<'r> {
         }
     }
 
-    /// Tree `id`, from the cache or read through libgit2 once it is known not to be a
-    /// truncated loose object (on which libgit2 spins).
-    fn get(&mut self, id: Oid) -> std::result::Result<Rc<git2::Tree<'r>>, git2::Error> {
-        let key = super::pack::id(id);
+    /// Tree `id`, from the cache or read once it is known not to be a truncated loose object
+    /// (on which libgit2 spins).
+    fn get(&mut self, id: Oid) -> std::result::Result<Rc<Tree>, ReadError> {
+        let key = pack::id(id);
         if let Some(tree) = self.young.get(&key) {
             return Ok(tree.clone());
         }
@@ -224,12 +461,12 @@ impl<'r> Trees<'r> {
             Some(tree) => tree,
             None => {
                 if self.loose.is_corrupt(id) {
-                    return Err(git2::Error::from_str(&format!(
+                    return Err(ReadError::Git(git2::Error::from_str(&format!(
                         "tree {id} is corrupt (a truncated loose object)"
-                    )));
+                    ))));
                 }
                 self.reads += 1;
-                Rc::new(self.repo.find_tree(id)?)
+                Rc::new(self.read_tree(id)?)
             }
         };
         self.young_entries += tree.len() + 1;
@@ -239,6 +476,54 @@ impl<'r> Trees<'r> {
             self.young_entries = 0;
         }
         Ok(tree)
+    }
+
+    /// Object `id` from its loose file (when it is a `kind` there: `b"tree "` or
+    /// `b"commit "`) or the packs, as `(kind, bytes)`; `None` when neither has it or the
+    /// loose file is not one [`super::loose`] reads.
+    fn read_raw(
+        &mut self,
+        id: Oid,
+        kind: &[u8],
+    ) -> std::result::Result<Option<RawObject>, ReadError> {
+        if self.loose.may_hold(id)
+            && let Some(bytes) = super::loose::read_object(&self.objects, id, kind)
+        {
+            let kind = if kind == b"tree " {
+                pack::Kind::Tree
+            } else {
+                pack::Kind::Commit
+            };
+            return Ok(Some((kind, Arc::new(bytes))));
+        }
+        match &mut self.packs {
+            Some(packs) => packs
+                .read_object(&pack::id(id))
+                .map_err(|why| ReadError::Pack(id, why)),
+            None => Ok(None),
+        }
+    }
+
+    fn read_tree(&mut self, id: Oid) -> std::result::Result<Tree, ReadError> {
+        if let Some((pack::Kind::Tree, bytes)) = self.read_raw(id, b"tree ")?
+            && let Some(tree) = Tree::parse(&bytes)
+        {
+            return Ok(tree);
+        }
+        let git = self.repo.find_tree(id)?;
+        Tree::of(&git).ok_or_else(|| {
+            ReadError::Git(git2::Error::from_str(&format!("tree {id} is too large")))
+        })
+    }
+
+    /// Commit `id`'s tree, parents and message.
+    fn commit(&mut self, id: Oid) -> std::result::Result<CommitInfo, ReadError> {
+        if let Some((pack::Kind::Commit, bytes)) = self.read_raw(id, b"commit ")?
+            && let Some(commit) = CommitInfo::parse(&bytes)
+        {
+            return Ok(commit);
+        }
+        Ok(CommitInfo::of(&self.repo.find_commit(id)?))
     }
 
     /// Fails on a damaged loose object `id` ([`super::check_loose`]).
@@ -252,29 +537,30 @@ impl<'r> Trees<'r> {
     /// The blob at `path` (`/`-separated) under `root`, if there is one: a file a merge's
     /// other parent has, looked up through the cache (the paths of one commit share their
     /// directories). A tree that cannot be read has no blob, as `Tree::get_path` says.
-    fn blob_at(&mut self, root: &Rc<git2::Tree<'r>>, path: &str) -> Option<Oid> {
+    fn blob_at(&mut self, root: &Rc<Tree>, path: &str) -> Option<Oid> {
         let mut tree = root.clone();
         let mut parts = path.split('/').peekable();
         while let Some(name) = parts.next() {
-            let (id, kind) = tree.get_name(name).map(|e| (e.id(), e.kind()))?;
+            let entry = tree.get(name.as_bytes())?;
             if parts.peek().is_none() {
-                return (kind == Some(ObjectType::Blob)).then_some(id);
+                return (entry.kind == ObjectType::Blob).then(|| entry.oid());
             }
-            if kind != Some(ObjectType::Tree) {
+            if entry.kind != ObjectType::Tree {
                 return None;
             }
-            tree = self.get(id).ok()?;
+            tree = self.get(entry.oid()).ok()?;
         }
         None
     }
 
-    /// The tree of parent commit `id`: the last commit's without reading the commit again.
-    fn parent(&mut self, id: Oid) -> std::result::Result<Rc<git2::Tree<'r>>, git2::Error> {
+    /// The tree of parent commit `id`, with its id: the last commit's without reading the
+    /// commit again.
+    fn parent(&mut self, id: Oid) -> std::result::Result<(Oid, Rc<Tree>), ReadError> {
         let tree = match self.last_commit {
             Some((commit, tree)) if commit.as_bytes() == id.as_bytes() => tree,
-            _ => self.repo.find_commit(id)?.tree_id(),
+            _ => self.commit(id)?.tree,
         };
-        self.get(tree)
+        Ok((tree, self.get(tree)?))
     }
 }
 
@@ -310,6 +596,19 @@ impl<'r> Planner<'r> {
         self
     }
 
+    /// Reads trees and commits from the packs itself ([`Trees`]) when the plan of `commits`
+    /// commits is worth opening them for ([`IDX_BYTES_PER_COMMIT`]); packs that cannot be
+    /// listed are left to libgit2, which reports any real error on the read.
+    fn read_packs(&mut self, commits: usize) {
+        let objects = &self.trees.objects;
+        let worth =
+            pack::index_bytes(objects).is_ok_and(|b| b <= commits as u64 * IDX_BYTES_PER_COMMIT);
+        if worth && let Ok(packs) = pack::Packs::shared(objects, super::reader::PACK_CACHE_BYTES) {
+            self.trees.packs =
+                (!packs.is_empty()).then(|| pack::PackReader::own(packs, PLAN_CACHE_BYTES));
+        }
+    }
+
     /// Whether commit `id` was planned and its watched entry is its first parent's (same id,
     /// or absent from both).
     pub fn unchanged(&self, id: Oid) -> bool {
@@ -333,47 +632,49 @@ impl<'r> Planner<'r> {
     ) -> Result<()> {
         let repo = self.trees.repo;
         self.trees.check(id, "reading a commit")?;
-        let commit = repo
-            .find_commit(id)
-            .map_err(|e| Error::git(format!("reading commit {id}"), &e))?;
+        let commit = self
+            .trees
+            .commit(id)
+            .map_err(|e| e.into_error(format!("reading commit {id}")))?;
         let hex: Arc<str> = Arc::from(id.to_string());
-        let err = |what: &str, e: &git2::Error| Error::git(format!("{what} of commit {hex}"), e);
-        self.trees.check(
-            commit.tree_id(),
-            &format!("reading the tree of commit {hex}"),
-        )?;
-        for parent in commit.parent_ids() {
+        let err = |what: &str, e: ReadError| e.into_error(format!("{what} of commit {hex}"));
+        self.trees
+            .check(commit.tree, &format!("reading the tree of commit {hex}"))?;
+        for &parent in &commit.parents {
             self.trees
                 .check(parent, &format!("reading a parent of commit {hex}"))?;
         }
         let tree = self
             .trees
-            .get(commit.tree_id())
-            .map_err(|e| err("reading the tree", &e))?;
-        let parents: Vec<Rc<git2::Tree<'r>>> = commit
-            .parent_ids()
-            .map(|p| self.trees.parent(p))
+            .get(commit.tree)
+            .map_err(|e| err("reading the tree", e))?;
+        let parents: Vec<(Oid, Rc<Tree>)> = commit
+            .parents
+            .iter()
+            .map(|&p| self.trees.parent(p))
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| err("reading a parent", &e))?;
+            .map_err(|e| err("reading a parent", e))?;
         if let (Some(name), Some(first)) = (self.watch, parents.first()) {
-            let entry = |t: &git2::Tree<'_>| t.get_name(name).map(|e| super::pack::id(e.id()));
-            if entry(&tree) == entry(first) {
+            let entry = |t: &Tree| t.get(name.as_bytes()).map(|e| e.id);
+            if entry(&tree) == entry(&first.1) {
                 self.same.insert(id);
             }
         }
         let (mut changes, mut deleted) = (Vec::new(), Vec::new());
         tree_changes(
             &mut self.trees,
-            parents.first().map(|p| &**p),
+            parents.first().map(|(_, p)| &**p),
             &tree,
             &mut Vec::new(),
             &mut changes,
             &mut deleted,
         )
-        .map_err(|e| err("comparing trees", &e))?;
+        .map_err(|e| err("comparing trees", e))?;
         let moved = match parents.first() {
-            Some(parent) if !deleted.is_empty() => renames(repo, parent, &tree, &changes, &deleted)
-                .map_err(|e| err("detecting renames", &e))?,
+            Some(&(parent, _)) if !deleted.is_empty() => {
+                renames(repo, parent, commit.tree, &changes, &deleted)
+                    .map_err(|e| err("detecting renames", ReadError::Git(e)))?
+            }
             _ => Moves::default(),
         };
         for change in changes {
@@ -387,7 +688,7 @@ impl<'r> Planner<'r> {
                     old.push(*id);
                 }
             }
-            for other in parents.iter().skip(1) {
+            for (_, other) in parents.iter().skip(1) {
                 old.extend(self.trees.blob_at(other, &path));
             }
             if old.iter().any(|o| o.as_bytes() == change.new.as_bytes()) {
@@ -402,11 +703,11 @@ impl<'r> Planner<'r> {
                 stat: None,
             });
         }
-        let mut msg = Item::whole(MESSAGE_PATH, commit.message_bytes().to_vec());
+        let mut msg = Item::whole(MESSAGE_PATH, commit.message);
         msg.commit = Some(hex);
         msg.refname = refname.cloned();
         jobs.push(Job::Text(msg));
-        self.trees.last_commit = Some((id, commit.tree_id()));
+        self.trees.last_commit = Some((id, commit.tree));
         Ok(())
     }
 }
@@ -478,6 +779,7 @@ pub fn plan(
     paths: &super::PathRules<'_>,
 ) -> Result<Vec<Job>> {
     let mut planner = Planner::new(repo, *paths);
+    planner.read_packs(commits.len());
     let mut jobs = Vec::new();
     for (oid, refname) in commits {
         planner.commit(*oid, refname.as_ref(), &mut jobs)?;
@@ -518,7 +820,8 @@ pub struct Commits<'r> {
 
 impl<'r> Commits<'r> {
     /// The source of `commits` (oldest first), planned by `planner`.
-    pub fn new(planner: Planner<'r>, commits: ToScan) -> Commits<'r> {
+    pub fn new(mut planner: Planner<'r>, commits: ToScan) -> Commits<'r> {
+        planner.read_packs(commits.len());
         let cache = Arc::new(BlobCache::expecting(
             super::feed::BLOB_CACHE_BYTES,
             commits.len(),

@@ -52,6 +52,15 @@ pub fn read_blob_or_damage(objects: &Path, id: Oid, max_bytes: u64) -> Result<Lo
     inflate_object(&compressed, b"blob ", max_bytes).ok_or_else(|| stream_is_corrupt(&compressed))
 }
 
+/// The content of object `id` when its loose file holds a `kind` (`b"tree "`, `b"commit "`),
+/// read like [`read_blob`].
+pub fn read_object(objects: &Path, id: Oid, kind: &[u8]) -> Option<Vec<u8>> {
+    match inflate_object(&read_compressed(objects, id)?, kind, u64::MAX)? {
+        LooseObject::Content(bytes) => Some(bytes),
+        LooseObject::TooLarge(_) => None,
+    }
+}
+
 /// The entries of tree `id` as `(name, mode, id)`, read like [`read_blob`]; `None` when the
 /// fast path does not apply, including any entry whose mode is not one git writes today
 /// (libgit2 normalises old ones such as `100664`; it gets those trees).
@@ -107,9 +116,14 @@ impl Fanout {
         Fanout { objects, present }
     }
 
+    /// Whether `id` may be a loose object: its fan-out directory was there.
+    pub fn may_hold(&self, id: Oid) -> bool {
+        self.present[usize::from(id.as_bytes()[0])]
+    }
+
     /// [`is_corrupt`], without a file to open when the object's directory is not there.
     pub fn is_corrupt(&self, id: Oid) -> bool {
-        self.present[usize::from(id.as_bytes()[0])] && is_corrupt(&self.objects, id)
+        self.may_hold(id) && is_corrupt(&self.objects, id)
     }
 }
 

@@ -243,6 +243,8 @@ impl Packs {
 /// One thread's reader of a run's [`Packs`].
 pub struct PackReader {
     packs: Arc<Packs>,
+    /// A cache of this reader's own instead of the run's shared one ([`PackReader::own`]).
+    own: Option<BaseCache>,
     inflater: libdeflater::Decompressor,
     /// The compressed entries of the chain being resolved, reused from chain to chain.
     compressed: Vec<u8>,
@@ -258,16 +260,58 @@ pub struct PackReader {
 const HEADER_MAX: u64 = 32;
 
 impl PackReader {
-    /// A reader of `packs` keeping up to `cache_bytes` of resolved objects.
+    /// A reader of `packs` sharing the run's cache of resolved objects.
     pub fn new(packs: Arc<Packs>) -> PackReader {
         PackReader {
             packs,
+            own: None,
             inflater: libdeflater::Decompressor::new(),
             compressed: Vec::new(),
             delta: Vec::new(),
             #[cfg(test)]
             inflated: 0,
         }
+    }
+
+    /// A reader of `packs` with a cache of `cache_bytes` of its own: a history's planner
+    /// reads trees and commits, whose delta chains are not the blobs' of the scanning
+    /// threads, and would push those out of a shared cache.
+    pub fn own(packs: Arc<Packs>, cache_bytes: usize) -> PackReader {
+        PackReader {
+            own: Some(BaseCache::new(cache_bytes)),
+            ..PackReader::new(packs)
+        }
+    }
+
+    fn cache_get(&mut self, key: cache::Key) -> Option<(u8, Arc<Vec<u8>>)> {
+        match &mut self.own {
+            Some(own) => own.get(key),
+            None => self.packs.cache().get(key),
+        }
+    }
+
+    fn cache_put(&mut self, key: cache::Key, kind: u8, data: &Arc<Vec<u8>>) {
+        match &mut self.own {
+            Some(own) => own.put(key, kind, data),
+            None => self.packs.cache().put(key, kind, data),
+        }
+    }
+
+    /// Object `id` whole, with its [`Kind`]: the trees and commits a history's planner
+    /// reads. `None` when it is not in these packs (as [`Outcome::Elsewhere`]).
+    ///
+    /// # Errors
+    ///
+    /// When its entry, or one of its chain, is damaged or cannot be read.
+    pub fn read_object(&mut self, id: &Id) -> PResult<Option<(Kind, Arc<Vec<u8>>)>> {
+        let Some((pack, offset)) = self.packs.find(id)? else {
+            return Ok(None);
+        };
+        let found = match self.cache_get((pack, offset)) {
+            Some(hit) => Some(hit),
+            None => self.resolve(pack, offset)?,
+        };
+        Ok(found.map(|(kind, data)| (Kind::of(kind), data)))
     }
 
     /// Pack entries this reader inflated.
@@ -286,8 +330,7 @@ impl PackReader {
         let Some((pack, offset)) = self.packs.find(id)? else {
             return Ok(Outcome::Elsewhere);
         };
-        let cached = self.packs.cache().get((pack, offset));
-        if let Some((kind, data)) = cached {
+        if let Some((kind, data)) = self.cache_get((pack, offset)) {
             return blob(kind, data, max_bytes);
         }
         if let Some(size) = self.size_over(pack, offset, max_bytes)? {
@@ -339,7 +382,7 @@ impl PackReader {
         let mut at = offset;
         let (kind, mut object) = loop {
             if at != offset
-                && let Some(hit) = packs.cache().get((pack, at))
+                && let Some(hit) = self.cache_get((pack, at))
             {
                 break hit;
             }
@@ -366,7 +409,7 @@ impl PackReader {
                         self.inflated += 1;
                     }
                     let whole = Arc::new(whole);
-                    packs.cache().put((pack, at), entry.kind, &whole);
+                    self.cache_put((pack, at), entry.kind, &whole);
                     break (entry.kind, whole);
                 }
                 Base::Offset(base) => {
@@ -395,7 +438,7 @@ impl PackReader {
             // job reads it again. The chain below it is: those are the newer versions of
             // the file, which the next commits that touch it ask for.
             if at != offset {
-                packs.cache().put((pack, at), kind, &object);
+                self.cache_put((pack, at), kind, &object);
             }
         }
         // A chain of large entries leaves no large buffer behind.
@@ -405,6 +448,33 @@ impl PackReader {
             }
         }
         Ok(Some((kind, object)))
+    }
+}
+
+/// The kind of a packed object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A commit.
+    Commit,
+    /// A tree.
+    Tree,
+    /// A blob.
+    Blob,
+    /// An annotated tag.
+    Tag,
+    /// A code git does not write for a whole object.
+    Other(u8),
+}
+
+impl Kind {
+    fn of(code: u8) -> Kind {
+        match code {
+            1 => Kind::Commit,
+            2 => Kind::Tree,
+            OBJ_BLOB => Kind::Blob,
+            4 => Kind::Tag,
+            other => Kind::Other(other),
+        }
     }
 }
 
