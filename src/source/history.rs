@@ -600,10 +600,10 @@ impl<'r> Planner<'r> {
     /// commits is worth opening them for ([`IDX_BYTES_PER_COMMIT`]); packs that cannot be
     /// listed are left to libgit2, which reports any real error on the read.
     fn read_packs(&mut self, commits: usize) {
-        let objects = &self.trees.objects;
+        let stores = pack::stores(self.trees.repo);
         let worth =
-            pack::index_bytes(objects).is_ok_and(|b| b <= commits as u64 * IDX_BYTES_PER_COMMIT);
-        if worth && let Ok(packs) = pack::Packs::shared(objects, super::reader::PACK_CACHE_BYTES) {
+            pack::index_bytes(&stores).is_ok_and(|b| b <= commits as u64 * IDX_BYTES_PER_COMMIT);
+        if worth && let Ok(packs) = pack::Packs::shared(&stores, super::reader::PACK_CACHE_BYTES) {
             self.trees.packs =
                 (!packs.is_empty()).then(|| pack::PackReader::own(packs, PLAN_CACHE_BYTES));
         }

@@ -22,7 +22,7 @@
 
 use std::fs::File;
 use std::io;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 
 /// A SHA-1 object id as bytes.
@@ -132,82 +132,96 @@ pub struct Packs {
 /// 4.3 MiB). A larger store is read through libgit2, which maps its indexes.
 const IDX_BYTES_MAX: u64 = 64 << 20;
 
-/// The bytes of the pack indexes of the object directory `objects` (0 without a pack
-/// directory).
-///
-/// # Errors
-///
-/// When the pack directory cannot be listed.
-pub fn index_bytes(objects: &Path) -> io::Result<u64> {
-    let dir = match std::fs::read_dir(objects.join("pack")) {
-        Ok(dir) => dir,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    let mut bytes = 0;
-    for entry in dir {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "idx") {
-            bytes += std::fs::metadata(&path).map_or(0, |m| m.len());
-        }
-    }
-    Ok(bytes)
+/// The object stores whose packs a run reads: a push's quarantine first, when the run is a
+/// server hook inside one (`GIT_QUARANTINE_PATH`: git's receive-pack keeps the pushed
+/// objects there while the hooks run, a pack when there are more than a hundred), then the
+/// repository's own (`objects` of its common directory).
+pub fn stores(repo: &git2::Repository) -> Vec<PathBuf> {
+    stores_in(
+        std::env::var_os("GIT_QUARANTINE_PATH").map(PathBuf::from),
+        repo,
+    )
 }
 
-impl Packs {
-    /// The packs of the object directory `objects` (`objects/pack/*.idx`), opened once per
-    /// process while some reader holds them: a run's threads share them.
-    ///
-    /// # Errors
-    ///
-    /// When the pack directory or an index cannot be read.
-    pub fn shared(objects: &Path, cache_bytes: usize) -> io::Result<Arc<Packs>> {
-        static OPEN: Mutex<Option<(std::path::PathBuf, Weak<Packs>)>> = Mutex::new(None);
-        let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((path, packs)) = open.as_ref()
-            && path == objects
-            && let Some(packs) = packs.upgrade()
-        {
-            return Ok(packs);
-        }
-        let packs = Arc::new(Packs::open(objects, cache_bytes)?);
-        *open = Some((objects.to_path_buf(), Arc::downgrade(&packs)));
-        Ok(packs)
-    }
+/// [`stores`] with the quarantine `quarantine`, when it is a directory.
+fn stores_in(quarantine: Option<PathBuf>, repo: &git2::Repository) -> Vec<PathBuf> {
+    quarantine
+        .filter(|q| q.is_dir())
+        .into_iter()
+        .chain([super::loose::objects_dir(repo)])
+        .collect()
+}
 
-    /// The packs of `objects`, keeping up to `cache_bytes` of resolved objects; none when
-    /// there is no pack directory or its indexes are over [`IDX_BYTES_MAX`].
-    fn open(objects: &Path, cache_bytes: usize) -> io::Result<Packs> {
-        let cache = Mutex::new(BaseCache::new(cache_bytes));
-        let none = Packs {
-            packs: vec![],
-            cache,
-        };
-        let dir = match std::fs::read_dir(objects.join("pack")) {
+/// The `.idx` files of the object stores `stores` (`<store>/pack/*.idx`), with their sizes.
+fn indexes(stores: &[PathBuf]) -> io::Result<Vec<(PathBuf, u64)>> {
+    let mut found = Vec::new();
+    for store in stores {
+        let dir = match std::fs::read_dir(store.join("pack")) {
             Ok(dir) => dir,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(none),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
-        let mut idx = Vec::new();
-        let mut bytes = 0;
         for entry in dir {
             let entry = entry?;
             if entry.path().extension().is_some_and(|e| e == "idx") {
                 // A pack deleted since the listing (a concurrent repack) is not used: its
                 // objects are in the new pack, which libgit2 finds.
                 match entry.metadata() {
-                    Ok(meta) => bytes += meta.len(),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Ok(meta) => found.push((entry.path(), meta.len())),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
                 }
-                idx.push(entry.path());
             }
         }
-        if bytes > IDX_BYTES_MAX {
-            return Ok(none);
+    }
+    Ok(found)
+}
+
+/// The bytes of the pack indexes of the object stores `stores` (0 without a pack
+/// directory).
+///
+/// # Errors
+///
+/// When a pack directory cannot be listed.
+pub fn index_bytes(stores: &[PathBuf]) -> io::Result<u64> {
+    Ok(indexes(stores)?.iter().map(|(_, bytes)| bytes).sum())
+}
+
+impl Packs {
+    /// The packs of the object stores `stores` (`<store>/pack/*.idx`, [`stores`]), opened
+    /// once per process while some reader holds them: a run's threads share them.
+    ///
+    /// # Errors
+    ///
+    /// When a pack directory or an index cannot be read.
+    pub fn shared(stores: &[PathBuf], cache_bytes: usize) -> io::Result<Arc<Packs>> {
+        type Open = Option<(Vec<PathBuf>, Weak<Packs>)>;
+        static OPEN: Mutex<Open> = Mutex::new(None);
+        let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((paths, packs)) = open.as_ref()
+            && paths == stores
+            && let Some(packs) = packs.upgrade()
+        {
+            return Ok(packs);
+        }
+        let packs = Arc::new(Packs::open(stores, cache_bytes)?);
+        *open = Some((stores.to_vec(), Arc::downgrade(&packs)));
+        Ok(packs)
+    }
+
+    /// The packs of `stores`, keeping up to `cache_bytes` of resolved objects; none when
+    /// there is no pack directory or their indexes are over [`IDX_BYTES_MAX`].
+    fn open(stores: &[PathBuf], cache_bytes: usize) -> io::Result<Packs> {
+        let cache = Mutex::new(BaseCache::new(cache_bytes));
+        let idx = indexes(stores)?;
+        if idx.iter().map(|(_, bytes)| bytes).sum::<u64>() > IDX_BYTES_MAX {
+            return Ok(Packs {
+                packs: vec![],
+                cache,
+            });
         }
         let mut packs = Vec::new();
-        for path in idx {
+        for (path, _) in idx {
             match Pack::open(&path) {
                 Ok(Some(pack)) => packs.push(pack),
                 Ok(None) => {}
@@ -215,10 +229,7 @@ impl Packs {
                 Err(e) => return Err(e),
             }
         }
-        Ok(Packs {
-            packs,
-            cache: none.cache,
-        })
+        Ok(Packs { packs, cache })
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, BaseCache> {

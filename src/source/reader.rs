@@ -188,15 +188,12 @@ impl Reader {
         if let Some(cache) = &cache {
             // Opening reads each pack index's offsets up front: a few jobs in a store of
             // millions of objects would pay more for it than they save.
-            let worth = |objects: &Path| {
-                pack::index_bytes(objects)
-                    .is_ok_and(|b| b <= cache.jobs() as u64 * IDX_BYTES_PER_JOB)
-            };
-            self.packs = self
-                .objects
-                .as_deref()
-                .filter(|objects| worth(objects))
-                .and_then(|objects| pack::Packs::shared(objects, PACK_CACHE_BYTES).ok())
+            let stores = self.repo.as_ref().map(pack::stores).unwrap_or_default();
+            let worth = pack::index_bytes(&stores)
+                .is_ok_and(|b| b <= cache.jobs() as u64 * IDX_BYTES_PER_JOB);
+            self.packs = Some(stores)
+                .filter(|stores| worth && !stores.is_empty())
+                .and_then(|stores| pack::Packs::shared(&stores, PACK_CACHE_BYTES).ok())
                 .filter(|packs| !packs.is_empty())
                 .map(|packs| RefCell::new(pack::PackReader::new(packs)));
             self.fanout = self.objects.clone().map(loose::Fanout::new);

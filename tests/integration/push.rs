@@ -420,3 +420,38 @@ fn pre_receive_json_is_one_document_with_the_push_decision() {
         "deny_delete"
     );
 }
+
+/// A push large enough that git keeps it as a pack in the push's quarantine (forced here
+/// with `receive.unpackLimit`): pre-receive reads its commits, trees and blobs from that pack
+/// itself (`GIT_QUARANTINE_PATH`) and finds the value planted deep in the history, with the
+/// files moved and edited around it judged as before.
+#[test]
+fn a_history_pushed_as_a_pack_is_read_from_the_quarantine() {
+    let s = Server::new("pre-receive");
+    s.bare.git(&["config", "receive.unpackLimit", "1"]);
+    let mut planted = String::new();
+    for i in 0..30 {
+        for f in 0..3 {
+            s.work.add(
+                &format!("src/m{f}/part{f}.txt"),
+                format!("module {f} revision {i}\n{}", "steady line\n".repeat(20)),
+            );
+        }
+        if i == 11 {
+            planted = bad(&s.work, "records/intake.txt");
+        } else {
+            s.work.commit(&format!("revision {i}"));
+        }
+    }
+    s.work.git(&["mv", "src/m0", "src/moved"]);
+    s.work.commit("move a module");
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("records/intake.txt:1:") && text.contains("phi.ssn"),
+        "{text}"
+    );
+    assert!(text.contains(&planted[..12]), "names the commit: {text}");
+    assert!(!text.contains("src/moved"), "a move adds nothing: {text}");
+    assert_eq!(text.matches("phi.ssn").count(), 1, "{text}");
+}

@@ -3,6 +3,7 @@
 use super::entry::apply_delta;
 use super::index::BLOCK;
 use super::*;
+use std::path::Path;
 use std::process::Command;
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -59,7 +60,7 @@ fn objects(dir: &tempfile::TempDir) -> std::path::PathBuf {
 #[test]
 fn a_history_of_delta_chains_inflates_each_pack_entry_once() {
     let (dir, versions) = history(40);
-    let packs = Arc::new(Packs::open(&objects(&dir), 16 << 20).unwrap());
+    let packs = Arc::new(Packs::open(&[objects(&dir)], 16 << 20).unwrap());
     assert!(!packs.is_empty());
     let mut reader = PackReader::new(packs);
     for (id, text) in &versions {
@@ -69,7 +70,7 @@ fn a_history_of_delta_chains_inflates_each_pack_entry_once() {
         }
     }
     assert_eq!(reader.inflated(), versions.len() as u64);
-    let mut uncached = PackReader::new(Arc::new(Packs::open(&objects(&dir), 0).unwrap()));
+    let mut uncached = PackReader::new(Arc::new(Packs::open(&[objects(&dir)], 0).unwrap()));
     for (id, _) in &versions {
         uncached.read_blob(id, u64::MAX).unwrap();
     }
@@ -85,7 +86,7 @@ fn a_history_of_delta_chains_inflates_each_pack_entry_once() {
 #[test]
 fn every_object_is_found_at_its_offset() {
     let (dir, _) = history(60);
-    let packs = Packs::open(&objects(&dir), 0).unwrap();
+    let packs = Packs::open(&[objects(&dir)], 0).unwrap();
     let idx = std::fs::read_dir(objects(&dir).join("pack"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -121,7 +122,7 @@ fn hex(id: &Id) -> String {
 #[test]
 fn a_blob_over_the_limit_is_sized_without_inflating_it() {
     let (dir, versions) = history(5);
-    let packs = Arc::new(Packs::open(&objects(&dir), 16 << 20).unwrap());
+    let packs = Arc::new(Packs::open(&[objects(&dir)], 16 << 20).unwrap());
     let mut reader = PackReader::new(packs);
     for (id, text) in &versions {
         match reader.read_blob(id, 100).unwrap() {
@@ -137,7 +138,7 @@ fn a_blob_over_the_limit_is_sized_without_inflating_it() {
 #[test]
 fn a_damaged_pack_entry_is_an_error() {
     let (dir, versions) = history(3);
-    let packs = Packs::open(&objects(&dir), 0).unwrap();
+    let packs = Packs::open(&[objects(&dir)], 0).unwrap();
     let (id, _) = &versions[0];
     let (_, offset) = packs.find(id).unwrap().unwrap();
     let pack_path = std::fs::read_dir(objects(&dir).join("pack"))
@@ -153,7 +154,7 @@ fn a_damaged_pack_entry_is_an_error() {
     std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
     std::fs::set_permissions(&pack_path, perm).unwrap();
     std::fs::write(&pack_path, bytes).unwrap();
-    let mut reader = PackReader::new(Arc::new(Packs::open(&objects(&dir), 1 << 20).unwrap()));
+    let mut reader = PackReader::new(Arc::new(Packs::open(&[objects(&dir)], 1 << 20).unwrap()));
     let err = reader.read_blob(id, u64::MAX).unwrap_err();
     assert!(matches!(err, PackError::Corrupt(_)), "{err}");
 }
@@ -162,7 +163,7 @@ fn a_damaged_pack_entry_is_an_error() {
 #[test]
 fn an_object_outside_the_packs_is_left_to_the_caller() {
     let (dir, _) = history(2);
-    let mut reader = PackReader::new(Arc::new(Packs::open(&objects(&dir), 1 << 20).unwrap()));
+    let mut reader = PackReader::new(Arc::new(Packs::open(&[objects(&dir)], 1 << 20).unwrap()));
     assert!(matches!(
         reader.read_blob(&[7; 20], u64::MAX).unwrap(),
         Outcome::Elsewhere
@@ -184,4 +185,43 @@ fn deltas_apply_within_their_bounds() {
     let long = [12, 4, 0x90, 5];
     assert!(apply_delta(base, &long).is_err());
     assert!(apply_delta(base, &[12, 1, 0]).is_err());
+}
+
+/// A push's quarantine is read before the repository's own store: a pushed history kept as
+/// a pack there (as receive-pack keeps it while the hooks run) is read by the pack reader,
+/// and a quarantine that is not a directory is left out.
+#[test]
+fn the_packs_of_a_push_quarantine_are_read() {
+    let (pushed, versions) = history(6);
+    let server = tempfile::tempdir().unwrap();
+    git(server.path(), &["init", "-q", "--bare"]);
+    let repo = git2::Repository::open(server.path()).unwrap();
+    let quarantine = server.path().join("objects/incoming-test");
+    std::fs::create_dir_all(quarantine.join("pack")).unwrap();
+    for entry in std::fs::read_dir(objects(&pushed).join("pack")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            quarantine.join("pack").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let own = super::super::loose::objects_dir(&repo);
+    let stores = stores_in(Some(quarantine.clone()), &repo);
+    assert_eq!(stores, [quarantine.clone(), own.clone()]);
+    assert_eq!(
+        stores_in(Some(server.path().join("gone")), &repo),
+        std::slice::from_ref(&own)
+    );
+    let (id, text) = &versions[2];
+    let mut reader = PackReader::new(Arc::new(Packs::open(&stores, 1 << 20).unwrap()));
+    match reader.read_blob(id, u64::MAX).unwrap() {
+        Outcome::Blob(bytes) => assert_eq!(&bytes[..], &text[..]),
+        other => panic!("{other:?}"),
+    }
+    let mut without = PackReader::new(Arc::new(Packs::open(&[own], 1 << 20).unwrap()));
+    assert!(matches!(
+        without.read_blob(id, u64::MAX).unwrap(),
+        Outcome::Elsewhere
+    ));
 }
