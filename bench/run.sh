@@ -151,6 +151,17 @@ for w in $WORK; do
     printf '%s %s refs/heads/main\n' "$(printf '0%.0s' $(seq 40))" "$tip" > "$BENCH/push/recv10k.stdin"
     measure push10k "$BENCH" 10000 \
       phiguard "sh -c 'GIT_DIR=$P $PG hook pre-receive --no-config < $BENCH/push/recv10k.stdin > /dev/null'"
+    # The same push as receive-pack runs the hook: the objects in a quarantine (a pack under
+    # objects/incoming-*), named by GIT_QUARANTINE_PATH, the store an alternate.
+    Q="$BENCH/push/quarantine10k.git"
+    if [ ! -d "$Q" ]; then
+      git init -q --bare -b main "$Q"
+      mkdir -p "$Q/objects/incoming-bench/pack"
+      cp "$P"/objects/pack/* "$Q/objects/incoming-bench/pack/"
+    fi
+    QE="GIT_DIR=$Q GIT_QUARANTINE_PATH=$Q/objects/incoming-bench GIT_OBJECT_DIRECTORY=$Q/objects/incoming-bench GIT_ALTERNATE_OBJECT_DIRECTORIES=$Q/objects"
+    measure push10k-quarantine "$BENCH" 10000 \
+      phiguard "sh -c '$QE $PG hook pre-receive --no-config < $BENCH/push/recv10k.stdin > /dev/null'"
     ;;
   startup)
     E="$BENCH/empty"
