@@ -141,7 +141,7 @@ type Moves = FxHashMap<Vec<u8>, Vec<(Vec<u8>, Oid)>>;
 /// pays for it. With too many candidates ([`super::inexact_renames`], counted as
 /// pre-commit counts them), only identical moves are paired.
 fn renames(
-    repo: &Repository,
+    trees: &mut Trees<'_>,
     old: Oid,
     new: Oid,
     changes: &[Change],
@@ -153,7 +153,7 @@ fn renames(
         by_id.entry(*id).or_default().push(path);
     }
     let mut moved: rustc_hash::FxHashSet<Oid> = rustc_hash::FxHashSet::default();
-    let mut unpaired: Vec<&[u8]> = Vec::new();
+    let mut unpaired: Vec<(&[u8], Oid)> = Vec::new();
     let mut added = 0;
     for change in changes.iter().filter(|c| c.old.is_none()) {
         added += 1;
@@ -163,21 +163,44 @@ fn renames(
                 let from = paths.iter().map(|p| (p.to_vec(), change.new)).collect();
                 sources.insert(change.path.clone(), from);
             }
-            None => unpaired.push(&change.path),
+            None => unpaired.push((&change.path, change.new)),
         }
     }
-    let gone: Vec<&[u8]> = deleted
+    let gone: Vec<(&[u8], Oid)> = deleted
         .iter()
         .filter(|(_, id)| !moved.contains(id))
-        .map(|(p, _)| p.as_slice())
+        .map(|(p, id)| (p.as_slice(), *id))
         .collect();
     if unpaired.is_empty() || gone.is_empty() || !super::inexact_renames(added, deleted.len()) {
         return Ok(sources);
     }
+    // In a repository of its own holding only what the comparison reads, else (an object
+    // that store does not have) in the repository.
+    let found = match trees.in_memory(old, new, &unpaired, &gone) {
+        Some(mem) => similar(&mem, old, new, &unpaired, &gone).ok(),
+        None => None,
+    };
+    let found = match found {
+        Some(found) => found,
+        None => similar(trees.repo, old, new, &unpaired, &gone)?,
+    };
+    sources.extend(found);
+    Ok(sources)
+}
+
+/// The files of `unpaired` (added) that libgit2's similarity detection pairs with files of
+/// `gone` (deleted), comparing tree `old` with tree `new` of `repo` on those paths only.
+fn similar(
+    repo: &Repository,
+    old: Oid,
+    new: Oid,
+    unpaired: &[(&[u8], Oid)],
+    gone: &[(&[u8], Oid)],
+) -> std::result::Result<Moves, git2::Error> {
     let mut opts = DiffOptions::new();
     // Exact paths: libgit2 then walks only the trees that lead to them.
     opts.ignore_submodules(true).disable_pathspec_match(true);
-    for path in unpaired.iter().chain(&gone) {
+    for (path, _) in unpaired.iter().chain(gone) {
         opts.pathspec(path.to_vec());
     }
     let (old, new) = (repo.find_tree(old)?, repo.find_tree(new)?);
@@ -185,13 +208,14 @@ fn renames(
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(super::RENAME_LIMIT);
     diff.find_similar(Some(&mut find))?;
+    let mut found = Moves::default();
     for delta in diff.deltas().filter(|d| d.status() == Delta::Renamed) {
         let (n, o) = (delta.new_file(), delta.old_file());
         if let (Some(new_path), Some(old_path)) = (n.path_bytes(), o.path_bytes()) {
-            sources.insert(new_path.to_vec(), vec![(old_path.to_vec(), o.id())]);
+            found.insert(new_path.to_vec(), vec![(old_path.to_vec(), o.id())]);
         }
     }
-    Ok(sources)
+    Ok(found)
 }
 
 /// Tree entries a plan keeps parsed ([`Trees`]), about 50 bytes each (the entry and its
@@ -526,6 +550,89 @@ impl<'r> Trees<'r> {
         Ok(CommitInfo::of(&self.repo.find_commit(id)?))
     }
 
+    /// A repository whose objects are in memory: trees `old` and `new`, their subtrees on
+    /// the way to the paths of `unpaired` and `gone`, and those paths' blobs, read by this
+    /// planner ([`Trees::read_raw`]). Rename detection runs there, so that libgit2 never
+    /// looks objects up in the repository's pack indexes after the walk: its maps of them
+    /// stay released ([`walk`]). `None` when an object is not one the planner reads (libgit2
+    /// then detects in the repository).
+    fn in_memory(
+        &mut self,
+        old: Oid,
+        new: Oid,
+        unpaired: &[(&[u8], Oid)],
+        gone: &[(&[u8], Oid)],
+    ) -> Option<Repository> {
+        self.packs.as_ref()?;
+        let mut want: Vec<Oid> = Vec::new();
+        for root in [old, new] {
+            want.push(root);
+            for (path, _) in unpaired.iter().chain(gone) {
+                let mut tree = self.get(root).ok()?;
+                let mut dirs = path.split(|&b| b == b'/').peekable();
+                while let Some(dir) = dirs.next() {
+                    if dirs.peek().is_none() {
+                        break;
+                    }
+                    match tree.get(dir) {
+                        Some(e) if e.kind == ObjectType::Tree => {
+                            want.push(e.oid());
+                            tree = self.get(e.oid()).ok()?;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+        }
+        let odb = git2::Odb::new().ok()?;
+        odb.add_new_mempack_backend(1).ok()?;
+        let mut written = rustc_hash::FxHashSet::default();
+        // Content-addressed: what is written is the object asked for, or nothing is used.
+        let write = |kind: ObjectType, id: Oid, bytes: &[u8]| {
+            odb.write(kind, bytes)
+                .is_ok_and(|w| w.as_bytes() == id.as_bytes())
+                .then_some(())
+        };
+        for id in want {
+            if written.insert(pack::id(id)) {
+                match self.read_raw(id, b"tree ").ok()?? {
+                    (pack::Kind::Tree, bytes) => write(ObjectType::Tree, id, &bytes)?,
+                    _ => return None,
+                }
+            }
+        }
+        let mut budget = IN_MEMORY_BLOB_BYTES;
+        for &(_, id) in unpaired.iter().chain(gone) {
+            if written.insert(pack::id(id)) {
+                let bytes = self.read_blob_within(id, budget)?;
+                budget -= bytes.len() as u64;
+                write(ObjectType::Blob, id, &bytes)?;
+            }
+        }
+        Repository::from_odb(odb).ok()
+    }
+
+    /// Blob `id` from its loose file or the packs when it is at most `max_bytes`; `None`
+    /// otherwise.
+    fn read_blob_within(&mut self, id: Oid, max_bytes: u64) -> Option<Arc<Vec<u8>>> {
+        if self.loose.may_hold(id) {
+            match super::loose::read_blob(&self.objects, id, max_bytes) {
+                Some(super::loose::LooseObject::Content(bytes)) => return Some(Arc::new(bytes)),
+                Some(super::loose::LooseObject::TooLarge(_)) => return None,
+                None => {}
+            }
+        }
+        match self
+            .packs
+            .as_mut()?
+            .read_blob(&pack::id(id), max_bytes)
+            .ok()?
+        {
+            pack::Outcome::Blob(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
     /// Fails on a damaged loose object `id` ([`super::check_loose`]).
     fn check(&self, id: Oid, what: &str) -> Result<()> {
         if self.loose.is_corrupt(id) {
@@ -630,7 +737,6 @@ impl<'r> Planner<'r> {
         refname: Option<&Arc<str>>,
         jobs: &mut Vec<Job>,
     ) -> Result<()> {
-        let repo = self.trees.repo;
         self.trees.check(id, "reading a commit")?;
         let commit = self
             .trees
@@ -672,7 +778,7 @@ impl<'r> Planner<'r> {
         .map_err(|e| err("comparing trees", e))?;
         let moved = match parents.first() {
             Some(&(parent, _)) if !deleted.is_empty() => {
-                renames(repo, parent, commit.tree, &changes, &deleted)
+                renames(&mut self.trees, parent, commit.tree, &changes, &deleted)
                     .map_err(|e| err("detecting renames", ReadError::Git(e)))?
             }
             _ => Moves::default(),
@@ -737,9 +843,25 @@ pub fn walk(repo: &Repository, tips: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
                 .map_err(|e| Error::git(format!("hiding {h}"), &e))?;
         }
     }
-    walk.map(|r| r.map_err(|e| Error::git("walking commits", &e)))
-        .collect()
+    let ids: Vec<Oid> = walk
+        .map(|r| r.map_err(|e| Error::git("walking commits", &e)))
+        .collect::<Result<_>>()?;
+    // The walk read every commit through libgit2, which maps the pack indexes whole: a long
+    // history's walk leaves nearly all of them resident (26 MiB of spring-framework's 30 MB
+    // index) for the whole run, though the plan and the scan read the packs themselves.
+    if ids.len() >= RELEASE_AFTER_COMMITS {
+        pack::release_index_pages(&pack::stores(repo));
+    }
+    Ok(ids)
 }
+
+/// Bytes of blobs at most that rename detection reads into its repository in memory
+/// ([`Trees::in_memory`]); a commit that moves more is compared in the repository.
+const IN_MEMORY_BLOB_BYTES: u64 = 16 << 20;
+
+/// Commits a walk reads before it hands back the pages of the pack indexes it touched
+/// ([`pack::release_index_pages`]).
+const RELEASE_AFTER_COMMITS: usize = 1024;
 
 /// Checks the loose commits a walk from `tips` reaches, down to `hide` or to the first commit
 /// that is not loose (packed history, which libgit2 reads safely): libgit2's revwalk spins

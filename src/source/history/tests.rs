@@ -125,8 +125,10 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 /// unchanged, one moved and edited (libgit2's similarity), a deleted directory whose files
 /// moved, a merge that resolves a conflict with a line of its own, an executable file, a
 /// symbolic link, a submodule entry, and messages with leading empty lines.
-#[test]
-fn planning_from_the_packs_gives_the_plan_libgit2_gives() {
+/// A repacked history: edits in nested directories, a file moved unchanged, one moved and
+/// edited, a moved directory, a merge resolving a conflict with a line of its own, an
+/// executable file, a symbolic link, a submodule entry, messages with leading empty lines.
+fn packed_history() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
@@ -153,7 +155,7 @@ fn planning_from_the_packs_gives_the_plan_libgit2_gives() {
     git(d, &["mv", "src/a/keep.txt", "src/kept.txt"]);
     git(d, &["commit", "-q", "-m", "move unchanged"]);
     git(d, &["mv", "src/a/b/f0.txt", "src/f0.txt"]);
-    write("src/f0.txt", &(lines("v11", 39) + "an edit\n"));
+    write("src/f0.txt", &(lines("v9", 39) + "an edit\n"));
     git(d, &["add", "-A"]);
     git(d, &["commit", "-q", "-m", "move and edit"]);
     git(d, &["mv", "docs", "notes"]);
@@ -200,6 +202,13 @@ fn planning_from_the_packs_gives_the_plan_libgit2_gives() {
     );
     git(d, &["prune-packed"]);
 
+    dir
+}
+
+#[test]
+fn planning_from_the_packs_gives_the_plan_libgit2_gives() {
+    let dir = packed_history();
+    let d = dir.path();
     let repo = Repository::open(d).unwrap();
     let ids = walk(&repo, &[repo.head().unwrap().target().unwrap()], &[]).unwrap();
     let empty = globset::GlobSet::empty();
@@ -338,4 +347,57 @@ fn tree_objects_read_as_libgit2_reads_them() {
     let id = odb.write(ObjectType::Tree, &old).unwrap();
     let theirs = Tree::of(&repo.find_tree(id).unwrap()).unwrap();
     assert_eq!(theirs.entry(0).mode, 0o100_644);
+}
+
+/// The Rss of this process' maps of the pack indexes under `dir` (Linux: `/proc/self/smaps`).
+#[cfg(target_os = "linux")]
+fn index_rss_kib(dir: &std::path::Path) -> u64 {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut ours = false;
+    let mut kib = 0;
+    for line in smaps.lines() {
+        if let Some(rss) = line.strip_prefix("Rss:") {
+            if ours {
+                kib += rss.trim().trim_end_matches(" kB").parse::<u64>().unwrap();
+            }
+        } else if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
+        {
+            ours = line.ends_with(".idx") && line.contains(dir.to_str().unwrap());
+        }
+    }
+    kib
+}
+
+/// After the walk the pages of the pack indexes libgit2 mapped are handed back, and planning
+/// the history, rename detection included (in a repository of its own, in memory), leaves
+/// them so: nothing looks objects up in the indexes' maps again.
+#[cfg(target_os = "linux")]
+#[test]
+fn planning_leaves_the_pack_indexes_released() {
+    let dir = packed_history();
+    let d = std::fs::canonicalize(dir.path()).unwrap();
+    let repo = Repository::open(&d).unwrap();
+    let ids = walk(&repo, &[repo.head().unwrap().target().unwrap()], &[]).unwrap();
+    assert!(index_rss_kib(&d) > 0, "the walk read the index");
+    pack::release_index_pages(&pack::stores(&repo));
+    assert_eq!(index_rss_kib(&d), 0);
+    let empty = globset::GlobSet::empty();
+    let mut planner = Planner::new(&repo, super::super::PathRules::excluding(&empty));
+    planner.read_packs(ids.len());
+    let mut jobs = Vec::new();
+    for id in &ids {
+        planner.commit(*id, None, &mut jobs).unwrap();
+    }
+    let moved = jobs.iter().any(
+        |j| matches!(j, Job::Blob { path, old, .. } if &**path == "src/f0.txt" && old.len() == 1),
+    );
+    assert!(moved, "the edited move is paired: {jobs:#?}");
+    assert_eq!(
+        index_rss_kib(&d),
+        0,
+        "planning looked objects up in the index"
+    );
 }
