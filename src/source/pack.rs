@@ -86,7 +86,7 @@ mod cache;
 mod entry;
 mod index;
 #[cfg(all(test, unix))]
-mod tests;
+pub(super) mod tests;
 
 use cache::BaseCache;
 use entry::{Base, MAX_CHAIN, OBJ_BLOB, apply_delta, delta_sizes, parse_entry};

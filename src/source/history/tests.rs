@@ -108,18 +108,6 @@ fn the_commits_that_keep_the_watched_file_are_noted() {
     );
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The planner reads trees and commits from the packs itself; its plan of a packed history
 /// is the plan libgit2's reads give, job for job: edits in nested directories, a file moved
 /// unchanged, one moved and edited (libgit2's similarity), a deleted directory whose files
@@ -128,7 +116,9 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
 /// A repacked history: edits in nested directories, a file moved unchanged, one moved and
 /// edited, a moved directory, a merge resolving a conflict with a line of its own, an
 /// executable file, a symbolic link, a submodule entry, messages with leading empty lines.
+#[cfg(unix)]
 fn packed_history() -> tempfile::TempDir {
+    use crate::source::pack::tests::git;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
@@ -205,6 +195,7 @@ fn packed_history() -> tempfile::TempDir {
     dir
 }
 
+#[cfg(unix)]
 #[test]
 fn planning_from_the_packs_gives_the_plan_libgit2_gives() {
     let dir = packed_history();

@@ -6,9 +6,12 @@ use super::*;
 use std::path::Path;
 use std::process::Command;
 
-fn git(dir: &Path, args: &[&str]) -> String {
+/// Runs git in `dir` (with a user, and no signing or line-end conversion a machine's own
+/// configuration may ask for); its output.
+pub(in crate::source) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
         .args(args)
         .current_dir(dir)
         .output()
