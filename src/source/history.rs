@@ -555,7 +555,9 @@ impl<'r> Trees<'r> {
     /// planner ([`Trees::read_raw`]). Rename detection runs there, so that libgit2 never
     /// looks objects up in the repository's pack indexes after the walk: its maps of them
     /// stay released ([`walk`]). `None` when an object is not one the planner reads (libgit2
-    /// then detects in the repository).
+    /// then detects in the repository). That repository has no attributes or configuration
+    /// of its own: a `diff` attribute of the work tree's `.gitattributes` no longer changes how
+    /// an old commit's moves are paired (libgit2's defaults apply).
     fn in_memory(
         &mut self,
         old: Oid,
