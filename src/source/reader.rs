@@ -143,11 +143,13 @@ pub struct Reader {
 }
 
 /// Bytes of resolved pack objects a history run keeps, shared by its readers ([`pack`]).
-/// Every MiB of it cost about 2 MiB of peak memory on redis' history (the allocator's
-/// overhead on objects of 100-300 KB coming and going), and the run is held to 128 MiB:
-/// 8 MiB with a 4 MiB blob cache (`source::feed`) was as fast as 16 and 16 within the
-/// noise, at 122 MiB instead of 155 (PERFORMANCE.md).
-pub(super) const PACK_CACHE_BYTES: usize = 8 << 20;
+/// Every MiB of it costs about 2 MiB of peak memory (the allocator's overhead on objects of
+/// 100-300 KB coming and going), and the run is held to 128 MiB. With the planner on its
+/// own readers and the pack indexes released (stop 34), 8 / 12 / 16 MiB gave redis' history
+/// 2.85 / 2.69 / 2.70 s at 75 / 82 / 91 MiB, spring-framework's 14.5 / 13.1 / 13.6 s at 96 /
+/// 105 / 113 MiB, and client-js' built bundles 5.75 / 5.46 / 5.37 s at 108 / 117 / 121 MiB
+/// (PERFORMANCE.md).
+pub(super) const PACK_CACHE_BYTES: usize = 12 << 20;
 
 /// Pack index bytes each blob job of a history may stand for when the reader opens the
 /// packs ([`pack`]): opening costs about 50 ns per object (its offset read and sorted), a
