@@ -53,8 +53,9 @@ measure() {
   for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
   (cd "$dir" && hyperfine -N -i --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/$workload.json" "${args[@]}" >/dev/null 2>>"$OUT/hyperfine.log")
   for i in "${!names[@]}"; do
-    # shellcheck disable=SC2086
-    printf '%s\t%s\t%s\t%s\n' "$workload" "${names[$i]}" "$bytes" "$(rss "$dir" ${cmds[$i]})" >> "$OUT/rows.tsv"
+    # Through sh, so that a command's own quoting is read as hyperfine reads it: the push
+    # rows' `sh -c '...'` was split into words, and its peak read as a failing shell's.
+    printf '%s\t%s\t%s\t%s\n' "$workload" "${names[$i]}" "$bytes" "$(rss "$dir" sh -c "${cmds[$i]}")" >> "$OUT/rows.tsv"
   done
 }
 
