@@ -262,30 +262,19 @@ struct Tree {
 impl Tree {
     /// The entries of a tree object's bytes, when every mode is one git writes today
     /// (`None` otherwise: libgit2 reads the tree, and normalises old modes such as `100664`).
-    fn parse(mut bytes: &[u8]) -> Option<Tree> {
+    fn parse(bytes: &[u8]) -> Option<Tree> {
         let mut tree = Tree {
             names: Vec::with_capacity(bytes.len() / 2),
             entries: Vec::with_capacity(bytes.len() / 40),
         };
-        while !bytes.is_empty() {
-            let space = memchr::memchr(b' ', bytes)?;
-            let (mode, kind) = match &bytes[..space] {
-                b"40000" => (0o040_000, ObjectType::Tree),
-                b"100644" => (0o100_644, ObjectType::Blob),
-                b"100755" => (0o100_755, ObjectType::Blob),
-                b"120000" => (0o120_000, ObjectType::Blob),
-                b"160000" => (0o160_000, ObjectType::Commit),
-                _ => return None,
+        super::loose::tree_entries(bytes, |name, mode, id| {
+            let kind = match mode {
+                0o040_000 => ObjectType::Tree,
+                0o160_000 => ObjectType::Commit,
+                _ => ObjectType::Blob,
             };
-            let rest = &bytes[space + 1..];
-            let nul = memchr::memchr(0, rest)?;
-            let id: pack::Id = rest.get(nul + 1..nul + 21)?.try_into().ok()?;
-            if nul == 0 {
-                return None;
-            }
-            tree.push(&rest[..nul], mode, kind, id)?;
-            bytes = &rest[nul + 21..];
-        }
+            tree.push(name, mode, kind, *id)
+        })?;
         Some(tree)
     }
 
@@ -405,9 +394,6 @@ impl CommitInfo {
     }
 }
 
-/// An object's kind and bytes as read.
-type RawObject = (pack::Kind, Arc<Vec<u8>>);
-
 /// Why a plan could not read an object.
 enum ReadError {
     Git(git2::Error),
@@ -446,7 +432,6 @@ impl ReadError {
 struct Trees<'r> {
     repo: &'r Repository,
     loose: super::loose::Fanout,
-    objects: std::path::PathBuf,
     packs: Option<pack::PackReader>,
     young: FxHashMap<pack::Id, Rc<Tree>>,
     old: FxHashMap<pack::Id, Rc<Tree>>,
@@ -460,11 +445,9 @@ struct Trees<'r> {
 
 impl<'r> Trees<'r> {
     fn new(repo: &'r Repository) -> Trees<'r> {
-        let objects = super::loose::objects_dir(repo);
         Trees {
             repo,
-            loose: super::loose::Fanout::new(objects.clone()),
-            objects,
+            loose: super::loose::Fanout::new(super::loose::objects_dir(repo)),
             packs: None,
             young: FxHashMap::default(),
             old: FxHashMap::default(),
@@ -502,34 +485,37 @@ impl<'r> Trees<'r> {
         Ok(tree)
     }
 
-    /// Object `id` from its loose file (when it is a `kind` there: `b"tree "` or
-    /// `b"commit "`) or the packs, as `(kind, bytes)`; `None` when neither has it or the
-    /// loose file is not one [`super::loose`] reads.
+    /// Object `id` when it is a tree or a commit (`kind`), from its loose file or the packs;
+    /// `None` when neither has it as that kind, or the loose file is not one
+    /// [`super::loose`] reads.
     fn read_raw(
         &mut self,
         id: Oid,
-        kind: &[u8],
-    ) -> std::result::Result<Option<RawObject>, ReadError> {
+        kind: pack::Kind,
+    ) -> std::result::Result<Option<Arc<Vec<u8>>>, ReadError> {
+        let header: &[u8] = match kind {
+            pack::Kind::Tree => b"tree ",
+            pack::Kind::Commit => b"commit ",
+            _ => return Ok(None),
+        };
         if self.loose.may_hold(id)
-            && let Some(bytes) = super::loose::read_object(&self.objects, id, kind)
+            && let Some(bytes) = super::loose::read_object(self.loose.objects(), id, header)
         {
-            let kind = if kind == b"tree " {
-                pack::Kind::Tree
-            } else {
-                pack::Kind::Commit
-            };
-            return Ok(Some((kind, Arc::new(bytes))));
+            return Ok(Some(Arc::new(bytes)));
         }
-        match &mut self.packs {
-            Some(packs) => packs
-                .read_object(&pack::id(id))
-                .map_err(|why| ReadError::Pack(id, why)),
-            None => Ok(None),
-        }
+        let Some(packs) = &mut self.packs else {
+            return Ok(None);
+        };
+        let read = packs
+            .read_object(&pack::id(id))
+            .map_err(|why| ReadError::Pack(id, why))?;
+        Ok(read
+            .filter(|(read, _)| *read == kind)
+            .map(|(_, bytes)| bytes))
     }
 
     fn read_tree(&mut self, id: Oid) -> std::result::Result<Tree, ReadError> {
-        if let Some((pack::Kind::Tree, bytes)) = self.read_raw(id, b"tree ")?
+        if let Some(bytes) = self.read_raw(id, pack::Kind::Tree)?
             && let Some(tree) = Tree::parse(&bytes)
         {
             return Ok(tree);
@@ -542,7 +528,7 @@ impl<'r> Trees<'r> {
 
     /// Commit `id`'s tree, parents and message.
     fn commit(&mut self, id: Oid) -> std::result::Result<CommitInfo, ReadError> {
-        if let Some((pack::Kind::Commit, bytes)) = self.read_raw(id, b"commit ")?
+        if let Some(bytes) = self.read_raw(id, pack::Kind::Commit)?
             && let Some(commit) = CommitInfo::parse(&bytes)
         {
             return Ok(commit);
@@ -569,8 +555,9 @@ impl<'r> Trees<'r> {
         let mut want: Vec<Oid> = Vec::new();
         for root in [old, new] {
             want.push(root);
+            let root_tree = self.get(root).ok()?;
             for (path, _) in unpaired.iter().chain(gone) {
-                let mut tree = self.get(root).ok()?;
+                let mut tree = root_tree.clone();
                 let mut dirs = path.split(|&b| b == b'/').peekable();
                 while let Some(dir) = dirs.next() {
                     if dirs.peek().is_none() {
@@ -597,10 +584,8 @@ impl<'r> Trees<'r> {
         };
         for id in want {
             if written.insert(pack::id(id)) {
-                match self.read_raw(id, b"tree ").ok()?? {
-                    (pack::Kind::Tree, bytes) => write(ObjectType::Tree, id, &bytes)?,
-                    _ => return None,
-                }
+                let bytes = self.read_raw(id, pack::Kind::Tree).ok()??;
+                write(ObjectType::Tree, id, &bytes)?;
             }
         }
         let mut budget = IN_MEMORY_BLOB_BYTES;
@@ -618,7 +603,7 @@ impl<'r> Trees<'r> {
     /// otherwise.
     fn read_blob_within(&mut self, id: Oid, max_bytes: u64) -> Option<Arc<Vec<u8>>> {
         if self.loose.may_hold(id) {
-            match super::loose::read_blob(&self.objects, id, max_bytes) {
+            match super::loose::read_blob(self.loose.objects(), id, max_bytes) {
                 Some(super::loose::LooseObject::Content(bytes)) => return Some(Arc::new(bytes)),
                 Some(super::loose::LooseObject::TooLarge(_)) => return None,
                 None => {}
@@ -709,13 +694,9 @@ impl<'r> Planner<'r> {
     /// commits is worth opening them for ([`IDX_BYTES_PER_COMMIT`]); packs that cannot be
     /// listed are left to libgit2, which reports any real error on the read.
     fn read_packs(&mut self, commits: usize) {
-        let stores = pack::stores(self.trees.repo);
-        let worth =
-            pack::index_bytes(&stores).is_ok_and(|b| b <= commits as u64 * IDX_BYTES_PER_COMMIT);
-        if worth && let Ok(packs) = pack::Packs::shared(&stores, super::reader::PACK_CACHE_BYTES) {
-            self.trees.packs =
-                (!packs.is_empty()).then(|| pack::PackReader::own(packs, PLAN_CACHE_BYTES));
-        }
+        self.trees.packs =
+            pack::Packs::for_run(self.trees.repo, commits as u64 * IDX_BYTES_PER_COMMIT)
+                .map(|packs| pack::PackReader::own(packs, PLAN_CACHE_BYTES));
     }
 
     /// Whether commit `id` was planned and its watched entry is its first parent's (same id,

@@ -116,6 +116,11 @@ impl Fanout {
         Fanout { objects, present }
     }
 
+    /// The store listed.
+    pub fn objects(&self) -> &Path {
+        &self.objects
+    }
+
     /// Whether `id` may be a loose object: its fan-out directory was there.
     pub fn may_hold(&self, id: Oid) -> bool {
         self.present[usize::from(id.as_bytes()[0])]
@@ -178,8 +183,23 @@ fn read_compressed(objects: &Path, id: Oid) -> Option<Vec<u8>> {
 }
 
 /// Tree entries: `<octal mode> <name>\0<20-byte id>`, repeated.
-fn parse_tree(mut bytes: &[u8]) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
+fn parse_tree(bytes: &[u8]) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
     let mut out = Vec::new();
+    tree_entries(bytes, |name, mode, id| {
+        out.push((name.to_vec(), mode, Oid::from_bytes(id).ok()?));
+        Some(())
+    })?;
+    Some(out)
+}
+
+/// Walks a tree object's bytes: `each` gets every entry's name, mode and 20-byte id, in
+/// stored order. `None` (and the walk stops) on an entry that is not well formed, on a
+/// mode that is not one git writes today (libgit2 normalises old ones such as `100664`),
+/// or when `each` says `None`.
+pub fn tree_entries(
+    mut bytes: &[u8],
+    mut each: impl FnMut(&[u8], u32, &[u8; 20]) -> Option<()>,
+) -> Option<()> {
     while !bytes.is_empty() {
         let space = memchr::memchr(b' ', bytes)?;
         let mode = match &bytes[..space] {
@@ -192,14 +212,14 @@ fn parse_tree(mut bytes: &[u8]) -> Option<Vec<(Vec<u8>, u32, Oid)>> {
         };
         let rest = &bytes[space + 1..];
         let nul = memchr::memchr(0, rest)?;
-        let id = Oid::from_bytes(rest.get(nul + 1..nul + 21)?).ok()?;
+        let id: &[u8; 20] = rest.get(nul + 1..nul + 21)?.try_into().ok()?;
         if nul == 0 {
             return None;
         }
-        out.push((rest[..nul].to_vec(), mode, id));
+        each(&rest[..nul], mode, id)?;
         bytes = &rest[nul + 21..];
     }
-    Some(out)
+    Some(())
 }
 
 /// Inflates a loose object's bytes when they are a well-formed object of `kind` (`b"blob "`

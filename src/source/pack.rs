@@ -234,18 +234,42 @@ fn indexes(stores: &[PathBuf]) -> io::Result<Vec<(PathBuf, u64)>> {
 /// # Errors
 ///
 /// When a pack directory cannot be listed.
-pub fn index_bytes(stores: &[PathBuf]) -> io::Result<u64> {
+fn index_bytes(stores: &[PathBuf]) -> io::Result<u64> {
     Ok(indexes(stores)?.iter().map(|(_, bytes)| bytes).sum())
 }
 
+/// Bytes of resolved pack objects a history run keeps, shared by its readers.
+/// Every MiB of it costs about 2 MiB of peak memory (the allocator's overhead on objects of
+/// 100-300 KB coming and going), and the run is held to 128 MiB. With the planner on its
+/// own readers and the pack indexes released (stop 34), 8 / 12 / 16 MiB gave redis' history
+/// 2.85 / 2.69 / 2.70 s at 75 / 82 / 91 MiB, spring-framework's 14.5 / 13.1 / 13.6 s at 96 /
+/// 105 / 113 MiB, and client-js' built bundles 5.75 / 5.46 / 5.37 s at 108 / 117 / 121 MiB
+/// (PERFORMANCE.md).
+const PACK_CACHE_BYTES: usize = 12 << 20;
+
 impl Packs {
+    /// The packs of `repo`'s object stores ([`stores`]), shared by the run's readers, when
+    /// their indexes hold at most `max_index_bytes` and there is a pack: opening reads each
+    /// index's offsets up front, and a few objects read from a store of millions would pay
+    /// more for that than they save. `None` too when the packs cannot be listed or opened:
+    /// libgit2 then reads, and reports any real error.
+    pub fn for_run(repo: &git2::Repository, max_index_bytes: u64) -> Option<Arc<Packs>> {
+        let stores = stores(repo);
+        if !index_bytes(&stores).is_ok_and(|bytes| bytes <= max_index_bytes) {
+            return None;
+        }
+        Packs::shared(&stores, PACK_CACHE_BYTES)
+            .ok()
+            .filter(|packs| !packs.is_empty())
+    }
+
     /// The packs of the object stores `stores` (`<store>/pack/*.idx`, [`stores`]), opened
     /// once per process while some reader holds them: a run's threads share them.
     ///
     /// # Errors
     ///
     /// When a pack directory or an index cannot be read.
-    pub fn shared(stores: &[PathBuf], cache_bytes: usize) -> io::Result<Arc<Packs>> {
+    fn shared(stores: &[PathBuf], cache_bytes: usize) -> io::Result<Arc<Packs>> {
         type Open = Option<(Vec<PathBuf>, Weak<Packs>)>;
         static OPEN: Mutex<Open> = Mutex::new(None);
         let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());

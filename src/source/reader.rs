@@ -142,15 +142,6 @@ pub struct Reader {
     fanout: Option<loose::Fanout>,
 }
 
-/// Bytes of resolved pack objects a history run keeps, shared by its readers ([`pack`]).
-/// Every MiB of it costs about 2 MiB of peak memory (the allocator's overhead on objects of
-/// 100-300 KB coming and going), and the run is held to 128 MiB. With the planner on its
-/// own readers and the pack indexes released (stop 34), 8 / 12 / 16 MiB gave redis' history
-/// 2.85 / 2.69 / 2.70 s at 75 / 82 / 91 MiB, spring-framework's 14.5 / 13.1 / 13.6 s at 96 /
-/// 105 / 113 MiB, and client-js' built bundles 5.75 / 5.46 / 5.37 s at 108 / 117 / 121 MiB
-/// (PERFORMANCE.md).
-pub(super) const PACK_CACHE_BYTES: usize = 12 << 20;
-
 /// Pack index bytes each blob job of a history may stand for when the reader opens the
 /// packs ([`pack`]): opening costs about 50 ns per object (its offset read and sorted), a
 /// blob read through [`pack`] saves about 35 µs against libgit2 on redis' history, so a run
@@ -188,15 +179,12 @@ impl Reader {
     #[must_use]
     pub fn with_cache(mut self, cache: Option<Arc<blobcache::BlobCache>>) -> Reader {
         if let Some(cache) = &cache {
-            // Opening reads each pack index's offsets up front: a few jobs in a store of
-            // millions of objects would pay more for it than they save.
-            let stores = self.repo.as_ref().map(pack::stores).unwrap_or_default();
-            let worth = pack::index_bytes(&stores)
-                .is_ok_and(|b| b <= cache.jobs() as u64 * IDX_BYTES_PER_JOB);
-            self.packs = Some(stores)
-                .filter(|stores| worth && !stores.is_empty())
-                .and_then(|stores| pack::Packs::shared(&stores, PACK_CACHE_BYTES).ok())
-                .filter(|packs| !packs.is_empty())
+            self.packs = self
+                .repo
+                .as_ref()
+                .and_then(|repo| {
+                    pack::Packs::for_run(repo, cache.jobs() as u64 * IDX_BYTES_PER_JOB)
+                })
                 .map(|packs| RefCell::new(pack::PackReader::new(packs)));
             self.fanout = self.objects.clone().map(loose::Fanout::new);
         }
