@@ -34,6 +34,8 @@ pub struct Compiled {
     /// No match can hold a newline, and none is empty: a search split at line starts finds
     /// exactly the matches of one search over the whole span (`line_bound` in this module).
     pub line_bound: bool,
+    /// A literal every match holds ([`required_literal`]): a span without it holds no match.
+    pub required: Option<memchr::memmem::Finder<'static>>,
     /// The pattern, for [`Compiled::regex_for`].
     pattern: Box<str>,
     /// `regex` with a prefix prefilter ([`long_prefix_prefilter`]), made on the first long
@@ -297,9 +299,40 @@ fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
         regex,
         value_group,
         line_bound: line_bound(&spec.pattern),
+        required: required_literal(&spec.pattern)
+            .map(|lit| memchr::memmem::Finder::new(&lit).into_owned()),
         pattern: spec.pattern.as_str().into(),
         prefiltered: OnceLock::new(),
     })
+}
+
+/// The shortest literal [`required_literal`] gives.
+const REQUIRED_MIN_LITERAL: usize = 3;
+
+/// The longest literal (of at least [`REQUIRED_MIN_LITERAL`] bytes) that every match of
+/// `pattern` (parsed as [`rule_regex`] parses it) holds, if there is one: `pat` in an
+/// Airtable token's `(?:^|[^A-Za-z0-9_])(?P<value>pat[A-Za-z0-9]{14}\.[a-f0-9]{64})`.
+///
+/// Why: a rule without a keyword runs on every line with enough digits, and when its
+/// pattern opens with a class or an anchor the regex engine has no literal to skip to, so
+/// its lazy DFA reads every byte of those lines. On a FHIR NDJSON export (18.6 MB, every line
+/// with dozens of digits) the Airtable rule read all of it for nothing: 32 ms of CPU, where
+/// one SIMD search for `pat` over the span takes 2. A literal under an alternation or an
+/// optional repetition is not required; a case-insensitive one is a class, not a literal.
+fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(hir: &Hir) -> Option<Vec<u8>> {
+        match hir.kind() {
+            HirKind::Literal(lit) => Some(lit.0.to_vec()),
+            HirKind::Capture(c) => walk(&c.sub),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub),
+            // The translator joins adjacent literals of a concatenation into one.
+            HirKind::Concat(all) => all.iter().filter_map(walk).max_by_key(Vec::len),
+            _ => None,
+        }
+    }
+    let hir = syntax::parse_with(pattern, &rule_syntax()).ok()?;
+    walk(&hir).filter(|lit| lit.len() >= REQUIRED_MIN_LITERAL)
 }
 
 /// Whether no match of `pattern` (parsed as [`rule_regex`] parses it) can hold a newline
@@ -619,7 +652,7 @@ impl RuleDb {
 
 #[cfg(test)]
 mod tests {
-    use super::{line_bound, long_prefix_prefilter, rule_regex_with};
+    use super::{line_bound, long_prefix_prefilter, required_literal, rule_regex_with};
     use crate::detect::testing::{builtin, example_texts};
 
     /// A rule is searched in pieces cut at line starts only when no match can hold a
@@ -644,6 +677,63 @@ mod tests {
         ] {
             assert_eq!(line_bound(pattern), want, "{pattern}");
         }
+    }
+
+    /// A required literal is one every match holds: not one under an alternation, an
+    /// optional repetition or a case-insensitive flag, and never shorter than three bytes.
+    #[test]
+    fn required_literals_are_in_every_match() {
+        for (pattern, want) in [
+            (
+                r"(?:^|[^A-Za-z0-9_])(?P<value>pat[A-Za-z0-9]{14}\.[a-f0-9]{64})",
+                Some("pat"),
+            ),
+            (r"\b(?:glpat-)[0-9a-zA-Z_-]{20}\b", Some("glpat-")),
+            (r"(?:x|y)AKIA[0-9A-Z]{16}(?:ab)+", Some("AKIA")),
+            (r"(ab)+cdef", Some("cdef")),
+            (r"(abcd)+ef", Some("abcd")),
+            (r"(?:abc)?\d+", None),
+            (r"(?:abc)*\d+", None),
+            (r"(?:abc|abd)\d+", None),
+            (r"(?i)password=\w+", None),
+            (r"ab\d+cd", None),
+            (r"\d{9}", None),
+            (r"x(", None),
+        ] {
+            assert_eq!(
+                required_literal(pattern).as_deref(),
+                want.map(str::as_bytes),
+                "{pattern}"
+            );
+        }
+        // Every built-in rule's examples hold their rule's literal.
+        let db = builtin();
+        let mut with = 0;
+        for rule in db.rules() {
+            let Some(lit) = required_literal(&rule.spec.pattern) else {
+                continue;
+            };
+            with += 1;
+            let re = super::rule_regex(&rule.spec.pattern).unwrap();
+            let texts = rule
+                .spec
+                .examples
+                .iter()
+                .chain(&rule.spec.negative_examples);
+            for text in texts.map(|ex| ex.text().as_bytes()) {
+                for m in re.find_iter(text) {
+                    let found = &text[m.range()];
+                    assert!(
+                        memchr::memmem::find(found, &lit).is_some(),
+                        "{}: {:?} lacks {:?}",
+                        rule.id(),
+                        String::from_utf8_lossy(found),
+                        String::from_utf8_lossy(&lit)
+                    );
+                }
+            }
+        }
+        assert!(with > 50, "{with}");
     }
 
     /// Every capture group of every match of `re` in `hay`, in order.

@@ -25,6 +25,7 @@ const REGISTRY: &[(&str, LineFilter)] = &[
     ("mbi_start", mbi_start),
     ("ip_shape", ip_shape),
     ("nine_digits", nine_digits),
+    ("itin_shape", itin_shape),
     ("email_shape", email_shape),
     ("phone_shape", phone_shape),
     ("five_digits", five_digits),
@@ -104,10 +105,14 @@ fn any_pair(l: &[u8], pair: impl Fn(u8, u8) -> bool, mut then: impl FnMut(usize)
     false
 }
 
-/// `phi.ip`: an IPv4 address is four digit runs joined by single dots (`73.158.64.21`); an
-/// IPv6 address starts, at a word boundary, with one to four hex digits, a colon, up to four
-/// more and a second colon (`2600:1700:`, `fe80::`). `1.2` (a version) and `std::` (a path:
-/// no boundary before its `d`) have neither shape.
+/// `phi.ip`: an IPv4 address is four digit runs of one to three digits joined by single
+/// dots (`73.158.64.21`), standing alone as the validator wants it: no dot or word byte
+/// before it, no word byte or dot and digit after it, so a part of an OID
+/// (`urn:oid:1.3.6.1.4.1.54392.5.1`, on every identifier of a FHIR export) is not one; and
+/// not three single digits first (a section number, `1.2.3.4`). An IPv6 address starts, at
+/// a word boundary, with one to four hex digits, a colon, up to four more and a second colon
+/// (`2600:1700:`, `fe80::`). `1.2` (a version) and `std::` (a path: no boundary before its
+/// `d`) have neither shape.
 pub fn ip_shape(text: &[u8], line: Range<usize>) -> bool {
     let l = &text[line];
     // Four runs joined by dots need three dots: most lines with digits have fewer, and a
@@ -116,10 +121,20 @@ pub fn ip_shape(text: &[u8], line: Range<usize>) -> bool {
 }
 
 fn dotted_quad(l: &[u8]) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut last = [NO_RUN; 4];
     digit_runs(l).any(|run| {
         last = [last[1], last[2], last[3], run];
+        let [a, .., d] = last;
         last.windows(2).all(|w| joined(l, w[0], w[1], b"."))
+            && last.iter().all(|r| r.1 <= 3)
+            && !last[..3].iter().all(|r| r.1 == 1)
+            && (a.0 == 0 || !(l[a.0 - 1] == b'.' || word(l[a.0 - 1])))
+            && match l.get(d.0 + d.1..) {
+                Some([next, ..]) if word(*next) => false,
+                Some([b'.', digit, ..]) if digit.is_ascii_digit() => false,
+                _ => true,
+            }
     })
 }
 
@@ -140,7 +155,7 @@ fn ipv6_start(l: &[u8]) -> bool {
     })
 }
 
-/// `phi.ssn`, `phi.itin`: nine digits standing alone, as one run or as runs of 3-2-4, 3-6
+/// `phi.ssn`: nine digits standing alone, as one run or as runs of 3-2-4, 3-6
 /// or 5-4 joined by single `-`, `.` or blank separators.
 pub fn nine_digits(text: &[u8], line: Range<usize>) -> bool {
     let l = &text[line];
@@ -153,6 +168,37 @@ pub fn nine_digits(text: &[u8], line: Range<usize>) -> bool {
         c.1 == 9
             || (c.1 == 4 && j(b, c) && (b.1 == 5 || (b.1 == 2 && j(a, b) && a.1 == 3)))
             || (c.1 == 6 && j(b, c) && b.1 == 3)
+    })
+}
+
+/// `phi.itin`: [`nine_digits`] whose first run starts with a `9` and whose fourth and fifth
+/// digits are an ITIN's group (50–65, 70–88, 90–92, 94–99). An SSN never starts with a 9, so
+/// the lines of a patient extract, each with an SSN, have no ITIN shape.
+pub fn itin_shape(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
+    let group = |x: u8, y: u8| matches!((x - b'0') * 10 + (y - b'0'), 50..=65 | 70..=88 | 90..=92 | 94..=99);
+    let run = |at: usize| {
+        l[at.min(l.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let sep = |at: usize| l.get(at).is_some_and(|b| b"-. ".contains(b));
+    // Each `9` that starts a digit run.
+    memchr::memchr_iter(b'9', l).any(|p| {
+        if p > 0 && l[p - 1].is_ascii_digit() {
+            return false;
+        }
+        match run(p) {
+            9 => group(l[p + 3], l[p + 4]),
+            5 => sep(p + 5) && run(p + 6) == 4 && group(l[p + 3], l[p + 4]),
+            3 if sep(p + 3) => match run(p + 4) {
+                6 => group(l[p + 4], l[p + 5]),
+                2 => sep(p + 6) && run(p + 7) == 4 && group(l[p + 4], l[p + 5]),
+                _ => false,
+            },
+            _ => false,
+        }
     })
 }
 

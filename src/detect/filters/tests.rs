@@ -71,6 +71,13 @@ fn ip_shape_needs_a_dotted_digit_or_two_colons() {
             ("version 1.2", false),
             ("version 1.2.3", false),
             ("a.1.2.3.b", false),
+            ("urn:oid:1.3.6.1.4.1.54392.5.1", false),
+            ("oid 2.16.840.1.113883.4.1 and 1.2.3.4", false),
+            ("host 73.158.64.21.example", true),
+            ("v73.158.64.21", false),
+            ("73.158.64.21x", false),
+            ("1234.158.64.21", false),
+            ("(73.158.64.21)", true),
             ("time 12:30 only", false),
             ("sentence. 2024 ends", false),
             ("use std::collections::HashMap; 1234", false),
@@ -96,6 +103,131 @@ fn nine_digits_in_every_ssn_and_itin_shape() {
             ("two-part 536--90-4399", false),
             ("eight 53690439", false),
         ],
+    );
+}
+
+#[test]
+fn itin_shape_needs_a_nine_and_an_itin_group() {
+    check(
+        itin_shape,
+        &[
+            ("ITIN: 912-70-1234", true),
+            ("itin=911701234", true),
+            ("itin 912 70 1234", true),
+            ("itin 912-701234", true),
+            ("itin 91270-1234", true),
+            ("tin 999-88-7777.", true),
+            ("ssn: 536-90-4399", false),
+            ("itin 912-93-1234", false),
+            ("itin 912-49-1234", false),
+            ("itin 912-89-1234", false),
+            ("long 9127012345 run", false),
+            ("x1912-70-1234", false),
+            ("912-70-12345", false),
+            ("9", false),
+            ("", false),
+        ],
+    );
+}
+
+/// The IP and ITIN filters hold for every line where the rule's regex finds a value its
+/// validator could accept: random lines over digits, dots, separators and letters, against
+/// the patterns of `patterns/phi/contact.toml` and `patterns/phi/itin.toml` with the
+/// validators' boundary checks.
+#[test]
+fn ip_and_itin_shapes_hold_wherever_their_patterns_match() {
+    let ip = regex::bytes::Regex::new(
+        r"\b(?P<value>(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})",
+    )
+    .unwrap();
+    let itin = regex::bytes::Regex::new(
+        r"\b(?P<value>9\d{2}[- ]?(?:5\d|6[0-5]|7\d|8[0-8]|9[0-24-9])[- ]?\d{4})\b",
+    )
+    .unwrap();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    // What `phi.ip`'s validator asks of an IPv4 value before its address checks.
+    let ip_accepts = |l: &[u8], v: std::ops::Range<usize>| {
+        let octets: Vec<&[u8]> = l[v.clone()].split(|&b| b == b'.').collect();
+        !(v.start > 0 && (l[v.start - 1] == b'.' || word(l[v.start - 1])))
+            && !l.get(v.end).is_some_and(|&b| word(b))
+            && !matches!(l.get(v.end..), Some([b'.', d, ..]) if d.is_ascii_digit())
+            && !octets[..3].iter().all(|o| o.len() == 1)
+    };
+    // Digit runs and separators in turn, so that dotted quads and nine-digit groups are
+    // common.
+    let runs: &[&[u8]] = &[
+        b"1",
+        b"7",
+        b"9",
+        b"0",
+        b"01",
+        b"25",
+        b"64",
+        b"255",
+        b"256",
+        b"73",
+        b"158",
+        b"172",
+        b"21",
+        b"912",
+        b"70",
+        b"93",
+        b"88",
+        b"89",
+        b"50",
+        b"49",
+        b"65",
+        b"66",
+        b"92",
+        b"94",
+        b"1234",
+        b"4399",
+        b"701234",
+        b"881234",
+        b"91270",
+        b"91288",
+        b"912701234",
+        b"912881234",
+    ];
+    let seps: &[&[u8]] = &[
+        b".", b".", b".", b".", b".", b".", b"-", b" ", b":", b"a", b"_", b"", b".-",
+    ];
+    let (mut ips, mut itins) = (0, 0);
+    let mut x = 0x2545_F491_4F6C_DD1D_u64;
+    let mut next = move || {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize
+    };
+    for _ in 0..50_000 {
+        let len = 3 + next() % 8;
+        let l: Vec<u8> = (0..len)
+            .flat_map(|i| {
+                let part = if i % 2 == 0 { runs } else { seps };
+                part[next() % part.len()].iter().copied()
+            })
+            .collect();
+        let line = 0..l.len();
+        let shown = String::from_utf8_lossy(&l);
+        // Every match the validator could accept, as the scan finds them one after another.
+        let mut at = 0;
+        while let Some(c) = ip.captures_at(&l, at) {
+            let v = c.name("value").unwrap().range();
+            if ip_accepts(&l, v.clone()) {
+                ips += 1;
+                assert!(ip_shape(&l, line.clone()), "ip in {shown:?}");
+            }
+            at = v.start + 1;
+        }
+        if itin.is_match(&l) {
+            itins += 1;
+            assert!(itin_shape(&l, line.clone()), "itin in {shown:?}");
+        }
+    }
+    assert!(
+        ips > 100 && itins > 100,
+        "the lines should hold values: {ips} {itins}"
     );
 }
 

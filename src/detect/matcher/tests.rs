@@ -461,6 +461,36 @@ fn a_span_its_gate_rules_out_is_looked_through_once_when_shared_out() {
     assert!(w4 <= 5 * w1, "work {w1} at 1x, {w4} at 4x");
 }
 
+/// A shared-out batch is cut into stretches of equal bytes but for the last two, which are
+/// cut in four, so that the threads end together: every byte goes to one stretch, in order,
+/// and each of the last eight holds a quarter of what an earlier one holds.
+#[test]
+fn the_last_stretches_of_a_batch_are_quarter_stretches() {
+    for n in [1, 2, 4, 8, 32] {
+        let total = 64_000;
+        let mut bytes = vec![0; stretches(n)];
+        let mut last = 0;
+        for seen in 0..total {
+            let k = stretch_of(seen, total, n);
+            assert!(k >= last, "in order");
+            last = k;
+            bytes[k] += 1;
+        }
+        assert!(bytes.iter().all(|&b| b > 0), "{n}: {bytes:?}");
+        if n > 2 {
+            assert_eq!(bytes.len(), n + 6);
+            let whole = total / n;
+            assert!(bytes[..n - 2].iter().all(|&b| b == whole), "{n}: {bytes:?}");
+            assert!(
+                bytes[n - 2..].iter().all(|&b| b == whole / 4),
+                "{n}: {bytes:?}"
+            );
+        } else {
+            assert_eq!(bytes, vec![total / n; n]);
+        }
+    }
+}
+
 /// Helper threads for shared-out batches are bounded process-wide: a batch gets what is left
 /// of the run's `threads - 1`, and always one, so every worker of a run meeting a dense file
 /// at once starts one helper each, not `threads - 1` each (64 workers on a server: 64, not
