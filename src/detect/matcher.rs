@@ -73,6 +73,12 @@ impl Scratch {
     pub fn sole_scanner(&mut self, sole: bool) {
         self.others_scanning = !sole;
     }
+
+    /// Whether this thread is the run's only scanning thread ([`Scratch::sole_scanner`]): a
+    /// dense item's work may then be shared with a helper thread.
+    pub fn is_sole_scanner(&self) -> bool {
+        !self.others_scanning
+    }
 }
 
 /// The keyword hits and rule spans of one text.

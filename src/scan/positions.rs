@@ -30,43 +30,45 @@ pub(super) fn utf16_len(bytes: &[u8]) -> u32 {
 /// Positions of matches sorted by start, in one pass over the text: the line's end and the
 /// UTF-16 width before a match are carried from the previous match on the same line, not
 /// recounted from the line's start (a line of 40,000 SSNs made that quadratic).
-pub(super) fn line_numbers(text: &[u8], raws: &[RawMatch]) -> Vec<Position> {
+pub(super) fn line_numbers<'a>(
+    text: &[u8],
+    raws: impl ExactSizeIterator<Item = &'a RawMatch>,
+) -> Vec<Position> {
     let mut line = 1u32;
     let mut pos = 0usize;
     let mut line_start = 0usize;
     // The current line's end, once looked for, and the UTF-16 units of `line_start..pos`.
     let mut line_end: Option<usize> = None;
     let mut before = 0u32;
-    raws.iter()
-        .map(|r| {
-            let at = r.span.start;
-            let gap = &text[pos..at];
-            crate::work::add(gap.len());
-            if let Some(nl) = memchr::memrchr(b'\n', gap) {
-                line += memchr::memchr_iter(b'\n', gap).count() as u32;
-                line_start = pos + nl + 1;
-                line_end = None;
-                before = utf16_len(&text[line_start..at]);
-            } else {
-                before += utf16_len(gap);
-            }
-            pos = at;
-            let end_of_line = *line_end.get_or_insert_with(|| {
-                let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-                crate::work::add(end - at);
-                end
-            });
-            let end = r.span.end.min(end_of_line).max(at);
-            let utf16_columns = (before + 1, before + utf16_len(&text[at..end]) + 1);
-            Position {
-                line,
-                column: (at - line_start + 1) as u32,
-                end_column: (end - line_start + 1) as u32,
-                utf16_columns,
-                utf16_end: value_end(text, at..r.span.end, line, utf16_columns.1),
-            }
-        })
-        .collect()
+    raws.map(|r| {
+        let at = r.span.start;
+        let gap = &text[pos..at];
+        crate::work::add(gap.len());
+        if let Some(nl) = memchr::memrchr(b'\n', gap) {
+            line += memchr::memchr_iter(b'\n', gap).count() as u32;
+            line_start = pos + nl + 1;
+            line_end = None;
+            before = utf16_len(&text[line_start..at]);
+        } else {
+            before += utf16_len(gap);
+        }
+        pos = at;
+        let end_of_line = *line_end.get_or_insert_with(|| {
+            let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+            crate::work::add(end - at);
+            end
+        });
+        let end = r.span.end.min(end_of_line).max(at);
+        let utf16_columns = (before + 1, before + utf16_len(&text[at..end]) + 1);
+        Position {
+            line,
+            column: (at - line_start + 1) as u32,
+            end_column: (end - line_start + 1) as u32,
+            utf16_columns,
+            utf16_end: value_end(text, at..r.span.end, line, utf16_columns.1),
+        }
+    })
+    .collect()
 }
 
 /// Where the value `text[span]` ends ([`Finding::utf16_end`](crate::model::Finding::utf16_end)): on its first line, that line

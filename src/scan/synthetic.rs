@@ -18,20 +18,26 @@ const SPREAD_MIN: usize = 6;
 /// a README's prose). The values are compared normalised ([`synthetic_key`]) and held only in
 /// this set, in memory; a value not seen in a synthetic context still counts. One pass to
 /// collect, one to mark: linear in the matches.
-pub(super) fn spread_synthetic(text: &[u8], raws: &mut [RawMatch]) {
+///
+/// Returns the positions of the matches to mark synthetic (so that it can run beside other
+/// work that reads `raws`).
+pub(super) fn synthetic_spread(text: &[u8], raws: &[RawMatch]) -> Vec<u32> {
     if !raws.iter().any(|r| r.synthetic) || raws.iter().all(|r| r.synthetic) {
-        return;
+        return Vec::new();
     }
     let synthetic: rustc_hash::FxHashSet<Key> = raws
         .iter()
         .filter(|r| r.synthetic)
         .filter_map(|r| synthetic_key(&text[r.span.clone()]))
         .collect();
-    for r in raws.iter_mut().filter(|r| !r.synthetic) {
-        if synthetic_key(&text[r.span.clone()]).is_some_and(|k| synthetic.contains(&k)) {
-            r.synthetic = true;
-        }
-    }
+    (0u32..)
+        .zip(raws)
+        .filter(|(_, r)| {
+            !r.synthetic
+                && synthetic_key(&text[r.span.clone()]).is_some_and(|k| synthetic.contains(&k))
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// A value as [`spread_synthetic`] compares it, held inline: a dense file has hundreds of

@@ -282,6 +282,67 @@ fn synthetic_values_spread_within_a_file_in_linear_work() {
     });
 }
 
+/// A dense item's findings pass shared with a helper thread (synthetic values spread and
+/// masks on one, dedupe and positions on the other) gives what one thread gives: the same
+/// findings, suppressed findings and capped counts, in the same order. The text has values
+/// repeated from a marked resource (spread), overlapping matches (dedupe) and anchors beside
+/// identifiers (co-location).
+#[test]
+fn a_dense_items_findings_pass_on_two_threads_is_the_one_thread_pass() {
+    let mut r = Lcg(29);
+    let mut text = String::from("mrn,first_name,last_name,dob,ssn,phone,address\n");
+    for i in 0..6_000 {
+        text.push_str(&format!(
+            "{},{},{},{},{},(312) 555-{:04},\"{} Elm Street\"\n",
+            r.mrn(),
+            NAMES[i % 6],
+            NAMES[(i + 2) % 6],
+            r.date(),
+            r.ssn(),
+            i % 10_000,
+            1 + i % 900,
+        ));
+    }
+    for i in 0..300 {
+        let (mrn, dob) = (1_000_000 + r.next(8_999_999), r.date());
+        text.push_str(&format!(
+            "{{\"resourceType\":\"Patient\",\"identifier\":[{{\"system\":\"http://hospital.smarthealthit.org\",\"value\":\"{mrn}\"}}],\"birthDate\":\"{dob}\"}}\n\
+             Seen today: MRN: {mrn}, DOB: {dob}, SSN {} and HICN {}A\n",
+            r.ssn(),
+            100_000_000 + i
+        ));
+    }
+    let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
+    let policy = Policy::default();
+    let key = crate::fingerprint::Key::from_bytes(*b"two threads");
+    let item = Item::whole("extract.csv", text.into_bytes());
+    let run = |threads: usize| {
+        let engine = Engine {
+            db: &db,
+            policy: &policy,
+            detect: DetectOptions {
+                threads,
+                ..DetectOptions::default()
+            },
+            fingerprint_key: &key,
+        };
+        let before = SHARED_FINDINGS.with(std::cell::Cell::get);
+        let found = engine
+            .scan_item(&item, &mut crate::detect::Scratch::default())
+            .unwrap();
+        let shared = SHARED_FINDINGS.with(std::cell::Cell::get) - before;
+        (format!("{found:?}"), found, shared)
+    };
+    let (one, found, not_shared) = run(1);
+    assert_eq!(not_shared, 0);
+    let capped: usize = found.capped.iter().map(|c| c.count).sum();
+    assert!(capped > 16_384, "a dense item: {capped} capped");
+    assert!(!found.suppressed.is_empty(), "synthetic values");
+    let (two, _, shared) = run(2);
+    assert_eq!(shared, 1, "the findings pass was shared");
+    assert!(one == two, "two threads give what one gives");
+}
+
 #[test]
 fn synthetic_keys_compare_dates_in_either_order_and_skip_short_and_long_values() {
     let key = |v: &str| {
