@@ -34,7 +34,8 @@ pub struct Compiled {
     /// No match can hold a newline, and none is empty: a search split at line starts finds
     /// exactly the matches of one search over the whole span (`line_bound` in this module).
     pub line_bound: bool,
-    /// A literal every match holds ([`required_literal`]): a span without it holds no match.
+    /// A literal every match holds (`required_literal` in this module): a span without it
+    /// holds no match.
     pub required: Option<memchr::memmem::Finder<'static>>,
     /// The pattern, for [`Compiled::regex_for`].
     pattern: Box<str>,

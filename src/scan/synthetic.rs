@@ -3,7 +3,7 @@
 
 use crate::detect::RawMatch;
 
-/// Values longer than this (keys, tokens, blobs) are not compared by [`spread_synthetic`]:
+/// Values longer than this (keys, tokens, blobs) are not compared by [`synthetic_spread`]:
 /// the example identifiers it is for are short, and the cap keeps its work linear in the
 /// number of matches.
 const SPREAD_MAX: usize = 64;
@@ -40,7 +40,7 @@ pub(super) fn synthetic_spread(text: &[u8], raws: &[RawMatch]) -> Vec<u32> {
         .collect()
 }
 
-/// A value as [`spread_synthetic`] compares it, held inline: a dense file has hundreds of
+/// A value as [`synthetic_spread`] compares it, held inline: a dense file has hundreds of
 /// thousands of values, and a heap key each was a twentieth of its scan.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) struct Key {
@@ -66,7 +66,7 @@ impl Key {
     }
 }
 
-/// The key [`spread_synthetic`] compares a value by: a date as `YYYYMMDD` whether written
+/// The key [`synthetic_spread`] compares a value by: a date as `YYYYMMDD` whether written
 /// `1987-02-20`, `19870220` or `02/20/1987`; anything else its letters and digits, upper case
 /// (as [`crate::fingerprint::normalize`]). `None` for a value too long or too short to compare.
 pub(super) fn synthetic_key(value: &[u8]) -> Option<Key> {
