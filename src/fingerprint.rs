@@ -71,7 +71,7 @@ impl Key {
     /// A key written by [`Key::to_hex`].
     pub fn from_hex(hex: &str) -> Option<Key> {
         let hex = hex.trim();
-        if hex.is_empty() || hex.len() % 2 != 0 {
+        if hex.is_empty() || !hex.len().is_multiple_of(2) {
             return None;
         }
         (0..hex.len())

@@ -333,10 +333,9 @@ where
             }
             "workspace/didChangeWatchedFiles" => {
                 if let Ok(p) = serde_json::from_value::<lsp::DidChangeWatchedFilesParams>(n.params)
+                    && p.changes.iter().any(|c| is_config(&c.uri))
                 {
-                    if p.changes.iter().any(|c| is_config(&c.uri)) {
-                        self.reload();
-                    }
+                    self.reload();
                 }
             }
             _ => {}

@@ -1,6 +1,7 @@
 //! Appending to the log: one line per record, chained, never interleaved.
 //!
-//! Every writer opens the file with `O_APPEND | O_CREAT`, takes an exclusive `flock`, reads
+//! Every writer opens the file with `O_APPEND | O_CREAT`, takes an exclusive lock (`flock` on
+//! Unix, `LockFileEx` on Windows: [`File::lock`]), reads
 //! the last line (from the end, bounded by [`MAX_LINE`]) to compute `prev`, writes its line
 //! with one `write`, fsyncs and unlocks. A writer that waited while another rotated the file
 //! away notices (the path no longer names its inode) and starts over on the new file.
@@ -16,7 +17,6 @@ use super::{GENESIS, Record};
 use crate::error::{Error, Result};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// The longest line read back to chain: a record lists at most
@@ -79,18 +79,15 @@ pub fn append(path: &Path, record: &Record) -> Result<String> {
 pub fn append_rotating(path: &Path, rotation: Rotation, record: &Record) -> Result<String> {
     // Each retry means another writer rotated the file in between: a handful at most.
     for _ in 0..64 {
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o640)
-            .open(path)
-            .map_err(|e| io(path, "cannot open", e))?;
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
+        let file = options.open(path).map_err(|e| io(path, "cannot open", e))?;
         let _lock = Lock::exclusive(&file).map_err(|e| io(path, "cannot lock", e))?;
         let meta = file.metadata().map_err(|e| io(path, "cannot stat", e))?;
-        match std::fs::metadata(path) {
-            Ok(now) if now.ino() == meta.ino() && now.dev() == meta.dev() => {}
-            _ => continue,
+        if !names(path, &file) {
+            continue;
         }
         let by_size = rotation.bytes.is_some_and(|max| meta.len() >= max.max(1));
         let by_date = match rotation.period {
@@ -138,20 +135,41 @@ fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
     Error::io(format!("audit log {}: {what}", path.display()), e)
 }
 
-/// An exclusive advisory lock, released on drop (and by the kernel when the file closes).
+/// Whether `path` still names the open `file`: a writer that waited for the lock while
+/// another rotated the file away holds the old one.
+fn names(path: &Path, file: &File) -> bool {
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(named)) => same_file(&open, &named),
+        _ => false,
+    }
+}
+
+/// The same inode on the same device.
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// The same creation time and size (the file index is not in stable Rust): a log rotated
+/// away and the new one made after it differ in the first, in 100 ns steps.
+#[cfg(windows)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::windows::fs::MetadataExt;
+    a.creation_time() == b.creation_time() && a.file_size() == b.file_size()
+}
+
+/// An exclusive lock, released on drop (and by the system when the file closes): `flock`
+/// on Unix, `LockFileEx` on Windows ([`File::lock`]).
 struct Lock<'a>(&'a File);
 
 impl<'a> Lock<'a> {
     fn exclusive(file: &'a File) -> std::io::Result<Lock<'a>> {
-        use std::os::fd::AsRawFd;
         loop {
-            // SAFETY: the descriptor is open for the lifetime of `file`.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(Lock(file));
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(e);
+            match file.lock() {
+                Ok(()) => return Ok(Lock(file)),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }
@@ -159,9 +177,7 @@ impl<'a> Lock<'a> {
 
 impl Drop for Lock<'_> {
     fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
-        // SAFETY: as in `exclusive`.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+        let _ = self.0.unlock();
     }
 }
 
@@ -213,11 +229,11 @@ fn last_line(mut file: &File, len: u64, path: &Path) -> Result<Option<Vec<u8>>> 
 /// line; a line rewritten by other tools may order its keys otherwise, so the key is searched
 /// in the line's first [`TIME_WINDOW`] bytes (the pattern `"time":"` cannot occur inside a JSON
 /// string, where every quote is escaped).
-fn first_time(file: &File) -> Option<String> {
-    use std::os::unix::fs::FileExt;
-    let mut head = vec![0u8; TIME_WINDOW];
-    let n = file.read_at(&mut head, 0).ok()?;
-    let line = &head[..n];
+fn first_time(mut file: &File) -> Option<String> {
+    let mut head = Vec::with_capacity(TIME_WINDOW);
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.take(TIME_WINDOW as u64).read_to_end(&mut head).ok()?;
+    let line = &head[..];
     let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
     let key = b"\"time\":\"";
     let at = memchr::memmem::find(line, key)? + key.len();
@@ -312,4 +328,26 @@ fn sync_dir(path: &Path) {
         _ => Path::new("."),
     };
     let _ = File::open(dir).and_then(|d| d.sync_all());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    /// A writer that waited for the lock while another rotated the log away holds the old
+    /// file: the path no longer names it, and it starts over (the check is the same inode on
+    /// Unix, the same creation time and size on Windows, where std has no file index).
+    #[test]
+    fn a_log_rotated_away_is_no_longer_the_one_its_path_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, b"{\"time\":\"2026-01-01T00:00:00.000Z\"}\n").unwrap();
+        let held = std::fs::File::open(&path).unwrap();
+        assert!(names(&path, &held));
+        std::fs::rename(&path, dir.path().join("audit.jsonl.1")).unwrap();
+        assert!(!names(&path, &held), "no file at the path");
+        std::fs::write(&path, b"{\"time\":\"2026-01-01T00:00:00.000Z\"}\n").unwrap();
+        assert!(!names(&path, &held), "another file at the path");
+        assert!(names(&path, &std::fs::File::open(&path).unwrap()));
+    }
 }

@@ -72,7 +72,7 @@ pub fn arm(deadline: Instant, message: String) -> anyhow::Result<()> {
             // SAFETY: writes a live buffer to fd 2 and ends the process; no Rust state is used
             // afterwards.
             unsafe {
-                libc::write(2, line.as_ptr().cast(), line.len());
+                libc::write(2, line.as_ptr().cast(), line.len() as _);
                 libc::_exit(2);
             }
         })

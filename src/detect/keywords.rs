@@ -110,7 +110,7 @@ impl KeywordSet {
         assert!(
             set.trans
                 .iter()
-                .all(|&t| t as usize % stride == 0 && (t as usize) < set.trans.len()),
+                .all(|&t| (t as usize).is_multiple_of(stride) && (t as usize) < set.trans.len()),
             "every keyword transition leads to a row start"
         );
         Ok(set)

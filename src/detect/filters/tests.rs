@@ -322,7 +322,7 @@ fn pair_filters_agree_with_a_byte_by_byte_walk() {
             .map(|i| {
                 let r = x.rotate_left(i as u32 * 7) ^ (round * 31 + i as u64);
                 // Mostly filler, so hits are rare and land anywhere in a block.
-                if r % 5 == 0 {
+                if r.is_multiple_of(5) {
                     alphabet[(r / 5 % alphabet.len() as u64) as usize]
                 } else {
                     b'x'

@@ -125,7 +125,32 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// A local wall-clock time as Unix seconds (`mktime`).
+/// `mktime`: `tm`, a local wall-clock time, as Unix seconds (normalized in place).
+///
+/// # Safety
+///
+/// None beyond `tm` being a valid `tm` (any bytes are).
+#[cfg(not(windows))]
+unsafe fn mktime(tm: &mut libc::tm) -> libc::time_t {
+    // SAFETY: `mktime` reads and writes only `*tm`.
+    unsafe { libc::mktime(tm) }
+}
+
+/// `mktime` on Windows: the C runtime's `_mktime64` (the `libc` crate has no `mktime` there).
+///
+/// # Safety
+///
+/// As the Unix one.
+#[cfg(windows)]
+unsafe fn mktime(tm: &mut libc::tm) -> libc::time_t {
+    unsafe extern "C" {
+        fn _mktime64(tm: *mut libc::tm) -> libc::time_t;
+    }
+    // SAFETY: `_mktime64` reads and writes only `*tm`.
+    unsafe { _mktime64(tm) }
+}
+
+/// A local wall-clock time as Unix seconds ([`mktime`]).
 fn local_time(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
     // SAFETY: `tm` is a plain C struct for which all-zero bytes are a valid value; `mktime`
     // reads and normalizes only that struct, which lives on this stack frame.
@@ -138,7 +163,7 @@ fn local_time(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
         tm.tm_min = i32::try_from(mi).ok()?;
         tm.tm_sec = i32::try_from(s).ok()?;
         tm.tm_isdst = -1;
-        libc::mktime(&mut tm)
+        mktime(&mut tm)
     };
     (t != -1).then_some(t)
 }

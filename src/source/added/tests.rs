@@ -159,7 +159,7 @@ fn shared_end_and_candidates_agree_with_the_plain_difference() {
             2 => format!("line {}", n % 13).into_bytes(),
             _ => format!("fn f{}() {{}}", n % 29).into_bytes(),
         };
-        l.extend_from_slice(if n % 11 == 0 { b"\r\n" } else { b"\n" });
+        l.extend_from_slice(if n.is_multiple_of(11) { b"\r\n" } else { b"\n" });
         l
     };
     for round in 0..3000 {
@@ -178,7 +178,7 @@ fn shared_end_and_candidates_agree_with_the_plain_difference() {
                 }
             }
             let mut text = lines.concat();
-            if next() % 5 == 0 && text.last() == Some(&b'\n') {
+            if next().is_multiple_of(5) && text.last() == Some(&b'\n') {
                 text.pop();
             }
             text

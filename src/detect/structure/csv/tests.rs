@@ -80,7 +80,7 @@ fn remembered_header_walks_answer_as_fresh_ones() {
         let mut t = Vec::new();
         for _ in 0..lines {
             t.extend_from_slice(pieces[(next(&mut rng) % pieces.len() as u64) as usize]);
-            t.extend_from_slice(if next(&mut rng) % 5 == 0 {
+            t.extend_from_slice(if next(&mut rng).is_multiple_of(5) {
                 b"\r\n"
             } else {
                 b"\n"
@@ -99,7 +99,7 @@ fn remembered_header_walks_answer_as_fresh_ones() {
             .collect();
         memo::remembering(&t, || {
             for (i, r) in rows.iter().enumerate() {
-                if next(&mut rng) % 4 == 0 {
+                if next(&mut rng).is_multiple_of(4) {
                     continue;
                 }
                 for _ in 0..1 + next(&mut rng) % 2 {

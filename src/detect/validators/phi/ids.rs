@@ -243,7 +243,7 @@ pub fn gtin14(v: &[u8]) -> Check {
 
 /// A calendar date (year, month, day) that exists, is not before 1900 and not in the future.
 pub fn real_date(y: u32, m: u32, d: u32) -> bool {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

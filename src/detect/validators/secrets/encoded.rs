@@ -94,7 +94,7 @@ pub(crate) fn decode(v: &[u8]) -> Option<Vec<u8>> {
     let body = v.strip_suffix(b"==").or_else(|| v.strip_suffix(b"="));
     let body = body.unwrap_or(v);
     let mut padded = body.to_vec();
-    while padded.len() % 4 != 0 {
+    while !padded.len().is_multiple_of(4) {
         padded.push(b'=');
     }
     let raw = STANDARD

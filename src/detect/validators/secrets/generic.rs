@@ -1057,7 +1057,7 @@ fn is_hash_format(v: &[u8]) -> bool {
 /// non-secret, as in ConfigMaps and test fixtures.
 fn is_encoded_non_secret(v: &[u8]) -> bool {
     use base64::Engine as _;
-    if v.len() < 8 || v.len() % 4 != 0 {
+    if v.len() < 8 || !v.len().is_multiple_of(4) {
         return false;
     }
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(v) else {
