@@ -86,7 +86,7 @@ pub fn append_rotating(path: &Path, rotation: Rotation, record: &Record) -> Resu
         let file = options.open(path).map_err(|e| io(path, "cannot open", e))?;
         let _lock = Lock::exclusive(&file).map_err(|e| io(path, "cannot lock", e))?;
         let meta = file.metadata().map_err(|e| io(path, "cannot stat", e))?;
-        if !names(path, &file) {
+        if !names(path, &meta) {
             continue;
         }
         let by_size = rotation.bytes.is_some_and(|max| meta.len() >= max.max(1));
@@ -135,13 +135,10 @@ fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
     Error::io(format!("audit log {}: {what}", path.display()), e)
 }
 
-/// Whether `path` still names the open `file`: a writer that waited for the lock while
-/// another rotated the file away holds the old one.
-fn names(path: &Path, file: &File) -> bool {
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(open), Ok(named)) => same_file(&open, &named),
-        _ => false,
-    }
+/// Whether `path` still names the open file whose metadata is `open`: a writer that waited
+/// for the lock while another rotated the file away holds the old one.
+fn names(path: &Path, open: &std::fs::Metadata) -> bool {
+    std::fs::metadata(path).is_ok_and(|named| same_file(open, &named))
 }
 
 /// The same inode on the same device.
@@ -342,12 +339,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         std::fs::write(&path, b"{\"time\":\"2026-01-01T00:00:00.000Z\"}\n").unwrap();
-        let held = std::fs::File::open(&path).unwrap();
+        let held = std::fs::File::open(&path).unwrap().metadata().unwrap();
         assert!(names(&path, &held));
         std::fs::rename(&path, dir.path().join("audit.jsonl.1")).unwrap();
         assert!(!names(&path, &held), "no file at the path");
         std::fs::write(&path, b"{\"time\":\"2026-01-01T00:00:00.000Z\"}\n").unwrap();
         assert!(!names(&path, &held), "another file at the path");
-        assert!(names(&path, &std::fs::File::open(&path).unwrap()));
+        let fresh = std::fs::File::open(&path).unwrap().metadata().unwrap();
+        assert!(names(&path, &fresh));
     }
 }

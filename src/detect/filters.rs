@@ -158,47 +158,43 @@ fn ipv6_start(l: &[u8]) -> bool {
 /// `phi.ssn`: nine digits standing alone, as one run or as runs of 3-2-4, 3-6
 /// or 5-4 joined by single `-`, `.` or blank separators.
 pub fn nine_digits(text: &[u8], line: Range<usize>) -> bool {
+    nine_digit_groups(&text[line], |_, _| true)
+}
+
+/// `phi.itin`: [`nine_digits`] whose first digit is a `9` and whose fourth and fifth digits
+/// are an ITIN's group (50–65, 70–88, 90–92, 94–99). An SSN never starts with a 9, so the
+/// lines of a patient extract, each with an SSN, have no ITIN shape.
+pub fn itin_shape(text: &[u8], line: Range<usize>) -> bool {
     let l = &text[line];
+    let group = |x: u8, y: u8| matches!((x - b'0') * 10 + (y - b'0'), 50..=65 | 70..=88 | 90..=92 | 94..=99);
+    memchr::memchr(b'9', l).is_some()
+        && nine_digit_groups(l, |first, fourth| {
+            l[first] == b'9' && group(l[fourth], l[fourth + 1])
+        })
+}
+
+/// Whether `l` holds nine digits standing alone, as one run or as runs of 3-2-4, 3-6 or 5-4
+/// joined by single `-`, `.` or blank separators, that `accept` takes: it gets the offsets of
+/// their first and their fourth digit.
+fn nine_digit_groups(l: &[u8], mut accept: impl FnMut(usize, usize) -> bool) -> bool {
     // The last three digit runs, newest last.
     let mut last = [NO_RUN; 3];
     digit_runs(l).any(|run| {
         last = [last[1], last[2], run];
         let [a, b, c] = last;
         let j = |x, y| joined(l, x, y, b"-. ");
-        c.1 == 9
-            || (c.1 == 4 && j(b, c) && (b.1 == 5 || (b.1 == 2 && j(a, b) && a.1 == 3)))
-            || (c.1 == 6 && j(b, c) && b.1 == 3)
-    })
-}
-
-/// `phi.itin`: [`nine_digits`] whose first run starts with a `9` and whose fourth and fifth
-/// digits are an ITIN's group (50–65, 70–88, 90–92, 94–99). An SSN never starts with a 9, so
-/// the lines of a patient extract, each with an SSN, have no ITIN shape.
-pub fn itin_shape(text: &[u8], line: Range<usize>) -> bool {
-    let l = &text[line];
-    let group = |x: u8, y: u8| matches!((x - b'0') * 10 + (y - b'0'), 50..=65 | 70..=88 | 90..=92 | 94..=99);
-    let run = |at: usize| {
-        l[at.min(l.len())..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let sep = |at: usize| l.get(at).is_some_and(|b| b"-. ".contains(b));
-    // Each `9` that starts a digit run.
-    memchr::memchr_iter(b'9', l).any(|p| {
-        if p > 0 && l[p - 1].is_ascii_digit() {
-            return false;
-        }
-        match run(p) {
-            9 => group(l[p + 3], l[p + 4]),
-            5 => sep(p + 5) && run(p + 6) == 4 && group(l[p + 3], l[p + 4]),
-            3 if sep(p + 3) => match run(p + 4) {
-                6 => group(l[p + 4], l[p + 5]),
-                2 => sep(p + 6) && run(p + 7) == 4 && group(l[p + 4], l[p + 5]),
-                _ => false,
-            },
-            _ => false,
-        }
+        let digits = if c.1 == 9 {
+            Some((c.0, c.0 + 3))
+        } else if c.1 == 4 && j(b, c) && b.1 == 5 {
+            Some((b.0, b.0 + 3))
+        } else if c.1 == 4 && j(b, c) && b.1 == 2 && j(a, b) && a.1 == 3 {
+            Some((a.0, b.0))
+        } else if c.1 == 6 && j(b, c) && b.1 == 3 {
+            Some((b.0, c.0))
+        } else {
+            None
+        };
+        digits.is_some_and(|(first, fourth)| accept(first, fourth))
     })
 }
 

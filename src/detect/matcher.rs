@@ -490,8 +490,16 @@ fn pieces(
 /// How many stretches [`stretch_of`] cuts a batch into for `n` of equal bytes: the last two
 /// of those are cut in four each.
 fn stretches(n: usize) -> usize {
-    if n > 2 { n + 6 } else { n }
+    if n > TAIL_STRETCHES {
+        n + TAIL_STRETCHES * (TAIL_CUT - 1)
+    } else {
+        n
+    }
 }
+
+/// The stretches at the end of a batch that [`stretch_of`] cuts smaller, and in how many.
+const TAIL_STRETCHES: usize = 2;
+const TAIL_CUT: usize = 4;
 
 /// The stretch of a piece that starts `seen` bytes into a batch of `total`, for `n` stretches
 /// of equal bytes ([`stretches`]). The last two are cut in four: a stretch's cost is not its
@@ -500,15 +508,15 @@ fn stretches(n: usize) -> usize {
 /// export: 93 ms of 0.6 s); with quarter stretches at the end they finish together.
 fn stretch_of(seen: usize, total: usize, n: usize) -> usize {
     let total = total.max(1);
-    if n <= 2 {
-        return (seen * n / total).min(n - 1);
-    }
-    let even = (n - 2) * total;
     let x = seen * n;
+    if n <= TAIL_STRETCHES {
+        return (x / total).min(n - 1);
+    }
+    let even = (n - TAIL_STRETCHES) * total;
     if x < even {
         x / total
     } else {
-        ((n - 2) + (x - even) * 4 / total).min(n + 5)
+        ((n - TAIL_STRETCHES) + (x - even) * TAIL_CUT / total).min(stretches(n) - 1)
     }
 }
 
@@ -1053,20 +1061,19 @@ fn gated_out(prefilter: bool, rule: &Rule, span: &[u8]) -> bool {
     if !prefilter {
         return false;
     }
-    let out = (rule.keyword_required()
+    let gated = rule.keyword_required()
         && rule
             .spec
             .line_gate
             .as_deref()
-            .is_some_and(|gate| !has_any_byte(span, gate.as_bytes())))
-        || rule
-            .compiled()
+            .is_some_and(|gate| !has_any_byte(span, gate.as_bytes()));
+    let lacking = || {
+        rule.compiled()
             .ok()
             .and_then(|c| c.required.as_ref())
-            .is_some_and(|lit| {
-                crate::work::add(span.len());
-                lit.find(span).is_none()
-            });
+            .is_some_and(|lit| lit.find(span).is_none())
+    };
+    let out = gated || lacking();
     if out {
         crate::work::add(span.len());
     }
