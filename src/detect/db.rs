@@ -113,6 +113,8 @@ pub struct Rule {
     pub line_filter: Option<LineFilter>,
     /// Compiled on first use.
     compiled: OnceLock<std::result::Result<Compiled, String>>,
+    /// A thread has started compiling the pattern ([`Rule::compiling_elsewhere`]).
+    compiling: std::sync::atomic::AtomicBool,
     /// Values matching any of these are dropped.
     allow: Vec<Regex>,
     /// The configuration overrides the severity (it then beats the validator's choice).
@@ -159,9 +161,27 @@ impl Rule {
     /// When the pattern does not compile; names the pack, the rule and the key.
     pub fn compiled(&self) -> Result<&Compiled> {
         self.compiled
-            .get_or_init(|| compile(&self.spec))
+            .get_or_init(|| {
+                self.compiling
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                compile(&self.spec)
+            })
             .as_ref()
             .map_err(|msg| Error::rule(&self.source, self.id(), Some("pattern"), msg.clone()))
+    }
+
+    /// Whether another thread is compiling the pattern right now: [`Rule::compiled`] would
+    /// wait for it, and a caller with other rules to run can run those first. (The calling
+    /// thread never asks while it compiles.)
+    pub fn compiling_elsewhere(&self) -> bool {
+        self.compiled.get().is_none() && self.compiling.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Tests: as if another thread had started compiling the pattern.
+    #[cfg(test)]
+    pub(crate) fn mark_compiling(&self) {
+        self.compiling
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether the configuration set this rule's severity.
@@ -216,8 +236,8 @@ fn regex(pattern: &str) -> std::result::Result<Regex, String> {
 ///
 /// The exception is a long haystack of a rule whose every match starts with one of a few
 /// literals of at least three bytes ([`Compiled::regex_for`]).
-fn rule_regex(pattern: &str) -> std::result::Result<meta::Regex, String> {
-    rule_regex_with(pattern, None)
+fn rule_regex(hir: &regex_syntax::hir::Hir) -> std::result::Result<meta::Regex, String> {
+    rule_regex_from(hir, None)
 }
 
 /// How rule patterns are parsed: bytes, not Unicode ([`rule_regex`], and the analyses of
@@ -232,6 +252,31 @@ fn rule_regex_with(
     pattern: &str,
     pre: Option<Prefilter>,
 ) -> std::result::Result<meta::Regex, String> {
+    rule_regex_from(&parse(pattern)?, pre)
+}
+
+/// A rule's pattern parsed as [`rule_syntax`] says, with the message `regex::Error` gives
+/// for a syntax error.
+fn parse(pattern: &str) -> std::result::Result<regex_syntax::hir::Hir, String> {
+    syntax::parse_with(pattern, &rule_syntax()).map_err(|e| last_line(&e.to_string()))
+}
+
+/// The last line of an error message, trimmed: what `regex::Error` shows.
+fn last_line(msg: &str) -> String {
+    msg.lines()
+        .last()
+        .unwrap_or("invalid regex")
+        .trim()
+        .to_owned()
+}
+
+/// [`rule_regex_with`] of a pattern parsed already ([`parse`]): [`compile`] parses once for
+/// the regex and the analyses ([`line_bound`], [`required_literal`]), which parsed it
+/// again each (a sixth of compiling the rules a staged change uses).
+fn rule_regex_from(
+    hir: &regex_syntax::hir::Hir,
+    pre: Option<Prefilter>,
+) -> std::result::Result<meta::Regex, String> {
     let config = meta::Config::new()
         .match_kind(MatchKind::LeftmostFirst)
         .utf8_empty(false)
@@ -241,8 +286,7 @@ fn rule_regex_with(
         .prefilter(pre);
     meta::Builder::new()
         .configure(config)
-        .syntax(rule_syntax())
-        .build(pattern)
+        .build_from_hir(hir)
         .map_err(|e| {
             // The messages `regex::Error` gives for the same failures.
             let msg = match (e.size_limit(), e.syntax_error()) {
@@ -250,11 +294,7 @@ fn rule_regex_with(
                 (None, Some(syntax)) => syntax.to_string(),
                 (None, None) => e.to_string(),
             };
-            msg.lines()
-                .last()
-                .unwrap_or("invalid regex")
-                .trim()
-                .to_owned()
+            last_line(&msg)
         })
 }
 
@@ -285,7 +325,8 @@ fn long_prefix_prefilter(pattern: &str) -> Option<Prefilter> {
 }
 
 fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
-    let regex = rule_regex(&spec.pattern)?;
+    let hir = parse(&spec.pattern)?;
+    let regex = rule_regex(&hir)?;
     let group_name = spec.value_group.as_deref().unwrap_or("value");
     let mut names = regex.group_info().pattern_names(PatternID::ZERO);
     let value_group = match names.position(|n| n == Some(group_name)) {
@@ -299,8 +340,8 @@ fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
         caches: cache_pool(&regex),
         regex,
         value_group,
-        line_bound: line_bound(&spec.pattern),
-        required: required_literal(&spec.pattern)
+        line_bound: line_bound_of(&hir),
+        required: required_literal_of(&hir)
             .map(|lit| memchr::memmem::Finder::new(&lit).into_owned()),
         pattern: spec.pattern.as_str().into(),
         prefiltered: OnceLock::new(),
@@ -320,7 +361,13 @@ const REQUIRED_MIN_LITERAL: usize = 3;
 /// with dozens of digits) the Airtable rule read all of it for nothing: 32 ms of CPU, where
 /// one SIMD search for `pat` over the span takes 2. A literal under an alternation or an
 /// optional repetition is not required; a case-insensitive one is a class, not a literal.
+#[cfg(test)]
 fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    required_literal_of(&parse(pattern).ok()?)
+}
+
+/// [`required_literal`] of the parsed pattern.
+fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     use regex_syntax::hir::{Hir, HirKind};
     fn walk(hir: &Hir) -> Option<Vec<u8>> {
         match hir.kind() {
@@ -332,15 +379,20 @@ fn required_literal(pattern: &str) -> Option<Vec<u8>> {
             _ => None,
         }
     }
-    let hir = syntax::parse_with(pattern, &rule_syntax()).ok()?;
-    walk(&hir).filter(|lit| lit.len() >= REQUIRED_MIN_LITERAL)
+    walk(hir).filter(|lit| lit.len() >= REQUIRED_MIN_LITERAL)
 }
 
 /// Whether no match of `pattern` (parsed as [`rule_regex`] parses it) can hold a newline
 /// and none can be empty. Then no match crosses a line start, so the matches starting at a
 /// position are the same whether the haystack ends at a later line start or runs on, and a
 /// leftmost-first iteration cut at line starts finds the same matches as one over the whole.
+#[cfg(test)]
 fn line_bound(pattern: &str) -> bool {
+    parse(pattern).is_ok_and(|hir| line_bound_of(&hir))
+}
+
+/// [`line_bound`] of the parsed pattern.
+fn line_bound_of(hir: &regex_syntax::hir::Hir) -> bool {
     use regex_syntax::hir::{Class, Hir, HirKind};
     fn newline(hir: &Hir) -> bool {
         match hir.kind() {
@@ -359,8 +411,7 @@ fn line_bound(pattern: &str) -> bool {
             HirKind::Concat(all) | HirKind::Alternation(all) => all.iter().any(newline),
         }
     }
-    syntax::parse_with(pattern, &rule_syntax())
-        .is_ok_and(|hir| !newline(&hir) && hir.properties().minimum_len().is_some_and(|n| n > 0))
+    !newline(hir) && hir.properties().minimum_len().is_some_and(|n| n > 0)
 }
 
 /// What the configuration changes about the rule set.
@@ -519,6 +570,7 @@ fn make_rule(spec: RuleSpec, source: &str, sel: &Selection) -> Result<Rule> {
         validator,
         line_filter,
         compiled: OnceLock::new(),
+        compiling: std::sync::atomic::AtomicBool::new(false),
         overridden: sel.severity.contains_key(&spec.id),
         allow,
         path,
@@ -715,7 +767,7 @@ mod tests {
                 continue;
             };
             with += 1;
-            let re = super::rule_regex(&rule.spec.pattern).unwrap();
+            let re = super::rule_regex(&super::parse(&rule.spec.pattern).unwrap()).unwrap();
             let texts = rule
                 .spec
                 .examples

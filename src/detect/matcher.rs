@@ -343,7 +343,26 @@ fn run_spans(
     let shared = pieces.len() > groups.len()
         || (pieces.len() >= 2 && !scratch.others_scanning && dense_text(&groups, targets.len()));
     if !shared {
-        for &(rule, t, start, end) in &groups {
+        // A rule another worker is compiling waits, with all its spans, until the rules
+        // after it have run: the workers start on their first batches together, in the same
+        // rule order, and each waited for the other's compiling (a staged change of 2,000
+        // files: 9.6 ms of 22 ms of compiling). Matches of one rule keep their order, and
+        // those of different rules are sorted by position later.
+        let mut later: Vec<usize> = Vec::new();
+        for (k, &(rule, t, start, end)) in groups.iter().enumerate() {
+            let deferred = later.last().is_some_and(|&l| groups[l].0 == rule);
+            if deferred || db.rule(rule).compiling_elsewhere() {
+                #[cfg(test)]
+                DEFERRED_SPANS.with(|n| n.set(n.get() + 1));
+                later.push(k);
+                continue;
+            }
+            let t = t as usize;
+            let ctx = ctx(db, targets, opts, scratch, t);
+            run_rule(&ctx, rule, start..end, start..end, &mut outs[t])?;
+        }
+        for k in later {
+            let (rule, t, start, end) = groups[k];
             let t = t as usize;
             let ctx = ctx(db, targets, opts, scratch, t);
             run_rule(&ctx, rule, start..end, start..end, &mut outs[t])?;
@@ -411,6 +430,8 @@ impl Drop for Helpers {
 thread_local! {
     /// Batches this thread shared out among threads (tests: the shared path was taken).
     static SHARED_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Spans of a rule another thread was compiling, run after the others.
+    static DEFERRED_SPANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// `order`'s spans with the overlapping spans of one rule in one text merged.

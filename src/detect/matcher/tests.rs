@@ -681,3 +681,48 @@ fn a_large_texts_plan_made_in_halves_is_the_plan_made_whole() {
         }
     }
 }
+
+/// A worker that meets a rule another worker is compiling runs the rules after it first, and
+/// that rule's spans last: two workers starting on their first batches together in the same
+/// rule order each waited for the other's compiling (a staged change of 2,000 files: 9.6 ms
+/// of waiting for 22 ms of compiling). The matches are the same, and once ordered as the
+/// findings pass orders them, in the same order: every rule's examples, with every third
+/// rule marked as being compiled elsewhere.
+#[test]
+fn a_rule_compiled_elsewhere_waits_until_the_other_rules_ran() {
+    let text = examples_joined(&builtin()).into_bytes();
+    let regions = std::iter::once(0..text.len()).collect::<Vec<_>>();
+    let target = Target {
+        text: &text,
+        regions: &regions,
+        path: "notes.txt",
+    };
+    let run = |db: &RuleDb| {
+        let mut outs = vec![Vec::new()];
+        let before = DEFERRED_SPANS.with(std::cell::Cell::get);
+        find_each(
+            db,
+            &[target],
+            DetectOptions::default(),
+            &mut Scratch::default(),
+            &mut outs,
+        )
+        .unwrap();
+        let mut found = outs.pop().unwrap();
+        found.sort_by_key(|r| (r.span.start, std::cmp::Reverse(r.severity), r.rule));
+        (found, DEFERRED_SPANS.with(std::cell::Cell::get) - before)
+    };
+    let (want, none) = run(&builtin());
+    assert_eq!(none, 0, "nothing is compiled elsewhere");
+    assert!(want.len() > 500, "the examples hold findings");
+    let db = builtin();
+    for rule in db.rules().iter().step_by(3) {
+        rule.mark_compiling();
+    }
+    let (got, deferred) = run(&db);
+    assert!(
+        deferred > 50,
+        "spans of rules compiled elsewhere wait: {deferred}"
+    );
+    assert!(got == want, "the same matches");
+}
