@@ -250,22 +250,6 @@ impl Session {
         self.finish(report, started)
     }
 
-    /// Scans the jobs `source` hands over while it is still planning them
-    /// ([`phiguard::scan::drive`]), prints the report and returns the exit code; `None` when
-    /// the source abandoned its plan ([`phiguard::source::Fed::Replan`]): nothing is printed,
-    /// for the caller to plan again.
-    pub fn scan_source_and_report(
-        &self,
-        source: &mut dyn Source,
-        repo: RepoAt,
-    ) -> Result<Option<Exit>> {
-        let started = Instant::now();
-        match self.report_of(source, repo)? {
-            Some(report) => self.finish(report, started).map(Some),
-            None => Ok(None),
-        }
-    }
-
     /// The report of what `source` hands over (not printed, no baseline applied); `None` when
     /// the source abandoned its plan.
     pub fn report_of(&self, source: &mut dyn Source, repo: RepoAt) -> Result<Option<Report>> {

@@ -119,35 +119,52 @@ pub fn staged_only(
     if context == Context::Commit {
         super::verify::warn_signing_setup(&repo, &session.config.policies);
     }
-    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) =
-        super::weakening::staged(&repo, &session.key)?;
+    let started = std::time::Instant::now();
     let at = match repo.workdir() {
         Some(w) => RepoAt::WithWorktree(repo.path().to_path_buf(), w.to_path_buf()),
         None => RepoAt::Path(repo.path().to_path_buf()),
     };
     // Scanning starts while HEAD's trees are still being compared with the index.
     let paths = session.config.path_rules();
-    let mut staged = source::staged::StagedChange { repo: &repo, paths };
+    let mut staged = source::staged::StagedChange {
+        repo: &repo,
+        paths,
+        watch: Some(source::staged::Watch {
+            path: phiguard::config::REPO_FILE,
+            id: None,
+        }),
+    };
     let streamed = match only {
-        Some(only) => session.scan_source_and_report(
+        Some(only) => session.report_of(
             &mut Only {
                 inner: &mut staged,
                 only,
             },
             at.clone(),
         )?,
-        None => session.scan_source_and_report(&mut staged, at.clone())?,
+        None => session.report_of(&mut staged, at.clone())?,
     };
-    let exit = match streamed {
-        Some(exit) => exit,
+    let report = match streamed {
+        Some(report) => report,
         None => {
             let (mut jobs, skipped) = source::staged::plan(&repo, &paths)?;
             if let Some(o) = only {
                 jobs.retain(|j| selected(j, o));
             }
-            session.scan_and_report(&jobs, at, skipped)?
+            let mut report = session
+                .report_of(&mut phiguard::source::Planned::new(&jobs), at)?
+                .unwrap_or_default();
+            report.summary.skipped += skipped;
+            report.summary.excluded += skipped;
+            report
         }
     };
+    // Whether the change weakens `.phiguard.toml`, with its id in the index as the plan
+    // read it: after the scan, which reads the index first.
+    let in_index = staged.watch.and_then(|w| w.id);
+    *session.extra.lock().unwrap_or_else(|p| p.into_inner()) =
+        super::weakening::staged(&repo, &session.key, in_index)?;
+    let exit = session.finish(report, started)?;
     // The process ends right after: freeing the compiled rules and their per-thread regex
     // caches would only cost time (a few milliseconds after a large scan).
     std::mem::forget(session);

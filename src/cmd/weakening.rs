@@ -43,11 +43,17 @@ fn compare(
 
 /// pre-commit: what the commit records (the index) and what the hook itself reads (the work
 /// tree's file, which may be untracked or not staged), each against `HEAD`'s.
-pub fn staged(repo: &git2::Repository, key: &Key) -> Result<Vec<Finding>> {
+/// `in_index`: `.phiguard.toml`'s id in the index when the caller knows it
+/// ([`phiguard::source::staged::Watch`]).
+pub fn staged(
+    repo: &git2::Repository,
+    key: &Key,
+    in_index: Option<Option<git2::Oid>>,
+) -> Result<Vec<Finding>> {
     let Some(root) = repo.workdir() else {
         return Ok(Vec::new());
     };
-    if config_file::same_everywhere(repo, root)? {
+    if config_file::same_everywhere(repo, root, in_index)? {
         return Ok(Vec::new());
     }
     let old = config_file::at_head(repo)?;

@@ -79,12 +79,17 @@ pub fn in_index() -> RepoFiles {
 }
 
 /// Whether `HEAD`, the index and the work tree under `root` hold the same `.phiguard.toml`
-/// (or none): the common case, decided from blob ids, without parsing anything.
+/// (or none): the common case, decided from blob ids, without parsing anything. `in_index`:
+/// the index's id for it when the caller read the index already (`None`: read it here).
 ///
 /// # Errors
 ///
 /// When `HEAD`, the index or the work tree's file cannot be read.
-pub fn same_everywhere(repo: &Repository, root: &Path) -> Result<bool> {
+pub fn same_everywhere(
+    repo: &Repository,
+    root: &Path,
+    in_index: Option<Option<Oid>>,
+) -> Result<bool> {
     let head = match repo.head() {
         Ok(h) => match h.target() {
             Some(id) => lookup(repo, tree_of(repo, id)?, REPO_FILE)?,
@@ -93,7 +98,10 @@ pub fn same_everywhere(repo: &Repository, root: &Path) -> Result<bool> {
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(Error::git("reading HEAD", &e)),
     };
-    let index = crate::source::staged::index_id(repo, REPO_FILE)?;
+    let index = match in_index {
+        Some(id) => id,
+        None => crate::source::staged::index_id(repo, REPO_FILE)?,
+    };
     let work = match RepoFiles::worktree(root).read(REPO_FILE)? {
         Some(text) => Some(
             Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
