@@ -5,7 +5,7 @@
 //! live in a per-thread [`Scratch`].
 
 use super::RawMatch;
-use super::db::{Rule, RuleDb, RuleIdx};
+use super::db::{Rule, RuleDb, RuleIdx, Search};
 use super::validators::common::{in_regions, shannon_entropy};
 use super::validators::{Candidate, Verdict};
 use crate::detect::structure::memo::{self, SharedWords};
@@ -1122,16 +1122,16 @@ fn run_rule(
     }
     // A long span (a dense file's) may skip to the pattern's leading literals.
     let (regex, caches) = compiled.searcher_for(hay.len());
-    let mut cache = caches.get();
-    // Most spans hold no match: a match-only search needs no capture slots, so it is
-    // cheaper than starting the captures search (which allocates them).
+    let mut search = caches.get();
+    let Search { cache, caps } = &mut *search;
+    // Most spans hold no match: a match-only search is cheaper than a captures search.
     if regex
-        .search_half_with(&mut cache, &input().earliest(true))
+        .search_half_with(cache, &input().earliest(true))
         .is_none()
     {
         return Ok(());
     }
-    let mut matches = CapturesIn::new(regex, &mut cache, input());
+    let mut matches = CapturesIn::new(regex, cache, caps, input());
     while let Some(caps) = matches.next() {
         let whole = caps.get_match().expect("a found match matched");
         let whole = span.start + whole.start()..span.start + whole.end();
@@ -1192,20 +1192,22 @@ fn run_rule(
 struct CapturesIn<'a, 'h> {
     regex: &'a regex_automata::meta::Regex,
     cache: &'a mut regex_automata::meta::Cache,
-    caps: regex_automata::util::captures::Captures,
+    caps: &'a mut regex_automata::util::captures::Captures,
     searcher: regex_automata::util::iter::Searcher<'h>,
 }
 
 impl<'a, 'h> CapturesIn<'a, 'h> {
+    /// `caps`: slots made for `regex` ([`Search`]); whatever they hold is overwritten.
     fn new(
         regex: &'a regex_automata::meta::Regex,
         cache: &'a mut regex_automata::meta::Cache,
+        caps: &'a mut regex_automata::util::captures::Captures,
         input: regex_automata::Input<'h>,
     ) -> Self {
         CapturesIn {
             regex,
             cache,
-            caps: regex.create_captures(),
+            caps,
             searcher: regex_automata::util::iter::Searcher::new(input),
         }
     }
@@ -1222,7 +1224,7 @@ impl<'a, 'h> CapturesIn<'a, 'h> {
             regex.search_captures_with(cache, input, caps);
             Ok(caps.get_match())
         });
-        caps.is_match().then_some(&self.caps)
+        caps.is_match().then_some(&*self.caps)
     }
 }
 

@@ -90,10 +90,11 @@ fn rules_without_keywords_have_no_hit_near() {
     }
 }
 
-/// Oracle for [`CapturesIn`]: with a cache from the rule's pool ([`Compiled::searcher_for`])
-/// it finds the matches and groups the regex's own `captures_iter` finds, for every
-/// built-in rule, on a text of every rule's examples (short: the plain regex; repeated past
-/// 64 KiB: the prefiltered one) and on a piece of it searched within the whole.
+/// Oracle for [`CapturesIn`]: with a cache and capture slots from the rule's pool
+/// ([`Compiled::searcher_for`]), used again from one search to the next as the scan uses them,
+/// it finds the matches and groups the regex's own `captures_iter` finds, for every built-in
+/// rule, on a text of every rule's examples (short: the plain regex; repeated past 64 KiB: the
+/// prefiltered one) and on a piece of it searched within the whole.
 ///
 /// [`Compiled::searcher_for`]: crate::detect::db::Compiled::searcher_for
 #[test]
@@ -114,8 +115,9 @@ fn captures_in_one_set_of_slots_are_those_captures_iter_finds() {
                 let (regex, caches) = compiled.searcher_for(text.len());
                 let input = || regex_automata::Input::new(text).range(within.clone());
                 let want: Vec<_> = regex.captures_iter(input()).map(|c| groups(&c)).collect();
-                let mut cache = caches.get();
-                let mut matches = CapturesIn::new(regex, &mut cache, input());
+                let mut search = caches.get();
+                let Search { cache, caps } = &mut *search;
+                let mut matches = CapturesIn::new(regex, cache, caps, input());
                 let mut got = Vec::new();
                 while let Some(c) = matches.next() {
                     got.push(groups(c));
@@ -725,4 +727,39 @@ fn a_rule_compiled_elsewhere_waits_until_the_other_rules_ran() {
         "spans of rules compiled elsewhere wait: {deferred}"
     );
     assert!(got == want, "the same matches");
+}
+
+/// The capture slots a pool hands out again hold nothing of the last search: a group that
+/// took part in the last match and not in this one comes back empty (the slots are kept per
+/// thread, not made per span).
+#[test]
+fn capture_slots_used_again_keep_nothing_of_the_last_match() {
+    let regex =
+        regex_automata::meta::Regex::new(r"id=(?P<value>\d+)(?:-(?P<ext>[a-z]+))?").unwrap();
+    let pool = crate::detect::db::CachePool::new(Box::new({
+        let regex = regex.clone();
+        move || Search {
+            cache: regex.create_cache(),
+            caps: regex.create_captures(),
+        }
+    }));
+    let groups = |hay: &[u8]| {
+        let mut search = pool.get();
+        let Search { cache, caps } = &mut *search;
+        let mut matches = CapturesIn::new(&regex, cache, caps, regex_automata::Input::new(hay));
+        let mut out = Vec::new();
+        while let Some(c) = matches.next() {
+            out.push((
+                c.get_group(1).map(|m| m.range()),
+                c.get_group(2).map(|m| m.range()),
+            ));
+        }
+        out
+    };
+    assert_eq!(groups(b"id=12-ab"), vec![(Some(3..5), Some(6..8))]);
+    assert_eq!(
+        groups(b"id=34 id=5"),
+        vec![(Some(3..5), None), (Some(9..10), None)]
+    );
+    assert_eq!(groups(b"nothing"), vec![]);
 }

@@ -27,11 +27,29 @@ impl Default for Delims {
     }
 }
 
+/// Where the last `MSH|` in `hay` starts. The searcher is built once: `memmem::rfind` built
+/// one per call, and every candidate of a message asks (20,000 messages, five rules each:
+/// 1.5 % of the scan's CPU time building searchers).
+pub fn last_msh(hay: &[u8]) -> Option<usize> {
+    static FINDER: std::sync::LazyLock<memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memmem::FinderRev::new(b"MSH|"));
+    FINDER.rfind(hay)
+}
+
+/// Where the first `MSH|` in `hay` starts ([`last_msh`]).
+pub fn first_msh(hay: &[u8]) -> Option<usize> {
+    static FINDER: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new(b"MSH|"));
+    FINDER.find(hay)
+}
+
 /// The delimiters in force at `pos`: from the last `MSH` before it (within the budget), else
 /// the defaults.
 pub fn delims_at(text: &[u8], pos: usize) -> Delims {
+    static MSH: std::sync::LazyLock<memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memmem::FinderRev::new(b"MSH"));
     let floor = pos.saturating_sub(BUDGET);
-    match memmem::rfind(&text[floor..pos], b"MSH") {
+    match MSH.rfind(&text[floor..pos]) {
         Some(i) => {
             let m = &text[floor + i + 3..];
             match m {

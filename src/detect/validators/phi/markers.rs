@@ -2,6 +2,7 @@
 //! (suppressed unless `--strict`); a marker anywhere in a FHIR resource or an HL7 message
 //! suppresses the whole structure.
 
+use crate::detect::structure::hl7;
 use memchr::memmem;
 use std::ops::Range;
 
@@ -138,10 +139,9 @@ pub fn in_marked_structure(text: &[u8], pos: usize) -> bool {
         std::sync::LazyLock::new(|| memmem::Finder::new(b"PID|"));
     if seg(trimmed) || PID.find(l).is_some() {
         let lo = pos.saturating_sub(REACH);
-        let start = memmem::rfind(&text[lo..pos], b"MSH|").map_or(line.start, |i| lo + i);
+        let start = hl7::last_msh(&text[lo..pos]).map_or(line.start, |i| lo + i);
         let hi = text.len().min(pos + REACH);
-        let end =
-            memmem::find(&text[pos..hi], b"MSH|").map_or(hi.min(line.end + REACH / 4), |i| pos + i);
+        let end = hl7::first_msh(&text[pos..hi]).map_or(hi.min(line.end + REACH / 4), |i| pos + i);
         let msg = &text[start..end];
         crate::work::add(msg.len());
         return structure_marked(msg) || hl7_names_marked(msg);
