@@ -114,3 +114,33 @@ fn remembered_header_walks_answer_as_fresh_ones() {
         });
     }
 }
+
+/// Oracle for [`field_count`]'s quote-free shortcut: on lines with and without quotes, of
+/// every delimiter, it counts the fields [`fields`] splits the line into.
+#[test]
+fn field_count_is_the_number_of_fields() {
+    let lines: &[&[u8]] = &[
+        b"",
+        b"a",
+        b"mrn,first_name,last_name",
+        b"MR0001,Ann,\"Lee, Jr\",1990-01-01",
+        b"\"a|b\"|c|d",
+        b"PID|1||123^^^MRN||Doe^John||19800101|M",
+        b"x;y;;z;",
+        b"tab\tseparated\t\"quoted\ttab\"",
+        b",,,",
+        b"\"unclosed,quote,here",
+    ];
+    for &line in lines {
+        for delim in [b',', b'\t', b'|', b';'] {
+            let want = fields(line, 0..line.len(), delim).len();
+            assert_eq!(
+                field_count(line, delim),
+                want,
+                "{:?} split at {:?}",
+                String::from_utf8_lossy(line),
+                delim as char
+            );
+        }
+    }
+}
