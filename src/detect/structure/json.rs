@@ -89,16 +89,49 @@ fn object_start_unremembered(text: &[u8], pos: usize, reach: usize) -> Option<us
     }
 }
 
+/// Bytes a string walk looks at one by one before it searches: keys and codes end within
+/// them, and a vectorised search costs more than their bytes; longer values are jumped over.
+const SHORT_STRING: usize = 16;
+
+/// The first `"` or `\` in `hay`.
+fn string_stop(hay: &[u8]) -> Option<usize> {
+    let near = hay.len().min(SHORT_STRING);
+    match hay[..near].iter().position(|&b| b == b'"' || b == b'\\') {
+        Some(k) => Some(k),
+        None => memchr::memchr2(b'"', b'\\', &hay[near..]).map(|k| near + k),
+    }
+}
+
+/// The last `"` in `hay`.
+fn last_quote(hay: &[u8]) -> Option<usize> {
+    let near = hay.len().saturating_sub(SHORT_STRING);
+    match hay[near..].iter().rposition(|&b| b == b'"') {
+        Some(k) => Some(near + k),
+        None => memchr::memrchr(b'"', &hay[..near]),
+    }
+}
+
 fn scan_object_start(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
     let floor = pos.saturating_sub(reach);
-    let (mut depth, mut in_str) = (0usize, false);
+    let mut depth = 0usize;
     let mut i = pos;
     while i > floor {
         i -= 1;
         crate::work::add(1);
         match text[i] {
-            b'"' if !escaped(text, i) => in_str = !in_str,
-            _ if in_str => {}
+            // A string, walked back from its closing quote: to its opening quote (an
+            // unescaped one) in vectorised jumps ([`scan_object_end`] says why).
+            b'"' if !escaped(text, i) => loop {
+                let Some(k) = last_quote(&text[floor..i]) else {
+                    crate::work::add(i - floor);
+                    return None;
+                };
+                crate::work::add(i - (floor + k));
+                i = floor + k;
+                if !escaped(text, i) {
+                    break;
+                }
+            },
             b'}' | b']' => depth += 1,
             b'{' if depth == 0 => return Some(i),
             // An array around `pos`: its object is further out.
@@ -147,15 +180,26 @@ fn scan_object_end(
     mut closed: impl FnMut(usize, usize),
 ) -> usize {
     let limit = text.len().min(open + BUDGET);
-    let mut in_str = false;
     // Opens of the containers not yet closed, outermost first.
     let mut opens: Vec<usize> = Vec::new();
     let mut i = open;
     while i < limit {
         match text[i] {
-            b'\\' if in_str => i += 1,
-            b'"' => in_str = !in_str,
-            _ if in_str => {}
+            // A string: to its closing quote (past escaped bytes) in vectorised jumps, not a
+            // byte at a time (most of a FHIR resource's bytes are in strings).
+            b'"' => {
+                i += 1;
+                loop {
+                    match string_stop(&text[i.min(limit)..limit]) {
+                        Some(k) if text[i + k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k;
+                            break;
+                        }
+                        None => return limit,
+                    }
+                }
+            }
             b'{' | b'[' if i > open && !opens.is_empty() => match known(i) {
                 // An end past this scan's limit ends the loop: the scan runs out first.
                 Some(end) => {

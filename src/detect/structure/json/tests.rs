@@ -289,3 +289,113 @@ fn unremembered_starts_answer_as_fresh_ones_and_file_nothing() {
         }
     }
 }
+
+/// Oracle for [`scan_object_end`]'s jumps over strings: a byte-at-a-time walk (the scan as it
+/// was) finds the same end and closes the same nested containers, from every `{` and `[` of
+/// random texts of brackets, quotes, escapes and letters (strings cut off, escapes at the
+/// very end, quotes inside strings).
+#[test]
+fn string_jumps_end_objects_where_a_byte_walk_does() {
+    fn byte_walk(text: &[u8], open: usize) -> (usize, Vec<(usize, usize)>) {
+        let limit = text.len().min(open + super::BUDGET);
+        let (mut in_str, mut opens, mut closed) = (false, Vec::new(), Vec::new());
+        let mut i = open;
+        while i < limit {
+            match text[i] {
+                b'\\' if in_str => i += 1,
+                b'"' => in_str = !in_str,
+                _ if in_str => {}
+                b'{' | b'[' => opens.push(i),
+                b'}' | b']' => {
+                    let o = opens.pop();
+                    if opens.is_empty() {
+                        return (i + 1, closed);
+                    }
+                    if let Some(o) = o {
+                        closed.push((o, i + 1));
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        (limit, closed)
+    }
+    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut checked = 0;
+    for k in 0..4000 {
+        // Every other text with few quotes: strings longer than the bytes looked at one by one.
+        let alphabet: &[u8] = if k % 2 == 0 {
+            br#"{}[]"\\ab:,"#
+        } else {
+            br#"{}[]"\\abcdefghijklmnopqrstuvwxyz0123456789:,"#
+        };
+        let text = random_text(&mut rng, alphabet);
+        for open in (0..text.len()).filter(|&i| b"{[".contains(&text[i])) {
+            let mut closed = Vec::new();
+            let end = scan_object_end(&text, open, |_| None, |o, e| closed.push((o, e)));
+            assert_eq!(
+                (end, closed),
+                byte_walk(&text, open),
+                "{:?} from {open}",
+                String::from_utf8_lossy(&text)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000, "{checked} walks");
+}
+
+/// Oracle for [`scan_object_start`]'s jumps back over strings: a byte-at-a-time walk (the
+/// scan as it was) finds the same `{`, and counts the same work, from every position of
+/// random texts of brackets, quotes, escapes and letters, with a reach that cuts some walks
+/// short.
+#[test]
+fn string_jumps_start_objects_where_a_byte_walk_does() {
+    fn byte_walk(text: &[u8], pos: usize, reach: usize) -> Option<usize> {
+        let floor = pos.saturating_sub(reach);
+        let (mut depth, mut in_str) = (0usize, false);
+        let mut i = pos;
+        while i > floor {
+            i -= 1;
+            match text[i] {
+                b'"' if !escaped(text, i) => in_str = !in_str,
+                _ if in_str => {}
+                b'}' | b']' => depth += 1,
+                b'{' if depth == 0 => return Some(i),
+                b'[' if depth == 0 => {}
+                b'{' | b'[' => depth -= 1,
+                _ => {}
+            }
+        }
+        None
+    }
+    let mut rng = 0x2545_F491_4F6C_DD1D_u64;
+    let mut found = 0;
+    for k in 0..3000 {
+        let alphabet: &[u8] = if k % 2 == 0 {
+            br#"{}[]"\\ab:,"#
+        } else {
+            br#"{}[]"\\abcdefghijklmnopqrstuvwxyz0123456789:,"#
+        };
+        let text = random_text(&mut rng, alphabet);
+        for pos in 0..=text.len() {
+            for reach in [3, 17, usize::MAX] {
+                let want = byte_walk(&text, pos, reach);
+                crate::work::take();
+                let got = scan_object_start(&text, pos, reach);
+                let work = crate::work::take();
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} from {pos}, reach {reach}",
+                    String::from_utf8_lossy(&text)
+                );
+                let walked = pos - want.unwrap_or(pos.saturating_sub(reach));
+                assert_eq!(work, walked as u64, "bytes walked from {pos}");
+                found += usize::from(got.is_some());
+            }
+        }
+    }
+    assert!(found > 10_000, "{found} objects found");
+}
