@@ -355,9 +355,8 @@ fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
         caches: cache_pool(&regex),
         regex,
         value_group,
-        line_bound: line_bound_of(&hir),
-        required: required_literal_of(&hir)
-            .map(|lit| memchr::memmem::Finder::new(&lit).into_owned()),
+        line_bound: line_bound(&hir),
+        required: required_literal(&hir).map(|lit| memchr::memmem::Finder::new(&lit).into_owned()),
         pattern: spec.pattern.as_str().into(),
         prefiltered: OnceLock::new(),
     })
@@ -366,8 +365,8 @@ fn compile(spec: &RuleSpec) -> std::result::Result<Compiled, String> {
 /// The shortest literal [`required_literal`] gives.
 const REQUIRED_MIN_LITERAL: usize = 3;
 
-/// The longest literal (of at least [`REQUIRED_MIN_LITERAL`] bytes) that every match of
-/// `pattern` (parsed as [`rule_regex`] parses it) holds, if there is one: `pat` in an
+/// The longest literal (of at least [`REQUIRED_MIN_LITERAL`] bytes) that every match of a
+/// pattern (parsed: [`parse`]) holds, if there is one: `pat` in an
 /// Airtable token's `(?:^|[^A-Za-z0-9_])(?P<value>pat[A-Za-z0-9]{14}\.[a-f0-9]{64})`.
 ///
 /// Why: a rule without a keyword runs on every line with enough digits, and when its
@@ -376,13 +375,7 @@ const REQUIRED_MIN_LITERAL: usize = 3;
 /// with dozens of digits) the Airtable rule read all of it for nothing: 32 ms of CPU, where
 /// one SIMD search for `pat` over the span takes 2. A literal under an alternation or an
 /// optional repetition is not required; a case-insensitive one is a class, not a literal.
-#[cfg(test)]
-fn required_literal(pattern: &str) -> Option<Vec<u8>> {
-    required_literal_of(&parse(pattern).ok()?)
-}
-
-/// [`required_literal`] of the parsed pattern.
-fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
+fn required_literal(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     use regex_syntax::hir::{Hir, HirKind};
     fn walk(hir: &Hir) -> Option<Vec<u8>> {
         match hir.kind() {
@@ -397,17 +390,11 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     walk(hir).filter(|lit| lit.len() >= REQUIRED_MIN_LITERAL)
 }
 
-/// Whether no match of `pattern` (parsed as [`rule_regex`] parses it) can hold a newline
+/// Whether no match of a pattern (parsed: [`parse`]) can hold a newline
 /// and none can be empty. Then no match crosses a line start, so the matches starting at a
 /// position are the same whether the haystack ends at a later line start or runs on, and a
 /// leftmost-first iteration cut at line starts finds the same matches as one over the whole.
-#[cfg(test)]
-fn line_bound(pattern: &str) -> bool {
-    parse(pattern).is_ok_and(|hir| line_bound_of(&hir))
-}
-
-/// [`line_bound`] of the parsed pattern.
-fn line_bound_of(hir: &regex_syntax::hir::Hir) -> bool {
+fn line_bound(hir: &regex_syntax::hir::Hir) -> bool {
     use regex_syntax::hir::{Class, Hir, HirKind};
     fn newline(hir: &Hir) -> bool {
         match hir.kind() {
@@ -720,8 +707,18 @@ impl RuleDb {
 
 #[cfg(test)]
 mod tests {
-    use super::{line_bound, long_prefix_prefilter, required_literal, rule_regex_with};
+    use super::{long_prefix_prefilter, parse, rule_regex_with};
     use crate::detect::testing::{builtin, example_texts};
+
+    /// [`super::line_bound`] of a pattern (`false` when it does not parse).
+    fn line_bound(pattern: &str) -> bool {
+        parse(pattern).is_ok_and(|hir| super::line_bound(&hir))
+    }
+
+    /// [`super::required_literal`] of a pattern.
+    fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+        super::required_literal(&parse(pattern).ok()?)
+    }
 
     /// A rule is searched in pieces cut at line starts only when no match can hold a
     /// newline and none is empty.

@@ -456,7 +456,7 @@ fn entry_id(index: &super::index::Index<'_>, path: &str) -> Option<Oid> {
 }
 
 /// A path whose id in the index a plan notes while it reads the index anyway
-/// ([`StagedChange::watching`]).
+/// ([`StagedChange::watch`]).
 pub struct Watch<'p> {
     /// The path, relative to the work tree's root.
     pub path: &'p str,
