@@ -212,7 +212,14 @@ impl Rule {
     /// Whether the rule applies to this path: its own path pattern, and no PHI rule on a
     /// generated file ([`crate::source::generated_path`]).
     pub fn applies_to(&self, path: &str) -> bool {
-        if self.category() == Category::Phi && crate::source::generated_path(path) {
+        self.applies_to_known(path, crate::source::generated_path(path))
+    }
+
+    /// [`Rule::applies_to`] for a caller that asked [`crate::source::generated_path`] of
+    /// `path` once for all its rules (`generated`): the matcher asks for every rule of every
+    /// file, and for every keyword hit.
+    pub fn applies_to_known(&self, path: &str, generated: bool) -> bool {
+        if self.category() == Category::Phi && generated {
             return false;
         }
         self.path

@@ -785,6 +785,7 @@ fn keyword_spans(
     // The line of the hit before (past its newline), and its ends `n` lines on, as asked.
     let mut line: Range<usize> = 0..0;
     let mut ends: Vec<(u32, usize)> = Vec::new();
+    let generated = crate::source::generated_path(path);
     for hit in hits {
         if !line.contains(&hit.start) {
             let start = line_start(text, hit.start);
@@ -796,7 +797,7 @@ fn keyword_spans(
         let start = line.start;
         for &idx in &db.keyword(hit.pattern as usize).rules {
             let rule = db.rule(idx);
-            if !(rule.keyword_required() && rule.applies_to(path)) {
+            if !(rule.keyword_required() && rule.applies_to_known(path, generated)) {
                 continue;
             }
             let n = rule.span_lines();
@@ -896,11 +897,12 @@ fn gated_spans(
         twins,
     } = scratch;
     rules.clear();
+    let generated = crate::source::generated_path(path);
     rules.extend(
         db.unconditional()
             .iter()
             .copied()
-            .filter(|&i| db.rule(i).applies_to(path)),
+            .filter(|&i| db.rule(i).applies_to_known(path, generated)),
     );
     if rules.is_empty() {
         return;
