@@ -242,12 +242,19 @@ impl Session {
     /// Scans `jobs`, planned in full, prints the report, returns the exit code.
     pub fn scan_and_report(&self, jobs: &[Job], repo: RepoAt, skipped: usize) -> Result<Exit> {
         let started = Instant::now();
+        let report = self.planned_report(jobs, repo, skipped)?;
+        self.finish(report, started)
+    }
+
+    /// The report of `jobs`, planned in full, with `skipped` paths the plan left out counted
+    /// (not printed, no baseline applied).
+    pub fn planned_report(&self, jobs: &[Job], repo: RepoAt, skipped: usize) -> Result<Report> {
         let mut report = self
             .report_of(&mut Planned::new(jobs), repo)?
             .unwrap_or_default();
         report.summary.skipped += skipped;
         report.summary.excluded += skipped;
-        self.finish(report, started)
+        Ok(report)
     }
 
     /// The report of what `source` hands over (not printed, no baseline applied); `None` when

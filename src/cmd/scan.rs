@@ -151,12 +151,7 @@ pub fn staged_only(
             if let Some(o) = only {
                 jobs.retain(|j| selected(j, o));
             }
-            let mut report = session
-                .report_of(&mut phiguard::source::Planned::new(&jobs), at)?
-                .unwrap_or_default();
-            report.summary.skipped += skipped;
-            report.summary.excluded += skipped;
-            report
+            session.planned_report(&jobs, at, skipped)?
         }
     };
     // Whether the change weakens `.phiguard.toml`, with its id in the index as the plan
