@@ -187,19 +187,7 @@ fn scan_object_end(
         match text[i] {
             // A string: to its closing quote (past escaped bytes) in vectorised jumps, not a
             // byte at a time (most of a FHIR resource's bytes are in strings).
-            b'"' => {
-                i += 1;
-                loop {
-                    match string_stop(&text[i.min(limit)..limit]) {
-                        Some(k) if text[i + k] == b'\\' => i += k + 2,
-                        Some(k) => {
-                            i += k;
-                            break;
-                        }
-                        None => return limit,
-                    }
-                }
-            }
+            b'"' => i = string_end(text, i, limit),
             b'{' | b'[' if i > open && !opens.is_empty() => match known(i) {
                 // An end past this scan's limit ends the loop: the scan runs out first.
                 Some(end) => {
@@ -254,16 +242,16 @@ fn skip_ws(text: &[u8], mut i: usize, end: usize) -> usize {
     i
 }
 
-/// End of the string starting with the quote at `i` (offset of the closing quote).
+/// End of the string starting with the quote at `i` (offset of the closing quote), or `end`
+/// when it runs on: past its first bytes in vectorised jumps ([`string_stop`]).
 fn string_end(text: &[u8], mut i: usize, end: usize) -> usize {
     i += 1;
     while i < end {
-        match text[i] {
-            b'\\' => i += 1,
-            b'"' => return i,
-            _ => {}
+        match string_stop(&text[i..end]) {
+            Some(k) if text[i + k] == b'\\' => i += k + 2,
+            Some(k) => return i + k,
+            None => return end,
         }
-        i += 1;
     }
     end
 }

@@ -399,3 +399,44 @@ fn string_jumps_start_objects_where_a_byte_walk_does() {
     }
     assert!(found > 10_000, "{found} objects found");
 }
+
+/// Oracle for [`string_end`]'s jumps (the member and array walks read keys and values with
+/// it): a byte-at-a-time walk (the function as it was) finds the same closing quote from
+/// every quote of random texts, for every end.
+#[test]
+fn string_jumps_end_strings_where_a_byte_walk_does() {
+    fn byte_walk(text: &[u8], mut i: usize, end: usize) -> usize {
+        i += 1;
+        while i < end {
+            match text[i] {
+                b'\\' => i += 1,
+                b'"' => return i,
+                _ => {}
+            }
+            i += 1;
+        }
+        end
+    }
+    let mut rng = 0x5851_F42D_4C95_7F2D_u64;
+    let mut checked = 0;
+    for k in 0..3000 {
+        let alphabet: &[u8] = if k % 2 == 0 {
+            br#""\\ab"#
+        } else {
+            br#""\\abcdefghijklmnopqrstuvwxyz0123456789 "#
+        };
+        let text = random_text(&mut rng, alphabet);
+        for i in (0..text.len()).filter(|&i| text[i] == b'"') {
+            for end in i + 1..=text.len() {
+                assert_eq!(
+                    string_end(&text, i, end),
+                    byte_walk(&text, i, end),
+                    "{:?} from {i} to {end}",
+                    String::from_utf8_lossy(&text)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100_000, "{checked} walks");
+}
