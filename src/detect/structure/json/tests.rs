@@ -290,6 +290,17 @@ fn unremembered_starts_answer_as_fresh_ones_and_file_nothing() {
     }
 }
 
+/// The bytes of the `k`th random text of the string-jump oracles: brackets, quotes,
+/// escapes and two letters; every other text with more letters, so that its strings are
+/// longer than the bytes a walk looks at one by one before it jumps.
+fn json_alphabet(k: usize) -> &'static [u8] {
+    if k.is_multiple_of(2) {
+        br#"{}[]"\\ab:,"#
+    } else {
+        br#"{}[]"\\abcdefghijklmnopqrstuvwxyz0123456789:,"#
+    }
+}
+
 /// Oracle for [`scan_object_end`]'s jumps over strings: a byte-at-a-time walk (the scan as it
 /// was) finds the same end and closes the same nested containers, from every `{` and `[` of
 /// random texts of brackets, quotes, escapes and letters (strings cut off, escapes at the
@@ -324,13 +335,7 @@ fn string_jumps_end_objects_where_a_byte_walk_does() {
     let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
     let mut checked = 0;
     for k in 0..4000 {
-        // Every other text with few quotes: strings longer than the bytes looked at one by one.
-        let alphabet: &[u8] = if k % 2 == 0 {
-            br#"{}[]"\\ab:,"#
-        } else {
-            br#"{}[]"\\abcdefghijklmnopqrstuvwxyz0123456789:,"#
-        };
-        let text = random_text(&mut rng, alphabet);
+        let text = random_text(&mut rng, json_alphabet(k));
         for open in (0..text.len()).filter(|&i| b"{[".contains(&text[i])) {
             let mut closed = Vec::new();
             let end = scan_object_end(&text, open, |_| None, |o, e| closed.push((o, e)));
@@ -373,12 +378,7 @@ fn string_jumps_start_objects_where_a_byte_walk_does() {
     let mut rng = 0x2545_F491_4F6C_DD1D_u64;
     let mut found = 0;
     for k in 0..3000 {
-        let alphabet: &[u8] = if k % 2 == 0 {
-            br#"{}[]"\\ab:,"#
-        } else {
-            br#"{}[]"\\abcdefghijklmnopqrstuvwxyz0123456789:,"#
-        };
-        let text = random_text(&mut rng, alphabet);
+        let text = random_text(&mut rng, json_alphabet(k));
         for pos in 0..=text.len() {
             for reach in [3, 17, usize::MAX] {
                 let want = byte_walk(&text, pos, reach);
