@@ -419,8 +419,8 @@ fn string_jumps_end_strings_where_a_byte_walk_does() {
     }
     let mut rng = 0x5851_F42D_4C95_7F2D_u64;
     let mut checked = 0;
-    for k in 0..3000 {
-        let alphabet: &[u8] = if k % 2 == 0 {
+    for k in 0..3000_usize {
+        let alphabet: &[u8] = if k.is_multiple_of(2) {
             br#""\\ab"#
         } else {
             br#""\\abcdefghijklmnopqrstuvwxyz0123456789 "#
