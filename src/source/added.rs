@@ -112,24 +112,31 @@ fn added_regions_with(old: &[&[u8]], new: &[u8], few: usize, align: bool) -> Vec
         _ => std::iter::once(skip..upto).collect(),
     };
     let open_bytes: usize = open.iter().map(ExactSizeIterator::len).sum();
-    let mut candidates: FxHashMap<&[u8], bool> =
+    // Each distinct candidate line gets an index into `found`; the open stretches' lines are
+    // listed with theirs, so that the last pass reads the list instead of hashing each line
+    // again.
+    let mut candidates: FxHashMap<&[u8], u32> =
         FxHashMap::with_capacity_and_hasher((open_bytes / 32).min(1 << 16), Default::default());
+    let mut listed: Vec<(usize, usize, u32)> = Vec::with_capacity((open_bytes / 32).min(1 << 16));
     let mut lengths = Lengths::default();
     for r in &open {
         let part = &new[r.clone()];
-        each_line(part, |s, e, _| {
-            candidates.entry(&part[s..e]).or_insert_with(|| {
+        each_line(part, |s, e, next| {
+            let fresh = candidates.len() as u32;
+            let id = *candidates.entry(&part[s..e]).or_insert_with(|| {
                 lengths.insert(e - s);
-                false
+                fresh
             });
+            listed.push((r.start + s, r.start + next, id));
         });
     }
+    let mut found = vec![false; candidates.len()];
     // Every candidate found in an old version is marked; the search ends when all are.
     let mut left = candidates.len();
     if left <= few && candidates.keys().all(|line| line.len() <= LONG_LINE) {
-        for (line, found) in &mut candidates {
+        for (line, &id) in &candidates {
             let finder = memchr::memmem::Finder::new(line);
-            *found = old.iter().any(|o| has_line(o, line, &finder));
+            found[id as usize] = old.iter().any(|o| has_line(o, line, &finder));
         }
         left = 0;
     }
@@ -140,26 +147,22 @@ fn added_regions_with(old: &[&[u8]], new: &[u8], few: usize, align: bool) -> Vec
         each_line(o, |s, e, _| {
             if left > 0
                 && lengths.contains(e - s)
-                && let Some(found) = candidates.get_mut(&o[s..e])
-                && !*found
+                && let Some(&id) = candidates.get(&o[s..e])
+                && !found[id as usize]
             {
-                *found = true;
+                found[id as usize] = true;
                 left -= 1;
             }
         });
     }
-    for r in &open {
-        let part = &new[r.clone()];
-        each_line(part, |s, e, next| {
-            if candidates[&part[s..e]] {
-                return;
-            }
-            let (s, next) = (r.start + s, r.start + next);
-            match regions.last_mut() {
-                Some(last) if last.end == s => last.end = next,
-                _ => regions.push(s..next),
-            }
-        });
+    for (s, next, id) in listed {
+        if found[id as usize] {
+            continue;
+        }
+        match regions.last_mut() {
+            Some(last) if last.end == s => last.end = next,
+            _ => regions.push(s..next),
+        }
     }
     regions
 }
