@@ -54,8 +54,10 @@ impl<'w> Filters<'w> {
                 (dir.is_empty() || dir.ends_with(b"/")).then(|| dir.to_vec())
             })
             .collect();
-        let global =
-            !filter_configured(repo) && repository_wide(repo).iter().all(|p| clean(p, false));
+        let global = !filter_configured(repo)
+            && repository_wide(repo)
+                .iter()
+                .all(|p| clean(read_attributes(p), false));
         Filters {
             worktree,
             global,
@@ -78,10 +80,8 @@ impl<'w> Filters<'w> {
         }
         let mut file = dir.to_vec();
         file.extend_from_slice(b".gitattributes");
-        let here = clean(
-            &self.worktree.join(path_of(&file)),
-            self.tracked.contains(dir),
-        );
+        let read = read_attributes(&self.worktree.join(path_of(&file)));
+        let here = clean(read, self.tracked.contains(dir));
         let all = here && (dir.is_empty() || self.clean_from(parent(&dir[..dir.len() - 1])));
         self.dirs.borrow_mut().insert(dir.to_vec(), all);
         all
@@ -134,10 +134,19 @@ fn repository_wide(repo: &git2::Repository) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// Whether the attributes file at `path` names nothing that rewrites content; a missing
+/// The attributes file at `path`, opened without blocking and read only when it is a
+/// regular file: a FIFO in its place must not hang the hook (it answers "may").
+fn read_attributes(path: &Path) -> std::io::Result<Vec<u8>> {
+    match super::open_file(path, u64::MAX)? {
+        Ok((mut file, meta)) => super::read_sized(&mut file, meta.len()),
+        Err(_) => Err(std::io::Error::other("not a regular file")),
+    }
+}
+
+/// Whether an attributes file, as `read`, names nothing that rewrites content; a missing
 /// file is clean unless it `must_exist`, one that cannot be read is not.
-fn clean(path: &Path, must_exist: bool) -> bool {
-    match std::fs::read(path) {
+fn clean(read: std::io::Result<Vec<u8>>, must_exist: bool) -> bool {
+    match read {
         Ok(text) => !rewrites(&text),
         Err(e) => !must_exist && e.kind() == std::io::ErrorKind::NotFound,
     }
@@ -267,6 +276,41 @@ mod tests {
             .unwrap();
         let filters = Filters::new(&repo, root, &entries);
         assert!(!filters.none_apply(b"top.txt"), "a configured filter");
+    }
+
+    /// A FIFO where a `.gitattributes` would be: the check opened it with `std::fs::read`,
+    /// which blocks until a writer comes, and so hung the pre-commit hook's plan. It now
+    /// answers "may" for the files below it, at once.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_an_attributes_file_answers_may_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        let fifo = std::ffi::CString::new(
+            root.join("a/.gitattributes")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let filters = Filters::new(&repo, &root, &[]);
+            let _ = tx.send((
+                filters.none_apply(b"a/x.txt"),
+                filters.none_apply(b"top.txt"),
+            ));
+        });
+        // The wait only bounds a hang; a check that answers answers at once.
+        let answers = rx.recv_timeout(std::time::Duration::from_secs(30));
+        assert_eq!(
+            answers,
+            Ok((false, true)),
+            "blocked on the FIFO, or judged it clean"
+        );
     }
 
     #[test]
