@@ -279,14 +279,16 @@ impl Packs {
         {
             return Ok(packs);
         }
-        let packs = Arc::new(Packs::open(stores, cache_bytes)?);
+        let packs = Arc::new(Packs::open(stores, cache_bytes, index::WHOLE_BYTES)?);
         *open = Some((stores.to_vec(), Arc::downgrade(&packs)));
         Ok(packs)
     }
 
-    /// The packs of `stores`, keeping up to `cache_bytes` of resolved objects; none when
-    /// there is no pack directory or their indexes are over [`IDX_BYTES_MAX`].
-    fn open(stores: &[PathBuf], cache_bytes: usize) -> io::Result<Packs> {
+    /// The packs of `stores`, keeping up to `cache_bytes` of resolved objects and holding
+    /// the ids and offsets of packs whole while they fit in `whole_bytes`
+    /// ([`index::WHOLE_BYTES`]); none when there is no pack directory or their indexes are
+    /// over [`IDX_BYTES_MAX`].
+    fn open(stores: &[PathBuf], cache_bytes: usize, whole_bytes: usize) -> io::Result<Packs> {
         let cache = Mutex::new(BaseCache::new(cache_bytes));
         let idx = indexes(stores)?;
         if idx.iter().map(|(_, bytes)| bytes).sum::<u64>() > IDX_BYTES_MAX {
@@ -296,8 +298,9 @@ impl Packs {
             });
         }
         let mut packs = Vec::new();
+        let mut whole_budget = whole_bytes;
         for (path, _) in idx {
-            match Pack::open(&path) {
+            match Pack::open(&path, &mut whole_budget) {
                 Ok(Some(pack)) => packs.push(pack),
                 Ok(None) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

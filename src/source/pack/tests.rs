@@ -1,7 +1,7 @@
 //! The pack reader against real packs written by git.
 
 use super::entry::apply_delta;
-use super::index::BLOCK;
+use super::index::{BLOCK, WHOLE_BYTES, WHOLE_OBJECT_BYTES};
 use super::*;
 use std::path::Path;
 use std::process::Command;
@@ -63,7 +63,7 @@ fn objects(dir: &tempfile::TempDir) -> std::path::PathBuf {
 #[test]
 fn a_history_of_delta_chains_inflates_each_pack_entry_once() {
     let (dir, versions) = history(40);
-    let packs = Arc::new(Packs::open(&[objects(&dir)], 16 << 20).unwrap());
+    let packs = Arc::new(Packs::open(&[objects(&dir)], 16 << 20, WHOLE_BYTES).unwrap());
     assert!(!packs.is_empty());
     let mut reader = PackReader::new(packs);
     for (id, text) in &versions {
@@ -73,7 +73,9 @@ fn a_history_of_delta_chains_inflates_each_pack_entry_once() {
         }
     }
     assert_eq!(reader.inflated(), versions.len() as u64);
-    let mut uncached = PackReader::new(Arc::new(Packs::open(&[objects(&dir)], 0).unwrap()));
+    let mut uncached = PackReader::new(Arc::new(
+        Packs::open(&[objects(&dir)], 0, WHOLE_BYTES).unwrap(),
+    ));
     for (id, _) in &versions {
         uncached.read_blob(id, u64::MAX).unwrap();
     }
@@ -89,7 +91,6 @@ fn a_history_of_delta_chains_inflates_each_pack_entry_once() {
 #[test]
 fn every_object_is_found_at_its_offset() {
     let (dir, _) = history(60);
-    let packs = Packs::open(&[objects(&dir)], 0).unwrap();
     let idx = std::fs::read_dir(objects(&dir).join("pack"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -101,19 +102,35 @@ fn every_object_is_found_at_its_offset() {
         .output()
         .unwrap();
     let listed = String::from_utf8(out.stdout).unwrap();
-    let mut count = 0;
-    for line in listed.lines() {
-        let mut fields = line.split_whitespace();
-        let offset: u64 = fields.next().unwrap().parse().unwrap();
-        let mut id = id_of(fields.next().unwrap());
-        assert_eq!(packs.find(&id).unwrap(), Some((0, offset)));
-        id[19] ^= 1;
-        if !listed.contains(&hex(&id)) {
-            assert_eq!(packs.find(&id).unwrap(), None);
+    let objects_listed = listed.lines().count();
+    assert!(
+        objects_listed > 2 * BLOCK,
+        "{objects_listed} objects span several blocks"
+    );
+    // Held by blocks (no budget, or one object short of the pack) and held whole.
+    for budget in [
+        0,
+        objects_listed * WHOLE_OBJECT_BYTES - 1,
+        objects_listed * WHOLE_OBJECT_BYTES,
+    ] {
+        let packs = Packs::open(&[objects(&dir)], 0, budget).unwrap();
+        let whole = budget == objects_listed * WHOLE_OBJECT_BYTES;
+        assert_eq!(packs.packs[0].is_whole(), whole, "budget {budget}");
+        for line in listed.lines() {
+            let mut fields = line.split_whitespace();
+            let offset: u64 = fields.next().unwrap().parse().unwrap();
+            let mut id = id_of(fields.next().unwrap());
+            assert_eq!(
+                packs.find(&id).unwrap(),
+                Some((0, offset)),
+                "budget {budget}"
+            );
+            id[19] ^= 1;
+            if !listed.contains(&hex(&id)) {
+                assert_eq!(packs.find(&id).unwrap(), None, "budget {budget}");
+            }
         }
-        count += 1;
     }
-    assert!(count > 2 * BLOCK, "{count} objects span several blocks");
 }
 
 fn hex(id: &Id) -> String {
@@ -125,7 +142,7 @@ fn hex(id: &Id) -> String {
 #[test]
 fn a_blob_over_the_limit_is_sized_without_inflating_it() {
     let (dir, versions) = history(5);
-    let packs = Arc::new(Packs::open(&[objects(&dir)], 16 << 20).unwrap());
+    let packs = Arc::new(Packs::open(&[objects(&dir)], 16 << 20, WHOLE_BYTES).unwrap());
     let mut reader = PackReader::new(packs);
     for (id, text) in &versions {
         match reader.read_blob(id, 100).unwrap() {
@@ -141,7 +158,7 @@ fn a_blob_over_the_limit_is_sized_without_inflating_it() {
 #[test]
 fn a_damaged_pack_entry_is_an_error() {
     let (dir, versions) = history(3);
-    let packs = Packs::open(&[objects(&dir)], 0).unwrap();
+    let packs = Packs::open(&[objects(&dir)], 0, WHOLE_BYTES).unwrap();
     let (id, _) = &versions[0];
     let (_, offset) = packs.find(id).unwrap().unwrap();
     let pack_path = std::fs::read_dir(objects(&dir).join("pack"))
@@ -157,7 +174,9 @@ fn a_damaged_pack_entry_is_an_error() {
     std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o644);
     std::fs::set_permissions(&pack_path, perm).unwrap();
     std::fs::write(&pack_path, bytes).unwrap();
-    let mut reader = PackReader::new(Arc::new(Packs::open(&[objects(&dir)], 1 << 20).unwrap()));
+    let mut reader = PackReader::new(Arc::new(
+        Packs::open(&[objects(&dir)], 1 << 20, WHOLE_BYTES).unwrap(),
+    ));
     let err = reader.read_blob(id, u64::MAX).unwrap_err();
     assert!(matches!(err, PackError::Corrupt(_)), "{err}");
 }
@@ -166,7 +185,9 @@ fn a_damaged_pack_entry_is_an_error() {
 #[test]
 fn an_object_outside_the_packs_is_left_to_the_caller() {
     let (dir, _) = history(2);
-    let mut reader = PackReader::new(Arc::new(Packs::open(&[objects(&dir)], 1 << 20).unwrap()));
+    let mut reader = PackReader::new(Arc::new(
+        Packs::open(&[objects(&dir)], 1 << 20, WHOLE_BYTES).unwrap(),
+    ));
     assert!(matches!(
         reader.read_blob(&[7; 20], u64::MAX).unwrap(),
         Outcome::Elsewhere
@@ -217,12 +238,14 @@ fn the_packs_of_a_push_quarantine_are_read() {
         std::slice::from_ref(&own)
     );
     let (id, text) = &versions[2];
-    let mut reader = PackReader::new(Arc::new(Packs::open(&stores, 1 << 20).unwrap()));
+    let mut reader = PackReader::new(Arc::new(
+        Packs::open(&stores, 1 << 20, WHOLE_BYTES).unwrap(),
+    ));
     match reader.read_blob(id, u64::MAX).unwrap() {
         Outcome::Blob(bytes) => assert_eq!(&bytes[..], &text[..]),
         other => panic!("{other:?}"),
     }
-    let mut without = PackReader::new(Arc::new(Packs::open(&[own], 1 << 20).unwrap()));
+    let mut without = PackReader::new(Arc::new(Packs::open(&[own], 1 << 20, WHOLE_BYTES).unwrap()));
     assert!(matches!(
         without.read_blob(id, u64::MAX).unwrap(),
         Outcome::Elsewhere
