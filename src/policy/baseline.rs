@@ -133,11 +133,15 @@ impl Baseline {
     ///
     /// When it cannot be read or is not a valid baseline (the error names the file).
     pub fn load(path: &Path) -> Result<Option<Baseline>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+        // Opened without blocking and read only when regular and within bounds: a FIFO or a
+        // link to `/dev/zero` named as the baseline must not hang the hook or fill memory.
+        let bytes = match crate::source::read_bounded(path, MAX_BASELINE_BYTES) {
+            Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(bad(path, &format!("cannot be read: {e}"))),
         };
+        let text =
+            String::from_utf8(bytes).map_err(|_| bad(path, "cannot be read: not valid UTF-8"))?;
         Baseline::parse(&text)
             .map(Some)
             .map_err(|why| bad(path, &why))
@@ -397,6 +401,10 @@ impl Baseline {
         Ok(true)
     }
 }
+
+/// Largest baseline read: an entry is about 150 bytes, so this holds well over a million
+/// findings.
+pub const MAX_BASELINE_BYTES: u64 = 256 << 20;
 
 fn bad(path: &Path, why: &str) -> Error {
     Error::from(ErrorKind::Usage(format!(

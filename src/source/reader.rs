@@ -450,6 +450,31 @@ pub(crate) fn open_file(
     Ok(Ok((file, meta)))
 }
 
+/// The bytes of the regular file at `path`, at most `max_bytes` of them: opened without
+/// blocking (a FIFO in a file's place must not wait for a writer) and read only when it is
+/// a regular file, and never past the limit (a symlink to `/dev/zero` must not fill
+/// memory). For the files a run reads besides content: configuration, rule packs,
+/// baselines.
+///
+/// # Errors
+///
+/// As `open(2)` (a missing file keeps `NotFound`); not a regular file; over `max_bytes`.
+pub fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let Ok((file, _)) = open_file(path, u64::MAX)? else {
+        return Err(std::io::Error::other("not a regular file"));
+    };
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(std::io::Error::other(format!(
+            "larger than {max_bytes} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads an open file whose size was just taken from its metadata: one `read` for a regular
 /// file, where `read_to_end` makes four system calls (another `fstat` and an `lseek` for its
 /// own size hint, and a last `read` to see the end). Over the 20,000 files of a directory

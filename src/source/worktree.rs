@@ -135,13 +135,14 @@ fn repository_wide(repo: &git2::Repository) -> Vec<std::path::PathBuf> {
 }
 
 /// The attributes file at `path`, opened without blocking and read only when it is a
-/// regular file: a FIFO in its place must not hang the hook (it answers "may").
+/// regular file ([`super::read_bounded`]): a FIFO in its place must not hang the hook (it
+/// answers "may").
 fn read_attributes(path: &Path) -> std::io::Result<Vec<u8>> {
-    match super::open_file(path, u64::MAX)? {
-        Ok((mut file, meta)) => super::read_sized(&mut file, meta.len()),
-        Err(_) => Err(std::io::Error::other("not a regular file")),
-    }
+    super::read_bounded(path, MAX_ATTRIBUTES_BYTES)
 }
+
+/// Largest attributes file read; a larger one answers "may".
+const MAX_ATTRIBUTES_BYTES: u64 = 16 << 20;
 
 /// Whether an attributes file, as `read`, names nothing that rewrites content; a missing
 /// file is clean unless it `must_exist`, one that cannot be read is not.

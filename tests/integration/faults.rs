@@ -73,6 +73,23 @@ fn commit_refused(repo: &TempRepo, cause: &str, vars: &[(&str, &str)]) {
     );
 }
 
+/// A baseline that is a FIFO, or a link to an endless device: the hook read it with
+/// `read_to_string`, which waited for a writer on the FIFO (the commit hung) and would read
+/// `/dev/zero` until memory ran out. Each now refuses the commit naming the file.
+#[cfg(unix)]
+#[test]
+fn a_baseline_that_is_a_fifo_or_endless_refuses_the_commit_naming_it() {
+    let (repo, _) = staged_edit();
+    let baseline = repo.path().join(".phiguard-baseline");
+    let c = std::ffi::CString::new(baseline.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    commit_refused(&repo, ".phiguard-baseline", &[]);
+    std::fs::remove_file(&baseline).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &baseline).unwrap();
+    commit_refused(&repo, ".phiguard-baseline", &[]);
+}
+
 #[test]
 fn a_corrupt_loose_object_refuses_the_commit_naming_it() {
     let (repo, old) = staged_edit();
