@@ -4,6 +4,7 @@
 use super::{Style, shown};
 use crate::model::{Finding, Report, RuleMeta};
 use crate::rules::Severity;
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -87,6 +88,123 @@ fn rule_json(id: &str, f: &Finding, meta: Option<&RuleMeta>) -> Value {
     })
 }
 
+/// A SARIF log, written field by field from the report (a `serde_json::Value` tree built
+/// first cost 120 ms for the staged corpus' 6,000 findings, twenty times the JSON format's
+/// time). Every object's fields are in the sorted order a `Value` object prints them in, so
+/// the log is the same byte for byte.
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    results: Vec<SarifResult<'a>>,
+    tool: Tool,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+struct Driver {
+    name: &'static str,
+    rules: Vec<Value>,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [Location<'a>; 1],
+    message: Message<'a>,
+    partial_fingerprints: Fingerprints<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<Properties<'a>>,
+    rule_id: &'a str,
+    rule_index: usize,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    text: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Serialize)]
+struct Fingerprints<'a> {
+    #[serde(rename = "phiguard/v1")]
+    v1: &'a str,
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    commit: &'a str,
+    #[serde(rename = "ref")]
+    refname: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Location<'a> {
+    /// A commit message is no file of the tree: a logical location naming the commit, and
+    /// the line in the message text.
+    Message {
+        #[serde(rename = "logicalLocations")]
+        logical: [Logical; 1],
+        message: Owned,
+    },
+    File {
+        #[serde(rename = "physicalLocation")]
+        physical: Physical<'a>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Logical {
+    fully_qualified_name: String,
+    kind: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct Owned {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Physical<'a> {
+    artifact_location: Uri,
+    region: Region<'a>,
+}
+
+#[derive(Serialize)]
+struct Uri {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
+    snippet: Text<'a>,
+    start_column: u32,
+    start_line: u32,
+}
+
 /// Writes a SARIF log.
 ///
 /// # Errors
@@ -109,69 +227,72 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         .iter()
         .map(|(id, (_, f))| rule_json(id, f, report.rule_meta.get(**id)))
         .collect();
-    let results: Vec<Value> = shown
+    let results: Vec<SarifResult<'_>> = shown
         .iter()
         .map(|f| {
-            let mut region = json!({
-                "startLine": f.line,
-                "startColumn": f.utf16_columns.0,
-                "endColumn": f.utf16_columns.1,
-                "snippet": {"text": f.excerpt},
-            });
-            if f.utf16_columns.1 <= f.utf16_columns.0 {
-                region.as_object_mut().unwrap().remove("endColumn");
-            }
             let message = f.in_message().then_some(f.commit.as_deref()).flatten();
-            let location = match message {
-                // A commit message is no file of the tree: a logical location naming the
-                // commit, and the line in the message text.
-                Some(commit) => json!({
-                    "logicalLocations": [{
-                        "name": "commit message",
-                        "fullyQualifiedName": format!("commit {commit} message"),
-                        "kind": "object",
-                    }],
-                    "message": {"text": format!("line {} of the message of commit {commit}", f.line)},
-                }),
-                None => json!({"physicalLocation": {
-                    "artifactLocation": {"uri": uri(&f.path)},
-                    "region": region,
-                }}),
-            };
-            let text = match message {
-                Some(commit) => format!(
-                    "{} (message of commit {}, line {})",
-                    f.message,
-                    &commit[..commit.len().min(12)],
-                    f.line
+            let (location, text) = match message {
+                Some(commit) => (
+                    Location::Message {
+                        logical: [Logical {
+                            fully_qualified_name: format!("commit {commit} message"),
+                            kind: "object",
+                            name: "commit message",
+                        }],
+                        message: Owned {
+                            text: format!("line {} of the message of commit {commit}", f.line),
+                        },
+                    },
+                    std::borrow::Cow::Owned(format!(
+                        "{} (message of commit {}, line {})",
+                        f.message,
+                        &commit[..commit.len().min(12)],
+                        f.line
+                    )),
                 ),
-                None => f.message.clone(),
+                None => (
+                    Location::File {
+                        physical: Physical {
+                            artifact_location: Uri { uri: uri(&f.path) },
+                            region: Region {
+                                end_column: (f.utf16_columns.1 > f.utf16_columns.0)
+                                    .then_some(f.utf16_columns.1),
+                                snippet: Text { text: &f.excerpt },
+                                start_column: f.utf16_columns.0,
+                                start_line: f.line,
+                            },
+                        },
+                    },
+                    std::borrow::Cow::Borrowed(f.message.as_str()),
+                ),
             };
-            let mut r = json!({
-                "ruleId": &*f.rule,
-                "ruleIndex": rules[&*f.rule].0,
-                "level": level(f.severity),
-                "message": {"text": text},
-                "locations": [location],
-                "partialFingerprints": {"phiguard/v1": f.fingerprint},
-            });
-            if let Some(c) = &f.commit {
-                r["properties"] = json!({"commit": &**c, "ref": f.refname.as_deref()});
+            SarifResult {
+                level: level(f.severity),
+                locations: [location],
+                message: Message { text },
+                partial_fingerprints: Fingerprints { v1: &f.fingerprint },
+                properties: f.commit.as_deref().map(|commit| Properties {
+                    commit,
+                    refname: f.refname.as_deref(),
+                }),
+                rule_id: &f.rule,
+                rule_index: rules[&*f.rule].0,
             }
-            r
         })
         .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "phiguard",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rule_meta,
-            }},
-            "results": results,
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [Run {
+            results,
+            tool: Tool {
+                driver: Driver {
+                    name: "phiguard",
+                    rules: rule_meta,
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+            },
         }],
-    });
-    super::write_pretty_json(w, &doc)
+        version: "2.1.0",
+    };
+    super::write_pretty_json(w, &log)
 }
