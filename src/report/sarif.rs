@@ -162,7 +162,7 @@ enum Location<'a> {
     Message {
         #[serde(rename = "logicalLocations")]
         logical: [Logical; 1],
-        message: Owned,
+        message: OwnedText,
     },
     File {
         #[serde(rename = "physicalLocation")]
@@ -179,7 +179,7 @@ struct Logical {
 }
 
 #[derive(Serialize)]
-struct Owned {
+struct OwnedText {
     text: String,
 }
 
@@ -239,7 +239,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
                             kind: "object",
                             name: "commit message",
                         }],
-                        message: Owned {
+                        message: OwnedText {
                             text: format!("line {} of the message of commit {commit}", f.line),
                         },
                     },

@@ -114,29 +114,40 @@ fn added_regions_with(old: &[&[u8]], new: &[u8], few: usize, align: bool) -> Vec
     let open_bytes: usize = open.iter().map(ExactSizeIterator::len).sum();
     // Each distinct candidate line gets an index into `found`; the open stretches' lines are
     // listed with theirs, so that the last pass reads the list instead of hashing each line
-    // again.
-    let mut candidates: FxHashMap<&[u8], u32> =
+    // again. A list is 24 bytes a line: past [`LISTED_SLACK`] lines more than twice the
+    // candidates (the same few lines over and over) it is dropped and the last pass hashes
+    // again, so that a file of 32 MiB of empty lines does not list 33 million of them.
+    let mut candidates: FxHashMap<&[u8], usize> =
         FxHashMap::with_capacity_and_hasher((open_bytes / 32).min(1 << 16), Default::default());
-    let mut listed: Vec<(usize, usize, u32)> = Vec::with_capacity((open_bytes / 32).min(1 << 16));
+    let mut listed: Option<Vec<(usize, usize, usize)>> =
+        Some(Vec::with_capacity((open_bytes / 32).min(1 << 16)));
     let mut lengths = Lengths::default();
     for r in &open {
         let part = &new[r.clone()];
         each_line(part, |s, e, next| {
-            let fresh = candidates.len() as u32;
+            let fresh = candidates.len();
             let id = *candidates.entry(&part[s..e]).or_insert_with(|| {
                 lengths.insert(e - s);
                 fresh
             });
-            listed.push((r.start + s, r.start + next, id));
+            if let Some(list) = &mut listed {
+                if list.len() > 2 * candidates.len() + LISTED_SLACK {
+                    listed = None;
+                } else {
+                    list.push((r.start + s, r.start + next, id));
+                }
+            }
         });
     }
+    #[cfg(test)]
+    LISTED.with(|l| l.set(listed.as_ref().map(Vec::len)));
     let mut found = vec![false; candidates.len()];
     // Every candidate found in an old version is marked; the search ends when all are.
     let mut left = candidates.len();
     if left <= few && candidates.keys().all(|line| line.len() <= LONG_LINE) {
         for (line, &id) in &candidates {
             let finder = memchr::memmem::Finder::new(line);
-            found[id as usize] = old.iter().any(|o| has_line(o, line, &finder));
+            found[id] = old.iter().any(|o| has_line(o, line, &finder));
         }
         left = 0;
     }
@@ -148,23 +159,48 @@ fn added_regions_with(old: &[&[u8]], new: &[u8], few: usize, align: bool) -> Vec
             if left > 0
                 && lengths.contains(e - s)
                 && let Some(&id) = candidates.get(&o[s..e])
-                && !found[id as usize]
+                && !found[id]
             {
-                found[id as usize] = true;
+                found[id] = true;
                 left -= 1;
             }
         });
     }
-    for (s, next, id) in listed {
-        if found[id as usize] {
-            continue;
+    let mut add = |s: usize, next: usize| match regions.last_mut() {
+        Some(last) if last.end == s => last.end = next,
+        _ => regions.push(s..next),
+    };
+    match listed {
+        Some(list) => {
+            for (s, next, id) in list {
+                if !found[id] {
+                    add(s, next);
+                }
+            }
         }
-        match regions.last_mut() {
-            Some(last) if last.end == s => last.end = next,
-            _ => regions.push(s..next),
+        None => {
+            for r in &open {
+                let part = &new[r.clone()];
+                each_line(part, |s, e, next| {
+                    if !found[candidates[&part[s..e]]] {
+                        add(r.start + s, r.start + next);
+                    }
+                });
+            }
         }
     }
     regions
+}
+
+/// Lines an added-region computation lists beyond twice its candidates before it drops the
+/// list ([`added_regions_with`]).
+const LISTED_SLACK: usize = 4096;
+
+#[cfg(test)]
+thread_local! {
+    /// How many lines the last computation on this thread kept listed (`None`: it dropped
+    /// the list).
+    static LISTED: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
 /// How far ahead in the old version [`aligned`] looks for a line of the new one.
