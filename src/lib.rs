@@ -5,7 +5,8 @@
 //!
 //! * leaves: [`error`], [`lines`] (line splitting for both `source` and `detect`), [`work`],
 //!   [`fingerprint`] (value-safe fingerprints), [`sanitize`] (escaping for terminals),
-//!   [`glob`] (lazily compiled glob sets);
+//!   [`glob`] (lazily compiled glob sets), [`file`](mod@file) (files opened without blocking, read
+//!   within a bound);
 //! * [`source`] turns a change (staged index, commits, files, stdin) into [`source::Item`]s:
 //!   the new text of a file plus the byte regions the change *adds*;
 //! * [`rules`] loads rule packs: TOML data with their own examples;
@@ -29,6 +30,7 @@ pub mod audit;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod file;
 pub mod fingerprint;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -135,7 +135,7 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Option<Baseline>> {
         // Opened without blocking and read only when regular and within bounds: a FIFO or a
         // link to `/dev/zero` named as the baseline must not hang the hook or fill memory.
-        let bytes = match crate::source::read_bounded(path, MAX_BASELINE_BYTES) {
+        let bytes = match crate::file::read_bounded(path, MAX_BASELINE_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(bad(path, &format!("cannot be read: {e}"))),

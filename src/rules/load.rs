@@ -228,25 +228,8 @@ pub fn mrn_org_rule(value_regex: &str) -> Result<RuleSpec> {
 ///
 /// Not a regular file, larger than `max_bytes`, unreadable, or not UTF-8.
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String> {
-    use std::io::Read;
     let fail = |m: String| Error::config(path, m);
-    let mut open = std::fs::OpenOptions::new();
-    open.read(true);
-    // Non-blocking, so that opening a FIFO does not wait for a writer.
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
-    let file = open.open(path).map_err(|e| fail(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(fail("not a regular file".into()));
-    }
-    let mut bytes = Vec::new();
-    file.take(max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(fail(format!("larger than {max_bytes} bytes")));
-    }
+    let bytes = crate::file::read_bounded(path, max_bytes).map_err(|e| fail(e.to_string()))?;
     String::from_utf8(bytes).map_err(|_| fail("not valid UTF-8".into()))
 }
 

@@ -31,7 +31,7 @@ pub use feed::{Fed, Planned, Sink, Source};
 pub use paths::{PathRules, RENAME_LIMIT, generated_path, inexact_renames};
 #[cfg(test)]
 pub(crate) use reader::STORE_READS;
-pub use reader::{Loaded, Reader, RepoAt, Skip, read_bounded, tune_libgit2};
+pub use reader::{Loaded, Reader, RepoAt, Skip, tune_libgit2};
 pub(crate) use reader::{open_file, read_sized};
 
 use crate::error::{Error, Result};

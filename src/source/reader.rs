@@ -435,11 +435,7 @@ pub(crate) fn open_file(
     path: &Path,
     max_bytes: u64,
 ) -> std::io::Result<std::result::Result<(std::fs::File, std::fs::Metadata), Skip>> {
-    let mut open = std::fs::OpenOptions::new();
-    open.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NONBLOCK);
-    let file = open.open(path)?;
+    let file = crate::file::open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Ok(Err(Skip::NotAFile));
@@ -448,31 +444,6 @@ pub(crate) fn open_file(
         return Ok(Err(Skip::TooLarge(meta.len())));
     }
     Ok(Ok((file, meta)))
-}
-
-/// The bytes of the regular file at `path`, at most `max_bytes` of them: opened without
-/// blocking (a FIFO in a file's place must not wait for a writer) and read only when it is
-/// a regular file, and never past the limit (a symlink to `/dev/zero` must not fill
-/// memory). For the files a run reads besides content: configuration, rule packs,
-/// baselines.
-///
-/// # Errors
-///
-/// As `open(2)` (a missing file keeps `NotFound`); not a regular file; over `max_bytes`.
-pub fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let Ok((file, _)) = open_file(path, u64::MAX)? else {
-        return Err(std::io::Error::other("not a regular file"));
-    };
-    let mut bytes = Vec::new();
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(std::io::Error::other(format!(
-            "larger than {max_bytes} bytes"
-        )));
-    }
-    Ok(bytes)
 }
 
 /// Reads an open file whose size was just taken from its metadata: one `read` for a regular

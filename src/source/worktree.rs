@@ -54,10 +54,8 @@ impl<'w> Filters<'w> {
                 (dir.is_empty() || dir.ends_with(b"/")).then(|| dir.to_vec())
             })
             .collect();
-        let global = !filter_configured(repo)
-            && repository_wide(repo)
-                .iter()
-                .all(|p| clean(read_attributes(p), false));
+        let global =
+            !filter_configured(repo) && repository_wide(repo).iter().all(|p| clean(p, false));
         Filters {
             worktree,
             global,
@@ -80,8 +78,10 @@ impl<'w> Filters<'w> {
         }
         let mut file = dir.to_vec();
         file.extend_from_slice(b".gitattributes");
-        let read = read_attributes(&self.worktree.join(path_of(&file)));
-        let here = clean(read, self.tracked.contains(dir));
+        let here = clean(
+            &self.worktree.join(path_of(&file)),
+            self.tracked.contains(dir),
+        );
         let all = here && (dir.is_empty() || self.clean_from(parent(&dir[..dir.len() - 1])));
         self.dirs.borrow_mut().insert(dir.to_vec(), all);
         all
@@ -134,20 +134,15 @@ fn repository_wide(repo: &git2::Repository) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// The attributes file at `path`, opened without blocking and read only when it is a
-/// regular file ([`super::read_bounded`]): a FIFO in its place must not hang the hook (it
-/// answers "may").
-fn read_attributes(path: &Path) -> std::io::Result<Vec<u8>> {
-    super::read_bounded(path, MAX_ATTRIBUTES_BYTES)
-}
-
 /// Largest attributes file read; a larger one answers "may".
 const MAX_ATTRIBUTES_BYTES: u64 = 16 << 20;
 
-/// Whether an attributes file, as `read`, names nothing that rewrites content; a missing
-/// file is clean unless it `must_exist`, one that cannot be read is not.
-fn clean(read: std::io::Result<Vec<u8>>, must_exist: bool) -> bool {
-    match read {
+/// Whether the attributes file at `path` names nothing that rewrites content; a missing
+/// file is clean unless it `must_exist`, one that cannot be read is not. Read without
+/// blocking and only when regular ([`crate::file::read_bounded`]): a FIFO in its place must
+/// not hang the hook, and answers "may".
+fn clean(path: &Path, must_exist: bool) -> bool {
+    match crate::file::read_bounded(path, MAX_ATTRIBUTES_BYTES) {
         Ok(text) => !rewrites(&text),
         Err(e) => !must_exist && e.kind() == std::io::ErrorKind::NotFound,
     }

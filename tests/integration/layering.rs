@@ -6,7 +6,7 @@
 //! The layers, lowest first (README "Architecture" draws the same picture):
 //!
 //! ```text
-//! error → lines, work, fingerprint, sanitize, glob → source, rules → model → detect
+//! error → lines, work, fingerprint, sanitize, glob, file → source, rules → model → detect
 //!       → policy → report → scan → config, audit → selftest, lsp, install, fuzzing
 //! ```
 //!
@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("fingerprint", 1),
     ("sanitize", 1),
     ("glob", 1),
+    ("file", 1),
     ("source", 2),
     ("rules", 2),
     ("model", 3),
