@@ -118,9 +118,10 @@ struct Driver {
     version: &'static str,
 }
 
+/// `{"text": ...}`, borrowed or made for the result.
 #[derive(Serialize)]
 struct Text<'a> {
-    text: &'a str,
+    text: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -128,17 +129,12 @@ struct Text<'a> {
 struct SarifResult<'a> {
     level: &'static str,
     locations: [Location<'a>; 1],
-    message: Message<'a>,
+    message: Text<'a>,
     partial_fingerprints: Fingerprints<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<Properties<'a>>,
     rule_id: &'a str,
     rule_index: usize,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    text: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -162,7 +158,7 @@ enum Location<'a> {
     Message {
         #[serde(rename = "logicalLocations")]
         logical: [Logical; 1],
-        message: OwnedText,
+        message: Text<'a>,
     },
     File {
         #[serde(rename = "physicalLocation")]
@@ -176,11 +172,6 @@ struct Logical {
     fully_qualified_name: String,
     kind: &'static str,
     name: &'static str,
-}
-
-#[derive(Serialize)]
-struct OwnedText {
-    text: String,
 }
 
 #[derive(Serialize)]
@@ -239,8 +230,9 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
                             kind: "object",
                             name: "commit message",
                         }],
-                        message: OwnedText {
-                            text: format!("line {} of the message of commit {commit}", f.line),
+                        message: Text {
+                            text: format!("line {} of the message of commit {commit}", f.line)
+                                .into(),
                         },
                     },
                     std::borrow::Cow::Owned(format!(
@@ -257,7 +249,9 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
                             region: Region {
                                 end_column: (f.utf16_columns.1 > f.utf16_columns.0)
                                     .then_some(f.utf16_columns.1),
-                                snippet: Text { text: &f.excerpt },
+                                snippet: Text {
+                                    text: f.excerpt.as_str().into(),
+                                },
                                 start_column: f.utf16_columns.0,
                                 start_line: f.line,
                             },
@@ -269,7 +263,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             SarifResult {
                 level: level(f.severity),
                 locations: [location],
-                message: Message { text },
+                message: Text { text },
                 partial_fingerprints: Fingerprints { v1: &f.fingerprint },
                 properties: f.commit.as_deref().map(|commit| Properties {
                     commit,
