@@ -92,7 +92,7 @@ impl Engine<'_> {
             .map(|item| detect::Target {
                 text: &item.text,
                 regions: &item.added,
-                path: &item.path,
+                path: item.policy_path(),
             })
             .collect();
         let mut raws = vec![Vec::new(); items.len()];
@@ -126,7 +126,7 @@ impl Engine<'_> {
         // Policy first, where the validator once decided it: a generic literal in a test or
         // documentation file warns at most (before dedupe, which prefers the higher severity).
         for r in &mut raws {
-            r.severity = examples::severity(r, &item.path);
+            r.severity = examples::severity(r, item.policy_path());
         }
         raws.sort_by_key(|r| (r.span.start, std::cmp::Reverse(r.severity), r.rule));
         // Two chains that read the sorted matches and not each other's results: which values
@@ -188,7 +188,8 @@ impl Engine<'_> {
                 None
             };
             let severity = self.policy.path_severity_by(rule.category(), severity, || {
-                *test_path.get_or_insert_with(|| self.policy.test_paths.is_match(item.rooted()))
+                *test_path
+                    .get_or_insert_with(|| self.policy.test_paths.is_match(item.policy_rooted()))
             });
             if over {
                 count_capped(
@@ -384,9 +385,11 @@ impl Engine<'_> {
             out.findings.push(Finding {
                 rule: Arc::from(rule.id()),
                 category: rule.category(),
-                severity: self
-                    .policy
-                    .path_severity(rule.category(), &named.rooted, raw.severity),
+                severity: self.policy.path_severity(
+                    rule.category(),
+                    item.policy_rooted(),
+                    raw.severity,
+                ),
                 path: named.path.clone(),
                 line: 0,
                 column: 0,

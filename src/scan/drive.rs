@@ -311,7 +311,26 @@ impl Batch {
         index: usize,
         parts: &mut Vec<Part>,
     ) -> Result<()> {
-        match reader.load(job)? {
+        let loaded = reader.load(job)?;
+        self.take(engine, scratch, job, index, loaded, parts)
+    }
+
+    /// [`Batch::load`] of what the reader made of `job`: an archive's members one by one.
+    fn take(
+        &mut self,
+        engine: &Engine<'_>,
+        scratch: &mut Scratch,
+        job: &Job,
+        index: usize,
+        loaded: Loaded,
+        parts: &mut Vec<Part>,
+    ) -> Result<()> {
+        match loaded {
+            Loaded::Members(list) => {
+                for loaded in list {
+                    self.take(engine, scratch, job, index, loaded, parts)?;
+                }
+            }
             Loaded::Item(item) => {
                 self.bytes += item.text.len();
                 self.indices.push(index);

@@ -52,6 +52,7 @@ pub fn item_with_comments(name: &str, text: Vec<u8>, comments: &[&str]) -> Item 
         commit: None,
         refname: None,
         rooted: None,
+        member: 0,
     }
 }
 

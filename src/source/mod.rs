@@ -10,6 +10,7 @@
 //! and gives merges combined-diff semantics for free.
 
 pub mod added;
+pub mod archive;
 pub mod blobcache;
 mod content;
 pub mod feed;
@@ -57,12 +58,28 @@ pub struct Item {
     /// `scan .` in a subdirectory, an absolute `--stdin-filename`): test paths and
     /// fingerprints go by it, so every way of scanning a file agrees with the hooks.
     pub rooted: Option<Arc<str>>,
+    /// For a member of an archive ([`archive`]): the length of the `!member` that ends
+    /// `path` (and `rooted`); 0 otherwise. Path policy leaves it out: test paths, generated
+    /// files and rules' path filters go by the archive's own path, since the names inside an
+    /// archive are its writer's choice (`x.zip!tests/patients.csv` is no test fixture).
+    pub member: usize,
 }
 
 impl Item {
     /// The path relative to the repository root ([`Item::rooted`], else [`Item::path`]).
     pub fn rooted(&self) -> &str {
         self.rooted.as_deref().unwrap_or(&self.path)
+    }
+
+    /// [`Item::path`] as path policy sees it: an archive member's archive.
+    pub fn policy_path(&self) -> &str {
+        &self.path[..self.path.len() - self.member]
+    }
+
+    /// [`Item::rooted`] as path policy sees it: an archive member's archive.
+    pub fn policy_rooted(&self) -> &str {
+        let rooted = self.rooted();
+        &rooted[..rooted.len() - self.member]
     }
 
     /// An item whose every line is added.
@@ -75,6 +92,7 @@ impl Item {
             commit: None,
             refname: None,
             rooted: None,
+            member: 0,
         }
     }
 }

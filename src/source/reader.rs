@@ -2,7 +2,7 @@
 //! objects, libgit2, the run's blob cache or the work tree.
 
 use super::content::{Kind, classify, decode_utf16, scanned_text, text_with_nuls};
-use super::{Item, Job, added, blobcache, index, loose, pack, whole_region, worktree};
+use super::{Item, Job, added, archive, blobcache, index, loose, pack, whole_region, worktree};
 use crate::error::{Error, Result};
 use git2::{Oid, Repository};
 use std::cell::RefCell;
@@ -39,6 +39,20 @@ pub enum Loaded {
     Item(Item),
     /// Nothing to scan.
     Skipped(Arc<str>, Skip),
+    /// An archive's members ([`archive`]), each an item (or skipped) of its own, in the
+    /// archive's order. Members that are binary are left out.
+    Members(Vec<Loaded>),
+}
+
+impl Loaded {
+    /// Applies `f` to every item loaded (an archive's members included).
+    fn each_item(&mut self, f: &mut impl FnMut(&mut Item)) {
+        match self {
+            Loaded::Item(item) => f(item),
+            Loaded::Skipped(..) => {}
+            Loaded::Members(list) => list.iter_mut().for_each(|l| l.each_item(f)),
+        }
+    }
 }
 
 /// How a reader finds the repository (each thread opens its own: `git2::Repository` is not
@@ -203,13 +217,7 @@ impl Reader {
                 path,
                 display,
                 rooted,
-            } => self.load_file(path, display).map(|loaded| match loaded {
-                Loaded::Item(mut item) => {
-                    item.rooted = rooted.clone();
-                    Loaded::Item(item)
-                }
-                other => other,
-            }),
+            } => self.load_file(path, display, rooted),
             Job::Blob {
                 path,
                 new,
@@ -219,19 +227,33 @@ impl Reader {
                 stat,
             } => {
                 let mut loaded = self.load_blob(path, *new, old, stat.as_ref())?;
-                if let Loaded::Item(item) = &mut loaded {
+                loaded.each_item(&mut |item| {
                     item.commit.clone_from(commit);
                     item.refname.clone_from(refname);
-                }
+                });
                 Ok(loaded)
             }
             Job::Text(item) => Ok(Loaded::Item(item.clone())),
         }
     }
 
-    fn load_file(&self, path: &Path, display: &Arc<str>) -> Result<Loaded> {
+    fn load_file(
+        &self,
+        path: &Path,
+        display: &Arc<str>,
+        rooted: &Option<Arc<str>>,
+    ) -> Result<Loaded> {
         match read_file(path, self.max_file_bytes).map_err(|e| Error::io(display.to_string(), e))? {
-            Ok(text) => Ok(finish(Item::whole(display.clone(), text))),
+            Ok(text) => {
+                let item = Item {
+                    rooted: rooted.clone(),
+                    ..Item::whole(display.clone(), text)
+                };
+                if archive::is_archive(&item.text) {
+                    return Ok(open_archive(item, self.max_file_bytes, &[]));
+                }
+                Ok(finish(item))
+            }
             Err(skip) => Ok(Loaded::Skipped(display.clone(), skip)),
         }
     }
@@ -253,6 +275,9 @@ impl Reader {
                 blob => blob.into_vec(),
             },
         };
+        if archive::is_archive(&text) {
+            return self.load_archive(path, new, text, old);
+        }
         // UTF-16 that validates is compared line by line as decoded, with its old versions
         // decoded too (issue 19 item 14: an edit re-reported every old line).
         let decoded = match classify(&text) {
@@ -295,7 +320,41 @@ impl Reader {
             commit: None,
             refname: None,
             rooted: None,
+            member: 0,
         }))
+    }
+
+    /// An archive blob's members, each compared with the member of the same name in the old
+    /// versions that are archives too: a line of a member is added when no old version of
+    /// that member has it. An old version that cannot be opened has no members, so every
+    /// line of the new one counts as added.
+    fn load_archive(
+        &self,
+        path: &Arc<str>,
+        new: Oid,
+        text: Vec<u8>,
+        old: &[Oid],
+    ) -> Result<Loaded> {
+        if let Some(cache) = &self.cache {
+            cache.offer(new, &text);
+        }
+        let mut olds = Vec::new();
+        for &o in old {
+            let bytes = match self.cache.as_ref().and_then(|c| c.take(o)) {
+                Some(kept) => BlobBytes::Shared(kept),
+                None => self.read_blob(path, o, self.max_file_bytes)?,
+            };
+            if archive::is_archive(bytes.bytes())
+                && let Ok(members) = archive::members(path, bytes.bytes(), self.max_file_bytes)
+            {
+                olds.push(members);
+            }
+        }
+        Ok(open_archive(
+            Item::whole(path.clone(), text),
+            self.max_file_bytes,
+            &olds,
+        ))
     }
 
     /// Counts the reads of old versions a job skips (its new version is binary or too
@@ -462,6 +521,63 @@ pub(crate) fn read_sized(file: &mut std::fs::File, len: u64) -> std::io::Result<
         file.read_to_end(&mut text)?;
     }
     Ok(text)
+}
+
+/// The members of archive `item` as items of their own, named `path!member`, each compared
+/// with the members of the same name in `olds` (old versions of the archive, opened):
+/// classified as [`finish`] classifies a file, binary members left out. An archive that
+/// cannot be opened is unscannable, with the reason.
+fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>]) -> Loaded {
+    let members = match archive::members(item.rooted(), &item.text, budget) {
+        Ok(members) => members,
+        Err(why) => return Loaded::Skipped(item.path, Skip::Unscannable(why)),
+    };
+    // Old members by name, looked up once per member: an archive of many members is not
+    // compared name by name with every old one.
+    let mut by_name: rustc_hash::FxHashMap<&str, Vec<&[u8]>> = rustc_hash::FxHashMap::default();
+    for o in olds.iter().flatten() {
+        by_name.entry(&o.name).or_default().push(&o.bytes);
+    }
+    let mut out = Vec::with_capacity(members.len());
+    for m in members {
+        let old = by_name.remove(m.name.as_str()).unwrap_or_default();
+        let member = Item {
+            path: Arc::from(format!("{}!{}", item.path, m.name)),
+            rooted: item
+                .rooted
+                .as_ref()
+                .map(|r| Arc::from(format!("{r}!{}", m.name))),
+            member: 1 + m.name.len(),
+            ..Item::whole("", m.bytes)
+        };
+        match member_against(member, &old) {
+            Loaded::Skipped(_, Skip::Binary) => {}
+            loaded => out.push(loaded),
+        }
+    }
+    Loaded::Members(out)
+}
+
+/// An archive member with the old versions of it `old`: as [`finish`] has it when there are
+/// none, else its added lines are those no old version (as scanned) has.
+fn member_against(item: Item, old: &[&[u8]]) -> Loaded {
+    let old: Vec<std::borrow::Cow<'_, [u8]>> = old.iter().filter_map(|o| scanned_text(o)).collect();
+    if old.is_empty() {
+        return finish(item);
+    }
+    let text = match classify(&item.text) {
+        Kind::Text => item.text,
+        _ => match decode_utf16(&item.text) {
+            Some(Ok(decoded)) => decoded,
+            _ => return finish(item),
+        },
+    };
+    let old: Vec<&[u8]> = old.iter().map(AsRef::as_ref).collect();
+    Loaded::Item(Item {
+        added: added::added_regions(&old, &text),
+        text,
+        ..item
+    })
 }
 
 /// Classifies a whole item: UTF-16 that validates is decoded (every line added), UTF-16 that

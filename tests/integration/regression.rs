@@ -1263,3 +1263,210 @@ fn an_error_naming_a_path_masks_the_value_in_it() {
         assert!(r.err().contains("exports/"), "{args:?}: {}", r.err());
     }
 }
+
+/// Archives for the tests below, built at test time.
+mod archive {
+    use std::io::Write;
+
+    pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    pub fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in entries {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    pub fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, bytes) in entries {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *bytes).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// `zip` with the "encrypted" flag set in every header.
+    pub fn encrypted(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut z = zip(entries);
+        for i in 0..z.len() - 4 {
+            match &z[i..i + 4] {
+                b"PK\x03\x04" => z[i + 6] |= 1,
+                b"PK\x01\x02" => z[i + 8] |= 1,
+                _ => {}
+            }
+        }
+        z
+    }
+}
+
+/// A patient extract compressed (gzip, zip, a compressed tar, a zip inside a zip, an Office
+/// document) was binary to every gate, so `gzip patients.csv` was a way past them all. Each
+/// is stopped now, named `archive!member`, without its value in any output.
+#[test]
+fn a_compressed_patient_extract_is_stopped_at_every_gate() {
+    let csv = format!("name,ssn\nMaria Ortega,{SSN}\n");
+    let csv = csv.as_bytes();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "exports/patients.csv.gz",
+            archive::gzip(csv),
+            "patients.csv.gz!patients.csv",
+        ),
+        (
+            "exports/p.zip",
+            archive::zip(&[("out/p.csv", csv)]),
+            "p.zip!out/p.csv",
+        ),
+        (
+            "exports/p.tar.gz",
+            archive::gzip(&archive::tar(&[("p.csv", csv)])),
+            "p.tar.gz!p.csv",
+        ),
+        (
+            "exports/outer.zip",
+            archive::zip(&[("inner.zip", &archive::zip(&[("p.csv", csv)]))]),
+            "outer.zip!inner.zip!p.csv",
+        ),
+        (
+            "exports/sheet.xlsx",
+            archive::zip(&[(
+                "xl/sharedStrings.xml",
+                format!("<sst><si><t>SSN</t></si><si><t>{SSN}</t></si></sst>").as_bytes(),
+            )]),
+            "sheet.xlsx!xl/sharedStrings.xml",
+        ),
+    ];
+    for (path, bytes, shown) in cases {
+        let s = Server::new("pre-receive");
+        s.work.install_hooks();
+        s.work.add(path, &bytes);
+        let r = s.work.phiguard(&["scan", "--staged"]);
+        assert_eq!(r.code, 1, "{path}: {}", r.all());
+        assert!(r.out().contains(shown), "{path}: {}", r.all());
+        assert_no_value(r.all().as_bytes(), &[SSN]);
+        assert_one_ssn_stopped_at_every_gate(&s, path);
+    }
+}
+
+/// An archive is compared member by member with its old version: an edit that adds a clean
+/// line to a member, or a clean member, passes every gate; a line it adds with a value is
+/// the one finding.
+#[test]
+fn an_edit_of_an_archive_reports_only_the_lines_it_adds() {
+    let old = format!("name,ssn\nMaria Ortega,{SSN}\n");
+    let s = server_holding(
+        &[(
+            "data/export.zip",
+            archive::zip(&[("a.csv", old.as_bytes())]),
+        )],
+        "",
+    );
+    let edited = format!("{old}visit,annual\n");
+    s.work.add(
+        "data/export.zip",
+        archive::zip(&[("a.csv", edited.as_bytes()), ("b.txt", b"notes\n")]),
+    );
+    assert_passes_every_gate(&s, "a clean line and a clean member");
+    s.work.add(
+        "data/export.zip",
+        archive::zip(&[
+            ("a.csv", edited.as_bytes()),
+            ("b.txt", format!("notes\nssn {SSN}\n").as_bytes()),
+        ]),
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
+    assert_eq!(r.json()["findings"][0]["path"], "data/export.zip!b.txt");
+    assert_eq!(r.json()["findings"][0]["line"], 2);
+}
+
+/// A test path inside an archive is the archive writer's choice: `x.zip!tests/p.csv` outside
+/// a test path blocks, while an archive under `tests/` warns as any fixture there does.
+#[test]
+fn a_test_path_inside_an_archive_does_not_downgrade_its_values() {
+    let csv = format!("name,ssn\nMaria Ortega,{SSN}\n");
+    let zip = archive::zip(&[("tests/fixtures/p.csv", csv.as_bytes())]);
+    let repo = TempRepo::new();
+    repo.add("data/x.zip", &zip);
+    repo.add("tests/fixtures/y.zip", &zip);
+    let r = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    let severities: Vec<(String, String)> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        severities,
+        [
+            (
+                "data/x.zip!tests/fixtures/p.csv".to_owned(),
+                "block".to_owned()
+            ),
+            (
+                "tests/fixtures/y.zip!tests/fixtures/p.csv".to_owned(),
+                "warn".to_owned()
+            ),
+        ],
+        "{}",
+        r.all()
+    );
+}
+
+/// An archive phiguard cannot open (encrypted, or expanding past `max_file_bytes`) is
+/// content nobody looked at: the server refuses it naming the archive and why, unless
+/// `[server] unscannable = "pass"`; the client names it in a note.
+#[test]
+fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
+    let csv = format!("name,ssn\nMaria Ortega,{SSN}\n");
+    for (path, bytes, why) in [
+        (
+            "data/locked.zip",
+            archive::encrypted(&[("p.csv", csv.as_bytes())]),
+            "encrypted",
+        ),
+        (
+            "data/bomb.gz",
+            archive::gzip(&vec![b'0'; 40 << 20]),
+            "expands past max_file_bytes",
+        ),
+    ] {
+        let s = Server::new("pre-receive");
+        s.work.add(path, &bytes);
+        let r = s.work.phiguard(&["scan", "--staged"]);
+        assert!(
+            r.all().contains(path) && r.all().contains(why),
+            "{}",
+            r.all()
+        );
+        s.work.commit("archive");
+        let (ok, text) = s.push(&["--no-verify", "main"]);
+        assert!(!ok, "{path}: {text}");
+        assert!(text.contains(path) && text.contains(why), "{text}");
+        s.config("[server]\nunscannable = \"pass\"\n");
+        let (ok, text) = s.push(&["--no-verify", "main"]);
+        assert!(ok, "{path}: {text}");
+    }
+}

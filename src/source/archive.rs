@@ -1,0 +1,214 @@
+//! Archives opened for their members: gzip, zip (and what is built on it: `.xlsx`, `.docx`,
+//! `.jar`) and tar, nested in each other too. A patient extract that is compressed is still a
+//! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook.
+//!
+//! A member is shown as `archive!member` (gitleaks' convention), a nested one as
+//! `outer.zip!inner.tar!data.csv`; a gzip file's one member is named after the file without
+//! `.gz`, and a compressed tar (`.tar.gz`, `.tgz`) shows the tar's members directly.
+//!
+//! Everything an archive expands to counts against one budget (`max_file_bytes`, each member
+//! charged [`MEMBER_COST`] besides its bytes), so a small bomb cannot take the memory. An
+//! archive that cannot be read whole — damaged, encrypted, compressed with a method phiguard
+//! does not inflate, naming one member twice, nested more than [`MAX_DEPTH`] deep, or over the
+//! budget — is unscannable: named in the report and rejected by a server, like undecodable
+//! text.
+
+use std::io::Read;
+
+/// Archives inside archives opened at most this deep (`a.zip!b.tar!c.gz` is 3).
+pub const MAX_DEPTH: usize = 4;
+
+/// What each member costs of the budget besides its bytes (its name and bookkeeping): a zip
+/// of a million empty members must not make a million items.
+pub const MEMBER_COST: u64 = 256;
+
+/// One file inside an archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Its name inside the archive, nested names joined with `!`.
+    pub name: String,
+    /// Its content, expanded.
+    pub bytes: Vec<u8>,
+}
+
+/// The kind of archive `bytes` start as, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Gzip,
+    Zip,
+    Tar,
+}
+
+fn format(bytes: &[u8]) -> Option<Format> {
+    if bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
+        Some(Format::Gzip)
+    } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        Some(Format::Zip)
+    } else if bytes.get(257..262) == Some(b"ustar") {
+        Some(Format::Tar)
+    } else {
+        None
+    }
+}
+
+/// Whether `bytes` are an archive phiguard opens (by their magic bytes, never by the name).
+pub fn is_archive(bytes: &[u8]) -> bool {
+    format(bytes).is_some()
+}
+
+/// The files archive `bytes` (shown as `name`) holds, archives among them opened in turn;
+/// directories, links and empty members are left out. `Err` says why the archive cannot be
+/// read whole, in words for the report.
+///
+/// # Errors
+///
+/// When the archive is damaged, encrypted, uses a compression method phiguard does not read,
+/// names a member twice, nests deeper than [`MAX_DEPTH`], or expands past `budget` bytes.
+pub fn members(name: &str, bytes: &[u8], budget: u64) -> Result<Vec<Member>, &'static str> {
+    let mut out = Vec::new();
+    let mut left = budget;
+    open(name, "", bytes, 1, &mut left, &mut out)?;
+    Ok(out)
+}
+
+/// Opens `bytes` (shown as `name`), pushing its members onto `out` named `prefix` + their
+/// name.
+fn open(
+    name: &str,
+    prefix: &str,
+    bytes: &[u8],
+    depth: usize,
+    left: &mut u64,
+    out: &mut Vec<Member>,
+) -> Result<(), &'static str> {
+    if depth > MAX_DEPTH {
+        return Err("archives nested too deep to open");
+    }
+    match format(bytes) {
+        Some(Format::Gzip) => {
+            let inner = take(flate2::read::MultiGzDecoder::new(bytes), left)
+                .map_err(|e| e.unwrap_or("a damaged gzip file"))?;
+            if is_archive(&inner) {
+                // `.tar.gz`: the tar's members, as if the tar stood there.
+                open(name, prefix, &inner, depth + 1, left, out)
+            } else {
+                let base = name.rsplit(['/', '!']).next().unwrap_or(name);
+                let stem = strip_suffix_ci(base, ".gz")
+                    .or_else(|| strip_suffix_ci(base, ".gzip"))
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("-");
+                add(format!("{prefix}{stem}"), inner, depth, left, out)
+            }
+        }
+        Some(Format::Zip) => zip_members(prefix, bytes, depth, left, out),
+        Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
+        None => Err("not an archive"),
+    }
+}
+
+/// Keeps a member: an archive is opened in its place, an empty one is left out.
+fn add(
+    name: String,
+    bytes: Vec<u8>,
+    depth: usize,
+    left: &mut u64,
+    out: &mut Vec<Member>,
+) -> Result<(), &'static str> {
+    *left = left
+        .checked_sub(MEMBER_COST)
+        .ok_or("an archive that expands past max_file_bytes")?;
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    if is_archive(&bytes) {
+        let prefix = format!("{name}!");
+        return open(&name, &prefix, &bytes, depth + 1, left, out);
+    }
+    out.push(Member { name, bytes });
+    Ok(())
+}
+
+fn zip_members(
+    prefix: &str,
+    bytes: &[u8],
+    depth: usize,
+    left: &mut u64,
+    out: &mut Vec<Member>,
+) -> Result<(), &'static str> {
+    const DAMAGED: &str = "a damaged zip archive";
+    const UNREAD_METHOD: &str = "a zip member compressed with a method phiguard does not read";
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| DAMAGED)?;
+    // The reader keeps one entry per name; the other would be content nobody looked at.
+    if zip.has_duplicate_names() {
+        return Err("a zip archive that names a member twice");
+    }
+    for i in 0..zip.len() {
+        let (name, skip) = {
+            let raw = zip.by_index_raw(i).map_err(|_| DAMAGED)?;
+            if raw.encrypted() {
+                return Err("an encrypted zip archive");
+            }
+            // Stored and deflated are what zip writers make by default; anything else
+            // (bzip2, LZMA, zstd, Deflate64) is left unread rather than inflated by more code.
+            if !matches!(
+                raw.compression(),
+                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+            ) {
+                return Err(UNREAD_METHOD);
+            }
+            let name = String::from_utf8_lossy(raw.name_raw()).into_owned();
+            (name, raw.is_dir())
+        };
+        if skip {
+            continue;
+        }
+        let entry = zip.by_index(i).map_err(|_| DAMAGED)?;
+        // The reader checks each member's CRC at its end: a damaged member fails here.
+        let content = take(entry, left).map_err(|e| e.unwrap_or(DAMAGED))?;
+        add(format!("{prefix}{name}"), content, depth, left, out)?;
+    }
+    Ok(())
+}
+
+fn tar_members(
+    prefix: &str,
+    bytes: &[u8],
+    depth: usize,
+    left: &mut u64,
+    out: &mut Vec<Member>,
+) -> Result<(), &'static str> {
+    const DAMAGED: &str = "a damaged tar archive";
+    let mut tar = tar::Archive::new(bytes);
+    for entry in tar.entries().map_err(|_| DAMAGED)? {
+        let entry = entry.map_err(|_| DAMAGED)?;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_contiguous()) {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let content = take(entry, left).map_err(|e| e.unwrap_or(DAMAGED))?;
+        add(format!("{prefix}{name}"), content, depth, left, out)?;
+    }
+    Ok(())
+}
+
+/// Reads `r` to its end within the budget `left` (which it lowers). `Err(None)` when `r`
+/// fails, `Err(Some(why))` when the content is over the budget.
+fn take(r: impl Read, left: &mut u64) -> Result<Vec<u8>, Option<&'static str>> {
+    let mut buf = Vec::new();
+    r.take(left.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|_| None)?;
+    *left = left
+        .checked_sub(buf.len() as u64)
+        .ok_or(Some("an archive that expands past max_file_bytes"))?;
+    Ok(buf)
+}
+
+fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = s.len().checked_sub(suffix.len())?;
+    (s.is_char_boundary(cut) && s[cut..].eq_ignore_ascii_case(suffix)).then(|| &s[..cut])
+}
+
+#[cfg(test)]
+mod tests;

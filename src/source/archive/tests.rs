@@ -1,0 +1,268 @@
+use super::{MAX_DEPTH, MEMBER_COST, Member, is_archive, members};
+use std::io::Write;
+
+const MIB: u64 = 1 << 20;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn zip_of(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (name, bytes) in entries {
+        if name.ends_with('/') {
+            w.add_directory(*name, opts).unwrap();
+        } else {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(bytes).unwrap();
+        }
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, bytes) in entries {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *bytes).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn names(m: &[Member]) -> Vec<&str> {
+    m.iter().map(|m| m.name.as_str()).collect()
+}
+
+const CSV: &[u8] = b"name,ssn\nMaria Ortega,536-22-8177\n";
+
+#[test]
+fn a_gzip_file_holds_one_member_named_without_gz() {
+    let gz = gzip(CSV);
+    assert!(is_archive(&gz));
+    let m = members("data/patients.csv.gz", &gz, MIB).unwrap();
+    assert_eq!(
+        m,
+        vec![Member {
+            name: "patients.csv".into(),
+            bytes: CSV.to_vec()
+        }]
+    );
+    // A name without `.gz` still names the member.
+    assert_eq!(names(&members("dump", &gz, MIB).unwrap()), ["-"]);
+}
+
+#[test]
+fn a_compressed_tar_shows_the_tars_members() {
+    let tgz = gzip(&tar_of(&[("export/a.csv", CSV), ("export/b.txt", b"x\n")]));
+    let m = members("export.tgz", &tgz, MIB).unwrap();
+    assert_eq!(names(&m), ["export/a.csv", "export/b.txt"]);
+    assert_eq!(m[0].bytes, CSV);
+}
+
+#[test]
+fn zip_members_of_every_method_and_nested_archives_are_opened() {
+    let inner = zip_of(&[("in.csv", CSV)], zip::CompressionMethod::Stored);
+    let z = zip_of(
+        &[
+            ("dir/", b""),
+            ("dir/a.csv", CSV),
+            ("b.csv", CSV),
+            ("inner.zip", &inner),
+            ("c.csv.gz", &gzip(CSV)),
+            ("empty.txt", b""),
+        ],
+        zip::CompressionMethod::Deflated,
+    );
+    assert!(is_archive(&z));
+    let m = members("x.zip", &z, MIB).unwrap();
+    assert_eq!(
+        names(&m),
+        ["dir/a.csv", "b.csv", "inner.zip!in.csv", "c.csv.gz!c.csv"]
+    );
+    assert!(m.iter().all(|m| m.bytes == CSV));
+    let stored = zip_of(&[("a.csv", CSV)], zip::CompressionMethod::Stored);
+    assert_eq!(members("s.zip", &stored, MIB).unwrap()[0].bytes, CSV);
+    // An empty zip (end record only) has no members.
+    let empty = zip_of(&[], zip::CompressionMethod::Stored);
+    assert!(is_archive(&empty));
+    assert!(members("e.zip", &empty, MIB).unwrap().is_empty());
+}
+
+#[test]
+fn text_and_other_binaries_are_no_archives() {
+    assert!(!is_archive(CSV));
+    assert!(!is_archive(b""));
+    assert!(!is_archive(b"PK"));
+    assert!(!is_archive(&[0x1f, 0x8b]));
+    assert!(!is_archive(&[0u8; 600]));
+}
+
+/// An archive bomb: 64 MiB of zeros gzipped to 64 KiB, and a zip of many empty members,
+/// against a 1 MiB budget.
+#[test]
+fn an_archive_past_the_budget_is_unscannable_without_holding_it() {
+    let bomb = gzip(&vec![0u8; 64 << 20]);
+    assert!(bomb.len() < 128 << 10);
+    assert_eq!(
+        members("b.gz", &bomb, MIB),
+        Err("an archive that expands past max_file_bytes")
+    );
+    // Exactly at the budget is fine.
+    assert_eq!(
+        members("b.gz", &gzip(&vec![b'a'; 1000]), 1000 + MEMBER_COST)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(members("b.gz", &gzip(&vec![b'a'; 1000]), 999 + MEMBER_COST).is_err());
+    let many: Vec<(String, &[u8])> = (0..(MIB / MEMBER_COST + 1))
+        .map(|i| (format!("{i}"), &b""[..]))
+        .collect();
+    let many: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), *b)).collect();
+    let z = zip_of(&many, zip::CompressionMethod::Stored);
+    assert_eq!(
+        members("m.zip", &z, MIB),
+        Err("an archive that expands past max_file_bytes")
+    );
+}
+
+#[test]
+fn archives_nested_past_the_limit_are_unscannable() {
+    let mut a = CSV.to_vec();
+    for _ in 0..MAX_DEPTH {
+        a = gzip(&a);
+    }
+    assert_eq!(members("a.gz", &a, MIB).unwrap()[0].bytes, CSV);
+    assert_eq!(
+        members("a.gz", &gzip(&a), MIB),
+        Err("archives nested too deep to open")
+    );
+}
+
+/// Sets the "encrypted" flag of every header of a stored zip.
+fn flag_encrypted(mut z: Vec<u8>) -> Vec<u8> {
+    for i in 0..z.len().saturating_sub(4) {
+        match &z[i..i + 4] {
+            b"PK\x03\x04" => z[i + 6] |= 1,
+            b"PK\x01\x02" => z[i + 8] |= 1,
+            _ => {}
+        }
+    }
+    z
+}
+
+/// Sets the compression method of every header of a stored zip to `method`.
+fn set_method(mut z: Vec<u8>, method: u16) -> Vec<u8> {
+    for i in 0..z.len().saturating_sub(4) {
+        let at = match &z[i..i + 4] {
+            b"PK\x03\x04" => i + 8,
+            b"PK\x01\x02" => i + 10,
+            _ => continue,
+        };
+        z[at..at + 2].copy_from_slice(&method.to_le_bytes());
+    }
+    z
+}
+
+#[test]
+fn encrypted_damaged_and_unknown_zips_are_unscannable() {
+    let z = zip_of(&[("a.csv", CSV)], zip::CompressionMethod::Stored);
+    assert_eq!(
+        members("e.zip", &flag_encrypted(z.clone()), MIB),
+        Err("an encrypted zip archive")
+    );
+    // bzip2 (12) is not read.
+    assert_eq!(
+        members("u.zip", &set_method(z.clone(), 12), MIB),
+        Err("a zip member compressed with a method phiguard does not read")
+    );
+    // A flipped byte of the content fails the member's CRC.
+    let mut bad = z.clone();
+    let at = bad.windows(CSV.len()).position(|w| w == CSV).unwrap();
+    bad[at + 12] ^= 1;
+    assert_eq!(members("d.zip", &bad, MIB), Err("a damaged zip archive"));
+    // Cut short.
+    assert_eq!(
+        members("t.zip", &z[..z.len() - 10], MIB),
+        Err("a damaged zip archive")
+    );
+    let gz = gzip(CSV);
+    assert_eq!(
+        members("t.gz", &gz[..gz.len() - 4], MIB),
+        Err("a damaged gzip file")
+    );
+}
+
+/// Two central directory entries named alike: the zip reader keeps one, so the other's
+/// content would go unread.
+#[test]
+fn a_zip_naming_a_member_twice_is_unscannable() {
+    let z = zip_of(
+        &[("a.csv", CSV), ("b.csv", b"nothing\n")],
+        zip::CompressionMethod::Stored,
+    );
+    let mut twice = z.clone();
+    for i in 0..twice.len() - 5 {
+        if &twice[i..i + 5] == b"b.csv" {
+            twice[i] = b'a';
+        }
+    }
+    assert_eq!(
+        names(&members("z.zip", &z, MIB).unwrap()),
+        ["a.csv", "b.csv"]
+    );
+    assert_eq!(
+        members("z.zip", &twice, MIB),
+        Err("a zip archive that names a member twice")
+    );
+}
+
+/// Damaged archives of every kind are an answer, never a panic, and nothing they expand to
+/// exceeds the budget.
+#[test]
+fn damaged_archives_never_panic_and_stay_within_the_budget() {
+    let samples = [
+        gzip(CSV),
+        gzip(&tar_of(&[("a.csv", CSV), ("b.csv", CSV)])),
+        zip_of(
+            &[
+                ("a.csv", CSV),
+                (
+                    "n.zip",
+                    &zip_of(&[("b", CSV)], zip::CompressionMethod::Stored),
+                ),
+            ],
+            zip::CompressionMethod::Deflated,
+        ),
+        tar_of(&[("a.csv", CSV)]),
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for s in &samples {
+        for _ in 0..400 {
+            let mut b = s.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % b.len() as u64) as usize;
+                b[at] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                b.truncate((next() % b.len() as u64) as usize);
+            }
+            if let Ok(m) = members("f", &b, 4096) {
+                let held: u64 = m.iter().map(|m| m.bytes.len() as u64 + MEMBER_COST).sum();
+                assert!(held <= 4096, "{held}");
+            }
+        }
+    }
+}
