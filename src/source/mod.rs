@@ -17,6 +17,7 @@ pub mod feed;
 pub mod files;
 pub mod history;
 pub mod index;
+pub mod lfs;
 pub mod loose;
 pub mod message;
 pub mod pack;

@@ -2,7 +2,9 @@
 //! objects, libgit2, the run's blob cache or the work tree.
 
 use super::content::{Kind, classify, decode_utf16, scanned_text, text_with_nuls};
-use super::{Item, Job, added, archive, blobcache, index, loose, pack, whole_region, worktree};
+use super::{
+    Item, Job, added, archive, blobcache, index, lfs, loose, pack, whole_region, worktree,
+};
 use crate::error::{Error, Result};
 use git2::{Oid, Repository};
 use std::cell::RefCell;
@@ -21,6 +23,15 @@ pub enum Skip {
     /// Text phiguard cannot decode (UTF-16 that does not validate): named in the report,
     /// and rejected by a server unless `[server] unscannable = "pass"`.
     Unscannable(&'static str),
+}
+
+impl From<lfs::Missing> for Skip {
+    fn from(m: lfs::Missing) -> Skip {
+        match m {
+            lfs::Missing::TooLarge(size) => Skip::TooLarge(size),
+            lfs::Missing::Unscannable(why) => Skip::Unscannable(why),
+        }
+    }
 }
 
 impl Skip {
@@ -154,6 +165,8 @@ pub struct Reader {
     /// store has none, and looking for each of a history's blobs as a loose file first was
     /// an `open` that failed, 347,000 times on spring-framework's.
     fanout: Option<loose::Fanout>,
+    /// The repository's Git LFS store ([`lfs::store`]), found at the first pointer.
+    lfs: std::cell::OnceCell<Option<PathBuf>>,
 }
 
 /// Pack index bytes each blob job of a history may stand for when the reader opens the
@@ -180,6 +193,7 @@ impl Reader {
             cache: None,
             packs: None,
             fanout: None,
+            lfs: std::cell::OnceCell::new(),
         })
     }
 
@@ -275,6 +289,13 @@ impl Reader {
                 blob => blob.into_vec(),
             },
         };
+        let text = match self.unpointed(text) {
+            Ok(text) => text,
+            Err(missing) => {
+                self.release(old);
+                return Ok(Loaded::Skipped(path.clone(), missing.into()));
+            }
+        };
         if archive::is_archive(&text) {
             return self.load_archive(path, new, text, old);
         }
@@ -299,16 +320,12 @@ impl Reader {
         // Old versions obey the size limit too (a 25-byte edit of a 1 GB file must not read
         // the gigabyte): one over it is left out, so every line of the new version that no
         // other old version has counts as added.
-        let olds = old
-            .iter()
-            .map(|&o| match self.cache.as_ref().and_then(|c| c.take(o)) {
-                Some(kept) => Ok(BlobBytes::Shared(kept)),
-                None => self.read_blob(path, o, self.max_file_bytes),
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut olds = Vec::with_capacity(old.len());
+        for &o in old {
+            olds.extend(self.read_old(path, o)?);
+        }
         let old_texts: Vec<std::borrow::Cow<'_, [u8]>> = olds
             .iter()
-            .filter(|b| !matches!(b, BlobBytes::TooLarge(_)))
             .filter_map(|b| scanned_text(b.bytes()))
             .collect();
         let old_texts: Vec<&[u8]> = old_texts.iter().map(AsRef::as_ref).collect();
@@ -340,9 +357,8 @@ impl Reader {
         }
         let mut olds = Vec::new();
         for &o in old {
-            let bytes = match self.cache.as_ref().and_then(|c| c.take(o)) {
-                Some(kept) => BlobBytes::Shared(kept),
-                None => self.read_blob(path, o, self.max_file_bytes)?,
+            let Some(bytes) = self.read_old(path, o)? else {
+                continue;
             };
             if archive::is_archive(bytes.bytes())
                 && let Ok(members) = archive::members(path, bytes.bytes(), self.max_file_bytes)
@@ -355,6 +371,37 @@ impl Reader {
             self.max_file_bytes,
             &olds,
         ))
+    }
+
+    /// Old version `o` of `path`, from the run's cache or the store, a Git LFS pointer
+    /// resolved. `None` when it is left out: over the size limit (a 25-byte edit of a 1 GB
+    /// file must not read the gigabyte), or a pointer whose content is not here. Every line
+    /// of the new version that no other old version has then counts as added.
+    fn read_old(&self, path: &str, o: Oid) -> Result<Option<BlobBytes<'_>>> {
+        let bytes = match self.cache.as_ref().and_then(|c| c.take(o)) {
+            Some(kept) => BlobBytes::Shared(kept),
+            None => self.read_blob(path, o, self.max_file_bytes)?,
+        };
+        Ok(match bytes {
+            BlobBytes::TooLarge(_) => None,
+            b if lfs::pointer(b.bytes()).is_some() => {
+                self.unpointed(b.into_vec()).ok().map(BlobBytes::Owned)
+            }
+            b => Some(b),
+        })
+    }
+
+    /// `bytes` as they are, or when they are a Git LFS pointer ([`lfs`]) the content it
+    /// stands for (or why there is none). Without a repository there is no store to ask.
+    fn unpointed(&self, bytes: Vec<u8>) -> std::result::Result<Vec<u8>, lfs::Missing> {
+        let Some(pointer) = lfs::pointer(&bytes) else {
+            return Ok(bytes);
+        };
+        let store = self.lfs.get_or_init(|| self.repo.as_ref().map(lfs::store));
+        match store {
+            Some(store) => lfs::content(store, &pointer, self.max_file_bytes),
+            None => Ok(bytes),
+        }
     }
 
     /// Counts the reads of old versions a job skips (its new version is binary or too

@@ -1470,3 +1470,90 @@ fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
         assert!(ok, "{path}: {text}");
     }
 }
+
+/// Stages `content` at `rel` as git-lfs' clean filter does: the index holds the pointer, the
+/// repository's LFS store the content, the work tree the content.
+fn lfs_add(repo: &TempRepo, rel: &str, content: &[u8]) {
+    use sha2::{Digest, Sha256};
+    let oid: String = Sha256::digest(content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let pointer = format!(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {}\n",
+        content.len()
+    );
+    repo.add(rel, pointer);
+    repo.write(rel, content);
+    let dir = repo
+        .path()
+        .join(".git/lfs/objects")
+        .join(&oid[..2])
+        .join(&oid[2..4]);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&oid), content).unwrap();
+}
+
+/// With `git lfs track '*.csv'` git stores a pointer and the extract sits in the LFS store:
+/// every gate scanned the three-line pointer. The client gates read the content from the
+/// local store; the server, which LFS objects never reach through a push, refuses the
+/// pointer as unscannable (unless `[server] unscannable = "pass"`).
+#[test]
+fn a_patient_extract_committed_through_git_lfs_is_stopped() {
+    let s = Server::new("pre-receive");
+    let r = s
+        .work
+        .phiguard(&["install", "--hooks", "pre-commit,commit-msg,pre-push"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let csv = format!("name,ssn\nMaria Ortega,{SSN}\n");
+    lfs_add(&s.work, "exports/patients.csv", csv.as_bytes());
+    let (ok, text) = commit_through_hooks(&s.work, "extract");
+    assert!(!ok, "pre-commit: {text}");
+    assert!(text.contains("exports/patients.csv"), "{text}");
+    assert_no_value(text.as_bytes(), &[SSN]);
+    s.work.commit("extract");
+    assert_eq!(
+        range_of_last_commit(&s.work),
+        (1, vec!["phi.ssn".to_owned()])
+    );
+    let (ok, text) = s.push(&["main"]);
+    assert!(!ok, "pre-push: {text}");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+    assert!(
+        text.contains("exports/patients.csv")
+            && text.contains("a Git LFS object that is not in this repository"),
+        "{text}"
+    );
+    s.config("[server]\nunscannable = \"pass\"\n");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(ok, "{text}");
+}
+
+/// An edit of a file kept in Git LFS is compared with the old version's content, not with
+/// its pointer: a clean line added passes, only a line with a value is found.
+#[test]
+fn an_edit_of_a_git_lfs_file_reports_only_the_lines_it_adds() {
+    let repo = TempRepo::new();
+    let old = format!("name,ssn\nMaria Ortega,{SSN}\n");
+    lfs_add(&repo, "data/p.csv", old.as_bytes());
+    repo.commit("history");
+    let edited = format!("{old}Rosa Silva,pending\n");
+    lfs_add(&repo, "data/p.csv", edited.as_bytes());
+    let r = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!((r.code, r.rules()), (0, vec![]), "{}", r.all());
+    lfs_add(
+        &repo,
+        "data/p.csv",
+        format!("{edited}Ava Smith,{}\n", "536-90-4398").as_bytes(),
+    );
+    let r = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let lines: Vec<u64> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [4], "{}", r.all());
+}
