@@ -16,6 +16,19 @@ use std::ops::Range;
 /// Bytes per step.
 const CHUNK: usize = 64;
 
+/// UTF-16 code units of (UTF-8) `bytes`: a continuation byte adds none, a 4-byte character two.
+///
+/// Without branches, so that the sum is vectorised: it runs over every byte before each
+/// finding's line position, the whole text of a dense file (a `match` per byte was a tenth
+/// of an 18 MB NDJSON export's findings pass). As an `i8`, a continuation byte
+/// (`0x80..=0xBF`) is below -64 and every other byte is not.
+pub fn utf16_len(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .map(|&b| u32::from(b as i8 >= -64) + u32::from(b >= 0xF0))
+        .sum()
+}
+
 /// Calls `each(start, end)` for every line of `text[span]`, in order: `end` is past the
 /// newline (or the end of `span` for an unterminated last line).
 pub fn for_each_line(text: &[u8], span: Range<usize>, mut each: impl FnMut(usize, usize)) {

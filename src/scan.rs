@@ -118,7 +118,10 @@ impl Engine<'_> {
         let mut out = ItemFindings::default();
         let (path, rooted) = match &named {
             Some(n) => {
-                self.name_findings(item, n, &mut out);
+                // Content decoded from inside a file shares its name: the file reports it.
+                if item.origin.is_none() {
+                    self.name_findings(item, n, &mut out);
+                }
                 (n.path.clone(), n.rooted.clone())
             }
             None => (item.path.clone(), Arc::from(item.rooted())),
@@ -205,6 +208,21 @@ impl Engine<'_> {
                 Some(d) => format!("{} ({d})", rule.message()),
                 None => rule.message().to_owned(),
             };
+            let mut excerpt = mask::excerpt(&item.text, raw.span.clone(), rule.category(), &masks);
+            // A value decoded from inside the file is reported where its encoded text is.
+            let at = match item.origin {
+                Some(o) => {
+                    excerpt.insert_str(0, "(base64 data) ");
+                    positions::Position {
+                        line: o.line,
+                        column: o.column,
+                        end_column: o.end_column,
+                        utf16_columns: o.utf16_columns,
+                        utf16_end: (o.line, o.utf16_columns.1),
+                    }
+                }
+                None => *at,
+            };
             let finding = Finding {
                 rule: Arc::from(rule.id()),
                 category: rule.category(),
@@ -217,7 +235,7 @@ impl Engine<'_> {
                 utf16_end: at.utf16_end,
                 commit: item.commit.clone(),
                 refname: item.refname.clone(),
-                excerpt: mask::excerpt(&item.text, raw.span.clone(), rule.category(), &masks),
+                excerpt,
                 fingerprint: fingerprint::fingerprint(
                     self.fingerprint_key,
                     rule.id(),

@@ -389,17 +389,19 @@ impl Batch {
         let found = engine.scan_items(&self.items, scratch)?;
         for ((index, item), found) in self.indices.drain(..).zip(self.items.drain(..)).zip(found) {
             let bytes = item.text.len() as u64;
+            // Content decoded from inside a file is part of that file.
+            let files = usize::from(item.origin.is_none());
             if Part::nothing_in(&found)
                 && let Some(last) = parts.last_mut().filter(|p| p.is_clean())
             {
-                last.files += 1;
+                last.files += files;
                 last.bytes += bytes;
                 continue;
             }
             parts.push(Part {
                 index,
                 bytes,
-                files: 1,
+                files,
                 found,
                 ..Part::default()
             });

@@ -5,6 +5,7 @@ use crate::detect::RawMatch;
 use std::ops::Range;
 
 /// Where a match is, 1-based.
+#[derive(Clone, Copy)]
 pub(super) struct Position {
     pub(super) line: u32,
     pub(super) column: u32,
@@ -14,18 +15,7 @@ pub(super) struct Position {
     pub(super) utf16_end: (u32, u32),
 }
 
-/// UTF-16 code units of (UTF-8) `bytes`: a continuation byte adds none, a 4-byte character two.
-///
-/// Without branches, so that the sum is vectorised: it runs over every byte before each
-/// finding's line position, the whole text of a dense file (a `match` per byte was a tenth
-/// of an 18 MB NDJSON export's findings pass). As an `i8`, a continuation byte
-/// (`0x80..=0xBF`) is below -64 and every other byte is not.
-pub(super) fn utf16_len(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .map(|&b| u32::from(b as i8 >= -64) + u32::from(b >= 0xF0))
-        .sum()
-}
+pub(super) use crate::lines::utf16_len;
 
 /// Positions of matches sorted by start, in one pass over the text: the line's end and the
 /// UTF-16 width before a match are carried from the previous match on the same line, not

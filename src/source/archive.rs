@@ -86,7 +86,11 @@ fn open(
     }
     match format(bytes) {
         Some(Format::Gzip) => {
-            let inner = take(flate2::read::MultiGzDecoder::new(bytes), left)
+            // The trailer's size (modulo 2^32) of the last member: room for it at once.
+            let size = bytes
+                .last_chunk::<4>()
+                .map_or(0, |s| u64::from(u32::from_le_bytes(*s)));
+            let inner = take(flate2::read::MultiGzDecoder::new(bytes), size, left)
                 .map_err(|e| e.unwrap_or("a damaged gzip file"))?;
             if is_archive(&inner) {
                 // `.tar.gz`: the tar's members, as if the tar stood there.
@@ -164,7 +168,8 @@ fn zip_members(
         }
         let entry = zip.by_index(i).map_err(|_| DAMAGED)?;
         // The reader checks each member's CRC at its end: a damaged member fails here.
-        let content = take(entry, left).map_err(|e| e.unwrap_or(DAMAGED))?;
+        let size = entry.size();
+        let content = take(entry, size, left).map_err(|e| e.unwrap_or(DAMAGED))?;
         add(format!("{prefix}{name}"), content, depth, left, out)?;
     }
     Ok(())
@@ -186,16 +191,19 @@ fn tar_members(
             continue;
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let content = take(entry, left).map_err(|e| e.unwrap_or(DAMAGED))?;
+        let size = entry.size();
+        let content = take(entry, size, left).map_err(|e| e.unwrap_or(DAMAGED))?;
         add(format!("{prefix}{name}"), content, depth, left, out)?;
     }
     Ok(())
 }
 
-/// Reads `r` to its end within the budget `left` (which it lowers). `Err(None)` when `r`
-/// fails, `Err(Some(why))` when the content is over the budget.
-fn take(r: impl Read, left: &mut u64) -> Result<Vec<u8>, Option<&'static str>> {
-    let mut buf = Vec::new();
+/// Reads `r` to its end within the budget `left` (which it lowers), with room for `size`
+/// bytes (what the archive says the content is; no more than the budget is reserved on its
+/// word). `Err(None)` when `r` fails, `Err(Some(why))` when the content is over the budget.
+fn take(r: impl Read, size: u64, left: &mut u64) -> Result<Vec<u8>, Option<&'static str>> {
+    let room = size.min(left.saturating_add(1));
+    let mut buf = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     r.take(left.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|_| None)?;

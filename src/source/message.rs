@@ -53,6 +53,7 @@ pub fn item_with_comments(name: &str, text: Vec<u8>, comments: &[&str]) -> Item 
         refname: None,
         rooted: None,
         member: 0,
+        origin: None,
     }
 }
 

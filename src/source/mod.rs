@@ -13,6 +13,7 @@ pub mod added;
 pub mod archive;
 pub mod blobcache;
 mod content;
+pub mod embedded;
 pub mod feed;
 pub mod files;
 pub mod history;
@@ -64,6 +65,23 @@ pub struct Item {
     /// files and rules' path filters go by the archive's own path, since the names inside an
     /// archive are its writer's choice (`x.zip!tests/patients.csv` is no test fixture).
     pub member: usize,
+    /// For content decoded from inside a file ([`embedded`]): where it sits in the file,
+    /// which is where its findings are reported. `None` otherwise.
+    pub origin: Option<Origin>,
+}
+
+/// Where content decoded from inside a file sits in it: the line and columns of its
+/// encoded text (on the line it starts on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based byte column of the encoded text's first byte.
+    pub column: u32,
+    /// 1-based byte column just past it (on its first line).
+    pub end_column: u32,
+    /// The same two columns in UTF-16 code units.
+    pub utf16_columns: (u32, u32),
 }
 
 impl Item {
@@ -94,6 +112,7 @@ impl Item {
             refname: None,
             rooted: None,
             member: 0,
+            origin: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::content::{Kind, classify, decode_utf16, scanned_text, text_with_nuls};
 use super::{
-    Item, Job, added, archive, blobcache, index, lfs, loose, pack, whole_region, worktree,
+    Item, Job, added, archive, blobcache, embedded, index, lfs, loose, pack, whole_region, worktree,
 };
 use crate::error::{Error, Result};
 use git2::{Oid, Repository};
@@ -226,6 +226,11 @@ impl Reader {
     ///
     /// When a file or blob cannot be read: the caller fails closed.
     pub fn load(&mut self, job: &Job) -> Result<Loaded> {
+        self.load_content(job).map(with_embedded)
+    }
+
+    /// [`Reader::load`] but for the documents embedded in the content.
+    fn load_content(&mut self, job: &Job) -> Result<Loaded> {
         match job {
             Job::File {
                 path,
@@ -338,6 +343,7 @@ impl Reader {
             refname: None,
             rooted: None,
             member: 0,
+            origin: None,
         }))
     }
 
@@ -568,6 +574,45 @@ pub(crate) fn read_sized(file: &mut std::fs::File, len: u64) -> std::io::Result<
         file.read_to_end(&mut text)?;
     }
     Ok(text)
+}
+
+/// `loaded` with the documents its items carry as base64 ([`embedded`]) beside them, as
+/// items of their own with the carrier's path and the payload's [`super::Origin`]: text is
+/// scanned, a DICOM file's preamble too; what is binary (a PDF, an image) or undecodable is
+/// left out.
+fn with_embedded(loaded: Loaded) -> Loaded {
+    match loaded {
+        Loaded::Item(item) => {
+            let payloads = embedded::payloads(&item.text, &item.added);
+            if payloads.is_empty() {
+                return Loaded::Item(item);
+            }
+            let children: Vec<Loaded> = payloads
+                .into_iter()
+                .filter_map(|p| {
+                    let child = Item {
+                        path: item.path.clone(),
+                        rooted: item.rooted.clone(),
+                        member: item.member,
+                        commit: item.commit.clone(),
+                        refname: item.refname.clone(),
+                        origin: Some(p.origin),
+                        ..Item::whole("", p.decoded)
+                    };
+                    match finish(child) {
+                        loaded @ Loaded::Item(_) => Some(loaded),
+                        _ => None,
+                    }
+                })
+                .collect();
+            let mut list = Vec::with_capacity(1 + children.len());
+            list.push(Loaded::Item(item));
+            list.extend(children);
+            Loaded::Members(list)
+        }
+        Loaded::Members(list) => Loaded::Members(list.into_iter().map(with_embedded).collect()),
+        skipped @ Loaded::Skipped(..) => skipped,
+    }
 }
 
 /// The members of archive `item` as items of their own, named `path!member`, each compared

@@ -1557,3 +1557,42 @@ fn an_edit_of_a_git_lfs_file_reports_only_the_lines_it_adds() {
         .collect();
     assert_eq!(lines, [4], "{}", r.all());
 }
+
+/// A FHIR `DocumentReference` carrying a C-CDA (or a note) as base64 `data`, as FHIR moves
+/// documents: the document's patient was invisible to every gate. It is decoded and judged,
+/// each finding reported at the payload's line, and an edit elsewhere in the file does not
+/// report it again.
+#[test]
+fn a_document_carried_as_base64_in_a_fhir_resource_is_stopped_at_every_gate() {
+    use base64::Engine as _;
+    let note = format!("Patient: Maria Ortega\nSSN: {SSN}\nSeen for an annual visit.\n");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(note.as_bytes());
+    let doc = format!(
+        "{{\n  \"resourceType\": \"DocumentReference\",\n  \"status\": \"current\",\n  \
+         \"content\": [{{\"attachment\": {{\"contentType\": \"text/plain\",\n    \
+         \"data\": \"{b64}\"}}}}]\n}}\n"
+    );
+    let s = Server::new("pre-receive");
+    s.work.install_hooks();
+    s.work.add("records/docref.json", &doc);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
+    let f = &r.json()["findings"][0];
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("records/docref.json"), Some(5))
+    );
+    assert_eq!(r.json()["summary"]["files"], 1);
+    assert_no_value(r.all().as_bytes(), &[SSN, &b64[..24]]);
+    assert_one_ssn_stopped_at_every_gate(&s, "docref");
+    // An edit elsewhere in the file: the payload's line is old.
+    s.work
+        .add("records/docref.json", doc.replace("current", "superseded"));
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!((r.code, r.rules()), (0, vec![]), "{}", r.all());
+}

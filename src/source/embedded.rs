@@ -1,0 +1,166 @@
+//! Documents carried as base64 inside FHIR resources: an `Attachment`'s or a `Binary`'s
+//! `data` (`"data": "…"` in JSON, `<data value="…"/>` in XML). A `DocumentReference` holding
+//! a C-CDA or a clinical note is how FHIR moves documents, and its text is invisible to
+//! every detector until decoded.
+//!
+//! A payload is decoded when it starts in an added region, is at least [`MIN_ENCODED`]
+//! characters of base64 (JSON's `\/` and line-break escapes, XML's white space allowed) and
+//! decodes. What it decodes to is handed on as an item of its own with the file's path and
+//! an [`Origin`]: findings in it are reported at the payload's place in the file, so
+//! fingerprints, baselines and path policy are the file's.
+
+use super::Origin;
+use base64::Engine as _;
+use std::ops::Range;
+
+/// Payloads shorter than this many characters are left alone (a hash, a thumbnail's worth
+/// of bytes): 48 decoded bytes, about one line of a note.
+pub const MIN_ENCODED: usize = 64;
+
+/// One decoded payload: what it decodes to, and where it sits in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// The decoded bytes.
+    pub decoded: Vec<u8>,
+    /// Where the encoded text sits.
+    pub origin: Origin,
+}
+
+/// The payloads of `text` that start in `added` (sorted, disjoint), in order.
+pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
+    let mut out = Vec::new();
+    if added.is_empty() {
+        return out;
+    }
+    // The line, its start and the UTF-16 width before the last payload, carried from
+    // payload to payload: one pass over the text, however many payloads share a line.
+    let (mut line, mut line_start, mut pos, mut before) = (1u32, 0usize, 0usize, 0u32);
+    let mut region = 0;
+    for at in memchr::memmem::find_iter(text, b"data") {
+        let Some(start) = value_start(text, at) else {
+            continue;
+        };
+        while region < added.len() && added[region].end <= start {
+            region += 1;
+        }
+        if region == added.len() {
+            break;
+        }
+        if start < added[region].start {
+            continue;
+        }
+        let Some((end, decoded)) = decode(text, start) else {
+            continue;
+        };
+        let gap = &text[pos..start];
+        crate::work::add(gap.len());
+        let widen = if let Some(nl) = memchr::memrchr(b'\n', gap) {
+            line += memchr::memchr_iter(b'\n', gap).count() as u32;
+            line_start = pos + nl + 1;
+            before = 0;
+            &text[line_start..start]
+        } else {
+            gap
+        };
+        crate::work::add(widen.len());
+        before += crate::lines::utf16_len(widen);
+        pos = start;
+        let line_end = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
+        out.push(Payload {
+            decoded,
+            origin: Origin {
+                line,
+                column: (start - line_start + 1) as u32,
+                end_column: (line_end - line_start + 1) as u32,
+                utf16_columns: (
+                    before + 1,
+                    before + crate::lines::utf16_len(&text[start..line_end]) + 1,
+                ),
+            },
+        });
+    }
+    out
+}
+
+/// Where the value of a `data` member or attribute starts, when `data` at `at` names one:
+/// `"data"` then `:` and a quote in JSON, `<data value="` in XML.
+fn value_start(text: &[u8], at: usize) -> Option<usize> {
+    let before = at.checked_sub(1).map(|i| text[i])?;
+    let mut i = at + 4;
+    let skip_space = |i: &mut usize| {
+        while text.get(*i).is_some_and(u8::is_ascii_whitespace) {
+            *i += 1;
+        }
+    };
+    match before {
+        b'"' => {
+            if text.get(i) != Some(&b'"') {
+                return None;
+            }
+            i += 1;
+            skip_space(&mut i);
+            if text.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+            skip_space(&mut i);
+        }
+        b'<' => {
+            skip_space(&mut i);
+            if !text[i.min(text.len())..].starts_with(b"value") {
+                return None;
+            }
+            i += 5;
+            skip_space(&mut i);
+            if text.get(i) != Some(&b'=') {
+                return None;
+            }
+            i += 1;
+            skip_space(&mut i);
+        }
+        _ => return None,
+    }
+    (text.get(i) == Some(&b'"')).then_some(i + 1)
+}
+
+/// The end of the base64 string starting at `start` (its closing quote) and what it decodes
+/// to; `None` when it is short, holds anything but base64 and the escapes a writer may put
+/// in, or does not decode.
+fn decode(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
+    let mut clean = Vec::new();
+    let mut i = start;
+    loop {
+        let b = *text.get(i)?;
+        match b {
+            b'"' => break,
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => clean.push(b),
+            // JSON: `\/` is a slash; `\n`, `\r` are MIME line breaks written as escapes.
+            b'\\' => match text.get(i + 1)? {
+                b'/' => {
+                    clean.push(b'/');
+                    i += 1;
+                }
+                b'n' | b'r' => i += 1,
+                _ => return None,
+            },
+            // XML's base64Binary allows white space.
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            _ => return None,
+        }
+        i += 1;
+    }
+    crate::work::add(i - start);
+    if clean.len() < MIN_ENCODED {
+        return None;
+    }
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let decoded = engine.decode(&clean).ok()?;
+    Some((i, decoded))
+}
+
+#[cfg(test)]
+mod tests;

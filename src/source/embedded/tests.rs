@@ -1,0 +1,125 @@
+use super::{MIN_ENCODED, Payload, payloads};
+use crate::source::Origin;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+const NOTE: &[u8] = b"Patient: Maria Ortega\nSSN: 536-90-4399\nSeen for an annual visit today.\n";
+
+fn whole(text: &[u8]) -> Vec<std::ops::Range<usize>> {
+    crate::source::whole_region(text.len())
+}
+
+fn decoded(found: &[Payload]) -> Vec<&[u8]> {
+    found.iter().map(|p| &p.decoded[..]).collect()
+}
+
+#[test]
+fn json_and_xml_data_values_are_decoded_where_they_are() {
+    let b64 = STANDARD.encode(NOTE);
+    // A multi-byte character before the payload on its line: UTF-16 columns differ.
+    let json = format!(
+        "{{\n  \"resourceType\": \"DocumentReference\",\n  \"é\": 1, \"data\" : \"{b64}\"\n}}\n"
+    );
+    let found = payloads(json.as_bytes(), &whole(json.as_bytes()));
+    assert_eq!(decoded(&found), [NOTE]);
+    let col = json.lines().nth(2).unwrap().find(&b64).unwrap() as u32 + 1;
+    assert_eq!(
+        found[0].origin,
+        Origin {
+            line: 3,
+            column: col,
+            end_column: col + b64.len() as u32,
+            utf16_columns: (col - 1, col - 1 + b64.len() as u32),
+        }
+    );
+    let xml = format!("<Binary>\n  <data value=\"{b64}\"/>\n</Binary>\n");
+    let found = payloads(xml.as_bytes(), &whole(xml.as_bytes()));
+    assert_eq!(decoded(&found), [NOTE]);
+    assert_eq!((found[0].origin.line, found[0].origin.column), (2, 16));
+}
+
+#[test]
+fn escapes_and_white_space_writers_put_in_base64_are_read() {
+    let b64 = STANDARD.encode(NOTE);
+    // PHP's json_encode writes `\/`; MIME writers break lines (as `\n` escapes in JSON, as
+    // white space in XML).
+    let escaped = b64.replace('/', "\\/");
+    let chunks = |sep: &str| {
+        b64.as_bytes()
+            .chunks(40)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    for value in [escaped, chunks("\\r\\n")] {
+        let json = format!("{{\"data\":\"{value}\"}}");
+        assert_eq!(
+            decoded(&payloads(json.as_bytes(), &whole(json.as_bytes()))),
+            [NOTE]
+        );
+    }
+    let xml = format!("<data value=\"{}\"/>", chunks("\n      "));
+    assert_eq!(
+        decoded(&payloads(xml.as_bytes(), &whole(xml.as_bytes()))),
+        [NOTE]
+    );
+}
+
+#[test]
+fn what_is_no_base64_data_value_is_left_alone() {
+    let b64 = STANDARD.encode(NOTE);
+    let short = STANDARD.encode(&NOTE[..MIN_ENCODED * 3 / 4 - 3]);
+    assert!(short.len() < MIN_ENCODED);
+    for text in [
+        format!("{{\"data\": \"{short}\"}}"),
+        // Not base64: a space in JSON, a quote escaped, a character outside the alphabet.
+        format!("{{\"data\": \"{}!{}\"}}", &b64[..40], &b64[40..]),
+        format!("{{\"data\": \"{}\\\"{}\"}}", &b64[..40], &b64[40..]),
+        // `data` that is no key, or a key of something else.
+        format!("{{\"kind\": \"data\", \"x\": \"{b64}\"}}"),
+        format!("{{\"metadata\": \"{b64}\"}}"),
+        format!("{{\"data\": [\"{b64}\"]}}"),
+        format!("<data>{b64}</data>"),
+        // Unterminated.
+        format!("{{\"data\": \"{b64}"),
+        // Does not decode (a lone trailing character).
+        format!("{{\"data\": \"{b64}A\"}}"),
+    ] {
+        assert!(
+            payloads(text.as_bytes(), &whole(text.as_bytes())).is_empty(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn only_payloads_starting_in_added_regions_are_decoded() {
+    let b64 = STANDARD.encode(NOTE);
+    let text = format!("{{\"data\": \"{b64}\"}}\n{{\"data\": \"{b64}\"}}\n");
+    let second = text.find('\n').unwrap() + 1;
+    let added = second..text.len();
+    let found = payloads(text.as_bytes(), std::slice::from_ref(&added));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].origin.line, 2);
+    assert!(payloads(text.as_bytes(), &[]).is_empty());
+}
+
+/// Many payloads on one line (a minified Bundle) and on many lines: the work is linear.
+#[test]
+fn payloads_take_work_linear_in_the_text() {
+    let b64 = STANDARD.encode(NOTE);
+    let work = |n: usize, sep: &str| {
+        let one = format!("{{\"data\": \"{b64}\"}},{sep}");
+        let text = one.repeat(n);
+        crate::work::take();
+        let found = payloads(text.as_bytes(), &whole(text.as_bytes()));
+        assert_eq!(found.len(), n);
+        let last = if sep.is_empty() { 1 } else { n };
+        assert_eq!(found[n - 1].origin.line as usize, last);
+        crate::work::take()
+    };
+    for sep in ["", "\n"] {
+        let (one, four) = (work(500, sep), work(2000, sep));
+        assert!(four <= one * 9 / 2, "{sep:?}: {one} then {four}");
+    }
+}
