@@ -6,12 +6,15 @@
 //! `outer.zip!inner.tar!data.csv`; a gzip file's one member is named after the file without
 //! `.gz`, and a compressed tar (`.tar.gz`, `.tgz`) shows the tar's members directly.
 //!
+//! What cannot be read is unscannable (named in the report, rejected by a server, like
+//! undecodable text), as narrowly as possible: a member that is encrypted, damaged,
+//! compressed with a method phiguard does not inflate, an archive of a kind it does not open
+//! (xz, bzip2, zstd, lz4, lzip, 7z, rar), or one nested more than [`MAX_DEPTH`] deep is one
+//! unreadable member, and the others are still read. An archive whose directory is damaged,
+//! that names one member twice, or that expands past the budget is unscannable whole.
+//!
 //! Everything an archive expands to counts against one budget (`max_file_bytes`, each member
-//! charged [`MEMBER_COST`] besides its bytes), so a small bomb cannot take the memory. An
-//! archive that cannot be read whole — damaged, encrypted, compressed with a method phiguard
-//! does not inflate, naming one member twice, nested more than [`MAX_DEPTH`] deep, or over the
-//! budget — is unscannable: named in the report and rejected by a server, like undecodable
-//! text.
+//! charged [`MEMBER_COST`] besides its bytes), so a small bomb cannot take the memory.
 
 use std::io::Read;
 
@@ -27,9 +30,12 @@ pub const MEMBER_COST: u64 = 256;
 pub struct Member {
     /// Its name inside the archive, nested names joined with `!`.
     pub name: String,
-    /// Its content, expanded.
-    pub bytes: Vec<u8>,
+    /// Its content, expanded, or why it cannot be read (in words for the report).
+    pub bytes: Result<Vec<u8>, &'static str>,
 }
+
+/// Why an archive expands no further: over the budget.
+const OVER_BUDGET: &str = "an archive that expands past max_file_bytes";
 
 /// The kind of archive `bytes` start as, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +43,37 @@ enum Format {
     Gzip,
     Zip,
     Tar,
+    /// A compressed file or archive phiguard does not open, in words.
+    Closed(&'static str),
 }
+
+/// Magic bytes of the compressed files and archives phiguard knows but does not open.
+const CLOSED: &[(&[u8], &str)] = &[
+    (
+        b"\xFD7zXZ\x00",
+        "an xz-compressed file, which phiguard does not open",
+    ),
+    (
+        b"\x28\xB5\x2F\xFD",
+        "a zstd-compressed file, which phiguard does not open",
+    ),
+    (
+        b"\x04\x22\x4D\x18",
+        "an lz4-compressed file, which phiguard does not open",
+    ),
+    (
+        b"LZIP\x01",
+        "an lzip-compressed file, which phiguard does not open",
+    ),
+    (
+        b"7z\xBC\xAF\x27\x1C",
+        "a 7z archive, which phiguard does not open",
+    ),
+    (
+        b"Rar!\x1A\x07",
+        "a RAR archive, which phiguard does not open",
+    ),
+];
 
 fn format(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
@@ -46,24 +82,41 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Zip)
     } else if bytes.get(257..262) == Some(b"ustar") {
         Some(Format::Tar)
+    } else if is_bzip2(bytes) {
+        Some(Format::Closed(
+            "a bzip2-compressed file, which phiguard does not open",
+        ))
     } else {
-        None
+        CLOSED
+            .iter()
+            .find(|(magic, _)| bytes.starts_with(magic))
+            .map(|&(_, what)| Format::Closed(what))
     }
 }
 
-/// Whether `bytes` are an archive phiguard opens (by their magic bytes, never by the name).
+/// `BZh1`..`BZh9` and a block's (or the end's) 48-bit magic: text that starts `BZh5` is no
+/// bzip2 file.
+fn is_bzip2(bytes: &[u8]) -> bool {
+    matches!(bytes, [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..]
+        if rest.starts_with(&[0x31, 0x41, 0x59, 0x26, 0x53, 0x59])
+            || rest.starts_with(&[0x17, 0x72, 0x45, 0x38, 0x50, 0x90]))
+}
+
+/// Whether `bytes` are an archive or compressed file (by their magic bytes, never by the
+/// name): one phiguard opens, or one it names as unscannable.
 pub fn is_archive(bytes: &[u8]) -> bool {
     format(bytes).is_some()
 }
 
 /// The files archive `bytes` (shown as `name`) holds, archives among them opened in turn;
-/// directories, links and empty members are left out. `Err` says why the archive cannot be
-/// read whole, in words for the report.
+/// directories, links and empty members are left out. A member that cannot be read says why
+/// in its [`Member::bytes`].
 ///
 /// # Errors
 ///
-/// When the archive is damaged, encrypted, uses a compression method phiguard does not read,
-/// names a member twice, nests deeper than [`MAX_DEPTH`], or expands past `budget` bytes.
+/// Why the archive cannot be read at all, in words for the report: it is damaged (its
+/// directory, or a gzip or tar stream), of a kind phiguard does not open, names a member
+/// twice, or expands past `budget` bytes.
 pub fn members(name: &str, bytes: &[u8], budget: u64) -> Result<Vec<Member>, &'static str> {
     let mut out = Vec::new();
     let mut left = budget;
@@ -101,35 +154,48 @@ fn open(
                     .or_else(|| strip_suffix_ci(base, ".gzip"))
                     .filter(|s| !s.is_empty())
                     .unwrap_or("-");
-                add(format!("{prefix}{stem}"), inner, depth, left, out)
+                add(format!("{prefix}{stem}"), Ok(inner), depth, left, out)
             }
         }
         Some(Format::Zip) => zip_members(prefix, bytes, depth, left, out),
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
+        Some(Format::Closed(what)) => Err(what),
         None => Err("not an archive"),
     }
 }
 
-/// Keeps a member: an archive is opened in its place, an empty one is left out.
+/// Keeps a member: an archive is opened in its place (one that cannot be opened, or is
+/// nested too deep, is an unreadable member), an empty one is left out. Only the budget
+/// stops the whole archive.
 fn add(
     name: String,
-    bytes: Vec<u8>,
+    bytes: Result<Vec<u8>, &'static str>,
     depth: usize,
     left: &mut u64,
     out: &mut Vec<Member>,
 ) -> Result<(), &'static str> {
-    *left = left
-        .checked_sub(MEMBER_COST)
-        .ok_or("an archive that expands past max_file_bytes")?;
-    if bytes.is_empty() {
-        return Ok(());
+    *left = left.checked_sub(MEMBER_COST).ok_or(OVER_BUDGET)?;
+    match bytes {
+        Ok(bytes) if bytes.is_empty() => Ok(()),
+        Ok(bytes) if is_archive(&bytes) => {
+            let prefix = format!("{name}!");
+            // What an inner archive gave before it failed is kept: read is read.
+            match open(&name, &prefix, &bytes, depth + 1, left, out) {
+                Err(why) if why != OVER_BUDGET => {
+                    out.push(Member {
+                        name,
+                        bytes: Err(why),
+                    });
+                    Ok(())
+                }
+                other => other,
+            }
+        }
+        bytes => {
+            out.push(Member { name, bytes });
+            Ok(())
+        }
     }
-    if is_archive(&bytes) {
-        let prefix = format!("{name}!");
-        return open(&name, &prefix, &bytes, depth + 1, left, out);
-    }
-    out.push(Member { name, bytes });
-    Ok(())
 }
 
 fn zip_members(
@@ -140,6 +206,8 @@ fn zip_members(
     out: &mut Vec<Member>,
 ) -> Result<(), &'static str> {
     const DAMAGED: &str = "a damaged zip archive";
+    const DAMAGED_MEMBER: &str = "a damaged zip member";
+    const ENCRYPTED: &str = "an encrypted zip member";
     const UNREAD_METHOD: &str = "a zip member compressed with a method phiguard does not read";
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| DAMAGED)?;
     // The reader keeps one entry per name; the other would be content nobody looked at.
@@ -147,29 +215,43 @@ fn zip_members(
         return Err("a zip archive that names a member twice");
     }
     for i in 0..zip.len() {
-        let (name, skip) = {
+        let (name, dir, unreadable) = {
             let raw = zip.by_index_raw(i).map_err(|_| DAMAGED)?;
-            if raw.encrypted() {
-                return Err("an encrypted zip archive");
-            }
+            let name = String::from_utf8_lossy(raw.name_raw()).into_owned();
             // Stored and deflated are what zip writers make by default; anything else
-            // (bzip2, LZMA, zstd, Deflate64) is left unread rather than inflated by more code.
-            if !matches!(
+            // (bzip2, LZMA, zstd, Deflate64) is left unread rather than inflated by more
+            // code.
+            let unreadable = if raw.encrypted() {
+                Some(ENCRYPTED)
+            } else if !matches!(
                 raw.compression(),
                 zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
             ) {
-                return Err(UNREAD_METHOD);
-            }
-            let name = String::from_utf8_lossy(raw.name_raw()).into_owned();
-            (name, raw.is_dir())
+                Some(UNREAD_METHOD)
+            } else {
+                None
+            };
+            (name, raw.is_dir(), unreadable)
         };
-        if skip {
+        if dir {
             continue;
         }
-        let entry = zip.by_index(i).map_err(|_| DAMAGED)?;
-        // The reader checks each member's CRC at its end: a damaged member fails here.
-        let size = entry.size();
-        let content = take(entry, size, left).map_err(|e| e.unwrap_or(DAMAGED))?;
+        let content = match unreadable {
+            Some(why) => Err(why),
+            None => match zip.by_index(i) {
+                Err(_) => Err(DAMAGED_MEMBER),
+                Ok(entry) => {
+                    let size = entry.size();
+                    // The reader checks each member's CRC at its end: a damaged member
+                    // fails here.
+                    match take(entry, size, left) {
+                        Ok(content) => Ok(content),
+                        Err(Some(over)) => return Err(over),
+                        Err(None) => Err(DAMAGED_MEMBER),
+                    }
+                }
+            },
+        };
         add(format!("{prefix}{name}"), content, depth, left, out)?;
     }
     Ok(())
@@ -193,7 +275,7 @@ fn tar_members(
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let size = entry.size();
         let content = take(entry, size, left).map_err(|e| e.unwrap_or(DAMAGED))?;
-        add(format!("{prefix}{name}"), content, depth, left, out)?;
+        add(format!("{prefix}{name}"), Ok(content), depth, left, out)?;
     }
     Ok(())
 }
@@ -209,7 +291,7 @@ fn take(r: impl Read, size: u64, left: &mut u64) -> Result<Vec<u8>, Option<&'sta
         .map_err(|_| None)?;
     *left = left
         .checked_sub(buf.len() as u64)
-        .ok_or(Some("an archive that expands past max_file_bytes"))?;
+        .ok_or(Some(OVER_BUDGET))?;
     Ok(buf)
 }
 

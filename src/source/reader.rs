@@ -628,19 +628,29 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>]) -> Loade
     // compared name by name with every old one.
     let mut by_name: rustc_hash::FxHashMap<&str, Vec<&[u8]>> = rustc_hash::FxHashMap::default();
     for o in olds.iter().flatten() {
-        by_name.entry(&o.name).or_default().push(&o.bytes);
+        if let Ok(bytes) = &o.bytes {
+            by_name.entry(&o.name).or_default().push(bytes);
+        }
     }
     let mut out = Vec::with_capacity(members.len());
     for m in members {
+        let path: Arc<str> = Arc::from(format!("{}!{}", item.path, m.name));
+        let bytes = match m.bytes {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                out.push(Loaded::Skipped(path, Skip::Unscannable(why)));
+                continue;
+            }
+        };
         let old = by_name.remove(m.name.as_str()).unwrap_or_default();
         let member = Item {
-            path: Arc::from(format!("{}!{}", item.path, m.name)),
+            path,
             rooted: item
                 .rooted
                 .as_ref()
                 .map(|r| Arc::from(format!("{r}!{}", m.name))),
             member: 1 + m.name.len(),
-            ..Item::whole("", m.bytes)
+            ..Item::whole("", bytes)
         };
         match member_against(member, &old) {
             Loaded::Skipped(_, Skip::Binary) => {}

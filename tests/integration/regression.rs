@@ -1435,9 +1435,9 @@ fn a_test_path_inside_an_archive_does_not_downgrade_its_values() {
     );
 }
 
-/// An archive phiguard cannot open (encrypted, or expanding past `max_file_bytes`) is
-/// content nobody looked at: the server refuses it naming the archive and why, unless
-/// `[server] unscannable = "pass"`; the client names it in a note.
+/// An archive phiguard cannot open (encrypted, expanding past `max_file_bytes`, of a kind
+/// it does not open) is content nobody looked at: the server refuses it naming the archive
+/// and why, unless `[server] unscannable = "pass"`; the client names it in a note.
 #[test]
 fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
     let csv = format!("name,ssn\nMaria Ortega,{SSN}\n");
@@ -1451,6 +1451,11 @@ fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
             "data/bomb.gz",
             archive::gzip(&vec![b'0'; 40 << 20]),
             "expands past max_file_bytes",
+        ),
+        (
+            "data/p.csv.xz",
+            b"\xFD7zXZ\x00\x00\x04\xE6\xD6\xB4\x46".to_vec(),
+            "xz-compressed",
         ),
     ] {
         let s = Server::new("pre-receive");
@@ -1469,6 +1474,32 @@ fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
         let (ok, text) = s.push(&["--no-verify", "main"]);
         assert!(ok, "{path}: {text}");
     }
+}
+
+/// One member that cannot be read (encrypted) made the whole zip unscannable, so the client
+/// read none of its other members: a patient extract beside a locked file passed
+/// pre-commit with a note.
+#[test]
+fn an_unreadable_member_does_not_hide_the_others() {
+    let csv = format!("name,ssn\nMaria Ortega,{SSN}\n");
+    let mut zip = archive::zip(&[("locked.txt", b"secret plans\n"), ("p.csv", csv.as_bytes())]);
+    // The first member's "encrypted" flag only, in its local and its central header.
+    let local = zip.windows(4).position(|w| w == b"PK\x03\x04").unwrap();
+    zip[local + 6] |= 1;
+    let central = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    zip[central + 8] |= 1;
+    let repo = TempRepo::new();
+    repo.add("data/x.zip", &zip);
+    let r = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), ["phi.ssn"], "{}", r.all());
+    assert_eq!(r.json()["findings"][0]["path"], "data/x.zip!p.csv");
+    let r = repo.phiguard(&["scan", "--staged"]);
+    assert!(
+        r.all().contains("data/x.zip!locked.txt") && r.all().contains("encrypted zip member"),
+        "{}",
+        r.all()
+    );
 }
 
 /// Stages `content` at `rel` as git-lfs' clean filter does: the index holds the pointer, the

@@ -50,7 +50,7 @@ fn a_gzip_file_holds_one_member_named_without_gz() {
         m,
         vec![Member {
             name: "patients.csv".into(),
-            bytes: CSV.to_vec()
+            bytes: Ok(CSV.to_vec())
         }]
     );
     // A name without `.gz` still names the member.
@@ -62,7 +62,7 @@ fn a_compressed_tar_shows_the_tars_members() {
     let tgz = gzip(&tar_of(&[("export/a.csv", CSV), ("export/b.txt", b"x\n")]));
     let m = members("export.tgz", &tgz, MIB).unwrap();
     assert_eq!(names(&m), ["export/a.csv", "export/b.txt"]);
-    assert_eq!(m[0].bytes, CSV);
+    assert_eq!(m[0].bytes.as_deref(), Ok(CSV));
 }
 
 #[test]
@@ -85,9 +85,12 @@ fn zip_members_of_every_method_and_nested_archives_are_opened() {
         names(&m),
         ["dir/a.csv", "b.csv", "inner.zip!in.csv", "c.csv.gz!c.csv"]
     );
-    assert!(m.iter().all(|m| m.bytes == CSV));
+    assert!(m.iter().all(|m| m.bytes.as_deref() == Ok(CSV)));
     let stored = zip_of(&[("a.csv", CSV)], zip::CompressionMethod::Stored);
-    assert_eq!(members("s.zip", &stored, MIB).unwrap()[0].bytes, CSV);
+    assert_eq!(
+        members("s.zip", &stored, MIB).unwrap()[0].bytes.as_deref(),
+        Ok(CSV)
+    );
     // An empty zip (end record only) has no members.
     let empty = zip_of(&[], zip::CompressionMethod::Stored);
     assert!(is_archive(&empty));
@@ -133,16 +136,54 @@ fn an_archive_past_the_budget_is_unscannable_without_holding_it() {
 }
 
 #[test]
-fn archives_nested_past_the_limit_are_unscannable() {
+fn archives_nested_past_the_limit_are_unreadable_members() {
     let mut a = CSV.to_vec();
     for _ in 0..MAX_DEPTH {
         a = gzip(&a);
     }
-    assert_eq!(members("a.gz", &a, MIB).unwrap()[0].bytes, CSV);
     assert_eq!(
-        members("a.gz", &gzip(&a), MIB),
-        Err("archives nested too deep to open")
+        members("a.gz", &a, MIB).unwrap()[0].bytes.as_deref(),
+        Ok(CSV)
     );
+    let deeper = zip_of(
+        &[("deep.gz", &gzip(&a)), ("b.csv", CSV)],
+        zip::CompressionMethod::Stored,
+    );
+    let m = members("z.zip", &deeper, MIB).unwrap();
+    assert_eq!(names(&m), ["deep.gz", "b.csv"]);
+    assert_eq!(m[0].bytes, Err("archives nested too deep to open"));
+    assert_eq!(m[1].bytes.as_deref(), Ok(CSV));
+}
+
+/// Compressed files and archives of kinds phiguard does not open are named, not taken for
+/// binary: alone they are unscannable, inside a zip one unreadable member.
+#[test]
+fn archives_phiguard_does_not_open_are_unscannable() {
+    let mut bz = b"BZh9".to_vec();
+    bz.extend_from_slice(&[0x31, 0x41, 0x59, 0x26, 0x53, 0x59, 0, 0]);
+    let kinds: [(&[u8], &str); 7] = [
+        (b"\xFD7zXZ\x00\x00\x04", "xz"),
+        (&bz, "bzip2"),
+        (b"\x28\xB5\x2F\xFD\x00", "zstd"),
+        (b"\x04\x22\x4D\x18\x00", "lz4"),
+        (b"LZIP\x01\x0c", "lzip"),
+        (b"7z\xBC\xAF\x27\x1C\x00\x04", "7z"),
+        (b"Rar!\x1A\x07\x01\x00", "RAR"),
+    ];
+    for (bytes, kind) in kinds {
+        assert!(is_archive(bytes), "{kind}");
+        let why = members("x", bytes, MIB).unwrap_err();
+        assert!(why.contains(kind) && why.contains("does not open"), "{why}");
+        let z = zip_of(
+            &[("x", bytes), ("b.csv", CSV)],
+            zip::CompressionMethod::Stored,
+        );
+        let m = members("z.zip", &z, MIB).unwrap();
+        assert_eq!(m[0].bytes, Err(why));
+        assert_eq!(m[1].bytes.as_deref(), Ok(CSV));
+    }
+    // Text that happens to start like one is text.
+    assert!(!is_archive(b"BZh5 is a heading\n"));
 }
 
 /// Sets the "encrypted" flag of every header of a stored zip.
@@ -171,23 +212,40 @@ fn set_method(mut z: Vec<u8>, method: u16) -> Vec<u8> {
 }
 
 #[test]
-fn encrypted_damaged_and_unknown_zips_are_unscannable() {
-    let z = zip_of(&[("a.csv", CSV)], zip::CompressionMethod::Stored);
+fn encrypted_damaged_and_unknown_zip_members_are_unreadable_and_the_rest_read() {
+    let z = zip_of(
+        &[("a.csv", CSV), ("b.txt", b"plain\n")],
+        zip::CompressionMethod::Stored,
+    );
+    let unreadable = |z: &[u8]| -> Vec<Result<Vec<u8>, &str>> {
+        members("z.zip", z, MIB)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.bytes)
+            .collect()
+    };
     assert_eq!(
-        members("e.zip", &flag_encrypted(z.clone()), MIB),
-        Err("an encrypted zip archive")
+        unreadable(&flag_encrypted(z.clone())),
+        [
+            Err("an encrypted zip member"),
+            Err("an encrypted zip member")
+        ]
     );
     // bzip2 (12) is not read.
+    let method = "a zip member compressed with a method phiguard does not read";
     assert_eq!(
-        members("u.zip", &set_method(z.clone(), 12), MIB),
-        Err("a zip member compressed with a method phiguard does not read")
+        unreadable(&set_method(z.clone(), 12)),
+        [Err(method), Err(method)]
     );
-    // A flipped byte of the content fails the member's CRC.
+    // A flipped byte of one member's content fails its CRC; the other is read.
     let mut bad = z.clone();
     let at = bad.windows(CSV.len()).position(|w| w == CSV).unwrap();
     bad[at + 12] ^= 1;
-    assert_eq!(members("d.zip", &bad, MIB), Err("a damaged zip archive"));
-    // Cut short.
+    assert_eq!(
+        unreadable(&bad),
+        [Err("a damaged zip member"), Ok(b"plain\n".to_vec())]
+    );
+    // Cut short: the directory is gone.
     assert_eq!(
         members("t.zip", &z[..z.len() - 10], MIB),
         Err("a damaged zip archive")
@@ -260,7 +318,10 @@ fn damaged_archives_never_panic_and_stay_within_the_budget() {
                 b.truncate((next() % b.len() as u64) as usize);
             }
             if let Ok(m) = members("f", &b, 4096) {
-                let held: u64 = m.iter().map(|m| m.bytes.len() as u64 + MEMBER_COST).sum();
+                let held: u64 = m
+                    .iter()
+                    .map(|m| m.bytes.as_ref().map_or(0, Vec::len) as u64 + MEMBER_COST)
+                    .sum();
                 assert!(held <= 4096, "{held}");
             }
         }
