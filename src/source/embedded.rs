@@ -17,6 +17,10 @@ use std::ops::Range;
 /// of bytes): 48 decoded bytes, about one line of a note.
 pub const MIN_ENCODED: usize = 64;
 
+/// How far before an added region a `data` key is looked for: its value may start the
+/// region, a line below it.
+const KEY_LOOKBACK: usize = 256;
+
 /// One decoded payload: what it decodes to, and where it sits in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {
@@ -34,52 +38,87 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
     }
     // The line, its start and the UTF-16 width before the last payload, carried from
     // payload to payload: one pass over the text, however many payloads share a line.
-    let (mut line, mut line_start, mut pos, mut before) = (1u32, 0usize, 0usize, 0u32);
-    let mut region = 0;
-    for at in memchr::memmem::find_iter(text, b"data") {
-        let Some(start) = value_start(text, at) else {
+    let mut cursor = Cursor {
+        line: 1,
+        line_start: 0,
+        pos: 0,
+        before: 0,
+    };
+    // Keys are looked for in the added regions only (an edit of a large file reads its
+    // edit, not the file), each from [`KEY_LOOKBACK`] bytes before it: a value may start a
+    // line below its key. A payload's end is where its search goes on.
+    let finder = memchr::memmem::Finder::new(b"data");
+    let mut searched = 0;
+    let mut hits = Vec::new();
+    for r in added {
+        let from = r.start.saturating_sub(KEY_LOOKBACK).max(searched);
+        if from >= r.end {
             continue;
-        };
-        while region < added.len() && added[region].end <= start {
-            region += 1;
         }
-        if region == added.len() {
-            break;
+        crate::work::add(r.end - from);
+        hits.clear();
+        hits.extend(finder.find_iter(&text[from..r.end]).map(|i| from + i));
+        searched = r.end;
+        for &at in &hits {
+            let Some(start) = value_start(text, at).filter(|s| r.contains(s) && *s >= cursor.pos)
+            else {
+                continue;
+            };
+            let Some((end, decoded)) = decode(text, start) else {
+                continue;
+            };
+            searched = searched.max(end);
+            out.push(located(text, start, end, decoded, &mut cursor));
         }
-        if start < added[region].start {
-            continue;
-        }
-        let Some((end, decoded)) = decode(text, start) else {
-            continue;
-        };
-        let gap = &text[pos..start];
+    }
+    out
+}
+
+/// Where the line counting stands: the line, its start, the offset counted to and the
+/// UTF-16 width from the line's start to it.
+struct Cursor {
+    line: u32,
+    line_start: usize,
+    pos: usize,
+    before: u32,
+}
+
+/// `decoded`, found at `start..end` of `text`, with its [`Origin`], the cursor carried on.
+fn located(text: &[u8], start: usize, end: usize, decoded: Vec<u8>, c: &mut Cursor) -> Payload {
+    let Cursor {
+        line,
+        line_start,
+        pos,
+        before,
+    } = c;
+    {
+        let gap = &text[*pos..start];
         crate::work::add(gap.len());
         let widen = if let Some(nl) = memchr::memrchr(b'\n', gap) {
-            line += memchr::memchr_iter(b'\n', gap).count() as u32;
-            line_start = pos + nl + 1;
-            before = 0;
-            &text[line_start..start]
+            *line += memchr::memchr_iter(b'\n', gap).count() as u32;
+            *line_start = *pos + nl + 1;
+            *before = 0;
+            &text[*line_start..start]
         } else {
             gap
         };
         crate::work::add(widen.len());
-        before += crate::lines::utf16_len(widen);
-        pos = start;
-        let line_end = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
-        out.push(Payload {
-            decoded,
-            origin: Origin {
-                line,
-                column: (start - line_start + 1) as u32,
-                end_column: (line_end - line_start + 1) as u32,
-                utf16_columns: (
-                    before + 1,
-                    before + crate::lines::utf16_len(&text[start..line_end]) + 1,
-                ),
-            },
-        });
+        *before += crate::lines::utf16_len(widen);
+        *pos = start;
     }
-    out
+    let line_end = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
+    Payload {
+        decoded,
+        origin: Origin {
+            line: c.line,
+            column: (start - c.line_start + 1) as u32,
+            end_column: (line_end - c.line_start + 1) as u32,
+            utf16_columns: (
+                c.before + 1,
+                c.before + crate::lines::utf16_len(&text[start..line_end]) + 1,
+            ),
+        },
+    }
 }
 
 /// Where the value of a `data` member or attribute starts, when `data` at `at` names one:

@@ -123,3 +123,26 @@ fn payloads_take_work_linear_in_the_text() {
         assert!(four <= one * 9 / 2, "{sep:?}: {one} then {four}");
     }
 }
+
+/// An edit of a large file searches its edit, not the file: without a payload in it the
+/// work follows the added bytes (with one, the lines before it are counted once). A value
+/// on the line below its key is found when that line is added.
+#[test]
+fn only_the_added_regions_are_searched() {
+    let b64 = STANDARD.encode(NOTE);
+    let filler = "{\"data\": \"not base64 at all\"}\n".repeat(40_000);
+    let text = format!("{filler}{{\"data\":\n  \"{b64}\"}}\nlast\n");
+    let value_line = text.rfind("\n  \"").unwrap() + 1;
+    let last_line = text.len() - "last\n".len();
+    crate::work::take();
+    let added = last_line..text.len();
+    assert!(payloads(text.as_bytes(), std::slice::from_ref(&added)).is_empty());
+    let work = crate::work::take();
+    assert!(work < 1024, "{work}");
+    let added = value_line..text.len();
+    let found = payloads(text.as_bytes(), std::slice::from_ref(&added));
+    let work = crate::work::take();
+    assert_eq!(decoded(&found), [NOTE]);
+    assert_eq!(found[0].origin.line, 40_002);
+    assert!(work < 2 * text.len() as u64, "{work}");
+}
