@@ -398,7 +398,13 @@ impl Engine<'_> {
             return;
         }
         let text = item.rooted().as_bytes();
-        for raw in &named.values {
+        // An archive member reports the values in its own name; its archive's name is
+        // reported once, by the archive ([`crate::source::archive`]), not by every member.
+        let own = match item.member {
+            0 => 0,
+            suffix => text.len() - suffix,
+        };
+        for raw in named.values.iter().filter(|r| r.span.start >= own) {
             let rule = self.db.rule(raw.rule);
             out.findings.push(Finding {
                 rule: Arc::from(rule.id()),

@@ -269,7 +269,7 @@ fn tar_members(
     for entry in tar.entries().map_err(|_| DAMAGED)? {
         let entry = entry.map_err(|_| DAMAGED)?;
         let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind.is_contiguous()) {
+        if !(kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse()) {
             continue;
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();

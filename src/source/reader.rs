@@ -269,7 +269,7 @@ impl Reader {
                     ..Item::whole(display.clone(), text)
                 };
                 if archive::is_archive(&item.text) {
-                    return Ok(open_archive(item, self.max_file_bytes, &[]));
+                    return Ok(open_archive(item, self.max_file_bytes, &[], true));
                 }
                 Ok(finish(item))
             }
@@ -376,6 +376,7 @@ impl Reader {
             Item::whole(path.clone(), text),
             self.max_file_bytes,
             &olds,
+            old.is_empty(),
         ))
     }
 
@@ -617,9 +618,10 @@ fn with_embedded(loaded: Loaded) -> Loaded {
 
 /// The members of archive `item` as items of their own, named `path!member`, each compared
 /// with the members of the same name in `olds` (old versions of the archive, opened):
-/// classified as [`finish`] classifies a file, binary members left out. An archive that
-/// cannot be opened is unscannable, with the reason.
-fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>]) -> Loaded {
+/// classified as [`finish`] classifies a file, binary members left out. A `new` archive (a
+/// path that did not exist) comes first as an empty item of its own, which reports a value
+/// in its name once. An archive that cannot be opened is unscannable, with the reason.
+fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: bool) -> Loaded {
     let members = match archive::members(item.rooted(), &item.text, budget) {
         Ok(members) => members,
         Err(why) => return Loaded::Skipped(item.path, Skip::Unscannable(why)),
@@ -632,7 +634,14 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>]) -> Loade
             by_name.entry(&o.name).or_default().push(bytes);
         }
     }
-    let mut out = Vec::with_capacity(members.len());
+    let mut out = Vec::with_capacity(1 + members.len());
+    if new {
+        out.push(Loaded::Item(Item {
+            path: item.path.clone(),
+            rooted: item.rooted.clone(),
+            ..Item::whole("", Vec::new())
+        }));
+    }
     for m in members {
         let path: Arc<str> = Arc::from(format!("{}!{}", item.path, m.name));
         let bytes = match m.bytes {

@@ -1627,3 +1627,41 @@ fn a_document_carried_as_base64_in_a_fhir_resource_is_stopped_at_every_gate() {
     let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
     assert_eq!((r.code, r.rules()), (0, vec![]), "{}", r.all());
 }
+
+/// A value in an archive's name was reported once for every member (each member's path
+/// holds the archive's name); a value in a member's own name once with it.
+#[test]
+fn a_value_in_an_archives_name_is_reported_once() {
+    let repo = TempRepo::new();
+    let zip = archive::zip(&[
+        ("a.txt", b"hello\n"),
+        ("b.txt", b"hello\n"),
+        (&format!("p_{SSN}.txt"), b"hello\n"),
+    ]);
+    repo.add(&format!("exports/batch_{SSN}.zip"), &zip);
+    let r = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    let names: Vec<(String, u64)> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("exports/batch_***********.zip".to_owned(), 0),
+            (
+                "exports/batch_***********.zip!p_***********.txt".to_owned(),
+                0
+            ),
+        ],
+        "{}",
+        r.all()
+    );
+    assert_no_value(r.all().as_bytes(), &[SSN]);
+}
