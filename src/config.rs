@@ -99,6 +99,9 @@ pub struct ServerSection {
     pub oversize: Option<OnUnscanned>,
     /// What a push with content that cannot be decoded gets (default: rejected).
     pub unscannable: Option<OnUnscanned>,
+    /// What a push with a Git LFS pointer whose object the server does not hold gets
+    /// (default: rejected; LFS objects go to the LFS server, not through the push).
+    pub lfs: Option<OnUnscanned>,
 }
 
 /// `[report]`.
@@ -629,6 +632,7 @@ impl Config {
             || f.server.fail_open.is_some()
             || f.server.oversize.is_some()
             || f.server.unscannable.is_some()
+            || f.server.lfs.is_some()
         {
             set("server");
         }
@@ -698,6 +702,7 @@ impl Config {
         self.server.audit_rotate = s.audit_rotate.or(self.server.audit_rotate);
         self.server.oversize = s.oversize.or(self.server.oversize);
         self.server.unscannable = s.unscannable.or(self.server.unscannable);
+        self.server.lfs = s.lfs.or(self.server.lfs);
         if let Some(k) = f.report.fingerprint_key {
             self.fingerprint_key = Some(crate::fingerprint::Key::from_bytes(k.into_bytes()));
         }

@@ -179,6 +179,9 @@ pub enum UnscannedKind {
     Oversize(u64),
     /// Not decodable as text (the reason, e.g. "invalid UTF-16").
     Unscannable(&'static str),
+    /// A Git LFS pointer whose object is not in this repository: a server's case, since
+    /// LFS objects go to the LFS server, not through the push.
+    LfsObject,
 }
 
 /// A file phiguard did not scan although it could hold a value.
@@ -208,6 +211,10 @@ impl Unscanned {
                 format!("{path}{at} skipped: {n} bytes is over [scan] max_file_bytes")
             }
             UnscannedKind::Unscannable(why) => format!("{path}{at} skipped: {why}, not scanned"),
+            UnscannedKind::LfsObject => format!(
+                "{path}{at} skipped: a Git LFS pointer whose object is not in this repository, \
+                 not scanned"
+            ),
         }
     }
 }

@@ -86,6 +86,7 @@ fn settings(c: &Config) -> Result<Settings> {
         "unscannable".into(),
         value(s.unscannable.unwrap_or_default())?,
     );
+    server.insert("lfs".into(), value(s.lfs.unwrap_or_default())?);
 
     let mut doc = Table::new();
     doc.insert("scan".into(), Value::Table(scan));

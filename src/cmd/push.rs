@@ -392,6 +392,7 @@ fn decide_push(
             &report.unscanned,
             session.config.server.oversize.unwrap_or_default(),
             session.config.server.unscannable.unwrap_or_default(),
+            session.config.server.lfs.unwrap_or_default(),
         ),
     );
     let decision = push::decide(

@@ -76,29 +76,31 @@ pub enum OnUnscanned {
 }
 
 /// Why a server rejects a push for content it could not scan: one line per file over the
-/// size limit (unless `[server] oversize = "pass"`) or undecodable (unless `[server]
-/// unscannable = "pass"`). Accepting what was never looked at would be a way past the gate.
+/// size limit (unless `[server] oversize = "pass"`), undecodable (unless `[server]
+/// unscannable = "pass"`), or a Git LFS pointer whose object the server does not hold
+/// (unless `[server] lfs = "pass"`). Accepting what was never looked at would be a way past
+/// the gate.
 pub fn unscanned_rejections(
     unscanned: &[Unscanned],
     oversize: OnUnscanned,
     unscannable: OnUnscanned,
+    lfs: OnUnscanned,
 ) -> Vec<String> {
     unscanned
         .iter()
-        .filter(|u| match u.kind {
-            UnscannedKind::Oversize(_) => oversize == OnUnscanned::Block,
-            UnscannedKind::Unscannable(_) => unscannable == OnUnscanned::Block,
-        })
-        .map(|u| {
-            let key = match u.kind {
-                UnscannedKind::Oversize(_) => "oversize",
-                UnscannedKind::Unscannable(_) => "unscannable",
+        .filter_map(|u| {
+            let (on, key) = match u.kind {
+                UnscannedKind::Oversize(_) => (oversize, "oversize"),
+                UnscannedKind::Unscannable(_) => (unscannable, "unscannable"),
+                UnscannedKind::LfsObject => (lfs, "lfs"),
             };
-            format!(
-                "{} (content that is not scanned is not accepted; [server] {key} = \"pass\" \
-                 accepts it)",
-                u.describe()
-            )
+            (on == OnUnscanned::Block).then(|| {
+                format!(
+                    "{} (content that is not scanned is not accepted; [server] {key} = \"pass\" \
+                     accepts it)",
+                    u.describe()
+                )
+            })
         })
         .collect()
 }

@@ -76,8 +76,9 @@ pub enum Reason {
         /// The pusher, when the environment names one.
         who: Option<String>,
     },
-    /// `[server] oversize` / `unscannable` = "block": content the scan could not read (over
-    /// `max_file_bytes`, or not decodable) is not accepted unseen.
+    /// `[server] oversize` / `unscannable` / `lfs` = "block": content the scan could not read
+    /// (over `max_file_bytes`, not decodable, a Git LFS object the server does not hold) is
+    /// not accepted unseen.
     Unscanned {
         /// The file and why, escaped for display (no content).
         what: String,

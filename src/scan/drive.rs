@@ -477,6 +477,7 @@ fn assemble(parts: Vec<Part>) -> Report {
                 let kind = match why {
                     Skip::TooLarge(n) => Some(UnscannedKind::Oversize(n)),
                     Skip::Unscannable(why) => Some(UnscannedKind::Unscannable(why)),
+                    Skip::LfsObject => Some(UnscannedKind::LfsObject),
                     Skip::Binary => {
                         report.binary.push(path.clone());
                         None

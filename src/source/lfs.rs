@@ -7,8 +7,8 @@
 //! from the repository's LFS store (`lfs.storage`, else `lfs/` in the common git directory),
 //! where `git add` left it, and checked against the pointer's hash and size. A pointer
 //! whose object is not there (a server: LFS objects go to the LFS server, not through the
-//! push) or does not match it is content nobody can look at: unscannable, so a server
-//! refuses it unless `[server] unscannable = "pass"`.
+//! push) is content nobody can look at: a server refuses it unless `[server] lfs = "pass"`.
+//! One whose object does not match it is unscannable (`[server] unscannable`).
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -60,7 +60,9 @@ pub fn pointer(bytes: &[u8]) -> Option<Pointer> {
 pub enum Missing {
     /// Larger than the caller's limit (the pointer's size).
     TooLarge(u64),
-    /// Not in the store, or not what the pointer says: in words for the report.
+    /// Not in the store (a server's case: LFS objects do not come with a push).
+    NotHere,
+    /// Not what the pointer says: in words for the report.
     Unscannable(&'static str),
 }
 
@@ -97,11 +99,7 @@ pub fn content(store: &Path, p: &Pointer, max_bytes: u64) -> Result<Vec<u8>, Mis
     // Read no further than the pointer's size: a longer object is not the pointer's.
     let bytes = match crate::file::read_bounded(&path, p.size) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Missing::Unscannable(
-                "a Git LFS object that is not in this repository",
-            ));
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Missing::NotHere),
         Err(_) => return Err(mismatch),
     };
     let hex: String = Sha256::digest(&bytes)

@@ -23,6 +23,9 @@ pub enum Skip {
     /// Text phiguard cannot decode (UTF-16 that does not validate): named in the report,
     /// and rejected by a server unless `[server] unscannable = "pass"`.
     Unscannable(&'static str),
+    /// A Git LFS pointer whose object is not in this repository ([`lfs`]): named in the
+    /// report, and rejected by a server unless `[server] lfs = "pass"`.
+    LfsObject,
 }
 
 impl From<lfs::Missing> for Skip {
@@ -30,6 +33,7 @@ impl From<lfs::Missing> for Skip {
         match m {
             lfs::Missing::TooLarge(size) => Skip::TooLarge(size),
             lfs::Missing::Unscannable(why) => Skip::Unscannable(why),
+            lfs::Missing::NotHere => Skip::LfsObject,
         }
     }
 }
@@ -38,7 +42,10 @@ impl Skip {
     /// Whether content was left unscanned that could hold a value (too large, undecodable),
     /// as opposed to content that holds none phiguard scans for (binary, not a file).
     pub fn hides_content(&self) -> bool {
-        matches!(self, Skip::TooLarge(_) | Skip::Unscannable(_))
+        matches!(
+            self,
+            Skip::TooLarge(_) | Skip::Unscannable(_) | Skip::LfsObject
+        )
     }
 }
 

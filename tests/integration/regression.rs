@@ -1473,6 +1473,10 @@ fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
         let (ok, text) = s.push(&["--no-verify", "main"]);
         assert!(!ok, "{path}: {text}");
         assert!(text.contains(path) && text.contains(why), "{text}");
+        // `lfs = "pass"` is about LFS pointers only.
+        s.config("[server]\nlfs = \"pass\"\n");
+        let (ok, text) = s.push(&["--no-verify", "main"]);
+        assert!(!ok, "{path}: {text}");
         s.config("[server]\nunscannable = \"pass\"\n");
         let (ok, text) = s.push(&["--no-verify", "main"]);
         assert!(ok, "{path}: {text}");
@@ -1531,7 +1535,8 @@ fn lfs_add(repo: &TempRepo, rel: &str, content: &[u8]) {
 /// With `git lfs track '*.csv'` git stores a pointer and the extract sits in the LFS store:
 /// every gate scanned the three-line pointer. The client gates read the content from the
 /// local store; the server, which LFS objects never reach through a push, refuses the
-/// pointer as unscannable (unless `[server] unscannable = "pass"`).
+/// pointer unless `[server] lfs = "pass"` (and `unscannable = "pass"`, which is about
+/// content that cannot be decoded, does not accept it).
 #[test]
 fn a_patient_extract_committed_through_git_lfs_is_stopped() {
     let s = Server::new("pre-receive");
@@ -1556,10 +1561,14 @@ fn a_patient_extract_committed_through_git_lfs_is_stopped() {
     assert!(!ok, "pre-receive: {text}");
     assert!(
         text.contains("exports/patients.csv")
-            && text.contains("a Git LFS object that is not in this repository"),
+            && text.contains("a Git LFS pointer whose object is not in this repository")
+            && text.contains("[server] lfs = \"pass\""),
         "{text}"
     );
     s.config("[server]\nunscannable = \"pass\"\n");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "unscannable = pass: {text}");
+    s.config("[server]\nlfs = \"pass\"\n");
     let (ok, text) = s.push(&["--no-verify", "main"]);
     assert!(ok, "{text}");
 }
