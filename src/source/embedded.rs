@@ -49,17 +49,14 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
     // line below its key. A payload's end is where its search goes on.
     let finder = memchr::memmem::Finder::new(b"data");
     let mut searched = 0;
-    let mut hits = Vec::new();
     for r in added {
         let from = r.start.saturating_sub(KEY_LOOKBACK).max(searched);
         if from >= r.end {
             continue;
         }
         crate::work::add(r.end - from);
-        hits.clear();
-        hits.extend(finder.find_iter(&text[from..r.end]).map(|i| from + i));
         searched = r.end;
-        for &at in &hits {
+        for at in finder.find_iter(&text[from..r.end]).map(|i| from + i) {
             let Some(start) = value_start(text, at).filter(|s| r.contains(s) && *s >= cursor.pos)
             else {
                 continue;
@@ -124,42 +121,24 @@ fn located(text: &[u8], start: usize, end: usize, decoded: Vec<u8>, c: &mut Curs
 /// Where the value of a `data` member or attribute starts, when `data` at `at` names one:
 /// `"data"` then `:` and a quote in JSON, `<data value="` in XML.
 fn value_start(text: &[u8], at: usize) -> Option<usize> {
-    let before = at.checked_sub(1).map(|i| text[i])?;
-    let mut i = at + 4;
-    let skip_space = |i: &mut usize| {
+    // Steps over `lit` at `i` and the white space after it, if `lit` is there.
+    let eat = |i: &mut usize, lit: &[u8]| {
+        if !text.get(*i..).is_some_and(|t| t.starts_with(lit)) {
+            return false;
+        }
+        *i += lit.len();
         while text.get(*i).is_some_and(u8::is_ascii_whitespace) {
             *i += 1;
         }
+        true
     };
-    match before {
-        b'"' => {
-            if text.get(i) != Some(&b'"') {
-                return None;
-            }
-            i += 1;
-            skip_space(&mut i);
-            if text.get(i) != Some(&b':') {
-                return None;
-            }
-            i += 1;
-            skip_space(&mut i);
-        }
-        b'<' => {
-            skip_space(&mut i);
-            if !text[i.min(text.len())..].starts_with(b"value") {
-                return None;
-            }
-            i += 5;
-            skip_space(&mut i);
-            if text.get(i) != Some(&b'=') {
-                return None;
-            }
-            i += 1;
-            skip_space(&mut i);
-        }
-        _ => return None,
-    }
-    (text.get(i) == Some(&b'"')).then_some(i + 1)
+    let mut i = at + 4;
+    let named = match at.checked_sub(1).map(|b| text[b])? {
+        b'"' => eat(&mut i, b"\"") && eat(&mut i, b":"),
+        b'<' => eat(&mut i, b"") && eat(&mut i, b"value") && eat(&mut i, b"="),
+        _ => false,
+    };
+    (named && text.get(i) == Some(&b'"')).then_some(i + 1)
 }
 
 /// The end of the base64 string starting at `start` (its closing quote) and what it decodes
