@@ -311,17 +311,13 @@ impl Reader {
         if archive::is_archive(&text) {
             return self.load_archive(path, new, text, old);
         }
-        // UTF-16 that validates is compared line by line as decoded, with its old versions
-        // decoded too (issue 19 item 14: an edit re-reported every old line).
-        let decoded = match classify(&text) {
-            Kind::Text => None,
-            _ => match decode_utf16(&text) {
-                Some(Ok(decoded)) => Some(decoded),
-                _ => {
-                    self.release(old);
-                    return Ok(finish(Item::whole(path.clone(), text)));
-                }
-            },
+        let decoded = match compared(&text) {
+            Compared::AsItIs => None,
+            Compared::Decoded(decoded) => Some(decoded),
+            Compared::Whole => {
+                self.release(old);
+                return Ok(finish(Item::whole(path.clone(), text)));
+            }
         };
         // The cache keeps the blob as stored: a later commit reads it as an old version,
         // which is decoded the same way.
@@ -396,26 +392,36 @@ impl Reader {
             Some(kept) => BlobBytes::Shared(kept),
             None => self.read_blob(path, o, self.max_file_bytes)?,
         };
-        Ok(match bytes {
-            BlobBytes::TooLarge(_) => None,
-            b if lfs::pointer(b.bytes()).is_some() => {
-                self.unpointed(b.into_vec()).ok().map(BlobBytes::Owned)
-            }
-            b => Some(b),
+        if matches!(bytes, BlobBytes::TooLarge(_)) {
+            return Ok(None);
+        }
+        Ok(match lfs::pointer(bytes.bytes()) {
+            Some(pointer) => match self.lfs_content(&pointer) {
+                Some(content) => content.ok().map(BlobBytes::Owned),
+                None => Some(bytes),
+            },
+            None => Some(bytes),
         })
     }
 
     /// `bytes` as they are, or when they are a Git LFS pointer ([`lfs`]) the content it
-    /// stands for (or why there is none). Without a repository there is no store to ask.
+    /// stands for (or why there is none).
     fn unpointed(&self, bytes: Vec<u8>) -> std::result::Result<Vec<u8>, lfs::Missing> {
-        let Some(pointer) = lfs::pointer(&bytes) else {
-            return Ok(bytes);
-        };
-        let store = self.lfs.get_or_init(|| self.repo.as_ref().map(lfs::store));
-        match store {
-            Some(store) => lfs::content(store, &pointer, self.max_file_bytes),
+        match lfs::pointer(&bytes).and_then(|p| self.lfs_content(&p)) {
+            Some(content) => content,
             None => Ok(bytes),
         }
+    }
+
+    /// The content `pointer` stands for, from the repository's LFS store; `None` without a
+    /// repository (there is no store to ask, and the pointer is taken as it is).
+    fn lfs_content(
+        &self,
+        pointer: &lfs::Pointer,
+    ) -> Option<std::result::Result<Vec<u8>, lfs::Missing>> {
+        let store = self.lfs.get_or_init(|| self.repo.as_ref().map(lfs::store));
+        let store = store.as_deref()?;
+        Some(lfs::content(store, pointer, self.max_file_bytes))
     }
 
     /// Counts the reads of old versions a job skips (its new version is binary or too
@@ -584,6 +590,28 @@ pub(crate) fn read_sized(file: &mut std::fs::File, len: u64) -> std::io::Result<
     Ok(text)
 }
 
+/// How a new version is compared line by line with its old versions.
+enum Compared {
+    /// As it is: text.
+    AsItIs,
+    /// Decoded: UTF-16 that validates, whose old versions are decoded too (issue 19 item 14:
+    /// an edit re-reported every old line).
+    Decoded(Vec<u8>),
+    /// Not at all: binary, DICOM, UTF-16 that does not validate; [`finish`] classifies it
+    /// and every line that is scanned is added.
+    Whole,
+}
+
+fn compared(text: &[u8]) -> Compared {
+    match classify(text) {
+        Kind::Text => Compared::AsItIs,
+        _ => match decode_utf16(text) {
+            Some(Ok(decoded)) => Compared::Decoded(decoded),
+            _ => Compared::Whole,
+        },
+    }
+}
+
 /// `loaded` with the documents its items carry as base64 ([`embedded`]) beside them, as
 /// items of their own with the carrier's path and the payload's [`super::Origin`]: text is
 /// scanned, a DICOM file's preamble too; what is binary (a PDF, an image) or undecodable is
@@ -683,12 +711,10 @@ fn member_against(item: Item, old: &[&[u8]]) -> Loaded {
     if old.is_empty() {
         return finish(item);
     }
-    let text = match classify(&item.text) {
-        Kind::Text => item.text,
-        _ => match decode_utf16(&item.text) {
-            Some(Ok(decoded)) => decoded,
-            _ => return finish(item),
-        },
+    let text = match compared(&item.text) {
+        Compared::AsItIs => item.text,
+        Compared::Decoded(decoded) => decoded,
+        Compared::Whole => return finish(item),
     };
     let old: Vec<&[u8]> = old.iter().map(AsRef::as_ref).collect();
     Loaded::Item(Item {
