@@ -729,7 +729,15 @@ fn member_against(item: Item, old: &[&[u8]]) -> Loaded {
 /// is skipped, DICOM cut to its preamble.
 fn finish(item: Item) -> Loaded {
     match decode_utf16(&item.text) {
-        Some(Ok(text)) => return Loaded::Item(Item::whole(item.path, text)),
+        // Everything but the content and its regions stays: a file's root-relative path, an
+        // archive member's or a decoded payload's place.
+        Some(Ok(text)) => {
+            return Loaded::Item(Item {
+                added: whole_region(text.len()),
+                text,
+                ..item
+            });
+        }
         Some(Err(())) => return Loaded::Skipped(item.path, Skip::Unscannable("invalid UTF-16")),
         None => {}
     }

@@ -1664,3 +1664,21 @@ fn a_value_in_an_archives_name_is_reported_once() {
     );
     assert_no_value(r.all().as_bytes(), &[SSN]);
 }
+
+/// A UTF-16 file's item was rebuilt from its path alone when decoded, so an archive member
+/// in UTF-16 lost its archive (its own `tests/` directory downgraded it) and a file scanned
+/// from a subdirectory lost its root-relative path.
+#[test]
+fn a_utf16_member_keeps_its_archive_for_path_policy() {
+    let csv = format!("name,ssn\r\nMaria Ortega,{SSN}\r\n");
+    let zip = archive::zip(&[("tests/p.csv", &utf16le(&csv))]);
+    let repo = TempRepo::new();
+    repo.add("data/x.zip", &zip);
+    let r = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        paths_with(&r, "severity"),
+        [("data/x.zip!tests/p.csv".to_owned(), "\"block\"".to_owned())],
+        "{}",
+        r.all()
+    );
+}
