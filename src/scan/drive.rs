@@ -339,7 +339,9 @@ impl Batch {
                     self.scan(engine, scratch, parts)?;
                 }
             }
-            Loaded::Skipped(path, why) => {
+            Loaded::Skipped { path, member, why } => {
+                // An archive member's `!member` ends its path and its root-relative path.
+                let suffix = &path[path.len() - member..];
                 let (item, added) = match job {
                     Job::Blob {
                         commit,
@@ -350,18 +352,20 @@ impl Batch {
                         Item {
                             commit: commit.clone(),
                             refname: refname.clone(),
-                            ..Item::whole(path, Vec::new())
+                            member,
+                            ..Item::whole(path.clone(), Vec::new())
                         },
                         old.is_empty(),
                     ),
                     Job::File { rooted, .. } => (
                         Item {
-                            rooted: rooted.clone(),
-                            ..Item::whole(path, Vec::new())
+                            rooted: rooted.as_ref().map(|r| Arc::from(format!("{r}{suffix}"))),
+                            member,
+                            ..Item::whole(path.clone(), Vec::new())
                         },
                         true,
                     ),
-                    Job::Text(_) => (Item::whole(path, Vec::new()), false),
+                    Job::Text(_) => (Item::whole(path.clone(), Vec::new()), false),
                 };
                 let (shown, found) = engine.skipped_name(&item, added);
                 parts.push(Part {

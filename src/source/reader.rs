@@ -56,18 +56,34 @@ pub enum Loaded {
     /// reports; the image itself is never read further).
     Item(Item),
     /// Nothing to scan.
-    Skipped(Arc<str>, Skip),
+    Skipped {
+        /// The path, as shown.
+        path: Arc<str>,
+        /// For an archive member, the length of its `!member` ([`Item::member`]).
+        member: usize,
+        /// Why.
+        why: Skip,
+    },
     /// An archive's members ([`archive`]), each an item (or skipped) of its own, in the
     /// archive's order. Members that are binary are left out.
     Members(Vec<Loaded>),
 }
 
 impl Loaded {
+    /// `path` skipped for `why` (no archive member).
+    fn skipped(path: Arc<str>, why: Skip) -> Loaded {
+        Loaded::Skipped {
+            path,
+            member: 0,
+            why,
+        }
+    }
+
     /// Applies `f` to every item loaded (an archive's members included).
     fn each_item(&mut self, f: &mut impl FnMut(&mut Item)) {
         match self {
             Loaded::Item(item) => f(item),
-            Loaded::Skipped(..) => {}
+            Loaded::Skipped { .. } => {}
             Loaded::Members(list) => list.iter_mut().for_each(|l| l.each_item(f)),
         }
     }
@@ -280,7 +296,7 @@ impl Reader {
                 }
                 Ok(finish(item))
             }
-            Err(skip) => Ok(Loaded::Skipped(display.clone(), skip)),
+            Err(skip) => Ok(Loaded::skipped(display.clone(), skip)),
         }
     }
 
@@ -296,7 +312,7 @@ impl Reader {
             None => match self.read_blob(path, new, self.max_file_bytes)? {
                 BlobBytes::TooLarge(size) => {
                     self.release(old);
-                    return Ok(Loaded::Skipped(path.clone(), Skip::TooLarge(size)));
+                    return Ok(Loaded::skipped(path.clone(), Skip::TooLarge(size)));
                 }
                 blob => blob.into_vec(),
             },
@@ -305,7 +321,7 @@ impl Reader {
             Ok(text) => text,
             Err(missing) => {
                 self.release(old);
-                return Ok(Loaded::Skipped(path.clone(), missing.into()));
+                return Ok(Loaded::skipped(path.clone(), missing.into()));
             }
         };
         if archive::is_archive(&text) {
@@ -647,7 +663,7 @@ fn with_embedded(loaded: Loaded) -> Loaded {
             Loaded::Members(list)
         }
         Loaded::Members(list) => Loaded::Members(list.into_iter().map(with_embedded).collect()),
-        skipped @ Loaded::Skipped(..) => skipped,
+        skipped @ Loaded::Skipped { .. } => skipped,
     }
 }
 
@@ -659,7 +675,7 @@ fn with_embedded(loaded: Loaded) -> Loaded {
 fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: bool) -> Loaded {
     let members = match archive::members(item.rooted(), &item.text, budget) {
         Ok(members) => members,
-        Err(why) => return Loaded::Skipped(item.path, Skip::Unscannable(why)),
+        Err(why) => return Loaded::skipped(item.path, Skip::Unscannable(why)),
     };
     // Old members by name, looked up once per member: an archive of many members is not
     // compared name by name with every old one.
@@ -682,7 +698,11 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: boo
         let bytes = match m.bytes {
             Ok(bytes) => bytes,
             Err(why) => {
-                out.push(Loaded::Skipped(path, Skip::Unscannable(why)));
+                out.push(Loaded::Skipped {
+                    path,
+                    member: 1 + m.name.len(),
+                    why: Skip::Unscannable(why),
+                });
                 continue;
             }
         };
@@ -697,7 +717,9 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: boo
             ..Item::whole("", bytes)
         };
         match member_against(member, &old) {
-            Loaded::Skipped(_, Skip::Binary) => {}
+            Loaded::Skipped {
+                why: Skip::Binary, ..
+            } => {}
             loaded => out.push(loaded),
         }
     }
@@ -738,13 +760,23 @@ fn finish(item: Item) -> Loaded {
                 ..item
             });
         }
-        Some(Err(())) => return Loaded::Skipped(item.path, Skip::Unscannable("invalid UTF-16")),
+        Some(Err(())) => {
+            return Loaded::Skipped {
+                path: item.path,
+                member: item.member,
+                why: Skip::Unscannable("invalid UTF-16"),
+            };
+        }
         None => {}
     }
     match classify(&item.text) {
         Kind::Text => Loaded::Item(item),
         Kind::Binary if text_with_nuls(&item.text) => Loaded::Item(item),
-        Kind::Binary => Loaded::Skipped(item.path, Skip::Binary),
+        Kind::Binary => Loaded::Skipped {
+            path: item.path,
+            member: item.member,
+            why: Skip::Binary,
+        },
         Kind::Dicom => Loaded::Item(Item {
             text: item.text[..132].to_vec(),
             added: whole_region(132),

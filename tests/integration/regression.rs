@@ -1682,3 +1682,27 @@ fn a_utf16_member_keeps_its_archive_for_path_policy() {
         r.all()
     );
 }
+
+/// A member that cannot be read was named without its archive: a value in the archive's
+/// name was reported again for each such member. (A value in a name warns.)
+#[test]
+fn unreadable_members_report_only_their_own_names() {
+    let zip = archive::encrypted(&[
+        ("a.txt", b"hello\n"),
+        (&format!("tests/p_{SSN}.txt"), b"hello\n"),
+    ]);
+    let repo = TempRepo::new();
+    repo.add(&format!("exports/batch_{SSN}.zip"), &zip);
+    let r = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    let shown = |path: &str| (path.to_owned(), "\"warn\"".to_owned());
+    assert_eq!(
+        paths_with(&r, "severity"),
+        [
+            shown("exports/batch_***********.zip"),
+            shown("exports/batch_***********.zip!tests/p_***********.txt"),
+        ],
+        "{}",
+        r.all()
+    );
+    assert_no_value(r.all().as_bytes(), &[SSN]);
+}
