@@ -1,6 +1,7 @@
 //! Archives opened for their members: gzip, zip (and what is built on it: `.xlsx`, `.docx`,
 //! `.jar`) and tar, nested in each other too. A patient extract that is compressed is still a
-//! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook.
+//! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook. An
+//! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)).
 //!
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
 //! `outer.zip!inner.tar!data.csv`; a gzip file's one member is named after the file without
@@ -35,7 +36,7 @@ pub struct Member {
 }
 
 /// Why an archive expands no further: over the budget.
-const OVER_BUDGET: &str = "an archive that expands past max_file_bytes";
+pub(super) const OVER_BUDGET: &str = "an archive that expands past max_file_bytes";
 
 /// The kind of archive `bytes` start as, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,8 @@ enum Format {
     Gzip,
     Zip,
     Tar,
+    /// An SQLite database ([`sqlite`](super::sqlite)): its tables are its members.
+    Sqlite,
     /// A compressed file or archive phiguard does not open, in words.
     Closed(&'static str),
 }
@@ -82,6 +85,8 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Zip)
     } else if bytes.get(257..262) == Some(b"ustar") {
         Some(Format::Tar)
+    } else if super::sqlite::is_sqlite(bytes) {
+        Some(Format::Sqlite)
     } else if is_bzip2(bytes) {
         Some(Format::Closed(
             "a bzip2-compressed file, which phiguard does not open",
@@ -159,6 +164,12 @@ fn open(
         }
         Some(Format::Zip) => zip_members(prefix, bytes, depth, left, out),
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
+        Some(Format::Sqlite) => {
+            for (table, rows) in super::sqlite::tables(bytes, left)? {
+                add(format!("{prefix}{table}"), rows, depth, left, out)?;
+            }
+            Ok(())
+        }
         Some(Format::Closed(what)) => Err(what),
         None => Err("not an archive"),
     }

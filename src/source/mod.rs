@@ -25,6 +25,7 @@ pub mod pack;
 mod paths;
 mod reader;
 pub mod refs;
+pub mod sqlite;
 pub mod staged;
 pub mod stdin;
 pub mod worktree;

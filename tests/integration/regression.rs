@@ -1460,6 +1460,7 @@ fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
             b"\xFD7zXZ\x00\x00\x04\xE6\xD6\xB4\x46".to_vec(),
             "xz-compressed",
         ),
+        ("data/app.db", sqlite::damaged(), "damaged SQLite database"),
     ] {
         let s = Server::new("pre-receive");
         s.work.add(path, &bytes);
@@ -1638,6 +1639,78 @@ fn a_document_carried_as_base64_in_a_fhir_resource_is_stopped_at_every_gate() {
         .add("records/docref.json", doc.replace("current", "superseded"));
     let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
     assert_eq!((r.code, r.rules()), (0, vec![]), "{}", r.all());
+}
+
+/// SQLite databases written by the real SQLite (`tests/fixtures/sqlite/make.py`).
+mod sqlite {
+    /// 300 made-up patients under `patients`, and a `visit log` table.
+    pub const PATIENTS: &[u8] = include_bytes!("../fixtures/sqlite/patients.db");
+    /// `PATIENTS` with a clean row added to `visit log`.
+    pub const CLEAN_EDIT: &[u8] = include_bytes!("../fixtures/sqlite/clean-edit.db");
+    /// `CLEAN_EDIT` with patient 301 added: `SSN` and nothing else.
+    pub const ADDED: &[u8] = include_bytes!("../fixtures/sqlite/added.db");
+    /// Values of `PATIENTS`' first row.
+    pub const FIRST_ROW: [&str; 4] = ["MR6842486", "Haddad", "1979-12-08", "171-44-6210"];
+
+    /// `PATIENTS` with a page size SQLite never writes.
+    pub fn damaged() -> Vec<u8> {
+        let mut bytes = PATIENTS.to_vec();
+        bytes[16..18].copy_from_slice(&1000u16.to_be_bytes());
+        bytes
+    }
+}
+
+/// An SQLite database (a development copy of production, a test `.sqlite`) was binary to
+/// every gate. Its tables are read as CSV now, named `database!table`, so its patients are
+/// stopped like an export's, without a value in any output.
+#[test]
+fn a_sqlite_database_of_patients_is_stopped_at_every_gate() {
+    let s = Server::new("pre-receive");
+    s.work.install_hooks();
+    s.work.add("data/app.db", sqlite::PATIENTS);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let paths: std::collections::BTreeSet<String> =
+        paths_with(&r, "rule").into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths.into_iter().collect::<Vec<_>>(),
+        ["data/app.db!patients"]
+    );
+    assert!(r.rules().contains(&"phi.ssn".to_owned()), "{}", r.all());
+    let r = s.work.phiguard(&["scan", "--staged"]);
+    assert_no_value(r.all().as_bytes(), &sqlite::FIRST_ROW);
+    let (ok, text) = commit_through_hooks(&s.work, "app database");
+    assert!(!ok, "pre-commit: {text}");
+    assert_no_value(text.as_bytes(), &sqlite::FIRST_ROW);
+    s.work.commit("app database");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+    assert!(text.contains("data/app.db!patients"), "{text}");
+    assert_no_value(text.as_bytes(), &sqlite::FIRST_ROW);
+}
+
+/// A database is compared table by table with its old version, as an archive is member by
+/// member: a clean row passes every gate; a patient added is the one finding, on its row.
+#[test]
+fn an_edit_of_a_sqlite_database_reports_only_the_rows_it_adds() {
+    let s = server_holding(&[("data/app.db", sqlite::PATIENTS.to_vec())], "");
+    s.work.add("data/app.db", sqlite::CLEAN_EDIT);
+    assert_passes_every_gate(&s, "a clean visit");
+    s.work.add("data/app.db", sqlite::ADDED);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert_eq!(findings.len(), 1, "{}", r.all());
+    // The header, 300 rows, then patient 301; its SSN under the `ssn` column.
+    assert_eq!(findings[0]["path"], "data/app.db!patients");
+    assert_eq!(findings[0]["line"], 302);
+    assert_eq!(findings[0]["severity"], "block");
+    let (ok, text) = commit_through_hooks(&s.work, "patient 301");
+    assert!(!ok, "pre-commit: {text}");
+    s.work.commit("patient 301");
+    assert_eq!(range_of_last_commit(&s.work), (1, r.rules()));
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
 }
 
 /// A value in an archive's name was reported once for every member (each member's path

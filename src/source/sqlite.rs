@@ -1,0 +1,594 @@
+//! SQLite databases read for their rows: a database is an archive whose members are its
+//! tables, each rendered as CSV (a header of the column names, then one line per row, in
+//! rowid order). A development database copied from production, a test `.sqlite` or an app's
+//! `data.db` holds its patients in plain bytes, and it was skipped as binary. Rendered, the
+//! rows meet every rule a CSV export meets, the column labels included, and a changed
+//! database adds only its new or changed rows.
+//!
+//! The reader is written here rather than linked from SQLite: a server hook reads whatever a
+//! push brings, and SQLite itself warns that a maliciously malformed database can make it
+//! read past the buffer (`sqlite3_deserialize`). This one is safe Rust that walks the file
+//! format (<https://www.sqlite.org/fileformat.html>) read-only: every page is visited at most
+//! once (a page reached twice is damage, so a cycle cannot loop), the walk keeps its own
+//! stack (a deep tree cannot overflow the thread's), and what it renders is charged to the
+//! archive budget as it goes. It reads rowid tables and `WITHOUT ROWID` tables, overflow
+//! chains, and UTF-8 and UTF-16 databases; indexes (copies of their table's values) and
+//! views are not members. Rows deleted but not yet overwritten are not read.
+
+use super::archive::OVER_BUDGET;
+
+/// The first 16 bytes of every SQLite database file.
+const MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// Why a database cannot be read at all (its header or schema is damaged).
+const DAMAGED: &str = "a damaged SQLite database";
+
+/// Why one table cannot be read (its pages are damaged); the other tables still are.
+const DAMAGED_TABLE: &str = "a damaged SQLite table";
+
+/// Whether `bytes` start as an SQLite database.
+pub fn is_sqlite(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// One table of a database: its name, and its rows as CSV or why they cannot be read.
+pub type Table = (String, Result<Vec<u8>, &'static str>);
+
+/// The tables of database `bytes`, in the schema's order, rendered as CSV; what they render
+/// to is taken from `left`, the archive's budget.
+///
+/// # Errors
+///
+/// Why the database cannot be read at all, in words for the report: its header or schema is
+/// damaged, or its tables render past the budget.
+pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> {
+    let mut db = Db::open(bytes).ok_or(DAMAGED)?;
+    let utf16 = db.utf16;
+    let mut schema = Vec::new();
+    db.walk(1, |_, payload| {
+        let values = record(payload).ok_or(Walk::Damaged)?;
+        let text = |i: usize| match values.get(i) {
+            Some(Value::Text(t)) => Some(db_text(t, utf16)),
+            _ => None,
+        };
+        let root = match values.get(3) {
+            Some(&Value::Int(n)) => u32::try_from(n).unwrap_or(0),
+            _ => 0,
+        };
+        if text(0).as_deref() == Some("table") && root != 0 {
+            let name = text(1).unwrap_or_default();
+            let sql = text(4).unwrap_or_default();
+            schema.push((name, root, sql));
+        }
+        Ok(())
+    })
+    .map_err(|_| DAMAGED)?;
+    let mut out = Vec::with_capacity(schema.len());
+    for (name, root, sql) in schema {
+        let columns = Columns::parse(&sql);
+        match db.table(root, &columns, left) {
+            Ok(text) => out.push((name, Ok(text))),
+            Err(Walk::Damaged) => out.push((name, Err(DAMAGED_TABLE))),
+            Err(Walk::OverBudget) => return Err(OVER_BUDGET),
+        }
+    }
+    Ok(out)
+}
+
+/// Why a walk stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Damaged,
+    OverBudget,
+}
+
+/// A database file and what its header says of it.
+struct Db<'a> {
+    bytes: &'a [u8],
+    page_size: usize,
+    /// The bytes of a page that hold content (the page size less the reserved bytes).
+    usable: usize,
+    pages: usize,
+    /// `None` for UTF-8 text, `Some(true)` for UTF-16LE, `Some(false)` for UTF-16BE.
+    utf16: Option<bool>,
+    /// Pages visited so far, by number less one: a page is part of one tree or chain.
+    seen: Vec<bool>,
+}
+
+/// A value of a record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Value<'a> {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(&'a [u8]),
+    Blob(&'a [u8]),
+}
+
+/// Page types (the first byte of a b-tree page's header).
+const INTERIOR_INDEX: u8 = 2;
+const INTERIOR_TABLE: u8 = 5;
+const LEAF_INDEX: u8 = 10;
+const LEAF_TABLE: u8 = 13;
+
+/// A step of a tree walk: a page to open, or an interior index cell whose payload comes
+/// between its left child and the next cell.
+enum Step {
+    Page(u32),
+    Cell { page: u32, at: usize },
+}
+
+impl<'a> Db<'a> {
+    fn open(bytes: &'a [u8]) -> Option<Self> {
+        if !is_sqlite(bytes) || bytes.len() < 100 {
+            return None;
+        }
+        let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+            1 => 65536,
+            n if n >= 512 && n.is_power_of_two() => usize::from(n),
+            _ => return None,
+        };
+        let usable = page_size.checked_sub(usize::from(bytes[20]))?;
+        if usable < 480 {
+            return None;
+        }
+        let utf16 = match u32::from_be_bytes([bytes[56], bytes[57], bytes[58], bytes[59]]) {
+            0 | 1 => None,
+            2 => Some(true),
+            3 => Some(false),
+            _ => return None,
+        };
+        let pages = bytes.len() / page_size;
+        Some(Db {
+            bytes,
+            page_size,
+            usable,
+            pages,
+            utf16,
+            seen: vec![false; pages],
+        })
+    }
+
+    /// Page `n` (numbered from 1), the first time it is asked for.
+    fn visit(&mut self, n: u32) -> Result<&'a [u8], Walk> {
+        let i = (n as usize).checked_sub(1).ok_or(Walk::Damaged)?;
+        if i >= self.pages || std::mem::replace(&mut self.seen[i], true) {
+            return Err(Walk::Damaged);
+        }
+        let bytes = self.bytes;
+        Ok(&bytes[i * self.page_size..][..self.usable])
+    }
+
+    /// Calls `each` with the rowid (0 in an index tree) and payload of every row of the
+    /// tree rooted at `root`, in key order.
+    fn walk(
+        &mut self,
+        root: u32,
+        mut each: impl FnMut(i64, &[u8]) -> Result<(), Walk>,
+    ) -> Result<(), Walk> {
+        let mut stack = vec![Step::Page(root)];
+        let mut payload = Vec::new();
+        let mut kind = None;
+        while let Some(step) = stack.pop() {
+            let (n, at) = match step {
+                Step::Page(n) => (n, None),
+                Step::Cell { page, at } => (page, Some(at)),
+            };
+            if let Some(at) = at {
+                // An interior index cell: its page was visited when it was opened.
+                let page = self.page_at(n);
+                self.payload(page, at + 4, true, &mut payload)?;
+                each(0, &payload)?;
+                continue;
+            }
+            let page = self.visit(n)?;
+            let head = if n == 1 { 100 } else { 0 };
+            let header = page.get(head..head + 8).ok_or(Walk::Damaged)?;
+            let typ = header[0];
+            // One tree holds one kind of page: an index page under a table root is damage.
+            let index = match typ {
+                INTERIOR_TABLE | LEAF_TABLE => false,
+                INTERIOR_INDEX | LEAF_INDEX => true,
+                _ => return Err(Walk::Damaged),
+            };
+            if *kind.get_or_insert(index) != index {
+                return Err(Walk::Damaged);
+            }
+            let cells = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            let interior = matches!(typ, INTERIOR_TABLE | INTERIOR_INDEX);
+            let pointers = head + if interior { 12 } else { 8 };
+            let array = page
+                .get(pointers..pointers + 2 * cells)
+                .ok_or(Walk::Damaged)?;
+            let cell_at =
+                |k: usize| usize::from(u16::from_be_bytes([array[2 * k], array[2 * k + 1]]));
+            if interior {
+                let right = page.get(head + 8..head + 12).ok_or(Walk::Damaged)?;
+                stack.push(Step::Page(u32::from_be_bytes([
+                    right[0], right[1], right[2], right[3],
+                ])));
+                for k in (0..cells).rev() {
+                    let at = cell_at(k);
+                    let child = page.get(at..at + 4).ok_or(Walk::Damaged)?;
+                    if index {
+                        stack.push(Step::Cell { page: n, at });
+                    }
+                    stack.push(Step::Page(u32::from_be_bytes([
+                        child[0], child[1], child[2], child[3],
+                    ])));
+                }
+            } else {
+                for k in 0..cells {
+                    let at = cell_at(k);
+                    let rowid = if index {
+                        self.payload(page, at, true, &mut payload)?;
+                        0
+                    } else {
+                        let (_, after) = varint(page, at).ok_or(Walk::Damaged)?;
+                        let (rowid, _) = varint(page, after).ok_or(Walk::Damaged)?;
+                        self.payload(page, at, false, &mut payload)?;
+                        rowid as i64
+                    };
+                    each(rowid, &payload)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Page `n`'s usable bytes, visited or not (for a cell of a page already opened).
+    fn page_at(&self, n: u32) -> &'a [u8] {
+        let bytes = self.bytes;
+        &bytes[(n as usize - 1) * self.page_size..][..self.usable]
+    }
+
+    /// The payload of the cell at `at` of `page` (its size first; a table leaf's rowid
+    /// next), with its overflow chain, into `out`.
+    fn payload(
+        &mut self,
+        page: &'a [u8],
+        at: usize,
+        index: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Walk> {
+        out.clear();
+        let (size, mut at) = varint(page, at).ok_or(Walk::Damaged)?;
+        if !index {
+            at = varint(page, at).ok_or(Walk::Damaged)?.1;
+        }
+        let u = self.usable;
+        let most = if index {
+            (u - 12) * 64 / 255 - 23
+        } else {
+            u - 35
+        };
+        let least = (u - 12) * 32 / 255 - 23;
+        let size = usize::try_from(size).map_err(|_| Walk::Damaged)?;
+        let local = if size <= most {
+            size
+        } else {
+            let k = least + (size - least) % (u - 4);
+            if k <= most { k } else { least }
+        };
+        out.extend_from_slice(page.get(at..at + local).ok_or(Walk::Damaged)?);
+        if local == size {
+            return Ok(());
+        }
+        let next = page.get(at + local..at + local + 4).ok_or(Walk::Damaged)?;
+        let mut next = u32::from_be_bytes([next[0], next[1], next[2], next[3]]);
+        while out.len() < size {
+            let over = self.visit(next)?;
+            next = u32::from_be_bytes([over[0], over[1], over[2], over[3]]);
+            let take = (size - out.len()).min(u - 4);
+            out.extend_from_slice(&over[4..4 + take]);
+        }
+        Ok(())
+    }
+
+    /// The rows of the table rooted at `root`, as CSV under a header of `columns`' names.
+    fn table(&mut self, root: u32, columns: &Columns, left: &mut u64) -> Result<Vec<u8>, Walk> {
+        let mut text = Vec::new();
+        let utf16 = self.utf16;
+        self.walk(root, |rowid, payload| {
+            let values = record(payload).ok_or(Walk::Damaged)?;
+            let start = text.len();
+            if text.is_empty() && !columns.names.is_empty() {
+                let names = columns.order.iter().map(|&i| columns.names[i].as_bytes());
+                for (k, name) in names.enumerate() {
+                    if k > 0 {
+                        text.push(b',');
+                    }
+                    field(&mut text, name);
+                }
+                text.push(b'\n');
+            }
+            for (k, value) in values.iter().enumerate() {
+                if k > 0 {
+                    text.push(b',');
+                }
+                match *value {
+                    Value::Null if columns.rowid_alias == Some(k) => {
+                        text.extend_from_slice(rowid.to_string().as_bytes());
+                    }
+                    Value::Null => {}
+                    Value::Int(n) => text.extend_from_slice(n.to_string().as_bytes()),
+                    Value::Float(x) => text.extend_from_slice(x.to_string().as_bytes()),
+                    Value::Text(t) => field(&mut text, db_text(t, utf16).as_bytes()),
+                    Value::Blob(b) => {
+                        // A blob of text (JSON kept as a blob) is read as text; other
+                        // blobs (images, serialised objects) are not.
+                        if super::classify(b) == super::Kind::Text {
+                            field(&mut text, String::from_utf8_lossy(b).as_bytes());
+                        }
+                    }
+                }
+            }
+            text.push(b'\n');
+            let grew = (text.len() - start) as u64;
+            *left = left.checked_sub(grew).ok_or(Walk::OverBudget)?;
+            Ok(())
+        })?;
+        Ok(text)
+    }
+}
+
+/// Appends `value` as a CSV field: control bytes (but tab) made spaces, so a row stays text,
+/// and quoted when it holds a comma, a quote or a line end.
+fn field(text: &mut Vec<u8>, value: &[u8]) {
+    let quote = value
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if quote {
+        text.push(b'"');
+    }
+    for &b in value {
+        match b {
+            b'"' => text.extend_from_slice(b"\"\""),
+            b'\t' | b'\n' | b'\r' => text.push(b),
+            0..0x20 | 0x7f => text.push(b' '),
+            _ => text.push(b),
+        }
+    }
+    if quote {
+        text.push(b'"');
+    }
+}
+
+/// A text value as UTF-8 (decoded from the database's UTF-16; invalid units replaced).
+fn db_text(t: &[u8], utf16: Option<bool>) -> String {
+    match utf16 {
+        None => String::from_utf8_lossy(t).into_owned(),
+        Some(little) => {
+            let units = t.chunks_exact(2).map(|c| {
+                if little {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            });
+            char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect()
+        }
+    }
+}
+
+/// SQLite's variable-length integer at `at`: the value and the index past it.
+fn varint(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for i in 0..9 {
+        let b = *bytes.get(at + i)?;
+        if i == 8 {
+            return Some(((value << 8) | u64::from(b), at + 9));
+        }
+        value = (value << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            return Some((value, at + i + 1));
+        }
+    }
+    None
+}
+
+/// The values of a record (a header of serial types, then their bodies); `None` when the
+/// header or a body runs past the payload.
+fn record(payload: &[u8]) -> Option<Vec<Value<'_>>> {
+    let (header, mut at) = varint(payload, 0)?;
+    let header = usize::try_from(header).ok()?;
+    if header > payload.len() || header < at {
+        return None;
+    }
+    let mut body = header;
+    let mut values = Vec::new();
+    while at < header {
+        let (serial, next) = varint(payload, at)?;
+        at = next;
+        let len = match serial {
+            0 | 8 | 9 => 0,
+            1..=4 => serial as usize,
+            5 => 6,
+            6 | 7 => 8,
+            10 | 11 => return None,
+            n => usize::try_from((n - 12) / 2).ok()?,
+        };
+        let bytes = payload.get(body..body.checked_add(len)?)?;
+        body += len;
+        let int = || {
+            // Big-endian two's complement of `len` bytes, sign-extended.
+            let mut v = i64::from(bytes[0] as i8);
+            for &b in &bytes[1..] {
+                v = (v << 8) | i64::from(b);
+            }
+            v
+        };
+        values.push(match serial {
+            0 => Value::Null,
+            1..=6 => Value::Int(int()),
+            7 => Value::Float(f64::from_be_bytes(bytes.try_into().ok()?)),
+            8 => Value::Int(0),
+            9 => Value::Int(1),
+            n if n % 2 == 0 => Value::Blob(bytes),
+            _ => Value::Text(bytes),
+        });
+    }
+    Some(values)
+}
+
+/// A table's columns as its `CREATE TABLE` statement declares them.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Columns {
+    /// The names, in declaration order.
+    names: Vec<String>,
+    /// The order a record holds them in: declaration order, but for a `WITHOUT ROWID`
+    /// table, whose records hold the primary key's columns first.
+    order: Vec<usize>,
+    /// The column that is an alias of the rowid (`INTEGER PRIMARY KEY`): its records hold
+    /// NULL, the value is the rowid.
+    rowid_alias: Option<usize>,
+}
+
+impl Columns {
+    /// Reads `sql` leniently: what it cannot parse gives no names (the rows are still read,
+    /// under no header).
+    fn parse(sql: &str) -> Columns {
+        let Some(defs) = definitions(sql) else {
+            return Columns::default();
+        };
+        let tail = sql.rsplit(')').next().unwrap_or("").to_ascii_uppercase();
+        let words: Vec<&str> = tail
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .collect();
+        let without_rowid = words.windows(2).any(|w| w == ["WITHOUT", "ROWID"]);
+        let (mut names, mut types) = (Vec::new(), Vec::new());
+        let mut key: Vec<String> = Vec::new();
+        for def in defs {
+            let (mut first, mut rest) = token(def);
+            if first.eq_ignore_ascii_case("CONSTRAINT") {
+                (first, rest) = token(token(rest).1);
+            }
+            match first.to_ascii_uppercase().as_str() {
+                "UNIQUE" | "CHECK" | "FOREIGN" => {}
+                "PRIMARY" => {
+                    if let Some(list) = definitions(rest) {
+                        key = list.into_iter().map(|c| unquote(token(c).0)).collect();
+                    }
+                }
+                _ => {
+                    let name = unquote(first);
+                    if rest.to_ascii_uppercase().contains("PRIMARY KEY") {
+                        key = vec![name.clone()];
+                    }
+                    types.push(token(rest).0.to_ascii_uppercase());
+                    names.push(name);
+                }
+            }
+        }
+        // By name, so that a schema of many columns and a long key is not quadratic.
+        let mut by_name = std::collections::HashMap::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            by_name.entry(name.to_ascii_lowercase()).or_insert(i);
+        }
+        let mut in_key = vec![false; names.len()];
+        let keyed: Vec<usize> = key
+            .iter()
+            .filter_map(|k| by_name.get(&k.to_ascii_lowercase()).copied())
+            .filter(|&i| !std::mem::replace(&mut in_key[i], true))
+            .collect();
+        let order = if without_rowid {
+            let rest = (0..names.len()).filter(|&i| !in_key[i]);
+            keyed.iter().copied().chain(rest).collect()
+        } else {
+            (0..names.len()).collect()
+        };
+        // A lone `INTEGER` primary key is the rowid itself (SQLite's "rowid alias").
+        let rowid_alias = match keyed[..] {
+            [k] if !without_rowid && types[k] == "INTEGER" => Some(k),
+            _ => None,
+        };
+        Columns {
+            names,
+            order,
+            rowid_alias,
+        }
+    }
+}
+
+/// The comma-separated parts of the first parenthesised list of `sql`, at its top level.
+fn definitions(sql: &str) -> Option<Vec<&str>> {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut start = None;
+    let mut parts = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            b'[' => {
+                while i < b.len() && b[i] != b']' {
+                    i += 1;
+                }
+            }
+            b'(' => {
+                depth += 1;
+                if depth == 1 {
+                    start = Some(i + 1);
+                }
+            }
+            b')' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    parts.push(sql[start?..i].trim());
+                    return Some(parts);
+                }
+            }
+            b',' if depth == 1 => {
+                parts.push(sql[start?..i].trim());
+                start = Some(i + 1);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The first token of `s` (a quoted name whole) and what follows it.
+fn token(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    let end = match s.as_bytes().first() {
+        Some(&q @ (b'"' | b'\'' | b'`' | b'[')) => {
+            let close = if q == b'[' { b']' } else { q };
+            s[1..]
+                .bytes()
+                .position(|b| b == close)
+                .map_or(s.len(), |p| p + 2)
+        }
+        _ => s
+            .find(|c: char| c.is_whitespace() || c == '(' || c == ',')
+            .unwrap_or(s.len()),
+    };
+    (&s[..end], &s[end..])
+}
+
+/// A name without its quotes.
+fn unquote(name: &str) -> String {
+    let b = name.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(b'"'), Some(b'"'))
+        | (Some(b'`'), Some(b'`'))
+        | (Some(b'['), Some(b']'))
+        | (Some(b'\''), Some(b'\''))
+            if b.len() >= 2 =>
+        {
+            name[1..name.len() - 1].to_string()
+        }
+        _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
