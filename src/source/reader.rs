@@ -3,7 +3,8 @@
 
 use super::content::{Kind, classify, decode_utf16, scanned_text, text_with_nuls};
 use super::{
-    Item, Job, added, archive, blobcache, embedded, index, lfs, loose, pack, whole_region, worktree,
+    Item, Job, added, archive, blobcache, embedded, index, lfs, loose, pack, sqlite, whole_region,
+    worktree,
 };
 use crate::error::{Error, Result};
 use git2::{Oid, Repository};
@@ -693,7 +694,13 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: boo
             ..Item::whole("", Vec::new())
         }));
     }
-    for m in members {
+    let mut members = members;
+    let mut recovered = recovered_rows(&item, &mut members, olds);
+    for (i, m) in members.into_iter().enumerate() {
+        if let Some(loaded) = recovered.get_mut(i).and_then(Option::take) {
+            out.push(loaded);
+            continue;
+        }
         let path: Arc<str> = Arc::from(format!("{}!{}", item.path, m.name));
         let bytes = match m.bytes {
             Ok(bytes) => bytes,
@@ -724,6 +731,65 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: boo
         }
     }
     Loaded::Members(out)
+}
+
+/// The members of rows recovered from a database's free space (named `… (deleted rows)`,
+/// [`sqlite::DELETED`]), by index, compared with every table of their database, old and
+/// new: a row that was
+/// deleted, or that a table still holds, was scanned when it arrived. Empty when there are
+/// none; their content is taken out of `members`.
+fn recovered_rows(
+    item: &Item,
+    members: &mut [archive::Member],
+    olds: &[Vec<archive::Member>],
+) -> Vec<Option<Loaded>> {
+    // A member's database: the name up to its last `!`.
+    let database = |name: &str| name.rfind('!').map_or(0, |i| i + 1);
+    let recovered = |name: &str| name[database(name)..].ends_with(sqlite::DELETED);
+    if !members.iter().any(|m| recovered(&m.name)) {
+        return Vec::new();
+    }
+    let mut old: rustc_hash::FxHashMap<&str, Vec<&[u8]>> = rustc_hash::FxHashMap::default();
+    for o in olds.iter().flatten() {
+        if let Ok(bytes) = &o.bytes {
+            old.entry(&o.name[..database(&o.name)])
+                .or_default()
+                .push(bytes);
+        }
+    }
+    let mut tables: rustc_hash::FxHashMap<String, Vec<usize>> = rustc_hash::FxHashMap::default();
+    for (i, m) in members.iter().enumerate() {
+        if !recovered(&m.name) && m.bytes.is_ok() {
+            let db = m.name[..database(&m.name)].to_owned();
+            tables.entry(db).or_default().push(i);
+        }
+    }
+    let mut out: Vec<Option<Loaded>> = (0..members.len()).map(|_| None).collect();
+    for i in 0..members.len() {
+        if !recovered(&members[i].name) || members[i].bytes.is_err() {
+            continue;
+        }
+        let bytes = std::mem::replace(&mut members[i].bytes, Ok(Vec::new())).unwrap_or_default();
+        let name = &members[i].name;
+        let db = &name[..database(name)];
+        let mut against: Vec<&[u8]> = old.get(db).cloned().unwrap_or_default();
+        for &j in tables.get(db).map_or(&[][..], Vec::as_slice) {
+            if let Ok(table) = &members[j].bytes {
+                against.push(table);
+            }
+        }
+        let member = Item {
+            path: Arc::from(format!("{}!{name}", item.path)),
+            rooted: item
+                .rooted
+                .as_ref()
+                .map(|r| Arc::from(format!("{r}!{name}"))),
+            member: 1 + name.len(),
+            ..Item::whole("", bytes)
+        };
+        out[i] = Some(member_against(member, &against));
+    }
+    out
 }
 
 /// An archive member with the old versions of it `old`: as [`finish`] has it when there are

@@ -13,7 +13,11 @@
 //! stack (a deep tree cannot overflow the thread's), and what it renders is charged to the
 //! archive budget as it goes. It reads rowid tables and `WITHOUT ROWID` tables, overflow
 //! chains, and UTF-8 and UTF-16 databases; indexes (copies of their table's values) and
-//! views are not members. Rows deleted but not yet overwritten are not read.
+//! views are not members.
+//!
+//! Rows deleted but not yet overwritten are read too ([`DELETED`]): SQLite frees a deleted
+//! row's bytes without clearing them unless `secure_delete` is on, so `DELETE FROM
+//! patients` leaves the patients in the file.
 
 use super::archive::OVER_BUDGET;
 
@@ -34,8 +38,9 @@ pub fn is_sqlite(bytes: &[u8]) -> bool {
 /// One table of a database: its name, and its rows as CSV or why they cannot be read.
 pub type Table = (String, Result<Vec<u8>, &'static str>);
 
-/// The tables of database `bytes`, in the schema's order, rendered as CSV; what they render
-/// to is taken from `left`, the archive's budget.
+/// The tables of database `bytes`, in the schema's order, rendered as CSV, then the rows
+/// deleted but still in its free space (members named `… (deleted rows)`, [`DELETED`]);
+/// what they render to is taken from `left`, the archive's budget.
 ///
 /// # Errors
 ///
@@ -44,9 +49,9 @@ pub type Table = (String, Result<Vec<u8>, &'static str>);
 pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> {
     let mut db = Db::open(bytes).ok_or(DAMAGED)?;
     let utf16 = db.utf16;
-    let mut schema = Vec::new();
+    let (mut schema, mut indexes) = (Vec::new(), Vec::new());
     db.walk(1, |_, payload| {
-        let values = record(payload).ok_or(Walk::Damaged)?;
+        let values = record(payload, false).ok_or(Walk::Damaged)?;
         let text = |i: usize| match values.get(i) {
             Some(Value::Text(t)) => Some(db_text(t, utf16)),
             _ => None,
@@ -55,25 +60,69 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
             Some(&Value::Int(n)) => u32::try_from(n).unwrap_or(0),
             _ => 0,
         };
-        if text(0).as_deref() == Some("table") && root != 0 {
-            let name = text(1).unwrap_or_default();
-            let sql = text(4).unwrap_or_default();
-            schema.push((name, root, sql));
+        match text(0).as_deref() {
+            Some("table") if root != 0 => {
+                let name = text(1).unwrap_or_default();
+                let sql = text(4).unwrap_or_default();
+                schema.push((name, root, sql));
+            }
+            Some("index") if root != 0 => indexes.push(root),
+            _ => {}
         }
         Ok(())
     })
     .map_err(|_| DAMAGED)?;
-    let mut out = Vec::with_capacity(schema.len());
-    for (name, root, sql) in schema {
-        let columns = Columns::parse(&sql);
+    let mut out = Vec::with_capacity(schema.len() + 1);
+    let schema: Vec<(String, u32, Columns)> = schema
+        .into_iter()
+        .map(|(name, root, sql)| (name, root, Columns::parse(&sql)))
+        .collect();
+    // An index's record is its columns and the rowid; a table whose columns are unknown is
+    // given 64.
+    db.columns = schema
+        .iter()
+        .map(|(_, _, c)| {
+            if c.names.is_empty() {
+                64
+            } else {
+                c.names.len() + 1
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    db.shapes = schema
+        .iter()
+        .map(|(name, _, c)| Shape {
+            name: name.clone(),
+            count: c.names.len(),
+            alias: c.rowid_alias,
+            header: header(c),
+        })
+        .collect();
+    db.index_rows = schema.iter().any(|(_, _, c)| c.without_rowid);
+    for (name, root, columns) in schema {
         match db.table(root, &columns, left) {
             Ok(text) => out.push((name, Ok(text))),
             Err(Walk::Damaged) => out.push((name, Err(DAMAGED_TABLE))),
             Err(Walk::OverBudget) => return Err(OVER_BUDGET),
         }
     }
+    // Indexes are walked for their pages only (what is in no tree is free space); their
+    // free space is not read, as an index holds copies of its table's values.
+    let table_pages = db.trees.len();
+    for root in indexes {
+        let _ = db.walk(root, |_, _| Ok(()));
+    }
+    db.trees.truncate(table_pages);
+    let recovered = db.deleted(left).map_err(|_| OVER_BUDGET)?;
+    out.extend(recovered.into_iter().map(|(name, text)| (name, Ok(text))));
     Ok(out)
 }
+
+/// How the members of rows deleted but still in the file end: `patients (deleted rows)`
+/// for the rows that fit table `patients` (its number of columns; under its header), and
+/// `(deleted rows)` alone for those that fit no one table.
+pub const DELETED: &str = "(deleted rows)";
 
 /// Why a walk stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +142,24 @@ struct Db<'a> {
     utf16: Option<bool>,
     /// Pages visited so far, by number less one: a page is part of one tree or chain.
     seen: Vec<bool>,
+    /// The b-tree pages walked, whose free space may still hold deleted rows.
+    trees: Vec<u32>,
+    /// The most columns a record of the database can have (its widest table or index).
+    columns: usize,
+    /// Each table's shape, to give a recovered row the header and rowid its table would.
+    shapes: Vec<Shape>,
+    /// Whether a table is kept in an index b-tree (`WITHOUT ROWID`): if none is, a free
+    /// index page holds index entries (copies of a table's values), not rows.
+    index_rows: bool,
+}
+
+/// What a recovered row of a table is read with: the table's name, number of columns,
+/// rowid alias and CSV header.
+struct Shape {
+    name: String,
+    count: usize,
+    alias: Option<usize>,
+    header: Vec<u8>,
 }
 
 /// A value of a record.
@@ -146,6 +213,10 @@ impl<'a> Db<'a> {
             pages,
             utf16,
             seen: vec![false; pages],
+            trees: Vec::new(),
+            columns: 0,
+            shapes: Vec::new(),
+            index_rows: false,
         })
     }
 
@@ -194,6 +265,7 @@ impl<'a> Db<'a> {
             if *kind.get_or_insert(index) != index {
                 return Err(Walk::Damaged);
             }
+            self.trees.push(n);
             let cells = usize::from(u16::from_be_bytes([header[3], header[4]]));
             let interior = matches!(typ, INTERIOR_TABLE | INTERIOR_INDEX);
             let pointers = head + if interior { 12 } else { 8 };
@@ -242,6 +314,23 @@ impl<'a> Db<'a> {
         &bytes[(n as usize - 1) * self.page_size..][..self.usable]
     }
 
+    /// How much of a payload of `size` bytes a cell holds on its page (the rest overflows).
+    fn local(&self, size: usize, index: bool) -> usize {
+        let u = self.usable;
+        let most = if index {
+            (u - 12) * 64 / 255 - 23
+        } else {
+            u - 35
+        };
+        let least = (u - 12) * 32 / 255 - 23;
+        if size <= most {
+            size
+        } else {
+            let k = least + (size - least) % (u - 4);
+            if k <= most { k } else { least }
+        }
+    }
+
     /// The payload of the cell at `at` of `page` (its size first; a table leaf's rowid
     /// next), with its overflow chain, into `out`.
     fn payload(
@@ -257,19 +346,8 @@ impl<'a> Db<'a> {
             at = varint(page, at).ok_or(Walk::Damaged)?.1;
         }
         let u = self.usable;
-        let most = if index {
-            (u - 12) * 64 / 255 - 23
-        } else {
-            u - 35
-        };
-        let least = (u - 12) * 32 / 255 - 23;
         let size = usize::try_from(size).map_err(|_| Walk::Damaged)?;
-        let local = if size <= most {
-            size
-        } else {
-            let k = least + (size - least) % (u - 4);
-            if k <= most { k } else { least }
-        };
+        let local = self.local(size, index);
         out.extend_from_slice(page.get(at..at + local).ok_or(Walk::Damaged)?);
         if local == size {
             return Ok(());
@@ -285,50 +363,312 @@ impl<'a> Db<'a> {
         Ok(())
     }
 
+    /// Rows deleted but still in the file, as CSV lines without a header: SQLite frees a
+    /// deleted row's bytes without clearing them (unless `secure_delete` is on), to pages
+    /// of the free list and to the free blocks and unallocated middle of the pages still in
+    /// use. Called after every tree was walked: a page no tree reached is free. A free page
+    /// that is still a whole leaf (a `DELETE` of many rows frees leaves as they were) is
+    /// read by its cells; the rest of the free space is carved for records whose header
+    /// survived ([`carved`]).
+    fn deleted(&mut self, left: &mut u64) -> Result<Vec<(String, Vec<u8>)>, Walk> {
+        // One text a table, and one for rows that fit none.
+        let mut out = vec![Vec::new(); self.shapes.len() + 1];
+        for n in std::mem::take(&mut self.trees) {
+            let head = if n == 1 { 100 } else { 0 };
+            self.free_space(self.page_at(n), head, &mut out, left)?;
+        }
+        // Free leaves first, whole rows read through their overflow chains (which are then
+        // no longer free pages to carve); then the rest of the free pages, carved.
+        let free = |db: &Self, i: usize| {
+            let typ = db.bytes[i * db.page_size];
+            !db.seen[i] && (db.index_rows || !matches!(typ, INTERIOR_INDEX | LEAF_INDEX))
+        };
+        for i in 0..self.pages {
+            if free(self, i) {
+                self.free_leaf(i, &mut out, left)?;
+            }
+        }
+        for i in 0..self.pages {
+            if free(self, i) {
+                let page = &self.bytes[i * self.page_size..][..self.usable];
+                self.carve(page, &mut out, left)?;
+            }
+        }
+        let names = self.shapes.iter().map(|s| format!("{} {DELETED}", s.name));
+        Ok(names
+            .chain([DELETED.to_string()])
+            .zip(out)
+            .filter(|(_, text)| !text.is_empty())
+            .collect())
+    }
+
+    /// Appends recovered `values` (with their `rowid`, when the cell kept it) to the text
+    /// of the table they fit, under its header, charged to `left`.
+    fn keep(
+        &self,
+        out: &mut [Vec<u8>],
+        values: &[Value],
+        rowid: Option<i64>,
+        left: &mut u64,
+    ) -> Result<(), Walk> {
+        let mut fits = self
+            .shapes
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.count == values.len());
+        let fit = match (fits.next(), fits.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        };
+        let text = &mut out[fit.unwrap_or(self.shapes.len())];
+        let start = text.len();
+        if let Some(i) = fit
+            && text.is_empty()
+        {
+            text.extend_from_slice(&self.shapes[i].header);
+        }
+        let alias = rowid.and(fit.and_then(|i| self.shapes[i].alias));
+        row(text, values, alias, rowid.unwrap_or(0), self.utf16);
+        charge(left, text.len() - start)
+    }
+
+    /// Reads free page `i` (numbered from 0) as the leaf it was, if it still is one: its
+    /// cells' rows, each through its overflow chain as far as the chain is still free,
+    /// then its free space. Left for carving when it is no leaf.
+    fn free_leaf(&mut self, i: usize, out: &mut [Vec<u8>], left: &mut u64) -> Result<(), Walk> {
+        let bytes = self.bytes;
+        let page = &bytes[i * self.page_size..][..self.usable];
+        let Some(&[typ, _, _, c0, c1, _, _, _]) = page.first_chunk::<8>() else {
+            return Ok(());
+        };
+        let cells = usize::from(u16::from_be_bytes([c0, c1]));
+        let index = match typ {
+            LEAF_TABLE => false,
+            LEAF_INDEX => true,
+            _ => return Ok(()),
+        };
+        let Some(array) = page.get(8..8 + 2 * cells) else {
+            return Ok(());
+        };
+        self.seen[i] = true;
+        let mut payload = Vec::new();
+        for k in 0..cells {
+            let at = usize::from(u16::from_be_bytes([array[2 * k], array[2 * k + 1]]));
+            let rowid = if index {
+                None
+            } else {
+                varint(page, at)
+                    .and_then(|(_, after)| varint(page, after))
+                    .map(|(id, _)| id as i64)
+            };
+            // What the page and the chain still hold, when not the whole payload.
+            let _ = self.payload(page, at, index, &mut payload);
+            if let Some(values) = record(&payload, true).filter(|v| plausible(v, self.utf16)) {
+                // With its rowid, so that a row that was live reads as it did.
+                self.keep(out, &values, rowid, left)?;
+            }
+        }
+        self.free_space(page, 0, out, left)
+    }
+
+    /// Carves the free space of b-tree page `page` (its header at `head`): the gap between
+    /// its cell pointers and its cells, and its chain of free blocks.
+    fn free_space(
+        &self,
+        page: &[u8],
+        head: usize,
+        out: &mut [Vec<u8>],
+        left: &mut u64,
+    ) -> Result<(), Walk> {
+        let Some(h) = page.get(head..head + 8) else {
+            return Ok(());
+        };
+        let interior = matches!(h[0], INTERIOR_TABLE | INTERIOR_INDEX);
+        let cells = usize::from(u16::from_be_bytes([h[3], h[4]]));
+        let array_end = head + if interior { 12 } else { 8 } + 2 * cells;
+        let content = match usize::from(u16::from_be_bytes([h[5], h[6]])) {
+            0 => 65536,
+            c => c,
+        };
+        if let Some(gap) = page.get(array_end..content.min(page.len())) {
+            self.carve(gap, out, left)?;
+        }
+        // Free blocks come in ascending order, so the chain cannot loop.
+        let mut free = usize::from(u16::from_be_bytes([h[1], h[2]]));
+        let mut after = 0;
+        while free > after && free + 4 <= page.len() {
+            let next = usize::from(u16::from_be_bytes([page[free], page[free + 1]]));
+            let size = usize::from(u16::from_be_bytes([page[free + 2], page[free + 3]]));
+            // A free block's first four bytes (the chain) overwrote its cell's start.
+            if let Some(block) = page.get(free + 4..(free + size).min(page.len())) {
+                self.carve(block, out, left)?;
+            }
+            after = free;
+            free = next;
+        }
+        Ok(())
+    }
+
+    /// Keeps the records carved from `region` (their rowids lost with their cells' start).
+    fn carve(&self, region: &[u8], out: &mut [Vec<u8>], left: &mut u64) -> Result<(), Walk> {
+        let mut at = 0;
+        while at < region.len() {
+            match carved(&region[at..], self.columns, self.utf16) {
+                Some((values, len)) => {
+                    self.keep(out, &values, None, left)?;
+                    at += len;
+                }
+                None => at += 1,
+            }
+        }
+        Ok(())
+    }
+
     /// The rows of the table rooted at `root`, as CSV under a header of `columns`' names.
     fn table(&mut self, root: u32, columns: &Columns, left: &mut u64) -> Result<Vec<u8>, Walk> {
         let mut text = Vec::new();
         let utf16 = self.utf16;
+        let header = header(columns);
         self.walk(root, |rowid, payload| {
-            let values = record(payload).ok_or(Walk::Damaged)?;
+            let values = record(payload, false).ok_or(Walk::Damaged)?;
             let start = text.len();
-            if text.is_empty() && !columns.names.is_empty() {
-                let names = columns.order.iter().map(|&i| columns.names[i].as_bytes());
-                for (k, name) in names.enumerate() {
-                    if k > 0 {
-                        text.push(b',');
-                    }
-                    field(&mut text, name);
-                }
-                text.push(b'\n');
+            if text.is_empty() {
+                text.extend_from_slice(&header);
             }
-            for (k, value) in values.iter().enumerate() {
-                if k > 0 {
-                    text.push(b',');
-                }
-                match *value {
-                    Value::Null if columns.rowid_alias == Some(k) => {
-                        text.extend_from_slice(rowid.to_string().as_bytes());
-                    }
-                    Value::Null => {}
-                    Value::Int(n) => text.extend_from_slice(n.to_string().as_bytes()),
-                    Value::Float(x) => text.extend_from_slice(x.to_string().as_bytes()),
-                    Value::Text(t) => field(&mut text, db_text(t, utf16).as_bytes()),
-                    Value::Blob(b) => {
-                        // A blob of text (JSON kept as a blob) is read as text; other
-                        // blobs (images, serialised objects) are not.
-                        if super::classify(b) == super::Kind::Text {
-                            field(&mut text, String::from_utf8_lossy(b).as_bytes());
-                        }
-                    }
-                }
-            }
-            text.push(b'\n');
-            let grew = (text.len() - start) as u64;
-            *left = left.checked_sub(grew).ok_or(Walk::OverBudget)?;
-            Ok(())
+            row(&mut text, &values, columns.rowid_alias, rowid, utf16);
+            charge(left, text.len() - start)
         })?;
         Ok(text)
+    }
+}
+
+/// The CSV header of a table of `columns` (nothing when they are unknown), in the order
+/// its records hold them.
+fn header(columns: &Columns) -> Vec<u8> {
+    let mut text = Vec::new();
+    if columns.names.is_empty() {
+        return text;
+    }
+    for (k, &i) in columns.order.iter().enumerate() {
+        if k > 0 {
+            text.push(b',');
+        }
+        field(&mut text, columns.names[i].as_bytes());
+    }
+    text.push(b'\n');
+    text
+}
+
+/// Takes `len` bytes of rendered text from the budget `left`.
+fn charge(left: &mut u64, len: usize) -> Result<(), Walk> {
+    *left = left.checked_sub(len as u64).ok_or(Walk::OverBudget)?;
+    Ok(())
+}
+
+/// Appends `values` as a CSV line; the column `rowid_alias`, NULL in the record, shows
+/// `rowid`.
+fn row(
+    text: &mut Vec<u8>,
+    values: &[Value],
+    rowid_alias: Option<usize>,
+    rowid: i64,
+    utf16: Option<bool>,
+) {
+    for (k, value) in values.iter().enumerate() {
+        if k > 0 {
+            text.push(b',');
+        }
+        match *value {
+            Value::Null if rowid_alias == Some(k) => {
+                text.extend_from_slice(rowid.to_string().as_bytes());
+            }
+            Value::Null => {}
+            Value::Int(n) => text.extend_from_slice(n.to_string().as_bytes()),
+            Value::Float(x) => text.extend_from_slice(x.to_string().as_bytes()),
+            Value::Text(t) => field(text, db_text(t, utf16).as_bytes()),
+            Value::Blob(b) => {
+                // A blob of text (JSON kept as a blob) is read as text; other blobs
+                // (images, serialised objects) are not.
+                if super::classify(b) == super::Kind::Text {
+                    field(text, String::from_utf8_lossy(b).as_bytes());
+                }
+            }
+        }
+    }
+    text.push(b'\n');
+}
+
+/// The record that starts `bytes`, if one plausibly does, and its length: a one-byte
+/// header size; at least two serial types and no more than `columns` (the most a table or
+/// index of the database has), all valid; and [`plausible`] values, as many as start inside
+/// `bytes` (a row that overflowed, or that the region cuts, is read up to the cut). Free space
+/// is whatever was there before, so the test is strict, and a carved row is only rendered
+/// and scanned, never trusted. At most `columns` serial types are read an offset, so
+/// carving is linear in the free space however it looks.
+fn carved(bytes: &[u8], columns: usize, utf16: Option<bool>) -> Option<(Vec<Value<'_>>, usize)> {
+    let header = usize::from(*bytes.first()?);
+    if !(3..128).contains(&header) || header > bytes.len() || header > 9 * columns + 1 {
+        return None;
+    }
+    let (mut at, mut len, mut count) = (1, header, 0);
+    while at < header {
+        #[cfg(test)]
+        CARVE_STEPS.with(|c| c.set(c.get() + 1));
+        let (serial, next) = varint(&bytes[..header], at)?;
+        len = len.checked_add(serial_len(serial)?)?;
+        (at, count) = (next, count + 1);
+        if count > columns {
+            return None;
+        }
+    }
+    let len = len.min(bytes.len());
+    let values = record(&bytes[..len], true)?;
+    (count >= 2 && plausible(&values, utf16)).then_some((values, len))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Serial types read while carving, for the test that carving is linear.
+    pub(super) static CARVE_STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether recovered `values` look like a row: at least four bytes of text, all of it
+/// printable.
+fn plausible(values: &[Value], utf16: Option<bool>) -> bool {
+    let mut text = 0;
+    for v in values {
+        if let Value::Text(t) = v {
+            if !printable(t, utf16) {
+                return false;
+            }
+            text += t.len();
+        }
+    }
+    text >= 4
+}
+
+/// Whether text `t` decodes and holds no control characters but tab and line ends.
+fn printable(t: &[u8], utf16: Option<bool>) -> bool {
+    let ok = |c: char| !c.is_control() || matches!(c, '\t' | '\n' | '\r');
+    match utf16 {
+        None => std::str::from_utf8(t).is_ok_and(|s| s.chars().all(ok)),
+        Some(_) => {
+            let s = db_text(t, utf16);
+            t.len().is_multiple_of(2)
+                && s.chars().all(|c| ok(c) && c != char::REPLACEMENT_CHARACTER)
+        }
+    }
+}
+
+/// The length of the value of serial type `serial`; `None` for the reserved types.
+fn serial_len(serial: u64) -> Option<usize> {
+    match serial {
+        0 | 8 | 9 => Some(0),
+        1..=4 => Some(serial as usize),
+        5 => Some(6),
+        6 | 7 => Some(8),
+        10 | 11 => None,
+        n => usize::try_from((n - 12) / 2).ok(),
     }
 }
 
@@ -390,8 +730,10 @@ fn varint(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
 }
 
 /// The values of a record (a header of serial types, then their bodies); `None` when the
-/// header or a body runs past the payload.
-fn record(payload: &[u8]) -> Option<Vec<Value<'_>>> {
+/// header or a body runs past the payload, unless `cut`: then a value past the payload's
+/// end is cut there, and the values after it are left out (a recovered row whose rest is
+/// gone).
+fn record(payload: &[u8], cut: bool) -> Option<Vec<Value<'_>>> {
     let (header, mut at) = varint(payload, 0)?;
     let header = usize::try_from(header).ok()?;
     if header > payload.len() || header < at {
@@ -402,15 +744,16 @@ fn record(payload: &[u8]) -> Option<Vec<Value<'_>>> {
     while at < header {
         let (serial, next) = varint(payload, at)?;
         at = next;
-        let len = match serial {
-            0 | 8 | 9 => 0,
-            1..=4 => serial as usize,
-            5 => 6,
-            6 | 7 => 8,
-            10 | 11 => return None,
-            n => usize::try_from((n - 12) / 2).ok()?,
-        };
-        let bytes = payload.get(body..body.checked_add(len)?)?;
+        let mut len = serial_len(serial)?;
+        let end = body.checked_add(len)?;
+        if end > payload.len() {
+            let text = serial >= 13 && serial % 2 == 1;
+            if !cut || body >= payload.len() || !text {
+                return if cut { Some(values) } else { None };
+            }
+            len = payload.len() - body;
+        }
+        let bytes = &payload[body..body + len];
         body += len;
         let int = || {
             // Big-endian two's complement of `len` bytes, sign-extended.
@@ -444,6 +787,8 @@ struct Columns {
     /// The column that is an alias of the rowid (`INTEGER PRIMARY KEY`): its records hold
     /// NULL, the value is the rowid.
     rowid_alias: Option<usize>,
+    /// A `WITHOUT ROWID` table, kept in an index b-tree.
+    without_rowid: bool,
 }
 
 impl Columns {
@@ -508,6 +853,7 @@ impl Columns {
             names,
             order,
             rowid_alias,
+            without_rowid,
         }
     }
 }

