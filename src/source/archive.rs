@@ -1,7 +1,8 @@
 //! Archives opened for their members: gzip, zip (and what is built on it: `.xlsx`, `.docx`,
 //! `.jar`) and tar, nested in each other too. A patient extract that is compressed is still a
 //! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook. An
-//! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)).
+//! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)),
+//! and an Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)).
 //!
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
 //! `outer.zip!inner.tar!data.csv`; a gzip file's one member is named after the file without
@@ -162,7 +163,12 @@ fn open(
                 add(format!("{prefix}{stem}"), Ok(inner), depth, left, out)
             }
         }
-        Some(Format::Zip) => zip_members(prefix, bytes, depth, left, out),
+        Some(Format::Zip) => {
+            let start = out.len();
+            zip_members(prefix, bytes, depth, left, out)?;
+            // A workbook's sheets read as CSV in place of its parts.
+            super::xlsx::render(out, start, prefix, left)
+        }
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
         Some(Format::Sqlite) => {
             for (table, rows) in super::sqlite::tables(bytes, left)? {
@@ -304,6 +310,28 @@ fn take(r: impl Read, size: u64, left: &mut u64) -> Result<Vec<u8>, Option<&'sta
         .checked_sub(buf.len() as u64)
         .ok_or(Some(OVER_BUDGET))?;
     Ok(buf)
+}
+
+/// Appends `value` as a CSV field: control bytes (but tab) made spaces, so a row stays text,
+/// and quoted when it holds a comma, a quote or a line end.
+pub(super) fn csv_field(text: &mut Vec<u8>, value: &[u8]) {
+    let quote = value
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if quote {
+        text.push(b'"');
+    }
+    for &b in value {
+        match b {
+            b'"' => text.extend_from_slice(b"\"\""),
+            b'\t' | b'\n' | b'\r' => text.push(b),
+            0..0x20 | 0x7f => text.push(b' '),
+            _ => text.push(b),
+        }
+    }
+    if quote {
+        text.push(b'"');
+    }
 }
 
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {

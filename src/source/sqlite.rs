@@ -19,7 +19,7 @@
 //! row's bytes without clearing them unless `secure_delete` is on, so `DELETE FROM
 //! patients` leaves the patients in the file.
 
-use super::archive::OVER_BUDGET;
+use super::archive::{OVER_BUDGET, csv_field as field};
 
 /// The first 16 bytes of every SQLite database file.
 const MAGIC: &[u8] = b"SQLite format 3\0";
@@ -536,6 +536,14 @@ impl<'a> Db<'a> {
                 text.extend_from_slice(&header);
             }
             row(&mut text, &values, columns.rowid_alias, rowid, utf16);
+            // A row written before `ALTER TABLE … ADD COLUMN` holds fewer values: as wide
+            // as the header all the same, since a row's fields are matched with the
+            // header's by count.
+            if let Some(missing) = columns.names.len().checked_sub(values.len()) {
+                text.pop();
+                text.extend(std::iter::repeat_n(b',', missing));
+                text.push(b'\n');
+            }
             charge(left, text.len() - start)
         })?;
         Ok(text)
@@ -669,28 +677,6 @@ fn serial_len(serial: u64) -> Option<usize> {
         6 | 7 => Some(8),
         10 | 11 => None,
         n => usize::try_from((n - 12) / 2).ok(),
-    }
-}
-
-/// Appends `value` as a CSV field: control bytes (but tab) made spaces, so a row stays text,
-/// and quoted when it holds a comma, a quote or a line end.
-fn field(text: &mut Vec<u8>, value: &[u8]) {
-    let quote = value
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
-    if quote {
-        text.push(b'"');
-    }
-    for &b in value {
-        match b {
-            b'"' => text.extend_from_slice(b"\"\""),
-            b'\t' | b'\n' | b'\r' => text.push(b),
-            0..0x20 | 0x7f => text.push(b' '),
-            _ => text.push(b),
-        }
-    }
-    if quote {
-        text.push(b'"');
     }
 }
 

@@ -1742,6 +1742,67 @@ fn rows_deleted_from_a_sqlite_database_but_still_in_it_are_stopped() {
     assert_passes_every_gate(&s, "patients deleted");
 }
 
+/// Workbooks written by openpyxl, as pandas' `to_excel` writes them
+/// (`tests/fixtures/xlsx/make.py`).
+mod xlsx {
+    /// A `Patients` sheet: a header, then two made-up patients, one with its SSN typed as
+    /// a number.
+    pub const PATIENTS: &[u8] = include_bytes!("../fixtures/xlsx/openpyxl.xlsx");
+    /// `PATIENTS` with a third patient: an SSN typed as a number, nothing else.
+    pub const ADDED: &[u8] = include_bytes!("../fixtures/xlsx/openpyxl-added.xlsx");
+}
+
+/// An Excel workbook was scanned as the XML parts it is zipped as: a sheet's header was in
+/// one part and its values in another, so an SSN typed as a number under `ssn` was never
+/// found and one typed as text only warned (no label nearby); the export passed every
+/// gate. Its sheets read as CSV now, `book.xlsx!Patients`, and both SSNs block.
+#[test]
+fn an_excel_patient_list_is_stopped_at_every_gate() {
+    let s = Server::new("pre-receive");
+    s.work.install_hooks();
+    s.work.add("exports/patients.xlsx", xlsx::PATIENTS);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let blocks: Vec<(String, String)> = paths_with(&r, "line")
+        .into_iter()
+        .zip(paths_with(&r, "severity"))
+        .filter(|(_, (_, severity))| severity == "\"block\"")
+        .map(|((path, line), _)| (path, line))
+        .collect();
+    assert_eq!(
+        blocks,
+        [
+            ("exports/patients.xlsx!Patients".to_owned(), "2".to_owned()),
+            ("exports/patients.xlsx!Patients".to_owned(), "3".to_owned())
+        ],
+        "{}",
+        r.all()
+    );
+    let (ok, text) = commit_through_hooks(&s.work, "export");
+    assert!(!ok, "pre-commit: {text}");
+    assert_no_value(text.as_bytes(), &[SSN, "536904399", "772-10-4567"]);
+    s.work.commit("export");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+    assert_no_value(text.as_bytes(), &[SSN, "536904399", "772-10-4567"]);
+}
+
+/// A workbook is compared sheet by sheet with its old version: a patient added is the one
+/// finding, on its row.
+#[test]
+fn an_edit_of_an_excel_workbook_reports_only_the_rows_it_adds() {
+    let s = server_holding(&[("exports/patients.xlsx", xlsx::PATIENTS.to_vec())], "");
+    s.work.add("exports/patients.xlsx", xlsx::ADDED);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(
+        paths_with(&r, "line"),
+        [("exports/patients.xlsx!Patients".to_owned(), "4".to_owned())],
+        "{}",
+        r.all()
+    );
+}
+
 /// A value in an archive's name was reported once for every member (each member's path
 /// holds the archive's name); a value in a member's own name once with it.
 #[test]

@@ -48,11 +48,13 @@ fn every_row_of_a_rowid_table_under_its_header_in_rowid_order() {
 }
 
 #[test]
-fn names_and_values_with_commas_and_quotes_are_quoted_as_csv() {
+fn names_and_values_with_commas_and_quotes_are_quoted_as_csv_and_short_rows_padded() {
     let tables = read(PATIENTS);
     assert_eq!(
         text(&tables[1]),
-        "at,\"patient, id\",reason\n2024-01-02,7,\"annual \"\"wellness\"\" visit\"\n"
+        "at,\"patient, id\",reason,room\n\
+         2024-01-02,7,\"annual \"\"wellness\"\" visit\",\n\
+         2024-01-03,9,checkup,B12\n"
     );
 }
 
