@@ -29,7 +29,7 @@ pub mod sqlite;
 pub mod staged;
 pub mod stdin;
 pub mod worktree;
-mod xlsx;
+pub mod xlsx;
 
 pub use content::{Kind, classify, decode_utf16};
 pub use feed::{Fed, Planned, Sink, Source};
