@@ -31,23 +31,23 @@ pub(super) fn render(
     prefix: &str,
     left: &mut u64,
 ) -> Result<(), &'static str> {
-    let find = |members: &[Member], path: &str| {
-        members[start..]
-            .iter()
-            .position(|m| m.name.strip_prefix(prefix) == Some(path) && m.bytes.is_ok())
-            .map(|i| start + i)
+    // The parts by their path in the zip, looked up once each: a zip of many members is
+    // not searched member by member for every sheet.
+    let index: HashMap<&str, usize> = members[start..]
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.bytes.is_ok())
+        .filter_map(|(i, m)| Some((m.name.strip_prefix(prefix)?, start + i)))
+        .collect();
+    let part = |path: &str| {
+        let i = *index.get(path)?;
+        members[i].bytes.as_deref().ok()
     };
-    let part = |members: &[Member], path: &str| {
-        find(members, path).and_then(|i| members[i].bytes.as_ref().ok().cloned())
-    };
-    let Some(workbook) = part(members, "xl/workbook.xml") else {
+    let Some(book) = part("xl/workbook.xml").and_then(Workbook::parse) else {
         return Ok(());
     };
-    let Some(book) = Workbook::parse(&workbook) else {
-        return Ok(());
-    };
-    let rels = part(members, "xl/_rels/workbook.xml.rels")
-        .and_then(|r| relationships(&r))
+    let rels = part("xl/_rels/workbook.xml.rels")
+        .and_then(relationships)
         .unwrap_or_default();
     let target = |kind: &str, default: &str| {
         rels.values()
@@ -55,28 +55,40 @@ pub(super) fn render(
             .map_or_else(|| default.to_owned(), |(_, path)| path.clone())
     };
     let sst_path = target("/sharedStrings", "xl/sharedStrings.xml");
-    let strings = match part(members, &sst_path) {
-        Some(xml) => match shared_strings(&xml) {
+    let strings = match part(&sst_path) {
+        Some(xml) => match shared_strings(xml) {
             Some(strings) => strings,
             None => return Ok(()),
         },
         None => Vec::new(),
     };
-    let dates = part(members, &target("/styles", "xl/styles.xml"))
-        .and_then(|xml| date_styles(&xml))
+    let dates = part(&target("/styles", "xl/styles.xml"))
+        .and_then(date_styles)
         .unwrap_or_default();
+    // Each sheet's part, in the workbook's order.
+    let sheets: Vec<(&String, Option<usize>)> = book
+        .sheets
+        .iter()
+        .map(|(name, rid)| {
+            (
+                name,
+                rels.get(rid)
+                    .and_then(|(_, p)| index.get(p.as_str()).copied()),
+            )
+        })
+        .collect();
+    let sst = index.get(sst_path.as_str()).copied();
+    drop(index);
     let read = Read {
         strings: &strings,
         dates: &dates,
         date1904: book.date1904,
     };
     let mut all_read = true;
-    for (name, rid) in &book.sheets {
-        let Some((_, path)) = rels.get(rid) else {
-            all_read = false;
-            continue;
-        };
-        let Some(i) = find(members, path) else {
+    let mut rendered = vec![false; members.len()];
+    for (name, part) in sheets {
+        // A part named by two sheets is read once.
+        let Some(i) = part.filter(|&i| !std::mem::replace(&mut rendered[i], true)) else {
             all_read = false;
             continue;
         };
@@ -98,7 +110,7 @@ pub(super) fn render(
             bytes: Ok(csv),
         };
     }
-    if all_read && let Some(i) = find(members, &sst_path) {
+    if all_read && let Some(i) = sst {
         members.remove(i);
     }
     Ok(())

@@ -174,3 +174,18 @@ fn column_references() {
     assert_eq!(column_of("ZZZZZZZZZZZZZZZZZZZZ1"), Some(MAX_COLUMNS));
     assert_eq!(column_of("12"), None);
 }
+
+#[test]
+fn a_part_named_by_two_sheets_is_read_once() {
+    let mut parts = excel_parts();
+    parts[0].1 = parts[0].1.replace(
+        "</sheets>",
+        r#"<sheet name="xl/again" sheetId="2" r:id="rId1"/></sheets>"#,
+    );
+    let mut members = as_members("", &parts);
+    render(&mut members, 0, "", &mut (1 << 20)).unwrap();
+    let sheet = members.iter().find(|m| m.name == "R&D list").unwrap();
+    assert!(text(sheet).starts_with("name,,ssn,dob\n"), "{}", text(sheet));
+    // Not every sheet was read: the shared strings stay, scanned as they are.
+    assert!(members.iter().any(|m| m.name == "xl/sharedStrings.xml"));
+}
