@@ -2,7 +2,8 @@
 //! `.jar`) and tar, nested in each other too. A patient extract that is compressed is still a
 //! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook. An
 //! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)),
-//! and an Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)).
+//! an Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
+//! document's parts as their text ([`docx`](super::docx)).
 //!
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
 //! `outer.zip!inner.tar!data.csv`; a gzip file's one member is named after the file without
@@ -166,8 +167,10 @@ fn open(
         Some(Format::Zip) => {
             let start = out.len();
             zip_members(prefix, bytes, depth, left, out)?;
-            // A workbook's sheets read as CSV in place of its parts.
-            super::xlsx::render(out, start, prefix, left)
+            // A workbook's sheets read as CSV in place of its parts; a document's text in
+            // place of its XML.
+            super::xlsx::render(out, start, prefix, left)?;
+            super::docx::render(out, start, prefix, left)
         }
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
         Some(Format::Sqlite) => {

@@ -13,6 +13,7 @@ pub mod added;
 pub mod archive;
 pub mod blobcache;
 mod content;
+pub mod docx;
 pub mod embedded;
 pub mod feed;
 pub mod files;

@@ -484,14 +484,23 @@ fn each_element(xml: &[u8], mut f: impl FnMut(&BytesStart) -> Option<()>) -> Opt
     })
 }
 
-/// Calls `f` with every event of `xml`; `None` when the XML does not parse or `f` says so.
-/// The reader streams (no tree, no entity expansion), so this is linear in `xml`.
+/// Calls `f` with every event of `xml`; `None` when the XML does not parse (an element
+/// left open at its end included: a part cut short) or `f` says so. The reader streams (no
+/// tree, no entity expansion), so this is linear in `xml`.
 fn each_event(xml: &[u8], mut f: impl FnMut(&Event) -> Option<()>) -> Option<()> {
     let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut open = 0usize;
     loop {
         match reader.read_event().ok()? {
-            Event::Eof => return Some(()),
-            event => f(&event)?,
+            Event::Eof => return (open == 0).then_some(()),
+            event => {
+                match event {
+                    Event::Start(_) => open += 1,
+                    Event::End(_) => open = open.checked_sub(1)?,
+                    _ => {}
+                }
+                f(&event)?;
+            }
         }
     }
 }
@@ -509,7 +518,7 @@ fn attribute(e: &BytesStart, name: &str) -> Option<String> {
 }
 
 /// Appends the character an entity or character reference stands for.
-fn push_ref(out: &mut String, r: &BytesRef) {
+pub(super) fn push_ref(out: &mut String, r: &BytesRef) {
     if let Ok(Some(c)) = r.resolve_char_ref() {
         out.push(c);
         return;

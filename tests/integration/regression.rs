@@ -1803,6 +1803,38 @@ fn an_edit_of_an_excel_workbook_reports_only_the_rows_it_adds() {
     );
 }
 
+/// A Word document was scanned as its XML: Word writes a non-breaking hyphen as an element
+/// and splits a paragraph's text into runs wherever formatting or proofing marks change, so
+/// an SSN typed into a letter was never one value. Its text is read now, a paragraph a
+/// line, and the SSN blocks.
+#[test]
+fn an_ssn_in_a_word_document_is_one_value() {
+    let document = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t xml:space="preserve">Patient SSN: </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>{}</w:t><w:noBreakHyphen/><w:t>{}</w:t><w:noBreakHyphen/></w:r><w:proofErr w:type="spellStart"/><w:r><w:t>{}</w:t></w:r></w:p></w:body></w:document>"#,
+        &SSN[..3],
+        &SSN[4..6],
+        &SSN[7..]
+    );
+    let s = Server::new("pre-receive");
+    s.work.install_hooks();
+    s.work.add(
+        "letters/referral.docx",
+        archive::zip(&[("word/document.xml", document.as_bytes())]),
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        r.json()["findings"][0]["path"],
+        "letters/referral.docx!word/document.xml"
+    );
+    assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
+}
+
 /// A value in an archive's name was reported once for every member (each member's path
 /// holds the archive's name); a value in a member's own name once with it.
 #[test]

@@ -90,13 +90,22 @@ fn a_workbook_whose_parts_do_not_parse_is_left_as_its_parts() {
         render(&mut members, 0, "", &mut (1 << 20)).unwrap();
         assert_eq!(members, before, "{part}");
     }
-    // A sheet that does not parse stays XML, and so do the shared strings it needs.
-    let mut parts = excel_parts();
-    parts[4].1 = "<worksheet><sheetData><row></worksheet>".to_owned();
-    let mut members = as_members("", &parts);
-    render(&mut members, 0, "", &mut (1 << 20)).unwrap();
-    assert!(members.iter().any(|m| m.name == "xl/sharedStrings.xml"));
-    assert!(members.iter().any(|m| m.name == "xl/worksheets/sheet1.xml"));
+    // A sheet that does not parse, or that is cut short (its last row would be lost), stays
+    // XML, and so do the shared strings it needs.
+    for sheet in [
+        "<worksheet><sheetData><row></worksheet>",
+        "<worksheet><sheetData><row><c><v>536904399</v></c>",
+    ] {
+        let mut parts = excel_parts();
+        parts[4].1 = sheet.to_owned();
+        let mut members = as_members("", &parts);
+        render(&mut members, 0, "", &mut (1 << 20)).unwrap();
+        assert!(members.iter().any(|m| m.name == "xl/sharedStrings.xml"));
+        let part = members
+            .iter()
+            .find(|m| m.name == "xl/worksheets/sheet1.xml");
+        assert_eq!(text(part.unwrap()), sheet);
+    }
 }
 
 #[test]
@@ -185,7 +194,11 @@ fn a_part_named_by_two_sheets_is_read_once() {
     let mut members = as_members("", &parts);
     render(&mut members, 0, "", &mut (1 << 20)).unwrap();
     let sheet = members.iter().find(|m| m.name == "R&D list").unwrap();
-    assert!(text(sheet).starts_with("name,,ssn,dob\n"), "{}", text(sheet));
+    assert!(
+        text(sheet).starts_with("name,,ssn,dob\n"),
+        "{}",
+        text(sheet)
+    );
     // Not every sheet was read: the shared strings stay, scanned as they are.
     assert!(members.iter().any(|m| m.name == "xl/sharedStrings.xml"));
 }
