@@ -167,9 +167,7 @@ fn open(
         Some(Format::Zip) => {
             let start = out.len();
             zip_members(prefix, bytes, depth, left, out)?;
-            // A workbook's sheets read as CSV in place of its parts; a document's text in
-            // place of its XML.
-            super::xlsx::render(out, start, prefix, left)?;
+            // A document's text in place of its XML.
             super::docx::render(out, start, prefix, left)
         }
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
@@ -234,6 +232,11 @@ fn zip_members(
     if zip.has_duplicate_names() {
         return Err("a zip archive that names a member twice");
     }
+    // A workbook's sheets are read as CSV as they inflate; its shared strings, read into
+    // them, are a member only if a sheet could not be.
+    let book = super::xlsx::Book::open(&mut zip, left)?;
+    let mut all_sheets_read = true;
+    let shared_strings = book.as_ref().and_then(|b| b.shared_strings.clone());
     for i in 0..zip.len() {
         let (name, dir, unreadable) = {
             let raw = zip.by_index_raw(i).map_err(|_| DAMAGED)?;
@@ -253,8 +256,22 @@ fn zip_members(
             };
             (name, raw.is_dir(), unreadable)
         };
-        if dir {
+        if dir || shared_strings.as_deref() == Some(name.as_str()) {
             continue;
+        }
+        if let (Some(book), None) = (&book, unreadable)
+            && let Some(sheet) = book.sheet(&name)
+        {
+            let entry = zip.by_index(i).map_err(|_| DAMAGED)?;
+            match book.render(entry, left) {
+                Ok(csv) => {
+                    add(format!("{prefix}{sheet}"), Ok(csv), depth, left, out)?;
+                    continue;
+                }
+                Err(Some(over)) => return Err(over),
+                // Read as the XML it is, below.
+                Err(None) => all_sheets_read = false,
+            }
         }
         let content = match unreadable {
             Some(why) => Err(why),
@@ -273,6 +290,12 @@ fn zip_members(
             },
         };
         add(format!("{prefix}{name}"), content, depth, left, out)?;
+    }
+    if let Some(path) = shared_strings.filter(|_| !all_sheets_read) {
+        let entry = zip.by_name(&path).map_err(|_| DAMAGED)?;
+        let size = entry.size();
+        let content = take(entry, size, left).map_err(|e| e.unwrap_or(DAMAGED))?;
+        add(format!("{prefix}{path}"), Ok(content), depth, left, out)?;
     }
     Ok(())
 }
@@ -303,7 +326,11 @@ fn tar_members(
 /// Reads `r` to its end within the budget `left` (which it lowers), with room for `size`
 /// bytes (what the archive says the content is; no more than the budget is reserved on its
 /// word). `Err(None)` when `r` fails, `Err(Some(why))` when the content is over the budget.
-fn take(r: impl Read, size: u64, left: &mut u64) -> Result<Vec<u8>, Option<&'static str>> {
+pub(super) fn take(
+    r: impl Read,
+    size: u64,
+    left: &mut u64,
+) -> Result<Vec<u8>, Option<&'static str>> {
     let room = size.min(left.saturating_add(1));
     let mut buf = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     r.take(left.saturating_add(1))

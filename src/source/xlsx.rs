@@ -6,114 +6,154 @@
 //! `dob`) was never beside its values, and an SSN typed as a number or a birth date was
 //! never read as one. Rendered, a sheet meets every rule a CSV export meets.
 //!
-//! A sheet replaces its XML part (named by the sheet's name: `book.xlsx!Patients`), and the
-//! shared strings part is dropped once every sheet read it. A workbook whose parts do not
-//! parse is left as the parts it is, scanned as before.
+//! A sheet is a member in place of its XML part, named by the sheet's name
+//! (`book.xlsx!Patients`), and the shared strings part is dropped once every sheet read it.
+//! A sheet is rendered as it is inflated, never held as XML, so the archive budget counts
+//! its rows, not its markup (six times their size): a workbook of 100,000 patients is read,
+//! not refused. A sheet that does not parse is read as the XML part it is.
 
-use super::archive::{Member, OVER_BUDGET, csv_field};
+use super::archive::{OVER_BUDGET, csv_field, take};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use std::collections::HashMap;
+use std::io::{BufRead, Read, Seek};
 
 /// Columns past Excel's last (XFD) are not placed: a cell reference cannot widen a row
 /// beyond what Excel itself can hold.
 const MAX_COLUMNS: usize = 16_384;
 
-/// Renders the workbook among `members[start..]` (named `prefix` + their path in the zip),
-/// if there is one, in place. What the sheets render to beyond their XML's size is taken
-/// from `left`.
-///
-/// # Errors
-///
-/// [`OVER_BUDGET`] when the sheets render past the budget.
-pub(super) fn render(
-    members: &mut Vec<Member>,
-    start: usize,
-    prefix: &str,
-    left: &mut u64,
-) -> Result<(), &'static str> {
-    // The parts by their path in the zip, looked up once each: a zip of many members is
-    // not searched member by member for every sheet.
-    let index: HashMap<&str, usize> = members[start..]
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.bytes.is_ok())
-        .filter_map(|(i, m)| Some((m.name.strip_prefix(prefix)?, start + i)))
-        .collect();
-    let part = |path: &str| {
-        let i = *index.get(path)?;
-        members[i].bytes.as_deref().ok()
-    };
-    let Some(book) = part("xl/workbook.xml").and_then(Workbook::parse) else {
-        return Ok(());
-    };
-    let rels = part("xl/_rels/workbook.xml.rels")
-        .and_then(relationships)
-        .unwrap_or_default();
-    let target = |kind: &str, default: &str| {
-        rels.values()
-            .find(|(t, _)| t.ends_with(kind))
-            .map_or_else(|| default.to_owned(), |(_, path)| path.clone())
-    };
-    let sst_path = target("/sharedStrings", "xl/sharedStrings.xml");
-    let strings = match part(&sst_path) {
-        Some(xml) => match shared_strings(xml) {
-            Some(strings) => strings,
-            None => return Ok(()),
-        },
-        None => Vec::new(),
-    };
-    let dates = part(&target("/styles", "xl/styles.xml"))
-        .and_then(date_styles)
-        .unwrap_or_default();
-    // Each sheet's part, in the workbook's order.
-    let sheets: Vec<(&String, Option<usize>)> = book
-        .sheets
-        .iter()
-        .map(|(name, rid)| {
-            (
-                name,
-                rels.get(rid)
-                    .and_then(|(_, p)| index.get(p.as_str()).copied()),
-            )
-        })
-        .collect();
-    let sst = index.get(sst_path.as_str()).copied();
-    drop(index);
-    let read = Read {
-        strings: &strings,
-        dates: &dates,
-        date1904: book.date1904,
-    };
-    let mut all_read = true;
-    let mut rendered = vec![false; members.len()];
-    for (name, part) in sheets {
-        // A part named by two sheets is read once.
-        let Some(i) = part.filter(|&i| !std::mem::replace(&mut rendered[i], true)) else {
-            all_read = false;
-            continue;
-        };
-        let xml = members[i].bytes.as_ref().map_or(&[][..], Vec::as_slice);
-        // The sheet may render to its XML's size and what is left of the budget.
-        let room = (xml.len() as u64).saturating_add(*left);
-        let csv = match read.sheet(xml, room) {
-            Ok(csv) => csv,
-            Err(Unread::OverBudget) => return Err(OVER_BUDGET),
-            Err(Unread::Damaged) => {
-                all_read = false;
-                continue;
+/// How many times the budget a sheet's XML may inflate to: markup is about six times the
+/// rows it holds, and a sheet of nothing but markup must not take the time of gigabytes.
+const XML_PER_BUDGET: u64 = 8;
+
+/// A workbook inside a zip: what reading its sheets takes (shared strings, date styles,
+/// date system) and which parts are sheets.
+pub(super) struct Book {
+    strings: Vec<String>,
+    dates: Vec<bool>,
+    date1904: bool,
+    /// Sheet part (path in the zip) to the sheet's name, for the sheets the workbook lists.
+    sheets: HashMap<String, String>,
+    /// Where the shared strings are, if the workbook has any.
+    pub(super) shared_strings: Option<String>,
+}
+
+impl Book {
+    /// The workbook `zip` is, if it is one (it has `xl/workbook.xml`) and its workbook,
+    /// relationships and shared strings parse; the parts read are charged to `left`.
+    ///
+    /// # Errors
+    ///
+    /// [`OVER_BUDGET`] when the parts are past the budget.
+    pub(super) fn open<R: Read + Seek>(
+        zip: &mut zip::ZipArchive<R>,
+        left: &mut u64,
+    ) -> Result<Option<Book>, &'static str> {
+        let mut part = |path: &str| -> Result<Option<Vec<u8>>, &'static str> {
+            let Ok(entry) = zip.by_name(path) else {
+                return Ok(None);
+            };
+            let size = entry.size();
+            match take(entry, size, left) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(Some(over)) => Err(over),
+                Err(None) => Ok(None),
             }
         };
-        let grew = csv.len().saturating_sub(xml.len()) as u64;
-        *left = left.checked_sub(grew).ok_or(OVER_BUDGET)?;
-        members[i] = Member {
-            name: format!("{prefix}{name}"),
-            bytes: Ok(csv),
+        let Some(book) = part("xl/workbook.xml")?
+            .as_deref()
+            .and_then(Workbook::parse)
+        else {
+            return Ok(None);
         };
+        let rels = part("xl/_rels/workbook.xml.rels")?
+            .as_deref()
+            .and_then(relationships)
+            .unwrap_or_default();
+        let target = |kind: &str, default: &str| {
+            rels.values()
+                .find(|(t, _)| t.ends_with(kind))
+                .map_or_else(|| default.to_owned(), |(_, path)| path.clone())
+        };
+        let sst_path = target("/sharedStrings", "xl/sharedStrings.xml");
+        let (strings, shared_strings) = match part(&sst_path)? {
+            Some(xml) => match shared_strings(xml.as_slice()) {
+                Some(strings) => (strings, Some(sst_path)),
+                None => return Ok(None),
+            },
+            None => (Vec::new(), None),
+        };
+        let dates = part(&target("/styles", "xl/styles.xml"))?
+            .as_deref()
+            .and_then(date_styles)
+            .unwrap_or_default();
+        let mut sheets = HashMap::new();
+        for (name, rid) in book.sheets {
+            if let Some((_, path)) = rels.get(&rid) {
+                // A part named by two sheets is read once, under the first name.
+                sheets.entry(path.clone()).or_insert(name);
+            }
+        }
+        Ok(Some(Book {
+            strings,
+            dates,
+            date1904: book.date1904,
+            sheets,
+            shared_strings,
+        }))
     }
-    if all_read && let Some(i) = sst {
-        members.remove(i);
+
+    /// The name of the sheet whose part is `path`, if it is one.
+    pub(super) fn sheet(&self, path: &str) -> Option<&str> {
+        self.sheets.get(path).map(String::as_str)
     }
-    Ok(())
+
+    /// A sheet's XML, read from `xml` as it is inflated, as CSV; the CSV is charged to
+    /// `left`. `Err(Some(OVER_BUDGET))` when it renders past the budget (or its XML runs
+    /// past [`XML_PER_BUDGET`] times it), `Err(None)` when it does not parse or cannot be
+    /// read (a damaged member).
+    pub(super) fn render(
+        &self,
+        xml: impl Read,
+        left: &mut u64,
+    ) -> Result<Vec<u8>, Option<&'static str>> {
+        let cap = left.saturating_mul(XML_PER_BUDGET);
+        let mut counted = Counted {
+            inner: xml.take(cap.saturating_add(1)),
+            read: 0,
+        };
+        let read = Sheet {
+            strings: &self.strings,
+            dates: &self.dates,
+            date1904: self.date1904,
+        };
+        let csv = read.render(std::io::BufReader::new(&mut counted), *left);
+        if counted.read > cap {
+            return Err(Some(OVER_BUDGET));
+        }
+        let csv = match csv {
+            Ok(csv) => csv,
+            Err(Unread::OverBudget) => return Err(Some(OVER_BUDGET)),
+            Err(Unread::Damaged) => return Err(None),
+        };
+        *left = left
+            .checked_sub(csv.len() as u64)
+            .ok_or(Some(OVER_BUDGET))?;
+        Ok(csv)
+    }
+}
+
+/// A reader that counts what it reads.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
 }
 
 /// What `xl/workbook.xml` says: the sheets (name and relationship id), in order, and
@@ -269,7 +309,7 @@ enum Unread {
 }
 
 /// What a sheet's cells are read with.
-struct Read<'a> {
+struct Sheet<'a> {
     strings: &'a [String],
     dates: &'a [bool],
     date1904: bool,
@@ -284,9 +324,9 @@ struct Cell {
     value: String,
 }
 
-impl Read<'_> {
+impl Sheet<'_> {
     /// Sheet `xml` as CSV, stopped as soon as it passes `room` bytes.
-    fn sheet(&self, xml: &[u8], room: u64) -> Result<Vec<u8>, Unread> {
+    fn render(&self, xml: impl BufRead, room: u64) -> Result<Vec<u8>, Unread> {
         let mut over = false;
         let mut csv = Vec::new();
         let mut row: Vec<String> = Vec::new();
@@ -485,13 +525,15 @@ fn each_element(xml: &[u8], mut f: impl FnMut(&BytesStart) -> Option<()>) -> Opt
 }
 
 /// Calls `f` with every event of `xml`; `None` when the XML does not parse (an element
-/// left open at its end included: a part cut short) or `f` says so. The reader streams (no
-/// tree, no entity expansion), so this is linear in `xml`.
-fn each_event(xml: &[u8], mut f: impl FnMut(&Event) -> Option<()>) -> Option<()> {
+/// left open at its end included: a part cut short), cannot be read, or `f` says so. The
+/// reader streams (no tree, no entity expansion), so this is linear in `xml`.
+fn each_event(xml: impl BufRead, mut f: impl FnMut(&Event) -> Option<()>) -> Option<()> {
     let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
     let mut open = 0usize;
     loop {
-        match reader.read_event().ok()? {
+        buf.clear();
+        match reader.read_event_into(&mut buf).ok()? {
             Event::Eof => return (open == 0).then_some(()),
             event => {
                 match event {

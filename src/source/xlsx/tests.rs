@@ -1,5 +1,6 @@
-use super::{MAX_COLUMNS, column_of, date, is_date_format, render};
-use crate::source::archive::{Member, members};
+use super::{MAX_COLUMNS, column_of, date, is_date_format};
+use crate::source::archive::{Member, OVER_BUDGET, members};
+use std::io::Write;
 
 /// A workbook as Excel writes one: shared strings (one with rich-text runs and a phonetic
 /// run), a built-in date style and a custom one, a boolean, an inline string, an escaped
@@ -23,14 +24,24 @@ fn excel_parts() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn as_members(prefix: &str, parts: &[(&str, String)]) -> Vec<Member> {
-    parts
-        .iter()
-        .map(|(name, xml)| Member {
-            name: format!("{prefix}{name}"),
-            bytes: Ok(xml.clone().into_bytes()),
-        })
-        .collect()
+/// A zip of `parts`, in their order, deflated.
+fn zip(parts: &[(&str, String)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, xml) in parts {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(xml.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn read(parts: &[(&str, String)], budget: u64) -> Result<Vec<Member>, &'static str> {
+    members("book.xlsx", &zip(parts), budget)
+}
+
+fn names(members: &[Member]) -> Vec<&str> {
+    members.iter().map(|m| m.name.as_str()).collect()
 }
 
 fn text(m: &Member) -> &str {
@@ -39,13 +50,11 @@ fn text(m: &Member) -> &str {
 
 #[test]
 fn a_sheet_reads_as_csv_with_its_strings_in_place_and_its_dates_as_dates() {
-    let mut members = as_members("", &excel_parts());
-    render(&mut members, 0, "", &mut (1 << 20)).unwrap();
-    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
-    // The sheet in its part's place, by its name; the shared strings dropped, every sheet
-    // having read them.
+    let members = read(&excel_parts(), 1 << 20).unwrap();
+    // The sheet in its part's place, by its name; the shared strings not a member, every
+    // sheet having read them.
     assert_eq!(
-        names,
+        names(&members),
         [
             "xl/workbook.xml",
             "xl/_rels/workbook.xml.rels",
@@ -63,19 +72,24 @@ fn a_sheet_reads_as_csv_with_its_strings_in_place_and_its_dates_as_dates() {
 }
 
 #[test]
-fn a_workbook_inside_an_archive_is_read_under_the_archives_prefix() {
-    let mut members = vec![Member {
-        name: "a.csv".into(),
-        bytes: Ok(b"x\n".to_vec()),
-    }];
-    members.extend(as_members("book.xlsx!", &excel_parts()));
-    render(&mut members, 1, "book.xlsx!", &mut (1 << 20)).unwrap();
-    assert!(members.iter().any(|m| m.name == "book.xlsx!R&D list"));
-    assert_eq!(members[0].name, "a.csv");
+fn a_workbook_inside_an_archive_is_read_under_its_name() {
+    let outer = {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("exports/book.xlsx", opts).unwrap();
+        w.write_all(&zip(&excel_parts())).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let members = members("out.zip", &outer, 1 << 20).unwrap();
+    assert!(
+        names(&members).contains(&"exports/book.xlsx!R&D list"),
+        "{:?}",
+        names(&members)
+    );
 }
 
 #[test]
-fn a_workbook_whose_parts_do_not_parse_is_left_as_its_parts() {
+fn a_workbook_whose_parts_do_not_parse_is_read_as_its_parts() {
     for (part, broken) in [
         ("xl/sharedStrings.xml", "<sst><si><t>ssn</si>"),
         (
@@ -85,26 +99,25 @@ fn a_workbook_whose_parts_do_not_parse_is_left_as_its_parts() {
     ] {
         let mut parts = excel_parts();
         parts.iter_mut().find(|p| p.0 == part).unwrap().1 = broken.to_owned();
-        let mut members = as_members("", &parts);
-        let before = members.clone();
-        render(&mut members, 0, "", &mut (1 << 20)).unwrap();
-        assert_eq!(members, before, "{part}");
+        let members = read(&parts, 1 << 20).unwrap();
+        let expected: Vec<&str> = parts.iter().map(|p| p.0).collect();
+        assert_eq!(names(&members), expected, "{part}");
     }
-    // A sheet that does not parse, or that is cut short (its last row would be lost), stays
-    // XML, and so do the shared strings it needs.
+    // A sheet that does not parse, or that is cut short (its last row would be lost), is
+    // read as its XML, and so are the shared strings it needs.
     for sheet in [
         "<worksheet><sheetData><row></worksheet>",
         "<worksheet><sheetData><row><c><v>536904399</v></c>",
     ] {
         let mut parts = excel_parts();
         parts[4].1 = sheet.to_owned();
-        let mut members = as_members("", &parts);
-        render(&mut members, 0, "", &mut (1 << 20)).unwrap();
-        assert!(members.iter().any(|m| m.name == "xl/sharedStrings.xml"));
+        let members = read(&parts, 1 << 20).unwrap();
         let part = members
             .iter()
             .find(|m| m.name == "xl/worksheets/sheet1.xml");
         assert_eq!(text(part.unwrap()), sheet);
+        let strings = members.iter().find(|m| m.name == "xl/sharedStrings.xml");
+        assert_eq!(text(strings.unwrap()), excel_parts()[2].1);
     }
 }
 
@@ -125,20 +138,25 @@ fn a_workbook_written_by_openpyxl_reads_as_its_rows() {
 }
 
 #[test]
-fn what_a_sheet_renders_past_its_xml_is_charged() {
+fn a_sheet_is_charged_for_its_rows_not_its_markup() {
     // One cell in the last column: a few bytes of XML, 16 KiB of commas.
     let mut parts = excel_parts();
     parts[4].1 =
         r#"<worksheet><sheetData><row><c r="XFD1"><v>1</v></c></row></sheetData></worksheet>"#
             .to_owned();
-    let mut members = as_members("", &parts);
-    assert_eq!(
-        render(&mut members, 0, "", &mut 4096),
-        Err(crate::source::archive::OVER_BUDGET)
-    );
-    let mut members = as_members("", &parts);
-    render(&mut members, 0, "", &mut (1 << 20)).unwrap();
+    assert_eq!(read(&parts, 8192).map(|_| ()), Err(OVER_BUDGET));
+    let members = read(&parts, 1 << 20).unwrap();
     assert_eq!(text(&members[3]).len(), MAX_COLUMNS + 1);
+    // A sheet of markup: 260,000 bytes of XML that render to 20,000 bytes of rows, read
+    // within a budget smaller than the XML.
+    let rows: String = (0..10_000)
+        .map(|_| r#"<row><c><v>1</v></c></row>"#)
+        .collect();
+    parts[4].1 = format!("<worksheet><sheetData>{rows}</sheetData></worksheet>");
+    let members = read(&parts, 48 * 1024).unwrap();
+    assert_eq!(text(&members[3]).len(), 20_000);
+    // Past the budget's multiple, markup is over the budget all the same.
+    assert_eq!(read(&parts, 4096).map(|_| ()), Err(OVER_BUDGET));
 }
 
 #[test]
@@ -189,16 +207,9 @@ fn a_part_named_by_two_sheets_is_read_once() {
     let mut parts = excel_parts();
     parts[0].1 = parts[0].1.replace(
         "</sheets>",
-        r#"<sheet name="xl/again" sheetId="2" r:id="rId1"/></sheets>"#,
+        r#"<sheet name="again" sheetId="2" r:id="rId1"/></sheets>"#,
     );
-    let mut members = as_members("", &parts);
-    render(&mut members, 0, "", &mut (1 << 20)).unwrap();
-    let sheet = members.iter().find(|m| m.name == "R&D list").unwrap();
-    assert!(
-        text(sheet).starts_with("name,,ssn,dob\n"),
-        "{}",
-        text(sheet)
-    );
-    // Not every sheet was read: the shared strings stay, scanned as they are.
-    assert!(members.iter().any(|m| m.name == "xl/sharedStrings.xml"));
+    let members = read(&parts, 1 << 20).unwrap();
+    assert!(names(&members).contains(&"R&D list"));
+    assert!(!names(&members).contains(&"again"));
 }
