@@ -20,7 +20,7 @@ GL="${GITLEAKS:-$BENCH/peers/gitleaks}"
 [ -x "$PG" ] || (cd "$ROOT" && cargo build --release --locked --quiet)
 [ -x "$GL" ] || (cd "$ROOT" && BENCH_HOME="$BENCH" "$SHARED/bench/install_peers.sh")
 mkdir -p "$HOST"
-WHICH="${*:-one_line short_lines many_files brackets loose_object binary nul invalid_utf8 crlf cr_only names symlink_loop fifo}"
+WHICH="${*:-one_line short_lines many_files brackets loose_object binary nul invalid_utf8 crlf cr_only names symlink_loop fifo sqlite_free sheet_markup}"
 # Lifts phiguard's file size limit (32 MiB by default) so the large inputs are scanned, not
 # skipped; the loose object keeps the default limit.
 printf '[scan]\nmax_file_bytes = 1073741824\n' > "$HOST/big.toml"
@@ -81,6 +81,32 @@ PY
       mkdir -p "$d/a"; ln -s .. "$d/a/up"; ln -s loop2 "$d/loop1"; ln -s loop1 "$d/loop2"
       ln -s . "$d/self"; printf 'fine\n' > "$d/a/file.txt" ;;
     fifo) mkfifo "$d/pipe.txt"; printf 'fine\n' > "$d/file.txt" ;;
+    sqlite_free)
+      # An SQLite database whose 50 MB of free pages are `!`: every offset starts a record
+      # header whose serial types are all valid (the carver's worst case).
+      python3 - "$d/app.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE patients (id INTEGER PRIMARY KEY, mrn TEXT, name TEXT, ssn TEXT)")
+db.commit(); db.close()
+with open(sys.argv[1], "ab") as f:
+    f.write(b"!" * (50 << 20))
+PY
+      ;;
+    sheet_markup)
+      # An .xlsx whose one sheet is 300 MB of markup for 2.4 MB of rows (1 MB zipped).
+      python3 - "$d/book.xlsx" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("xl/workbook.xml", '<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    z.writestr("xl/_rels/workbook.xml.rels", '<Relationships><Relationship Id="rId1" Type="x/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+    with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+        f.write(b"<worksheet><sheetData>")
+        for _ in range(300):
+            f.write(b'<row><c r="A1"><v>1</v></c></row>' * 30000)
+        f.write(b"</sheetData></worksheet>")
+PY
+      ;;
   esac
   touch "$d/.made"
 }
