@@ -111,3 +111,18 @@ fn text_parts_by_name() {
         assert!(!is_text_part(part), "{part}");
     }
 }
+
+#[test]
+fn damaged_text_never_panics() {
+    let cell = "<w:tc><w:p><w:r><w:t>a &amp; b</w:t><w:tab/></w:r></w:p></w:tc>";
+    let xml = document(&format!(
+        "<w:p><w:r><w:t>x</w:t><w:noBreakHyphen/><w:delText>y</w:delText></w:r></w:p><w:tbl><w:tr>{cell}{cell}</w:tr></w:tbl>"
+    ));
+    for at in 0..xml.len() {
+        for b in [b'<', b'/', b'"', b'&', 0xff] {
+            let mut bytes = xml.clone().into_bytes();
+            bytes[at] = b;
+            let _ = text_of(&bytes);
+        }
+    }
+}

@@ -213,3 +213,21 @@ fn a_part_named_by_two_sheets_is_read_once() {
     assert!(names(&members).contains(&"R&D list"));
     assert!(!names(&members).contains(&"again"));
 }
+
+#[test]
+fn damaged_parts_never_panic() {
+    // Every byte of every part set, in turn, to bytes that break markup, names, numbers
+    // and references.
+    let parts = excel_parts();
+    for p in 0..parts.len() {
+        for at in (0..parts[p].1.len()).step_by(3) {
+            for b in [b'<', b'"', b'&', b'9', 0xff] {
+                let mut damaged = parts.clone();
+                let mut bytes = damaged[p].1.clone().into_bytes();
+                bytes[at] = b;
+                damaged[p].1 = String::from_utf8_lossy(&bytes).into_owned();
+                let _ = read(&damaged, 1 << 20);
+            }
+        }
+    }
+}
