@@ -95,6 +95,7 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
         .map(|(name, _, c)| Shape {
             name: name.clone(),
             count: c.names.len(),
+            affinity: c.affinity.clone(),
             alias: c.rowid_alias,
             header: header(c),
         })
@@ -120,8 +121,9 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
 }
 
 /// How the members of rows deleted but still in the file end: `patients (deleted rows)`
-/// for the rows that fit table `patients` (its number of columns; under its header), and
-/// `(deleted rows)` alone for those that fit no one table.
+/// for the rows that fit table `patients` (its number of columns, and types that can hold
+/// their values; under its header), and `(deleted rows)` alone for those that fit no one
+/// table.
 pub const DELETED: &str = "(deleted rows)";
 
 /// Why a walk stopped.
@@ -158,6 +160,7 @@ struct Db<'a> {
 struct Shape {
     name: String,
     count: usize,
+    affinity: Vec<Affinity>,
     alias: Option<usize>,
     header: Vec<u8>,
 }
@@ -411,11 +414,10 @@ impl<'a> Db<'a> {
         rowid: Option<i64>,
         left: &mut u64,
     ) -> Result<(), Walk> {
-        let mut fits = self
-            .shapes
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.count == values.len());
+        // The one table with as many columns whose types can hold these values.
+        let mut fits = self.shapes.iter().enumerate().filter(|(_, s)| {
+            s.count == values.len() && s.affinity.iter().zip(values).all(|(a, v)| a.holds(v))
+        });
         let fit = match (fits.next(), fits.next()) {
             (Some((i, _)), None) => Some(i),
             _ => None,
@@ -775,6 +777,63 @@ struct Columns {
     rowid_alias: Option<usize>,
     /// A `WITHOUT ROWID` table, kept in an index b-tree.
     without_rowid: bool,
+    /// Each column's type affinity, in record order.
+    affinity: Vec<Affinity>,
+}
+
+/// A column's type affinity (SQLite's rules, from its declared type): what a value stored
+/// in it can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Affinity {
+    /// `INTEGER`, `REAL`, `NUMERIC`: SQLite stores text that looks like a number as one.
+    Number,
+    /// `TEXT` (and `CHAR`, `CLOB`): SQLite stores a number as text.
+    Text,
+    /// `BLOB`, or no declared type: anything.
+    Any,
+}
+
+impl Affinity {
+    /// The affinity of declared type `declared` (its first word, upper case).
+    fn of(declared: &str) -> Affinity {
+        const NO_TYPE: &[&str] = &[
+            "",
+            "NOT",
+            "NULL",
+            "PRIMARY",
+            "UNIQUE",
+            "CHECK",
+            "DEFAULT",
+            "COLLATE",
+            "REFERENCES",
+            "GENERATED",
+            "AS",
+            "CONSTRAINT",
+        ];
+        if NO_TYPE.contains(&declared) || declared.contains("BLOB") {
+            Affinity::Any
+        } else if declared.contains("INT") {
+            Affinity::Number
+        } else if ["CHAR", "CLOB", "TEXT"]
+            .iter()
+            .any(|t| declared.contains(t))
+        {
+            Affinity::Text
+        } else {
+            Affinity::Number
+        }
+    }
+
+    /// Whether `value` can be stored in a column of this affinity.
+    fn holds(self, value: &Value) -> bool {
+        match (self, value) {
+            (_, Value::Null) | (Affinity::Any, _) => true,
+            // Text that is no number can be kept in a numeric column too, but seldom is:
+            // that is what tells a row of `(id, patient INTEGER, …)` from `(id, mrn TEXT, …)`.
+            (Affinity::Number, v) => matches!(v, Value::Int(_) | Value::Float(_)),
+            (Affinity::Text, v) => matches!(v, Value::Text(_) | Value::Blob(_)),
+        }
+    }
 }
 
 impl Columns {
@@ -824,7 +883,7 @@ impl Columns {
             .filter_map(|k| by_name.get(&k.to_ascii_lowercase()).copied())
             .filter(|&i| !std::mem::replace(&mut in_key[i], true))
             .collect();
-        let order = if without_rowid {
+        let order: Vec<usize> = if without_rowid {
             let rest = (0..names.len()).filter(|&i| !in_key[i]);
             keyed.iter().copied().chain(rest).collect()
         } else {
@@ -835,11 +894,13 @@ impl Columns {
             [k] if !without_rowid && types[k] == "INTEGER" => Some(k),
             _ => None,
         };
+        let affinity = order.iter().map(|&i| Affinity::of(&types[i])).collect();
         Columns {
             names,
             order,
             rowid_alias,
             without_rowid,
+            affinity,
         }
     }
 }
