@@ -121,12 +121,12 @@ impl Book {
             inner: xml.take(cap.saturating_add(1)),
             read: 0,
         };
-        let read = Sheet {
+        let sheet = Sheet {
             strings: &self.strings,
             dates: &self.dates,
             date1904: self.date1904,
         };
-        let csv = read.render(std::io::BufReader::new(&mut counted), *left);
+        let csv = sheet.render(std::io::BufReader::new(&mut counted), *left);
         if counted.read > cap {
             return Err(Some(OVER_BUDGET));
         }
@@ -302,7 +302,7 @@ fn is_date_format(code: &str) -> bool {
 
 /// Why a sheet was not rendered.
 enum Unread {
-    /// Its XML does not parse: it stays the part it is.
+    /// Its XML does not parse (or its member cannot be read): it is read as the XML it is.
     Damaged,
     /// It renders past the budget: the archive is unscannable.
     OverBudget,
