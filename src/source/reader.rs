@@ -697,37 +697,26 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: boo
     let mut members = members;
     let mut recovered = recovered_rows(&item, &mut members, olds);
     for (i, m) in members.into_iter().enumerate() {
-        if let Some(loaded) = recovered.get_mut(i).and_then(Option::take) {
-            out.push(loaded);
-            continue;
-        }
-        let path: Arc<str> = Arc::from(format!("{}!{}", item.path, m.name));
-        let bytes = match m.bytes {
-            Ok(bytes) => bytes,
-            Err(why) => {
-                out.push(Loaded::Skipped {
-                    path,
-                    member: 1 + m.name.len(),
-                    why: Skip::Unscannable(why),
-                });
-                continue;
+        let loaded = match (recovered.get_mut(i).and_then(Option::take), m.bytes) {
+            (Some(loaded), _) => loaded,
+            (None, Err(why)) => Loaded::Skipped {
+                path: Arc::from(format!("{}!{}", item.path, m.name)),
+                member: 1 + m.name.len(),
+                why: Skip::Unscannable(why),
+            },
+            (None, Ok(bytes)) => {
+                let old = by_name.remove(m.name.as_str()).unwrap_or_default();
+                member_against(member_item(&item, &m.name, bytes), &old)
             }
         };
-        let old = by_name.remove(m.name.as_str()).unwrap_or_default();
-        let member = Item {
-            path,
-            rooted: item
-                .rooted
-                .as_ref()
-                .map(|r| Arc::from(format!("{r}!{}", m.name))),
-            member: 1 + m.name.len(),
-            ..Item::whole("", bytes)
-        };
-        match member_against(member, &old) {
+        if !matches!(
+            loaded,
             Loaded::Skipped {
-                why: Skip::Binary, ..
-            } => {}
-            loaded => out.push(loaded),
+                why: Skip::Binary,
+                ..
+            }
+        ) {
+            out.push(loaded);
         }
     }
     Loaded::Members(out)
@@ -735,9 +724,8 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: boo
 
 /// The members of rows recovered from a database's free space (named `… (deleted rows)`,
 /// [`sqlite::DELETED`]), by index, compared with every table of their database, old and
-/// new: a row that was
-/// deleted, or that a table still holds, was scanned when it arrived. Empty when there are
-/// none; their content is taken out of `members`.
+/// new: a row that was deleted, or that a table still holds, was scanned when it arrived.
+/// Empty when there are none; their content is taken out of `members`.
 fn recovered_rows(
     item: &Item,
     members: &mut [archive::Member],
@@ -778,18 +766,23 @@ fn recovered_rows(
                 against.push(table);
             }
         }
-        let member = Item {
-            path: Arc::from(format!("{}!{name}", item.path)),
-            rooted: item
-                .rooted
-                .as_ref()
-                .map(|r| Arc::from(format!("{r}!{name}"))),
-            member: 1 + name.len(),
-            ..Item::whole("", bytes)
-        };
-        out[i] = Some(member_against(member, &against));
+        out[i] = Some(member_against(member_item(item, name, bytes), &against));
     }
     out
+}
+
+/// Member `name` of archive `item`, holding `bytes`: named `path!name`, its archive's path
+/// kept for path policy ([`Item::member`]).
+fn member_item(item: &Item, name: &str, bytes: Vec<u8>) -> Item {
+    Item {
+        path: Arc::from(format!("{}!{name}", item.path)),
+        rooted: item
+            .rooted
+            .as_ref()
+            .map(|r| Arc::from(format!("{r}!{name}"))),
+        member: 1 + name.len(),
+        ..Item::whole("", bytes)
+    }
 }
 
 /// An archive member with the old versions of it `old`: as [`finish`] has it when there are
