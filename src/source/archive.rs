@@ -364,10 +364,21 @@ pub(super) fn csv_field(text: &mut Vec<u8>, value: &[u8]) {
     }
 }
 
+/// Appends `fields` as one CSV line ([`csv_field`] each, comma-separated, then `\n`).
+pub(super) fn csv_line<'f>(text: &mut Vec<u8>, fields: impl IntoIterator<Item = &'f [u8]>) {
+    for (k, field) in fields.into_iter().enumerate() {
+        if k > 0 {
+            text.push(b',');
+        }
+        csv_field(text, field);
+    }
+    text.push(b'\n');
+}
+
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
     let cut = s.len().checked_sub(suffix.len())?;
     (s.is_char_boundary(cut) && s[cut..].eq_ignore_ascii_case(suffix)).then(|| &s[..cut])
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

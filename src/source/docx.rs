@@ -9,7 +9,7 @@
 //! The document, its headers and footers, footnotes, endnotes and comments are rendered in
 //! place of their XML (same name); a part that does not parse is left as the XML it is.
 
-use super::archive::{Member, OVER_BUDGET, csv_field};
+use super::archive::{Member, OVER_BUDGET, csv_line};
 use quick_xml::events::Event;
 
 /// Renders the text parts of the Word document among `members[start..]` (named `prefix` +
@@ -138,7 +138,7 @@ impl Doc {
             "p" => {
                 let text = std::mem::take(&mut self.paragraph);
                 if self.tables == 0 {
-                    csv_free_line(&mut self.out, &text);
+                    text_line(&mut self.out, &text);
                 } else {
                     if !self.cell.is_empty() && !text.is_empty() {
                         self.cell.push(' ');
@@ -148,13 +148,7 @@ impl Doc {
             }
             "tc" if self.tables == 1 => self.row.push(std::mem::take(&mut self.cell)),
             "tr" if self.tables == 1 => {
-                for (k, value) in self.row.iter().enumerate() {
-                    if k > 0 {
-                        self.out.push(b',');
-                    }
-                    csv_field(&mut self.out, value.as_bytes());
-                }
-                self.out.push(b'\n');
+                csv_line(&mut self.out, self.row.iter().map(String::as_bytes))
             }
             "tbl" => self.tables = self.tables.saturating_sub(1),
             _ => {}
@@ -164,7 +158,7 @@ impl Doc {
 
 /// Appends a paragraph as a line of its own (an empty paragraph, an empty line, so that
 /// the document's lines stay its paragraphs).
-fn csv_free_line(out: &mut Vec<u8>, text: &str) {
+fn text_line(out: &mut Vec<u8>, text: &str) {
     for c in text.chars() {
         match c {
             '\n' | '\r' => out.push(b' '),

@@ -19,7 +19,7 @@
 //! row's bytes without clearing them unless `secure_delete` is on, so `DELETE FROM
 //! patients` leaves the patients in the file.
 
-use super::archive::{OVER_BUDGET, csv_field as field};
+use super::archive::{OVER_BUDGET, csv_field as field, csv_line};
 
 /// The first 16 bytes of every SQLite database file.
 const MAGIC: &[u8] = b"SQLite format 3\0";
@@ -181,6 +181,56 @@ const INTERIOR_TABLE: u8 = 5;
 const LEAF_INDEX: u8 = 10;
 const LEAF_TABLE: u8 = 13;
 
+/// A b-tree page's header, read from its first 8 bytes (at offset 100 on page 1).
+struct Header {
+    typ: u8,
+    /// The offset of the first free block (0: none).
+    first_free: usize,
+    cells: usize,
+    /// Where the cells' content starts (the end of the unallocated middle).
+    content: usize,
+    /// Where the cell pointer array starts: past the header, 12 bytes for an interior page
+    /// (it holds the rightmost child), 8 for a leaf.
+    pointers: usize,
+}
+
+impl Header {
+    fn read(page: &[u8], head: usize) -> Option<Header> {
+        let h = page.get(head..head + 8)?;
+        let interior = matches!(h[0], INTERIOR_TABLE | INTERIOR_INDEX);
+        Some(Header {
+            typ: h[0],
+            first_free: be16(h, 1),
+            cells: be16(h, 3),
+            content: match be16(h, 5) {
+                0 => 65536,
+                c => c,
+            },
+            pointers: head + if interior { 12 } else { 8 },
+        })
+    }
+
+    fn interior(&self) -> bool {
+        matches!(self.typ, INTERIOR_TABLE | INTERIOR_INDEX)
+    }
+
+    /// The cell pointer array (two bytes a cell), if it lies inside `page`.
+    fn cell_pointers<'p>(&self, page: &'p [u8]) -> Option<&'p [u8]> {
+        page.get(self.pointers..self.pointers + 2 * self.cells)
+    }
+}
+
+/// The big-endian `u16` at `at` of `bytes` (which the caller has bounded).
+fn be16(bytes: &[u8], at: usize) -> usize {
+    usize::from(u16::from_be_bytes([bytes[at], bytes[at + 1]]))
+}
+
+/// The big-endian `u32` at `at` of `bytes`, if it is inside.
+fn be32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at + 4)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
 /// A step of a tree walk: a page to open, or an interior index cell whose payload comes
 /// between its left child and the next cell.
 enum Step {
@@ -223,14 +273,19 @@ impl<'a> Db<'a> {
         })
     }
 
+    /// Page `i` (numbered from 0: page `i + 1`)'s usable bytes.
+    fn page(&self, i: usize) -> &'a [u8] {
+        let bytes = self.bytes;
+        &bytes[i * self.page_size..][..self.usable]
+    }
+
     /// Page `n` (numbered from 1), the first time it is asked for.
     fn visit(&mut self, n: u32) -> Result<&'a [u8], Walk> {
         let i = (n as usize).checked_sub(1).ok_or(Walk::Damaged)?;
         if i >= self.pages || std::mem::replace(&mut self.seen[i], true) {
             return Err(Walk::Damaged);
         }
-        let bytes = self.bytes;
-        Ok(&bytes[i * self.page_size..][..self.usable])
+        Ok(self.page(i))
     }
 
     /// Calls `each` with the rowid (0 in an index tree) and payload of every row of the
@@ -257,10 +312,9 @@ impl<'a> Db<'a> {
             }
             let page = self.visit(n)?;
             let head = if n == 1 { 100 } else { 0 };
-            let header = page.get(head..head + 8).ok_or(Walk::Damaged)?;
-            let typ = header[0];
+            let header = Header::read(page, head).ok_or(Walk::Damaged)?;
             // One tree holds one kind of page: an index page under a table root is damage.
-            let index = match typ {
+            let index = match header.typ {
                 INTERIOR_TABLE | LEAF_TABLE => false,
                 INTERIOR_INDEX | LEAF_INDEX => true,
                 _ => return Err(Walk::Damaged),
@@ -269,32 +323,21 @@ impl<'a> Db<'a> {
                 return Err(Walk::Damaged);
             }
             self.trees.push(n);
-            let cells = usize::from(u16::from_be_bytes([header[3], header[4]]));
-            let interior = matches!(typ, INTERIOR_TABLE | INTERIOR_INDEX);
-            let pointers = head + if interior { 12 } else { 8 };
-            let array = page
-                .get(pointers..pointers + 2 * cells)
-                .ok_or(Walk::Damaged)?;
-            let cell_at =
-                |k: usize| usize::from(u16::from_be_bytes([array[2 * k], array[2 * k + 1]]));
-            if interior {
-                let right = page.get(head + 8..head + 12).ok_or(Walk::Damaged)?;
-                stack.push(Step::Page(u32::from_be_bytes([
-                    right[0], right[1], right[2], right[3],
-                ])));
-                for k in (0..cells).rev() {
-                    let at = cell_at(k);
-                    let child = page.get(at..at + 4).ok_or(Walk::Damaged)?;
+            let array = header.cell_pointers(page).ok_or(Walk::Damaged)?;
+            if header.interior() {
+                let right = be32(page, head + 8).ok_or(Walk::Damaged)?;
+                stack.push(Step::Page(right));
+                for k in (0..header.cells).rev() {
+                    let at = be16(array, 2 * k);
+                    let child = be32(page, at).ok_or(Walk::Damaged)?;
                     if index {
                         stack.push(Step::Cell { page: n, at });
                     }
-                    stack.push(Step::Page(u32::from_be_bytes([
-                        child[0], child[1], child[2], child[3],
-                    ])));
+                    stack.push(Step::Page(child));
                 }
             } else {
-                for k in 0..cells {
-                    let at = cell_at(k);
+                for k in 0..header.cells {
+                    let at = be16(array, 2 * k);
                     let rowid = if index {
                         self.payload(page, at, true, &mut payload)?;
                         0
@@ -311,10 +354,10 @@ impl<'a> Db<'a> {
         Ok(())
     }
 
-    /// Page `n`'s usable bytes, visited or not (for a cell of a page already opened).
+    /// Page `n`'s usable bytes (numbered from 1), visited or not (for a cell of a page
+    /// already opened).
     fn page_at(&self, n: u32) -> &'a [u8] {
-        let bytes = self.bytes;
-        &bytes[(n as usize - 1) * self.page_size..][..self.usable]
+        self.page(n as usize - 1)
     }
 
     /// How much of a payload of `size` bytes a cell holds on its page (the rest overflows).
@@ -355,18 +398,18 @@ impl<'a> Db<'a> {
         if local == size {
             return Ok(());
         }
-        let next = page.get(at + local..at + local + 4).ok_or(Walk::Damaged)?;
-        let mut next = u32::from_be_bytes([next[0], next[1], next[2], next[3]]);
+        let mut next = be32(page, at + local).ok_or(Walk::Damaged)?;
         while out.len() < size {
             let over = self.visit(next)?;
-            next = u32::from_be_bytes([over[0], over[1], over[2], over[3]]);
+            next = be32(over, 0).ok_or(Walk::Damaged)?;
             let take = (size - out.len()).min(u - 4);
             out.extend_from_slice(&over[4..4 + take]);
         }
         Ok(())
     }
 
-    /// Rows deleted but still in the file, as CSV lines without a header: SQLite frees a
+    /// Rows deleted but still in the file, as CSV lines grouped by the table they fit, under
+    /// its header ([`Db::keep`]), with the members' names ([`DELETED`]): SQLite frees a
     /// deleted row's bytes without clearing them (unless `secure_delete` is on), to pages
     /// of the free list and to the free blocks and unallocated middle of the pages still in
     /// use. Called after every tree was walked: a page no tree reached is free. A free page
@@ -383,7 +426,7 @@ impl<'a> Db<'a> {
         // Free leaves first, whole rows read through their overflow chains (which are then
         // no longer free pages to carve); then the rest of the free pages, carved.
         let free = |db: &Self, i: usize| {
-            let typ = db.bytes[i * db.page_size];
+            let typ = db.page(i)[0];
             !db.seen[i] && (db.index_rows || !matches!(typ, INTERIOR_INDEX | LEAF_INDEX))
         };
         for i in 0..self.pages {
@@ -393,8 +436,7 @@ impl<'a> Db<'a> {
         }
         for i in 0..self.pages {
             if free(self, i) {
-                let page = &self.bytes[i * self.page_size..][..self.usable];
-                self.carve(page, &mut out, left)?;
+                self.carve(self.page(i), &mut out, left)?;
             }
         }
         let names = self.shapes.iter().map(|s| format!("{} {DELETED}", s.name));
@@ -438,24 +480,22 @@ impl<'a> Db<'a> {
     /// cells' rows, each through its overflow chain as far as the chain is still free,
     /// then its free space. Left for carving when it is no leaf.
     fn free_leaf(&mut self, i: usize, out: &mut [Vec<u8>], left: &mut u64) -> Result<(), Walk> {
-        let bytes = self.bytes;
-        let page = &bytes[i * self.page_size..][..self.usable];
-        let Some(&[typ, _, _, c0, c1, _, _, _]) = page.first_chunk::<8>() else {
+        let page = self.page(i);
+        let Some(header) = Header::read(page, 0) else {
             return Ok(());
         };
-        let cells = usize::from(u16::from_be_bytes([c0, c1]));
-        let index = match typ {
+        let index = match header.typ {
             LEAF_TABLE => false,
             LEAF_INDEX => true,
             _ => return Ok(()),
         };
-        let Some(array) = page.get(8..8 + 2 * cells) else {
+        let Some(array) = header.cell_pointers(page) else {
             return Ok(());
         };
         self.seen[i] = true;
         let mut payload = Vec::new();
-        for k in 0..cells {
-            let at = usize::from(u16::from_be_bytes([array[2 * k], array[2 * k + 1]]));
+        for k in 0..header.cells {
+            let at = be16(array, 2 * k);
             let rowid = if index {
                 None
             } else {
@@ -482,25 +522,18 @@ impl<'a> Db<'a> {
         out: &mut [Vec<u8>],
         left: &mut u64,
     ) -> Result<(), Walk> {
-        let Some(h) = page.get(head..head + 8) else {
+        let Some(header) = Header::read(page, head) else {
             return Ok(());
         };
-        let interior = matches!(h[0], INTERIOR_TABLE | INTERIOR_INDEX);
-        let cells = usize::from(u16::from_be_bytes([h[3], h[4]]));
-        let array_end = head + if interior { 12 } else { 8 } + 2 * cells;
-        let content = match usize::from(u16::from_be_bytes([h[5], h[6]])) {
-            0 => 65536,
-            c => c,
-        };
-        if let Some(gap) = page.get(array_end..content.min(page.len())) {
+        let array_end = header.pointers + 2 * header.cells;
+        if let Some(gap) = page.get(array_end..header.content.min(page.len())) {
             self.carve(gap, out, left)?;
         }
         // Free blocks come in ascending order, so the chain cannot loop.
-        let mut free = usize::from(u16::from_be_bytes([h[1], h[2]]));
+        let mut free = header.first_free;
         let mut after = 0;
         while free > after && free + 4 <= page.len() {
-            let next = usize::from(u16::from_be_bytes([page[free], page[free + 1]]));
-            let size = usize::from(u16::from_be_bytes([page[free + 2], page[free + 3]]));
+            let (next, size) = (be16(page, free), be16(page, free + 2));
             // A free block's first four bytes (the chain) overwrote its cell's start.
             if let Some(block) = page.get(free + 4..(free + size).min(page.len())) {
                 self.carve(block, out, left)?;
@@ -556,16 +589,10 @@ impl<'a> Db<'a> {
 /// its records hold them.
 fn header(columns: &Columns) -> Vec<u8> {
     let mut text = Vec::new();
-    if columns.names.is_empty() {
-        return text;
+    if !columns.names.is_empty() {
+        let names = columns.order.iter().map(|&i| columns.names[i].as_bytes());
+        csv_line(&mut text, names);
     }
-    for (k, &i) in columns.order.iter().enumerate() {
-        if k > 0 {
-            text.push(b',');
-        }
-        field(&mut text, columns.names[i].as_bytes());
-    }
-    text.push(b'\n');
     text
 }
 

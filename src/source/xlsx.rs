@@ -12,7 +12,7 @@
 //! its rows, not its markup (six times their size): a workbook of 100,000 patients is read,
 //! not refused. A sheet that does not parse is read as the XML part it is.
 
-use super::archive::{OVER_BUDGET, csv_field, take};
+use super::archive::{OVER_BUDGET, csv_line, take};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use std::collections::HashMap;
 use std::io::{BufRead, Read, Seek};
@@ -375,13 +375,7 @@ impl Sheet<'_> {
                         } else if row.len() < width {
                             row.resize(width, String::new());
                         }
-                        for (k, value) in row.iter().enumerate() {
-                            if k > 0 {
-                                csv.push(b',');
-                            }
-                            csv_field(&mut csv, value.as_bytes());
-                        }
-                        csv.push(b'\n');
+                        csv_line(&mut csv, row.iter().map(String::as_bytes));
                         if csv.len() as u64 > room {
                             over = true;
                             return None;

@@ -9,7 +9,12 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-fn zip_of(entries: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
+/// A zip of `entries` (a name ending in `/` a directory), in their order. The other
+/// readers of zip content (workbooks) build theirs with it too.
+pub(in crate::source) fn zip_of(
+    entries: &[(&str, &[u8])],
+    method: zip::CompressionMethod,
+) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, bytes) in entries {

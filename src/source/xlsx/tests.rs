@@ -1,6 +1,6 @@
 use super::{MAX_COLUMNS, column_of, date, is_date_format};
+use crate::source::archive::tests::zip_of;
 use crate::source::archive::{Member, OVER_BUDGET, members};
-use std::io::Write;
 
 /// A workbook as Excel writes one: shared strings (one with rich-text runs and a phonetic
 /// run), a built-in date style and a custom one, a boolean, an inline string, an escaped
@@ -26,14 +26,8 @@ fn excel_parts() -> Vec<(&'static str, String)> {
 
 /// A zip of `parts`, in their order, deflated.
 fn zip(parts: &[(&str, String)]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, xml) in parts {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(xml.as_bytes()).unwrap();
-    }
-    w.finish().unwrap().into_inner()
+    let entries: Vec<(&str, &[u8])> = parts.iter().map(|(n, x)| (*n, x.as_bytes())).collect();
+    zip_of(&entries, zip::CompressionMethod::Deflated)
 }
 
 fn read(parts: &[(&str, String)], budget: u64) -> Result<Vec<Member>, &'static str> {
@@ -73,13 +67,11 @@ fn a_sheet_reads_as_csv_with_its_strings_in_place_and_its_dates_as_dates() {
 
 #[test]
 fn a_workbook_inside_an_archive_is_read_under_its_name() {
-    let outer = {
-        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default();
-        w.start_file("exports/book.xlsx", opts).unwrap();
-        w.write_all(&zip(&excel_parts())).unwrap();
-        w.finish().unwrap().into_inner()
-    };
+    let book = zip(&excel_parts());
+    let outer = zip_of(
+        &[("exports/book.xlsx", &book)],
+        zip::CompressionMethod::Stored,
+    );
     let members = members("out.zip", &outer, 1 << 20).unwrap();
     assert!(
         names(&members).contains(&"exports/book.xlsx!R&D list"),
