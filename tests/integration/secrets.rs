@@ -787,3 +787,102 @@ fn a_prefixed_token_with_a_typed_run_warns_and_a_stand_in_does_not() {
         assert!(severities(&stand_in).is_empty(), "{stand_in}");
     }
 }
+
+/// gitleaks' and other scanners' test tokens are random strings with no valid checksum: such
+/// a token is still reported (a warning: cut, retyped or made up), a matching checksum
+/// blocks, and a stand-in is still no finding. A refresh token (`ghr_`, 76 characters) is found.
+#[test]
+fn a_github_token_whose_checksum_does_not_match_warns() {
+    let rule = Some("secret.github-token");
+    let valid = "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";
+    let forged = "ghp_XIxB7KMNdAr3zqWtQqhE94qglHqOzn1D1stg";
+    let text = |v: &str| format!("GITHUB_TOKEN={v}\n");
+    assert_eq!(severities(".env", &text(valid), rule, &[valid]), ["block"]);
+    assert_eq!(severities(".env", &text(forged), rule, &[forged]), ["warn"]);
+    for stand_in in [
+        "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "ghp_1234567890abcdefghijklmnopqrstuvwxyz",
+    ] {
+        assert!(
+            severities(".env", &text(stand_in), rule, &[]).is_empty(),
+            "{stand_in}"
+        );
+    }
+    let refresh =
+        "ghr_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFRIBXu";
+    let json = format!("{{\"refresh_token\": \"{refresh}\"}}\n");
+    assert_eq!(severities("auth.json", &json, rule, &[refresh]), ["block"]);
+}
+
+/// The assignment shapes of gitleaks' sample templates (Go `var x string =` and `:=` with a
+/// backtick literal, PHP `.=`, Make `::=` and `?=`, `System.setProperty`, a JSON string
+/// holding an escaped newline after the value, an XML element over three lines) each find a
+/// credential-named literal, as `=` does.
+#[test]
+fn a_credential_literal_is_found_in_every_assignment_shape() {
+    let cases = [
+        (
+            "pkg/client.go",
+            "var paymentToken string = \"f8mjVt1fVltfw6U793QEIyyGzuU8BIXO\"\n",
+            "f8mjVt1fVltfw6U793QEIyyGzuU8BIXO",
+        ),
+        (
+            "pkg/client.go",
+            "paymentToken := `cOqc9oGTaKD1odyofGPVBmoWnAktv1ag`\n",
+            "cOqc9oGTaKD1odyofGPVBmoWnAktv1ag",
+        ),
+        (
+            "lib/pay.php",
+            "$paymentToken .= \"07AtuxNmpDl1kotJkCntOi0STA0ELMVg\";\n",
+            "07AtuxNmpDl1kotJkCntOi0STA0ELMVg",
+        ),
+        (
+            "Makefile",
+            "PAYMENT_TOKEN ::= \"z0Q5fqd0SSqturifMAYCFFeEqJwhrozJ\"\n",
+            "z0Q5fqd0SSqturifMAYCFFeEqJwhrozJ",
+        ),
+        (
+            "Makefile",
+            "PAYMENT_TOKEN ?= \"BELlOrdpZOUw1AuTwJ5OacwTQmFuEHs8\"\n",
+            "BELlOrdpZOUw1AuTwJ5OacwTQmFuEHs8",
+        ),
+        (
+            "src/Setup.java",
+            "System.setProperty(\"PAYMENT_TOKEN\", \"HzrPFnQ82plInRSwCLPFaSdJgMGqlEnP\");\n",
+            "HzrPFnQ82plInRSwCLPFaSdJgMGqlEnP",
+        ),
+        (
+            "conf.json",
+            "{\"config.ini\": \"PAYMENT_TOKEN=QA8hBms33nYGbTOoEZKEN8XnYBbxCrfB\\nBACKUP=true\"}\n",
+            "QA8hBms33nYGbTOoEZKEN8XnYBbxCrfB",
+        ),
+        (
+            "conf.xml",
+            "<paymentToken>\n    wBJz30ued1WiBjbfWIUdPY0TrV1Sxd2P\n</paymentToken>\n",
+            "wBJz30ued1WiBjbfWIUdPY0TrV1Sxd2P",
+        ),
+    ];
+    for (path, text, value) in cases {
+        let found = secret_rules(path, text, &[value]);
+        assert!(!found.is_empty(), "{path}: {text}");
+    }
+}
+
+/// A provider's test-mode key (`duffel_test_…`) reaches only a sandbox: reported at `info`
+/// like Stripe's, where the word `test` used to make it a stand-in and no finding. A
+/// base64-encoded JWT (`ZXlK…`, a Kubernetes secret's data) is found through the decoder.
+#[test]
+fn a_test_mode_key_is_info_and_a_base64_encoded_jwt_is_found() {
+    let duffel = "duffel_test_VhedeKM0LKgEt0VsnX68728NzUb2ljvEUwEbXiqUELH";
+    let text = format!("DUFFEL_API_TOKEN={duffel}\n");
+    assert_eq!(
+        severities(".env", &text, Some("secret.duffel.api-token"), &[duffel]),
+        ["info"]
+    );
+    let encoded = "ZXlKaGJHY2lPaUpTVXpJMU5pSXNJblI1Y0NJNklrcFhWQ0o5LmV5SnpkV0lpT2lKbGRHd3RjblZ1Ym1WeUlpd2lZWFZrSWpvaVkyeGhhVzF6SW4wLmkxRWM1a2VUMmIwQ0h0cktJaVk4Y09wbmZNakR3bDk1R2RrV2lzX1llUTE=";
+    let text = format!("apiVersion: v1\nkind: Secret\ndata:\n  SERVICE_JWT: {encoded}\n");
+    assert_eq!(
+        secret_rules("k8s/secret.yaml", &text, &[encoded]),
+        BTreeSet::from(["secret.encoded.base64".to_owned()])
+    );
+}

@@ -60,6 +60,10 @@ const SHAPES: &[(&str, &str)] = &[
         r"(?:^|[^A-Za-z0-9_])(?P<value>sk-(?:ant-|proj-|svcacct-)[A-Za-z0-9_-]{32,})",
     ),
     (
+        "a JSON Web Token",
+        r"(?:^|[^A-Za-z0-9_.-])(?P<value>eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{0,1000})",
+    ),
+    (
         "a private key",
         r"(?P<value>-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----)",
     ),

@@ -452,6 +452,15 @@ fn is_code_like(v: &[u8]) -> bool {
     {
         return true;
     }
+    // `rawtokens[i];curline=lines;…` (minified script): statements, not a literal.
+    if let Some(semi) = memchr::memchr(b';', v)
+        && v[semi..].contains(&b'=')
+        && v[..semi]
+            .iter()
+            .any(|b| matches!(b, b'[' | b'(' | b')' | b']'))
+    {
+        return true;
+    }
     // `document.getElementById(`: the value stops at the call's argument.
     let v = v.strip_suffix(b"(").unwrap_or(v);
     let body = v.strip_suffix(b"()").unwrap_or(v);
@@ -588,6 +597,9 @@ fn is_meta_key(key: &[u8]) -> bool {
         "paging",
         "pagination",
         "etag",
+        // Anti-forgery tokens (`csrf-token`, `_xsrf`): per session, printed into every page.
+        "csrf",
+        "xsrf",
         // Resource-bundle keys (`install.advanced.admin.password.info`).
         "info",
         "help",

@@ -73,6 +73,8 @@ fn code_like_table() {
         ("Qm7vR2xK9pLw4Tz(", false),
         ("Qm7vR2xK9(pLw4Tz", false),
         ("(Qm7vR2xK9pLw4Tz", false),
+        ("rawtokens[i];curline=lines;newlines=token.match(/", true),
+        ("Qm7v;R2x=K9pLw4Tz", false),
     ];
     for (v, want) in cases {
         assert_eq!(is_code_like(v.as_bytes()), *want, "{v}");
@@ -86,6 +88,8 @@ fn meta_key_table() {
         ("token_url", true),
         ("secret_name", true),
         ("PASSWORD_MIN_LENGTH", true),
+        ("csrf-token", true),
+        ("_xsrf_token", true),
         ("db.password", false),
         ("client_secret", false),
         ("AWS_SECRET_ACCESS_KEY", false),

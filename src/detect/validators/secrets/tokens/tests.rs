@@ -38,3 +38,12 @@ fn placeholder_token_table() {
         assert_eq!(is_placeholder_token(v.as_bytes()), *want, "{v}");
     }
 }
+
+#[test]
+fn test_mode_prefixes() {
+    assert_eq!(test_mode_prefix(b"duffel_test_6fzqz5cskr"), Some(12));
+    assert_eq!(test_mode_prefix(b"FLWSECK_TEST-29b6d3711"), Some(13));
+    assert_eq!(test_mode_prefix(b"shippo_live_0123456789"), None);
+    assert_eq!(test_mode_prefix(b"glpat-testing12345678"), None);
+    assert_eq!(test_mode_prefix(b"xoxb-1234-5678-a_test_b"), None);
+}
