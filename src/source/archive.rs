@@ -85,7 +85,7 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Gzip)
     } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         Some(Format::Zip)
-    } else if bytes.get(257..262) == Some(b"ustar") {
+    } else if bytes.get(257..262) == Some(b"ustar") || is_v7_tar(bytes) {
         Some(Format::Tar)
     } else if super::sqlite::is_sqlite(bytes) {
         Some(Format::Sqlite)
@@ -99,6 +99,46 @@ fn format(bytes: &[u8]) -> Option<Format> {
             .find(|(magic, _)| bytes.starts_with(magic))
             .map(|&(_, what)| Format::Closed(what))
     }
+}
+
+/// A tar archive in the format before POSIX (V7, and what .NET's and old GNU writers make):
+/// no `ustar` magic, so it is known by its first header instead: a name, and a checksum
+/// (octal, at 148) that is the sum of the header's bytes with the checksum's own eight read
+/// as spaces. Without this, `tar --format=v7 -czf p.tar.gz patients.csv` got past every hook.
+fn is_v7_tar(bytes: &[u8]) -> bool {
+    let Some(header) = bytes.get(..512) else {
+        return false;
+    };
+    let field = &header[148..156];
+    let digits = field
+        .iter()
+        .copied()
+        .skip_while(|&b| b == b' ')
+        .take_while(u8::is_ascii_digit)
+        .collect::<Vec<u8>>();
+    let rest = &field[field.iter().take_while(|&&b| b == b' ').count() + digits.len()..];
+    if header[0] == 0
+        || digits.is_empty()
+        || digits.iter().any(|&d| d > b'7')
+        || !rest.iter().all(|&b| b == 0 || b == b' ')
+    {
+        return false;
+    }
+    let stored = digits.iter().fold(0u32, |n, &d| {
+        n.saturating_mul(8).saturating_add(u32::from(d - b'0'))
+    });
+    let sum: u32 = header
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
+        .sum();
+    stored == sum
 }
 
 /// `BZh1`..`BZh9` and a block's (or the end's) 48-bit magic: text that starts `BZh5` is no

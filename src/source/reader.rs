@@ -1,7 +1,9 @@
 //! Reading a job's content: a [`Reader`] per thread turns jobs into items, from loose
 //! objects, libgit2, the run's blob cache or the work tree.
 
-use super::content::{Kind, classify, decode_utf16, scanned_text, text_with_nuls};
+use super::content::{
+    Kind, classify, decode_utf16, scanned_runs, scanned_text, text_runs, text_with_nuls,
+};
 use super::{
     Item, Job, added, archive, blobcache, embedded, index, lfs, loose, pack, sqlite, whole_region,
     worktree,
@@ -328,10 +330,15 @@ impl Reader {
         if archive::is_archive(&text) {
             return self.load_archive(path, new, text, old);
         }
+        let mut runs = false;
         let decoded = match compared(&text) {
             Compared::AsItIs => None,
             Compared::Decoded(decoded) => Some(decoded),
-            Compared::Whole => {
+            Compared::Runs(r) if !r.is_empty() => {
+                runs = true;
+                Some(r)
+            }
+            Compared::Runs(_) | Compared::Whole => {
                 self.release(old);
                 return Ok(finish(Item::whole(path.clone(), text)));
             }
@@ -349,13 +356,12 @@ impl Reader {
         for &o in old {
             olds.extend(self.read_old(path, o)?);
         }
-        let old_texts: Vec<std::borrow::Cow<'_, [u8]>> = olds
-            .iter()
-            .filter_map(|b| scanned_text(b.bytes()))
-            .collect();
+        let as_scanned = if runs { scanned_runs } else { scanned_text };
+        let old_texts: Vec<std::borrow::Cow<'_, [u8]>> =
+            olds.iter().filter_map(|b| as_scanned(b.bytes())).collect();
         let old_texts: Vec<&[u8]> = old_texts.iter().map(AsRef::as_ref).collect();
         let added = added::added_regions(&old_texts, &text);
-        Ok(Loaded::Item(Item {
+        let item = Item {
             path: path.clone(),
             text,
             added,
@@ -364,7 +370,8 @@ impl Reader {
             rooted: None,
             member: 0,
             origin: None,
-        }))
+        };
+        Ok(Loaded::Item(if runs { runs_member(item) } else { item }))
     }
 
     /// An archive blob's members, each compared with the member of the same name in the old
@@ -614,16 +621,22 @@ enum Compared {
     /// Decoded: UTF-16 that validates, whose old versions are decoded too (issue 19 item 14:
     /// an edit re-reported every old line).
     Decoded(Vec<u8>),
-    /// Not at all: binary, DICOM, UTF-16 that does not validate; [`finish`] classifies it
-    /// and every line that is scanned is added.
+    /// As the text runs in it ([`text_runs`], empty when there are none): binary that no
+    /// reader understands, whose old versions are read as runs too.
+    Runs(Vec<u8>),
+    /// Not at all: DICOM, UTF-16 that does not validate, text with stray NULs; [`finish`]
+    /// classifies it and every line that is scanned is added.
     Whole,
 }
 
 fn compared(text: &[u8]) -> Compared {
     match classify(text) {
         Kind::Text => Compared::AsItIs,
-        _ => match decode_utf16(text) {
+        kind => match decode_utf16(text) {
             Some(Ok(decoded)) => Compared::Decoded(decoded),
+            None if kind == Kind::Binary && !text_with_nuls(text) => {
+                Compared::Runs(text_runs(text))
+            }
             _ => Compared::Whole,
         },
     }
@@ -788,21 +801,29 @@ fn member_item(item: &Item, name: &str, bytes: Vec<u8>) -> Item {
 /// An archive member with the old versions of it `old`: as [`finish`] has it when there are
 /// none, else its added lines are those no old version (as scanned) has.
 fn member_against(item: Item, old: &[&[u8]]) -> Loaded {
-    let old: Vec<std::borrow::Cow<'_, [u8]>> = old.iter().filter_map(|o| scanned_text(o)).collect();
     if old.is_empty() {
         return finish(item);
     }
-    let text = match compared(&item.text) {
-        Compared::AsItIs => item.text,
-        Compared::Decoded(decoded) => decoded,
-        Compared::Whole => return finish(item),
+    let (text, runs) = match compared(&item.text) {
+        Compared::AsItIs => (item.text, false),
+        Compared::Decoded(decoded) => (decoded, false),
+        Compared::Runs(r) if !r.is_empty() => (r, true),
+        Compared::Runs(_) | Compared::Whole => return finish(item),
     };
+    let as_scanned = if runs { scanned_runs } else { scanned_text };
+    let old: Vec<std::borrow::Cow<'_, [u8]>> = old.iter().filter_map(|o| as_scanned(o)).collect();
     let old: Vec<&[u8]> = old.iter().map(AsRef::as_ref).collect();
-    Loaded::Item(Item {
-        added: added::added_regions(&old, &text),
+    let item = Item {
+        // No old version read as text: every line is added, as [`finish`] has it.
+        added: if old.is_empty() {
+            whole_region(text.len())
+        } else {
+            added::added_regions(&old, &text)
+        },
         text,
         ..item
-    })
+    };
+    Loaded::Item(if runs { runs_member(item) } else { item })
 }
 
 /// Classifies a whole item: UTF-16 that validates is decoded (every line added), UTF-16 that
@@ -831,16 +852,45 @@ fn finish(item: Item) -> Loaded {
     match classify(&item.text) {
         Kind::Text => Loaded::Item(item),
         Kind::Binary if text_with_nuls(&item.text) => Loaded::Item(item),
-        Kind::Binary => Loaded::Skipped {
-            path: item.path,
-            member: item.member,
-            why: Skip::Binary,
+        Kind::Binary => match text_runs(&item.text) {
+            runs if !runs.is_empty() => Loaded::Item(runs_member(Item {
+                added: whole_region(runs.len()),
+                text: runs,
+                ..item
+            })),
+            _ => Loaded::Skipped {
+                path: item.path,
+                member: item.member,
+                why: Skip::Binary,
+            },
         },
         Kind::Dicom => Loaded::Item(Item {
             text: item.text[..132].to_vec(),
             added: whole_region(132),
             ..item
         }),
+    }
+}
+
+/// The member name under which the text runs of a binary file are scanned and reported
+/// (`cohort.sas7bdat!(text runs)`): their lines are runs, not lines of the file.
+pub(crate) const TEXT_RUNS: &str = "(text runs)";
+
+/// `item`, whose text is the runs read from a binary file ([`text_runs`]), named as the
+/// member [`TEXT_RUNS`] of it; path policy still goes by the file's own path. Content decoded
+/// from inside a file keeps its name: its findings are reported where it sits.
+fn runs_member(item: Item) -> Item {
+    if item.origin.is_some() {
+        return item;
+    }
+    Item {
+        path: Arc::from(format!("{}!{TEXT_RUNS}", item.path)),
+        rooted: item
+            .rooted
+            .as_ref()
+            .map(|r| Arc::from(format!("{r}!{TEXT_RUNS}"))),
+        member: item.member + 1 + TEXT_RUNS.len(),
+        ..item
     }
 }
 

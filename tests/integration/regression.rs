@@ -1901,3 +1901,45 @@ fn unreadable_members_report_only_their_own_names() {
     );
     assert_no_value(r.all().as_bytes(), &[SSN]);
 }
+
+/// A binary data file no reader understands (a Word 97 letter, which keeps its text as
+/// UTF-16 between binary records; a SAS or Stata data set; a pickle) was skipped as binary,
+/// with every value in it. Its runs of text are now scanned, as the member `(text runs)`,
+/// at every gate; an edit of it reports only the runs it adds.
+#[test]
+fn text_in_a_binary_file_is_scanned_at_every_gate() {
+    let record = |text: &str| {
+        // A compound file's 512-byte header: its magic, then mostly zeros.
+        let mut b = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".to_vec();
+        b.resize(512, 0);
+        for unit in text.encode_utf16() {
+            b.extend(unit.to_le_bytes());
+        }
+        b.extend(b"\0\0\xff\xfe\x03");
+        b
+    };
+    let s = server_holding(&[], "");
+    let letter = record(&format!("Referral for Rosa Ortega, patient SSN: {SSN}"));
+    s.work.add("letters/referral.doc", &letter);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        r.json()["findings"][0]["path"],
+        "letters/referral.doc!(text runs)"
+    );
+    assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
+
+    // The same letter with a line of text added: only the added run is scanned as added.
+    let mut edited = letter.clone();
+    edited.extend(record(
+        "Follow-up visit in two weeks, no change in medication",
+    ));
+    s.work.add("letters/referral.doc", &edited);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!((r.code, r.rules()), (0, vec![]), "{}", r.all());
+}

@@ -357,3 +357,28 @@ fn a_sparse_tar_member_is_read() {
     assert_eq!(bytes.len(), (64 << 10) + CSV.len());
     assert!(bytes.ends_with(CSV));
 }
+
+/// A tar in the format before POSIX (`tar --format=v7`, .NET's writers) has no `ustar`
+/// magic: it is known by its header's checksum, and its members are read. It was one
+/// binary member of its gzip, skipped, with every file in it.
+#[test]
+fn a_v7_tar_without_ustar_magic_shows_its_members() {
+    use super::is_v7_tar;
+    let mut h = tar::Header::new_old();
+    h.set_path("export/a.csv").unwrap();
+    h.set_size(CSV.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut b = tar::Builder::new(Vec::new());
+    b.append(&h, CSV).unwrap();
+    let tar = b.into_inner().unwrap();
+    assert_ne!(tar.get(257..262), Some(&b"ustar"[..]));
+    let m = members("v7.tar.gz", &gzip(&tar), MIB).unwrap();
+    assert_eq!(names(&m), ["export/a.csv"]);
+    assert_eq!(m[0].bytes.as_deref(), Ok(CSV));
+    // A header whose checksum does not add up is no tar.
+    let mut bad = tar.clone();
+    bad[0] ^= 1;
+    assert!(!is_v7_tar(&bad));
+    assert!(!is_v7_tar(&[0u8; 1024]));
+}
