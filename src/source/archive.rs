@@ -37,6 +37,9 @@ pub struct Member {
     pub bytes: Result<Vec<u8>, &'static str>,
 }
 
+/// The member name of the text a PDF's pages draw (`letter.pdf!(text)`).
+pub(super) const PDF_TEXT: &str = "(text)";
+
 /// Why an archive expands no further: over the budget.
 pub(super) const OVER_BUDGET: &str = "an archive that expands past max_file_bytes";
 
@@ -48,6 +51,8 @@ enum Format {
     Tar,
     /// An SQLite database ([`sqlite`](super::sqlite)): its tables are its members.
     Sqlite,
+    /// A PDF document ([`pdf`](super::pdf)): the text its pages draw is its one member.
+    Pdf,
     /// A compressed file or archive phiguard does not open, in words.
     Closed(&'static str),
 }
@@ -89,6 +94,8 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Tar)
     } else if super::sqlite::is_sqlite(bytes) {
         Some(Format::Sqlite)
+    } else if super::pdf::is_pdf(bytes) {
+        Some(Format::Pdf)
     } else if is_bzip2(bytes) {
         Some(Format::Closed(
             "a bzip2-compressed file, which phiguard does not open",
@@ -216,6 +223,10 @@ fn open(
                 add(format!("{prefix}{table}"), rows, depth, left, out)?;
             }
             Ok(())
+        }
+        Some(Format::Pdf) => {
+            let text = super::pdf::text(bytes, left)?;
+            add(format!("{prefix}{PDF_TEXT}"), Ok(text), depth, left, out)
         }
         Some(Format::Closed(what)) => Err(what),
         None => Err("not an archive"),

@@ -24,6 +24,7 @@ pub mod loose;
 pub mod message;
 pub mod pack;
 mod paths;
+pub mod pdf;
 mod reader;
 pub mod refs;
 pub mod sqlite;

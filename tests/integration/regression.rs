@@ -1943,3 +1943,45 @@ fn text_in_a_binary_file_is_scanned_at_every_gate() {
     let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
     assert_eq!((r.code, r.rules()), (0, vec![]), "{}", r.all());
 }
+
+/// A PDF (a referral letter, a lab report) keeps its text in deflated content streams: read
+/// as bytes it was noise, and `referral.pdf` got past every gate. The text its pages draw is
+/// read and scanned as the member `(text)`.
+#[test]
+fn a_pdf_letter_is_read_as_the_text_it_draws_at_every_gate() {
+    use std::io::Write;
+    let page = format!(
+        "BT /F1 11 Tf 72 720 Td (Referral for Rosa Ortega) Tj 0 -20 Td [(Patient SSN: {}) -20 ({})] TJ ET",
+        &SSN[..4],
+        &SSN[4..]
+    );
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(page.as_bytes()).unwrap();
+    let data = z.finish().unwrap();
+    let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
+    pdf.extend(
+        format!(
+            "2 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            data.len()
+        )
+        .as_bytes(),
+    );
+    pdf.extend(&data);
+    pdf.extend(b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    assert!(!pdf.windows(SSN.len()).any(|w| w == SSN.as_bytes()));
+
+    let s = server_holding(&[], "");
+    s.work.add("letters/referral.pdf", &pdf);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
+    assert_eq!(
+        r.json()["findings"][0]["path"],
+        "letters/referral.pdf!(text)"
+    );
+    assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
+}
