@@ -20,7 +20,7 @@ GL="${GITLEAKS:-$BENCH/peers/gitleaks}"
 [ -x "$PG" ] || (cd "$ROOT" && cargo build --release --locked --quiet)
 [ -x "$GL" ] || (cd "$ROOT" && BENCH_HOME="$BENCH" "$SHARED/bench/install_peers.sh")
 mkdir -p "$HOST"
-WHICH="${*:-one_line short_lines many_files brackets loose_object binary nul invalid_utf8 crlf cr_only names symlink_loop fifo sqlite_free sheet_markup}"
+WHICH="${*:-one_line short_lines many_files brackets loose_object binary nul invalid_utf8 crlf cr_only names symlink_loop fifo sqlite_free sheet_markup pdf_streams}"
 # Lifts phiguard's file size limit (32 MiB by default) so the large inputs are scanned, not
 # skipped; the loose object keeps the default limit.
 printf '[scan]\nmax_file_bytes = 1073741824\n' > "$HOST/big.toml"
@@ -105,6 +105,19 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
         for _ in range(300):
             f.write(b'<row><c r="A1"><v>1</v></c></row>' * 30000)
         f.write(b"</sheetData></worksheet>")
+PY
+      ;;
+    pdf_streams)
+      # A 50 MB PDF: `stream` words back to back (each looks back for its dictionary), then
+      # one deflated content stream of 20 MB of text operators.
+      python3 - "$d/doc.pdf" <<'PY'
+import sys, zlib
+page = b"BT /F1 9 Tf 72 700 Td [(Rosa) -300 (Ortega)] TJ T* (note) Tj ET\n" * 300000
+with open(sys.argv[1], "wb") as f:
+    f.write(b"%PDF-1.4\n" + b"stream\n" * (4 << 20))
+    data = zlib.compress(page)
+    f.write(b"1 0 obj << /Length %d /Filter /FlateDecode >>\nstream\n" % len(data))
+    f.write(data + b"\nendstream\nendobj\n%%EOF\n")
 PY
       ;;
   esac

@@ -145,6 +145,9 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(i) = memmem::find(&bytes[at..], b"stream") {
+        // The dictionary is looked for only since the last stream: no byte is looked back
+        // over twice, however many `stream` words a file holds.
+        let from = at;
         let kw = at + i;
         at = kw + b"stream".len();
         if kw >= 3 && &bytes[kw - 3..kw] == b"end" {
@@ -155,7 +158,8 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
             [b'\n' | b'\r', ..] => at + 1,
             _ => continue,
         };
-        let dict = stream_dict(&bytes[..kw]);
+        let dict = stream_dict(&bytes[from..kw]);
+        crate::work::add(i + dict.len());
         let filters =
             filters(dict).filter(|_| !NOT_TEXT.iter().any(|f| memmem::find(dict, f).is_some()));
         let Some(filters) = filters else {
@@ -228,6 +232,7 @@ fn page_text(c: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < c.len() {
         let b = c[i];
+        crate::work::add(1);
         match b {
             b'\0' | b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' => i += 1,
             b'%' => i = memchr::memchr2(b'\n', b'\r', &c[i..]).map_or(c.len(), |e| i + e),
@@ -258,6 +263,7 @@ fn page_text(c: &[u8], out: &mut Vec<u8>) {
                     .iter()
                     .rposition(|o| matches!(o, Operand::ArrayStart))
                     .unwrap_or(0);
+                crate::work::add(ops.len() - start + 1);
                 let mut joined = Vec::new();
                 for o in ops.drain(start..) {
                     match o {

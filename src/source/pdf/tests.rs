@@ -94,3 +94,38 @@ fn ascii85_encode(bytes: &[u8]) -> Vec<u8> {
     out.extend(b"~>");
     out
 }
+
+/// Counted work is linear on the shapes that could make it otherwise: many `stream` words
+/// (each looks back for its dictionary), many strings before one operator, many arrays.
+#[test]
+fn reading_a_pdf_is_linear_in_its_size() {
+    let work = |pdf: &[u8]| {
+        crate::work::take();
+        let _ = text(pdf, &mut (1 << 30));
+        crate::work::take()
+    };
+    let shapes: [(&[u8], &[u8], &[u8]); 4] = [
+        (b"%PDF-1.4\n", b"stream\n", b""),
+        (
+            b"%PDF-1.4\n",
+            b"1 0 obj << >> stream\nBT (a) (b) [(c) -300 (d)] TJ ET\nendstream\n",
+            b"",
+        ),
+        (
+            b"%PDF-1.4\n1 0 obj << >> stream\nBT ",
+            b"[[[(x) ",
+            b"] TJ ET\nendstream\n",
+        ),
+        (
+            b"%PDF-1.4\n1 0 obj << >> stream\nBT ",
+            b"(x) ] ",
+            b"Tj ET\nendstream\n",
+        ),
+    ];
+    for (head, unit, tail) in shapes {
+        let one = [head, &unit.repeat(2_000), tail].concat();
+        let four = [head, &unit.repeat(8_000), tail].concat();
+        let (w1, w4) = (work(&one), work(&four));
+        assert!(w1 > 0 && w4 <= 4 * w1 + 64, "{w1} {w4}");
+    }
+}
