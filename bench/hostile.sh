@@ -108,7 +108,7 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
 PY
       ;;
     pdf_streams)
-      # A 50 MB PDF: `stream` words back to back (each looks back for its dictionary), then
+      # A 29 MB PDF: 4 million `stream` words back to back (each looks back for its dictionary), then
       # one deflated content stream of 20 MB of text operators.
       python3 - "$d/doc.pdf" <<'PY'
 import sys, zlib

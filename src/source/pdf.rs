@@ -144,6 +144,9 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
     }
     let mut out = Vec::new();
     let mut at = 0;
+    // The next `endstream` after the last unfiltered stream's data, and how far unfiltered
+    // data has been read.
+    let (mut endstream, mut read_to) = (0, 0);
     while let Some(i) = memmem::find(&bytes[at..], b"stream") {
         // The dictionary is looked for only since the last stream: no byte is looked back
         // over twice, however many `stream` words a file holds.
@@ -163,8 +166,10 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
         let filters =
             filters(dict).filter(|_| !NOT_TEXT.iter().any(|f| memmem::find(dict, f).is_some()));
         let Some(filters) = filters else {
-            // Not page text (an image, a font, an index): stepped over unread.
-            at = memmem::find(&bytes[data..], b"endstream").map_or(bytes.len(), |e| data + e);
+            // Not page text (an image, a font, an index): not read. The search goes on from
+            // its data, not from an `endstream` that a planted `stream` word could put past
+            // every real stream.
+            at = data;
             continue;
         };
         // The stream's data, as far as its first filter (or `endstream`) says it runs.
@@ -177,8 +182,17 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
                 (hex(&bytes[data..data + end]), end)
             }
             None => {
-                let end = memmem::find(&bytes[data..], b"endstream").unwrap_or(bytes.len() - data);
-                (bytes[data..data + end].to_vec(), end)
+                // Unfiltered: its data runs to the next `endstream`, found once for every
+                // stream before it; the bytes read are read once, and the search goes on
+                // from the data (a planted `stream` word hides no stream after it).
+                if endstream < data {
+                    endstream = memmem::find(&bytes[data..], b"endstream")
+                        .map_or(bytes.len(), |e| data + e);
+                    crate::work::add(endstream - data);
+                }
+                let start = data.max(read_to).min(endstream);
+                read_to = endstream;
+                (bytes[start..endstream].to_vec(), 0)
             }
         };
         at = data + end.min(bytes.len() - data);

@@ -129,3 +129,22 @@ fn reading_a_pdf_is_linear_in_its_size() {
         assert!(w1 > 0 && w4 <= 4 * w1 + 64, "{w1} {w4}");
     }
 }
+
+/// A planted `stream` word with no `endstream` until the file's last one (or a planted image
+/// stream) must not make the real text streams after it part of its data, skipped.
+#[test]
+fn a_planted_stream_word_hides_no_stream_after_it() {
+    let real = pdf_of(&deflate(PAGE), "/FlateDecode");
+    for planted in [
+        b"%PDF-1.4\n% stream\n".as_slice(),
+        b"%PDF-1.4\n9 0 obj << >> stream\n".as_slice(),
+        b"%PDF-1.4\n9 0 obj << /Subtype /Image >> stream\n".as_slice(),
+    ] {
+        let pdf = [planted, &real[9..]].concat();
+        assert!(
+            text_of(&pdf).contains("Patient SSN: 536-90-4399"),
+            "{}",
+            String::from_utf8_lossy(planted)
+        );
+    }
+}
