@@ -787,15 +787,23 @@ fn recovered_rows(
 /// Member `name` of archive `item`, holding `bytes`: named `path!name`, its archive's path
 /// kept for path policy ([`Item::member`]).
 fn member_item(item: &Item, name: &str, bytes: Vec<u8>) -> Item {
+    let (path, rooted) = member_paths(item, name);
     Item {
-        path: Arc::from(format!("{}!{name}", item.path)),
-        rooted: item
-            .rooted
-            .as_ref()
-            .map(|r| Arc::from(format!("{r}!{name}"))),
+        path,
+        rooted,
         member: 1 + name.len(),
         ..Item::whole("", bytes)
     }
+}
+
+/// `item`'s path and root-relative path with `!name` appended.
+fn member_paths(item: &Item, name: &str) -> (Arc<str>, Option<Arc<str>>) {
+    (
+        Arc::from(format!("{}!{name}", item.path)),
+        item.rooted
+            .as_ref()
+            .map(|r| Arc::from(format!("{r}!{name}"))),
+    )
 }
 
 /// An archive member with the old versions of it `old`: as [`finish`] has it when there are
@@ -883,12 +891,10 @@ fn runs_member(item: Item) -> Item {
     if item.origin.is_some() {
         return item;
     }
+    let (path, rooted) = member_paths(&item, TEXT_RUNS);
     Item {
-        path: Arc::from(format!("{}!{TEXT_RUNS}", item.path)),
-        rooted: item
-            .rooted
-            .as_ref()
-            .map(|r| Arc::from(format!("{r}!{TEXT_RUNS}"))),
+        path,
+        rooted,
         member: item.member + 1 + TEXT_RUNS.len(),
         ..item
     }

@@ -1005,6 +1005,19 @@ fn assert_one_ssn_stopped_at_every_gate(s: &Server, message: &str) {
     assert!(!ok, "pre-receive: {text}");
 }
 
+/// Scans what `s.work` has staged (JSON) and asserts that it finds one SSN, blocking,
+/// reported at `path`.
+fn assert_staged_one_ssn_at(s: &Server, path: &str) {
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(
+        (r.code, r.rules()),
+        (1, vec!["phi.ssn".to_owned()]),
+        "{}",
+        r.all()
+    );
+    assert_eq!(r.json()["findings"][0]["path"], path);
+}
+
 /// Issue 19 item 5: a rename kept the old path's lines as old even when the old path was a
 /// test path (PHI downgraded to warn), excluded or a generated name (PHI rules skip it), so
 /// `git mv tests/fixtures/patients.csv data/patients.csv` laundered the values into a path
@@ -1821,17 +1834,7 @@ fn an_ssn_in_a_word_document_is_one_value() {
         "letters/referral.docx",
         archive::zip(&[("word/document.xml", document.as_bytes())]),
     );
-    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
-    assert_eq!(
-        (r.code, r.rules()),
-        (1, vec!["phi.ssn".to_owned()]),
-        "{}",
-        r.all()
-    );
-    assert_eq!(
-        r.json()["findings"][0]["path"],
-        "letters/referral.docx!word/document.xml"
-    );
+    assert_staged_one_ssn_at(&s, "letters/referral.docx!word/document.xml");
     assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
 }
 
@@ -1921,17 +1924,7 @@ fn text_in_a_binary_file_is_scanned_at_every_gate() {
     let s = server_holding(&[], "");
     let letter = record(&format!("Referral for Rosa Ortega, patient SSN: {SSN}"));
     s.work.add("letters/referral.doc", &letter);
-    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
-    assert_eq!(
-        (r.code, r.rules()),
-        (1, vec!["phi.ssn".to_owned()]),
-        "{}",
-        r.all()
-    );
-    assert_eq!(
-        r.json()["findings"][0]["path"],
-        "letters/referral.doc!(text runs)"
-    );
+    assert_staged_one_ssn_at(&s, "letters/referral.doc!(text runs)");
     assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
 
     // The same letter with a line of text added: only the added run is scanned as added.
@@ -1972,16 +1965,6 @@ fn a_pdf_letter_is_read_as_the_text_it_draws_at_every_gate() {
 
     let s = server_holding(&[], "");
     s.work.add("letters/referral.pdf", &pdf);
-    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
-    assert_eq!(
-        (r.code, r.rules()),
-        (1, vec!["phi.ssn".to_owned()]),
-        "{}",
-        r.all()
-    );
-    assert_eq!(
-        r.json()["findings"][0]["path"],
-        "letters/referral.pdf!(text)"
-    );
+    assert_staged_one_ssn_at(&s, "letters/referral.pdf!(text)");
     assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
 }
