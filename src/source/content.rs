@@ -117,11 +117,17 @@ pub(super) fn scanned_text(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
 /// are compared with runs: text is never compared with an old version's runs, so a binary
 /// version, whose runs may only have warned, cannot make the lines of a text one old.
 pub(super) fn scanned_runs(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
-    if classify(bytes) == Kind::Binary && decode_utf16(bytes).is_none() && !text_with_nuls(bytes) {
+    if read_as_runs(bytes, classify(bytes)) && decode_utf16(bytes).is_none() {
         let runs = text_runs(bytes);
         return (!runs.is_empty()).then_some(std::borrow::Cow::Owned(runs));
     }
     scanned_text(bytes)
+}
+
+/// Whether content of kind `kind` that is not UTF-16 is read as its text runs
+/// ([`text_runs`]): binary, not text with stray NULs.
+pub(super) fn read_as_runs(bytes: &[u8], kind: Kind) -> bool {
+    kind == Kind::Binary && !text_with_nuls(bytes)
 }
 
 /// The shortest run of text read from binary content: an SSN (11), a phone number (12) or a

@@ -2,7 +2,8 @@
 //! objects, libgit2, the run's blob cache or the work tree.
 
 use super::content::{
-    Kind, classify, decode_utf16, scanned_runs, scanned_text, text_runs, text_with_nuls,
+    Kind, classify, decode_utf16, read_as_runs, scanned_runs, scanned_text, text_runs,
+    text_with_nuls,
 };
 use super::{
     Item, Job, added, archive, blobcache, embedded, index, lfs, loose, pack, sqlite, whole_region,
@@ -334,11 +335,15 @@ impl Reader {
         let decoded = match compared(&text) {
             Compared::AsItIs => None,
             Compared::Decoded(decoded) => Some(decoded),
-            Compared::Runs(r) if !r.is_empty() => {
+            Compared::Runs(r) if r.is_empty() => {
+                self.release(old);
+                return Ok(Loaded::skipped(path.clone(), Skip::Binary));
+            }
+            Compared::Runs(r) => {
                 runs = true;
                 Some(r)
             }
-            Compared::Runs(_) | Compared::Whole => {
+            Compared::Whole => {
                 self.release(old);
                 return Ok(finish(Item::whole(path.clone(), text)));
             }
@@ -634,9 +639,7 @@ fn compared(text: &[u8]) -> Compared {
         Kind::Text => Compared::AsItIs,
         kind => match decode_utf16(text) {
             Some(Ok(decoded)) => Compared::Decoded(decoded),
-            None if kind == Kind::Binary && !text_with_nuls(text) => {
-                Compared::Runs(text_runs(text))
-            }
+            None if read_as_runs(text, kind) => Compared::Runs(text_runs(text)),
             _ => Compared::Whole,
         },
     }
@@ -815,8 +818,9 @@ fn member_against(item: Item, old: &[&[u8]]) -> Loaded {
     let (text, runs) = match compared(&item.text) {
         Compared::AsItIs => (item.text, false),
         Compared::Decoded(decoded) => (decoded, false),
-        Compared::Runs(r) if !r.is_empty() => (r, true),
-        Compared::Runs(_) | Compared::Whole => return finish(item),
+        Compared::Runs(r) if r.is_empty() => return binary(item),
+        Compared::Runs(r) => (r, true),
+        Compared::Whole => return finish(item),
     };
     let as_scanned = if runs { scanned_runs } else { scanned_text };
     let old: Vec<std::borrow::Cow<'_, [u8]>> = old.iter().filter_map(|o| as_scanned(o)).collect();
@@ -861,16 +865,12 @@ fn finish(item: Item) -> Loaded {
         Kind::Text => Loaded::Item(item),
         Kind::Binary if text_with_nuls(&item.text) => Loaded::Item(item),
         Kind::Binary => match text_runs(&item.text) {
-            runs if !runs.is_empty() => Loaded::Item(runs_member(Item {
+            runs if runs.is_empty() => binary(item),
+            runs => Loaded::Item(runs_member(Item {
                 added: whole_region(runs.len()),
                 text: runs,
                 ..item
             })),
-            _ => Loaded::Skipped {
-                path: item.path,
-                member: item.member,
-                why: Skip::Binary,
-            },
         },
         Kind::Dicom => Loaded::Item(Item {
             text: item.text[..132].to_vec(),
@@ -880,9 +880,18 @@ fn finish(item: Item) -> Loaded {
     }
 }
 
+/// Binary `item` with no run of text in it: skipped as binary.
+fn binary(item: Item) -> Loaded {
+    Loaded::Skipped {
+        path: item.path,
+        member: item.member,
+        why: Skip::Binary,
+    }
+}
+
 /// The member name under which the text runs of a binary file are scanned and reported
 /// (`cohort.sas7bdat!(text runs)`): their lines are runs, not lines of the file.
-pub(crate) const TEXT_RUNS: &str = "(text runs)";
+const TEXT_RUNS: &str = "(text runs)";
 
 /// `item`, whose text is the runs read from a binary file ([`text_runs`]), named as the
 /// member [`TEXT_RUNS`] of it; path policy still goes by the file's own path. Content decoded
