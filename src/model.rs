@@ -138,6 +138,9 @@ pub struct Report {
     /// Findings past the first [`LISTED_PER_RULE`] of a rule in a file: counted (in the
     /// summary, and by the server), not listed.
     pub capped: Vec<Capped>,
+    /// Where a rule stopped counting in a file that blocked anyway (the human format only:
+    /// [`crate::detect::DetectOptions::stop_after`]): the totals are at least what they say.
+    pub stopped: Vec<Stopped>,
     /// What SARIF says about each rule reported (from the rule, not from a finding); filled
     /// by the caller that has the rules, empty otherwise.
     pub rule_meta: std::collections::BTreeMap<Arc<str>, RuleMeta>,
@@ -151,6 +154,11 @@ pub struct Report {
 /// [`Report::capped`]. A 100,000-row patient extract holds 400,000 findings: listing them all
 /// held them all as owned strings (480 MiB) and printed pages nobody reads.
 pub const LISTED_PER_RULE: usize = 100;
+
+/// Findings of one rule in one file after which the human format stops counting them, when
+/// the file blocks all the same ([`Report::stopped`]): twice the listed ones, so that those
+/// deduplicated or suppressed still leave a full listing.
+pub const COUNTED_BEFORE_STOP: usize = 2 * LISTED_PER_RULE;
 
 /// Findings counted but not listed: of one rule, in one file (and commit), with one severity
 /// and suppression.
@@ -170,6 +178,18 @@ pub struct Capped {
     pub suppressed: Option<Suppression>,
     /// How many.
     pub count: usize,
+}
+
+/// A rule that stopped counting in a file once the file had blocked: that file may hold more
+/// of its findings than the report counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// The rule's id.
+    pub rule: Arc<str>,
+    /// The file, as shown.
+    pub path: Arc<str>,
+    /// The commit, for history scans.
+    pub commit: Option<Arc<str>>,
 }
 
 /// Why content was left unscanned.

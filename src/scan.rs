@@ -15,7 +15,7 @@ use crate::detect::RuleDb;
 use crate::detect::{self, DetectOptions, RawMatch, Scratch};
 use crate::error::Result;
 use crate::fingerprint;
-use crate::model::{Capped, Finding, LISTED_PER_RULE, Suppression};
+use crate::model::{Capped, Finding, LISTED_PER_RULE, Stopped, Suppression};
 use crate::policy::{Policy, colocate, examples, suppress};
 use crate::report::mask;
 use crate::report::mask::MaskSpan;
@@ -67,6 +67,22 @@ pub struct ItemFindings {
     pub suppressed: Vec<Finding>,
     /// Findings past [`LISTED_PER_RULE`] of a rule: counted, not listed.
     pub capped: Vec<Capped>,
+    /// Rules that stopped counting in the item, which blocks all the same
+    /// ([`DetectOptions::stop_after`]).
+    pub stopped: Vec<Stopped>,
+}
+
+impl ItemFindings {
+    /// Whether a finding that counts blocks (listed or counted past the listed ones).
+    fn blocks(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == crate::rules::Severity::Block)
+            || self
+                .capped
+                .iter()
+                .any(|c| c.suppressed.is_none() && c.severity == crate::rules::Severity::Block)
+    }
 }
 
 impl Engine<'_> {
@@ -97,20 +113,43 @@ impl Engine<'_> {
             .collect();
         let mut raws = vec![Vec::new(); items.len()];
         detect::find_each(self.db, &targets, self.detect, scratch, &mut raws)?;
+        let stopped: Vec<Vec<detect::RuleIdx>> = (0..items.len())
+            .map(|t| scratch.stopped(t).collect())
+            .collect();
         let helper = self.detect.threads > 1 && scratch.is_sole_scanner();
-        Ok(items
-            .iter()
-            .zip(raws)
-            .map(|(item, raws)| {
-                let shared = helper && raws.len() >= SHARED_FINDINGS_MATCHES;
-                self.findings(item, raws, shared)
-            })
-            .collect())
+        let mut out = Vec::with_capacity(items.len());
+        for ((item, raws), stopped) in items.iter().zip(raws).zip(stopped) {
+            let shared = helper && raws.len() >= SHARED_FINDINGS_MATCHES;
+            let found = self.findings(item, raws, shared, &stopped);
+            // A rule stopped early stands only where the item blocks without the rest: the
+            // rest could only add findings. Else (its findings warn, are synthetic, allowed,
+            // under a test path) the item is scanned again in full, and counted exactly.
+            if found.stopped.is_empty() || found.blocks() {
+                out.push(found);
+            } else {
+                let full = Engine {
+                    detect: DetectOptions {
+                        stop_after: None,
+                        ..self.detect
+                    },
+                    ..*self
+                };
+                out.push(full.scan_item(item, scratch)?);
+            }
+        }
+        Ok(out)
     }
 
     /// What one item's raw matches come to. With `shared`, two chains of the work on the
-    /// sorted matches run on two threads ([`join`]).
-    fn findings(&self, item: &Item, mut raws: Vec<RawMatch>, shared: bool) -> ItemFindings {
+    /// sorted matches run on two threads ([`join`]). `stopped`: the rules detection stopped
+    /// in the item ([`DetectOptions::stop_after`]).
+    fn findings(
+        &self,
+        item: &Item,
+        mut raws: Vec<RawMatch>,
+        shared: bool,
+        stopped: &[detect::RuleIdx],
+    ) -> ItemFindings {
         let named = self.named(item);
         if raws.is_empty() && named.is_none() {
             return ItemFindings::default();
@@ -126,6 +165,14 @@ impl Engine<'_> {
             }
             None => (item.path.clone(), Arc::from(item.rooted())),
         };
+        out.stopped = stopped
+            .iter()
+            .map(|&r| Stopped {
+                rule: Arc::from(self.db.rule(r).id()),
+                path: path.clone(),
+                commit: item.commit.clone(),
+            })
+            .collect();
         // Policy first, where the validator once decided it: a generic literal in a test or
         // documentation file warns at most (before dedupe, which prefers the higher severity).
         for r in &mut raws {

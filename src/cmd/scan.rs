@@ -32,6 +32,7 @@ fn scan(g: &Global, args: &ScanArgs) -> Result<Exit> {
         }
         let mut session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
         session.detect.prefilter = !args.no_prefilter;
+        session.stop_counting_when_blocked();
         let mut item = source::stdin::read(name, std::io::stdin().lock())?;
         item.rooted = session
             .repo_root
@@ -46,6 +47,7 @@ fn scan(g: &Global, args: &ScanArgs) -> Result<Exit> {
     }
     let mut session = Session::new(g, Origin::client(discover_root()), Context::Files)?;
     session.detect.prefilter = !args.no_prefilter;
+    session.stop_counting_when_blocked();
     let roots: Vec<&Path> = if args.paths.is_empty() {
         vec![Path::new(".")]
     } else {
@@ -115,6 +117,7 @@ pub fn staged_only(
     let root = repo.workdir().map(Path::to_path_buf);
     let mut session = Session::new(g, Origin::client(root), context)?;
     session.detect.prefilter = !no_prefilter;
+    session.stop_counting_when_blocked();
     session.keep_summary = super::pending::target(&repo);
     if context == Context::Commit {
         super::verify::warn_signing_setup(&repo, &session.config.policies);

@@ -30,6 +30,13 @@ pub struct DetectOptions {
     /// Threads one batch may use for its rules (`run_spans`): a large text's rules are
     /// shared out among this many, so one big file does not leave the other cores idle.
     pub threads: usize,
+    /// Stop a rule in a text once it has found this many matches there: a report for people
+    /// lists the first [`crate::model::LISTED_PER_RULE`] findings of a rule in a file, and a
+    /// 100,000-row patient extract has blocked long before its 400,000th value. Which rules
+    /// stopped where is left in [`Scratch::stopped`]; the caller decides whether the text's
+    /// verdict stands without the rest ([`crate::scan::Engine`] scans it again in full when
+    /// it does not). `None` (the default): every match is found.
+    pub stop_after: Option<usize>,
 }
 
 impl Default for DetectOptions {
@@ -37,6 +44,7 @@ impl Default for DetectOptions {
         DetectOptions {
             prefilter: true,
             threads: 1,
+            stop_after: None,
         }
     }
 }
@@ -63,6 +71,9 @@ pub struct Scratch {
     order: Vec<(RuleIdx, u32, usize, usize)>,
     /// Other threads of the run scan batches of their own ([`Scratch::sole_scanner`]).
     others_scanning: bool,
+    /// `(text, rule)`: where the last [`find_each`] stopped a rule
+    /// ([`DetectOptions::stop_after`]), sorted, each once.
+    stopped: Vec<(u32, RuleIdx)>,
 }
 
 impl Scratch {
@@ -78,6 +89,16 @@ impl Scratch {
     /// dense item's work may then be shared with a helper thread.
     pub fn is_sole_scanner(&self) -> bool {
         !self.others_scanning
+    }
+
+    /// The rules the last [`find_each`] stopped in its `text`-th target before they had
+    /// found every match ([`DetectOptions::stop_after`]): that text may hold more of them.
+    pub fn stopped(&self, text: usize) -> impl Iterator<Item = RuleIdx> + '_ {
+        let lo = self.stopped.partition_point(|&(t, _)| (t as usize) < text);
+        self.stopped[lo..]
+            .iter()
+            .take_while(move |&&(t, _)| t as usize == text)
+            .map(|&(_, rule)| rule)
     }
 }
 
@@ -181,7 +202,11 @@ pub fn find_each(
                 .extend(spans.spans.iter().map(|&(rule, s, e)| (rule, i, s, e)));
         }
         scratch.order.sort_unstable();
-        run_spans(db, targets, opts, scratch, outs)
+        let mut stopped = run_spans(db, targets, opts, scratch, outs)?;
+        stopped.sort_unstable();
+        stopped.dedup();
+        scratch.stopped = stopped;
+        Ok(())
     })
 }
 
@@ -322,13 +347,14 @@ fn split_at(ranges: &[Range<usize>], at: usize) -> (Vec<Range<usize>>, Vec<Range
 /// no other thread of the run scans ([`Scratch::sole_scanner`]), is shared out among
 /// [`DetectOptions::threads`] threads ([`run_spans_shared`]); the output is exactly the
 /// one-thread output.
+/// Returns where a rule was stopped ([`DetectOptions::stop_after`]) as `(text, rule)`.
 fn run_spans(
     db: &RuleDb,
     targets: &[Target<'_>],
     opts: DetectOptions,
     scratch: &Scratch,
     outs: &mut [Vec<RawMatch>],
-) -> Result<()> {
+) -> Result<Vec<(u32, RuleIdx)>> {
     let groups = merged_spans(&scratch.order);
     let bytes: usize = groups.iter().map(|&(_, _, s, e)| e - s).sum();
     let pieces = if opts.threads < 2 || bytes < PARALLEL_SPAN_BYTES {
@@ -343,6 +369,7 @@ fn run_spans(
     let shared = pieces.len() > groups.len()
         || (pieces.len() >= 2 && !scratch.others_scanning && dense_text(&groups, targets.len()));
     if !shared {
+        let mut budget = Budget::new(opts.stop_after);
         // A rule another worker is compiling waits, with all its spans, until the rules
         // after it have run: the workers start on their first batches together, in the same
         // rule order, and each waited for the other's compiling (a staged change of 2,000
@@ -357,28 +384,101 @@ fn run_spans(
                 later.push(k);
                 continue;
             }
-            let t = t as usize;
-            let ctx = ctx(db, targets, opts, scratch, t);
-            run_rule(&ctx, rule, start..end, start..end, &mut outs[t])?;
+            let Some(left) = budget.left(rule, t) else {
+                continue;
+            };
+            let ctx = ctx(db, targets, opts, scratch, t as usize);
+            let found = run_rule(
+                &ctx,
+                rule,
+                start..end,
+                start..end,
+                left,
+                &mut outs[t as usize],
+            )?;
+            budget.spend(rule, t, found);
         }
         for k in later {
             let (rule, t, start, end) = groups[k];
-            let t = t as usize;
-            let ctx = ctx(db, targets, opts, scratch, t);
-            run_rule(&ctx, rule, start..end, start..end, &mut outs[t])?;
+            let Some(left) = budget.left(rule, t) else {
+                continue;
+            };
+            let ctx = ctx(db, targets, opts, scratch, t as usize);
+            let found = run_rule(
+                &ctx,
+                rule,
+                start..end,
+                start..end,
+                left,
+                &mut outs[t as usize],
+            )?;
+            budget.spend(rule, t, found);
         }
-        return Ok(());
+        return Ok(budget.stopped);
     }
     #[cfg(test)]
     SHARED_RUNS.with(|n| n.set(n.get() + 1));
-    for (t, found) in run_spans_shared(db, targets, opts, scratch, &groups, &pieces)? {
+    let (found, stopped) = run_spans_shared(db, targets, opts, scratch, &groups, &pieces)?;
+    for (t, found) in found {
         if outs[t].is_empty() {
             outs[t] = found;
         } else {
             outs[t].extend(found);
         }
     }
-    Ok(())
+    Ok(stopped)
+}
+
+/// What each rule may still find in each text ([`DetectOptions::stop_after`]), and where a
+/// rule has been stopped.
+struct Budget {
+    limit: Option<usize>,
+    /// Matches found so far by `(rule, text)`.
+    found: std::collections::HashMap<(RuleIdx, u32), usize>,
+    /// `(text, rule)` stopped (each may be listed more than once).
+    stopped: Vec<(u32, RuleIdx)>,
+}
+
+impl Budget {
+    fn new(limit: Option<usize>) -> Budget {
+        Budget {
+            limit,
+            found: std::collections::HashMap::new(),
+            stopped: Vec::new(),
+        }
+    }
+
+    /// How many more matches `rule` may find in text `t` (`usize::MAX`: no limit); `None`
+    /// when it has found its share there, which stops it.
+    fn left(&mut self, rule: RuleIdx, t: u32) -> Option<usize> {
+        let Some(limit) = self.limit else {
+            return Some(usize::MAX);
+        };
+        let found = self.found.get(&(rule, t)).copied().unwrap_or(0);
+        if found >= limit {
+            if self.stopped.last() != Some(&(t, rule)) {
+                self.stopped.push((t, rule));
+            }
+            return None;
+        }
+        Some(limit - found)
+    }
+
+    /// `rule` found `n` more matches in text `t`.
+    fn spend(&mut self, rule: RuleIdx, t: u32, n: usize) {
+        let Some(limit) = self.limit else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        let total = self.found.entry((rule, t)).or_insert(0);
+        *total += n;
+        // Reached on this span, which may have held more: stopped here.
+        if *total >= limit && self.stopped.last() != Some(&(t, rule)) {
+            self.stopped.push((t, rule));
+        }
+    }
 }
 
 /// Whether one text of `groups` has at least [`PARALLEL_SPAN_BYTES`] of spans.
@@ -429,7 +529,7 @@ impl Drop for Helpers {
 #[cfg(test)]
 thread_local! {
     /// Batches this thread shared out among threads (tests: the shared path was taken).
-    static SHARED_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    pub(crate) static SHARED_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Spans of a rule another thread was compiling, run after the others.
     static DEFERRED_SPANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
@@ -559,7 +659,7 @@ fn run_spans_shared(
     scratch: &Scratch,
     groups: &[(RuleIdx, u32, usize, usize)],
     pieces: &[(usize, usize, usize)],
-) -> Result<Vec<(usize, Vec<RawMatch>)>> {
+) -> Result<SharedFound> {
     // Stretches: the pieces by (text, position), cut into runs of about equal bytes.
     let mut by_place: Vec<usize> = (0..pieces.len()).collect();
     by_place.sort_by_key(|&p| (groups[pieces[p].0].1, pieces[p].1, p));
@@ -582,20 +682,28 @@ fn run_spans_shared(
     // Rule by rule, each rule's validators walked the memos of the whole lane again (a
     // 50,000-resource NDJSON extract: 3.5 % more CPU); a rule's automata stay warm across
     // 256 KiB pieces.
-    // Each stretch's matches in one list, and how many each of its pieces found.
-    let scan_lane = |lane: &[usize]| -> Result<(Vec<RawMatch>, Vec<usize>)> {
+    type Scanned = Result<(Vec<RawMatch>, Vec<usize>, Vec<(u32, RuleIdx)>)>;
+    // Each stretch's matches in one list, how many each of its pieces found, and where a
+    // rule stopped. A stretch stops a rule on its own ([`DetectOptions::stop_after`]): the
+    // first stretch of a text then finds that text's first matches, whatever the threads did.
+    let scan_lane = |lane: &[usize]| -> Scanned {
         let (mut found, mut counts) = (Vec::new(), Vec::with_capacity(lane.len()));
+        let mut budget = Budget::new(opts.stop_after);
         for &p in lane {
             let (g, from, to) = pieces[p];
             let (rule, t, start, end) = groups[g];
-            let before = found.len();
-            let ctx = ctx(db, targets, opts, scratch, t as usize);
-            run_rule(&ctx, rule, start..end, from..to, &mut found)?;
-            counts.push(found.len() - before);
+            let n = match budget.left(rule, t) {
+                Some(left) => {
+                    let ctx = ctx(db, targets, opts, scratch, t as usize);
+                    run_rule(&ctx, rule, start..end, from..to, left, &mut found)?
+                }
+                None => 0,
+            };
+            budget.spend(rule, t, n);
+            counts.push(n);
         }
-        Ok((found, counts))
+        Ok((found, counts, budget.stopped))
     };
-    type Scanned = Result<(Vec<RawMatch>, Vec<usize>)>;
     let slots: Vec<std::sync::OnceLock<Scanned>> =
         lanes.iter().map(|_| std::sync::OnceLock::new()).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -643,8 +751,10 @@ fn run_spans_shared(
         .map(|slot| slot.into_inner().expect("every stretch is taken once"));
     // Put back in piece order: each stretch ran its pieces in place order.
     let mut by_piece: Vec<Vec<RawMatch>> = vec![Vec::new(); pieces.len()];
+    let mut stopped = Vec::new();
     for (lane, scanned) in lanes.iter().zip(scanned) {
-        let (matches, counts) = scanned?;
+        let (matches, counts, lane_stopped) = scanned?;
+        stopped.extend(lane_stopped);
         let mut matches = matches.into_iter();
         for (&p, n) in lane.iter().zip(counts) {
             by_piece[p] = matches.by_ref().take(n).collect();
@@ -667,8 +777,12 @@ fn run_spans_shared(
         out.push((t, list));
         p = end;
     }
-    Ok(out)
+    Ok((out, stopped))
 }
+
+/// What [`run_spans_shared`] found: each text's matches with the text's index, and where a
+/// rule stopped as `(text, rule)`.
+type SharedFound = (Vec<(usize, Vec<RawMatch>)>, Vec<(u32, RuleIdx)>);
 
 /// Start of the line holding `offset` (far starts from the text's newline index).
 fn line_start(text: &[u8], offset: usize) -> usize {
@@ -1104,14 +1218,16 @@ fn gated_out(prefilter: bool, rule: &Rule, span: &[u8]) -> bool {
 }
 
 /// Runs rule `idx` over `span`, finding the matches that start in `within` (the whole span,
-/// or a piece of it cut at line starts for a line-bound rule: [`run_spans_shared`]).
+/// or a piece of it cut at line starts for a line-bound rule: [`run_spans_shared`]), at most
+/// `limit` of them. Returns how many it found.
 fn run_rule(
     ctx: &Ctx<'_>,
     idx: RuleIdx,
     span: Range<usize>,
     within: Range<usize>,
+    limit: usize,
     out: &mut Vec<RawMatch>,
-) -> Result<()> {
+) -> Result<usize> {
     let rule = ctx.db.rule(idx);
     let compiled = rule.compiled()?;
     let hay = &ctx.text[span.clone()];
@@ -1120,7 +1236,7 @@ fn run_rule(
     };
     // A piece's span passed this check once for all its pieces ([`pieces`]).
     if within == span && gated_out(ctx.prefilter, rule, hay) {
-        return Ok(());
+        return Ok(0);
     }
     // A long span (a dense file's) may skip to the pattern's leading literals.
     let (regex, caches) = compiled.searcher_for(hay.len());
@@ -1131,10 +1247,13 @@ fn run_rule(
         .search_half_with(cache, &input().earliest(true))
         .is_none()
     {
-        return Ok(());
+        return Ok(0);
     }
     let mut matches = CapturesIn::new(regex, cache, caps, input());
-    while let Some(caps) = matches.next() {
+    let mut found = 0;
+    while found < limit
+        && let Some(caps) = matches.next()
+    {
         let whole = caps.get_match().expect("a found match matched");
         let whole = span.start + whole.start()..span.start + whole.end();
         let value = caps
@@ -1183,9 +1302,10 @@ fn run_rule(
                 detail: a.detail,
                 graded_literal,
             });
+            found += 1;
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The matches of a regex in an input with their capture groups, as its `captures_iter`

@@ -75,9 +75,14 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
         write_summary(report, w)?;
     }
     for c in report.capped.iter().filter(|c| c.suppressed.is_none()) {
+        let stopped = report
+            .stopped
+            .iter()
+            .any(|s| s.rule == c.rule && s.path == c.path && s.commit == c.commit);
         writeln!(
             w,
-            "note: {} more {} {} finding(s) in {} are counted, not listed (the first {} are)",
+            "note: {}{} more {} {} finding(s) in {} are counted, not listed (the first {} are)",
+            if stopped { "at least " } else { "" },
             c.count,
             c.severity,
             c.rule,
@@ -85,6 +90,7 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
             crate::model::LISTED_PER_RULE
         )?;
     }
+    write_stopped(report, w)?;
     write_notes(report, w)?;
     if report.blocks() && style.context != Context::Push {
         let blocking = Blocking::of(report, style.context);
@@ -97,6 +103,36 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
 /// Notes, and file names in a note, listed before the rest is counted: a tree of 5,000
 /// images must not print 5,000 lines.
 const NAMED: usize = 10;
+
+/// Where a rule stopped counting in a file that blocks anyway ([`Report::stopped`]), the first
+/// [`NAMED`] named: the totals are then at least what they say.
+fn write_stopped(report: &Report, w: &mut dyn Write) -> io::Result<()> {
+    if report.stopped.is_empty() {
+        return Ok(());
+    }
+    let mut named: Vec<String> = report
+        .stopped
+        .iter()
+        .take(NAMED)
+        .map(|s| {
+            let commit = match &s.commit {
+                Some(c) => format!(" (commit {})", &c[..c.len().min(12)]),
+                None => String::new(),
+            };
+            format!("{} in {}{commit}", s.rule, sanitize::display_str(&s.path))
+        })
+        .collect();
+    if report.stopped.len() > NAMED {
+        named.push(format!("and {} more", report.stopped.len() - NAMED));
+    }
+    writeln!(
+        w,
+        "note: counting stopped after {} finding(s) of a rule in a file that blocks \
+         anyway, so the totals are lower bounds (`--format json` counts every one): {}",
+        crate::model::COUNTED_BEFORE_STOP,
+        named.join(", ")
+    )
+}
 
 /// The notes (each skipped file named, the first [`NAMED`] of a kind listed and the rest
 /// counted), and the paths `[scan] exclude` left out, counted.
@@ -172,9 +208,15 @@ fn write_suppressed(report: &Report, style: Style, w: &mut dyn Write) -> io::Res
 
 fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
+    // Counts of a rule that stopped counting ([`Report::stopped`]) are lower bounds.
+    let at_least = if report.stopped.is_empty() {
+        ""
+    } else {
+        "at least "
+    };
     write!(
         w,
-        "phiguard: {} blocking, {} warning, {} info in {} file(s), {} bytes, {} ms",
+        "phiguard: {at_least}{} blocking, {} warning, {} info in {} file(s), {} bytes, {} ms",
         s.block, s.warn, s.info, s.files, s.bytes, s.elapsed_ms
     )?;
     let mut extra = Vec::new();

@@ -45,7 +45,10 @@ struct Part {
 impl Part {
     /// Whether `found` holds no finding of any kind.
     fn nothing_in(found: &ItemFindings) -> bool {
-        found.findings.is_empty() && found.suppressed.is_empty() && found.capped.is_empty()
+        found.findings.is_empty()
+            && found.suppressed.is_empty()
+            && found.capped.is_empty()
+            && found.stopped.is_empty()
     }
 
     /// A scanned file's part (or a run of them) with nothing to report but its counts:
@@ -509,6 +512,7 @@ fn assemble(parts: Vec<Part>) -> Report {
         report.findings.extend(p.found.findings);
         report.suppressed.extend(p.found.suppressed);
         report.capped.extend(p.found.capped);
+        report.stopped.extend(p.found.stopped);
     }
     // By name, each once (a path skipped in several commits of a range is one name).
     for paths in [&mut report.binary, &mut report.not_files] {

@@ -620,3 +620,89 @@ fn a_replanned_source_gives_no_report() {
     });
     assert!(report.unwrap().is_none());
 }
+
+/// The human format's early stop ([`DetectOptions::stop_after`]): in a dense extract that
+/// blocks, each rule stops after [`crate::model::COUNTED_BEFORE_STOP`] matches (a fraction of
+/// the full scan's), says so, and lists what the full scan lists for the first rows; under a
+/// test path, where the same extract only warns, the item is scanned again and counted exactly
+/// as without the stop. On one thread and on two (a dense text shared out by stretches).
+#[test]
+fn a_dense_file_stops_counting_only_where_it_blocks_anyway() {
+    let mut r = Lcg(41);
+    let mut text = String::from("mrn,first_name,last_name,dob,ssn,phone\n");
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "{},{},{},{},{},(312) 555-{:04}\n",
+            r.mrn(),
+            NAMES[i % 6],
+            NAMES[(i + 2) % 6],
+            r.date(),
+            r.ssn(),
+            i % 10_000,
+        ));
+    }
+    let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
+    let policy = Policy {
+        test_paths: crate::glob::LazyGlobSet::new(vec![globset::Glob::new("tests/**").unwrap()]),
+        ..Policy::default()
+    };
+    let key = crate::fingerprint::Key::from_bytes(*b"early stop");
+    let total = |f: &ItemFindings| {
+        f.findings.len() + f.suppressed.len() + f.capped.iter().map(|c| c.count).sum::<usize>()
+    };
+    for threads in [1, 2] {
+        let run = |path: &str, stop_after: Option<usize>| {
+            let engine = Engine {
+                db: &db,
+                policy: &policy,
+                detect: DetectOptions {
+                    threads,
+                    stop_after,
+                    ..DetectOptions::default()
+                },
+                fingerprint_key: &key,
+            };
+            let item = Item::whole(path, text.clone().into_bytes());
+            engine
+                .scan_item(&item, &mut crate::detect::Scratch::default())
+                .unwrap()
+        };
+        let stop = Some(crate::model::COUNTED_BEFORE_STOP);
+        let shared_before = crate::detect::matcher::SHARED_RUNS.with(std::cell::Cell::get);
+        let (full, early) = (run("extract.csv", None), run("extract.csv", stop));
+        let shared = crate::detect::matcher::SHARED_RUNS.with(std::cell::Cell::get) - shared_before;
+        assert_eq!(
+            shared > 0,
+            threads == 2,
+            "shared out by stretches on two threads"
+        );
+        assert!(full.stopped.is_empty(), "{threads} thread(s)");
+        assert!(early.blocks() && !early.stopped.is_empty());
+        assert!(
+            total(&early) * 10 < total(&full),
+            "{threads} thread(s): {} of {} counted",
+            total(&early),
+            total(&full)
+        );
+        let first_rows = |f: &ItemFindings| -> Vec<String> {
+            f.findings
+                .iter()
+                .filter(|f| f.line <= 30)
+                .map(|f| format!("{}:{}:{} {}", f.line, f.column, f.rule, f.severity))
+                .collect()
+        };
+        assert!(first_rows(&full).len() >= 50, "{:?}", first_rows(&full));
+        assert_eq!(first_rows(&early), first_rows(&full), "{threads} thread(s)");
+        // Under a test path PHI warns: nothing blocks, so nothing may stop.
+        let (full, early) = (
+            run("tests/extract.csv", None),
+            run("tests/extract.csv", stop),
+        );
+        assert!(!full.blocks() && early.stopped.is_empty());
+        assert_eq!(
+            format!("{early:?}"),
+            format!("{full:?}"),
+            "{threads} thread(s)"
+        );
+    }
+}

@@ -1968,3 +1968,83 @@ fn a_pdf_letter_is_read_as_the_text_it_draws_at_every_gate() {
     assert_staged_one_ssn_at(&s, "letters/referral.pdf!(text)");
     assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
 }
+
+/// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
+/// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
+/// In the human format each rule now stops counting in a file that blocks anyway, and the
+/// report says its totals are lower bounds; JSON counts every value; an extract under a test
+/// path, where PHI only warns, is counted in full; and a baseline, whose count entries need
+/// the totals, turns the stop off.
+#[test]
+fn a_staged_patient_extract_stops_counting_once_it_blocks_and_json_counts_every_value() {
+    let mut csv = String::from("mrn,ssn\n");
+    for i in 0..1_500u32 {
+        // Synthetic, valid-looking: areas 101-400, never 9xx or 666.
+        csv.push_str(&format!(
+            "MR{},{:03}-{:02}-{:04}\n",
+            4_000_000 + i,
+            101 + i % 300,
+            10 + i % 80,
+            1000 + i
+        ));
+    }
+    let total = |j: &serde_json::Value| {
+        let s = &j["summary"];
+        s["block"].as_u64().unwrap() + s["warn"].as_u64().unwrap() + s["info"].as_u64().unwrap()
+    };
+    let repo = TempRepo::new();
+    repo.install_hooks();
+    repo.add("patients.csv", &csv);
+    let (ok, text) = repo.git_in_env(&mut vec!["commit", "-m", "extract"], &[]);
+    assert!(!ok, "the hook refuses the extract: {text}");
+    assert!(
+        text.contains("note: counting stopped after 200 finding(s)")
+            && text.contains("phiguard: at least "),
+        "{text}"
+    );
+    assert_no_value(text.as_bytes(), &["101-10-1000"]);
+    let json = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(json.code, 1, "{}", json.all());
+    let exact = total(&json.json());
+    let exact_block = json.json()["summary"]["block"].as_u64().unwrap();
+    assert!(exact >= 1_500, "every row counted: {exact}");
+    assert!(!json.out().contains("counting stopped"));
+    let human = repo.phiguard(&["scan", "--staged"]);
+    let shown = |out: &str, word: &str| -> u64 {
+        let line = out.lines().find(|l| l.starts_with("phiguard: ")).unwrap();
+        let at = line.find(word).unwrap();
+        let before = line[..at].trim_end();
+        before[before.rfind(' ').unwrap() + 1..].parse().unwrap()
+    };
+    assert!(
+        shown(&human.out(), " blocking") < exact_block,
+        "{}",
+        human.out()
+    );
+    // Under a test path the extract only warns: nothing stops, every value is counted.
+    repo.git(&["rm", "-q", "--cached", "patients.csv"]);
+    repo.add("tests/fixtures/patients.csv", &csv);
+    let human = repo.phiguard(&["scan", "--staged"]);
+    assert_eq!(human.code, 0, "{}", human.all());
+    assert!(!human.out().contains("counting stopped"), "{}", human.out());
+    let json = repo.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(shown(&human.out(), " warning"), total(&json.json()));
+    // With a baseline in use the human format counts every value too.
+    repo.git(&["rm", "-q", "--cached", "tests/fixtures/patients.csv"]);
+    for path in ["patients.csv", "tests/fixtures/patients.csv"] {
+        std::fs::remove_file(repo.path().join(path)).unwrap();
+    }
+    repo.add("old.txt", format!("patient ssn: {SSN}\n"));
+    let created = repo.phiguard(&["baseline", "create"]);
+    assert_eq!(created.code, 0, "{}", created.all());
+    repo.add("patients.csv", &csv);
+    let human = repo.phiguard(&["scan", "--staged"]);
+    assert_eq!(human.code, 1, "{}", human.all());
+    assert!(!human.out().contains("counting stopped"), "{}", human.out());
+    assert_eq!(
+        shown(&human.out(), " blocking"),
+        exact_block,
+        "{}",
+        human.out()
+    );
+}

@@ -624,6 +624,7 @@ fn a_large_texts_plan_made_in_halves_is_the_plan_made_whole() {
     let shared = DetectOptions {
         prefilter: true,
         threads: 2,
+        stop_after: None,
     };
     let sorted_hits = |t: &TextSpans| {
         let mut h: Vec<_> = t.hits.iter().map(|h| (h.start, h.end, h.pattern)).collect();
