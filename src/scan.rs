@@ -111,8 +111,12 @@ impl Engine<'_> {
                 path: item.policy_path(),
             })
             .collect();
+        let mut detect = self.detect;
+        if detect.stop_after.is_some() && items.iter().any(|i| self.only_warns_here(i)) {
+            detect.stop_after = None;
+        }
         let mut raws = vec![Vec::new(); items.len()];
-        detect::find_each(self.db, &targets, self.detect, scratch, &mut raws)?;
+        detect::find_each(self.db, &targets, detect, scratch, &mut raws)?;
         let stopped: Vec<Vec<detect::RuleIdx>> = (0..items.len())
             .map(|t| scratch.stopped(t).collect())
             .collect();
@@ -127,6 +131,8 @@ impl Engine<'_> {
             if found.stopped.is_empty() || found.blocks() {
                 out.push(found);
             } else {
+                #[cfg(test)]
+                RESCANNED.with(|n| n.set(n.get() + 1));
                 let full = Engine {
                     detect: DetectOptions {
                         stop_after: None,
@@ -138,6 +144,15 @@ impl Engine<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// Whether the item is large enough for a rule to stop in it
+    /// ([`DetectOptions::stop_after`]) and lies under a test path, where PHI only warns: a
+    /// patient fixture stopped early would not block, and would be scanned again in full.
+    fn only_warns_here(&self, item: &Item) -> bool {
+        const LARGE: usize = 64 << 10;
+        let added: usize = item.added.iter().map(ExactSizeIterator::len).sum();
+        added >= LARGE && self.policy.test_paths.is_match(item.policy_rooted())
     }
 
     /// What one item's raw matches come to. With `shared`, two chains of the work on the
@@ -547,6 +562,8 @@ const SHARED_FINDINGS_MATCHES: usize = 16_384;
 thread_local! {
     /// Findings passes this thread shared with a helper (tests: the shared path was taken).
     static SHARED_FINDINGS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Items scanned again in full after a rule stopped in them (tests: that path was taken).
+    static RESCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// `a()` and `b()`, `a` on a helper thread when `shared`. The work the helper counts

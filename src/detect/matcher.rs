@@ -182,27 +182,57 @@ pub fn find_each(
     // Line filters (`csv_row`) and validators walk the same structures over and over; they
     // remember what they found for each text while the batch is scanned.
     crate::detect::structure::memo::remembering_all(&texts, || {
-        if scratch.texts.len() < targets.len() {
-            scratch.texts.resize_with(targets.len(), TextSpans::default);
+        let head = match (opts.stop_after, targets) {
+            (Some(_), [target]) if opts.prefilter => head_of(target),
+            _ => None,
+        };
+        let Some((head, rest)) = head else {
+            let mut stopped = find_in(db, targets, opts, scratch, outs, &Spent::default())?;
+            stopped.sort_unstable();
+            stopped.dedup();
+            scratch.stopped = stopped;
+            return Ok(());
+        };
+        // A large text with a limit: its head first, then the rest without the rules that
+        // stopped in the head, which are neither planned (their line gates, keyword spans)
+        // nor run there again (a 50,000-resource NDJSON export stops eight rules in its first
+        // 512 KiB, and planning them over 18 MB was a third of its scan).
+        #[cfg(test)]
+        HEAD_SPLITS.with(|n| n.set(n.get() + 1));
+        let target = targets[0];
+        let mut stopped = find_in(
+            db,
+            &[Target {
+                regions: &head,
+                ..target
+            }],
+            opts,
+            scratch,
+            outs,
+            &Spent::default(),
+        )?;
+        let mut spent = Spent {
+            skip: stopped.iter().map(|&(_, rule)| rule).collect(),
+            found: Found::new(),
+        };
+        spent.skip.sort_unstable();
+        spent.skip.dedup();
+        for m in outs[0].iter().filter(|m| !m.synthetic) {
+            *spent.found.entry((m.rule, 0)).or_insert(0) += 1;
         }
-        scratch.order.clear();
-        for (i, &target) in targets.iter().enumerate() {
-            let spans = &mut scratch.texts[i];
-            plan(
-                db,
-                target,
-                opts,
-                &mut scratch.context,
-                &mut scratch.gate,
-                spans,
-            );
-            let i = u32::try_from(i).expect("a batch holds fewer than 2^32 texts");
-            scratch
-                .order
-                .extend(spans.spans.iter().map(|&(rule, s, e)| (rule, i, s, e)));
-        }
-        scratch.order.sort_unstable();
-        let mut stopped = run_spans(db, targets, opts, scratch, outs)?;
+        let mut more = Vec::new();
+        stopped.extend(find_in(
+            db,
+            &[Target {
+                regions: &rest,
+                ..target
+            }],
+            opts,
+            scratch,
+            std::slice::from_mut(&mut more),
+            &spent,
+        )?);
+        outs[0].append(&mut more);
         stopped.sort_unstable();
         stopped.dedup();
         scratch.stopped = stopped;
@@ -210,11 +240,72 @@ pub fn find_each(
     })
 }
 
+/// Bytes of a text's head scanned on their own when rules may stop
+/// ([`DetectOptions::stop_after`]): enough for a dense file's rules to find their share.
+const HEAD_BYTES: usize = 512 << 10;
+
+/// The regions of `target` cut at the first line start past [`HEAD_BYTES`] into a head and
+/// the rest, when the rest holds at least three times as many bytes.
+fn head_of(target: &Target<'_>) -> Option<Halves> {
+    let bytes: usize = target.regions.iter().map(ExactSizeIterator::len).sum();
+    if bytes < 4 * HEAD_BYTES {
+        return None;
+    }
+    let cut = middle_line_start(target.text, target.regions, HEAD_BYTES)?;
+    Some(split_at(target.regions, cut))
+}
+
+/// Regions cut in two: those before a point and those after it ([`split_at`]).
+type Halves = (Vec<Range<usize>>, Vec<Range<usize>>);
+
+/// What earlier work on a text left for [`find_in`]: the rules that stopped (sorted), and
+/// the matches each rule found, by `(rule, text)` ([`Budget`]).
+#[derive(Debug, Default)]
+struct Spent {
+    skip: Vec<RuleIdx>,
+    found: Found,
+}
+
+/// [`find_each`] within its structure memos, leaving out the rules `spent` says stopped.
+/// Returns where a rule was stopped ([`DetectOptions::stop_after`]) as `(text, rule)`.
+fn find_in(
+    db: &RuleDb,
+    targets: &[Target<'_>],
+    opts: DetectOptions,
+    scratch: &mut Scratch,
+    outs: &mut [Vec<RawMatch>],
+    spent: &Spent,
+) -> Result<Vec<(u32, RuleIdx)>> {
+    if scratch.texts.len() < targets.len() {
+        scratch.texts.resize_with(targets.len(), TextSpans::default);
+    }
+    scratch.order.clear();
+    for (i, &target) in targets.iter().enumerate() {
+        let spans = &mut scratch.texts[i];
+        plan(
+            db,
+            target,
+            opts,
+            &spent.skip,
+            &mut scratch.context,
+            &mut scratch.gate,
+            spans,
+        );
+        let i = u32::try_from(i).expect("a batch holds fewer than 2^32 texts");
+        scratch
+            .order
+            .extend(spans.spans.iter().map(|&(rule, s, e)| (rule, i, s, e)));
+    }
+    scratch.order.sort_unstable();
+    run_spans(db, targets, opts, scratch, outs, &spent.found)
+}
+
 /// The keyword hits of one text and the spans where its rules run.
 fn plan(
     db: &RuleDb,
     target: Target<'_>,
     opts: DetectOptions,
+    skip: &[RuleIdx],
     context: &mut Vec<Range<usize>>,
     gate: &mut GateScratch,
     out: &mut TextSpans,
@@ -230,13 +321,13 @@ fn plan(
         return;
     }
     extend_regions(text, regions, context);
-    if opts.prefilter && plan_shared(db, target, opts, context, out) {
+    if opts.prefilter && plan_shared(db, target, opts, skip, context, out) {
         return;
     }
     collect_hits(db, text, context, &mut out.hits);
     if opts.prefilter {
-        keyword_spans(db, text, path, &out.hits, &mut out.spans);
-        gated_spans(db, text, regions, path, gate, &mut out.spans);
+        keyword_spans(db, text, path, skip, &out.hits, &mut out.spans);
+        gated_spans(db, text, regions, path, skip, gate, &mut out.spans);
     } else {
         every_span(db, text, context, regions, path, &mut out.spans);
     }
@@ -254,6 +345,7 @@ fn plan_shared(
     db: &RuleDb,
     target: Target<'_>,
     opts: DetectOptions,
+    skip: &[RuleIdx],
     context: &[Range<usize>],
     out: &mut TextSpans,
 ) -> bool {
@@ -273,12 +365,13 @@ fn plan_shared(
     let half = |context: &[Range<usize>], regions: &[Range<usize>]| {
         let mut spans = TextSpans::default();
         collect_hits(db, text, context, &mut spans.hits);
-        keyword_spans(db, text, path, &spans.hits, &mut spans.spans);
+        keyword_spans(db, text, path, skip, &spans.hits, &mut spans.spans);
         gated_spans(
             db,
             text,
             regions,
             path,
+            skip,
             &mut GateScratch::default(),
             &mut spans.spans,
         );
@@ -324,7 +417,7 @@ fn middle_line_start(text: &[u8], ranges: &[Range<usize>], nth: usize) -> Option
 
 /// `ranges` (sorted, disjoint) cut at `at`: those before it, and those after it (a range
 /// holding `at` in both, cut there).
-fn split_at(ranges: &[Range<usize>], at: usize) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+fn split_at(ranges: &[Range<usize>], at: usize) -> Halves {
     let (mut before, mut after) = (Vec::new(), Vec::new());
     for r in ranges {
         if r.end <= at {
@@ -354,6 +447,7 @@ fn run_spans(
     opts: DetectOptions,
     scratch: &Scratch,
     outs: &mut [Vec<RawMatch>],
+    spent: &Found,
 ) -> Result<Vec<(u32, RuleIdx)>> {
     let groups = merged_spans(&scratch.order);
     let bytes: usize = groups.iter().map(|&(_, _, s, e)| e - s).sum();
@@ -369,7 +463,7 @@ fn run_spans(
     let shared = pieces.len() > groups.len()
         || (pieces.len() >= 2 && !scratch.others_scanning && dense_text(&groups, targets.len()));
     if !shared {
-        let mut budget = Budget::new(opts.stop_after);
+        let mut budget = Budget::new(opts.stop_after, spent);
         // A rule another worker is compiling waits, with all its spans, until the rules
         // after it have run: the workers start on their first batches together, in the same
         // rule order, and each waited for the other's compiling (a staged change of 2,000
@@ -418,7 +512,7 @@ fn run_spans(
     }
     #[cfg(test)]
     SHARED_RUNS.with(|n| n.set(n.get() + 1));
-    let (found, stopped) = run_spans_shared(db, targets, opts, scratch, &groups, &pieces)?;
+    let (found, stopped) = run_spans_shared(db, targets, opts, scratch, &groups, &pieces, spent)?;
     for (t, found) in found {
         if outs[t].is_empty() {
             outs[t] = found;
@@ -429,21 +523,29 @@ fn run_spans(
     Ok(stopped)
 }
 
+/// Matches found by `(rule, text)` ([`Budget`]).
+type Found = std::collections::HashMap<(RuleIdx, u32), usize>;
+
 /// What each rule may still find in each text ([`DetectOptions::stop_after`]), and where a
 /// rule has been stopped.
 struct Budget {
     limit: Option<usize>,
     /// Matches found so far by `(rule, text)`.
-    found: std::collections::HashMap<(RuleIdx, u32), usize>,
+    found: Found,
     /// `(text, rule)` stopped (each may be listed more than once).
     stopped: Vec<(u32, RuleIdx)>,
 }
 
 impl Budget {
-    fn new(limit: Option<usize>) -> Budget {
+    /// A budget of `limit` matches per rule and text, of which `spent` are found already.
+    fn new(limit: Option<usize>, spent: &Found) -> Budget {
         Budget {
             limit,
-            found: std::collections::HashMap::new(),
+            found: if limit.is_some() {
+                spent.clone()
+            } else {
+                Found::new()
+            },
             stopped: Vec::new(),
         }
     }
@@ -530,6 +632,8 @@ impl Drop for Helpers {
 thread_local! {
     /// Batches this thread shared out among threads (tests: the shared path was taken).
     pub(crate) static SHARED_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Texts scanned head first ([`head_of`]; tests: that path was taken).
+    pub(crate) static HEAD_SPLITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Spans of a rule another thread was compiling, run after the others.
     static DEFERRED_SPANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
@@ -659,6 +763,7 @@ fn run_spans_shared(
     scratch: &Scratch,
     groups: &[(RuleIdx, u32, usize, usize)],
     pieces: &[(usize, usize, usize)],
+    spent: &Found,
 ) -> Result<SharedFound> {
     // Stretches: the pieces by (text, position), cut into runs of about equal bytes.
     let mut by_place: Vec<usize> = (0..pieces.len()).collect();
@@ -688,19 +793,17 @@ fn run_spans_shared(
     // first stretch of a text then finds that text's first matches, whatever the threads did.
     let scan_lane = |lane: &[usize]| -> Scanned {
         let (mut found, mut counts) = (Vec::new(), Vec::with_capacity(lane.len()));
-        let mut budget = Budget::new(opts.stop_after);
+        let mut budget = Budget::new(opts.stop_after, spent);
         for &p in lane {
             let (g, from, to) = pieces[p];
             let (rule, t, start, end) = groups[g];
-            let n = match budget.left(rule, t) {
-                Some(left) => {
-                    let ctx = ctx(db, targets, opts, scratch, t as usize);
-                    run_rule(&ctx, rule, start..end, from..to, left, &mut found)?
-                }
-                None => 0,
-            };
-            budget.spend(rule, t, n);
-            counts.push(n);
+            let before = found.len();
+            if let Some(left) = budget.left(rule, t) {
+                let ctx = ctx(db, targets, opts, scratch, t as usize);
+                let n = run_rule(&ctx, rule, start..end, from..to, left, &mut found)?;
+                budget.spend(rule, t, n);
+            }
+            counts.push(found.len() - before);
         }
         Ok((found, counts, budget.stopped))
     };
@@ -891,6 +994,7 @@ fn keyword_spans(
     db: &RuleDb,
     text: &[u8],
     path: &str,
+    skip: &[RuleIdx],
     hits: &[Hit],
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
@@ -911,7 +1015,9 @@ fn keyword_spans(
         let start = line.start;
         for &idx in &db.keyword(hit.pattern as usize).rules {
             let rule = db.rule(idx);
-            if !(rule.keyword_required() && rule.applies_to_known(path, generated)) {
+            if !(rule.keyword_required() && rule.applies_to_known(path, generated))
+                || skip.contains(&idx)
+            {
                 continue;
             }
             let n = rule.span_lines();
@@ -1002,6 +1108,7 @@ fn gated_spans(
     text: &[u8],
     regions: &[Range<usize>],
     path: &str,
+    skip: &[RuleIdx],
     scratch: &mut GateScratch,
     spans: &mut Vec<(RuleIdx, usize, usize)>,
 ) {
@@ -1016,7 +1123,7 @@ fn gated_spans(
         db.unconditional()
             .iter()
             .copied()
-            .filter(|&i| db.rule(i).applies_to_known(path, generated)),
+            .filter(|&i| db.rule(i).applies_to_known(path, generated) && !skip.contains(&i)),
     );
     if rules.is_empty() {
         return;
@@ -1218,8 +1325,10 @@ fn gated_out(prefilter: bool, rule: &Rule, span: &[u8]) -> bool {
 }
 
 /// Runs rule `idx` over `span`, finding the matches that start in `within` (the whole span,
-/// or a piece of it cut at line starts for a line-bound rule: [`run_spans_shared`]), at most
-/// `limit` of them. Returns how many it found.
+/// or a piece of it cut at line starts for a line-bound rule: [`run_spans_shared`]), until
+/// `limit` of them carry no synthetic-data marker. Returns how many of those it found: a
+/// generated fixture's marked values would never block, and stopping at them would only make
+/// the caller scan the file again ([`DetectOptions::stop_after`]).
 fn run_rule(
     ctx: &Ctx<'_>,
     idx: RuleIdx,
@@ -1302,7 +1411,7 @@ fn run_rule(
                 detail: a.detail,
                 graded_literal,
             });
-            found += 1;
+            found += usize::from(!a.synthetic);
         }
     }
     Ok(found)

@@ -104,33 +104,46 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
 /// images must not print 5,000 lines.
 const NAMED: usize = 10;
 
-/// Where a rule stopped counting in a file that blocks anyway ([`Report::stopped`]), the first
-/// [`NAMED`] named: the totals are then at least what they say.
+/// Where a rule stopped counting in a file that blocks anyway ([`Report::stopped`]), by file
+/// (the first [`NAMED`] files named): the totals are then at least what they say.
 fn write_stopped(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     if report.stopped.is_empty() {
         return Ok(());
     }
-    let mut named: Vec<String> = report
-        .stopped
+    // One entry per file (and commit), its rules in the order they stopped.
+    let mut files: Vec<(&crate::model::Stopped, Vec<&str>)> = Vec::new();
+    for s in &report.stopped {
+        match files.last_mut() {
+            Some((first, rules)) if first.path == s.path && first.commit == s.commit => {
+                rules.push(&s.rule);
+            }
+            _ => files.push((s, vec![&s.rule])),
+        }
+    }
+    let mut named: Vec<String> = files
         .iter()
         .take(NAMED)
-        .map(|s| {
+        .map(|(s, rules)| {
             let commit = match &s.commit {
                 Some(c) => format!(" (commit {})", &c[..c.len().min(12)]),
                 None => String::new(),
             };
-            format!("{} in {}{commit}", s.rule, sanitize::display_str(&s.path))
+            format!(
+                "{} ({}){commit}",
+                sanitize::display_str(&s.path),
+                rules.join(", ")
+            )
         })
         .collect();
-    if report.stopped.len() > NAMED {
-        named.push(format!("and {} more", report.stopped.len() - NAMED));
+    if files.len() > NAMED {
+        named.push(format!("and {} more file(s)", files.len() - NAMED));
     }
     writeln!(
         w,
-        "note: counting stopped after {} finding(s) of a rule in a file that blocks \
-         anyway, so the totals are lower bounds (`--format json` counts every one): {}",
+        "note: counting stopped after {} finding(s) of a rule in a file that blocks anyway, \
+         so the totals are lower bounds (`--format json` counts every one): {}",
         crate::model::COUNTED_BEFORE_STOP,
-        named.join(", ")
+        named.join("; ")
     )
 }
 

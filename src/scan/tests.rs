@@ -623,24 +623,34 @@ fn a_replanned_source_gives_no_report() {
 
 /// The human format's early stop ([`DetectOptions::stop_after`]): in a dense extract that
 /// blocks, each rule stops after [`crate::model::COUNTED_BEFORE_STOP`] matches (a fraction of
-/// the full scan's), says so, and lists what the full scan lists for the first rows; under a
-/// test path, where the same extract only warns, the item is scanned again and counted exactly
-/// as without the stop. On one thread and on two (a dense text shared out by stretches).
+/// the full scan's), says so, and lists what the full scan lists for the first rows. Under a
+/// test path, where the same extract only warns, it is counted exactly as without the stop: a
+/// small one is scanned again in full once the stop is seen not to block, a large one is not
+/// stopped at all. On one thread and on two (a dense text shared out by stretches); a text of
+/// 2 MiB and more is scanned head first, the rest without the rules that stopped there.
 #[test]
 fn a_dense_file_stops_counting_only_where_it_blocks_anyway() {
     let mut r = Lcg(41);
     let mut text = String::from("mrn,first_name,last_name,dob,ssn,phone\n");
-    for i in 0..20_000 {
+    for i in 0..36_000 {
         text.push_str(&format!(
-            "{},{},{},{},{},(312) 555-{:04}\n",
+            "{},{},{},{},{},(312) 7{:02}-{:04}\n",
             r.mrn(),
             NAMES[i % 6],
             NAMES[(i + 2) % 6],
             r.date(),
             r.ssn(),
+            10 + i % 90,
             i % 10_000,
         ));
     }
+    // 600 rows, under the size from which a test path turns the stop off.
+    let small: String = text
+        .lines()
+        .take(601)
+        .map(|l| l.to_owned() + "\n")
+        .collect();
+    assert!(small.len() < 64 << 10);
     let db = RuleDbBuilder::builtin().unwrap().build().unwrap();
     let policy = Policy {
         test_paths: crate::glob::LazyGlobSet::new(vec![globset::Glob::new("tests/**").unwrap()]),
@@ -650,8 +660,9 @@ fn a_dense_file_stops_counting_only_where_it_blocks_anyway() {
     let total = |f: &ItemFindings| {
         f.findings.len() + f.suppressed.len() + f.capped.iter().map(|c| c.count).sum::<usize>()
     };
+    let rescanned = || RESCANNED.with(std::cell::Cell::get);
     for threads in [1, 2] {
-        let run = |path: &str, stop_after: Option<usize>| {
+        let run = |path: &str, text: &str, stop_after: Option<usize>| {
             let engine = Engine {
                 db: &db,
                 policy: &policy,
@@ -662,17 +673,25 @@ fn a_dense_file_stops_counting_only_where_it_blocks_anyway() {
                 },
                 fingerprint_key: &key,
             };
-            let item = Item::whole(path, text.clone().into_bytes());
+            let item = Item::whole(path, text.as_bytes().to_vec());
             engine
                 .scan_item(&item, &mut crate::detect::Scratch::default())
                 .unwrap()
         };
         let stop = Some(crate::model::COUNTED_BEFORE_STOP);
-        let shared_before = crate::detect::matcher::SHARED_RUNS.with(std::cell::Cell::get);
-        let (full, early) = (run("extract.csv", None), run("extract.csv", stop));
-        let shared = crate::detect::matcher::SHARED_RUNS.with(std::cell::Cell::get) - shared_before;
+        let shared_runs = || crate::detect::matcher::SHARED_RUNS.with(std::cell::Cell::get);
+        let head_splits = || crate::detect::matcher::HEAD_SPLITS.with(std::cell::Cell::get);
+        let (shared_before, heads_before) = (shared_runs(), head_splits());
+        let full = run("extract.csv", &text, None);
+        assert_eq!(head_splits(), heads_before, "no head without a limit");
+        let early = run("extract.csv", &text, stop);
         assert_eq!(
-            shared > 0,
+            head_splits() - heads_before,
+            1,
+            "2 MB and more: its head first"
+        );
+        assert_eq!(
+            shared_runs() > shared_before,
             threads == 2,
             "shared out by stretches on two threads"
         );
@@ -693,16 +712,19 @@ fn a_dense_file_stops_counting_only_where_it_blocks_anyway() {
         };
         assert!(first_rows(&full).len() >= 50, "{:?}", first_rows(&full));
         assert_eq!(first_rows(&early), first_rows(&full), "{threads} thread(s)");
-        // Under a test path PHI warns: nothing blocks, so nothing may stop.
-        let (full, early) = (
-            run("tests/extract.csv", None),
-            run("tests/extract.csv", stop),
-        );
-        assert!(!full.blocks() && early.stopped.is_empty());
-        assert_eq!(
-            format!("{early:?}"),
-            format!("{full:?}"),
-            "{threads} thread(s)"
-        );
+        // Under a test path PHI warns: nothing blocks, so every value is counted.
+        for (text, again) in [(&small, 1), (&text, 0)] {
+            let full = run("tests/extract.csv", text, None);
+            let before = rescanned();
+            let early = run("tests/extract.csv", text, stop);
+            assert_eq!(rescanned() - before, again, "{} bytes", text.len());
+            assert!(!full.blocks() && early.stopped.is_empty());
+            assert!(total(&full) > 2 * crate::model::COUNTED_BEFORE_STOP);
+            assert_eq!(
+                format!("{early:?}"),
+                format!("{full:?}"),
+                "{threads} thread(s)"
+            );
+        }
     }
 }

@@ -561,7 +561,7 @@ fn keyword_spans_merged_as_they_come_are_the_spans_merged_after() {
             merged_spans(&order)
         };
         let (mut now, mut each) = (Vec::new(), Vec::new());
-        keyword_spans(&db, text, path, &hits, &mut now);
+        keyword_spans(&db, text, path, &[], &hits, &mut now);
         keyword_spans_each(&db, text, path, &hits, &mut each);
         merged_somewhere |= now.len() < each.len();
         assert_eq!(merged(now), merged(each), "{path}");
@@ -668,13 +668,14 @@ fn a_large_texts_plan_made_in_halves_is_the_plan_made_whole() {
                     &db,
                     target,
                     DetectOptions::default(),
+                    &[],
                     &mut context,
                     &mut GateScratch::default(),
                     &mut whole,
                 );
                 let mut halves = TextSpans::default();
                 assert!(
-                    plan_shared(&db, target, shared, &context, &mut halves),
+                    plan_shared(&db, target, shared, &[], &context, &mut halves),
                     "{path}: planned in halves"
                 );
                 assert!(!whole.spans.is_empty(), "{path}");
