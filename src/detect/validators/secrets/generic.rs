@@ -429,6 +429,39 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
         || longest_run(v) >= 5
         || is_path_like(v)
         || is_uuid(v)
+        || is_encrypted(&lower)
+}
+
+/// Whether a value is a package name with its version (`jjwt-jackson-0.11.2` after
+/// `io.jsonwebtoken:` in a Maven coordinate, `spring-core-5.3.9.RELEASE`): lowercase words
+/// joined by `-`, `_` or `.`, then `-` and a dotted version.
+fn is_versioned_name(v: &[u8]) -> bool {
+    let Some(dash) = v.iter().rposition(|&b| b == b'-') else {
+        return false;
+    };
+    let (name, version) = (&v[..dash], &v[dash + 1..]);
+    let mut parts = version.split(|&b| b == b'.');
+    let numbers = parts
+        .by_ref()
+        .take_while(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
+        .count();
+    let tail_ok = parts.all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_alphabetic));
+    name.len() >= 3
+        && name[0].is_ascii_lowercase()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b"-_.".contains(&b))
+        && numbers >= 2
+        && tail_ok
+}
+
+/// Whether a (lowercased) value is ciphertext whose key lives elsewhere: a SOPS field
+/// (`ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`, committed by design in Kubernetes and Helm
+/// repositories), a Jasypt property (`ENC(…)`) or an Ansible Vault payload.
+fn is_encrypted(lower: &[u8]) -> bool {
+    lower.starts_with(b"enc[aes256_gcm,data:")
+        || (lower.starts_with(b"enc(") && lower.len() > 8)
+        || lower.starts_with(b"$ansible_vault;")
 }
 
 /// Whether the value reads like code: a dotted member access or a call (`cfg.db.password`,
@@ -805,7 +838,7 @@ pub(super) fn generic_secret(c: &Candidate<'_>) -> Verdict {
     if !quoted && (is_code_path(c.path) || is_code_like(v)) {
         return Verdict::Reject;
     }
-    if is_setting_name(v) || is_prose(c, quoted) {
+    if is_setting_name(v) || is_prose(c, quoted) || is_versioned_name(v) {
         return Verdict::Reject;
     }
     let key = c.group_bytes("key").unwrap_or_default();

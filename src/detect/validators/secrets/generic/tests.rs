@@ -228,3 +228,32 @@ fn token_mix_and_word_chains() {
     assert!(!is_word_chain(b"x.1234.5678.9012"));
     assert!(!is_word_chain(b"Zr4nP8wK-2vB6xM1q-T9sL3dH7"));
 }
+
+#[test]
+fn versioned_names_and_encrypted_values_are_not_secrets() {
+    let table: &[(&[u8], bool)] = &[
+        (b"jjwt-jackson-0.11.2", true),
+        (b"spring-core-5.3.9.RELEASE", true),
+        (b"commons_lang-3.12", true),
+        (b"commons_lang3-3.12", false),
+        (b"jjwt-jackson-0.11", true),
+        (b"jjwt-jackson-11", false),
+        (b"Jx7-kLm2Q-0.11.2", false),
+        (b"a9f3kq0z-1.2", false),
+        (b"token-", false),
+    ];
+    for &(v, want) in table {
+        assert_eq!(is_versioned_name(v), want, "{}", String::from_utf8_lossy(v));
+    }
+    for (v, want) in [
+        (
+            "ENC[AES256_GCM,data:O+5l4g==,iv:c/dS4BCB,tag:Kk==,type:str]",
+            true,
+        ),
+        ("ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)", true),
+        ("ENC(x)", false),
+        ("ENCRYPTED-e0zKg3Cg5y", false),
+    ] {
+        assert_eq!(is_placeholder(v.as_bytes()), want, "{v}");
+    }
+}
