@@ -221,18 +221,25 @@ fn write_suppressed(report: &Report, style: Style, w: &mut dyn Write) -> io::Res
 
 fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
-    // Counts of a rule that stopped counting ([`Report::stopped`]) are lower bounds.
-    let at_least = if report.stopped.is_empty() {
-        ""
-    } else {
-        "at least "
-    };
     write!(
         w,
-        "phiguard: {at_least}{} blocking, {} warning, {} info in {} file(s), {} bytes, {} ms",
+        "phiguard: {} blocking, {} warning, {} info in {} file(s), {} bytes, {} ms",
         s.block, s.warn, s.info, s.files, s.bytes, s.elapsed_ms
     )?;
     let mut extra = Vec::new();
+    // Counts of a rule that stopped counting ([`Report::stopped`]) are lower bounds.
+    if !report.stopped.is_empty() {
+        let mut files: Vec<(&str, Option<&str>)> = report
+            .stopped
+            .iter()
+            .map(|s| (&*s.path, s.commit.as_deref()))
+            .collect();
+        files.dedup();
+        extra.push(format!(
+            "totals are lower bounds: counting stopped in {} file(s) that block",
+            files.len()
+        ));
+    }
     if s.allowed > 0 {
         extra.push(format!("{} allowed inline", s.allowed));
     }

@@ -1999,7 +1999,7 @@ fn a_staged_patient_extract_stops_counting_once_it_blocks_and_json_counts_every_
     assert!(!ok, "the hook refuses the extract: {text}");
     assert!(
         text.contains("note: counting stopped after 200 finding(s)")
-            && text.contains("phiguard: at least "),
+            && text.contains("; totals are lower bounds: counting stopped in 1 file(s) that block"),
         "{text}"
     );
     assert_no_value(text.as_bytes(), &["101-10-1000"]);
