@@ -1969,6 +1969,81 @@ fn a_pdf_letter_is_read_as_the_text_it_draws_at_every_gate() {
     assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
 }
 
+/// A letter saved from Word or Chrome draws glyph numbers through a two-byte font's
+/// `ToUnicode` map, with its page and font objects packed in a deflated object stream: read as
+/// bytes its text held nothing, and the SSN in it got past every gate.
+#[test]
+fn a_pdf_letter_drawn_with_a_two_byte_font_is_read_at_every_gate() {
+    use std::io::Write;
+    let deflate = |bytes: &[u8]| {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(bytes).unwrap();
+        z.finish().unwrap()
+    };
+    // Glyph numbers: a character's code less 29, as in many TrueType fonts.
+    let glyphs = |text: &str| -> String {
+        let hex: String = text
+            .bytes()
+            .map(|b| format!("{:04X}", u16::from(b) - 29))
+            .collect();
+        format!("<{hex}>")
+    };
+    let content = format!(
+        "BT /F1 11 Tf 72 720 Td {} Tj 0 -20 Td [{} -30 {}] TJ ET",
+        glyphs("Referral for Rosa Ortega"),
+        glyphs(&format!("Patient SSN: {}", &SSN[..4])),
+        glyphs(&SSN[4..])
+    );
+    let cmap = "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n1 beginbfrange\n<0003> <005D> <0020>\nendbfrange\nendcmap\nend\nend\n";
+    let objects = [
+        (1, "<< /Type /Catalog /Pages 2 0 R >>".to_owned()),
+        (2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned()),
+        (3, "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_owned()),
+        (5, "<< /Type /Font /Subtype /Type0 /BaseFont /AAAAAA+Calibri /Encoding /Identity-H /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>".to_owned()),
+        (6, "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /AAAAAA+Calibri >>".to_owned()),
+    ];
+    let (mut header, mut body) = (String::new(), String::new());
+    for (n, dict) in &objects {
+        header.push_str(&format!("{n} {} ", body.len()));
+        body.push_str(dict);
+        body.push('\n');
+    }
+    let packed = deflate(format!("{header}\n{body}").as_bytes());
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend(
+        format!(
+            "8 0 obj\n<< /Type /ObjStm /N {} /First {} /Length {} /Filter /FlateDecode >>\nstream\n",
+            objects.len(),
+            header.len() + 1,
+            packed.len()
+        )
+        .as_bytes(),
+    );
+    pdf.extend(&packed);
+    pdf.extend(b"\nendstream\nendobj\n");
+    for (n, data) in [
+        (4, deflate(content.as_bytes())),
+        (7, deflate(cmap.as_bytes())),
+    ] {
+        pdf.extend(
+            format!(
+                "{n} 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+                data.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend(&data);
+        pdf.extend(b"\nendstream\nendobj\n");
+    }
+    pdf.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    assert!(!pdf.windows(SSN.len()).any(|w| w == SSN.as_bytes()));
+
+    let s = server_holding(&[], "");
+    s.work.add("letters/referral.pdf", &pdf);
+    assert_staged_one_ssn_at(&s, "letters/referral.pdf!(text)");
+    assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the

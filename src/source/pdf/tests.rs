@@ -69,7 +69,18 @@ fn damaged_encrypted_and_expanding_pdfs_are_errors_not_panics() {
     }
     for n in 0..PAGE.len() {
         let mut out = Vec::new();
-        page_text(&PAGE[..n], &mut out);
+        page_text(&PAGE[..n], &Fonts::default().of_stream(None), &mut out);
+    }
+    // A document with two-byte fonts, cut anywhere.
+    let pages = [(
+        3,
+        format!("BT /F1 11 Tf {} Tj ET", codes("SSN 536-90-4399", 3)),
+    )];
+    for packed in [false, true] {
+        let whole = cid_pdf(&pages, packed);
+        for n in 0..whole.len() {
+            let _ = text(&whole[..n], &mut (1 << 20));
+        }
     }
 }
 
@@ -147,4 +158,153 @@ fn a_planted_stream_word_hides_no_stream_after_it() {
             String::from_utf8_lossy(planted)
         );
     }
+}
+
+/// A `ToUnicode` CMap mapping the two-byte codes from `first` on to the characters from
+/// space to `z`, partly by a range and partly code by code.
+fn cmap_of(first: u16) -> String {
+    let last = first + (b'z' - b' ') as u16;
+    // `0`-`9` (codes from first + 16) also listed one by one, as office software does.
+    let chars: String = (0..10u16)
+        .map(|d| format!("<{:04X}> <{:04X}>\n", first + 16 + d, 0x30 + d))
+        .collect();
+    format!(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n10 beginbfchar\n{chars}endbfchar\n1 beginbfrange\n<{first:04X}> <{last:04X}> <0020>\nendbfrange\nendcmap\nend\nend\n"
+    )
+}
+
+/// `text` as the hex string of its two-byte codes under [`cmap_of`]`(first)`.
+fn codes(text: &str, first: u16) -> String {
+    let hex: String = text
+        .bytes()
+        .map(|b| format!("{:04X}", first + u16::from(b - b' ')))
+        .collect();
+    format!("<{hex}>")
+}
+
+/// A PDF of `pages`, each `(first code of its font's map, its content stream)`, every font
+/// named `/F1` in its own page's resources (Type0, `Identity-H`, with a `ToUnicode` map, as
+/// Word, Chrome and fpdf2 write them). With `packed`, the page, resource and font objects are
+/// in a deflated object stream, as PDF 1.5 writers put them.
+fn cid_pdf(pages: &[(u16, String)], packed: bool) -> Vec<u8> {
+    let mut plain = String::new(); // objects as `n 0 obj ... endobj`
+    let mut objects: Vec<(u32, String)> = Vec::new(); // dictionaries that may be packed
+    let mut streams: Vec<(u32, Vec<u8>)> = Vec::new();
+    let kids: Vec<String> = (0..pages.len())
+        .map(|k| format!("{} 0 R", 10 + 10 * k))
+        .collect();
+    objects.push((1, "<< /Type /Catalog /Pages 2 0 R >>".into()));
+    objects.push((
+        2,
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {} >>",
+            kids.join(" "),
+            pages.len()
+        ),
+    ));
+    for (k, (first, content)) in pages.iter().enumerate() {
+        let base = 10 + 10 * k as u32;
+        objects.push((base, format!("<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 {} 0 R >> >> /Contents {} 0 R >>", base + 1, base + 2)));
+        objects.push((base + 1, format!("<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Font{k} /Encoding /Identity-H /DescendantFonts [{} 0 R] /ToUnicode {} 0 R >>", base + 4, base + 3)));
+        objects.push((
+            base + 4,
+            format!("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+Font{k} >>"),
+        ));
+        streams.push((base + 2, deflate(content.as_bytes())));
+        streams.push((base + 3, deflate(cmap_of(*first).as_bytes())));
+    }
+    let mut out = b"%PDF-1.5\n".to_vec();
+    if packed {
+        let mut header = String::new();
+        let mut body = String::new();
+        for (n, dict) in &objects {
+            header.push_str(&format!("{n} {} ", body.len()));
+            body.push_str(dict);
+            body.push('\n');
+        }
+        let data = deflate(format!("{header}\n{body}").as_bytes());
+        out.extend(format!("90 0 obj\n<< /Type /ObjStm /N {} /First {} /Length {} /Filter /FlateDecode >>\nstream\n", objects.len(), header.len() + 1, data.len()).as_bytes());
+        out.extend(&data);
+        out.extend(b"\nendstream\nendobj\n");
+    } else {
+        for (n, dict) in &objects {
+            plain.push_str(&format!("{n} 0 obj\n{dict}\nendobj\n"));
+        }
+        out.extend(plain.as_bytes());
+    }
+    for (n, data) in &streams {
+        out.extend(
+            format!(
+                "{n} 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+                data.len()
+            )
+            .as_bytes(),
+        );
+        out.extend(data);
+        out.extend(b"\nendstream\nendobj\n");
+    }
+    out.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    out
+}
+
+/// Issue 20's PDFs were read only through their simple fonts: a letter saved from Word or
+/// Chrome draws glyph numbers through a `ToUnicode` map, and read as bytes it held nothing.
+/// Each page's `/F1` is read through its own page's map (two different maps here, the same
+/// name), in objects written out or packed in an object stream.
+#[test]
+fn text_drawn_with_two_byte_fonts_is_read_through_their_unicode_maps() {
+    let page = |first: u16, lines: [&str; 2]| {
+        format!(
+            "BT /F1 11 Tf 72 720 Td {} Tj 0 -20 Td [{} -20 {}] TJ ET",
+            codes(lines[0], first),
+            codes(&lines[1][..10], first),
+            codes(&lines[1][10..], first)
+        )
+    };
+    let pages = [
+        (
+            3,
+            page(3, ["Referral for Rosa Ortega", "Patient SSN 536-90-4399"]),
+        ),
+        (
+            0x100,
+            page(0x100, ["Page two", "MRN 700001 DOB 1961-04-12"]),
+        ),
+    ];
+    let want =
+        "Referral for Rosa Ortega\nPatient SSN 536-90-4399\nPage two\nMRN 700001 DOB 1961-04-12\n";
+    for packed in [false, true] {
+        assert_eq!(text_of(&cid_pdf(&pages, packed)), want, "packed: {packed}");
+    }
+    // Without its map a font's strings are read as bytes, as before: not the text.
+    let unmapped = String::from_utf8(cid_pdf(&pages, false))
+        .unwrap_or_default()
+        .replace("/ToUnicode", "/NoUnicode");
+    assert!(!text_of(unmapped.as_bytes()).contains("536-90"));
+}
+
+/// A map's ranges are capped, and a document of many pages through one map is read in work
+/// linear in its size.
+#[test]
+fn reading_text_through_unicode_maps_is_linear_in_its_size() {
+    let work = |pages: usize| {
+        let page = (
+            3,
+            format!("BT /F1 11 Tf {} Tj ET", codes("Patient SSN 536-90-4399", 3)),
+        );
+        let pdf = cid_pdf(&vec![page; pages], false);
+        crate::work::take();
+        let text = text(&pdf, &mut (1 << 26)).unwrap();
+        assert_eq!(text.len(), pages * "Patient SSN 536-90-4399\n".len());
+        crate::work::take()
+    };
+    let (w1, w4) = (work(50), work(200));
+    assert!(w4 * 10 <= w1 * 46, "{w1} steps for 50 pages, {w4} for 200");
+    // A map of a few bytes covering every two-byte code holds its ranges, not their codes.
+    let tiny = "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n2 beginbfrange\n<0000> <FFFF> <0020>\n<0100> <01FF> [<0041> <0042>]\nendbfrange\n";
+    let cmap = CMap::parse(tiny.as_bytes());
+    assert_eq!((cmap.ranges.len(), cmap.chars.len()), (1, 2));
+    let mut out = Vec::new();
+    cmap.decode(&[0x00, 0x21, 0x01, 0x01, 0x00, 0x2a], &mut out);
+    assert_eq!(out, b"ABJ");
 }
