@@ -274,7 +274,7 @@ impl Engine<'_> {
             // A value decoded from inside the file is reported where its encoded text is.
             let at = match item.origin {
                 Some(o) => {
-                    excerpt.insert_str(0, "(base64 data) ");
+                    excerpt.insert_str(0, &format!("({}) ", o.encoding));
                     positions::Position {
                         line: o.line,
                         column: o.column,

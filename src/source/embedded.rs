@@ -1,7 +1,10 @@
 //! Documents carried as base64 inside FHIR resources: an `Attachment`'s or a `Binary`'s
 //! `data` (`"data": "…"` in JSON, `<data value="…"/>` in XML). A `DocumentReference` holding
 //! a C-CDA or a clinical note is how FHIR moves documents, and its text is invisible to
-//! every detector until decoded.
+//! every detector until decoded. So is a MIME part's body (an e-mail saved as `.eml`, a
+//! `.mbox`, a multipart HTTP fixture): `Content-Transfer-Encoding: base64` hides an attached
+//! patient extract, and `quoted-printable` may break a value across lines (`=` at a line's
+//! end) or write its bytes as `=3D`-style escapes.
 //!
 //! A payload is decoded when it starts in an added region, is at least [`MIN_ENCODED`]
 //! characters of base64 (JSON's `\/` and line-break escapes, XML's white space allowed) and
@@ -12,6 +15,12 @@
 use super::Origin;
 use base64::Engine as _;
 use std::ops::Range;
+
+/// How a base64 payload's findings are marked.
+pub const BASE64: &str = "base64 data";
+
+/// How a quoted-printable body's findings are marked.
+pub const QUOTED_PRINTABLE: &str = "quoted-printable text";
 
 /// Payloads shorter than this many characters are left alone (a hash, a thumbnail's worth
 /// of bytes): 48 decoded bytes, about one line of a note.
@@ -36,6 +45,9 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
     if added.is_empty() {
         return out;
     }
+    let mut found = data_values(text, added);
+    found.extend(mime_bodies(text, added));
+    found.sort_by_key(|f| f.0);
     // The line, its start and the UTF-16 width before the last payload, carried from
     // payload to payload: one pass over the text, however many payloads share a line.
     let mut cursor = Cursor {
@@ -44,6 +56,25 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
         pos: 0,
         before: 0,
     };
+    let mut last_end = 0;
+    for (start, end, decoded, encoding) in found {
+        // A body inside a `data` value's text (or the other way round) is read once.
+        if start < last_end {
+            continue;
+        }
+        last_end = end;
+        out.push(located(text, start, end, decoded, encoding, &mut cursor));
+    }
+    out
+}
+
+/// What one search found: `(start, end, decoded, encoding)`.
+type Found = (usize, usize, Vec<u8>, &'static str);
+
+/// `(start, end, decoded)` of the FHIR `data` values that start in `added`, in order.
+fn data_values(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
+    let mut out = Vec::new();
+    let mut pos = 0;
     // Keys are looked for in the added regions only (an edit of a large file reads its
     // edit, not the file), each from [`KEY_LOOKBACK`] bytes before it: a value may start a
     // line below its key. A payload's end is where its search goes on.
@@ -57,18 +88,203 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
         crate::work::add(r.end - from);
         searched = r.end;
         for at in finder.find_iter(&text[from..r.end]).map(|i| from + i) {
-            let Some(start) = value_start(text, at).filter(|s| r.contains(s) && *s >= cursor.pos)
-            else {
+            let Some(start) = value_start(text, at).filter(|s| r.contains(s) && *s >= pos) else {
                 continue;
             };
             let Some((end, decoded)) = decode(text, start) else {
                 continue;
             };
             searched = searched.max(end);
-            out.push(located(text, start, end, decoded, &mut cursor));
+            pos = end;
+            out.push((start, end, decoded, BASE64));
         }
     }
     out
+}
+
+/// How far before an added region a MIME part's `Content-Transfer-Encoding` header is looked
+/// for: the part's other headers may stand between it and the body.
+const HEADER_LOOKBACK: usize = 256;
+
+/// `(start, end, decoded)` of the MIME part bodies that start in `added` and are written in
+/// base64 (at least [`MIN_ENCODED`] characters that decode) or quoted-printable, in order.
+fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
+    let mut out = Vec::new();
+    // `Content-Transfer-Encoding:` in any case, found by the part of it mailers write in
+    // either case (`Transfer-`, `transfer-`) and checked whole.
+    const HEADER: &[u8] = b"content-transfer-encoding:";
+    let finder = memchr::memmem::Finder::new(b"ransfer-");
+    let mut searched = 0;
+    for r in added {
+        let from = r.start.saturating_sub(HEADER_LOOKBACK).max(searched);
+        if from >= r.end {
+            continue;
+        }
+        crate::work::add(r.end - from);
+        searched = r.end;
+        let hits: Vec<usize> = finder
+            .find_iter(&text[from..r.end])
+            .map(|i| from + i)
+            .collect();
+        for hit in hits {
+            // At a line's start only.
+            let Some(at) = hit.checked_sub(b"content-t".len()) else {
+                continue;
+            };
+            if (at > 0 && text[at - 1] != b'\n')
+                || !text
+                    .get(at..at + HEADER.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(HEADER))
+            {
+                continue;
+            }
+            let Some((start, encoding)) = body_start(text, at) else {
+                continue;
+            };
+            if !r.contains(&start) || out.last().is_some_and(|f: &Found| start < f.1) {
+                continue;
+            }
+            let found = match encoding {
+                Encoding::Base64 => base64_body(text, start).map(|(e, d)| (e, d, BASE64)),
+                Encoding::QuotedPrintable => {
+                    quoted_printable_body(text, start).map(|(e, d)| (e, d, QUOTED_PRINTABLE))
+                }
+            };
+            if let Some((end, decoded, encoding)) = found {
+                searched = searched.max(end);
+                out.push((start, end, decoded, encoding));
+            }
+        }
+    }
+    out
+}
+
+/// A MIME body's transfer encoding that hides text from a scan of the raw bytes.
+enum Encoding {
+    Base64,
+    QuotedPrintable,
+}
+
+/// Where the body of the part whose `Content-Transfer-Encoding` header is at `at` starts
+/// (past the blank line that ends its headers), and its encoding; `None` for another
+/// encoding (`7bit`, `8bit`, `binary`: the raw bytes are the text).
+fn body_start(text: &[u8], at: usize) -> Option<(usize, Encoding)> {
+    let value_from = at + b"Content-Transfer-Encoding:".len();
+    let line_end =
+        memchr::memchr(b'\n', &text[value_from..]).map_or(text.len(), |i| value_from + i);
+    let value = text[value_from..line_end].trim_ascii();
+    let encoding = if value.eq_ignore_ascii_case(b"base64") {
+        Encoding::Base64
+    } else if value.eq_ignore_ascii_case(b"quoted-printable") {
+        Encoding::QuotedPrintable
+    } else {
+        return None;
+    };
+    // The headers end at the first empty line (LF or CRLF); at most a few KiB of them.
+    let mut i = line_end + 1;
+    let limit = (line_end + 8192).min(text.len());
+    while i < limit {
+        let end = memchr::memchr(b'\n', &text[i..limit]).map_or(limit, |e| i + e);
+        crate::work::add(end - i + 1);
+        if text[i..end].trim_ascii().is_empty() {
+            return Some((end + 1, encoding));
+        }
+        i = end + 1;
+    }
+    None
+}
+
+/// Whether the line `line` ends a MIME body: a boundary (`--…`).
+fn is_boundary(line: &[u8]) -> bool {
+    line.starts_with(b"--")
+}
+
+/// A base64 body from `start`: its lines up to an empty line, a boundary or a line that is
+/// not base64, and what they decode to.
+fn base64_body(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
+    let mut clean = Vec::new();
+    let mut i = start;
+    let mut end = start;
+    while i < text.len() {
+        let line_end = memchr::memchr(b'\n', &text[i..]).map_or(text.len(), |e| i + e);
+        let line = text[i..line_end].trim_ascii();
+        crate::work::add(line_end - i + 1);
+        if line.is_empty()
+            || is_boundary(line)
+            || !line
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        {
+            break;
+        }
+        clean.extend_from_slice(line);
+        end = line_end;
+        i = line_end + 1;
+    }
+    if clean.len() < MIN_ENCODED {
+        return None;
+    }
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    Some((end, engine.decode(&clean).ok()?))
+}
+
+/// A quoted-printable body from `start` up to a boundary line or the end, and the lines of
+/// it that its encoding changes: those joined by soft line breaks (`=` at a line's end) or
+/// holding `=XX` escapes, decoded. The others read the same in the file, where they are
+/// scanned already; `None` when no line changes.
+fn quoted_printable_body(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
+    let mut out = Vec::new();
+    // The logical line being decoded, and whether decoding changed it.
+    let (mut logical, mut changed) = (Vec::new(), false);
+    let mut i = start;
+    let mut end = start;
+    while i < text.len() {
+        let line_end = memchr::memchr(b'\n', &text[i..]).map_or(text.len(), |e| i + e);
+        let line = &text[i..line_end];
+        crate::work::add(line.len() + 1);
+        if is_boundary(line) {
+            break;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (line, soft) = match line.trim_ascii_end().strip_suffix(b"=") {
+            Some(joined) => (joined, true),
+            None => (line, false),
+        };
+        let mut k = 0;
+        while k < line.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            match (line[k], line.get(k + 1).copied(), line.get(k + 2).copied()) {
+                (b'=', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                    logical.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                    changed = true;
+                    k += 3;
+                }
+                (b, _, _) => {
+                    logical.push(b);
+                    k += 1;
+                }
+            }
+        }
+        changed |= soft;
+        if !soft {
+            if changed {
+                out.append(&mut logical);
+                out.push(b'\n');
+            }
+            logical.clear();
+            changed = false;
+        }
+        end = line_end;
+        i = line_end + 1;
+    }
+    if changed {
+        out.append(&mut logical);
+    }
+    (!out.is_empty()).then_some((end, out))
 }
 
 /// Where the line counting stands: the line, its start, the offset counted to and the
@@ -81,7 +297,14 @@ struct Cursor {
 }
 
 /// `decoded`, found at `start..end` of `text`, with its [`Origin`], the cursor carried on.
-fn located(text: &[u8], start: usize, end: usize, decoded: Vec<u8>, c: &mut Cursor) -> Payload {
+fn located(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    decoded: Vec<u8>,
+    encoding: &'static str,
+    c: &mut Cursor,
+) -> Payload {
     let Cursor {
         line,
         line_start,
@@ -114,6 +337,7 @@ fn located(text: &[u8], start: usize, end: usize, decoded: Vec<u8>, c: &mut Curs
                 c.before + 1,
                 c.before + crate::lines::utf16_len(&text[start..line_end]) + 1,
             ),
+            encoding,
         },
     }
 }

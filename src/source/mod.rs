@@ -86,6 +86,8 @@ pub struct Origin {
     pub end_column: u32,
     /// The same two columns in UTF-16 code units.
     pub utf16_columns: (u32, u32),
+    /// How the text was encoded, as a finding's excerpt says (`(base64 data)`).
+    pub encoding: &'static str,
 }
 
 impl Item {

@@ -2044,6 +2044,43 @@ fn a_pdf_letter_drawn_with_a_two_byte_font_is_read_at_every_gate() {
     assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
 }
 
+/// An e-mail saved as `.eml` with a patient list attached: MIME writes an attachment in
+/// base64, 76 characters a line, and the list got past every gate.
+#[test]
+fn a_patient_list_attached_to_a_saved_email_is_read_at_every_gate() {
+    use base64::Engine as _;
+    let csv = format!("mrn,name,ssn\nMR4000001,Rosa Ortega,{SSN}\n");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(csv.repeat(3));
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let eml = format!(
+        "From: clinic@hospital.example.org\r\nSubject: list\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nSee the attached list.\r\n--b1\r\nContent-Type: text/csv; name=\"list.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\n",
+        lines.join("\r\n")
+    );
+    assert!(!eml.contains(SSN));
+    let s = server_holding(&[], "");
+    s.work.add("support/inbox/list.eml", &eml);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert!(
+        findings.iter().any(
+            |f| f["excerpt"].as_str().unwrap().starts_with("(base64 data) ")
+                && f["path"] == "support/inbox/list.eml"
+        ),
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &[SSN]);
+    let (ok, text) = commit_through_hooks(&s.work, "list");
+    assert!(!ok, "pre-commit: {text}");
+    s.work.commit("list");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the

@@ -1,4 +1,4 @@
-use super::{MIN_ENCODED, Payload, payloads};
+use super::{BASE64, MIN_ENCODED, Payload, QUOTED_PRINTABLE, payloads};
 use crate::source::Origin;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -30,6 +30,7 @@ fn json_and_xml_data_values_are_decoded_where_they_are() {
             column: col,
             end_column: col + b64.len() as u32,
             utf16_columns: (col - 1, col - 1 + b64.len() as u32),
+            encoding: BASE64,
         }
     );
     let xml = format!("<Binary>\n  <data value=\"{b64}\"/>\n</Binary>\n");
@@ -145,4 +146,87 @@ fn only_the_added_regions_are_searched() {
     assert_eq!(decoded(&found), [NOTE]);
     assert_eq!(found[0].origin.line, 40_002);
     assert!(work < 2 * text.len() as u64, "{work}");
+}
+
+/// An e-mail with `lines` as a base64 attachment (76 characters a line, as mailers write)
+/// and a quoted-printable note, with `eol` line ends.
+fn mail(lines: &str, note: &str, eol: &str) -> String {
+    let b64 = STANDARD.encode(lines);
+    let wrapped: Vec<&str> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    [
+        "From: clinic@hospital.example.org",
+        "Subject: extract",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/mixed; boundary=\"b1\"",
+        "",
+        "--b1",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        note,
+        "--b1",
+        "Content-Type: text/csv; name=\"patients.csv\"",
+        "Content-Transfer-Encoding: base64",
+        "Content-Disposition: attachment; filename=\"patients.csv\"",
+        "",
+        &wrapped.join(eol),
+        "",
+        "--b1--",
+        "",
+    ]
+    .join(eol)
+}
+
+/// A MIME part's body is decoded where it starts: a base64 attachment whole, and of a
+/// quoted-printable note the lines its encoding changes (a soft line break in a value,
+/// `=XX` escapes); with LF and with CRLF line ends.
+#[test]
+fn mime_bodies_in_base64_and_quoted_printable_are_decoded() {
+    let csv =
+        "mrn,name,ssn\nMR4000001,Rosa Ortega,536-90-4399\nMR4000002,Mateo Haddad,219-45-0011\n";
+    let note = "Patient seen today, ssn 536-90-=\n4399.\nMRN=3A 4000=\n001, nothing else.\nA line as it is.";
+    for eol in ["\n", "\r\n"] {
+        let text = mail(csv, &note.replace('\n', eol), eol);
+        let found = payloads(text.as_bytes(), &whole(text.as_bytes()));
+        assert_eq!(found.len(), 2, "{eol:?}");
+        assert_eq!(
+            found[0].decoded,
+            b"Patient seen today, ssn 536-90-4399.\nMRN: 4000001, nothing else.\n"
+        );
+        assert_eq!(found[0].origin.encoding, QUOTED_PRINTABLE);
+        assert_eq!((found[0].origin.line, found[0].origin.column), (10, 1));
+        assert_eq!(found[1].decoded, csv.as_bytes());
+        assert_eq!(found[1].origin.encoding, BASE64);
+        assert_eq!(found[1].origin.line, 20);
+    }
+    // A body that its encoding leaves as it is, a 7bit part and one that starts before the
+    // added lines are not decoded again.
+    let plain = mail(csv, "Nothing encoded here.", "\n").replace("quoted-printable", "7bit");
+    let added = plain.find("--b1\nContent-Type: text/csv").unwrap();
+    assert!(payloads(plain.as_bytes(), std::slice::from_ref(&(0..added))).is_empty());
+    let qp_only = mail(csv, "Nothing encoded here.", "\n");
+    assert!(payloads(qp_only.as_bytes(), std::slice::from_ref(&(0..added))).is_empty());
+}
+
+/// Many parts take work linear in their number.
+#[test]
+fn mime_bodies_take_work_linear_in_the_text() {
+    let work = |n: usize| {
+        let text: String = (0..n)
+            .map(|_| {
+                let csv = "mrn,name,ssn\nMR4000001,Rosa Ortega,536-90-4399\nMR4000002,Mateo Haddad,219-45-0011\n";
+                mail(csv, "ssn 536-90-=\n4399", "\n")
+            })
+            .collect();
+        crate::work::take();
+        let found = payloads(text.as_bytes(), &whole(text.as_bytes()));
+        assert_eq!(found.len(), 2 * n);
+        crate::work::take()
+    };
+    let (w1, w4) = (work(100), work(400));
+    assert!(w4 * 10 <= w1 * 46, "{w1} steps, then {w4}");
 }
