@@ -8,7 +8,7 @@
 //! the rest): what report writers (ReportLab, FPDF, wkhtmltopdf's simple fonts, LaTeX's
 //! Type 1 fonts) produce. A font with a `ToUnicode` map (the two-byte `Identity-H` fonts of
 //! Word, Chrome, fpdf2 and most office software, whose strings are glyph numbers) is read
-//! through that map ([`Fonts`]): the page's own resources name the font a content stream
+//! through that map (`Fonts`): the page's own resources name the font a content stream
 //! selects with `Tf`, else any font of that name in the document. One pass over the file and
 //! one over each stream, and with such fonts one more over the objects; inflating counts
 //! against the archive budget (`max_file_bytes`), so a small PDF cannot expand without bound.
