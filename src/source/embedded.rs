@@ -26,8 +26,8 @@ pub const QUOTED_PRINTABLE: &str = "quoted-printable text";
 /// of bytes): 48 decoded bytes, about one line of a note.
 pub const MIN_ENCODED: usize = 64;
 
-/// How far before an added region a `data` key is looked for: its value may start the
-/// region, a line below it.
+/// How far before an added region a `data` key, or a MIME part's `Content-Transfer-Encoding`
+/// header, is looked for: its value (its body) may start the region a line or a few below.
 const KEY_LOOKBACK: usize = 256;
 
 /// One decoded payload: what it decodes to, and where it sits in the file.
@@ -71,14 +71,17 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
 /// What one search found: `(start, end, decoded, encoding)`.
 type Found = (usize, usize, Vec<u8>, &'static str);
 
-/// `(start, end, decoded)` of the FHIR `data` values that start in `added`, in order.
-fn data_values(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    // Keys are looked for in the added regions only (an edit of a large file reads its
-    // edit, not the file), each from [`KEY_LOOKBACK`] bytes before it: a value may start a
-    // line below its key. A payload's end is where its search goes on.
-    let finder = memchr::memmem::Finder::new(b"data");
+/// Calls `hit` with each region of `added` and each place `finder` finds in it, the region
+/// searched from [`KEY_LOOKBACK`] bytes before it (a key may stand a line above its value;
+/// a part's other headers between its encoding and its body) and no byte twice: an edit of a
+/// large file reads its edit, not the file. `hit` returns where what it read ends, and the
+/// next region's search starts past it.
+fn each_hit(
+    text: &[u8],
+    added: &[Range<usize>],
+    finder: &memchr::memmem::Finder<'_>,
+    mut hit: impl FnMut(&Range<usize>, usize) -> Option<usize>,
+) {
     let mut searched = 0;
     for r in added {
         let from = r.start.saturating_sub(KEY_LOOKBACK).max(searched);
@@ -88,74 +91,66 @@ fn data_values(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
         crate::work::add(r.end - from);
         searched = r.end;
         for at in finder.find_iter(&text[from..r.end]).map(|i| from + i) {
-            let Some(start) = value_start(text, at).filter(|s| r.contains(s) && *s >= pos) else {
-                continue;
-            };
-            let Some((end, decoded)) = decode(text, start) else {
-                continue;
-            };
-            searched = searched.max(end);
-            pos = end;
-            out.push((start, end, decoded, BASE64));
+            if let Some(end) = hit(r, at) {
+                searched = searched.max(end);
+            }
         }
     }
-    out
 }
 
-/// How far before an added region a MIME part's `Content-Transfer-Encoding` header is looked
-/// for: the part's other headers may stand between it and the body.
-const HEADER_LOOKBACK: usize = 256;
+/// `(start, end, decoded)` of the FHIR `data` values that start in `added`, in order.
+fn data_values(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    each_hit(
+        text,
+        added,
+        &memchr::memmem::Finder::new(b"data"),
+        |r, at| {
+            let start = value_start(text, at).filter(|s| r.contains(s) && *s >= pos)?;
+            let (end, decoded) = decode(text, start)?;
+            pos = end;
+            out.push((start, end, decoded, BASE64));
+            Some(end)
+        },
+    );
+    out
+}
 
 /// `(start, end, decoded)` of the MIME part bodies that start in `added` and are written in
 /// base64 (at least [`MIN_ENCODED`] characters that decode) or quoted-printable, in order.
 fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
-    let mut out = Vec::new();
     // `Content-Transfer-Encoding:` in any case, found by the part of it mailers write in
-    // either case (`Transfer-`, `transfer-`) and checked whole.
+    // either case (`Transfer-`, `transfer-`) and checked whole, at a line's start.
     const HEADER: &[u8] = b"content-transfer-encoding:";
-    let finder = memchr::memmem::Finder::new(b"ransfer-");
-    let mut searched = 0;
-    for r in added {
-        let from = r.start.saturating_sub(HEADER_LOOKBACK).max(searched);
-        if from >= r.end {
-            continue;
-        }
-        crate::work::add(r.end - from);
-        searched = r.end;
-        let hits: Vec<usize> = finder
-            .find_iter(&text[from..r.end])
-            .map(|i| from + i)
-            .collect();
-        for hit in hits {
-            // At a line's start only.
-            let Some(at) = hit.checked_sub(b"content-t".len()) else {
-                continue;
-            };
+    let mut out: Vec<Found> = Vec::new();
+    each_hit(
+        text,
+        added,
+        &memchr::memmem::Finder::new(b"ransfer-"),
+        |r, hit| {
+            let at = hit.checked_sub(b"content-t".len())?;
             if (at > 0 && text[at - 1] != b'\n')
                 || !text
                     .get(at..at + HEADER.len())
                     .is_some_and(|h| h.eq_ignore_ascii_case(HEADER))
             {
-                continue;
+                return None;
             }
-            let Some((start, encoding)) = body_start(text, at) else {
-                continue;
-            };
-            if !r.contains(&start) || out.last().is_some_and(|f: &Found| start < f.1) {
-                continue;
+            let (start, encoding) = body_start(text, at)?;
+            if !r.contains(&start) || out.last().is_some_and(|f| start < f.1) {
+                return None;
             }
-            let found = match encoding {
+            let (end, decoded, encoding) = match encoding {
                 Encoding::Base64 => base64_body(text, start).map(|(e, d)| (e, d, BASE64)),
                 Encoding::QuotedPrintable => {
                     quoted_printable_body(text, start).map(|(e, d)| (e, d, QUOTED_PRINTABLE))
                 }
-            };
-            if let Some((end, decoded, encoding)) = found {
-                searched = searched.max(end);
-                out.push((start, end, decoded, encoding));
-            }
-        }
-    }
+            }?;
+            out.push((start, end, decoded, encoding));
+            Some(end)
+        },
+    );
     out
 }
 
@@ -221,15 +216,7 @@ fn base64_body(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
         end = line_end;
         i = line_end + 1;
     }
-    if clean.len() < MIN_ENCODED {
-        return None;
-    }
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-    );
-    Some((end, engine.decode(&clean).ok()?))
+    Some((end, decode_base64(&clean)?))
 }
 
 /// A quoted-printable body from `start` up to a boundary line or the end, and the lines of
@@ -392,6 +379,12 @@ fn decode(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
         i += 1;
     }
     crate::work::add(i - start);
+    Some((i, decode_base64(&clean)?))
+}
+
+/// What base64 `clean` (nothing but its alphabet) decodes to, padded or not; `None` when it
+/// is shorter than [`MIN_ENCODED`] or does not decode.
+fn decode_base64(clean: &[u8]) -> Option<Vec<u8>> {
     if clean.len() < MIN_ENCODED {
         return None;
     }
@@ -400,8 +393,7 @@ fn decode(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
         base64::engine::GeneralPurposeConfig::new()
             .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
     );
-    let decoded = engine.decode(&clean).ok()?;
-    Some((i, decoded))
+    engine.decode(clean).ok()
 }
 
 #[cfg(test)]

@@ -1961,10 +1961,15 @@ fn a_pdf_letter_is_read_as_the_text_it_draws_at_every_gate() {
     );
     pdf.extend(&data);
     pdf.extend(b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
-    assert!(!pdf.windows(SSN.len()).any(|w| w == SSN.as_bytes()));
+    assert_letter_stopped_at_every_gate(&pdf);
+}
 
+/// A referral letter `pdf` (holding [`SSN`] only as its pages draw it) is found staged at
+/// `letters/referral.pdf!(text)`, and stopped by every gate.
+fn assert_letter_stopped_at_every_gate(pdf: &[u8]) {
+    assert!(!pdf.windows(SSN.len()).any(|w| w == SSN.as_bytes()));
     let s = server_holding(&[], "");
-    s.work.add("letters/referral.pdf", &pdf);
+    s.work.add("letters/referral.pdf", pdf);
     assert_staged_one_ssn_at(&s, "letters/referral.pdf!(text)");
     assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
 }
@@ -2036,12 +2041,7 @@ fn a_pdf_letter_drawn_with_a_two_byte_font_is_read_at_every_gate() {
         pdf.extend(b"\nendstream\nendobj\n");
     }
     pdf.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
-    assert!(!pdf.windows(SSN.len()).any(|w| w == SSN.as_bytes()));
-
-    let s = server_holding(&[], "");
-    s.work.add("letters/referral.pdf", &pdf);
-    assert_staged_one_ssn_at(&s, "letters/referral.pdf!(text)");
-    assert_one_ssn_stopped_at_every_gate(&s, "referral letter");
+    assert_letter_stopped_at_every_gate(&pdf);
 }
 
 /// An e-mail saved as `.eml` with a patient list attached: MIME writes an attachment in
