@@ -152,6 +152,7 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
     let mut contents: Vec<(Option<u32>, Vec<u8>)> = Vec::new();
     let mut cmaps: HashMap<u32, Arc<CMap>> = HashMap::new();
     let mut object_streams: Vec<Vec<u8>> = Vec::new();
+    let mut metadata: Vec<u8> = Vec::new();
     let mut at = 0;
     // The next `endstream` after the last unfiltered stream's data, and how far unfiltered
     // data has been read.
@@ -176,10 +177,12 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
             .starts_with(b"obj")
             .then(|| object_number(bytes, kw - dict.len()))
             .flatten();
-        // Objects packed in a stream (PDF 1.5 and later) hold the font dictionaries.
+        // Objects packed in a stream (PDF 1.5 and later) hold the font dictionaries and the
+        // document's information; its XMP metadata is text (a title, an author, keywords).
         let packed = memmem::find(dict, b"/ObjStm").is_some();
+        let xmp = memmem::find(dict, b"/Metadata").is_some();
         let filters = filters(dict)
-            .filter(|_| packed || !NOT_TEXT.iter().any(|f| memmem::find(dict, f).is_some()));
+            .filter(|_| packed || xmp || !NOT_TEXT.iter().any(|f| memmem::find(dict, f).is_some()));
         let Some(filters) = filters else {
             // Not page text (an image, a font, an index): not read. The search goes on from
             // its data, not from an `endstream` that a planted `stream` word could put past
@@ -220,6 +223,9 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
         }
         if packed {
             object_streams.push(packed_objects(dict, &content));
+        } else if xmp {
+            metadata.extend(content.iter().map(|&b| if b == b'\r' { b'\n' } else { b }));
+            metadata.push(b'\n');
         } else if memmem::find(&content, b"begincmap").is_some() {
             if let Some(n) = number {
                 cmaps.insert(n, Arc::new(CMap::parse(&content)));
@@ -238,7 +244,55 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
     for (number, content) in &contents {
         page_text(content, &fonts.of_stream(*number), &mut out);
     }
+    // The document's information (and its bookmarks' titles), then its XMP packet: a
+    // report's title or keywords may name the patient.
+    for text in std::iter::once(bytes).chain(object_streams.iter().map(|o| &o[..])) {
+        info_text(text, &mut out);
+    }
+    out.extend(metadata);
     Ok(out)
+}
+
+/// The names of the document information entries people write, read as `Title: …` lines.
+const INFO: &[&[u8]] = &[b"/Title", b"/Author", b"/Subject", b"/Keywords"];
+
+/// Appends each [`INFO`] entry of `text` with a string value as a line `Title: value`.
+fn info_text(text: &[u8], out: &mut Vec<u8>) {
+    for key in INFO {
+        let mut from = 0;
+        while let Some(i) = memmem::find(&text[from..], key) {
+            let after = from + i + key.len();
+            from = after;
+            if text.get(after).is_some_and(|&b| regular(b)) {
+                continue; // a longer name
+            }
+            let value_at = after + (text[after..].len() - text[after..].trim_ascii_start().len());
+            let (raw, end) = match text.get(value_at) {
+                Some(b'(') => literal(text, value_at + 1),
+                Some(b'<') if text.get(value_at + 1) != Some(&b'<') => {
+                    let end = memchr::memchr(b'>', &text[value_at..])
+                        .map_or(text.len(), |e| value_at + e);
+                    (hex(&text[value_at + 1..end]), end + 1)
+                }
+                _ => continue,
+            };
+            crate::work::add(end - after);
+            from = end.max(after);
+            let mut line = Vec::new();
+            match raw.strip_prefix(b"\xfe\xff") {
+                // UTF-16BE, with its byte order mark.
+                Some(utf16be) => push_text(&utf16(&units(utf16be)), &mut line),
+                None => show(&raw, &mut line),
+            }
+            let line = line.trim_ascii();
+            if !line.is_empty() {
+                out.extend_from_slice(&key[1..]);
+                out.extend_from_slice(b": ");
+                out.extend_from_slice(line);
+                out.push(b'\n');
+            }
+        }
+    }
 }
 
 /// The number of the object whose `obj` keyword starts at `at` (`12 0 obj`).

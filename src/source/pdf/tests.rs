@@ -308,3 +308,37 @@ fn reading_text_through_unicode_maps_is_linear_in_its_size() {
     cmap.decode(&[0x00, 0x21, 0x01, 0x01, 0x00, 0x2a], &mut out);
     assert_eq!(out, b"ABJ");
 }
+
+/// A report's title, author, subject and keywords (in its information dictionary, in
+/// PDFDocEncoding or UTF-16, and in its XMP packet) are text of the document too: fpdf2
+/// writes the title it is given, and a title naming the patient got past every gate.
+#[test]
+fn a_pdf_title_keywords_and_xmp_metadata_are_read() {
+    let mut pdf = pdf_of(&deflate(PAGE), "/FlateDecode");
+    let end = pdf.len() - b"trailer\n<< /Root 1 0 R >>\n%%EOF\n".len();
+    let title: Vec<u8> = "Referral, Mateo Núñez"
+        .encode_utf16()
+        .flat_map(u16::to_be_bytes)
+        .collect();
+    let title_hex: String = title.iter().map(|b| format!("{b:02X}")).collect();
+    let xmp = b"<x:xmpmeta><dc:title>Patient 536-90-4399</dc:title></x:xmpmeta>";
+    let mut tail = format!(
+        "4 0 obj\n<< /Author (Dr. Haddad) /Subject (MRN 700001) /Title <FEFF{title_hex}> /TitleX (no) >>\nendobj\n5 0 obj\n<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n",
+        xmp.len()
+    )
+    .into_bytes();
+    tail.extend(xmp);
+    tail.extend(b"\nendstream\nendobj\n");
+    pdf.splice(end..end, tail);
+    let text = text_of(&pdf);
+    assert!(text.starts_with("Referral for Rosa Ortega\n"), "{text}");
+    for line in [
+        "Title: Referral, Mateo Núñez\n",
+        "Author: Dr. Haddad\n",
+        "Subject: MRN 700001\n",
+        "<dc:title>Patient 536-90-4399</dc:title>",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    assert!(!text.contains("TitleX"));
+}
