@@ -634,17 +634,9 @@ impl Fonts {
                 Some((n, map.clone()))
             })
             .collect();
-        // A `/Font` resource dictionary (in place, or an object of its own): names to maps.
-        let names_in = |body: &[u8]| -> Names {
+        // The entries of a font dictionary (`<< /F1 5 0 R … >>`): names to maps.
+        let entries = |dict: &[u8]| -> Names {
             let mut names = HashMap::new();
-            let Some(at) = name_at(body, b"/Font") else {
-                return names;
-            };
-            let after = &body[at + b"/Font".len()..];
-            let dict = match reference(after) {
-                Some((n, _)) => objects.bodies.get(&n).copied().unwrap_or_default(),
-                None => after,
-            };
             let Some(open) = memmem::find(dict, b"<<") else {
                 return names;
             };
@@ -666,6 +658,27 @@ impl Fonts {
             }
             names
         };
+        // The fonts a resource dictionary's `/Font` names, in place or an object of its own.
+        // Objects many pages share (their resources, their font dictionary) are read once:
+        // a document of many pages does not read them again for each.
+        let mut shared: HashMap<u32, Arc<Names>> = HashMap::new();
+        let mut names_in = |body: &[u8]| -> Arc<Names> {
+            let Some(at) = name_at(body, b"/Font") else {
+                return Arc::default();
+            };
+            let after = &body[at + b"/Font".len()..];
+            match reference(after) {
+                Some((n, _)) => shared
+                    .entry(n)
+                    .or_insert_with(|| {
+                        Arc::new(entries(objects.bodies.get(&n).copied().unwrap_or_default()))
+                    })
+                    .clone(),
+                None => Arc::new(entries(after)),
+            }
+        };
+        let mut resources_of: HashMap<u32, Arc<Names>> = HashMap::new();
+        let mut merged: std::collections::HashSet<*const Names> = std::collections::HashSet::new();
         // By object number: the first page naming a font decides what the name means
         // elsewhere, the same way every run.
         let mut numbers: Vec<u32> = objects.bodies.keys().copied().collect();
@@ -677,25 +690,32 @@ impl Fonts {
             let Some(at) = name_at(body, b"/Contents") else {
                 continue;
             };
-            let resources = match name_at(body, b"/Resources") {
-                Some(r) => {
-                    let after = &body[r + b"/Resources".len()..];
-                    match reference(after) {
-                        Some((n, _)) => objects.bodies.get(&n).copied().unwrap_or_default(),
-                        None => after,
-                    }
-                }
-                None => continue,
+            let Some(r) = name_at(body, b"/Resources") else {
+                continue;
             };
-            let names = Arc::new(names_in(resources));
+            let after = &body[r + b"/Resources".len()..];
+            let names = match reference(after) {
+                Some((n, _)) => match resources_of.get(&n) {
+                    Some(names) => names.clone(),
+                    None => {
+                        let names = names_in(objects.bodies.get(&n).copied().unwrap_or_default());
+                        resources_of.insert(n, names.clone());
+                        names
+                    }
+                },
+                None => names_in(after),
+            };
             if names.is_empty() {
                 continue;
             }
-            for (name, map) in names.iter() {
-                fonts
-                    .by_name
-                    .entry(name.clone())
-                    .or_insert_with(|| map.clone());
+            // Each set of names once into the names of the whole document.
+            if merged.insert(Arc::as_ptr(&names)) {
+                for (name, map) in names.iter() {
+                    fonts
+                        .by_name
+                        .entry(name.clone())
+                        .or_insert_with(|| map.clone());
+                }
             }
             let mut rest = body[at + b"/Contents".len()..].trim_ascii_start();
             let array = rest.first() == Some(&b'[');
@@ -713,8 +733,11 @@ impl Fonts {
         // Fonts no page names (a form's, an inherited resource's): by name, from anywhere.
         for &body in &bodies {
             if name_at(body, b"/Font").is_some() && name_at(body, b"/Contents").is_none() {
-                for (name, map) in names_in(body) {
-                    fonts.by_name.entry(name).or_insert(map);
+                for (name, map) in names_in(body).iter() {
+                    fonts
+                        .by_name
+                        .entry(name.clone())
+                        .or_insert_with(|| map.clone());
                 }
             }
         }

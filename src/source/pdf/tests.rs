@@ -342,3 +342,48 @@ fn a_pdf_title_keywords_and_xmp_metadata_are_read() {
     }
     assert!(!text.contains("TitleX"));
 }
+
+/// Pages that share one resources object (and one font dictionary) read it once: with as
+/// many pages as fonts, reading it per page was work in the square of the document's size.
+#[test]
+fn shared_resources_are_read_once_however_many_pages_name_them() {
+    let work = |n: usize| {
+        let cmap = deflate(cmap_of(3).as_bytes());
+        let fonts: String = (0..n).map(|k| format!("/F{k} 7 0 R ")).collect();
+        let mut pdf = format!(
+            "%PDF-1.7\n5 0 obj\n<< /Font 6 0 R >>\nendobj\n6 0 obj\n<< {fonts}>>\nendobj\n7 0 obj\n<< /Type /Font /Subtype /Type0 /ToUnicode 8 0 R >>\nendobj\n8 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            cmap.len()
+        )
+        .into_bytes();
+        pdf.extend(&cmap);
+        pdf.extend(b"\nendstream\nendobj\n");
+        for p in 0..n {
+            let content =
+                deflate(format!("BT /F{p} 9 Tf {} Tj ET", codes("SSN 536-90-4399", 3)).as_bytes());
+            pdf.extend(
+                format!(
+                    "{} 0 obj\n<< /Type /Page /Resources 5 0 R /Contents {} 0 R >>\nendobj\n",
+                    100 + 2 * p,
+                    101 + 2 * p
+                )
+                .as_bytes(),
+            );
+            pdf.extend(
+                format!(
+                    "{} 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+                    101 + 2 * p,
+                    content.len()
+                )
+                .as_bytes(),
+            );
+            pdf.extend(&content);
+            pdf.extend(b"\nendstream\nendobj\n");
+        }
+        crate::work::take();
+        let text = text(&pdf, &mut (1 << 26)).unwrap();
+        assert_eq!(text.len(), n * "SSN 536-90-4399\n".len());
+        crate::work::take()
+    };
+    let (w1, w4) = (work(100), work(400));
+    assert!(w4 * 10 <= w1 * 46, "{w1} steps for 100 pages, {w4} for 400");
+}
