@@ -123,10 +123,22 @@ fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
     // `Content-Transfer-Encoding:` in any case, found by the part of it mailers write in
     // either case (`Transfer-`, `transfer-`) and checked whole, at a line's start.
     const HEADER: &[u8] = b"content-transfer-encoding:";
+    // A saved e-mail is searched whole, and a body is decoded when any of it is added: an
+    // edit inside an attachment committed earlier (its headers far above the edit) must not
+    // leave the new lines to be read as the base64 they are.
+    let whole = [0..text.len()];
+    let mail = is_mail(text);
+    let searched: &[Range<usize>] = if mail { &whole } else { added };
+    let touched = |body: Range<usize>| {
+        let k = added.partition_point(|a| a.end <= body.start);
+        added
+            .get(k)
+            .is_some_and(|a| a.start < body.end.max(body.start + 1))
+    };
     let mut out: Vec<Found> = Vec::new();
     each_hit(
         text,
-        added,
+        searched,
         &memchr::memmem::Finder::new(b"ransfer-"),
         |r, hit| {
             let at = hit.checked_sub(b"content-t".len())?;
@@ -147,11 +159,36 @@ fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
                     quoted_printable_body(text, start).map(|(e, d)| (e, d, QUOTED_PRINTABLE))
                 }
             }?;
+            if mail && !touched(start..end) {
+                return Some(end);
+            }
             out.push((start, end, decoded, encoding));
             Some(end)
         },
     );
     out
+}
+
+/// Whether `text` is a saved e-mail (`.eml`, an mbox): it starts with a header mail writers
+/// put first, or mbox's `From ` line.
+fn is_mail(text: &[u8]) -> bool {
+    const FIRST: &[&[u8]] = &[
+        b"from ",
+        b"from:",
+        b"return-path:",
+        b"received:",
+        b"delivered-to:",
+        b"mime-version:",
+        b"message-id:",
+        b"date:",
+        b"subject:",
+        b"to:",
+        b"x-",
+    ];
+    FIRST.iter().any(|h| {
+        text.get(..h.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(h))
+    })
 }
 
 /// A MIME body's transfer encoding that hides text from a scan of the raw bytes.

@@ -2081,6 +2081,47 @@ fn a_patient_list_attached_to_a_saved_email_is_read_at_every_gate() {
     assert!(!ok, "pre-receive: {text}");
 }
 
+/// The same e-mail committed with its list clean, then one row of the attachment changed to
+/// hold an SSN: the added lines are base64 far below the part's headers, and they got past
+/// every gate as the base64 they are.
+#[test]
+fn an_ssn_edited_into_an_attachment_committed_earlier_is_read_at_every_gate() {
+    use base64::Engine as _;
+    let eml = |value: &str| {
+        let mut csv = String::from("mrn,name,ssn\n");
+        for i in 0..40 {
+            let v = if i == 30 { value } else { "unknown-val" };
+            csv.push_str(&format!("MR40{i:05},Rosa Ortega,{v}\n"));
+        }
+        let b64 = base64::engine::general_purpose::STANDARD.encode(csv);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "From: clinic@hospital.example.org\nSubject: list\nMIME-Version: 1.0\nContent-Type: text/csv; name=\"list.csv\"\nContent-Transfer-Encoding: base64\n\n{}\n",
+            lines.join("\n")
+        )
+    };
+    assert_eq!(SSN.len(), "unknown-val".len());
+    let s = server_holding(
+        &[("support/inbox/list.eml", eml("unknown-val").into_bytes())],
+        "",
+    );
+    s.work.add("support/inbox/list.eml", eml(SSN));
+    let diff = s.work.git(&["diff", "--cached", "-U0"]);
+    assert!(!diff.contains("Content-Transfer-Encoding"), "{diff}");
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_no_value(&r.stdout, &[SSN]);
+    let (ok, text) = commit_through_hooks(&s.work, "list");
+    assert!(!ok, "pre-commit: {text}");
+    s.work.commit("list");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the

@@ -230,3 +230,36 @@ fn mime_bodies_take_work_linear_in_the_text() {
     let (w1, w4) = (work(100), work(400));
     assert!(w4 * 10 <= w1 * 46, "{w1} steps, then {w4}");
 }
+
+/// An edit inside an attachment committed earlier: its headers stand far above the added
+/// lines, and the body is decoded all the same in a saved e-mail, since part of it is added.
+/// An untouched body is not decoded again, and outside an e-mail the search stays with the
+/// added lines.
+#[test]
+fn an_edit_inside_an_earlier_attachment_decodes_its_body() {
+    let mut csv = String::from("mrn,name,ssn\n");
+    for i in 0..40 {
+        csv.push_str(&format!("MR40{i:05},Rosa Ortega,536-90-{:04}\n", 4000 + i));
+    }
+    let text = mail(&csv, "Nothing encoded here.", "\n");
+    let body = text
+        .find("\n\n")
+        .map(|_| text.rfind("Disposition").unwrap())
+        .unwrap();
+    // A line in the middle of the base64 body, far below its headers.
+    let line_start = text[body..].find('\n').unwrap() + body + 2 + 76 * 10 + 10;
+    let line_end = line_start + 77;
+    assert!(line_start - body > 512);
+    let found = payloads(
+        text.as_bytes(),
+        std::slice::from_ref(&(line_start..line_end)),
+    );
+    assert_eq!(decoded(&found), [csv.as_bytes()]);
+    // Added lines after the body leave it alone.
+    let end = text.len() - 1;
+    assert!(payloads(text.as_bytes(), std::slice::from_ref(&(end..text.len()))).is_empty());
+    // Not an e-mail: only bodies starting in the added lines.
+    let not_mail = format!("payload log\n{text}");
+    let shifted = line_start + 12..line_end + 12;
+    assert!(payloads(not_mail.as_bytes(), std::slice::from_ref(&shifted)).is_empty());
+}
