@@ -126,9 +126,13 @@ fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
     // A saved e-mail is searched whole, and a body is decoded when any of it is added: an
     // edit inside an attachment committed earlier (its headers far above the edit) must not
     // leave the new lines to be read as the base64 they are.
-    let whole = [0..text.len()];
+    let whole = 0..text.len();
     let mail = is_mail(text);
-    let searched: &[Range<usize>] = if mail { &whole } else { added };
+    let searched: &[Range<usize>] = if mail {
+        std::slice::from_ref(&whole)
+    } else {
+        added
+    };
     let touched = |body: Range<usize>| {
         let k = added.partition_point(|a| a.end <= body.start);
         added
