@@ -2044,21 +2044,36 @@ fn a_pdf_letter_drawn_with_a_two_byte_font_is_read_at_every_gate() {
     assert_letter_stopped_at_every_gate(&pdf);
 }
 
-/// An e-mail saved as `.eml` with a patient list attached: MIME writes an attachment in
-/// base64, 76 characters a line, and the list got past every gate.
-#[test]
-fn a_patient_list_attached_to_a_saved_email_is_read_at_every_gate() {
+/// `text` in base64 as MIME writes it: 76 characters a line, lines joined by `eol`.
+fn mime_base64(text: &str, eol: &str) -> String {
     use base64::Engine as _;
-    let csv = format!("mrn,name,ssn\nMR4000001,Rosa Ortega,{SSN}\n");
-    let b64 = base64::engine::general_purpose::STANDARD.encode(csv.repeat(3));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
     let lines: Vec<&str> = b64
         .as_bytes()
         .chunks(76)
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
+    lines.join(eol)
+}
+
+/// Commits what `s.work` has staged through its hooks (refused), then without them, and
+/// pushes it (refused by the server).
+fn assert_refused_by_both_hooks(s: &Server) {
+    let (ok, text) = commit_through_hooks(&s.work, "list");
+    assert!(!ok, "pre-commit: {text}");
+    s.work.commit("list");
+    let (ok, text) = s.push(&["--no-verify", "main"]);
+    assert!(!ok, "pre-receive: {text}");
+}
+
+/// An e-mail saved as `.eml` with a patient list attached: MIME writes an attachment in
+/// base64, 76 characters a line, and the list got past every gate.
+#[test]
+fn a_patient_list_attached_to_a_saved_email_is_read_at_every_gate() {
+    let csv = format!("mrn,name,ssn\nMR4000001,Rosa Ortega,{SSN}\n");
     let eml = format!(
         "From: clinic@hospital.example.org\r\nSubject: list\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nSee the attached list.\r\n--b1\r\nContent-Type: text/csv; name=\"list.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\n",
-        lines.join("\r\n")
+        mime_base64(&csv.repeat(3), "\r\n")
     );
     assert!(!eml.contains(SSN));
     let s = server_holding(&[], "");
@@ -2074,11 +2089,7 @@ fn a_patient_list_attached_to_a_saved_email_is_read_at_every_gate() {
         "{findings:?}"
     );
     assert_no_value(&r.stdout, &[SSN]);
-    let (ok, text) = commit_through_hooks(&s.work, "list");
-    assert!(!ok, "pre-commit: {text}");
-    s.work.commit("list");
-    let (ok, text) = s.push(&["--no-verify", "main"]);
-    assert!(!ok, "pre-receive: {text}");
+    assert_refused_by_both_hooks(&s);
 }
 
 /// The same e-mail committed with its list clean, then one row of the attachment changed to
@@ -2086,22 +2097,15 @@ fn a_patient_list_attached_to_a_saved_email_is_read_at_every_gate() {
 /// every gate as the base64 they are.
 #[test]
 fn an_ssn_edited_into_an_attachment_committed_earlier_is_read_at_every_gate() {
-    use base64::Engine as _;
     let eml = |value: &str| {
         let mut csv = String::from("mrn,name,ssn\n");
         for i in 0..40 {
             let v = if i == 30 { value } else { "unknown-val" };
             csv.push_str(&format!("MR40{i:05},Rosa Ortega,{v}\n"));
         }
-        let b64 = base64::engine::general_purpose::STANDARD.encode(csv);
-        let lines: Vec<&str> = b64
-            .as_bytes()
-            .chunks(76)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
         format!(
             "From: clinic@hospital.example.org\nSubject: list\nMIME-Version: 1.0\nContent-Type: text/csv; name=\"list.csv\"\nContent-Transfer-Encoding: base64\n\n{}\n",
-            lines.join("\n")
+            mime_base64(&csv, "\n")
         )
     };
     assert_eq!(SSN.len(), "unknown-val".len());
@@ -2115,11 +2119,7 @@ fn an_ssn_edited_into_an_attachment_committed_earlier_is_read_at_every_gate() {
     let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert_no_value(&r.stdout, &[SSN]);
-    let (ok, text) = commit_through_hooks(&s.work, "list");
-    assert!(!ok, "pre-commit: {text}");
-    s.work.commit("list");
-    let (ok, text) = s.push(&["--no-verify", "main"]);
-    assert!(!ok, "pre-receive: {text}");
+    assert_refused_by_both_hooks(&s);
 }
 
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
