@@ -74,11 +74,15 @@ pub fn write(report: &Report, style: Style, w: &mut dyn Write) -> io::Result<()>
     if !style.no_summary {
         write_summary(report, w)?;
     }
+    // Where a rule stopped counting, looked up once per capped entry: a tree of many dense
+    // files has as many of both.
+    let stopped_at: std::collections::HashSet<(&str, &str, Option<&str>)> = report
+        .stopped
+        .iter()
+        .map(|s| (&*s.rule, &*s.path, s.commit.as_deref()))
+        .collect();
     for c in report.capped.iter().filter(|c| c.suppressed.is_none()) {
-        let stopped = report
-            .stopped
-            .iter()
-            .any(|s| s.rule == c.rule && s.path == c.path && s.commit == c.commit);
+        let stopped = stopped_at.contains(&(&*c.rule, &*c.path, c.commit.as_deref()));
         writeln!(
             w,
             "note: {}{} more {} {} finding(s) in {} are counted, not listed (the first {} are)",
@@ -110,16 +114,7 @@ fn write_stopped(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     if report.stopped.is_empty() {
         return Ok(());
     }
-    // One entry per file (and commit), its rules in the order they stopped.
-    let mut files: Vec<(&crate::model::Stopped, Vec<&str>)> = Vec::new();
-    for s in &report.stopped {
-        match files.last_mut() {
-            Some((first, rules)) if first.path == s.path && first.commit == s.commit => {
-                rules.push(&s.rule);
-            }
-            _ => files.push((s, vec![&s.rule])),
-        }
-    }
+    let files = stopped_files(report);
     let mut named: Vec<String> = files
         .iter()
         .take(NAMED)
@@ -145,6 +140,21 @@ fn write_stopped(report: &Report, w: &mut dyn Write) -> io::Result<()> {
         crate::model::COUNTED_BEFORE_STOP,
         named.join("; ")
     )
+}
+
+/// [`Report::stopped`] by file (and commit), each with its rules in the order they stopped:
+/// the entries of one file stand together, as its item gave them.
+fn stopped_files(report: &Report) -> Vec<(&crate::model::Stopped, Vec<&str>)> {
+    let mut files: Vec<(&crate::model::Stopped, Vec<&str>)> = Vec::new();
+    for s in &report.stopped {
+        match files.last_mut() {
+            Some((first, rules)) if first.path == s.path && first.commit == s.commit => {
+                rules.push(&s.rule);
+            }
+            _ => files.push((s, vec![&s.rule])),
+        }
+    }
+    files
 }
 
 /// The notes (each skipped file named, the first [`NAMED`] of a kind listed and the rest
@@ -229,15 +239,9 @@ fn write_summary(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     let mut extra = Vec::new();
     // Counts of a rule that stopped counting ([`Report::stopped`]) are lower bounds.
     if !report.stopped.is_empty() {
-        let mut files: Vec<(&str, Option<&str>)> = report
-            .stopped
-            .iter()
-            .map(|s| (&*s.path, s.commit.as_deref()))
-            .collect();
-        files.dedup();
         extra.push(format!(
             "totals are lower bounds: counting stopped in {} file(s) that block",
-            files.len()
+            stopped_files(report).len()
         ));
     }
     if s.allowed > 0 {
