@@ -182,62 +182,65 @@ pub fn find_each(
     // Line filters (`csv_row`) and validators walk the same structures over and over; they
     // remember what they found for each text while the batch is scanned.
     crate::detect::structure::memo::remembering_all(&texts, || {
-        let head = match (opts.stop_after, targets) {
-            (Some(_), [target]) if opts.prefilter => head_of(target),
+        let head = match (targets, &mut *outs) {
+            ([target], [out]) if opts.prefilter && opts.stop_after.is_some() => {
+                head_of(target).map(|halves| (*target, out, halves))
+            }
             _ => None,
         };
-        let Some((head, rest)) = head else {
-            let mut stopped = find_in(db, targets, opts, scratch, outs, &Spent::default())?;
-            stopped.sort_unstable();
-            stopped.dedup();
-            scratch.stopped = stopped;
-            return Ok(());
+        let mut stopped = match head {
+            Some((target, out, (head, rest))) => {
+                find_head_first(db, target, &head, &rest, opts, scratch, out)?
+            }
+            None => find_in(db, targets, opts, scratch, outs, &Spent::default())?,
         };
-        // A large text with a limit: its head first, then the rest without the rules that
-        // stopped in the head, which are neither planned (their line gates, keyword spans)
-        // nor run there again (a 50,000-resource NDJSON export stops eight rules in its first
-        // 512 KiB, and planning them over 18 MB was a third of its scan).
-        #[cfg(test)]
-        HEAD_SPLITS.with(|n| n.set(n.get() + 1));
-        let target = targets[0];
-        let mut stopped = find_in(
-            db,
-            &[Target {
-                regions: &head,
-                ..target
-            }],
-            opts,
-            scratch,
-            outs,
-            &Spent::default(),
-        )?;
-        let mut spent = Spent {
-            skip: stopped.iter().map(|&(_, rule)| rule).collect(),
-            found: Found::new(),
-        };
-        spent.skip.sort_unstable();
-        spent.skip.dedup();
-        for m in outs[0].iter().filter(|m| !m.synthetic) {
-            *spent.found.entry((m.rule, 0)).or_insert(0) += 1;
-        }
-        let mut more = Vec::new();
-        stopped.extend(find_in(
-            db,
-            &[Target {
-                regions: &rest,
-                ..target
-            }],
-            opts,
-            scratch,
-            std::slice::from_mut(&mut more),
-            &spent,
-        )?);
-        outs[0].append(&mut more);
         stopped.sort_unstable();
         stopped.dedup();
         scratch.stopped = stopped;
         Ok(())
     })
+}
+
+/// [`find_in`] for one large text with a limit: its `head` regions first, then the `rest`
+/// without the rules that stopped in the head, which are neither planned (their line gates,
+/// keyword spans) nor run there again (a 50,000-resource NDJSON export stops eight rules in
+/// its first 512 KiB, and planning them over 18 MB was a third of its scan); the others go on
+/// with what they found in the head.
+fn find_head_first(
+    db: &RuleDb,
+    target: Target<'_>,
+    head: &[Range<usize>],
+    rest: &[Range<usize>],
+    opts: DetectOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<RawMatch>,
+) -> Result<Vec<(u32, RuleIdx)>> {
+    #[cfg(test)]
+    HEAD_SPLITS.with(|n| n.set(n.get() + 1));
+    let part = |regions| Target { regions, ..target };
+    let one = std::slice::from_mut(out);
+    let mut stopped = find_in(db, &[part(head)], opts, scratch, one, &Spent::default())?;
+    let mut spent = Spent {
+        skip: stopped.iter().map(|&(_, rule)| rule).collect(),
+        found: Found::new(),
+    };
+    spent.skip.sort_unstable();
+    spent.skip.dedup();
+    for m in out.iter().filter(|m| counts_toward_limit(m)) {
+        *spent.found.entry((m.rule, 0)).or_insert(0) += 1;
+    }
+    let mut more = Vec::new();
+    let rest_out = std::slice::from_mut(&mut more);
+    stopped.extend(find_in(db, &[part(rest)], opts, scratch, rest_out, &spent)?);
+    out.append(&mut more);
+    Ok(stopped)
+}
+
+/// Whether a match counts toward its rule's limit ([`DetectOptions::stop_after`]): values
+/// with a synthetic-data marker do not (a generated fixture would never block, and be
+/// scanned twice).
+fn counts_toward_limit(m: &RawMatch) -> bool {
+    !m.synthetic
 }
 
 /// Bytes of a text's head scanned on their own when rules may stop
@@ -545,12 +548,17 @@ impl Budget {
         };
         let found = self.found.get(&(rule, t)).copied().unwrap_or(0);
         if found >= limit {
-            if self.stopped.last() != Some(&(t, rule)) {
-                self.stopped.push((t, rule));
-            }
+            self.stop(rule, t);
             return None;
         }
         Some(limit - found)
+    }
+
+    /// Notes that `rule` stopped in text `t` (once for a run of its spans there).
+    fn stop(&mut self, rule: RuleIdx, t: u32) {
+        if self.stopped.last() != Some(&(t, rule)) {
+            self.stopped.push((t, rule));
+        }
     }
 
     /// `rule` found `n` more matches in text `t`.
@@ -564,8 +572,8 @@ impl Budget {
         let total = self.found.entry((rule, t)).or_insert(0);
         *total += n;
         // Reached on this span, which may have held more: stopped here.
-        if *total >= limit && self.stopped.last() != Some(&(t, rule)) {
-            self.stopped.push((t, rule));
+        if *total >= limit {
+            self.stop(rule, t);
         }
     }
 }
@@ -1003,7 +1011,7 @@ fn keyword_spans(
         for &idx in &db.keyword(hit.pattern as usize).rules {
             let rule = db.rule(idx);
             if !(rule.keyword_required() && rule.applies_to_known(path, generated))
-                || skip.contains(&idx)
+                || skip.binary_search(&idx).is_ok()
             {
                 continue;
             }
@@ -1106,12 +1114,9 @@ fn gated_spans(
     } = scratch;
     rules.clear();
     let generated = crate::source::generated_path(path);
-    rules.extend(
-        db.unconditional()
-            .iter()
-            .copied()
-            .filter(|&i| db.rule(i).applies_to_known(path, generated) && !skip.contains(&i)),
-    );
+    rules.extend(db.unconditional().iter().copied().filter(|&i| {
+        db.rule(i).applies_to_known(path, generated) && skip.binary_search(&i).is_err()
+    }));
     if rules.is_empty() {
         return;
     }
@@ -1398,7 +1403,7 @@ fn run_rule(
                 detail: a.detail,
                 graded_literal,
             });
-            found += usize::from(!a.synthetic);
+            found += usize::from(out.last().is_some_and(counts_toward_limit));
         }
     }
     Ok(found)
