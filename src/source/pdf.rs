@@ -180,7 +180,7 @@ pub(super) fn text(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str
         // Objects packed in a stream (PDF 1.5 and later) hold the font dictionaries and the
         // document's information; its XMP metadata is text (a title, an author, keywords).
         let packed = memmem::find(dict, b"/ObjStm").is_some();
-        let xmp = memmem::find(dict, b"/Metadata").is_some();
+        let xmp = of_type(dict, b"/Metadata");
         let filters = filters(dict)
             .filter(|_| packed || xmp || !NOT_TEXT.iter().any(|f| memmem::find(dict, f).is_some()));
         let Some(filters) = filters else {
@@ -260,12 +260,9 @@ const INFO: &[&[u8]] = &[b"/Title", b"/Author", b"/Subject", b"/Keywords"];
 fn info_text(text: &[u8], out: &mut Vec<u8>) {
     for key in INFO {
         let mut from = 0;
-        while let Some(i) = memmem::find(&text[from..], key) {
-            let after = from + i + key.len();
+        while let Some(at) = name_from(text, key, from) {
+            let after = at + key.len();
             from = after;
-            if text.get(after).is_some_and(|&b| regular(b)) {
-                continue; // a longer name
-            }
             let value_at = after + (text[after..].len() - text[after..].trim_ascii_start().len());
             let (raw, end) = match text.get(value_at) {
                 Some(b'(') => literal(text, value_at + 1),
@@ -293,6 +290,15 @@ fn info_text(text: &[u8], out: &mut Vec<u8>) {
             }
         }
     }
+}
+
+/// Whether `dict`'s `/Type` is the name `ty` (an image's `/Metadata 9 0 R` names its
+/// metadata, it is none: the image stays unread).
+fn of_type(dict: &[u8], ty: &[u8]) -> bool {
+    name_at(dict, b"/Type").is_some_and(|at| {
+        let value = dict[at + b"/Type".len()..].trim_ascii_start();
+        value.starts_with(ty) && !value.get(ty.len()).is_some_and(|&b| regular(b))
+    })
 }
 
 /// The number of the object whose `obj` keyword starts at `at` (`12 0 obj`).
@@ -361,20 +367,11 @@ fn packed_objects(dict: &[u8], content: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The integer after the name `key` in `dict` (`/First 17`).
+/// The integer after the name `key` in `dict` (`/First 17`; `/N` is not `/Name`).
 fn int_after(dict: &[u8], key: &[u8]) -> Option<u32> {
-    let mut from = 0;
-    while let Some(i) = memmem::find(&dict[from..], key) {
-        let after = from + i + key.len();
-        from = after;
-        if dict.get(after).is_some_and(|&b| regular(b)) {
-            continue; // `/N` of `/Name`
-        }
-        let rest = dict[after..].trim_ascii_start();
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        return std::str::from_utf8(&rest[..digits]).ok()?.parse().ok();
-    }
-    None
+    let rest = dict[name_at(dict, key)? + key.len()..].trim_ascii_start();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
 
 /// The object `N G R` the name `key` refers to in `body` (`/ToUnicode 9 0 R`).
@@ -385,8 +382,13 @@ fn ref_after(body: &[u8], key: &[u8]) -> Option<u32> {
 
 /// Where the name `key` (not a longer name starting with it) first stands in `body`.
 fn name_at(body: &[u8], key: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(i) = memmem::find(&body[from..], key) {
+    name_from(body, key, 0)
+}
+
+/// Where the name `key` (not a longer name starting with it) first stands in `body` at or
+/// after `from`.
+fn name_from(body: &[u8], key: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(i) = memmem::find(body.get(from..)?, key) {
         let at = from + i;
         from = at + key.len();
         if !body.get(from).is_some_and(|&b| regular(b)) {

@@ -182,12 +182,25 @@ fn codes(text: &str, first: u16) -> String {
     format!("<{hex}>")
 }
 
+/// Object `n`: a stream holding `bytes` deflated, `dict` (entries and a space, or nothing)
+/// in its dictionary before its length and filter.
+fn flate_object(n: impl std::fmt::Display, dict: &str, bytes: &[u8]) -> Vec<u8> {
+    let data = deflate(bytes);
+    let mut out = format!(
+        "{n} 0 obj\n<< {dict}/Length {} /Filter /FlateDecode >>\nstream\n",
+        data.len()
+    )
+    .into_bytes();
+    out.extend(&data);
+    out.extend(b"\nendstream\nendobj\n");
+    out
+}
+
 /// A PDF of `pages`, each `(first code of its font's map, its content stream)`, every font
 /// named `/F1` in its own page's resources (Type0, `Identity-H`, with a `ToUnicode` map, as
 /// Word, Chrome and fpdf2 write them). With `packed`, the page, resource and font objects are
 /// in a deflated object stream, as PDF 1.5 writers put them.
 fn cid_pdf(pages: &[(u16, String)], packed: bool) -> Vec<u8> {
-    let mut plain = String::new(); // objects as `n 0 obj ... endobj`
     let mut objects: Vec<(u32, String)> = Vec::new(); // dictionaries that may be packed
     let mut streams: Vec<(u32, Vec<u8>)> = Vec::new();
     let kids: Vec<String> = (0..pages.len())
@@ -210,8 +223,8 @@ fn cid_pdf(pages: &[(u16, String)], packed: bool) -> Vec<u8> {
             base + 4,
             format!("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+Font{k} >>"),
         ));
-        streams.push((base + 2, deflate(content.as_bytes())));
-        streams.push((base + 3, deflate(cmap_of(*first).as_bytes())));
+        streams.push((base + 2, content.as_bytes().to_vec()));
+        streams.push((base + 3, cmap_of(*first).into_bytes()));
     }
     let mut out = b"%PDF-1.5\n".to_vec();
     if packed {
@@ -222,26 +235,23 @@ fn cid_pdf(pages: &[(u16, String)], packed: bool) -> Vec<u8> {
             body.push_str(dict);
             body.push('\n');
         }
-        let data = deflate(format!("{header}\n{body}").as_bytes());
-        out.extend(format!("90 0 obj\n<< /Type /ObjStm /N {} /First {} /Length {} /Filter /FlateDecode >>\nstream\n", objects.len(), header.len() + 1, data.len()).as_bytes());
-        out.extend(&data);
-        out.extend(b"\nendstream\nendobj\n");
+        let dict = format!(
+            "/Type /ObjStm /N {} /First {} ",
+            objects.len(),
+            header.len() + 1
+        );
+        out.extend(flate_object(
+            90,
+            &dict,
+            format!("{header}\n{body}").as_bytes(),
+        ));
     } else {
         for (n, dict) in &objects {
-            plain.push_str(&format!("{n} 0 obj\n{dict}\nendobj\n"));
+            out.extend(format!("{n} 0 obj\n{dict}\nendobj\n").as_bytes());
         }
-        out.extend(plain.as_bytes());
     }
-    for (n, data) in &streams {
-        out.extend(
-            format!(
-                "{n} 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
-                data.len()
-            )
-            .as_bytes(),
-        );
-        out.extend(data);
-        out.extend(b"\nendstream\nendobj\n");
+    for (n, bytes) in &streams {
+        out.extend(flate_object(n, "", bytes));
     }
     out.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
     out
@@ -283,8 +293,8 @@ fn text_drawn_with_two_byte_fonts_is_read_through_their_unicode_maps() {
     assert!(!text_of(unmapped.as_bytes()).contains("536-90"));
 }
 
-/// A map's ranges are capped, and a document of many pages through one map is read in work
-/// linear in its size.
+/// A map's ranges are kept as ranges, and a document of many pages through one map is read
+/// in work linear in its size.
 #[test]
 fn reading_text_through_unicode_maps_is_linear_in_its_size() {
     let work = |pages: usize| {
@@ -341,6 +351,16 @@ fn a_pdf_title_keywords_and_xmp_metadata_are_read() {
         assert!(text.contains(line), "{line:?} in {text}");
     }
     assert!(!text.contains("TitleX"));
+    // An image naming its metadata is no metadata: it stays unread, as images are.
+    let mut pdf = pdf_of(&deflate(PAGE), "/FlateDecode");
+    let end = pdf.len() - b"trailer\n<< /Root 1 0 R >>\n%%EOF\n".len();
+    let image = flate_object(
+        6,
+        "/Type /XObject /Subtype /Image /Metadata 7 0 R ",
+        b"Patient 219-45-0011 in pixels",
+    );
+    pdf.splice(end..end, image);
+    assert!(!text_of(&pdf).contains("219-45"));
 }
 
 /// Pages that share one resources object (and one font dictionary) read it once: with as
@@ -348,18 +368,14 @@ fn a_pdf_title_keywords_and_xmp_metadata_are_read() {
 #[test]
 fn shared_resources_are_read_once_however_many_pages_name_them() {
     let work = |n: usize| {
-        let cmap = deflate(cmap_of(3).as_bytes());
         let fonts: String = (0..n).map(|k| format!("/F{k} 7 0 R ")).collect();
         let mut pdf = format!(
-            "%PDF-1.7\n5 0 obj\n<< /Font 6 0 R >>\nendobj\n6 0 obj\n<< {fonts}>>\nendobj\n7 0 obj\n<< /Type /Font /Subtype /Type0 /ToUnicode 8 0 R >>\nendobj\n8 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
-            cmap.len()
+            "%PDF-1.7\n5 0 obj\n<< /Font 6 0 R >>\nendobj\n6 0 obj\n<< {fonts}>>\nendobj\n7 0 obj\n<< /Type /Font /Subtype /Type0 /ToUnicode 8 0 R >>\nendobj\n"
         )
         .into_bytes();
-        pdf.extend(&cmap);
-        pdf.extend(b"\nendstream\nendobj\n");
+        pdf.extend(flate_object(8, "", cmap_of(3).as_bytes()));
         for p in 0..n {
-            let content =
-                deflate(format!("BT /F{p} 9 Tf {} Tj ET", codes("SSN 536-90-4399", 3)).as_bytes());
+            let content = format!("BT /F{p} 9 Tf {} Tj ET", codes("SSN 536-90-4399", 3));
             pdf.extend(
                 format!(
                     "{} 0 obj\n<< /Type /Page /Resources 5 0 R /Contents {} 0 R >>\nendobj\n",
@@ -368,16 +384,7 @@ fn shared_resources_are_read_once_however_many_pages_name_them() {
                 )
                 .as_bytes(),
             );
-            pdf.extend(
-                format!(
-                    "{} 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
-                    101 + 2 * p,
-                    content.len()
-                )
-                .as_bytes(),
-            );
-            pdf.extend(&content);
-            pdf.extend(b"\nendstream\nendobj\n");
+            pdf.extend(flate_object(101 + 2 * p, "", content.as_bytes()));
         }
         crate::work::take();
         let text = text(&pdf, &mut (1 << 26)).unwrap();
