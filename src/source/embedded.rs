@@ -6,9 +6,9 @@
 //! patient extract, and `quoted-printable` may break a value across lines (`=` at a line's
 //! end) or write its bytes as `=3D`-style escapes.
 //!
-//! A payload is decoded when it starts in an added region, is at least [`MIN_ENCODED`]
-//! characters of base64 (JSON's `\/` and line-break escapes, XML's white space allowed) and
-//! decodes. What it decodes to is handed on as an item of its own with the file's path and
+//! A payload is decoded when it starts in an added region (in a saved e-mail, a MIME body
+//! when any of it is added), is at least [`MIN_ENCODED`] characters of base64 (JSON's `\/`
+//! and line-break escapes, XML's white space allowed) and decodes. What it decodes to is handed on as an item of its own with the file's path and
 //! an [`Origin`]: findings in it are reported at the payload's place in the file, so
 //! fingerprints, baselines and path policy are the file's.
 
@@ -117,8 +117,9 @@ fn data_values(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
     out
 }
 
-/// `(start, end, decoded)` of the MIME part bodies that start in `added` and are written in
-/// base64 (at least [`MIN_ENCODED`] characters that decode) or quoted-printable, in order.
+/// `(start, end, decoded)` of the MIME part bodies that start in `added` (in a saved e-mail,
+/// that hold any of it) and are written in base64 (at least [`MIN_ENCODED`] characters that
+/// decode) or quoted-printable, in order.
 fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
     // `Content-Transfer-Encoding:` in any case, found by the part of it mailers write in
     // either case (`Transfer-`, `transfer-`) and checked whole, at a line's start.

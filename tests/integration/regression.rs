@@ -757,23 +757,29 @@ fn refusal_advice_fits_the_rule() {
     );
 }
 
+/// A patient extract of `rows` rows, `mrn,ssn`: synthetic, valid-looking SSNs (areas 101-400,
+/// never 9xx or 666), each row its own.
+fn patient_extract(rows: u32) -> String {
+    let mut csv = String::from("mrn,ssn\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "MR{},{:03}-{:02}-{:04}\n",
+            4_000_000 + i,
+            101 + i % 300,
+            10 + i % 80,
+            1000 + i
+        ));
+    }
+    csv
+}
+
 /// Issue 20: a patient extract with hundreds of thousands of findings held every one as owned
 /// strings. The first findings of a rule in a file are listed; the rest are counted in the
 /// summary and in `findings_capped`, and still block.
 #[test]
 fn a_patient_extract_lists_the_first_findings_per_rule_and_counts_the_rest() {
     use crate::common::phiguard_stdin;
-    let mut csv = String::from("mrn,ssn\n");
-    for i in 0..300u32 {
-        // Synthetic, valid-looking: areas 101-400, never 9xx or 666.
-        csv.push_str(&format!(
-            "MR{},{:03}-{:02}-{:04}\n",
-            4_000_000 + i,
-            101 + i,
-            10 + i % 80,
-            1000 + i
-        ));
-    }
+    let csv = patient_extract(300);
     let r = phiguard_stdin(
         &[
             "scan",
@@ -1942,26 +1948,32 @@ fn text_in_a_binary_file_is_scanned_at_every_gate() {
 /// read and scanned as the member `(text)`.
 #[test]
 fn a_pdf_letter_is_read_as_the_text_it_draws_at_every_gate() {
-    use std::io::Write;
     let page = format!(
         "BT /F1 11 Tf 72 720 Td (Referral for Rosa Ortega) Tj 0 -20 Td [(Patient SSN: {}) -20 ({})] TJ ET",
         &SSN[..4],
         &SSN[4..]
     );
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(page.as_bytes()).unwrap();
-    let data = z.finish().unwrap();
     let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
-    pdf.extend(
-        format!(
-            "2 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
-            data.len()
-        )
-        .as_bytes(),
-    );
-    pdf.extend(&data);
-    pdf.extend(b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    pdf.extend(pdf_stream(2, "", page.as_bytes()));
+    pdf.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
     assert_letter_stopped_at_every_gate(&pdf);
+}
+
+/// PDF object `n`: a stream holding `bytes` deflated, `dict` (entries and a space, or
+/// nothing) in its dictionary before its length and filter.
+fn pdf_stream(n: u32, dict: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(bytes).unwrap();
+    let data = z.finish().unwrap();
+    let mut out = format!(
+        "{n} 0 obj\n<< {dict}/Length {} /Filter /FlateDecode >>\nstream\n",
+        data.len()
+    )
+    .into_bytes();
+    out.extend(&data);
+    out.extend(b"\nendstream\nendobj\n");
+    out
 }
 
 /// A referral letter `pdf` (holding [`SSN`] only as its pages draw it) is found staged at
@@ -1979,12 +1991,6 @@ fn assert_letter_stopped_at_every_gate(pdf: &[u8]) {
 /// bytes its text held nothing, and the SSN in it got past every gate.
 #[test]
 fn a_pdf_letter_drawn_with_a_two_byte_font_is_read_at_every_gate() {
-    use std::io::Write;
-    let deflate = |bytes: &[u8]| {
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        z.write_all(bytes).unwrap();
-        z.finish().unwrap()
-    };
     // Glyph numbers: a character's code less 29, as in many TrueType fonts.
     let glyphs = |text: &str| -> String {
         let hex: String = text
@@ -2013,33 +2019,15 @@ fn a_pdf_letter_drawn_with_a_two_byte_font_is_read_at_every_gate() {
         body.push_str(dict);
         body.push('\n');
     }
-    let packed = deflate(format!("{header}\n{body}").as_bytes());
     let mut pdf = b"%PDF-1.7\n".to_vec();
-    pdf.extend(
-        format!(
-            "8 0 obj\n<< /Type /ObjStm /N {} /First {} /Length {} /Filter /FlateDecode >>\nstream\n",
-            objects.len(),
-            header.len() + 1,
-            packed.len()
-        )
-        .as_bytes(),
+    let dict = format!(
+        "/Type /ObjStm /N {} /First {} ",
+        objects.len(),
+        header.len() + 1
     );
-    pdf.extend(&packed);
-    pdf.extend(b"\nendstream\nendobj\n");
-    for (n, data) in [
-        (4, deflate(content.as_bytes())),
-        (7, deflate(cmap.as_bytes())),
-    ] {
-        pdf.extend(
-            format!(
-                "{n} 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
-                data.len()
-            )
-            .as_bytes(),
-        );
-        pdf.extend(&data);
-        pdf.extend(b"\nendstream\nendobj\n");
-    }
+    pdf.extend(pdf_stream(8, &dict, format!("{header}\n{body}").as_bytes()));
+    pdf.extend(pdf_stream(4, "", content.as_bytes()));
+    pdf.extend(pdf_stream(7, "", cmap.as_bytes()));
     pdf.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
     assert_letter_stopped_at_every_gate(&pdf);
 }
@@ -2130,17 +2118,7 @@ fn an_ssn_edited_into_an_attachment_committed_earlier_is_read_at_every_gate() {
 /// the totals, turns the stop off.
 #[test]
 fn a_staged_patient_extract_stops_counting_once_it_blocks_and_json_counts_every_value() {
-    let mut csv = String::from("mrn,ssn\n");
-    for i in 0..1_500u32 {
-        // Synthetic, valid-looking: areas 101-400, never 9xx or 666.
-        csv.push_str(&format!(
-            "MR{},{:03}-{:02}-{:04}\n",
-            4_000_000 + i,
-            101 + i % 300,
-            10 + i % 80,
-            1000 + i
-        ));
-    }
+    let csv = patient_extract(1_500);
     let total = |j: &serde_json::Value| {
         let s = &j["summary"];
         s["block"].as_u64().unwrap() + s["warn"].as_u64().unwrap() + s["info"].as_u64().unwrap()
