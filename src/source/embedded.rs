@@ -1,16 +1,24 @@
-//! Documents carried as base64 inside FHIR resources: an `Attachment`'s or a `Binary`'s
-//! `data` (`"data": "…"` in JSON, `<data value="…"/>` in XML). A `DocumentReference` holding
-//! a C-CDA or a clinical note is how FHIR moves documents, and its text is invisible to
-//! every detector until decoded. So is a MIME part's body (an e-mail saved as `.eml`, a
-//! `.mbox`, a multipart HTTP fixture): `Content-Transfer-Encoding: base64` hides an attached
-//! patient extract, and `quoted-printable` may break a value across lines (`=` at a line's
-//! end) or write its bytes as `=3D`-style escapes.
+//! Documents carried as base64 inside healthcare formats and e-mail. A FHIR `Attachment`'s or
+//! `Binary`'s `data` (`"data": "…"` in JSON, `<data value="…"/>` in XML): a
+//! `DocumentReference` holding a C-CDA, a clinical note or a PDF is how FHIR moves documents,
+//! and its text is invisible to every detector until decoded. A C-CDA element written with
+//! `representation="B64"` (a `nonXMLBody`'s scanned note or PDF, an `observationMedia`
+//! value), and an HL7 v2 field of type ED whose encoding is `Base64` (a lab's PDF report in an
+//! `OBX`): the same, in the older formats. So is a MIME part's body (an e-mail saved as
+//! `.eml`, a `.mbox`, a multipart HTTP fixture): `Content-Transfer-Encoding: base64` hides an
+//! attached patient extract, and `quoted-printable` may break a value across lines (`=` at a
+//! line's end) or write its bytes as `=3D`-style escapes.
 //!
-//! A payload is decoded when it starts in an added region (in a saved e-mail, a MIME body
-//! when any of it is added), is at least [`MIN_ENCODED`] characters of base64 (JSON's `\/`
-//! and line-break escapes, XML's white space allowed) and decodes. What it decodes to is handed on as an item of its own with the file's path and
-//! an [`Origin`]: findings in it are reported at the payload's place in the file, so
-//! fingerprints, baselines and path policy are the file's.
+//! A FHIR `data` value is decoded when it starts in an added region. A MIME body in a saved
+//! e-mail, a `B64` element in an XML document and an ED field in an HL7 message are decoded
+//! when any of their text is added (an edit deep inside an attachment committed earlier adds
+//! only base64 lines, far from the headers that say what they are), elsewhere when they
+//! start in an added region. A payload is at least [`MIN_ENCODED`] characters of base64
+//! (JSON's `\/` and line-break escapes, XML's white space allowed) and decodes. What it
+//! decodes to is handed on as an item of its own with the file's path and an [`Origin`]:
+//! findings in it are reported at the payload's place in the file, so fingerprints,
+//! baselines and path policy are the file's. The reader opens what is a document (a PDF, an
+//! Office file, an archive) as it opens such a file.
 
 use super::Origin;
 use base64::Engine as _;
@@ -47,6 +55,8 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
     }
     let mut found = data_values(text, added);
     found.extend(mime_bodies(text, added));
+    found.extend(b64_elements(text, added));
+    found.extend(hl7_encapsulated(text, added));
     found.sort_by_key(|f| f.0);
     // The line, its start and the UTF-16 width before the last payload, carried from
     // payload to payload: one pass over the text, however many payloads share a line.
@@ -134,12 +144,6 @@ fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
     } else {
         added
     };
-    let touched = |body: Range<usize>| {
-        let k = added.partition_point(|a| a.end <= body.start);
-        added
-            .get(k)
-            .is_some_and(|a| a.start < body.end.max(body.start + 1))
-    };
     let mut out: Vec<Found> = Vec::new();
     each_hit(
         text,
@@ -164,7 +168,7 @@ fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
                     quoted_printable_body(text, start).map(|(e, d)| (e, d, QUOTED_PRINTABLE))
                 }
             }?;
-            if mail && !touched(start..end) {
+            if mail && !touched(added, start..end) {
                 return Some(end);
             }
             out.push((start, end, decoded, encoding));
@@ -172,6 +176,114 @@ fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
         },
     );
     out
+}
+
+/// Whether `range` holds any of `added` (sorted, disjoint); an empty range, its first byte.
+fn touched(added: &[Range<usize>], range: Range<usize>) -> bool {
+    let k = added.partition_point(|a| a.end <= range.start);
+    added
+        .get(k)
+        .is_some_and(|a| a.start < range.end.max(range.start + 1))
+}
+
+/// `(start, end, decoded)` of the elements of an XML document written in base64
+/// (`representation="B64"`, C-CDA's `ED` type: a `nonXMLBody`'s `text`, an
+/// `observationMedia`'s `value`) that hold any of `added`, in order. Only a text that starts
+/// as XML is searched, and then whole: the base64 of a large attachment runs over many
+/// lines, and an edit of one of them adds no line near the tag that says it is base64.
+fn b64_elements(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
+    const ATTR: &[u8] = b"representation";
+    let mut out = Vec::new();
+    if !starts_as(text, b"<") {
+        return out;
+    }
+    crate::work::add(text.len());
+    let mut past = 0;
+    for at in memchr::memmem::find_iter(text, b"B64") {
+        if at < past {
+            continue;
+        }
+        // `representation="B64"` or `='B64'`, white space around `=` allowed.
+        let quote = match (at.checked_sub(1).map(|q| text[q]), text.get(at + 3)) {
+            (Some(q @ (b'"' | b'\'')), Some(&c)) if c == q => at - 1,
+            _ => continue,
+        };
+        let before = text[..quote].trim_ascii_end();
+        let Some(before) = before.strip_suffix(b"=") else {
+            continue;
+        };
+        if !before.trim_ascii_end().ends_with(ATTR) {
+            continue;
+        }
+        // The start tag ends at the next `>` (not `/>`: an empty element has no text).
+        let Some(gt) = memchr::memchr2(b'>', b'<', &text[at + 4..]).map(|i| at + 4 + i) else {
+            break;
+        };
+        crate::work::add(gt - at);
+        // Hits before it are inside this tag: its start is read once.
+        past = gt;
+        if text[gt] != b'>' || text[gt - 1] == b'/' {
+            continue;
+        }
+        let start = gt + 1;
+        let end = memchr::memchr(b'<', &text[start..]).map_or(text.len(), |i| start + i);
+        crate::work::add(end - start);
+        past = end;
+        if !touched(added, start..end) {
+            continue;
+        }
+        // Where the base64 starts: a body that begins on the tag's line is located there.
+        let first = start
+            + text[start..end]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        if let Some((stop, decoded)) = decode_until(text, first, b"<", true) {
+            out.push((first, stop, decoded, BASE64));
+        }
+    }
+    out
+}
+
+/// `(start, end, decoded)` of the fields of an HL7 v2 message of type ED (encapsulated data)
+/// whose encoding component is `Base64` (`OBX|1|ED|…||LAB^AP^PDF^Base64^JVBERi0…|`) that hold
+/// any of `added`, in order. Only a text that starts as an HL7 message (`MSH|`, or a batch's
+/// `FHS|`/`BHS|`) is searched, and then whole, as [`b64_elements`] searches XML.
+fn hl7_encapsulated(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
+    let mut out = Vec::new();
+    if !(starts_as(text, b"MSH|") || starts_as(text, b"FHS|") || starts_as(text, b"BHS|")) {
+        return out;
+    }
+    crate::work::add(text.len());
+    // A component ends at the next delimiter, a segment at a line break.
+    const STOPS: &[u8] = b"|^~\r\n";
+    let mut past = 0;
+    for at in memchr::memmem::find_iter(text, b"^Base64^") {
+        let start = at + b"^Base64^".len();
+        if start < past {
+            continue;
+        }
+        let end = text[start..]
+            .iter()
+            .position(|b| STOPS.contains(b))
+            .map_or(text.len(), |i| start + i);
+        crate::work::add(end - start);
+        past = end;
+        if !touched(added, start..end) {
+            continue;
+        }
+        if let Some((stop, decoded)) = decode_until(text, start, STOPS, true) {
+            out.push((start, stop, decoded, BASE64));
+        }
+    }
+    out
+}
+
+/// Whether `text` starts with `lead`, past a byte-order mark and white space.
+fn starts_as(text: &[u8], lead: &[u8]) -> bool {
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let from = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    text[from..].starts_with(lead)
 }
 
 /// Whether `text` is a saved e-mail (`.eml`, an mbox): it starts with a header mail writers
@@ -398,12 +510,28 @@ fn value_start(text: &[u8], at: usize) -> Option<usize> {
 /// to; `None` when it is short, holds anything but base64 and the escapes a writer may put
 /// in, or does not decode.
 fn decode(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
+    decode_until(text, start, b"\"", false)
+}
+
+/// [`decode`] for base64 text that ends at the first of `stops`, or at the end of `text`
+/// when `open_end`.
+fn decode_until(
+    text: &[u8],
+    start: usize,
+    stops: &[u8],
+    open_end: bool,
+) -> Option<(usize, Vec<u8>)> {
     let mut clean = Vec::new();
     let mut i = start;
     loop {
-        let b = *text.get(i)?;
+        let Some(&b) = text.get(i) else {
+            if open_end {
+                break;
+            }
+            return None;
+        };
         match b {
-            b'"' => break,
+            b if stops.contains(&b) => break,
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => clean.push(b),
             // JSON: `\/` is a slash; `\n`, `\r` are MIME line breaks written as escapes.
             b'\\' => match text.get(i + 1)? {

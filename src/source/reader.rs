@@ -253,7 +253,8 @@ impl Reader {
     ///
     /// When a file or blob cannot be read: the caller fails closed.
     pub fn load(&mut self, job: &Job) -> Result<Loaded> {
-        self.load_content(job).map(with_embedded)
+        self.load_content(job)
+            .map(|loaded| with_embedded(loaded, self.max_file_bytes))
     }
 
     /// [`Reader::load`] but for the documents embedded in the content.
@@ -646,42 +647,112 @@ fn compared(text: &[u8]) -> Compared {
 }
 
 /// `loaded` with the documents its items carry as base64 ([`embedded`]) beside them, as
-/// items of their own with the carrier's path and the payload's [`super::Origin`]: text is
-/// scanned, a DICOM file's preamble too; what is binary (a PDF, an image) or undecodable is
-/// left out.
-fn with_embedded(loaded: Loaded) -> Loaded {
+/// items of their own with the carrier's path and the payload's [`super::Origin`]. Text is
+/// scanned, and searched for payloads of its own (a C-CDA in a `DocumentReference` with a
+/// PDF in its `nonXMLBody`) down to [`EMBEDDED_DEPTH`]; a document (a PDF, an Office file,
+/// an archive) is opened as such a file is, its members named `path!member`, within `budget`
+/// bytes; a DICOM file's preamble is scanned too; other binary data (an image) and what
+/// does not decode are left out.
+fn with_embedded(loaded: Loaded, budget: u64) -> Loaded {
     match loaded {
         Loaded::Item(item) => {
-            let payloads = embedded::payloads(&item.text, &item.added);
-            if payloads.is_empty() {
+            let children = embedded_in(&item, budget, 1);
+            if children.is_empty() {
                 return Loaded::Item(item);
             }
-            let children: Vec<Loaded> = payloads
-                .into_iter()
-                .filter_map(|p| {
-                    let child = Item {
-                        path: item.path.clone(),
-                        rooted: item.rooted.clone(),
-                        member: item.member,
-                        commit: item.commit.clone(),
-                        refname: item.refname.clone(),
-                        origin: Some(p.origin),
-                        ..Item::whole("", p.decoded)
-                    };
-                    match finish(child) {
-                        loaded @ Loaded::Item(_) => Some(loaded),
-                        _ => None,
-                    }
-                })
-                .collect();
             let mut list = Vec::with_capacity(1 + children.len());
             list.push(Loaded::Item(item));
             list.extend(children);
             Loaded::Members(list)
         }
-        Loaded::Members(list) => Loaded::Members(list.into_iter().map(with_embedded).collect()),
+        Loaded::Members(list) => {
+            Loaded::Members(list.into_iter().map(|l| with_embedded(l, budget)).collect())
+        }
         skipped @ Loaded::Skipped { .. } => skipped,
     }
+}
+
+/// How deep payloads inside decoded payloads are looked for: a Bundle's `DocumentReference`
+/// holds a C-CDA, whose `nonXMLBody` holds a PDF.
+const EMBEDDED_DEPTH: usize = 3;
+
+/// The documents `item`'s added regions carry as base64, each as [`with_embedded`] has them;
+/// `depth` is how deep `item` is itself (1: a file's or a member's own text).
+fn embedded_in(item: &Item, budget: u64, depth: usize) -> Vec<Loaded> {
+    let mut out = Vec::new();
+    for p in embedded::payloads(&item.text, &item.added) {
+        // A payload inside a payload is reported where the outermost one is.
+        let origin = item.origin.unwrap_or(p.origin);
+        let child = Item {
+            path: item.path.clone(),
+            rooted: item.rooted.clone(),
+            member: item.member,
+            commit: item.commit.clone(),
+            refname: item.refname.clone(),
+            origin: Some(origin),
+            ..Item::whole("", p.decoded)
+        };
+        if archive::is_archive(&child.text) {
+            out.push(embedded_document(child, budget));
+            continue;
+        }
+        if let loaded @ Loaded::Item(_) = finish(child) {
+            if depth < EMBEDDED_DEPTH
+                && let Loaded::Item(inner) = &loaded
+            {
+                let nested = embedded_in(inner, budget, depth + 1);
+                out.push(loaded);
+                out.extend(nested);
+            } else {
+                out.push(loaded);
+            }
+        }
+    }
+    out
+}
+
+/// The member name under which a document carried as base64 is named when it cannot be
+/// opened (`bundle.json!(base64 data)`): the file itself was read.
+const EMBEDDED_DOCUMENT: &str = "(base64 data)";
+
+/// A document carried as base64 (`item`, its [`Item::origin`] set), opened as a file of it
+/// is: its members named `path!member`, reported where the payload is; unscannable when it
+/// cannot be opened, named [`EMBEDDED_DOCUMENT`].
+fn embedded_document(item: Item, budget: u64) -> Loaded {
+    let (origin, commit, refname) = (item.origin, item.commit.clone(), item.refname.clone());
+    // The carrier's own `!member`, when it is an archive's member: path policy still goes by
+    // the outermost archive.
+    let carrier = item.member;
+    let mut loaded = match open_archive(item, budget, &[], false) {
+        Loaded::Skipped { path, why, .. } => {
+            return Loaded::Skipped {
+                path: Arc::from(format!("{path}!{EMBEDDED_DOCUMENT}")),
+                member: carrier + 1 + EMBEDDED_DOCUMENT.len(),
+                why,
+            };
+        }
+        loaded => loaded,
+    };
+    fn each(loaded: &mut Loaded, f: &mut impl FnMut(Option<&mut Item>, &mut usize)) {
+        match loaded {
+            Loaded::Item(item) => {
+                let mut member = item.member;
+                f(Some(item), &mut member);
+                item.member = member;
+            }
+            Loaded::Skipped { member, .. } => f(None, member),
+            Loaded::Members(list) => list.iter_mut().for_each(|l| each(l, f)),
+        }
+    }
+    each(&mut loaded, &mut |item, member| {
+        *member += carrier;
+        if let Some(m) = item {
+            m.origin = origin;
+            m.commit.clone_from(&commit);
+            m.refname.clone_from(&refname);
+        }
+    });
+    loaded
 }
 
 /// The members of archive `item` as items of their own, named `path!member`, each compared
@@ -940,5 +1011,81 @@ mod read_tests {
                 assert_eq!(read_sized(&mut f, n as u64 - 1).unwrap(), data[..n - 1]);
             }
         }
+    }
+
+    /// Every item `loaded` holds, with the skipped: `(path, policy path, origin line,
+    /// text)`; a skipped one's text is empty.
+    fn listed(loaded: &super::Loaded) -> Vec<(String, String, Option<u32>, Vec<u8>)> {
+        match loaded {
+            super::Loaded::Item(i) => vec![(
+                i.path.to_string(),
+                i.policy_path().to_owned(),
+                i.origin.map(|o| o.line),
+                i.text.clone(),
+            )],
+            super::Loaded::Skipped { path, member, .. } => vec![(
+                path.to_string(),
+                path[..path.len() - member].to_owned(),
+                None,
+                Vec::new(),
+            )],
+            super::Loaded::Members(list) => list.iter().flat_map(listed).collect(),
+        }
+    }
+
+    /// A document carried as base64 is opened as a file of it is (a zip's members named
+    /// `path!member`, reported at the payload's line, path policy by the carrier); a text
+    /// payload is searched for payloads of its own, reported where the outermost one is; a
+    /// damaged one is unscannable as `path!(base64 data)`.
+    #[test]
+    fn documents_carried_as_base64_are_opened_and_searched() {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let note = b"Progress note for a patient seen today, and the plan agreed on.\n".repeat(3);
+        let mut zip = Vec::new();
+        {
+            use std::io::Write;
+            let mut z = zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
+            z.start_file("notes.txt", zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(&note).unwrap();
+            z.finish().unwrap();
+        }
+        let ccda = format!(
+            "<ClinicalDocument><text representation=\"B64\">{}</text></ClinicalDocument>",
+            b64(&note)
+        );
+        let json = format!(
+            "{{\n\"data\": \"{}\",\n\"data\": \"{}\",\n\"data\": \"{}\"\n}}\n",
+            b64(&zip),
+            b64(ccda.as_bytes()),
+            b64(b"PK\x03\x04 not a zip at all, only the first bytes of one, and then more text")
+        );
+        let carrier = crate::source::Item {
+            member: "!docs/bundle.json".len(),
+            ..crate::source::Item::whole("docs.tar!docs/bundle.json", json.into_bytes())
+        };
+        let loaded = super::with_embedded(super::Loaded::Item(carrier), 1 << 20);
+        let got: Vec<_> = listed(&loaded)
+            .into_iter()
+            .map(|(path, policy, line, text)| (path, policy, line, text == note))
+            .collect();
+        let (bundle, member, broken) = (
+            "docs.tar!docs/bundle.json",
+            "docs.tar!docs/bundle.json!notes.txt",
+            "docs.tar!docs/bundle.json!(base64 data)",
+        );
+        let at =
+            |path: &str, line, is_note| (path.to_owned(), "docs.tar".to_owned(), line, is_note);
+        assert_eq!(
+            got,
+            [
+                at(bundle, None, false),
+                at(member, Some(2), true),
+                at(bundle, Some(3), false),
+                at(bundle, Some(3), true),
+                at(broken, None, false),
+            ]
+        );
     }
 }

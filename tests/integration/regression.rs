@@ -2110,6 +2110,76 @@ fn an_ssn_edited_into_an_attachment_committed_earlier_is_read_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// A FHIR `DocumentReference` is how a discharge letter travels: a PDF in its attachment's
+/// `data`, base64. Decoded, the PDF was binary and left out, and the letter got past every
+/// gate; so did a zip in a `Binary`. A document carried as base64 is now opened as a file of
+/// it is, its members reported as `path!member` at the payload's place.
+#[test]
+fn a_pdf_letter_inside_a_fhir_document_reference_is_read_at_every_gate() {
+    use base64::Engine as _;
+    let page = format!("BT /F1 11 Tf 72 720 Td (Discharge letter, Rosa Ortega, SSN: {SSN}) Tj ET");
+    let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
+    pdf.extend(pdf_stream(2, "", page.as_bytes()));
+    pdf.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    let data = base64::engine::general_purpose::STANDARD.encode(&pdf);
+    let json = format!(
+        "{{\n  \"resourceType\": \"DocumentReference\",\n  \"status\": \"current\",\n  \"content\": [{{\"attachment\": {{\"contentType\": \"application/pdf\", \"data\": \"{data}\"}}}}]\n}}\n"
+    );
+    assert!(!json.contains(SSN));
+    let s = server_holding(&[], "");
+    s.work.add("records/discharge.json", &json);
+    assert_staged_one_ssn_at(&s, "records/discharge.json!(text)");
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    let finding = &r.json()["findings"][0];
+    let column = json.lines().nth(3).unwrap().find(&data).unwrap() as u64 + 1;
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(4), Some(column))
+    );
+    assert!(
+        finding["excerpt"]
+            .as_str()
+            .unwrap()
+            .starts_with("(base64 data) "),
+        "{finding}"
+    );
+    assert_no_value(&r.stdout, &[SSN]);
+    assert_one_ssn_stopped_at_every_gate(&s, "discharge letter");
+}
+
+/// A C-CDA's `nonXMLBody` carries a scanned note as base64 (`representation="B64"`), 76
+/// characters a line. It was read as the base64 it is, at every gate; and once committed
+/// clean, an edit of one of its lines adds no line near the tag that says it is base64.
+#[test]
+fn a_note_in_a_ccda_non_xml_body_is_read_at_every_gate_even_when_edited() {
+    let cda = |value: &str| {
+        let mut note = String::from("Progress note\n");
+        for i in 0..40 {
+            let v = if i == 30 { value } else { "unknown-val" };
+            note.push_str(&format!("Visit {i:02}: Rosa Ortega, SSN {v}\n"));
+        }
+        format!(
+            "<?xml version=\"1.0\"?>\n<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\n  <component>\n    <nonXMLBody>\n      <text mediaType=\"text/plain\" representation=\"B64\">\n{}\n      </text>\n    </nonXMLBody>\n  </component>\n</ClinicalDocument>\n",
+            mime_base64(&note, "\n")
+        )
+    };
+    assert_eq!(SSN.len(), "unknown-val".len());
+    // Added whole.
+    let s = server_holding(&[], "");
+    s.work.add("records/note.xml", cda(SSN));
+    assert_staged_one_ssn_at(&s, "records/note.xml");
+    assert_refused_by_both_hooks(&s);
+    // Edited: only base64 lines far below the tag change.
+    let s = server_holding(&[("records/note.xml", cda("unknown-val").into_bytes())], "");
+    s.work.add("records/note.xml", cda(SSN));
+    let diff = s.work.git(&["diff", "--cached", "-U0"]);
+    assert!(!diff.contains("B64"), "{diff}");
+    assert_staged_one_ssn_at(&s, "records/note.xml");
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_no_value(&r.stdout, &[SSN]);
+    assert_one_ssn_stopped_at_every_gate(&s, "note");
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the

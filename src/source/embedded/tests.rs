@@ -263,3 +263,112 @@ fn an_edit_inside_an_earlier_attachment_decodes_its_body() {
     let shifted = line_start + 12..line_end + 12;
     assert!(payloads(not_mail.as_bytes(), std::slice::from_ref(&shifted)).is_empty());
 }
+
+/// A C-CDA document with `note` in a `nonXMLBody` in base64, 76 characters a line (quoted
+/// with `q`).
+fn ccda(note: &[u8], q: char) -> String {
+    let b64 = STANDARD.encode(note);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?>\n<ClinicalDocument>\n<nonXMLBody><text mediaType=\"text/plain\" representation = {q}B64{q}>\n{}\n</text></nonXMLBody>\n</ClinicalDocument>\n",
+        lines.join("\n")
+    )
+}
+
+/// `representation="B64"` elements of an XML document are decoded when any of their text
+/// is added; the same text in a file that is not XML, an empty element, and another
+/// attribute's `B64` are left alone.
+#[test]
+fn ccda_b64_elements_are_decoded_when_any_of_them_is_added() {
+    for q in ['"', '\''] {
+        let text = ccda(&NOTE.repeat(4), q);
+        let found = payloads(text.as_bytes(), &whole(text.as_bytes()));
+        assert_eq!(decoded(&found), [NOTE.repeat(4)]);
+        assert_eq!((found[0].origin.line, found[0].origin.column), (4, 1));
+        // One base64 line in the middle of the body added.
+        let third = text.match_indices('\n').nth(4).unwrap().0 + 1;
+        let added = third..third + 10;
+        let found = payloads(text.as_bytes(), std::slice::from_ref(&added));
+        assert_eq!(decoded(&found), [NOTE.repeat(4)]);
+        // Nothing of the body added.
+        let last = text.rfind("</ClinicalDocument>").unwrap();
+        assert!(payloads(text.as_bytes(), &[last..text.len()]).is_empty());
+    }
+    let text = ccda(&NOTE.repeat(4), '"');
+    let not_xml = format!("note = '''{text}'''");
+    assert!(payloads(not_xml.as_bytes(), &whole(not_xml.as_bytes())).is_empty());
+    for other in [
+        text.replace("representation", "mediaTypeFormat"),
+        text.replace("\">\n", "\"/>\n"),
+    ] {
+        assert!(payloads(other.as_bytes(), &whole(other.as_bytes())).is_empty());
+    }
+}
+
+/// An HL7 v2 message with `note` in an ED field of an `OBX`, in base64.
+fn oru(note: &[u8]) -> String {
+    format!(
+        "MSH|^~\\&|LAB|HOSP|EHR|HOSP|20260101||ORU^R01|1|P|2.5\rOBX|1|ED|PDF^Report||LAB^AP^PDF^Base64^{}||||||F\r",
+        STANDARD.encode(note)
+    )
+}
+
+/// An ED field encoded `Base64` is decoded when any of it is added; the same field in a
+/// file that is not an HL7 message is left alone.
+#[test]
+fn hl7_encapsulated_data_in_base64_is_decoded_when_any_of_it_is_added() {
+    let text = oru(NOTE);
+    let found = payloads(text.as_bytes(), &whole(text.as_bytes()));
+    assert_eq!(decoded(&found), [NOTE]);
+    let at = text.find("^Base64^").unwrap() + "^Base64^".len();
+    assert_eq!(found[0].origin.column as usize, at + 1);
+    let found = payloads(text.as_bytes(), &[at + 20..at + 21]);
+    assert_eq!(decoded(&found), [NOTE]);
+    assert!(payloads(text.as_bytes(), &[0..10]).is_empty());
+    let quoted = format!("msg = \"{text}\"");
+    assert!(payloads(quoted.as_bytes(), &whole(quoted.as_bytes())).is_empty());
+}
+
+/// Many `B64` elements and ED fields: the work is linear.
+#[test]
+fn b64_elements_and_ed_fields_take_work_linear_in_the_text() {
+    let work = |n: usize, one: &dyn Fn(usize) -> String| {
+        let text = one(n);
+        crate::work::take();
+        let found = payloads(text.as_bytes(), &whole(text.as_bytes()));
+        assert_eq!(found.len(), n);
+        crate::work::take()
+    };
+    let cdas = |n: usize| {
+        let body = ccda(NOTE, '"');
+        let start = body.find("<nonXMLBody>").unwrap();
+        let end = body.find("</nonXMLBody>").unwrap() + "</nonXMLBody>".len();
+        format!("<doc>{}</doc>", body[start..end].repeat(n))
+    };
+    let messages = |n: usize| {
+        let msg = oru(NOTE);
+        let obx = &msg[msg.find("OBX").unwrap()..];
+        format!("{}{}", &msg[..msg.find("OBX").unwrap()], obx.repeat(n))
+    };
+    for one in [&cdas as &dyn Fn(usize) -> String, &messages] {
+        let (small, large) = (work(500, one), work(2000, one));
+        assert!(large <= small * 9 / 2, "{small} then {large}");
+    }
+}
+
+/// One start tag naming `B64` many times, of an empty element: it is read once.
+#[test]
+fn unending_b64_start_tags_take_linear_work() {
+    let work = |n: usize| {
+        let text = format!("<a {}/>", "representation=\"B64\" ".repeat(n));
+        crate::work::take();
+        assert!(payloads(text.as_bytes(), &whole(text.as_bytes())).is_empty());
+        crate::work::take()
+    };
+    let (small, large) = (work(5_000), work(20_000));
+    assert!(large <= small * 9 / 2, "{small} then {large}");
+}
