@@ -296,7 +296,7 @@ fn ccda_b64_elements_are_decoded_when_any_of_them_is_added() {
         assert_eq!(decoded(&found), [NOTE.repeat(4)]);
         // Nothing of the body added.
         let last = text.rfind("</ClinicalDocument>").unwrap();
-        assert!(payloads(text.as_bytes(), &[last..text.len()]).is_empty());
+        assert!(payloads(text.as_bytes(), std::slice::from_ref(&(last..text.len()))).is_empty());
     }
     let text = ccda(&NOTE.repeat(4), '"');
     let not_xml = format!("note = '''{text}'''");
@@ -326,9 +326,9 @@ fn hl7_encapsulated_data_in_base64_is_decoded_when_any_of_it_is_added() {
     assert_eq!(decoded(&found), [NOTE]);
     let at = text.find("^Base64^").unwrap() + "^Base64^".len();
     assert_eq!(found[0].origin.column as usize, at + 1);
-    let found = payloads(text.as_bytes(), &[at + 20..at + 21]);
+    let found = payloads(text.as_bytes(), std::slice::from_ref(&(at + 20..at + 21)));
     assert_eq!(decoded(&found), [NOTE]);
-    assert!(payloads(text.as_bytes(), &[0..10]).is_empty());
+    assert!(payloads(text.as_bytes(), std::slice::from_ref(&(0..10))).is_empty());
     let quoted = format!("msg = \"{text}\"");
     assert!(payloads(quoted.as_bytes(), &whole(quoted.as_bytes())).is_empty());
 }
