@@ -7,9 +7,10 @@
 //! `OBX`): the same, in the older formats. So is a MIME part's body (an e-mail saved as
 //! `.eml`, a `.mbox`, a multipart HTTP fixture): `Content-Transfer-Encoding: base64` hides an
 //! attached patient extract, and `quoted-printable` may break a value across lines (`=` at a
-//! line's end) or write its bytes as `=3D`-style escapes.
+//! line's end) or write its bytes as `=3D`-style escapes. And so is a `data:` URI of a
+//! document type (a link to a patient list in an HTML page).
 //!
-//! A FHIR `data` value is decoded when it starts in an added region. A MIME body in a saved
+//! A FHIR `data` value or a `data:` URI is decoded when it starts in an added region. A MIME body in a saved
 //! e-mail, a `B64` element in an XML document and an ED field in an HL7 message are decoded
 //! when any of their text is added (an edit deep inside an attachment committed earlier adds
 //! only base64 lines, far from the headers that say what they are), elsewhere when they
@@ -56,6 +57,7 @@ pub fn payloads(text: &[u8], added: &[Range<usize>]) -> Vec<Payload> {
     let mut found = data_values(text, added);
     found.extend(mime_bodies(text, added));
     found.extend(b64_elements(text, added));
+    found.extend(data_uris(text, added));
     found.extend(hl7_encapsulated(text, added));
     found.sort_by_key(|f| f.0);
     // The line, its start and the UTF-16 width before the last payload, carried from
@@ -176,6 +178,100 @@ fn mime_bodies(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
         },
     );
     out
+}
+
+/// `(start, end, decoded)` of the `data:` URIs in base64 that start in `added` and carry a
+/// document (`data:text/csv;base64,…`, `data:application/pdf;base64,…`): a link to a
+/// patient list in an HTML page, a fixture's attachment. Images, fonts, audio and video
+/// (what a page or stylesheet inlines by the thousand) and other binary types are left
+/// alone.
+fn data_uris(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
+    const MARK: &[u8] = b";base64,";
+    let mut out = Vec::new();
+    let mut pos = 0;
+    each_hit(text, added, &memchr::memmem::Finder::new(MARK), |r, at| {
+        let start = at + MARK.len();
+        if !r.contains(&start) || start < pos || !carries_document(&media_type(text, at)?) {
+            return None;
+        }
+        let (end, decoded) = uri_base64(text, start)?;
+        pos = end;
+        out.push((start, end, decoded, BASE64));
+        Some(end)
+    });
+    out
+}
+
+/// The media type of the `data:` URI whose `;base64,` is at `at` (up to its first
+/// parameter, lowercased), when `data:` stands at most a few hundred bytes before it.
+fn media_type(text: &[u8], at: usize) -> Option<Vec<u8>> {
+    let from = at.saturating_sub(KEY_LOOKBACK);
+    let head = &text[from..at];
+    let scheme = memchr::memmem::rfind(&head.to_ascii_lowercase(), b"data:")?;
+    let media = &head[scheme + b"data:".len()..];
+    let media = media.split(|&b| b == b';').next().unwrap_or_default();
+    // JSON writes the slash as `\/`.
+    let media: Vec<u8> = media
+        .iter()
+        .filter(|&&b| b != b'\\')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    media
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b"/+-.".contains(&b))
+        .then_some(media)
+}
+
+/// Whether a `data:` URI of media type `media` carries a document worth reading: text (the
+/// default when none is named), JSON, XML, CSV, HL7, FHIR, e-mail, PDF, Office files and
+/// archives.
+fn carries_document(media: &[u8]) -> bool {
+    const TYPES: &[&[u8]] = &[
+        b"application/pdf",
+        b"application/zip",
+        b"application/gzip",
+        b"application/x-gzip",
+        b"application/x-tar",
+        b"application/msword",
+        b"application/vnd.ms-excel",
+        b"application/vnd.openxmlformats-officedocument.",
+        b"application/vnd.sqlite3",
+        b"application/x-sqlite3",
+        b"application/csv",
+        b"application/x-hl7",
+        b"application/hl7",
+        b"application/edi-x12",
+        b"application/fhir",
+        b"application/json",
+        b"application/xml",
+        b"application/rtf",
+        b"message/rfc822",
+    ];
+    media.is_empty()
+        || media.starts_with(b"text/")
+        || media.ends_with(b"+json")
+        || media.ends_with(b"+xml")
+        || TYPES.iter().any(|t| media.starts_with(t))
+}
+
+/// The base64 of a `data:` URI from `start` to the first byte that is not base64 (a quote, a
+/// parenthesis, white space), JSON's `\/` read as a slash, and what it decodes to.
+fn uri_base64(text: &[u8], start: usize) -> Option<(usize, Vec<u8>)> {
+    let mut clean = Vec::new();
+    let mut i = start;
+    while let Some(&b) = text.get(i) {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => clean.push(b),
+            b'\\' if text.get(i + 1) == Some(&b'/') => {
+                clean.push(b'/');
+                i += 1;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    crate::work::add(i - start);
+    Some((i, decode_base64(&clean)?))
 }
 
 /// Whether `range` holds any of `added` (sorted, disjoint); an empty range, its first byte.

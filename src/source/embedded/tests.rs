@@ -372,3 +372,34 @@ fn unending_b64_start_tags_take_linear_work() {
     let (small, large) = (work(5_000), work(20_000));
     assert!(large <= small * 9 / 2, "{small} then {large}");
 }
+
+/// `data:` URIs carrying a document are decoded where they start in an added region (in
+/// HTML, in JSON with its `\/`); images, fonts and URIs of no document type are left alone.
+#[test]
+fn data_uris_carrying_documents_are_decoded() {
+    let b64 = STANDARD.encode(NOTE);
+    for (uri, read) in [
+        (format!("data:text/csv;base64,{b64}"), true),
+        (format!("data:text/csv;charset=utf-8;base64,{b64}"), true),
+        (format!("data:;base64,{b64}"), true),
+        (format!("data:application\\/pdf;base64,{b64}"), true),
+        (format!("DATA:Application/FHIR+JSON;base64,{b64}"), true),
+        (format!("data:image/png;base64,{b64}"), false),
+        (format!("data:font/woff2;base64,{b64}"), false),
+        (format!("data:application/octet-stream;base64,{b64}"), false),
+    ] {
+        let html = format!("<p>\n<a href=\"{uri}\">list</a>\n</p>\n");
+        let found = payloads(html.as_bytes(), &whole(html.as_bytes()));
+        let want: &[&[u8]] = if read { &[NOTE] } else { &[] };
+        assert_eq!(decoded(&found), want, "{uri}");
+        if read {
+            let col = html.find(&b64).unwrap() - html.find("<a").unwrap() + 1;
+            assert_eq!(
+                (found[0].origin.line, found[0].origin.column),
+                (2, col as u32)
+            );
+            // Not added: not read.
+            assert!(payloads(html.as_bytes(), std::slice::from_ref(&(0..3))).is_empty());
+        }
+    }
+}
