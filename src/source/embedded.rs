@@ -1,5 +1,6 @@
 //! Documents carried as base64 inside healthcare formats and e-mail. A FHIR `Attachment`'s or
-//! `Binary`'s `data` (`"data": "…"` in JSON, `<data value="…"/>` in XML): a
+//! `Binary`'s `data` (`"data": "…"` in JSON, `<data value="…"/>` in XML; a DSTU2 or STU3
+//! `Binary`'s `content`): a
 //! `DocumentReference` holding a C-CDA, a clinical note or a PDF is how FHIR moves documents,
 //! and its text is invisible to every detector until decoded. A C-CDA element written with
 //! `representation="B64"` (a `nonXMLBody`'s scanned note or PDF, an `observationMedia`
@@ -110,22 +111,20 @@ fn each_hit(
     }
 }
 
-/// `(start, end, decoded)` of the FHIR `data` values that start in `added`, in order.
+/// `(start, end, decoded)` of the FHIR base64 values that start in `added`, in order: an
+/// `Attachment`'s or an R4 `Binary`'s `data`, and a DSTU2 or STU3 `Binary`'s `content`.
 fn data_values(text: &[u8], added: &[Range<usize>]) -> Vec<Found> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    each_hit(
-        text,
-        added,
-        &memchr::memmem::Finder::new(b"data"),
-        |r, at| {
-            let start = value_start(text, at).filter(|s| r.contains(s) && *s >= pos)?;
+    for key in [&b"data"[..], b"content"] {
+        let mut pos = 0;
+        each_hit(text, added, &memchr::memmem::Finder::new(key), |r, at| {
+            let start = value_start(text, at, key.len()).filter(|s| r.contains(s) && *s >= pos)?;
             let (end, decoded) = decode(text, start)?;
             pos = end;
             out.push((start, end, decoded, BASE64));
             Some(end)
-        },
-    );
+        });
+    }
     out
 }
 
@@ -579,9 +578,9 @@ fn located(
     }
 }
 
-/// Where the value of a `data` member or attribute starts, when `data` at `at` names one:
-/// `"data"` then `:` and a quote in JSON, `<data value="` in XML.
-fn value_start(text: &[u8], at: usize) -> Option<usize> {
+/// Where the value of a member or attribute starts, when the key of `key_len` bytes at `at`
+/// names one: `"data"` then `:` and a quote in JSON, `<data value="` in XML.
+fn value_start(text: &[u8], at: usize, key_len: usize) -> Option<usize> {
     // Steps over `lit` at `i` and the white space after it, if `lit` is there.
     let eat = |i: &mut usize, lit: &[u8]| {
         if !text.get(*i..).is_some_and(|t| t.starts_with(lit)) {
@@ -593,7 +592,7 @@ fn value_start(text: &[u8], at: usize) -> Option<usize> {
         }
         true
     };
-    let mut i = at + 4;
+    let mut i = at + key_len;
     let named = match at.checked_sub(1).map(|b| text[b])? {
         b'"' => eat(&mut i, b"\"") && eat(&mut i, b":"),
         b'<' => eat(&mut i, b"") && eat(&mut i, b"value") && eat(&mut i, b"="),
