@@ -1,7 +1,8 @@
 //! Archives opened for their members: gzip, zip (and what is built on it: `.xlsx`, `.docx`,
 //! `.jar`) and tar, nested in each other too. A patient extract that is compressed is still a
 //! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook. An
-//! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)),
+//! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)), a
+//! Stata data set its observations as the member `(rows)` ([`stata`](super::stata)),
 //! an Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
 //! document's parts as their text ([`docx`](super::docx)).
 //!
@@ -51,6 +52,8 @@ enum Format {
     Tar,
     /// An SQLite database ([`sqlite`](super::sqlite)): its tables are its members.
     Sqlite,
+    /// A Stata data set ([`stata`](super::stata)): its observations are its one member.
+    Stata,
     /// A PDF document ([`pdf`](super::pdf)): the text its pages draw is its one member.
     Pdf,
     /// A compressed file or archive phiguard does not open, in words.
@@ -94,6 +97,8 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Tar)
     } else if super::sqlite::is_sqlite(bytes) {
         Some(Format::Sqlite)
+    } else if super::stata::is_stata(bytes) {
+        Some(Format::Stata)
     } else if super::pdf::is_pdf(bytes) {
         Some(Format::Pdf)
     } else if is_bzip2(bytes) {
@@ -221,6 +226,12 @@ fn open(
         Some(Format::Sqlite) => {
             for (table, rows) in super::sqlite::tables(bytes, left)? {
                 add(format!("{prefix}{table}"), rows, depth, left, out)?;
+            }
+            Ok(())
+        }
+        Some(Format::Stata) => {
+            for (member, rows) in super::stata::tables(bytes, left)? {
+                add(format!("{prefix}{member}"), rows, depth, left, out)?;
             }
             Ok(())
         }

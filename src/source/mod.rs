@@ -29,6 +29,7 @@ mod reader;
 pub mod refs;
 pub mod sqlite;
 pub mod staged;
+pub mod stata;
 pub mod stdin;
 pub mod worktree;
 pub mod xlsx;

@@ -2180,6 +2180,28 @@ fn a_note_in_a_ccda_non_xml_body_is_read_at_every_gate_even_when_edited() {
     assert_one_ssn_stopped_at_every_gate(&s, "note");
 }
 
+/// A Stata data set keeps its strings in fixed-width fields padded with NULs, so a full-width
+/// SSN ran into the next field, and its numbers and dates are binary: read as text runs, a
+/// patient file saved from Stata or `DataFrame.to_stata` got past every gate. It is read as
+/// its rows, CSV under the variable names, as the member `(rows)`.
+#[test]
+fn a_stata_data_set_is_read_as_its_rows_at_every_gate() {
+    let dta = include_bytes!("../fixtures/stata/v114.dta");
+    let s = server_holding(&[], "");
+    s.work.add("research/cohort.dta", dta.as_slice());
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert!(
+        findings.iter().any(|f| f["rule"] == "phi.ssn"
+            && f["severity"] == "block"
+            && f["path"] == "research/cohort.dta!(rows)"),
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &["536-90-4399", "418-27-3306", "536904399"]);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the
