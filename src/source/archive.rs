@@ -2,7 +2,8 @@
 //! `.jar`) and tar, nested in each other too. A patient extract that is compressed is still a
 //! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook. An
 //! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)), a
-//! Stata data set its observations as the member `(rows)` ([`stata`](super::stata)),
+//! Stata data set its observations as the member `(rows)` ([`stata`](super::stata)), an
+//! Apache Parquet file its rows the same way ([`parquet`](super::parquet)),
 //! an Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
 //! document's parts as their text ([`docx`](super::docx)).
 //!
@@ -54,6 +55,9 @@ enum Format {
     Sqlite,
     /// A Stata data set ([`stata`](super::stata)): its observations are its one member.
     Stata,
+    /// An Apache Parquet file ([`parquet`](super::parquet)): its rows are its member, with
+    /// a member for each column that cannot be read.
+    Parquet,
     /// A PDF document ([`pdf`](super::pdf)): the text its pages draw is its one member.
     Pdf,
     /// A compressed file or archive phiguard does not open, in words.
@@ -99,6 +103,8 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Sqlite)
     } else if super::stata::is_stata(bytes) {
         Some(Format::Stata)
+    } else if super::parquet::is_parquet(bytes) {
+        Some(Format::Parquet)
     } else if super::pdf::is_pdf(bytes) {
         Some(Format::Pdf)
     } else if is_bzip2(bytes) {
@@ -231,6 +237,12 @@ fn open(
         }
         Some(Format::Stata) => {
             for (member, rows) in super::stata::tables(bytes, left)? {
+                add(format!("{prefix}{member}"), rows, depth, left, out)?;
+            }
+            Ok(())
+        }
+        Some(Format::Parquet) => {
+            for (member, rows) in super::parquet::tables(bytes, left)? {
                 add(format!("{prefix}{member}"), rows, depth, left, out)?;
             }
             Ok(())

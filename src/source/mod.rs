@@ -23,6 +23,7 @@ pub mod lfs;
 pub mod loose;
 pub mod message;
 pub mod pack;
+pub mod parquet;
 mod paths;
 pub mod pdf;
 mod reader;

@@ -2202,6 +2202,27 @@ fn a_stata_data_set_is_read_as_its_rows_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// A patient extract saved with `DataFrame.to_parquet` (snappy-compressed pages) gave no
+/// finding at any gate, or only SSNs without their column label: its text runs are
+/// compressed. It is read as its rows, CSV under the column names, as the member `(rows)`.
+#[test]
+fn a_parquet_extract_is_read_as_its_rows_at_every_gate() {
+    let parquet = include_bytes!("../fixtures/parquet/pandas.parquet");
+    let s = server_holding(&[], "");
+    s.work.add("exports/patients.parquet", parquet.as_slice());
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert!(
+        findings.iter().any(|f| f["rule"] == "phi.ssn"
+            && f["severity"] == "block"
+            && f["path"] == "exports/patients.parquet!(rows)"),
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &["536-90-4399", "412-33-7810", "287-15-6032"]);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the
