@@ -3,7 +3,9 @@
 //! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook. An
 //! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)), a
 //! Stata data set its observations as the member `(rows)` ([`stata`](super::stata)), an
-//! Apache Parquet file its rows the same way ([`parquet`](super::parquet)),
+//! Apache Parquet file its rows the same way ([`parquet`](super::parquet)), as are an SPSS
+//! system file's cases ([`spss`](super::spss)) and a SAS transport file's data sets
+//! ([`xport`](super::xport)),
 //! an Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
 //! document's parts as their text ([`docx`](super::docx)).
 //!
@@ -45,19 +47,23 @@ pub(super) const PDF_TEXT: &str = "(text)";
 /// Why an archive expands no further: over the budget.
 pub(super) const OVER_BUDGET: &str = "an archive that expands past max_file_bytes";
 
+/// A data file's reader: its tables, each a name and its rows as CSV (or why they cannot be
+/// read), what they render to taken from the budget; `Err` when the file cannot be read.
+type Tables =
+    fn(&[u8], &mut u64) -> Result<Vec<(String, Result<Vec<u8>, &'static str>)>, &'static str>;
+
 /// The kind of archive `bytes` start as, if any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 enum Format {
     Gzip,
     Zip,
     Tar,
-    /// An SQLite database ([`sqlite`](super::sqlite)): its tables are its members.
-    Sqlite,
-    /// A Stata data set ([`stata`](super::stata)): its observations are its one member.
-    Stata,
-    /// An Apache Parquet file ([`parquet`](super::parquet)): its rows are its member, with
-    /// a member for each column that cannot be read.
-    Parquet,
+    /// A data file read as tables, by its reader: an SQLite database ([`sqlite`](super::sqlite),
+    /// its tables), a Stata data set ([`stata`](super::stata)) or an SPSS system file
+    /// ([`spss`](super::spss), their observations), an Apache Parquet file
+    /// ([`parquet`](super::parquet), its rows, and a member for each column that cannot be
+    /// read), a SAS transport file ([`xport`](super::xport), each of its data sets).
+    Data(Tables),
     /// A PDF document ([`pdf`](super::pdf)): the text its pages draw is its one member.
     Pdf,
     /// A compressed file or archive phiguard does not open, in words.
@@ -99,12 +105,8 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Zip)
     } else if bytes.get(257..262) == Some(b"ustar") || is_v7_tar(bytes) {
         Some(Format::Tar)
-    } else if super::sqlite::is_sqlite(bytes) {
-        Some(Format::Sqlite)
-    } else if super::stata::is_stata(bytes) {
-        Some(Format::Stata)
-    } else if super::parquet::is_parquet(bytes) {
-        Some(Format::Parquet)
+    } else if let Some(read) = data_reader(bytes) {
+        Some(Format::Data(read))
     } else if super::pdf::is_pdf(bytes) {
         Some(Format::Pdf)
     } else if is_bzip2(bytes) {
@@ -117,6 +119,21 @@ fn format(bytes: &[u8]) -> Option<Format> {
             .find(|(magic, _)| bytes.starts_with(magic))
             .map(|&(_, what)| Format::Closed(what))
     }
+}
+
+/// The reader of the data file `bytes` start as, if any.
+fn data_reader(bytes: &[u8]) -> Option<Tables> {
+    let readers: [(fn(&[u8]) -> bool, Tables); 5] = [
+        (super::sqlite::is_sqlite, super::sqlite::tables),
+        (super::stata::is_stata, super::stata::tables),
+        (super::parquet::is_parquet, super::parquet::tables),
+        (super::spss::is_spss, super::spss::tables),
+        (super::xport::is_xport, super::xport::tables),
+    ];
+    readers
+        .into_iter()
+        .find(|(is, _)| is(bytes))
+        .map(|(_, read)| read)
 }
 
 /// A tar archive in the format before POSIX (V7, and what .NET's and old GNU writers make):
@@ -229,21 +246,9 @@ fn open(
             super::docx::render(out, start, prefix, left)
         }
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
-        Some(Format::Sqlite) => {
-            for (table, rows) in super::sqlite::tables(bytes, left)? {
-                add(format!("{prefix}{table}"), rows, depth, left, out)?;
-            }
-            Ok(())
-        }
-        Some(Format::Stata) => {
-            for (member, rows) in super::stata::tables(bytes, left)? {
-                add(format!("{prefix}{member}"), rows, depth, left, out)?;
-            }
-            Ok(())
-        }
-        Some(Format::Parquet) => {
-            for (member, rows) in super::parquet::tables(bytes, left)? {
-                add(format!("{prefix}{member}"), rows, depth, left, out)?;
+        Some(Format::Data(read)) => {
+            for (name, rows) in read(bytes, left)? {
+                add(format!("{prefix}{name}"), rows, depth, left, out)?;
             }
             Ok(())
         }

@@ -28,12 +28,14 @@ mod paths;
 pub mod pdf;
 mod reader;
 pub mod refs;
+pub mod spss;
 pub mod sqlite;
 pub mod staged;
 pub mod stata;
 pub mod stdin;
 pub mod worktree;
 pub mod xlsx;
+pub mod xport;
 
 pub use content::{Kind, classify, decode_utf16};
 pub use feed::{Fed, Planned, Sink, Source};

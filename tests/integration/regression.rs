@@ -2223,6 +2223,42 @@ fn a_parquet_extract_is_read_as_its_rows_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// An SPSS system file keeps numbers as binary doubles and compresses its cases; a SAS
+/// transport file (`.xpt`, what trial data goes to the FDA in) keeps numbers as IBM floats
+/// and its names in records far from the values: read as text runs, an SSN kept as a number
+/// was invisible and a text one had no label. Each is read as its rows, CSV under the
+/// variable names: `(rows)` for SPSS, a member per data set for a transport file.
+#[test]
+fn spss_and_sas_transport_files_are_read_as_their_rows_at_every_gate() {
+    let cases: [(&str, &[u8], &str); 2] = [
+        (
+            "research/cohort.sav",
+            include_bytes!("../fixtures/spss/bytecode.sav"),
+            "research/cohort.sav!(rows)",
+        ),
+        (
+            "submission/dm.xpt",
+            include_bytes!("../fixtures/xport/v5.xpt"),
+            "submission/dm.xpt!DM",
+        ),
+    ];
+    for (path, bytes, member) in cases {
+        let s = server_holding(&[], "");
+        s.work.add(path, bytes);
+        let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        let findings = r.json()["findings"].as_array().unwrap().clone();
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["rule"] == "phi.ssn" && f["severity"] == "block" && f["path"] == member),
+            "{path}: {findings:?}"
+        );
+        assert_no_value(&r.stdout, &["536-90-4399", "418-27-3306", "536904399"]);
+        assert_refused_by_both_hooks(&s);
+    }
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the
