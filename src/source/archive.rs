@@ -52,6 +52,9 @@ pub(super) const OVER_BUDGET: &str = "an archive that expands past max_file_byte
 type Tables =
     fn(&[u8], &mut u64) -> Result<Vec<(String, Result<Vec<u8>, &'static str>)>, &'static str>;
 
+/// Whether bytes start as a kind of data file.
+type Detect = fn(&[u8]) -> bool;
+
 /// The kind of archive `bytes` start as, if any.
 #[derive(Debug, Clone, Copy)]
 enum Format {
@@ -123,7 +126,7 @@ fn format(bytes: &[u8]) -> Option<Format> {
 
 /// The reader of the data file `bytes` start as, if any.
 fn data_reader(bytes: &[u8]) -> Option<Tables> {
-    let readers: [(fn(&[u8]) -> bool, Tables); 5] = [
+    let readers: [(Detect, Tables); 5] = [
         (super::sqlite::is_sqlite, super::sqlite::tables),
         (super::stata::is_stata, super::stata::tables),
         (super::parquet::is_parquet, super::parquet::tables),
