@@ -12,6 +12,7 @@
 pub mod added;
 pub mod archive;
 pub mod blobcache;
+mod calendar;
 mod content;
 pub mod docx;
 pub mod embedded;

@@ -34,6 +34,7 @@
 //! fields. A repeated column (a list) shows a row's values joined with `;`.
 
 use super::archive::{OVER_BUDGET, csv_field};
+use super::calendar::civil;
 use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::ops::Range;
@@ -1776,17 +1777,13 @@ fn int96(out: &mut Vec<u8>, b: [u8; 12]) {
     timestamp(out, at, 1_000_000_000);
 }
 
-/// Day `days` after 1970-01-01 as `YYYY-MM-DD` (Howard Hinnant's `civil_from_days`).
+/// Day `days` after 1970-01-01 as `YYYY-MM-DD` (a count past `i64` as the number).
 fn date(out: &mut Vec<u8>, days: i128) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i128::from(month <= 2);
+    let Ok(days) = i64::try_from(days) else {
+        let _ = write!(out, "{days}");
+        return;
+    };
+    let (year, month, day) = civil(days);
     let _ = write!(out, "{year:04}-{month:02}-{day:02}");
 }
 

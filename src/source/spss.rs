@@ -41,6 +41,7 @@
 //!   and render as such.
 
 use super::archive::{OVER_BUDGET, csv_field as field};
+use super::calendar::civil;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::ops::Range;
@@ -783,21 +784,6 @@ pub(super) fn timestamp(text: &mut Vec<u8>, seconds: f64, epoch: i64, time: bool
         write!(text, " {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60).ok()?;
     }
     Some(())
-}
-
-/// The year, month and day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`,
-/// <https://howardhinnant.github.io/date_algorithms.html>).
-fn civil(days: i64) -> (i64, i64, i64) {
-    // Days since 0000-03-01.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@
 //! Value labels (the names a coded variable's numbers stand for) are not rendered.
 
 use super::archive::{OVER_BUDGET, csv_field as field};
+use super::calendar::civil;
 use std::collections::HashMap;
 use std::io::Write as _;
 
@@ -672,7 +673,8 @@ fn date(text: &mut Vec<u8>, value: f64, unit: i64) -> Option<()> {
         return None;
     }
     let units = units as i64;
-    let (y, m, d) = civil(units.div_euclid(unit));
+    // Days from 1960-01-01; 1970-01-01 is 3653 days later.
+    let (y, m, d) = civil(units.div_euclid(unit) - 3653);
     write!(text, "{y:04}-{m:02}-{d:02}").ok()?;
     if unit > 1 {
         let ms = units.rem_euclid(unit);
@@ -683,21 +685,6 @@ fn date(text: &mut Vec<u8>, value: f64, unit: i64) -> Option<()> {
         }
     }
     Some(())
-}
-
-/// The year, month and day `days` after 1960-01-01 (Howard Hinnant's `civil_from_days`,
-/// <https://howardhinnant.github.io/date_algorithms.html>).
-fn civil(days: i64) -> (i64, i64, i64) {
-    // Days since 0000-03-01: 1960-01-01 is 3653 days before 1970-01-01, day 719468.
-    let z = days - 3653 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

@@ -2186,19 +2186,29 @@ fn a_note_in_a_ccda_non_xml_body_is_read_at_every_gate_even_when_edited() {
 /// its rows, CSV under the variable names, as the member `(rows)`.
 #[test]
 fn a_stata_data_set_is_read_as_its_rows_at_every_gate() {
-    let dta = include_bytes!("../fixtures/stata/v114.dta");
+    assert_data_file_read_at_every_gate(
+        "research/cohort.dta",
+        include_bytes!("../fixtures/stata/v114.dta"),
+        "research/cohort.dta!(rows)",
+        &["536-90-4399", "418-27-3306", "536904399"],
+    );
+}
+
+/// Stages `bytes` at `path`: the scan blocks an SSN reported at `member` and shows none of
+/// `values`, and both hooks refuse the file.
+fn assert_data_file_read_at_every_gate(path: &str, bytes: &[u8], member: &str, values: &[&str]) {
     let s = server_holding(&[], "");
-    s.work.add("research/cohort.dta", dta.as_slice());
+    s.work.add(path, bytes);
     let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
     assert_eq!(r.code, 1, "{}", r.all());
     let findings = r.json()["findings"].as_array().unwrap().clone();
     assert!(
-        findings.iter().any(|f| f["rule"] == "phi.ssn"
-            && f["severity"] == "block"
-            && f["path"] == "research/cohort.dta!(rows)"),
-        "{findings:?}"
+        findings
+            .iter()
+            .any(|f| f["rule"] == "phi.ssn" && f["severity"] == "block" && f["path"] == member),
+        "{path}: {findings:?}"
     );
-    assert_no_value(&r.stdout, &["536-90-4399", "418-27-3306", "536904399"]);
+    assert_no_value(&r.stdout, values);
     assert_refused_by_both_hooks(&s);
 }
 
@@ -2207,20 +2217,12 @@ fn a_stata_data_set_is_read_as_its_rows_at_every_gate() {
 /// compressed. It is read as its rows, CSV under the column names, as the member `(rows)`.
 #[test]
 fn a_parquet_extract_is_read_as_its_rows_at_every_gate() {
-    let parquet = include_bytes!("../fixtures/parquet/pandas.parquet");
-    let s = server_holding(&[], "");
-    s.work.add("exports/patients.parquet", parquet.as_slice());
-    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
-    assert_eq!(r.code, 1, "{}", r.all());
-    let findings = r.json()["findings"].as_array().unwrap().clone();
-    assert!(
-        findings.iter().any(|f| f["rule"] == "phi.ssn"
-            && f["severity"] == "block"
-            && f["path"] == "exports/patients.parquet!(rows)"),
-        "{findings:?}"
+    assert_data_file_read_at_every_gate(
+        "exports/patients.parquet",
+        include_bytes!("../fixtures/parquet/pandas.parquet"),
+        "exports/patients.parquet!(rows)",
+        &["536-90-4399", "412-33-7810", "287-15-6032"],
     );
-    assert_no_value(&r.stdout, &["536-90-4399", "412-33-7810", "287-15-6032"]);
-    assert_refused_by_both_hooks(&s);
 }
 
 /// An SPSS system file keeps numbers as binary doubles and compresses its cases; a SAS
@@ -2243,19 +2245,8 @@ fn spss_and_sas_transport_files_are_read_as_their_rows_at_every_gate() {
         ),
     ];
     for (path, bytes, member) in cases {
-        let s = server_holding(&[], "");
-        s.work.add(path, bytes);
-        let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
-        assert_eq!(r.code, 1, "{}", r.all());
-        let findings = r.json()["findings"].as_array().unwrap().clone();
-        assert!(
-            findings
-                .iter()
-                .any(|f| f["rule"] == "phi.ssn" && f["severity"] == "block" && f["path"] == member),
-            "{path}: {findings:?}"
-        );
-        assert_no_value(&r.stdout, &["536-90-4399", "418-27-3306", "536904399"]);
-        assert_refused_by_both_hooks(&s);
+        let values = ["536-90-4399", "418-27-3306", "536904399"];
+        assert_data_file_read_at_every_gate(path, bytes, member, &values);
     }
 }
 

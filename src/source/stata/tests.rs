@@ -95,6 +95,8 @@ fn what_is_rendered_is_taken_from_the_budget() {
 
 #[test]
 fn dates_count_from_1960_and_out_of_range_ones_are_numbers() {
+    // Stata counts days from 1960-01-01, 3653 days before 1970-01-01.
+    let civil = |days: i64| civil(days - 3653);
     assert_eq!(civil(0), (1960, 1, 1));
     assert_eq!(civil(-1), (1959, 12, 31));
     assert_eq!(civil(59), (1960, 2, 29), "1960 is a leap year");
