@@ -14,6 +14,8 @@ pub mod archive;
 pub mod blobcache;
 mod calendar;
 mod content;
+#[cfg(test)]
+mod damage;
 pub mod docx;
 pub mod embedded;
 pub mod feed;
