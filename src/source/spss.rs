@@ -4,7 +4,7 @@
 //! ([`stata`](super::stata)). A patient file saved from SPSS, or with pyreadstat or R's
 //! `haven`, holds its numbers as binary doubles (an SSN or MRN stored as a number, and every
 //! date, is invisible as text), its strings space-padded to their width (a full-width SSN
-//! runs into the next value: `536-90-4399     ` then the double's bytes), and with bytecode
+//! runs into the next value: `999-01-2345     ` then the double's bytes), and with bytecode
 //! or zlib compression no text runs at all. Rendered, the cases meet every rule a CSV export
 //! meets, the variable names as column labels.
 //!

@@ -6,7 +6,7 @@
 //! in, so a trial's subject-level data travels in it. Its numbers are IBM mainframe floats
 //! (an SSN or MRN stored as a number, and every date, is invisible as text) and its
 //! character values are blank-padded to their length and packed back to back (a full-width
-//! SSN runs into the next value: `536-90-4399H ...`). Rendered, the observations meet every
+//! SSN runs into the next value: `999-01-2345H ...`). Rendered, the observations meet every
 //! rule a CSV export meets, the variable names as column labels.
 //!
 //! The reader walks the format as SAS documents it (TS-140 for version 5, and its version 8
