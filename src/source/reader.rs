@@ -696,16 +696,14 @@ fn embedded_in(item: &Item, budget: u64, depth: usize) -> Vec<Loaded> {
             out.push(embedded_document(child, budget));
             continue;
         }
-        if let loaded @ Loaded::Item(_) = finish(child) {
-            if depth < EMBEDDED_DEPTH
-                && let Loaded::Item(inner) = &loaded
-            {
-                let nested = embedded_in(inner, budget, depth + 1);
-                out.push(loaded);
-                out.extend(nested);
+        if let Loaded::Item(inner) = finish(child) {
+            let nested = if depth < EMBEDDED_DEPTH {
+                embedded_in(&inner, budget, depth + 1)
             } else {
-                out.push(loaded);
-            }
+                Vec::new()
+            };
+            out.push(Loaded::Item(inner));
+            out.extend(nested);
         }
     }
     out
@@ -720,39 +718,22 @@ const EMBEDDED_DOCUMENT: &str = "(base64 data)";
 /// cannot be opened, named [`EMBEDDED_DOCUMENT`].
 fn embedded_document(item: Item, budget: u64) -> Loaded {
     let (origin, commit, refname) = (item.origin, item.commit.clone(), item.refname.clone());
-    // The carrier's own `!member`, when it is an archive's member: path policy still goes by
-    // the outermost archive.
     let carrier = item.member;
-    let mut loaded = match open_archive(item, budget, &[], false) {
-        Loaded::Skipped { path, why, .. } => {
-            return Loaded::Skipped {
-                path: Arc::from(format!("{path}!{EMBEDDED_DOCUMENT}")),
-                member: carrier + 1 + EMBEDDED_DOCUMENT.len(),
-                why,
-            };
-        }
-        loaded => loaded,
-    };
-    fn each(loaded: &mut Loaded, f: &mut impl FnMut(Option<&mut Item>, &mut usize)) {
-        match loaded {
-            Loaded::Item(item) => {
-                let mut member = item.member;
-                f(Some(item), &mut member);
-                item.member = member;
-            }
-            Loaded::Skipped { member, .. } => f(None, member),
-            Loaded::Members(list) => list.iter_mut().for_each(|l| each(l, f)),
+    match open_archive(item, budget, &[], false) {
+        Loaded::Skipped { path, why, .. } => Loaded::Skipped {
+            path: Arc::from(format!("{path}!{EMBEDDED_DOCUMENT}")),
+            member: carrier + 1 + EMBEDDED_DOCUMENT.len(),
+            why,
+        },
+        mut loaded => {
+            loaded.each_item(&mut |m| {
+                m.origin = origin;
+                m.commit.clone_from(&commit);
+                m.refname.clone_from(&refname);
+            });
+            loaded
         }
     }
-    each(&mut loaded, &mut |item, member| {
-        *member += carrier;
-        if let Some(m) = item {
-            m.origin = origin;
-            m.commit.clone_from(&commit);
-            m.refname.clone_from(&refname);
-        }
-    });
-    loaded
 }
 
 /// The members of archive `item` as items of their own, named `path!member`, each compared
@@ -788,7 +769,7 @@ fn open_archive(item: Item, budget: u64, olds: &[Vec<archive::Member>], new: boo
             (Some(loaded), _) => loaded,
             (None, Err(why)) => Loaded::Skipped {
                 path: Arc::from(format!("{}!{}", item.path, m.name)),
-                member: 1 + m.name.len(),
+                member: item.member + 1 + m.name.len(),
                 why: Skip::Unscannable(why),
             },
             (None, Ok(bytes)) => {
@@ -858,14 +839,15 @@ fn recovered_rows(
     out
 }
 
-/// Member `name` of archive `item`, holding `bytes`: named `path!name`, its archive's path
-/// kept for path policy ([`Item::member`]).
+/// Member `name` of archive `item`, holding `bytes`: named `path!name`, the path policy
+/// goes by kept ([`Item::member`]: the archive's, or the archive's own archive's when the
+/// archive is itself a member or sits inside one).
 fn member_item(item: &Item, name: &str, bytes: Vec<u8>) -> Item {
     let (path, rooted) = member_paths(item, name);
     Item {
         path,
         rooted,
-        member: 1 + name.len(),
+        member: item.member + 1 + name.len(),
         ..Item::whole("", bytes)
     }
 }
