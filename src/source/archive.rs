@@ -405,6 +405,13 @@ fn tar_members(
     Ok(())
 }
 
+/// Takes `len` bytes of what a reader renders from the budget `left`: the data readers
+/// charge each field as they write it.
+pub(super) fn charge(left: &mut u64, len: usize) -> Result<(), &'static str> {
+    *left = left.checked_sub(len as u64).ok_or(OVER_BUDGET)?;
+    Ok(())
+}
+
 /// Reads `r` to its end within the budget `left` (which it lowers), with room for `size`
 /// bytes (what the archive says the content is; no more than the budget is reserved on its
 /// word). `Err(None)` when `r` fails, `Err(Some(why))` when the content is over the budget.

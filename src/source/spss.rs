@@ -40,7 +40,7 @@
 //! - the system-missing value renders as an empty field. User-missing values are values,
 //!   and render as such.
 
-use super::archive::{OVER_BUDGET, csv_field as field};
+use super::archive::{charge, csv_field as field};
 use super::calendar::civil;
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -548,12 +548,6 @@ fn inflate(mut blocks: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str> {
         blocks = blocks.get(read..).unwrap_or_default();
     }
     Ok(out)
-}
-
-/// Takes `len` bytes from the budget `left`.
-fn charge(left: &mut u64, len: usize) -> Result<(), &'static str> {
-    *left = left.checked_sub(len as u64).ok_or(OVER_BUDGET)?;
-    Ok(())
 }
 
 /// The cases of the data, one at a time.

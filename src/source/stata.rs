@@ -33,7 +33,7 @@
 //!
 //! Value labels (the names a coded variable's numbers stand for) are not rendered.
 
-use super::archive::{OVER_BUDGET, csv_field as field};
+use super::archive::{charge, csv_field as field};
 use super::calendar::civil;
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -512,12 +512,6 @@ enum Number {
     Int(i64),
     Float(f32),
     Double(f64),
-}
-
-/// Takes `len` bytes of rendered text from the budget `left`.
-fn charge(left: &mut u64, len: usize) -> Result<(), &'static str> {
-    *left = left.checked_sub(len as u64).ok_or(OVER_BUDGET)?;
-    Ok(())
 }
 
 impl DataSet<'_> {

@@ -38,7 +38,7 @@
 //!   SSN stored as a number reads as one), in exponent form below 1e-5 or from 1e16 on.
 //! - missing values (`.`, `._` and `.A` to `.Z`) render as empty fields.
 
-use super::archive::{OVER_BUDGET, csv_field as field};
+use super::archive::{charge, csv_field as field};
 use super::spss::{decimal, timestamp};
 
 /// Why a file cannot be read (a header, member header or NAMESTR is damaged or cut short).
@@ -384,12 +384,6 @@ fn latin1(raw: &[u8]) -> String {
         Ok(text) => text.to_owned(),
         Err(_) => raw.iter().map(|&b| char::from(b)).collect(),
     }
-}
-
-/// Takes `len` bytes of rendered text from the budget `left`.
-fn charge(left: &mut u64, len: usize) -> Result<(), &'static str> {
-    *left = left.checked_sub(len as u64).ok_or(OVER_BUDGET)?;
-    Ok(())
 }
 
 impl DataSet<'_> {
