@@ -41,9 +41,8 @@
 //!   and render as such.
 
 use super::archive::{charge, csv_field as field};
-use super::calendar::civil;
+use super::calendar::{decimal, timestamp};
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::ops::Range;
 
 /// The name of a file's one member: its cases, as CSV.
@@ -737,47 +736,6 @@ impl File<'_> {
             field(text, scratch);
         }
     }
-}
-
-/// Appends `x` in decimal: its shortest form, which for an integral value is its digits,
-/// in exponent form when below 1e-5 or from 1e16 on. Shared with
-/// [`xport`](super::xport).
-pub(super) fn decimal(text: &mut Vec<u8>, x: f64) {
-    let exponent = x != 0.0 && !(1e-5..1e16).contains(&x.abs());
-    // Writing to a `Vec` cannot fail.
-    let _ = if exponent {
-        write!(text, "{x:e}")
-    } else {
-        write!(text, "{x}")
-    };
-}
-
-/// The days from 1970-01-01 of the first and last dates shown, 0001-01-01 and 9999-12-31;
-/// others are shown as numbers.
-const FIRST_DAY: i64 = -719_162;
-const LAST_DAY: i64 = 2_932_896;
-
-const SECONDS_PER_DAY: i64 = 86_400;
-
-/// Appends `seconds` (since the day `epoch` days after 1970-01-01) as `YYYY-MM-DD`, and
-/// ` HH:MM:SS` after it when `time` is set; `None` (and nothing appended) when the date is
-/// out of the years 1 to 9999. Shared with [`xport`](super::xport).
-pub(super) fn timestamp(text: &mut Vec<u8>, seconds: f64, epoch: i64, time: bool) -> Option<()> {
-    let seconds = seconds.floor();
-    let first = (FIRST_DAY - epoch) * SECONDS_PER_DAY;
-    let end = (LAST_DAY + 1 - epoch) * SECONDS_PER_DAY;
-    // Checked as a float, so the cast below is exact: whole seconds, well inside an i64.
-    if !(first as f64..end as f64).contains(&seconds) {
-        return None;
-    }
-    let seconds = seconds as i64;
-    let (y, m, d) = civil(seconds.div_euclid(SECONDS_PER_DAY) + epoch);
-    write!(text, "{y:04}-{m:02}-{d:02}").ok()?;
-    if time {
-        let s = seconds.rem_euclid(SECONDS_PER_DAY);
-        write!(text, " {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60).ok()?;
-    }
-    Some(())
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@
 //! Value labels (the names a coded variable's numbers stand for) are not rendered.
 
 use super::archive::{charge, csv_field as field};
-use super::calendar::civil;
+use super::calendar::{civil, decimal};
 use std::collections::HashMap;
 use std::io::Write as _;
 
@@ -644,8 +644,10 @@ fn plain(text: &mut Vec<u8>, n: Number) {
         Number::Int(n) => write!(text, "{n}"),
         Number::Float(x) if exponent(f64::from(x)) => write!(text, "{x:e}"),
         Number::Float(x) => write!(text, "{x}"),
-        Number::Double(x) if exponent(x) => write!(text, "{x:e}"),
-        Number::Double(x) => write!(text, "{x}"),
+        Number::Double(x) => {
+            decimal(text, x);
+            Ok(())
+        }
     };
 }
 

@@ -39,7 +39,7 @@
 //! - missing values (`.`, `._` and `.A` to `.Z`) render as empty fields.
 
 use super::archive::{charge, csv_field as field};
-use super::spss::{decimal, timestamp};
+use super::calendar::{decimal, timestamp};
 
 /// Why a file cannot be read (a header, member header or NAMESTR is damaged or cut short).
 const DAMAGED: &str = "a damaged SAS transport file";

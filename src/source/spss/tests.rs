@@ -1,5 +1,6 @@
-use super::{DAMAGED, GREGORIAN, ROWS, SYSMIS, Table, civil, is_spss, tables, timestamp};
+use super::{DAMAGED, GREGORIAN, ROWS, SYSMIS, Table, is_spss, tables, timestamp};
 use crate::source::archive::OVER_BUDGET;
+use crate::source::calendar::civil;
 use std::io::Write as _;
 
 // Written by pyreadstat: `python3 tests/fixtures/spss/generate.py tests/fixtures/spss`. The
