@@ -103,10 +103,17 @@ impl Engine<'_> {
     ///
     /// When a rule's regex does not compile.
     pub fn scan_items(&self, items: &[Item], scratch: &mut Scratch) -> Result<Vec<ItemFindings>> {
+        // Look-alike characters (en dashes, full-width digits, zero-width spaces) are read as
+        // the ASCII they stand for ([`detect::fold`]).
+        let folds: Vec<Option<detect::fold::Folded>> = items
+            .iter()
+            .map(|item| detect::fold::fold(&item.text, &item.added))
+            .collect();
         let targets: Vec<detect::Target<'_>> = items
             .iter()
-            .map(|item| detect::Target {
-                text: &item.text,
+            .zip(&folds)
+            .map(|(item, fold)| detect::Target {
+                text: fold.as_ref().map_or(&item.text, |f| f.text()),
                 regions: &item.added,
                 path: item.policy_path(),
             })
@@ -122,9 +129,9 @@ impl Engine<'_> {
             .collect();
         let helper = self.detect.threads > 1 && scratch.is_sole_scanner();
         let mut out = Vec::with_capacity(items.len());
-        for ((item, raws), stopped) in items.iter().zip(raws).zip(stopped) {
+        for (((item, raws), stopped), fold) in items.iter().zip(raws).zip(stopped).zip(&folds) {
             let shared = helper && raws.len() >= SHARED_FINDINGS_MATCHES;
-            let found = self.findings(item, raws, shared, &stopped);
+            let found = self.findings(item, fold.as_ref(), raws, shared, &stopped);
             // A rule stopped early stands only where the item blocks without the rest: the
             // rest could only add findings. Else (its findings warn, are synthetic, allowed,
             // under a test path) the item is scanned again in full, and counted exactly.
@@ -157,10 +164,13 @@ impl Engine<'_> {
 
     /// What one item's raw matches come to. With `shared`, two chains of the work on the
     /// sorted matches run on two threads ([`join`]). `stopped`: the rules detection stopped
-    /// in the item ([`DetectOptions::stop_after`]).
+    /// in the item ([`DetectOptions::stop_after`]). `fold`: the folded copy of the item's
+    /// text that was scanned, if any: values, masks and excerpts are read from it, lines and
+    /// columns from the item's own text.
     fn findings(
         &self,
         item: &Item,
+        fold: Option<&detect::fold::Folded>,
         mut raws: Vec<RawMatch>,
         shared: bool,
         stopped: &[detect::RuleIdx],
@@ -198,7 +208,7 @@ impl Engine<'_> {
         // are synthetic and the masks; which matches dedupe keeps and where they are. A dense
         // file's findings pass was a third of its scan on one thread (a 100,000-row patient
         // extract: 134 ms of 0.46 s), each chain about a third of that pass.
-        let text = &item.text;
+        let text: &[u8] = fold.map_or(&item.text, |f| f.text());
         let ((spread, masks), (kept, lines)) = join(
             shared,
             || {
@@ -208,7 +218,11 @@ impl Engine<'_> {
             },
             || {
                 let kept = self.dedupe(text, &raws);
-                let lines = line_numbers(text, kept.iter().map(|&i| &raws[i as usize]));
+                let spans = kept.iter().map(|&i| &raws[i as usize].span);
+                let lines = match fold {
+                    None => line_numbers(&item.text, spans.cloned()),
+                    Some(f) => line_numbers(&item.text, spans.map(|s| f.original_span(s))),
+                };
                 (kept, lines)
             },
         );
@@ -218,7 +232,7 @@ impl Engine<'_> {
         let raws: Vec<&RawMatch> = kept.iter().map(|&i| &raws[i as usize]).collect();
         let mut severities: Vec<_> = raws.iter().map(|r| r.severity).collect();
         if colocate::any(self.db) {
-            let hunks = hunk_ids(&item.text, &item.added);
+            let hunks = hunk_ids(text, &item.added);
             let placed: Vec<colocate::Placed> = raws
                 .iter()
                 .zip(&lines)
@@ -247,7 +261,7 @@ impl Engine<'_> {
             let over = *seen > LISTED_PER_RULE;
             let suppressed = if raw.synthetic && !self.policy.strict {
                 Some(Suppression::Synthetic)
-            } else if marked.allowed(&item.text, raw.span.start, rule.category()) {
+            } else if marked.allowed(text, raw.span.start, rule.category()) {
                 Some(Suppression::Inline)
             } else {
                 None
@@ -270,7 +284,7 @@ impl Engine<'_> {
                 Some(d) => format!("{} ({d})", rule.message()),
                 None => rule.message().to_owned(),
             };
-            let mut excerpt = mask::excerpt(&item.text, raw.span.clone(), rule.category(), &masks);
+            let mut excerpt = mask::excerpt(text, raw.span.clone(), rule.category(), &masks);
             // A value decoded from inside the file is reported where its encoded text is.
             let at = match item.origin {
                 Some(o) => {
@@ -302,11 +316,11 @@ impl Engine<'_> {
                     self.fingerprint_key,
                     rule.id(),
                     &rooted,
-                    &item.text[raw.span.clone()],
+                    &text[raw.span.clone()],
                 ),
                 message,
                 reason: (suppressed == Some(Suppression::Inline))
-                    .then(|| suppress::reason(&item.text, raw.span.start))
+                    .then(|| suppress::reason(text, raw.span.start))
                     .flatten(),
                 suppressed,
             };
@@ -346,6 +360,14 @@ impl Engine<'_> {
             Redaction::Conservative => None,
         };
         let seen = blanked.as_deref().unwrap_or(text);
+        // Look-alike characters read as ASCII ([`detect::fold`]); what is found is masked in
+        // the text as it came.
+        let fold = detect::fold::fold(seen, &regions);
+        let seen = fold.as_ref().map_or(seen, |f| f.text());
+        let back = |span: &Range<usize>| {
+            fold.as_ref()
+                .map_or(span.clone(), |f| f.original_span(span))
+        };
         let mut raws = Vec::new();
         detect::find(
             self.db,
@@ -356,7 +378,13 @@ impl Engine<'_> {
             scratch,
             &mut raws,
         )?;
-        let spans: Vec<MaskSpan> = raws.iter().map(|r| self.mask_span(r)).collect();
+        let spans: Vec<MaskSpan> = raws
+            .iter()
+            .map(|r| MaskSpan {
+                span: back(&r.span),
+                ..self.mask_span(r)
+            })
+            .collect();
         let mut masked = mask::mask_all(text, &spans);
         if mode == Redaction::Aggressive {
             let mut extra = Vec::new();
@@ -367,6 +395,9 @@ impl Engine<'_> {
                 .chain(raws.iter().map(|r| r.span.clone()))
                 .collect();
             detect::scrub::recurrences(seen, context..text.len(), &found, &mut extra);
+            for span in &mut extra {
+                *span = back(span);
+            }
             detect::scrub::mask(&mut masked, &extra);
             if let Some(blanked) = &blanked {
                 // Colour codes stay as they were, whatever span covered them.
@@ -392,7 +423,7 @@ impl Engine<'_> {
     /// [`Engine::named`] of a path as shown (`shown`) and relative to the repository root.
     fn named_path(&self, shown: &Arc<str>, rooted: &str) -> Option<Named> {
         let digits = rooted.bytes().filter(u8::is_ascii_digit).count();
-        if digits < 6 && !rooted.contains('@') {
+        if digits < 6 && !rooted.contains('@') && rooted.is_ascii() {
             return None;
         }
         let text = rooted.as_bytes();
@@ -405,9 +436,11 @@ impl Engine<'_> {
         let mut raws = Vec::new();
         let mut scratch = Scratch::default();
         let whole: Vec<Range<usize>> = std::iter::once(0..text.len()).collect();
+        // Look-alike characters read as ASCII ([`detect::fold`]), the values masked as named.
+        let fold = detect::fold::fold(&words, &whole);
         detect::find(
             self.db,
-            &words,
+            fold.as_ref().map_or(&words, |f| f.text()),
             &whole,
             rooted,
             self.detect,
@@ -416,6 +449,11 @@ impl Engine<'_> {
         )
         .ok()?;
         raws.retain(|r| self.db.rule(r.rule).spec.report && !r.synthetic);
+        if let Some(f) = &fold {
+            for r in &mut raws {
+                r.span = f.original_span(&r.span);
+            }
+        }
         if raws.is_empty() {
             return None;
         }

@@ -8,6 +8,7 @@
 
 pub mod db;
 pub mod filters;
+pub mod fold;
 pub mod keywords;
 pub mod matcher;
 pub mod scrub;

@@ -1,7 +1,6 @@
 //! Where matches are: 1-based lines and columns (bytes and UTF-16), value ends, and the hunks
 //! added regions group into. Each is one pass over the text, whatever the number of matches.
 
-use crate::detect::RawMatch;
 use std::ops::Range;
 
 /// Where a match is, 1-based.
@@ -20,9 +19,9 @@ pub(super) use crate::lines::utf16_len;
 /// Positions of matches sorted by start, in one pass over the text: the line's end and the
 /// UTF-16 width before a match are carried from the previous match on the same line, not
 /// recounted from the line's start (a line of 40,000 SSNs made that quadratic).
-pub(super) fn line_numbers<'a>(
+pub(super) fn line_numbers(
     text: &[u8],
-    raws: impl ExactSizeIterator<Item = &'a RawMatch>,
+    spans: impl ExactSizeIterator<Item = Range<usize>>,
 ) -> Vec<Position> {
     let mut line = 1u32;
     let mut pos = 0usize;
@@ -30,35 +29,36 @@ pub(super) fn line_numbers<'a>(
     // The current line's end, once looked for, and the UTF-16 units of `line_start..pos`.
     let mut line_end: Option<usize> = None;
     let mut before = 0u32;
-    raws.map(|r| {
-        let at = r.span.start;
-        let gap = &text[pos..at];
-        crate::work::add(gap.len());
-        if let Some(nl) = memchr::memrchr(b'\n', gap) {
-            line += memchr::memchr_iter(b'\n', gap).count() as u32;
-            line_start = pos + nl + 1;
-            line_end = None;
-            before = utf16_len(&text[line_start..at]);
-        } else {
-            before += utf16_len(gap);
-        }
-        pos = at;
-        let end_of_line = *line_end.get_or_insert_with(|| {
-            let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-            crate::work::add(end - at);
-            end
-        });
-        let end = r.span.end.min(end_of_line).max(at);
-        let utf16_columns = (before + 1, before + utf16_len(&text[at..end]) + 1);
-        Position {
-            line,
-            column: (at - line_start + 1) as u32,
-            end_column: (end - line_start + 1) as u32,
-            utf16_columns,
-            utf16_end: value_end(text, at..r.span.end, line, utf16_columns.1),
-        }
-    })
-    .collect()
+    spans
+        .map(|span| {
+            let at = span.start;
+            let gap = &text[pos..at];
+            crate::work::add(gap.len());
+            if let Some(nl) = memchr::memrchr(b'\n', gap) {
+                line += memchr::memchr_iter(b'\n', gap).count() as u32;
+                line_start = pos + nl + 1;
+                line_end = None;
+                before = utf16_len(&text[line_start..at]);
+            } else {
+                before += utf16_len(gap);
+            }
+            pos = at;
+            let end_of_line = *line_end.get_or_insert_with(|| {
+                let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+                crate::work::add(end - at);
+                end
+            });
+            let end = span.end.min(end_of_line).max(at);
+            let utf16_columns = (before + 1, before + utf16_len(&text[at..end]) + 1);
+            Position {
+                line,
+                column: (at - line_start + 1) as u32,
+                end_column: (end - line_start + 1) as u32,
+                utf16_columns,
+                utf16_end: value_end(text, at..span.end, line, utf16_columns.1),
+            }
+        })
+        .collect()
 }
 
 /// Where the value `text[span]` ends ([`Finding::utf16_end`](crate::model::Finding::utf16_end)): on its first line, that line

@@ -2319,3 +2319,48 @@ fn a_staged_patient_extract_stops_counting_once_it_blocks_and_json_counts_every_
         human.out()
     );
 }
+
+/// An SSN written with the characters a word processor or a PDF puts in (en and em dashes,
+/// a non-breaking hyphen, a minus sign, no-break spaces), typed with an East Asian input
+/// method (full-width digits and hyphens), or split by an invisible zero-width space got
+/// past every gate: the rules read ASCII. Detection reads those characters as the ASCII they
+/// stand for; lines and columns are the file's, and no output holds the value in either form.
+#[test]
+fn an_ssn_written_in_look_alike_characters_is_found_at_every_gate() {
+    let full_width = |s: &str| -> String {
+        s.chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+            .collect()
+    };
+    let written = [
+        SSN.replace('-', "\u{2013}"),
+        SSN.replace('-', "\u{2014}"),
+        SSN.replace('-', "\u{2011}"),
+        SSN.replace('-', "\u{2212}"),
+        SSN.replace('-', "\u{a0}"),
+        full_width(SSN),
+        SSN.replacen('9', "9\u{200b}", 1),
+    ];
+    let mut text = String::from("Visit notes, pasted from the clinic's letter.\n");
+    for (i, ssn) in written.iter().enumerate() {
+        text.push_str(&format!("Patient {i}: SSN {ssn} seen today.\n"));
+    }
+    let s = server_holding(&[], "");
+    s.work.add("notes/visit.txt", &text);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let ssns: Vec<_> = findings.iter().filter(|f| f["rule"] == "phi.ssn").collect();
+    assert_eq!(ssns.len(), written.len(), "{findings:?}");
+    for (f, ssn) in ssns.iter().zip(&written) {
+        assert_eq!(f["severity"], "block", "{f}");
+        // Columns count the file's bytes: the value starts after `Patient N: SSN `.
+        assert_eq!(f["column"], 16, "{f}");
+        assert_eq!(f["end_column"], 16 + ssn.len(), "{f}");
+    }
+    let mut values: Vec<&str> = written.iter().map(String::as_str).collect();
+    values.push(SSN);
+    values.push("4399");
+    assert_no_value(&r.stdout, &values);
+    assert_refused_by_both_hooks(&s);
+}

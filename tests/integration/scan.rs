@@ -199,6 +199,26 @@ fn redact_masks_values_line_by_line() {
     );
 }
 
+/// A value in look-alike characters (en dashes, full-width digits) is masked where it is,
+/// the characters around it kept: the CI log filter read only ASCII.
+#[test]
+fn redact_masks_values_written_in_look_alike_characters() {
+    let dashes = SSN.replace('-', "\u{2013}");
+    let wide: String = SSN
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect();
+    let input = format!("a ssn={dashes} b\nc ssn={wide}\n");
+    let r = phiguard_stdin(&["redact"], input.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.all());
+    // Each byte of the value is masked, as an ASCII value's are.
+    let masked = |v: &str| "*".repeat(v.len());
+    assert_eq!(
+        r.out(),
+        format!("a ssn={} b\nc ssn={}\n", masked(&dashes), masked(&wide))
+    );
+}
+
 #[test]
 fn redact_output_does_not_depend_on_how_input_arrives() {
     use std::io::{Read, Write};

@@ -1,0 +1,188 @@
+use super::{Folded, fold};
+use proptest::prelude::*;
+
+fn whole(text: &str) -> Option<Folded> {
+    fold(text.as_bytes(), std::slice::from_ref(&(0..text.len())))
+}
+
+/// The folded copy with its padding cut from each token's end, as a string.
+fn folded(text: &str) -> String {
+    let f = whole(text).expect("something to fold");
+    String::from_utf8(f.text().to_vec()).unwrap()
+}
+
+/// What a reader sees, character by character: the oracle [`fold`] is held to. Tokens are
+/// split on ASCII white space, each character mapped on its own, and each token padded back
+/// to its length.
+fn oracle(text: &str) -> String {
+    let mut out = String::new();
+    let mut token = String::new();
+    let mut token_len = 0;
+    let flush = |out: &mut String, token: &mut String, len: &mut usize| {
+        let had = token.chars().any(|c| map(c) != Some(Some(c)));
+        if had {
+            let folded: String = token.chars().filter_map(|c| map(c).unwrap()).collect();
+            out.push_str(&folded);
+            out.extend(std::iter::repeat_n(' ', *len - folded.len()));
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+        *len = 0;
+    };
+    for c in text.chars() {
+        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0B' | '\x0C') {
+            flush(&mut out, &mut token, &mut token_len);
+            out.push(c);
+        } else {
+            token.push(c);
+            token_len += c.len_utf8();
+        }
+    }
+    flush(&mut out, &mut token, &mut token_len);
+    out
+}
+
+/// The oracle's map of one character: `Some(Some(c))` kept or folded to `c`, `Some(None)`
+/// dropped.
+fn map(c: char) -> Option<Option<char>> {
+    let cp = c as u32;
+    Some(match cp {
+        0x2010..=0x2015 | 0x2043 | 0x2212 | 0xFE58 | 0xFE63 => Some('-'),
+        0xA0 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Some(' '),
+        0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0),
+        0x1D7CE..=0x1D7FF => char::from_digit((cp - 0x1D7CE) % 10, 10),
+        0xAD | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF => {
+            None
+        }
+        _ => Some(c),
+    })
+}
+
+#[test]
+fn look_alike_characters_fold_to_ascii_in_place() {
+    let cases = [
+        ("SSN 219\u{2013}45\u{2013}6781 ok", "SSN 219-45-6781     ok"),
+        ("SSN 219\u{2011}45\u{2011}6781", "SSN 219-45-6781    "),
+        ("SSN 219\u{2212}45\u{2212}6781", "SSN 219-45-6781    "),
+        ("SSN 219\u{a0}45\u{a0}6781", "SSN 219 45 6781  "),
+        (
+            "SSN\u{ff1a}\u{ff12}\u{ff11}\u{ff19}\u{ff0d}\u{ff14}\u{ff15}",
+            "SSN:219-45              ",
+        ),
+        ("x 219-4\u{200b}5-67\u{ad}81\n", "x 219-45-6781     \n"),
+        ("\u{1d7d0}\u{1d7e3}\u{1d7ff}", "219         "),
+        ("a\u{202e}b\u{2066}c", "abc      "),
+    ];
+    for (text, want) in cases {
+        let got = folded(text);
+        assert_eq!(got, want, "{text:?}");
+        assert_eq!(got.len(), text.len());
+        assert_eq!(got, oracle(text), "{text:?}");
+    }
+}
+
+#[test]
+fn text_without_look_alikes_in_its_regions_is_not_copied() {
+    assert_eq!(whole("plain ASCII 219-45-6781"), None);
+    assert_eq!(whole("Müller “quoted” 山田 ✓"), None);
+    // Outside the added regions a look-alike does not make a copy.
+    let text = "old 219\u{2013}45\u{2013}6781\nnew line\n";
+    let new = text.find("new").unwrap();
+    assert_eq!(
+        fold(text.as_bytes(), std::slice::from_ref(&(new..text.len()))),
+        None
+    );
+    assert!(fold(text.as_bytes(), std::slice::from_ref(&(0..new))).is_some());
+}
+
+/// A file saved with a byte order mark starts as its document in the copy, whichever of
+/// its lines are added.
+#[test]
+fn a_leading_byte_order_mark_is_dropped_whatever_is_added() {
+    let text = "\u{feff}{\n  \"resourceType\": \"Organization\"\n}\n";
+    let last = text.rfind('}').unwrap();
+    for regions in [None, Some(last..text.len()), Some(0..text.len())] {
+        let regions: Vec<_> = regions.into_iter().collect();
+        let f = fold(text.as_bytes(), &regions).expect("folded");
+        assert!(f.text().starts_with(b"{   \n"), "{regions:?}");
+        assert_eq!(&f.text()[6..], &text.as_bytes()[6..]);
+    }
+    assert_eq!(fold(b"{\"a\": \"\xEF\xBB\xBF\"}", &[]), None);
+}
+
+#[test]
+fn offsets_map_back_to_the_characters_they_came_from() {
+    let text = "id=\u{ff12}\u{ff11}9\u{2013}45\u{200b}\u{2013}6781, next 555\u{2010}0199\n";
+    let f = whole(text).unwrap();
+    let copy = std::str::from_utf8(f.text()).unwrap();
+    for (value, original) in [
+        (
+            "219-45-6781",
+            "\u{ff12}\u{ff11}9\u{2013}45\u{200b}\u{2013}6781",
+        ),
+        ("555-0199", "555\u{2010}0199"),
+        ("next", "next"),
+    ] {
+        let at = copy.find(value).unwrap();
+        let span = f.original_span(&(at..at + value.len()));
+        assert_eq!(&text[span], original);
+    }
+    // The padding maps to the token's end; the rest of the text is where it was.
+    let pad = copy.find(",").unwrap() + 1;
+    let token_end = text.find(' ').unwrap();
+    assert_eq!(f.original(pad), token_end);
+    assert_eq!(f.original(text.len()), text.len());
+    assert_eq!(f.original(token_end + 1), token_end + 1);
+}
+
+proptest! {
+    /// Against the character-by-character oracle, on strings drawn from ASCII, white space,
+    /// every foldable character and other non-ASCII text; every offset maps back monotonely
+    /// into the text, and the copy keeps the text's lines.
+    #[test]
+    fn fold_is_the_oracle(chars in proptest::collection::vec(prop_oneof![
+        Just('a'), Just('7'), Just('-'), Just(' '), Just('\n'), Just('\t'),
+        Just('\u{2013}'), Just('\u{a0}'), Just('\u{200b}'), Just('\u{ff17}'), Just('\u{ff0d}'),
+        Just('\u{1d7ce}'), Just('\u{feff}'), Just('\u{3000}'), Just('é'), Just('“'), Just('山'),
+        Just('\u{ff5f}'), Just('\u{2016}'), Just('\u{1d7cd}'),
+    ], 0..40)) {
+        let text: String = chars.into_iter().collect();
+        match whole(&text) {
+            None => prop_assert_eq!(oracle(&text), text.clone()),
+            Some(f) => {
+                prop_assert_eq!(std::str::from_utf8(f.text()).unwrap(), oracle(&text));
+                let lines = |s: &[u8]| s.iter().enumerate().filter(|&(_, &b)| b == b'\n').map(|(i, _)| i).collect::<Vec<_>>();
+                prop_assert_eq!(lines(f.text()), lines(text.as_bytes()));
+                let mut last = 0;
+                for p in 0..=text.len() {
+                    let o = f.original(p);
+                    prop_assert!(o >= last && o <= text.len() && o >= p);
+                    last = o;
+                }
+            }
+        }
+    }
+}
+
+/// Folding is one pass: a text of 4× as many tokens, each with look-alikes, costs 4× the
+/// work, as does one token 4× as long.
+#[test]
+fn folding_takes_work_linear_in_the_text() {
+    let work = |text: &str| {
+        crate::work::take();
+        let f = whole(text).unwrap();
+        for p in (0..text.len()).step_by(97) {
+            f.original(p);
+        }
+        crate::work::take()
+    };
+    for unit in ["219\u{2013}45\u{2013}6781 ", "\u{ff12}\u{200b}x"] {
+        let one = work(&unit.repeat(5_000));
+        let four = work(&unit.repeat(20_000));
+        assert!(
+            one > 0 && four <= one * 4 + 64,
+            "{unit:?}: {one} then {four}"
+        );
+    }
+}
