@@ -5,8 +5,8 @@
 //! Stata data set its observations as the member `(rows)` ([`stata`](super::stata)), an
 //! Apache Parquet file its rows the same way ([`parquet`](super::parquet)), as are an SPSS
 //! system file's cases ([`spss`](super::spss)) and a SAS transport file's data sets
-//! ([`xport`](super::xport)),
-//! an Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
+//! ([`xport`](super::xport)), and an Excel 97-2003 workbook's sheets ([`xls`](super::xls)).
+//! An Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
 //! document's parts as their text ([`docx`](super::docx)).
 //!
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
@@ -65,7 +65,8 @@ enum Format {
     /// its tables), a Stata data set ([`stata`](super::stata)) or an SPSS system file
     /// ([`spss`](super::spss), their observations), an Apache Parquet file
     /// ([`parquet`](super::parquet), its rows, and a member for each column that cannot be
-    /// read), a SAS transport file ([`xport`](super::xport), each of its data sets).
+    /// read), a SAS transport file ([`xport`](super::xport), each of its data sets), an Excel
+    /// 97-2003 workbook ([`xls`](super::xls), each of its sheets).
     Data(Tables),
     /// A PDF document ([`pdf`](super::pdf)): the text its pages draw is its one member.
     Pdf,
@@ -126,12 +127,13 @@ fn format(bytes: &[u8]) -> Option<Format> {
 
 /// The reader of the data file `bytes` start as, if any.
 fn data_reader(bytes: &[u8]) -> Option<Tables> {
-    let readers: [(Detect, Tables); 5] = [
+    let readers: [(Detect, Tables); 6] = [
         (super::sqlite::is_sqlite, super::sqlite::tables),
         (super::stata::is_stata, super::stata::tables),
         (super::parquet::is_parquet, super::parquet::tables),
         (super::spss::is_spss, super::spss::tables),
         (super::xport::is_xport, super::xport::tables),
+        (super::xls::is_xls, super::xls::tables),
     ];
     readers
         .into_iter()

@@ -37,6 +37,7 @@ pub mod staged;
 pub mod stata;
 pub mod stdin;
 pub mod worktree;
+pub mod xls;
 pub mod xlsx;
 pub mod xport;
 

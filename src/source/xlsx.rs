@@ -273,7 +273,7 @@ fn date_styles(xml: &[u8]) -> Option<Vec<bool>> {
 
 /// Whether a number format code shows a date: a day or year code outside quoted text,
 /// bracketed sections (colours, conditions, elapsed time) and escaped characters.
-fn is_date_format(code: &str) -> bool {
+pub(super) fn is_date_format(code: &str) -> bool {
     let mut chars = code.chars();
     while let Some(c) = chars.next() {
         match c {
@@ -464,7 +464,7 @@ fn column_of(reference: &str) -> Option<usize> {
 /// An Excel serial date as `YYYY-MM-DD` (and ` HH:MM:SS` when it has a time of day).
 /// The 1900 system counts 1900 as a leap year (serial 60 is its 29 February), as Excel
 /// does; the 1904 system counts from 1904-01-01.
-fn date(serial: f64, date1904: bool) -> Option<String> {
+pub(super) fn date(serial: f64, date1904: bool) -> Option<String> {
     if !(0.0..2_958_466.0).contains(&serial) {
         return None;
     }

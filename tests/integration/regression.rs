@@ -2250,6 +2250,20 @@ fn spss_and_sas_transport_files_are_read_as_their_rows_at_every_gate() {
     }
 }
 
+/// An Excel 97-2003 workbook (`.xls`) keeps its strings in one shared table, away from
+/// their columns' headers, and its numbers as binary doubles: read as text runs, an SSN
+/// typed as a number and every birth date were invisible. Each sheet is read as CSV, hidden
+/// ones too, and named by the sheet: `book.xls!Patients`.
+#[test]
+fn an_excel_97_workbook_is_read_as_its_sheets_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "exports/patients.xls",
+        include_bytes!("../fixtures/xls/patients.xls"),
+        "exports/patients.xls!Patients",
+        &["536-90-4399", "418-27-3306", "536904399"],
+    );
+}
+
 /// Issue 20: the pre-commit hook counted every one of a staged patient extract's values
 /// before refusing it (a 100,000-row extract: 0.38 s, 390,000 findings, 100 listed per rule).
 /// In the human format each rule now stops counting in a file that blocks anyway, and the
