@@ -4,11 +4,13 @@
 //! non-breaking hyphen, a minus sign, a no-break space), text typed with an East Asian input
 //! method carries full-width forms (`９９９－４５－６７８１`), and an invisible character
 //! (a zero-width space, a soft hyphen, a bidirectional control) splits a value without
-//! changing what a reader sees. Each of these was a way past every hook.
+//! changing what a reader sees. Python's `json.dumps` writes each of them as a `\u2013`
+//! escape. Each of these was a way past every hook.
 //!
 //! [`fold`] gives a copy of the text in which those characters are ASCII: dashes and minus
 //! signs are `-`, Unicode spaces are ` `, full-width forms are their ASCII letters, digits
-//! and punctuation, mathematical digits are digits, and invisible characters are gone. The
+//! and punctuation, mathematical digits are digits, and invisible characters are gone, as
+//! are JSON and JavaScript escapes of them (`\u2013`, not an escape of ASCII). The
 //! copy is as long as the text, line for line: each *token* (a run of bytes between ASCII
 //! white space) that holds such a character is written shorter, in place, and padded with
 //! spaces up to its old end. Everything outside those tokens keeps its offset, so added
@@ -66,7 +68,7 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
     let wanted = text.starts_with(BOM)
         || regions.iter().any(|r| {
             let part = &text[r.start.min(text.len())..r.end.min(text.len())];
-            next_foldable(part, 0).is_some()
+            Finder::new(part).next(0).is_some()
         });
     if !wanted {
         return None;
@@ -74,7 +76,8 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
     let mut out = Vec::with_capacity(text.len());
     let mut marks = Vec::new();
     let mut at = 0;
-    while let Some(found) = next_foldable(text, at) {
+    let mut finder = Finder::new(text);
+    while let Some(found) = finder.next(at) {
         // The token holding the character starts past the white space before it (and never
         // before `at`, where the last token ended).
         let start = text[at..found]
@@ -120,25 +123,58 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
 }
 
-/// Where the next foldable character at or after `from` starts.
-fn next_foldable(text: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while i < text.len() {
-        // The lead bytes of the foldable characters, found with two vector searches (the
-        // second only up to the first's hit): most texts are ASCII, and a byte loop over
-        // every added region was 1 % of a staged change's scan.
-        let rest = &text[i..];
-        let common = memchr::memchr3(0xC2, 0xE2, 0xEF, rest);
-        let rare = memchr::memchr2(0xE3, 0xF0, &rest[..common.unwrap_or(rest.len())]);
-        let skip = rare.or(common)?;
-        i += skip;
-        crate::work::add(skip + 1);
-        if folded_at(text, i).is_some() {
-            return Some(i);
+/// Finds the foldable characters of a text left to right, by their first bytes: the lead
+/// bytes of the common ones (`C2`, `E2`, `EF`) and of the rare ones with a backslash (`E3`,
+/// `F0`, `\\u` escapes), each set with a vector search (a byte loop over every added region
+/// was 1 % of a staged change's scan). Each search's next hit is kept until the finder
+/// passes it, so each goes over each byte once: restarting both at every hit of one went to
+/// the end of a Japanese text (a rare lead byte on every character) once per character.
+struct Finder<'t> {
+    text: &'t [u8],
+    /// Each search's next hit at or after where it last searched from (`usize::MAX`: none).
+    common: Option<usize>,
+    rare: Option<usize>,
+}
+
+impl<'t> Finder<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        Finder {
+            text,
+            common: None,
+            rare: None,
         }
-        i += 1;
     }
-    None
+
+    /// Where the next foldable character at or after `from` starts.
+    fn next(&mut self, from: usize) -> Option<usize> {
+        let text = self.text;
+        let search =
+            |kept: &mut Option<usize>, at: usize, find: fn(&[u8]) -> Option<usize>| match *kept {
+                Some(hit) if hit >= at => hit,
+                _ => {
+                    let hit = find(&text[at..]).map_or(usize::MAX, |k| at + k);
+                    crate::work::add(hit.min(text.len()) - at + 1);
+                    *kept = Some(hit);
+                    hit
+                }
+            };
+        let mut i = from;
+        while i < text.len() {
+            let common = search(&mut self.common, i, |t| {
+                memchr::memchr3(0xC2, 0xE2, 0xEF, t)
+            });
+            let rare = search(&mut self.rare, i, |t| memchr::memchr3(0xE3, 0xF0, b'\\', t));
+            let hit = common.min(rare);
+            if hit >= text.len() {
+                return None;
+            }
+            if folded_at(text, hit).is_some() {
+                return Some(hit);
+            }
+            i = hit + 1;
+        }
+        None
+    }
 }
 
 /// The ASCII a foldable character at `i` folds to (nothing for an invisible one) and the
@@ -146,6 +182,18 @@ fn next_foldable(text: &[u8], from: usize) -> Option<usize> {
 fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
     let rest = &text[i..];
     let (cp, len) = match *rest {
+        // A JSON or JavaScript escape (Python's `json.dumps` writes every non-ASCII character
+        // as one): a dash, space or full-width digit written as `\\u2013`.
+        [b'\\', b'u', a, b, c, d, ..] => {
+            let hex = |x: u8| char::from(x).to_digit(16);
+            let cp = ((hex(a)? * 16 + hex(b)?) * 16 + hex(c)?) * 16 + hex(d)?;
+            // An escape of an ASCII character (`\\u002d`) is no writer's habit, only a
+            // test's of a parser; it is left as it is.
+            if cp < 0x80 {
+                return None;
+            }
+            (cp, 6)
+        }
         [a @ 0xC2..=0xDF, b, ..] if b & 0xC0 == 0x80 => {
             (u32::from(a & 0x1F) << 6 | u32::from(b & 0x3F), 2)
         }

@@ -2336,7 +2336,8 @@ fn a_staged_patient_extract_stops_counting_once_it_blocks_and_json_counts_every_
 
 /// An SSN written with the characters a word processor or a PDF puts in (en and em dashes,
 /// a non-breaking hyphen, a minus sign, no-break spaces), typed with an East Asian input
-/// method (full-width digits and hyphens), or split by an invisible zero-width space got
+/// method (full-width digits and hyphens), split by an invisible zero-width space, or with
+/// its dashes escaped as JSON escapes them (`\u2013`) got
 /// past every gate: the rules read ASCII. Detection reads those characters as the ASCII they
 /// stand for; lines and columns are the file's, and no output holds the value in either form.
 #[test]
@@ -2354,6 +2355,8 @@ fn an_ssn_written_in_look_alike_characters_is_found_at_every_gate() {
         SSN.replace('-', "\u{a0}"),
         full_width(SSN),
         SSN.replacen('9', "9\u{200b}", 1),
+        // As Python's `json.dumps` writes an en dash.
+        SSN.replace('-', "\\u2013"),
     ];
     let mut text = String::from("Visit notes, pasted from the clinic's letter.\n");
     for (i, ssn) in written.iter().enumerate() {

@@ -74,6 +74,31 @@ fn look_alike_characters_fold_to_ascii_in_place() {
         ("\u{1d7d0}\u{1d7e3}\u{1d7ff}", "219         "),
         ("a\u{202e}b\u{2066}c", "abc      "),
     ];
+    // JSON and JavaScript escapes of the same characters (Python's `json.dumps` writes
+    // every non-ASCII character so); an escape of ASCII, or of a character not folded,
+    // stays.
+    let escaped = [
+        (
+            r#""ssn": "219\u201345\u20136781","#,
+            r#""ssn": "219-45-6781",          "#,
+        ),
+        (
+            r"x=\uff12\uff11\u00a0\u200b9 ",
+            "x=21 9                      ",
+        ),
+        (
+            r"\u002d \u00e9 \u201c \uzzzz \u20",
+            r"\u002d \u00e9 \u201c \uzzzz \u20",
+        ),
+    ];
+    for (text, want) in escaped {
+        let got = match whole(text) {
+            Some(f) => String::from_utf8(f.text().to_vec()).unwrap(),
+            None => text.to_owned(),
+        };
+        assert_eq!(got, want, "{text:?}");
+        assert_eq!(got.len(), text.len());
+    }
     for (text, want) in cases {
         let got = folded(text);
         assert_eq!(got, want, "{text:?}");
@@ -177,9 +202,39 @@ fn folding_takes_work_linear_in_the_text() {
         }
         crate::work::take()
     };
-    for unit in ["219\u{2013}45\u{2013}6781 ", "\u{ff12}\u{200b}x"] {
+    for unit in [
+        "219\u{2013}45\u{2013}6781 ",
+        "\u{ff12}\u{200b}x",
+        "x\\u2013y ",
+    ] {
         let one = work(&unit.repeat(5_000));
         let four = work(&unit.repeat(20_000));
+        assert!(
+            one > 0 && four <= one * 4 + 64,
+            "{unit:?}: {one} then {four}"
+        );
+    }
+}
+
+/// Text whose non-ASCII characters are not foldable (Japanese: a lead byte of the rarer
+/// search on every character; code: a backslash on every escape) is searched once, with or
+/// without a foldable character at its end: restarting the other search at each rare hit
+/// went to the end of the text each time.
+#[test]
+fn searching_text_full_of_rare_lead_bytes_is_linear() {
+    for (unit, last) in [
+        ("患者の記録です", "\u{2013}"),
+        ("あいう", ""),
+        ("a\\nb\\t", "\u{a0}"),
+    ] {
+        let work = |n: usize| {
+            let text = format!("{}{last}", unit.repeat(n));
+            crate::work::take();
+            let _ = whole(&text);
+            crate::work::take()
+        };
+        let one = work(2_000);
+        let four = work(8_000);
         assert!(
             one > 0 && four <= one * 4 + 64,
             "{unit:?}: {one} then {four}"
