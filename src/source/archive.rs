@@ -6,6 +6,7 @@
 //! Apache Parquet file its rows the same way ([`parquet`](super::parquet)), as are an SPSS
 //! system file's cases ([`spss`](super::spss)) and a SAS transport file's data sets
 //! ([`xport`](super::xport)), and an Excel 97-2003 workbook's sheets ([`xls`](super::xls)).
+//! An Outlook message's text and attachments are its members ([`msg`](super::msg)).
 //! An Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
 //! document's parts as their text ([`docx`](super::docx)).
 //!
@@ -127,13 +128,14 @@ fn format(bytes: &[u8]) -> Option<Format> {
 
 /// The reader of the data file `bytes` start as, if any.
 fn data_reader(bytes: &[u8]) -> Option<Tables> {
-    let readers: [(Detect, Tables); 6] = [
+    let readers: [(Detect, Tables); 7] = [
         (super::sqlite::is_sqlite, super::sqlite::tables),
         (super::stata::is_stata, super::stata::tables),
         (super::parquet::is_parquet, super::parquet::tables),
         (super::spss::is_spss, super::spss::tables),
         (super::xport::is_xport, super::xport::tables),
         (super::xls::is_xls, super::xls::tables),
+        (super::msg::is_msg, super::msg::tables),
     ];
     readers
         .into_iter()

@@ -13,6 +13,7 @@ pub mod added;
 pub mod archive;
 pub mod blobcache;
 mod calendar;
+mod cfb;
 mod content;
 #[cfg(test)]
 mod damage;
@@ -25,6 +26,7 @@ pub mod index;
 pub mod lfs;
 pub mod loose;
 pub mod message;
+pub mod msg;
 pub mod pack;
 pub mod parquet;
 mod paths;

@@ -61,10 +61,9 @@
 
 use super::archive::{charge, csv_field as field};
 use super::calendar::decimal;
+use super::cfb;
 use super::xlsx::{date, is_date_format};
 use std::collections::{HashMap, HashSet};
-
-mod cfb;
 
 /// A member of the archive a workbook is: its name and its CSV, or why it cannot be read.
 pub type Table = (String, Result<Vec<u8>, &'static str>);

@@ -2381,3 +2381,18 @@ fn an_ssn_written_in_look_alike_characters_is_found_at_every_gate() {
     assert_no_value(&r.stdout, &values);
     assert_refused_by_both_hooks(&s);
 }
+
+/// An Outlook message (`.msg`, a compound file) was read only as its text runs: its body was
+/// found, but an attachment is kept raw in a stream of its own, so a patient list attached
+/// zipped (or as `.xlsx`, `.pdf`) was never opened and the message got past every gate. Its
+/// text is the member `(message)`, each attachment a member under its file name, opened in
+/// turn: `mail/referral.msg!patients.zip!patients.csv`.
+#[test]
+fn an_outlook_message_with_a_zipped_patient_list_attached_is_read_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "mail/referral.msg",
+        include_bytes!("../fixtures/msg/attached_zip.msg"),
+        "mail/referral.msg!patients.zip!patients.csv",
+        &["536-90-4399"],
+    );
+}

@@ -1,5 +1,6 @@
-//! The compound file (OLE2, [MS-CFB]) an Excel 97–2003 workbook is kept in: a small file
-//! system of fixed-size sectors. A header lists the sectors of the FAT (the first 109 in the
+//! The compound file (OLE2, [MS-CFB]) an Excel 97–2003 workbook ([`xls`](super::xls)) and an
+//! Outlook message ([`msg`](super::msg)) are kept in: a small file system of fixed-size
+//! sectors. A header lists the sectors of the FAT (the first 109 in the
 //! header, the rest in a chain of DIFAT sectors); the FAT links each sector to the next of
 //! its stream; the directory (a chain itself) names the streams and where they start.
 //! Streams under 4,096 bytes live in 64-byte mini sectors inside the root entry's stream,
@@ -10,9 +11,15 @@
 //! makes the chain unreadable, so each walk ends within the file's number of sectors. A
 //! stream's size is checked against the file's length before anything is sized by it.
 //!
+//! A storage's children are a red-black tree of directory entries (its child, then their
+//! left and right siblings). The tree is walked with a stack and a record of the entries it
+//! has met, never by recursion, so a tree that loops, or whose storage is its own child,
+//! ends within the directory's number of entries; a link out of the directory is passed
+//! over.
+//!
 //! [MS-CFB]: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-cfb/
 
-use super::{u16_at, u32_at, u64_at};
+use std::cell::OnceCell;
 
 /// How a compound file starts.
 pub(super) const MAGIC: [u8; 8] = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
@@ -35,9 +42,13 @@ const MINI_CUTOFF: u64 = 4096;
 /// The bytes of a mini sector.
 const MINI_LEN: usize = 64;
 
-/// A directory entry's type: a stream, and the root storage.
+/// A directory entry's type: a storage, a stream, and the root storage.
+const STORAGE: u8 = 1;
 const STREAM: u8 = 2;
 const ROOT: u8 = 5;
+
+/// The directory entry of the root storage.
+pub(super) const ROOT_ID: u32 = 0;
 
 /// A compound file opened as far as its FAT and directory.
 pub(super) struct File<'a> {
@@ -56,11 +67,15 @@ pub(super) struct File<'a> {
     cutoff: u32,
     /// Version 3: a stream's size is its low 32 bits (writers leave the rest unset).
     v3: bool,
+    /// The mini stream and the mini FAT, read the first time a stream needs them (`None`
+    /// when they are damaged): a message's hundred small streams read them once.
+    mini: OnceCell<Option<(Vec<u8>, Vec<u8>)>>,
 }
 
-/// A directory entry: its type, tree links, first sector and size.
+/// A directory entry: its number, type, tree links, first sector and size.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Entry {
+    id: u32,
     kind: u8,
     left: u32,
     right: u32,
@@ -69,8 +84,31 @@ pub(super) struct Entry {
     size: u64,
 }
 
-/// The sectors a chain has been through.
-struct Seen(Vec<u64>);
+impl Entry {
+    /// Its number in the directory: what [`File::children`] takes.
+    pub(super) fn id(&self) -> u32 {
+        self.id
+    }
+
+    pub(super) fn is_stream(&self) -> bool {
+        self.kind == STREAM
+    }
+
+    /// A storage (the root is one too): what has children.
+    pub(super) fn is_storage(&self) -> bool {
+        self.kind == STORAGE || self.kind == ROOT
+    }
+}
+
+/// A child of a storage: its entry and its name (UTF-16, an unpaired surrogate as U+FFFD).
+#[derive(Debug, Clone)]
+pub(super) struct Child {
+    pub(super) entry: Entry,
+    pub(super) name: String,
+}
+
+/// The sectors a chain has been through, or the directory entries a walk has met.
+pub(super) struct Seen(Vec<u64>);
 
 impl Seen {
     fn new(len: usize) -> Seen {
@@ -112,6 +150,7 @@ impl<'a> File<'a> {
             mini_fat: u32_at(header, 60)?,
             cutoff: u32_at(header, 56)?,
             v3: shift == 9,
+            mini: OnceCell::new(),
         };
         file.fat = file.fat_sectors(header)?;
         file.directory = file.whole_chain(u32_at(header, 48)?)?;
@@ -218,6 +257,7 @@ impl<'a> File<'a> {
         // The length counts the terminating NUL.
         let name = raw.get(..name_len.saturating_sub(2))?;
         let entry = Entry {
+            id: i,
             kind: *raw.get(66)?,
             left: u32_at(raw, 68)?,
             right: u32_at(raw, 72)?,
@@ -232,17 +272,70 @@ impl<'a> File<'a> {
     /// names) among the root storage's children: a stream of the same name in a storage
     /// below (a workbook embedded in a Word document) is not it.
     pub(super) fn find(&self, name: &str) -> Option<Entry> {
-        let (root, _) = self.entry(0)?;
-        if root.kind != ROOT {
-            return None;
+        self.child(ROOT_ID, name).filter(Entry::is_stream)
+    }
+
+    /// The child named `name` (ASCII, matched regardless of case) of storage `parent`.
+    pub(super) fn child(&self, parent: u32, name: &str) -> Option<Entry> {
+        let mut found = None;
+        self.walk(parent, &mut self.seen(), |entry, raw| {
+            let hit = is_named(raw, name);
+            if hit {
+                found = Some(entry);
+            }
+            hit
+        });
+        found
+    }
+
+    /// A record of the directory entries a walk has met, for [`File::children`]: one shared
+    /// by every walk of a file meets each entry once, however its trees are linked.
+    pub(super) fn seen(&self) -> Seen {
+        let mut seen = Seen::new(self.directory.len() / ENTRY_LEN);
+        // The root is no one's child.
+        seen.first_time(0);
+        seen
+    }
+
+    /// The children of storage `parent` that `seen` has not met, in the tree's order of
+    /// walking (sort them to have them by name); none when `parent` is no storage.
+    pub(super) fn children(&self, parent: u32, seen: &mut Seen) -> Vec<Child> {
+        let mut out = Vec::new();
+        self.walk(parent, seen, |entry, raw| {
+            let units = raw
+                .chunks_exact(2)
+                .map(|u| u16::from_le_bytes([u[0], u[1]]));
+            let name = char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect();
+            out.push(Child { entry, name });
+            false
+        });
+        out
+    }
+
+    /// Calls `visit` with each child of storage `parent` (its entry and UTF-16 name) that
+    /// `seen` has not met, until it returns `true`. The children are a tree by their left
+    /// and right links; a damaged link is passed over, a loop stopped by `seen`.
+    fn walk(&self, parent: u32, seen: &mut Seen, mut visit: impl FnMut(Entry, &[u8]) -> bool) {
+        let is_parent = |e: &Entry| {
+            if parent == ROOT_ID {
+                e.kind == ROOT
+            } else {
+                e.is_storage()
+            }
+        };
+        let Some((storage, _)) = self.entry(parent).filter(|(e, _)| is_parent(e)) else {
+            return;
+        };
+        // A storage is not among its own children, however its links run.
+        if let Ok(parent) = usize::try_from(parent) {
+            seen.first_time(parent);
         }
         let count = self.directory.len() / ENTRY_LEN;
-        let mut seen = Seen::new(count);
-        // The children are a tree by their left and right links; a damaged link is passed
-        // over, a loop stopped by `seen`.
-        let mut stack = vec![root.child];
+        let mut stack = vec![storage.child];
         while let Some(i) = stack.pop() {
-            let Some((entry, entry_name)) = usize::try_from(i)
+            let Some((entry, name)) = usize::try_from(i)
                 .ok()
                 .filter(|&i| i < count && seen.first_time(i))
                 .and_then(|_| self.entry(i))
@@ -250,16 +343,15 @@ impl<'a> File<'a> {
                 continue;
             };
             crate::work::add(ENTRY_LEN);
-            if entry.kind == STREAM && is_named(entry_name, name) {
-                return Some(entry);
+            if visit(entry, name) {
+                return;
             }
             stack.extend(
-                [entry.left, entry.right]
+                [entry.right, entry.left]
                     .into_iter()
                     .filter(|&n| n != NO_ENTRY),
             );
         }
-        None
     }
 
     /// The bytes of stream `entry`: from the mini stream when it is shorter than the
@@ -293,9 +385,16 @@ impl<'a> File<'a> {
 
     /// The first `size` bytes of the mini chain from `start`.
     fn mini(&self, start: u32, size: usize) -> Option<Vec<u8>> {
-        let (root, _) = self.entry(0)?;
-        let mini_stream = self.chain(root.start, self.size(&root)?)?;
-        let mini_fat = self.whole_chain(self.mini_fat)?;
+        let (mini_stream, mini_fat) = self
+            .mini
+            .get_or_init(|| {
+                let (root, _) = self.entry(ROOT_ID)?;
+                Some((
+                    self.chain(root.start, self.size(&root)?)?,
+                    self.whole_chain(self.mini_fat)?,
+                ))
+            })
+            .as_ref()?;
         let count = mini_stream.len().div_ceil(MINI_LEN);
         let mut seen = Seen::new(count);
         let mut out = Vec::with_capacity(size);
@@ -310,11 +409,23 @@ impl<'a> File<'a> {
             out.extend_from_slice(mini_stream.get(at..at + len)?);
             crate::work::add(len);
             if out.len() < size {
-                sector = u32_at(&mini_fat, 4 * n)?;
+                sector = u32_at(mini_fat, 4 * n)?;
             }
         }
         Some(out)
     }
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(*bytes.get(at..)?.first_chunk()?))
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(*bytes.get(at..)?.first_chunk()?))
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(*bytes.get(at..)?.first_chunk()?))
 }
 
 /// Whether UTF-16 name `raw` is `name`, ASCII case ignored.
@@ -325,3 +436,6 @@ fn is_named(raw: &[u8], name: &str) -> bool {
             .zip(name.bytes())
             .all(|(unit, b)| unit[1] == 0 && unit[0].eq_ignore_ascii_case(&b))
 }
+
+#[cfg(test)]
+pub(super) mod tests;
