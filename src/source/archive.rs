@@ -1,6 +1,7 @@
-//! Archives opened for their members: gzip, zip (and what is built on it: `.xlsx`, `.docx`,
-//! `.jar`) and tar, nested in each other too. A patient extract that is compressed is still a
-//! patient extract: skipped as binary, `gzip patients.csv` was a way past every hook. An
+//! Archives opened for their members: gzip, bzip2, xz and zstd files, zip (and what is built
+//! on it: `.xlsx`, `.docx`, `.jar`) and tar, nested in each other too. A patient extract that
+//! is compressed is still a patient extract: skipped as binary, `gzip patients.csv` was a way
+//! past every hook, and unscannable, `df.to_csv("patients.csv.xz")` passed every local one. An
 //! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)), a
 //! Stata data set its observations as the member `(rows)` ([`stata`](super::stata)), an
 //! Apache Parquet file its rows the same way ([`parquet`](super::parquet)), as are an SPSS
@@ -11,13 +12,15 @@
 //! document's parts as their text ([`docx`](super::docx)).
 //!
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
-//! `outer.zip!inner.tar!data.csv`; a gzip file's one member is named after the file without
-//! `.gz`, and a compressed tar (`.tar.gz`, `.tgz`) shows the tar's members directly.
+//! `outer.zip!inner.tar!data.csv`; a compressed file's one member is named after the file
+//! without `.gz`, `.bz2`, `.xz` or `.zst`, and a compressed tar (`.tar.gz`, `.tgz`, `.tar.xz`)
+//! shows the tar's members directly. An xz file may ask for a dictionary of up to 64 MiB
+//! (`xz -9`), a zstd frame for a window as large; a larger one is a damaged file.
 //!
 //! What cannot be read is unscannable (named in the report, rejected by a server, like
 //! undecodable text), as narrowly as possible: a member that is encrypted, damaged,
 //! compressed with a method phiguard does not inflate, an archive of a kind it does not open
-//! (xz, bzip2, zstd, lz4, lzip, 7z, rar), or one nested more than [`MAX_DEPTH`] deep is one
+//! (lz4, lzip, 7z, rar), or one nested more than [`MAX_DEPTH`] deep is one
 //! unreadable member, and the others are still read. An archive whose directory is damaged,
 //! that names one member twice, or that expands past the budget is unscannable whole.
 //!
@@ -59,7 +62,8 @@ type Detect = fn(&[u8]) -> bool;
 /// The kind of archive `bytes` start as, if any.
 #[derive(Debug, Clone, Copy)]
 enum Format {
-    Gzip,
+    /// One compressed file (or a compressed tar): gzip, bzip2, xz or zstd.
+    Compressed(Codec),
     Zip,
     Tar,
     /// A data file read as tables, by its reader: an SQLite database ([`sqlite`](super::sqlite),
@@ -75,16 +79,90 @@ enum Format {
     Closed(&'static str),
 }
 
+/// The compressions of one file that phiguard inflates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+}
+
+impl Codec {
+    /// The file name endings that say the compression, stripped from the member's name.
+    fn suffixes(self) -> &'static [&'static str] {
+        match self {
+            Codec::Gzip => &[".gz", ".gzip"],
+            Codec::Bzip2 => &[".bz2", ".bzip2"],
+            Codec::Xz => &[".xz"],
+            Codec::Zstd => &[".zst", ".zstd"],
+        }
+    }
+
+    /// Why a damaged file of it cannot be read.
+    fn damaged(self) -> &'static str {
+        match self {
+            Codec::Gzip => "a damaged gzip file",
+            Codec::Bzip2 => "a damaged bzip2 file",
+            Codec::Xz => "a damaged xz file",
+            Codec::Zstd => "a damaged zstd file",
+        }
+    }
+
+    /// `bytes` inflated, what they expand to taken from `left`.
+    fn inflate(self, bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, &'static str> {
+        let inflated = match self {
+            Codec::Gzip => {
+                // The trailer's size (modulo 2^32) of the last member: room for it at once.
+                let size = bytes
+                    .last_chunk::<4>()
+                    .map_or(0, |s| u64::from(u32::from_le_bytes(*s)));
+                take(flate2::read::MultiGzDecoder::new(bytes), size, left)
+            }
+            Codec::Bzip2 => take(bzip2::read::MultiBzDecoder::new(bytes), 0, left),
+            // A dictionary of up to 64 MiB, what `xz -9` writes: a header that asks for
+            // more is refused before anything is allocated for it.
+            Codec::Xz => take(
+                lzma_rust2::XzReader::new_mem_limit(bytes, true, XZ_MEMORY_KIB),
+                0,
+                left,
+            ),
+            // Frame after frame (`cat a.zst b.zst` is one file to `zstd -d`): the decoder
+            // reads one, and what follows it was a place to hide a second.
+            Codec::Zstd => {
+                let mut rest = bytes;
+                let mut out = Vec::new();
+                while !rest.is_empty() {
+                    let before = rest.len();
+                    let decoder = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
+                        &mut rest,
+                        ZSTD_MAX_WINDOW,
+                    )
+                    .map_err(|_| self.damaged())?;
+                    out.append(
+                        &mut take(decoder, 0, left).map_err(|e| e.unwrap_or(self.damaged()))?,
+                    );
+                    if rest.len() >= before {
+                        return Err(self.damaged());
+                    }
+                }
+                Ok(out)
+            }
+        };
+        inflated.map_err(|e| e.unwrap_or(self.damaged()))
+    }
+}
+
+/// The memory an xz file may ask for, in KiB: a 64 MiB dictionary (`xz -9`) and its
+/// decoder's state.
+const XZ_MEMORY_KIB: u32 = 66 * 1024;
+
+/// The largest window a zstd frame may ask for: 64 MiB, as for xz (`zstd --long` writes
+/// 128 MiB windows and is refused).
+const ZSTD_MAX_WINDOW: u64 = 64 << 20;
+
 /// Magic bytes of the compressed files and archives phiguard knows but does not open.
 const CLOSED: &[(&[u8], &str)] = &[
-    (
-        b"\xFD7zXZ\x00",
-        "an xz-compressed file, which phiguard does not open",
-    ),
-    (
-        b"\x28\xB5\x2F\xFD",
-        "a zstd-compressed file, which phiguard does not open",
-    ),
     (
         b"\x04\x22\x4D\x18",
         "an lz4-compressed file, which phiguard does not open",
@@ -105,7 +183,13 @@ const CLOSED: &[(&[u8], &str)] = &[
 
 fn format(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
-        Some(Format::Gzip)
+        Some(Format::Compressed(Codec::Gzip))
+    } else if bytes.starts_with(b"\xFD7zXZ\x00") {
+        Some(Format::Compressed(Codec::Xz))
+    } else if bytes.starts_with(b"\x28\xB5\x2F\xFD") {
+        Some(Format::Compressed(Codec::Zstd))
+    } else if is_bzip2(bytes) {
+        Some(Format::Compressed(Codec::Bzip2))
     } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         Some(Format::Zip)
     } else if bytes.get(257..262) == Some(b"ustar") || is_v7_tar(bytes) {
@@ -114,10 +198,6 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Data(read))
     } else if super::pdf::is_pdf(bytes) {
         Some(Format::Pdf)
-    } else if is_bzip2(bytes) {
-        Some(Format::Closed(
-            "a bzip2-compressed file, which phiguard does not open",
-        ))
     } else {
         CLOSED
             .iter()
@@ -227,20 +307,17 @@ fn open(
         return Err("archives nested too deep to open");
     }
     match format(bytes) {
-        Some(Format::Gzip) => {
-            // The trailer's size (modulo 2^32) of the last member: room for it at once.
-            let size = bytes
-                .last_chunk::<4>()
-                .map_or(0, |s| u64::from(u32::from_le_bytes(*s)));
-            let inner = take(flate2::read::MultiGzDecoder::new(bytes), size, left)
-                .map_err(|e| e.unwrap_or("a damaged gzip file"))?;
+        Some(Format::Compressed(codec)) => {
+            let inner = codec.inflate(bytes, left)?;
             if is_archive(&inner) {
-                // `.tar.gz`: the tar's members, as if the tar stood there.
+                // `.tar.gz`, `.tar.xz`: the tar's members, as if the tar stood there.
                 open(name, prefix, &inner, depth + 1, left, out)
             } else {
                 let base = name.rsplit(['/', '!']).next().unwrap_or(name);
-                let stem = strip_suffix_ci(base, ".gz")
-                    .or_else(|| strip_suffix_ci(base, ".gzip"))
+                let stem = codec
+                    .suffixes()
+                    .iter()
+                    .find_map(|suffix| strip_suffix_ci(base, suffix))
                     .filter(|s| !s.is_empty())
                     .unwrap_or("-");
                 add(format!("{prefix}{stem}"), Ok(inner), depth, left, out)

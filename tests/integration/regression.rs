@@ -1475,9 +1475,9 @@ fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
             "expands past max_file_bytes",
         ),
         (
-            "data/p.csv.xz",
-            b"\xFD7zXZ\x00\x00\x04\xE6\xD6\xB4\x46".to_vec(),
-            "xz-compressed",
+            "data/p.csv.lz4",
+            b"\x04\x22\x4D\x18\x64\x40\xA7".to_vec(),
+            "lz4-compressed",
         ),
         ("data/app.db", sqlite::damaged(), "damaged SQLite database"),
     ] {
@@ -2395,4 +2395,30 @@ fn an_outlook_message_with_a_zipped_patient_list_attached_is_read_at_every_gate(
         "mail/referral.msg!patients.zip!patients.csv",
         &["536-90-4399"],
     );
+}
+
+/// A patient list compressed with xz, bzip2 or zstd (`df.to_csv("patients.csv.xz")`) was
+/// skipped with a note by every local hook, and only a server set to reject unscannable
+/// content refused it. Each is opened as a gzip file is, its one member named without the
+/// suffix.
+#[test]
+fn a_patient_list_compressed_with_xz_bzip2_or_zstd_is_read_at_every_gate() {
+    let cases: [(&str, &[u8]); 3] = [
+        (
+            "exports/patients.csv.xz",
+            include_bytes!("../fixtures/compressed/patients.csv.xz"),
+        ),
+        (
+            "exports/patients.csv.bz2",
+            include_bytes!("../fixtures/compressed/patients.csv.bz2"),
+        ),
+        (
+            "exports/patients.csv.zst",
+            include_bytes!("../fixtures/compressed/patients.csv.zst"),
+        ),
+    ];
+    for (path, bytes) in cases {
+        let member = format!("{path}!patients.csv");
+        assert_data_file_read_at_every_gate(path, bytes, &member, &[SSN, "418-27-3306"]);
+    }
 }
