@@ -23,3 +23,19 @@ pub(super) fn read_every_damage<T>(bytes: &[u8], budget: u64, reader: Reader<T>)
         bytes[at] = was;
     }
 }
+
+/// A source of noise for the detectors' tests: `noise(n)` gives the next `n` bytes of a
+/// fixed xorshift sequence, the same in every run.
+pub(super) fn noise() -> impl FnMut(usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    move |n| {
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            })
+            .collect()
+    }
+}

@@ -61,7 +61,7 @@
 
 use super::archive::{charge, csv_field as field};
 use super::calendar::decimal;
-use super::cfb;
+use super::cfb::{self, u16_at, u32_at, u64_at};
 use super::xlsx::{date, is_date_format};
 use std::collections::{HashMap, HashSet};
 
@@ -178,18 +178,6 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
         tables.push((TEXT.to_owned(), Ok(text)));
     }
     Ok(tables)
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(*bytes.get(at..)?.first_chunk()?))
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(*bytes.get(at..)?.first_chunk()?))
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(*bytes.get(at..)?.first_chunk()?))
 }
 
 /// A record: its type and data.

@@ -546,17 +546,7 @@ fn other_files_are_not_spss_files() {
     assert!(!is_spss(include_bytes!(
         "../../../tests/fixtures/stata/v118.dta"
     )));
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut random = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    };
+    let mut random = crate::source::damage::noise();
     for magic in [b"$FL2", b"$FL3"] {
         for _ in 0..200 {
             let mut bytes = magic.to_vec();

@@ -418,17 +418,7 @@ fn other_files_are_not_data_sets() {
     assert!(!is_stata(b""));
     // A release byte, a byte order, filetype 1 and a zero, then whatever follows: the
     // counts must fit and the names be names.
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut random = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    };
+    let mut random = crate::source::damage::noise();
     for release in [0x71u8, 0x72, 0x73] {
         for _ in 0..200 {
             let mut bytes = vec![release, 2, 1, 0];

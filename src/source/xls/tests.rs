@@ -469,17 +469,7 @@ fn only_a_compound_file_with_a_workbook_at_its_root_is_a_workbook() {
     assert!(!is_xls(
         b"mrn,name,ssn,dob\nMR4000001,Rosa Ortega,999-01-2345,1956-02-17\n"
     ));
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut random = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state.to_le_bytes()[0]
-            })
-            .collect()
-    };
+    let mut random = crate::source::damage::noise();
     for _ in 0..200 {
         let mut bytes = cfb::MAGIC.to_vec();
         bytes.extend(random(3000));

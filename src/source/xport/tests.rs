@@ -485,17 +485,7 @@ fn other_files_are_not_transport_files() {
     assert!(!is_xport(include_bytes!(
         "../../../tests/fixtures/stata/v118.dta"
     )));
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut random = |n: usize| -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    };
+    let mut random = crate::source::damage::noise();
     for _ in 0..200 {
         assert!(!is_xport(&random(3000)));
     }
