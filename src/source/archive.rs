@@ -8,8 +8,9 @@
 //! system file's cases ([`spss`](super::spss)) and a SAS transport file's data sets
 //! ([`xport`](super::xport)), and an Excel 97-2003 workbook's sheets ([`xls`](super::xls)).
 //! An Outlook message's text and attachments are its members ([`msg`](super::msg)).
-//! An Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)) and a Word
-//! document's parts as their text ([`docx`](super::docx)).
+//! An Excel workbook's sheets are read as CSV ([`xlsx`](super::xlsx)), as are an
+//! OpenDocument spreadsheet's tables (`ods`), and a Word document's parts as
+//! their text ([`docx`](super::docx)).
 //!
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
 //! `outer.zip!inner.tar!data.csv`; a compressed file's one member is named after the file
@@ -326,8 +327,10 @@ fn open(
         Some(Format::Zip) => {
             let start = out.len();
             zip_members(prefix, bytes, depth, left, out)?;
-            // A document's text in place of its XML.
-            super::docx::render(out, start, prefix, left)
+            // A document's text in place of its XML, a spreadsheet's tables in place of its
+            // content.
+            super::docx::render(out, start, prefix, left)?;
+            super::ods::render(out, start, prefix, left)
         }
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
         Some(Format::Data(read)) => {

@@ -27,6 +27,7 @@ pub mod lfs;
 pub mod loose;
 pub mod message;
 pub mod msg;
+mod ods;
 pub mod pack;
 pub mod parquet;
 mod paths;

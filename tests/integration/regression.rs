@@ -2422,3 +2422,17 @@ fn a_patient_list_compressed_with_xz_bzip2_or_zstd_is_read_at_every_gate() {
         assert_data_file_read_at_every_gate(path, bytes, &member, &[SSN, "418-27-3306"]);
     }
 }
+
+/// An OpenDocument spreadsheet (pandas `to_excel(engine="odf")`, LibreOffice's own format)
+/// was scanned as the XML of its `content.xml`: a numeric SSN was a bare number far from its
+/// `ssn` header, and a patient list saved as `.ods` gave no finding. Its tables are now read
+/// as CSV, like an Excel workbook's sheets.
+#[test]
+fn an_opendocument_spreadsheet_is_read_as_its_tables_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "exports/patients.ods",
+        include_bytes!("../fixtures/ods/patients.ods"),
+        "exports/patients.ods!Patients",
+        &["536-90-4399", "418-27-3306", "536904399"],
+    );
+}
