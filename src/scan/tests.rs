@@ -95,6 +95,20 @@ fn shapes(n: usize) -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let ssn_line: String = (0..n).map(|_| r.ssn() + " ").collect::<String>() + "\n";
     let ssn_lines: String = (0..n).map(|_| format!("id {} ssn\n", r.ssn())).collect();
     let dashes: String = (0..n).map(|_| r.ssn()).collect::<Vec<_>>().join("-") + "\n";
+    // Look-alike characters: every value folded, on lines and on one line.
+    let en_dash_lines: String = (0..n)
+        .map(|_| format!("id {} ssn\n", r.ssn().replace('-', "\u{2013}")))
+        .collect();
+    let wide_line: String = (0..n)
+        .map(|_| {
+            r.ssn()
+                .chars()
+                .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap_or(c))
+                .collect::<String>()
+                + " "
+        })
+        .collect::<String>()
+        + "\n";
     vec![
         ("csv", "patients.csv", csv.into_bytes()),
         ("bundle (one line)", "bundle.json", bundle.into_bytes()),
@@ -104,6 +118,12 @@ fn shapes(n: usize) -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("ssn line", "ids.txt", ssn_line.into_bytes()),
         ("ssn lines", "ids2.txt", ssn_lines.into_bytes()),
         ("digits and dashes", "dashes.txt", dashes.into_bytes()),
+        (
+            "ssn lines, en dashes",
+            "ids3.txt",
+            en_dash_lines.into_bytes(),
+        ),
+        ("ssn line, full width", "ids4.txt", wide_line.into_bytes()),
     ]
 }
 
@@ -727,4 +747,39 @@ fn a_dense_file_stops_counting_only_where_it_blocks_anyway() {
             );
         }
     }
+}
+
+/// A value written in look-alike characters is reported at its place in the file: byte and
+/// UTF-16 columns of the file's text, not of the folded copy it was found in (an editor
+/// underlines the value itself).
+#[test]
+fn a_folded_value_is_placed_in_the_files_own_columns() {
+    let ssn = format!("{}-{}-{}", 536, 90, 4399);
+    let wide: String = ssn
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect();
+    let prefix = "é ssn\u{a0}";
+    let text = format!("x\n{prefix}{wide} ok\n");
+    with_engine(|engine| {
+        let item = Item::whole("notes.txt", text.clone().into_bytes());
+        let found = engine
+            .scan_item(&item, &mut crate::detect::Scratch::default())
+            .unwrap();
+        let f = found
+            .findings
+            .iter()
+            .find(|f| &*f.rule == "phi.ssn")
+            .expect("the SSN is found");
+        assert_eq!(f.line, 2);
+        let before = prefix.len() as u32;
+        assert_eq!(
+            (f.column, f.end_column),
+            (before + 1, before + 1 + wide.len() as u32)
+        );
+        let before16 = prefix.encode_utf16().count() as u32;
+        let wide16 = wide.encode_utf16().count() as u32;
+        assert_eq!(f.utf16_columns, (before16 + 1, before16 + 1 + wide16));
+        assert_eq!(f.utf16_end, (2, before16 + 1 + wide16));
+    });
 }
