@@ -218,11 +218,12 @@ impl Engine<'_> {
             },
             || {
                 let kept = self.dedupe(text, &raws);
-                let spans = kept.iter().map(|&i| &raws[i as usize].span);
-                let lines = match fold {
-                    None => line_numbers(&item.text, spans.cloned()),
-                    Some(f) => line_numbers(&item.text, spans.map(|s| f.original_span(s))),
-                };
+                // Lines and columns are the file's: a folded value's span is mapped back.
+                let spans = kept.iter().map(|&i| {
+                    let span = &raws[i as usize].span;
+                    fold.map_or_else(|| span.clone(), |f| f.original_span(span))
+                });
+                let lines = line_numbers(&item.text, spans);
                 (kept, lines)
             },
         );

@@ -90,22 +90,23 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
             .position(|&b| is_space(b))
             .map_or(text.len(), |i| found + i);
         crate::work::add(end - at);
+        // The token's bytes as they are up to each foldable character the finder gives, that
+        // character folded (a character never spans white space, so none passes `end`).
         let mut i = start;
-        while i < end {
-            match folded_at(text, i) {
+        let mut next = Some(found);
+        while let Some(hit) = next.filter(|&hit| hit < end) {
+            out.extend_from_slice(&text[i..hit]);
+            i = match folded_at(text, hit) {
                 Some((ascii, len)) => {
                     out.extend(ascii);
-                    i += len;
-                    marks.push((out.len(), i));
+                    marks.push((out.len(), hit + len));
+                    hit + len
                 }
-                None => {
-                    out.push(text[i]);
-                    i += 1;
-                }
-            }
+                None => hit,
+            };
+            next = finder.next(i.max(hit + 1));
         }
-        // `i` may pass `end` only inside a character that `end` cannot cut (white space is
-        // ASCII), so it is `end` here.
+        out.extend_from_slice(&text[i..end]);
         out.resize(end, b' ');
         marks.push((end, end));
         at = end;
