@@ -515,6 +515,26 @@ pub(super) fn take(
     Ok(buf)
 }
 
+/// `raw` as text: as it is when it is UTF-8, else read as Latin-1 (each byte the character
+/// of its code point), the 8-bit encoding data files and messages fall back on.
+pub(super) fn utf8_or_latin1(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => std::borrow::Cow::Owned(raw.iter().map(|&b| char::from(b)).collect()),
+    }
+}
+
+/// Appends Latin-1 `raw` to `out` as UTF-8, into a buffer kept across values.
+pub(super) fn push_latin1(out: &mut Vec<u8>, raw: &[u8]) {
+    for &b in raw {
+        if b < 0x80 {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[0xc0 | b >> 6, 0x80 | (b & 0x3f)]);
+        }
+    }
+}
+
 /// Appends `value` as a CSV field: control bytes (but tab) made spaces, so a row stays text,
 /// and quoted when it holds a comma, a quote or a line end.
 pub(super) fn csv_field(text: &mut Vec<u8>, value: &[u8]) {

@@ -42,7 +42,7 @@
 //!
 //! [MS-OXMSG]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxmsg/
 
-use super::archive::{OVER_BUDGET, charge};
+use super::archive::{OVER_BUDGET, charge, utf8_or_latin1};
 use super::cfb::{self, Entry, File, ROOT_ID, Seen};
 use std::collections::{HashMap, HashSet};
 
@@ -223,7 +223,7 @@ impl Reader<'_, '_> {
         let text = if kind == UNICODE {
             utf16(&bytes)
         } else {
-            eight_bit(&bytes)
+            utf8_or_latin1(&bytes).into_owned()
         };
         Ok(Ok(Some(text.trim_end_matches('\0').to_owned())))
     }
@@ -442,14 +442,6 @@ fn utf16(bytes: &[u8]) -> String {
     char::decode_utf16(units)
         .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect()
-}
-
-/// 8-bit `bytes` as text: UTF-8 when they are, else Latin-1.
-fn eight_bit(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
-    }
 }
 
 fn starts_with_ci(s: &str, prefix: &str) -> bool {

@@ -23,7 +23,7 @@
 //! is left as the XML it is.
 
 use super::archive::{MEMBER_COST, Member, OVER_BUDGET, csv_line};
-use super::xlsx::push_ref;
+use super::xlsx::{attribute, push_ref};
 use quick_xml::events::{BytesStart, Event};
 
 /// Columns past Excel's last (XFD) are not placed, as in an Excel sheet.
@@ -481,18 +481,6 @@ fn repeat(e: &BytesStart, name: &str) -> usize {
         Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => usize::MAX,
         Err(_) => 1,
     }
-}
-
-/// The value of attribute `name` (by its local name) of `e`, unescaped.
-fn attribute(e: &BytesStart, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@
 //! - the system-missing value renders as an empty field. User-missing values are values,
 //!   and render as such.
 
-use super::archive::{charge, csv_field as field};
+use super::archive::{charge, csv_field as field, push_latin1};
 use super::calendar::{decimal, timestamp};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -726,13 +726,7 @@ impl File<'_> {
             field(text, String::from_utf8_lossy(raw).as_bytes());
         } else {
             scratch.clear();
-            for &b in raw {
-                if b < 0x80 {
-                    scratch.push(b);
-                } else {
-                    scratch.extend_from_slice(&[0xc0 | b >> 6, 0x80 | (b & 0x3f)]);
-                }
-            }
+            push_latin1(scratch, raw);
             field(text, scratch);
         }
     }

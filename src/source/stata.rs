@@ -33,7 +33,7 @@
 //!
 //! Value labels (the names a coded variable's numbers stand for) are not rendered.
 
-use super::archive::{charge, csv_field as field};
+use super::archive::{charge, csv_field as field, push_latin1};
 use super::calendar::{civil, decimal};
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -591,13 +591,7 @@ impl DataSet<'_> {
             return;
         }
         scratch.clear();
-        for &b in raw {
-            if b < 0x80 {
-                scratch.push(b);
-            } else {
-                scratch.extend_from_slice(&[0xc0 | b >> 6, 0x80 | (b & 0x3f)]);
-            }
-        }
+        push_latin1(scratch, raw);
         field(text, scratch);
     }
 }

@@ -520,7 +520,7 @@ fn each_event(xml: impl BufRead, mut f: impl FnMut(&Event) -> Option<()>) -> Opt
 }
 
 /// The value of attribute `name` (by its local name) of `e`, unescaped.
-fn attribute(e: &BytesStart, name: &str) -> Option<String> {
+pub(super) fn attribute(e: &BytesStart, name: &str) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name)

@@ -38,7 +38,7 @@
 //!   SSN stored as a number reads as one), in exponent form below 1e-5 or from 1e16 on.
 //! - missing values (`.`, `._` and `.A` to `.Z`) render as empty fields.
 
-use super::archive::{charge, csv_field as field};
+use super::archive::{charge, csv_field as field, utf8_or_latin1};
 use super::calendar::{decimal, timestamp};
 
 /// Why a file cannot be read (a header, member header or NAMESTR is damaged or cut short).
@@ -91,7 +91,7 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
         let base = if set.name.is_empty() {
             ROWS.to_owned()
         } else {
-            latin1(set.name)
+            utf8_or_latin1(set.name).into_owned()
         };
         let n: &mut usize = seen.entry(base.clone()).or_default();
         *n += 1;
@@ -378,14 +378,6 @@ fn trim_end(bytes: &[u8]) -> &[u8] {
     &bytes[..end]
 }
 
-/// `raw` as UTF-8: as it is when it is UTF-8, else read as Latin-1.
-fn latin1(raw: &[u8]) -> String {
-    match std::str::from_utf8(raw) {
-        Ok(text) => text.to_owned(),
-        Err(_) => raw.iter().map(|&b| char::from(b)).collect(),
-    }
-}
-
 impl DataSet<'_> {
     /// The header and the observations as CSV, each field charged to `left` as it is
     /// rendered.
@@ -449,7 +441,7 @@ fn string(text: &mut Vec<u8>, raw: &[u8]) {
     if std::str::from_utf8(raw).is_ok() {
         field(text, raw);
     } else {
-        field(text, latin1(raw).as_bytes());
+        field(text, utf8_or_latin1(raw).as_bytes());
     }
 }
 
