@@ -5,20 +5,25 @@
 //! method carries full-width forms (`９９９－４５－６７８１`), and an invisible character
 //! (a zero-width space, a soft hyphen, a bidirectional control) splits a value without
 //! changing what a reader sees. Python's `json.dumps` writes each of them as a `\u2013`
-//! escape. Each of these was a way past every hook.
+//! escape. And a value's own ASCII characters can be written as escapes that every reader
+//! decodes: an HTML export's character references (`999&#45;45&ndash;6781`), a request
+//! log's percent escapes (`999%2D45%2D6781`), a source file's `\u002d` or `\x2d`, PHP's
+//! `03\/14\/1980`. Each of these was a way past every hook.
 //!
 //! [`fold`] gives a copy of the text in which those characters are ASCII: dashes and minus
 //! signs are `-`, Unicode spaces are ` `, full-width forms are their ASCII letters, digits
 //! and punctuation, mathematical digits are digits, and invisible characters are gone, as
-//! are JSON and JavaScript escapes of them (`\u2013`, not an escape of ASCII). The
-//! copy is as long as the text, line for line: each *token* (a run of bytes between ASCII
-//! white space) that holds such a character is written shorter, in place, and padded with
-//! spaces up to its old end. Everything outside those tokens keeps its offset, so added
+//! are the escapes of them; an escape of a letter, a digit or a value's separator is that
+//! character (`escape_at` lists the escapes). The copy is as long as the text, line for
+//! line: each *token* (a run of bytes between ASCII white space) that holds such a
+//! character is written shorter, in place, and padded with spaces up to its old end. Everything outside those tokens keeps its offset, so added
 //! regions, line numbers and every structure walk read the copy as they read the text; a
 //! match inside a folded token is mapped back with [`Folded::original`].
 //!
 //! Nothing else is folded: letters with accents, other scripts and typographic quotes are
-//! text, and a text with no such character in its added regions is not copied at all.
+//! text; escapes of quotes, brackets, `<`, `&` and `\` stay escapes (decoded, they would
+//! make another document of a JSON string or an XML element); and a text with no such
+//! character or escape in its added regions is not copied at all.
 
 use std::ops::Range;
 
@@ -125,47 +130,54 @@ fn is_space(b: u8) -> bool {
 }
 
 /// Finds the foldable characters of a text left to right, by their first bytes: the lead
-/// bytes of the common ones (`C2`, `E2`, `EF`) and of the rare ones with a backslash (`E3`,
-/// `F0`, `\\u` escapes), each set with a vector search (a byte loop over every added region
-/// was 1 % of a staged change's scan). Each search's next hit is kept until the finder
-/// passes it, so each goes over each byte once: restarting both at every hit of one went to
-/// the end of a Japanese text (a rare lead byte on every character) once per character.
+/// bytes of the common ones (`C2`, `E2`, `EF`), of the rare ones (`E3`, `F0`), and the
+/// bytes that start an escape (`\`, `%`, `&`), each set with a vector search (a byte loop
+/// over every added region was 1 % of a staged change's scan). Each search's next hit is
+/// kept until the finder passes it, so each goes over each byte once: restarting the others
+/// at every hit of one went to the end of a Japanese text (a rare lead byte on every
+/// character) once per character.
 struct Finder<'t> {
     text: &'t [u8],
     /// Each search's next hit at or after where it last searched from (`usize::MAX`: none).
-    common: Option<usize>,
-    rare: Option<usize>,
+    kept: [Option<usize>; 3],
 }
+
+/// A vector search for a set of first bytes: where the first of them is.
+type Search = fn(&[u8]) -> Option<usize>;
+
+/// The finder's searches: the common lead bytes, the rare ones, the escapes' first bytes.
+const SEARCHES: [Search; 3] = [
+    |t| memchr::memchr3(0xC2, 0xE2, 0xEF, t),
+    |t| memchr::memchr2(0xE3, 0xF0, t),
+    |t| memchr::memchr3(b'\\', b'%', b'&', t),
+];
 
 impl<'t> Finder<'t> {
     fn new(text: &'t [u8]) -> Self {
         Finder {
             text,
-            common: None,
-            rare: None,
+            kept: [None; 3],
         }
     }
 
     /// Where the next foldable character at or after `from` starts.
     fn next(&mut self, from: usize) -> Option<usize> {
         let text = self.text;
-        let search =
-            |kept: &mut Option<usize>, at: usize, find: fn(&[u8]) -> Option<usize>| match *kept {
-                Some(hit) if hit >= at => hit,
-                _ => {
-                    let hit = find(&text[at..]).map_or(usize::MAX, |k| at + k);
-                    crate::work::add(hit.min(text.len()) - at + 1);
-                    *kept = Some(hit);
-                    hit
-                }
-            };
         let mut i = from;
         while i < text.len() {
-            let common = search(&mut self.common, i, |t| {
-                memchr::memchr3(0xC2, 0xE2, 0xEF, t)
-            });
-            let rare = search(&mut self.rare, i, |t| memchr::memchr3(0xE3, 0xF0, b'\\', t));
-            let hit = common.min(rare);
+            let mut hit = usize::MAX;
+            for (kept, find) in self.kept.iter_mut().zip(SEARCHES) {
+                let next = match *kept {
+                    Some(next) if next >= i => next,
+                    _ => {
+                        let next = find(&text[i..]).map_or(usize::MAX, |k| i + k);
+                        crate::work::add(next.min(text.len()) - i + 1);
+                        *kept = Some(next);
+                        next
+                    }
+                };
+                hit = hit.min(next);
+            }
             if hit >= text.len() {
                 return None;
             }
@@ -178,23 +190,31 @@ impl<'t> Finder<'t> {
     }
 }
 
-/// The ASCII a foldable character at `i` folds to (nothing for an invisible one) and the
-/// character's length in bytes; `None` when no foldable character starts at `i`.
+/// The ASCII a foldable character at `i` folds to (nothing for an invisible one) and its
+/// length in bytes; `None` when no foldable character starts at `i`. A character is one in
+/// UTF-8, or one written as an escape ([`escape_at`]).
 fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
     let rest = &text[i..];
-    let (cp, len) = match *rest {
-        // A JSON or JavaScript escape (Python's `json.dumps` writes every non-ASCII character
-        // as one): a dash, space or full-width digit written as `\\u2013`.
-        [b'\\', b'u', a, b, c, d, ..] => {
-            let hex = |x: u8| char::from(x).to_digit(16);
-            let cp = ((hex(a)? * 16 + hex(b)?) * 16 + hex(c)?) * 16 + hex(d)?;
-            // An escape of an ASCII character (`\\u002d`) is no writer's habit, only a
-            // test's of a parser; it is left as it is.
-            if cp < 0x80 {
-                return None;
-            }
-            (cp, 6)
+    if let Some((cp, len)) = escape_at(rest) {
+        // An escape of ASCII folds when it writes a value's character: a digit, a letter, a
+        // separator. Escapes of quotes, brackets, `<`, `&` and `\` stay, or the copy would
+        // read as another document to the structure walks.
+        if let Ok(b) = u8::try_from(cp)
+            && b.is_ascii()
+        {
+            return (b.is_ascii_alphanumeric() || b" -./():+@#".contains(&b))
+                .then_some((Some(b), len));
         }
+        return Some((look_alike(cp)?, len));
+    }
+    let (cp, len) = utf8_at(rest)?;
+    Some((look_alike(cp)?, len))
+}
+
+/// The code point of the UTF-8 character that starts `rest` (two to four bytes) and its
+/// length.
+fn utf8_at(rest: &[u8]) -> Option<(u32, usize)> {
+    Some(match *rest {
         [a @ 0xC2..=0xDF, b, ..] if b & 0xC0 == 0x80 => {
             (u32::from(a & 0x1F) << 6 | u32::from(b & 0x3F), 2)
         }
@@ -214,8 +234,13 @@ fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
             )
         }
         _ => return None,
-    };
-    let ascii = match cp {
+    })
+}
+
+/// The ASCII a look-alike code point stands for (`Some(None)`: an invisible one, dropped);
+/// `None` for every other code point.
+fn look_alike(cp: u32) -> Option<Option<u8>> {
+    Some(match cp {
         // Dashes, the hyphen bullet, the minus sign, the small and full-width hyphens.
         0x2010..=0x2015 | 0x2043 | 0x2212 | 0xFE58 | 0xFE63 => Some(b'-'),
         // The no-break, en, em, figure, thin, hair, narrow, mathematical and ideographic
@@ -231,8 +256,122 @@ fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
             None
         }
         _ => return None,
-    };
-    Some((ascii, len))
+    })
+}
+
+/// The code point an escape at the start of `rest` writes, and the escape's length:
+/// - a backslash escape of JSON, JavaScript, Java, C#, Python or C: `\u2013`, `\u{2d}`,
+///   `\U0000002d`, `\x2d`, three octal digits (`\055`), and JSON's `\/` (PHP writes every
+///   `/` of a date so);
+/// - a URL's percent escape, `%2D`;
+/// - an HTML or XML character reference: `&#45;`, `&#x2D;` (the `;` may be left out, as
+///   browsers allow) and the named ones of dashes, spaces, invisible characters and a
+///   value's separators (`&ndash;`, `&nbsp;`, `&colon;`).
+///
+/// A byte escape (`\x`, `%`) of a UTF-8 lead byte takes the escapes of its continuation
+/// bytes with it: `%E2%80%93` is one en dash.
+fn escape_at(rest: &[u8]) -> Option<(u32, usize)> {
+    let hex = |x: &u8| char::from(*x).to_digit(16);
+    let hex_run = |digits: &[u8]| digits.iter().try_fold(0u32, |n, d| Some(n * 16 + hex(d)?));
+    match *rest {
+        [b'\\', b'u', b'{', ..] => {
+            let digits = rest[3..].iter().take(7).position(|&b| b == b'}')?;
+            (1..=6).contains(&digits).then_some(())?;
+            Some((hex_run(&rest[3..3 + digits])?, digits + 4))
+        }
+        [b'\\', b'u', ..] => Some((hex_run(rest.get(2..6)?)?, 6)),
+        [b'\\', b'U', ..] => Some((hex_run(rest.get(2..10)?)?, 10)),
+        [b'\\', b'/', ..] => Some((u32::from(b'/'), 2)),
+        [b'\\', a @ b'0'..=b'1', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => Some((
+            u32::from(a - b'0') << 6 | u32::from(b - b'0') << 3 | u32::from(c - b'0'),
+            4,
+        )),
+        [b'\\', b'x', ..] | [b'%', ..] => {
+            let prefix = if rest[0] == b'%' { 1 } else { 2 };
+            let width = prefix + 2;
+            let byte_at = |k: usize| {
+                let escape = rest.get(k * width..(k + 1) * width)?;
+                (escape[..prefix] == rest[..prefix])
+                    .then(|| hex_run(&escape[prefix..]))
+                    .flatten()
+                    .and_then(|b| u8::try_from(b).ok())
+            };
+            let lead = byte_at(0)?;
+            let count = match lead {
+                0x00..=0x7F => return Some((u32::from(lead), width)),
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => return None,
+            };
+            let mut bytes = [0u8; 4];
+            for (k, byte) in bytes.iter_mut().enumerate().take(count) {
+                *byte = byte_at(k)?;
+            }
+            let (cp, len) = utf8_at(&bytes[..count])?;
+            (len == count).then_some((cp, count * width))
+        }
+        [b'&', b'#', b'x' | b'X', ..] => {
+            let digits = rest[3..]
+                .iter()
+                .take(7)
+                .take_while(|b| b.is_ascii_hexdigit())
+                .count();
+            reference_end(rest, 3, digits, 6)
+                .map(|len| (hex_run(&rest[3..3 + digits]).unwrap_or(0), len))
+        }
+        [b'&', b'#', ..] => {
+            let digits = rest[2..]
+                .iter()
+                .take(8)
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let cp = rest[2..2 + digits]
+                .iter()
+                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+            reference_end(rest, 2, digits, 7).map(|len| (cp, len))
+        }
+        [b'&', ..] => {
+            let name = rest[1..]
+                .iter()
+                .take(17)
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            (rest.get(1 + name) == Some(&b';')).then_some(())?;
+            let cp = match &rest[1..1 + name] {
+                b"ndash" | b"mdash" | b"minus" | b"hyphen" | b"dash" => 0x2013,
+                b"nbsp" | b"NonBreakingSpace" | b"ensp" | b"emsp" | b"emsp13" | b"emsp14"
+                | b"numsp" | b"puncsp" | b"thinsp" | b"ThinSpace" | b"hairsp"
+                | b"VeryThinSpace" | b"MediumSpace" => 0xA0,
+                b"shy" | b"ZeroWidthSpace" | b"NoBreak" | b"zwj" | b"zwnj" | b"lrm" | b"rlm" => {
+                    0x200B
+                }
+                b"period" => u32::from(b'.'),
+                b"sol" => u32::from(b'/'),
+                b"lpar" => u32::from(b'('),
+                b"rpar" => u32::from(b')'),
+                b"colon" => u32::from(b':'),
+                b"plus" => u32::from(b'+'),
+                b"commat" => u32::from(b'@'),
+                b"num" => u32::from(b'#'),
+                _ => return None,
+            };
+            Some((cp, name + 2))
+        }
+        _ => None,
+    }
+}
+
+/// The length of a numeric character reference whose `digits` start at `start`: through its
+/// `;`, or through its digits when it has none; `None` for no digits or more than `most`.
+fn reference_end(rest: &[u8], start: usize, digits: usize, most: usize) -> Option<usize> {
+    (1..=most).contains(&digits).then_some(())?;
+    let end = start + digits;
+    Some(if rest.get(end) == Some(&b';') {
+        end + 1
+    } else {
+        end
+    })
 }
 
 #[cfg(test)]

@@ -109,6 +109,14 @@ fn shapes(n: usize) -> Vec<(&'static str, &'static str, Vec<u8>)> {
         })
         .collect::<String>()
         + "\n";
+    // Escapes: a request log's query strings on one line, HTML references on lines.
+    let escaped_line: String = (0..n)
+        .map(|_| format!("?ssn={}&", r.ssn().replace('-', "%2D")))
+        .collect::<String>()
+        + "\n";
+    let reference_lines: String = (0..n)
+        .map(|_| format!("<td>SSN {}</td>\n", r.ssn().replace('-', "&#8211;")))
+        .collect();
     vec![
         ("csv", "patients.csv", csv.into_bytes()),
         ("bundle (one line)", "bundle.json", bundle.into_bytes()),
@@ -124,6 +132,16 @@ fn shapes(n: usize) -> Vec<(&'static str, &'static str, Vec<u8>)> {
             en_dash_lines.into_bytes(),
         ),
         ("ssn line, full width", "ids4.txt", wide_line.into_bytes()),
+        (
+            "ssn line, URL escapes",
+            "access.log",
+            escaped_line.into_bytes(),
+        ),
+        (
+            "ssn lines, HTML references",
+            "record.html",
+            reference_lines.into_bytes(),
+        ),
     ]
 }
 

@@ -2382,6 +2382,67 @@ fn an_ssn_written_in_look_alike_characters_is_found_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// A value written with escapes got past every gate: an HTML or XML character reference
+/// (`536&#45;90&#45;4399`, `&ndash;`, as an HTML export writes typographic dashes), a URL's
+/// percent escape in a request log (`%2D`, `%E2%80%93`), a JSON or source-code escape of an
+/// ASCII character (`\u002d`, `\x2d`) and PHP's `\/` in a date (`03\/14\/1980`). Each
+/// reader decodes them, so detection reads them decoded; columns are the file's, and no
+/// output holds the value in either form.
+#[test]
+fn a_value_written_with_html_url_or_code_escapes_is_found_at_every_gate() {
+    let files = [
+        (
+            "web/record.html",
+            vec![
+                "<td>SSN</td><td>536&#45;90&#45;4399</td>",
+                "<td>SSN</td><td>536&ndash;90&ndash;4399</td>",
+                "<td>SSN</td><td>536&#x2011;90&#x2011;4399</td>",
+            ],
+        ),
+        (
+            "logs/access.log",
+            vec![
+                "GET /api/patients?ssn=536%2D90%2D4399 HTTP/1.1",
+                "GET /api/patients?ssn=536%E2%80%9390%E2%80%934399 HTTP/1.1",
+            ],
+        ),
+        (
+            "api/patient.json",
+            vec![r#"{"ssn": "536\u002d90\u002d4399", "birthDate": "03\/14\/1980"}"#],
+        ),
+        ("seed/load.py", vec![r#"ssn = "536\x2d90\x2d4399""#]),
+    ];
+    let s = server_holding(&[], "");
+    for (path, lines) in &files {
+        s.work.add(path, format!("{}\n", lines.join("\n")));
+    }
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let mut values = vec![SSN, "03/14/1980", r"03\/14\/1980"];
+    for (path, lines) in &files {
+        for (n, line) in lines.iter().enumerate() {
+            let start = line.find("536").unwrap();
+            let end = line.rfind("4399").unwrap() + 4;
+            values.push(&line[start..end]);
+            let f = findings
+                .iter()
+                .find(|f| f["path"] == *path && f["line"] == n + 1 && f["rule"] == "phi.ssn")
+                .unwrap_or_else(|| panic!("no SSN at {path}:{}: {findings:?}", n + 1));
+            assert_eq!(f["severity"], "block", "{f}");
+            assert_eq!(f["column"], start + 1, "{f}");
+            assert_eq!(f["end_column"], end + 1, "{f}");
+        }
+    }
+    let dob = findings
+        .iter()
+        .find(|f| f["path"] == "api/patient.json" && f["rule"] == "phi.dob")
+        .unwrap_or_else(|| panic!("no birth date: {findings:?}"));
+    assert_eq!(dob["severity"], "block", "{dob}");
+    assert_no_value(&r.stdout, &values);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// An Outlook message (`.msg`, a compound file) was read only as its text runs: its body was
 /// found, but an attachment is kept raw in a stream of its own, so a patient list attached
 /// zipped (or as `.xlsx`, `.pdf`) was never opened and the message got past every gate. Its

@@ -74,9 +74,9 @@ fn look_alike_characters_fold_to_ascii_in_place() {
         ("\u{1d7d0}\u{1d7e3}\u{1d7ff}", "219         "),
         ("a\u{202e}b\u{2066}c", "abc      "),
     ];
-    // JSON and JavaScript escapes of the same characters (Python's `json.dumps` writes
-    // every non-ASCII character so); an escape of ASCII, or of a character not folded,
-    // stays.
+    // Escapes of the same characters (Python's `json.dumps` writes every non-ASCII
+    // character so) and of a value's ASCII characters; an escape of a character that is
+    // neither, or of one that makes structure (quotes, brackets, `<`, `&`), stays.
     let escaped = [
         (
             r#""ssn": "219\u201345\u20136781","#,
@@ -87,10 +87,39 @@ fn look_alike_characters_fold_to_ascii_in_place() {
             "x=21 9                      ",
         ),
         (
-            r"\u002d \u00e9 \u201c \uzzzz \u20",
-            r"\u002d \u00e9 \u201c \uzzzz \u20",
+            r#""ssn": "219\u002d45\u002D6781""#,
+            r#""ssn": "219-45-6781"          "#,
+        ),
+        (
+            r"219\u{2d}45\U0000002d6781 \x32\x31\x39\055",
+            "219-45-6781               219-            ",
+        ),
+        (r#""dob":"03\/14\/1980""#, r#""dob":"03/14/1980"  "#),
+        ("?ssn=219%2D45%2d6781&x", "?ssn=219-45-6781&x    "),
+        ("219%E2%80%9345%C2%A06781", "219-45 6781             "),
+        (r"219\xe2\x80\x9345", "219-45           "),
+        (
+            "<td>219&#45;45&#x2D;6781</td>",
+            "<td>219-45-6781</td>         ",
+        ),
+        (
+            "219&ndash;45&nbsp;6781&shy;0",
+            "219-45 67810                ",
+        ),
+        ("MRN&#58;&#32;4001&#8209;2", "MRN: 4001-2              "),
+        (
+            r"\u002d \u00e9 \u201c \uzzzz \u20 \u0022 \u003c",
+            r"-      \u00e9 \u201c \uzzzz \u20 \u0022 \u003c",
         ),
     ];
+    // None of these is an escape the fold takes: each text is left as it is.
+    for text in [
+        r#"&amp; &lt; &#60; &#x22; &#; &#x; &bogus; &#12345678; &ndash &#4545"#,
+        r#"%zz %2 %E2 %E2%80 %80%93 %22 %3C %25 100%"#,
+        r#"\u0022 \u{} \u{1234567} \x \xzz \x22 \277 \07 \\ \n \t C:\Users"#,
+    ] {
+        assert_eq!(whole(text), None, "{text:?}");
+    }
     for (text, want) in escaped {
         let got = match whole(text) {
             Some(f) => String::from_utf8(f.text().to_vec()).unwrap(),
@@ -190,6 +219,90 @@ proptest! {
     }
 }
 
+/// The escapes a text can be built from, each with what it folds to (`None`: not an
+/// escape, kept). None of them joins its neighbour into another escape: each ends where a
+/// reader's decoder ends it (a `;`, a fixed number of digits).
+const ATOMS: &[(&str, Option<&str>)] = &[
+    ("a", None),
+    ("7", None),
+    ("-", None),
+    ("\\", None),
+    ("&amp;", None),
+    ("%zz", None),
+    (r"\u0022", None),
+    ("&#60;", None),
+    ("%E2", None),
+    (r"\u00e9", None),
+    (r"\u002d", Some("-")),
+    (r"\u{2d}", Some("-")),
+    (r"\x2d", Some("-")),
+    (r"\055", Some("-")),
+    (r"\/", Some("/")),
+    ("%2D", Some("-")),
+    ("%41", Some("A")),
+    ("&#45;", Some("-")),
+    ("&#x2d;", Some("-")),
+    ("&ndash;", Some("-")),
+    ("&nbsp;", Some(" ")),
+    ("&shy;", Some("")),
+    ("&#8203;", Some("")),
+    ("%E2%80%93", Some("-")),
+    (r"\xe2\x80\x93", Some("-")),
+    (r"\u2013", Some("-")),
+    ("\u{2013}", Some("-")),
+];
+
+proptest! {
+    /// Against an oracle that knows each atom's decoding, on texts of atoms and white space:
+    /// a token holding an escape is its atoms' decodings, padded; offsets map back into the
+    /// text monotonely.
+    #[test]
+    fn escapes_fold_as_their_decoders_read_them(atoms in proptest::collection::vec(
+        prop_oneof![(0..ATOMS.len()).prop_map(Some), Just(None)], 0..30)) {
+        let (mut text, mut want, mut token, mut decoded, mut folds) =
+            (String::new(), String::new(), String::new(), String::new(), false);
+        let flush = |want: &mut String, token: &mut String, decoded: &mut String, folds: &mut bool| {
+            if *folds {
+                want.push_str(decoded);
+                want.extend(std::iter::repeat_n(' ', token.len() - decoded.len()));
+            } else {
+                want.push_str(token);
+            }
+            token.clear();
+            decoded.clear();
+            *folds = false;
+        };
+        for atom in atoms {
+            match atom.map(|k| ATOMS[k]) {
+                None => {
+                    flush(&mut want, &mut token, &mut decoded, &mut folds);
+                    text.push(' ');
+                    want.push(' ');
+                }
+                Some((written, reads)) => {
+                    text.push_str(written);
+                    token.push_str(written);
+                    decoded.push_str(reads.unwrap_or(written));
+                    folds |= reads.is_some();
+                }
+            }
+        }
+        flush(&mut want, &mut token, &mut decoded, &mut folds);
+        match whole(&text) {
+            None => prop_assert_eq!(&want, &text),
+            Some(f) => {
+                prop_assert_eq!(std::str::from_utf8(f.text()).unwrap(), want);
+                let mut last = 0;
+                for p in 0..=text.len() {
+                    let o = f.original(p);
+                    prop_assert!(o >= last && o <= text.len() && o >= p);
+                    last = o;
+                }
+            }
+        }
+    }
+}
+
 /// Folding is one pass: a text of 4× as many tokens, each with look-alikes, costs 4× the
 /// work, as does one token 4× as long.
 #[test]
@@ -206,6 +319,8 @@ fn folding_takes_work_linear_in_the_text() {
         "219\u{2013}45\u{2013}6781 ",
         "\u{ff12}\u{200b}x",
         "x\\u2013y ",
+        "219&#45;45%2D6781\\x2d ",
+        "%E2%80%93&nbsp;",
     ] {
         let one = work(&unit.repeat(5_000));
         let four = work(&unit.repeat(20_000));
@@ -226,6 +341,7 @@ fn searching_text_full_of_rare_lead_bytes_is_linear() {
         ("患者の記録です", "\u{2013}"),
         ("あいう", ""),
         ("a\\nb\\t", "\u{a0}"),
+        ("if (a && b) x &= y % 10; &amp; %s ", "%2D"),
     ] {
         let work = |n: usize| {
             let text = format!("{}{last}", unit.repeat(n));
