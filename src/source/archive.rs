@@ -46,8 +46,9 @@ pub struct Member {
     pub bytes: Result<Vec<u8>, &'static str>,
 }
 
-/// The member name of the text a PDF's pages draw (`letter.pdf!(text)`).
-pub(super) const PDF_TEXT: &str = "(text)";
+/// The member name of a document's text: what a PDF's pages draw, what an RTF document
+/// shows (`letter.pdf!(text)`).
+pub(super) const TEXT_MEMBER: &str = "(text)";
 
 /// Why an archive expands no further: over the budget.
 pub(super) const OVER_BUDGET: &str = "an archive that expands past max_file_bytes";
@@ -76,6 +77,9 @@ enum Format {
     Data(Tables),
     /// A PDF document ([`pdf`](super::pdf)): the text its pages draw is its one member.
     Pdf,
+    /// An RTF document ([`rtf`](super::rtf)): the text a word processor shows is its one
+    /// member.
+    Rtf,
     /// A compressed file or archive phiguard does not open, in words.
     Closed(&'static str),
 }
@@ -199,6 +203,8 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Data(read))
     } else if super::pdf::is_pdf(bytes) {
         Some(Format::Pdf)
+    } else if super::rtf::is_rtf(bytes) {
+        Some(Format::Rtf)
     } else {
         CLOSED
             .iter()
@@ -341,7 +347,11 @@ fn open(
         }
         Some(Format::Pdf) => {
             let text = super::pdf::text(bytes, left)?;
-            add(format!("{prefix}{PDF_TEXT}"), Ok(text), depth, left, out)
+            add(format!("{prefix}{TEXT_MEMBER}"), Ok(text), depth, left, out)
+        }
+        Some(Format::Rtf) => {
+            let text = super::rtf::text(bytes, left)?;
+            add(format!("{prefix}{TEXT_MEMBER}"), Ok(text), depth, left, out)
         }
         Some(Format::Closed(what)) => Err(what),
         None => Err("not an archive"),

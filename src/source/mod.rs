@@ -34,6 +34,7 @@ mod paths;
 pub mod pdf;
 mod reader;
 pub mod refs;
+pub mod rtf;
 pub mod spss;
 pub mod sqlite;
 pub mod staged;

@@ -34,8 +34,12 @@
 //! whose streams is damaged is one unreadable member, and the others are still read. A
 //! compound file that does not open is unreadable whole.
 //!
-//! Not read: the compressed RTF body (`1009`, a message saved with only an RTF body shows
-//! its headers; its text runs are in the RTF's compression), named properties
+//! The compressed RTF body (`1009`, what Outlook shows for a message written in RTF, and
+//! some messages' only body) is decompressed and read as its text ([`rtf`](super::rtf)); its
+//! lines that the plain or HTML body does not have follow that body in `(message)`, so a
+//! message whose RTF says more than its plain text is read whole.
+//!
+//! Not read: named properties
 //! (`__nameid_version1.0`), and the fixed-size values of the property streams (dates,
 //! flags, sizes), but for an attachment's method, which says whether it is attached by
 //! reference.
@@ -78,6 +82,7 @@ const DISPLAY_CC: &str = "0E03";
 const HEADERS: &str = "007D";
 const BODY: &str = "1000";
 const HTML: &str = "1013";
+const RTF_COMPRESSED: &str = "10090102";
 const DISPLAY_NAME: &str = "3001";
 const ADDRESS: [&str; 2] = ["39FE", "3003"];
 const FILE_NAME: [&str; 3] = ["3707", "3704", "3001"];
@@ -296,7 +301,44 @@ impl Reader<'_, '_> {
         if !body.is_empty() && !body.ends_with('\n') {
             text.push('\n');
         }
+        // The RTF body is what Outlook shows for a message written in RTF, and a message
+        // may have no other; its lines that the body above does not have follow it.
+        if let Some(rtf) = self.rtf_body(storage)? {
+            let shown: HashSet<&str> = body.lines().map(str::trim).collect();
+            let mut more = rtf
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !shown.contains(l.trim()))
+                .peekable();
+            if more.peek().is_some() && !body.is_empty() {
+                text.push('\n');
+            }
+            for l in more {
+                text.push_str(l);
+                text.push('\n');
+            }
+        }
         Ok(text)
+    }
+
+    /// The text of the compressed RTF body of `storage`, if it has one.
+    ///
+    /// # Errors
+    ///
+    /// [`DAMAGED_TEXT`] when the stream or its compression is damaged, or what it holds is
+    /// no RTF; [`OVER_BUDGET`].
+    fn rtf_body(&mut self, storage: &Storage) -> Result<Option<String>, &'static str> {
+        let Some(entry) = storage.properties.get(RTF_COMPRESSED) else {
+            return Ok(None);
+        };
+        let stream = self.read(entry)?.ok_or(DAMAGED_TEXT)?;
+        let rtf = match super::rtf::decompress(&stream, self.left) {
+            Err(why) if why == OVER_BUDGET => return Err(why),
+            Err(_) => return Err(DAMAGED_TEXT),
+            Ok(rtf) if !super::rtf::is_rtf(&rtf) => return Err(DAMAGED_TEXT),
+            Ok(rtf) => rtf,
+        };
+        let text = super::rtf::text(&rtf, self.left)?;
+        Ok(Some(String::from_utf8_lossy(&text).into_owned()))
     }
 
     /// Pushes the member (or members) of attachment `n` (from 1), in storage `id`.

@@ -2458,6 +2458,31 @@ fn an_outlook_message_with_a_zipped_patient_list_attached_is_read_at_every_gate(
     );
 }
 
+/// A letter saved as RTF (what EHRs and WordPad write), with its SSN split into runs where
+/// Word changed formatting and its dash written `\'96`, and an Outlook message written in
+/// RTF (whose only body is the compressed RTF stream) got past every gate. An RTF document is
+/// read as its text, the member `(text)`; a message's RTF body is decompressed and read into
+/// `(message)`.
+#[test]
+fn an_rtf_letter_and_an_outlook_message_written_in_rtf_are_read_at_every_gate() {
+    let letter = format!(
+        "{{\\rtf1\\ansi\\ansicpg1252{{\\fonttbl{{\\f0 Calibri;}}}}\\pard Re: Rosa Ortega\\par SSN {{\\insrsid1 {}\\'96}}{{\\b\\insrsid2 {}}}\\par}}\n",
+        536, "90-4399"
+    );
+    assert_data_file_read_at_every_gate(
+        "letters/referral.rtf",
+        letter.as_bytes(),
+        "letters/referral.rtf!(text)",
+        &[SSN],
+    );
+    assert_data_file_read_at_every_gate(
+        "mail/letter.msg",
+        include_bytes!("../fixtures/msg/rtf_body.msg"),
+        "mail/letter.msg!(message)",
+        &[SSN],
+    );
+}
+
 /// A patient list compressed with xz, bzip2 or zstd (`df.to_csv("patients.csv.xz")`) was
 /// skipped with a note by every local hook, and only a server set to reject unscannable
 /// content refused it. Each is opened as a gzip file is, its one member named without the

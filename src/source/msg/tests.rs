@@ -188,6 +188,96 @@ fn eight_bit_strings_headers_and_an_html_body_are_text() {
     assert_eq!(text(&read(&msg(&nodes)), MESSAGE), "Subject: s\n\nplain\n");
 }
 
+/// `rtf` as a compressed RTF stream (`LZFu`) of literals only, and its end.
+fn compressed_rtf(rtf: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut write = 207;
+    for chunk in rtf.chunks(8) {
+        body.push(0);
+        body.extend_from_slice(chunk);
+        write = (write + chunk.len()) % 4096;
+    }
+    // The end: a reference to where the next byte would be written.
+    if rtf.len().is_multiple_of(8) {
+        body.push(1);
+    } else {
+        // The last control byte still has room: its next bit is the end's.
+        let last = body.len() - (rtf.len() % 8) - 1;
+        body[last] |= 1 << (rtf.len() % 8);
+    }
+    body.extend_from_slice(&u16::try_from(write << 4).unwrap().to_be_bytes());
+    let mut stream = Vec::new();
+    stream.extend_from_slice(&u32::try_from(body.len() + 12).unwrap().to_le_bytes());
+    stream.extend_from_slice(&u32::try_from(rtf.len()).unwrap().to_le_bytes());
+    stream.extend_from_slice(b"LZFu");
+    // The CRC Outlook checks (MS-OXRTFCP 3.1.3.2): CRC-32's table, no inversions.
+    let crc = body.iter().fold(0u32, |c, &b| {
+        let t = (0..8).fold((c ^ u32::from(b)) & 0xFF, |t, _| {
+            if t & 1 == 1 {
+                0xEDB8_8320 ^ t >> 1
+            } else {
+                t >> 1
+            }
+        });
+        t ^ c >> 8
+    });
+    stream.extend_from_slice(&crc.to_le_bytes());
+    stream.extend_from_slice(&body);
+    stream
+}
+
+/// A message written in RTF: the RTF body (compressed) is read as its text, on its own or
+/// for the lines the plain body lacks; a damaged one makes the text unreadable, not empty.
+#[test]
+fn a_compressed_rtf_body_is_read_as_its_text() {
+    let rtf = format!(
+        r"{{\rtf1\ansi{{\fonttbl{{\f0 Arial;}}}}\pard Dear colleague,\par Patient SSN {{\b {}}}\'96{}\par}}",
+        536, "90-4399"
+    );
+    let stream_of = |rtf: &[u8]| stream("__substg1.0_10090102".into(), compressed_rtf(rtf));
+    let only = vec![
+        properties(32, &[]),
+        unicode("0037", "Letter"),
+        stream_of(rtf.as_bytes()),
+    ];
+    assert_eq!(
+        text(&read(&msg(&only)), MESSAGE),
+        format!("Subject: Letter\n\nDear colleague,\nPatient SSN 536\u{2013}90-4399\n")
+    );
+    // With a plain body that says less: the lines it lacks follow it.
+    let both = message(
+        "Letter",
+        "Dear colleague,\r\nSee the chart.",
+        vec![stream_of(rtf.as_bytes())],
+    );
+    assert_eq!(
+        text(&read(&msg(&both)), MESSAGE),
+        "Subject: Letter\n\nDear colleague,\r\nSee the chart.\n\nPatient SSN 536\u{2013}90-4399\n"
+    );
+    // The same text in both: read once.
+    let same = message(
+        "Letter",
+        "Dear colleague,",
+        vec![stream_of(br"{\rtf1 Dear colleague,\par}")],
+    );
+    assert_eq!(
+        text(&read(&msg(&same)), MESSAGE),
+        "Subject: Letter\n\nDear colleague,\n"
+    );
+    // Damaged, or no RTF inside: the text is unreadable.
+    let mut damaged = compressed_rtf(rtf.as_bytes());
+    damaged.truncate(40);
+    for stream in [damaged, compressed_rtf(b"plain text, no RTF")] {
+        let nodes = message(
+            "Letter",
+            "x",
+            vec![Node::Stream("__substg1.0_10090102", stream)],
+        );
+        let tables = read(&msg(&nodes));
+        assert_eq!(tables[0].1, Err(DAMAGED_TEXT));
+    }
+}
+
 #[test]
 fn a_zipped_attachment_is_opened_for_its_members() {
     let bytes = referral();
@@ -501,22 +591,41 @@ fn work_is_linear_in_attachments_and_recipients() {
     assert!(w4 >= w1 * 3 && w4 <= w1 * 9 / 2, "{w1} then {w4}");
 }
 
-/// Writes `tests/fixtures/msg/attached_zip.msg`: a referral with a zipped patient list
-/// attached. `cargo test --lib source::msg::tests::write_fixture -- --ignored`.
+/// A letter written in RTF, as Word splits it into runs, with no other body.
+fn rtf_letter() -> Vec<u8> {
+    let rtf = format!(
+        r"{{\rtf1\ansi\ansicpg1252{{\fonttbl{{\f0 Calibri;}}}}\pard Dear colleague,\par Re: Rosa Ortega, SSN {{\insrsid1 {}\'96}}{{\b\insrsid2 {}}}\par}}",
+        536, "90-4399"
+    );
+    msg(&[
+        properties(32, &[]),
+        unicode("0037", "Referral letter"),
+        stream(
+            "__substg1.0_10090102".into(),
+            compressed_rtf(rtf.as_bytes()),
+        ),
+    ])
+}
+
+/// Writes the integration tests' fixtures: `tests/fixtures/msg/attached_zip.msg`, a referral
+/// with a zipped patient list attached, and `rtf_body.msg`, a letter with only an RTF body.
+/// `cargo test --lib source::msg::tests::write_fixture -- --ignored`.
 #[test]
 #[ignore = "writes the integration tests' fixture"]
 fn write_fixture() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/msg/attached_zip.msg"
-    );
-    std::fs::write(path, referral()).unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/msg/");
+    std::fs::write(format!("{dir}attached_zip.msg"), referral()).unwrap();
+    std::fs::write(format!("{dir}rtf_body.msg"), rtf_letter()).unwrap();
 }
 
-/// The fixture is what the generator writes.
+/// The fixtures are what the generators write.
 #[test]
 fn the_fixture_is_the_generators() {
     let fixture = include_bytes!("../../../tests/fixtures/msg/attached_zip.msg");
     assert!(is_msg(fixture));
     assert_eq!(read(fixture), read(&referral()));
+    let fixture = include_bytes!("../../../tests/fixtures/msg/rtf_body.msg");
+    assert!(is_msg(fixture));
+    assert_eq!(read(fixture), read(&rtf_letter()));
+    assert!(text(&read(fixture), MESSAGE).contains("SSN 536\u{2013}90-4399"));
 }
