@@ -599,6 +599,11 @@ pub struct Keyword {
     /// Short keywords (≤ 4 bytes, such as `ssn` or `tin`) must stand at a word boundary, so
     /// `setting` does not count as `tin`; unless written with a capital (a token prefix).
     pub needs_boundary: bool,
+    /// A dotted number (an OID such as `2.16.840.1.113883.4.1`): it must not run on into more
+    /// digits on either side, so `.4.1` never counts inside `.4.10`. Other keywords that
+    /// start with a digit (a base64 or hex fragment of a token prefix) stand anywhere in the
+    /// digits of the encoded value.
+    pub numeric: bool,
 }
 
 /// The compiled, read-only rule database.
@@ -648,6 +653,8 @@ impl RuleDb {
                     keywords.push(Keyword {
                         rules: Vec::new(),
                         needs_boundary: kw.len() <= 4 && !token_prefix,
+                        numeric: kw.contains('.')
+                            && kw.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
                     });
                     words.len() - 1
                 });

@@ -202,7 +202,7 @@ fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
         if let Ok(b) = u8::try_from(cp)
             && b.is_ascii()
         {
-            return (b.is_ascii_alphanumeric() || b" -./():+@#".contains(&b))
+            return (b.is_ascii_alphanumeric() || b" -./():+@#_".contains(&b))
                 .then_some((Some(b), len));
         }
         return Some((look_alike(cp)?, len));

@@ -5,7 +5,7 @@
 //! live in a per-thread [`Scratch`].
 
 use super::RawMatch;
-use super::db::{Rule, RuleDb, RuleIdx, Search};
+use super::db::{Keyword, Rule, RuleDb, RuleIdx, Search};
 use super::validators::common::{in_regions, shannon_entropy};
 use super::validators::{Candidate, Verdict};
 use crate::detect::structure::memo::{self, SharedWords};
@@ -923,20 +923,22 @@ fn extend_regions(text: &[u8], regions: &[Range<usize>], out: &mut Vec<Range<usi
 /// Whether a keyword hit stands at a word boundary. Short keywords (`ssn`, `tin`, `dob`) must
 /// not start inside a word (`setting`, `adobe`) nor run on into a lowercase word (`tinder`);
 /// a camel-case hump (`patientSsn`, `ssnValue`) and an upper-case token (`AKIA...`) are
-/// fine. A numeric keyword (an OID such as `2.16.840.1.113883.4.1`) must not run on into more
-/// digits on either side, so `.4.1` never counts inside `.4.10`.
-fn keyword_boundary_ok(text: &[u8], start: usize, end: usize, short: bool) -> bool {
+/// fine. A dotted numeric keyword (an OID such as `2.16.840.1.113883.4.1`) must not run on
+/// into more digits on either side, so `.4.1` never counts inside `.4.10`; a base64 or hex
+/// fragment that starts with a digit (`414b4941`, the hex of `AKIA`) stands among the digits
+/// of its encoded value.
+fn keyword_boundary_ok(text: &[u8], start: usize, end: usize, keyword: &Keyword) -> bool {
     let first = text[start];
     let last = text[end - 1];
     let prev = start.checked_sub(1).map(|i| text[i]);
     let next = text.get(end).copied();
-    if first.is_ascii_digit() {
+    if keyword.numeric {
         let digit = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_digit());
         if digit(prev) || (last.is_ascii_digit() && digit(next)) {
             return false;
         }
     }
-    if !short {
+    if !keyword.needs_boundary {
         return true;
     }
     let prev_ok = !first.is_ascii_alphabetic()
@@ -958,12 +960,7 @@ fn collect_hits(db: &RuleDb, text: &[u8], context: &[Range<usize>], hits: &mut V
     for range in context {
         ac.for_each_match(&text[range.clone()], |start, end, pattern| {
             let (start, end) = (range.start + start, range.start + end);
-            if keyword_boundary_ok(
-                text,
-                start,
-                end,
-                db.keyword(pattern as usize).needs_boundary,
-            ) {
+            if keyword_boundary_ok(text, start, end, db.keyword(pattern as usize)) {
                 hits.push(Hit {
                     start,
                     end,

@@ -289,6 +289,22 @@ const POSITIVES: &[Case] = &[
         &["secret.github-token"],
         &["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"],
     ),
+    // Written as escapes: percent-escaped in a webhook URL (`%5F` for `_`), and hex-encoded
+    // (`xxd -p`), gitleaks' percent and hex decoders' cases.
+    (
+        "github_percent_escaped_in_url",
+        "scripts/notify.sh",
+        "curl \"https://hooks.example.com/notify?token=ghp%5FtEIp8bmQUYU8j7WFlVrgWchrFfwOUH1ZfMoL\"\n",
+        &["secret.github-token"],
+        &["tEIp8bmQUYU8j7WFlVrgWchrFfwOUH1ZfMoL"],
+    ),
+    (
+        "aws_key_id_hex",
+        "scripts/deploy.sh",
+        "AWS_KEY_HEX=414b494159564f4b59535259415042344a4a554b\n",
+        &["secret.encoded.hex"],
+        &["414b494159564f4b59535259415042344a4a554b"],
+    ),
     (
         "sql_create_user",
         "db/migrations/003_roles.sql",

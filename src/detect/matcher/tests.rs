@@ -28,10 +28,20 @@ fn keyword_boundaries() {
         ("oid 12.16.840.1.113883.4.1", "2.16.840.1.113883.4.1", false),
         ("key sk-ant-api03-9xQ", "sk-ant-api03", true),
         ("GR13489410abc", "GR1348941", true),
+        // Fragments of encoded prefixes stand among the encoded value's digits: the hex of
+        // `AKIA` followed by more hex, of `xox` after a digit, a base64 fragment after one.
+        ("k=414b494159564f4b", "414b4941", true),
+        ("746f6b656e3a20786f78622d", "786f78", true),
+        ("ZGVwbG95LWJvdDp0tls0tqkvhsu", "0tls0tqkvhsu", true),
     ];
     for (text, kw, want) in cases {
         let start = text.find(kw).unwrap();
-        let got = keyword_boundary_ok(text.as_bytes(), start, start + kw.len(), kw.len() <= 4);
+        let keyword = Keyword {
+            rules: Vec::new(),
+            needs_boundary: kw.len() <= 4,
+            numeric: kw.contains('.') && kw.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
+        };
+        let got = keyword_boundary_ok(text.as_bytes(), start, start + kw.len(), &keyword);
         assert_eq!(got, *want, "{text} / {kw}");
     }
 }

@@ -126,19 +126,13 @@ pub(crate) fn find_encoded(v: &[u8]) -> Option<(&'static str, Range<usize>)> {
     let mut layers: Vec<(usize, usize)> = Vec::new();
     let mut cur = decode(v)?;
     for depth in 0..MAX_DEPTH {
-        for (what, re) in shapes() {
-            if let Some(m) = re.captures(&cur).and_then(|c| c.name("value"))
-                && !is_placeholder_token(m.as_bytes())
-                && !m.as_bytes().ends_with(b"EXAMPLE")
-            {
-                // Map the span back through every layer, innermost first.
-                let mut span = m.range();
-                for &(offset, len) in layers.iter().rev() {
-                    let inner = encoded_span(&span, len);
-                    span = inner.start + offset..inner.end + offset;
-                }
-                return Some((what, encoded_span(&span, v.len())));
+        if let Some((what, mut span)) = find_shape(&cur) {
+            // Map the span back through every layer, innermost first.
+            for &(offset, len) in layers.iter().rev() {
+                let inner = encoded_span(&span, len);
+                span = inner.start + offset..inner.end + offset;
             }
+            return Some((what, encoded_span(&span, v.len())));
         }
         if depth + 1 == MAX_DEPTH {
             break;
@@ -150,6 +144,49 @@ pub(crate) fn find_encoded(v: &[u8]) -> Option<(&'static str, Range<usize>)> {
         cur = next;
     }
     None
+}
+
+/// Decodes hex (either case, an even number of digits); `None` unless the text is hex of at
+/// least 10 bytes and decodes to mostly printable bytes (a hash or a UUID does not).
+pub(crate) fn decode_hex(v: &[u8]) -> Option<Vec<u8>> {
+    if v.len() < 20 || v.len() > 2 * MAX_ENCODED || !v.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let raw = v
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect::<Option<Vec<u8>>>()?;
+    let printable = raw
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        .count();
+    (printable * 10 >= raw.len() * 9).then_some(raw)
+}
+
+/// The first credential shape in decoded bytes `raw`: what it is and its span there.
+fn find_shape(raw: &[u8]) -> Option<(&'static str, Range<usize>)> {
+    shapes().iter().find_map(|(what, re)| {
+        let m = re.captures(raw)?.name("value")?;
+        (!is_placeholder_token(m.as_bytes()) && !m.as_bytes().ends_with(b"EXAMPLE"))
+            .then(|| (*what, m.range()))
+    })
+}
+
+/// A hex value (`xxd -p`, `.hex()`, a `\x`-less dump) whose decoded bytes hold a credential
+/// with a provider shape: gitleaks' hex decoder. The span covers the digits of the credential.
+pub(super) fn encoded_hex_secret(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    match decode_hex(v).as_deref().and_then(find_shape) {
+        Some((what, r)) => Verdict::accept()
+            .with_span(c.value.start + 2 * r.start..c.value.start + 2 * r.end)
+            .with_detail(format!("hex of {what}")),
+        None => Verdict::Reject,
+    }
 }
 
 /// A base64 value that decodes (in at most two layers) to a credential with a provider shape.

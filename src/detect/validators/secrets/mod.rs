@@ -14,6 +14,7 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("aws_secret_key", tokens::aws_secret_key),
     ("basic_auth", generic::basic_auth),
     ("db_password", generic::db_password),
+    ("encoded_hex_secret", encoded::encoded_hex_secret),
     ("encoded_secret", encoded::encoded_secret),
     ("gcp_service_account", keys::gcp_service_account),
     ("generic_secret", generic::generic_secret),

@@ -46,3 +46,29 @@ fn documentation_values_and_prose_are_not_found() {
     let long = "A".repeat(MAX_ENCODED + 4);
     assert!(decode(long.as_bytes()).is_none());
 }
+
+/// Hex decodes only to text: a digest, a UUID's digits or odd digits decode to nothing, and
+/// a credential's hex to the credential, found with its span in the digits.
+#[test]
+fn hex_decodes_to_text_and_finds_its_credential() {
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(
+        super::decode_hex(hex("hello, world").as_bytes()).as_deref(),
+        Some(&b"hello, world"[..])
+    );
+    for not_text in [
+        "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "123e4567e89b12d3a456426614174000",
+        "68656c6c6f2c20776f726c6",
+        "68656c6c",
+    ] {
+        assert_eq!(super::decode_hex(not_text.as_bytes()), None, "{not_text}");
+    }
+    let key = "AKIAYVOKYSRYAPB4JJUK";
+    let text = format!("id={key};");
+    let raw = super::decode_hex(hex(&text).as_bytes()).unwrap();
+    let (what, span) = super::find_shape(&raw).unwrap();
+    assert_eq!(what, "an AWS access key id");
+    assert_eq!(&raw[span], key.as_bytes());
+}
