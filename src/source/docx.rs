@@ -8,6 +8,12 @@
 //!
 //! The document, its headers and footers, footnotes, endnotes and comments are rendered in
 //! place of their XML (same name); a part that does not parse is left as the XML it is.
+//!
+//! PowerPoint presentations (`.pptx`, `.pptm`: a zip with `ppt/presentation.xml`) keep their
+//! text the same way, in DrawingML runs (`a:p`, `a:r`, `a:t`, tables of `a:tr` and `a:tc`):
+//! a case-review slide's `Patient SSN 536-9` and bold `0-4399` were two runs. Its slides,
+//! speaker notes and comments are rendered in place of their XML by the same reader (the
+//! elements' local names are Word's).
 
 use super::archive::{Member, OVER_BUDGET, csv_line};
 use quick_xml::events::Event;
@@ -26,12 +32,18 @@ pub(super) fn render(
     left: &mut u64,
 ) -> Result<(), &'static str> {
     let path = |m: &Member| m.name.strip_prefix(prefix).map(str::to_owned);
-    if !members[start..]
-        .iter()
-        .any(|m| path(m).as_deref() == Some("word/document.xml"))
-    {
+    let has = |part: &str| {
+        members[start..]
+            .iter()
+            .any(|m| path(m).as_deref() == Some(part))
+    };
+    let is_text_part: fn(&str) -> bool = if has("word/document.xml") {
+        is_word_text_part
+    } else if has("ppt/presentation.xml") {
+        is_slide_text_part
+    } else {
         return Ok(());
-    }
+    };
     for m in &mut members[start..] {
         let Some(part) = path(m) else {
             continue;
@@ -52,8 +64,22 @@ pub(super) fn render(
     Ok(())
 }
 
-/// Whether `part` (a path in the zip) is one of a document's parts of text.
-fn is_text_part(part: &str) -> bool {
+/// Whether `part` (a path in the zip) is one of a presentation's parts of text: a slide,
+/// its speaker notes, comments.
+fn is_slide_text_part(part: &str) -> bool {
+    let numbered = |dir: &str, stem: &str| {
+        part.strip_prefix(dir)
+            .and_then(|n| n.strip_prefix(stem))
+            .and_then(|n| n.strip_suffix(".xml"))
+            .is_some_and(|n| !n.is_empty() && !n.contains('/'))
+    };
+    numbered("ppt/slides/", "slide")
+        || numbered("ppt/notesSlides/", "notesSlide")
+        || numbered("ppt/comments/", "")
+}
+
+/// Whether `part` (a path in the zip) is one of a Word document's parts of text.
+fn is_word_text_part(part: &str) -> bool {
     let Some(name) = part
         .strip_prefix("word/")
         .and_then(|n| n.strip_suffix(".xml"))
@@ -109,7 +135,7 @@ struct Doc {
     cell: String,
     /// Tables open (1 in an outermost one).
     tables: usize,
-    /// Inside `<w:t>` or `<w:delText>`.
+    /// Inside `<w:t>`, `<w:delText>`, `<a:t>` or `<p:text>`.
     in_text: bool,
     /// Inside a paragraph's tab stops (`<w:tabs>`), whose `<w:tab>`s are no text.
     in_tab_stops: bool,
@@ -118,7 +144,8 @@ struct Doc {
 impl Doc {
     fn start(&mut self, name: &str, empty: bool) {
         match name {
-            "t" | "delText" if !empty => self.in_text = true,
+            // A PowerPoint comment's text is `p:text`.
+            "t" | "delText" | "text" if !empty => self.in_text = true,
             "tab" if !self.in_tab_stops => self.paragraph.push('\t'),
             "tabs" if !empty => self.in_tab_stops = true,
             "br" | "cr" => self.paragraph.push(' '),
@@ -134,6 +161,11 @@ impl Doc {
     fn end(&mut self, name: &str) {
         match name {
             "t" | "delText" => self.in_text = false,
+            // A comment's text is a paragraph of its own.
+            "text" => {
+                self.in_text = false;
+                self.end("p");
+            }
             "tabs" => self.in_tab_stops = false,
             "p" => {
                 let text = std::mem::take(&mut self.paragraph);

@@ -2483,6 +2483,20 @@ fn an_rtf_letter_and_an_outlook_message_written_in_rtf_are_read_at_every_gate() 
     );
 }
 
+/// A PowerPoint slide keeps its text in runs, split where formatting changes: a case
+/// review's `Patient SSN 536-9` and bold `0-4399` were two runs of XML, and the slide's table
+/// had its header cells far from its values, so the deck got past every gate with one
+/// unlabelled warning. Slides, notes and comments are read as text, as Word documents are.
+#[test]
+fn a_powerpoint_slide_with_a_value_split_across_runs_is_read_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "reviews/case.pptx",
+        include_bytes!("../fixtures/pptx/case.pptx"),
+        "reviews/case.pptx!ppt/slides/slide1.xml",
+        &[SSN, "418-27-3306"],
+    );
+}
+
 /// A patient list compressed with xz, bzip2 or zstd (`df.to_csv("patients.csv.xz")`) was
 /// skipped with a note by every local hook, and only a server set to reject unscannable
 /// content refused it. Each is opened as a gzip file is, its one member named without the

@@ -1,4 +1,4 @@
-use super::{is_text_part, render, text_of};
+use super::{is_slide_text_part, is_word_text_part, render, text_of};
 use crate::source::archive::Member;
 
 const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
@@ -100,7 +100,7 @@ fn text_parts_by_name() {
         "word/footer12.xml",
         "word/comments.xml",
     ] {
-        assert!(is_text_part(part), "{part}");
+        assert!(is_word_text_part(part), "{part}");
     }
     for part in [
         "word/styles.xml",
@@ -108,8 +108,80 @@ fn text_parts_by_name() {
         "document.xml",
         "word/media/a.xml",
     ] {
-        assert!(!is_text_part(part), "{part}");
+        assert!(!is_word_text_part(part), "{part}");
     }
+    for part in [
+        "ppt/slides/slide1.xml",
+        "ppt/slides/slide12.xml",
+        "ppt/notesSlides/notesSlide3.xml",
+        "ppt/comments/comment1.xml",
+        "ppt/comments/modernComment_100_2A1B.xml",
+    ] {
+        assert!(is_slide_text_part(part), "{part}");
+    }
+    for part in [
+        "ppt/slideLayouts/slideLayout1.xml",
+        "ppt/slideMasters/slideMaster1.xml",
+        "ppt/slides/_rels/slide1.xml.rels",
+        "ppt/slides/slide.xml",
+        "ppt/presentation.xml",
+        "word/document.xml",
+    ] {
+        assert!(!is_slide_text_part(part), "{part}");
+    }
+}
+
+const A: &str = r#"xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main""#;
+
+/// A slide's runs (split where formatting changes, as python-pptx and PowerPoint write
+/// them), its table and a comment read as a Word document's do.
+#[test]
+fn a_slide_reads_as_its_paragraphs_and_table_rows() {
+    let cell = |t: &str| {
+        format!("<a:tc><a:txBody><a:bodyPr/><a:p><a:r><a:t>{t}</a:t></a:r></a:p></a:txBody></a:tc>")
+    };
+    let slide = format!(
+        r#"<p:sld {A}><p:cSld><p:spTree><p:sp><p:txBody><a:bodyPr/><a:p><a:r><a:rPr lang="en-US"/><a:t>Patient SSN 536-9</a:t></a:r><a:r><a:rPr b="1"/><a:t>0-4399</a:t></a:r><a:br/><a:r><a:t>seen</a:t></a:r></a:p><a:p><a:endParaRPr/></a:p></p:txBody></p:sp><p:graphicFrame><a:graphic><a:graphicData><a:tbl><a:tr>{}{}</a:tr><a:tr>{}{}</a:tr></a:tbl></a:graphicData></a:graphic></p:graphicFrame></p:spTree></p:cSld></p:sld>"#,
+        cell("MRN"),
+        cell("SSN"),
+        cell("MR4000001"),
+        cell("418-27-3306"),
+    );
+    assert_eq!(
+        text(&slide),
+        "Patient SSN 536-90-4399 seen
+
+MRN,SSN
+MR4000001,418-27-3306
+"
+    );
+    let comment = format!(
+        r#"<p:cmLst {A}><p:cm authorId="0"><p:pos x="10" y="10"/><p:text>Check MRN MR4000001</p:text></p:cm></p:cmLst>"#
+    );
+    assert_eq!(text(&comment), "Check MRN MR4000001\n");
+    let mut members = vec![
+        Member {
+            name: "c.pptx!ppt/presentation.xml".into(),
+            bytes: Ok(format!("<p:presentation {A}/>").into_bytes()),
+        },
+        Member {
+            name: "c.pptx!ppt/slides/slide1.xml".into(),
+            bytes: Ok(slide.into_bytes()),
+        },
+        Member {
+            name: "c.pptx!ppt/comments/comment1.xml".into(),
+            bytes: Ok(comment.into_bytes()),
+        },
+    ];
+    render(&mut members, 0, "c.pptx!", &mut 0).unwrap();
+    assert_eq!(
+        members[1].bytes.as_deref().unwrap(),
+        b"Patient SSN 536-90-4399 seen\n\nMRN,SSN\nMR4000001,418-27-3306\n"
+    );
+    assert_eq!(
+        members[2].bytes.as_deref().unwrap(),
+        b"Check MRN MR4000001\n"
+    );
 }
 
 #[test]
