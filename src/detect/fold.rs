@@ -8,15 +8,20 @@
 //! escape. And a value's own ASCII characters can be written as escapes that every reader
 //! decodes: an HTML export's character references (`999&#45;45&ndash;6781`), a request
 //! log's percent escapes (`999%2D45%2D6781`), a source file's `\u002d` or `\x2d`, PHP's
-//! `03\/14\/1980`. Each of these was a way past every hook.
+//! `03\/14\/1980`. And markup splits a value without a break: Word's HTML closes and
+//! opens a `<span>` wherever formatting changes (`999-45-</span><span lang=EN-US>6781`, the
+//! tag broken over a line), a C-CDA narrative bolds part of one with `<content>`. Each of
+//! these was a way past every hook.
 //!
 //! [`fold`] gives a copy of the text in which those characters are ASCII: dashes and minus
 //! signs are `-`, Unicode spaces are ` `, full-width forms are their ASCII letters, digits
 //! and punctuation, mathematical digits are digits, and invisible characters are gone, as
 //! are the escapes of them; an escape of a letter, a digit or a value's separator is that
-//! character (`escape_at` lists the escapes). The copy is as long as the text, line for
-//! line: each *token* (a run of bytes between ASCII white space) that holds such a
-//! character is written shorter, in place, and padded with spaces up to its old end. Everything outside those tokens keeps its offset, so added
+//! character (`escape_at` lists the escapes); an inline tag with only presentation
+//! attributes is dropped (`inline_tag_at`). The copy is as long as the text, line for
+//! line: each *token* (a run of bytes between ASCII white space, white space inside a
+//! dropped tag included) that holds such a character is written shorter, in place, and
+//! padded with spaces up to its old end, line ends inside dropped tags kept where they are. Everything outside those tokens keeps its offset, so added
 //! regions, line numbers and every structure walk read the copy as they read the text; a
 //! match inside a folded token is mapped back with [`Folded::original`].
 //!
@@ -82,6 +87,14 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
     let mut marks = Vec::new();
     let mut at = 0;
     let mut finder = Finder::new(text);
+    // Line ends inside the inline tags a token drops: the copy keeps them where they are.
+    let mut line_ends = Vec::new();
+    let space_after = |from: usize| {
+        text[from..]
+            .iter()
+            .position(|&b| is_space(b))
+            .map_or(text.len(), |k| from + k)
+    };
     while let Some(found) = finder.next(at) {
         // The token holding the character starts past the white space before it (and never
         // before `at`, where the last token ended).
@@ -90,28 +103,49 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
             .rposition(|&b| is_space(b))
             .map_or(at, |i| at + i + 1);
         out.extend_from_slice(&text[at..start]);
-        let end = text[found..]
-            .iter()
-            .position(|&b| is_space(b))
-            .map_or(text.len(), |i| found + i);
+        let mut end = space_after(found);
         crate::work::add(end - at);
         // The token's bytes as they are up to each foldable character the finder gives, that
-        // character folded (a character never spans white space, so none passes `end`).
+        // character folded. Only a dropped inline tag spans white space: the token then runs
+        // on to the white space after it, if what follows up to there still fits before the
+        // first line end of the tags dropped (else the token ends inside the tag, kept).
+        line_ends.clear();
+        let mut first_line_end = usize::MAX;
         let mut i = start;
         let mut next = Some(found);
         while let Some(hit) = next.filter(|&hit| hit < end) {
             out.extend_from_slice(&text[i..hit]);
             i = match folded_at(text, hit) {
                 Some((ascii, len)) => {
+                    let folded_end = hit + len;
+                    if folded_end > end {
+                        let run_on = space_after(folded_end);
+                        let inside = &text[hit..folded_end];
+                        let first = memchr::memchr2(b'\n', b'\r', inside)
+                            .map_or(first_line_end, |k| first_line_end.min(hit + k));
+                        if out.len() + (run_on - folded_end) > first {
+                            i = hit;
+                            break;
+                        }
+                        crate::work::add(run_on - end);
+                        line_ends
+                            .extend(memchr::memchr2_iter(b'\n', b'\r', inside).map(|k| hit + k));
+                        first_line_end = first;
+                        end = run_on;
+                    }
                     out.extend(ascii);
-                    marks.push((out.len(), hit + len));
-                    hit + len
+                    marks.push((out.len(), folded_end));
+                    folded_end
                 }
                 None => hit,
             };
             next = finder.next(i.max(hit + 1));
         }
         out.extend_from_slice(&text[i..end]);
+        for &at in &line_ends {
+            out.resize(at, b' ');
+            out.push(text[at]);
+        }
         out.resize(end, b' ');
         marks.push((end, end));
         at = end;
@@ -148,7 +182,7 @@ type Search = fn(&[u8]) -> Option<usize>;
 /// The finder's searches: the common lead bytes, the rare ones, the escapes' first bytes.
 const SEARCHES: [Search; 3] = [
     |t| memchr::memchr3(0xC2, 0xE2, 0xEF, t),
-    |t| memchr::memchr2(0xE3, 0xF0, t),
+    |t| memchr::memchr3(0xE3, 0xF0, b'<', t),
     |t| memchr::memchr3(b'\\', b'%', b'&', t),
 ];
 
@@ -195,6 +229,9 @@ impl<'t> Finder<'t> {
 /// UTF-8, or one written as an escape ([`escape_at`]).
 fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
     let rest = &text[i..];
+    if rest[0] == b'<' {
+        return inline_tag_at(rest).map(|len| (None, len));
+    }
     if let Some((cp, len)) = escape_at(rest) {
         // An escape of ASCII folds when it writes a value's character: a digit, a letter, a
         // separator. Escapes of quotes, brackets, `<`, `&` and `\` stay, or the copy would
@@ -257,6 +294,94 @@ fn look_alike(cp: u32) -> Option<Option<u8>> {
         }
         _ => return None,
     })
+}
+
+/// Inline elements of HTML and of C-CDA narrative that split a value into pieces without a
+/// break between them: formatting (`b`, `span`, `font`, Word's `o:p`), edits (`ins`, `del`)
+/// and CDA's `content`.
+const INLINE: &[&[u8]] = &[
+    b"span", b"b", b"i", b"u", b"em", b"strong", b"font", b"sup", b"sub", b"small", b"big", b"s",
+    b"strike", b"mark", b"ins", b"del", b"abbr", b"tt", b"nobr", b"o:p", b"content",
+];
+
+/// The attributes an inline tag may have and still be dropped: presentation and references
+/// only. A tag with any other (`title`, `href`, `data-*`) may hold text of its own, and
+/// stays.
+const INLINE_ATTRIBUTES: &[&[u8]] = &[
+    b"style",
+    b"class",
+    b"lang",
+    b"xml:lang",
+    b"dir",
+    b"stylecode",
+    b"id",
+];
+
+/// The longest inline tag dropped.
+const MAX_TAG: usize = 512;
+
+/// The length of the inline tag at the start of `rest` (a `<`) that detection reads through
+/// (`536-90-</span><span lang=EN-US>4399`, Word's HTML; `<content styleCode="Bold">` in a
+/// C-CDA narrative): an opening, closing or empty tag of an [`INLINE`] element whose
+/// attributes are all [`INLINE_ATTRIBUTES`], at most [`MAX_TAG`] bytes; `None` for any other.
+fn inline_tag_at(rest: &[u8]) -> Option<usize> {
+    let name_at = 1 + usize::from(rest.get(1) == Some(&b'/'));
+    let name_len = |at: usize| {
+        rest[at.min(rest.len())..]
+            .iter()
+            .take(16)
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
+            .count()
+    };
+    let n = name_len(name_at);
+    let name = &rest[name_at..name_at + n];
+    if !INLINE.iter().any(|e| e.eq_ignore_ascii_case(name)) {
+        return None;
+    }
+    let mut k = name_at + n;
+    loop {
+        let spaces = rest[k.min(rest.len())..]
+            .iter()
+            .take(MAX_TAG)
+            .take_while(|&&b| is_space(b))
+            .count();
+        k += spaces;
+        if k >= MAX_TAG {
+            return None;
+        }
+        match rest.get(k..)? {
+            [b'>', ..] => return Some(k + 1),
+            [b'/', b'>', ..] => return Some(k + 2),
+            _ if spaces == 0 || name_at == 2 => return None,
+            _ => {}
+        }
+        let n = name_len(k);
+        if !INLINE_ATTRIBUTES
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&rest[k..k + n]))
+        {
+            return None;
+        }
+        k += n;
+        if rest.get(k) == Some(&b'=') {
+            k += 1;
+            let value = &rest[k.min(rest.len())..];
+            k += match value.first()? {
+                &q @ (b'"' | b'\'') => {
+                    let len = value[1..]
+                        .iter()
+                        .take(MAX_TAG)
+                        .position(|&b| b == q || b == b'<' || b == b'>')?;
+                    (value[1 + len] == q).then_some(len + 2)?
+                }
+                _ => value
+                    .iter()
+                    .take(MAX_TAG)
+                    .take_while(|&&b| !is_space(b) && !b"<>\"'`=".contains(&b))
+                    .count(),
+            };
+        }
+    }
 }
 
 /// The code point an escape at the start of `rest` writes, and the escape's length:

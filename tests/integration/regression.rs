@@ -2443,6 +2443,49 @@ fn a_value_written_with_html_url_or_code_escapes_is_found_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// A value split by inline markup got past every gate: Word's "Save as HTML" closes and
+/// opens a `<span>` wherever formatting or language changes, breaking its tags over lines
+/// (`536-90-</span><span\nlang=EN-US ...>4399`), and a C-CDA narrative bolds part of a value
+/// with `<content styleCode="Bold">`. Detection reads through inline tags whose attributes
+/// are only presentation; each line stays where it is.
+#[test]
+fn a_value_split_by_inline_tags_in_html_or_a_ccda_narrative_is_found_at_every_gate() {
+    let (a, b) = SSN.split_at(7);
+    let files = [
+        (
+            "letters/referral.htm",
+            format!(
+                "<p class=MsoNormal>Patient SSN: <span style='font-size:11.0pt;font-family:\"Calibri\",sans-serif'>{a}</span><span\nlang=EN-US style='font-size:11.0pt'>{b}</span></p>\n"
+            ),
+        ),
+        (
+            "records/summary.xml",
+            format!(
+                "<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><component><structuredBody><component><section><text><table><tr><td>SSN</td><td><content styleCode=\"Bold\">{a}</content>{b}</td></tr></table></text></section></component></structuredBody></component></ClinicalDocument>\n"
+            ),
+        ),
+    ];
+    let s = server_holding(&[], "");
+    for (path, text) in &files {
+        s.work.add(path, text);
+    }
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    for (path, text) in &files {
+        let f = findings
+            .iter()
+            .find(|f| f["path"] == *path && f["rule"] == "phi.ssn")
+            .unwrap_or_else(|| panic!("no SSN in {path}: {findings:?}"));
+        assert_eq!(f["severity"], "block", "{f}");
+        // The value starts where its first piece is, on the file's first line.
+        assert_eq!(f["line"], 1, "{f}");
+        assert_eq!(f["column"], text.find(a).unwrap() + 1, "{f}");
+    }
+    assert_no_value(&r.stdout, &[SSN]);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// An Outlook message (`.msg`, a compound file) was read only as its text runs: its body was
 /// found, but an attachment is kept raw in a stream of its own, so a patient list attached
 /// zipped (or as `.xlsx`, `.pdf`) was never opened and the message got past every gate. Its

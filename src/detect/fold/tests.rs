@@ -357,3 +357,129 @@ fn searching_text_full_of_rare_lead_bytes_is_linear() {
         );
     }
 }
+
+/// Inline tags that split a value are read through: Word's HTML (`</span><span lang=...>`,
+/// a tag broken over a line), a C-CDA narrative's `<content styleCode="Bold">`, `<b>`; the
+/// copy keeps every line end where it was. A tag with an attribute that may hold text, a
+/// block tag, and a break stay.
+#[test]
+fn inline_tags_that_split_a_value_are_read_through() {
+    // Each token read through its tags, padded to its length.
+    let cases = [
+        (
+            "<td>SSN 219-<b>45</b>-6781</td>",
+            "<td>SSN 219-45-6781</td>",
+        ),
+        (
+            "<td><content styleCode=\"Bold\">219-45</content>-6781</td>",
+            "<td>219-45-6781</td>",
+        ),
+        ("a<o:p></o:p>b <I>c</I>", "ab c"),
+    ];
+    for (text, want) in cases {
+        let got = folded(text);
+        let squeezed: Vec<&str> = got.split(' ').filter(|t| !t.is_empty()).collect();
+        assert_eq!(squeezed.join(" "), want, "{text:?}");
+        assert_eq!(got.len(), text.len());
+        assert!(got.starts_with(want.split(' ').next().unwrap()), "{got:?}");
+    }
+    assert_eq!(
+        folded("a<o:p></o:p>b <I>c</I>"),
+        format!("ab{} c{}", " ".repeat(11), " ".repeat(7))
+    );
+    // Word's HTML, a tag broken over a line: the value joined on the first line, the line end
+    // where it was, the rest padding.
+    let word = "SSN: <span style='font-size:11.0pt;font-family:\"Calibri\",sans-serif'>219-45-</span><span\nlang=EN-US style='font-size:11.0pt'>6781</span></p>";
+    let line_end = word.find('\n').unwrap();
+    let want = format!(
+        "{:<line_end$}\n{}",
+        "SSN: 219-45-6781</p>",
+        " ".repeat(word.len() - line_end - 1)
+    );
+    assert_eq!(folded(word), want);
+    // Kept: links and titles (their attributes are text), block tags and breaks, attributes
+    // of closing tags, unknown attributes, tags longer than the limit, unclosed ones.
+    for text in [
+        "219-<a href=\"x\">45",
+        "219-<span title=\"note\">45",
+        "219<br>45<p>6781</p><td>1</td>",
+        "</span class=x>",
+        "<span data-x=1>",
+        "<span",
+        "<b x",
+        "a < b and c <i or <spans>",
+    ] {
+        assert_eq!(whole(text), None, "{text:?}");
+    }
+    let long = format!("<span style='{}'>9", "x".repeat(600));
+    assert_eq!(whole(&long), None);
+}
+
+/// A dropped tag whose line end would have to move (what follows it is longer than the room
+/// before that line end) is kept: the token ends inside it, and every line stays.
+#[test]
+fn a_tag_whose_line_end_cannot_stay_is_kept() {
+    let text = "x<b\n>219456781234567890 y";
+    let f = whole(text);
+    let got = f
+        .as_ref()
+        .map_or(text, |f| std::str::from_utf8(f.text()).unwrap());
+    assert_eq!(got.len(), text.len());
+    assert_eq!(got.find('\n'), text.find('\n'));
+}
+
+proptest! {
+    /// On texts of inline tags (with spaces and line ends inside), look-alikes, escapes and
+    /// plain text: the copy is as long as the text, keeps its line ends where they are, and
+    /// maps every offset back monotonely; the text's letters outside tags are all in the copy,
+    /// in order.
+    #[test]
+    fn inline_tags_keep_lines_and_offsets(parts in proptest::collection::vec(prop_oneof![
+        Just("<b>"), Just("</b>"), Just("<span style='a b'>"), Just("</span>"), Just("<span\nlang=EN>"),
+        Just("<content styleCode=\"Bold\">"), Just("<a href=x>"), Just("<br>"), Just("<"),
+        Just("219"), Just("-"), Just("x"), Just(" "), Just("\n"), Just("\r\n"), Just("\u{2013}"),
+        Just("&#45;"), Just("\t"),
+    ], 0..30)) {
+        let text: String = parts.concat();
+        if let Some(f) = whole(&text) {
+            let copy = f.text();
+            prop_assert_eq!(copy.len(), text.len());
+            let ends = |s: &[u8]| s.iter().enumerate().filter(|&(_, &b)| b == b'\n' || b == b'\r').map(|(i, _)| i).collect::<Vec<_>>();
+            prop_assert_eq!(ends(copy), ends(text.as_bytes()));
+            let mut last = 0;
+            for p in 0..=text.len() {
+                let o = f.original(p);
+                prop_assert!(o >= last && o <= text.len() && o >= p);
+                last = o;
+            }
+            let digits = |s: &[u8]| s.iter().filter(|b| b.is_ascii_digit()).count();
+            prop_assert_eq!(digits(copy), digits(text.as_bytes()) - 2 * text.matches("&#45;").count());
+        }
+    }
+}
+
+/// Texts full of `<` (code, tags that are not inline, a tag left open at every line) cost
+/// linear work, as do many inline tags in one token.
+#[test]
+fn searching_text_full_of_tags_is_linear() {
+    for unit in [
+        "if a < b && c<d { x } ",
+        "<td>1</td><p>",
+        "<span style='",
+        "<b>2</b>",
+        "9<span\nlang=EN-US style='x'>",
+    ] {
+        let work = |n: usize| {
+            let text = unit.repeat(n);
+            crate::work::take();
+            let _ = whole(&text);
+            crate::work::take()
+        };
+        let one = work(2_000);
+        let four = work(8_000);
+        assert!(
+            one > 0 && four <= one * 4 + 64,
+            "{unit:?}: {one} then {four}"
+        );
+    }
+}
