@@ -75,6 +75,9 @@ fn code_like_table() {
         ("(Qm7vR2xK9pLw4Tz", false),
         ("rawtokens[i];curline=lines;newlines=token.match(/", true),
         ("Qm7v;R2x=K9pLw4Tz", false),
+        // A type in a signature the value ran into: `privateKey: CryptoKey, header: any`.
+        ("CryptoKey,", true),
+        ("Qm7vR2xK9pLw4Tz,", false),
     ];
     for (v, want) in cases {
         assert_eq!(is_code_like(v.as_bytes()), *want, "{v}");
