@@ -169,6 +169,42 @@ const TEXT: &[&[u8]] = &[
 ];
 
 /// Formats a [`shape`] can take: the path (which selects the validators) and its vocabulary.
+/// HTML and XML with what the fold reads through: inline tags (with white space and line
+/// ends inside), character references, percent and backslash escapes, look-alikes.
+const HTML: &[&[u8]] = &[
+    b"<td>",
+    b"</td>",
+    b"<span style='font-size:11.0pt'>",
+    b"</span>",
+    b"<span\nlang=EN-US style='a b'>",
+    b"<span\r\nlang=EN-US>",
+    b"<b>",
+    b"</b>",
+    b"<content styleCode=\"Bold\">",
+    b"</content>",
+    b"<a href=\"x\">",
+    b"<br>",
+    b"<o:p></o:p>",
+    b"<span style='",
+    b"&#45;",
+    b"&#x2011;",
+    b"&ndash;",
+    b"&nbsp;",
+    b"&#45",
+    b"%2D",
+    b"%E2%80%93",
+    b"\\u002d",
+    b"\\x2d",
+    b"\\/",
+    b"\xE2\x80\x93",
+    b"SSN: ",
+    b"DOB ",
+    b"<",
+    b"&",
+    b"%",
+    b"\\",
+];
+
 const FORMATS: &[(&str, &[&[u8]])] = &[
     ("patient.yaml", YAML),
     ("patient.yml", YAML),
@@ -181,6 +217,9 @@ const FORMATS: &[(&str, &[&[u8]])] = &[
     ("patients.csv", CSV),
     ("notes.txt", TEXT),
     ("notes.md", YAML),
+    // Last, so that the regression inputs' first bytes still pick what they picked.
+    ("record.html", HTML),
+    ("summary.xml", HTML),
 ];
 
 /// A value made of digits (and dashes), built from `b`: SSN, date, ZIP and MRN shapes.

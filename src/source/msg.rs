@@ -10,7 +10,9 @@
 //!   `Subject:`, `From:` (the sender's name and address), `To:` and `Cc:` (the display
 //!   lists), a `Recipient:` line for each recipient (name and address), the transport headers
 //!   as they were received — then a blank line and the plain-text body, or, when the message
-//!   has none, its HTML body as it is. A header with nothing to say is left out.
+//!   has none, its HTML body as it is; then the lines of the HTML body (read as text) and of
+//!   the RTF body that hold a word the body before them lacks. A header with nothing to say
+//!   is left out.
 //! - each attachment, in the message's order, named by its long file name, else its short
 //!   one, else its display name, else `attachment-N` (`N` counting from 1): `!`, `/`, `\` and
 //!   control characters made `_`, cut to 255 bytes; a name already taken gets `-2`, `-3`, …
@@ -35,9 +37,10 @@
 //! compound file that does not open is unreadable whole.
 //!
 //! The compressed RTF body (`1009`, what Outlook shows for a message written in RTF, and
-//! some messages' only body) is decompressed and read as its text ([`rtf`](super::rtf)); its
-//! lines that the plain or HTML body does not have follow that body in `(message)`, so a
-//! message whose RTF says more than its plain text is read whole.
+//! some messages' only body) is decompressed and read as its text ([`rtf`](super::rtf)).
+//! Outlook shows the HTML or RTF body, not the plain one, when it has them: a message whose
+//! plain text says less than what is shown is read whole, and one whose bodies agree is
+//! read once (a line that adds no word is left out).
 //!
 //! Not read: named properties
 //! (`__nameid_version1.0`), and the fixed-size values of the property streams (dates,
@@ -293,29 +296,32 @@ impl Reader<'_, '_> {
             text.push('\n');
         }
         text.push('\n');
-        let mut body = get(self, BODY, false)?;
-        if body.is_empty() {
-            body = get(self, HTML, true)?;
-        }
-        text.push_str(&body);
+        let plain = get(self, BODY, false)?;
+        let html = get(self, HTML, true)?;
+        let body = if plain.is_empty() { &html } else { &plain };
+        text.push_str(body);
         if !body.is_empty() && !body.ends_with('\n') {
             text.push('\n');
         }
-        // The RTF body is what Outlook shows for a message written in RTF, and a message
-        // may have no other; its lines that the body above does not have follow it.
+        // What Outlook shows may be the HTML body (when there is a plain one too) or the RTF
+        // body (a message written in RTF, some messages' only body): the lines of either
+        // that hold a word the body above lacks follow it, so a message whose plain text
+        // says less than what is shown is read whole, and one whose bodies agree once.
+        let mut shown = body.clone();
+        let mut others = Vec::new();
+        if !plain.is_empty() && !html.is_empty() {
+            others.push(html_text(&html));
+        }
         if let Some(rtf) = self.rtf_body(storage)? {
-            let shown: HashSet<&str> = body.lines().map(str::trim).collect();
-            let mut more = rtf
-                .lines()
-                .filter(|l| !l.trim().is_empty() && !shown.contains(l.trim()))
-                .peekable();
-            if more.peek().is_some() && !body.is_empty() {
+            others.push(rtf);
+        }
+        for other in others {
+            let more = lines_with_new_words(&shown, &other);
+            if !more.is_empty() && !shown.is_empty() {
                 text.push('\n');
             }
-            for l in more {
-                text.push_str(l);
-                text.push('\n');
-            }
+            text.push_str(&more);
+            shown.push_str(&more);
         }
         Ok(text)
     }
@@ -489,6 +495,61 @@ fn utf16(bytes: &[u8]) -> String {
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.get(..prefix.len())
         .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+}
+
+/// The lines of `other` that hold a word (a run between white space) `shown` lacks, each
+/// ended by a line end.
+fn lines_with_new_words(shown: &str, other: &str) -> String {
+    let words: HashSet<&str> = shown.split_whitespace().collect();
+    let mut out = String::new();
+    for line in other.lines() {
+        if line.split_whitespace().any(|w| !words.contains(w)) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The text of an HTML body, for comparing it with the plain one: tags gone (inline ones
+/// joining their neighbours, the rest ending a line), `<style>`, `<script>` and comments
+/// stepped over; character references are left for detection to read. One pass.
+fn html_text(html: &str) -> String {
+    const INLINE: &[&str] = &[
+        "span", "b", "i", "u", "em", "strong", "font", "a", "sup", "sub", "small", "big", "s",
+        "strike", "mark", "o:p", "abbr", "ins", "del",
+    ];
+    // ASCII lower case keeps every offset, and every offset found in it is a `<` or after
+    // an ASCII `>`: a character boundary of `html`.
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut at = 0;
+    while let Some(k) = lower[at..].find('<') {
+        let open = at + k;
+        out.push_str(&html[at..open]);
+        let tag = &lower[open..];
+        let through = |end: &str| tag.find(end).map_or(lower.len(), |k| open + k + end.len());
+        at = if tag.starts_with("<!--") {
+            through("-->")
+        } else if tag.starts_with("<style") {
+            through("</style>")
+        } else if tag.starts_with("<script") {
+            through("</script>")
+        } else {
+            let end = through(">");
+            let name: String = tag[1..]
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == ':')
+                .collect();
+            if !INLINE.contains(&name.as_str()) {
+                out.push('\n');
+            }
+            end
+        };
+    }
+    out.push_str(&html[at.min(html.len())..]);
+    out
 }
 
 #[cfg(test)]

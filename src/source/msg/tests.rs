@@ -182,10 +182,37 @@ fn eight_bit_strings_headers_and_an_html_body_are_text() {
          \n\
          <p>MRN MR4000001</p>\n"
     );
-    // A plain-text body is read in place of the HTML one; NULs at a string's end go.
-    let mut nodes = message("s\0", "plain", Vec::new());
-    nodes.push(unicode("1013", "<p>html</p>"));
-    assert_eq!(text(&read(&msg(&nodes)), MESSAGE), "Subject: s\n\nplain\n");
+    // A plain-text body is read in place of an HTML one that says the same; NULs at a
+    // string's end go.
+    let mut nodes = message("s\0", "Dear colleague,\r\nsee below.", Vec::new());
+    nodes.push(unicode(
+        "1013",
+        "<html><head><style>p {margin:0}</style></head><body><p>Dear <b>colleague</b>,</p><!-- x --><p>see below.</p></body></html>",
+    ));
+    assert_eq!(
+        text(&read(&msg(&nodes)), MESSAGE),
+        "Subject: s\n\nDear colleague,\r\nsee below.\n"
+    );
+}
+
+/// Outlook shows a message's HTML body, not its plain one: a plain body that said less (a
+/// crafted message, or one whose plain text was not regenerated) hid what the HTML shows.
+/// The HTML's lines with words the plain body lacks follow it.
+#[test]
+fn an_html_body_that_shows_more_than_the_plain_one_is_read() {
+    let mut nodes = message("s", "Dear colleague,\r\nsee below.", Vec::new());
+    let (a, b) = (&ssn()[..7], &ssn()[7..]);
+    nodes.push(unicode(
+        "1013",
+        &format!("<p>Dear colleague,</p><p>SSN <span style='x'>{a}</span>{b}</p><p>see below.</p>"),
+    ));
+    assert_eq!(
+        text(&read(&msg(&nodes)), MESSAGE),
+        format!(
+            "Subject: s\n\nDear colleague,\r\nsee below.\n\nSSN {}\n",
+            ssn()
+        )
+    );
 }
 
 /// `rtf` as a compressed RTF stream (`LZFu`) of literals only, and its end.

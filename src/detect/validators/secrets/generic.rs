@@ -496,7 +496,10 @@ fn is_code_like(v: &[u8]) -> bool {
     }
     // `privateKey: CryptoKey, header: any` (a signature in prose or generated docs): the
     // value runs on into the list's comma.
-    let v = v.strip_suffix(b",").or_else(|| v.strip_suffix(b";")).unwrap_or(v);
+    let v = v
+        .strip_suffix(b",")
+        .or_else(|| v.strip_suffix(b";"))
+        .unwrap_or(v);
     // `document.getElementById(`: the value stops at the call's argument.
     let v = v.strip_suffix(b"(").unwrap_or(v);
     let body = v.strip_suffix(b"()").unwrap_or(v);
