@@ -15,7 +15,9 @@
 //!
 //! [`fold`] gives a copy of the text in which those characters are ASCII: dashes and minus
 //! signs are `-`, Unicode spaces are ` `, full-width forms are their ASCII letters, digits
-//! and punctuation, mathematical digits are digits, and invisible characters are gone, as
+//! and punctuation, mathematical, superscript, subscript and circled digits are digits, and
+//! invisible characters are gone (with variation selectors and enclosing marks, so a keycap
+//! emoji `5️⃣` is `5`, and combining marks on a digit or separator, `5̲3̲6̲`), as
 //! are the escapes of them; an escape of a letter, a digit or a value's separator is that
 //! character (`escape_at` lists the escapes); an inline tag with only presentation
 //! attributes is dropped (`inline_tag_at`). The copy is as long as the text, line for
@@ -164,8 +166,9 @@ fn is_space(b: u8) -> bool {
 }
 
 /// Finds the foldable characters of a text left to right, by their first bytes: the lead
-/// bytes of the common ones (`C2`, `E2`, `EF`), of the rare ones (`E3`, `F0`), and the
-/// bytes that start an escape (`\`, `%`, `&`), each set with a vector search (a byte loop
+/// bytes of the common ones (`C2`, `E2`, `EF`), of the rare ones (`E3`, `F0`) and inline
+/// tags' `<`, the bytes that start an escape (`\`, `%`, `&`), and combining marks' lead
+/// bytes (`CC`, `CD`), each set with a vector search (a byte loop
 /// over every added region was 1 % of a staged change's scan). Each search's next hit is
 /// kept until the finder passes it, so each goes over each byte once: restarting the others
 /// at every hit of one went to the end of a Japanese text (a rare lead byte on every
@@ -173,24 +176,26 @@ fn is_space(b: u8) -> bool {
 struct Finder<'t> {
     text: &'t [u8],
     /// Each search's next hit at or after where it last searched from (`usize::MAX`: none).
-    kept: [Option<usize>; 3],
+    kept: [Option<usize>; 4],
 }
 
 /// A vector search for a set of first bytes: where the first of them is.
 type Search = fn(&[u8]) -> Option<usize>;
 
-/// The finder's searches: the common lead bytes, the rare ones, the escapes' first bytes.
-const SEARCHES: [Search; 3] = [
+/// The finder's searches: the common lead bytes, the rare ones, the escapes' first bytes,
+/// the combining marks' lead bytes.
+const SEARCHES: [Search; 4] = [
     |t| memchr::memchr3(0xC2, 0xE2, 0xEF, t),
     |t| memchr::memchr3(0xE3, 0xF0, b'<', t),
     |t| memchr::memchr3(b'\\', b'%', b'&', t),
+    |t| memchr::memchr2(0xCC, 0xCD, t),
 ];
 
 impl<'t> Finder<'t> {
     fn new(text: &'t [u8]) -> Self {
         Finder {
             text,
-            kept: [None; 3],
+            kept: [None; 4],
         }
     }
 
@@ -245,6 +250,9 @@ fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
         return Some((look_alike(cp)?, len));
     }
     let (cp, len) = utf8_at(rest)?;
+    if (0x0300..=0x036F).contains(&cp) {
+        return marks_a_digit(text, i).then_some((None, len));
+    }
     Some((look_alike(cp)?, len))
 }
 
@@ -287,13 +295,46 @@ fn look_alike(cp: u32) -> Option<Option<u8>> {
         0xFF01..=0xFF5E => u8::try_from(cp - 0xFEE0).ok(),
         // Mathematical digits (bold, double-struck, sans-serif, sans-serif bold, monospace).
         0x1D7CE..=0x1D7FF => u8::try_from((cp - 0x1D7CE) % 10).ok().map(|d| b'0' + d),
+        // Superscript and subscript digits.
+        0x00B9 => Some(b'1'),
+        0x00B2 | 0x00B3 => u8::try_from(cp - 0x00B2).ok().map(|d| b'2' + d),
+        0x2070 => Some(b'0'),
+        0x2074..=0x2079 => u8::try_from(cp - 0x2074).ok().map(|d| b'4' + d),
+        0x2080..=0x2089 => u8::try_from(cp - 0x2080).ok().map(|d| b'0' + d),
+        // Circled digits: plain, double, negative and the dingbats' three sets (1 to 9), and
+        // the circled zeros.
+        0x2460..=0x2468 => u8::try_from(cp - 0x2460).ok().map(|d| b'1' + d),
+        0x24F5..=0x24FD => u8::try_from(cp - 0x24F5).ok().map(|d| b'1' + d),
+        0x2776..=0x277E => u8::try_from(cp - 0x2776).ok().map(|d| b'1' + d),
+        0x2780..=0x2788 => u8::try_from(cp - 0x2780).ok().map(|d| b'1' + d),
+        0x278A..=0x2792 => u8::try_from(cp - 0x278A).ok().map(|d| b'1' + d),
+        0x24EA | 0x24FF | 0x1F10B | 0x1F10C => Some(b'0'),
         // Invisible: the soft hyphen, zero-width space and joiners, direction marks and
         // controls, the word joiner and invisible operators, the byte order mark.
         0x00AD | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF => {
             None
         }
+        // Variation selectors and the enclosing marks: `5` + U+FE0F + U+20E3 is a keycap
+        // emoji of 5.
+        0xFE00..=0xFE0F | 0x20DD..=0x20E4 => None,
         _ => return None,
     })
+}
+
+/// Whether the combining mark (U+0300 to U+036F) at `i` sits on a digit or a separator
+/// (maybe through other marks): `5̲3̲6̲` underlines digits, and a digit with a mark no rule
+/// reads is no digit. A mark on a letter (`é` written as `e` and U+0301) is the letter's.
+fn marks_a_digit(text: &[u8], i: usize) -> bool {
+    let mut at = i;
+    // At most eight marks stacked: the look back is bounded.
+    for _ in 0..8 {
+        match at.checked_sub(2).map(|p| &text[p..at]) {
+            Some([0xCC, 0x80..=0xBF] | [0xCD, 0x80..=0xAF]) => at -= 2,
+            _ => break,
+        }
+    }
+    at.checked_sub(1)
+        .is_some_and(|p| text[p].is_ascii_digit() || b"-./ ".contains(&text[p]))
 }
 
 /// Inline elements of HTML and of C-CDA narrative that split a value into pieces without a

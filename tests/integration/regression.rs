@@ -2357,6 +2357,33 @@ fn an_ssn_written_in_look_alike_characters_is_found_at_every_gate() {
         SSN.replacen('9', "9\u{200b}", 1),
         // As Python's `json.dumps` writes an en dash.
         SSN.replace('-', "\\u2013"),
+        // Circled digits, keycap emoji, underlined with a combining mark, superscripts.
+        SSN.chars()
+            .map(|c| match c.to_digit(10) {
+                Some(0) => '\u{24ea}',
+                Some(d) => char::from_u32(0x245F + d).unwrap(),
+                None => c,
+            })
+            .collect(),
+        SSN.chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    format!("{c}\u{fe0f}\u{20e3}")
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+        SSN.chars().map(|c| format!("{c}\u{332}")).collect(),
+        SSN.chars()
+            .map(|c| match c {
+                '1' => '\u{b9}',
+                '2' | '3' => char::from_u32(0xB2 + c as u32 - '2' as u32).unwrap(),
+                '0' => '\u{2070}',
+                '4'..='9' => char::from_u32(0x2074 + c as u32 - '4' as u32).unwrap(),
+                c => c,
+            })
+            .collect(),
     ];
     let mut text = String::from("Visit notes, pasted from the clinic's letter.\n");
     for (i, ssn) in written.iter().enumerate() {
@@ -2369,11 +2396,12 @@ fn an_ssn_written_in_look_alike_characters_is_found_at_every_gate() {
     let findings = r.json()["findings"].as_array().unwrap().clone();
     let ssns: Vec<_> = findings.iter().filter(|f| f["rule"] == "phi.ssn").collect();
     assert_eq!(ssns.len(), written.len(), "{findings:?}");
-    for (f, ssn) in ssns.iter().zip(&written) {
+    for (i, (f, ssn)) in ssns.iter().zip(&written).enumerate() {
         assert_eq!(f["severity"], "block", "{f}");
         // Columns count the file's bytes: the value starts after `Patient N: SSN `.
-        assert_eq!(f["column"], 16, "{f}");
-        assert_eq!(f["end_column"], 16 + ssn.len(), "{f}");
+        let column = format!("Patient {i}: SSN ").len() + 1;
+        assert_eq!(f["column"], column, "{f}");
+        assert_eq!(f["end_column"], column + ssn.len(), "{f}");
     }
     let mut values: Vec<&str> = written.iter().map(String::as_str).collect();
     values.push(SSN);

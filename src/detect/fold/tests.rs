@@ -52,6 +52,19 @@ fn map(c: char) -> Option<Option<char>> {
         0xA0 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Some(' '),
         0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0),
         0x1D7CE..=0x1D7FF => char::from_digit((cp - 0x1D7CE) % 10, 10),
+        0xB9 => Some('1'),
+        0xB2 => Some('2'),
+        0xB3 => Some('3'),
+        0x2070 => Some('0'),
+        0x2074..=0x2079 => char::from_digit(cp - 0x2070, 10),
+        0x2080..=0x2089 => char::from_digit(cp - 0x2080, 10),
+        0x2460..=0x2468 => char::from_digit(cp - 0x245F, 10),
+        0x24F5..=0x24FD => char::from_digit(cp - 0x24F4, 10),
+        0x2776..=0x277E => char::from_digit(cp - 0x2775, 10),
+        0x2780..=0x2788 => char::from_digit(cp - 0x277F, 10),
+        0x278A..=0x2792 => char::from_digit(cp - 0x2789, 10),
+        0x24EA | 0x24FF | 0x1F10B | 0x1F10C => Some('0'),
+        0xFE00..=0xFE0F | 0x20DD..=0x20E4 => None,
         0xAD | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF => {
             None
         }
@@ -73,6 +86,13 @@ fn look_alike_characters_fold_to_ascii_in_place() {
         ("x 219-4\u{200b}5-67\u{ad}81\n", "x 219-45-6781     \n"),
         ("\u{1d7d0}\u{1d7e3}\u{1d7ff}", "219         "),
         ("a\u{202e}b\u{2066}c", "abc      "),
+        // Superscript, subscript and circled digits, keycap emoji.
+        ("\u{b2}\u{b9}\u{2079}\u{2084}", "2194      "),
+        (
+            "\u{2461}\u{2460}\u{2468}\u{24ea}\u{2777}\u{278a}\u{2792}",
+            "2190219              ",
+        ),
+        ("2\u{fe0f}\u{20e3}1\u{fe0f}\u{20e3}", "21            "),
     ];
     // Escapes of the same characters (Python's `json.dumps` writes every non-ASCII
     // character so) and of a value's ASCII characters; an escape of a character that is
@@ -134,6 +154,20 @@ fn look_alike_characters_fold_to_ascii_in_place() {
         assert_eq!(got.len(), text.len());
         assert_eq!(got, oracle(text), "{text:?}");
     }
+}
+
+/// A combining mark on a digit or a separator (`5̲3̲6̲`, underlined) is dropped; on a letter
+/// (`é` written as `e` and U+0301) it is the letter's, and stays.
+#[test]
+fn combining_marks_on_digits_are_dropped_and_on_letters_kept() {
+    assert_eq!(
+        folded("SSN 2\u{332}1\u{332}\u{333}9\u{332}-\u{332}4"),
+        "SSN 219-4          "
+    );
+    assert_eq!(whole("Jose\u{301} Garci\u{301}a"), None);
+    // Stacked marks are looked through only eight deep: a tenth mark is kept.
+    let stacked = format!("9{}", "\u{332}".repeat(10));
+    assert_eq!(folded(&stacked), format!("9\u{332}{}", " ".repeat(18)));
 }
 
 #[test]
