@@ -35,3 +35,16 @@ pub fn handed_back() -> u64 {
 pub fn take() -> u64 {
     STEPS.with(|s| s.replace(0))
 }
+
+/// Asserts that `work(n)` (the steps a test counted for an input of size `n`) is linear: at
+/// 8,000 it is at most four times what it is at 2,000 (plus a constant), and not zero. A
+/// quadratic step gives sixteen times.
+#[cfg(test)]
+pub fn assert_linear(label: &str, mut work: impl FnMut(usize) -> u64) {
+    let one = work(2_000);
+    let four = work(8_000);
+    assert!(
+        one > 0 && four <= one * 4 + 64,
+        "{label}: {one} steps, then {four} at 4x"
+    );
+}
