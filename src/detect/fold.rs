@@ -337,12 +337,32 @@ fn marks_a_digit(text: &[u8], i: usize) -> bool {
         .is_some_and(|p| text[p].is_ascii_digit() || b"-./ ".contains(&text[p]))
 }
 
-/// Inline elements of HTML and of C-CDA narrative that split a value into pieces without a
-/// break between them: formatting (`b`, `span`, `font`, Word's `o:p`), edits (`ins`, `del`)
-/// and CDA's `content`.
+/// Inline elements of HTML, of C-CDA narrative and of OpenDocument text that split a value
+/// into pieces without a break between them: formatting (`b`, `span`, `font`, Word's `o:p`,
+/// an `.odt`'s `text:span`), edits (`ins`, `del`) and CDA's `content`.
 const INLINE: &[&[u8]] = &[
-    b"span", b"b", b"i", b"u", b"em", b"strong", b"font", b"sup", b"sub", b"small", b"big", b"s",
-    b"strike", b"mark", b"ins", b"del", b"abbr", b"tt", b"nobr", b"o:p", b"content",
+    b"span",
+    b"b",
+    b"i",
+    b"u",
+    b"em",
+    b"strong",
+    b"font",
+    b"sup",
+    b"sub",
+    b"small",
+    b"big",
+    b"s",
+    b"strike",
+    b"mark",
+    b"ins",
+    b"del",
+    b"abbr",
+    b"tt",
+    b"nobr",
+    b"o:p",
+    b"content",
+    b"text:span",
 ];
 
 /// The attributes an inline tag may have and still be dropped: presentation and references
@@ -356,6 +376,8 @@ const INLINE_ATTRIBUTES: &[&[u8]] = &[
     b"dir",
     b"stylecode",
     b"id",
+    b"text:style-name",
+    b"text:class-names",
 ];
 
 /// The longest inline tag dropped.

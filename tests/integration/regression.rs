@@ -2568,6 +2568,19 @@ fn a_powerpoint_slide_with_a_value_split_across_runs_is_read_at_every_gate() {
     );
 }
 
+/// An OpenDocument text (`.odt`, LibreOffice Writer) keeps a value split where its
+/// formatting changes in a `text:span` of `content.xml`: `SSN 536-9` and a bold `0-4399`
+/// got past every gate. Detection reads through the span as through HTML's.
+#[test]
+fn an_opendocument_letter_with_a_value_split_by_a_span_is_read_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "letters/letter.odt",
+        include_bytes!("../fixtures/odt/letter.odt"),
+        "letters/letter.odt!content.xml",
+        &[SSN],
+    );
+}
+
 /// A patient list compressed with xz, bzip2 or zstd (`df.to_csv("patients.csv.xz")`) was
 /// skipped with a note by every local hook, and only a server set to reject unscannable
 /// content refused it. Each is opened as a gzip file is, its one member named without the

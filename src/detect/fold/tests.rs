@@ -403,6 +403,10 @@ fn inline_tags_that_split_a_value_are_read_through() {
             "<td>219-45-6781</td>",
         ),
         ("a<o:p></o:p>b <I>c</I>", "ab c"),
+        (
+            "<text:p>SSN 219-4<text:span text:style-name=\"T1\">5-6781</text:span></text:p>",
+            "<text:p>SSN 219-45-6781</text:p>",
+        ),
     ];
     for (text, want) in cases {
         let got = folded(text);
