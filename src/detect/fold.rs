@@ -20,7 +20,7 @@
 //! emoji `5️⃣` is `5`, and combining marks on a digit or separator, `5̲3̲6̲`), as
 //! are the escapes of them; an escape of a letter, a digit or a value's separator is that
 //! character (`escape_at` lists the escapes); an inline tag with only presentation
-//! attributes is dropped (`inline_tag_at`). The copy is as long as the text, line for
+//! attributes is dropped (`source::markup::inline_tag_at`). The copy is as long as the text, line for
 //! line: each *token* (a run of bytes between ASCII white space, white space inside a
 //! dropped tag included) that holds such a character is written shorter, in place, and
 //! padded with spaces up to its old end, line ends inside dropped tags kept where they are. Everything outside those tokens keeps its offset, so added
@@ -32,6 +32,7 @@
 //! make another document of a JSON string or an XML element); and a text with no such
 //! character or escape in its added regions is not copied at all.
 
+use crate::source::markup::{self, is_space};
 use std::ops::Range;
 
 /// A text with its look-alike characters folded ([`fold`]).
@@ -97,7 +98,8 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
             .position(|&b| is_space(b))
             .map_or(text.len(), |k| from + k)
     };
-    while let Some(found) = finder.next(at) {
+    while let Some(first_hit) = finder.next(at) {
+        let found = first_hit.0;
         // The token holding the character starts past the white space before it (and never
         // before `at`, where the last token ended).
         let start = text[at..found]
@@ -114,34 +116,28 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
         line_ends.clear();
         let mut first_line_end = usize::MAX;
         let mut i = start;
-        let mut next = Some(found);
-        while let Some(hit) = next.filter(|&hit| hit < end) {
+        let mut next = Some(first_hit);
+        while let Some((hit, ascii, len)) = next.filter(|&(hit, ..)| hit < end) {
             out.extend_from_slice(&text[i..hit]);
-            i = match folded_at(text, hit) {
-                Some((ascii, len)) => {
-                    let folded_end = hit + len;
-                    if folded_end > end {
-                        let run_on = space_after(folded_end);
-                        let inside = &text[hit..folded_end];
-                        let first = memchr::memchr2(b'\n', b'\r', inside)
-                            .map_or(first_line_end, |k| first_line_end.min(hit + k));
-                        if out.len() + (run_on - folded_end) > first {
-                            i = hit;
-                            break;
-                        }
-                        crate::work::add(run_on - end);
-                        line_ends
-                            .extend(memchr::memchr2_iter(b'\n', b'\r', inside).map(|k| hit + k));
-                        first_line_end = first;
-                        end = run_on;
-                    }
-                    out.extend(ascii);
-                    marks.push((out.len(), folded_end));
-                    folded_end
+            let folded_end = hit + len;
+            if folded_end > end {
+                let run_on = space_after(folded_end);
+                let inside = &text[hit..folded_end];
+                let first = memchr::memchr2(b'\n', b'\r', inside)
+                    .map_or(first_line_end, |k| first_line_end.min(hit + k));
+                if out.len() + (run_on - folded_end) > first {
+                    i = hit;
+                    break;
                 }
-                None => hit,
-            };
-            next = finder.next(i.max(hit + 1));
+                crate::work::add(run_on - end);
+                line_ends.extend(memchr::memchr2_iter(b'\n', b'\r', inside).map(|k| hit + k));
+                first_line_end = first;
+                end = run_on;
+            }
+            out.extend(ascii);
+            marks.push((out.len(), folded_end));
+            i = folded_end;
+            next = finder.next(i);
         }
         out.extend_from_slice(&text[i..end]);
         for &at in &line_ends {
@@ -160,16 +156,12 @@ pub fn fold(text: &[u8], regions: &[Range<usize>]) -> Option<Folded> {
 /// The byte order mark (U+FEFF) in UTF-8.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// ASCII white space: what separates tokens (and never is folded or written).
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
-}
-
 /// Finds the foldable characters of a text left to right, by their first bytes: the lead
 /// bytes of the common ones (`C2`, `E2`, `EF`), of the rare ones (`E3`, `F0`) and inline
 /// tags' `<`, the bytes that start an escape (`\`, `%`, `&`), and combining marks' lead
-/// bytes (`CC`, `CD`), each set with a vector search (a byte loop
-/// over every added region was 1 % of a staged change's scan). Each search's next hit is
+/// bytes (`CC`, `CD`), each set with a vector search (a byte loop over every added region
+/// was 1 % of a staged change's scan). A hit is read once ([`folded_at`]) and handed over
+/// with what it folds to. Each search's next hit is
 /// kept until the finder passes it, so each goes over each byte once: restarting the others
 /// at every hit of one went to the end of a Japanese text (a rare lead byte on every
 /// character) once per character.
@@ -199,8 +191,9 @@ impl<'t> Finder<'t> {
         }
     }
 
-    /// Where the next foldable character at or after `from` starts.
-    fn next(&mut self, from: usize) -> Option<usize> {
+    /// The next foldable character at or after `from`: where it starts, the ASCII it folds
+    /// to ([`folded_at`]) and its length.
+    fn next(&mut self, from: usize) -> Option<(usize, Option<u8>, usize)> {
         let text = self.text;
         let mut i = from;
         while i < text.len() {
@@ -220,8 +213,8 @@ impl<'t> Finder<'t> {
             if hit >= text.len() {
                 return None;
             }
-            if folded_at(text, hit).is_some() {
-                return Some(hit);
+            if let Some((ascii, len)) = folded_at(text, hit) {
+                return Some((hit, ascii, len));
             }
             i = hit + 1;
         }
@@ -235,7 +228,7 @@ impl<'t> Finder<'t> {
 fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
     let rest = &text[i..];
     if rest[0] == b'<' {
-        return inline_tag_at(rest).map(|len| (None, len));
+        return markup::inline_tag_at(rest).map(|len| (None, len));
     }
     if let Some((cp, len)) = escape_at(rest) {
         // An escape of ASCII folds when it writes a value's character: a digit, a letter, a
@@ -335,116 +328,6 @@ fn marks_a_digit(text: &[u8], i: usize) -> bool {
     }
     at.checked_sub(1)
         .is_some_and(|p| text[p].is_ascii_digit() || b"-./ ".contains(&text[p]))
-}
-
-/// Inline elements of HTML, of C-CDA narrative and of OpenDocument text that split a value
-/// into pieces without a break between them: formatting (`b`, `span`, `font`, Word's `o:p`,
-/// an `.odt`'s `text:span`), edits (`ins`, `del`) and CDA's `content`.
-const INLINE: &[&[u8]] = &[
-    b"span",
-    b"b",
-    b"i",
-    b"u",
-    b"em",
-    b"strong",
-    b"font",
-    b"sup",
-    b"sub",
-    b"small",
-    b"big",
-    b"s",
-    b"strike",
-    b"mark",
-    b"ins",
-    b"del",
-    b"abbr",
-    b"tt",
-    b"nobr",
-    b"o:p",
-    b"content",
-    b"text:span",
-];
-
-/// The attributes an inline tag may have and still be dropped: presentation and references
-/// only. A tag with any other (`title`, `href`, `data-*`) may hold text of its own, and
-/// stays.
-const INLINE_ATTRIBUTES: &[&[u8]] = &[
-    b"style",
-    b"class",
-    b"lang",
-    b"xml:lang",
-    b"dir",
-    b"stylecode",
-    b"id",
-    b"text:style-name",
-    b"text:class-names",
-];
-
-/// The longest inline tag dropped.
-const MAX_TAG: usize = 512;
-
-/// The length of the inline tag at the start of `rest` (a `<`) that detection reads through
-/// (`536-90-</span><span lang=EN-US>4399`, Word's HTML; `<content styleCode="Bold">` in a
-/// C-CDA narrative): an opening, closing or empty tag of an [`INLINE`] element whose
-/// attributes are all [`INLINE_ATTRIBUTES`], at most [`MAX_TAG`] bytes; `None` for any other.
-fn inline_tag_at(rest: &[u8]) -> Option<usize> {
-    let name_at = 1 + usize::from(rest.get(1) == Some(&b'/'));
-    let name_len = |at: usize| {
-        rest[at.min(rest.len())..]
-            .iter()
-            .take(16)
-            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
-            .count()
-    };
-    let n = name_len(name_at);
-    let name = &rest[name_at..name_at + n];
-    if !INLINE.iter().any(|e| e.eq_ignore_ascii_case(name)) {
-        return None;
-    }
-    let mut k = name_at + n;
-    loop {
-        let spaces = rest[k.min(rest.len())..]
-            .iter()
-            .take(MAX_TAG)
-            .take_while(|&&b| is_space(b))
-            .count();
-        k += spaces;
-        if k >= MAX_TAG {
-            return None;
-        }
-        match rest.get(k..)? {
-            [b'>', ..] => return Some(k + 1),
-            [b'/', b'>', ..] => return Some(k + 2),
-            _ if spaces == 0 || name_at == 2 => return None,
-            _ => {}
-        }
-        let n = name_len(k);
-        if !INLINE_ATTRIBUTES
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(&rest[k..k + n]))
-        {
-            return None;
-        }
-        k += n;
-        if rest.get(k) == Some(&b'=') {
-            k += 1;
-            let value = &rest[k.min(rest.len())..];
-            k += match value.first()? {
-                &q @ (b'"' | b'\'') => {
-                    let len = value[1..]
-                        .iter()
-                        .take(MAX_TAG)
-                        .position(|&b| b == q || b == b'<' || b == b'>')?;
-                    (value[1 + len] == q).then_some(len + 2)?
-                }
-                _ => value
-                    .iter()
-                    .take(MAX_TAG)
-                    .take_while(|&&b| !is_space(b) && !b"<>\"'`=".contains(&b))
-                    .count(),
-            };
-        }
-    }
 }
 
 /// The code point an escape at the start of `rest` writes, and the escape's length:

@@ -25,6 +25,7 @@ pub mod history;
 pub mod index;
 pub mod lfs;
 pub mod loose;
+pub mod markup;
 pub mod message;
 pub mod msg;
 mod ods;

@@ -511,14 +511,11 @@ fn lines_with_new_words(shown: &str, other: &str) -> String {
     out
 }
 
-/// The text of an HTML body, for comparing it with the plain one: tags gone (inline ones
-/// joining their neighbours, the rest ending a line), `<style>`, `<script>` and comments
+/// The text of an HTML body, for comparing it with the plain one: tags gone (inline ones,
+/// [`markup::is_inline`](super::markup::is_inline), and links joining their neighbours, the
+/// rest ending a line), `<style>`, `<script>` and comments
 /// stepped over; character references are left for detection to read. One pass.
 fn html_text(html: &str) -> String {
-    const INLINE: &[&str] = &[
-        "span", "b", "i", "u", "em", "strong", "font", "a", "sup", "sub", "small", "big", "s",
-        "strike", "mark", "o:p", "abbr", "ins", "del",
-    ];
     // ASCII lower case keeps every offset, and every offset found in it is a `<` or after
     // an ASCII `>`: a character boundary of `html`.
     let lower = html.to_ascii_lowercase();
@@ -537,12 +534,13 @@ fn html_text(html: &str) -> String {
             through("</script>")
         } else {
             let end = through(">");
-            let name: String = tag[1..]
-                .trim_start_matches('/')
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == ':')
-                .collect();
-            if !INLINE.contains(&name.as_str()) {
+            let name = tag[1..].trim_start_matches('/');
+            let name = &name[..name
+                .find(|c: char| !c.is_ascii_alphanumeric() && c != ':' && c != '-')
+                .unwrap_or(name.len())];
+            // The tags themselves are dropped, attributes and all: a link joins its text
+            // as the inline elements do.
+            if name != "a" && !super::markup::is_inline(name.as_bytes()) {
                 out.push('\n');
             }
             end
