@@ -606,6 +606,13 @@ pub struct Keyword {
     pub numeric: bool,
 }
 
+impl Keyword {
+    /// Whether keyword `kw` is a dotted number ([`Keyword::numeric`]).
+    pub fn is_dotted_number(kw: &str) -> bool {
+        kw.contains('.') && kw.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    }
+}
+
 /// The compiled, read-only rule database.
 #[derive(Debug)]
 pub struct RuleDb {
@@ -653,8 +660,7 @@ impl RuleDb {
                     keywords.push(Keyword {
                         rules: Vec::new(),
                         needs_boundary: kw.len() <= 4 && !token_prefix,
-                        numeric: kw.contains('.')
-                            && kw.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
+                        numeric: Keyword::is_dotted_number(&kw),
                     });
                     words.len() - 1
                 });

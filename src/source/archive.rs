@@ -61,6 +61,9 @@ type Tables =
 /// Whether bytes start as a kind of data file.
 type Detect = fn(&[u8]) -> bool;
 
+/// A document's reader: its text, what it takes charged to the budget.
+type Text = fn(&[u8], &mut u64) -> Result<Vec<u8>, &'static str>;
+
 /// The kind of archive `bytes` start as, if any.
 #[derive(Debug, Clone, Copy)]
 enum Format {
@@ -75,11 +78,10 @@ enum Format {
     /// read), a SAS transport file ([`xport`](super::xport), each of its data sets), an Excel
     /// 97-2003 workbook ([`xls`](super::xls), each of its sheets).
     Data(Tables),
-    /// A PDF document ([`pdf`](super::pdf)): the text its pages draw is its one member.
-    Pdf,
-    /// An RTF document ([`rtf`](super::rtf)): the text a word processor shows is its one
-    /// member.
-    Rtf,
+    /// A document read as its text, its one member [`TEXT_MEMBER`]: a PDF
+    /// ([`pdf`](super::pdf), the text its pages draw) or an RTF document
+    /// ([`rtf`](super::rtf), the text a word processor shows).
+    Document(Text),
     /// A compressed file or archive phiguard does not open, in words.
     Closed(&'static str),
 }
@@ -202,9 +204,9 @@ fn format(bytes: &[u8]) -> Option<Format> {
     } else if let Some(read) = data_reader(bytes) {
         Some(Format::Data(read))
     } else if super::pdf::is_pdf(bytes) {
-        Some(Format::Pdf)
+        Some(Format::Document(super::pdf::text))
     } else if super::rtf::is_rtf(bytes) {
-        Some(Format::Rtf)
+        Some(Format::Document(super::rtf::text))
     } else {
         CLOSED
             .iter()
@@ -345,12 +347,8 @@ fn open(
             }
             Ok(())
         }
-        Some(Format::Pdf) => {
-            let text = super::pdf::text(bytes, left)?;
-            add(format!("{prefix}{TEXT_MEMBER}"), Ok(text), depth, left, out)
-        }
-        Some(Format::Rtf) => {
-            let text = super::rtf::text(bytes, left)?;
+        Some(Format::Document(read)) => {
+            let text = read(bytes, left)?;
             add(format!("{prefix}{TEXT_MEMBER}"), Ok(text), depth, left, out)
         }
         Some(Format::Closed(what)) => Err(what),

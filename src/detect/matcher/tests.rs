@@ -39,7 +39,7 @@ fn keyword_boundaries() {
         let keyword = Keyword {
             rules: Vec::new(),
             needs_boundary: kw.len() <= 4,
-            numeric: kw.contains('.') && kw.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
+            numeric: Keyword::is_dotted_number(kw),
         };
         let got = keyword_boundary_ok(text.as_bytes(), start, start + kw.len(), &keyword);
         assert_eq!(got, *want, "{text} / {kw}");

@@ -105,6 +105,12 @@ pub(crate) fn decode(v: &[u8]) -> Option<Vec<u8>> {
         .decode(&padded)
         .or_else(|_| URL_SAFE.decode(&padded))
         .ok()?;
+    mostly_printable(raw)
+}
+
+/// `raw` when at least nine tenths of it are printable ASCII or white space: decoded text,
+/// not a digest, a UUID's bytes or a picture.
+fn mostly_printable(raw: Vec<u8>) -> Option<Vec<u8>> {
     let printable = raw
         .iter()
         .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
@@ -161,11 +167,7 @@ pub(crate) fn decode_hex(v: &[u8]) -> Option<Vec<u8>> {
         .chunks_exact(2)
         .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
         .collect::<Option<Vec<u8>>>()?;
-    let printable = raw
-        .iter()
-        .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
-        .count();
-    (printable * 10 >= raw.len() * 9).then_some(raw)
+    mostly_printable(raw)
 }
 
 /// The first credential shape in decoded bytes `raw`: what it is and its span there.
