@@ -513,8 +513,8 @@ fn lines_with_new_words(shown: &str, other: &str) -> String {
 
 /// The text of an HTML body, for comparing it with the plain one: tags gone (inline ones,
 /// [`markup::is_inline`](super::markup::is_inline), and links joining their neighbours, the
-/// rest ending a line), `<style>`, `<script>` and comments
-/// stepped over; character references are left for detection to read. One pass.
+/// rest ending a line), `<style>`, `<script>` and comments stepped over; character
+/// references are left for detection to read. One pass.
 fn html_text(html: &str) -> String {
     // ASCII lower case keeps every offset, and every offset found in it is a `<` or after
     // an ASCII `>`: a character boundary of `html`.
