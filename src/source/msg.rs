@@ -522,10 +522,16 @@ fn html_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut at = 0;
     while let Some(k) = lower[at..].find('<') {
+        // Each search counts the bytes it reads.
+        crate::work::add(k + 1);
         let open = at + k;
         out.push_str(&html[at..open]);
         let tag = &lower[open..];
-        let through = |end: &str| tag.find(end).map_or(lower.len(), |k| open + k + end.len());
+        let through = |end: &str| {
+            let to = tag.find(end).map_or(lower.len(), |k| open + k + end.len());
+            crate::work::add(to - open);
+            to
+        };
         at = if tag.starts_with("<!--") {
             through("-->")
         } else if tag.starts_with("<style") {
@@ -534,10 +540,13 @@ fn html_text(html: &str) -> String {
             through("</script>")
         } else {
             let end = through(">");
-            let name = tag[1..].trim_start_matches('/');
-            let name = &name[..name
+            let after = tag[1..].trim_start_matches('/');
+            let len = after
                 .find(|c: char| !c.is_ascii_alphanumeric() && c != ':' && c != '-')
-                .unwrap_or(name.len())];
+                .unwrap_or(after.len());
+            // The slashes, the name and the byte that ended it.
+            crate::work::add(tag.len() - 1 - after.len() + len + 1);
+            let name = &after[..len];
             // The tags themselves are dropped, attributes and all: a link joins its text
             // as the inline elements do.
             if name != "a" && !super::markup::is_inline(name.as_bytes()) {
@@ -546,6 +555,7 @@ fn html_text(html: &str) -> String {
             end
         };
     }
+    crate::work::add(html.len().saturating_sub(at));
     out.push_str(&html[at.min(html.len())..]);
     out
 }

@@ -1,6 +1,6 @@
 use super::{
     DAMAGED, DAMAGED_ATTACHMENT, DAMAGED_TEXT, MESSAGE, NO_DATA, OLE_OBJECT, TOO_DEEP, Table,
-    is_msg, tables,
+    html_text, is_msg, tables,
 };
 use crate::source::archive::tests::zip_of;
 use crate::source::archive::{OVER_BUDGET, members};
@@ -655,4 +655,25 @@ fn the_fixture_is_the_generators() {
     assert!(is_msg(fixture));
     assert_eq!(read(fixture), read(&rtf_letter()));
     assert!(text(&read(fixture), MESSAGE).contains("SSN 536\u{2013}90-4399"));
+}
+
+/// An HTML body is read in one pass, whatever its tags: many, left open, a style or a
+/// comment never closed.
+#[test]
+fn html_bodies_are_read_in_work_linear_in_their_size() {
+    for unit in [
+        "<p>a<b>1</b>",
+        "<a x",
+        "<style>p{}",
+        "<!-- x",
+        "<<<>",
+        "text only ",
+    ] {
+        crate::work::assert_linear(unit, |n| {
+            let html = unit.repeat(n);
+            crate::work::take();
+            let _ = html_text(&html);
+            crate::work::take()
+        });
+    }
 }
