@@ -228,9 +228,12 @@ impl<'t> Finder<'t> {
 fn folded_at(text: &[u8], i: usize) -> Option<(Option<u8>, usize)> {
     let rest = &text[i..];
     if rest[0] == b'<' {
-        return markup::inline_tag_at(rest).map(|len| (None, len));
+        return tag_at(rest).map(|len| (None, len));
     }
     if let Some((cp, len)) = escape_at(rest) {
+        if cp == u32::from(b'<') {
+            return tag_at(rest).map(|len| (None, len));
+        }
         // An escape of ASCII folds when it writes a value's character: a digit, a letter, a
         // separator. Escapes of quotes, brackets, `<`, `&` and `\` stay, or the copy would
         // read as another document to the structure walks.
@@ -330,6 +333,107 @@ fn marks_a_digit(text: &[u8], i: usize) -> bool {
         .is_some_and(|p| text[p].is_ascii_digit() || b"-./ ".contains(&text[p]))
 }
 
+/// The length of the inline tag at the start of `rest` ([`markup::inline_tag_at`]), written
+/// as it is or with escapes: a JSON string's `<span style=\"font-weight:bold\">` (a FHIR
+/// narrative's `div`) and `<\/b>` (PHP writes every `/` so), Go's `\u003cb\u003e` (its
+/// encoder escapes `<`, `>` and `&`), an escaped narrative's `&lt;content
+/// styleCode=&quot;Bold&quot;&gt;`. The tag is read with its escapes decoded, at most
+/// [`markup::MAX_TAG`] bytes of it, after a look at its name.
+fn tag_at(rest: &[u8]) -> Option<usize> {
+    if rest[0] == b'<' && rest.get(1) != Some(&b'\\') {
+        if let Some(len) = markup::inline_tag_at(rest) {
+            return Some(len);
+        }
+        // Written as it is, the tag's name is too: the tag is read again decoded only when
+        // that is an inline element's (its attributes' quotes may be escaped).
+        let at = 1 + usize::from(rest.get(1) == Some(&b'/'));
+        let name = rest[at.min(rest.len())..]
+            .iter()
+            .take(16)
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
+            .count();
+        // And only when a `\\` or `&` comes before the tag's end.
+        let escaped = rest[1..rest.len().min(markup::MAX_TAG)]
+            .iter()
+            .find(|&&b| matches!(b, b'>' | b'<' | b'\\' | b'&'));
+        if !markup::is_inline(&rest[at..at + name]) || !matches!(escaped, Some(b'\\' | b'&')) {
+            return None;
+        }
+    }
+    let mut decoded = Vec::new();
+    let mut ends = Vec::new();
+    // The `<`, a `/`, the longest inline name and the byte after it decide: the rest of the
+    // tag is decoded only for an inline element's name.
+    let read = decode_tag(rest, 0, 20, &mut decoded, &mut ends);
+    let at = 1 + usize::from(decoded.get(1) == Some(&b'/'));
+    let at = at.min(decoded.len());
+    let name = decoded[at..]
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
+        .count();
+    if !markup::is_inline(&decoded[at..at + name]) {
+        return None;
+    }
+    decode_tag(rest, read, markup::MAX_TAG, &mut decoded, &mut ends);
+    let len = markup::inline_tag_at(&decoded)?;
+    Some(ends[len - 1])
+}
+
+/// Decodes `rest` from byte `from` on into `decoded` (an escape that writes ASCII as that
+/// byte, any other byte as it is), recording after each decoded byte how much of `rest` it
+/// took, until `decoded` holds `most` bytes, a `>` or a second `<` (no inline tag holds
+/// one: the decoding ends where the next tag starts); returns where it stopped in `rest`.
+fn decode_tag(
+    rest: &[u8],
+    from: usize,
+    most: usize,
+    decoded: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) -> usize {
+    let mut p = from;
+    while p < rest.len()
+        && decoded.len() < most
+        && (decoded.len() < 2 || !matches!(decoded.last(), Some(b'>' | b'<')))
+    {
+        let (b, len) = match escape_at(&rest[p..]) {
+            Some((cp, len)) if cp < 0x80 => (cp as u8, len),
+            _ => (rest[p], 1),
+        };
+        decoded.push(b);
+        p += len;
+        ends.push(p);
+    }
+    crate::work::add(p - from);
+    p
+}
+
+/// The code point an escape at the start of `rest` writes, and the escape's length, an
+/// escape written with escapes read through ([`escape_once`]): `\u0026#45;` (Go's JSON of an
+/// HTML character reference), `&amp;ndash;` (HTML escaped twice), `%252D` (a URL escaped
+/// twice), `\\u002d` (JSON in a JSON string).
+fn escape_at(rest: &[u8]) -> Option<(u32, usize)> {
+    nested_escape_at(rest, 3)
+}
+
+/// [`escape_at`], reading at most `depth` escapes within the first.
+fn nested_escape_at(rest: &[u8], depth: u32) -> Option<(u32, usize)> {
+    let (cp, len) = escape_once(rest)?;
+    if depth > 0 && matches!(cp, 0x25 | 0x26 | 0x5C) {
+        // The escape writes `%`, `&` or `\`: what it writes and the bytes after it may be
+        // another escape, read on a copy (an escape is at most 18 bytes long).
+        let mut inner = [0u8; 24];
+        let tail = &rest[len..rest.len().min(len + inner.len() - 1)];
+        inner[0] = cp as u8;
+        inner[1..=tail.len()].copy_from_slice(tail);
+        if let Some((cp, more)) = nested_escape_at(&inner[..=tail.len()], depth - 1)
+            && more > 1
+        {
+            return Some((cp, len + more - 1));
+        }
+    }
+    Some((cp, len))
+}
+
 /// The code point an escape at the start of `rest` writes, and the escape's length:
 /// - a backslash escape of JSON, JavaScript, Java, C#, Python or C: `\u2013`, `\u{2d}`,
 ///   `\U0000002d`, `\x2d`, three octal digits (`\055`), and JSON's `\/` (PHP writes every
@@ -341,7 +445,7 @@ fn marks_a_digit(text: &[u8], i: usize) -> bool {
 ///
 /// A byte escape (`\x`, `%`) of a UTF-8 lead byte takes the escapes of its continuation
 /// bytes with it: `%E2%80%93` is one en dash.
-fn escape_at(rest: &[u8]) -> Option<(u32, usize)> {
+fn escape_once(rest: &[u8]) -> Option<(u32, usize)> {
     let hex = |x: &u8| char::from(*x).to_digit(16);
     let hex_run = |digits: &[u8]| digits.iter().try_fold(0u32, |n, d| Some(n * 16 + hex(d)?));
     match *rest {
@@ -352,11 +456,12 @@ fn escape_at(rest: &[u8]) -> Option<(u32, usize)> {
         }
         [b'\\', b'u', ..] => Some((hex_run(rest.get(2..6)?)?, 6)),
         [b'\\', b'U', ..] => Some((hex_run(rest.get(2..10)?)?, 10)),
-        [b'\\', b'/', ..] => Some((u32::from(b'/'), 2)),
+        [b'\\', b @ (b'/' | b'\\' | b'"' | b'\''), ..] => Some((u32::from(b), 2)),
         [b'\\', a @ b'0'..=b'1', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => Some((
             u32::from(a - b'0') << 6 | u32::from(b - b'0') << 3 | u32::from(c - b'0'),
             4,
         )),
+        [b'%', b'u' | b'U', ..] => Some((hex_run(rest.get(2..6)?)?, 6)),
         [b'\\', b'x', ..] | [b'%', ..] => {
             let prefix = if rest[0] == b'%' { 1 } else { 2 };
             let width = prefix + 2;
@@ -425,6 +530,11 @@ fn escape_at(rest: &[u8]) -> Option<(u32, usize)> {
                 b"plus" => u32::from(b'+'),
                 b"commat" => u32::from(b'@'),
                 b"num" => u32::from(b'#'),
+                b"amp" | b"AMP" => u32::from(b'&'),
+                b"lt" | b"LT" => u32::from(b'<'),
+                b"gt" | b"GT" => u32::from(b'>'),
+                b"quot" | b"QUOT" => u32::from(b'"'),
+                b"apos" => u32::from(b'\''),
                 _ => return None,
             };
             Some((cp, name + 2))

@@ -2514,6 +2514,71 @@ fn a_value_split_by_inline_tags_in_html_or_a_ccda_narrative_is_found_at_every_ga
     assert_refused_by_both_hooks(&s);
 }
 
+/// A value split by tags written with escapes, or written with escapes of escapes, got past
+/// every gate: a FHIR narrative in JSON escapes its attributes' quotes (`<span
+/// style=\"font-weight:bold\">`), PHP writes `<\/b>`, Go's encoder writes `<` as `\u003c`
+/// and `&#45;` as `\u0026#45;`, a narrative escaped into XML reads `&lt;content ...&gt;`,
+/// HTML escaped twice `&amp;ndash;`, a URL escaped twice `%252D`, JavaScript's `escape()`
+/// `%u2013`, and JSON inside a JSON string `\\u002d`. Each is read decoded, in the file's
+/// own columns.
+#[test]
+fn a_value_split_by_escaped_tags_or_written_with_escaped_escapes_is_found_at_every_gate() {
+    let (a, b, c) = (&SSN[..3], &SSN[4..6], &SSN[7..]);
+    let files = [
+        (
+            "fhir/patient.json",
+            format!(
+                r#"{{"resourceType":"Patient","text":{{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">SSN {a}-<span style=\"font-weight:bold\">{b}</span>-{c}</div>"}}}}"#
+            ),
+        ),
+        ("api/note.json", format!(r#"{{"note":"SSN {a}-<b>{b}<\/b>-{c}"}}"#)),
+        (
+            "api/go.json",
+            format!(r#"{{"note":"SSN {a}-\u003cb\u003e{b}\u003c/b\u003e-{c}"}}"#),
+        ),
+        (
+            "api/ref.json",
+            format!(r#"{{"note":"SSN {a}\u0026#45;{b}\u0026#45;{c}"}}"#),
+        ),
+        (
+            "records/escaped.xml",
+            format!(
+                "<text>SSN {a}-&lt;content styleCode=&quot;Bold&quot;&gt;{b}&lt;/content&gt;-{c}</text>"
+            ),
+        ),
+        ("records/twice.xml", format!("<t>SSN {a}&amp;ndash;{b}&amp;#45;{c}</t>")),
+        ("logs/twice.log", format!("GET /p?ssn={a}%252D{b}%252D{c} HTTP/1.1")),
+        ("logs/escape.log", format!("GET /p?ssn={a}%u2013{b}%u2013{c} HTTP/1.1")),
+        (
+            "api/inner.json",
+            format!(r#"{{"inner":"{{\"ssn\":\"{a}\\u002d{b}\\u002d{c}\"}}"}}"#),
+        ),
+    ];
+    let s = server_holding(&[], "");
+    for (path, line) in &files {
+        s.work.add(path, format!("{line}\n"));
+    }
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let mut values = vec![SSN];
+    for (path, line) in &files {
+        let start = line.find(a).unwrap();
+        let end = line.rfind(c).unwrap() + c.len();
+        values.push(&line[start..end]);
+        let f = findings
+            .iter()
+            .find(|f| f["path"] == *path && f["rule"] == "phi.ssn")
+            .unwrap_or_else(|| panic!("no SSN in {path}: {findings:?}"));
+        assert_eq!(f["severity"], "block", "{f}");
+        assert_eq!(f["line"], 1, "{f}");
+        assert_eq!(f["column"], start + 1, "{f}");
+        assert_eq!(f["end_column"], end + 1, "{f}");
+    }
+    assert_no_value(&r.stdout, &values);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// An Outlook message (`.msg`, a compound file) was read only as its text runs: its body was
 /// found, but an attachment is kept raw in a stream of its own, so a patient list attached
 /// zipped (or as `.xlsx`, `.pdf`) was never opened and the message got past every gate. Its

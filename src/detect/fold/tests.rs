@@ -260,7 +260,10 @@ const ATOMS: &[(&str, Option<&str>)] = &[
     ("a", None),
     ("7", None),
     ("-", None),
-    ("\\", None),
+    (r"\q", None),
+    (r#"\""#, None),
+    ("&quot;", None),
+    ("&lt;", None),
     ("&amp;", None),
     ("%zz", None),
     (r"\u0022", None),
@@ -284,6 +287,13 @@ const ATOMS: &[(&str, Option<&str>)] = &[
     (r"\xe2\x80\x93", Some("-")),
     (r"\u2013", Some("-")),
     ("\u{2013}", Some("-")),
+    ("%u2013", Some("-")),
+    (r"\u0026#45;", Some("-")),
+    ("&amp;ndash;", Some("-")),
+    ("%252D", Some("-")),
+    (r"\\u002d", Some("-")),
+    (r"\u003cb\u003e", Some("")),
+    ("&lt;/b&gt;", Some("")),
 ];
 
 proptest! {
@@ -407,6 +417,21 @@ fn inline_tags_that_split_a_value_are_read_through() {
             "<text:p>SSN 219-4<text:span text:style-name=\"T1\">5-6781</text:span></text:p>",
             "<text:p>SSN 219-45-6781</text:p>",
         ),
+        // Written with escapes: a FHIR narrative in JSON (its attributes' quotes escaped),
+        // PHP's `<\/b>`, Go's `\u003c`, a narrative escaped into XML.
+        (
+            r#""div":"<div>SSN 219-<span style=\"font-weight:bold\">45</span>-6781</div>""#,
+            r#""div":"<div>SSN 219-45-6781</div>""#,
+        ),
+        (r#""n":"219-<b>45<\/b>-6781""#, r#""n":"219-45-6781""#),
+        (
+            r#""n":"219-\u003cb\u003e45\u003c/b\u003e-6781""#,
+            r#""n":"219-45-6781""#,
+        ),
+        (
+            "<text>219-&lt;content styleCode=&quot;Bold&quot;&gt;45&lt;/content&gt;-6781</text>",
+            "<text>219-45-6781</text>",
+        ),
     ];
     for (text, want) in cases {
         let got = folded(text);
@@ -440,6 +465,10 @@ fn inline_tags_that_split_a_value_are_read_through() {
         "<span",
         "<b x",
         "a < b and c <i or <spans>",
+        r#"219-<a href=\"x\">45"#,
+        r"219-\u003ca href=\u0022x\u0022\u003e45",
+        "219-&lt;script&gt;45 a &lt; b &lt;b &lt;/div&gt;",
+        r"<span \u003cb",
     ] {
         assert_eq!(whole(text), None, "{text:?}");
     }
@@ -500,6 +529,11 @@ fn searching_text_full_of_tags_is_linear() {
         "<span style='",
         "<b>2</b>",
         "9<span\nlang=EN-US style='x'>",
+        r"<span style=\'",
+        r"\u003cspan style=\u0027",
+        r#"<b style=\"x\">2&lt;/b&gt;"#,
+        "&amp;&amp;#4",
+        r"\\\\u00",
     ] {
         crate::work::assert_linear(unit, |n| {
             let text = unit.repeat(n);
