@@ -29,6 +29,7 @@ const REGISTRY: &[(&str, LineFilter)] = &[
     ("email_shape", email_shape),
     ("phone_shape", phone_shape),
     ("five_digits", five_digits),
+    ("plus_digit", plus_digit),
 ];
 
 /// The line filter registered under `name`.
@@ -257,6 +258,12 @@ pub fn phone_shape(text: &[u8], line: Range<usize>) -> bool {
 /// `phi.zip`: a ZIP code is a run of exactly five digits.
 pub fn five_digits(text: &[u8], line: Range<usize>) -> bool {
     digit_runs(&text[line]).any(|(_, n)| n == 5)
+}
+
+/// `phi.phone-international`: a `+`, then a digit 1–9 (a country code's first).
+pub fn plus_digit(text: &[u8], line: Range<usize>) -> bool {
+    let l = &text[line];
+    memchr::memchr_iter(b'+', l).any(|k| l.get(k + 1).is_some_and(|b| (b'1'..=b'9').contains(b)))
 }
 
 #[cfg(test)]

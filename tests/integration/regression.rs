@@ -2531,7 +2531,10 @@ fn a_value_split_by_escaped_tags_or_written_with_escaped_escapes_is_found_at_eve
                 r#"{{"resourceType":"Patient","text":{{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">SSN {a}-<span style=\"font-weight:bold\">{b}</span>-{c}</div>"}}}}"#
             ),
         ),
-        ("api/note.json", format!(r#"{{"note":"SSN {a}-<b>{b}<\/b>-{c}"}}"#)),
+        (
+            "api/note.json",
+            format!(r#"{{"note":"SSN {a}-<b>{b}<\/b>-{c}"}}"#),
+        ),
         (
             "api/go.json",
             format!(r#"{{"note":"SSN {a}-\u003cb\u003e{b}\u003c/b\u003e-{c}"}}"#),
@@ -2546,9 +2549,18 @@ fn a_value_split_by_escaped_tags_or_written_with_escaped_escapes_is_found_at_eve
                 "<text>SSN {a}-&lt;content styleCode=&quot;Bold&quot;&gt;{b}&lt;/content&gt;-{c}</text>"
             ),
         ),
-        ("records/twice.xml", format!("<t>SSN {a}&amp;ndash;{b}&amp;#45;{c}</t>")),
-        ("logs/twice.log", format!("GET /p?ssn={a}%252D{b}%252D{c} HTTP/1.1")),
-        ("logs/escape.log", format!("GET /p?ssn={a}%u2013{b}%u2013{c} HTTP/1.1")),
+        (
+            "records/twice.xml",
+            format!("<t>SSN {a}&amp;ndash;{b}&amp;#45;{c}</t>"),
+        ),
+        (
+            "logs/twice.log",
+            format!("GET /p?ssn={a}%252D{b}%252D{c} HTTP/1.1"),
+        ),
+        (
+            "logs/escape.log",
+            format!("GET /p?ssn={a}%u2013{b}%u2013{c} HTTP/1.1"),
+        ),
         (
             "api/inner.json",
             format!(r#"{{"inner":"{{\"ssn\":\"{a}\\u002d{b}\\u002d{c}\"}}"}}"#),
@@ -2577,6 +2589,85 @@ fn a_value_split_by_escaped_tags_or_written_with_escaped_escapes_is_found_at_eve
     }
     assert_no_value(&r.stdout, &values);
     assert_refused_by_both_hooks(&s);
+}
+
+/// An MBI typed in lower case got past every gate: the rule read upper case only, while CMS
+/// reads `4ef6gh8jk12` as `4EF6GH8JK12` (detectors.md D5: a case-insensitive copy, run with
+/// context). Beside a Medicare label it blocks; without one, and the CMS card example, stay
+/// quiet.
+#[test]
+fn a_lower_case_mbi_beside_a_medicare_label_is_found_at_every_gate() {
+    let s = server_holding(&[], "");
+    s.work.add(
+        "members/eligibility.json",
+        "{\"medicareId\": \"4ef6gh8jk12\"}\nMedicare ID: 3cd5-fg7-hj89\nbuild 4ef6gh8jk12\nmbi: 1eg4-te5-mk73\n",
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let lines: Vec<(u64, &str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (1, "phi.mbi-lowercase", "block"),
+            (2, "phi.mbi-lowercase", "block")
+        ],
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &["4ef6gh8jk12", "3cd5-fg7-hj89"]);
+    assert_refused_by_both_hooks(&s);
+}
+
+/// A phone number with a country code was never reported: the phone rules read NANP
+/// numbers only, while a patient's number is PHI whatever its country (Presidio's phone
+/// recognizer tests are mostly such numbers). In a FHIR Patient's `telecom` it warns, as a
+/// US number does; alone it is info; Ofcom's drama numbers, unassigned country codes and
+/// C's `+2147483647` are not numbers.
+#[test]
+fn a_phone_number_with_a_country_code_is_reported_and_warns_in_a_patient_record() {
+    let s = server_holding(&[], "");
+    s.work.add(
+        "records/patient.json",
+        r#"{"resourceType": "Patient", "telecom": [{"system": "phone", "value": "+44 20 7123 4568"}]}
+"#,
+    );
+    s.work.add(
+        "notes/contacts.txt",
+        "Brazil: +55 11 98456 5666\nUK drama: +44 20 7946 0123\nnowhere: +214 1234 5678\n",
+    );
+    s.work
+        .add("src/limits.c", "assert(encoding(+2147483647) == INT32);\n");
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let got: Vec<(&str, u64, &str)> = findings
+        .iter()
+        .filter(|f| f["rule"] == "phi.phone-international")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+                f["severity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("notes/contacts.txt", 1, "info"),
+            ("records/patient.json", 1, "warn")
+        ],
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &["+44 20 7123 4568", "+55 11 98456 5666"]);
 }
 
 /// An Outlook message (`.msg`, a compound file) was read only as its text runs: its body was

@@ -280,6 +280,19 @@ fn five_digits_needs_a_five_digit_run() {
 }
 
 #[test]
+fn plus_digit_needs_a_plus_before_a_country_code() {
+    check(
+        plus_digit,
+        &[
+            ("tel: +44 20 7123 4568", true),
+            ("a+b +x +0 1", false),
+            ("i += 1", false),
+            ("+", false),
+        ],
+    );
+}
+
+#[test]
 fn every_name_resolves() {
     for name in names() {
         assert!(line_filter(name).is_some(), "{name}");

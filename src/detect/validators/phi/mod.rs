@@ -25,6 +25,9 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("mrn", |c| context::unless_marked(c, simple::mrn(c))),
     ("mrn_org", simple::mrn_org),
     ("mbi", |c| context::unless_marked(c, simple::mbi(c))),
+    ("mbi_lowercase", |c| {
+        context::unless_marked(c, simple::mbi_lowercase(c))
+    }),
     ("hicn", |c| context::unless_marked(c, simple::hicn(c))),
     ("npi", |c| context::unless_marked(c, simple::npi(c))),
     ("dea", |c| context::unless_marked(c, simple::dea(c))),
@@ -45,6 +48,9 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("phone", |c| context::unless_marked(c, person::phone(c))),
     ("phone_labelled", |c| {
         context::unless_marked(c, person::phone_labelled(c))
+    }),
+    ("phone_international", |c| {
+        context::unless_marked(c, person::phone_international(c))
     }),
     ("email", |c| context::unless_marked(c, person::email(c))),
     ("address", |c| context::unless_marked(c, person::address(c))),

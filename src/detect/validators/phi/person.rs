@@ -122,6 +122,127 @@ pub(super) fn phone_labelled(c: &Candidate<'_>) -> Verdict {
     }
 }
 
+/// D10 outside the NANP: an international number written with its country code
+/// (`+44 20 7123 4568`, `+55 11 98456 5666`, E.164's `+4915198765432`; a NANP `+1` number is
+/// [`phone`]'s, or [`phone_labelled`]'s without separators). The `+` starts a
+/// word (after white space, a quote, `(`, `:`, `=`, `,`, `;`, `>` or `[`), the country code
+/// is an assigned one, and the number holds 8 to 15 digits (E.164's longest). The same
+/// severities as [`phone`]: INFO, WARN in a patient record.
+pub(super) fn phone_international(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    let starts_word = c.value.start == 0
+        || matches!(
+            c.text[c.value.start - 1],
+            b' ' | b'\t'
+                | b'\n'
+                | b'\r'
+                | b'"'
+                | b'\''
+                | b'('
+                | b':'
+                | b'='
+                | b','
+                | b';'
+                | b'>'
+                | b'['
+        );
+    if !starts_word || !boundary_ok(c.text, c.value.clone()) {
+        return Verdict::Reject;
+    }
+    let digits: Vec<u8> = v.iter().copied().filter(u8::is_ascii_digit).collect();
+    if !(8..=15).contains(&digits.len()) {
+        return Verdict::Reject;
+    }
+    let Some(cc) = country_code_len(&digits) else {
+        return Verdict::Reject;
+    };
+    let national = &digits[cc..];
+    if national.len() < 6 || national.iter().all(|&d| d == national[0]) {
+        return Verdict::Reject;
+    }
+    // Ofcom's numbers for drama (`+44 20 7946 0xxx`, `+44 7700 900xxx`, ...) and a subscriber
+    // number typed as a run (`+49 30 1234567`) are stand-ins.
+    const DRAMA: [&[u8]; 20] = [
+        b"1134960", b"1144960", b"1154960", b"1164960", b"1174960", b"1184960", b"1214960",
+        b"1314960", b"1414960", b"1514960", b"1614960", b"2079460", b"1914980", b"2890180",
+        b"2920180", b"1632960", b"7700900", b"8081570", b"9098790", b"3069990",
+    ];
+    let uk_drama = digits.starts_with(b"44") && DRAMA.iter().any(|p| national.starts_with(p));
+    let run = national
+        .windows(7)
+        .any(|w| w == b"1234567" || w == b"0000000");
+    if uk_drama || run {
+        return Verdict::synthetic();
+    }
+    if organisation_line(c) || context::in_non_patient_resource(c) {
+        return Verdict::Reject;
+    }
+    if context::patient(c)
+        || context::column(c)
+            .is_some_and(|col| context::has_any(col, &[b"phone", b"fax", b"mobile"]))
+    {
+        Verdict::at(Severity::Warn).with_detail("in a patient record")
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
+/// The length of the ITU-T E.164 country code that starts `digits` (not the NANP's `1`), or
+/// `None` for a prefix no country has (`+214…`, `+2147483647` in C). Codes are prefix-free:
+/// `7`, the two-digit codes, and the assigned three-digit ones.
+fn country_code_len(digits: &[u8]) -> Option<usize> {
+    const TWO: &[u16] = &[
+        20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55,
+        56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
+    ];
+    // Assigned three-digit codes, as inclusive ranges.
+    const THREE: &[(u16, u16)] = &[
+        (211, 213),
+        (216, 216),
+        (218, 218),
+        (220, 258),
+        (260, 269),
+        (290, 291),
+        (297, 299),
+        (350, 359),
+        (370, 383),
+        (385, 387),
+        (389, 389),
+        (420, 421),
+        (423, 423),
+        (500, 509),
+        (590, 599),
+        (670, 670),
+        (672, 683),
+        (685, 692),
+        (850, 850),
+        (852, 853),
+        (855, 856),
+        (880, 880),
+        (886, 886),
+        (960, 968),
+        (970, 977),
+        (992, 996),
+        (998, 998),
+    ];
+    let d = |i: usize| digits.get(i).map(|&b| u16::from(b - b'0'));
+    match d(0)? {
+        7 => Some(1),
+        0 | 1 => None,
+        a => {
+            let two = a * 10 + d(1)?;
+            if TWO.contains(&two) {
+                return Some(2);
+            }
+            let three = two * 10 + d(2)?;
+            THREE
+                .iter()
+                .any(|&(lo, hi)| (lo..=hi).contains(&three))
+                .then_some(3)
+        }
+    }
+}
+
 /// Whether the number's label names an organisation's line (`supportPhone`, `helpdesk`,
 /// `callback_number`, `hotline`, `sales`): a business contact, never a person's, and not
 /// an identifier to pair with a patient next to it. A patient's own work phone is not

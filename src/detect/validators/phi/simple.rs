@@ -66,6 +66,21 @@ pub(super) fn mbi(c: &Candidate<'_>) -> Verdict {
     }
 }
 
+/// D5: an MBI written in lower case, on a line with a Medicare keyword (the rule requires
+/// it): CMS reads it as the upper-case MBI, so it is one, BLOCK as a labelled MBI is. A value
+/// without a lower-case letter is `phi.mbi`'s.
+pub(super) fn mbi_lowercase(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    if !bounded(c) || !v.iter().any(u8::is_ascii_lowercase) {
+        return Verdict::Reject;
+    }
+    match ids::mbi(&v.to_ascii_uppercase()) {
+        Check::Invalid => Verdict::Reject,
+        Check::Synthetic => Verdict::synthetic(),
+        Check::Valid => Verdict::at(Severity::Block).with_detail("labelled as Medicare"),
+    }
+}
+
 /// D5: HICN (an SSN plus a beneficiary code), keyword required by the rule.
 pub(super) fn hicn(c: &Candidate<'_>) -> Verdict {
     if !bounded(c) {
