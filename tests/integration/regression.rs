@@ -2605,21 +2605,19 @@ fn a_lower_case_mbi_beside_a_medicare_label_is_found_at_every_gate() {
     let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
     assert_eq!(r.code, 1, "{}", r.all());
     let findings = r.json()["findings"].as_array().unwrap().clone();
-    let lines: Vec<(u64, &str, &str)> = findings
-        .iter()
-        .map(|f| {
-            (
-                f["line"].as_u64().unwrap(),
-                f["rule"].as_str().unwrap(),
-                f["severity"].as_str().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        lines,
+        rule_lines(&findings, "phi.mbi-lowercase"),
         [
-            (1, "phi.mbi-lowercase", "block"),
-            (2, "phi.mbi-lowercase", "block")
+            (
+                "members/eligibility.json".to_string(),
+                1,
+                "block".to_string()
+            ),
+            (
+                "members/eligibility.json".to_string(),
+                2,
+                "block".to_string()
+            )
         ],
         "{findings:?}"
     );
@@ -2648,26 +2646,30 @@ fn a_phone_number_with_a_country_code_is_reported_and_warns_in_a_patient_record(
         .add("src/limits.c", "assert(encoding(+2147483647) == INT32);\n");
     let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
     let findings = r.json()["findings"].as_array().unwrap().clone();
-    let got: Vec<(&str, u64, &str)> = findings
-        .iter()
-        .filter(|f| f["rule"] == "phi.phone-international")
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap(),
-                f["line"].as_u64().unwrap(),
-                f["severity"].as_str().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        got,
+        rule_lines(&findings, "phi.phone-international"),
         [
-            ("notes/contacts.txt", 1, "info"),
-            ("records/patient.json", 1, "warn")
+            ("notes/contacts.txt".to_string(), 1, "info".to_string()),
+            ("records/patient.json".to_string(), 1, "warn".to_string())
         ],
         "{findings:?}"
     );
     assert_no_value(&r.stdout, &["+44 20 7123 4568", "+55 11 98456 5666"]);
+}
+
+/// The (path, line, severity) of each finding of `rule`, in report order.
+fn rule_lines(findings: &[serde_json::Value], rule: &str) -> Vec<(String, u64, String)> {
+    findings
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 /// An Outlook message (`.msg`, a compound file) was read only as its text runs: its body was

@@ -80,14 +80,7 @@ pub(super) fn phone(c: &Candidate<'_>) -> Verdict {
     if TOLL_FREE.contains(&npa) {
         return Verdict::at(Severity::Info).with_detail("toll-free business number");
     }
-    if context::patient(c)
-        || context::column(c)
-            .is_some_and(|col| context::has_any(col, &[b"phone", b"fax", b"mobile"]))
-    {
-        Verdict::at(Severity::Warn).with_detail("in a patient record")
-    } else {
-        Verdict::at(Severity::Info)
-    }
+    in_patient_record(c)
 }
 
 /// D10 without separators: ten digits (or `1` + ten) after a phone label (`phone:
@@ -177,14 +170,7 @@ pub(super) fn phone_international(c: &Candidate<'_>) -> Verdict {
     if organisation_line(c) || context::in_non_patient_resource(c) {
         return Verdict::Reject;
     }
-    if context::patient(c)
-        || context::column(c)
-            .is_some_and(|col| context::has_any(col, &[b"phone", b"fax", b"mobile"]))
-    {
-        Verdict::at(Severity::Warn).with_detail("in a patient record")
-    } else {
-        Verdict::at(Severity::Info)
-    }
+    in_patient_record(c)
 }
 
 /// The length of the ITU-T E.164 country code that starts `digits` (not the NANP's `1`), or
@@ -240,6 +226,19 @@ fn country_code_len(digits: &[u8]) -> Option<usize> {
                 .any(|&(lo, hi)| (lo..=hi).contains(&three))
                 .then_some(3)
         }
+    }
+}
+
+/// A phone number's severity: WARN in a patient record (a patient resource or message, or a
+/// CSV column naming a phone), INFO elsewhere.
+fn in_patient_record(c: &Candidate<'_>) -> Verdict {
+    if context::patient(c)
+        || context::column(c)
+            .is_some_and(|col| context::has_any(col, &[b"phone", b"fax", b"mobile"]))
+    {
+        Verdict::at(Severity::Warn).with_detail("in a patient record")
+    } else {
+        Verdict::at(Severity::Info)
     }
 }
 
