@@ -345,18 +345,12 @@ fn tag_at(rest: &[u8]) -> Option<usize> {
             return Some(len);
         }
         // Written as it is, the tag's name is too: the tag is read again decoded only when
-        // that is an inline element's (its attributes' quotes may be escaped).
-        let at = 1 + usize::from(rest.get(1) == Some(&b'/'));
-        let name = rest[at.min(rest.len())..]
-            .iter()
-            .take(16)
-            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
-            .count();
-        // And only when a `\\` or `&` comes before the tag's end.
+        // that is an inline element's (its attributes' quotes may be escaped), and only when
+        // a `\` or `&` comes before the tag's end.
         let escaped = rest[1..rest.len().min(markup::MAX_TAG)]
             .iter()
             .find(|&&b| matches!(b, b'>' | b'<' | b'\\' | b'&'));
-        if !markup::is_inline(&rest[at..at + name]) || !matches!(escaped, Some(b'\\' | b'&')) {
+        if !markup::names_inline(rest) || !matches!(escaped, Some(b'\\' | b'&')) {
             return None;
         }
     }
@@ -365,13 +359,7 @@ fn tag_at(rest: &[u8]) -> Option<usize> {
     // The `<`, a `/`, the longest inline name and the byte after it decide: the rest of the
     // tag is decoded only for an inline element's name.
     let read = decode_tag(rest, 0, 20, &mut decoded, &mut ends);
-    let at = 1 + usize::from(decoded.get(1) == Some(&b'/'));
-    let at = at.min(decoded.len());
-    let name = decoded[at..]
-        .iter()
-        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
-        .count();
-    if !markup::is_inline(&decoded[at..at + name]) {
+    if !markup::names_inline(&decoded) {
         return None;
     }
     decode_tag(rest, read, markup::MAX_TAG, &mut decoded, &mut ends);

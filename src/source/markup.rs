@@ -59,22 +59,37 @@ pub const INLINE_ATTRIBUTES: &[&[u8]] = &[
 /// The longest inline tag dropped.
 pub const MAX_TAG: usize = 512;
 
+/// Whether the tag at the start of `rest` (a `<`) is an opening or closing tag of an
+/// [`INLINE`] element, its attributes unread.
+pub fn names_inline(rest: &[u8]) -> bool {
+    let (at, n) = element_name(rest);
+    is_inline(&rest[at..at + n])
+}
+
+/// Where the element name of the tag at the start of `rest` starts (past `<` or `</`), and
+/// its length.
+fn element_name(rest: &[u8]) -> (usize, usize) {
+    let at = (1 + usize::from(rest.get(1) == Some(&b'/'))).min(rest.len());
+    (at, name_len(rest, at))
+}
+
+/// The length of the element or attribute name at `at` in `rest` (at most 16 bytes).
+fn name_len(rest: &[u8], at: usize) -> usize {
+    rest[at.min(rest.len())..]
+        .iter()
+        .take(16)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
+        .count()
+}
+
 /// The length of the inline tag at the start of `rest` (a `<`) that detection reads through
 /// (`536-90-</span><span lang=EN-US>4399`, Word's HTML; `<content styleCode="Bold">` in a
 /// C-CDA narrative): an opening, closing or empty tag of an [`INLINE`] element whose
 /// attributes are all [`INLINE_ATTRIBUTES`], at most [`MAX_TAG`] bytes; `None` for any other.
 pub fn inline_tag_at(rest: &[u8]) -> Option<usize> {
-    let name_at = 1 + usize::from(rest.get(1) == Some(&b'/'));
-    let name_len = |at: usize| {
-        rest[at.min(rest.len())..]
-            .iter()
-            .take(16)
-            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b':' || b == b'-')
-            .count()
-    };
-    let n = name_len(name_at);
-    let name = &rest[name_at..name_at + n];
-    if !is_inline(name) {
+    let name_len = |at: usize| name_len(rest, at);
+    let (name_at, n) = element_name(rest);
+    if !is_inline(&rest[name_at..name_at + n]) {
         return None;
     }
     let mut k = name_at + n;

@@ -2501,10 +2501,7 @@ fn a_value_split_by_inline_tags_in_html_or_a_ccda_narrative_is_found_at_every_ga
     assert_eq!(r.code, 1, "{}", r.all());
     let findings = r.json()["findings"].as_array().unwrap().clone();
     for (path, text) in &files {
-        let f = findings
-            .iter()
-            .find(|f| f["path"] == *path && f["rule"] == "phi.ssn")
-            .unwrap_or_else(|| panic!("no SSN in {path}: {findings:?}"));
+        let f = finding_of(&findings, path, "phi.ssn");
         assert_eq!(f["severity"], "block", "{f}");
         // The value starts where its first piece is, on the file's first line.
         assert_eq!(f["line"], 1, "{f}");
@@ -2578,10 +2575,7 @@ fn a_value_split_by_escaped_tags_or_written_with_escaped_escapes_is_found_at_eve
         let start = line.find(a).unwrap();
         let end = line.rfind(c).unwrap() + c.len();
         values.push(&line[start..end]);
-        let f = findings
-            .iter()
-            .find(|f| f["path"] == *path && f["rule"] == "phi.ssn")
-            .unwrap_or_else(|| panic!("no SSN in {path}: {findings:?}"));
+        let f = finding_of(&findings, path, "phi.ssn");
         assert_eq!(f["severity"], "block", "{f}");
         assert_eq!(f["line"], 1, "{f}");
         assert_eq!(f["column"], start + 1, "{f}");
@@ -2655,6 +2649,18 @@ fn a_phone_number_with_a_country_code_is_reported_and_warns_in_a_patient_record(
         "{findings:?}"
     );
     assert_no_value(&r.stdout, &["+44 20 7123 4568", "+55 11 98456 5666"]);
+}
+
+/// The first finding of `rule` in `path`.
+fn finding_of<'a>(
+    findings: &'a [serde_json::Value],
+    path: &str,
+    rule: &str,
+) -> &'a serde_json::Value {
+    findings
+        .iter()
+        .find(|f| f["path"] == path && f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {path}: {findings:?}"))
 }
 
 /// The (path, line, severity) of each finding of `rule`, in report order.
