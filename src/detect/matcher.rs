@@ -1450,6 +1450,12 @@ impl<'a, 'h> CapturesIn<'a, 'h> {
 
 /// detectors.md §1.4: a keyword of the rule within 48 bytes before or 16 after the match on
 /// the same line, inside the match, or anywhere on the two lines before.
+///
+/// For a rule that requires its keyword, a hit counts only where the prefilter's span from it
+/// ([`keyword_spans`]: from its line's start to the end of the rule's `span_lines`-th line
+/// after) holds the whole match, so that the rule finds the same run with the prefilter off:
+/// a keyword two lines up is too far for a rule of `span_lines = 0`, or for a match of two
+/// lines under `span_lines = 2`.
 fn keyword_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
     // Only the keywords a rule lists name it ([`RuleDb`]'s keyword table): a rule with none
     // (phone, address, ZIP: every candidate of a dense extract) has no hit to look for.
@@ -1459,8 +1465,27 @@ fn keyword_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
 /// [`keyword_near`] looked for among the hits around the match.
 fn keyword_hit_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
     let text = ctx.text;
+    // A match that opens on the newline before its value (`(?:^|[^A-Za-z0-9_])`, run over a
+    // region rather than over a span that starts on the value's line) is on the value's line.
+    let whole =
+        &(whole.start + usize::from(whole.len() > 1 && text[whole.start] == b'\n')..whole.end);
     let line = line_start(text, whole.start);
-    let lo = lines_back(text, line, CONTEXT_LINES);
+    let rule = ctx.db.rule(idx);
+    // The lines before the match's first line a hit may stand on, and where that line ends
+    // (hits from there on open spans that start past the match).
+    let (back, first_line_end) = if rule.keyword_required() {
+        let last = whole.end.saturating_sub(1).max(whole.start);
+        let below = memchr::memchr_iter(b'\n', &text[whole.start..last]).count();
+        let Some(back) = (rule.span_lines() as usize).checked_sub(below) else {
+            return false;
+        };
+        let end = crate::detect::structure::memo::next_newline(text, whole.start)
+            .map_or(text.len(), |i| i + 1);
+        (back.min(CONTEXT_LINES), end)
+    } else {
+        (CONTEXT_LINES, usize::MAX)
+    };
+    let lo = lines_back(text, line, back);
     // Hits on the lines before, then hits on this line from where one could still end
     // within KEYWORD_BEFORE bytes of the match: on a minified file (one line) going through
     // every hit of the line for every match was quadratic.
@@ -1473,7 +1498,7 @@ fn keyword_hit_near(ctx: &Ctx<'_>, idx: RuleIdx, whole: &Range<usize>) -> bool {
     let first = ctx.hits.partition_point(|h| h.start < near);
     for h in ctx.hits[before].iter().chain(&ctx.hits[first..]) {
         crate::work::add(1);
-        if h.start > whole.end + KEYWORD_AFTER {
+        if h.start > whole.end + KEYWORD_AFTER || h.start >= first_line_end {
             break;
         }
         if !ctx.db.keyword(h.pattern as usize).rules.contains(&idx) {

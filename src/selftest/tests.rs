@@ -72,3 +72,62 @@ fn prefilter_on_and_off_agree_on_every_example() {
     );
     assert_eq!(on, off);
 }
+
+/// A rule that requires its keyword finds a value only as many lines below its keyword as its
+/// `span_lines` says, with the prefilter on or off: every keyword-required rule's examples,
+/// with the rule's keywords blanked out of them, or kept only inside longer words (`mbi` in
+/// `zmbiz`, as in `combination`), and written one and two lines below a keyword line. With
+/// the prefilter off, the keyword two lines up counted for a rule of `span_lines = 0`, whose
+/// keyword spans end on the keyword's own line, and its validator's check for a label on the
+/// value's line took the word for one.
+#[test]
+fn a_keyword_above_a_rules_span_counts_neither_with_nor_without_the_prefilter() {
+    let db = builtin_db();
+    let mut text = String::new();
+    for rule in db.rules().iter().filter(|r| r.keyword_required()) {
+        let keywords = &rule.spec.keywords;
+        for ex in rule
+            .spec
+            .examples
+            .iter()
+            .chain(&rule.spec.negative_examples)
+        {
+            for inside_words in [false, true] {
+                let mut changed = ex.text().to_owned();
+                for k in keywords {
+                    let lower = changed.to_ascii_lowercase();
+                    let k = k.to_ascii_lowercase();
+                    let mut out = String::new();
+                    let mut at = 0;
+                    for (i, _) in lower.match_indices(&k) {
+                        if i >= at {
+                            out.push_str(&changed[at..i]);
+                            if inside_words {
+                                out.push_str(&format!("z{k}z"));
+                            } else {
+                                out.push_str(&" ".repeat(k.len()));
+                            }
+                            at = i + k.len();
+                        }
+                    }
+                    out.push_str(&changed[at..]);
+                    changed = out;
+                }
+                for above in [1, 2] {
+                    text.push_str("fn main() {}\n");
+                    text.push_str(&keywords[0]);
+                    text.push('\n');
+                    for _ in 1..above {
+                        text.push_str("see the note\n");
+                    }
+                    text.push_str(&changed);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    let on = findings(&db, &text, true);
+    let off = findings(&db, &text, false);
+    assert!(!on.is_empty(), "rules of span_lines 2 still find these");
+    assert_eq!(on, off);
+}

@@ -66,25 +66,13 @@ pub(super) fn mbi(c: &Candidate<'_>) -> Verdict {
     }
 }
 
-/// D5: an MBI written in lower case, on a line with a Medicare keyword (the rule requires
-/// it): CMS reads it as the upper-case MBI, so it is one, BLOCK as a labelled MBI is. A value
-/// without a lower-case letter is `phi.mbi`'s.
+/// D5: an MBI written in lower case, beside a Medicare keyword on its line (the rule
+/// requires it, and its `span_lines = 0` keeps the keyword on the value's line): CMS reads it
+/// as the upper-case MBI, so it is one, BLOCK as a labelled MBI is. A value without a
+/// lower-case letter is `phi.mbi`'s.
 pub(super) fn mbi_lowercase(c: &Candidate<'_>) -> Verdict {
     let v = c.value_bytes();
-    // The label is on the value's line (the rule's `span_lines = 0`; the prefilter keeps
-    // its spans so, and with it off this keeps the same findings).
-    let line = c.line();
-    let labelled = [
-        &b"medicare"[..],
-        b"mbi",
-        b"beneficiary",
-        b"hicn",
-        b"medicaid",
-        b"2.16.840.1.113883.4.927",
-    ]
-    .iter()
-    .any(|w| crate::detect::validators::common::contains_ci(line, w));
-    if !labelled || !bounded(c) || !v.iter().any(u8::is_ascii_lowercase) {
+    if !c.keyword || !bounded(c) || !v.iter().any(u8::is_ascii_lowercase) {
         return Verdict::Reject;
     }
     match ids::mbi(&v.to_ascii_uppercase()) {
