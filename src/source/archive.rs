@@ -1,5 +1,5 @@
-//! Archives opened for their members: gzip, bzip2, xz and zstd files, zip (and what is built
-//! on it: `.xlsx`, `.docx`, `.jar`) and tar, nested in each other too. A patient extract that
+//! Archives opened for their members: gzip, bzip2, xz, zstd, lz4 and lzip files, zip (and what
+//! is built on it: `.xlsx`, `.docx`, `.jar`), tar and 7z, nested in each other too. A patient extract that
 //! is compressed is still a patient extract: skipped as binary, `gzip patients.csv` was a way
 //! past every hook, and unscannable, `df.to_csv("patients.csv.xz")` passed every local one. An
 //! SQLite database is opened here too, its tables as members ([`sqlite`](super::sqlite)), a
@@ -14,14 +14,15 @@
 //!
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
 //! `outer.zip!inner.tar!data.csv`; a compressed file's one member is named after the file
-//! without `.gz`, `.bz2`, `.xz` or `.zst`, and a compressed tar (`.tar.gz`, `.tgz`, `.tar.xz`)
-//! shows the tar's members directly. An xz file may ask for a dictionary of up to 64 MiB
-//! (`xz -9`), a zstd frame for a window as large; a larger one is a damaged file.
+//! without `.gz`, `.bz2`, `.xz`, `.zst`, `.lz4` or `.lz`, and a compressed tar (`.tar.gz`,
+//! `.tgz`, `.tar.xz`) shows the tar's members directly. An xz file may ask for a dictionary of
+//! up to 64 MiB (`xz -9`), a zstd frame for a window as large, an lzip member or a 7z block for
+//! a dictionary as large; a larger one is a damaged file.
 //!
 //! What cannot be read is unscannable (named in the report, rejected by a server, like
 //! undecodable text), as narrowly as possible: a member that is encrypted, damaged,
-//! compressed with a method phiguard does not inflate, an archive of a kind it does not open
-//! (lz4, lzip, 7z, rar), or one nested more than [`MAX_DEPTH`] deep is one
+//! compressed with a method phiguard does not inflate (a 7z block of PPMd, say: its files), an
+//! archive of a kind it does not open (RAR), or one nested more than [`MAX_DEPTH`] deep is one
 //! unreadable member, and the others are still read. An archive whose directory is damaged,
 //! that names one member twice, or that expands past the budget is unscannable whole.
 //!
@@ -71,6 +72,7 @@ enum Format {
     Compressed(Codec),
     Zip,
     Tar,
+    SevenZ,
     /// A data file read as tables, by its reader: an SQLite database ([`sqlite`](super::sqlite),
     /// its tables), a Stata data set ([`stata`](super::stata)) or an SPSS system file
     /// ([`spss`](super::spss), their observations), an Apache Parquet file
@@ -93,6 +95,8 @@ enum Codec {
     Bzip2,
     Xz,
     Zstd,
+    Lz4,
+    Lzip,
 }
 
 impl Codec {
@@ -103,6 +107,8 @@ impl Codec {
             Codec::Bzip2 => &[".bz2", ".bzip2"],
             Codec::Xz => &[".xz"],
             Codec::Zstd => &[".zst", ".zstd"],
+            Codec::Lz4 => &[".lz4"],
+            Codec::Lzip => &[".lz"],
         }
     }
 
@@ -113,6 +119,8 @@ impl Codec {
             Codec::Bzip2 => "a damaged bzip2 file",
             Codec::Xz => "a damaged xz file",
             Codec::Zstd => "a damaged zstd file",
+            Codec::Lz4 => "a damaged lz4 file",
+            Codec::Lzip => "a damaged lzip file",
         }
     }
 
@@ -155,8 +163,54 @@ impl Codec {
                 }
                 Ok(out)
             }
+            // Frame after frame, the legacy format (`lz4 -l`) and skippable frames too; what
+            // follows the last frame is damage.
+            Codec::Lz4 => {
+                let mut rest = bytes;
+                let mut out = Vec::new();
+                while !rest.is_empty() {
+                    let before = rest.len();
+                    let frame = lz4_flex::frame::FrameDecoder::new(&mut rest);
+                    out.append(&mut take(frame, 0, left).map_err(|e| e.unwrap_or(self.damaged()))?);
+                    if rest.len() >= before {
+                        return Err(self.damaged());
+                    }
+                }
+                Ok(out)
+            }
+            Codec::Lzip => inflate_lzip(bytes, left),
         };
         inflated.map_err(|e| e.unwrap_or(self.damaged()))
+    }
+}
+
+/// An lzip file inflated, member after member, within the budget `left`: a member that asks
+/// for a dictionary past [`XZ_MEMORY_KIB`] is refused before anything is allocated for it,
+/// and bytes after the last member (which `lzip -d` passes over) are damage, not a place to
+/// keep what nobody reads. `Err(None)` when it is damaged, as [`take`].
+fn inflate_lzip(bytes: &[u8], left: &mut u64) -> Result<Vec<u8>, Option<&'static str>> {
+    use lzma_rust2::{Action, LzipStream, Status};
+    let mut stream = LzipStream::new_mem_limit(true, XZ_MEMORY_KIB);
+    let mut out = Vec::new();
+    let mut chunk = vec![0; 64 << 10];
+    let mut rest = bytes;
+    loop {
+        let step = stream
+            .process(rest, &mut chunk, Action::Finish)
+            .map_err(|_| None)?;
+        rest = rest.get(step.bytes_consumed..).ok_or(None)?;
+        charge(left, step.bytes_produced)?;
+        out.extend_from_slice(&chunk[..step.bytes_produced]);
+        match step.status {
+            Status::StreamEnd if rest.is_empty() && stream.unused_input().is_empty() => {
+                return Ok(out);
+            }
+            Status::StreamEnd => return Err(None),
+            Status::Ok if step.bytes_consumed == 0 && step.bytes_produced == 0 => {
+                return Err(None);
+            }
+            Status::Ok => {}
+        }
     }
 }
 
@@ -169,24 +223,14 @@ const XZ_MEMORY_KIB: u32 = 66 * 1024;
 const ZSTD_MAX_WINDOW: u64 = 64 << 20;
 
 /// Magic bytes of the compressed files and archives phiguard knows but does not open.
-const CLOSED: &[(&[u8], &str)] = &[
-    (
-        b"\x04\x22\x4D\x18",
-        "an lz4-compressed file, which phiguard does not open",
-    ),
-    (
-        b"LZIP\x01",
-        "an lzip-compressed file, which phiguard does not open",
-    ),
-    (
-        b"7z\xBC\xAF\x27\x1C",
-        "a 7z archive, which phiguard does not open",
-    ),
-    (
-        b"Rar!\x1A\x07",
-        "a RAR archive, which phiguard does not open",
-    ),
-];
+const CLOSED: &[(&[u8], &str)] = &[(
+    b"Rar!\x1A\x07",
+    "a RAR archive, which phiguard does not open",
+)];
+
+/// The memory a 7z archive's header, or one decoder of a block, may ask for, in KiB: as
+/// for xz.
+const SEVENZ_MEMORY_KIB: usize = XZ_MEMORY_KIB as usize;
 
 fn format(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(&[0x1f, 0x8b, 0x08]) {
@@ -195,6 +239,12 @@ fn format(bytes: &[u8]) -> Option<Format> {
         Some(Format::Compressed(Codec::Xz))
     } else if bytes.starts_with(b"\x28\xB5\x2F\xFD") {
         Some(Format::Compressed(Codec::Zstd))
+    } else if bytes.starts_with(b"\x04\x22\x4D\x18") || bytes.starts_with(b"\x02\x21\x4C\x18") {
+        Some(Format::Compressed(Codec::Lz4))
+    } else if bytes.starts_with(b"LZIP\x01") {
+        Some(Format::Compressed(Codec::Lzip))
+    } else if bytes.starts_with(b"7z\xBC\xAF\x27\x1C") {
+        Some(Format::SevenZ)
     } else if is_bzip2(bytes) {
         Some(Format::Compressed(Codec::Bzip2))
     } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
@@ -341,6 +391,7 @@ fn open(
             super::ods::render(out, start, prefix, left)
         }
         Some(Format::Tar) => tar_members(prefix, bytes, depth, left, out),
+        Some(Format::SevenZ) => sevenz_members(prefix, bytes, depth, left, out),
         Some(Format::Data(read)) => {
             for (name, rows) in read(bytes, left)? {
                 add(format!("{prefix}{name}"), rows, depth, left, out)?;
@@ -493,6 +544,101 @@ fn tar_members(
         let size = entry.size();
         let content = take(entry, size, left).map_err(|e| e.unwrap_or(DAMAGED))?;
         add(format!("{prefix}{name}"), Ok(content), depth, left, out)?;
+    }
+    Ok(())
+}
+
+/// A 7z archive's members, block by block. A block phiguard cannot decode (encrypted, or
+/// compressed with PPMd, Deflate or another method it does not read) makes each of its files
+/// an unreadable member, and the other blocks are still read; an archive whose names are
+/// encrypted (`7z -mhe=on`), or that names a member twice, is unscannable whole.
+fn sevenz_members(
+    prefix: &str,
+    bytes: &[u8],
+    depth: usize,
+    left: &mut u64,
+    out: &mut Vec<Member>,
+) -> Result<(), &'static str> {
+    use sevenz_rust2::{Archive, BlockDecoder, Error, Password};
+    const ENCRYPTED: &str = "an encrypted 7z member";
+    const UNREAD: &str =
+        "a 7z member that is damaged or compressed with a method phiguard does not read";
+    let mut source = std::io::Cursor::new(bytes);
+    let password = Password::empty();
+    let archive = Archive::read_with_memory_limit(&mut source, &password, SEVENZ_MEMORY_KIB)
+        .map_err(|e| match e {
+            // Without a password (and without the AES coder) an encrypted header is one of
+            // these.
+            Error::PasswordRequired | Error::MaybeBadPassword(_) => {
+                "a 7z archive whose names are encrypted"
+            }
+            Error::UnsupportedCompressionMethod(m) if m.contains("AES") => {
+                "a 7z archive whose names are encrypted"
+            }
+            Error::UnsupportedCompressionMethod(_) => {
+                "a 7z archive whose header is compressed with a method phiguard does not read"
+            }
+            _ => "a damaged 7z archive",
+        })?;
+    let mut names = std::collections::HashSet::new();
+    if !archive
+        .files
+        .iter()
+        .filter(|f| !f.is_directory)
+        .all(|f| names.insert(f.name.as_str()))
+    {
+        return Err("a 7z archive that names a member twice");
+    }
+    for block in 0..archive.blocks.len() {
+        let first = archive.stream_map.block_first_file_index[block];
+        let why = if archive.is_file_encrypted(first) {
+            ENCRYPTED
+        } else {
+            UNREAD
+        };
+        let decoder = BlockDecoder::new_with_memory_limit(
+            1,
+            SEVENZ_MEMORY_KIB,
+            block,
+            &archive,
+            &password,
+            &mut source,
+        );
+        let files: Vec<String> = decoder
+            .entries()
+            .iter()
+            .filter(|f| f.has_stream && !f.is_directory)
+            .map(|f| f.name.clone())
+            .collect();
+        let mut read: Vec<Vec<u8>> = Vec::new();
+        let mut over = false;
+        // The reader checks each file's CRC as it ends: a damaged file fails here.
+        let _ = decoder.for_each_entries(&mut |entry, reader| {
+            if !entry.has_stream || entry.is_directory {
+                return Ok(true);
+            }
+            match take(reader, entry.size, left) {
+                Ok(content) => {
+                    read.push(content);
+                    Ok(true)
+                }
+                Err(e) => {
+                    over = e.is_some();
+                    Err(Error::Other("not read".into()))
+                }
+            }
+        });
+        if over {
+            return Err(OVER_BUDGET);
+        }
+        for (i, name) in files.into_iter().enumerate() {
+            let content = if i < read.len() {
+                Ok(std::mem::take(&mut read[i]))
+            } else {
+                Err(why)
+            };
+            add(format!("{prefix}{name}"), content, depth, left, out)?;
+        }
     }
     Ok(())
 }

@@ -197,7 +197,7 @@ const ASCII_TEXT: [bool; 256] = {
 };
 
 /// Compressed media by its magic bytes: images (PNG, JPEG, GIF, WebP), fonts, audio and
-/// video, and compressed streams (7z; an xz, bzip2 or zstd file is opened as an archive
+/// video, and compressed streams (a 7z, xz, bzip2 or zstd file is opened as an archive
 /// first, and is skipped here only when it cannot be). Their bytes are
 /// entropy-coded, so any run of text in them is noise; they are skipped as binary.
 fn is_media(bytes: &[u8]) -> bool {

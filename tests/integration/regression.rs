@@ -2771,6 +2771,34 @@ fn a_patient_list_compressed_with_xz_bzip2_or_zstd_is_read_at_every_gate() {
     }
 }
 
+/// A patient list compressed with lz4 or lzip, or archived with 7-Zip, was skipped with a
+/// note by every local hook ("which phiguard does not open"), and only a server set to reject
+/// unscannable content refused it. Each is opened now: the compressed file's one member named
+/// without the suffix, the 7z archive's files as its members.
+#[test]
+fn a_patient_list_compressed_with_lz4_or_lzip_or_in_a_7z_archive_is_read_at_every_gate() {
+    let cases: [(&str, &[u8], &str); 3] = [
+        (
+            "exports/patients.csv.lz4",
+            include_bytes!("../fixtures/compressed/patients.csv.lz4"),
+            "exports/patients.csv.lz4!patients.csv",
+        ),
+        (
+            "exports/patients.csv.lz",
+            include_bytes!("../fixtures/compressed/patients.csv.lz"),
+            "exports/patients.csv.lz!patients.csv",
+        ),
+        (
+            "exports/patients.7z",
+            include_bytes!("../fixtures/compressed/patients.7z"),
+            "exports/patients.7z!patients.csv",
+        ),
+    ];
+    for (path, bytes, member) in cases {
+        assert_data_file_read_at_every_gate(path, bytes, member, &[SSN, "418-27-3306"]);
+    }
+}
+
 /// An OpenDocument spreadsheet (pandas `to_excel(engine="odf")`, LibreOffice's own format)
 /// was scanned as the XML of its `content.xml`: a numeric SSN was a bare number far from its
 /// `ssn` header, and a patient list saved as `.ods` gave no finding. Its tables are now read
