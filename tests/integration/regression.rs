@@ -2619,6 +2619,32 @@ fn a_lower_case_mbi_beside_a_medicare_label_is_found_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// An MBI typed in lower case under a CSV column labelled as Medicare got past every gate:
+/// the column's check read upper case only (and `phi.mbi-lowercase` needs a label on the
+/// value's line). It blocks as the upper-case MBI does; the CMS card example stays
+/// synthetic, and a value of that shape under another column stays quiet.
+#[test]
+fn a_lower_case_mbi_under_a_medicare_column_is_found_at_every_gate() {
+    let s = server_holding(&[], "");
+    s.work.add(
+        "exports/members.csv",
+        "name,medicare_id,plan\nRosa Ortega,3cd5fg7hj89,GOLD\nAda Kim,1eg4te5mk73,GOLD\n",
+    );
+    s.work
+        .add("exports/builds.csv", "job,hash\nnightly,3cd5fg7hj89\n");
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert_eq!(
+        rule_lines(&findings, "phi.column"),
+        [("exports/members.csv".to_string(), 2, "block".to_string())],
+        "{findings:?}"
+    );
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_no_value(&r.stdout, &["3cd5fg7hj89"]);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// A phone number with a country code was never reported: the phone rules read NANP
 /// numbers only, while a patient's number is PHI whatever its country (Presidio's phone
 /// recognizer tests are mostly such numbers). In a FHIR Patient's `telecom` it warns, as a

@@ -115,8 +115,14 @@ pub(super) fn identifier(c: &Candidate<'_>) -> Verdict {
     let (check, sev, what) = match k {
         Kind::Ssn => (ids::ssn(v), Severity::Block, "US SSN"),
         Kind::Mbi => {
-            let m = ids::mbi(v);
-            let m = if m == Check::Invalid { ids::hicn(v) } else { m };
+            // CMS reads an MBI or a HICN typed in lower case as the upper-case one.
+            let v = v.to_ascii_uppercase();
+            let m = ids::mbi(&v);
+            let m = if m == Check::Invalid {
+                ids::hicn(&v)
+            } else {
+                m
+            };
             (m, Severity::Block, "Medicare id")
         }
         Kind::Npi => {
