@@ -165,6 +165,7 @@ impl Codec {
             }
             // Frame after frame, the legacy format (`lz4 -l`) and skippable frames too; what
             // follows the last frame is damage.
+            Codec::Lz4 if !lz4_whole(bytes) => Err(None),
             Codec::Lz4 => {
                 let mut rest = bytes;
                 let mut out = Vec::new();
@@ -182,6 +183,64 @@ impl Codec {
         };
         inflated.map_err(|e| e.unwrap_or(self.damaged()))
     }
+}
+
+/// Whether `bytes` are whole lz4 frames end to end (the frame format, `lz4 -l`'s legacy
+/// format, skippable frames), walked by their block sizes without inflating them. The frame
+/// decoder stops without an error at a block boundary, so a cut file read as whatever whole
+/// blocks it held, and a lone header as an empty file.
+fn lz4_whole(mut b: &[u8]) -> bool {
+    const FRAME: u32 = 0x184D_2204;
+    const LEGACY: u32 = 0x184C_2102;
+    const SKIPPABLE: std::ops::RangeInclusive<u32> = 0x184D_2A50..=0x184D_2A5F;
+    let word = |b: &[u8], at: usize| {
+        b.get(at..at.checked_add(4)?)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+    };
+    let magic = |w: u32| w == FRAME || w == LEGACY || SKIPPABLE.contains(&w);
+    while !b.is_empty() {
+        let Some(kind) = word(b, 0) else {
+            return false;
+        };
+        let mut at = 4;
+        if kind == FRAME {
+            let Some(&flags) = b.get(4) else {
+                return false;
+            };
+            let has = |bit: u8, len: usize| if flags & bit != 0 { len } else { 0 };
+            // FLG and BD, the content size and dictionary id when present, the header's
+            // checksum.
+            at += 2 + has(0x08, 8) + has(0x01, 4) + 1;
+            loop {
+                let Some(size) = word(b, at) else {
+                    return false;
+                };
+                at += 4;
+                if size == 0 {
+                    break;
+                }
+                at = at.saturating_add((size & 0x7FFF_FFFF) as usize + has(0x10, 4));
+            }
+            at = at.saturating_add(has(0x04, 4));
+        } else if kind == LEGACY {
+            // Blocks behind their sizes, up to the end or the next frame's magic number.
+            while let Some(size) = word(b, at).filter(|&w| !magic(w)) {
+                at = at.saturating_add(4 + size as usize);
+            }
+        } else if SKIPPABLE.contains(&kind) {
+            let Some(size) = word(b, 4) else {
+                return false;
+            };
+            at = 8usize.saturating_add(size as usize);
+        } else {
+            return false;
+        }
+        let Some(rest) = b.get(at..) else {
+            return false;
+        };
+        b = rest;
+    }
+    true
 }
 
 /// An lzip file inflated, member after member, within the budget `left`: a member that asks

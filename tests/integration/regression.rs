@@ -1475,9 +1475,14 @@ fn an_archive_that_cannot_be_opened_is_refused_by_the_server() {
             "expands past max_file_bytes",
         ),
         (
+            "data/p.rar",
+            b"Rar!\x1A\x07\x01\x00\x33\x92\xB5\xE5".to_vec(),
+            "RAR archive",
+        ),
+        (
             "data/p.csv.lz4",
             b"\x04\x22\x4D\x18\x64\x40\xA7".to_vec(),
-            "lz4-compressed",
+            "damaged lz4 file",
         ),
         ("data/app.db", sqlite::damaged(), "damaged SQLite database"),
     ] {
