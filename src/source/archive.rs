@@ -77,8 +77,9 @@ enum Format {
     /// its tables), a Stata data set ([`stata`](super::stata)) or an SPSS system file
     /// ([`spss`](super::spss), their observations), an Apache Parquet file
     /// ([`parquet`](super::parquet), its rows, and a member for each column that cannot be
-    /// read), a SAS transport file ([`xport`](super::xport), each of its data sets), an Excel
-    /// 97-2003 workbook ([`xls`](super::xls), each of its sheets).
+    /// read), an Apache Arrow IPC file or stream, Feather v2 included ([`arrow`](super::arrow),
+    /// the same), a SAS transport file ([`xport`](super::xport), each of its data sets), an
+    /// Excel 97-2003 workbook ([`xls`](super::xls), each of its sheets).
     Data(Tables),
     /// A document read as its text, its one member [`TEXT_MEMBER`]: a PDF
     /// ([`pdf`](super::pdf), the text its pages draw) or an RTF document
@@ -326,7 +327,7 @@ fn format(bytes: &[u8]) -> Option<Format> {
 
 /// The reader of the data file `bytes` start as, if any.
 fn data_reader(bytes: &[u8]) -> Option<Tables> {
-    let readers: [(Detect, Tables); 7] = [
+    let readers: [(Detect, Tables); 8] = [
         (super::sqlite::is_sqlite, super::sqlite::tables),
         (super::stata::is_stata, super::stata::tables),
         (super::parquet::is_parquet, super::parquet::tables),
@@ -334,6 +335,7 @@ fn data_reader(bytes: &[u8]) -> Option<Tables> {
         (super::xport::is_xport, super::xport::tables),
         (super::xls::is_xls, super::xls::tables),
         (super::msg::is_msg, super::msg::tables),
+        (super::arrow::is_arrow, super::arrow::tables),
     ];
     readers
         .into_iter()

@@ -138,7 +138,7 @@ pub const MIN_RUN: usize = 6;
 /// least [`MIN_RUN`] printable characters (ASCII, tab, or whole UTF-8 sequences), and each
 /// run of as many ASCII characters in UTF-16 (a NUL beside each, as `.xls`, `.doc` and
 /// Windows resources hold them), one per line, in the order they stand. SAS and Stata data
-/// sets, SPSS files, pickles, Feather and uncompressed Parquet pages keep their strings as
+/// sets, SPSS files, pickles and uncompressed Parquet pages keep their strings as
 /// plain bytes between binary numbers, and were skipped as binary with every patient in
 /// them. Empty when there is no such run. Linear: each byte is looked at a bounded number of
 /// times, and the runs are at most as long as the content.

@@ -11,6 +11,7 @@
 
 pub mod added;
 pub mod archive;
+pub mod arrow;
 pub mod blobcache;
 mod calendar;
 mod cfb;

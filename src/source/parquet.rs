@@ -62,7 +62,7 @@ const MAX_NESTING: usize = 100;
 
 /// What each value's place costs of the budget besides its rendering: what remembering
 /// where its field ends takes, and at least the comma or line end it becomes.
-const ENTRY_COST: u64 = 4;
+pub(super) const ENTRY_COST: u64 = 4;
 
 /// Whether `bytes` are a Parquet file: `PAR1` at both ends, a footer length between.
 pub fn is_parquet(bytes: &[u8]) -> bool {
@@ -126,9 +126,9 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
     Ok(out)
 }
 
-/// Why a column chunk was not read.
+/// Why a column chunk (or an Arrow column, [`arrow`](super::arrow)) was not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fail {
+pub(super) enum Fail {
     /// The budget ran out: the whole file stops.
     Over,
     /// This column cannot be read, in words for the report.
@@ -139,16 +139,39 @@ enum Fail {
 const BROKEN: Fail = Fail::Why(DAMAGED_COLUMN);
 
 /// Takes `n` bytes from the budget `left`.
-fn charge(left: &mut u64, n: u64) -> Result<(), Fail> {
+pub(super) fn charge(left: &mut u64, n: u64) -> Result<(), Fail> {
     *left = left.checked_sub(n).ok_or(Fail::Over)?;
     Ok(())
 }
 
-/// Appends the rows of one row group's `columns` to `text`, as CSV lines. A column with
-/// fewer rows than the others (damage, or a column not read) has empty fields below its
-/// last; the values and places already charged are not charged again.
-fn rows(text: &mut Vec<u8>, columns: &[Column], left: &mut u64) -> Result<(), Fail> {
-    let count = columns.iter().map(|c| c.ends.len()).max().unwrap_or(0);
+/// A column's values rendered, one field per row: a row group's column chunk here, a record
+/// batch's column in an Arrow file.
+pub(super) trait Fields {
+    /// How many rows it has.
+    fn count(&self) -> usize;
+    /// Row `r`'s field, if it has that many rows.
+    fn row(&self, r: usize) -> Option<&[u8]>;
+}
+
+impl Fields for Column {
+    fn count(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn row(&self, r: usize) -> Option<&[u8]> {
+        Column::row(self, r)
+    }
+}
+
+/// Appends the rows of one row group's (or record batch's) `columns` to `text`, as CSV
+/// lines. A column with fewer rows than the others (damage, or a column not read) has empty
+/// fields below its last; the values and places already charged are not charged again.
+pub(super) fn rows<C: Fields>(
+    text: &mut Vec<u8>,
+    columns: &[C],
+    left: &mut u64,
+) -> Result<(), Fail> {
+    let count = columns.iter().map(Fields::count).max().unwrap_or(0);
     for r in 0..count {
         let start = text.len();
         let mut paid = 0u64;
@@ -1746,7 +1769,7 @@ fn hex(out: &mut Vec<u8>, x: u8) {
 }
 
 /// Integer `n` with `scale` digits after the point (`-12.34`).
-fn decimal(out: &mut Vec<u8>, n: i128, scale: u32) {
+pub(super) fn decimal(out: &mut Vec<u8>, n: i128, scale: u32) {
     let digits = n.unsigned_abs().to_string();
     let scale = scale as usize;
     if n < 0 {
@@ -1778,7 +1801,7 @@ fn int96(out: &mut Vec<u8>, b: [u8; 12]) {
 }
 
 /// Day `days` after 1970-01-01 as `YYYY-MM-DD` (a count past `i64` as the number).
-fn date(out: &mut Vec<u8>, days: i128) {
+pub(super) fn date(out: &mut Vec<u8>, days: i128) {
     let Ok(days) = i64::try_from(days) else {
         let _ = write!(out, "{days}");
         return;
@@ -1789,7 +1812,7 @@ fn date(out: &mut Vec<u8>, days: i128) {
 
 /// Instant `at` (in units of 1 / `unit` of a second since 1970) as `YYYY-MM-DD HH:MM:SS`,
 /// with the fraction of a second when there is one.
-fn timestamp(out: &mut Vec<u8>, at: i128, unit: i128) {
+pub(super) fn timestamp(out: &mut Vec<u8>, at: i128, unit: i128) {
     let seconds = at.div_euclid(unit.max(1));
     date(out, seconds.div_euclid(86_400));
     out.push(b' ');
@@ -1798,7 +1821,7 @@ fn timestamp(out: &mut Vec<u8>, at: i128, unit: i128) {
 
 /// Time `at` (in units of 1 / `unit` of a second) as `HH:MM:SS`, with the fraction of a
 /// second when there is one.
-fn time_of_day(out: &mut Vec<u8>, at: i128, unit: i128) {
+pub(super) fn time_of_day(out: &mut Vec<u8>, at: i128, unit: i128) {
     let unit = unit.max(1);
     let seconds = at.div_euclid(unit);
     let fraction = at.rem_euclid(unit);

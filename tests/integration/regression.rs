@@ -2230,6 +2230,20 @@ fn a_parquet_extract_is_read_as_its_rows_at_every_gate() {
     );
 }
 
+/// A patient extract saved with `DataFrame.to_feather` (Arrow IPC, LZ4-compressed buffers)
+/// gave no finding at any gate: a string column's values are one run with no separator,
+/// compressed on top. It is read as its rows, CSV under the column names, as the member
+/// `(rows)`.
+#[test]
+fn a_feather_extract_is_read_as_its_rows_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "exports/patients.feather",
+        include_bytes!("../fixtures/arrow/pandas.feather"),
+        "exports/patients.feather!(rows)",
+        &["536-90-4399", "418-27-3306"],
+    );
+}
+
 /// An SPSS system file keeps numbers as binary doubles and compresses its cases; a SAS
 /// transport file (`.xpt`, what trial data goes to the FDA in) keeps numbers as IBM floats
 /// and its names in records far from the values: read as text runs, an SSN kept as a number
