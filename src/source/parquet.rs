@@ -1834,4 +1834,4 @@ pub(super) fn time_of_day(out: &mut Vec<u8>, at: i128, unit: i128) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

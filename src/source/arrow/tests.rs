@@ -60,10 +60,7 @@ fn read(bytes: &[u8]) -> Vec<Table> {
 
 /// The one member of a file every column of which is read, as text.
 fn rows(bytes: &[u8]) -> String {
-    let members = read(bytes);
-    assert_eq!(members.len(), 1, "{members:?}");
-    assert_eq!(members[0].0, ROWS);
-    String::from_utf8(members[0].1.clone().expect("readable rows")).expect("utf-8")
+    crate::source::parquet::tests::only_rows(read(bytes))
 }
 
 #[test]

@@ -71,7 +71,12 @@ fn read(bytes: &[u8]) -> Vec<Table> {
 
 /// The one member of a file every column of which is read, as text.
 fn rows(bytes: &[u8]) -> String {
-    let members = read(bytes);
+    only_rows(read(bytes))
+}
+
+/// The text of the one member a data file reader gave ([`ROWS`]): every column was read.
+/// The Arrow reader's tests use it too.
+pub(in crate::source) fn only_rows(members: Vec<Table>) -> String {
     assert_eq!(members.len(), 1, "{members:?}");
     assert_eq!(members[0].0, ROWS);
     String::from_utf8(members[0].1.clone().expect("readable rows")).expect("utf-8")
