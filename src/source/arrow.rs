@@ -89,12 +89,12 @@ const SCHEMA: u8 = 1;
 const DICTIONARY_BATCH: u8 = 2;
 const RECORD_BATCH: u8 = 3;
 
-/// Whether `bytes` are Arrow IPC: the file format (`ARROW1` at both ends, a footer length
-/// between that fits), or the stream format (a continuation marker, then a message whose
-/// header is a schema that reads).
+/// Whether `bytes` are Arrow IPC: the file format (`ARROW1` and two NULs: its footer is
+/// not needed, and a file cut before it still holds its record batches), or the stream format
+/// (a continuation marker, then a message whose header is a schema that reads).
 pub fn is_arrow(bytes: &[u8]) -> bool {
     if bytes.starts_with(FILE_MAGIC) {
-        return footer_start(bytes).is_some();
+        return true;
     }
     bytes.starts_with(&CONTINUATION)
         && matches!(message(bytes, 0), Ok(Some(m)) if m.kind == SCHEMA
@@ -123,11 +123,16 @@ fn footer_start(bytes: &[u8]) -> Option<usize> {
 /// damaged, or its rows render past the budget.
 pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> {
     // The messages: from after the magic to the footer, or the whole stream.
-    let stream = if bytes.starts_with(FILE_MAGIC) {
-        let end = footer_start(bytes).ok_or(DAMAGED)?;
-        bytes.get(FILE_MAGIC.len()..end).ok_or(DAMAGED)?
+    // A file whose footer does not read (cut, or its length changed) is read as a stream
+    // from after its magic, and each of its columns named damaged after it: dropping the
+    // footer keeps every batch pyarrow's stream reader still reads.
+    let (stream, footer_read) = if bytes.starts_with(FILE_MAGIC) {
+        match footer_start(bytes) {
+            Some(end) => (bytes.get(FILE_MAGIC.len()..end).ok_or(DAMAGED)?, true),
+            None => (&bytes[FILE_MAGIC.len()..], false),
+        }
     } else {
-        bytes
+        (bytes, true)
     };
     let first = message(stream, 0).ok().flatten().ok_or(DAMAGED)?;
     let header = first
@@ -195,6 +200,9 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
             // Another schema, a tensor: nothing of the rows.
             _ => {}
         }
+    }
+    if !footer_read {
+        fail_all(&mut failed, DAMAGED);
     }
     let reasons = schema.columns.iter().zip(failed);
     let reasons = reasons.filter_map(|(c, f)| Some((c, f?)));

@@ -172,12 +172,29 @@ fn a_column_of_a_type_not_read_is_a_member_of_its_own_and_the_others_still_read(
 
 #[test]
 fn a_damaged_stream_or_footer_is_the_whole_file() {
-    // The footer's length pointing before the stream.
+    // The footer's length pointing before the stream, or the footer cut off: the batches
+    // are still read, as pyarrow's stream reader reads them, and every column is named
+    // damaged.
     let mut bytes = UNCOMPRESSED.to_vec();
     let at = bytes.len() - 10;
     bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(!is_arrow(&bytes));
-    assert_eq!(tables(&bytes, &mut BIG.clone()), Err(DAMAGED));
+    let footer = UNCOMPRESSED.len()
+        - 10
+        - i32::from_le_bytes(UNCOMPRESSED[at..at + 4].try_into().unwrap()) as usize;
+    for damaged in [
+        &bytes[..],
+        &UNCOMPRESSED[..footer],
+        &UNCOMPRESSED[..footer - 8],
+    ] {
+        assert!(is_arrow(damaged));
+        let members = read(damaged);
+        assert_eq!(
+            members[0],
+            (ROWS.to_string(), Ok(PATIENTS.as_bytes().to_vec()))
+        );
+        assert_eq!(members.len(), 5, "{members:?}");
+        assert!(members[1..].iter().all(|m| m.1.is_err()), "{members:?}");
+    }
     // A schema message cut short.
     assert_eq!(tables(&STREAM[..40], &mut BIG.clone()), Err(DAMAGED));
     assert_eq!(tables(b"", &mut BIG.clone()), Err(DAMAGED));
@@ -213,13 +230,12 @@ fn is_arrow_takes_both_formats_and_nothing_else() {
         assert!(is_arrow(bytes));
     }
     let parquet = include_bytes!("../../../tests/fixtures/parquet/pandas.parquet");
-    let others: [&[u8]; 9] = [
+    let others: [&[u8]; 8] = [
         b"",
         b"mrn,name,ssn\nMR4000001,Rosa Ortega,536-90-4399\n",
         parquet,
         b"\x1f\x8b\x08\0\0\0\0\0\0\xff",
         b"PK\x03\x04\x14\0\0\0",
-        b"ARROW1\0\0ARROW1",
         b"\xff\xff\xff\xff\x10\0\0\0garbage garbage!",
         b"\xff\xff\xff\xff\0\0\0\0",
         &[0xff; 64],
@@ -227,8 +243,12 @@ fn is_arrow_takes_both_formats_and_nothing_else() {
     for bytes in others {
         assert!(!is_arrow(bytes), "{bytes:?}");
     }
-    // A file format cut short, a stream whose first message is a record batch.
-    assert!(!is_arrow(&PANDAS[..PANDAS.len() - 1]));
+    // The file format's magic is enough: cut short, or nothing but its magics, it is an
+    // Arrow file (a damaged one).
+    assert!(is_arrow(&PANDAS[..PANDAS.len() - 1]));
+    assert!(is_arrow(b"ARROW1\0\0ARROW1"));
+    assert_eq!(tables(b"ARROW1\0\0ARROW1", &mut BIG.clone()), Err(DAMAGED));
+    // A stream whose first message is a record batch.
     let second = STREAM.len() / 2;
     let batch = (second..STREAM.len())
         .find(|&at| STREAM[at..].starts_with(&[0xff; 4]))
