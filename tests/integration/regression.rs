@@ -2664,6 +2664,40 @@ fn a_lower_case_mbi_under_a_medicare_column_is_found_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// An SSN written against its label (`SSN536-90-4399`, a log's `patientSSN536904399`) or
+/// against the next field's (`SSN:536-90-4399DOB:…`, a fixed-width dump) got past every
+/// gate: `phi.ssn` wants a word boundary on both sides of the value. Glued to an SSN label
+/// it blocks; glued to nothing that says SSN, or inside a longer number, it stays quiet.
+#[test]
+fn an_ssn_glued_to_its_label_or_the_next_field_is_found_at_every_gate() {
+    let s = server_holding(&[], "");
+    s.work.add(
+        "logs/lookup.log",
+        "2024-01-02 lookup patientSSN536904399 ok\nNAME:ORTEGA,ROSA SSN:418-27-3306DOB:19610412\n",
+    );
+    s.work.add(
+        "logs/other.log",
+        "build 536-90-4399X\nSSN536-90-43991\nclassname536904399\n",
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert_eq!(
+        rule_lines(&findings, "phi.ssn-glued"),
+        [
+            ("logs/lookup.log".to_string(), 1, "block".to_string()),
+            ("logs/lookup.log".to_string(), 2, "block".to_string())
+        ],
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().all(|f| f["path"] == "logs/lookup.log"),
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &["536904399", "418-27-3306"]);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// A phone number with a country code was never reported: the phone rules read NANP
 /// numbers only, while a patient's number is PHI whatever its country (Presidio's phone
 /// recognizer tests are mostly such numbers). In a FHIR Patient's `telecom` it warns, as a

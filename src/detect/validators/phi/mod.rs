@@ -21,6 +21,7 @@ use super::Validator;
 /// marked HL7 message or FHIR resource every value is synthetic.
 pub static REGISTRY: &[(&str, Validator)] = &[
     ("ssn", |c| context::unless_marked(c, ssn::validate(c))),
+    ("ssn_glued", |c| context::unless_marked(c, ssn::glued(c))),
     ("itin", |c| context::unless_marked(c, simple::itin(c))),
     ("mrn", |c| context::unless_marked(c, simple::mrn(c))),
     ("mrn_org", simple::mrn_org),

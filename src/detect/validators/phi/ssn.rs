@@ -80,5 +80,29 @@ pub(super) fn validate(c: &Candidate<'_>) -> Verdict {
     }
 }
 
+/// D1, glued (`phi.ssn-glued`): nine digits written against the SSN label before them
+/// (`SSN536904399`, the pattern's `gap` empty), or dashed and against the letters after them
+/// (`SSN:536-90-4399DOB`), never inside a longer number. A value with a boundary on both
+/// sides is `phi.ssn`'s.
+pub(super) fn glued(c: &Candidate<'_>) -> Verdict {
+    let Some((digits, sep)) = nine_digits(c.value_bytes()) else {
+        return Verdict::Reject;
+    };
+    let after = c.text.get(c.value.end).copied();
+    if after.is_some_and(|b| b.is_ascii_digit()) {
+        return Verdict::Reject;
+    }
+    let glued_left = c.group("gap").is_some_and(|g| g.is_empty());
+    let glued_right = sep == Some(b'-') && after.is_some_and(|b| b.is_ascii_alphabetic());
+    if !(glued_left || glued_right) {
+        return Verdict::Reject;
+    }
+    match classify_ssn(&digits) {
+        SsnClass::Valid => Verdict::accept(),
+        SsnClass::Synthetic => Verdict::synthetic(),
+        SsnClass::ItinSpace | SsnClass::Invalid => Verdict::Reject,
+    }
+}
+
 #[cfg(test)]
 mod tests;
