@@ -651,8 +651,8 @@ fn sevenz_members(
         return Err("a 7z archive that names a member twice");
     }
     for block in 0..archive.blocks.len() {
-        let first = archive.stream_map.block_first_file_index[block];
-        let why = if archive.is_file_encrypted(first) {
+        let first = archive.stream_map.block_first_file_index.get(block);
+        let why = if first.is_some_and(|&f| archive.is_file_encrypted(f)) {
             ENCRYPTED
         } else {
             UNREAD
