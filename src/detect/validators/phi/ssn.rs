@@ -81,8 +81,8 @@ pub(super) fn validate(c: &Candidate<'_>) -> Verdict {
 }
 
 /// D1, glued (`phi.ssn-glued`): nine digits written against the SSN label before them
-/// (`SSN536904399`, the pattern's `gap` empty), or dashed and against the letters after them
-/// (`SSN:536-90-4399DOB`), never inside a longer number. A value with a boundary on both
+/// (`SSNddddddddd`, the pattern's `gap` empty), or dashed and against the letters after them
+/// (`SSN:ddd-dd-ddddDOB`), never inside a longer number. A value with a boundary on both
 /// sides is `phi.ssn`'s.
 pub(super) fn glued(c: &Candidate<'_>) -> Verdict {
     let Some((digits, sep)) = nine_digits(c.value_bytes()) else {
