@@ -145,45 +145,44 @@ impl Codec {
             ),
             // Frame after frame (`cat a.zst b.zst` is one file to `zstd -d`): the decoder
             // reads one, and what follows it was a place to hide a second.
-            Codec::Zstd => {
-                let mut rest = bytes;
-                let mut out = Vec::new();
-                while !rest.is_empty() {
-                    let before = rest.len();
-                    let decoder = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
-                        &mut rest,
-                        ZSTD_MAX_WINDOW,
-                    )
-                    .map_err(|_| self.damaged())?;
-                    out.append(
-                        &mut take(decoder, 0, left).map_err(|e| e.unwrap_or(self.damaged()))?,
-                    );
-                    if rest.len() >= before {
-                        return Err(self.damaged());
-                    }
-                }
-                Ok(out)
-            }
+            Codec::Zstd => frame_after_frame(bytes, left, |rest, left| {
+                let frame = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
+                    rest,
+                    ZSTD_MAX_WINDOW,
+                )
+                .map_err(|_| None)?;
+                take(frame, 0, left)
+            }),
             // Frame after frame, the legacy format (`lz4 -l`) and skippable frames too; what
             // follows the last frame is damage.
             Codec::Lz4 if !lz4_whole(bytes) => Err(None),
-            Codec::Lz4 => {
-                let mut rest = bytes;
-                let mut out = Vec::new();
-                while !rest.is_empty() {
-                    let before = rest.len();
-                    let frame = lz4_flex::frame::FrameDecoder::new(&mut rest);
-                    out.append(&mut take(frame, 0, left).map_err(|e| e.unwrap_or(self.damaged()))?);
-                    if rest.len() >= before {
-                        return Err(self.damaged());
-                    }
-                }
-                Ok(out)
-            }
+            Codec::Lz4 => frame_after_frame(bytes, left, |rest, left| {
+                take(lz4_flex::frame::FrameDecoder::new(rest), 0, left)
+            }),
             Codec::Lzip => inflate_lzip(bytes, left),
         };
         inflated.map_err(|e| e.unwrap_or(self.damaged()))
     }
+}
+
+/// `bytes` inflated frame after frame until none is left: `frame` inflates the frame at the
+/// front of what is left (reading it off) within the budget `left`, as [`take`] does. A frame
+/// that reads nothing is damage (`Err(None)`), so the loop always moves on.
+fn frame_after_frame(
+    bytes: &[u8],
+    left: &mut u64,
+    mut frame: impl FnMut(&mut &[u8], &mut u64) -> Result<Vec<u8>, Option<&'static str>>,
+) -> Result<Vec<u8>, Option<&'static str>> {
+    let mut rest = bytes;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let before = rest.len();
+        out.append(&mut frame(&mut rest, left)?);
+        if rest.len() >= before {
+            return Err(None);
+        }
+    }
+    Ok(out)
 }
 
 /// Whether `bytes` are whole lz4 frames end to end (the frame format, `lz4 -l`'s legacy
