@@ -72,7 +72,7 @@ pub(super) fn mbi(c: &Candidate<'_>) -> Verdict {
 /// lower-case letter is `phi.mbi`'s.
 pub(super) fn mbi_lowercase(c: &Candidate<'_>) -> Verdict {
     let v = c.value_bytes();
-    if !c.keyword || !bounded(c) || !v.iter().any(u8::is_ascii_lowercase) {
+    if !bounded(c) || !v.iter().any(u8::is_ascii_lowercase) {
         return Verdict::Reject;
     }
     match ids::mbi(&v.to_ascii_uppercase()) {
