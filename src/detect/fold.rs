@@ -15,7 +15,8 @@
 //!
 //! [`fold`] gives a copy of the text in which those characters are ASCII: dashes and minus
 //! signs are `-`, Unicode spaces are ` `, full-width forms are their ASCII letters, digits
-//! and punctuation, mathematical, superscript, subscript and circled digits are digits, and
+//! and punctuation, mathematical, superscript, subscript and circled digits and the decimal
+//! digits of other scripts (Arabic-Indic `٥٣٦`, Devanagari `५३६`, Thai, ...) are digits, and
 //! invisible characters are gone (with variation selectors and enclosing marks, so a keycap
 //! emoji `5️⃣` is `5`, and combining marks on a digit or separator, `5̲3̲6̲`), as
 //! are the escapes of them; an escape of a letter, a digit or a value's separator is that
@@ -27,7 +28,7 @@
 //! regions, line numbers and every structure walk read the copy as they read the text; a
 //! match inside a folded token is mapped back with [`Folded::original`].
 //!
-//! Nothing else is folded: letters with accents, other scripts and typographic quotes are
+//! Nothing else is folded: letters with accents, other scripts' letters and typographic quotes are
 //! text; escapes of quotes, brackets, `<`, `&` and `\` stay escapes (decoded, they would
 //! make another document of a JSON string or an XML element); and a text with no such
 //! character or escape in its added regions is not copied at all.
@@ -158,8 +159,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Finds the foldable characters of a text left to right, by their first bytes: the lead
 /// bytes of the common ones (`C2`, `E2`, `EF`), of the rare ones (`E3`, `F0`) and inline
-/// tags' `<`, the bytes that start an escape (`\`, `%`, `&`), and combining marks' lead
-/// bytes (`CC`, `CD`), each set with a vector search (a byte loop over every added region
+/// tags' `<`, the bytes that start an escape (`\`, `%`, `&`), combining marks' lead bytes
+/// (`CC`, `CD`) and those of other scripts' digits (`D9`, `DB`, `DF`, `E0`, `E1`, `EA`),
+/// each set with a vector search (a byte loop over every added region
 /// was 1 % of a staged change's scan). A hit is read once ([`folded_at`]) and handed over
 /// with what it folds to. Each search's next hit is
 /// kept until the finder passes it, so each goes over each byte once: restarting the others
@@ -168,7 +170,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 struct Finder<'t> {
     text: &'t [u8],
     /// Each search's next hit at or after where it last searched from (`usize::MAX`: none).
-    kept: [Option<usize>; 4],
+    kept: [Option<usize>; 6],
 }
 
 /// A vector search for a set of first bytes: where the first of them is.
@@ -176,18 +178,20 @@ type Search = fn(&[u8]) -> Option<usize>;
 
 /// The finder's searches: the common lead bytes, the rare ones, the escapes' first bytes,
 /// the combining marks' lead bytes.
-const SEARCHES: [Search; 4] = [
+const SEARCHES: [Search; 6] = [
     |t| memchr::memchr3(0xC2, 0xE2, 0xEF, t),
     |t| memchr::memchr3(0xE3, 0xF0, b'<', t),
     |t| memchr::memchr3(b'\\', b'%', b'&', t),
     |t| memchr::memchr2(0xCC, 0xCD, t),
+    |t| memchr::memchr3(0xD9, 0xDB, 0xDF, t),
+    |t| memchr::memchr3(0xE0, 0xE1, 0xEA, t),
 ];
 
 impl<'t> Finder<'t> {
     fn new(text: &'t [u8]) -> Self {
         Finder {
             text,
-            kept: [None; 4],
+            kept: [None; 6],
         }
     }
 
@@ -291,6 +295,8 @@ fn look_alike(cp: u32) -> Option<Option<u8>> {
         0xFF01..=0xFF5E => u8::try_from(cp - 0xFEE0).ok(),
         // Mathematical digits (bold, double-struck, sans-serif, sans-serif bold, monospace).
         0x1D7CE..=0x1D7FF => u8::try_from((cp - 0x1D7CE) % 10).ok().map(|d| b'0' + d),
+        // The decimal digits of other scripts: Arabic-Indic, Persian, Devanagari, Thai, ...
+        0x0660.. if let Some(d) = script_digit(cp) => Some(b'0' + d),
         // Superscript and subscript digits.
         0x00B9 => Some(b'1'),
         0x00B2 | 0x00B3 => u8::try_from(cp - 0x00B2).ok().map(|d| b'2' + d),
@@ -315,6 +321,29 @@ fn look_alike(cp: u32) -> Option<Option<u8>> {
         0xFE00..=0xFE0F | 0x20DD..=0x20E4 => None,
         _ => return None,
     })
+}
+
+/// The first code point (digit zero) of each script's run of ten decimal digits beyond ASCII
+/// (Unicode's `Nd` category, 15.0: Arabic-Indic, Persian, N'Ko, the Indic scripts, Thai, Lao,
+/// Tibetan, Myanmar, Khmer, Mongolian, ..., the segmented digits), ascending. The full-width
+/// and mathematical digits are folded with the other full-width and mathematical forms.
+const SCRIPT_ZEROS: [u32; 61] = [
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+    0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0,
+    0x16B50, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a decimal digit of another script (`٥` is 5, `५` is 5), `None` for every
+/// other code point.
+fn script_digit(cp: u32) -> Option<u8> {
+    let i = SCRIPT_ZEROS
+        .partition_point(|&zero| zero <= cp)
+        .checked_sub(1)?;
+    let d = cp - SCRIPT_ZEROS[i];
+    u8::try_from(d).ok().filter(|&d| d < 10)
 }
 
 /// Whether the combining mark (U+0300 to U+036F) at `i` sits on a digit or a separator

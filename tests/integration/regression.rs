@@ -2429,6 +2429,53 @@ fn an_ssn_written_in_look_alike_characters_is_found_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// An SSN written in another script's digits got past every gate: an Arabic-language
+/// intake form writes Arabic-Indic digits (`٥٣٦`), a Persian or Urdu one Extended
+/// Arabic-Indic, a Hindi one Devanagari, and Bengali, Thai and the rest have their own; each
+/// is a decimal digit to every reader and to Unicode. Detection reads them as the ASCII
+/// digits they are; columns are the file's, and no output holds the value in either form.
+#[test]
+fn an_ssn_written_in_another_scripts_digits_is_found_at_every_gate() {
+    // Each script's digit zero (Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali,
+    // Gujarati, Tamil, Thai, Myanmar, Khmer, N'Ko).
+    let zeros = [
+        0x0660, 0x06F0, 0x0966, 0x09E6, 0x0AE6, 0x0BE6, 0x0E50, 0x1040, 0x17E0, 0x07C0,
+    ];
+    let written: Vec<String> = zeros
+        .iter()
+        .map(|zero| {
+            SSN.chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from_u32(zero + d).unwrap(),
+                    None => c,
+                })
+                .collect()
+        })
+        .collect();
+    let mut text = String::from("Intake forms, as typed.\n");
+    for (i, ssn) in written.iter().enumerate() {
+        text.push_str(&format!("Patient {i}: SSN {ssn} seen today.\n"));
+    }
+    let s = server_holding(&[], "");
+    s.work.add("notes/intake.txt", &text);
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    let ssns: Vec<_> = findings.iter().filter(|f| f["rule"] == "phi.ssn").collect();
+    assert_eq!(ssns.len(), written.len(), "{findings:?}");
+    for (i, (f, ssn)) in ssns.iter().zip(&written).enumerate() {
+        assert_eq!(f["severity"], "block", "{f}");
+        let column = format!("Patient {i}: SSN ").len() + 1;
+        assert_eq!(f["column"], column, "{f}");
+        assert_eq!(f["end_column"], column + ssn.len(), "{f}");
+    }
+    let mut values: Vec<&str> = written.iter().map(String::as_str).collect();
+    values.push(SSN);
+    values.push("4399");
+    assert_no_value(&r.stdout, &values);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// A value written with escapes got past every gate: an HTML or XML character reference
 /// (`536&#45;90&#45;4399`, `&ndash;`, as an HTML export writes typographic dashes), a URL's
 /// percent escape in a request log (`%2D`, `%E2%80%93`), a JSON or source-code escape of an

@@ -52,6 +52,10 @@ fn map(c: char) -> Option<Option<char>> {
         0xA0 | 0x2000..=0x200A | 0x202F | 0x205F | 0x3000 => Some(' '),
         0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0),
         0x1D7CE..=0x1D7FF => char::from_digit((cp - 0x1D7CE) % 10, 10),
+        // Other scripts' decimal digits, by the standard library's own reading of them.
+        0x80.. if c.is_numeric() && script_digit_value(c).is_some() => {
+            char::from_digit(script_digit_value(c).unwrap(), 10)
+        }
         0xB9 => Some('1'),
         0xB2 => Some('2'),
         0xB3 => Some('3'),
@@ -71,6 +75,33 @@ fn map(c: char) -> Option<Option<char>> {
         _ => Some(c),
     })
 }
+
+/// The value of a decimal digit of a script other than Latin, as Unicode's `Nd` digits run
+/// (ten in a row from a zero): found by walking back to the zero of its run, independently
+/// of the table `fold` reads. Full-width and mathematical digits are mapped above.
+fn script_digit_value(c: char) -> Option<u32> {
+    let cp = c as u32;
+    if (0xFF10..=0xFF19).contains(&cp) || (0x1D7CE..=0x1D7FF).contains(&cp) {
+        return None;
+    }
+    // A digit's run: the code points before it back to a zero are digits too, and the run
+    // is at most ten long. `char::is_numeric` is true for every `Nd`, `Nl` and `No` code
+    // point, so the run must be ten numerics from a zero that starts a block of ten.
+    (0..10).find_map(|back| {
+        let zero = char::from_u32(cp.checked_sub(back)?)?;
+        let run = (0..10).all(|k| {
+            char::from_u32(zero as u32 + k).is_some_and(|d| d.is_numeric() && !d.is_ascii())
+        });
+        (run && DIGIT_ZEROS.contains(&(zero as u32))).then_some(back)
+    })
+}
+
+/// Digit zeros of other scripts, written out from Unicode's names (ARABIC-INDIC DIGIT ZERO,
+/// DEVANAGARI DIGIT ZERO, ...) for the oracle: a sample across the planes, not the table.
+const DIGIT_ZEROS: &[u32] = &[
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0BE6, 0x0E50, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xA9D0,
+    0x104A0, 0x11066, 0x1E950, 0x1FBF0,
+];
 
 #[test]
 fn look_alike_characters_fold_to_ascii_in_place() {
@@ -93,6 +124,20 @@ fn look_alike_characters_fold_to_ascii_in_place() {
             "2190219              ",
         ),
         ("2\u{fe0f}\u{20e3}1\u{fe0f}\u{20e3}", "21            "),
+        // Other scripts' digits: Arabic-Indic, Persian, Devanagari, Bengali, Thai, Adlam.
+        (
+            "ssn:\u{665}\u{663}\u{666}-\u{669}\u{660}",
+            "ssn:536-90     ",
+        ),
+        ("\u{6f5}\u{6f3}\u{6f6}", "536   "),
+        ("\u{96b}\u{969}\u{96c}-\u{9e9}", "536-3        "),
+        ("\u{e55}\u{e53}\u{e56}", "536      "),
+        ("\u{1e955}\u{1e959}", "59      "),
+        // Those scripts' letters stay.
+        (
+            "\u{627}\u{665} \u{915}\u{e01}\u{966}",
+            "\u{627}5  \u{915}\u{e01}0  ",
+        ),
     ];
     // Escapes of the same characters (Python's `json.dumps` writes every non-ASCII
     // character so) and of a value's ASCII characters; an escape of a character that is
@@ -127,6 +172,7 @@ fn look_alike_characters_fold_to_ascii_in_place() {
             "219-45 67810                ",
         ),
         ("MRN&#58;&#32;4001&#8209;2", "MRN: 4001-2              "),
+        (r"\u0665\u0663&#x666;", "536                "),
         (
             r"\u002d \u00e9 \u201c \uzzzz \u20 \u0022 \u003c",
             r"-      \u00e9 \u201c \uzzzz \u20 \u0022 \u003c",
@@ -234,6 +280,8 @@ proptest! {
         Just('\u{2013}'), Just('\u{a0}'), Just('\u{200b}'), Just('\u{ff17}'), Just('\u{ff0d}'),
         Just('\u{1d7ce}'), Just('\u{feff}'), Just('\u{3000}'), Just('é'), Just('“'), Just('山'),
         Just('\u{ff5f}'), Just('\u{2016}'), Just('\u{1d7cd}'),
+        Just('\u{665}'), Just('\u{669}'), Just('\u{66a}'), Just('\u{65f}'), Just('\u{96f}'),
+        Just('\u{970}'), Just('\u{e50}'), Just('\u{1e959}'), Just('\u{1e95a}'), Just('\u{627}'),
     ], 0..40)) {
         let text: String = chars.into_iter().collect();
         match whole(&text) {
@@ -383,6 +431,8 @@ fn folding_takes_work_linear_in_the_text() {
 fn searching_text_full_of_rare_lead_bytes_is_linear() {
     for (unit, last) in [
         ("患者の記録です", "\u{2013}"),
+        ("रोगी का रिकॉर्ड ", "\u{96b}"),
+        ("سجل المريض ", "\u{665}"),
         ("あいう", ""),
         ("a\\nb\\t", "\u{a0}"),
         ("if (a && b) x &= y % 10; &amp; %s ", "%2D"),
