@@ -136,8 +136,9 @@ pub struct ConfigFile {
 }
 
 /// Default test paths (detectors.md §4): findings there are downgraded, never suppressed.
-/// Matched case-insensitively (`TestData/`, `UnitTests/`, `SampleData/`): directories of tests,
-/// fixtures and sample data, and the test-file names of common languages.
+/// Matched case-insensitively (`TestData/`, `UnitTests/`, `SampleData/`, `Cerner Samples/`):
+/// directories of tests, fixtures and sample data, and the test-file names of common
+/// languages.
 ///
 /// Checked against real layouts (README "Test paths"): microsoft/fhir-server keeps test
 /// projects in `Microsoft.Health.Fhir.Tests.Common/` and `….Shared.Tests.E2E/` (`*.Tests.*`)
@@ -168,7 +169,8 @@ pub const DEFAULT_TEST_PATHS: &[&str] = &[
     "**/test_data/**",
     "**/sampledata/**",
     "**/sample-data/**",
-    "**/samples/**",
+    "**/sample/**",
+    "**/*samples/**",
     "**/hl7.fhir.*/**",
     "**/*_test.go",
     "**/*_test.py",
@@ -788,6 +790,10 @@ mod tests {
             "api/src/test/resources/org/openmrs/include/standardTestDataset.xml",
             "spec/hl7.fhir.us.core/3.0.0/package/Patient-example.json",
             "fhir/packages/hl7.fhir.r4.examples#4.0.1/package/Patient-pat1.json",
+            // chb/sample_ccdas keeps each vendor's C-CDAs in `<Vendor> Samples/`.
+            "Allscripts Samples/Enterprise EHR/b2 Adam Everyman ToC.xml",
+            "ccda-samples/ccd.xml",
+            "sample/patient.json",
         ] {
             assert!(
                 c.test_path_set.is_match(test),
@@ -803,6 +809,8 @@ mod tests {
             "Migrations/001_seed.sql",
             "src/hl7.fhir.loader.rs",
             "exports/hl7-fhir/patients.ndjson",
+            "src/resample/patients.rs",
+            "exports/samples.csv",
         ] {
             assert!(!c.test_path_set.is_match(real), "{real} is not a test path");
         }
