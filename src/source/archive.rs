@@ -15,9 +15,11 @@
 //! A member is shown as `archive!member` (gitleaks' convention), a nested one as
 //! `outer.zip!inner.tar!data.csv`; a compressed file's one member is named after the file
 //! without `.gz`, `.bz2`, `.xz`, `.zst`, `.lz4` or `.lz`, and a compressed tar (`.tar.gz`,
-//! `.tgz`, `.tar.xz`) shows the tar's members directly. An xz file may ask for a dictionary of
-//! up to 64 MiB (`xz -9`), a zstd frame for a window as large, an lzip member or a 7z block for
-//! a dictionary as large; a larger one is a damaged file.
+//! `.tgz`, `.tar.xz`) shows the tar's members directly. A zip member is read stored, deflated,
+//! or compressed with bzip2, LZMA, zstd or Deflate64 (decoded in `methods`). An xz file may
+//! ask for a dictionary of up to 64 MiB (`xz -9`), a zstd frame (a zip member's too) for a
+//! window as large, an lzip member, a 7z block or a zip member compressed with LZMA for a
+//! dictionary as large; a larger one is a damaged file.
 //!
 //! What cannot be read is unscannable (named in the report, rejected by a server, like
 //! undecodable text), as narrowly as possible: a member that is encrypted, damaged,
@@ -501,6 +503,46 @@ fn add(
     }
 }
 
+/// How a zip member's content is read.
+#[derive(Clone, Copy)]
+enum ZipWay {
+    /// Stored or deflated: by the zip reader, which checks its CRC-32.
+    Reader,
+    /// Compressed with a method phiguard decodes itself ([`methods`]).
+    Decoded,
+}
+
+/// Why a zip member cannot be read because of its method.
+const UNREAD_METHOD: &str = "a zip member compressed with a method phiguard does not read";
+
+/// Why a zip member cannot be read: it is damaged (its CRC-32, its size or its compressed
+/// stream), or asks for more memory than phiguard gives a decoder.
+const DAMAGED_MEMBER: &str = "a damaged zip member";
+
+/// The content of member `i` of `zip`, read as `way` says (decoded as it is read).
+fn zip_member_reader<'z>(
+    zip: &'z mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
+    i: usize,
+    way: ZipWay,
+) -> Result<Box<dyn Read + 'z>, &'static str> {
+    match way {
+        ZipWay::Reader => match zip.by_index(i) {
+            Ok(entry) => Ok(Box::new(entry)),
+            Err(_) => Err(DAMAGED_MEMBER),
+        },
+        ZipWay::Decoded => {
+            let raw = zip.by_index_raw(i).map_err(|_| DAMAGED_MEMBER)?;
+            let entry = methods::Entry {
+                method: raw.compression(),
+                flags: raw.flags().as_u16(),
+                size: raw.size(),
+                crc32: raw.crc32(),
+            };
+            methods::reader(&entry, raw).map_err(|_| DAMAGED_MEMBER)
+        }
+    }
+}
+
 fn zip_members(
     prefix: &str,
     bytes: &[u8],
@@ -509,9 +551,7 @@ fn zip_members(
     out: &mut Vec<Member>,
 ) -> Result<(), &'static str> {
     const DAMAGED: &str = "a damaged zip archive";
-    const DAMAGED_MEMBER: &str = "a damaged zip member";
     const ENCRYPTED: &str = "an encrypted zip member";
-    const UNREAD_METHOD: &str = "a zip member compressed with a method phiguard does not read";
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| DAMAGED)?;
     // The reader keeps one entry per name; the other would be content nobody looked at.
     if zip.has_duplicate_names() {
@@ -523,48 +563,55 @@ fn zip_members(
     let mut all_sheets_read = true;
     let shared_strings = book.as_ref().and_then(|b| b.shared_strings.clone());
     for i in 0..zip.len() {
-        let (name, dir, unreadable) = {
+        let (name, dir, way, size) = {
             let raw = zip.by_index_raw(i).map_err(|_| DAMAGED)?;
             let name = String::from_utf8_lossy(raw.name_raw()).into_owned();
-            // Stored and deflated are what zip writers make by default; anything else
-            // (bzip2, LZMA, zstd, Deflate64) is left unread rather than inflated by more
-            // code.
-            let unreadable = if raw.encrypted() {
-                Some(ENCRYPTED)
-            } else if !matches!(
-                raw.compression(),
+            // Stored and deflated are what zip writers make by default, and the zip reader
+            // inflates them; bzip2, LZMA, zstd and Deflate64 (7-Zip, `zip -Z bzip2`, Windows
+            // Explorer) are decoded here, within the same limits as a file of their kind.
+            // Anything else (PPMd, the old methods) is left unread.
+            let method = raw.compression();
+            let way = if raw.encrypted() {
+                Err(ENCRYPTED)
+            } else if matches!(
+                method,
                 zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
             ) {
-                Some(UNREAD_METHOD)
+                Ok(ZipWay::Reader)
+            } else if methods::decodes(method) {
+                Ok(ZipWay::Decoded)
             } else {
-                None
+                Err(UNREAD_METHOD)
             };
-            (name, raw.is_dir(), unreadable)
+            (name, raw.is_dir(), way, raw.size())
         };
         if dir || shared_strings.as_deref() == Some(name.as_str()) {
             continue;
         }
-        if let (Some(book), None) = (&book, unreadable)
+        if let (Some(book), Ok(way)) = (&book, way)
             && let Some(sheet) = book.sheet(&name)
         {
-            let entry = zip.by_index(i).map_err(|_| DAMAGED)?;
-            match book.render(entry, left) {
-                Ok(csv) => {
-                    add(format!("{prefix}{sheet}"), Ok(csv), depth, left, out)?;
-                    continue;
+            // A member that does not open is read below, where it says why.
+            if let Ok(entry) = zip_member_reader(&mut zip, i, way) {
+                match book.render(entry, left) {
+                    Ok(csv) => {
+                        add(format!("{prefix}{sheet}"), Ok(csv), depth, left, out)?;
+                        continue;
+                    }
+                    Err(Some(over)) => return Err(over),
+                    // Read as the XML it is, below.
+                    Err(None) => all_sheets_read = false,
                 }
-                Err(Some(over)) => return Err(over),
-                // Read as the XML it is, below.
-                Err(None) => all_sheets_read = false,
+            } else {
+                all_sheets_read = false;
             }
         }
-        let content = match unreadable {
-            Some(why) => Err(why),
-            None => match zip.by_index(i) {
-                Err(_) => Err(DAMAGED_MEMBER),
+        let content = match way {
+            Err(why) => Err(why),
+            Ok(way) => match zip_member_reader(&mut zip, i, way) {
+                Err(why) => Err(why),
                 Ok(entry) => {
-                    let size = entry.size();
-                    // The reader checks each member's CRC at its end: a damaged member
+                    // Each reader checks the member's CRC-32 at its end: a damaged member
                     // fails here.
                     match take(entry, size, left) {
                         Ok(content) => Ok(content),
@@ -786,6 +833,8 @@ fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
     let cut = s.len().checked_sub(suffix.len())?;
     (s.is_char_boundary(cut) && s[cut..].eq_ignore_ascii_case(suffix)).then(|| &s[..cut])
 }
+
+mod methods;
 
 #[cfg(test)]
 pub(super) mod tests;
