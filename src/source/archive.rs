@@ -328,12 +328,13 @@ fn format(bytes: &[u8]) -> Option<Format> {
 
 /// The reader of the data file `bytes` start as, if any.
 fn data_reader(bytes: &[u8]) -> Option<Tables> {
-    let readers: [(Detect, Tables); 8] = [
+    let readers: [(Detect, Tables); 9] = [
         (super::sqlite::is_sqlite, super::sqlite::tables),
         (super::stata::is_stata, super::stata::tables),
         (super::parquet::is_parquet, super::parquet::tables),
         (super::spss::is_spss, super::spss::tables),
         (super::xport::is_xport, super::xport::tables),
+        (super::sas7bdat::is_sas7bdat, super::sas7bdat::tables),
         (super::xls::is_xls, super::xls::tables),
         (super::msg::is_msg, super::msg::tables),
         (super::arrow::is_arrow, super::arrow::tables),

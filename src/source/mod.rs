@@ -37,6 +37,7 @@ pub mod pdf;
 mod reader;
 pub mod refs;
 pub mod rtf;
+pub mod sas7bdat;
 pub mod spss;
 pub mod sqlite;
 pub mod staged;

@@ -943,7 +943,7 @@ fn binary(item: Item) -> Loaded {
 }
 
 /// The member name under which the text runs of a binary file are scanned and reported
-/// (`cohort.sas7bdat!(text runs)`): their lines are runs, not lines of the file.
+/// (`referral.doc!(text runs)`): their lines are runs, not lines of the file.
 const TEXT_RUNS: &str = "(text runs)";
 
 /// `item`, whose text is the runs read from a binary file ([`text_runs`]), named as the

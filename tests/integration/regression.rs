@@ -2269,6 +2269,20 @@ fn spss_and_sas_transport_files_are_read_as_their_rows_at_every_gate() {
     }
 }
 
+/// A SAS data set (`.sas7bdat`, saved with `COMPRESS=CHAR`) keeps numbers as binary doubles,
+/// its column names in a text block apart from the rows, and its rows RLE-compressed: read
+/// as text runs, an SSN kept as a number under a column `ssn` was invisible, and a text one
+/// had no label. It is read as its rows, CSV under the column names, as the member `(rows)`.
+#[test]
+fn a_sas_data_set_is_read_as_its_rows_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "research/cohort.sas7bdat",
+        include_bytes!("../fixtures/sas7bdat/patients-rle.sas7bdat"),
+        "research/cohort.sas7bdat!(rows)",
+        &["536-90-4399", "418-27-3306", "536904399"],
+    );
+}
+
 /// An Excel 97-2003 workbook (`.xls`) keeps its strings in one shared table, away from
 /// their columns' headers, and its numbers as binary doubles: read as text runs, an SSN
 /// typed as a number and every birth date were invisible. Each sheet is read as CSV, hidden
