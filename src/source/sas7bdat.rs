@@ -19,7 +19,9 @@
 //! subheaders, or (in a compressed data set) one per subheader, compressed with RLE
 //! (`SASYZCRL`, `COMPRESS=CHAR`) or RDC (`SASYZCR2`, `COMPRESS=BINARY`) or kept whole where
 //! compressing did not make them shorter. The metadata is read from every page first, then
-//! the rows, in the pages' order, up to the row count. Every offset and length is checked
+//! the rows, in the pages' order, as many as each page holds: the row count only says
+//! whether rows are missing (a count lowered by hand hid the rows past it from a reader
+//! that stopped there, and no tool rewrites it so). Every offset and length is checked
 //! against the page it is in before it is used, so nothing is sized by a count the bytes do
 //! not hold; a compressed row is charged to the archive budget before it is decompressed
 //! (its length is the row length, whatever it was compressed to) and must decompress to
@@ -140,10 +142,9 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
         damage: None,
     };
     out.header()?;
+    // Every page is read, past the row count too: a count lowered by hand (to 0) hid every
+    // row from the scan, while each page still counts the rows it holds.
     for page in header.pages(bytes) {
-        if out.remaining == 0 {
-            break;
-        }
         out.page(page)?;
     }
     // Rows the data set counts that no page held, though every page it counts is here:
@@ -744,7 +745,7 @@ struct Output<'s, 'a, 'l> {
     /// A decompressed row, kept across rows.
     row: Vec<u8>,
     left: &'l mut u64,
-    /// The rows of the row count not yet rendered.
+    /// The rows of the row count not yet rendered (rows past it are rendered too).
     remaining: u64,
     /// The rows rendered.
     rows: u64,
@@ -797,9 +798,6 @@ impl Output<'_, '_, '_> {
                     return Ok(());
                 };
                 for p in pointers {
-                    if self.remaining == 0 {
-                        return Ok(());
-                    }
                     self.subheader(&page[p.at..p.at + p.len], p)?;
                 }
                 if kind == Page::Mix {
@@ -858,10 +856,10 @@ impl Output<'_, '_, '_> {
     }
 
     /// Up to `count` rows packed from `at` in `page` (a data page's, or a mix page's after
-    /// its subheaders). Rows past the page's end are damage, unless the file ends there.
+    /// its subheaders), whatever the data set's row count says. Rows past the page's end
+    /// are damage, unless the file ends there.
     fn packed(&mut self, page: &[u8], at: usize, count: u64) -> Result<(), &'static str> {
         let length = self.set.row_length;
-        let count = count.min(self.remaining);
         if count == 0 || length == 0 {
             return Ok(());
         }

@@ -893,13 +893,22 @@ fn hand_made_data_sets_of_every_layout_read_as_made() {
 }
 
 #[test]
-fn the_row_count_ends_the_rows_and_the_file_end_ends_them_quietly() {
+fn a_lowered_row_count_hides_no_row_and_the_file_end_ends_them_quietly() {
     let set = Set::patients_n(true, false, 40);
     let bytes = set.bytes();
     let all = csv(&bytes);
     assert_eq!(all.lines().count(), 41);
-    let fewer = set.clone().with(|s| s.row_count = Some(5));
-    assert_eq!(csv(&fewer.bytes()).lines().count(), 6);
+    // A row count lowered by hand (0, 5) hides no row: each page says what it holds.
+    for count in [0, 5] {
+        let fewer = set.clone().with(|s| s.row_count = Some(count));
+        assert_eq!(csv(&fewer.bytes()), all, "{count}");
+        // Rows kept as compressed subheaders too.
+        let fewer = set.clone().with(|s| {
+            s.compressed = true;
+            s.row_count = Some(count);
+        });
+        assert_eq!(csv(&fewer.bytes()), all, "{count}");
+    }
     // Cut at a page's end: the rows of the pages left.
     let cut = &bytes[..bytes.len() - 1024];
     let text = csv(cut);
