@@ -328,7 +328,7 @@ fn format(bytes: &[u8]) -> Option<Format> {
 
 /// The reader of the data file `bytes` start as, if any.
 fn data_reader(bytes: &[u8]) -> Option<Tables> {
-    let readers: [(Detect, Tables); 9] = [
+    let readers: [(Detect, Tables); 10] = [
         (super::sqlite::is_sqlite, super::sqlite::tables),
         (super::stata::is_stata, super::stata::tables),
         (super::parquet::is_parquet, super::parquet::tables),
@@ -338,6 +338,7 @@ fn data_reader(bytes: &[u8]) -> Option<Tables> {
         (super::xls::is_xls, super::xls::tables),
         (super::msg::is_msg, super::msg::tables),
         (super::arrow::is_arrow, super::arrow::tables),
+        (super::pickle::is_pickle, super::pickle::tables),
     ];
     readers
         .into_iter()

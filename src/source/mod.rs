@@ -34,6 +34,7 @@ pub mod pack;
 pub mod parquet;
 mod paths;
 pub mod pdf;
+pub mod pickle;
 mod reader;
 pub mod refs;
 pub mod rtf;

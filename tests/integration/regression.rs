@@ -2283,6 +2283,21 @@ fn a_sas_data_set_is_read_as_its_rows_at_every_gate() {
     );
 }
 
+/// A pandas DataFrame pickle (`df.to_pickle`, pandas 3 with pyarrow) keeps an SSN stored as
+/// int64 as raw numpy bytes, its column names apart from the values, and its string
+/// columns as Arrow buffers run together (`536-90-4399418-27-3306`): read as text runs,
+/// none of the three values below was found. It is read as its rows, CSV under the column
+/// names, as the member `(rows)`.
+#[test]
+fn a_pandas_pickle_is_read_as_its_rows_at_every_gate() {
+    assert_data_file_read_at_every_gate(
+        "research/cohort.pkl",
+        include_bytes!("../fixtures/pickle/pandas3.pkl"),
+        "research/cohort.pkl!(rows)",
+        &["536-90-4399", "418-27-3306", "536904399"],
+    );
+}
+
 /// An Excel 97-2003 workbook (`.xls`) keeps its strings in one shared table, away from
 /// their columns' headers, and its numbers as binary doubles: read as text runs, an SSN
 /// typed as a number and every birth date were invisible. Each sheet is read as CSV, hidden
