@@ -787,6 +787,16 @@ pub(super) fn utf8_or_latin1(raw: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `bytes` without trailing blanks and NULs: a fixed-width field of a data set (SAS, SPSS,
+/// a SAS transport file) as its writer padded it.
+pub(super) fn trim_end(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != 0)
+        .map_or(0, |i| i + 1);
+    &bytes[..end]
+}
+
 /// Appends Latin-1 `raw` to `out` as UTF-8, into a buffer kept across values.
 pub(super) fn push_latin1(out: &mut Vec<u8>, raw: &[u8]) {
     for &b in raw {

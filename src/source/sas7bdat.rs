@@ -55,7 +55,7 @@
 //!
 //! Labels and value formats other than the dates' (`DOLLAR`, user formats) are not rendered.
 
-use super::archive::{charge, csv_field as field, push_latin1};
+use super::archive::{charge, csv_field as field, push_latin1, trim_end};
 use super::calendar::{decimal, timestamp};
 use super::parquet::time_of_day;
 use super::rtf::windows_1252;
@@ -905,15 +905,6 @@ impl Output<'_, '_, '_> {
         }
         Ok(())
     }
-}
-
-/// `bytes` without trailing blanks and NULs.
-fn trim_end(bytes: &[u8]) -> &[u8] {
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != 0)
-        .map_or(0, |i| i + 1);
-    &bytes[..end]
 }
 
 /// Appends character value `raw` as a CSV field: as it is when it is UTF-8, else read in

@@ -40,7 +40,7 @@
 //! - the system-missing value renders as an empty field. User-missing values are values,
 //!   and render as such.
 
-use super::archive::{charge, csv_field as field, push_latin1};
+use super::archive::{charge, csv_field as field, push_latin1, trim_end};
 use super::calendar::{decimal, timestamp};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -405,15 +405,6 @@ fn extension<'a>(r: &mut Reader<'a>, dict: &mut Dictionary<'a>) -> Option<()> {
         _ => {}
     }
     Some(())
-}
-
-/// `bytes` without trailing spaces and NULs.
-fn trim_end(bytes: &[u8]) -> &[u8] {
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != 0)
-        .map_or(0, |i| i + 1);
-    &bytes[..end]
 }
 
 /// The `KEY=value` pairs of an extension record, split at `separator`.

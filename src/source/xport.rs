@@ -38,7 +38,7 @@
 //!   SSN stored as a number reads as one), in exponent form below 1e-5 or from 1e16 on.
 //! - missing values (`.`, `._` and `.A` to `.Z`) render as empty fields.
 
-use super::archive::{charge, csv_field as field, utf8_or_latin1};
+use super::archive::{charge, csv_field as field, trim_end, utf8_or_latin1};
 use super::calendar::{decimal, timestamp};
 
 /// Why a file cannot be read (a header, member header or NAMESTR is damaged or cut short).
@@ -367,15 +367,6 @@ fn observations<'a>(
         count -= 1;
     }
     Some((&data[..count * width], width, end))
-}
-
-/// `bytes` without trailing blanks and NULs.
-fn trim_end(bytes: &[u8]) -> &[u8] {
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != 0)
-        .map_or(0, |i| i + 1);
-    &bytes[..end]
 }
 
 impl DataSet<'_> {
