@@ -12,10 +12,11 @@
 //! records the callable's `module.name`, its arguments and its state. Every value lives in
 //! one arena and is named by its index, so the memo and `DUP` share values at no cost and
 //! nothing is walked recursively while the pickle runs; what reads the result afterwards
-//! follows fixed paths to a bounded depth ([`MAX_DEPTH`]). Strings and bytes are spans of the
+//! follows fixed paths to a bounded depth (`MAX_DEPTH`). Strings and bytes are spans of the
 //! input, each length checked against what is left of it before it is used; every value is
 //! charged to the archive budget as it is made, and so is each cell rendered. Out-of-band
-//! buffers (protocol 5's `NEXT_BUFFER`) are not in the file: such a pickle is unscannable.
+//! buffers (protocol 5's `NEXT_BUFFER`) are not in the file: the machine stops there, as at
+//! damage (below).
 //!
 //! A DataFrame is read from its `BlockManager` (`_unpickle_block`/`new_block` blocks, or the
 //! state pandas before 2 wrote), each block placed by its `mgr_locs` (a slice or an integer
