@@ -197,7 +197,7 @@ pub struct Stopped {
 pub enum UnscannedKind {
     /// Over `[scan] max_file_bytes` (the size in bytes).
     Oversize(u64),
-    /// Not decodable as text (the reason, e.g. "invalid UTF-16").
+    /// Not readable (the reason, e.g. "an encrypted zip member").
     Unscannable(&'static str),
     /// A Git LFS pointer whose object is not in this repository: a server's case, since
     /// LFS objects go to the LFS server, not through the push.

@@ -25,25 +25,26 @@ pub fn classify(bytes: &[u8]) -> Kind {
     }
 }
 
-/// UTF-16 text as UTF-8, when `bytes` is UTF-16 that validates: with a byte-order mark, or
-/// without one when its NUL bytes say so (every other byte NUL, as in Latin-script UTF-16);
-/// an even length and well-formed surrogate pairs either way. `None` when it is not UTF-16,
-/// `Some(Err(()))` when it looks like UTF-16 but does not validate.
+/// UTF-16 text as UTF-8. With a byte-order mark (and a NUL somewhere) it is UTF-16 whatever
+/// it holds: a unit that is no character (a lone surrogate, an odd last byte) is decoded as
+/// U+FFFD, as an editor shows it, and the rest is read; a lone surrogate made such a file
+/// unscannable, passed by every local hook with a note. Without one, it is UTF-16 when its
+/// NUL bytes say so (every other byte NUL, as in Latin-script UTF-16) and it validates (an
+/// even length, well-formed surrogate pairs); when it does not validate it is binary that
+/// only looked like UTF-16 (a small file of 16-bit numbers), read as its text runs, which
+/// hold UTF-16 runs too. `None` when it is not UTF-16.
 ///
 /// A file starting with `FF FE` that holds no NUL is not taken for UTF-16: two bytes of
 /// ASCII decode to one valid UTF-16 unit, so such a file "validates" as CJK text and every
 /// value in it would vanish; it is scanned as the bytes it is.
-pub fn decode_utf16(bytes: &[u8]) -> Option<std::result::Result<Vec<u8>, ()>> {
+pub fn decode_utf16(bytes: &[u8]) -> Option<Vec<u8>> {
     let nul = memchr::memchr(0, bytes).is_some();
-    let (little, body) = match bytes {
-        [0xFF, 0xFE, rest @ ..] if nul => (true, rest),
-        [0xFE, 0xFF, rest @ ..] if nul => (false, rest),
-        _ if nul => (utf16_without_bom(bytes)?, bytes),
+    let (little, body, bom) = match bytes {
+        [0xFF, 0xFE, rest @ ..] if nul => (true, rest, true),
+        [0xFE, 0xFF, rest @ ..] if nul => (false, rest, true),
+        _ if nul => (utf16_without_bom(bytes)?, bytes, false),
         _ => return None,
     };
-    if body.len() % 2 != 0 {
-        return Some(Err(()));
-    }
     let units = body.chunks_exact(2).map(|c| {
         if little {
             u16::from_le_bytes([c[0], c[1]])
@@ -51,8 +52,20 @@ pub fn decode_utf16(bytes: &[u8]) -> Option<std::result::Result<Vec<u8>, ()>> {
             u16::from_be_bytes([c[0], c[1]])
         }
     });
+    if bom {
+        let mut text: String = char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
+        if body.len() % 2 != 0 {
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+        return Some(text.into_bytes());
+    }
+    if body.len() % 2 != 0 {
+        return None;
+    }
     let text: std::result::Result<String, _> = char::decode_utf16(units).collect();
-    Some(text.map(String::into_bytes).map_err(|_| ()))
+    text.ok().map(String::into_bytes)
 }
 
 /// Whether `bytes` (with no byte-order mark) look like UTF-16: in the first 8 KiB, at least
@@ -96,7 +109,7 @@ pub(super) fn text_with_nuls(bytes: &[u8]) -> bool {
 }
 
 /// An old version's text as it was scanned when it was new: itself, or decoded from UTF-16.
-/// `None` for content that was never scanned as text (binary, DICOM, undecodable UTF-16),
+/// `None` for content that was never scanned as text (binary, DICOM),
 /// whose lines therefore cannot count as old: a NUL byte removed must not make them pass.
 pub(super) fn scanned_text(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
     use std::borrow::Cow;
@@ -106,8 +119,7 @@ pub(super) fn scanned_text(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
     }
     // In the order [`finish`] classifies new content.
     match decode_utf16(bytes) {
-        Some(Ok(decoded)) => Some(Cow::Owned(decoded)),
-        Some(Err(())) => None,
+        Some(decoded) => Some(Cow::Owned(decoded)),
         None => (kind == Kind::Binary && text_with_nuls(bytes)).then_some(Cow::Borrowed(bytes)),
     }
 }

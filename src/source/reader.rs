@@ -24,7 +24,7 @@ pub enum Skip {
     TooLarge(u64),
     /// Not a regular file (socket, submodule, vanished).
     NotAFile,
-    /// Text phiguard cannot decode (UTF-16 that does not validate): named in the report,
+    /// Content phiguard cannot read (an encrypted or damaged archive member): named in the report,
     /// and rejected by a server unless `[server] unscannable = "pass"`.
     Unscannable(&'static str),
     /// A Git LFS pointer whose object is not in this repository ([`lfs`]): named in the
@@ -630,7 +630,7 @@ enum Compared {
     /// As the text runs in it ([`text_runs`], empty when there are none): binary that no
     /// reader understands, whose old versions are read as runs too.
     Runs(Vec<u8>),
-    /// Not at all: DICOM, UTF-16 that does not validate, text with stray NULs; [`finish`]
+    /// Not at all: DICOM, text with stray NULs; [`finish`]
     /// classifies it and every line that is scanned is added.
     Whole,
 }
@@ -639,7 +639,7 @@ fn compared(text: &[u8]) -> Compared {
     match classify(text) {
         Kind::Text => Compared::AsItIs,
         kind => match decode_utf16(text) {
-            Some(Ok(decoded)) => Compared::Decoded(decoded),
+            Some(decoded) => Compared::Decoded(decoded),
             None if read_as_runs(text, kind) => Compared::Runs(text_runs(text)),
             _ => Compared::Whole,
         },
@@ -891,28 +891,17 @@ fn member_against(item: Item, old: &[&[u8]]) -> Loaded {
     Loaded::Item(if runs { runs_member(item) } else { item })
 }
 
-/// Classifies a whole item: UTF-16 that validates is decoded (every line added), UTF-16 that
-/// does not is skipped as unscannable (and named), text with a stray NUL is scanned, binary
-/// is skipped, DICOM cut to its preamble.
+/// Classifies a whole item: UTF-16 is decoded (every line added; [`decode_utf16`]), text
+/// with a stray NUL is scanned, binary is skipped, DICOM cut to its preamble.
 fn finish(item: Item) -> Loaded {
-    match decode_utf16(&item.text) {
-        // Everything but the content and its regions stays: a file's root-relative path, an
-        // archive member's or a decoded payload's place.
-        Some(Ok(text)) => {
-            return Loaded::Item(Item {
-                added: whole_region(text.len()),
-                text,
-                ..item
-            });
-        }
-        Some(Err(())) => {
-            return Loaded::Skipped {
-                path: item.path,
-                member: item.member,
-                why: Skip::Unscannable("invalid UTF-16"),
-            };
-        }
-        None => {}
+    // Everything but the content and its regions stays: a file's root-relative path, an
+    // archive member's or a decoded payload's place.
+    if let Some(text) = decode_utf16(&item.text) {
+        return Loaded::Item(Item {
+            added: whole_region(text.len()),
+            text,
+            ..item
+        });
     }
     match classify(&item.text) {
         Kind::Text => Loaded::Item(item),

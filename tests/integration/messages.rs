@@ -231,10 +231,8 @@ fn skipped_files_are_named_masked_and_counted_past_the_first_ten() {
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert_no_value(said.as_bytes(), &[SSN]);
-    assert!(
-        said.contains("note: u16.txt skipped: invalid UTF-16"),
-        "{said}"
-    );
+    // UTF-16 with a lone surrogate is read (as U+FFFD there), not skipped.
+    assert!(!said.contains("u16.txt"), "{said}");
     assert!(
         said.contains("note: 13 file(s) binary, not scanned: img/00.png, img/01.png"),
         "{said}"
