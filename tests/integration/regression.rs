@@ -1149,7 +1149,7 @@ fn an_edit_of_a_utf16_file_reports_only_the_lines_it_adds() {
     );
 }
 
-/// Notes naming a file left unscanned (over `max_file_bytes`, undecodable) printed its path
+/// Notes naming a file left unscanned (over `max_file_bytes`, unscannable) printed its path
 /// as it is, a value in the name included, on the client and in the server's refusal; and
 /// the value in the name of an added file that was not scanned was not reported.
 #[test]
@@ -1157,10 +1157,9 @@ fn notes_naming_skipped_files_mask_a_value_in_the_path() {
     use crate::common::assert_no_value;
     let values = [SSN, "536904399", "536-90", "90-4399"];
     let big = format!("records/ssn_{SSN}.txt");
-    let bad = format!("records/ssn_{SSN}.u16");
-    let mut undecodable = vec![0xFF, 0xFE];
-    undecodable.extend(utf16le("ssn: "));
-    undecodable.extend([0x00, 0xD8]);
+    let bad = format!("records/ssn_{SSN}.rar");
+    // A RAR archive: recognised, never opened, so unscannable.
+    let undecodable = b"Rar!\x1A\x07\x01\x00\x33\x92\xB5\xE5".to_vec();
     let config = "[scan]\nmax_file_bytes = 100\n";
     let s = Server::new("pre-receive");
     s.config(config);
@@ -1174,7 +1173,7 @@ fn notes_naming_skipped_files_mask_a_value_in_the_path() {
         if format == "human" {
             let out = r.all();
             assert!(
-                out.contains("max_file_bytes") && out.contains("UTF-16"),
+                out.contains("max_file_bytes") && out.contains("RAR archive"),
                 "{out}"
             );
         }
