@@ -145,16 +145,9 @@ impl Codec {
                 0,
                 left,
             ),
-            // Frame after frame (`cat a.zst b.zst` is one file to `zstd -d`): the decoder
-            // reads one, and what follows it was a place to hide a second.
-            Codec::Zstd => frame_after_frame(bytes, left, |rest, left| {
-                let frame = ruzstd::decoding::StreamingDecoder::new_with_max_window_size(
-                    rest,
-                    ZSTD_MAX_WINDOW,
-                )
-                .map_err(|_| None)?;
-                take(frame, 0, left)
-            }),
+            Codec::Zstd => ZstdFrames::new(bytes)
+                .map_err(|_| None)
+                .and_then(|frames| take(frames, 0, left)),
             // Frame after frame, the legacy format (`lz4 -l`) and skippable frames too; what
             // follows the last frame is damage.
             Codec::Lz4 if !lz4_whole(bytes) => Err(None),
@@ -185,6 +178,52 @@ fn frame_after_frame(
         }
     }
     Ok(out)
+}
+
+/// Zstd frames one after another, read as one stream (as `zstd -d` and libzip read them,
+/// `cat a.zst b.zst` is one file): a frame past the first was a place to hide content, and
+/// what follows the last frame is damage. A `.zst` file and a zip member compressed with
+/// zstd ([`methods`]) are read through it.
+struct ZstdFrames<R: std::io::BufRead> {
+    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: std::io::BufRead> ZstdFrames<R> {
+    fn new(raw: R) -> std::io::Result<Self> {
+        Ok(ZstdFrames {
+            frame: Some(Self::frame(raw)?),
+        })
+    }
+
+    /// The frame at the front of `raw`, its window at most [`ZSTD_MAX_WINDOW`].
+    fn frame(
+        raw: R,
+    ) -> std::io::Result<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>
+    {
+        ruzstd::decoding::StreamingDecoder::new_with_max_window_size(raw, ZSTD_MAX_WINDOW)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))
+    }
+}
+
+impl<R: std::io::BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Each turn starts a frame (reading its header) or ends the stream: it ends.
+        loop {
+            let Some(frame) = self.frame.as_mut() else {
+                return Ok(0);
+            };
+            let n = frame.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let Some(mut rest) = self.frame.take().map(|f| f.into_inner()) else {
+                return Ok(0);
+            };
+            if !rest.fill_buf()?.is_empty() {
+                self.frame = Some(Self::frame(rest)?);
+            }
+        }
+    }
 }
 
 /// Whether `bytes` are whole lz4 frames end to end (the frame format, `lz4 -l`'s legacy

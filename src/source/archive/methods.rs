@@ -7,7 +7,7 @@
 //! it gives is checked as the zip reader checks a deflated member, against the size and
 //! CRC-32 its entry gives.
 
-use super::{XZ_MEMORY_KIB, ZSTD_MAX_WINDOW};
+use super::{XZ_MEMORY_KIB, ZstdFrames};
 use std::io::{self, BufRead, BufReader, Read};
 
 /// The methods read here, by their number in the zip format.
@@ -95,49 +95,6 @@ fn lzma<'r>(entry: &Entry, mut raw: impl Read + 'r) -> io::Result<impl Read + 'r
         entry.size
     };
     lzma_rust2::LzmaReader::new_with_props(raw, size, props, dict, None).map_err(|_| damaged())
-}
-
-/// Zstd frames one after another, read as one stream (as `zstd -d` and libzip read them):
-/// a frame past the first was a place to hide content.
-struct ZstdFrames<R: BufRead> {
-    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
-}
-
-impl<R: BufRead> ZstdFrames<R> {
-    fn new(raw: R) -> io::Result<Self> {
-        Ok(ZstdFrames {
-            frame: Some(Self::frame(raw)?),
-        })
-    }
-
-    /// The frame at the front of `raw`, its window at most [`ZSTD_MAX_WINDOW`].
-    fn frame(
-        raw: R,
-    ) -> io::Result<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>> {
-        ruzstd::decoding::StreamingDecoder::new_with_max_window_size(raw, ZSTD_MAX_WINDOW)
-            .map_err(|_| damaged())
-    }
-}
-
-impl<R: BufRead> Read for ZstdFrames<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Each turn starts a frame (reading its header) or ends the stream: it ends.
-        loop {
-            let Some(frame) = self.frame.as_mut() else {
-                return Ok(0);
-            };
-            let n = frame.read(buf)?;
-            if n > 0 || buf.is_empty() {
-                return Ok(n);
-            }
-            let Some(mut rest) = self.frame.take().map(|f| f.into_inner()) else {
-                return Ok(0);
-            };
-            if !rest.fill_buf()?.is_empty() {
-                self.frame = Some(Self::frame(rest)?);
-            }
-        }
-    }
 }
 
 /// A Deflate64 stream (a 64 KiB window, longer matches), inflated into a window of 128 KiB.
