@@ -197,12 +197,12 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
             match reading.frame(root) {
                 Ok(Some(rows)) => vec![(ROWS.to_owned(), Ok(rows))],
                 Err(Fail::Budget) => return Err(OVER_BUDGET),
-                Ok(None) | Err(_) => vec![(VALUES.to_owned(), Ok(reading.values()?))],
+                Ok(None) | Err(Fail::Damaged) => vec![(VALUES.to_owned(), Ok(reading.values()?))],
             }
         }
         // Damaged, cut short or holding buffers kept outside it (joblib writes its numpy
         // arrays' bytes into the stream between opcodes): the values made before.
-        Err(_) => {
+        Err(Fail::Damaged) => {
             let values = Reading::new(&vm, left).values()?;
             if values.is_empty() {
                 Vec::new()
@@ -220,8 +220,8 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
 /// Why the pickle machine stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fail {
+    /// Damaged, cut short, or not to be run here (out-of-band buffers): the machine stops.
     Damaged,
-    OutOfBand,
     Budget,
 }
 
@@ -547,7 +547,8 @@ impl<'a> Vm<'a> {
                     let span = self.take(n)?;
                     self.push(Value::Bytes(span), left)?;
                 }
-                op::NEXT_BUFFER => return Err(Fail::OutOfBand),
+                // Protocol 5's out-of-band buffers are not in the file.
+                op::NEXT_BUFFER => return Err(Fail::Damaged),
                 op::READONLY_BUFFER => {
                     self.top()?;
                 }
@@ -1541,12 +1542,10 @@ fn datetime(text: &mut Vec<u8>, n: i128, per_second: Option<i64>) {
     if let Some(seconds) = seconds.and_then(|s| i64::try_from(s).ok())
         && seconds.abs() < 1 << 52
     {
-        let before = text.len();
-        // Exact as a float: well inside 2^53.
+        // Exact as a float: well inside 2^53. Out of range, nothing is appended.
         if timestamp(text, seconds as f64, 0, seconds.rem_euclid(86_400) != 0).is_some() {
             return;
         }
-        text.truncate(before);
     }
     let _ = write!(text, "{n}");
 }

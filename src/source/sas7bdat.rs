@@ -967,13 +967,7 @@ fn number(text: &mut Vec<u8>, shown: Shown, raw: &[u8], big: bool) {
 
 /// The unsigned number of `n` bytes (at most 8) at `at` in `bytes`, big- or little-endian.
 fn uint(bytes: &[u8], at: usize, n: usize, big: bool) -> Option<u64> {
-    let bytes = bytes.get(at..at.checked_add(n)?)?;
-    let fold = |n: u64, &b: &u8| n << 8 | u64::from(b);
-    Some(if big {
-        bytes.iter().take(8).fold(0, fold)
-    } else {
-        bytes.iter().take(8).rev().fold(0, fold)
-    })
+    Some(super::stata::uint(bytes.get(at..at.checked_add(n)?)?, big))
 }
 
 /// Appends to `out` what RLE-compressed (`SASYZCRL`) `input` decompresses to; `None` when

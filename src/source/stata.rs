@@ -245,8 +245,9 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The unsigned number `bytes` hold (at most 8 of them), big- or little-endian.
-fn uint(bytes: &[u8], big: bool) -> u64 {
+/// The unsigned number `bytes` hold (at most 8 of them), big- or little-endian (a SAS data
+/// set's numbers are read with it too).
+pub(super) fn uint(bytes: &[u8], big: bool) -> u64 {
     let fold = |n: u64, &b: &u8| n << 8 | u64::from(b);
     if big {
         bytes.iter().take(8).fold(0, fold)
