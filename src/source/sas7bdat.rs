@@ -137,7 +137,6 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
         scratch: Vec::new(),
         row: Vec::new(),
         left,
-        remaining: set.row_count,
         rows: 0,
         damage: None,
     };
@@ -149,7 +148,7 @@ pub fn tables(bytes: &[u8], left: &mut u64) -> Result<Vec<Table>, &'static str> 
     }
     // Rows the data set counts that no page held, though every page it counts is here:
     // pointers to them were lost (made empty or truncated), not the file's end.
-    if out.remaining > 0 && header.whole(bytes) {
+    if out.rows < set.row_count && header.whole(bytes) {
         out.damaged(MISSING_ROWS);
     }
     let Output {
@@ -745,8 +744,6 @@ struct Output<'s, 'a, 'l> {
     /// A decompressed row, kept across rows.
     row: Vec<u8>,
     left: &'l mut u64,
-    /// The rows of the row count not yet rendered (rows past it are rendered too).
-    remaining: u64,
     /// The rows rendered.
     rows: u64,
     /// Why rows were left out, if any were.
@@ -877,7 +874,6 @@ impl Output<'_, '_, '_> {
 
     /// Row `row` (of the row length) as a CSV line, each field charged as it is rendered.
     fn render(&mut self, row: &[u8]) -> Result<(), &'static str> {
-        self.remaining = self.remaining.saturating_sub(1);
         self.rows += 1;
         crate::work::add(row.len());
         let encoding = self.set.header.encoding;
