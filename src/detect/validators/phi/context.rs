@@ -119,7 +119,7 @@ pub fn in_non_patient_resource(c: &Candidate<'_>) -> bool {
         Some(b'{' | b'[')
     );
     if !json_like {
-        return false;
+        return named_for_non_patient_resource(c.path);
     }
     // The value is a string's content: the walk out starts at that string's opening quote.
     let Some(quote) = json::string_start(c.text, c.value.start, REACH_BEFORE * 8) else {
@@ -136,6 +136,26 @@ pub fn in_non_patient_resource(c: &Candidate<'_>) -> bool {
     // itself, when it is one resource (a Bundle is not one, so its entries stay unknown).
     let start = c.text.len() - c.text.trim_ascii_start().len();
     c.text.get(start) == Some(&b'{') && non_patient(start..json::object_end(c.text, start))
+}
+
+/// Whether the file's name says it holds one resource of a kind in `NON_PATIENT_RESOURCES`,
+/// as FHIR's example files are named (`Practitioner-f001.prototxt`,
+/// `organization-example.xml`): a text form of a resource (textproto, XML, Turtle, its HTML
+/// page) that names its type nowhere a value's context reaches. A log or a table is never
+/// taken for one by its name (`device-2024.log`).
+fn named_for_non_patient_resource(path: &str) -> bool {
+    const FORMS: &[&str] = &["xml", "prototxt", "textproto", "pbtxt", "ttl", "html"];
+    let name = path.rsplit(['/', '!']).next().unwrap_or(path);
+    let form = name.rsplit_once('.').map_or("", |(_, ext)| ext);
+    if !FORMS.iter().any(|f| form.eq_ignore_ascii_case(f)) {
+        return false;
+    }
+    let name = name.as_bytes();
+    NON_PATIENT_RESOURCES.iter().any(|kind| {
+        name.len() > kind.len()
+            && name[..kind.len()].eq_ignore_ascii_case(kind)
+            && matches!(name[kind.len()], b'-' | b'.')
+    })
 }
 
 /// The CSV column name (header) that owns the value, if the line is a CSV row.

@@ -45,3 +45,25 @@ fn has_any_remembered_answers_match_fresh_ones() {
         }
     }
 }
+
+#[test]
+fn a_file_named_for_a_non_patient_resource_in_a_resource_form_is_one() {
+    for path in [
+        "testdata/r4/examples/Practitioner-f001.prototxt",
+        "spec/organization-example.xml",
+        "site/location-example.html",
+        "x.zip!Endpoint.ttl",
+    ] {
+        assert!(named_for_non_patient_resource(path), "{path}");
+    }
+    for path in [
+        "logs/device-2024.log",
+        "exports/location-patients.csv",
+        "testdata/Patient-f001.prototxt",
+        "spec/Practitioner.xml/notes.txt",
+        "spec/PractitionerNotes.xml",
+        "Organization",
+    ] {
+        assert!(!named_for_non_patient_resource(path), "{path}");
+    }
+}
