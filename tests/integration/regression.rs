@@ -2796,6 +2796,47 @@ fn a_phone_number_with_a_country_code_is_reported_and_warns_in_a_patient_record(
     assert_no_value(&r.stdout, &["+44 20 7123 4568", "+55 11 98456 5666"]);
 }
 
+/// A phone number in a national format (a trunk `0`, no `+` code: `0151 23856794` in
+/// Germany, `06 48 27 93 15` in France, `(03) 9123 4867` in Australia) was never reported,
+/// even after a phone label: the phone rules read NANP numbers and `+` codes only. After a
+/// label it is now `phi.phone-national`, warn in a patient record (a FHIR Patient's
+/// `telecom`) and info elsewhere; fictional ranges (Ofcom's drama numbers, a `555`
+/// subscriber number), a date with an hour and an unlabelled number are not reported, nor is
+/// the phone of a practitioner in a file named for its resource (`Practitioner-f001.prototxt`).
+#[test]
+fn a_labelled_phone_number_in_a_national_format_is_reported_and_warns_in_a_patient_record() {
+    let s = server_holding(&[], "");
+    s.work.add(
+        "records/patient.json",
+        r#"{"resourceType": "Patient", "telecom": [{"system": "phone", "value": "0151 23856794"}]}
+"#,
+    );
+    s.work.add(
+        "notes/contacts.txt",
+        "tel: 06 48 27 93 15\nphone: (03) 9123 4867\nUK drama phone: 020 7946 0958\n\
+         work phone: (03) 5555 6473\nphone: 01-02-2023 10\nunlabelled 0151 23856794\n",
+    );
+    s.work.add(
+        "spec/Practitioner-f001.prototxt",
+        "text { div: \"<p>telecom: ph: 0205568263(WORK), fax: 0205664440(WORK)</p>\" }\n",
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert_eq!(
+        rule_lines(&findings, "phi.phone-national"),
+        [
+            ("notes/contacts.txt".to_string(), 1, "info".to_string()),
+            ("notes/contacts.txt".to_string(), 2, "info".to_string()),
+            ("records/patient.json".to_string(), 1, "warn".to_string())
+        ],
+        "{findings:?}"
+    );
+    assert_no_value(
+        &r.stdout,
+        &["0151 23856794", "06 48 27 93 15", "9123 4867", "23856794"],
+    );
+}
+
 /// The first finding of `rule` in `path`.
 fn finding_of<'a>(
     findings: &'a [serde_json::Value],

@@ -50,6 +50,9 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("phone_labelled", |c| {
         context::unless_marked(c, person::phone_labelled(c))
     }),
+    ("phone_national", |c| {
+        context::unless_marked(c, person::phone_national(c))
+    }),
     ("phone_international", |c| {
         context::unless_marked(c, person::phone_international(c))
     }),

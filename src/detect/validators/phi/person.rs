@@ -155,12 +155,7 @@ pub(super) fn phone_international(c: &Candidate<'_>) -> Verdict {
     }
     // Ofcom's numbers for drama (`+44 20 7946 0xxx`, `+44 7700 900xxx`, ...) and a subscriber
     // number typed as a run (`+49 30 1234567`) are stand-ins.
-    const DRAMA: [&[u8]; 20] = [
-        b"1134960", b"1144960", b"1154960", b"1164960", b"1174960", b"1184960", b"1214960",
-        b"1314960", b"1414960", b"1514960", b"1614960", b"2079460", b"1914980", b"2890180",
-        b"2920180", b"1632960", b"7700900", b"8081570", b"9098790", b"3069990",
-    ];
-    let uk_drama = digits.starts_with(b"44") && DRAMA.iter().any(|p| national.starts_with(p));
+    let uk_drama = digits.starts_with(b"44") && UK_DRAMA.iter().any(|p| national.starts_with(p));
     let run = national
         .windows(7)
         .any(|w| w == b"1234567" || w == b"0000000");
@@ -172,6 +167,72 @@ pub(super) fn phone_international(c: &Candidate<'_>) -> Verdict {
     }
     in_patient_record(c)
 }
+
+/// D10 outside the NANP in a national format: a trunk `0` and the number in groups after a
+/// phone label (`phone: 020 7123 4568`, `tel: 06 12 34 56 78`, `mobile: (03) 9123 4567`).
+/// Nine to twelve digits with the `0`, groups joined by one kind of separator (a date with an
+/// hour after it, `01-02-2023 10`, mixes them), not all one digit; Ofcom's drama numbers and
+/// a subscriber number typed as a run (`030 1234567`) are stand-ins. The same severities as
+/// [`phone_labelled`]: INFO, WARN in a patient record.
+pub(super) fn phone_national(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    if c.text
+        .get(c.value.end)
+        .is_some_and(|&b| b.is_ascii_alphanumeric())
+        || matches!(c.text.get(c.value.end..c.value.end + 2), Some([b'.' | b'-' | b'/', d]) if d.is_ascii_digit())
+    {
+        return Verdict::Reject;
+    }
+    let digits: Vec<u8> = v.iter().copied().filter(u8::is_ascii_digit).collect();
+    if !(9..=12).contains(&digits.len()) {
+        return Verdict::Reject;
+    }
+    // One kind of separator between the groups (a closing parenthesis with a blank after it
+    // counts as a blank).
+    let mut seps = v
+        .iter()
+        .filter(|b| !b.is_ascii_digit() && **b != b'(' && **b != b')');
+    let first = seps.next();
+    if first.is_some_and(|f| seps.any(|b| b != f)) {
+        return Verdict::Reject;
+    }
+    let national = &digits[1..];
+    if national.iter().all(|&d| d == national[0]) {
+        return Verdict::Reject;
+    }
+    let drama = digits.len() == 11 && UK_DRAMA.iter().any(|p| national.starts_with(p));
+    let run = national
+        .windows(7)
+        .any(|w| w == b"1234567" || w == b"0000000");
+    // A subscriber number that starts `555` after the area code (FHIR's example patient's
+    // `(03) 5555 6473`), as the NANP's fictional exchange; ACMA's fictional mobiles
+    // (`0491 570 xxx`).
+    let fictional = v
+        .split(|b| !b.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .skip(1)
+        .any(|g| g.starts_with(b"555"))
+        || national.starts_with(b"49157");
+    if drama || run || fictional {
+        return Verdict::synthetic();
+    }
+    if organisation_line(c) || context::in_non_patient_resource(c) {
+        return Verdict::Reject;
+    }
+    if context::patient(c) {
+        Verdict::at(Severity::Warn).with_detail("in a patient record")
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
+/// Ofcom's ranges for drama, as national numbers without the trunk `0` (`20 7946 0xxx`,
+/// `7700 900xxx`, ...): stand-ins, written with `+44` or with the `0`.
+const UK_DRAMA: [&[u8]; 20] = [
+    b"1134960", b"1144960", b"1154960", b"1164960", b"1174960", b"1184960", b"1214960", b"1314960",
+    b"1414960", b"1514960", b"1614960", b"2079460", b"1914980", b"2890180", b"2920180", b"1632960",
+    b"7700900", b"8081570", b"9098790", b"3069990",
+];
 
 /// The length of the ITU-T E.164 country code that starts `digits` (not the NANP's `1`), or
 /// `None` for a prefix no country has (`+214…`, `+2147483647` in C). Codes are prefix-free:
