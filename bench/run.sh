@@ -2,7 +2,7 @@
 # The benchmark: phiguard next to gitleaks and kingfisher, in the same run, on the shared corpus.
 #
 #   bench/run.sh                 # all workloads
-#   bench/run.sh staged tree     # some of: staged tree typical receive redact startup dense
+#   bench/run.sh staged tree     # some of: staged tree floor typical receive redact startup dense
 #                                # history push10k (not in the default set: minutes each)
 #
 # Builds what is missing: the release binary, the peers (../shared/bench/install_peers.sh) and
@@ -74,6 +74,17 @@ for w in $WORK; do
       phiguard "$PG scan . --no-config -q --format json" \
       gitleaks "$GL dir . --no-banner --report-format json --report-path $OUT/gl-tree.json --exit-code 0" \
       kingfisher "$KF scan . --git-history none --no-validate --no-update-check -f json -o $OUT/kf-tree.json -q"
+    ;;
+  floor)
+    # What the tree row costs before any rule runs: the same scan with every rule disabled
+    # (walking, reading, opening archives and documents, decoding, folding), beside cat of
+    # every file. The tree row's ratio can be no better than gitleaks' time over this.
+    NONE="$BENCH/no-rules.toml"
+    "$PG" rules list | awk 'NF && $1 ~ /\./ {printf "%s\"%s\"", (n++ ? "," : "[rules]\ndisable = ["), $1} END {print "]"}' > "$NONE"
+    bytes=$(du -sb "$CORPUS/tree" | cut -f1)
+    measure floor "$CORPUS/tree" "$bytes" \
+      "phiguard, no rules" "$PG scan . --config $NONE -q --format json" \
+      "cat every file" "sh -c 'find . -type f -print0 | xargs -0 cat > /dev/null'"
     ;;
   typical)
     T="$BENCH/typical"
