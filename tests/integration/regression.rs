@@ -2837,6 +2837,47 @@ fn a_labelled_phone_number_in_a_national_format_is_reported_and_warns_in_a_patie
     );
 }
 
+/// HIPAA's health-plan beneficiary (member, subscriber, Medicaid), account and licence
+/// (driver's licence, passport) numbers were never reported outside a CSV column or a FHIR
+/// or HL7 identifier: `Member ID: XGH482913370` under a patient's name and birth date got
+/// past every gate. After its label each is now found (`phi.member-id`,
+/// `phi.account-number`, `phi.licence`), warn alone and blocking beside the patient;
+/// `member` inside `remember`, an IAM `policy_id`, a placeholder (`HMO-12345`) and
+/// Synthea's passports (`X…X`) are not.
+#[test]
+fn a_labelled_member_account_or_licence_number_is_found_at_every_gate() {
+    let s = server_holding(&[], "");
+    s.work.add(
+        "intake/notes.txt",
+        "Patient: Lucia Ortega\nDOB: 1961-04-12\nMember ID: XGH482913370\n\
+         driver's license: D4821937\npatient account #: 77821934\n",
+    );
+    s.work.add(
+        "src/notes.txt",
+        "remember number 48213376\npolicy_id: 48213376\n\
+         \"subscriberId\": \"HMO-12345\"\npassport: X48219370X\n",
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    for (rule, line) in [
+        ("phi.member-id", 3),
+        ("phi.licence", 4),
+        ("phi.account-number", 5),
+    ] {
+        assert_eq!(
+            rule_lines(&findings, rule),
+            [("intake/notes.txt".to_string(), line, "block".to_string())],
+            "{findings:?}"
+        );
+    }
+    assert!(
+        findings.iter().all(|f| f["path"] == "intake/notes.txt"),
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &["XGH482913370", "D4821937", "77821934"]);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// The first finding of `rule` in `path`.
 fn finding_of<'a>(
     findings: &'a [serde_json::Value],

@@ -24,6 +24,13 @@ pub static REGISTRY: &[(&str, Validator)] = &[
     ("ssn_glued", |c| context::unless_marked(c, ssn::glued(c))),
     ("itin", |c| context::unless_marked(c, simple::itin(c))),
     ("mrn", |c| context::unless_marked(c, simple::mrn(c))),
+    ("member_id", |c| {
+        context::unless_marked(c, simple::member_id(c))
+    }),
+    ("account_number", |c| {
+        context::unless_marked(c, simple::account_number(c))
+    }),
+    ("licence", |c| context::unless_marked(c, simple::licence(c))),
     ("mrn_org", simple::mrn_org),
     ("mbi", |c| context::unless_marked(c, simple::mbi(c))),
     ("mbi_lowercase", |c| {

@@ -39,6 +39,94 @@ pub(super) fn mrn(c: &Candidate<'_>) -> Verdict {
     Verdict::accept()
 }
 
+/// The value of a labelled identifier with no format of its own (a member, account or
+/// licence number): up to three letters, then `min..=max` digits with single dashes, and
+/// at most one letter after them when `tail` (a passport's); not one digit throughout, a
+/// run (`12345678`) or a date (`2024-01-15`).
+fn labelled_value(v: &[u8], digits: std::ops::RangeInclusive<usize>, tail: bool) -> bool {
+    use crate::detect::validators::common::{all_same, is_sequential};
+    let lead = v.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let body = match v[lead..] {
+        [ref body @ .., last] if tail && last.is_ascii_alphabetic() => body,
+        ref body => body,
+    };
+    let d = crate::detect::validators::common::digits(body);
+    let date = {
+        let parts: Vec<&[u8]> = body.split(|b| *b == b'-').collect();
+        matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
+    };
+    lead <= 3
+        && digits.contains(&d.len())
+        && body.iter().all(|b| b.is_ascii_digit() || *b == b'-')
+        && !body.windows(2).any(|w| w == b"--")
+        && !all_same(&d)
+        && !is_sequential(&d)
+        && !date
+}
+
+/// Whether the label starts a word: `member` in `remember` is no label, in `memberId`,
+/// `plan_member` and `patientMemberId` it is.
+fn label_starts_word(c: &Candidate<'_>) -> bool {
+    let first = c.text[c.whole.start];
+    match c.whole.start.checked_sub(1).map(|i| c.text[i]) {
+        Some(p) if p.is_ascii_alphanumeric() => {
+            p.is_ascii_lowercase() && first.is_ascii_uppercase()
+        }
+        _ => true,
+    }
+}
+
+/// HIPAA (I): a health plan's member or subscriber id after its label. WARN, as an MRN.
+pub(super) fn member_id(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) || !label_starts_word(c) || !labelled_value(c.value_bytes(), 5..=14, false) {
+        return Verdict::Reject;
+    }
+    Verdict::accept()
+}
+
+/// HIPAA (J): an account number after its label. WARN when the label or the record names a
+/// patient's or a bill's account (`patient account #`, `guarantor account`); a bare
+/// `account number` elsewhere (a bank's, a vendor's) is INFO.
+pub(super) fn account_number(c: &Candidate<'_>) -> Verdict {
+    if !bounded(c) || !label_starts_word(c) || !labelled_value(c.value_bytes(), 5..=17, false) {
+        return Verdict::Reject;
+    }
+    const OWNERS: &[&[u8]] = &[
+        b"patient",
+        b"billing",
+        b"hospital",
+        b"guarantor",
+        b"visit",
+        b"encounter",
+    ];
+    let label = &c.text[c.whole.start..c.value.start];
+    if OWNERS
+        .iter()
+        .any(|w| crate::detect::validators::common::contains_ci(label, w))
+        || context::patient(c)
+    {
+        Verdict::accept()
+    } else {
+        Verdict::at(Severity::Info)
+    }
+}
+
+/// HIPAA (K): a driver's licence or passport number after its label. Synthea's shapes
+/// (`S999…` licences, `X…X` passports) are synthetic.
+pub(super) fn licence(c: &Candidate<'_>) -> Verdict {
+    let v = c.value_bytes();
+    if !bounded(c) || !label_starts_word(c) || !labelled_value(v, 5..=14, true) {
+        return Verdict::Reject;
+    }
+    let synthea_licence = v.len() == 9 && v.starts_with(b"S999");
+    let synthea_passport =
+        v.len() == 10 && v[0] == b'X' && v[9] == b'X' && v[1..9].iter().all(u8::is_ascii_digit);
+    if synthea_licence || synthea_passport {
+        return Verdict::synthetic();
+    }
+    Verdict::accept()
+}
+
 /// `[rules.mrn] value_regex`: the org's own MRN shape, still label-anchored.
 pub(super) fn mrn_org(c: &Candidate<'_>) -> Verdict {
     if !bounded(c) {
