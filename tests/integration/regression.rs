@@ -2878,6 +2878,38 @@ fn a_labelled_member_account_or_licence_number_is_found_at_every_gate() {
     assert_refused_by_both_hooks(&s);
 }
 
+/// HIPAA's dates tied to a person besides the birth date (Safe Harbor C: death, admission,
+/// discharge) were never reported: `date of death: 2023-03-14` beside a patient's MRN, or a
+/// FHIR Patient's `deceasedDateTime`, got past every gate. After its label each is now
+/// `phi.event-date`, read as a date of birth is (a real date, not a placeholder), an anchor
+/// that an identifier in the same hunk raises to blocking.
+#[test]
+fn a_labelled_date_of_death_admission_or_discharge_is_found_at_every_gate() {
+    let s = server_holding(&[], "");
+    s.work.add(
+        "intake/discharge.txt",
+        "MRN: H4471923\nadmission date: 04/12/2023\ndischarge_date = \"2023-04-19\"\n\
+         date of death: 2023-03-14\n",
+    );
+    s.work.add(
+        "src/power.txt",
+        "capacitor_discharge_ms: 20230419\ndeceasedBoolean: true\nadmission date: 02/30/2023\n",
+    );
+    let r = s.work.phiguard(&["--format", "json", "scan", "--staged"]);
+    let findings = r.json()["findings"].as_array().unwrap().clone();
+    assert_eq!(
+        rule_lines(&findings, "phi.event-date"),
+        [2, 3, 4].map(|n| ("intake/discharge.txt".to_string(), n, "block".to_string())),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().all(|f| f["path"] == "intake/discharge.txt"),
+        "{findings:?}"
+    );
+    assert_no_value(&r.stdout, &["04/12/2023", "2023-04-19", "2023-03-14"]);
+    assert_refused_by_both_hooks(&s);
+}
+
 /// The first finding of `rule` in `path`.
 fn finding_of<'a>(
     findings: &'a [serde_json::Value],
