@@ -91,14 +91,9 @@ fn license(v: &[u8]) -> Check {
     let ok = (4..=20).contains(&v.len())
         && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         && v.iter().any(u8::is_ascii_digit);
-    let synthea = (v.len() == 9 && v.starts_with(b"S999"))
-        || (v.len() == 10
-            && v[0] == b'X'
-            && v[9] == b'X'
-            && v[1..9].iter().all(u8::is_ascii_digit));
     match () {
         _ if !ok => Check::Invalid,
-        _ if synthea => Check::Synthetic,
+        _ if ids::synthea_licence(v) => Check::Synthetic,
         _ => Check::Valid,
     }
 }

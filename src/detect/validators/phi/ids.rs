@@ -170,9 +170,15 @@ pub fn mrn(v: &[u8]) -> Check {
 }
 
 /// `2021-04-12`-like: three dash-separated numbers shaped as a date.
-fn date_like(v: &[u8]) -> bool {
+pub fn date_like(v: &[u8]) -> bool {
     let parts: Vec<&[u8]> = v.split(|b| *b == b'-').collect();
     matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
+}
+
+/// Synthea's driver's licence (`S999NNNNN`) and passport (`X########X`) shapes.
+pub fn synthea_licence(v: &[u8]) -> bool {
+    (v.len() == 9 && v.starts_with(b"S999"))
+        || (v.len() == 10 && v[0] == b'X' && v[9] == b'X' && v[1..9].iter().all(u8::is_ascii_digit))
 }
 
 /// A UUID (Synthea MR values are UUIDs: INFO, not WARN).

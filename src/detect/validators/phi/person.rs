@@ -108,11 +108,7 @@ pub(super) fn phone_labelled(c: &Candidate<'_>) -> Verdict {
     if TOLL_FREE.contains(&npa) {
         return Verdict::at(Severity::Info).with_detail("toll-free business number");
     }
-    if context::patient(c) {
-        Verdict::at(Severity::Warn).with_detail("in a patient record")
-    } else {
-        Verdict::at(Severity::Info)
-    }
+    warn_for_a_patient(c)
 }
 
 /// D10 outside the NANP: an international number written with its country code
@@ -156,10 +152,7 @@ pub(super) fn phone_international(c: &Candidate<'_>) -> Verdict {
     // Ofcom's numbers for drama (`+44 20 7946 0xxx`, `+44 7700 900xxx`, ...) and a subscriber
     // number typed as a run (`+49 30 1234567`) are stand-ins.
     let uk_drama = digits.starts_with(b"44") && UK_DRAMA.iter().any(|p| national.starts_with(p));
-    let run = national
-        .windows(7)
-        .any(|w| w == b"1234567" || w == b"0000000");
-    if uk_drama || run {
+    if uk_drama || typed_as_run(national) {
         return Verdict::synthetic();
     }
     if organisation_line(c) || context::in_non_patient_resource(c) {
@@ -201,9 +194,6 @@ pub(super) fn phone_national(c: &Candidate<'_>) -> Verdict {
         return Verdict::Reject;
     }
     let drama = digits.len() == 11 && UK_DRAMA.iter().any(|p| national.starts_with(p));
-    let run = national
-        .windows(7)
-        .any(|w| w == b"1234567" || w == b"0000000");
     // A subscriber number that starts `555` after the area code (FHIR's example patient's
     // `(03) 5555 6473`), as the NANP's fictional exchange; ACMA's fictional mobiles
     // (`0491 570 xxx`).
@@ -213,17 +203,29 @@ pub(super) fn phone_national(c: &Candidate<'_>) -> Verdict {
         .skip(1)
         .any(|g| g.starts_with(b"555"))
         || national.starts_with(b"49157");
-    if drama || run || fictional {
+    if drama || typed_as_run(national) || fictional {
         return Verdict::synthetic();
     }
     if organisation_line(c) || context::in_non_patient_resource(c) {
         return Verdict::Reject;
     }
+    warn_for_a_patient(c)
+}
+
+/// A labelled number's severity: WARN in a patient record, INFO elsewhere.
+fn warn_for_a_patient(c: &Candidate<'_>) -> Verdict {
     if context::patient(c) {
         Verdict::at(Severity::Warn).with_detail("in a patient record")
     } else {
         Verdict::at(Severity::Info)
     }
+}
+
+/// A subscriber number typed as a run (`1234567`, `0000000`): a stand-in.
+fn typed_as_run(national: &[u8]) -> bool {
+    national
+        .windows(7)
+        .any(|w| w == b"1234567" || w == b"0000000")
 }
 
 /// Ofcom's ranges for drama, as national numbers without the trunk `0` (`20 7946 0xxx`,

@@ -51,17 +51,13 @@ fn labelled_value(v: &[u8], digits: std::ops::RangeInclusive<usize>, tail: bool)
         ref body => body,
     };
     let d = crate::detect::validators::common::digits(body);
-    let date = {
-        let parts: Vec<&[u8]> = body.split(|b| *b == b'-').collect();
-        matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
-    };
     lead <= 3
         && digits.contains(&d.len())
         && body.iter().all(|b| b.is_ascii_digit() || *b == b'-')
         && !body.windows(2).any(|w| w == b"--")
         && !all_same(&d)
         && !is_sequential(&d)
-        && !date
+        && !ids::date_like(body)
 }
 
 /// Whether the label starts a word: `member` in `remember` is no label, in `memberId`,
@@ -118,10 +114,7 @@ pub(super) fn licence(c: &Candidate<'_>) -> Verdict {
     if !bounded(c) || !label_starts_word(c) || !labelled_value(v, 5..=14, true) {
         return Verdict::Reject;
     }
-    let synthea_licence = v.len() == 9 && v.starts_with(b"S999");
-    let synthea_passport =
-        v.len() == 10 && v[0] == b'X' && v[9] == b'X' && v[1..9].iter().all(u8::is_ascii_digit);
-    if synthea_licence || synthea_passport {
+    if ids::synthea_licence(v) {
         return Verdict::synthetic();
     }
     Verdict::accept()
